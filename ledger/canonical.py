@@ -1,0 +1,93 @@
+"""Canonical event digests: SHA-256 over RFC 8785 (JCS) canonical JSON.
+
+The independent verifier recomputes these without the application, so the
+digest is defined only by the event content dictionary built here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import rfc8785
+
+# The fields an event digest covers, in the order of SPEC §3. ``device`` and
+# ``lot`` are alternatives: an event concerns exactly one of them.
+DIGEST_FIELDS = (
+    "id",
+    "type",
+    "device",
+    "lot",
+    "org",
+    "actor",
+    "occurred_at",
+    "recorded_at",
+    "payload",
+    "prev",
+)
+
+
+class NotCanonicalisable(ValueError):
+    """The content holds something JCS hashing must not see (floats, non-str keys...)."""
+
+
+def _reject_floats(value: Any, path: str) -> None:
+    if isinstance(value, float):
+        raise NotCanonicalisable(f"{path}: floats are not allowed in hashed content")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise NotCanonicalisable(f"{path}: keys must be strings")
+            _reject_floats(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _reject_floats(item, f"{path}[{index}]")
+
+
+def canonical_json(content: Mapping[str, Any]) -> bytes:
+    """RFC 8785 canonical bytes of ``content`` (integers and strings only, no floats)."""
+    _reject_floats(content, "$")
+    return rfc8785.dumps(dict(content))
+
+
+def event_content(
+    *,
+    id: str,
+    type: str,
+    org: str,
+    actor: str,
+    occurred_at: str,
+    recorded_at: str,
+    payload: Mapping[str, Any],
+    prev: str | None,
+    device: str | None = None,
+    lot: str | None = None,
+) -> dict[str, Any]:
+    """The dictionary an event digest is computed over.
+
+    Exactly one of ``device``/``lot`` is present; the other key is omitted so
+    the same function serves both kinds of subject.
+    """
+    if (device is None) == (lot is None):
+        raise ValueError("an event concerns exactly one device or one lot")
+    content: dict[str, Any] = {
+        "id": id,
+        "type": type,
+        "org": org,
+        "actor": actor,
+        "occurred_at": occurred_at,
+        "recorded_at": recorded_at,
+        "payload": dict(payload),
+        "prev": prev,
+    }
+    if device is not None:
+        content["device"] = device
+    else:
+        content["lot"] = lot
+    return content
+
+
+def digest_hex(content: Mapping[str, Any]) -> str:
+    """Hex SHA-256 of the canonical JSON of ``content``."""
+    return hashlib.sha256(canonical_json(content)).hexdigest()

@@ -1,0 +1,42 @@
+"""E-waste (WEEE) recycling traceability: the Flask application."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from traceability.config import Settings
+from traceability.jsonio import TraceJSONProvider
+
+
+class TraceFlask(Flask):
+    json_provider_class = TraceJSONProvider
+
+
+def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """Build an application. ``config`` overrides what ``TRACE_*`` variables say."""
+    if isinstance(config, Settings):
+        settings = config
+    else:
+        settings = Settings(**dict(config or {}))
+
+    app = TraceFlask(__name__, static_folder=None)
+    app.config.update(
+        TRACE_SETTINGS=settings,
+        SECRET_KEY=settings.resolved_secret_key,
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+    )
+
+    from traceability.catalog import load_catalog
+    from traceability.db import Database
+
+    Database(app)
+    app.extensions["trace.catalog"] = load_catalog()
+
+    from traceability import api, web
+
+    api.init_app(app)
+    web.init_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""Organisations, users, roles and API tokens (SPEC §2.1)."""

@@ -1,0 +1,71 @@
+"""Organisations, users and their API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from traceability.db import UTCDateTime, utcnow
+
+
+class OrgKind(StrEnum):
+    collector = "collector"
+    dismantler = "dismantler"
+    processor = "processor"
+    regulator = "regulator"
+
+
+class Role(StrEnum):
+    operator = "operator"
+    manager = "manager"
+    auditor = "auditor"
+    admin = "admin"
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    kind: str = Field(max_length=16)
+    name: str = Field(max_length=200)
+    region: str = Field(max_length=6, index=True)
+    license_no: str | None = Field(default=None, max_length=64)
+    capacity_units: int | None = Field(default=None)
+    created_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    role: str = Field(max_length=16)
+    password_hash: str | None = Field(default=None, max_length=256)
+    is_active: bool = Field(default=True)
+    created_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class ApiToken(SQLModel, table=True):
+    """A handheld's bearer token. Only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    label: str | None = Field(default=None, max_length=100)
+    created_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    revoked_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )

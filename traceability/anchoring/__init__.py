@@ -1,0 +1,1 @@
+"""Anchoring events to the ledger in Merkle batches (SPEC §3)."""

@@ -1,0 +1,36 @@
+"""GET /batches/{code}: a processing batch with its devices, mass and savings."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from traceability.accounts.services import get_org, in_region_scope
+from traceability.api.auth import READERS, current_principal, require
+from traceability.catalog.models import Catalog
+from traceability.db import get_session
+from traceability.errors import Forbidden, ValidationFailed
+from traceability.savings.services import batch_report, get_batch
+
+
+def show(code: str) -> Response:
+    principal = current_principal()
+    session = get_session()
+    catalog: Catalog = current_app.extensions["trace.catalog"]
+    org = request.args.get("org", principal.org_code)
+    if org != principal.org_code and principal.role != "admin":
+        if principal.role != "auditor":
+            raise Forbidden("you can only read your own organisation's batches", field="org")
+        if not in_region_scope(principal.org_region, get_org(session, org).region):
+            raise Forbidden(f"{org} is outside your region", field="org")
+    factor_id = request.args.get("factors")
+    factor_set = catalog.default_factor_set
+    if factor_id is not None:
+        if factor_id not in catalog.factor_sets:
+            raise ValidationFailed(f"unknown factor set {factor_id}", field="factors")
+        factor_set = catalog.factor_sets[factor_id]
+    batch = get_batch(session, org, code)
+    return jsonify(batch_report(session, batch, factor_set))
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/batches/<code>", "batch_show", require(*READERS)(show))

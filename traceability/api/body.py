@@ -1,0 +1,34 @@
+"""Reading JSON request bodies without losing decimal precision."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from flask import request
+
+from traceability.errors import TraceabilityError
+
+
+class MalformedJson(TraceabilityError):
+    code = "malformed_json"
+    status = 400
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; numbers with a fraction become Decimal, not float."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise MalformedJson("the request needs a JSON body", field="body")
+    try:
+        data = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedJson(f"the body is not valid JSON: {exc}", field="body") from None
+    if not isinstance(data, dict):
+        raise MalformedJson("the body must be a JSON object", field="body")
+    return data
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")

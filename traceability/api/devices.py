@@ -1,0 +1,80 @@
+"""Devices: collect, read back with history, QR labels."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, url_for
+
+from traceability.api.auth import READERS, RECORDERS, current_principal, require
+from traceability.api.body import json_body
+from traceability.custody.ingest import record_events
+from traceability.db import get_session
+from traceability.devices.services import (
+    check_can_read,
+    device_detail,
+    device_events,
+    get_device,
+)
+from traceability.labels.ids import format_id
+from traceability.labels.render import device_url, label_png, label_svg
+
+
+def collect() -> tuple[Response, int]:
+    item = {**json_body(), "type": "collected"}
+    settings = current_app.config["TRACE_SETTINGS"]
+    [result] = record_events(
+        session=get_session(),
+        principal=current_principal(),
+        catalog=current_app.extensions["trace.catalog"],
+        items=[item],
+        id_required=False,
+        future_skew_s=settings.future_skew_s,
+    )
+    if result.status == "rejected":
+        assert result.error is not None
+        return jsonify({"error": result.error}), result.status_code
+    device = get_device(get_session(), result.qr_id or "")
+    body = {
+        "id": result.id,
+        "qr_id": device.qr_id,
+        "display_id": format_id(device.qr_id),
+        "state": device.state,
+        "digest": result.digest,
+        "status": result.status,
+        "label_url": url_for("api.device_label_png", qr_id=device.qr_id, _external=True),
+        "url": device_url(settings.public_url, device.qr_id),
+    }
+    return jsonify(body), 201 if result.status == "created" else 200
+
+
+def show(qr_id: str) -> Response:
+    session = get_session()
+    device = get_device(session, qr_id)
+    events = device_events(session, device.qr_id)
+    check_can_read(session, current_principal(), device, events)
+    return jsonify(device_detail(session, device, events))
+
+
+def _label(qr_id: str) -> tuple[str, str]:
+    session = get_session()
+    device = get_device(session, qr_id)
+    check_can_read(session, current_principal(), device, device_events(session, device.qr_id))
+    url = device_url(current_app.config["TRACE_SETTINGS"].public_url, device.qr_id)
+    return url, format_id(device.qr_id)
+
+
+def label_as_png(qr_id: str) -> Response:
+    return Response(label_png(*_label(qr_id)), mimetype="image/png")
+
+
+def label_as_svg(qr_id: str) -> Response:
+    return Response(label_svg(*_label(qr_id)), mimetype="image/svg+xml")
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/devices", "devices_collect", require(*RECORDERS)(collect),
+                    methods=["POST"])
+    bp.add_url_rule("/devices/<qr_id>", "device_show", require(*READERS)(show))
+    bp.add_url_rule("/devices/<qr_id>/label.png", "device_label_png",
+                    require(*READERS)(label_as_png))
+    bp.add_url_rule("/devices/<qr_id>/label.svg", "device_label_svg",
+                    require(*READERS)(label_as_svg))

@@ -1,0 +1,40 @@
+"""POST /events: a batch of steps from a handheld, each all-or-nothing."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from traceability.api.auth import RECORDERS, current_principal, require
+from traceability.api.body import json_body
+from traceability.custody.ingest import record_events
+from traceability.db import get_session
+from traceability.errors import TraceabilityError, ValidationFailed
+
+
+class TooManyEvents(TraceabilityError):
+    code = "too_many_events"
+    status = 413
+
+
+def post_events() -> Response:
+    settings = current_app.config["TRACE_SETTINGS"]
+    items = json_body().get("events")
+    if not isinstance(items, list) or not items:
+        raise ValidationFailed("events must be a non-empty list", field="events")
+    if len(items) > settings.max_events_per_request:
+        raise TooManyEvents(
+            f"at most {settings.max_events_per_request} events per request", field="events"
+        )
+    results = record_events(
+        session=get_session(),
+        principal=current_principal(),
+        catalog=current_app.extensions["trace.catalog"],
+        items=items,
+        future_skew_s=settings.future_skew_s,
+    )
+    return jsonify({"results": [r.to_dict() for r in results]})
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/events", "events_post", require(*RECORDERS)(post_events),
+                    methods=["POST"])

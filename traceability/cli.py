@@ -1,0 +1,136 @@
+"""The ``traceability`` console script: thin click commands over the services."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from flask import Flask
+
+from traceability import create_app
+from traceability.accounts import services as accounts
+from traceability.db import Database, session_scope
+from traceability.errors import TraceabilityError
+
+
+def _app(ctx: click.Context) -> Flask:
+    if ctx.obj is None:
+        ctx.obj = create_app()
+    return ctx.obj  # type: ignore[no-any-return]
+
+
+def _run(ctx: click.Context, fn: Callable[..., Any], **kwargs: Any) -> Any:
+    """Run a service in a committed session; domain errors become a clean exit 2."""
+    app = _app(ctx)
+    try:
+        with app.app_context(), session_scope(Database.engine(app)) as session:
+            return fn(session=session, **kwargs)
+    except TraceabilityError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        raise click.ClickException(f"{exc.message}{where}") from None
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """WEEE recycling traceability."""
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create or upgrade the database schema (Alembic)."""
+    from traceability import schema
+
+    app = _app(ctx)
+    schema.upgrade(Database.engine(app))
+    click.echo(f"database ready: {Database.engine(app).url.render_as_string()}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Serve the app with gunicorn."""
+    from traceability.server import serve as run_server
+
+    run_server(host=host, port=port, workers=workers)
+
+
+@main.command()
+@click.option("--devices", default=3000, show_default=True, type=int)
+@click.option("--seed", default=2026, show_default=True, type=int)
+@click.pass_context
+def demo(ctx: click.Context, devices: int, seed: int) -> None:
+    """Load the demo data set (idempotent: does nothing if it is already there)."""
+    from traceability import demo as demo_data, schema
+
+    app = _app(ctx)
+    schema.upgrade(Database.engine(app))
+    with app.app_context():
+        summary = demo_data.load(app, devices=devices, seed=seed)
+    click.echo(summary)
+
+
+@main.group()
+def orgs() -> None:
+    """Organisations."""
+
+
+@orgs.command("add")
+@click.argument("code")
+@click.option("--kind", required=True,
+              type=click.Choice(["collector", "dismantler", "processor", "regulator"]))
+@click.option("--name", required=True)
+@click.option("--region", required=True, help="6-digit GB/T 2260 code")
+@click.option("--license", "license_no")
+@click.option("--capacity", type=int, help="licensed units per year")
+@click.pass_context
+def orgs_add(ctx: click.Context, code: str, kind: str, name: str, region: str,
+             license_no: str | None, capacity: int | None) -> None:
+    org = _run(ctx, accounts.add_org, code=code, kind=kind, name=name, region=region,
+               license_no=license_no, capacity_units=capacity)
+    click.echo(f"organisation {org.code} ({org.kind}, region {org.region}) added")
+
+
+@main.group()
+def users() -> None:
+    """Users."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--org", "org_code", required=True)
+@click.option("--role", required=True,
+              type=click.Choice(["operator", "manager", "auditor", "admin"]))
+@click.option("--password", help="omit for token-only (handheld) users")
+@click.pass_context
+def users_add(ctx: click.Context, username: str, org_code: str, role: str,
+              password: str | None) -> None:
+    user = _run(ctx, accounts.add_user, username=username, org_code=org_code, role=role,
+                password=password)
+    click.echo(f"user {user.username} ({user.role}) added")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens for handhelds."""
+
+
+@tokens.command("create")
+@click.argument("username")
+@click.option("--label", help="e.g. the scanner's asset number")
+@click.pass_context
+def tokens_create(ctx: click.Context, username: str, label: str | None) -> None:
+    """Print a new token (alone on the last line; it is shown only once)."""
+    token = _run(ctx, accounts.create_token, username=username, label=label)
+    click.echo(f"token for {username} (store it now, it is not shown again):", err=True)
+    click.echo(token)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

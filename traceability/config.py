@@ -1,0 +1,66 @@
+"""Typed settings read from ``TRACE_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigurationError(RuntimeError):
+    """The deployment is misconfigured (e.g. no secret outside development)."""
+
+
+class Settings(BaseSettings):
+    """Every knob of a deployment. Environment variables are ``TRACE_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="TRACE_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "production"
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    secret_key: str | None = None
+    public_url: str = "http://localhost:5000"
+
+    # Ledger: "managed" starts a local anvil node in data_dir; "rpc" talks to
+    # ledger_url; "memory" is an in-process eth-tester chain (unit tests only);
+    # "off" records events without anchoring (they stay pending).
+    ledger_mode: Literal["managed", "rpc", "memory", "off"] = "managed"
+    ledger_url: str | None = None
+    ledger_key: str | None = None
+    ledger_contract: str | None = None
+    ledger_confirmations: int = Field(default=0, ge=0)
+    anchor_interval_s: float = Field(default=5.0, gt=0)
+    anchor_batch_max: int = Field(default=10_000, gt=0)
+    anchor_in_background: bool = True
+
+    max_events_per_request: int = Field(default=1000, gt=0)
+    max_content_length: int = Field(default=4 * 1024 * 1024, gt=0)
+    # Tolerated clock skew of handhelds when they send occurred_at.
+    future_skew_s: int = Field(default=300, ge=0)
+
+    @model_validator(mode="after")
+    def _require_secret(self) -> Settings:
+        if self.env == "production" and not self.secret_key:
+            raise ConfigurationError(
+                "TRACE_SECRET_KEY is required in production "
+                "(set TRACE_ENV=development for a local instance)"
+            )
+        if self.ledger_mode == "rpc" and not self.ledger_url:
+            raise ConfigurationError("TRACE_LEDGER_MODE=rpc needs TRACE_LEDGER_URL")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'trace.db').resolve()}"
+
+    @property
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        # Only reachable in development/test (validator above).
+        return f"insecure-{self.env}-key"

@@ -1,0 +1,1 @@
+"""Append-only events: the state machine, custody checks and digests (SPEC §2.4, §3)."""

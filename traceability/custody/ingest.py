@@ -1,0 +1,202 @@
+"""Recording a batch of events: one unit of work, all-or-nothing per item.
+
+Everything the batch touches is read up front (a handful of IN queries, with
+row locks on PostgreSQL), every item is checked against that in-memory view
+and, only if all its checks pass, applied to it; the accepted events are then
+inserted in bulk and committed once. A lost race (unique violation) rolls
+back and replays the batch, so a retried or concurrent id is a ``duplicate``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from traceability.accounts.models import Organisation
+from traceability.accounts.services import Principal
+from traceability.catalog.models import Catalog
+from traceability.custody import fields
+from traceability.custody.corrections import corrected
+from traceability.custody.handlers import HANDLERS as STEP_HANDLERS
+from traceability.custody.handlers import subject_of
+from traceability.custody.models import Event
+from traceability.custody.workspace import Workspace
+from traceability.db import begin_write, utcnow
+from traceability.devices.models import Device, MintedId
+from traceability.errors import TraceabilityError, ValidationFailed
+from traceability.labels.ids import InvalidQrId, normalise_id
+from traceability.lots.models import Lot, LotItem
+from traceability.savings.models import Batch
+
+MAX_ATTEMPTS = 3
+HANDLERS = {**STEP_HANDLERS, "corrected": corrected}
+
+
+@dataclass
+class ItemResult:
+    id: str | None
+    status: str  # created | duplicate | rejected
+    digest: str | None = None
+    qr_id: str | None = None
+    lot: str | None = None
+    error: dict[str, Any] | None = None
+    status_code: int = 200
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "status": self.status}
+        for key in ("digest", "qr_id", "lot", "error"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+def _collect_refs(items: Sequence[Mapping[str, Any]], ws: Workspace) -> dict[str, set[str]]:
+    refs: dict[str, set[str]] = {k: set() for k in ("ids", "qr", "lots", "orgs", "batches")}
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        if isinstance(item.get("id"), str):
+            refs["ids"].add(item["id"].lower())
+        if isinstance(item.get("corrects"), str):
+            refs["ids"].add(item["corrects"].lower())
+        if isinstance(item.get("qr_id"), str):
+            with contextlib.suppress(InvalidQrId):
+                refs["qr"].add(normalise_id(item["qr_id"]))
+        if isinstance(item.get("lot"), str):
+            refs["lots"].add(item["lot"])
+        if isinstance(item.get("to"), str):
+            refs["orgs"].add(item["to"])
+        if isinstance(item.get("batch"), str):
+            refs["batches"].add(item["batch"].strip())
+    return refs
+
+
+def _preload(ws: Workspace, items: Sequence[Mapping[str, Any]]) -> None:
+    session, org = ws.session, ws.principal.org_code
+    refs = _collect_refs(items, ws)
+    if refs["ids"]:
+        for ev in session.exec(select(Event).where(col(Event.id).in_(refs["ids"]))):
+            ws.events[ev.id] = ev
+    # Corrections may name events of devices/lots not otherwise mentioned.
+    for ev in list(ws.events.values()):
+        if ev.device:
+            refs["qr"].add(ev.device)
+        if ev.lot:
+            refs["lots"].add(ev.lot)
+    if refs["qr"]:
+        query = select(Device).where(col(Device.qr_id).in_(refs["qr"])).with_for_update()
+        ws.devices = {d.qr_id: d for d in session.exec(query)}
+        minted = select(MintedId).where(col(MintedId.qr_id).in_(refs["qr"]))
+        ws.minted = {m.qr_id: m for m in session.exec(minted)}
+    lots = session.exec(
+        select(Lot)
+        .where((col(Lot.code).in_(refs["lots"])) | ((Lot.org == org) & (Lot.state == "open")))
+        .with_for_update()
+    )
+    for lot in lots:
+        ws.lots[lot.code] = lot
+        if lot.org == org and lot.state == "open":
+            ws.open_lots[lot.fraction] = lot
+    if refs["orgs"]:
+        orgs = session.exec(select(Organisation).where(col(Organisation.code).in_(refs["orgs"])))
+        ws.orgs = {o.code: o for o in orgs}
+    if refs["batches"]:
+        batches = session.exec(
+            select(Batch).where(Batch.org == org, col(Batch.code).in_(refs["batches"]))
+        )
+        ws.batches = {b.code: b for b in batches}
+
+
+def _apply_one(ws: Workspace, item: Any, *, id_required: bool) -> ItemResult:
+    raw_id = item.get("id") if isinstance(item, Mapping) else None
+    try:
+        if not isinstance(item, Mapping):
+            raise ValidationFailed("each event must be an object", field="events")
+        event_id = fields.event_id(item, required=id_required)
+        existing = ws.events.get(event_id) if event_id else None
+        if existing is not None:
+            return _duplicate(ws, existing, item)
+        kind = item.get("type")
+        handler = HANDLERS.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            raise ValidationFailed(
+                f"type must be one of {', '.join(HANDLERS)}", field="type"
+            )
+        if event_id is None:
+            event_id = str(uuid.uuid4())
+        digest = handler(ws, item, event_id)
+        device, lot = subject_of(ws.events[event_id])
+        return ItemResult(id=event_id, status="created", digest=digest, qr_id=device, lot=lot,
+                          status_code=201)
+    except TraceabilityError as exc:
+        return ItemResult(
+            id=raw_id if isinstance(raw_id, str) else None,
+            status="rejected",
+            error=exc.to_dict(),
+            status_code=exc.status,
+        )
+
+
+def _duplicate(ws: Workspace, existing: Event, item: Mapping[str, Any]) -> ItemResult:
+    if item.get("type") != existing.type:
+        error = ValidationFailed(
+            f"id {existing.id} was already used for a '{existing.type}' event", field="id"
+        )
+        error.code, error.status = "id_conflict", 409
+        return ItemResult(id=existing.id, status="rejected", error=error.to_dict(),
+                          status_code=409)
+    return ItemResult(id=existing.id, status="duplicate", digest=existing.digest,
+                      qr_id=existing.device, lot=existing.lot)
+
+
+def _write(ws: Workspace) -> None:
+    ws.session.flush()  # devices, lots, batches, minted ids
+    if ws.new_rows:
+        ws.session.execute(insert(Event), ws.new_rows)
+    if ws.new_lot_items:
+        ws.session.execute(insert(LotItem), ws.new_lot_items)
+
+
+def record_events(
+    *,
+    session: Session,
+    principal: Principal,
+    catalog: Catalog,
+    items: Sequence[Any],
+    id_required: bool = True,
+    future_skew_s: int = 300,
+    now: dt.datetime | None = None,
+) -> list[ItemResult]:
+    """Record each item all-or-nothing; commit the accepted ones together."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        begin_write(session)
+        ws = Workspace(
+            session=session, principal=principal, catalog=catalog,
+            now=now or utcnow(), future_skew_s=future_skew_s,
+        )
+        try:
+            _preload(ws, [i for i in items if isinstance(i, Mapping)])
+            results = [_apply_one(ws, item, id_required=id_required) for item in items]
+            _write(ws)
+            session.commit()
+            return results
+        except IntegrityError:
+            # A concurrent writer took an id or a QR ID first: replay against
+            # the committed state, where it now shows as duplicate/conflict.
+            session.rollback()
+            if attempt == MAX_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def rejected_only(results: Iterable[ItemResult]) -> bool:
+    return all(r.status == "rejected" for r in results)

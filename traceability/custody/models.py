@@ -1,0 +1,58 @@
+"""The append-only event log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Integer
+from sqlmodel import Field, SQLModel
+
+from traceability.db import UTCDateTime
+
+
+class EventType(StrEnum):
+    collected = "collected"
+    shipped = "shipped"
+    received = "received"
+    stored = "stored"
+    dismantled = "dismantled"
+    corrected = "corrected"
+    lot_shipped = "lot_shipped"
+    lot_received = "lot_received"
+    lot_treated = "lot_treated"
+
+
+DEVICE_EVENTS = frozenset(
+    {"collected", "shipped", "received", "stored", "dismantled"}
+)
+LOT_EVENTS = frozenset({"lot_shipped", "lot_received", "lot_treated"})
+
+
+class Event(SQLModel, table=True):
+    """One recorded step. Rows are inserted, never updated or deleted.
+
+    ``org`` and ``actor`` hold the organisation code and username exactly as
+    hashed, so the digest can be recomputed from the row alone.
+    """
+
+    __tablename__ = "event"
+
+    seq: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    id: str = Field(max_length=36, unique=True, index=True)
+    type: str = Field(max_length=16, index=True)
+    device: str | None = Field(default=None, max_length=14, index=True)
+    lot: str | None = Field(default=None, max_length=64, index=True)
+    org: str = Field(max_length=32, index=True)
+    actor: str = Field(max_length=64)
+    occurred_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    prev: str | None = Field(default=None, max_length=64)
+    digest: str = Field(max_length=64, unique=True)

@@ -1,0 +1,145 @@
+"""Engine, sessions and the column types every model shares.
+
+The engine hangs off the app (``app.extensions["trace.db"]``); a request gets
+one session, closed at teardown. Services receive the session explicitly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, event, types
+from sqlalchemy.engine import Dialect
+from sqlmodel import Session, create_engine
+
+UTC = dt.UTC
+
+
+def utcnow() -> dt.datetime:
+    """Now, timezone-aware, truncated to microseconds (what every database keeps)."""
+    return dt.datetime.now(UTC)
+
+
+def to_utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not accepted; give a UTC offset")
+    return value.astimezone(UTC)
+
+
+def iso(value: dt.datetime) -> str:
+    """The one textual form of a timestamp used in digests and the API."""
+    return to_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class UTCDateTime(types.TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC on every backend (SQLite keeps no offset)."""
+
+    impl = types.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        value = to_utc(value)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine with the pragmas durability and concurrency need."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control so writers can BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: an acknowledged commit survives power loss, not only kill -9.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers take the write lock up front; two deferred transactions that
+        # both read then write would otherwise fail with SQLITE_BUSY.
+        if conn.get_execution_options().get("write", False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's next transaction as a writer (BEGIN IMMEDIATE on SQLite).
+
+    A read-only transaction already open (e.g. the token lookup) is ended first.
+    """
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={"write": True})
+
+
+class Database:
+    """Flask extension owning the engine."""
+
+    def __init__(self, app: Flask | None = None) -> None:
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        url = app.config["TRACE_SETTINGS"].resolved_database_url
+        if url.startswith("sqlite:///"):
+            from pathlib import Path
+
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        app.extensions["trace.db"] = make_engine(url)
+        app.teardown_appcontext(_close_session)
+
+    @staticmethod
+    def engine(app: Flask | None = None) -> Engine:
+        return (app or current_app).extensions["trace.db"]
+
+
+def get_session() -> Session:
+    """The request's session (created on first use)."""
+    if "db_session" not in g:
+        g.db_session = Session(Database.engine(), expire_on_commit=False)
+    return g.db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session for CLI commands and workers: commit on success, rollback on error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

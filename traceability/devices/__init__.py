@@ -1,0 +1,1 @@
+"""Devices (the projection of their events), minted QR IDs and label sheets."""

@@ -1,0 +1,79 @@
+"""Device projection and QR ID registry.
+
+The events are the truth; a ``Device`` row is their projection, updated in
+the same transaction as each event so reads stay cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from traceability.db import UTCDateTime, utcnow
+
+
+class DeviceState(StrEnum):
+    collected = "collected"
+    in_transit = "in_transit"
+    received = "received"
+    dismantled = "dismantled"
+
+
+class Device(SQLModel, table=True):
+    __tablename__ = "device"
+
+    qr_id: str = Field(primary_key=True, max_length=14)
+    category: str = Field(max_length=32, index=True)
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    brand: str | None = Field(default=None, max_length=100)
+    model: str | None = Field(default=None, max_length=100)
+    serial: str | None = Field(default=None, max_length=100, index=True)
+    source: str | None = Field(default=None, max_length=16)
+    collected_weight_g: int | None = None
+    received_weight_g: int | None = None
+    state: str = Field(max_length=16, index=True)
+    custodian: str = Field(max_length=32, index=True)
+    destination: str | None = Field(default=None, max_length=32)
+    collected_by: str = Field(max_length=32)
+    collected_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    received_by: str | None = Field(default=None, max_length=32)
+    received_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    dismantled_by: str | None = Field(default=None, max_length=32, index=True)
+    dismantled_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), index=True)
+    )
+    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
+    line: str | None = Field(default=None, max_length=32)
+    storage_area: str | None = Field(default=None, max_length=64)
+    head_digest: str = Field(max_length=64)
+    head_occurred_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    event_count: int = 0
+
+
+class MintedId(SQLModel, table=True):
+    """Every QR ID the system handed out, so invented IDs are refused."""
+
+    __tablename__ = "minted_id"
+
+    qr_id: str = Field(primary_key=True, max_length=14)
+    org: str = Field(max_length=32, index=True)
+    sheet_id: str | None = Field(default=None, max_length=32, index=True)
+    minted_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class LabelSheet(SQLModel, table=True):
+    __tablename__ = "label_sheet"
+
+    id: str = Field(primary_key=True, max_length=32)
+    org: str = Field(max_length=32, index=True)
+    count: int
+    created_by: str = Field(max_length=64)
+    created_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

@@ -1,0 +1,1 @@
+"""Device QR IDs and their printed labels (PNG, SVG, PDF sheets)."""

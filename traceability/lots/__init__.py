@@ -1,0 +1,1 @@
+"""Output lots: dismantled fractions on their way to downstream treatment."""

@@ -1,0 +1,55 @@
+"""Output lots and what went into them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from traceability.db import UTCDateTime
+
+
+class LotState(StrEnum):
+    open = "open"
+    shipped = "shipped"
+    received = "received"
+    treated = "treated"
+
+
+class Lot(SQLModel, table=True):
+    """One open lot per fraction per plant; closed (shipped) as a whole."""
+
+    __tablename__ = "lot"
+
+    code: str = Field(primary_key=True, max_length=64)
+    org: str = Field(max_length=32, index=True)
+    fraction: str = Field(max_length=32)
+    number: int
+    state: str = Field(max_length=16, index=True)
+    hazardous: bool = False
+    weight_g: int = 0
+    device_count: int = 0
+    destination: str | None = Field(default=None, max_length=32, index=True)
+    manifest_no: str | None = Field(default=None, max_length=64)
+    received_weight_g: int | None = None
+    treatment: str | None = Field(default=None, max_length=64)
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    shipped_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    received_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    head_digest: str | None = Field(default=None, max_length=64)
+    head_occurred_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    event_count: int = 0
+
+
+class LotItem(SQLModel, table=True):
+    """A device's output of one fraction, placed in a lot by a ``dismantled`` event."""
+
+    __tablename__ = "lot_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot: str = Field(foreign_key="lot.code", max_length=64, index=True)
+    device: str = Field(max_length=14, index=True)
+    event_id: str = Field(max_length=36, index=True)
+    weight_g: int

@@ -1,0 +1,17 @@
+"""Every table, imported in one place so ``SQLModel.metadata`` is complete."""
+
+from sqlmodel import SQLModel
+
+from traceability.accounts.models import ApiToken, Organisation, User
+from traceability.anchoring.models import AnchorBatch, AnchorLeaf, LedgerMeta
+from traceability.custody.models import Event
+from traceability.devices.models import Device, LabelSheet, MintedId
+from traceability.lots.models import Lot, LotItem
+from traceability.savings.models import Batch
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AnchorBatch", "AnchorLeaf", "ApiToken", "Batch", "Device", "Event", "LabelSheet",
+    "LedgerMeta", "Lot", "LotItem", "MintedId", "Organisation", "User", "metadata",
+]

@@ -1,0 +1,1 @@
+"""Processing batches and their environmental savings (SPEC §2.5)."""

@@ -1,0 +1,22 @@
+"""Processing batches."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from traceability.db import UTCDateTime
+
+
+class Batch(SQLModel, table=True):
+    """A named processing lot at one plant, e.g. a shift on a line."""
+
+    __tablename__ = "batch"
+    __table_args__ = (UniqueConstraint("org", "code", name="uq_batch_org_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org: str = Field(max_length=32, index=True)
+    code: str = Field(max_length=64)
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

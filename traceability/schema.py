@@ -1,0 +1,33 @@
+"""Creating and upgrading the schema with Alembic (never create_all outside unit tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    with engine.begin() as connection:
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+def revision(engine: Engine, message: str) -> None:
+    """Autogenerate a migration from the models (developer command)."""
+    with engine.begin() as connection:
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = connection
+        command.revision(cfg, message=message, autogenerate=True)

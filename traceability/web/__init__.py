@@ -1,0 +1,23 @@
+"""HTML side: security headers, the public device page /d/{ID}."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'",
+    )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    from traceability.web import public
+
+    app.after_request(_security_headers)
+    app.register_blueprint(public.bp)

@@ -1,0 +1,3 @@
+from traceability import create_app
+
+app = create_app()
