@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     ledger_mode: Literal["managed", "rpc", "memory", "off"] = "managed"
     ledger_url: str | None = None
     ledger_key: str | None = None
+    # The registry owner (the regulator) deploys and authorises submitters;
+    # needed only by `traceability ledger deploy` on an external chain.
+    ledger_owner_key: str | None = None
+    ledger_port: int = Field(default=8545, gt=0, lt=65536)
     ledger_contract: str | None = None
     ledger_confirmations: int = Field(default=0, ge=0)
     anchor_interval_s: float = Field(default=5.0, gt=0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from traceability.db import UTCDateTime
@@ -29,6 +29,11 @@ class AnchorBatch(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     root: str = Field(max_length=64, unique=True)
     size: int
+    # The leaf digests in order (32 bytes each): the batch stays provable even
+    # if an event row is later deleted, and a deletion shows as a gap.
+    leaves: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
+    first_seq: int = Field(sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
+                                            nullable=False))
     state: str = Field(max_length=16, index=True)
     chain_id: int | None = Field(default=None, sa_column=Column(BigInteger()))
     contract: str | None = Field(default=None, max_length=42)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: d1cdc475d17d
+Revision ID: bcd71b558510
 Revises:
-Create Date: 2026-11-25 15:08:12.705699
+Create Date: 2026-11-25 15:12:05.436173
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from alembic import op
 import traceability.db
 
 
-revision: str = "d1cdc475d17d"
+revision: str = "bcd71b558510"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -27,6 +27,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("root", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("leaves", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "first_seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("chain_id", sa.BigInteger(), nullable=True),
         sa.Column("contract", sqlmodel.sql.sqltypes.AutoString(length=42), nullable=True),

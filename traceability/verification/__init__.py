@@ -1,0 +1,1 @@
+"""Verifying events against their digests, chains, Merkle batches and the ledger."""
