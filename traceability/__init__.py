@@ -17,10 +17,7 @@ class TraceFlask(Flask):
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """Build an application. ``config`` overrides what ``TRACE_*`` variables say."""
-    if isinstance(config, Settings):
-        settings = config
-    else:
-        settings = Settings(**dict(config or {}))
+    settings = config if isinstance(config, Settings) else Settings(**dict(config or {}))
 
     app = TraceFlask(__name__, static_folder=None)
     app.config.update(
@@ -36,7 +33,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.extensions["trace.catalog"] = load_catalog()
 
     from traceability import api, web
+    from traceability.anchoring import service as anchoring
 
+    anchoring.init_app(app)
     api.init_app(app)
     web.init_app(app)
     return app

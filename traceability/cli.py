@@ -9,6 +9,7 @@ from typing import Any
 import click
 from flask import Flask
 
+from ledger.errors import LedgerError
 from traceability import create_app
 from traceability.accounts import services as accounts
 from traceability.db import Database, session_scope
@@ -44,9 +45,21 @@ def init(ctx: click.Context) -> None:
     """Create or upgrade the database schema (Alembic)."""
     from traceability import schema
 
+    from traceability.anchoring.connection import ensure_ready, managed_node, open_ledger
+
     app = _app(ctx)
+    settings = app.config["TRACE_SETTINGS"]
     schema.upgrade(Database.engine(app))
     click.echo(f"database ready: {Database.engine(app).url.render_as_string()}")
+    if settings.ledger_mode in ("managed", "rpc"):
+        try:
+            with managed_node(settings), session_scope(Database.engine(app)) as session:
+                handle = open_ledger(app)
+                ensure_ready(session, handle)
+                click.echo(f"ledger ready: registry {handle.submitter.contract_address} "
+                           f"at {handle.submitter.rpc_url}")
+        except LedgerError as exc:
+            click.echo(f"ledger NOT ready: {exc}", err=True)
 
 
 @main.command()
@@ -58,7 +71,8 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve the app with gunicorn."""
     from traceability.server import serve as run_server
 
-    run_server(host=host, port=port, workers=workers)
+    run_server(host=host, port=port, workers=workers,
+               settings=_app(ctx).config["TRACE_SETTINGS"])
 
 
 @main.command()
@@ -67,13 +81,105 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
 @click.pass_context
 def demo(ctx: click.Context, devices: int, seed: int) -> None:
     """Load the demo data set (idempotent: does nothing if it is already there)."""
-    from traceability import demo as demo_data, schema
+    from traceability import demo as demo_data
+    from traceability import schema
 
     app = _app(ctx)
     schema.upgrade(Database.engine(app))
     with app.app_context():
         summary = demo_data.load(app, devices=devices, seed=seed)
     click.echo(summary)
+
+
+@main.command()
+@click.option("--watch", is_flag=True, help="keep anchoring every TRACE_ANCHOR_INTERVAL_S")
+@click.option("--repair", is_flag=True, help="re-anchor every batch missing on chain")
+@click.pass_context
+def anchor(ctx: click.Context, watch: bool, repair: bool) -> None:
+    """Anchor pending events to the ledger in Merkle batches."""
+    from traceability.anchoring import worker
+    from traceability.anchoring.connection import managed_node, open_ledger
+
+    app = _app(ctx)
+    settings = app.config["TRACE_SETTINGS"]
+    engine = Database.engine(app)
+    try:
+        with managed_node(settings):
+            handle = open_ledger(app)
+            if repair:
+                run = worker.repair(engine, handle, confirmations=settings.ledger_confirmations)
+                click.echo(f"repair: {run.events_anchored} events re-anchored "
+                           f"in {len(run.sent)} batch(es)")
+            elif watch:
+                click.echo(f"anchoring every {settings.anchor_interval_s}s (Ctrl-C stops)")
+                worker.watch(engine, handle, max_size=settings.anchor_batch_max,
+                             confirmations=settings.ledger_confirmations,
+                             interval_s=settings.anchor_interval_s)
+            else:
+                run = worker.run_once(engine, handle, max_size=settings.anchor_batch_max,
+                                      confirmations=settings.ledger_confirmations)
+                last = run.last
+                click.echo(f"anchored {run.events_anchored} events in {len(run.sent)} "
+                           f"batch(es)" + (f"; last root {last.root} in block "
+                                          f"{last.block_number}" if last else ""))
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@click.argument("qr_id", required=False)
+@click.option("--all", "all_", is_flag=True, help="every event of every device and lot")
+@click.pass_context
+def verify(ctx: click.Context, qr_id: str | None, all_: bool) -> None:
+    """Verify events against digests, chains, Merkle batches and the ledger."""
+    from traceability.anchoring.connection import managed_node
+    from traceability.verification import audit
+
+    if bool(qr_id) == all_:
+        raise click.UsageError("give a QR_ID or --all")
+    app = _app(ctx)
+    try:
+        with managed_node(app.config["TRACE_SETTINGS"]), app.app_context():
+            ok = audit.verify_cli(app, qr_id=qr_id, echo=click.echo)
+    except (LedgerError, TraceabilityError) as exc:
+        raise click.ClickException(str(exc)) from None
+    ctx.exit(0 if ok else 1)
+
+
+@main.group()
+def ledger() -> None:
+    """The ledger: deploy the registry, show status."""
+
+
+@ledger.command("deploy")
+@click.pass_context
+def ledger_deploy(ctx: click.Context) -> None:
+    """Deploy the AnchorRegistry (owner key) and authorise this deployment's submitter."""
+    from traceability.anchoring.connection import deploy, managed_node, open_ledger
+
+    app = _app(ctx)
+    try:
+        with managed_node(app.config["TRACE_SETTINGS"]), session_scope(
+                Database.engine(app)) as session:
+            address = deploy(session, open_ledger(app))
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"registry deployed at {address}")
+
+
+@ledger.command("status")
+@click.pass_context
+def ledger_status(ctx: click.Context) -> None:
+    """Chain id, registry, block height and pending events."""
+    import json
+
+    from traceability.anchoring.connection import managed_node
+    from traceability.anchoring.service import ledger_status as status
+
+    app = _app(ctx)
+    with managed_node(app.config["TRACE_SETTINGS"]), app.app_context(), session_scope(
+            Database.engine(app)) as session:
+        click.echo(json.dumps(status(session), indent=2, ensure_ascii=False))
 
 
 @main.group()

@@ -8,7 +8,9 @@ Every later start compares them: a reset chain is reported loudly and
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask import Flask
@@ -16,7 +18,7 @@ from sqlmodel import Session, select
 
 from ledger.chain import Web3Ledger
 from ledger.errors import ChainMismatch, ContractMissing, LedgerError
-from ledger.node import ANVIL_DEV_KEYS
+from ledger.node import ANVIL_DEV_KEYS, ManagedNode
 from traceability.anchoring.models import LedgerMeta
 from traceability.config import Settings
 
@@ -119,3 +121,32 @@ def ensure_ready(session: Session, handle: LedgerHandle) -> None:
             f"no AnchorRegistry code at {meta['contract']}: the chain was reset. "
             "Run `traceability anchor --repair`."
         )
+
+
+@contextlib.contextmanager
+def managed_node(settings: Settings) -> Iterator[ManagedNode | None]:
+    """Run the managed anvil node for as long as the block lasts.
+
+    Only in managed mode, and only if nothing already answers on the port
+    (``serve`` may be running it): the chain lives in ``data_dir/ledger``.
+    """
+    if settings.ledger_mode != "managed" or settings.ledger_url:
+        yield None
+        return
+    node = ManagedNode("anvil", data_dir=settings.data_dir / "ledger", port=settings.ledger_port)
+    if node_answers(node.url):
+        yield None
+        return
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
+def node_answers(url: str) -> bool:
+    try:
+        Web3Ledger.from_rpc(url, private_key=None, contract_address=None, timeout=2).info()
+        return True
+    except LedgerError:
+        return False

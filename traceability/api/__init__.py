@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
 
 def init_app(app: Flask) -> None:
-    from traceability.api import batches, devices, errors, events, health, labels, openapi
+    # A blueprint per app: routes cannot be added to one already registered
+    # with an earlier app (every test builds its own app).
+    bp = Blueprint("api", __name__, url_prefix="/api/v1")
+    from traceability.api import (
+        anchors,
+        batches,
+        devices,
+        errors,
+        events,
+        health,
+        labels,
+        openapi,
+    )
 
-    for module in (batches, devices, events, health, labels, openapi):
+    for module in (anchors, batches, devices, events, health, labels, openapi):
         module.register(bp)
     errors.register(app, bp)
     app.register_blueprint(bp)

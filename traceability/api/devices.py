@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, url_for
 
+from traceability.anchoring.service import reader_ledger
 from traceability.api.auth import READERS, RECORDERS, current_principal, require
 from traceability.api.body import json_body
 from traceability.custody.ingest import record_events
 from traceability.db import get_session
+from traceability.devices.models import Device
 from traceability.devices.services import (
     check_can_read,
     device_detail,
@@ -16,6 +18,8 @@ from traceability.devices.services import (
 )
 from traceability.labels.ids import format_id
 from traceability.labels.render import device_url, label_png, label_svg
+from traceability.verification.bundle import device_bundle
+from traceability.verification.services import verify_device
 
 
 def collect() -> tuple[Response, int]:
@@ -54,10 +58,30 @@ def show(qr_id: str) -> Response:
     return jsonify(device_detail(session, device, events))
 
 
-def _label(qr_id: str) -> tuple[str, str]:
+def _readable(qr_id: str) -> Device:
     session = get_session()
     device = get_device(session, qr_id)
     check_can_read(session, current_principal(), device, device_events(session, device.qr_id))
+    return device
+
+
+def verify(qr_id: str) -> Response:
+    session = get_session()
+    device = _readable(qr_id)
+    result = verify_device(session, reader_ledger(session), device.qr_id, device.head_digest)
+    return jsonify(result.to_dict())
+
+
+def proof(qr_id: str) -> Response:
+    session = get_session()
+    device = _readable(qr_id)
+    response = jsonify(device_bundle(session, reader_ledger(session), device.qr_id))
+    response.headers["Content-Disposition"] = f'attachment; filename="{device.qr_id}-proof.json"'
+    return response
+
+
+def _label(qr_id: str) -> tuple[str, str]:
+    device = _readable(qr_id)
     url = device_url(current_app.config["TRACE_SETTINGS"].public_url, device.qr_id)
     return url, format_id(device.qr_id)
 
@@ -74,6 +98,8 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/devices", "devices_collect", require(*RECORDERS)(collect),
                     methods=["POST"])
     bp.add_url_rule("/devices/<qr_id>", "device_show", require(*READERS)(show))
+    bp.add_url_rule("/devices/<qr_id>/verify", "device_verify", require(*READERS)(verify))
+    bp.add_url_rule("/devices/<qr_id>/proof", "device_proof", require(*READERS)(proof))
     bp.add_url_rule("/devices/<qr_id>/label.png", "device_label_png",
                     require(*READERS)(label_as_png))
     bp.add_url_rule("/devices/<qr_id>/label.svg", "device_label_svg",

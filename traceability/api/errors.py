@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from ledger.errors import LedgerError
 from traceability.errors import TraceabilityError
 
 API_PREFIX = "/api/"
@@ -25,6 +26,11 @@ def _domain(exc: TraceabilityError) -> Response:
     return error_response(exc.status, exc.code, exc.message, exc.field)
 
 
+def _ledger(exc: LedgerError) -> Response:
+    # The ledger being down is the server's problem, never the client's input.
+    return error_response(503, exc.code, f"ledger: {exc}")
+
+
 def _http(exc: HTTPException) -> Response | HTTPException:
     if not request.path.startswith(API_PREFIX):
         return exc
@@ -38,4 +44,5 @@ def _http(exc: HTTPException) -> Response | HTTPException:
 
 def register(app: Flask, bp: Blueprint) -> None:
     app.register_error_handler(TraceabilityError, _domain)
+    app.register_error_handler(LedgerError, _ledger)
     app.register_error_handler(HTTPException, _http)

@@ -65,6 +65,11 @@ PATHS: dict[str, dict[str, Any]] = {
         body=_obj(("events",), events={"type": "array", "maxItems": 1000, "items": _EVENT}))},
     "/api/v1/devices/{qr_id}": {"get": _op("Device with its events, digests and anchors",
                                            params=("qr_id",))},
+    "/api/v1/devices/{qr_id}/verify": {"get": _op(
+        "Verification status of every event of the device", params=("qr_id",))},
+    "/api/v1/devices/{qr_id}/proof": {"get": _op(
+        "Proof bundle for python -m ledger.verify", params=("qr_id",))},
+    "/api/v1/anchors": {"post": _op("Anchor all pending events now")},
     "/api/v1/devices/{qr_id}/label.png": {"get": _op("QR label (PNG)", media="image/png",
                                                      params=("qr_id",))},
     "/api/v1/devices/{qr_id}/label.svg": {"get": _op("QR label (SVG)", media="image/svg+xml",

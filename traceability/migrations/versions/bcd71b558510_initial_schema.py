@@ -13,7 +13,6 @@ from alembic import op
 
 import traceability.db
 
-
 revision: str = "bcd71b558510"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None

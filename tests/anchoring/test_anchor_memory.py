@@ -1,0 +1,39 @@
+"""Anchoring and verification on the in-process chain (fast, no node)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import Actor
+from tests.custody.test_lifecycle import collect, post_events, new_id
+
+
+@pytest.fixture
+def settings(settings: dict[str, Any]) -> dict[str, Any]:
+    return {**settings, "ledger_mode": "memory"}
+
+
+def test_anchored_device_verifies_and_bundle_carries_proofs(
+    client: FlaskClient, collector: Actor, plant: Actor
+) -> None:
+    qr_id = collect(client, collector)
+    post_events(client, collector, {"id": new_id(), "type": "shipped", "qr_id": qr_id,
+                                    "to": plant.org})
+    before = client.get(f"/api/v1/devices/{qr_id}/verify", headers=plant.headers).get_json()
+    assert [e["status"] for e in before["events"]] == ["pending", "pending"]
+    assert before["verified"] is False
+
+    anchored = client.post("/api/v1/anchors", headers=plant.headers).get_json()
+    assert anchored["anchored"] == 2
+    assert anchored["block_number"] >= 1
+
+    after = client.get(f"/api/v1/devices/{qr_id}/verify", headers=plant.headers).get_json()
+    assert after["verified"] is True
+    assert {e["status"] for e in after["events"]} == {"verified"}
+
+    bundle = client.get(f"/api/v1/devices/{qr_id}/proof", headers=plant.headers).get_json()
+    assert [e["anchor"]["root"] for e in bundle["events"]] == [anchored["root"]] * 2
+    assert bundle["chain"]["contract"]

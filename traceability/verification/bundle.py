@@ -1,0 +1,58 @@
+"""Proof bundles: everything an outsider needs to check a device against the chain.
+
+The bundle is plain JSON and is checked by ``python -m ledger.verify`` with
+no access to this database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from ledger import merkle
+from ledger.chain import Web3Ledger
+from traceability.anchoring.connection import read_meta
+from traceability.anchoring.models import AnchorBatch
+from traceability.verification.services import content_of, event_rows, leaf_positions
+
+BUNDLE_FORMAT = "weee-trace-proof/1"
+
+
+def device_bundle(session: Session, ledger: Web3Ledger | None, qr_id: str) -> dict[str, Any]:
+    rows = event_rows(session, device=qr_id)
+    positions = leaf_positions(session, [r.seq for r in rows])
+    meta = read_meta(session)
+    leaves_of: dict[int, tuple[AnchorBatch, list[bytes]]] = {}
+    events = []
+    for row in rows:
+        anchor = None
+        if row.seq in positions:
+            batch_id, index = positions[row.seq]
+            if batch_id not in leaves_of:
+                batch = session.get(AnchorBatch, batch_id)
+                assert batch is not None
+                leaves_of[batch_id] = (batch, [batch.leaves[i:i + 32]
+                                               for i in range(0, len(batch.leaves), 32)])
+            batch, leaves = leaves_of[batch_id]
+            anchor = {
+                "root": batch.root,
+                "leaf_index": index,
+                "size": batch.size,
+                "proof": [p.hex() for p in merkle.inclusion_proof(leaves, index)],
+                "tx_hash": batch.tx_hash,
+                "block_number": batch.block_number,
+                "state": batch.state,
+            }
+        events.append({"content": content_of(row), "digest": row.digest, "anchor": anchor})
+    return {
+        "format": BUNDLE_FORMAT,
+        "subject": {"device": qr_id},
+        "chain": {
+            "chain_id": int(meta["chain_id"]) if meta.get("chain_id") else None,
+            "genesis_hash": meta.get("genesis_hash"),
+            "contract": meta.get("contract"),
+            "rpc_url": ledger.rpc_url if ledger is not None else None,
+        },
+        "events": events,
+    }
