@@ -19,7 +19,8 @@ from traceability.errors import TraceabilityError
 def _app(ctx: click.Context) -> Flask:
     if ctx.obj is None:
         ctx.obj = create_app()
-    return ctx.obj  # type: ignore[no-any-return]
+    app: Flask = ctx.obj
+    return app
 
 
 def _run(ctx: click.Context, fn: Callable[..., Any], **kwargs: Any) -> Any:

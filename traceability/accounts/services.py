@@ -91,6 +91,7 @@ def add_user(
         raise Conflict(f"user {username} already exists", field="username")
     if password is not None and len(password) < 8:
         raise ValidationFailed("password must have at least 8 characters", field="password")
+    assert org.id is not None
     user = User(
         username=username,
         org_id=org.id,
@@ -112,6 +113,7 @@ def create_token(*, session: Session, username: str, label: str | None = None) -
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
         raise NotFound(f"no user {username}", field="username")
+    assert user.id is not None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), label=label))
     session.flush()

@@ -53,6 +53,9 @@ def open_ledger(app: Flask) -> LedgerHandle:
     settings: Settings = app.config["TRACE_SETTINGS"]
     if settings.ledger_mode == "off":
         raise LedgerError("the ledger is switched off (TRACE_LEDGER_MODE=off)")
+    owner: Web3Ledger | None
+    owner_key: str | None
+    submitter_key: str | None
     if settings.ledger_mode == "memory":
         owner = Web3Ledger.in_process(account_index=0)
         submitter = owner.with_key(_eth_tester_key(1))

@@ -72,7 +72,7 @@ def cut_batch(session: Session, max_size: int) -> AnchorBatch | None:
     digests = [bytes.fromhex(d) for _, d in rows]
     batch = AnchorBatch(
         root=merkle.root(digests).hex(), size=len(rows), leaves=b"".join(digests),
-        first_seq=rows[0][0], state=AnchorState.pending, created_at=utcnow(),
+        first_seq=int(rows[0][0] or 0), state=AnchorState.pending, created_at=utcnow(),
     )
     session.add(batch)
     try:

@@ -19,7 +19,8 @@ READERS = ("operator", "manager", "auditor", "admin")
 
 
 def current_principal() -> Principal:
-    return g.principal  # type: ignore[no-any-return]
+    principal: Principal = g.principal
+    return principal
 
 
 def require(*roles: str) -> Callable[[F], F]:
@@ -32,7 +33,12 @@ def require(*roles: str) -> Callable[[F], F]:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthorised("send 'Authorization: Bearer <token>'", field="Authorization")
-            principal = authenticate_token(session=get_session(), token=token.strip())
+            try:
+                principal = authenticate_token(session=get_session(), token=token.strip())
+            except Unauthorised as exc:
+                # Name the header for an unknown or revoked token too, as for a missing one.
+                exc.field = exc.field or "Authorization"
+                raise
             if principal.role not in roles:
                 raise Forbidden(
                     f"role '{principal.role}' may not do this (needs {' or '.join(roles)})",

@@ -135,7 +135,7 @@ def parse_catalog(data_dir: Path = DATA_DIR) -> Catalog:
     raw = _read("catalog.toml", data_dir)
     factors = _read("factors.toml", data_dir)
     rates = _read("rates.toml", data_dir)
-    return Catalog(
+    return Catalog.model_validate(dict(
         version=raw["version"],
         source=raw["source"],
         categories={code: {"code": code, **spec} for code, spec in raw["categories"].items()},
@@ -143,7 +143,7 @@ def parse_catalog(data_dir: Path = DATA_DIR) -> Catalog:
         dismantling=_read("dismantling_rules.toml", data_dir),
         factor_sets={s["id"]: s for s in factors["sets"]},
         rate_schedules={s["id"]: s for s in rates["schedules"]},
-    )
+    ))
 
 
 @functools.cache

@@ -74,7 +74,7 @@ class Workspace:
             lot=lot,
         )
         digest = digest_hex(content)
-        row = {
+        row: dict[str, Any] = {
             "id": event_id,
             "type": type,
             "device": device,

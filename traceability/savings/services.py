@@ -75,4 +75,4 @@ def treated_mass_g(session: Session, org: str) -> int:
             Device.dismantled_by == org
         )
     ).one()
-    return int(total)
+    return int(total or 0)
