@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, current_app
 from sqlmodel import Session
 
 from ledger.chain import Web3Ledger
-from ledger.errors import LedgerError
+from ledger.errors import ChainMismatch, ContractMissing, LedgerError
 from traceability.anchoring.connection import ensure_ready, open_ledger, read_meta
 from traceability.anchoring.worker import AnchorRun, pending_count, run_once
 from traceability.config import Settings
 from traceability.db import Database
+
+log = logging.getLogger(__name__)
 
 
 def anchor_now(app: Flask | None = None) -> AnchorRun:
@@ -24,12 +27,19 @@ def anchor_now(app: Flask | None = None) -> AnchorRun:
 
 
 def reader_ledger(session: Session, app: Flask | None = None) -> Web3Ledger | None:
-    """A ledger client pointed at the recorded registry, or None when the ledger is off."""
+    """A ledger client pointed at the recorded registry, or None when the ledger is off.
+
+    A reset or replaced chain is no reason to refuse to verify: readers then
+    see every anchored root as ``missing_on_chain`` (and are told to repair).
+    """
     app = app or current_app
     if app.config["TRACE_SETTINGS"].ledger_mode == "off":
         return None
     handle = open_ledger(app)
-    ensure_ready(session, handle)
+    try:
+        ensure_ready(session, handle)
+    except (ChainMismatch, ContractMissing) as exc:
+        log.warning("verifying against a chain that lost our anchors: %s", exc)
     return handle.submitter
 
 

@@ -80,12 +80,16 @@ def _collect_refs(items: Sequence[Mapping[str, Any]], ws: Workspace) -> dict[str
     return refs
 
 
+def _load_events(ws: Workspace, ids: set[str]) -> None:
+    if ids:
+        for ev in ws.session.exec(select(Event).where(col(Event.id).in_(ids))):
+            ws.events[ev.id] = ev
+
+
 def _preload(ws: Workspace, items: Sequence[Mapping[str, Any]]) -> None:
     session, org = ws.session, ws.principal.org_code
     refs = _collect_refs(items, ws)
-    if refs["ids"]:
-        for ev in session.exec(select(Event).where(col(Event.id).in_(refs["ids"]))):
-            ws.events[ev.id] = ev
+    _load_events(ws, refs["ids"])
     # Corrections may name events of devices/lots not otherwise mentioned.
     for ev in list(ws.events.values()):
         if ev.device:
@@ -93,19 +97,26 @@ def _preload(ws: Workspace, items: Sequence[Mapping[str, Any]]) -> None:
         if ev.lot:
             refs["lots"].add(ev.lot)
     if refs["qr"]:
-        query = select(Device).where(col(Device.qr_id).in_(refs["qr"])).with_for_update()
+        # Rows are locked in key order, so two batches never deadlock on each other.
+        query = (select(Device).where(col(Device.qr_id).in_(refs["qr"]))
+                 .order_by(col(Device.qr_id)).with_for_update())
         ws.devices = {d.qr_id: d for d in session.exec(query)}
         minted = select(MintedId).where(col(MintedId.qr_id).in_(refs["qr"]))
         ws.minted = {m.qr_id: m for m in session.exec(minted)}
     lots = session.exec(
         select(Lot)
         .where((col(Lot.code).in_(refs["lots"])) | ((Lot.org == org) & (Lot.state == "open")))
+        .order_by(col(Lot.code))
         .with_for_update()
     )
     for lot in lots:
         ws.lots[lot.code] = lot
         if lot.org == org and lot.state == "open":
             ws.open_lots[lot.fraction] = lot
+    # Read the ids again now that the subjects are locked: a concurrent batch
+    # that held the locks may have committed these very events meanwhile, and
+    # they must show as duplicates, not be checked against the moved-on state.
+    _load_events(ws, refs["ids"])
     if refs["orgs"]:
         orgs = session.exec(select(Organisation).where(col(Organisation.code).in_(refs["orgs"])))
         ws.orgs = {o.code: o for o in orgs}

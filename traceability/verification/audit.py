@@ -11,12 +11,19 @@ from sqlmodel import Session, func, select
 from tqdm import tqdm
 
 from ledger.chain import Web3Ledger
+from ledger.errors import ContractMissing
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.anchoring.service import reader_ledger
 from traceability.custody.models import Event
 from traceability.db import Database
 from traceability.devices.services import get_device
-from traceability.verification.services import VERIFIED, verify_all, verify_device
+from traceability.verification.services import (
+    MISSING_ON_CHAIN,
+    VERIFIED,
+    missing_on_chain_hint,
+    verify_all,
+    verify_device,
+)
 
 
 @dataclass
@@ -62,6 +69,8 @@ def verify_cli(app: Flask, *, qr_id: str | None, echo: Callable[[str], None]) ->
                 echo(f"  {status:<17} {event_id}")
             if not result.head_matches:
                 echo("  broken_chain      the device's latest event is missing")
+            if result.ledger_problem:
+                echo(result.ledger_problem)
             echo(f"{device.qr_id}: {'VERIFIED' if result.verified else 'NOT VERIFIED'}")
             return result.verified
         total = session.exec(select(func.count()).select_from(Event)).one()
@@ -76,8 +85,15 @@ def verify_cli(app: Flask, *, qr_id: str | None, echo: Callable[[str], None]) ->
             echo(line)
         echo("events: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
         ok = set(counts) <= {VERIFIED}
+        if counts[MISSING_ON_CHAIN]:
+            echo(missing_on_chain_hint(ledger))
         if ledger is not None and ledger.address:
-            audit = audit_anchors(session, ledger, ledger.address)
+            try:
+                audit = audit_anchors(session, ledger, ledger.address)
+            except ContractMissing as exc:
+                echo(f"anchors on chain cannot be listed: {exc}")
+                echo("NOT VERIFIED")
+                return False
             echo(f"anchors on chain by {ledger.address}: {audit.on_chain}")
             for root in audit.missing_batches:
                 echo(f"  batch {root} is anchored on chain but missing from the database")

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from ledger import merkle
 from ledger.canonical import digest_hex, event_content
 from ledger.chain import AnchorRecord, Web3Ledger
+from ledger.errors import ContractMissing
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, AnchorState
 from traceability.custody.models import Event
 from traceability.db import iso
@@ -68,7 +69,10 @@ class Verifier:
             leaves_ok = len(leaves) == batch.size and merkle.root(leaves).hex() == batch.root
             on_chain = None
             if self.ledger is not None and batch.state != AnchorState.pending:
-                on_chain = self.ledger.get_anchor(bytes.fromhex(batch.root))
+                try:
+                    on_chain = self.ledger.get_anchor(bytes.fromhex(batch.root))
+                except ContractMissing:  # the chain was reset: no registry, no roots
+                    on_chain = None
             self.batches[batch_id] = BatchCheck(batch, leaves_ok, on_chain)
         return self.batches[batch_id]
 
@@ -122,11 +126,18 @@ def leaf_positions(session: Session, seqs: Iterable[int]) -> dict[int, tuple[int
     return positions
 
 
+def missing_on_chain_hint(ledger: Web3Ledger | None) -> str:
+    where = f" at {ledger.rpc_url}" if ledger is not None else ""
+    return (f"anchored roots are missing from the registry{where}: the chain was reset or "
+            "replaced. Run `traceability anchor --repair` to re-anchor from the database.")
+
+
 @dataclass(frozen=True)
 class DeviceVerification:
     qr_id: str
     events: list[tuple[str, str]]  # (event id, status)
     head_matches: bool
+    ledger_problem: str | None = None
 
     @property
     def verified(self) -> bool:
@@ -138,6 +149,7 @@ class DeviceVerification:
             "verified": self.verified,
             "events": [{"id": i, "status": s} for i, s in self.events],
             **({} if self.head_matches else {"problem": "latest event missing"}),
+            **({"ledger_problem": self.ledger_problem} if self.ledger_problem else {}),
         }
 
 
@@ -147,8 +159,9 @@ def verify_device(session: Session, ledger: Web3Ledger | None, qr_id: str,
     verifier = Verifier(session, ledger)
     statuses = verifier.statuses(rows, leaf_positions(session, [r.seq for r in rows]))
     head_ok = head_digest is None or (bool(rows) and rows[-1].digest == head_digest)
+    problem = missing_on_chain_hint(ledger) if MISSING_ON_CHAIN in statuses else None
     return DeviceVerification(qr_id, [(r.id, s) for r, s in zip(rows, statuses, strict=True)],
-                              head_ok)
+                              head_ok, problem)
 
 
 def verify_all(session: Session, ledger: Web3Ledger | None,

@@ -1,0 +1,108 @@
+"""Fresh, migrated databases for one benchmark, and the organisations that use them.
+
+SQLite by default (a new file under the run's temp dir); with ``--db`` a
+PostgreSQL URL, each database is a dedicated schema selected through
+``options=-csearch_path=...`` and dropped afterwards (as tests/conftest.py does).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, text
+from sqlmodel import Session
+
+from traceability import schema
+from traceability.accounts import services as accounts
+from traceability.db import make_engine
+
+COLLECTOR, PLANT = "BENCH-COL", "BENCH-DIS"
+
+
+def _pg_schema_url(base: str, schema_name: str) -> str:
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema_name}"
+
+
+@contextmanager
+def fresh_database(base_url: str | None, tmp: Path, name: str) -> Iterator[str]:
+    """The URL of a new database with the schema migrated to head (Alembic)."""
+    if not base_url or base_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp / f'{name}.db'}"
+        _migrate(url)
+        yield url
+        return
+    schema_name = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base_url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema_name}"))
+    try:
+        url = _pg_schema_url(base_url, schema_name)
+        _migrate(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema_name} CASCADE"))
+        admin.dispose()
+
+
+def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        if "%" in engine.url.render_as_string(hide_password=False):
+            _upgrade_escaped(engine)
+        else:
+            schema.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def _upgrade_escaped(engine: Engine) -> None:
+    """``schema.upgrade`` for URLs holding ``%`` (``options=-csearch_path%3D...``).
+
+    traceability.schema.alembic_config puts the URL into Alembic's
+    ConfigParser, whose interpolation rejects ``%3D``; migrations/env.py
+    only uses the connection, so the URL is left out here.
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    with engine.begin() as connection:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(schema.MIGRATIONS))
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    org: str
+    token: str
+
+
+def add_actor(engine: Engine, *, org: str, kind: str, username: str) -> Actor:
+    """An organisation (created on first use), an operator in it, and their API token."""
+    from sqlmodel import select
+
+    from traceability.accounts.models import Organisation
+
+    with Session(engine) as session:
+        if session.exec(select(Organisation).where(Organisation.code == org)).first() is None:
+            accounts.add_org(
+                session=session,
+                code=org,
+                kind=kind,
+                name=f"{org} Co.",
+                region="320500",
+                license_no=f"LIC-{org}" if kind == "dismantler" else None,
+                capacity_units=1_000_000 if kind == "dismantler" else None,
+            )
+        accounts.add_user(session=session, username=username, org_code=org, role="operator")
+        token = accounts.create_token(session=session, username=username, label="bench")
+        session.commit()
+    return Actor(username=username, org=org, token=token)

@@ -1,0 +1,168 @@
+"""Faults on a real anvil: the node dies, the worker dies mid-send, two workers race."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from ledger.node import ManagedNode, NodeKind
+from tests.conftest import Actor, new_id
+from tests.custody.test_lifecycle import post_events
+from tests.integration.conftest import (
+    anchor,
+    make_device,
+    statuses,
+    submitter,
+    tally,
+    verification,
+)
+from traceability import create_app
+from traceability.anchoring import worker
+from traceability.anchoring.connection import ensure_ready, open_ledger
+from traceability.anchoring.models import AnchorBatch, AnchorState
+from traceability.anchoring.service import anchor_now
+from traceability.db import Database
+
+pytestmark = pytest.mark.integration
+
+# anvil dumps its state every second (--state-interval 1): wait for one dump.
+STATE_DUMP_S = 2.2
+
+
+@pytest.fixture
+def node_kind() -> NodeKind:
+    return "anvil"
+
+
+@pytest.fixture
+def ledger_node(private_node: ManagedNode) -> ManagedNode:
+    return private_node
+
+
+def test_node_down_ingestion_continues_and_nothing_is_lost(
+    app: Flask, client: FlaskClient, collector: Actor, plant: Actor, ledger_node: ManagedNode
+) -> None:
+    early = make_device(client, collector, plant)
+    assert anchor(client, plant)["anchored"] == 3
+    time.sleep(STATE_DUMP_S)
+    ledger_node.kill()
+
+    late = [make_device(client, collector, plant) for _ in range(2)]
+    results = post_events(
+        client, plant, {"id": new_id(), "type": "stored", "qr_id": early, "area": "B-1"}
+    )
+    assert [r["status"] for r in results] == ["created"]
+    down = client.post("/api/v1/anchors", headers=plant.headers)
+    assert down.status_code == 503
+    assert down.get_json()["error"]["code"] == "ledger_unavailable"
+    # Verifying needs the chain: a clear 503 too, never a 500.
+    unverifiable = client.get(f"/api/v1/devices/{early}/verify", headers=plant.headers)
+    assert unverifiable.status_code == 503
+    assert unverifiable.get_json()["error"]["code"] == "ledger_unavailable"
+    with Session(Database.engine(app)) as session:
+        assert worker.pending_count(session) == 7
+    assert tally(app).events == 10
+
+    ledger_node.start()
+
+    anchored = anchor(client, plant)
+    assert anchored["anchored"] == 7
+    counts = tally(app)
+    assert counts.events == counts.leaves == counts.distinct_leaves == counts.batch_sizes == 10
+    assert submitter(app).anchor_count(submitter(app).address) == counts.batches == 2
+    for qr_id in (early, *late):
+        assert verification(client, plant, qr_id)["verified"] is True
+
+
+def test_worker_killed_between_sending_and_recording_does_not_anchor_twice(
+    app: Flask, client: FlaskClient, collector: Actor, plant: Actor
+) -> None:
+    qr_ids = [make_device(client, collector, plant) for _ in range(2)]
+    engine, handle = Database.engine(app), open_ledger(app)
+    with Session(engine, expire_on_commit=False) as session:
+        ensure_ready(session, handle)
+        batch = worker.cut_batch(session, max_size=100)
+    assert batch is not None and batch.size == 6
+    ledger = handle.submitter
+    before = ledger.anchor_count(ledger.address)
+    # The worker sent the root, then died before writing `submitted` to its row.
+    sent = ledger.send_anchor(bytes.fromhex(batch.root), batch.size)
+    mined = ledger.wait_receipt(sent.tx_hash)
+    assert mined.status
+
+    run = worker.run_once(engine, handle, max_size=100, confirmations=0)
+
+    assert run.sent == [] and run.errors == []
+    assert run.confirmed == [batch.root]
+    assert ledger.anchor_count(ledger.address) == before + 1
+    with Session(engine) as session:
+        row = session.get(AnchorBatch, batch.id)
+        assert row is not None
+        assert row.state == AnchorState.confirmed
+        assert (row.block_number, row.block_hash) == (mined.block_number, mined.block_hash)
+    for qr_id in qr_ids:
+        assert statuses(client, plant, qr_id) == ["verified"] * 3
+    assert worker.run_once(engine, handle, max_size=100, confirmations=0).final == [batch.root]
+    assert ledger.anchor_count(ledger.address) == before + 1
+
+
+PG_URL = os.environ.get("TRACE_TEST_DATABASE_URL", "")
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="needs TRACE_TEST_DATABASE_URL (PostgreSQL)")
+def test_two_workers_racing_on_postgresql_never_anchor_anything_twice(
+    app: Flask, client: FlaskClient, collector: Actor, plant: Actor, settings: dict[str, Any]
+) -> None:
+    for _ in range(4):
+        make_device(client, collector, plant)
+    with Session(Database.engine(app)) as session:
+        ensure_ready(session, open_ledger(app))  # the registry exists before workers start
+    workers = [create_app(settings) for _ in range(2)]
+    start, stop = threading.Barrier(len(workers) + 1), threading.Event()
+    failures: list[BaseException] = []
+    passes: list[worker.AnchorRun] = []
+
+    def work(worker_app: Flask) -> None:
+        engine, handle = Database.engine(worker_app), open_ledger(worker_app)
+        try:
+            start.wait()
+            while not stop.is_set():
+                passes.append(worker.run_once(engine, handle, max_size=4, confirmations=0))
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    for _ in range(6):  # events keep arriving while both workers anchor
+        make_device(client, collector, plant)
+    time.sleep(0.5)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert failures == []
+    anchor_now(app)  # whatever arrived after the workers' last pass
+    counts = tally(app)
+    assert counts.events == 30
+    assert counts.leaves == counts.distinct_leaves == counts.batch_sizes == counts.events
+    assert counts.distinct_roots == counts.batches
+    ledger = submitter(app)
+    on_chain = [r.root.removeprefix("0x") for r in ledger.anchors_of(ledger.address)]
+    assert len(on_chain) == len(set(on_chain)) == counts.batches
+    assert sum(len(p.sent) for p in passes) <= counts.batches
+    with Session(Database.engine(app)) as session:
+        rows = session.exec(select(AnchorBatch)).all()
+        assert {r.root for r in rows} == set(on_chain)
+        assert {r.state for r in rows} <= {AnchorState.confirmed, AnchorState.final}
