@@ -45,7 +45,6 @@ def main(ctx: click.Context) -> None:
 def init(ctx: click.Context) -> None:
     """Create or upgrade the database schema (Alembic)."""
     from traceability import schema
-
     from traceability.anchoring.connection import ensure_ready, managed_node, open_ledger
 
     app = _app(ctx)

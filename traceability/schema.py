@@ -14,7 +14,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def alembic_config(engine: Engine) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # No sqlalchemy.url: env.py uses the caller's connection, and a URL with
+    # '%' (escaped passwords, search_path options) would break ConfigParser.
     return cfg
 
 

@@ -14,7 +14,7 @@ from traceability.accounts.models import OrgKind
 from traceability.catalog.services import get_category, kg_to_grams, validate_attributes
 from traceability.custody import fields
 from traceability.custody.models import Event
-from traceability.custody.workspace import Workspace, open_lot
+from traceability.custody.workspace import EventRef, Workspace, open_lot
 from traceability.devices.models import Device, DeviceState, MintedId
 from traceability.errors import (
     Conflict,
@@ -36,7 +36,7 @@ MAX_OUTPUTS = 50
 MAX_LOT_KG = 100_000
 
 
-def subject_of(event: Event) -> tuple[str | None, str | None]:
+def subject_of(event: Event | EventRef) -> tuple[str | None, str | None]:
     return event.device, event.lot
 
 

@@ -28,7 +28,7 @@ from traceability.custody.corrections import corrected
 from traceability.custody.handlers import HANDLERS as STEP_HANDLERS
 from traceability.custody.handlers import subject_of
 from traceability.custody.models import Event
-from traceability.custody.workspace import Workspace
+from traceability.custody.workspace import EventRef, Workspace
 from traceability.db import begin_write, utcnow
 from traceability.devices.models import Device, MintedId
 from traceability.errors import TraceabilityError, ValidationFailed
@@ -37,6 +37,8 @@ from traceability.lots.models import Lot, LotItem
 from traceability.savings.models import Batch
 
 MAX_ATTEMPTS = 3
+EVENT_TABLE = Event.__table__  # type: ignore[attr-defined]
+LOT_ITEM_TABLE = LotItem.__table__  # type: ignore[attr-defined]
 HANDLERS = {**STEP_HANDLERS, "corrected": corrected}
 
 
@@ -99,7 +101,8 @@ def _preload(ws: Workspace, items: Sequence[Mapping[str, Any]]) -> None:
     if refs["qr"]:
         # Rows are locked in key order, so two batches never deadlock on each other.
         query = (select(Device).where(col(Device.qr_id).in_(refs["qr"]))
-                 .order_by(col(Device.qr_id)).with_for_update())
+                 .order_by(col(Device.qr_id)).with_for_update()
+                 .execution_options(populate_existing=True))
         ws.devices = {d.qr_id: d for d in session.exec(query)}
         minted = select(MintedId).where(col(MintedId.qr_id).in_(refs["qr"]))
         ws.minted = {m.qr_id: m for m in session.exec(minted)}
@@ -108,6 +111,7 @@ def _preload(ws: Workspace, items: Sequence[Mapping[str, Any]]) -> None:
         .where((col(Lot.code).in_(refs["lots"])) | ((Lot.org == org) & (Lot.state == "open")))
         .order_by(col(Lot.code))
         .with_for_update()
+        .execution_options(populate_existing=True)
     )
     for lot in lots:
         ws.lots[lot.code] = lot
@@ -157,7 +161,7 @@ def _apply_one(ws: Workspace, item: Any, *, id_required: bool) -> ItemResult:
         )
 
 
-def _duplicate(ws: Workspace, existing: Event, item: Mapping[str, Any]) -> ItemResult:
+def _duplicate(ws: Workspace, existing: Event | EventRef, item: Mapping[str, Any]) -> ItemResult:
     if item.get("type") != existing.type:
         error = ValidationFailed(
             f"id {existing.id} was already used for a '{existing.type}' event", field="id"
@@ -172,9 +176,10 @@ def _duplicate(ws: Workspace, existing: Event, item: Mapping[str, Any]) -> ItemR
 def _write(ws: Workspace) -> None:
     ws.session.flush()  # devices, lots, batches, minted ids
     if ws.new_rows:
-        ws.session.execute(insert(Event), ws.new_rows)
+        # Core insert on the table: no ORM bookkeeping for rows never read back.
+        ws.session.connection().execute(insert(EVENT_TABLE), ws.new_rows)
     if ws.new_lot_items:
-        ws.session.execute(insert(LotItem), ws.new_lot_items)
+        ws.session.connection().execute(insert(LOT_ITEM_TABLE), ws.new_lot_items)
 
 
 def record_events(

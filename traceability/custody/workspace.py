@@ -22,6 +22,18 @@ from traceability.lots.models import Lot
 from traceability.savings.models import Batch
 
 
+@dataclass(frozen=True, slots=True)
+class EventRef:
+    """What later items of the same batch need to know of an event just queued."""
+
+    id: str
+    type: str
+    org: str
+    device: str | None
+    lot: str | None
+    digest: str
+
+
 @dataclass
 class Workspace:
     """The batch's view of the database, updated as items are accepted."""
@@ -31,7 +43,7 @@ class Workspace:
     catalog: Catalog
     now: dt.datetime
     future_skew_s: int
-    events: dict[str, Event] = field(default_factory=dict)
+    events: dict[str, Event | EventRef] = field(default_factory=dict)
     devices: dict[str, Device] = field(default_factory=dict)
     minted: dict[str, MintedId] = field(default_factory=dict)
     lots: dict[str, Lot] = field(default_factory=dict)
@@ -88,7 +100,10 @@ class Workspace:
             "digest": digest,
         }
         self.new_rows.append(row)
-        self.events[event_id] = Event(**row)
+        self.events[event_id] = EventRef(
+            id=event_id, type=type, org=self.principal.org_code, device=device, lot=lot,
+            digest=digest,
+        )
         return digest
 
 
