@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import Actor
-from tests.custody.test_lifecycle import collect, post_events, new_id
+from tests.custody.test_lifecycle import collect, new_id, post_events
 
 
 @pytest.fixture

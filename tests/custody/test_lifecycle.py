@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -55,7 +56,7 @@ def test_full_history_reads_back_with_digests_and_prev_links(
     assert [e["type"] for e in events] == [
         "collected", "shipped", "received", "stored", "dismantled"]
     assert events[0]["prev"] is None
-    for earlier, later in zip(events, events[1:], strict=False):
+    for earlier, later in itertools.pairwise(events):
         assert later["prev"] == earlier["digest"]
     for e in events:
         content = event_content(
