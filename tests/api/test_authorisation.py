@@ -1,0 +1,173 @@
+"""Who may call what (SPEC §2.1, §6 "authorisation tested for every endpoint and role").
+
+Operators and managers record steps for their own organisation; auditors
+read (only) within their region; admins read everything but record nothing;
+staff of an organisation not on a device's path cannot see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.api.conftest import CRT_TV, World, dismantle, receive
+from tests.conftest import new_id
+
+PUBLIC = {"api.health", "api.catalog", "api.openapi"}
+# The request reached the service: not refused by authentication or authorisation.
+# (POST /anchors answers 503 in these tests: the ledger is switched off.)
+PASSES = 0
+
+
+@dataclass(frozen=True)
+class Target:
+    """A concrete request for an endpoint, against the world's resources."""
+
+    method: str
+    path: Callable[[World], str]
+    json: Callable[[World], Any] | None = None
+
+
+SZ = "DIS-SZ"  # the Suzhou plant the world's devices went through
+
+
+def _device(suffix: str = "", which: str = "received") -> Target:
+    return Target("GET", lambda w: f"/api/v1/devices/{getattr(w, which)}{suffix}")
+
+
+def _stored(w: World) -> dict[str, Any]:
+    return {"events": [{"id": new_id(), "type": "stored", "qr_id": w.received, "area": "A"}]}
+
+
+TARGETS: dict[str, Target] = {
+    "api.health": Target("GET", lambda w: "/api/v1/health"),
+    "api.catalog": Target("GET", lambda w: "/api/v1/catalog"),
+    "api.openapi": Target("GET", lambda w: "/api/v1/openapi.json"),
+    "api.devices_collect": Target("POST", lambda w: "/api/v1/devices", lambda w: CRT_TV),
+    "api.events_post": Target("POST", lambda w: "/api/v1/events", _stored),
+    "api.device_show": _device(),
+    "api.device_verify": _device("/verify"),
+    "api.device_proof": _device("/proof"),
+    "api.device_label_png": _device("/label.png"),
+    "api.device_label_svg": _device("/label.svg"),
+    "api.labels_create": Target("POST", lambda w: "/api/v1/labels", lambda w: {"count": 2}),
+    "api.labels_pdf": Target("GET", lambda w: f"/api/v1/labels/{w.extra['sheet']}.pdf"),
+    "api.batch_show": Target("GET", lambda w: f"/api/v1/batches/B1?org={SZ}"),
+    "api.anchors_post": Target("POST", lambda w: "/api/v1/anchors"),
+}
+
+DEVICE_READERS = {
+    # on the device's path (collected by COL-SZ, received by DIS-SZ)
+    "collector": 200, "plant": 200, "plant_manager": 200,
+    # not on its path
+    "plant_bj": 403, "processor": 403,
+    # regulator of Jiangsu (320000) covers Suzhou (320500); Beijing's does not
+    "auditor": 200, "auditor_bj": 403,
+    "admin": 200,
+}
+RECORDING = {"collector": 201, "plant": 201, "plant_manager": 201,
+             "auditor": 403, "auditor_bj": 403, "admin": 403}
+
+EXPECTED: dict[str, dict[str, int]] = {
+    "api.health": dict.fromkeys(DEVICE_READERS, 200),
+    "api.catalog": dict.fromkeys(DEVICE_READERS, 200),
+    "api.openapi": dict.fromkeys(DEVICE_READERS, 200),
+    # a processor receives lots, it does not collect devices
+    "api.devices_collect": {**RECORDING, "processor": 403},
+    # items are checked one by one (a processor's would be rejected), the request is allowed
+    "api.events_post": {**{k: 200 if v == 201 else v for k, v in RECORDING.items()},
+                        "processor": 200},
+    "api.device_show": DEVICE_READERS,
+    "api.device_verify": DEVICE_READERS,
+    "api.device_proof": DEVICE_READERS,
+    "api.device_label_png": DEVICE_READERS,
+    "api.device_label_svg": DEVICE_READERS,
+    "api.labels_create": {**RECORDING, "processor": 403},
+    # DIS-SZ's sheet: other organisations are not told it exists
+    "api.labels_pdf": {"plant": 200, "plant_manager": 200, "collector": 404,
+                       "auditor": 403, "admin": 403},
+    "api.batch_show": {"plant": 200, "plant_manager": 200, "collector": 403, "plant_bj": 403,
+                       "auditor": 200, "auditor_bj": 403, "admin": 200},
+    "api.anchors_post": {"plant": PASSES, "plant_manager": PASSES, "admin": PASSES,
+                         "auditor": 403},
+}
+
+@pytest.fixture
+def resources(client: FlaskClient, world: World) -> World:
+    """The world plus a DIS-SZ label sheet and a DIS-SZ batch B1."""
+    response = client.post("/api/v1/labels", json={"count": 1}, headers=world.plant.headers)
+    assert response.status_code == 201
+    world.extra["sheet"] = response.get_json()["sheet"]
+    qr_id = receive(client, world.collector, world.plant)
+    dismantle(client, world.plant, qr_id, {"pcb": 1}, batch="B1")
+    return world
+
+
+def api_endpoints(app: Flask) -> dict[str, set[str]]:
+    return {
+        rule.endpoint: set(rule.methods or ()) - {"HEAD", "OPTIONS"}
+        for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")
+    }
+
+
+def test_every_api_route_has_expectations(app: Flask) -> None:
+    routes = api_endpoints(app)
+    assert set(routes) == set(TARGETS) == set(EXPECTED)
+    for endpoint, target in TARGETS.items():
+        assert routes[endpoint] == {target.method}, endpoint
+
+
+def test_every_route_but_the_public_ones_needs_a_token(
+    app: Flask, client: FlaskClient, resources: World
+) -> None:
+    for endpoint in api_endpoints(app):
+        target = TARGETS[endpoint]
+        json = target.json(resources) if target.json else None
+        response = client.open(target.path(resources), method=target.method, json=json)
+        if endpoint in PUBLIC:
+            assert response.status_code == 200, endpoint
+        else:
+            assert response.status_code == 401, endpoint
+            assert response.get_json()["error"]["code"] == "unauthorised"
+
+
+def _outcome(response: Any) -> int:
+    """The status, or PASSES when the request got past authentication and authorisation."""
+    if response.status_code in (401, 403, 404):
+        return response.status_code
+    if response.status_code < 500 or response.get_json()["error"]["code"] == "ledger_error":
+        return PASSES if response.status_code not in (200, 201) else response.status_code
+    return response.status_code
+
+
+@pytest.mark.parametrize("endpoint", list(EXPECTED), ids=[e.removeprefix("api.") for e in EXPECTED])
+def test_each_role_may_or_may_not_call_the_route(
+    client: FlaskClient, resources: World, endpoint: str
+) -> None:
+    target = TARGETS[endpoint]
+    outcomes = {}
+    for actor in EXPECTED[endpoint]:
+        json = target.json(resources) if target.json else None
+        response = client.open(target.path(resources), method=target.method, json=json,
+                               headers=getattr(resources, actor).headers)
+        outcomes[actor] = _outcome(response)
+        if response.status_code == 403:
+            assert response.get_json()["error"]["code"] == "forbidden", response.get_json()
+
+    assert outcomes == EXPECTED[endpoint]
+
+
+@pytest.mark.parametrize(("actor", "status"), [("auditor", 403), ("auditor_bj", 200),
+                                               ("plant", 403), ("plant_bj", 200)])
+def test_a_beijing_device_is_visible_to_beijing_only(
+    client: FlaskClient, world: World, actor: str, status: int
+) -> None:
+    response = client.get(f"/api/v1/devices/{world.bj_device}",
+                          headers=getattr(world, actor).headers)
+
+    assert response.status_code == status

@@ -1,0 +1,122 @@
+"""Output lots (SPEC §2.4): one open lot per fraction per plant, closed when shipped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask.testing import FlaskClient
+from sqlmodel import Session, col, select
+
+from tests.api.conftest import catalog_toml, dismantle, post_events, receive, record
+from tests.conftest import Actor, new_id
+from traceability.custody.models import Event
+from traceability.lots.models import Lot, LotItem
+
+
+def lots(session: Session, org: str) -> dict[tuple[str, str], Lot]:
+    """The plant's lots by (fraction, state)."""
+    session.rollback()  # see what the requests committed
+    found = session.exec(select(Lot).where(Lot.org == org)).all()
+    return {(lot.fraction, lot.state): lot for lot in found}
+
+
+def lot_of(session: Session, qr_id: str, fraction: str) -> str:
+    session.rollback()
+    return session.exec(select(LotItem.lot).join(Lot, col(Lot.code) == col(LotItem.lot))
+                        .where(LotItem.device == qr_id, Lot.fraction == fraction)).one()
+
+
+def test_outputs_of_one_plant_share_one_open_lot_per_fraction(
+    client: FlaskClient, collector: Actor, plant: Actor, session: Session
+) -> None:
+    first = receive(client, collector, plant)
+    second = receive(client, collector, plant)
+    dismantle(client, plant, first, {"pcb": "1.25", "plastics": "4"})
+    dismantle(client, plant, second, {"pcb": "2.5", "copper": "0.75"})
+
+    by_fraction = lots(session, plant.org)
+
+    assert set(by_fraction) == {("pcb", "open"), ("plastics", "open"), ("copper", "open")}
+    pcb = by_fraction[("pcb", "open")]
+    assert (pcb.weight_g, pcb.device_count) == (3750, 2)
+    assert lot_of(session, first, "pcb") == lot_of(session, second, "pcb") == pcb.code
+    items = session.exec(select(LotItem).where(LotItem.lot == pcb.code)).all()
+    assert sorted((i.device, i.weight_g) for i in items) == sorted([(first, 1250),
+                                                                   (second, 2500)])
+
+
+def test_hazard_flag_follows_the_catalogue(
+    client: FlaskClient, collector: Actor, plant: Actor, session: Session
+) -> None:
+    fractions = catalog_toml()["fractions"]
+    qr_id = receive(client, collector, plant)
+    dismantle(client, plant, qr_id, {"pcb": 1, "crt_funnel_glass": 5, "plastics": 3,
+                                     "crt_panel_glass": 9})
+
+    flags = {fraction: lot.hazardous for (fraction, _), lot in lots(session, plant.org).items()}
+
+    assert flags == {f: fractions[f]["hazardous"] for f in flags}
+    assert flags["pcb"] is True and flags["plastics"] is False
+
+
+def test_other_plants_have_their_own_lots(
+    client: FlaskClient, collector: Actor, plant: Actor, make_actor: Callable[..., Actor],
+    session: Session
+) -> None:
+    other = make_actor("DIS-WX", "dismantler", region="320200")
+    ours, theirs = receive(client, collector, plant), receive(client, collector, other)
+    dismantle(client, plant, ours, {"pcb": 1})
+    dismantle(client, other, theirs, {"pcb": 1})
+
+    assert lot_of(session, ours, "pcb") != lot_of(session, theirs, "pcb")
+    assert lots(session, other.org)[("pcb", "open")].org == other.org
+
+
+def test_a_lot_travels_to_the_processor_and_later_outputs_start_a_new_lot(
+    client: FlaskClient, collector: Actor, plant: Actor, processor: Actor, session: Session
+) -> None:
+    before = receive(client, collector, plant)
+    dismantle(client, plant, before, {"pcb": "2.5", "plastics": 4})
+    pcb = lot_of(session, before, "pcb")
+
+    shipped, = record(client, plant, {"type": "lot_shipped", "lot": pcb, "to": processor.org,
+                                      "manifest_no": "ZJ-2026-000123"})
+    after = receive(client, collector, plant)
+    dismantle(client, plant, after, {"pcb": 1, "plastics": 2})
+    received, = record(client, processor, {"type": "lot_received", "lot": pcb,
+                                           "weight_kg": "2.48"})
+    treated, = record(client, processor, {"type": "lot_treated", "lot": pcb,
+                                          "method": "pyrometallurgy"})
+
+    assert lot_of(session, after, "pcb") != pcb  # the shipped lot was closed
+    assert lot_of(session, after, "plastics") == lot_of(session, before, "plastics")
+    lot = session.get(Lot, pcb)
+    assert lot is not None
+    assert (lot.state, lot.destination, lot.manifest_no) == ("treated", processor.org,
+                                                             "ZJ-2026-000123")
+    assert (lot.weight_g, lot.received_weight_g, lot.treatment) == (2500, 2480, "pyrometallurgy")
+    chain = session.exec(select(Event).where(Event.lot == pcb).order_by(col(Event.seq))).all()
+    assert [(e.type, e.digest) for e in chain] == [
+        ("lot_shipped", shipped), ("lot_received", received), ("lot_treated", treated)]
+    assert [e.prev for e in chain] == [None, shipped, received]
+    assert lot.head_digest == treated
+
+
+def test_lot_steps_out_of_order_are_refused(
+    client: FlaskClient, collector: Actor, plant: Actor, processor: Actor, session: Session
+) -> None:
+    qr_id = receive(client, collector, plant)
+    dismantle(client, plant, qr_id, {"pcb": 1})
+    pcb = lot_of(session, qr_id, "pcb")
+    ship = {"type": "lot_shipped", "lot": pcb, "to": processor.org, "manifest_no": "M-1"}
+    record(client, plant, ship)
+
+    again, treat_early = (
+        post_events(client, plant, {"id": new_id(), **ship})[0],
+        post_events(client, processor, {"id": new_id(), "type": "lot_treated", "lot": pcb,
+                                        "method": "landfill"})[0],
+    )
+
+    assert (again["status"], again["error"]["code"]) == ("rejected", "invalid_transition")
+    assert (treat_early["status"], treat_early["error"]["code"]) == (
+        "rejected", "invalid_transition")
