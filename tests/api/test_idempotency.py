@@ -60,6 +60,27 @@ def test_same_id_in_a_later_request_is_a_duplicate_with_the_same_digest(
     assert [e["type"] for e in detail["events"]] == ["collected", "shipped"]
 
 
+def test_an_id_used_by_another_organisation_is_a_conflict_that_reveals_nothing(
+    client: FlaskClient, collector: Actor, make_actor: Any, session: Session
+) -> None:
+    other = make_actor("COL-BJ", "collector", region="110000")
+    qr_id = collect(client, collector)
+    own = collect(client, other)
+    event_id = new_id()
+    [first] = post_events(client, collector, {"id": event_id, "type": "shipped",
+                                              "qr_id": qr_id, "to": other.org})
+    events_before = count(session, select(func.count()).select_from(Event))
+
+    [reused] = post_events(client, other, {"id": event_id, "type": "shipped",
+                                           "qr_id": own, "to": collector.org})
+
+    assert reused["status"] == "rejected"
+    assert reused["error"]["code"] == "id_conflict"
+    assert reused["error"]["field"] == "id"
+    assert first["digest"] not in str(reused) and qr_id not in str(reused)
+    assert count(session, select(func.count()).select_from(Event)) == events_before
+
+
 def test_collecting_twice_with_one_client_id_gives_one_device(
     client: FlaskClient, collector: Actor, session: Session
 ) -> None:

@@ -166,3 +166,39 @@ def test_two_workers_racing_on_postgresql_never_anchor_anything_twice(
         rows = session.exec(select(AnchorBatch)).all()
         assert {r.root for r in rows} == set(on_chain)
         assert {r.state for r in rows} <= {AnchorState.confirmed, AnchorState.final}
+
+
+def _rpc(url: str, method: str, *params: Any) -> Any:
+    import requests
+
+    reply = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method,
+                                     "params": list(params)}, timeout=10).json()
+    assert "error" not in reply, reply
+    return reply["result"]
+
+
+def test_anchor_that_vanished_from_the_same_chain_is_found_and_resent(
+    app: Flask, client: FlaskClient, collector: Actor, plant: Actor, ledger_node: ManagedNode
+) -> None:
+    """Same genesis, same contract, but the block holding our root is gone
+    (a node that crashed before dumping its state, or a reorg): the worker
+    notices on its next pass and anchors the batch again."""
+    qr_id = make_device(client, collector, plant)
+    anchor(client, plant)  # deploys the registry and anchors the first events
+    snapshot = _rpc(ledger_node.url, "evm_snapshot")
+    second = make_device(client, collector, plant)
+    assert anchor(client, plant)["anchored"] == 3
+    assert statuses(client, plant, second) == ["verified"] * 3
+
+    assert _rpc(ledger_node.url, "evm_revert", snapshot) is True
+    assert set(statuses(client, plant, second)) == {"missing_on_chain"}
+
+    with app.app_context():
+        run = anchor_now(app)
+    assert len(run.lost) == 1
+    assert run.events_anchored == 3
+    assert statuses(client, plant, second) == ["verified"] * 3
+    assert statuses(client, plant, qr_id) == ["verified"] * 3
+    counts = tally(app)
+    assert counts.batches == 2
+    assert submitter(app).anchor_count(submitter(app).address) == 2

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask import Flask
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from ledger.chain import Web3Ledger
@@ -21,6 +22,7 @@ from ledger.errors import ChainMismatch, ContractMissing, LedgerError
 from ledger.node import ANVIL_DEV_KEYS, ManagedNode
 from traceability.anchoring.models import LedgerMeta
 from traceability.config import Settings
+from traceability.db import begin_write
 
 log = logging.getLogger(__name__)
 
@@ -95,18 +97,39 @@ def deploy(session: Session, handle: LedgerHandle) -> str:
     return address
 
 
-def ensure_ready(session: Session, handle: LedgerHandle) -> None:
-    """Check (or, on first use, set up) the chain; raise ChainMismatch if it was reset."""
+def _set_up_once(session: Session, handle: LedgerHandle) -> dict[str, str]:
+    """Record (or deploy) the registry, with a lock row so two workers never both deploy."""
+    begin_write(session)
+    try:
+        # On PostgreSQL a concurrent insert of the same key waits for this
+        # transaction and then fails; on SQLite the write lock serialises us.
+        session.add(LedgerMeta(key="setup_lock", value="deploying"))
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return read_meta(session)
     meta = read_meta(session)
     if not meta.get("contract"):
         if handle.submitter.contract_address:
             info = handle.submitter.info()
-            write_meta(session, {"chain_id": str(info.chain_id),
-                                 "genesis_hash": info.genesis_hash,
-                                 "contract": handle.submitter.contract_address})
-            return
-        deploy(session, handle)
-        return
+            meta = {"chain_id": str(info.chain_id), "genesis_hash": info.genesis_hash,
+                    "contract": handle.submitter.contract_address}
+            write_meta(session, meta)
+        else:
+            deploy(session, handle)
+            meta = read_meta(session)
+    lock = session.get(LedgerMeta, "setup_lock")
+    if lock is not None:
+        session.delete(lock)
+    session.commit()
+    return meta
+
+
+def ensure_ready(session: Session, handle: LedgerHandle) -> None:
+    """Check (or, on first use, set up) the chain; raise ChainMismatch if it was reset."""
+    meta = read_meta(session)
+    if not meta.get("contract"):
+        meta = _set_up_once(session, handle)
     if handle.submitter.contract_address != meta["contract"]:
         handle.submitter = handle.submitter.at_address(meta["contract"])
         if handle.owner is not None:

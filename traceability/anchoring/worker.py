@@ -45,6 +45,7 @@ class AnchorRun:
     sent: list[str] = field(default_factory=list)
     confirmed: list[str] = field(default_factory=list)
     final: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     last: AnchorBatch | None = None
 
@@ -164,6 +165,30 @@ def follow(session: Session, ledger: Web3Ledger, batch: AnchorBatch, confirmatio
             run.final.append(batch.root)
 
 
+def recheck_recent(session: Session, ledger: Web3Ledger, run: AnchorRun,
+                   limit: int = 20) -> None:
+    """Recent anchors must still be on chain; a root that vanished is lost, then resent.
+
+    This catches what the genesis/contract checks cannot: a node that lost its
+    last blocks (crash before its state dump, a deep reorg) on the same chain.
+    """
+    recent = session.exec(
+        select(AnchorBatch)
+        .where(col(AnchorBatch.state).in_((AnchorState.confirmed, AnchorState.final)))
+        .order_by(col(AnchorBatch.id).desc()).limit(limit)
+    ).all()
+    for batch in recent:
+        if ledger.get_anchor(bytes.fromhex(batch.root)) is None:
+            log.warning("anchor %s (block %s) is no longer on chain: re-anchoring",
+                        batch.root, batch.block_number)
+            batch.state = AnchorState.lost
+            session.flush()
+            batch.state, batch.tx_hash, batch.nonce = AnchorState.pending, None, None
+            batch.block_number, batch.block_hash = None, None
+            batch.last_error = "lost: root vanished from the chain"
+            run.lost.append(batch.root)
+
+
 def run_once(engine: Engine, handle: LedgerHandle, *, max_size: int,
              confirmations: int, receipt_timeout_s: float = 15) -> AnchorRun:
     """One pass: check the chain, advance open batches, cut and send new ones."""
@@ -171,6 +196,9 @@ def run_once(engine: Engine, handle: LedgerHandle, *, max_size: int,
     with Session(engine, expire_on_commit=False) as session:
         ensure_ready(session, handle)
         ledger = handle.submitter
+        begin_write(session)
+        recheck_recent(session, ledger, run)
+        session.commit()
         for batch in _claim(session, (AnchorState.submitted, AnchorState.confirmed)):
             follow(session, ledger, batch, confirmations, run)
         session.commit()

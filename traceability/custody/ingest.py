@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from traceability.accounts.models import Organisation
@@ -162,10 +162,12 @@ def _apply_one(ws: Workspace, item: Any, *, id_required: bool) -> ItemResult:
 
 
 def _duplicate(ws: Workspace, existing: Event | EventRef, item: Mapping[str, Any]) -> ItemResult:
-    if item.get("type") != existing.type:
-        error = ValidationFailed(
-            f"id {existing.id} was already used for a '{existing.type}' event", field="id"
-        )
+    if item.get("type") != existing.type or existing.org != ws.principal.org_code:
+        # Another organisation's event is neither confirmed nor described.
+        used_for = (f"a '{existing.type}' event" if existing.org == ws.principal.org_code
+                    else "another organisation's event")
+        error = ValidationFailed(f"id {existing.id} was already used for {used_for}",
+                                 field="id")
         error.code, error.status = "id_conflict", 409
         return ItemResult(id=existing.id, status="rejected", error=error.to_dict(),
                           status_code=409)
@@ -205,14 +207,19 @@ def record_events(
             _write(ws)
             session.commit()
             return results
-        except IntegrityError:
-            # A concurrent writer took an id or a QR ID first: replay against
-            # the committed state, where it now shows as duplicate/conflict.
+        except (IntegrityError, OperationalError) as exc:
+            # A concurrent writer took an id or a QR ID first (or PostgreSQL
+            # chose us as a deadlock/serialisation victim): replay against the
+            # committed state, where the winner's events show as duplicates.
             session.rollback()
-            if attempt == MAX_ATTEMPTS:
+            if attempt == MAX_ATTEMPTS or not _retryable(exc):
                 raise
     raise AssertionError("unreachable")
 
 
-def rejected_only(results: Iterable[ItemResult]) -> bool:
-    return all(r.status == "rejected" for r in results)
+def _retryable(exc: Exception) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return sqlstate in ("40P01", "40001")  # deadlock_detected, serialization_failure
+
