@@ -130,6 +130,7 @@ class ManagedNode:
                 "--port", str(port),
                 "--state", str(self.state_path),
                 "--state-interval", "1",
+                "--timestamp", str(self._genesis_timestamp()),
             ]  # fmt: skip
         self.state_path.mkdir(parents=True, exist_ok=True)
         return [
@@ -141,6 +142,21 @@ class ManagedNode:
             "--chain.chainId", str(GANACHE_CHAIN_ID),
             "--logging.quiet",
         ]  # fmt: skip
+
+    def _genesis_timestamp(self) -> int:
+        """The genesis timestamp chosen on first start, reused on every restart.
+
+        anvil re-creates block 0 when it loads a state dump; with a fresh
+        timestamp each time its hash (our chain identity) would change and
+        the dump would collect several different genesis blocks.
+        """
+        path = self.data_dir / "anvil-genesis-timestamp"
+        if path.exists():
+            return int(path.read_text().strip())
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        stamp = int(time.time())
+        path.write_text(f"{stamp}\n")
+        return stamp
 
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
