@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from traceability.config import Settings
 from traceability.jsonio import TraceJSONProvider
+
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
 
 class TraceFlask(Flask):
@@ -19,7 +23,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """Build an application. ``config`` overrides what ``TRACE_*`` variables say."""
     settings = config if isinstance(config, Settings) else Settings(**dict(config or {}))
 
-    app = TraceFlask(__name__, static_folder=None)
+    app = TraceFlask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
     app.config.update(
         TRACE_SETTINGS=settings,
         SECRET_KEY=settings.resolved_secret_key,
