@@ -11,7 +11,6 @@ from flask import Flask
 from traceability.config import Settings
 from traceability.jsonio import TraceJSONProvider
 
-
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
 
