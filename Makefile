@@ -32,6 +32,7 @@ run: install
 
 lint: install
 	$(VENV)/bin/ruff check traceability ledger tests bench wsgi.py
+	$(VENV)/bin/ruff format --check traceability ledger tests bench wsgi.py
 
 typecheck: install
 	$(VENV)/bin/mypy traceability ledger

@@ -51,9 +51,7 @@ def _reject_floats(value: Any, path: str) -> None:
 # keys sorted by code point (= UTF-16 order inside the BMP), the same string
 # escapes, integers in plain decimal. Anything else goes to the rfc8785
 # library, which is also the reference the tests compare this path against.
-_FAST = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-)
+_FAST = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 _MAX_SAFE_INTEGER = 2**53 - 1
 
 
@@ -65,7 +63,8 @@ def _fast_path_exact(value: Any) -> bool:
         return -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER
     if kind is dict:
         return all(
-            type(key) is str and (key.isascii() or max(key, default="") <= "\uffff")
+            type(key) is str
+            and (key.isascii() or max(key, default="") <= "\uffff")
             and _fast_path_exact(item)
             for key, item in value.items()
         )

@@ -31,8 +31,9 @@ class EventResult:
     detail: str = ""
 
 
-def _check_event(event: dict[str, Any], expected_prev: str | None,
-                 anchors: dict[str, AnchorRecord | None]) -> EventResult:
+def _check_event(
+    event: dict[str, Any], expected_prev: str | None, anchors: dict[str, AnchorRecord | None]
+) -> EventResult:
     content = event.get("content") or {}
     event_id = str(content.get("id", "?"))
     try:
@@ -52,8 +53,13 @@ def _check_event(event: dict[str, Any], expected_prev: str | None,
         return EventResult(event_id, "missing_on_chain", f"root {root[:16]}… is not on chain")
     try:
         proof = [bytes.fromhex(p) for p in anchor.get("proof", [])]
-        ok = merkle.verify_inclusion(bytes.fromhex(digest), int(anchor["leaf_index"]),
-                                     record.size, proof, bytes.fromhex(root))
+        ok = merkle.verify_inclusion(
+            bytes.fromhex(digest),
+            int(anchor["leaf_index"]),
+            record.size,
+            proof,
+            bytes.fromhex(root),
+        )
     except (KeyError, TypeError, ValueError):
         ok = False
     if not ok:
@@ -68,8 +74,10 @@ def verify_bundle(bundle: dict[str, Any], ledger: Web3Ledger) -> list[EventResul
     chain = bundle.get("chain") or {}
     info = ledger.info()
     if chain.get("chain_id") is not None and int(chain["chain_id"]) != info.chain_id:
-        raise LedgerError(f"the RPC endpoint serves chain {info.chain_id}, "
-                          f"the bundle was anchored on chain {chain['chain_id']}")
+        raise LedgerError(
+            f"the RPC endpoint serves chain {info.chain_id}, "
+            f"the bundle was anchored on chain {chain['chain_id']}"
+        )
     anchors: dict[str, AnchorRecord | None] = {}
     for event in bundle.get("events", []):
         root = (event.get("anchor") or {}).get("root")
@@ -86,8 +94,11 @@ def verify_bundle(bundle: dict[str, Any], ledger: Web3Ledger) -> list[EventResul
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ledger.verify", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m ledger.verify",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("bundle", type=Path, help="proof bundle JSON file")
     parser.add_argument("--rpc", required=True, help="JSON-RPC URL of the ledger")
     parser.add_argument("--contract", help="registry address (default: the bundle's)")
@@ -108,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"verification failed: {exc}", file=sys.stderr)
         return 2
     subject = bundle.get("subject", {})
-    print(f"subject: {json.dumps(subject, ensure_ascii=False)}  chain: {ledger.info().chain_id}"
-          f"  registry: {contract}")
+    print(
+        f"subject: {json.dumps(subject, ensure_ascii=False)}  chain: {ledger.info().chain_id}"
+        f"  registry: {contract}"
+    )
     for result in results:
         print(f"  {result.status:<17} {result.id}  {result.detail}")
     ok = bool(results) and all(r.status == "verified" for r in results)

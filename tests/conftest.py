@@ -100,8 +100,13 @@ class Actor:
 def make_actor(app: Flask) -> Callable[..., Actor]:
     """Create (or reuse) an organisation and a user in it, and give the user a token."""
 
-    def make(org: str, kind: str, role: str = "operator", region: str = "320500",
-             username: str | None = None) -> Actor:
+    def make(
+        org: str,
+        kind: str,
+        role: str = "operator",
+        region: str = "320500",
+        username: str | None = None,
+    ) -> Actor:
         with Session(Database.engine(app)) as session:
             from sqlmodel import select
 
@@ -109,7 +114,11 @@ def make_actor(app: Flask) -> Callable[..., Actor]:
 
             if session.exec(select(Organisation).where(Organisation.code == org)).first() is None:
                 accounts.add_org(
-                    session=session, code=org, kind=kind, name=f"{org} Co.", region=region,
+                    session=session,
+                    code=org,
+                    kind=kind,
+                    name=f"{org} Co.",
+                    region=region,
                     license_no="LIC-" + org if kind == "dismantler" else None,
                     capacity_units=200_000 if kind == "dismantler" else None,
                 )

@@ -17,9 +17,22 @@ def invoke(app: Flask, *args: str) -> tuple[int, str]:
 
 
 def test_orgs_users_tokens_give_a_working_token(app: Flask) -> None:
-    code, out = invoke(app, "orgs", "add", "DIS-BJ", "--kind", "dismantler", "--name",
-                       "北京某拆解厂", "--region", "110000", "--license", "BJ-001",
-                       "--capacity", "500000")
+    code, out = invoke(
+        app,
+        "orgs",
+        "add",
+        "DIS-BJ",
+        "--kind",
+        "dismantler",
+        "--name",
+        "北京某拆解厂",
+        "--region",
+        "110000",
+        "--license",
+        "BJ-001",
+        "--capacity",
+        "500000",
+    )
     assert code == 0, out
     code, out = invoke(app, "users", "add", "wang", "--org", "DIS-BJ", "--role", "operator")
     assert code == 0, out
@@ -29,12 +42,16 @@ def test_orgs_users_tokens_give_a_working_token(app: Flask) -> None:
     with Session(Database.engine(app)) as session:
         principal = authenticate_token(session=session, token=token)
     assert (principal.username, principal.org_code, principal.role) == (
-        "wang", "DIS-BJ", "operator")
+        "wang",
+        "DIS-BJ",
+        "operator",
+    )
 
 
 def test_bad_region_is_refused_naming_the_field(app: Flask) -> None:
-    code, out = invoke(app, "orgs", "add", "COL-X", "--kind", "collector", "--name", "x",
-                       "--region", "12345")
+    code, out = invoke(
+        app, "orgs", "add", "COL-X", "--kind", "collector", "--name", "x", "--region", "12345"
+    )
     assert code != 0
     assert "region" in out
 

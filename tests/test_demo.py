@@ -30,13 +30,17 @@ QUARTER_END = dt.datetime(2026, 10, 1, tzinfo=demo.CST)
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """scrypt costs ~0.1 s per demo user; these tests are about the data, not the hashes."""
-    monkeypatch.setattr("traceability.accounts.services.generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1"))
+    monkeypatch.setattr(
+        "traceability.accounts.services.generate_password_hash",
+        partial(generate_password_hash, method="pbkdf2:sha256:1"),
+    )
 
 
 def _row_counts(session: Session) -> dict[str, int]:
-    return {table.name: session.exec(select(func.count()).select_from(table)).one()
-            for table in metadata.sorted_tables}
+    return {
+        table.name: session.exec(select(func.count()).select_from(table)).one()
+        for table in metadata.sorted_tables
+    }
 
 
 def test_quarter_covers_every_category_state_batch_and_lot_state(
@@ -48,31 +52,43 @@ def test_quarter_covers_every_category_state_batch_and_lot_state(
     assert len(devices) == 300
     assert {d.category for d in devices} == set(app.extensions["trace.catalog"].categories)
     assert {d.state for d in devices} == set(DeviceState)
-    assert {d.custodian for d in devices if d.state == "collected"} & {"COL-SZ01", "COL-WX01",
-                                                                        "COL-BJ01", "COL-BJ02",
-                                                                        "COL-GZ01"}
+    assert {d.custodian for d in devices if d.state == "collected"} & {
+        "COL-SZ01",
+        "COL-WX01",
+        "COL-BJ01",
+        "COL-BJ02",
+        "COL-GZ01",
+    }
     assert any(d.collected_by.startswith("DIS-") for d in devices), "some collected at plants"
 
     dismantled = [d for d in devices if d.state == "dismantled"]
     assert dismantled and all(d.batch_id is not None for d in dismantled)
     batches = {b.id: b for b in session.exec(select(Batch)).all()}
-    assert all(d.batch_id in batches and batches[d.batch_id].org == d.dismantled_by
-               for d in dismantled)
-    assert all(b.code[:10] == f"{b.created_at.astimezone(demo.CST):%Y-%m-%d}"
-               and b.code[10:] in ("-L1", "-L2", "-L3") for b in batches.values())
+    assert all(
+        d.batch_id in batches and batches[d.batch_id].org == d.dismantled_by for d in dismantled
+    )
+    assert all(
+        b.code[:10] == f"{b.created_at.astimezone(demo.CST):%Y-%m-%d}"
+        and b.code[10:] in ("-L1", "-L2", "-L3")
+        for b in batches.values()
+    )
 
     lots = session.exec(select(Lot)).all()
     assert {lot.state for lot in lots} == set(LotState)
     shipped = [lot for lot in lots if lot.state != "open"]
-    assert all(lot.manifest_no and lot.destination in ("PRO-AH01", "PRO-QY01")
-               for lot in shipped)
+    assert all(lot.manifest_no and lot.destination in ("PRO-AH01", "PRO-QY01") for lot in shipped)
 
-    serials = session.exec(select(Device.serial, func.count())
-                           .where(col(Device.serial).is_not(None))
-                           .group_by(Device.serial).having(func.count() > 1)).all()
+    serials = session.exec(
+        select(Device.serial, func.count())
+        .where(col(Device.serial).is_not(None))
+        .group_by(Device.serial)
+        .having(func.count() > 1)
+    ).all()
     assert serials, "a duplicated manufacturer serial for the audit portal"
-    assert session.exec(select(func.count()).select_from(Event)
-                        .where(Event.type == "corrected")).one() >= 2
+    assert (
+        session.exec(select(func.count()).select_from(Event).where(Event.type == "corrected")).one()
+        >= 2
+    )
     assert "sz.intake" in summary and demo.PASSWORD in summary and "trc_" in summary
 
 
@@ -100,18 +116,24 @@ def test_dismantling_mostly_follows_the_rules_and_balances_mass(
     assert balanced >= 0.97 * len(events)
 
 
-def test_every_event_chain_links_and_every_digest_recomputes(
-    app: Flask, session: Session
-) -> None:
+def test_every_event_chain_links_and_every_digest_recomputes(app: Flask, session: Session) -> None:
     demo.load(app, devices=60, seed=11)
 
     chains: dict[str, list[Event]] = defaultdict(list)
     for event in session.exec(select(Event).order_by(col(Event.seq))).all():
         chains[event.device or f"lot:{event.lot}"].append(event)
         content = event_content(
-            id=event.id, type=event.type, org=event.org, actor=event.actor,
-            occurred_at=iso(event.occurred_at), recorded_at=iso(event.recorded_at),
-            payload=event.payload, prev=event.prev, device=event.device, lot=event.lot)
+            id=event.id,
+            type=event.type,
+            org=event.org,
+            actor=event.actor,
+            occurred_at=iso(event.occurred_at),
+            recorded_at=iso(event.recorded_at),
+            payload=event.payload,
+            prev=event.prev,
+            device=event.device,
+            lot=event.lot,
+        )
         assert digest_hex(content) == event.digest, event.id
         assert QUARTER_START <= event.occurred_at <= event.recorded_at < QUARTER_END
     assert len([k for k in chains if not k.startswith("lot:")]) == 60

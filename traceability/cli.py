@@ -56,8 +56,10 @@ def init(ctx: click.Context) -> None:
             with managed_node(settings), session_scope(Database.engine(app)) as session:
                 handle = open_ledger(app)
                 ensure_ready(session, handle)
-                click.echo(f"ledger ready: registry {handle.submitter.contract_address} "
-                           f"at {handle.submitter.rpc_url}")
+                click.echo(
+                    f"ledger ready: registry {handle.submitter.contract_address} "
+                    f"at {handle.submitter.rpc_url}"
+                )
         except LedgerError as exc:
             click.echo(f"ledger NOT ready: {exc}", err=True)
 
@@ -71,8 +73,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve the app with gunicorn."""
     from traceability.server import serve as run_server
 
-    run_server(host=host, port=port, workers=workers,
-               settings=_app(ctx).config["TRACE_SETTINGS"])
+    run_server(host=host, port=port, workers=workers, settings=_app(ctx).config["TRACE_SETTINGS"])
 
 
 @main.command()
@@ -108,20 +109,31 @@ def anchor(ctx: click.Context, watch: bool, repair: bool) -> None:
             handle = open_ledger(app)
             if repair:
                 run = worker.repair(engine, handle, confirmations=settings.ledger_confirmations)
-                click.echo(f"repair: {run.events_anchored} events re-anchored "
-                           f"in {len(run.sent)} batch(es)")
+                click.echo(
+                    f"repair: {run.events_anchored} events re-anchored in {len(run.sent)} batch(es)"
+                )
             elif watch:
                 click.echo(f"anchoring every {settings.anchor_interval_s}s (Ctrl-C stops)")
-                worker.watch(engine, handle, max_size=settings.anchor_batch_max,
-                             confirmations=settings.ledger_confirmations,
-                             interval_s=settings.anchor_interval_s)
+                worker.watch(
+                    engine,
+                    handle,
+                    max_size=settings.anchor_batch_max,
+                    confirmations=settings.ledger_confirmations,
+                    interval_s=settings.anchor_interval_s,
+                )
             else:
-                run = worker.run_once(engine, handle, max_size=settings.anchor_batch_max,
-                                      confirmations=settings.ledger_confirmations)
+                run = worker.run_once(
+                    engine,
+                    handle,
+                    max_size=settings.anchor_batch_max,
+                    confirmations=settings.ledger_confirmations,
+                )
                 last = run.last
-                click.echo(f"anchored {run.events_anchored} events in {len(run.sent)} "
-                           f"batch(es)" + (f"; last root {last.root} in block "
-                                          f"{last.block_number}" if last else ""))
+                click.echo(
+                    f"anchored {run.events_anchored} events in {len(run.sent)} "
+                    f"batch(es)"
+                    + (f"; last root {last.root} in block {last.block_number}" if last else "")
+                )
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -159,8 +171,10 @@ def ledger_deploy(ctx: click.Context) -> None:
 
     app = _app(ctx)
     try:
-        with managed_node(app.config["TRACE_SETTINGS"]), session_scope(
-                Database.engine(app)) as session:
+        with (
+            managed_node(app.config["TRACE_SETTINGS"]),
+            session_scope(Database.engine(app)) as session,
+        ):
             address = deploy(session, open_ledger(app))
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
@@ -177,8 +191,11 @@ def ledger_status(ctx: click.Context) -> None:
     from traceability.anchoring.service import ledger_status as status
 
     app = _app(ctx)
-    with managed_node(app.config["TRACE_SETTINGS"]), app.app_context(), session_scope(
-            Database.engine(app)) as session:
+    with (
+        managed_node(app.config["TRACE_SETTINGS"]),
+        app.app_context(),
+        session_scope(Database.engine(app)) as session,
+    ):
         click.echo(json.dumps(status(session), indent=2, ensure_ascii=False))
 
 
@@ -189,17 +206,35 @@ def orgs() -> None:
 
 @orgs.command("add")
 @click.argument("code")
-@click.option("--kind", required=True,
-              type=click.Choice(["collector", "dismantler", "processor", "regulator"]))
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(["collector", "dismantler", "processor", "regulator"]),
+)
 @click.option("--name", required=True)
 @click.option("--region", required=True, help="6-digit GB/T 2260 code")
 @click.option("--license", "license_no")
 @click.option("--capacity", type=int, help="licensed units per year")
 @click.pass_context
-def orgs_add(ctx: click.Context, code: str, kind: str, name: str, region: str,
-             license_no: str | None, capacity: int | None) -> None:
-    org = _run(ctx, accounts.add_org, code=code, kind=kind, name=name, region=region,
-               license_no=license_no, capacity_units=capacity)
+def orgs_add(
+    ctx: click.Context,
+    code: str,
+    kind: str,
+    name: str,
+    region: str,
+    license_no: str | None,
+    capacity: int | None,
+) -> None:
+    org = _run(
+        ctx,
+        accounts.add_org,
+        code=code,
+        kind=kind,
+        name=name,
+        region=region,
+        license_no=license_no,
+        capacity_units=capacity,
+    )
     click.echo(f"organisation {org.code} ({org.kind}, region {org.region}) added")
 
 
@@ -211,14 +246,17 @@ def users() -> None:
 @users.command("add")
 @click.argument("username")
 @click.option("--org", "org_code", required=True)
-@click.option("--role", required=True,
-              type=click.Choice(["operator", "manager", "auditor", "admin"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["operator", "manager", "auditor", "admin"])
+)
 @click.option("--password", help="omit for token-only (handheld) users")
 @click.pass_context
-def users_add(ctx: click.Context, username: str, org_code: str, role: str,
-              password: str | None) -> None:
-    user = _run(ctx, accounts.add_user, username=username, org_code=org_code, role=role,
-                password=password)
+def users_add(
+    ctx: click.Context, username: str, org_code: str, role: str, password: str | None
+) -> None:
+    user = _run(
+        ctx, accounts.add_user, username=username, org_code=org_code, role=role, password=password
+    )
     click.echo(f"user {user.username} ({user.role}) added")
 
 

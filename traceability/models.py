@@ -12,6 +12,18 @@ from traceability.savings.models import Batch
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AnchorBatch", "AnchorLeaf", "ApiToken", "Batch", "Device", "Event", "LabelSheet",
-    "LedgerMeta", "Lot", "LotItem", "MintedId", "Organisation", "User", "metadata",
+    "AnchorBatch",
+    "AnchorLeaf",
+    "ApiToken",
+    "Batch",
+    "Device",
+    "Event",
+    "LabelSheet",
+    "LedgerMeta",
+    "Lot",
+    "LotItem",
+    "MintedId",
+    "Organisation",
+    "User",
+    "metadata",
 ]

@@ -41,10 +41,14 @@ def _anchoring_thread(settings: Settings, stop: threading.Event) -> threading.Th
     app = create_app(settings)
 
     def loop() -> None:
-        worker.watch(Database.engine(app), open_ledger(app),
-                     max_size=settings.anchor_batch_max,
-                     confirmations=settings.ledger_confirmations,
-                     interval_s=settings.anchor_interval_s, stop=stop)
+        worker.watch(
+            Database.engine(app),
+            open_ledger(app),
+            max_size=settings.anchor_batch_max,
+            confirmations=settings.ledger_confirmations,
+            interval_s=settings.anchor_interval_s,
+            stop=stop,
+        )
 
     thread = threading.Thread(target=loop, name="anchoring", daemon=True)
     thread.start()
@@ -62,12 +66,14 @@ def serve(*, host: str, port: int, workers: int, settings: Settings) -> None:
         if settings.ledger_mode != "off" and settings.anchor_in_background:
             _anchoring_thread(settings, stop)
         try:
-            _Gunicorn({
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "accesslog": "-",
-                "preload_app": False,
-                "timeout": 120,
-            }).run()
+            _Gunicorn(
+                {
+                    "bind": f"{host}:{port}",
+                    "workers": workers,
+                    "accesslog": "-",
+                    "preload_app": False,
+                    "timeout": 120,
+                }
+            ).run()
         finally:
             stop.set()

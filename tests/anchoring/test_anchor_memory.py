@@ -20,8 +20,9 @@ def test_anchored_device_verifies_and_bundle_carries_proofs(
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     qr_id = collect(client, collector)
-    post_events(client, collector, {"id": new_id(), "type": "shipped", "qr_id": qr_id,
-                                    "to": plant.org})
+    post_events(
+        client, collector, {"id": new_id(), "type": "shipped", "qr_id": qr_id, "to": plant.org}
+    )
     before = client.get(f"/api/v1/devices/{qr_id}/verify", headers=plant.headers).get_json()
     assert [e["status"] for e in before["events"]] == ["pending", "pending"]
     assert before["verified"] is False

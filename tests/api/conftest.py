@@ -42,8 +42,7 @@ def factors_toml() -> dict[str, Any]:
 
 def post_events(client: FlaskClient, actor: Actor, *events: dict[str, Any]) -> list[dict]:
     """POST /events and return the per-item results (the request itself must succeed)."""
-    response = client.post("/api/v1/events", json={"events": list(events)},
-                           headers=actor.headers)
+    response = client.post("/api/v1/events", json={"events": list(events)}, headers=actor.headers)
     assert response.status_code == 200, response.get_json()
     return response.get_json()["results"]
 
@@ -70,11 +69,19 @@ def receive(client: FlaskClient, collector: Actor, plant: Actor, weight_kg: Any 
     return qr_id
 
 
-def dismantle(client: FlaskClient, plant: Actor, qr_id: str, outputs: dict[str, Any],
-              **extra: Any) -> str:
-    [digest] = record(client, plant, {
-        "type": "dismantled", "qr_id": qr_id, **extra,
-        "outputs": [{"fraction": f, "weight_kg": w} for f, w in outputs.items()]})
+def dismantle(
+    client: FlaskClient, plant: Actor, qr_id: str, outputs: dict[str, Any], **extra: Any
+) -> str:
+    [digest] = record(
+        client,
+        plant,
+        {
+            "type": "dismantled",
+            "qr_id": qr_id,
+            **extra,
+            "outputs": [{"fraction": f, "weight_kg": w} for f, w in outputs.items()],
+        },
+    )
     return digest
 
 
@@ -88,25 +95,25 @@ def device(client: FlaskClient, actor: Actor, qr_id: str) -> dict[str, Any]:
 class World:
     """Organisations (Suzhou unless said otherwise), their users and devices in every state."""
 
-    collector: Actor          # COL-SZ operator
-    plant: Actor              # DIS-SZ operator
-    plant_manager: Actor      # DIS-SZ manager
-    plant_bj: Actor           # DIS-BJ operator, Beijing (110000)
-    processor: Actor          # PRO-SZ operator
-    auditor: Actor            # REG-JS auditor, Jiangsu (320000)
-    auditor_bj: Actor         # REG-BJ auditor, Beijing (110000)
-    admin: Actor              # SYS admin
-    at_collector: str         # collected by COL-SZ
-    in_transit: str           # collected by COL-SZ, shipped to DIS-SZ
-    plant_collected: str      # collected by DIS-SZ itself, not yet received
-    received: str             # received at DIS-SZ
-    dismantled: str           # dismantled at DIS-SZ into open lots (pcb, plastics)
-    bj_device: str            # received at DIS-BJ
-    collected_event: str      # id of COL-SZ's `collected` event of at_collector
-    shipped_event: str        # id of COL-SZ's `shipped` event of in_transit
-    pcb_lot: str              # DIS-SZ's open pcb lot
-    revoked: Actor            # DIS-SZ operator whose token has been revoked
-    max_content_length: int   # the app's request body limit
+    collector: Actor  # COL-SZ operator
+    plant: Actor  # DIS-SZ operator
+    plant_manager: Actor  # DIS-SZ manager
+    plant_bj: Actor  # DIS-BJ operator, Beijing (110000)
+    processor: Actor  # PRO-SZ operator
+    auditor: Actor  # REG-JS auditor, Jiangsu (320000)
+    auditor_bj: Actor  # REG-BJ auditor, Beijing (110000)
+    admin: Actor  # SYS admin
+    at_collector: str  # collected by COL-SZ
+    in_transit: str  # collected by COL-SZ, shipped to DIS-SZ
+    plant_collected: str  # collected by DIS-SZ itself, not yet received
+    received: str  # received at DIS-SZ
+    dismantled: str  # dismantled at DIS-SZ into open lots (pcb, plastics)
+    bj_device: str  # received at DIS-BJ
+    collected_event: str  # id of COL-SZ's `collected` event of at_collector
+    shipped_event: str  # id of COL-SZ's `shipped` event of in_transit
+    pcb_lot: str  # DIS-SZ's open pcb lot
+    revoked: Actor  # DIS-SZ operator whose token has been revoked
+    max_content_length: int  # the app's request body limit
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -120,8 +127,11 @@ def world(client: FlaskClient, make_actor: Callable[..., Actor], session: Sessio
     detail = device(client, collector, at_collector)
     in_transit = collect(client, collector)
     shipped_event = new_id()
-    record(client, collector, {"id": shipped_event, "type": "shipped", "qr_id": in_transit,
-                               "to": plant.org})
+    record(
+        client,
+        collector,
+        {"id": shipped_event, "type": "shipped", "qr_id": in_transit, "to": plant.org},
+    )
     plant_collected = collect(client, plant)
     dismantled = collect(client, plant)
     record(client, plant, {"type": "received", "qr_id": dismantled, "weight_kg": 31})
@@ -133,7 +143,8 @@ def world(client: FlaskClient, make_actor: Callable[..., Actor], session: Sessio
     bj_device = collect(client, plant_bj)
     record(client, plant_bj, {"type": "received", "qr_id": bj_device, "weight_kg": 20})
     pcb_lot = session.exec(
-        select(Lot.code).where(Lot.org == plant.org, Lot.fraction == "pcb")).one()
+        select(Lot.code).where(Lot.org == plant.org, Lot.fraction == "pcb")
+    ).one()
     session.rollback()  # end the read, so the test's session sees later commits
     return World(
         collector=collector,

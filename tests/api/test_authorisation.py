@@ -63,15 +63,25 @@ TARGETS: dict[str, Target] = {
 
 DEVICE_READERS = {
     # on the device's path (collected by COL-SZ, received by DIS-SZ)
-    "collector": 200, "plant": 200, "plant_manager": 200,
+    "collector": 200,
+    "plant": 200,
+    "plant_manager": 200,
     # not on its path
-    "plant_bj": 403, "processor": 403,
+    "plant_bj": 403,
+    "processor": 403,
     # regulator of Jiangsu (320000) covers Suzhou (320500); Beijing's does not
-    "auditor": 200, "auditor_bj": 403,
+    "auditor": 200,
+    "auditor_bj": 403,
     "admin": 200,
 }
-RECORDING = {"collector": 201, "plant": 201, "plant_manager": 201,
-             "auditor": 403, "auditor_bj": 403, "admin": 403}
+RECORDING = {
+    "collector": 201,
+    "plant": 201,
+    "plant_manager": 201,
+    "auditor": 403,
+    "auditor_bj": 403,
+    "admin": 403,
+}
 
 EXPECTED: dict[str, dict[str, int]] = {
     "api.health": dict.fromkeys(DEVICE_READERS, 200),
@@ -80,8 +90,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     # a processor receives lots, it does not collect devices
     "api.devices_collect": {**RECORDING, "processor": 403},
     # items are checked one by one (a processor's would be rejected), the request is allowed
-    "api.events_post": {**{k: 200 if v == 201 else v for k, v in RECORDING.items()},
-                        "processor": 200},
+    "api.events_post": {
+        **{k: 200 if v == 201 else v for k, v in RECORDING.items()},
+        "processor": 200,
+    },
     "api.device_show": DEVICE_READERS,
     "api.device_verify": DEVICE_READERS,
     "api.device_proof": DEVICE_READERS,
@@ -89,13 +101,25 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api.device_label_svg": DEVICE_READERS,
     "api.labels_create": {**RECORDING, "processor": 403},
     # DIS-SZ's sheet: other organisations are not told it exists
-    "api.labels_pdf": {"plant": 200, "plant_manager": 200, "collector": 404,
-                       "auditor": 403, "admin": 403},
-    "api.batch_show": {"plant": 200, "plant_manager": 200, "collector": 403, "plant_bj": 403,
-                       "auditor": 200, "auditor_bj": 403, "admin": 200},
-    "api.anchors_post": {"plant": PASSES, "plant_manager": PASSES, "admin": PASSES,
-                         "auditor": 403},
+    "api.labels_pdf": {
+        "plant": 200,
+        "plant_manager": 200,
+        "collector": 404,
+        "auditor": 403,
+        "admin": 403,
+    },
+    "api.batch_show": {
+        "plant": 200,
+        "plant_manager": 200,
+        "collector": 403,
+        "plant_bj": 403,
+        "auditor": 200,
+        "auditor_bj": 403,
+        "admin": 200,
+    },
+    "api.anchors_post": {"plant": PASSES, "plant_manager": PASSES, "admin": PASSES, "auditor": 403},
 }
+
 
 @pytest.fixture
 def resources(client: FlaskClient, world: World) -> World:
@@ -111,7 +135,8 @@ def resources(client: FlaskClient, world: World) -> World:
 def api_endpoints(app: Flask) -> dict[str, set[str]]:
     return {
         rule.endpoint: set(rule.methods or ()) - {"HEAD", "OPTIONS"}
-        for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
     }
 
 
@@ -153,8 +178,12 @@ def test_each_role_may_or_may_not_call_the_route(
     outcomes = {}
     for actor in EXPECTED[endpoint]:
         json = target.json(resources) if target.json else None
-        response = client.open(target.path(resources), method=target.method, json=json,
-                               headers=getattr(resources, actor).headers)
+        response = client.open(
+            target.path(resources),
+            method=target.method,
+            json=json,
+            headers=getattr(resources, actor).headers,
+        )
         outcomes[actor] = _outcome(response)
         if response.status_code == 403:
             assert response.get_json()["error"]["code"] == "forbidden", response.get_json()
@@ -162,12 +191,14 @@ def test_each_role_may_or_may_not_call_the_route(
     assert outcomes == EXPECTED[endpoint]
 
 
-@pytest.mark.parametrize(("actor", "status"), [("auditor", 403), ("auditor_bj", 200),
-                                               ("plant", 403), ("plant_bj", 200)])
+@pytest.mark.parametrize(
+    ("actor", "status"), [("auditor", 403), ("auditor_bj", 200), ("plant", 403), ("plant_bj", 200)]
+)
 def test_a_beijing_device_is_visible_to_beijing_only(
     client: FlaskClient, world: World, actor: str, status: int
 ) -> None:
-    response = client.get(f"/api/v1/devices/{world.bj_device}",
-                          headers=getattr(world, actor).headers)
+    response = client.get(
+        f"/api/v1/devices/{world.bj_device}", headers=getattr(world, actor).headers
+    )
 
     assert response.status_code == status

@@ -71,8 +71,9 @@ def event(actor: str, type: str, **fields: Any) -> Callable[[World], Call]:
 
 def collect(actor: str = "collector", **body: Any) -> Callable[[World], Call]:
     def build(w: World) -> Call:
-        return Call("POST", DEVICES, actor,
-                    json={k: v(w) if callable(v) else v for k, v in body.items()})
+        return Call(
+            "POST", DEVICES, actor, json={k: v(w) if callable(v) else v for k, v in body.items()}
+        )
 
     return build
 
@@ -81,15 +82,24 @@ def tv(**attributes: Any) -> dict[str, Any]:
     return {"category": "tv", "attributes": attributes}
 
 
-def raw(actor: str | None, data: bytes, headers: dict[str, str] | None = None,
-        path: str = EVENTS) -> Callable[[World], Call]:
+def raw(
+    actor: str | None, data: bytes, headers: dict[str, str] | None = None, path: str = EVENTS
+) -> Callable[[World], Call]:
     return lambda w: Call("POST", path, actor, data=data, headers=headers)
 
 
 def stored_items(count: int) -> Callable[[World], Call]:
-    return lambda w: Call("POST", EVENTS, "plant", json={"events": [
-        {"id": new_id(), "type": "stored", "qr_id": w.received, "area": "A-1"}
-        for _ in range(count)]})
+    return lambda w: Call(
+        "POST",
+        EVENTS,
+        "plant",
+        json={
+            "events": [
+                {"id": new_id(), "type": "stored", "qr_id": w.received, "area": "A-1"}
+                for _ in range(count)
+            ]
+        },
+    )
 
 
 def oversized(w: World) -> Call:
@@ -102,242 +112,584 @@ def future() -> str:
 
 
 def authorization(value: Callable[[World], str]) -> Callable[[World], Call]:
-    return lambda w: Call("POST", EVENTS, None, json={"events": []},
-                          headers={"Authorization": value(w)})
+    return lambda w: Call(
+        "POST", EVENTS, None, json={"events": []}, headers={"Authorization": value(w)}
+    )
 
 
 WEIGHED = {"qr_id": lambda w: w.in_transit}  # a device on its way to DIS-SZ
 
 CASES = [
     # -- device IDs --------------------------------------------------------
-    Case("qr_id with wrong check character",
-         event("plant", "received", qr_id=lambda w: flip_check(w.in_transit), weight_kg=30),
-         200, "check_character_mismatch", "qr_id"),
-    Case("qr_id with wrong check character in the URL",
-         lambda w: Call("GET", f"/api/v1/devices/{flip_check(w.received)}"),
-         422, "check_character_mismatch", "qr_id"),
-    Case("qr_id not an ID at all",
-         event("plant", "received", qr_id="not a device id!", weight_kg=30),
-         200, "invalid_qr_id", "qr_id"),
-    Case("qr_id of wrong length",
-         event("plant", "received", qr_id=lambda w: w.in_transit[:-2], weight_kg=30),
-         200, "invalid_qr_id", "qr_id"),
-    Case("qr_id not a string",
-         event("plant", "received", qr_id=12345, weight_kg=30),
-         200, "invalid", "qr_id"),
-    Case("qr_id missing",
-         event("plant", "received", weight_kg=30),
-         200, "invalid", "qr_id"),
-    Case("qr_id valid but never collected",
-         event("plant", "received", qr_id=lambda w: mint_id(), weight_kg=30),
-         200, "unknown_device", "qr_id"),
-    Case("qr_id valid but never collected, in the URL",
-         lambda w: Call("GET", f"/api/v1/devices/{mint_id()}"),
-         404, "unknown_device", "qr_id"),
-    Case("collect with a label never issued",
-         collect(**CRT_TV, qr_id=lambda w: mint_id()),
-         422, "invalid", "qr_id"),
-    Case("collect a device already collected",
-         collect(**CRT_TV, qr_id=lambda w: w.at_collector),
-         409, "conflict", "qr_id"),
-    Case("collect with another organisation's label",
-         collect("plant", **CRT_TV, qr_id=lambda w: w.at_collector),
-         403, "forbidden", "qr_id"),
+    Case(
+        "qr_id with wrong check character",
+        event("plant", "received", qr_id=lambda w: flip_check(w.in_transit), weight_kg=30),
+        200,
+        "check_character_mismatch",
+        "qr_id",
+    ),
+    Case(
+        "qr_id with wrong check character in the URL",
+        lambda w: Call("GET", f"/api/v1/devices/{flip_check(w.received)}"),
+        422,
+        "check_character_mismatch",
+        "qr_id",
+    ),
+    Case(
+        "qr_id not an ID at all",
+        event("plant", "received", qr_id="not a device id!", weight_kg=30),
+        200,
+        "invalid_qr_id",
+        "qr_id",
+    ),
+    Case(
+        "qr_id of wrong length",
+        event("plant", "received", qr_id=lambda w: w.in_transit[:-2], weight_kg=30),
+        200,
+        "invalid_qr_id",
+        "qr_id",
+    ),
+    Case(
+        "qr_id not a string",
+        event("plant", "received", qr_id=12345, weight_kg=30),
+        200,
+        "invalid",
+        "qr_id",
+    ),
+    Case("qr_id missing", event("plant", "received", weight_kg=30), 200, "invalid", "qr_id"),
+    Case(
+        "qr_id valid but never collected",
+        event("plant", "received", qr_id=lambda w: mint_id(), weight_kg=30),
+        200,
+        "unknown_device",
+        "qr_id",
+    ),
+    Case(
+        "qr_id valid but never collected, in the URL",
+        lambda w: Call("GET", f"/api/v1/devices/{mint_id()}"),
+        404,
+        "unknown_device",
+        "qr_id",
+    ),
+    Case(
+        "collect with a label never issued",
+        collect(**CRT_TV, qr_id=lambda w: mint_id()),
+        422,
+        "invalid",
+        "qr_id",
+    ),
+    Case(
+        "collect a device already collected",
+        collect(**CRT_TV, qr_id=lambda w: w.at_collector),
+        409,
+        "conflict",
+        "qr_id",
+    ),
+    Case(
+        "collect with another organisation's label",
+        collect("plant", **CRT_TV, qr_id=lambda w: w.at_collector),
+        403,
+        "forbidden",
+        "qr_id",
+    ),
     # -- lifecycle ----------------------------------------------------------
-    Case("dismantle before receive",
-         event("plant", "dismantled", qr_id=lambda w: w.plant_collected,
-               outputs=[{"fraction": "pcb", "weight_kg": 2}]),
-         200, "invalid_transition", "type"),
-    Case("dismantle twice",
-         event("plant", "dismantled", qr_id=lambda w: w.dismantled,
-               outputs=[{"fraction": "pcb", "weight_kg": 2}]),
-         200, "invalid_transition", "type"),
-    Case("receive twice",
-         event("plant", "received", qr_id=lambda w: w.received, weight_kg=30),
-         200, "invalid_transition", "type"),
-    Case("receive at a plant it was not shipped to",
-         event("plant_bj", "received", **WEIGHED, weight_kg=30),
-         200, "not_custodian", "qr_id"),
-    Case("ship another organisation's device",
-         event("plant", "shipped", qr_id=lambda w: w.at_collector, to="DIS-BJ"),
-         200, "not_custodian", "qr_id"),
-    Case("dismantle another organisation's device",
-         event("plant_bj", "dismantled", qr_id=lambda w: w.received,
-               outputs=[{"fraction": "pcb", "weight_kg": 2}]),
-         200, "not_custodian", "qr_id"),
-    Case("ship to an unknown organisation",
-         event("collector", "shipped", qr_id=lambda w: w.at_collector, to="NOBODY"),
-         200, "invalid", "to"),
-    Case("ship to a processor (devices go to collectors or plants)",
-         event("collector", "shipped", qr_id=lambda w: w.at_collector, to="PRO-SZ"),
-         200, "invalid", "to"),
+    Case(
+        "dismantle before receive",
+        event(
+            "plant",
+            "dismantled",
+            qr_id=lambda w: w.plant_collected,
+            outputs=[{"fraction": "pcb", "weight_kg": 2}],
+        ),
+        200,
+        "invalid_transition",
+        "type",
+    ),
+    Case(
+        "dismantle twice",
+        event(
+            "plant",
+            "dismantled",
+            qr_id=lambda w: w.dismantled,
+            outputs=[{"fraction": "pcb", "weight_kg": 2}],
+        ),
+        200,
+        "invalid_transition",
+        "type",
+    ),
+    Case(
+        "receive twice",
+        event("plant", "received", qr_id=lambda w: w.received, weight_kg=30),
+        200,
+        "invalid_transition",
+        "type",
+    ),
+    Case(
+        "receive at a plant it was not shipped to",
+        event("plant_bj", "received", **WEIGHED, weight_kg=30),
+        200,
+        "not_custodian",
+        "qr_id",
+    ),
+    Case(
+        "ship another organisation's device",
+        event("plant", "shipped", qr_id=lambda w: w.at_collector, to="DIS-BJ"),
+        200,
+        "not_custodian",
+        "qr_id",
+    ),
+    Case(
+        "dismantle another organisation's device",
+        event(
+            "plant_bj",
+            "dismantled",
+            qr_id=lambda w: w.received,
+            outputs=[{"fraction": "pcb", "weight_kg": 2}],
+        ),
+        200,
+        "not_custodian",
+        "qr_id",
+    ),
+    Case(
+        "ship to an unknown organisation",
+        event("collector", "shipped", qr_id=lambda w: w.at_collector, to="NOBODY"),
+        200,
+        "invalid",
+        "to",
+    ),
+    Case(
+        "ship to a processor (devices go to collectors or plants)",
+        event("collector", "shipped", qr_id=lambda w: w.at_collector, to="PRO-SZ"),
+        200,
+        "invalid",
+        "to",
+    ),
     # -- weights ------------------------------------------------------------
-    Case("received without weight",
-         event("plant", "received", **WEIGHED), 200, "invalid", "weight_kg"),
-    Case("negative weight",
-         event("plant", "received", **WEIGHED, weight_kg=-1.5), 200, "invalid", "weight_kg"),
-    Case("zero weight",
-         event("plant", "received", **WEIGHED, weight_kg=0), 200, "invalid", "weight_kg"),
-    Case("weight over the category's maximum",
-         event("plant", "received", **WEIGHED, weight_kg=str(TV_MAX_KG + Decimal("0.001"))),
-         200, "invalid", "weight_kg"),
-    Case("weight with more than 3 decimals",
-         event("plant", "received", **WEIGHED, weight_kg=30.1234), 200, "invalid", "weight_kg"),
-    Case("weight not a number",
-         event("plant", "received", **WEIGHED, weight_kg="heavy"), 200, "invalid", "weight_kg"),
-    Case("weight a boolean",
-         event("plant", "received", **WEIGHED, weight_kg=True), 200, "invalid", "weight_kg"),
-    Case("weight NaN",
-         event("plant", "received", **WEIGHED, weight_kg="NaN"), 200, "invalid", "weight_kg"),
-    Case("collected weight negative",
-         collect(**CRT_TV, weight_kg=-3), 422, "invalid", "weight_kg"),
-    Case("output weight over the category's maximum",
-         event("plant", "dismantled", qr_id=lambda w: w.received,
-               outputs=[{"fraction": "pcb", "weight_kg": int(TV_MAX_KG) + 1}]),
-         200, "invalid", "outputs[0].weight_kg"),
+    Case(
+        "received without weight",
+        event("plant", "received", **WEIGHED),
+        200,
+        "invalid",
+        "weight_kg",
+    ),
+    Case(
+        "negative weight",
+        event("plant", "received", **WEIGHED, weight_kg=-1.5),
+        200,
+        "invalid",
+        "weight_kg",
+    ),
+    Case(
+        "zero weight",
+        event("plant", "received", **WEIGHED, weight_kg=0),
+        200,
+        "invalid",
+        "weight_kg",
+    ),
+    Case(
+        "weight over the category's maximum",
+        event("plant", "received", **WEIGHED, weight_kg=str(TV_MAX_KG + Decimal("0.001"))),
+        200,
+        "invalid",
+        "weight_kg",
+    ),
+    Case(
+        "weight with more than 3 decimals",
+        event("plant", "received", **WEIGHED, weight_kg=30.1234),
+        200,
+        "invalid",
+        "weight_kg",
+    ),
+    Case(
+        "weight not a number",
+        event("plant", "received", **WEIGHED, weight_kg="heavy"),
+        200,
+        "invalid",
+        "weight_kg",
+    ),
+    Case(
+        "weight a boolean",
+        event("plant", "received", **WEIGHED, weight_kg=True),
+        200,
+        "invalid",
+        "weight_kg",
+    ),
+    Case(
+        "weight NaN",
+        event("plant", "received", **WEIGHED, weight_kg="NaN"),
+        200,
+        "invalid",
+        "weight_kg",
+    ),
+    Case("collected weight negative", collect(**CRT_TV, weight_kg=-3), 422, "invalid", "weight_kg"),
+    Case(
+        "output weight over the category's maximum",
+        event(
+            "plant",
+            "dismantled",
+            qr_id=lambda w: w.received,
+            outputs=[{"fraction": "pcb", "weight_kg": int(TV_MAX_KG) + 1}],
+        ),
+        200,
+        "invalid",
+        "outputs[0].weight_kg",
+    ),
     # -- catalogue ----------------------------------------------------------
-    Case("unknown category",
-         collect(category="toaster", attributes={}), 422, "invalid", "category"),
-    Case("unknown fraction after good ones",
-         event("plant", "dismantled", qr_id=lambda w: w.received, outputs=[
-             {"fraction": "pcb", "weight_kg": 2}, {"fraction": "unobtainium", "weight_kg": 1}]),
-         200, "invalid", "outputs[1].fraction"),
-    Case("fraction listed twice",
-         event("plant", "dismantled", qr_id=lambda w: w.received, outputs=[
-             {"fraction": "pcb", "weight_kg": 2}, {"fraction": "pcb", "weight_kg": 1}]),
-         200, "invalid", "outputs[1].fraction"),
-    Case("no outputs",
-         event("plant", "dismantled", qr_id=lambda w: w.received, outputs=[]),
-         200, "invalid", "outputs"),
-    Case("unknown attribute",
-         collect(**tv(display="crt", screen_in=21, colour="red")),
-         422, "invalid", "attributes.colour"),
-    Case("attribute value outside its enum",
-         collect(**tv(display="hologram", screen_in=21)), 422, "invalid", "attributes.display"),
-    Case("attribute value out of range",
-         collect(**tv(display="crt", screen_in=SCREEN_IN_MAX + 1)),
-         422, "invalid", "attributes.screen_in"),
-    Case("required attribute missing",
-         collect(**tv(display="crt")), 422, "invalid", "attributes.screen_in"),
-    Case("attributes not an object",
-         collect(category="tv", attributes=["crt", 21]), 422, "invalid", "attributes"),
-    Case("source not in the list",
-         collect(**CRT_TV, source="street"), 422, "invalid", "source"),
-    Case("batch code with spaces and punctuation",
-         event("plant", "dismantled", qr_id=lambda w: w.received, batch="B 1!",
-               outputs=[{"fraction": "pcb", "weight_kg": 2}]),
-         200, "invalid", "batch"),
+    Case(
+        "unknown category", collect(category="toaster", attributes={}), 422, "invalid", "category"
+    ),
+    Case(
+        "unknown fraction after good ones",
+        event(
+            "plant",
+            "dismantled",
+            qr_id=lambda w: w.received,
+            outputs=[
+                {"fraction": "pcb", "weight_kg": 2},
+                {"fraction": "unobtainium", "weight_kg": 1},
+            ],
+        ),
+        200,
+        "invalid",
+        "outputs[1].fraction",
+    ),
+    Case(
+        "fraction listed twice",
+        event(
+            "plant",
+            "dismantled",
+            qr_id=lambda w: w.received,
+            outputs=[{"fraction": "pcb", "weight_kg": 2}, {"fraction": "pcb", "weight_kg": 1}],
+        ),
+        200,
+        "invalid",
+        "outputs[1].fraction",
+    ),
+    Case(
+        "no outputs",
+        event("plant", "dismantled", qr_id=lambda w: w.received, outputs=[]),
+        200,
+        "invalid",
+        "outputs",
+    ),
+    Case(
+        "unknown attribute",
+        collect(**tv(display="crt", screen_in=21, colour="red")),
+        422,
+        "invalid",
+        "attributes.colour",
+    ),
+    Case(
+        "attribute value outside its enum",
+        collect(**tv(display="hologram", screen_in=21)),
+        422,
+        "invalid",
+        "attributes.display",
+    ),
+    Case(
+        "attribute value out of range",
+        collect(**tv(display="crt", screen_in=SCREEN_IN_MAX + 1)),
+        422,
+        "invalid",
+        "attributes.screen_in",
+    ),
+    Case(
+        "required attribute missing",
+        collect(**tv(display="crt")),
+        422,
+        "invalid",
+        "attributes.screen_in",
+    ),
+    Case(
+        "attributes not an object",
+        collect(category="tv", attributes=["crt", 21]),
+        422,
+        "invalid",
+        "attributes",
+    ),
+    Case("source not in the list", collect(**CRT_TV, source="street"), 422, "invalid", "source"),
+    Case(
+        "batch code with spaces and punctuation",
+        event(
+            "plant",
+            "dismantled",
+            qr_id=lambda w: w.received,
+            batch="B 1!",
+            outputs=[{"fraction": "pcb", "weight_kg": 2}],
+        ),
+        200,
+        "invalid",
+        "batch",
+    ),
     # -- request bodies -------------------------------------------------------
     Case("malformed JSON", raw("plant", b'{"events": ['), 400, "malformed_json", "body"),
-    Case("JSON body that is an array",
-         raw("plant", b'[{"type": "stored"}]'), 400, "malformed_json", "body"),
+    Case(
+        "JSON body that is an array",
+        raw("plant", b'[{"type": "stored"}]'),
+        400,
+        "malformed_json",
+        "body",
+    ),
     Case("empty body", raw("plant", b""), 400, "malformed_json", "body"),
     Case("JSON with NaN", raw("plant", b'{"events": [NaN]}'), 400, "malformed_json", "body"),
-    Case("malformed JSON when collecting",
-         raw("collector", b"{category: tv}", path=DEVICES), 400, "malformed_json", "body"),
-    Case("events not a list",
-         lambda w: Call("POST", EVENTS, "plant", json={"events": {"type": "stored"}}),
-         422, "invalid", "events"),
-    Case("an event that is not an object",
-         lambda w: Call("POST", EVENTS, "plant", json={"events": ["stored"]}),
-         200, "invalid", "events"),
+    Case(
+        "malformed JSON when collecting",
+        raw("collector", b"{category: tv}", path=DEVICES),
+        400,
+        "malformed_json",
+        "body",
+    ),
+    Case(
+        "events not a list",
+        lambda w: Call("POST", EVENTS, "plant", json={"events": {"type": "stored"}}),
+        422,
+        "invalid",
+        "events",
+    ),
+    Case(
+        "an event that is not an object",
+        lambda w: Call("POST", EVENTS, "plant", json={"events": ["stored"]}),
+        200,
+        "invalid",
+        "events",
+    ),
     Case("more than 1000 events", stored_items(1001), 413, "too_many_events", "events"),
     Case("body over the size limit", oversized, 413, "body_too_large", "body"),
     # -- authentication and roles --------------------------------------------
-    Case("no token",
-         lambda w: Call("POST", EVENTS, None, json={"events": []}),
-         401, "unauthorised", "Authorization"),
-    Case("invalid token",
-         authorization(lambda w: "Bearer trc_" + "x" * 43), 401, "unauthorised",
-         "Authorization"),
-    Case("wrong scheme",
-         authorization(lambda w: f"Token {w.plant.token}"), 401, "unauthorised",
-         "Authorization"),
-    Case("bearer without a token",
-         authorization(lambda w: "Bearer "), 401, "unauthorised", "Authorization"),
-    Case("revoked token",
-         lambda w: Call("POST", EVENTS, "revoked", json={"events": []}),
-         401, "unauthorised", "Authorization"),
-    Case("auditor posting events",
-         event("auditor", "stored", qr_id=lambda w: w.received, area="A"),
-         403, "forbidden", "role"),
+    Case(
+        "no token",
+        lambda w: Call("POST", EVENTS, None, json={"events": []}),
+        401,
+        "unauthorised",
+        "Authorization",
+    ),
+    Case(
+        "invalid token",
+        authorization(lambda w: "Bearer trc_" + "x" * 43),
+        401,
+        "unauthorised",
+        "Authorization",
+    ),
+    Case(
+        "wrong scheme",
+        authorization(lambda w: f"Token {w.plant.token}"),
+        401,
+        "unauthorised",
+        "Authorization",
+    ),
+    Case(
+        "bearer without a token",
+        authorization(lambda w: "Bearer "),
+        401,
+        "unauthorised",
+        "Authorization",
+    ),
+    Case(
+        "revoked token",
+        lambda w: Call("POST", EVENTS, "revoked", json={"events": []}),
+        401,
+        "unauthorised",
+        "Authorization",
+    ),
+    Case(
+        "auditor posting events",
+        event("auditor", "stored", qr_id=lambda w: w.received, area="A"),
+        403,
+        "forbidden",
+        "role",
+    ),
     Case("admin collecting a device", collect("admin", **CRT_TV), 403, "forbidden", "role"),
-    Case("processor collecting a device",
-         collect("processor", **CRT_TV), 403, "forbidden", "type"),
-    Case("processor receiving a device",
-         event("processor", "received", **WEIGHED, weight_kg=30), 200, "forbidden", "type"),
-    Case("collector dismantling a device",
-         event("collector", "dismantled", qr_id=lambda w: w.at_collector,
-               outputs=[{"fraction": "pcb", "weight_kg": 2}]),
-         200, "forbidden", "type"),
+    Case("processor collecting a device", collect("processor", **CRT_TV), 403, "forbidden", "type"),
+    Case(
+        "processor receiving a device",
+        event("processor", "received", **WEIGHED, weight_kg=30),
+        200,
+        "forbidden",
+        "type",
+    ),
+    Case(
+        "collector dismantling a device",
+        event(
+            "collector",
+            "dismantled",
+            qr_id=lambda w: w.at_collector,
+            outputs=[{"fraction": "pcb", "weight_kg": 2}],
+        ),
+        200,
+        "forbidden",
+        "type",
+    ),
     # -- timestamps and ids ---------------------------------------------------
-    Case("occurred_at in the future",
-         event("plant", "received", **WEIGHED, weight_kg=30, occurred_at=lambda w: future()),
-         200, "invalid", "occurred_at"),
-    Case("occurred_at without timezone",
-         event("plant", "received", **WEIGHED, weight_kg=30, occurred_at="2025-06-01T08:00:00"),
-         200, "invalid", "occurred_at"),
-    Case("occurred_at not a timestamp",
-         event("plant", "received", **WEIGHED, weight_kg=30, occurred_at="yesterday"),
-         200, "invalid", "occurred_at"),
-    Case("occurred_at before the device's previous event",
-         event("plant", "received", **WEIGHED, weight_kg=30,
-               occurred_at="2001-01-01T00:00:00+08:00"),
-         200, "invalid", "occurred_at"),
-    Case("event id not a UUID",
-         event("plant", "received", **WEIGHED, weight_kg=30, id="event-1"),
-         200, "invalid", "id"),
-    Case("event id missing",
-         lambda w: Call("POST", EVENTS, "plant", json={"events": [
-             {"type": "received", "qr_id": w.in_transit, "weight_kg": 30}]}),
-         200, "invalid", "id"),
-    Case("unknown event type",
-         event("plant", "teleported", qr_id=lambda w: w.received), 200, "invalid", "type"),
-    Case("same id reused for a different event type",
-         event("plant", "received", **WEIGHED, weight_kg=30, id=lambda w: w.shipped_event),
-         200, "id_conflict", "id"),
+    Case(
+        "occurred_at in the future",
+        event("plant", "received", **WEIGHED, weight_kg=30, occurred_at=lambda w: future()),
+        200,
+        "invalid",
+        "occurred_at",
+    ),
+    Case(
+        "occurred_at without timezone",
+        event("plant", "received", **WEIGHED, weight_kg=30, occurred_at="2025-06-01T08:00:00"),
+        200,
+        "invalid",
+        "occurred_at",
+    ),
+    Case(
+        "occurred_at not a timestamp",
+        event("plant", "received", **WEIGHED, weight_kg=30, occurred_at="yesterday"),
+        200,
+        "invalid",
+        "occurred_at",
+    ),
+    Case(
+        "occurred_at before the device's previous event",
+        event(
+            "plant", "received", **WEIGHED, weight_kg=30, occurred_at="2001-01-01T00:00:00+08:00"
+        ),
+        200,
+        "invalid",
+        "occurred_at",
+    ),
+    Case(
+        "event id not a UUID",
+        event("plant", "received", **WEIGHED, weight_kg=30, id="event-1"),
+        200,
+        "invalid",
+        "id",
+    ),
+    Case(
+        "event id missing",
+        lambda w: Call(
+            "POST",
+            EVENTS,
+            "plant",
+            json={"events": [{"type": "received", "qr_id": w.in_transit, "weight_kg": 30}]},
+        ),
+        200,
+        "invalid",
+        "id",
+    ),
+    Case(
+        "unknown event type",
+        event("plant", "teleported", qr_id=lambda w: w.received),
+        200,
+        "invalid",
+        "type",
+    ),
+    Case(
+        "same id reused for a different event type",
+        event("plant", "received", **WEIGHED, weight_kg=30, id=lambda w: w.shipped_event),
+        200,
+        "id_conflict",
+        "id",
+    ),
     # -- corrections ---------------------------------------------------------
-    Case("correction of another organisation's event",
-         event("plant", "corrected", corrects=lambda w: w.collected_event, reason="typo",
-               fields={"weight_kg": 30}),
-         200, "forbidden", "corrects"),
-    Case("correction of an unknown event",
-         event("collector", "corrected", corrects=lambda w: new_id(), reason="typo",
-               fields={"weight_kg": 30}),
-         200, "not_found", "corrects"),
-    Case("correction of a field that cannot be corrected",
-         event("collector", "corrected", corrects=lambda w: w.collected_event, reason="typo",
-               fields={"category": "monitor"}),
-         200, "invalid", "fields.category"),
-    Case("correction without a reason",
-         event("collector", "corrected", corrects=lambda w: w.collected_event,
-               fields={"weight_kg": 30}),
-         200, "invalid", "reason"),
+    Case(
+        "correction of another organisation's event",
+        event(
+            "plant",
+            "corrected",
+            corrects=lambda w: w.collected_event,
+            reason="typo",
+            fields={"weight_kg": 30},
+        ),
+        200,
+        "forbidden",
+        "corrects",
+    ),
+    Case(
+        "correction of an unknown event",
+        event(
+            "collector",
+            "corrected",
+            corrects=lambda w: new_id(),
+            reason="typo",
+            fields={"weight_kg": 30},
+        ),
+        200,
+        "not_found",
+        "corrects",
+    ),
+    Case(
+        "correction of a field that cannot be corrected",
+        event(
+            "collector",
+            "corrected",
+            corrects=lambda w: w.collected_event,
+            reason="typo",
+            fields={"category": "monitor"},
+        ),
+        200,
+        "invalid",
+        "fields.category",
+    ),
+    Case(
+        "correction without a reason",
+        event(
+            "collector", "corrected", corrects=lambda w: w.collected_event, fields={"weight_kg": 30}
+        ),
+        200,
+        "invalid",
+        "reason",
+    ),
     # -- lots ----------------------------------------------------------------
-    Case("lot_shipped of another organisation's lot",
-         event("plant_bj", "lot_shipped", lot=lambda w: w.pcb_lot, to="PRO-SZ",
-               manifest_no="M-1"),
-         200, "not_custodian", "lot"),
-    Case("lot_shipped to a non-processor",
-         event("plant", "lot_shipped", lot=lambda w: w.pcb_lot, to="COL-SZ", manifest_no="M-1"),
-         200, "invalid", "to"),
-    Case("lot_shipped without a manifest number",
-         event("plant", "lot_shipped", lot=lambda w: w.pcb_lot, to="PRO-SZ"),
-         200, "invalid", "manifest_no"),
-    Case("lot_received of a lot never shipped",
-         event("processor", "lot_received", lot=lambda w: w.pcb_lot, weight_kg=2),
-         200, "not_custodian", "lot"),
-    Case("unknown lot",
-         event("plant", "lot_shipped", lot="DIS-SZ-gold-00001", to="PRO-SZ", manifest_no="M-1"),
-         200, "unknown_lot", "lot"),
+    Case(
+        "lot_shipped of another organisation's lot",
+        event("plant_bj", "lot_shipped", lot=lambda w: w.pcb_lot, to="PRO-SZ", manifest_no="M-1"),
+        200,
+        "not_custodian",
+        "lot",
+    ),
+    Case(
+        "lot_shipped to a non-processor",
+        event("plant", "lot_shipped", lot=lambda w: w.pcb_lot, to="COL-SZ", manifest_no="M-1"),
+        200,
+        "invalid",
+        "to",
+    ),
+    Case(
+        "lot_shipped without a manifest number",
+        event("plant", "lot_shipped", lot=lambda w: w.pcb_lot, to="PRO-SZ"),
+        200,
+        "invalid",
+        "manifest_no",
+    ),
+    Case(
+        "lot_received of a lot never shipped",
+        event("processor", "lot_received", lot=lambda w: w.pcb_lot, weight_kg=2),
+        200,
+        "not_custodian",
+        "lot",
+    ),
+    Case(
+        "unknown lot",
+        event("plant", "lot_shipped", lot="DIS-SZ-gold-00001", to="PRO-SZ", manifest_no="M-1"),
+        200,
+        "unknown_lot",
+        "lot",
+    ),
     # -- other routes -------------------------------------------------------
-    Case("unknown batch",
-         lambda w: Call("GET", "/api/v1/batches/NO-SUCH-BATCH"), 404, "not_found", "code"),
-    Case("label sheet of zero labels",
-         lambda w: Call("POST", "/api/v1/labels", json={"count": 0}), 422, "invalid", "count"),
-    Case("label sheet count not a number",
-         lambda w: Call("POST", "/api/v1/labels", json={"count": "ten"}),
-         422, "invalid", "count"),
+    Case(
+        "unknown batch",
+        lambda w: Call("GET", "/api/v1/batches/NO-SUCH-BATCH"),
+        404,
+        "not_found",
+        "code",
+    ),
+    Case(
+        "label sheet of zero labels",
+        lambda w: Call("POST", "/api/v1/labels", json={"count": 0}),
+        422,
+        "invalid",
+        "count",
+    ),
+    Case(
+        "label sheet count not a number",
+        lambda w: Call("POST", "/api/v1/labels", json={"count": "ten"}),
+        422,
+        "invalid",
+        "count",
+    ),
 ]
 
 
@@ -351,9 +703,14 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
         headers.update(getattr(world, call.actor).headers)
     before = db_state()
 
-    response = client.open(call.path, method=call.method, json=call.json, data=call.data,
-                           headers=headers,
-                           content_type="application/json" if call.data is not None else None)
+    response = client.open(
+        call.path,
+        method=call.method,
+        json=call.json,
+        data=call.data,
+        headers=headers,
+        content_type="application/json" if call.data is not None else None,
+    )
 
     body = response.get_json()
     assert response.status_code == case.status, body
@@ -370,11 +727,13 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
     assert db_state() == before
 
 
-def test_a_batch_records_exactly_its_valid_items(client: FlaskClient, world: World,
-                                                 session: Session) -> None:
+def test_a_batch_records_exactly_its_valid_items(
+    client: FlaskClient, world: World, session: Session
+) -> None:
     good_receive, bad_receive, good_store = new_id(), new_id(), new_id()
     results = post_events(
-        client, world.plant,
+        client,
+        world.plant,
         {"id": good_receive, "type": "received", "qr_id": world.in_transit, "weight_kg": 28},
         {"id": bad_receive, "type": "received", "qr_id": world.plant_collected},  # no weight
         {"id": good_store, "type": "stored", "qr_id": world.in_transit, "area": "A-2"},
@@ -385,8 +744,12 @@ def test_a_batch_records_exactly_its_valid_items(client: FlaskClient, world: Wor
     recorded = set(session.exec(select(Event.id)))
     assert {good_receive, good_store} <= recorded
     assert bad_receive not in recorded
-    assert client.get(f"/api/v1/devices/{world.plant_collected}",
-                      headers=world.plant.headers).get_json()["state"] == "collected"
+    assert (
+        client.get(
+            f"/api/v1/devices/{world.plant_collected}", headers=world.plant.headers
+        ).get_json()["state"]
+        == "collected"
+    )
     moved = client.get(f"/api/v1/devices/{world.in_transit}", headers=world.plant.headers)
     assert moved.get_json()["state"] == "received"
     assert moved.get_json()["received_weight_kg"] == 28
@@ -397,11 +760,21 @@ def test_an_item_rejected_halfway_leaves_no_lot_batch_or_lot_item(
 ) -> None:
     before = db_state()
 
-    [result] = post_events(client, world.plant, {
-        "id": new_id(), "type": "dismantled", "qr_id": world.received, "batch": "NEW-BATCH",
-        "outputs": [{"fraction": "crt_panel_glass", "weight_kg": 12},
-                    {"fraction": "copper", "weight_kg": "0.5"},
-                    {"fraction": "pcb", "weight_kg": "2.5001"}]})
+    [result] = post_events(
+        client,
+        world.plant,
+        {
+            "id": new_id(),
+            "type": "dismantled",
+            "qr_id": world.received,
+            "batch": "NEW-BATCH",
+            "outputs": [
+                {"fraction": "crt_panel_glass", "weight_kg": 12},
+                {"fraction": "copper", "weight_kg": "0.5"},
+                {"fraction": "pcb", "weight_kg": "2.5001"},
+            ],
+        },
+    )
 
     assert result["status"] == "rejected"
     assert result["error"]["field"] == "outputs[2].weight_kg"

@@ -14,8 +14,13 @@ from traceability.custody.models import Event
 
 
 def correction(corrects: str, **fields: Any) -> dict[str, Any]:
-    return {"id": new_id(), "type": "corrected", "corrects": corrects,
-            "reason": "misread the scale", "fields": fields}
+    return {
+        "id": new_id(),
+        "type": "corrected",
+        "corrects": corrects,
+        "reason": "misread the scale",
+        "fields": fields,
+    }
 
 
 def event_of(detail: dict[str, Any], type: str) -> dict[str, Any]:
@@ -39,8 +44,11 @@ def test_correcting_the_intake_weight_appends_an_event_and_changes_the_device(
     assert after["events"][:-1] == before["events"]  # the history is untouched
     fix = after["events"][-1]
     assert (fix["type"], fix["digest"], fix["prev"]) == ("corrected", digest, before["head_digest"])
-    assert fix["payload"] == {"corrects": original["id"], "reason": "misread the scale",
-                              "fields": {"weight_g": 29750}}
+    assert fix["payload"] == {
+        "corrects": original["id"],
+        "reason": "misread the scale",
+        "fields": {"weight_g": 29750},
+    }
     assert after["head_digest"] == digest
     row_after = session.exec(select(Event).where(Event.id == original["id"])).one().model_dump()
     assert row_after == row_before
@@ -52,20 +60,26 @@ def test_correcting_collection_attributes_updates_the_device(
     qr_id = collect(client, collector, brand="Konka")
     collected = event_of(device(client, collector, qr_id), "collected")
 
-    record(client, collector, correction(collected["id"], brand="TCL",
-                                         attributes={"display": "crt", "screen_in": 25}))
+    record(
+        client,
+        collector,
+        correction(collected["id"], brand="TCL", attributes={"display": "crt", "screen_in": 25}),
+    )
 
     detail = device(client, collector, qr_id)
     assert (detail["brand"], detail["attributes"]) == ("TCL", {"display": "crt", "screen_in": 25})
     assert event_of(detail, "collected") == collected
 
 
-@pytest.mark.parametrize(("type", "field"), [
-    ("received", "occurred_at"),
-    ("received", "qr_id"),
-    ("shipped", "to"),
-    ("collected", "category"),
-])
+@pytest.mark.parametrize(
+    ("type", "field"),
+    [
+        ("received", "occurred_at"),
+        ("received", "qr_id"),
+        ("shipped", "to"),
+        ("collected", "category"),
+    ],
+)
 def test_a_field_that_cannot_be_corrected_is_refused_by_name(
     client: FlaskClient, collector: Actor, plant: Actor, type: str, field: str
 ) -> None:
@@ -80,13 +94,16 @@ def test_a_field_that_cannot_be_corrected_is_refused_by_name(
     assert len(device(client, plant, qr_id)["events"]) == 3
 
 
-@pytest.mark.parametrize(("fields", "named"), [
-    ({"weight_kg": "-2"}, "fields.weight_kg"),
-    ({"weight_kg": "1.0001"}, "fields.weight_kg"),
-    ({"attributes": {"display": "crt", "screen_in": 1000}}, "fields.attributes.screen_in"),
-    ({"source": "stolen"}, "fields.source"),
-    ({}, "fields"),
-])
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"weight_kg": "-2"}, "fields.weight_kg"),
+        ({"weight_kg": "1.0001"}, "fields.weight_kg"),
+        ({"attributes": {"display": "crt", "screen_in": 1000}}, "fields.attributes.screen_in"),
+        ({"source": "stolen"}, "fields.source"),
+        ({}, "fields"),
+    ],
+)
 def test_an_invalid_corrected_value_is_refused_by_name(
     client: FlaskClient, collector: Actor, fields: dict[str, Any], named: str
 ) -> None:

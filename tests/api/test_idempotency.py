@@ -67,12 +67,14 @@ def test_an_id_used_by_another_organisation_is_a_conflict_that_reveals_nothing(
     qr_id = collect(client, collector)
     own = collect(client, other)
     event_id = new_id()
-    [first] = post_events(client, collector, {"id": event_id, "type": "shipped",
-                                              "qr_id": qr_id, "to": other.org})
+    [first] = post_events(
+        client, collector, {"id": event_id, "type": "shipped", "qr_id": qr_id, "to": other.org}
+    )
     events_before = count(session, select(func.count()).select_from(Event))
 
-    [reused] = post_events(client, other, {"id": event_id, "type": "shipped",
-                                           "qr_id": own, "to": collector.org})
+    [reused] = post_events(
+        client, other, {"id": event_id, "type": "shipped", "qr_id": own, "to": collector.org}
+    )
 
     assert reused["status"] == "rejected"
     assert reused["error"]["code"] == "id_conflict"
@@ -112,8 +114,9 @@ def live_server(app: Flask) -> Iterator[str]:
         server.server_close()
 
 
-def _race_batch(client: FlaskClient, collector: Actor, plant: Actor,
-                collections: int) -> list[dict[str, Any]]:
+def _race_batch(
+    client: FlaskClient, collector: Actor, plant: Actor, collections: int
+) -> list[dict[str, Any]]:
     """Steps for several devices in transit to the plant, plus fresh collections."""
     batch: list[dict[str, Any]] = []
     for weight in ("21.5", "30", "44.125", "18.2"):
@@ -122,9 +125,16 @@ def _race_batch(client: FlaskClient, collector: Actor, plant: Actor,
         batch += [
             {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": weight},
             {"id": new_id(), "type": "stored", "qr_id": qr_id, "area": "A-1"},
-            {"id": new_id(), "type": "dismantled", "qr_id": qr_id, "batch": "RACE",
-             "outputs": [{"fraction": "crt_panel_glass", "weight_kg": 9},
-                         {"fraction": "pcb", "weight_kg": "1.5"}]},
+            {
+                "id": new_id(),
+                "type": "dismantled",
+                "qr_id": qr_id,
+                "batch": "RACE",
+                "outputs": [
+                    {"fraction": "crt_panel_glass", "weight_kg": 9},
+                    {"fraction": "pcb", "weight_kg": "1.5"},
+                ],
+            },
         ]
     batch += [{"id": new_id(), "type": "collected", **CRT_TV} for _ in range(collections)]
     return batch
@@ -134,7 +144,11 @@ def _race_batch(client: FlaskClient, collector: Actor, plant: Actor,
 # must see the winner's events once they hold the device locks.
 @pytest.mark.parametrize("collections", [0, 3], ids=["device steps", "steps and collections"])
 def test_concurrent_identical_batches_record_each_event_once(
-    live_server: str, client: FlaskClient, collector: Actor, plant: Actor, session: Session,
+    live_server: str,
+    client: FlaskClient,
+    collector: Actor,
+    plant: Actor,
+    session: Session,
     collections: int,
 ) -> None:
     batch = _race_batch(client, collector, plant, collections)
@@ -145,9 +159,12 @@ def test_concurrent_identical_batches_record_each_event_once(
     def post(slot: int) -> None:
         try:
             start.wait()
-            responses[slot] = requests.post(f"{live_server}/api/v1/events",
-                                            json={"events": batch}, headers=plant.headers,
-                                            timeout=120)
+            responses[slot] = requests.post(
+                f"{live_server}/api/v1/events",
+                json={"events": batch},
+                headers=plant.headers,
+                timeout=120,
+            )
         except BaseException as exc:  # reported below, not lost in the thread
             responses[slot] = exc
 
@@ -168,12 +185,10 @@ def test_concurrent_identical_batches_record_each_event_once(
     for event_id, seen in statuses.items():
         assert seen == Counter({"created": 1, "duplicate": THREADS - 1}), (event_id, seen)
     session.rollback()
-    rows = session.exec(select(Event.id, Event.digest)
-                        .where(Event.id.in_(statuses))).all()  # type: ignore[attr-defined]
+    rows = session.exec(select(Event.id, Event.digest).where(Event.id.in_(statuses))).all()  # type: ignore[attr-defined]
     assert Counter(event_id for event_id, _ in rows) == Counter(set(statuses))
     assert {event_id: {digest} for event_id, digest in rows} == digests
     collected = sum(1 for item in batch if item["type"] == "collected")
-    assert count(session, select(func.count()).select_from(Device)) == (
-        devices_before + collected)
+    assert count(session, select(func.count()).select_from(Device)) == (devices_before + collected)
     dismantlings = sum(1 for item in batch if item["type"] == "dismantled")
     assert count(session, select(func.count()).select_from(LotItem)) == 2 * dismantlings

@@ -22,8 +22,11 @@ def lots(session: Session, org: str) -> dict[tuple[str, str], Lot]:
 
 def lot_of(session: Session, qr_id: str, fraction: str) -> str:
     session.rollback()
-    return session.exec(select(LotItem.lot).join(Lot, col(Lot.code) == col(LotItem.lot))
-                        .where(LotItem.device == qr_id, Lot.fraction == fraction)).one()
+    return session.exec(
+        select(LotItem.lot)
+        .join(Lot, col(Lot.code) == col(LotItem.lot))
+        .where(LotItem.device == qr_id, Lot.fraction == fraction)
+    ).one()
 
 
 def test_outputs_of_one_plant_share_one_open_lot_per_fraction(
@@ -41,8 +44,7 @@ def test_outputs_of_one_plant_share_one_open_lot_per_fraction(
     assert (pcb.weight_g, pcb.device_count) == (3750, 2)
     assert lot_of(session, first, "pcb") == lot_of(session, second, "pcb") == pcb.code
     items = session.exec(select(LotItem).where(LotItem.lot == pcb.code)).all()
-    assert sorted((i.device, i.weight_g) for i in items) == sorted([(first, 1250),
-                                                                   (second, 2500)])
+    assert sorted((i.device, i.weight_g) for i in items) == sorted([(first, 1250), (second, 2500)])
 
 
 def test_hazard_flag_follows_the_catalogue(
@@ -50,8 +52,9 @@ def test_hazard_flag_follows_the_catalogue(
 ) -> None:
     fractions = catalog_toml()["fractions"]
     qr_id = receive(client, collector, plant)
-    dismantle(client, plant, qr_id, {"pcb": 1, "crt_funnel_glass": 5, "plastics": 3,
-                                     "crt_panel_glass": 9})
+    dismantle(
+        client, plant, qr_id, {"pcb": 1, "crt_funnel_glass": 5, "plastics": 3, "crt_panel_glass": 9}
+    )
 
     flags = {fraction: lot.hazardous for (fraction, _), lot in lots(session, plant.org).items()}
 
@@ -60,8 +63,11 @@ def test_hazard_flag_follows_the_catalogue(
 
 
 def test_other_plants_have_their_own_lots(
-    client: FlaskClient, collector: Actor, plant: Actor, make_actor: Callable[..., Actor],
-    session: Session
+    client: FlaskClient,
+    collector: Actor,
+    plant: Actor,
+    make_actor: Callable[..., Actor],
+    session: Session,
 ) -> None:
     other = make_actor("DIS-WX", "dismantler", region="320200")
     ours, theirs = receive(client, collector, plant), receive(client, collector, other)
@@ -79,25 +85,36 @@ def test_a_lot_travels_to_the_processor_and_later_outputs_start_a_new_lot(
     dismantle(client, plant, before, {"pcb": "2.5", "plastics": 4})
     pcb = lot_of(session, before, "pcb")
 
-    shipped, = record(client, plant, {"type": "lot_shipped", "lot": pcb, "to": processor.org,
-                                      "manifest_no": "ZJ-2026-000123"})
+    (shipped,) = record(
+        client,
+        plant,
+        {"type": "lot_shipped", "lot": pcb, "to": processor.org, "manifest_no": "ZJ-2026-000123"},
+    )
     after = receive(client, collector, plant)
     dismantle(client, plant, after, {"pcb": 1, "plastics": 2})
-    received, = record(client, processor, {"type": "lot_received", "lot": pcb,
-                                           "weight_kg": "2.48"})
-    treated, = record(client, processor, {"type": "lot_treated", "lot": pcb,
-                                          "method": "pyrometallurgy"})
+    (received,) = record(
+        client, processor, {"type": "lot_received", "lot": pcb, "weight_kg": "2.48"}
+    )
+    (treated,) = record(
+        client, processor, {"type": "lot_treated", "lot": pcb, "method": "pyrometallurgy"}
+    )
 
     assert lot_of(session, after, "pcb") != pcb  # the shipped lot was closed
     assert lot_of(session, after, "plastics") == lot_of(session, before, "plastics")
     lot = session.get(Lot, pcb)
     assert lot is not None
-    assert (lot.state, lot.destination, lot.manifest_no) == ("treated", processor.org,
-                                                             "ZJ-2026-000123")
+    assert (lot.state, lot.destination, lot.manifest_no) == (
+        "treated",
+        processor.org,
+        "ZJ-2026-000123",
+    )
     assert (lot.weight_g, lot.received_weight_g, lot.treatment) == (2500, 2480, "pyrometallurgy")
     chain = session.exec(select(Event).where(Event.lot == pcb).order_by(col(Event.seq))).all()
     assert [(e.type, e.digest) for e in chain] == [
-        ("lot_shipped", shipped), ("lot_received", received), ("lot_treated", treated)]
+        ("lot_shipped", shipped),
+        ("lot_received", received),
+        ("lot_treated", treated),
+    ]
     assert [e.prev for e in chain] == [None, shipped, received]
     assert lot.head_digest == treated
 
@@ -113,10 +130,15 @@ def test_lot_steps_out_of_order_are_refused(
 
     again, treat_early = (
         post_events(client, plant, {"id": new_id(), **ship})[0],
-        post_events(client, processor, {"id": new_id(), "type": "lot_treated", "lot": pcb,
-                                        "method": "landfill"})[0],
+        post_events(
+            client,
+            processor,
+            {"id": new_id(), "type": "lot_treated", "lot": pcb, "method": "landfill"},
+        )[0],
     )
 
     assert (again["status"], again["error"]["code"]) == ("rejected", "invalid_transition")
     assert (treat_early["status"], treat_early["error"]["code"]) == (
-        "rejected", "invalid_transition")
+        "rejected",
+        "invalid_transition",
+    )

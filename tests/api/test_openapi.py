@@ -32,7 +32,8 @@ def test_the_document_lists_exactly_the_served_routes_and_methods(
     documented = {
         (path, method)
         for path, item in document["paths"].items()
-        for method in item if method in HTTP_METHODS
+        for method in item
+        if method in HTTP_METHODS
     }
 
     served = served_operations(app)

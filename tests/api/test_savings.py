@@ -71,8 +71,9 @@ def test_batch_holds_only_the_devices_dismantled_into_it(
     assert b1["savings"]["co2_t"] == Decimal("0.0205") * Decimal(default_factor_set()["co2_t"])
 
 
-def test_batch_codes_are_per_plant(client: FlaskClient, collector: Actor, plant: Actor,
-                                   make_actor: Callable[..., Actor]) -> None:
+def test_batch_codes_are_per_plant(
+    client: FlaskClient, collector: Actor, plant: Actor, make_actor: Callable[..., Actor]
+) -> None:
     other_plant = make_actor("DIS-WX", "dismantler", region="320200")
     ours = receive(client, collector, plant, weight_kg="10")
     dismantle(client, plant, ours, OUTPUTS, batch="B1")
@@ -83,8 +84,7 @@ def test_batch_codes_are_per_plant(client: FlaskClient, collector: Actor, plant:
     their_batch = get_batch(client, other_plant, "B1")
 
     assert ([d["qr_id"] for d in our_batch["devices"]], our_batch["mass_kg"]) == ([ours], 10)
-    assert ([d["qr_id"] for d in their_batch["devices"]], their_batch["mass_kg"]) == (
-        [theirs], 25)
+    assert ([d["qr_id"] for d in their_batch["devices"]], their_batch["mass_kg"]) == ([theirs], 25)
     assert (our_batch["org"], their_batch["org"]) == (plant.org, other_plant.org)
 
 
@@ -95,14 +95,24 @@ def test_a_corrected_intake_weight_changes_the_batch_mass(
     dismantle(client, plant, qr_id, OUTPUTS, batch="B1")
     detail = client.get(f"/api/v1/devices/{qr_id}", headers=plant.headers).get_json()
     [received] = [e for e in detail["events"] if e["type"] == "received"]
-    response = client.post("/api/v1/events", headers=plant.headers, json={"events": [
-        {"id": new_id(), "type": "corrected",
-         "corrects": received["id"], "reason": "scale tare not subtracted",
-         "fields": {"weight_kg": "28.4"}}]})
+    response = client.post(
+        "/api/v1/events",
+        headers=plant.headers,
+        json={
+            "events": [
+                {
+                    "id": new_id(),
+                    "type": "corrected",
+                    "corrects": received["id"],
+                    "reason": "scale tare not subtracted",
+                    "fields": {"weight_kg": "28.4"},
+                }
+            ]
+        },
+    )
     assert response.get_json()["results"][0]["status"] == "created"
 
     batch = get_batch(client, plant, "B1")
 
     assert batch["mass_kg"] == Decimal("28.4")
-    assert batch["savings"]["so2_t"] == Decimal("0.0284") * Decimal(
-        default_factor_set()["so2_t"])
+    assert batch["savings"]["so2_t"] == Decimal("0.0284") * Decimal(default_factor_set()["so2_t"])

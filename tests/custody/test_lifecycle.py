@@ -12,8 +12,7 @@ from tests.conftest import Actor, new_id
 
 
 def post_events(client: FlaskClient, actor: Actor, *events: dict[str, Any]) -> list[dict]:
-    response = client.post("/api/v1/events", json={"events": list(events)},
-                           headers=actor.headers)
+    response = client.post("/api/v1/events", json={"events": list(events)}, headers=actor.headers)
     assert response.status_code == 200, response.get_json()
     return response.get_json()["results"]
 
@@ -30,21 +29,35 @@ def test_full_history_reads_back_with_digests_and_prev_links(
 ) -> None:
     qr_id = collect(client, collector, weight_kg="31.5", brand="Konka", serial="SN-1")
     results = post_events(
-        client, collector,
-        {"id": new_id(), "type": "shipped", "qr_id": qr_id, "to": plant.org,
-         "manifest_no": "M-001"},
+        client,
+        collector,
+        {
+            "id": new_id(),
+            "type": "shipped",
+            "qr_id": qr_id,
+            "to": plant.org,
+            "manifest_no": "M-001",
+        },
     )
     assert results[0]["status"] == "created"
     results = post_events(
-        client, plant,
+        client,
+        plant,
         {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": 30.25},
         {"id": new_id(), "type": "stored", "qr_id": qr_id, "area": "A-3"},
-        {"id": new_id(), "type": "dismantled", "qr_id": qr_id, "batch": "2026-11-25-L1",
-         "line": "L1", "outputs": [
-             {"fraction": "crt_panel_glass", "weight_kg": 12.0},
-             {"fraction": "crt_funnel_glass", "weight_kg": 6.5},
-             {"fraction": "pcb", "weight_kg": 2.125},
-             {"fraction": "plastics", "weight_kg": 7}]},
+        {
+            "id": new_id(),
+            "type": "dismantled",
+            "qr_id": qr_id,
+            "batch": "2026-11-25-L1",
+            "line": "L1",
+            "outputs": [
+                {"fraction": "crt_panel_glass", "weight_kg": 12.0},
+                {"fraction": "crt_funnel_glass", "weight_kg": 6.5},
+                {"fraction": "pcb", "weight_kg": 2.125},
+                {"fraction": "plastics", "weight_kg": 7},
+            ],
+        },
     )
     assert [r["status"] for r in results] == ["created"] * 3
 
@@ -54,15 +67,27 @@ def test_full_history_reads_back_with_digests_and_prev_links(
     assert detail["batch"] == "2026-11-25-L1"
     events = detail["events"]
     assert [e["type"] for e in events] == [
-        "collected", "shipped", "received", "stored", "dismantled"]
+        "collected",
+        "shipped",
+        "received",
+        "stored",
+        "dismantled",
+    ]
     assert events[0]["prev"] is None
     for earlier, later in itertools.pairwise(events):
         assert later["prev"] == earlier["digest"]
     for e in events:
         content = event_content(
-            id=e["id"], type=e["type"], org=e["org"], actor=e["actor"],
-            occurred_at=e["occurred_at"], recorded_at=e["recorded_at"],
-            payload=e["payload"], prev=e["prev"], device=e["device"])
+            id=e["id"],
+            type=e["type"],
+            org=e["org"],
+            actor=e["actor"],
+            occurred_at=e["occurred_at"],
+            recorded_at=e["recorded_at"],
+            payload=e["payload"],
+            prev=e["prev"],
+            device=e["device"],
+        )
         assert digest_hex(content) == e["digest"]
     assert events[2]["payload"] == {"weight_g": 30250}
     assert events[4]["payload"]["outputs"][2] == {"fraction": "pcb", "weight_g": 2125}

@@ -171,8 +171,9 @@ def test_two_workers_racing_on_postgresql_never_anchor_anything_twice(
 def _rpc(url: str, method: str, *params: Any) -> Any:
     import requests
 
-    reply = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method,
-                                     "params": list(params)}, timeout=10).json()
+    reply = requests.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=10
+    ).json()
     assert "error" not in reply, reply
     return reply["result"]
 

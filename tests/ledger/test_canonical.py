@@ -15,8 +15,9 @@ from ledger.canonical import NotCanonicalisable, canonical_json, digest_hex, eve
 # integers up to and beyond the safe range, nesting.
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -38,7 +39,8 @@ def test_keys_outside_the_bmp_sort_by_utf16_code_units() -> None:
     content = {"\uff01": 1, "\U0001f600": 2}
     assert canonical_json(content) == rfc8785.dumps(content)
     assert canonical_json(content).index("\U0001f600".encode()) < canonical_json(content).index(
-        "\uff01".encode())
+        "\uff01".encode()
+    )
 
 
 @pytest.mark.parametrize("bad", [1.5, {"w": 0.1}, [1, 2.0]])
@@ -49,10 +51,15 @@ def test_floats_are_refused_anywhere(bad: object) -> None:
 
 def test_digest_is_sha256_of_the_canonical_event() -> None:
     content = event_content(
-        id="0b6f1c8e-8a4e-4c55-9d43-3f4c5d6e7f80", type="received", org="DIS-SZ",
-        actor="li", occurred_at="2026-11-25T01:02:03.000004Z",
-        recorded_at="2026-11-25T01:02:04.000000Z", payload={"weight_g": 30250},
-        prev="ab" * 32, device="7KQ2M9XD4TZPAB",
+        id="0b6f1c8e-8a4e-4c55-9d43-3f4c5d6e7f80",
+        type="received",
+        org="DIS-SZ",
+        actor="li",
+        occurred_at="2026-11-25T01:02:03.000004Z",
+        recorded_at="2026-11-25T01:02:04.000000Z",
+        payload={"weight_g": 30250},
+        prev="ab" * 32,
+        device="7KQ2M9XD4TZPAB",
     )
     expected = hashlib.sha256(rfc8785.dumps(content)).hexdigest()
     assert digest_hex(content) == expected
@@ -60,8 +67,16 @@ def test_digest_is_sha256_of_the_canonical_event() -> None:
 
 
 def test_an_event_names_exactly_one_subject() -> None:
-    common = dict(id="x", type="t", org="o", actor="a", occurred_at="t", recorded_at="t",
-                  payload={}, prev=None)
+    common = dict(
+        id="x",
+        type="t",
+        org="o",
+        actor="a",
+        occurred_at="t",
+        recorded_at="t",
+        payload={},
+        prev=None,
+    )
     with pytest.raises(ValueError, match="exactly one"):
         event_content(**common)
     with pytest.raises(ValueError, match="exactly one"):

@@ -17,8 +17,9 @@ def test_upgrade_to_head_matches_the_models(settings: dict) -> None:
     engine = Database.engine(app)
     schema.upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+        )
     assert diff == [], f"models changed without a migration: {diff}"
     assert set(inspect(engine).get_table_names()) >= {t.name for t in metadata.sorted_tables}
     engine.dispose()

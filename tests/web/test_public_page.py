@@ -38,8 +38,7 @@ def page(tmp_path: Path) -> Iterator[object]:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking"],
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
         yield context.new_page()
@@ -58,7 +57,8 @@ def test_device_page_shows_category_state_and_id_but_nothing_personal(
     assert f"{qr_id[:4]}-{qr_id[4:8]}-{qr_id[8:12]}-{qr_id[12:]}" in text
     # The stylesheet loads under the page's own CSP (no inline styles).
     background = page.evaluate(  # type: ignore[attr-defined]
-        "getComputedStyle(document.body).backgroundColor")
+        "getComputedStyle(document.body).backgroundColor"
+    )
     assert background == "rgb(245, 247, 245)"
     html = page.content()  # type: ignore[attr-defined]
     for private in ("Konka", "T21-A", "SN-778899", collector.org, collector.username):
@@ -94,12 +94,14 @@ class TestVerificationBadge:
         def badge() -> str:
             page.goto(f"{base_url}/d/{qr_id}")  # type: ignore[attr-defined]
             return page.get_attribute(  # type: ignore[attr-defined, no-any-return]
-                "[data-verification]", "data-verification")
+                "[data-verification]", "data-verification"
+            )
 
         assert badge() == "pending"
         assert client.post("/api/v1/anchors", headers=collector.headers).status_code == 200
         assert badge() == "verified"
         with Database.engine(app).begin() as conn:
-            conn.execute(text("UPDATE event SET actor = 'someone-else' WHERE device = :q"),
-                         {"q": qr_id})
+            conn.execute(
+                text("UPDATE event SET actor = 'someone-else' WHERE device = :q"), {"q": qr_id}
+            )
         assert badge() == "failed"

@@ -58,8 +58,12 @@ def add_org(
     if session.exec(select(Organisation).where(Organisation.code == code)).first():
         raise Conflict(f"organisation {code} already exists", field="code")
     org = Organisation(
-        code=code, kind=kind, name=name, region=region,
-        license_no=license_no, capacity_units=capacity_units,
+        code=code,
+        kind=kind,
+        name=name,
+        region=region,
+        license_no=license_no,
+        capacity_units=capacity_units,
     )
     session.add(org)
     session.flush()
@@ -131,8 +135,13 @@ def revoke_token(*, session: Session, token: str) -> None:
 def _principal(user: User, org: Organisation) -> Principal:
     assert user.id is not None and org.id is not None
     return Principal(
-        user_id=user.id, username=user.username, role=user.role,
-        org_id=org.id, org_code=org.code, org_kind=org.kind, org_region=org.region,
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        org_id=org.id,
+        org_code=org.code,
+        org_kind=org.kind,
+        org_region=org.region,
     )
 
 

@@ -67,11 +67,16 @@ def open_ledger(app: Flask) -> LedgerHandle:
             owner_key, submitter_key = ANVIL_DEV_KEYS[0], ANVIL_DEV_KEYS[1]
         else:
             owner_key, submitter_key = settings.ledger_owner_key, settings.ledger_key
-        submitter = Web3Ledger.from_rpc(url, private_key=submitter_key,
-                                        contract_address=settings.ledger_contract)
-        owner = (Web3Ledger.from_rpc(url, private_key=owner_key,
-                                     contract_address=settings.ledger_contract)
-                 if owner_key else None)
+        submitter = Web3Ledger.from_rpc(
+            url, private_key=submitter_key, contract_address=settings.ledger_contract
+        )
+        owner = (
+            Web3Ledger.from_rpc(
+                url, private_key=owner_key, contract_address=settings.ledger_contract
+            )
+            if owner_key
+            else None
+        )
     handle = LedgerHandle(submitter=submitter, owner=owner)
     app.extensions["trace.ledger"] = handle
     return handle
@@ -91,8 +96,10 @@ def deploy(session: Session, handle: LedgerHandle) -> str:
     handle.owner.grant_submitter(handle.submitter.address)
     handle.submitter = handle.submitter.at_address(address)
     info = handle.submitter.info()
-    write_meta(session, {"chain_id": str(info.chain_id), "genesis_hash": info.genesis_hash,
-                         "contract": address})
+    write_meta(
+        session,
+        {"chain_id": str(info.chain_id), "genesis_hash": info.genesis_hash, "contract": address},
+    )
     log.info("registry deployed at %s on chain %s", address, info.chain_id)
     return address
 
@@ -112,8 +119,11 @@ def _set_up_once(session: Session, handle: LedgerHandle) -> dict[str, str]:
     if not meta.get("contract"):
         if handle.submitter.contract_address:
             info = handle.submitter.info()
-            meta = {"chain_id": str(info.chain_id), "genesis_hash": info.genesis_hash,
-                    "contract": handle.submitter.contract_address}
+            meta = {
+                "chain_id": str(info.chain_id),
+                "genesis_hash": info.genesis_hash,
+                "contract": handle.submitter.contract_address,
+            }
             write_meta(session, meta)
         else:
             deploy(session, handle)

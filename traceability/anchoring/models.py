@@ -32,8 +32,9 @@ class AnchorBatch(SQLModel, table=True):
     # The leaf digests in order (32 bytes each): the batch stays provable even
     # if an event row is later deleted, and a deletion shows as a gap.
     leaves: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
-    first_seq: int = Field(sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
-                                            nullable=False))
+    first_seq: int = Field(
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), nullable=False)
+    )
     state: str = Field(max_length=16, index=True)
     chain_id: int | None = Field(default=None, sa_column=Column(BigInteger()))
     contract: str | None = Field(default=None, max_length=42)

@@ -21,9 +21,12 @@ log = logging.getLogger(__name__)
 def anchor_now(app: Flask | None = None) -> AnchorRun:
     app = app or current_app
     settings: Settings = app.config["TRACE_SETTINGS"]
-    return run_once(Database.engine(app), open_ledger(app),
-                    max_size=settings.anchor_batch_max,
-                    confirmations=settings.ledger_confirmations)
+    return run_once(
+        Database.engine(app),
+        open_ledger(app),
+        max_size=settings.anchor_batch_max,
+        confirmations=settings.ledger_confirmations,
+    )
 
 
 def reader_ledger(session: Session, app: Flask | None = None) -> Web3Ledger | None:
@@ -52,14 +55,26 @@ def ledger_status(session: Session) -> dict[str, Any]:
     try:
         handle = open_ledger(current_app)
         info = handle.submitter.info()
-        status = "ok" if not meta.get("genesis_hash") or (
-            meta["genesis_hash"] == info.genesis_hash) else "chain_reset"
-        return {"status": status, "chain_id": info.chain_id, "contract": meta.get("contract"),
-                "rpc_url": info.rpc_url, "block_number": info.block_number,
-                "pending": pending}
+        status = (
+            "ok"
+            if not meta.get("genesis_hash") or (meta["genesis_hash"] == info.genesis_hash)
+            else "chain_reset"
+        )
+        return {
+            "status": status,
+            "chain_id": info.chain_id,
+            "contract": meta.get("contract"),
+            "rpc_url": info.rpc_url,
+            "block_number": info.block_number,
+            "pending": pending,
+        }
     except LedgerError as exc:
-        return {"status": "unavailable", "error": str(exc), "contract": meta.get("contract"),
-                "pending": pending}
+        return {
+            "status": "unavailable",
+            "error": str(exc),
+            "contract": meta.get("contract"),
+            "pending": pending,
+        }
 
 
 def init_app(app: Flask) -> None:

@@ -52,9 +52,11 @@ class AnchorRun:
 
 def pending_count(session: Session) -> int:
     anchored = select(AnchorLeaf.event_seq)
-    return int(session.exec(
-        select(func.count()).select_from(Event).where(col(Event.seq).not_in(anchored))
-    ).one())
+    return int(
+        session.exec(
+            select(func.count()).select_from(Event).where(col(Event.seq).not_in(anchored))
+        ).one()
+    )
 
 
 def cut_batch(session: Session, max_size: int) -> AnchorBatch | None:
@@ -72,16 +74,23 @@ def cut_batch(session: Session, max_size: int) -> AnchorBatch | None:
         return None
     digests = [bytes.fromhex(d) for _, d in rows]
     batch = AnchorBatch(
-        root=merkle.root(digests).hex(), size=len(rows), leaves=b"".join(digests),
-        first_seq=int(rows[0][0] or 0), state=AnchorState.pending, created_at=utcnow(),
+        root=merkle.root(digests).hex(),
+        size=len(rows),
+        leaves=b"".join(digests),
+        first_seq=int(rows[0][0] or 0),
+        state=AnchorState.pending,
+        created_at=utcnow(),
     )
     session.add(batch)
     try:
         session.flush()
-        session.execute(insert(AnchorLeaf), [
-            {"event_seq": seq, "batch_id": batch.id, "leaf_index": i}
-            for i, (seq, _) in enumerate(rows)
-        ])
+        session.execute(
+            insert(AnchorLeaf),
+            [
+                {"event_seq": seq, "batch_id": batch.id, "leaf_index": i}
+                for i, (seq, _) in enumerate(rows)
+            ],
+        )
         session.commit()
     except IntegrityError:
         session.rollback()  # another worker took these events first
@@ -91,10 +100,14 @@ def cut_batch(session: Session, max_size: int) -> AnchorBatch | None:
 
 def _claim(session: Session, states: tuple[str, ...]) -> list[AnchorBatch]:
     begin_write(session)
-    return list(session.exec(
-        select(AnchorBatch).where(col(AnchorBatch.state).in_(states))
-        .order_by(col(AnchorBatch.id)).with_for_update(skip_locked=True)
-    ))
+    return list(
+        session.exec(
+            select(AnchorBatch)
+            .where(col(AnchorBatch.state).in_(states))
+            .order_by(col(AnchorBatch.id))
+            .with_for_update(skip_locked=True)
+        )
+    )
 
 
 def _mark_on_chain(batch: AnchorBatch, ledger: Web3Ledger, block_number: int) -> None:
@@ -135,8 +148,9 @@ def submit(session: Session, ledger: Web3Ledger, batch: AnchorBatch, run: Anchor
     run.sent.append(batch.root)
 
 
-def follow(session: Session, ledger: Web3Ledger, batch: AnchorBatch, confirmations: int,
-           run: AnchorRun) -> None:
+def follow(
+    session: Session, ledger: Web3Ledger, batch: AnchorBatch, confirmations: int, run: AnchorRun
+) -> None:
     """Advance a submitted or confirmed batch by what the chain says now."""
     if batch.state == AnchorState.submitted:
         receipt = ledger.get_receipt(batch.tx_hash or "")
@@ -165,8 +179,7 @@ def follow(session: Session, ledger: Web3Ledger, batch: AnchorBatch, confirmatio
             run.final.append(batch.root)
 
 
-def recheck_recent(session: Session, ledger: Web3Ledger, run: AnchorRun,
-                   limit: int = 20) -> None:
+def recheck_recent(session: Session, ledger: Web3Ledger, run: AnchorRun, limit: int = 20) -> None:
     """Recent anchors must still be on chain; a root that vanished is lost, then resent.
 
     This catches what the genesis/contract checks cannot: a node that lost its
@@ -175,12 +188,16 @@ def recheck_recent(session: Session, ledger: Web3Ledger, run: AnchorRun,
     recent = session.exec(
         select(AnchorBatch)
         .where(col(AnchorBatch.state).in_((AnchorState.confirmed, AnchorState.final)))
-        .order_by(col(AnchorBatch.id).desc()).limit(limit)
+        .order_by(col(AnchorBatch.id).desc())
+        .limit(limit)
     ).all()
     for batch in recent:
         if ledger.get_anchor(bytes.fromhex(batch.root)) is None:
-            log.warning("anchor %s (block %s) is no longer on chain: re-anchoring",
-                        batch.root, batch.block_number)
+            log.warning(
+                "anchor %s (block %s) is no longer on chain: re-anchoring",
+                batch.root,
+                batch.block_number,
+            )
             batch.state = AnchorState.lost
             session.flush()
             batch.state, batch.tx_hash, batch.nonce = AnchorState.pending, None, None
@@ -189,8 +206,14 @@ def recheck_recent(session: Session, ledger: Web3Ledger, run: AnchorRun,
             run.lost.append(batch.root)
 
 
-def run_once(engine: Engine, handle: LedgerHandle, *, max_size: int,
-             confirmations: int, receipt_timeout_s: float = 15) -> AnchorRun:
+def run_once(
+    engine: Engine,
+    handle: LedgerHandle,
+    *,
+    max_size: int,
+    confirmations: int,
+    receipt_timeout_s: float = 15,
+) -> AnchorRun:
     """One pass: check the chain, advance open batches, cut and send new ones."""
     run = AnchorRun()
     with Session(engine, expire_on_commit=False) as session:
@@ -235,9 +258,11 @@ def repair(engine: Engine, handle: LedgerHandle, *, confirmations: int) -> Ancho
         if meta.get("contract"):
             ledger = ledger.at_address(meta["contract"])
         info = ledger.info()
-        stale = (str(info.chain_id) != meta.get("chain_id")
-                 or info.genesis_hash != meta.get("genesis_hash")
-                 or not ledger.contract_code_matches())
+        stale = (
+            str(info.chain_id) != meta.get("chain_id")
+            or info.genesis_hash != meta.get("genesis_hash")
+            or not ledger.contract_code_matches()
+        )
         if stale:
             if handle.owner is None:
                 raise LedgerError("the registry is gone and this deployment cannot redeploy it")
@@ -253,15 +278,21 @@ def repair(engine: Engine, handle: LedgerHandle, *, confirmations: int) -> Ancho
     return run_once(engine, handle, max_size=10_000, confirmations=confirmations)
 
 
-def watch(engine: Engine, handle: LedgerHandle, *, max_size: int, confirmations: int,
-          interval_s: float, stop: object | None = None) -> None:
+def watch(
+    engine: Engine,
+    handle: LedgerHandle,
+    *,
+    max_size: int,
+    confirmations: int,
+    interval_s: float,
+    stop: object | None = None,
+) -> None:
     """Anchor forever (until ``stop.is_set()``); a down node only delays anchoring."""
     while stop is None or not stop.is_set():  # type: ignore[attr-defined]
         try:
             run = run_once(engine, handle, max_size=max_size, confirmations=confirmations)
             if run.sent or run.final:
-                log.info("anchored %d events in %d batch(es)", run.events_anchored,
-                         len(run.sent))
+                log.info("anchored %d events in %d batch(es)", run.events_anchored, len(run.sent))
         except LedgerError as exc:
             log.warning("ledger unavailable, events stay pending: %s", exc)
         time.sleep(interval_s)

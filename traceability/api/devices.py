@@ -95,12 +95,13 @@ def label_as_svg(qr_id: str) -> Response:
 
 
 def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/devices", "devices_collect", require(*RECORDERS)(collect),
-                    methods=["POST"])
+    bp.add_url_rule("/devices", "devices_collect", require(*RECORDERS)(collect), methods=["POST"])
     bp.add_url_rule("/devices/<qr_id>", "device_show", require(*READERS)(show))
     bp.add_url_rule("/devices/<qr_id>/verify", "device_verify", require(*READERS)(verify))
     bp.add_url_rule("/devices/<qr_id>/proof", "device_proof", require(*READERS)(proof))
-    bp.add_url_rule("/devices/<qr_id>/label.png", "device_label_png",
-                    require(*READERS)(label_as_png))
-    bp.add_url_rule("/devices/<qr_id>/label.svg", "device_label_svg",
-                    require(*READERS)(label_as_svg))
+    bp.add_url_rule(
+        "/devices/<qr_id>/label.png", "device_label_png", require(*READERS)(label_as_png)
+    )
+    bp.add_url_rule(
+        "/devices/<qr_id>/label.svg", "device_label_svg", require(*READERS)(label_as_svg)
+    )

@@ -35,8 +35,13 @@ def _http(exc: HTTPException) -> Response | HTTPException:
     if not request.path.startswith(API_PREFIX):
         return exc
     code = {
-        400: "bad_request", 401: "unauthorised", 403: "forbidden", 404: "not_found",
-        405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media_type",
+        400: "bad_request",
+        401: "unauthorised",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "body_too_large",
+        415: "unsupported_media_type",
     }.get(exc.code or 500, "http_error")
     field = "body" if exc.code == 413 else None
     return error_response(exc.code or 500, code, exc.description or code, field)

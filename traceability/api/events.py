@@ -36,5 +36,4 @@ def post_events() -> Response:
 
 
 def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/events", "events_post", require(*RECORDERS)(post_events),
-                    methods=["POST"])
+    bp.add_url_rule("/events", "events_post", require(*RECORDERS)(post_events), methods=["POST"])

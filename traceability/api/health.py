@@ -23,7 +23,8 @@ def health() -> tuple[Response, int]:
     ledger = status_fn(session) if status_fn and db == "ok" else {"status": "off"}
     ok = db == "ok"
     return jsonify({"status": "ok" if ok else "degraded", "db": db, "ledger": ledger}), (
-        200 if ok else 503)
+        200 if ok else 503
+    )
 
 
 def catalog() -> Response:

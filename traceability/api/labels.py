@@ -15,21 +15,25 @@ LAYOUTS = ("a4", "thermal")
 
 
 def create() -> tuple[Response, int]:
-    sheet = mint_sheet(session=get_session(), principal=current_principal(),
-                       count=json_body().get("count"))
-    return jsonify({
-        "sheet": sheet.id,
-        "count": sheet.count,
-        "pdf_url": url_for("api.labels_pdf", sheet=sheet.id, _external=True),
-    }), 201
+    sheet = mint_sheet(
+        session=get_session(), principal=current_principal(), count=json_body().get("count")
+    )
+    return jsonify(
+        {
+            "sheet": sheet.id,
+            "count": sheet.count,
+            "pdf_url": url_for("api.labels_pdf", sheet=sheet.id, _external=True),
+        }
+    ), 201
 
 
 def pdf(sheet: str) -> Response:
     layout = request.args.get("layout", "a4")
     if layout not in LAYOUTS:
         raise ValidationFailed("layout must be a4 or thermal", field="layout")
-    items = sheet_items(get_session(), current_principal(), sheet,
-                        current_app.config["TRACE_SETTINGS"].public_url)
+    items = sheet_items(
+        get_session(), current_principal(), sheet, current_app.config["TRACE_SETTINGS"].public_url
+    )
     body = label_sheet_pdf(items, layout=layout, title=f"Sheet {sheet}")  # type: ignore[arg-type]
     return Response(body, mimetype="application/pdf")
 

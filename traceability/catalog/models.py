@@ -135,15 +135,17 @@ def parse_catalog(data_dir: Path = DATA_DIR) -> Catalog:
     raw = _read("catalog.toml", data_dir)
     factors = _read("factors.toml", data_dir)
     rates = _read("rates.toml", data_dir)
-    return Catalog.model_validate(dict(
-        version=raw["version"],
-        source=raw["source"],
-        categories={code: {"code": code, **spec} for code, spec in raw["categories"].items()},
-        fractions={code: {"code": code, **spec} for code, spec in raw["fractions"].items()},
-        dismantling=_read("dismantling_rules.toml", data_dir),
-        factor_sets={s["id"]: s for s in factors["sets"]},
-        rate_schedules={s["id"]: s for s in rates["schedules"]},
-    ))
+    return Catalog.model_validate(
+        dict(
+            version=raw["version"],
+            source=raw["source"],
+            categories={code: {"code": code, **spec} for code, spec in raw["categories"].items()},
+            fractions={code: {"code": code, **spec} for code, spec in raw["fractions"].items()},
+            dismantling=_read("dismantling_rules.toml", data_dir),
+            factor_sets={s["id"]: s for s in factors["sets"]},
+            rate_schedules={s["id"]: s for s in rates["schedules"]},
+        )
+    )
 
 
 @functools.cache

@@ -30,8 +30,9 @@ def kg_to_grams(value: Any, *, field: str, max_kg: Decimal | int) -> int:
     if kg <= 0:
         raise ValidationFailed(f"{field} must be greater than 0 kg", field=field)
     if kg > max_kg:
-        raise ValidationFailed(f"{field} {kg} kg exceeds the plausible maximum of {max_kg} kg",
-                               field=field)
+        raise ValidationFailed(
+            f"{field} {kg} kg exceeds the plausible maximum of {max_kg} kg", field=field
+        )
     grams = kg * GRAMS_PER_KG
     if grams != grams.to_integral_value():
         raise ValidationFailed(f"{field} has more than 3 decimals", field=field)
@@ -52,9 +53,7 @@ def _validate_attribute(name: str, spec: AttributeSpec, value: Any) -> Any:
     field = f"attributes.{name}"
     if spec.kind == "enum":
         if value not in spec.values:
-            raise ValidationFailed(
-                f"{field} must be one of {', '.join(spec.values)}", field=field
-            )
+            raise ValidationFailed(f"{field} must be one of {', '.join(spec.values)}", field=field)
         return value
     number = _as_decimal(value, field)
     if spec.min is not None and number < spec.min:

@@ -83,17 +83,18 @@ _PROJECTION: dict[tuple[str, str], str | None] = {
 def corrected(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     target_id = fields.event_id({"id": item.get("corrects")}, required=False)
     if target_id is None:
-        raise ValidationFailed("corrects (the id of the event to correct) is required",
-                               field="corrects")
+        raise ValidationFailed(
+            "corrects (the id of the event to correct) is required", field="corrects"
+        )
     target = ws.events.get(target_id)
     if target is None:
         raise NotFound(f"no event {target_id}", field="corrects")
     if target.org != ws.principal.org_code:
-        raise Forbidden("only the organisation that recorded an event may correct it",
-                        field="corrects")
+        raise Forbidden(
+            "only the organisation that recorded an event may correct it", field="corrects"
+        )
     if target.type == "corrected":
-        raise ValidationFailed("correct the original event, not a correction",
-                               field="corrects")
+        raise ValidationFailed("correct the original event, not a correction", field="corrects")
     reason = fields.text(item, "reason", required=True, max_len=500)
     changes = fields.mapping(item, "fields", required=True)
     allowed = CORRECTABLE[target.type]
@@ -118,8 +119,15 @@ def corrected(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     }
     payload = {"corrects": target_id, "reason": reason, "fields": payload_fields}
 
-    digest = ws.append(event_id=event_id, type="corrected", occurred_at=when, payload=payload,
-                       prev=subject.head_digest, device=target.device, lot=target.lot)
+    digest = ws.append(
+        event_id=event_id,
+        type="corrected",
+        occurred_at=when,
+        payload=payload,
+        prev=subject.head_digest,
+        device=target.device,
+        lot=target.lot,
+    )
     for name, value in clean.items():
         attribute = _PROJECTION.get((target.type, name), name)
         if attribute is not None:

@@ -53,15 +53,11 @@ def code(item: Mapping[str, Any], name: str, *, required: bool = False) -> str |
     """An identifier chosen by people: batch codes, line names, manifest numbers."""
     value = text(item, name, required=required, max_len=64)
     if value is not None and not _CODE.match(value):
-        raise ValidationFailed(
-            f"{name} may contain letters, digits and _ . : / - only", field=name
-        )
+        raise ValidationFailed(f"{name} may contain letters, digits and _ . : / - only", field=name)
     return value
 
 
-def occurred_at(
-    item: Mapping[str, Any], *, now: dt.datetime, future_skew_s: int
-) -> dt.datetime:
+def occurred_at(item: Mapping[str, Any], *, now: dt.datetime, future_skew_s: int) -> dt.datetime:
     raw = item.get("occurred_at")
     if raw is None:
         return now
@@ -70,11 +66,13 @@ def occurred_at(
     try:
         value = dt.datetime.fromisoformat(raw)
     except ValueError:
-        raise ValidationFailed("occurred_at is not an ISO 8601 timestamp",
-                               field="occurred_at") from None
+        raise ValidationFailed(
+            "occurred_at is not an ISO 8601 timestamp", field="occurred_at"
+        ) from None
     if value.tzinfo is None:
-        raise ValidationFailed("occurred_at needs a UTC offset (e.g. Z or +08:00)",
-                               field="occurred_at")
+        raise ValidationFailed(
+            "occurred_at needs a UTC offset (e.g. Z or +08:00)", field="occurred_at"
+        )
     value = to_utc(value)
     if value > now + dt.timedelta(seconds=future_skew_s):
         raise ValidationFailed("occurred_at is in the future", field="occurred_at")

@@ -42,11 +42,10 @@ def subject_of(event: Event | EventRef) -> tuple[str | None, str | None]:
 
 # -- shared checks ---------------------------------------------------------
 
+
 def _require_kind(ws: Workspace, *kinds: OrgKind, action: str) -> None:
     if ws.principal.org_kind not in kinds:
-        raise Forbidden(
-            f"a {ws.principal.org_kind} cannot record '{action}'", field="type"
-        )
+        raise Forbidden(f"a {ws.principal.org_kind} cannot record '{action}'", field="type")
 
 
 def _device(ws: Workspace, item: Mapping[str, Any]) -> Device:
@@ -102,6 +101,7 @@ def _advance(device: Device, when: dt.datetime, digest: str) -> None:
 
 # -- device events ---------------------------------------------------------
 
+
 def collected(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     _require_kind(ws, OrgKind.collector, OrgKind.dismantler, action="collected")
     minted: MintedId | None = None
@@ -131,8 +131,7 @@ def collected(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     source = fields.text(item, "source", max_len=16)
     if source is not None:
         if source not in SOURCES:
-            raise ValidationFailed(f"source must be one of {', '.join(SOURCES)}",
-                                   field="source")
+            raise ValidationFailed(f"source must be one of {', '.join(SOURCES)}", field="source")
         payload["source"] = source
     when = when_after(ws, item, None)
 
@@ -141,8 +140,14 @@ def collected(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
         ws.session.add(minted)
         ws.minted[minted.qr_id] = minted
     qr_id = minted.qr_id
-    digest = ws.append(event_id=event_id, type="collected", occurred_at=when,
-                       payload=payload, prev=None, device=qr_id)
+    digest = ws.append(
+        event_id=event_id,
+        type="collected",
+        occurred_at=when,
+        payload=payload,
+        prev=None,
+        device=qr_id,
+    )
     device = Device(
         qr_id=qr_id,
         category=category.code,
@@ -177,8 +182,14 @@ def shipped(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
         payload["manifest_no"] = manifest
     when = when_after(ws, item, device.head_occurred_at)
 
-    digest = ws.append(event_id=event_id, type="shipped", occurred_at=when, payload=payload,
-                       prev=device.head_digest, device=device.qr_id)
+    digest = ws.append(
+        event_id=event_id,
+        type="shipped",
+        occurred_at=when,
+        payload=payload,
+        prev=device.head_digest,
+        device=device.qr_id,
+    )
     device.state, device.destination = DeviceState.in_transit, to
     _advance(device, when, digest)
     return digest
@@ -196,15 +207,20 @@ def received(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     if not ok:
         raise InvalidTransition(device.qr_id, device.state, "received")
     if item.get("weight_kg") is None:
-        raise ValidationFailed("weight_kg is required: weigh the device at intake",
-                               field="weight_kg")
-    weight_g = kg_to_grams(item["weight_kg"], field="weight_kg",
-                           max_kg=_device_max_kg(ws, device))
+        raise ValidationFailed(
+            "weight_kg is required: weigh the device at intake", field="weight_kg"
+        )
+    weight_g = kg_to_grams(item["weight_kg"], field="weight_kg", max_kg=_device_max_kg(ws, device))
     when = when_after(ws, item, device.head_occurred_at)
 
-    digest = ws.append(event_id=event_id, type="received", occurred_at=when,
-                       payload={"weight_g": weight_g}, prev=device.head_digest,
-                       device=device.qr_id)
+    digest = ws.append(
+        event_id=event_id,
+        type="received",
+        occurred_at=when,
+        payload={"weight_g": weight_g},
+        prev=device.head_digest,
+        device=device.qr_id,
+    )
     device.state, device.custodian, device.destination = DeviceState.received, org, None
     device.received_weight_g, device.received_by, device.received_at = weight_g, org, when
     _advance(device, when, digest)
@@ -220,8 +236,14 @@ def stored(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     area = fields.text(item, "area", required=True, max_len=64)
     when = when_after(ws, item, device.head_occurred_at)
 
-    digest = ws.append(event_id=event_id, type="stored", occurred_at=when,
-                       payload={"area": area}, prev=device.head_digest, device=device.qr_id)
+    digest = ws.append(
+        event_id=event_id,
+        type="stored",
+        occurred_at=when,
+        payload={"area": area},
+        prev=device.head_digest,
+        device=device.qr_id,
+    )
     device.storage_area = area
     _advance(device, when, digest)
     return digest
@@ -230,8 +252,9 @@ def stored(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
 def _outputs(ws: Workspace, item: Mapping[str, Any], max_kg: int) -> list[dict[str, Any]]:
     raw = item.get("outputs")
     if not isinstance(raw, list) or not raw:
-        raise ValidationFailed("outputs must be a non-empty list of {fraction, weight_kg}",
-                               field="outputs")
+        raise ValidationFailed(
+            "outputs must be a non-empty list of {fraction, weight_kg}", field="outputs"
+        )
     if len(raw) > MAX_OUTPUTS:
         raise ValidationFailed(f"at most {MAX_OUTPUTS} outputs", field="outputs")
     outputs, seen = [], set()
@@ -243,8 +266,9 @@ def _outputs(ws: Workspace, item: Mapping[str, Any], max_kg: int) -> list[dict[s
         if not isinstance(fraction, str) or fraction not in ws.catalog.fractions:
             raise ValidationFailed(f"unknown fraction {fraction!r}", field=f"{where}.fraction")
         if fraction in seen:
-            raise ValidationFailed(f"fraction {fraction} is listed twice",
-                                   field=f"{where}.fraction")
+            raise ValidationFailed(
+                f"fraction {fraction} is listed twice", field=f"{where}.fraction"
+            )
         seen.add(fraction)
         if entry.get("weight_kg") is None:
             raise ValidationFailed("weight_kg is required", field=f"{where}.weight_kg")
@@ -269,8 +293,14 @@ def dismantled(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
         payload["line"] = line
     when = when_after(ws, item, device.head_occurred_at)
 
-    digest = ws.append(event_id=event_id, type="dismantled", occurred_at=when,
-                       payload=payload, prev=device.head_digest, device=device.qr_id)
+    digest = ws.append(
+        event_id=event_id,
+        type="dismantled",
+        occurred_at=when,
+        payload=payload,
+        prev=device.head_digest,
+        device=device.qr_id,
+    )
     if batch_code is not None:
         batch = ws.batches.get(batch_code)
         if batch is None:
@@ -283,16 +313,26 @@ def dismantled(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
         lot = open_lot(ws, output["fraction"], when)
         lot.weight_g += output["weight_g"]
         lot.device_count += 1
-        ws.new_lot_items.append({"lot": lot.code, "device": device.qr_id,
-                                 "event_id": event_id, "weight_g": output["weight_g"]})
+        ws.new_lot_items.append(
+            {
+                "lot": lot.code,
+                "device": device.qr_id,
+                "event_id": event_id,
+                "weight_g": output["weight_g"],
+            }
+        )
     device.state, device.dismantled_by, device.dismantled_at = (
-        DeviceState.dismantled, ws.principal.org_code, when)
+        DeviceState.dismantled,
+        ws.principal.org_code,
+        when,
+    )
     device.line = line
     _advance(device, when, digest)
     return digest
 
 
 # -- lot events ------------------------------------------------------------
+
 
 def _lot(ws: Workspace, item: Mapping[str, Any]) -> Lot:
     code = fields.text(item, "lot", required=True, max_len=64)
@@ -320,11 +360,20 @@ def lot_shipped(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     manifest = fields.code(item, "manifest_no", required=True)
     when = when_after(ws, item, lot.head_occurred_at)
 
-    digest = ws.append(event_id=event_id, type="lot_shipped", occurred_at=when,
-                       payload={"to": to, "manifest_no": manifest}, prev=lot.head_digest,
-                       lot=lot.code)
+    digest = ws.append(
+        event_id=event_id,
+        type="lot_shipped",
+        occurred_at=when,
+        payload={"to": to, "manifest_no": manifest},
+        prev=lot.head_digest,
+        lot=lot.code,
+    )
     lot.state, lot.destination, lot.manifest_no, lot.shipped_at = (
-        LotState.shipped, to, manifest, when)
+        LotState.shipped,
+        to,
+        manifest,
+        when,
+    )
     ws.open_lots.pop(lot.fraction, None)
     _advance_lot(lot, when, digest)
     return digest
@@ -333,8 +382,9 @@ def lot_shipped(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
 def _at_processor(ws: Workspace, lot: Lot, state: LotState, event_type: str) -> None:
     _require_kind(ws, OrgKind.processor, action=event_type)
     if lot.destination != ws.principal.org_code:
-        raise NotCustodian(f"lot {lot.code} was not shipped to {ws.principal.org_code}",
-                           field="lot")
+        raise NotCustodian(
+            f"lot {lot.code} was not shipped to {ws.principal.org_code}", field="lot"
+        )
     if lot.state != state:
         raise InvalidTransition(lot.code, lot.state, event_type)
 
@@ -343,13 +393,18 @@ def lot_received(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     lot = _lot(ws, item)
     _at_processor(ws, lot, LotState.shipped, "lot_received")
     if item.get("weight_kg") is None:
-        raise ValidationFailed("weight_kg is required: weigh the lot on receipt",
-                               field="weight_kg")
+        raise ValidationFailed("weight_kg is required: weigh the lot on receipt", field="weight_kg")
     weight_g = kg_to_grams(item["weight_kg"], field="weight_kg", max_kg=MAX_LOT_KG)
     when = when_after(ws, item, lot.head_occurred_at)
 
-    digest = ws.append(event_id=event_id, type="lot_received", occurred_at=when,
-                       payload={"weight_g": weight_g}, prev=lot.head_digest, lot=lot.code)
+    digest = ws.append(
+        event_id=event_id,
+        type="lot_received",
+        occurred_at=when,
+        payload={"weight_g": weight_g},
+        prev=lot.head_digest,
+        lot=lot.code,
+    )
     lot.state, lot.received_weight_g, lot.received_at = LotState.received, weight_g, when
     _advance_lot(lot, when, digest)
     return digest
@@ -361,8 +416,14 @@ def lot_treated(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     method = fields.text(item, "method", required=True, max_len=64)
     when = when_after(ws, item, lot.head_occurred_at)
 
-    digest = ws.append(event_id=event_id, type="lot_treated", occurred_at=when,
-                       payload={"method": method}, prev=lot.head_digest, lot=lot.code)
+    digest = ws.append(
+        event_id=event_id,
+        type="lot_treated",
+        occurred_at=when,
+        payload={"method": method},
+        prev=lot.head_digest,
+        lot=lot.code,
+    )
     lot.state, lot.treatment = LotState.treated, method
     _advance_lot(lot, when, digest)
     return digest
@@ -378,4 +439,3 @@ HANDLERS: dict[str, Handler] = {
     "lot_received": lot_received,
     "lot_treated": lot_treated,
 }
-

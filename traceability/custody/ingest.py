@@ -100,9 +100,13 @@ def _preload(ws: Workspace, items: Sequence[Mapping[str, Any]]) -> None:
             refs["lots"].add(ev.lot)
     if refs["qr"]:
         # Rows are locked in key order, so two batches never deadlock on each other.
-        query = (select(Device).where(col(Device.qr_id).in_(refs["qr"]))
-                 .order_by(col(Device.qr_id)).with_for_update()
-                 .execution_options(populate_existing=True))
+        query = (
+            select(Device)
+            .where(col(Device.qr_id).in_(refs["qr"]))
+            .order_by(col(Device.qr_id))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         ws.devices = {d.qr_id: d for d in session.exec(query)}
         minted = select(MintedId).where(col(MintedId.qr_id).in_(refs["qr"]))
         ws.minted = {m.qr_id: m for m in session.exec(minted)}
@@ -143,15 +147,14 @@ def _apply_one(ws: Workspace, item: Any, *, id_required: bool) -> ItemResult:
         kind = item.get("type")
         handler = HANDLERS.get(kind) if isinstance(kind, str) else None
         if handler is None:
-            raise ValidationFailed(
-                f"type must be one of {', '.join(HANDLERS)}", field="type"
-            )
+            raise ValidationFailed(f"type must be one of {', '.join(HANDLERS)}", field="type")
         if event_id is None:
             event_id = str(uuid.uuid4())
         digest = handler(ws, item, event_id)
         device, lot = subject_of(ws.events[event_id])
-        return ItemResult(id=event_id, status="created", digest=digest, qr_id=device, lot=lot,
-                          status_code=201)
+        return ItemResult(
+            id=event_id, status="created", digest=digest, qr_id=device, lot=lot, status_code=201
+        )
     except TraceabilityError as exc:
         return ItemResult(
             id=raw_id if isinstance(raw_id, str) else None,
@@ -164,15 +167,21 @@ def _apply_one(ws: Workspace, item: Any, *, id_required: bool) -> ItemResult:
 def _duplicate(ws: Workspace, existing: Event | EventRef, item: Mapping[str, Any]) -> ItemResult:
     if item.get("type") != existing.type or existing.org != ws.principal.org_code:
         # Another organisation's event is neither confirmed nor described.
-        used_for = (f"a '{existing.type}' event" if existing.org == ws.principal.org_code
-                    else "another organisation's event")
-        error = ValidationFailed(f"id {existing.id} was already used for {used_for}",
-                                 field="id")
+        used_for = (
+            f"a '{existing.type}' event"
+            if existing.org == ws.principal.org_code
+            else "another organisation's event"
+        )
+        error = ValidationFailed(f"id {existing.id} was already used for {used_for}", field="id")
         error.code, error.status = "id_conflict", 409
-        return ItemResult(id=existing.id, status="rejected", error=error.to_dict(),
-                          status_code=409)
-    return ItemResult(id=existing.id, status="duplicate", digest=existing.digest,
-                      qr_id=existing.device, lot=existing.lot)
+        return ItemResult(id=existing.id, status="rejected", error=error.to_dict(), status_code=409)
+    return ItemResult(
+        id=existing.id,
+        status="duplicate",
+        digest=existing.digest,
+        qr_id=existing.device,
+        lot=existing.lot,
+    )
 
 
 def _write(ws: Workspace) -> None:
@@ -198,8 +207,11 @@ def record_events(
     for attempt in range(1, MAX_ATTEMPTS + 1):
         begin_write(session)
         ws = Workspace(
-            session=session, principal=principal, catalog=catalog,
-            now=now or utcnow(), future_skew_s=future_skew_s,
+            session=session,
+            principal=principal,
+            catalog=catalog,
+            now=now or utcnow(),
+            future_skew_s=future_skew_s,
         )
         try:
             _preload(ws, [i for i in items if isinstance(i, Mapping)])
@@ -222,4 +234,3 @@ def _retryable(exc: Exception) -> bool:
         return True
     sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
     return sqlstate in ("40P01", "40001")  # deadlock_detected, serialization_failure
-

@@ -24,9 +24,7 @@ class EventType(StrEnum):
     lot_treated = "lot_treated"
 
 
-DEVICE_EVENTS = frozenset(
-    {"collected", "shipped", "received", "stored", "dismantled"}
-)
+DEVICE_EVENTS = frozenset({"collected", "shipped", "received", "stored", "dismantled"})
 LOT_EVENTS = frozenset({"lot_shipped", "lot_received", "lot_treated"})
 
 

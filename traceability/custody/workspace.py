@@ -101,7 +101,11 @@ class Workspace:
         }
         self.new_rows.append(row)
         self.events[event_id] = EventRef(
-            id=event_id, type=type, org=self.principal.org_code, device=device, lot=lot,
+            id=event_id,
+            type=type,
+            org=self.principal.org_code,
+            device=device,
+            lot=lot,
             digest=digest,
         )
         return digest
@@ -110,8 +114,9 @@ class Workspace:
 def _next_lot_number(ws: Workspace, fraction: str) -> int:
     if fraction not in ws.lot_numbers:
         current = ws.session.exec(
-            select(func.max(Lot.number)).where(Lot.org == ws.principal.org_code,
-                                               Lot.fraction == fraction)
+            select(func.max(Lot.number)).where(
+                Lot.org == ws.principal.org_code, Lot.fraction == fraction
+            )
         ).one()
         ws.lot_numbers[fraction] = current or 0
     ws.lot_numbers[fraction] += 1
@@ -136,5 +141,3 @@ def open_lot(ws: Workspace, fraction: str, when: dt.datetime) -> Lot:
         ws.lots[lot.code] = lot
         ws.open_lots[fraction] = lot
     return lot
-
-

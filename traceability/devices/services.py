@@ -30,8 +30,9 @@ def device_events(session: Session, qr_id: str) -> list[Event]:
     return list(session.exec(select(Event).where(Event.device == qr_id).order_by(col(Event.seq))))
 
 
-def check_can_read(session: Session, principal: Principal, device: Device,
-                   events: list[Event]) -> None:
+def check_can_read(
+    session: Session, principal: Principal, device: Device, events: list[Event]
+) -> None:
     """Staff of any organisation on the device's path, auditors of its region, admins."""
     if principal.role == "admin":
         return
@@ -46,8 +47,7 @@ def check_can_read(session: Session, principal: Principal, device: Device,
             return
     elif principal.org_code in involved:
         return
-    raise Forbidden(f"device {device.qr_id} is outside your organisation's records",
-                    field="qr_id")
+    raise Forbidden(f"device {device.qr_id} is outside your organisation's records", field="qr_id")
 
 
 def device_public(device: Device) -> dict[str, Any]:

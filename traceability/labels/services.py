@@ -19,19 +19,21 @@ def mint_sheet(*, session: Session, principal: Principal, count: object) -> Labe
     if principal.org_kind not in ("collector", "dismantler"):
         raise Forbidden("only collectors and dismantlers label devices", field="count")
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_SHEET:
-        raise ValidationFailed(f"count must be a whole number from 1 to {MAX_SHEET}",
-                               field="count")
-    sheet = LabelSheet(id=secrets.token_hex(8), org=principal.org_code, count=count,
-                       created_by=principal.username)
+        raise ValidationFailed(f"count must be a whole number from 1 to {MAX_SHEET}", field="count")
+    sheet = LabelSheet(
+        id=secrets.token_hex(8), org=principal.org_code, count=count, created_by=principal.username
+    )
     session.add(sheet)
-    session.add_all(MintedId(qr_id=mint_id(), org=principal.org_code, sheet_id=sheet.id)
-                    for _ in range(count))
+    session.add_all(
+        MintedId(qr_id=mint_id(), org=principal.org_code, sheet_id=sheet.id) for _ in range(count)
+    )
     session.commit()
     return sheet
 
 
-def sheet_items(session: Session, principal: Principal, sheet_id: str,
-                public_url: str) -> list[tuple[str, str]]:
+def sheet_items(
+    session: Session, principal: Principal, sheet_id: str, public_url: str
+) -> list[tuple[str, str]]:
     sheet = session.get(LabelSheet, sheet_id)
     if sheet is None or (sheet.org != principal.org_code and principal.role != "admin"):
         raise NotFound(f"no label sheet {sheet_id}", field="sheet")

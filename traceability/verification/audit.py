@@ -50,7 +50,8 @@ def audit_anchors(session: Session, ledger: Web3Ledger, submitter: str) -> Ancho
             result.missing_batches.append(root)
             continue
         present = session.exec(
-            select(func.count()).select_from(AnchorLeaf)
+            select(func.count())
+            .select_from(AnchorLeaf)
             .join(Event, Event.seq == AnchorLeaf.event_seq)  # type: ignore[arg-type]
             .where(AnchorLeaf.batch_id == batch.id)
         ).one()
@@ -102,4 +103,3 @@ def verify_cli(app: Flask, *, qr_id: str | None, echo: Callable[[str], None]) ->
             ok = ok and audit.ok
         echo("ALL VERIFIED" if ok else "NOT VERIFIED")
         return ok
-

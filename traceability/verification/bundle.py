@@ -32,8 +32,10 @@ def device_bundle(session: Session, ledger: Web3Ledger | None, qr_id: str) -> di
             if batch_id not in leaves_of:
                 batch = session.get(AnchorBatch, batch_id)
                 assert batch is not None
-                leaves_of[batch_id] = (batch, [batch.leaves[i:i + 32]
-                                               for i in range(0, len(batch.leaves), 32)])
+                leaves_of[batch_id] = (
+                    batch,
+                    [batch.leaves[i : i + 32] for i in range(0, len(batch.leaves), 32)],
+                )
             batch, leaves = leaves_of[batch_id]
             anchor = {
                 "root": batch.root,

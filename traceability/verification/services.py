@@ -34,9 +34,16 @@ _LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
 def content_of(row: Any) -> dict[str, Any]:
     """The digest content of a stored event row."""
     return event_content(
-        id=row.id, type=row.type, org=row.org, actor=row.actor,
-        occurred_at=iso(row.occurred_at), recorded_at=iso(row.recorded_at),
-        payload=row.payload, prev=row.prev, device=row.device, lot=row.lot,
+        id=row.id,
+        type=row.type,
+        org=row.org,
+        actor=row.actor,
+        occurred_at=iso(row.occurred_at),
+        recorded_at=iso(row.recorded_at),
+        payload=row.payload,
+        prev=row.prev,
+        device=row.device,
+        lot=row.lot,
     )
 
 
@@ -49,7 +56,7 @@ class BatchCheck:
     on_chain: AnchorRecord | None
 
     def leaf(self, index: int) -> str | None:
-        raw = self.batch.leaves[index * 32:(index + 1) * 32]
+        raw = self.batch.leaves[index * 32 : (index + 1) * 32]
         return raw.hex() if len(raw) == 32 else None
 
 
@@ -65,7 +72,7 @@ class Verifier:
         if batch_id not in self.batches:
             batch = self.session.get(AnchorBatch, batch_id)
             assert batch is not None
-            leaves = [batch.leaves[i:i + 32] for i in range(0, len(batch.leaves), 32)]
+            leaves = [batch.leaves[i : i + 32] for i in range(0, len(batch.leaves), 32)]
             leaves_ok = len(leaves) == batch.size and merkle.root(leaves).hex() == batch.root
             on_chain = None
             if self.ledger is not None and batch.state != AnchorState.pending:
@@ -85,8 +92,7 @@ class Verifier:
             expected_prev = row.digest
         return out
 
-    def _status(self, row: Any, expected_prev: str | None,
-                leaf: tuple[int, int] | None) -> str:
+    def _status(self, row: Any, expected_prev: str | None, leaf: tuple[int, int] | None) -> str:
         if digest_hex(content_of(row)) != row.digest:
             return TAMPERED
         if row.prev != expected_prev:
@@ -103,8 +109,9 @@ class Verifier:
         return VERIFIED
 
 
-def event_rows(session: Session, *, device: str | None = None,
-               lot: str | None = None) -> list[Row[Any]]:
+def event_rows(
+    session: Session, *, device: str | None = None, lot: str | None = None
+) -> list[Row[Any]]:
     query = select(_EVENT).order_by(_EVENT.c.seq)
     if device is not None:
         query = query.where(_EVENT.c.device == device)
@@ -117,10 +124,11 @@ def leaf_positions(session: Session, seqs: Iterable[int]) -> dict[int, tuple[int
     seqs = list(seqs)
     positions: dict[int, tuple[int, int]] = {}
     for start in range(0, len(seqs), 10_000):
-        chunk = seqs[start:start + 10_000]
+        chunk = seqs[start : start + 10_000]
         for seq, batch_id, index in session.execute(
-            select(_LEAF.c.event_seq, _LEAF.c.batch_id, _LEAF.c.leaf_index)
-            .where(_LEAF.c.event_seq.in_(chunk))
+            select(_LEAF.c.event_seq, _LEAF.c.batch_id, _LEAF.c.leaf_index).where(
+                _LEAF.c.event_seq.in_(chunk)
+            )
         ):
             positions[seq] = (batch_id, index)
     return positions
@@ -128,8 +136,10 @@ def leaf_positions(session: Session, seqs: Iterable[int]) -> dict[int, tuple[int
 
 def missing_on_chain_hint(ledger: Web3Ledger | None) -> str:
     where = f" at {ledger.rpc_url}" if ledger is not None else ""
-    return (f"anchored roots are missing from the registry{where}: the chain was reset or "
-            "replaced. Run `traceability anchor --repair` to re-anchor from the database.")
+    return (
+        f"anchored roots are missing from the registry{where}: the chain was reset or "
+        "replaced. Run `traceability anchor --repair` to re-anchor from the database."
+    )
 
 
 @dataclass(frozen=True)
@@ -153,22 +163,26 @@ class DeviceVerification:
         }
 
 
-def verify_device(session: Session, ledger: Web3Ledger | None, qr_id: str,
-                  head_digest: str | None) -> DeviceVerification:
+def verify_device(
+    session: Session, ledger: Web3Ledger | None, qr_id: str, head_digest: str | None
+) -> DeviceVerification:
     rows = event_rows(session, device=qr_id)
     verifier = Verifier(session, ledger)
     statuses = verifier.statuses(rows, leaf_positions(session, [r.seq for r in rows]))
     head_ok = head_digest is None or (bool(rows) and rows[-1].digest == head_digest)
     problem = missing_on_chain_hint(ledger) if MISSING_ON_CHAIN in statuses else None
-    return DeviceVerification(qr_id, [(r.id, s) for r, s in zip(rows, statuses, strict=True)],
-                              head_ok, problem)
+    return DeviceVerification(
+        qr_id, [(r.id, s) for r, s in zip(rows, statuses, strict=True)], head_ok, problem
+    )
 
 
-def verify_all(session: Session, ledger: Web3Ledger | None,
-               progress: Any = None) -> Iterator[tuple[str, str, str]]:
+def verify_all(
+    session: Session, ledger: Web3Ledger | None, progress: Any = None
+) -> Iterator[tuple[str, str, str]]:
     """(subject, event id, status) for every event, grouped by device or lot."""
-    rows = list(session.execute(select(_EVENT).order_by(_EVENT.c.device, _EVENT.c.lot,
-                                                        _EVENT.c.seq)))
+    rows = list(
+        session.execute(select(_EVENT).order_by(_EVENT.c.device, _EVENT.c.lot, _EVENT.c.seq))
+    )
     leaves = leaf_positions(session, [r.seq for r in rows])
     verifier = Verifier(session, ledger)
     start = 0

@@ -60,5 +60,10 @@ def device_page(raw_id: str) -> tuple[str, int]:
     except TraceabilityError as exc:
         return render_template("device.html", device=None, error=exc), exc.status
     category = catalog.categories[device.category]
-    return render_template("device.html", device=device_public(device), category=category,
-                           badge=_badge(device), error=None), 200
+    return render_template(
+        "device.html",
+        device=device_public(device),
+        category=category,
+        badge=_badge(device),
+        error=None,
+    ), 200
