@@ -1,18 +1,17 @@
 """Chain client for the AnchorRegistry contract, behind a small interface.
 
-Everything web3-specific stays in this module: callers get frozen dataclasses
-holding plain ``str``/``int``/``bool`` values and ``LedgerError`` subclasses,
-so the worker, the verifier and the tests do not depend on web3's types or on
-which node (anvil, ganache, geth, Besu, eth-tester) answers.
+Everything web3-specific stays in this module (and ``rpc_errors``, which
+translates failures): callers get frozen dataclasses holding plain
+``str``/``int``/``bool`` values and ``LedgerError`` subclasses, so the worker,
+the verifier and the tests do not depend on web3's types or on which node
+(anvil, ganache, geth, Besu, eth-tester) answers.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,42 +19,17 @@ from typing import Any, Protocol
 import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 from web3 import HTTPProvider, Web3
-from web3.exceptions import (
-    BadFunctionCallOutput,
-    BlockNotFound,
-    ContractLogicError,
-    TransactionNotFound,
-    Web3Exception,
-    Web3RPCError,
-)
+from web3.exceptions import BlockNotFound, TransactionNotFound, Web3Exception, Web3RPCError
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
-from ledger.errors import (
-    ContractMissing,
-    ContractRejected,
-    DuplicateRoot,
-    LedgerError,
-    LedgerUnavailable,
-    NonceTooLow,
-    NotAuthorised,
-    ReceiptTimeout,
-    TransactionFailed,
-)
+from ledger.errors import ContractMissing, NotAuthorised, ReceiptTimeout, TransactionFailed
+from ledger.rpc_errors import already_known, error_selectors, rpc_message, translated_errors
 
 ZERO_HASH = "0x" + "00" * 32
 DEFAULT_PRIORITY_FEE = 10**9  # 1 gwei, when the node cannot suggest a tip
-
-# Solidity custom errors that have a dedicated Python class; the rest become
-# ContractRejected(reason=<error name>).
-_ERROR_CLASSES: dict[str, type[LedgerError]] = {
-    "NotSubmitter": NotAuthorised,
-    "NotOwner": NotAuthorised,
-    "SelfGrant": NotAuthorised,
-    "DuplicateRoot": DuplicateRoot,
-}
 
 
 def default_artifact_path() -> Path:
@@ -151,7 +125,7 @@ class Web3Ledger:
         self.address: str = self._account.address if self._account else ""
         self.rpc_url = rpc_url
         self._artifact = artifact or load_artifact()
-        self._selectors = _error_selectors(self._artifact["abi"])
+        self._selectors = error_selectors(self._artifact["abi"])
         self._chain_id: int | None = None
         self.contract_address: str | None = None
         if contract_address:
@@ -213,39 +187,14 @@ class Web3Ledger:
             artifact=self._artifact,
         )
 
-    @contextmanager
-    def _rpc(self, action: str) -> Iterator[None]:
+    def _rpc(self, action: str) -> AbstractContextManager[None]:
         """Turn web3/requests (and eth-tester) failures into LedgerError subclasses."""
-        try:
-            yield
-        except LedgerError:
-            raise
-        except OSError as exc:  # requests' ConnectionError/Timeout are OSErrors
-            raise LedgerUnavailable(f"{action}: {self.rpc_url} unreachable ({exc})") from exc
-        except ContractLogicError as exc:
-            raise self._revert_error(action, _revert_data(exc), exc.message) from exc
-        except BadFunctionCallOutput as exc:
-            raise ContractMissing(f"{action}: no registry at {self.contract_address}") from exc
-        except Web3RPCError as exc:
-            raise _rpc_error(action, _rpc_message(exc)) from exc
-        except (Web3Exception, ValueError) as exc:
-            raise _rpc_error(action, str(exc)) from exc
-        except Exception as exc:
-            # EthereumTesterProvider lets eth-tester's (and py-evm's) own exceptions through.
-            if not type(exc).__module__.startswith(("eth_tester", "eth_utils", "eth.")):
-                raise
-            if type(exc).__name__ == "TransactionFailed":
-                raise self._revert_error(action, _eth_tester_revert(exc), str(exc)) from exc
-            raise _rpc_error(action, str(exc)) from exc
-
-    def _revert_error(self, action: str, data: str, message: str | None) -> LedgerError:
-        """Name the registry's custom error from the revert data's 4-byte selector."""
-        name = self._selectors.get(data[:10])
-        if name is None:
-            return TransactionFailed(f"{action} reverted: {message or data or 'no reason'}")
-        text = f"{action} rejected by the registry: {name}"
-        error_class = _ERROR_CLASSES.get(name)
-        return ContractRejected(text, reason=name) if error_class is None else error_class(text)
+        return translated_errors(
+            action,
+            rpc_url=self.rpc_url,
+            contract_address=self.contract_address,
+            selectors=self._selectors,
+        )
 
     # -- chain state ---------------------------------------------------------
 
@@ -334,7 +283,7 @@ class Web3Ledger:
             try:
                 self._w3.eth.send_raw_transaction(signed.raw_transaction)
             except Web3RPCError as exc:
-                if not _already_known(_rpc_message(exc)):
+                if not already_known(rpc_message(exc)):
                     raise
         return SentTransaction(tx_hash=_hex(signed.hash), nonce=nonce)
 
@@ -456,69 +405,6 @@ def _record(
         seq=int(seq),
         prev_root=_hex(prev),
     )
-
-
-def _error_selectors(abi: list[dict[str, Any]]) -> dict[str, str]:
-    """Map 4-byte selectors (0x-hex) of the ABI's custom errors to their names."""
-    selectors = {}
-    for item in abi:
-        if item.get("type") == "error":
-            types = ",".join(arg["type"] for arg in item["inputs"])
-            selectors[_hex(keccak(text=f"{item['name']}({types})")[:4])] = item["name"]
-    return selectors
-
-
-def _revert_data(exc: ContractLogicError) -> str:
-    """The revert payload, whichever shape the node used (some nest it in a dict)."""
-    data: Any = exc.data
-    if isinstance(data, dict):
-        data = data.get("data") or data.get("result") or ""
-    return data if isinstance(data, str) else ""
-
-
-def _eth_tester_revert(exc: BaseException) -> str:
-    """Dig the raw revert bytes out of eth-tester's nested TransactionFailed/Revert."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        for arg in seen.args:
-            if isinstance(arg, bytes):
-                return _hex(arg)
-            if isinstance(arg, BaseException) and arg.args and isinstance(arg.args[0], bytes):
-                return _hex(arg.args[0])
-        seen = seen.__cause__ or seen.__context__
-    return ""
-
-
-def _rpc_message(exc: Web3RPCError) -> str:
-    """The node's own error text (web3 stringifies the whole error object)."""
-    error = (exc.rpc_response or {}).get("error")
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return error["message"]
-    return str(exc.message)
-
-
-def _already_known(message: str) -> bool:
-    """The node already holds this exact signed transaction (a harmless resend)."""
-    lowered = message.lower()
-    return "already known" in lowered or "already imported" in lowered
-
-
-# How nodes that do not say "nonce too low" report a stale nonce: (expected, given).
-_NONCE_MISMATCH = (
-    re.compile(r"account has nonce of: (\d+) tx has nonce of: (\d+)"),  # ganache
-    re.compile(r"invalid transaction nonce: expected (\d+), but got (\d+)"),  # eth-tester
-)
-
-
-def _rpc_error(action: str, message: str) -> LedgerError:
-    lowered = message.lower()
-    if "nonce too low" in lowered:
-        return NonceTooLow(f"{action}: {message}")
-    for pattern in _NONCE_MISMATCH:
-        match = pattern.search(lowered)
-        if match and int(match.group(2)) < int(match.group(1)):
-            return NonceTooLow(f"{action}: {message}")
-    return LedgerError(f"{action}: {message}")
 
 
 def eth_tester_keys() -> list[str]:

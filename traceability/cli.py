@@ -95,8 +95,9 @@ def demo(ctx: click.Context, devices: int, seed: int) -> None:
 @main.command()
 @click.option("--watch", is_flag=True, help="keep anchoring every TRACE_ANCHOR_INTERVAL_S")
 @click.option("--repair", is_flag=True, help="re-anchor every batch missing on chain")
+@click.option("--parent-pid", type=int, hidden=True, help="stop watching when it exits")
 @click.pass_context
-def anchor(ctx: click.Context, watch: bool, repair: bool) -> None:
+def anchor(ctx: click.Context, watch: bool, repair: bool, parent_pid: int | None) -> None:
     """Anchor pending events to the ledger in Merkle batches."""
     from traceability.anchoring import worker
     from traceability.anchoring.connection import managed_node, open_ledger
@@ -120,6 +121,7 @@ def anchor(ctx: click.Context, watch: bool, repair: bool) -> None:
                     max_size=settings.anchor_batch_max,
                     confirmations=settings.ledger_confirmations,
                     interval_s=settings.anchor_interval_s,
+                    stop=worker.ParentGone(parent_pid) if parent_pid else None,
                 )
             else:
                 run = worker.run_once(

@@ -1,13 +1,16 @@
 """``traceability serve``: the managed ledger node, the anchoring worker and gunicorn.
 
-The node and the worker live in the gunicorn master process; every HTTP
-worker builds its own app (engine, pools) after the fork.
+The managed node and the anchoring worker are child processes of the
+gunicorn master; every HTTP worker builds its own app (engine, pools) after
+the fork, and the master itself never opens the database.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+import os
+import subprocess
+import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -32,39 +35,35 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
-def _anchoring_thread(settings: Settings, stop: threading.Event) -> threading.Thread:
-    from traceability import create_app
-    from traceability.anchoring import worker
-    from traceability.anchoring.connection import open_ledger
-    from traceability.db import Database
+def _anchoring_process() -> subprocess.Popen[bytes]:
+    """``traceability anchor --watch`` as a child process.
 
-    app = create_app(settings)
-
-    def loop() -> None:
-        worker.watch(
-            Database.engine(app),
-            open_ledger(app),
-            max_size=settings.anchor_batch_max,
-            confirmations=settings.ledger_confirmations,
-            interval_s=settings.anchor_interval_s,
-            stop=stop,
-        )
-
-    thread = threading.Thread(target=loop, name="anchoring", daemon=True)
-    thread.start()
-    return thread
+    Not a thread of this (the gunicorn master) process: SQLite connections
+    must never be carried across the fork that creates the HTTP workers.
+    """
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "traceability.cli",
+            "anchor",
+            "--watch",
+            "--parent-pid",
+            str(os.getpid()),
+        ],
+    )
 
 
 def serve(*, host: str, port: int, workers: int, settings: Settings) -> None:
     from traceability.anchoring.connection import managed_node
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    stop = threading.Event()
+    worker: subprocess.Popen[bytes] | None = None
     with managed_node(settings) as node:
         if node is not None:
             log.info("managed anvil node at %s (state in %s)", node.url, node.state_path)
         if settings.ledger_mode != "off" and settings.anchor_in_background:
-            _anchoring_thread(settings, stop)
+            worker = _anchoring_process()
         try:
             _Gunicorn(
                 {
@@ -76,4 +75,6 @@ def serve(*, host: str, port: int, workers: int, settings: Settings) -> None:
                 }
             ).run()
         finally:
-            stop.set()
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import Engine, func, insert
 from sqlalchemy.exc import IntegrityError
@@ -278,6 +280,26 @@ def repair(engine: Engine, handle: LedgerHandle, *, confirmations: int) -> Ancho
     return run_once(engine, handle, max_size=10_000, confirmations=confirmations)
 
 
+class StopFlag(Protocol):
+    def is_set(self) -> bool: ...
+
+
+class ParentGone:
+    """A stop flag for a worker started by ``serve``: set once that process is gone."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def is_set(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return os.getppid() != self.pid
+
+
 def watch(
     engine: Engine,
     handle: LedgerHandle,
@@ -285,10 +307,10 @@ def watch(
     max_size: int,
     confirmations: int,
     interval_s: float,
-    stop: object | None = None,
+    stop: StopFlag | None = None,
 ) -> None:
     """Anchor forever (until ``stop.is_set()``); a down node only delays anchoring."""
-    while stop is None or not stop.is_set():  # type: ignore[attr-defined]
+    while stop is None or not stop.is_set():
         try:
             run = run_once(engine, handle, max_size=max_size, confirmations=confirmations)
             if run.sent or run.final:

@@ -1,0 +1,101 @@
+"""The demo data set: a quarter (2026Q3) of activity at three licensed plants.
+
+Organisations, users and tokens are created with the account services; every
+device and lot step goes through ``record_events``, so each event is hashed
+and chained by the real code path. The quarter is replayed day by day: each
+handheld syncs its day's scans at the end of the shift (``now`` = 18:30 China
+time), so ``recorded_at`` follows ``occurred_at`` the way it would in a plant,
+and the back-dating audit check only fires on the records planted for it.
+
+A few anomalies are planted on purpose, for the audit portal: duplicate
+serials, devices lost in transit, re-weighed intakes, dismantlings that break
+the regular-dismantling rules or the mass balance, a line-day entered weeks
+late, and hazardous lots whose receipt is never confirmed.
+
+The invented figures (organisations, category mix, device models, dismantling
+recipes, logistics) live in ``data/quarter.toml``; the modules hold the method:
+``people`` (organisations and users), ``plan`` and ``devices`` (one record per
+device and its route), ``steps`` (the plan as events), ``loader`` (replaying
+them day by day) and ``summary``.
+
+Deterministic for a given seed, except QR IDs and API tokens (random by design).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+from flask import Flask
+from sqlmodel import Session, col, select
+
+from traceability.accounts.models import Organisation
+from traceability.db import Database
+from traceability.demo.clock import CST
+from traceability.demo.figures import load_figures
+from traceability.demo.loader import Loader
+from traceability.demo.people import PASSWORD, TOKEN_USER, create_people, logins
+from traceability.demo.plan import plan_units
+from traceability.demo.steps import device_steps
+from traceability.demo.summary import summarise
+
+__all__ = ["CST", "PASSWORD", "load"]
+
+
+def load(app: Flask, *, devices: int = 3000, seed: int = 2026) -> str:
+    """Load the demo data set once; a second call changes nothing and says so."""
+    if devices < 1:
+        raise ValueError("devices must be at least 1")
+    figures = load_figures()
+    category_order = list(figures.categories)
+    with Session(Database.engine(app), expire_on_commit=False) as session:
+        codes = [o.code for o in figures.orgs]
+        present = session.exec(
+            select(Organisation.code).where(col(Organisation.code).in_(codes))
+        ).all()
+        if present:
+            return "\n".join(
+                [
+                    f"Demo data already loaded ({len(present)} demo organisations exist, e.g. "
+                    f"{min(present)}): nothing done.",
+                    "",
+                    summarise(session, category_order),
+                    "",
+                    *logins(figures),
+                    "",
+                    "API tokens are shown only when created: "
+                    f"`traceability tokens create {TOKEN_USER}` makes a new one.",
+                ]
+            )
+        started = time.perf_counter()
+        principals, token = create_people(session, figures)
+        catalog = app.extensions["trace.catalog"]
+        plan = plan_units(devices, random.Random(seed), catalog, figures)
+        loader = Loader(app, plan, seed, principals, figures)
+        loader.run(device_steps(plan, random.Random(seed + 2), figures))
+        elapsed = time.perf_counter() - started
+        planted = [f"  - {label}: {count}" for label, count in sorted(plan.planted.items())]
+        if loader.unconfirmed_lot:
+            planted.append(
+                f"  - hazardous lot shipped in August, receipt never confirmed: "
+                f"{loader.unconfirmed_lot}"
+            )
+        return "\n".join(
+            [
+                f"Demo data set {figures.quarter.name} (seed {seed}): {devices} devices, "
+                f"{loader.events} events loaded in {elapsed:.1f} s.",
+                "",
+                summarise(session, category_order),
+                "",
+                "Planted anomalies (for the audit portal):",
+                *planted,
+                "",
+                "(Late-September shipments also wait for their receipt: that is the normal "
+                "pipeline, not an anomaly.)",
+                "",
+                *logins(figures),
+                "",
+                f"API token for {TOKEN_USER} (Suzhou plant intake operator); it is shown only now:",
+                token,
+            ]
+        )

@@ -1,0 +1,193 @@
+"""Replaying the plan day by day through ``record_events``, and shipping the lots it fills."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+
+from flask import Flask
+from sqlmodel import Session, col, select
+from tqdm import tqdm
+
+from traceability.accounts.services import Principal
+from traceability.catalog.models import Catalog
+from traceability.custody.ingest import record_events
+from traceability.db import Database
+from traceability.demo.clock import CST, at, stamp
+from traceability.demo.figures import Figures
+from traceability.demo.plan import Plan
+from traceability.demo.steps import RESOLVE, Step, kg, new_id
+from traceability.lots.models import Lot
+
+CHUNK = 500  # items per sync request
+
+
+class Loader:
+    """Replays the plan day by day; each handheld syncs its day's scans at 18:30.
+
+    Every call gets a fresh session, so nothing read earlier can be stale.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        plan: Plan,
+        seed: int,
+        principals: dict[str, Principal],
+        figures: Figures,
+    ) -> None:
+        self.engine, self.plan, self.figures = Database.engine(app), plan, figures
+        self.catalog: Catalog = app.extensions["trace.catalog"]
+        self.principals = principals
+        self.rng = random.Random(seed + 1)  # lot logistics
+        self.agenda: dict[int, list[Step]] = defaultdict(list)
+        self.qr_ids: dict[int, str] = {}
+        self.events = 0
+        self.unconfirmed_lot: str | None = None
+        self.manifests: Counter[str] = Counter()
+        kinds = {o.code: o.kind for o in figures.orgs}
+        rank = {"collector": 0, "dismantler": 1, "processor": 2}
+        self.order = sorted(
+            principals, key=lambda u: (rank[kinds[principals[u].org_code]], "intake" not in u, u)
+        )
+
+    def run(self, steps: Iterator[Step]) -> None:
+        for step in steps:
+            self.agenda[step.day].append(step)
+        bar = tqdm(
+            range(len(self.plan.days)),
+            desc=f"demo {self.figures.quarter.name}",
+            unit="day",
+            file=sys.stderr,
+            disable=not sys.stderr.isatty(),
+        )
+        for day in bar:
+            self._ship_lots(day)
+            steps_today = self.agenda.pop(day, [])
+            by_user: dict[str, list[Step]] = defaultdict(list)
+            for step in steps_today:
+                by_user[step.user].append(step)
+            now = dt.datetime.combine(self.plan.days[day], self.figures.quarter.sync_at, CST)
+            for user in self.order:
+                # Items about a device collected in this very sync wait for its QR ID.
+                mine = sorted(by_user.get(user, []), key=lambda s: s.when)
+                fresh = {s.unit for s in mine if s.item["type"] == "collected"}
+                first = [s for s in mine if s.unit not in fresh or s.item["type"] == "collected"]
+                then = [s for s in mine if s.unit in fresh and s.item["type"] != "collected"]
+                for batch in (first, then):
+                    for start in range(0, len(batch), CHUNK):
+                        self._submit(user, batch[start : start + CHUNK], now)
+            bar.set_postfix(events=self.events)
+
+    def _submit(self, user: str, steps: list[Step], now: dt.datetime) -> None:
+        items = []
+        for step in steps:
+            item = dict(step.item)
+            if step.item["type"] in RESOLVE:
+                assert step.unit is not None
+                item["qr_id"] = self.qr_ids[step.unit]
+            items.append(item)
+        with Session(self.engine, expire_on_commit=False) as session:
+            results = record_events(
+                session=session,
+                principal=self.principals[user],
+                catalog=self.catalog,
+                items=items,
+                now=now,
+            )
+        for step, result in zip(steps, results, strict=True):
+            if result.status == "rejected":
+                raise RuntimeError(f"demo event rejected for {user}: {step.item} → {result.error}")
+            if step.item["type"] == "collected":
+                assert step.unit is not None and result.qr_id is not None
+                self.qr_ids[step.unit] = result.qr_id
+        self.events += sum(r.status == "created" for r in results)
+
+    def _ship_lots(self, day: int) -> None:
+        """On the plant's shipping day, every hazardous lot (and CRT glass) goes out."""
+        date = self.plan.days[day]
+        receivers = self.figures.receivers
+        for plant, shipping in self.figures.lot_shipping.items():
+            if date.weekday() != shipping.weekday or (
+                shipping.fortnightly and date.isocalendar().week % 2
+            ):
+                continue
+            with Session(self.engine) as session:
+                lots = session.exec(
+                    select(Lot)
+                    .where(
+                        Lot.org == plant,
+                        Lot.state == "open",
+                        col(Lot.fraction).in_(list(receivers)),
+                        Lot.weight_g > 0,
+                    )
+                    .order_by(col(Lot.code))
+                ).all()
+            region = self.figures.org(plant).region
+            clock = 480 + self.rng.uniform(0, 20)
+            for lot in lots:
+                clock += self.rng.uniform(2, 6)
+                when = at(date, clock)
+                self.manifests[plant] += 1
+                manifest = f"{region}{date:%Y%m%d}{self.manifests[plant]:04d}"
+                self.agenda[day].append(
+                    Step(
+                        day,
+                        f"{self.figures.short(plant)}.intake",
+                        when,
+                        {
+                            "id": new_id(self.rng),
+                            "type": "lot_shipped",
+                            "lot": lot.code,
+                            "to": receivers[lot.fraction].processor,
+                            "manifest_no": manifest,
+                            "occurred_at": stamp(when),
+                        },
+                    )
+                )
+                if self.unconfirmed_lot is None and plant == "DIS-BJ01" and date.month == 8:
+                    self.unconfirmed_lot = lot.code  # the manifest never comes back
+                    continue
+                self._plan_receipt(day, lot, plant)
+
+    def _plan_receipt(self, day: int, lot: Lot, plant: str) -> None:
+        receiver = self.figures.receivers[lot.fraction]
+        user = f"{self.figures.short(receiver.processor)}.op"
+        arrive = day + self.figures.transit_days[receiver.processor][plant] + self.rng.randint(0, 1)
+        treat = arrive + self.rng.randint(3, 8)
+        weighed = round(lot.weight_g * self.rng.uniform(0.985, 1.003) / 10) * 10
+        if arrive < len(self.plan.days):
+            when = at(self.plan.days[arrive], self.rng.uniform(540, 900))
+            self.agenda[arrive].append(
+                Step(
+                    arrive,
+                    user,
+                    when,
+                    {
+                        "id": new_id(self.rng),
+                        "type": "lot_received",
+                        "lot": lot.code,
+                        "weight_kg": kg(max(10, weighed)),
+                        "occurred_at": stamp(when),
+                    },
+                )
+            )
+        if treat < len(self.plan.days):
+            when = at(self.plan.days[treat], self.rng.uniform(540, 960))
+            self.agenda[treat].append(
+                Step(
+                    treat,
+                    user,
+                    when,
+                    {
+                        "id": new_id(self.rng),
+                        "type": "lot_treated",
+                        "lot": lot.code,
+                        "method": receiver.treatment,
+                        "occurred_at": stamp(when),
+                    },
+                )
+            )

@@ -1,0 +1,58 @@
+"""The demo's organisations, users and handheld tokens, made with the account services."""
+
+from __future__ import annotations
+
+import sys
+
+from sqlmodel import Session
+from tqdm import tqdm
+
+from traceability.accounts import services as accounts
+from traceability.demo.figures import Figures
+
+PASSWORD = "demo-pass-2026"
+TOKEN_USER = "sz.intake"  # the one handheld token the summary shows
+
+
+def create_people(session: Session, figures: Figures) -> tuple[dict[str, accounts.Principal], str]:
+    """Every organisation and user; returns each operator's principal and one token."""
+    for org in figures.orgs:
+        accounts.add_org(
+            session=session,
+            code=org.code,
+            kind=org.kind,
+            name=org.name,
+            region=org.region,
+            license_no=org.license_no,
+            capacity_units=org.capacity,
+        )
+    tokens = {}
+    users = [(org, username, role) for org in figures.orgs for username, role in org.accounts]
+    for org, username, role in tqdm(
+        users, desc="demo users", unit="user", file=sys.stderr, disable=not sys.stderr.isatty()
+    ):
+        accounts.add_user(
+            session=session, username=username, org_code=org.code, role=role, password=PASSWORD
+        )
+        if role == "operator":  # each handheld user gets its scanner token
+            tokens[username] = accounts.create_token(
+                session=session, username=username, label=f"demo handheld {username}"
+            )
+    session.commit()
+    principals = {
+        username: accounts.authenticate_token(session=session, token=token)
+        for username, token in tokens.items()
+    }
+    session.commit()
+    return principals, tokens[TOKEN_USER]
+
+
+def logins(figures: Figures) -> list[str]:
+    lines = [
+        f"Demo logins (password {PASSWORD} for every user):",
+        f"  {'username':<14} {'role':<9} {'org':<9} organisation",
+    ]
+    for org in figures.orgs:
+        for username, role in org.accounts:
+            lines.append(f"  {username:<14} {role:<9} {org.code:<9} {org.name}")
+    return lines

@@ -1,0 +1,171 @@
+"""Turning the plan into events: each device's steps, as the handhelds would send them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from traceability.demo.clock import at, stamp
+from traceability.demo.figures import Figures
+from traceability.demo.plan import Plan, Unit
+
+
+@dataclass
+class Step:
+    """One event to submit: the day it syncs, by whom, and when it happened."""
+
+    day: int
+    user: str
+    when: dt.datetime
+    item: dict[str, Any]
+    unit: int | None = None  # the device, by plan index; None for lot events
+
+
+RESOLVE = frozenset({"shipped", "received", "stored", "dismantled"})  # items naming a qr_id
+
+
+def kg(grams: int) -> str:
+    return f"{grams // 1000}.{grams % 1000:03d}"
+
+
+def new_id(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _outputs(
+    unit: Unit, rng: random.Random, received_g: int, figures: Figures
+) -> list[dict[str, str]]:
+    outputs = figures.recipes[unit.kind].outputs
+    recipe = [(f, s * rng.uniform(0.8, 1.2)) for f, s in outputs.items()]
+    total = sum(s for _, s in recipe)
+    grams = {f: max(1, round(received_g * unit.share * s / total)) for f, s in recipe}
+    if unit.drop:
+        lost = grams.pop(unit.drop, 0)
+        if unit.drop != "refrigerant":  # vented refrigerant leaves no output at all
+            sink = "glass_other" if unit.drop.startswith("crt_") else "other"
+            grams[sink] = grams.get(sink, 0) + lost
+    return [{"fraction": f, "weight_kg": kg(g)} for f, g in grams.items()]
+
+
+def device_steps(plan: Plan, rng: random.Random, figures: Figures) -> Iterator[Step]:
+    days, typos = plan.days, figures.typos
+    for unit in plan.units:
+        plant = figures.short(unit.plant)
+        intake = f"{plant}.intake"
+        collector_op = intake if unit.collector is None else f"{figures.short(unit.collector)}.op"
+        collected_id = new_id(rng)
+        item: dict[str, Any] = {
+            "id": collected_id,
+            "type": "collected",
+            "category": unit.category,
+            "attributes": unit.attributes,
+            "occurred_at": stamp(unit.collected_at),
+        }
+        if unit.collector and rng.random() < 0.6:  # estimated on the collection point's scale
+            item["weight_kg"] = kg(max(100, round(unit.weight_g / 500) * 500))
+        if unit.brand:
+            item["brand"] = typos[unit.brand] if unit.brand_typo else unit.brand
+        for name in ("serial", "source"):
+            if getattr(unit, name):
+                item[name] = getattr(unit, name)
+        yield Step(unit.collected_day, collector_op, unit.collected_at, item, unit.index)
+        head = unit.collected_at
+        if unit.brand_typo:
+            head += dt.timedelta(minutes=rng.uniform(5, 60))
+            yield Step(
+                unit.collected_day,
+                collector_op,
+                head,
+                {
+                    "id": new_id(rng),
+                    "type": "corrected",
+                    "corrects": collected_id,
+                    "reason": f"品牌录入错误：{typos[unit.brand or '']} 应为 {unit.brand}",
+                    "fields": {"brand": unit.brand},
+                    "occurred_at": stamp(head),
+                },
+                unit.index,
+            )
+        if unit.shipped_day is not None and unit.collector:
+            day = days[unit.shipped_day]
+            head = at(day, 900 + unit.index % 200 * 0.2)
+            region = figures.org(unit.collector).region
+            yield Step(
+                unit.shipped_day,
+                collector_op,
+                head,
+                {
+                    "id": new_id(rng),
+                    "type": "shipped",
+                    "to": unit.plant,
+                    "manifest_no": f"YS-{region}-{day:%Y%m%d}",
+                    "occurred_at": stamp(head),
+                },
+                unit.index,
+            )
+        if unit.received_day is None or unit.received_at is None:
+            continue
+        resolution = 1 if unit.weight_g < 2000 else 10 if unit.weight_g < 30000 else 50
+        weighed = max(resolution, round(unit.weight_g / resolution) * resolution)
+        received_id = new_id(rng)
+        head = unit.received_at
+        yield Step(
+            unit.received_day,
+            intake,
+            head,
+            {
+                "id": received_id,
+                "type": "received",
+                "weight_kg": kg(weighed + unit.reweigh_g),
+                "occurred_at": stamp(head),
+            },
+            unit.index,
+        )
+        if unit.reweigh_g:
+            head += dt.timedelta(minutes=rng.uniform(10, 50))
+            yield Step(
+                unit.received_day,
+                intake,
+                head,
+                {
+                    "id": new_id(rng),
+                    "type": "corrected",
+                    "corrects": received_id,
+                    "reason": "地磅复核：首次称重未扣除托盘重量",
+                    "fields": {"weight_kg": kg(weighed)},
+                    "occurred_at": stamp(head),
+                },
+                unit.index,
+            )
+        line = figures.categories[unit.category].line
+        if rng.random() < 0.4:
+            head += dt.timedelta(minutes=rng.uniform(5, 45))
+            area = f"{figures.areas[line]}-{rng.randint(1, 12):02d}排"
+            yield Step(
+                unit.received_day,
+                intake,
+                head,
+                {"id": new_id(rng), "type": "stored", "area": area, "occurred_at": stamp(head)},
+                unit.index,
+            )
+        if unit.dismantled_day is None or unit.dismantled_at is None:
+            continue
+        day = days[unit.dismantled_day]
+        yield Step(
+            unit.late_sync_day or unit.dismantled_day,
+            f"{plant}.line{line[1]}",
+            unit.dismantled_at,
+            {
+                "id": new_id(rng),
+                "type": "dismantled",
+                "line": line,
+                "batch": f"{day:%Y-%m-%d}-{line}",
+                "outputs": _outputs(unit, rng, weighed, figures),
+                "occurred_at": stamp(unit.dismantled_at),
+            },
+            unit.index,
+        )
