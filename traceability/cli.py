@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -114,6 +115,7 @@ def anchor(ctx: click.Context, watch: bool, repair: bool, parent_pid: int | None
                     f"repair: {run.events_anchored} events re-anchored in {len(run.sent)} batch(es)"
                 )
             elif watch:
+                logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
                 click.echo(f"anchoring every {settings.anchor_interval_s}s (Ctrl-C stops)")
                 worker.watch(
                     engine,
