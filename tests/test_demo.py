@@ -13,15 +13,15 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 from werkzeug.security import generate_password_hash
 
-from ledger.canonical import digest_hex, event_content
+from ledger.canonical import digest_hex
 from traceability import demo
 from traceability.catalog.services import required_fractions
 from traceability.custody.models import Event
-from traceability.db import iso
 from traceability.devices.models import Device, DeviceState
 from traceability.lots.models import Lot, LotState
 from traceability.models import metadata
 from traceability.savings.models import Batch
+from traceability.verification.services import content_of
 
 QUARTER_START = dt.datetime(2026, 7, 1, tzinfo=demo.CST)
 QUARTER_END = dt.datetime(2026, 10, 1, tzinfo=demo.CST)
@@ -122,19 +122,7 @@ def test_every_event_chain_links_and_every_digest_recomputes(app: Flask, session
     chains: dict[str, list[Event]] = defaultdict(list)
     for event in session.exec(select(Event).order_by(col(Event.seq))).all():
         chains[event.device or f"lot:{event.lot}"].append(event)
-        content = event_content(
-            id=event.id,
-            type=event.type,
-            org=event.org,
-            actor=event.actor,
-            occurred_at=iso(event.occurred_at),
-            recorded_at=iso(event.recorded_at),
-            payload=event.payload,
-            prev=event.prev,
-            device=event.device,
-            lot=event.lot,
-        )
-        assert digest_hex(content) == event.digest, event.id
+        assert digest_hex(content_of(event)) == event.digest, event.id
         assert QUARTER_START <= event.occurred_at <= event.recorded_at < QUARTER_END
     assert len([k for k in chains if not k.startswith("lot:")]) == 60
     for events in chains.values():

@@ -93,10 +93,26 @@ def _destination(ws: Workspace, item: Mapping[str, Any], *kinds: OrgKind) -> str
     return to
 
 
-def _advance(device: Device, when: dt.datetime, digest: str) -> None:
-    device.head_digest = digest
-    device.head_occurred_at = when
+def _record(
+    ws: Workspace,
+    device: Device,
+    event_id: str,
+    event_type: str,
+    when: dt.datetime,
+    payload: dict[str, Any],
+) -> str:
+    """Queue the device's next event on its chain and move the chain head."""
+    digest = ws.append(
+        event_id=event_id,
+        type=event_type,
+        occurred_at=when,
+        payload=payload,
+        prev=device.head_digest,
+        device=device.qr_id,
+    )
+    device.head_digest, device.head_occurred_at = digest, when
     device.event_count += 1
+    return digest
 
 
 # -- device events ---------------------------------------------------------
@@ -182,16 +198,8 @@ def shipped(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
         payload["manifest_no"] = manifest
     when = when_after(ws, item, device.head_occurred_at)
 
-    digest = ws.append(
-        event_id=event_id,
-        type="shipped",
-        occurred_at=when,
-        payload=payload,
-        prev=device.head_digest,
-        device=device.qr_id,
-    )
+    digest = _record(ws, device, event_id, "shipped", when, payload)
     device.state, device.destination = DeviceState.in_transit, to
-    _advance(device, when, digest)
     return digest
 
 
@@ -213,17 +221,9 @@ def received(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     weight_g = kg_to_grams(item["weight_kg"], field="weight_kg", max_kg=_device_max_kg(ws, device))
     when = when_after(ws, item, device.head_occurred_at)
 
-    digest = ws.append(
-        event_id=event_id,
-        type="received",
-        occurred_at=when,
-        payload={"weight_g": weight_g},
-        prev=device.head_digest,
-        device=device.qr_id,
-    )
+    digest = _record(ws, device, event_id, "received", when, {"weight_g": weight_g})
     device.state, device.custodian, device.destination = DeviceState.received, org, None
     device.received_weight_g, device.received_by, device.received_at = weight_g, org, when
-    _advance(device, when, digest)
     return digest
 
 
@@ -236,16 +236,8 @@ def stored(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     area = fields.text(item, "area", required=True, max_len=64)
     when = when_after(ws, item, device.head_occurred_at)
 
-    digest = ws.append(
-        event_id=event_id,
-        type="stored",
-        occurred_at=when,
-        payload={"area": area},
-        prev=device.head_digest,
-        device=device.qr_id,
-    )
+    digest = _record(ws, device, event_id, "stored", when, {"area": area})
     device.storage_area = area
-    _advance(device, when, digest)
     return digest
 
 
@@ -293,14 +285,7 @@ def dismantled(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
         payload["line"] = line
     when = when_after(ws, item, device.head_occurred_at)
 
-    digest = ws.append(
-        event_id=event_id,
-        type="dismantled",
-        occurred_at=when,
-        payload=payload,
-        prev=device.head_digest,
-        device=device.qr_id,
-    )
+    digest = _record(ws, device, event_id, "dismantled", when, payload)
     if batch_code is not None:
         batch = ws.batches.get(batch_code)
         if batch is None:
@@ -327,7 +312,6 @@ def dismantled(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
         when,
     )
     device.line = line
-    _advance(device, when, digest)
     return digest
 
 
@@ -343,9 +327,26 @@ def _lot(ws: Workspace, item: Mapping[str, Any]) -> Lot:
     return lot
 
 
-def _advance_lot(lot: Lot, when: dt.datetime, digest: str) -> None:
+def _record_lot(
+    ws: Workspace,
+    lot: Lot,
+    event_id: str,
+    event_type: str,
+    when: dt.datetime,
+    payload: dict[str, Any],
+) -> str:
+    """Queue the lot's next event on its chain and move the chain head."""
+    digest = ws.append(
+        event_id=event_id,
+        type=event_type,
+        occurred_at=when,
+        payload=payload,
+        prev=lot.head_digest,
+        lot=lot.code,
+    )
     lot.head_digest, lot.head_occurred_at = digest, when
     lot.event_count += 1
+    return digest
 
 
 def lot_shipped(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
@@ -360,13 +361,8 @@ def lot_shipped(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     manifest = fields.code(item, "manifest_no", required=True)
     when = when_after(ws, item, lot.head_occurred_at)
 
-    digest = ws.append(
-        event_id=event_id,
-        type="lot_shipped",
-        occurred_at=when,
-        payload={"to": to, "manifest_no": manifest},
-        prev=lot.head_digest,
-        lot=lot.code,
+    digest = _record_lot(
+        ws, lot, event_id, "lot_shipped", when, {"to": to, "manifest_no": manifest}
     )
     lot.state, lot.destination, lot.manifest_no, lot.shipped_at = (
         LotState.shipped,
@@ -375,7 +371,6 @@ def lot_shipped(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
         when,
     )
     ws.open_lots.pop(lot.fraction, None)
-    _advance_lot(lot, when, digest)
     return digest
 
 
@@ -397,16 +392,8 @@ def lot_received(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     weight_g = kg_to_grams(item["weight_kg"], field="weight_kg", max_kg=MAX_LOT_KG)
     when = when_after(ws, item, lot.head_occurred_at)
 
-    digest = ws.append(
-        event_id=event_id,
-        type="lot_received",
-        occurred_at=when,
-        payload={"weight_g": weight_g},
-        prev=lot.head_digest,
-        lot=lot.code,
-    )
+    digest = _record_lot(ws, lot, event_id, "lot_received", when, {"weight_g": weight_g})
     lot.state, lot.received_weight_g, lot.received_at = LotState.received, weight_g, when
-    _advance_lot(lot, when, digest)
     return digest
 
 
@@ -416,16 +403,8 @@ def lot_treated(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     method = fields.text(item, "method", required=True, max_len=64)
     when = when_after(ws, item, lot.head_occurred_at)
 
-    digest = ws.append(
-        event_id=event_id,
-        type="lot_treated",
-        occurred_at=when,
-        payload={"method": method},
-        prev=lot.head_digest,
-        lot=lot.code,
-    )
+    digest = _record_lot(ws, lot, event_id, "lot_treated", when, {"method": method})
     lot.state, lot.treatment = LotState.treated, method
-    _advance_lot(lot, when, digest)
     return digest
 
 
