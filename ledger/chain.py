@@ -370,6 +370,24 @@ class Web3Ledger:
         block, stamp, submitter, *rest = self._view("getAnchor", raw_root)
         return None if block == 0 else _record(raw_root, block, stamp, submitter, *rest)
 
+    def anchor_transaction(self, root: bytes | str, block_number: int) -> str | None:
+        """The hash of the transaction that anchored ``root`` in ``block_number``.
+
+        Only to fill in records (a worker that died before noting its tx);
+        whether a root is anchored is always read from storage, never logs.
+        """
+        with self._rpc("Anchored log"):
+            logs = (
+                self._registry()
+                .events.Anchored()
+                .get_logs(
+                    from_block=block_number,
+                    to_block=block_number,
+                    argument_filters={"root": _root_bytes(root)},
+                )
+            )
+        return _hex(logs[0]["transactionHash"]) if logs else None
+
     def anchor_count(self, submitter: str) -> int:
         return int(self._view("anchorCount", to_checksum_address(submitter)))
 

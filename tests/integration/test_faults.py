@@ -107,6 +107,8 @@ def test_worker_killed_between_sending_and_recording_does_not_anchor_twice(
         assert row is not None
         assert row.state == AnchorState.confirmed
         assert (row.block_number, row.block_hash) == (mined.block_number, mined.block_hash)
+        # The lost tx hash is recovered, so proof bundles still name it.
+        assert row.tx_hash == sent.tx_hash
     for qr_id in qr_ids:
         assert statuses(client, plant, qr_id) == ["verified"] * 3
     assert worker.run_once(engine, handle, max_size=100, confirmations=0).final == [batch.root]

@@ -113,6 +113,10 @@ def _claim(session: Session, states: tuple[str, ...]) -> list[AnchorBatch]:
 
 
 def _mark_on_chain(batch: AnchorBatch, ledger: Web3Ledger, block_number: int) -> None:
+    if batch.tx_hash is None:  # sent by a worker that died before noting it
+        batch.tx_hash = ledger.anchor_transaction(bytes.fromhex(batch.root), block_number)
+        batch.chain_id, batch.contract = ledger.chain_id(), ledger.contract_address
+        batch.submitter = batch.submitter or ledger.address
     batch.state = AnchorState.confirmed
     batch.block_number = block_number
     batch.block_hash = ledger.block_hash(block_number)
