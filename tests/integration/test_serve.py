@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -28,6 +30,7 @@ class Served:
     base: str
     headers: dict[str, str]
     master_pid: int
+    data_dir: Path
 
 
 @pytest.fixture
@@ -80,10 +83,13 @@ def served(tmp_path: Path) -> Iterator[Served]:
                     break
             except requests.ConnectionError:
                 time.sleep(0.2)
-        yield Served(base, {"Authorization": f"Bearer {token}"}, server.pid)
+        yield Served(base, {"Authorization": f"Bearer {token}"}, server.pid, tmp_path / "data")
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
+        # anvil runs in its own process group: stop it if the server could not.
+        subprocess.run(["pkill", "-f", str(tmp_path / "data")], check=False)
 
 
 def test_writes_go_through_and_the_background_worker_anchors_them(
@@ -145,3 +151,21 @@ def test_the_gunicorn_master_holds_no_database_connection(
     fd_dir = Path(f"/proc/{served.master_pid}/fd")
     open_files = [os.readlink(fd_dir / fd) for fd in os.listdir(fd_dir)]
     assert not [f for f in open_files if "trace.db" in f], open_files
+
+
+def test_acknowledged_events_survive_kill_9_of_the_whole_server(served: Served) -> None:
+    base, headers = served.base, served.headers
+    acknowledged = []
+    for _ in range(5):
+        reply = requests.post(
+            f"{base}/devices", headers=headers, timeout=20, json={"category": "monitor"}
+        )
+        assert reply.status_code == 201
+        acknowledged.append(reply.json()["digest"])
+
+    os.killpg(served.master_pid, signal.SIGKILL)  # master, HTTP workers, anchoring worker
+
+    db = sqlite3.connect(served.data_dir / "trace.db")
+    stored = {row[0] for row in db.execute("SELECT digest FROM event")}
+    db.close()
+    assert set(acknowledged) <= stored
