@@ -11,7 +11,7 @@ from typing import Any
 
 from traceability.catalog.services import kg_to_grams, validate_attributes
 from traceability.custody import fields
-from traceability.custody.handlers import MAX_LOT_KG, SOURCES, when_after
+from traceability.custody.handlers import MAX_LOT_KG, SOURCES, record, when_after
 from traceability.custody.workspace import Workspace
 from traceability.errors import Forbidden, NotFound, ValidationFailed
 
@@ -119,19 +119,9 @@ def corrected(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     }
     payload = {"corrects": target_id, "reason": reason, "fields": payload_fields}
 
-    digest = ws.append(
-        event_id=event_id,
-        type="corrected",
-        occurred_at=when,
-        payload=payload,
-        prev=subject.head_digest,
-        device=target.device,
-        lot=target.lot,
-    )
+    digest = record(ws, subject, event_id, "corrected", when, payload)
     for name, value in clean.items():
         attribute = _PROJECTION.get((target.type, name), name)
         if attribute is not None:
             setattr(subject, attribute, value)
-    subject.head_digest, subject.head_occurred_at = digest, when
-    subject.event_count += 1
     return digest

@@ -93,25 +93,26 @@ def _destination(ws: Workspace, item: Mapping[str, Any], *kinds: OrgKind) -> str
     return to
 
 
-def _record(
+def record(
     ws: Workspace,
-    device: Device,
+    subject: Device | Lot,
     event_id: str,
     event_type: str,
     when: dt.datetime,
     payload: dict[str, Any],
 ) -> str:
-    """Queue the device's next event on its chain and move the chain head."""
+    """Queue the next event on a device's or lot's chain and move the chain head."""
+    key = {"device": subject.qr_id} if isinstance(subject, Device) else {"lot": subject.code}
     digest = ws.append(
         event_id=event_id,
         type=event_type,
         occurred_at=when,
         payload=payload,
-        prev=device.head_digest,
-        device=device.qr_id,
+        prev=subject.head_digest,
+        **key,
     )
-    device.head_digest, device.head_occurred_at = digest, when
-    device.event_count += 1
+    subject.head_digest, subject.head_occurred_at = digest, when
+    subject.event_count += 1
     return digest
 
 
@@ -198,7 +199,7 @@ def shipped(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
         payload["manifest_no"] = manifest
     when = when_after(ws, item, device.head_occurred_at)
 
-    digest = _record(ws, device, event_id, "shipped", when, payload)
+    digest = record(ws, device, event_id, "shipped", when, payload)
     device.state, device.destination = DeviceState.in_transit, to
     return digest
 
@@ -221,7 +222,7 @@ def received(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     weight_g = kg_to_grams(item["weight_kg"], field="weight_kg", max_kg=_device_max_kg(ws, device))
     when = when_after(ws, item, device.head_occurred_at)
 
-    digest = _record(ws, device, event_id, "received", when, {"weight_g": weight_g})
+    digest = record(ws, device, event_id, "received", when, {"weight_g": weight_g})
     device.state, device.custodian, device.destination = DeviceState.received, org, None
     device.received_weight_g, device.received_by, device.received_at = weight_g, org, when
     return digest
@@ -236,7 +237,7 @@ def stored(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     area = fields.text(item, "area", required=True, max_len=64)
     when = when_after(ws, item, device.head_occurred_at)
 
-    digest = _record(ws, device, event_id, "stored", when, {"area": area})
+    digest = record(ws, device, event_id, "stored", when, {"area": area})
     device.storage_area = area
     return digest
 
@@ -285,7 +286,7 @@ def dismantled(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
         payload["line"] = line
     when = when_after(ws, item, device.head_occurred_at)
 
-    digest = _record(ws, device, event_id, "dismantled", when, payload)
+    digest = record(ws, device, event_id, "dismantled", when, payload)
     if batch_code is not None:
         batch = ws.batches.get(batch_code)
         if batch is None:
@@ -327,28 +328,6 @@ def _lot(ws: Workspace, item: Mapping[str, Any]) -> Lot:
     return lot
 
 
-def _record_lot(
-    ws: Workspace,
-    lot: Lot,
-    event_id: str,
-    event_type: str,
-    when: dt.datetime,
-    payload: dict[str, Any],
-) -> str:
-    """Queue the lot's next event on its chain and move the chain head."""
-    digest = ws.append(
-        event_id=event_id,
-        type=event_type,
-        occurred_at=when,
-        payload=payload,
-        prev=lot.head_digest,
-        lot=lot.code,
-    )
-    lot.head_digest, lot.head_occurred_at = digest, when
-    lot.event_count += 1
-    return digest
-
-
 def lot_shipped(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     lot = _lot(ws, item)
     if lot.org != ws.principal.org_code:
@@ -361,9 +340,7 @@ def lot_shipped(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     manifest = fields.code(item, "manifest_no", required=True)
     when = when_after(ws, item, lot.head_occurred_at)
 
-    digest = _record_lot(
-        ws, lot, event_id, "lot_shipped", when, {"to": to, "manifest_no": manifest}
-    )
+    digest = record(ws, lot, event_id, "lot_shipped", when, {"to": to, "manifest_no": manifest})
     lot.state, lot.destination, lot.manifest_no, lot.shipped_at = (
         LotState.shipped,
         to,
@@ -392,7 +369,7 @@ def lot_received(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     weight_g = kg_to_grams(item["weight_kg"], field="weight_kg", max_kg=MAX_LOT_KG)
     when = when_after(ws, item, lot.head_occurred_at)
 
-    digest = _record_lot(ws, lot, event_id, "lot_received", when, {"weight_g": weight_g})
+    digest = record(ws, lot, event_id, "lot_received", when, {"weight_g": weight_g})
     lot.state, lot.received_weight_g, lot.received_at = LotState.received, weight_g, when
     return digest
 
@@ -403,7 +380,7 @@ def lot_treated(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     method = fields.text(item, "method", required=True, max_len=64)
     when = when_after(ws, item, lot.head_occurred_at)
 
-    digest = _record_lot(ws, lot, event_id, "lot_treated", when, {"method": method})
+    digest = record(ws, lot, event_id, "lot_treated", when, {"method": method})
     lot.state, lot.treatment = LotState.treated, method
     return digest
 
