@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import request
 
-from traceability.errors import TraceabilityError
+from traceability.errors import TraceabilityError, ValidationFailed
 
 
 class MalformedJson(TraceabilityError):
@@ -27,7 +27,26 @@ def json_body() -> dict[str, Any]:
         raise MalformedJson(f"the body is not valid JSON: {exc}", field="body") from None
     if not isinstance(data, dict):
         raise MalformedJson("the body must be a JSON object", field="body")
+    _reject_lone_surrogates(data, "")
     return data
+
+
+def _reject_lone_surrogates(value: Any, path: str) -> None:
+    """JSON may escape half a UTF-16 pair (\\ud800); such text cannot be stored or hashed."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationFailed(
+                "text contains an unpaired UTF-16 surrogate", field=path or "body"
+            ) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _reject_lone_surrogates(key, path or "body")
+            _reject_lone_surrogates(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _reject_lone_surrogates(item, f"{path}[{index}]")
 
 
 def _reject_constant(name: str) -> Any:
