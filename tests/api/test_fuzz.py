@@ -118,3 +118,26 @@ def test_a_lone_surrogate_in_hashed_text_is_a_clear_422(
     )
     assert response.status_code == 422
     assert response.get_json()["error"]["field"] == "brand"
+
+
+@FUZZ
+@given(
+    segment=st.text(min_size=1, max_size=40).filter(lambda s: "/" not in s and s != ".."),
+    query=st.text(max_size=20),
+)
+def test_reading_any_path_never_answers_5xx(
+    client: FlaskClient, plant: Actor, segment: str, query: str
+) -> None:
+    from urllib.parse import quote
+
+    seg = quote(segment, safe="")
+    for path in (
+        f"/api/v1/devices/{seg}",
+        f"/api/v1/devices/{seg}/verify",
+        f"/api/v1/devices/{seg}/proof",
+        f"/api/v1/devices/{seg}/label.svg",
+        f"/api/v1/batches/{seg}?org={quote(query)}&factors={quote(query)}",
+        f"/api/v1/labels/{seg}.pdf?layout={quote(query)}",
+        f"/d/{seg}",
+    ):
+        assert client.get(path, headers=plant.headers).status_code < 500, path
