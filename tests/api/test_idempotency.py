@@ -83,6 +83,26 @@ def test_an_id_used_by_another_organisation_is_a_conflict_that_reveals_nothing(
     assert count(session, select(func.count()).select_from(Event)) == events_before
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    [str.upper, lambda u: u.replace("-", ""), lambda u: "{" + u + "}", lambda u: "urn:uuid:" + u],
+)
+def test_a_retry_spelling_the_same_uuid_differently_is_a_duplicate(
+    client: FlaskClient, collector: Actor, plant: Actor, spelling: Any
+) -> None:
+    qr_id = collect(client, collector)
+    event_id = new_id()
+    shipped = {"type": "shipped", "qr_id": qr_id, "to": plant.org}
+    [first] = post_events(client, collector, {**shipped, "id": event_id})
+    [again] = post_events(client, collector, {**shipped, "id": spelling(event_id)})
+    assert first["status"] == "created"
+    assert (again["status"], again["id"], again["digest"]) == (
+        "duplicate",
+        event_id,
+        first["digest"],
+    )
+
+
 def test_collecting_twice_with_one_client_id_gives_one_device(
     client: FlaskClient, collector: Actor, session: Session
 ) -> None:

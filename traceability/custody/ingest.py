@@ -61,15 +61,23 @@ class ItemResult:
         return out
 
 
-def _collect_refs(items: Sequence[Mapping[str, Any]], ws: Workspace) -> dict[str, set[str]]:
+def _canonical_uuid(raw: Any) -> str | None:
+    try:
+        return str(uuid.UUID(raw)) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
+def _collect_refs(items: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
     refs: dict[str, set[str]] = {k: set() for k in ("ids", "qr", "lots", "orgs", "batches")}
     for item in items:
         if not isinstance(item, Mapping):
             continue
-        if isinstance(item.get("id"), str):
-            refs["ids"].add(item["id"].lower())
-        if isinstance(item.get("corrects"), str):
-            refs["ids"].add(item["corrects"].lower())
+        # The same canonical form fields.event_id gives (any UUID spelling).
+        for key in ("id", "corrects"):
+            event_id = _canonical_uuid(item.get(key))
+            if event_id is not None:
+                refs["ids"].add(event_id)
         if isinstance(item.get("qr_id"), str):
             with contextlib.suppress(InvalidQrId):
                 refs["qr"].add(normalise_id(item["qr_id"]))
@@ -90,7 +98,7 @@ def _load_events(ws: Workspace, ids: set[str]) -> None:
 
 def _preload(ws: Workspace, items: Sequence[Mapping[str, Any]]) -> None:
     session, org = ws.session, ws.principal.org_code
-    refs = _collect_refs(items, ws)
+    refs = _collect_refs(items)
     _load_events(ws, refs["ids"])
     # Corrections may name events of devices/lots not otherwise mentioned.
     for ev in list(ws.events.values()):
