@@ -535,6 +535,15 @@ CASES = [
         "occurred_at",
     ),
     Case(
+        "occurred_at that overflows when converted to UTC",
+        event(
+            "plant", "received", **WEIGHED, weight_kg=30, occurred_at="0001-01-01T00:00:00+01:00"
+        ),
+        200,
+        "invalid",
+        "occurred_at",
+    ),
+    Case(
         "occurred_at not a timestamp",
         event("plant", "received", **WEIGHED, weight_kg=30, occurred_at="yesterday"),
         200,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -59,9 +60,19 @@ anything = st.recursive(
     ),
     max_leaves=8,
 )
+# Timestamps anywhere in datetime's range, at any fixed offset.
+timestamps = st.datetimes(
+    timezones=st.builds(
+        dt.timezone,
+        st.timedeltas(min_value=dt.timedelta(hours=-23), max_value=dt.timedelta(hours=23)),
+    )
+).map(dt.datetime.isoformat)
 items = st.fixed_dictionaries(
     {"type": st.sampled_from(TYPES) | anything},
-    optional={name: anything for name in FIELDS if name != "type"},
+    optional={
+        **{name: anything for name in FIELDS if name != "type"},
+        "occurred_at": timestamps | anything,
+    },
 )
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

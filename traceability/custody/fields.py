@@ -73,7 +73,10 @@ def occurred_at(item: Mapping[str, Any], *, now: dt.datetime, future_skew_s: int
         raise ValidationFailed(
             "occurred_at needs a UTC offset (e.g. Z or +08:00)", field="occurred_at"
         )
-    value = to_utc(value)
+    try:
+        value = to_utc(value)
+    except OverflowError:  # e.g. year 1 at +01:00 is before datetime.min in UTC
+        raise ValidationFailed("occurred_at is out of range", field="occurred_at") from None
     if value > now + dt.timedelta(seconds=future_skew_s):
         raise ValidationFailed("occurred_at is in the future", field="occurred_at")
     if value < _EARLIEST:
