@@ -68,7 +68,7 @@ def _validate_attribute(name: str, spec: AttributeSpec, value: Any) -> Any:
     if number != number.quantize(quantum):
         raise ValidationFailed(f"{field} allows {spec.places} decimal place(s)", field=field)
     # Decimals are hashed as strings: canonical JSON must never see a float.
-    return str(number.normalize()) if number != 0 else "0"
+    return format(number.normalize(), "f")  # "6.5", "10" — never "1E+1"
 
 
 def validate_attributes(category: Category, attributes: Any) -> dict[str, Any]:
