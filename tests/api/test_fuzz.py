@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tests.api.conftest import collect
 from tests.conftest import Actor
+from traceability.custody.models import EventType
 
 FIELDS = (
     "id",
@@ -36,17 +37,7 @@ FIELDS = (
     "serial",
     "source",
 )
-TYPES = (
-    "collected",
-    "shipped",
-    "received",
-    "stored",
-    "dismantled",
-    "corrected",
-    "lot_shipped",
-    "lot_received",
-    "lot_treated",
-)
+TYPES = tuple(t.value for t in EventType)
 
 # Full Unicode, including lone surrogates a JSON \\uD800 escape produces.
 anything = st.recursive(

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from traceability.custody.models import EventType
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -48,19 +50,7 @@ _STR, _NUM, _INT = {"type": "string"}, {"type": "number"}, {"type": "integer"}
 _EVENT = _obj(
     ("id", "type"),
     id={"type": "string", "format": "uuid"},
-    type={
-        "enum": [
-            "collected",
-            "shipped",
-            "received",
-            "stored",
-            "dismantled",
-            "corrected",
-            "lot_shipped",
-            "lot_received",
-            "lot_treated",
-        ]
-    },
+    type={"enum": [t.value for t in EventType]},
     qr_id=_STR,
     lot=_STR,
     occurred_at={"type": "string", "format": "date-time"},
