@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -39,6 +40,29 @@ class Settings(BaseSettings):
     anchor_interval_s: float = Field(default=5.0, gt=0)
     anchor_batch_max: int = Field(default=10_000, gt=0)
     anchor_in_background: bool = True
+    # Trust anchors (SPEC §3): what verification trusts, from configuration,
+    # never from the database. In rpc mode these name the regulator's chain;
+    # in managed mode they are recorded once at deploy in data_dir/trust.json.
+    ledger_chain_id: int | None = None
+    ledger_genesis_hash: str | None = None
+    ledger_registry_owner: str | None = None
+    # Submitter addresses whose anchors count (default: this deployment's own).
+    ledger_submitters: list[str] = Field(default_factory=list)
+    # How often the worker enumerates this submitter's anchors on chain and
+    # checks the database still holds every anchored event.
+    completeness_interval_s: float = Field(default=300.0, gt=0)
+    # Chain calls made while serving a web request must not hold it for long.
+    ledger_request_timeout_s: float = Field(default=3.0, gt=0)
+    # The public /d/{ID} badge is cached this long per device and chain head.
+    badge_cache_s: float = Field(default=60.0, ge=0)
+    # A worker's claim on a batch it is sending; another worker may take it over after this.
+    anchor_lease_s: float = Field(default=120.0, gt=0)
+
+    # Accounts: API tokens expire after this many days.
+    token_ttl_days: int = Field(default=365, gt=0)
+    # A dismantling whose outputs exceed the intake weight by more than this
+    # percentage is physically impossible and rejected.
+    dismantle_tolerance_pct: Decimal = Field(default=Decimal(5), ge=0, le=100)
 
     max_events_per_request: int = Field(default=1000, gt=0)
     max_content_length: int = Field(default=4 * 1024 * 1024, gt=0)

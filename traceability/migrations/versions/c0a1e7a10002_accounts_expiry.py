@@ -1,0 +1,23 @@
+"""accounts: token expiry
+
+Revision ID: c0a1e7a10002
+Revises: bcd71b558510
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision: str = "c0a1e7a10002"
+down_revision: str | None = "bcd71b558510"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
