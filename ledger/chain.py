@@ -140,9 +140,13 @@ class Web3Ledger:
         contract_address: str | None,
         timeout: float = 10,
     ) -> Web3Ledger:
-        """Connect to a JSON-RPC endpoint. Retries are few so a dead node fails fast."""
+        """Connect to a JSON-RPC endpoint. Retries are few so a dead node fails fast.
+
+        A refused connection is retried; a node that accepted the call and did
+        not answer within ``timeout`` is not (a hung node must cost one timeout).
+        """
         retry = ExceptionRetryConfiguration(
-            errors=(requests.ConnectionError, requests.Timeout), retries=2, backoff_factor=0.05
+            errors=(requests.ConnectionError,), retries=2, backoff_factor=0.05
         )
         provider = HTTPProvider(
             url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry
@@ -166,6 +170,19 @@ class Web3Ledger:
             rpc_url="eth-tester://in-process",
             artifact=artifact,
         )
+
+    def with_timeout(self, timeout: float) -> Web3Ledger:
+        """The same node, registry and signer, each call given at most ``timeout`` seconds."""
+        if not self.rpc_url.startswith(("http://", "https://")):
+            return self  # an in-process chain answers at once
+        ledger = Web3Ledger.from_rpc(
+            self.rpc_url,
+            private_key=self._private_key,
+            contract_address=self.contract_address,
+            timeout=timeout,
+        )
+        ledger._chain_id = self._chain_id
+        return ledger
 
     def with_key(self, private_key: str) -> Web3Ledger:
         """The same node and registry seen by another signer (regulator vs plant)."""

@@ -76,3 +76,16 @@ class NodeBinaryMissing(LedgerError):
     """The managed node's executable (anvil/ganache from contracts/node_modules) is absent."""
 
     code = "node_binary_missing"
+
+
+class TrustMismatch(LedgerError):
+    """The chain, registry, owner, submitter or the database's record of them differ
+    from the trust anchors (configuration or the regulator's trust file)."""
+
+    code = "trust_mismatch"
+
+
+class TrustMissing(LedgerError):
+    """No trust anchors are configured or recorded, so nothing can be verified."""
+
+    code = "trust_missing"

@@ -1,10 +1,19 @@
-"""Independent verifier: ``python -m ledger.verify BUNDLE.json --rpc URL``.
+"""Independent verifier: ``python -m ledger.verify BUNDLE.json --rpc URL --trust TRUST.json``.
 
 Checks a proof bundle against any JSON-RPC endpoint without the plant's
-database: every digest is recomputed from its content, the ``prev`` chain is
-followed, every Merkle proof is checked against the root, and every root is
-read from the registry's storage (eth_call), using the size the chain holds.
-Exit status 0 only if every event verifies.
+database. What it trusts comes only from its own arguments — the trust file
+the regulator publishes (``traceability ledger trust``) or ``--contract`` and
+``--submitter`` — never from the bundle: the node must serve the trusted chain
+(chain id, genesis hash), the registry must hold the AnchorRegistry code and
+belong to the trusted owner, and every anchor must have been made by an
+accepted submitter. Every event must belong to the bundle's subject; every
+digest is recomputed from its content, the ``prev`` chain is followed, every
+Merkle proof is checked against the root, and every root is read from the
+registry's storage (eth_call), using the size the chain holds.
+
+Exit status: 0 only if every event verifies; 1 if some event does not;
+2 if the verifier refuses (missing trust arguments, a bundle that is not
+about its subject or names another chain or registry, an untrusted chain).
 """
 
 from __future__ import annotations
@@ -12,27 +21,129 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from eth_utils import is_address, to_checksum_address
 
 from ledger import merkle
 from ledger.canonical import NotCanonicalisable, digest_hex
 from ledger.chain import AnchorRecord, Web3Ledger
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, TrustMismatch
 
 SUPPORTED_FORMATS = ("weee-trace-proof/1",)
+TRUST_FORMAT = "weee-trace-trust/1"
+#: An anchor made by a submitter the trust anchors do not accept.
+UNTRUSTED = "untrusted"
+
+
+@dataclass(frozen=True)
+class TrustAnchors:
+    """What a verifier trusts (SPEC §3): published by the regulator, never read from a bundle."""
+
+    registry: str
+    chain_id: int | None = None
+    genesis_hash: str | None = None
+    owner: str | None = None
+    submitters: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        # Checksummed addresses and lower-case hashes: comparisons are exact.
+        object.__setattr__(self, "registry", _address(self.registry, "registry"))
+        if self.owner:
+            object.__setattr__(self, "owner", _address(self.owner, "owner"))
+        if self.genesis_hash:
+            object.__setattr__(self, "genesis_hash", self.genesis_hash.lower())
+        object.__setattr__(
+            self, "submitters", tuple(_address(s, "submitter") for s in self.submitters)
+        )
+
+    def accepts(self, submitter: str) -> bool:
+        return submitter.lower() in {s.lower() for s in self.submitters}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": TRUST_FORMAT,
+            "chain_id": self.chain_id,
+            "genesis_hash": self.genesis_hash,
+            "registry": self.registry,
+            "owner": self.owner,
+            "submitters": list(self.submitters),
+        }
+
+    def with_submitters(self, submitters: Iterable[str]) -> TrustAnchors:
+        return TrustAnchors(
+            registry=self.registry,
+            chain_id=self.chain_id,
+            genesis_hash=self.genesis_hash,
+            owner=self.owner,
+            submitters=tuple(submitters),
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrustAnchors:
+        if data.get("format") != TRUST_FORMAT:
+            raise ValueError(f"not a trust file ({TRUST_FORMAT}): format {data.get('format')!r}")
+        if not data.get("registry"):
+            raise ValueError("the trust file names no registry")
+        return cls(
+            registry=str(data["registry"]),
+            chain_id=int(data["chain_id"]) if data.get("chain_id") is not None else None,
+            genesis_hash=data.get("genesis_hash") or None,
+            owner=data.get("owner") or None,
+            submitters=tuple(data.get("submitters") or ()),
+        )
+
+    @classmethod
+    def read(cls, path: Path) -> TrustAnchors:
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _address(value: str, what: str) -> str:
+    if not is_address(value):
+        raise ValueError(f"{what} {value!r} is not an Ethereum address")
+    return str(to_checksum_address(value))
+
+
+def chain_problem(ledger: Web3Ledger, trust: TrustAnchors) -> str | None:
+    """Why the chain ``ledger`` talks to is not the trusted one (None: it is).
+
+    ``ledger`` must point at ``trust.registry``. Raises LedgerError only when
+    the node cannot be asked at all.
+    """
+    info = ledger.info()
+    if trust.chain_id is not None and info.chain_id != trust.chain_id:
+        return (
+            f"the node serves chain {info.chain_id}, the trust anchors name chain {trust.chain_id}"
+        )
+    if trust.genesis_hash and info.genesis_hash.lower() != trust.genesis_hash:
+        return (
+            f"the node's genesis block is {info.genesis_hash}, the trust anchors name "
+            f"{trust.genesis_hash}: the chain was reset or replaced"
+        )
+    if not ledger.contract_code_matches():
+        return f"no AnchorRegistry code at the trusted registry {trust.registry}"
+    if trust.owner:
+        owner = ledger.owner()
+        if owner.lower() != trust.owner.lower():
+            return f"the registry {trust.registry} is owned by {owner}, not by {trust.owner}"
+    return None
 
 
 @dataclass(frozen=True)
 class EventResult:
     id: str
-    status: str  # verified | pending | tampered | broken_chain | missing_on_chain
+    status: str  # verified | pending | tampered | broken_chain | missing_on_chain | untrusted
     detail: str = ""
 
 
 def _check_event(
-    event: dict[str, Any], expected_prev: str | None, anchors: dict[str, AnchorRecord | None]
+    event: dict[str, Any],
+    expected_prev: str | None,
+    anchors: dict[str, AnchorRecord | None],
+    trust: TrustAnchors,
 ) -> EventResult:
     content = event.get("content") or {}
     event_id = str(content.get("id", "?"))
@@ -51,6 +162,10 @@ def _check_event(
     record = anchors.get(root)
     if record is None:
         return EventResult(event_id, "missing_on_chain", f"root {root[:16]}… is not on chain")
+    if not trust.accepts(record.submitter):
+        return EventResult(
+            event_id, UNTRUSTED, f"anchored by {record.submitter}, not an accepted submitter"
+        )
     try:
         proof = [bytes.fromhex(p) for p in anchor.get("proof", [])]
         ok = merkle.verify_inclusion(
@@ -67,17 +182,63 @@ def _check_event(
     return EventResult(event_id, "verified", f"anchored in block {record.block_number}")
 
 
-def verify_bundle(bundle: dict[str, Any], ledger: Web3Ledger) -> list[EventResult]:
-    """Statuses of every event in the bundle, in order."""
+def check_subject(bundle: dict[str, Any]) -> None:
+    """Every event must be about the bundle's one subject (a device or a lot)."""
+    subject = bundle.get("subject") or {}
+    kinds = [k for k in ("device", "lot") if subject.get(k)]
+    if len(kinds) != 1:
+        raise TrustMismatch(f"the bundle's subject must name one device or lot, not {subject!r}")
+    kind, name = kinds[0], subject[kinds[0]]
+    for event in bundle.get("events", []):
+        content = event.get("content") or {}
+        if content.get(kind) != name:
+            raise TrustMismatch(
+                f"event {content.get('id', '?')} belongs to {kind} {content.get(kind)!r}, "
+                f"not to the bundle's subject {name!r}"
+            )
+
+
+def check_bundle_chain(bundle: dict[str, Any], trust: TrustAnchors) -> None:
+    """A bundle naming another chain or registry than the trusted one is refused outright."""
+    chain = bundle.get("chain") or {}
+    named = chain.get("contract")
+    if named and str(named).lower() != trust.registry.lower():
+        raise TrustMismatch(
+            f"the bundle names registry {named}, the trust anchors name {trust.registry}"
+        )
+    named_chain = chain.get("chain_id")
+    if (
+        named_chain is not None
+        and trust.chain_id is not None
+        and int(named_chain) != trust.chain_id
+    ):
+        raise TrustMismatch(
+            f"the bundle names chain {named_chain}, the trust anchors chain {trust.chain_id}"
+        )
+    genesis = chain.get("genesis_hash")
+    if genesis and trust.genesis_hash and str(genesis).lower() != trust.genesis_hash:
+        raise TrustMismatch(
+            f"the bundle names genesis {genesis}, the trust anchors {trust.genesis_hash}"
+        )
+
+
+def verify_bundle(
+    bundle: dict[str, Any], ledger: Web3Ledger, trust: TrustAnchors
+) -> list[EventResult]:
+    """Statuses of every event in the bundle, in order.
+
+    ``ledger`` must point at ``trust.registry``. Raises TrustMismatch when the
+    bundle or the chain is not what the trust anchors name.
+    """
     if bundle.get("format") not in SUPPORTED_FORMATS:
         raise ValueError(f"unsupported bundle format {bundle.get('format')!r}")
-    chain = bundle.get("chain") or {}
-    info = ledger.info()
-    if chain.get("chain_id") is not None and int(chain["chain_id"]) != info.chain_id:
-        raise LedgerError(
-            f"the RPC endpoint serves chain {info.chain_id}, "
-            f"the bundle was anchored on chain {chain['chain_id']}"
-        )
+    if (ledger.contract_address or "").lower() != trust.registry.lower():
+        raise TrustMismatch(f"the ledger client is not pointed at {trust.registry}")
+    check_subject(bundle)
+    check_bundle_chain(bundle, trust)
+    problem = chain_problem(ledger, trust)
+    if problem:
+        raise TrustMismatch(problem)
     anchors: dict[str, AnchorRecord | None] = {}
     for event in bundle.get("events", []):
         root = (event.get("anchor") or {}).get("root")
@@ -88,9 +249,29 @@ def verify_bundle(bundle: dict[str, Any], ledger: Web3Ledger) -> list[EventResul
                 anchors[root] = None
     results, expected_prev = [], None
     for event in bundle.get("events", []):
-        results.append(_check_event(event, expected_prev, anchors))
+        results.append(_check_event(event, expected_prev, anchors, trust))
         expected_prev = event.get("digest")
     return results
+
+
+def _trust_from_args(args: argparse.Namespace) -> TrustAnchors:
+    if args.trust is not None:
+        trust = TrustAnchors.read(args.trust)
+        if args.submitter:  # narrowing (or widening) what the published file accepts
+            trust = trust.with_submitters(args.submitter)
+        return trust
+    if not args.contract or not args.submitter:
+        raise ValueError(
+            "say what to trust: --trust FILE (published by the regulator), "
+            "or --contract ADDR with at least one --submitter ADDR"
+        )
+    return TrustAnchors(
+        registry=args.contract,
+        chain_id=args.chain_id,
+        genesis_hash=args.genesis_hash,
+        owner=args.owner,
+        submitters=tuple(args.submitter),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,28 +282,52 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("bundle", type=Path, help="proof bundle JSON file")
     parser.add_argument("--rpc", required=True, help="JSON-RPC URL of the ledger")
-    parser.add_argument("--contract", help="registry address (default: the bundle's)")
+    parser.add_argument("--trust", type=Path, help="trust file (traceability ledger trust)")
+    parser.add_argument("--contract", help="trusted registry address (without --trust)")
+    parser.add_argument(
+        "--submitter", action="append", default=[], help="accepted submitter (repeatable)"
+    )
+    parser.add_argument("--chain-id", type=int, help="trusted chain id (without --trust)")
+    parser.add_argument("--genesis-hash", help="trusted genesis block hash (without --trust)")
+    parser.add_argument("--owner", help="trusted registry owner, the regulator (without --trust)")
     args = parser.parse_args(argv)
+    try:
+        trust = _trust_from_args(args)
+    except (OSError, ValueError) as exc:
+        print(f"refusing to verify: {exc}", file=sys.stderr)
+        return 2
     try:
         bundle = json.loads(args.bundle.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         print(f"cannot read {args.bundle}: {exc}", file=sys.stderr)
         return 2
-    contract = args.contract or (bundle.get("chain") or {}).get("contract")
-    if not contract:
-        print("the bundle names no registry contract; pass --contract", file=sys.stderr)
-        return 2
     try:
-        ledger = Web3Ledger.from_rpc(args.rpc, private_key=None, contract_address=contract)
-        results = verify_bundle(bundle, ledger)
+        ledger = Web3Ledger.from_rpc(args.rpc, private_key=None, contract_address=trust.registry)
+        results = verify_bundle(bundle, ledger, trust)
+        chain_id = ledger.info().chain_id
+    except TrustMismatch as exc:
+        print(f"verification refused: {exc}", file=sys.stderr)
+        print("NOT VERIFIED")
+        return 2
     except (LedgerError, ValueError) as exc:
         print(f"verification failed: {exc}", file=sys.stderr)
         return 2
+    unchecked = [
+        name
+        for name, value in (
+            ("chain id", trust.chain_id),
+            ("genesis hash", trust.genesis_hash),
+            ("owner", trust.owner),
+        )
+        if not value
+    ]
     subject = bundle.get("subject", {})
     print(
-        f"subject: {json.dumps(subject, ensure_ascii=False)}  chain: {ledger.info().chain_id}"
-        f"  registry: {contract}"
+        f"subject: {json.dumps(subject, ensure_ascii=False)}  chain: {chain_id}"
+        f"  registry: {trust.registry}  submitters: {', '.join(trust.submitters)}"
     )
+    if unchecked:
+        print(f"  not checked (not given): {', '.join(unchecked)}")
     for result in results:
         print(f"  {result.status:<17} {result.id}  {result.detail}")
     ok = bool(results) and all(r.status == "verified" for r in results)

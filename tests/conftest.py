@@ -124,7 +124,7 @@ def make_actor(app: Flask) -> Callable[..., Actor]:
                 )
             name = username or f"{org.lower()}-{role}-{uuid.uuid4().hex[:6]}"
             accounts.add_user(session=session, username=name, org_code=org, role=role)
-            token = accounts.create_token(session=session, username=name)
+            token = accounts.create_token(session=session, username=name, ttl_days=30).token
             session.commit()
         return Actor(username=name, org=org, token=token)
 
@@ -148,3 +148,17 @@ def processor(make_actor: Callable[..., Actor]) -> Actor:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def manager_headers(client: FlaskClient, actor: Actor) -> dict[str, str]:
+    """A manager of ``actor``'s organisation (created once): only managers anchor on demand."""
+    app = client.application
+    cache: dict[str, dict[str, str]] = app.extensions.setdefault("tests.managers", {})
+    if actor.org not in cache:
+        name = f"{actor.org.lower()}-manager-{uuid.uuid4().hex[:6]}"
+        with Session(Database.engine(app)) as session:
+            accounts.add_user(session=session, username=name, org_code=actor.org, role="manager")
+            token = accounts.create_token(session=session, username=name, ttl_days=30).token
+            session.commit()
+        cache[actor.org] = {"Authorization": f"Bearer {token}"}
+    return cache[actor.org]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from flask import Flask
 from ledger.errors import LedgerError
 from traceability import create_app
 from traceability.accounts import services as accounts
+from traceability.accounts.models import OrgKind, Role
 from traceability.db import Database, session_scope
 from traceability.errors import TraceabilityError
 
@@ -102,6 +104,7 @@ def anchor(ctx: click.Context, watch: bool, repair: bool, parent_pid: int | None
     """Anchor pending events to the ledger in Merkle batches."""
     from traceability.anchoring import worker
     from traceability.anchoring.connection import managed_node, open_ledger
+    from traceability.anchoring.repair import repair as repair_chain
 
     app = _app(ctx)
     settings = app.config["TRACE_SETTINGS"]
@@ -110,7 +113,12 @@ def anchor(ctx: click.Context, watch: bool, repair: bool, parent_pid: int | None
         with managed_node(settings):
             handle = open_ledger(app)
             if repair:
-                run = worker.repair(engine, handle, confirmations=settings.ledger_confirmations)
+                run = repair_chain(
+                    engine,
+                    handle,
+                    confirmations=settings.ledger_confirmations,
+                    announce=lambda line: click.echo(line, err=True),
+                )
                 click.echo(
                     f"repair: {run.events_anchored} events re-anchored in {len(run.sent)} batch(es)"
                 )
@@ -124,6 +132,9 @@ def anchor(ctx: click.Context, watch: bool, repair: bool, parent_pid: int | None
                     confirmations=settings.ledger_confirmations,
                     interval_s=settings.anchor_interval_s,
                     stop=worker.ParentGone(parent_pid) if parent_pid else None,
+                    every_so_often=lambda: _check_completeness(engine, handle, settings),
+                    often_s=settings.completeness_interval_s,
+                    lease_s=settings.anchor_lease_s,
                 )
             else:
                 run = worker.run_once(
@@ -142,11 +153,28 @@ def anchor(ctx: click.Context, watch: bool, repair: bool, parent_pid: int | None
         raise click.ClickException(str(exc)) from None
 
 
+def _check_completeness(engine: Any, handle: Any, settings: Any) -> None:
+    """The watch loop's scheduled check: every anchored event still in the database."""
+    from traceability.verification.completeness import check_and_record
+
+    result = check_and_record(engine, handle, settings)
+    level = logging.INFO if result.ok else logging.ERROR
+    detail = result.detail() or f"every event of {result.anchors_on_chain} anchors is present"
+    logging.getLogger("traceability.completeness").log(level, "completeness: %s", detail)
+
+
 @main.command()
 @click.argument("qr_id", required=False)
 @click.option("--all", "all_", is_flag=True, help="every event of every device and lot")
+@click.option(
+    "--submitter",
+    "submitters",
+    multiple=True,
+    help="accepted submitter address whose anchors must all be in the database "
+    "(repeatable; default: the trust anchors'). No key is needed.",
+)
 @click.pass_context
-def verify(ctx: click.Context, qr_id: str | None, all_: bool) -> None:
+def verify(ctx: click.Context, qr_id: str | None, all_: bool, submitters: tuple[str, ...]) -> None:
     """Verify events against digests, chains, Merkle batches and the ledger."""
     from traceability.anchoring.connection import managed_node
     from traceability.verification import audit
@@ -156,8 +184,8 @@ def verify(ctx: click.Context, qr_id: str | None, all_: bool) -> None:
     app = _app(ctx)
     try:
         with managed_node(app.config["TRACE_SETTINGS"]), app.app_context():
-            ok = audit.verify_cli(app, qr_id=qr_id, echo=click.echo)
-    except (LedgerError, TraceabilityError) as exc:
+            ok = audit.verify_cli(app, qr_id=qr_id, echo=click.echo, submitters=submitters)
+    except (LedgerError, TraceabilityError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     ctx.exit(0 if ok else 1)
 
@@ -179,10 +207,36 @@ def ledger_deploy(ctx: click.Context) -> None:
             managed_node(app.config["TRACE_SETTINGS"]),
             session_scope(Database.engine(app)) as session,
         ):
-            address = deploy(session, open_ledger(app))
+            handle = open_ledger(app)
+            address = deploy(session, handle)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"registry deployed at {address}")
+    if handle.trust is not None:
+        import json
+
+        click.echo("trust anchors (publish them; `traceability ledger trust` prints them again):")
+        click.echo(json.dumps(handle.trust.to_dict(), indent=2))
+
+
+@ledger.command("trust")
+@click.pass_context
+def ledger_trust(ctx: click.Context) -> None:
+    """Print the trust anchors a regulator publishes (for `python -m ledger.verify --trust`)."""
+    import json
+
+    from traceability.anchoring.connection import managed_node, open_ledger, trusted
+
+    app = _app(ctx)
+    try:
+        with (
+            managed_node(app.config["TRACE_SETTINGS"]),
+            session_scope(Database.engine(app)) as session,
+        ):
+            trust = trusted(session, open_ledger(app))
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(trust.to_dict(), indent=2))
 
 
 @ledger.command("status")
@@ -213,7 +267,7 @@ def orgs() -> None:
 @click.option(
     "--kind",
     required=True,
-    type=click.Choice(["collector", "dismantler", "processor", "regulator"]),
+    type=click.Choice([kind.value for kind in OrgKind]),
 )
 @click.option("--name", required=True)
 @click.option("--region", required=True, help="6-digit GB/T 2260 code")
@@ -247,21 +301,81 @@ def users() -> None:
     """Users."""
 
 
+def _stdin_is_interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _read_password(password: str | None, password_stdin: bool, no_password: bool) -> str | None:
+    """The new user's password, from the prompt, stdin or (discouraged) the command line."""
+    if sum((password is not None, password_stdin, no_password)) > 1:
+        raise click.UsageError("give only one of --password, --password-stdin, --no-password")
+    if no_password:
+        return None
+    if password is not None:
+        click.echo(
+            "warning: a password given with --password lands in shell history and the "
+            "process list; omit it to be prompted, or use --password-stdin",
+            err=True,
+        )
+        return password
+    if password_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise click.UsageError("--password-stdin: stdin gave no password")
+        return line
+    if _stdin_is_interactive():
+        entered: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return entered
+    return None
+
+
 @users.command("add")
 @click.argument("username")
 @click.option("--org", "org_code", required=True)
-@click.option(
-    "--role", required=True, type=click.Choice(["operator", "manager", "auditor", "admin"])
-)
-@click.option("--password", help="omit for token-only (handheld) users")
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--password", help="discouraged (shell history): omit it to be prompted")
+@click.option("--password-stdin", is_flag=True, help="read the password from one line of stdin")
+@click.option("--no-password", is_flag=True, help="a token-only (handheld) user")
 @click.pass_context
 def users_add(
-    ctx: click.Context, username: str, org_code: str, role: str, password: str | None
+    ctx: click.Context,
+    username: str,
+    org_code: str,
+    role: str,
+    password: str | None,
+    password_stdin: bool,
+    no_password: bool,
 ) -> None:
+    """Add a user. Without a terminal, --password-stdin or --password it is token-only."""
+    secret = _read_password(password, password_stdin, no_password)
     user = _run(
-        ctx, accounts.add_user, username=username, org_code=org_code, role=role, password=password
+        ctx, accounts.add_user, username=username, org_code=org_code, role=role, password=secret
     )
     click.echo(f"user {user.username} ({user.role}) added")
+    if secret is None:
+        hint = "" if no_password else " (no terminal to prompt on: use --password-stdin to set one)"
+        click.echo(f"{user.username} has no password: a token-only user{hint}", err=True)
+
+
+@users.command("disable")
+@click.argument("username")
+@click.pass_context
+def users_disable(ctx: click.Context, username: str) -> None:
+    """Stop the user signing in; every one of its tokens stops working at once."""
+    user = _run(ctx, accounts.disable_user, username=username)
+    click.echo(f"user {user.username} disabled: its password and tokens no longer work")
+
+
+@users.command("enable")
+@click.argument("username")
+@click.pass_context
+def users_enable(ctx: click.Context, username: str) -> None:
+    """Undo `users disable`: its unrevoked, unexpired tokens work again."""
+    user = _run(ctx, accounts.enable_user, username=username)
+    click.echo(
+        f"user {user.username} enabled: its tokens that are neither revoked nor expired "
+        "work again (see `tokens list`)"
+    )
 
 
 @main.group()
@@ -269,15 +383,69 @@ def tokens() -> None:
     """API tokens for handhelds."""
 
 
+def _when(value: dt.datetime | None) -> str:
+    return "-" if value is None else f"{value:%Y-%m-%d %H:%M}"
+
+
 @tokens.command("create")
 @click.argument("username")
 @click.option("--label", help="e.g. the scanner's asset number")
+@click.option(
+    "--ttl-days",
+    type=click.IntRange(1, accounts.MAX_TOKEN_TTL_DAYS),
+    help="lifetime in days  [default: TRACE_TOKEN_TTL_DAYS]",
+)
 @click.pass_context
-def tokens_create(ctx: click.Context, username: str, label: str | None) -> None:
+def tokens_create(
+    ctx: click.Context, username: str, label: str | None, ttl_days: int | None
+) -> None:
     """Print a new token (alone on the last line; it is shown only once)."""
-    token = _run(ctx, accounts.create_token, username=username, label=label)
-    click.echo(f"token for {username} (store it now, it is not shown again):", err=True)
-    click.echo(token)
+    ttl = ttl_days or _app(ctx).config["TRACE_SETTINGS"].token_ttl_days
+    issued = _run(ctx, accounts.create_token, username=username, label=label, ttl_days=ttl)
+    click.echo(
+        f"token {issued.id} for {username}, expires {_when(issued.expires_at)} UTC "
+        "(store it now, it is not shown again):",
+        err=True,
+    )
+    click.echo(issued.token)
+
+
+@tokens.command("list")
+@click.argument("username", required=False)
+@click.pass_context
+def tokens_list(ctx: click.Context, username: str | None) -> None:
+    """Every token (of USERNAME): id, user, label, dates, status. Never the secret."""
+    rows = _run(ctx, accounts.list_tokens, username=username)
+    now = dt.datetime.now(dt.UTC)
+    click.echo(
+        f"{'id':>6}  {'user':<16} {'label':<24} {'created':<16}  {'expires':<16}  "
+        f"{'revoked':<16}  status"
+    )
+    for t in rows:
+        click.echo(
+            f"{t.id:>6}  {t.username:<16} {t.label or '-':<24} {_when(t.created_at):<16}  "
+            f"{_when(t.expires_at):<16}  {_when(t.revoked_at):<16}  {t.status(now)}"
+        )
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int, required=False)
+@click.option(
+    "--token-stdin", is_flag=True, help="revoke the token read from stdin (e.g. one that leaked)"
+)
+@click.pass_context
+def tokens_revoke(ctx: click.Context, token_id: int | None, token_stdin: bool) -> None:
+    """Revoke a token by the id `tokens list` shows (or the token itself on stdin)."""
+    if (token_id is None) == (not token_stdin):
+        raise click.UsageError("give a TOKEN_ID or --token-stdin")
+    if token_stdin:
+        token = sys.stdin.readline().strip()
+        if not token:
+            raise click.UsageError("--token-stdin: stdin gave no token")
+        row = _run(ctx, accounts.revoke_token, token=token)
+    else:
+        row = _run(ctx, accounts.revoke_token_id, token_id=token_id)
+    click.echo(f"token {row.id} revoked on {_when(row.revoked_at)} UTC")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ from traceability.custody.models import Event
 from traceability.devices.models import Device, LabelSheet, MintedId
 from traceability.lots.models import Lot, LotItem
 from traceability.savings.models import Batch
+from traceability.verification.models import TrustCheck
 
 metadata = SQLModel.metadata
 
@@ -24,6 +25,7 @@ __all__ = [
     "LotItem",
     "MintedId",
     "Organisation",
+    "TrustCheck",
     "User",
     "metadata",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import Actor
+from tests.conftest import Actor, manager_headers
 from tests.custody.test_lifecycle import collect, new_id, post_events
 
 
@@ -27,7 +27,7 @@ def test_anchored_device_verifies_and_bundle_carries_proofs(
     assert [e["status"] for e in before["events"]] == ["pending", "pending"]
     assert before["verified"] is False
 
-    anchored = client.post("/api/v1/anchors", headers=plant.headers).get_json()
+    anchored = client.post("/api/v1/anchors", headers=manager_headers(client, plant)).get_json()
     assert anchored["anchored"] == 2
     assert anchored["block_number"] >= 1
 

@@ -102,7 +102,7 @@ class World:
     processor: Actor  # PRO-SZ operator
     auditor: Actor  # REG-JS auditor, Jiangsu (320000)
     auditor_bj: Actor  # REG-BJ auditor, Beijing (110000)
-    admin: Actor  # SYS admin
+    admin: Actor  # SYS admin, Jiangsu (320000): reads Suzhou, not Beijing
     at_collector: str  # collected by COL-SZ
     in_transit: str  # collected by COL-SZ, shipped to DIS-SZ
     plant_collected: str  # collected by DIS-SZ itself, not yet received
@@ -112,6 +112,11 @@ class World:
     collected_event: str  # id of COL-SZ's `collected` event of at_collector
     shipped_event: str  # id of COL-SZ's `shipped` event of in_transit
     pcb_lot: str  # DIS-SZ's open pcb lot
+    shipped_lot: str  # DIS-SZ's plastics lot, shipped to PRO-SZ
+    received_lot: str  # DIS-SZ's copper lot, received by PRO-SZ
+    # Ids of DIS-SZ's received/stored/dismantled events of `dismantled`, its
+    # lot_shipped of shipped_lot and PRO-SZ's lot_received of received_lot.
+    event_ids: dict[str, str]
     revoked: Actor  # DIS-SZ operator whose token has been revoked
     max_content_length: int  # the app's request body limit
     extra: dict[str, Any] = field(default_factory=dict)
@@ -134,18 +139,29 @@ def world(client: FlaskClient, make_actor: Callable[..., Actor], session: Sessio
     )
     plant_collected = collect(client, plant)
     dismantled = collect(client, plant)
-    record(client, plant, {"type": "received", "qr_id": dismantled, "weight_kg": 31})
-    dismantle(client, plant, dismantled, {"pcb": 2, "plastics": 5})
+    event_ids = {t: new_id() for t in ("received", "stored", "dismantled")}
+    event_ids |= {"lot_shipped": new_id(), "lot_received": new_id()}
+    record(
+        client,
+        plant,
+        {"id": event_ids["received"], "type": "received", "qr_id": dismantled, "weight_kg": 31},
+        {"id": event_ids["stored"], "type": "stored", "qr_id": dismantled, "area": "A-1"},
+    )
+    outputs = {"pcb": 2, "plastics": 5, "copper": 1}
+    dismantle(client, plant, dismantled, outputs, id=event_ids["dismantled"])
     revoked = make_actor("DIS-SZ", "dismantler")
     with Session(Database.engine(client.application)) as s:
         revoke_token(session=s, token=revoked.token)
         s.commit()
     bj_device = collect(client, plant_bj)
     record(client, plant_bj, {"type": "received", "qr_id": bj_device, "weight_kg": 20})
-    pcb_lot = session.exec(
-        select(Lot.code).where(Lot.org == plant.org, Lot.fraction == "pcb")
-    ).one()
+    lot_codes = dict(session.exec(select(Lot.fraction, Lot.code).where(Lot.org == plant.org)).all())
     session.rollback()  # end the read, so the test's session sees later commits
+    for fraction, event_id in (("plastics", event_ids["lot_shipped"]), ("copper", new_id())):
+        lot = {"id": event_id, "type": "lot_shipped", "lot": lot_codes[fraction]}
+        record(client, plant, {**lot, "to": processor.org, "manifest_no": f"M-{fraction}"})
+    lot = {"id": event_ids["lot_received"], "type": "lot_received", "lot": lot_codes["copper"]}
+    record(client, processor, {**lot, "weight_kg": 1})
     return World(
         collector=collector,
         plant=plant,
@@ -154,7 +170,7 @@ def world(client: FlaskClient, make_actor: Callable[..., Actor], session: Sessio
         processor=processor,
         auditor=make_actor("REG-JS", "regulator", role="auditor", region="320000"),
         auditor_bj=make_actor("REG-BJ", "regulator", role="auditor", region="110000"),
-        admin=make_actor("SYS", "regulator", role="admin", region="110000"),
+        admin=make_actor("SYS", "regulator", role="admin", region="320000"),  # Jiangsu
         at_collector=at_collector,
         in_transit=in_transit,
         plant_collected=plant_collected,
@@ -163,7 +179,10 @@ def world(client: FlaskClient, make_actor: Callable[..., Actor], session: Sessio
         bj_device=bj_device,
         collected_event=detail["events"][0]["id"],
         shipped_event=shipped_event,
-        pcb_lot=pcb_lot,
+        pcb_lot=lot_codes["pcb"],
+        shipped_lot=lot_codes["plastics"],
+        received_lot=lot_codes["copper"],
+        event_ids=event_ids,
         revoked=revoked,
         max_content_length=client.application.config["MAX_CONTENT_LENGTH"],
     )

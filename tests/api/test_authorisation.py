@@ -1,24 +1,30 @@
 """Who may call what (SPEC §2.1, §6 "authorisation tested for every endpoint and role").
 
 Operators and managers record steps for their own organisation; auditors
-read (only) within their region; admins read everything but record nothing;
+read (only) within their region; admins read within their region too, but record nothing;
 staff of an organisation not on a device's path cannot see it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlmodel import Session
 
 from tests.api.conftest import CRT_TV, World, dismantle, receive
-from tests.conftest import new_id
+from tests.conftest import Actor, new_id
+from traceability.accounts import services as accounts
+from traceability.cli import main as cli
+from traceability.db import Database
 
-PUBLIC = {"api.health", "api.catalog", "api.openapi"}
+PUBLIC = {"api.health", "api.catalog", "api.openapi", "api.ledger"}
 # The request reached the service: not refused by authentication or authorisation.
 # (POST /anchors answers 503 in these tests: the ledger is switched off.)
 PASSES = 0
@@ -47,6 +53,7 @@ def _stored(w: World) -> dict[str, Any]:
 TARGETS: dict[str, Target] = {
     "api.health": Target("GET", lambda w: "/api/v1/health"),
     "api.catalog": Target("GET", lambda w: "/api/v1/catalog"),
+    "api.ledger": Target("GET", lambda w: "/api/v1/ledger"),
     "api.openapi": Target("GET", lambda w: "/api/v1/openapi.json"),
     "api.devices_collect": Target("POST", lambda w: "/api/v1/devices", lambda w: CRT_TV),
     "api.events_post": Target("POST", lambda w: "/api/v1/events", _stored),
@@ -86,6 +93,7 @@ RECORDING = {
 EXPECTED: dict[str, dict[str, int]] = {
     "api.health": dict.fromkeys(DEVICE_READERS, 200),
     "api.catalog": dict.fromkeys(DEVICE_READERS, 200),
+    "api.ledger": dict.fromkeys(DEVICE_READERS, 200),
     "api.openapi": dict.fromkeys(DEVICE_READERS, 200),
     # a processor receives lots, it does not collect devices
     "api.devices_collect": {**RECORDING, "processor": 403},
@@ -117,7 +125,14 @@ EXPECTED: dict[str, dict[str, int]] = {
         "auditor_bj": 403,
         "admin": 200,
     },
-    "api.anchors_post": {"plant": PASSES, "plant_manager": PASSES, "admin": PASSES, "auditor": 403},
+    # Managers and admins only: a floor operator cannot tie up a web worker on the chain.
+    "api.anchors_post": {
+        "plant": 403,
+        "collector": 403,
+        "plant_manager": PASSES,
+        "admin": PASSES,
+        "auditor": 403,
+    },
 }
 
 
@@ -192,7 +207,8 @@ def test_each_role_may_or_may_not_call_the_route(
 
 
 @pytest.mark.parametrize(
-    ("actor", "status"), [("auditor", 403), ("auditor_bj", 200), ("plant", 403), ("plant_bj", 200)]
+    ("actor", "status"),
+    [("auditor", 403), ("auditor_bj", 200), ("plant", 403), ("plant_bj", 200), ("admin", 403)],
 )
 def test_a_beijing_device_is_visible_to_beijing_only(
     client: FlaskClient, world: World, actor: str, status: int
@@ -202,3 +218,64 @@ def test_a_beijing_device_is_visible_to_beijing_only(
     )
 
     assert response.status_code == status
+
+
+def _labels(client: FlaskClient, token: str) -> Any:
+    """A request any collector may make: POST /labels."""
+    return client.post(
+        "/api/v1/labels", json={"count": 1}, headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+def _cli(app: Flask, *args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), obj=app)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _refused(response: Any, why: str) -> bool:
+    error = response.get_json()["error"]
+    return (
+        response.status_code == 401
+        and error["code"] == "unauthorised"
+        and error["field"] == "Authorization"
+        and why in error["message"]
+    )
+
+
+def test_an_expired_token_is_refused_saying_it_expired(
+    app: Flask, client: FlaskClient, collector: Actor
+) -> None:
+    issued_a_year_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=365)
+    with Session(Database.engine(app)) as session:
+        token = accounts.create_token(
+            session=session, username=collector.username, ttl_days=30, now=issued_a_year_ago
+        ).token
+        session.commit()
+
+    assert _refused(_labels(client, token), "expired")
+    assert _labels(client, collector.token).status_code == 201
+
+
+def test_a_token_revoked_with_the_cli_is_refused(
+    app: Flask, client: FlaskClient, collector: Actor
+) -> None:
+    assert _labels(client, collector.token).status_code == 201
+    [token_id] = [
+        line.split()[0] for line in _cli(app, "tokens", "list", collector.username).splitlines()[1:]
+    ]
+
+    _cli(app, "tokens", "revoke", token_id)
+
+    assert _refused(_labels(client, collector.token), "revoked")
+
+
+def test_a_disabled_user_is_refused_with_every_token(
+    app: Flask, client: FlaskClient, collector: Actor
+) -> None:
+    second = _cli(app, "tokens", "create", collector.username).splitlines()[-1]
+    assert [_labels(client, t).status_code for t in (collector.token, second)] == [201, 201]
+
+    _cli(app, "users", "disable", collector.username)
+
+    assert all(_refused(_labels(client, t), "disabled") for t in (collector.token, second))

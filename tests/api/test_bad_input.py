@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from tests.api.conftest import CRT_TV, World, catalog_toml, post_events
 from tests.conftest import new_id
+from traceability import limits
 from traceability.custody.models import Event
 from traceability.labels.ids import mint_id
 
@@ -258,11 +259,53 @@ CASES = [
         "to",
     ),
     Case(
-        "ship to a processor (devices go to collectors or plants)",
+        "ship to a processor (devices go to plants)",
         event("collector", "shipped", qr_id=lambda w: w.at_collector, to="PRO-SZ"),
         200,
         "invalid",
         "to",
+    ),
+    Case(
+        "ship to a collector (it could neither receive nor refuse it)",
+        event("plant", "shipped", qr_id=lambda w: w.received, to="COL-SZ"),
+        200,
+        "invalid",
+        "to",
+    ),
+    Case(
+        "ship to a malformed organisation code",
+        event("collector", "shipped", qr_id=lambda w: w.at_collector, to="dis sz"),
+        200,
+        "invalid",
+        "to",
+    ),
+    Case(
+        "refuse a device shipped to another plant",
+        event("plant_bj", "refused", qr_id=lambda w: w.in_transit, reason="not ours"),
+        200,
+        "not_custodian",
+        "qr_id",
+    ),
+    Case(
+        "refuse a device that is not in transit",
+        event("plant", "refused", qr_id=lambda w: w.received, reason="not ours"),
+        200,
+        "not_custodian",
+        "qr_id",
+    ),
+    Case(
+        "the sender refusing its own shipment",
+        event("collector", "refused", qr_id=lambda w: w.in_transit, reason="changed my mind"),
+        200,
+        "not_custodian",
+        "qr_id",
+    ),
+    Case(
+        "refuse without a reason",
+        event("plant", "refused", qr_id=lambda w: w.in_transit),
+        200,
+        "invalid",
+        "reason",
     ),
     # -- weights ------------------------------------------------------------
     Case(
@@ -322,6 +365,21 @@ CASES = [
         "weight_kg",
     ),
     Case("collected weight negative", collect(**CRT_TV, weight_kg=-3), 422, "invalid", "weight_kg"),
+    Case(
+        "outputs heavier than the intake beyond the tolerance",
+        event(
+            "plant",
+            "dismantled",
+            qr_id=lambda w: w.received,  # received at 30.5 kg
+            outputs=[
+                {"fraction": "crt_panel_glass", "weight_kg": 20},
+                {"fraction": "plastics", "weight_kg": "12.026"},  # 32.026 > 30.5 × 1.05
+            ],
+        ),
+        200,
+        "outputs_exceed_intake",
+        "outputs",
+    ),
     Case(
         "output weight over the category's maximum",
         event(
@@ -594,7 +652,7 @@ CASES = [
     ),
     # -- corrections ---------------------------------------------------------
     Case(
-        "correction of another organisation's event",
+        "correction of a device in another organisation's custody",
         event(
             "plant",
             "corrected",
@@ -603,7 +661,20 @@ CASES = [
             fields={"weight_kg": 30},
         ),
         200,
-        "forbidden",
+        "not_custodian",
+        "corrects",
+    ),
+    Case(
+        "correction of another organisation's lot receipt",
+        event(
+            "plant",
+            "corrected",
+            corrects=lambda w: w.event_ids["lot_received"],
+            reason="typo",
+            fields={"weight_kg": 2},
+        ),
+        200,
+        "not_custodian",
         "corrects",
     ),
     Case(
@@ -702,6 +773,274 @@ CASES = [
 ]
 
 
+# -- every string field: NUL, other control characters, over-long ------------
+# (actor, type or None for POST /devices, a valid request, its string fields
+# with the limit each must refuse beyond; None: no length of its own).
+Fields = dict[str, int | None]
+_COMMON: Fields = {"id": None, "type": None, "occurred_at": None}
+_DEVICE: Fields = {
+    "qr_id": None,
+    "category": None,
+    "attributes.display": None,
+    "attributes.screen_in": None,
+    "weight_kg": None,
+    "brand": limits.NAMEPLATE,
+    "model": limits.NAMEPLATE,
+    "serial": limits.NAMEPLATE,
+    "source": limits.SOURCE,
+}
+_NEW_TV: dict[str, Any] = {
+    "category": "tv",
+    "attributes": {"display": "crt", "screen_in": "21"},
+    "weight_kg": "24.3",
+    "brand": "Konka",
+    "model": "T2188",
+    "serial": "SN-1",
+    "source": "household",
+    "occurred_at": "2025-06-01T08:00:00+08:00",
+}
+
+
+def _correction(target: Callable[[World], str], **fields: Any) -> dict[str, Any]:
+    return {"corrects": target, "reason": "typo", "fields": fields}
+
+
+STRING_FIELDS: list[tuple[str, str | None, dict[str, Any], Fields]] = [
+    ("collector", None, {**_NEW_TV, "id": ""}, {**_DEVICE, "id": None}),
+    ("collector", "collected", _NEW_TV, {**_COMMON, **_DEVICE}),
+    (
+        "collector",
+        "shipped",
+        {"qr_id": lambda w: w.at_collector, "to": "DIS-SZ", "manifest_no": "YS-1"},
+        {**_COMMON, "qr_id": None, "to": limits.ORG_CODE, "manifest_no": limits.CODE},
+    ),
+    (
+        "plant",
+        "received",
+        {"qr_id": lambda w: w.in_transit, "weight_kg": "30"},
+        {**_COMMON, "qr_id": None, "weight_kg": None},
+    ),
+    (
+        "plant",
+        "stored",
+        {"qr_id": lambda w: w.received, "area": "A-1"},
+        {**_COMMON, "qr_id": None, "area": limits.AREA},
+    ),
+    (
+        "plant",
+        "dismantled",
+        {
+            "qr_id": lambda w: w.received,
+            "batch": "B-1",
+            "line": "L1",
+            "outputs": [{"fraction": "pcb", "weight_kg": "2"}],
+        },
+        {
+            **_COMMON,
+            "qr_id": None,
+            "batch": limits.CODE,
+            "line": limits.CODE,
+            "outputs[0].fraction": None,
+            "outputs[0].weight_kg": None,
+        },
+    ),
+    (
+        "plant",
+        "refused",
+        {"qr_id": lambda w: w.in_transit, "reason": "no licence for CRTs"},
+        {**_COMMON, "qr_id": None, "reason": limits.REASON},
+    ),
+    (
+        "collector",
+        "corrected",
+        _correction(
+            lambda w: w.collected_event,
+            attributes={"display": "crt", "screen_in": "25"},
+            weight_kg="20",
+            brand="TCL",
+            model="M",
+            serial="S",
+            source="business",
+        ),
+        {
+            **_COMMON,
+            "corrects": None,
+            "reason": limits.REASON,
+            "fields.attributes.display": None,
+            "fields.attributes.screen_in": None,
+            "fields.weight_kg": None,
+            "fields.brand": limits.NAMEPLATE,
+            "fields.model": limits.NAMEPLATE,
+            "fields.serial": limits.NAMEPLATE,
+            "fields.source": limits.SOURCE,
+        },
+    ),
+    (
+        "collector",
+        "corrected",
+        _correction(lambda w: w.shipped_event, manifest_no="YS-2"),
+        {"fields.manifest_no": limits.CODE},
+    ),
+    (
+        "plant",
+        "corrected",
+        _correction(lambda w: w.event_ids["received"], weight_kg="30"),
+        {"fields.weight_kg": None},
+    ),
+    (
+        "plant",
+        "corrected",
+        _correction(lambda w: w.event_ids["stored"], area="A-2"),
+        {"fields.area": limits.AREA},
+    ),
+    (
+        "plant",
+        "corrected",
+        _correction(lambda w: w.event_ids["dismantled"], line="L2"),
+        {"fields.line": limits.CODE},
+    ),
+    (
+        "plant",
+        "corrected",
+        _correction(lambda w: w.event_ids["lot_shipped"], manifest_no="M-2"),
+        {"fields.manifest_no": limits.CODE},
+    ),
+    (
+        "processor",
+        "corrected",
+        _correction(lambda w: w.event_ids["lot_received"], weight_kg="1.5"),
+        {"fields.weight_kg": None},
+    ),
+    (
+        "plant",
+        "lot_shipped",
+        {"lot": lambda w: w.pcb_lot, "to": "PRO-SZ", "manifest_no": "M-1"},
+        {**_COMMON, "lot": limits.LOT_CODE, "to": limits.ORG_CODE, "manifest_no": limits.CODE},
+    ),
+    (
+        "processor",
+        "lot_received",
+        {"lot": lambda w: w.shipped_lot, "weight_kg": "5"},
+        {**_COMMON, "lot": limits.LOT_CODE, "weight_kg": None},
+    ),
+    (
+        "processor",
+        "lot_treated",
+        {"lot": lambda w: w.received_lot, "method": "smelting"},
+        {**_COMMON, "lot": limits.LOT_CODE, "method": limits.METHOD},
+    ),
+]
+
+
+def _resolve(value: Any, w: World) -> Any:
+    if callable(value):
+        return value(w)
+    if isinstance(value, dict):
+        return {k: _resolve(v, w) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, w) for v in value]
+    return value
+
+
+def _replace(body: dict[str, Any], path: str, change: Callable[[Any], Any]) -> None:
+    """Replace the value at ``outputs[0].weight_kg``-style ``path`` with change(old)."""
+    keys: list[str | int] = []
+    for part in path.split("."):
+        name, _, index = part.partition("[")
+        keys.append(name)
+        if index:
+            keys.append(int(index.rstrip("]")))
+    container: Any = body
+    for key in keys[:-1]:
+        container = container[key]
+    last = keys[-1]
+    container[last] = change(container.get(last) if isinstance(last, str) else container[last])
+
+
+def string_case(
+    actor: str, type: str | None, base: dict[str, Any], path: str, change: Callable[[Any], Any]
+) -> Callable[[World], Call]:
+    def build(w: World) -> Call:
+        body = _resolve(base, w)
+        if body.get("id") == "" or type is not None:
+            body["id"] = new_id()
+        if type is not None:
+            body["type"] = type
+        _replace(body, path, change)
+        if type is None:
+            return Call("POST", DEVICES, actor, json=body)
+        return Call("POST", EVENTS, actor, json={"events": [body]})
+
+    return build
+
+
+def _with_nul(value: Any) -> str:
+    text = mint_id() if value is None else str(value)  # collected: no label given
+    return text[:1] + "\x00" + text[1:]
+
+
+def _too_long(limit: int | None) -> Callable[[Any], str]:
+    if limit is None:  # no length of its own: far beyond any plausible value
+        return lambda value: "9" * 1000 if str(value)[:1].isdigit() else "A" * 1000
+    return lambda value: "A" * (limit + 1)
+
+
+def _string_cases() -> list[Case]:
+    cases = []
+    for actor, type, base, paths in STRING_FIELDS:
+        where = type or "POST /devices"
+        if type == "corrected":
+            where = f"{actor}'s correction of " + ", ".join(base["fields"])
+        status = 422 if type is None else 200
+        for path, limit in paths.items():
+            cases.append(
+                Case(
+                    f"{where}: NUL in {path}",
+                    string_case(actor, type, base, path, _with_nul),
+                    status,
+                    "invalid",
+                    path,
+                )
+            )
+            long_code = "invalid_qr_id" if path == "qr_id" else "invalid"
+            cases.append(
+                Case(
+                    f"{where}: {path} too long",
+                    string_case(actor, type, base, path, _too_long(limit)),
+                    status,
+                    long_code,
+                    path,
+                )
+            )
+    return cases
+
+
+def _control(char: str) -> Callable[[World], Call]:
+    return string_case("collector", None, {**_NEW_TV}, "brand", lambda v: f"Kon{char}ka")
+
+
+CASES += _string_cases() + [
+    Case(f"control character U+{ord(c):04X} in brand", _control(c), 422, "invalid", "brand")
+    for c in ("\x01", "\x1b", "\x7f", "\x85", "\x9f", "\t", "\n")
+]
+CASES += [
+    Case(
+        "NUL in a field name",
+        collect(**tv(display="crt", screen_in=21, **{"a\x00": 1})),
+        422,
+        "invalid",
+        "attributes",
+    ),
+    Case(
+        "NUL in a field no event type reads",
+        event("plant", "stored", qr_id=lambda w: w.received, area="A", note="\x00"),
+        200,
+        "invalid",
+        "note",
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
     case: Case, client: FlaskClient, world: World, db_state: Callable[[], dict[str, Any]]
@@ -788,3 +1127,44 @@ def test_an_item_rejected_halfway_leaves_no_lot_batch_or_lot_item(
     assert result["status"] == "rejected"
     assert result["error"]["field"] == "outputs[2].weight_kg"
     assert db_state() == before
+
+
+def test_a_control_character_rejects_only_its_own_item(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    def fresh(type: str, **fields: Any) -> dict[str, Any]:
+        return {"id": new_id(), "type": type, **fields}
+
+    collected, shipped, stored = fresh("collected", **CRT_TV), fresh("shipped"), fresh("stored")
+    items = [
+        (world.collector, fresh("collected", **CRT_TV, brand="Kon\x00ka"), "brand"),
+        (world.collector, collected, None),
+        (world.collector, fresh("shipped", qr_id=world.at_collector, to="DIS-SZ\x00"), "to"),
+        (world.collector, {**shipped, "qr_id": world.at_collector, "to": "DIS-SZ"}, None),
+        (world.plant, fresh("lot_shipped", lot=world.pcb_lot + "\x00", to="PRO-SZ"), "lot"),
+        (
+            world.plant,
+            fresh(
+                "dismantled",
+                qr_id=world.received,
+                batch="B\x001",
+                outputs=[{"fraction": "pcb", "weight_kg": 1}],
+            ),
+            "batch",
+        ),
+        (world.plant, {**stored, "qr_id": world.received, "area": "A-9"}, None),
+    ]
+    for actor in (world.collector, world.plant):
+        mine = [(item, field) for who, item, field in items if who is actor]
+
+        results = post_events(client, actor, *(item for item, _ in mine))
+
+        for (_, field), result in zip(mine, results, strict=True):
+            if field is None:
+                assert result["status"] == "created", result
+            else:
+                assert (result["status"], result["error"]["field"]) == ("rejected", field)
+                assert result["error"]["code"] == "invalid"
+    recorded = set(session.exec(select(Event.id)))
+    assert {collected["id"], shipped["id"], stored["id"]} <= recorded
+    assert not {item["id"] for _, item, field in items if field} & recorded

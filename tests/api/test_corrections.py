@@ -8,7 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from tests.api.conftest import collect, device, post_events, receive, record
+from ledger.canonical import digest_hex, event_content
+from tests.api.conftest import collect, device, dismantle, post_events, receive, record
 from tests.conftest import Actor, new_id
 from traceability.custody.models import Event
 
@@ -83,7 +84,12 @@ def test_correcting_collection_attributes_updates_the_device(
 def test_a_field_that_cannot_be_corrected_is_refused_by_name(
     client: FlaskClient, collector: Actor, plant: Actor, type: str, field: str
 ) -> None:
-    qr_id = receive(client, collector, plant)
+    # Each event's recorder holds the device: the collector until the plant receives it.
+    qr_id = collect(client, collector)
+    record(client, collector, {"type": "shipped", "qr_id": qr_id, "to": plant.org})
+    if type == "received":
+        record(client, plant, {"type": "received", "qr_id": qr_id, "weight_kg": 30})
+    before = device(client, plant, qr_id)["events"]
     target = event_of(device(client, plant, qr_id), type)
     actor = plant if target["org"] == plant.org else collector
 
@@ -91,7 +97,7 @@ def test_a_field_that_cannot_be_corrected_is_refused_by_name(
 
     assert result["status"] == "rejected"
     assert (result["error"]["code"], result["error"]["field"]) == ("invalid", f"fields.{field}")
-    assert len(device(client, plant, qr_id)["events"]) == 3
+    assert device(client, plant, qr_id)["events"] == before
 
 
 @pytest.mark.parametrize(
@@ -127,3 +133,123 @@ def test_a_correction_cannot_itself_be_corrected(
     [result] = post_events(client, plant, correction(first["id"], weight_kg="28"))
 
     assert (result["status"], result["error"]["field"]) == ("rejected", "corrects")
+
+
+# -- who may correct (SPEC §2.1: only on devices and lots in one's custody) ----
+
+
+def test_once_the_plant_has_received_a_device_its_collector_cannot_correct_it(
+    client: FlaskClient, collector: Actor, plant: Actor
+) -> None:
+    qr_id = receive(client, collector, plant)
+    collected = event_of(device(client, plant, qr_id), "collected")
+
+    [result] = post_events(
+        client,
+        collector,
+        correction(collected["id"], attributes={"display": "flat", "screen_in": 42}),
+    )
+
+    assert result["status"] == "rejected"
+    assert (result["error"]["code"], result["error"]["field"]) == ("not_custodian", "corrects")
+    assert device(client, plant, qr_id)["attributes"] == {"display": "crt", "screen_in": 21}
+
+
+def test_the_plant_may_correct_what_it_can_see_on_a_device_it_received(
+    client: FlaskClient, collector: Actor, plant: Actor
+) -> None:
+    qr_id = receive(client, collector, plant)
+    collected = event_of(device(client, plant, qr_id), "collected")
+
+    record(
+        client, plant, correction(collected["id"], attributes={"display": "crt", "screen_in": 25})
+    )
+
+    detail = device(client, plant, qr_id)
+    assert detail["attributes"] == {"display": "crt", "screen_in": 25}
+    fix = detail["events"][-1]
+    assert fix["org"] == plant.org and "flag" not in fix["payload"]
+
+
+@pytest.mark.parametrize(
+    ("target", "fields"),
+    [("shipped", {"manifest_no": "YS-9"}), ("collected", {"source": "business"})],
+)
+def test_the_plant_cannot_rewrite_the_collectors_own_statements(
+    client: FlaskClient,
+    collector: Actor,
+    plant: Actor,
+    target: str,
+    fields: dict[str, Any],
+) -> None:
+    qr_id = receive(client, collector, plant)
+    event = event_of(device(client, plant, qr_id), target)
+
+    [result] = post_events(client, plant, correction(event["id"], **fields))
+
+    assert (result["status"], result["error"]["code"]) == ("rejected", "forbidden")
+    assert len(device(client, plant, qr_id)["events"]) == 3
+
+
+def test_a_tier_changing_correction_after_dismantling_is_accepted_and_flagged(
+    client: FlaskClient, plant: Actor
+) -> None:
+    qr_id = collect(client, plant)  # CRT 21": the 14–25" tier
+    record(client, plant, {"type": "received", "qr_id": qr_id, "weight_kg": 30})
+    dismantle(client, plant, qr_id, {"crt_panel_glass": 15, "pcb": 2})
+    collected = event_of(device(client, plant, qr_id), "collected")
+
+    [digest] = record(
+        client, plant, correction(collected["id"], attributes={"display": "crt", "screen_in": 29})
+    )
+
+    detail = device(client, plant, qr_id)
+    fix = detail["events"][-1]
+    assert fix["payload"]["flag"] == "after_dismantling"
+    content = event_content(
+        **{k: fix[k] for k in ("id", "type", "org", "actor", "occurred_at", "recorded_at")},
+        payload=fix["payload"],
+        prev=fix["prev"],
+        device=qr_id,
+    )
+    assert digest_hex(content) == digest  # the flag is part of what is hashed and anchored
+    assert detail["attributes"] == {"display": "crt", "screen_in": 29}
+
+
+@pytest.mark.parametrize(
+    ("target", "fields", "flagged"),
+    [
+        ("received", {"weight_kg": "29"}, True),
+        ("received", {"weight_kg": "30"}, False),  # the same weight: nothing changes
+        ("collected", {"brand": "TCL"}, False),
+        ("dismantled", {"line": "L2"}, False),
+    ],
+)
+def test_only_tier_or_mass_changes_after_dismantling_are_flagged(
+    client: FlaskClient,
+    collector: Actor,
+    plant: Actor,
+    target: str,
+    fields: dict[str, Any],
+    flagged: bool,
+) -> None:
+    qr_id = collect(client, plant)
+    record(client, plant, {"type": "received", "qr_id": qr_id, "weight_kg": 30})
+    dismantle(client, plant, qr_id, {"pcb": 2})
+    event = event_of(device(client, plant, qr_id), target)
+
+    record(client, plant, correction(event["id"], **fields))
+
+    payload = device(client, plant, qr_id)["events"][-1]["payload"]
+    assert ("flag" in payload) is flagged
+
+
+def test_a_correction_before_dismantling_is_not_flagged(
+    client: FlaskClient, collector: Actor, plant: Actor
+) -> None:
+    qr_id = receive(client, collector, plant, weight_kg="30")
+    received = event_of(device(client, plant, qr_id), "received")
+
+    record(client, plant, correction(received["id"], weight_kg="29"))
+
+    assert "flag" not in device(client, plant, qr_id)["events"][-1]["payload"]

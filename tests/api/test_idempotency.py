@@ -63,7 +63,7 @@ def test_same_id_in_a_later_request_is_a_duplicate_with_the_same_digest(
 def test_an_id_used_by_another_organisation_is_a_conflict_that_reveals_nothing(
     client: FlaskClient, collector: Actor, make_actor: Any, session: Session
 ) -> None:
-    other = make_actor("COL-BJ", "collector", region="110000")
+    other = make_actor("DIS-BJ", "dismantler", region="110000")  # devices ship to plants
     qr_id = collect(client, collector)
     own = collect(client, other)
     event_id = new_id()

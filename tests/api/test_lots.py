@@ -142,3 +142,30 @@ def test_lot_steps_out_of_order_are_refused(
         "rejected",
         "invalid_transition",
     )
+
+
+def test_a_lots_shipping_record_is_corrected_by_the_plant_only_until_the_processor_has_it(
+    client: FlaskClient, collector: Actor, plant: Actor, processor: Actor, session: Session
+) -> None:
+    dismantle(client, plant, receive(client, collector, plant), {"pcb": "2.5"})
+    pcb = lots(session, plant.org)[("pcb", "open")].code
+    shipped = new_id()
+    ship = {"type": "lot_shipped", "lot": pcb, "to": processor.org, "manifest_no": "M-1"}
+    record(client, plant, {**ship, "id": shipped})
+
+    def fix(manifest_no: str) -> dict:
+        return {
+            "id": new_id(),
+            "type": "corrected",
+            "corrects": shipped,
+            "reason": "manifest mistyped",
+            "fields": {"manifest_no": manifest_no},
+        }
+
+    record(client, plant, fix("M-2"))
+    record(client, processor, {"type": "lot_received", "lot": pcb, "weight_kg": "2.5"})
+
+    [late] = post_events(client, plant, fix("M-3"))
+
+    assert (late["status"], late["error"]["code"]) == ("rejected", "not_custodian")
+    assert lots(session, plant.org)[("pcb", "received")].manifest_no == "M-2"

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from flask.testing import FlaskClient
 
-from tests.api.conftest import dismantle, factors_toml, receive
+from ledger.canonical import digest_hex
+from tests.api.conftest import CATALOG_DATA, dismantle, factors_toml, receive
 from tests.conftest import Actor, new_id
 
 SAVINGS = ("co2_t", "so2_t", "standard_coal_t", "wastewater_t", "solid_waste_t")
-WEIGHTS = ("31.5", "0.125", "48.07", "12")  # kg, as weighed at intake
+WEIGHTS = ("31.5", "4.625", "48.07", "12")  # kg, as weighed at intake
 OUTPUTS = {"pcb": "1.5", "plastics": "3"}
 
 
@@ -116,3 +118,25 @@ def test_a_corrected_intake_weight_changes_the_batch_mass(
 
     assert batch["mass_kg"] == Decimal("28.4")
     assert batch["savings"]["so2_t"] == Decimal("0.0284") * Decimal(default_factor_set()["so2_t"])
+
+
+def test_savings_name_the_hash_of_the_factor_set_the_catalogue_publishes(
+    client: FlaskClient, collector: Actor, plant: Actor
+) -> None:
+    qr_id = receive(client, collector, plant, weight_kg="30")
+    dismantle(client, plant, qr_id, OUTPUTS, batch="B1")
+    catalog = client.get("/api/v1/catalog").get_json()
+    published = {s["id"]: s["sha256"] for s in catalog["factor_sets"]}
+
+    named = get_batch(client, plant, "B1")["savings"]["factor_set"]
+
+    assert named["sha256"] == published[named["id"]]
+    assert named["sha256"] == digest_hex(raw_factor_set(named["id"]))
+    assert all(len(s["sha256"]) == 64 for s in catalog["rate_schedules"])
+
+
+def raw_factor_set(set_id: str) -> dict[str, Any]:
+    """The set as written in factors.toml (decimals kept as their strings)."""
+    with (CATALOG_DATA / "factors.toml").open("rb") as f:
+        [table] = [s for s in tomllib.load(f)["sets"] if s["id"] == set_id]
+    return table

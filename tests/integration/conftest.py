@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from ledger.chain import Web3Ledger
 from ledger.node import DEV_KEYS, ManagedNode, NodeKind
-from tests.conftest import Actor, new_id
+from tests.conftest import Actor, manager_headers, new_id
 from tests.custody.test_lifecycle import collect, post_events
 from tests.ledger_fixtures import NODE_KINDS, require_node_binary
 from traceability.anchoring.connection import open_ledger, read_meta
@@ -88,7 +88,8 @@ def make_device(
 
 
 def anchor(client: FlaskClient, actor: Actor) -> dict[str, Any]:
-    response = client.post("/api/v1/anchors", headers=actor.headers)
+    """Anchor now, as a manager of ``actor``'s organisation."""
+    response = client.post("/api/v1/anchors", headers=manager_headers(client, actor))
     assert response.status_code == 200, response.get_json()
     return response.get_json()  # type: ignore[no-any-return]
 

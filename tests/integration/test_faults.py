@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from ledger.node import ManagedNode, NodeKind
-from tests.conftest import Actor, new_id
+from tests.conftest import Actor, manager_headers, new_id
 from tests.custody.test_lifecycle import post_events
 from tests.integration.conftest import (
     anchor,
@@ -59,7 +59,7 @@ def test_node_down_ingestion_continues_and_nothing_is_lost(
         client, plant, {"id": new_id(), "type": "stored", "qr_id": early, "area": "B-1"}
     )
     assert [r["status"] for r in results] == ["created"]
-    down = client.post("/api/v1/anchors", headers=plant.headers)
+    down = client.post("/api/v1/anchors", headers=manager_headers(client, plant))
     assert down.status_code == 503
     assert down.get_json()["error"]["code"] == "ledger_unavailable"
     # Verifying needs the chain: a clear 503 too, never a 500.

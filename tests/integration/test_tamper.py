@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from ledger.canonical import digest_hex
 from ledger.node import ManagedNode
-from tests.conftest import Actor
+from tests.conftest import Actor, manager_headers
 from tests.integration.conftest import (
     anchor,
     event_ids,
@@ -25,9 +25,9 @@ from tests.integration.conftest import (
     submitter,
     verification,
 )
-from traceability.anchoring import worker
 from traceability.anchoring.connection import open_ledger
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
+from traceability.anchoring.repair import repair
 from traceability.cli import main
 from traceability.custody.models import Event
 from traceability.db import Database
@@ -129,7 +129,11 @@ def test_deleted_middle_event_breaks_the_device_chain(
         (ids[0], "verified"),
         (ids[2], "broken_chain"),
     ]
-    assert verification(client, plant, anchored[0])["verified"] is True
+    # A device sharing the batch has an intact history, but the batch lacks an event.
+    neighbour = verification(client, plant, anchored[0])
+    assert {e["status"] for e in neighbour["events"]} == {"verified"}
+    assert neighbour["verified"] is False
+    assert "lacks 1 anchored event(s)" in neighbour["ledger_problem"]
     with Session(Database.engine(app)) as session:
         audit = audit_anchors(session, submitter(app), submitter(app).address)
     assert audit.missing_events and list(audit.missing_events.values()) == [1]
@@ -216,7 +220,7 @@ class TestChainReset:
         every = invoke(app, "verify", "--all")
         assert every.exit_code == 1
         assert "missing_on_chain" in every.output and "anchor --repair" in every.output
-        blocked = client.post("/api/v1/anchors", headers=plant.headers)
+        blocked = client.post("/api/v1/anchors", headers=manager_headers(client, plant))
         assert blocked.status_code == 503
         assert "anchor --repair" in blocked.get_json()["error"]["message"]
 
@@ -228,4 +232,4 @@ class TestChainReset:
             assert verification(client, plant, qr_id)["verified"] is True
         assert invoke(app, "verify", "--all").exit_code == 0
         assert submitter(app).anchor_count(submitter(app).address) == 2
-        assert worker.repair(Database.engine(app), open_ledger(app), confirmations=0).sent == []
+        assert repair(Database.engine(app), open_ledger(app), confirmations=0).sent == []

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from tests.conftest import Actor
+from tests.conftest import Actor, manager_headers
 from tests.custody.test_lifecycle import collect
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -80,7 +80,8 @@ class TestVerificationBadge:
 
     @pytest.fixture
     def settings(self, settings: dict) -> dict:
-        return {**settings, "ledger_mode": "memory"}
+        # Uncached, so each view shows the chain's current word.
+        return {**settings, "ledger_mode": "memory", "badge_cache_s": 0}
 
     def test_badge_follows_anchoring_and_tampering(
         self, app: Flask, client: FlaskClient, collector: Actor, base_url: str, page: object
@@ -98,7 +99,10 @@ class TestVerificationBadge:
             )
 
         assert badge() == "pending"
-        assert client.post("/api/v1/anchors", headers=collector.headers).status_code == 200
+        assert (
+            client.post("/api/v1/anchors", headers=manager_headers(client, collector)).status_code
+            == 200
+        )
         assert badge() == "verified"
         with Database.engine(app).begin() as conn:
             conn.execute(

@@ -55,7 +55,7 @@ class User(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
-    """A handheld's bearer token. Only its SHA-256 is stored."""
+    """A handheld's bearer token. Only its SHA-256 is stored; every token expires."""
 
     __tablename__ = "api_token"
 
@@ -66,6 +66,7 @@ class ApiToken(SQLModel, table=True):
     created_at: dt.datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+    expires_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: dt.datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )

@@ -1,7 +1,8 @@
-"""Creating organisations, users and tokens; authenticating a bearer token."""
+"""Organisations, users and API tokens: creating, disabling, expiring, revoking, authenticating."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import secrets
@@ -18,6 +19,10 @@ TOKEN_PREFIX = "trc_"
 _ORG_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _REGION = re.compile(r"^[1-9]\d{5}$")
+# Longer lifetimes defeat the point of expiry (and far dates overflow).
+MAX_TOKEN_TTL_DAYS = 3650
+# The roles a regulator's users hold; every other organisation's users hold the rest.
+REGULATOR_ROLES = frozenset({Role.auditor, Role.admin})
 
 
 @dataclass(frozen=True)
@@ -26,11 +31,42 @@ class Principal:
 
     user_id: int
     username: str
-    role: str
+    role: Role
     org_id: int
     org_code: str
-    org_kind: str
+    org_kind: OrgKind
     org_region: str
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just created: the secret is here once and never stored."""
+
+    id: int
+    token: str
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What may be shown about a token: never the secret nor its hash."""
+
+    id: int
+    username: str
+    label: str | None
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+    user_active: bool
+
+    def status(self, now: dt.datetime) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if not self.user_active:
+            return "user disabled"
+        if self.expires_at <= now:
+            return "expired"
+        return "active"
 
 
 def add_org(
@@ -87,9 +123,11 @@ def add_user(
     if role not in Role.__members__:
         raise ValidationFailed(f"role must be one of {', '.join(Role)}", field="role")
     org = get_org(session, org_code)
-    if role == Role.auditor and org.kind != OrgKind.regulator:
-        raise ValidationFailed("auditors belong to a regulator organisation", field="role")
-    if role in (Role.operator, Role.manager) and org.kind == OrgKind.regulator:
+    # An admin reads a region's records like an auditor, so it must belong to
+    # the regulator of that region, never to a plant that could read its rivals.
+    if role in REGULATOR_ROLES and org.kind != OrgKind.regulator:
+        raise ValidationFailed(f"{role}s belong to a regulator organisation", field="role")
+    if role not in REGULATOR_ROLES and org.kind == OrgKind.regulator:
         raise ValidationFailed("a regulator's users are auditors or admins", field="role")
     if session.exec(select(User).where(User.username == username)).first():
         raise Conflict(f"user {username} already exists", field="username")
@@ -107,29 +145,112 @@ def add_user(
     return user
 
 
+def get_user(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound(f"no user {username}", field="username")
+    return user
+
+
+def disable_user(*, session: Session, username: str) -> User:
+    """The user can no longer sign in, and none of its tokens work, from now on."""
+    return _set_active(session, username, active=False)
+
+
+def enable_user(*, session: Session, username: str) -> User:
+    """Undo ``disable_user``: its tokens that are neither revoked nor expired work again."""
+    return _set_active(session, username, active=True)
+
+
+def _set_active(session: Session, username: str, *, active: bool) -> User:
+    user = get_user(session, username)
+    user.is_active = active
+    session.add(user)
+    session.flush()
+    return user
+
+
 def hash_token(token: str) -> str:
     # Tokens carry 256 random bits, so a fast hash is enough (no brute force).
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(*, session: Session, username: str, label: str | None = None) -> str:
-    """A new bearer token for the user; only its hash is kept."""
-    user = session.exec(select(User).where(User.username == username)).first()
-    if user is None:
-        raise NotFound(f"no user {username}", field="username")
+def create_token(
+    *,
+    session: Session,
+    username: str,
+    ttl_days: int,
+    label: str | None = None,
+    now: dt.datetime | None = None,
+) -> IssuedToken:
+    """A new bearer token for the user, valid for ``ttl_days``; only its hash is kept."""
+    if not 0 < ttl_days <= MAX_TOKEN_TTL_DAYS:
+        raise ValidationFailed(
+            f"a token lives between 1 and {MAX_TOKEN_TTL_DAYS} days", field="ttl_days"
+        )
+    user = get_user(session, username)
+    if not user.is_active:
+        raise ValidationFailed(f"user {username} is disabled", field="username")
     assert user.id is not None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), label=label))
+    created_at = now or utcnow()
+    row = ApiToken(
+        user_id=user.id,
+        token_hash=hash_token(token),
+        label=label,
+        created_at=created_at,
+        expires_at=created_at + dt.timedelta(days=ttl_days),
+    )
+    session.add(row)
     session.flush()
-    return token
+    assert row.id is not None
+    return IssuedToken(id=row.id, token=token, expires_at=row.expires_at)
 
 
-def revoke_token(*, session: Session, token: str) -> None:
+def list_tokens(*, session: Session, username: str | None = None) -> list[TokenInfo]:
+    """Every token (of one user, if named), oldest first."""
+    query = select(ApiToken, User).join(User, ApiToken.user_id == User.id)  # type: ignore[arg-type]
+    if username is not None:
+        query = query.where(User.id == get_user(session, username).id)
+    rows = session.exec(query.order_by(ApiToken.id)).all()  # type: ignore[arg-type]
+    return [
+        TokenInfo(
+            id=t.id,
+            username=u.username,
+            label=t.label,
+            created_at=t.created_at,
+            expires_at=t.expires_at,
+            revoked_at=t.revoked_at,
+            user_active=u.is_active,
+        )
+        for t, u in rows
+        if t.id is not None
+    ]
+
+
+def revoke_token(*, session: Session, token: str) -> ApiToken:
+    """Revoke a token given the secret itself (e.g. one found leaked in a log)."""
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
     if row is None:
         raise NotFound("no such token", field="token")
-    row.revoked_at = utcnow()
-    session.add(row)
+    return _revoke(session, row)
+
+
+def revoke_token_id(*, session: Session, token_id: int) -> ApiToken:
+    """Revoke a token by the id ``list_tokens`` shows."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"no token with id {token_id}", field="token_id")
+    return _revoke(session, row)
+
+
+def _revoke(session: Session, row: ApiToken) -> ApiToken:
+    # Revoking twice keeps the first date: that is when the token stopped working.
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+        session.flush()
+    return row
 
 
 def _principal(user: User, org: Organisation) -> Principal:
@@ -137,15 +258,17 @@ def _principal(user: User, org: Organisation) -> Principal:
     return Principal(
         user_id=user.id,
         username=user.username,
-        role=user.role,
+        role=Role(user.role),
         org_id=org.id,
         org_code=org.code,
-        org_kind=org.kind,
+        org_kind=OrgKind(org.kind),
         org_region=org.region,
     )
 
 
-def authenticate_token(*, session: Session, token: str) -> Principal:
+def authenticate_token(
+    *, session: Session, token: str, now: dt.datetime | None = None
+) -> Principal:
     row = session.exec(
         select(ApiToken, User, Organisation)
         .join(User, ApiToken.user_id == User.id)  # type: ignore[arg-type]
@@ -155,8 +278,15 @@ def authenticate_token(*, session: Session, token: str) -> Principal:
     if row is None:
         raise Unauthorised("invalid API token")
     api_token, user, org = row
-    if api_token.revoked_at is not None or not user.is_active:
+    if api_token.revoked_at is not None:
         raise Unauthorised("this API token has been revoked")
+    if not user.is_active:
+        raise Unauthorised(f"user {user.username} is disabled")
+    if api_token.expires_at <= (now or utcnow()):
+        raise Unauthorised(
+            f"this API token expired on {api_token.expires_at:%Y-%m-%d %H:%M} UTC; "
+            "ask for a new one"
+        )
     return _principal(user, org)
 
 
@@ -183,3 +313,14 @@ def region_prefix(region: str) -> str:
 
 def in_region_scope(regulator_region: str, region: str) -> bool:
     return region.startswith(region_prefix(regulator_region))
+
+
+def can_read_region(principal: Principal, region: str) -> bool:
+    """Whether a regulator's user (auditor or admin) may read records of ``region``.
+
+    Both read only within their regulator's scope (SPEC §2.1); everyone else
+    reads by custody, never by region, so this is False for them.
+    """
+    if principal.role not in REGULATOR_ROLES or principal.org_kind != OrgKind.regulator:
+        return False
+    return in_region_scope(principal.org_region, region)

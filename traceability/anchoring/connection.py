@@ -1,38 +1,88 @@
-"""Which chain the app anchors to, and what the database remembers about it.
+"""Which chain the app anchors to, and what it trusts about it (SPEC §3, trust anchors).
 
-On first use the registry is deployed (managed and in-process chains) and
-the chain id, genesis hash and contract address are stored in ``ledger_meta``.
-Every later start compares them: a reset chain is reported loudly and
-``traceability anchor --repair`` re-anchors everything from the database.
+The trust anchors — chain id, genesis hash, registry address, registry owner
+and the accepted submitters — come from configuration in ``rpc`` mode
+(``TRACE_LEDGER_CONTRACT`` and friends) or, where this deployment deploys the
+registry itself (managed node, in-process chain, an rpc node without a
+configured registry), from ``data_dir/trust.json``, written once at deploy.
+Never from the database: ``ledger_meta`` is a cache that is compared with
+them, and a difference stops anchoring and fails every verification.
+
+Every start checks the chain against them: a reset chain is reported loudly
+and ``traceability anchor --repair`` re-anchors everything from the database.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from ledger.chain import Web3Ledger
-from ledger.errors import ChainMismatch, ContractMissing, LedgerError
+from ledger.errors import ChainMismatch, ContractMissing, LedgerError, TrustMismatch, TrustMissing
 from ledger.node import ANVIL_DEV_KEYS, ManagedNode
+from ledger.verify import TrustAnchors
 from traceability.anchoring.models import LedgerMeta
 from traceability.config import Settings
 from traceability.db import begin_write
 
 log = logging.getLogger(__name__)
 
+#: How long a reader reuses the chain half of the trust check (genesis, code, owner).
+TRUST_CHECK_CACHE_S = 30.0
+TRUST_FILE = "trust.json"
+#: What a chain that lost the anchors' problems can be cured by.
+REPAIR_HINT = "Run `traceability anchor --repair` to re-anchor every batch."
+
 
 @dataclass
 class LedgerHandle:
-    """The submitter's client, and the owner's where this deployment holds that key."""
+    """The submitter's client, the owner's where this deployment holds that key,
+    a reader with short timeouts for web requests, and the trust anchors."""
 
     submitter: Web3Ledger
     owner: Web3Ledger | None
+    settings: Settings | None = None
+    reader: Web3Ledger | None = None
+    trust: TrustAnchors | None = None
+    # The reader's cached chain check: (monotonic time, problem or None).
+    checked: tuple[float, str | None] | None = field(default=None, repr=False)
+
+    def point_at(self, registry: str) -> None:
+        if self.submitter.contract_address != registry:
+            self.submitter = self.submitter.at_address(registry)
+        if self.owner is not None and self.owner.contract_address != registry:
+            self.owner = self.owner.at_address(registry)
+        if self.reader is not None and self.reader.contract_address != registry:
+            self.reader = self.reader.at_address(registry)
+
+    def forget_check(self) -> None:
+        self.checked = None
+
+
+@dataclass(frozen=True)
+class TrustedReader:
+    """What a verification reads the chain with: the trusted registry, or why it cannot be trusted.
+
+    ``chain`` is None when no trusted registry is known; ``problem`` names the
+    cause whenever verification must not say "verified".
+    """
+
+    chain: Web3Ledger | None
+    trust: TrustAnchors | None
+    problem: str | None = None
+
+    @property
+    def rpc_url(self) -> str:
+        return self.chain.rpc_url if self.chain is not None else ""
 
 
 def read_meta(session: Session) -> dict[str, str]:
@@ -61,23 +111,27 @@ def open_ledger(app: Flask) -> LedgerHandle:
     if settings.ledger_mode == "memory":
         owner = Web3Ledger.in_process(account_index=0)
         submitter = owner.with_key(_eth_tester_key(1))
+        reader = submitter
     else:
         url = settings.ledger_url or f"http://127.0.0.1:{settings.ledger_port}"
         if settings.ledger_mode == "managed":
             owner_key, submitter_key = ANVIL_DEV_KEYS[0], ANVIL_DEV_KEYS[1]
         else:
             owner_key, submitter_key = settings.ledger_owner_key, settings.ledger_key
-        submitter = Web3Ledger.from_rpc(
-            url, private_key=submitter_key, contract_address=settings.ledger_contract
-        )
+        contract = settings.ledger_contract
+        submitter = Web3Ledger.from_rpc(url, private_key=submitter_key, contract_address=contract)
         owner = (
-            Web3Ledger.from_rpc(
-                url, private_key=owner_key, contract_address=settings.ledger_contract
-            )
+            Web3Ledger.from_rpc(url, private_key=owner_key, contract_address=contract)
             if owner_key
             else None
         )
-    handle = LedgerHandle(submitter=submitter, owner=owner)
+        reader = Web3Ledger.from_rpc(
+            url,
+            private_key=None,
+            contract_address=contract,
+            timeout=settings.ledger_request_timeout_s,
+        )
+    handle = LedgerHandle(submitter=submitter, owner=owner, settings=settings, reader=reader)
     app.extensions["trace.ledger"] = handle
     return handle
 
@@ -88,24 +142,122 @@ def _eth_tester_key(index: int) -> str:
     return eth_tester_keys()[index]
 
 
+# -- trust anchors -------------------------------------------------------------
+
+
+def trust_path(settings: Settings) -> Path:
+    return settings.data_dir / TRUST_FILE
+
+
+def trust_from_settings(settings: Settings) -> bool:
+    """In rpc mode with a configured registry, configuration alone names what is trusted."""
+    return settings.ledger_mode == "rpc" and bool(settings.ledger_contract)
+
+
+def _accepted(settings: Settings | None, recorded: tuple[str, ...], own: str) -> tuple[str, ...]:
+    if settings is not None and settings.ledger_submitters:
+        return tuple(settings.ledger_submitters)
+    if recorded:
+        return recorded
+    return (own,) if own else ()
+
+
+def configured_trust(handle: LedgerHandle) -> TrustAnchors | None:
+    """The trust anchors from configuration or the trust file; None if none are recorded yet."""
+    settings = handle.settings
+    if settings is None:
+        return handle.trust
+    own = handle.submitter.address
+    if trust_from_settings(settings):
+        missing = [
+            f"TRACE_{name.upper()}"
+            for name in ("ledger_chain_id", "ledger_genesis_hash", "ledger_registry_owner")
+            if getattr(settings, name) in (None, "")
+        ]
+        if missing:
+            raise TrustMissing(
+                f"TRACE_LEDGER_CONTRACT is set but {', '.join(missing)} are not: the trust "
+                "anchors of an rpc ledger come from configuration (the regulator publishes them)"
+            )
+        try:
+            return TrustAnchors(
+                registry=str(settings.ledger_contract),
+                chain_id=settings.ledger_chain_id,
+                genesis_hash=settings.ledger_genesis_hash,
+                owner=settings.ledger_registry_owner,
+                submitters=_accepted(settings, (), own),
+            )
+        except ValueError as exc:
+            raise TrustMissing(f"the configured trust anchors are invalid: {exc}") from exc
+    path = trust_path(settings)
+    if not path.exists():
+        return None
+    try:
+        recorded = TrustAnchors.read(path)
+    except (OSError, ValueError) as exc:
+        raise TrustMissing(f"cannot read the trust file {path}: {exc}") from exc
+    return recorded.with_submitters(_accepted(settings, recorded.submitters, own))
+
+
+def record_trust(handle: LedgerHandle, trust: TrustAnchors, *, why: str) -> None:
+    """Write the trust file (managed/in-process/self-deployed chains only) and say so loudly."""
+    handle.trust = trust
+    handle.forget_check()
+    if handle.settings is None:
+        return
+    path = trust_path(handle.settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(trust.to_dict(), indent=2)
+    path.write_text(text + "\n", encoding="utf-8")
+    log.warning("TRUST ANCHORS %s, recorded in %s — publish them:\n%s", why, path, text)
+
+
 def deploy(session: Session, handle: LedgerHandle) -> str:
-    """Deploy a registry with the owner key, authorise the submitter, remember it all."""
+    """Deploy a registry with the owner key, authorise the submitter, record the trust anchors."""
+    if handle.settings is not None and trust_from_settings(handle.settings):
+        raise TrustMismatch(
+            f"the trusted registry is configured (TRACE_LEDGER_CONTRACT="
+            f"{handle.settings.ledger_contract}): a newly deployed one would not be trusted"
+        )
     if handle.owner is None:
         raise LedgerError("deploying needs the registry owner's key (TRACE_LEDGER_OWNER_KEY)")
+    replacing = handle.trust or configured_trust(handle)
     address = handle.owner.deploy_registry()
     handle.owner.grant_submitter(handle.submitter.address)
-    handle.submitter = handle.submitter.at_address(address)
+    handle.point_at(address)
     info = handle.submitter.info()
-    write_meta(
-        session,
-        {"chain_id": str(info.chain_id), "genesis_hash": info.genesis_hash, "contract": address},
+    trust = TrustAnchors(
+        registry=address,
+        chain_id=info.chain_id,
+        genesis_hash=info.genesis_hash,
+        owner=handle.owner.address,
+        submitters=_accepted(handle.settings, (), handle.submitter.address),
     )
+    record_trust(
+        handle,
+        trust,
+        why=(
+            f"REPLACED (registry {replacing.registry} → {address})"
+            if replacing is not None
+            else "recorded at deploy"
+        ),
+    )
+    write_meta(session, _meta_of(trust))
     log.info("registry deployed at %s on chain %s", address, info.chain_id)
     return address
 
 
-def _set_up_once(session: Session, handle: LedgerHandle) -> dict[str, str]:
-    """Record (or deploy) the registry, with a lock row so two workers never both deploy."""
+def _meta_of(trust: TrustAnchors) -> dict[str, str]:
+    return {
+        "chain_id": str(trust.chain_id),
+        "genesis_hash": str(trust.genesis_hash),
+        "contract": trust.registry,
+    }
+
+
+def _set_up_once(session: Session, handle: LedgerHandle) -> TrustAnchors:
+    """Deploy the registry (or adopt the recorded one), with a lock row so two workers never
+    both deploy."""
     begin_write(session)
     try:
         # On PostgreSQL a concurrent insert of the same key waits for this
@@ -114,49 +266,160 @@ def _set_up_once(session: Session, handle: LedgerHandle) -> dict[str, str]:
         session.flush()
     except IntegrityError:
         session.rollback()
-        return read_meta(session)
-    meta = read_meta(session)
-    if not meta.get("contract"):
-        if handle.submitter.contract_address:
-            info = handle.submitter.info()
-            meta = {
-                "chain_id": str(info.chain_id),
-                "genesis_hash": info.genesis_hash,
-                "contract": handle.submitter.contract_address,
-            }
-            write_meta(session, meta)
-        else:
-            deploy(session, handle)
+        trust = configured_trust(handle)
+        if trust is None:
+            raise LedgerError("another process is setting up the ledger; try again") from None
+        return trust
+    try:
+        trust = configured_trust(handle)  # another process may have finished meanwhile
+        if trust is None:
             meta = read_meta(session)
+            if meta.get("contract"):
+                trust = _adopt(handle, meta)
+            else:
+                deploy(session, handle)
+                trust = handle.trust
+    except Exception:
+        session.rollback()  # never leave the lock row (and the write lock) behind
+        raise
     lock = session.get(LedgerMeta, "setup_lock")
     if lock is not None:
         session.delete(lock)
     session.commit()
-    return meta
+    assert trust is not None
+    return trust
+
+
+def _adopt(handle: LedgerHandle, meta: dict[str, str]) -> TrustAnchors:
+    """A database from before trust files: record its registry once, where that is safe.
+
+    Only for a chain this deployment runs itself (managed node, in-process),
+    whose state is in the same hands as the data directory anyway. On an
+    external chain the regulator's values must be configured instead.
+    """
+    settings = handle.settings
+    if settings is not None and settings.ledger_mode == "rpc":
+        raise TrustMissing(
+            f"no trust anchors: the database names registry {meta['contract']} but nothing in "
+            f"the configuration or {trust_path(settings)} does. Set TRACE_LEDGER_CONTRACT, "
+            "TRACE_LEDGER_CHAIN_ID, TRACE_LEDGER_GENESIS_HASH and TRACE_LEDGER_REGISTRY_OWNER "
+            "to the values the regulator publishes."
+        )
+    ledger = handle.submitter.at_address(meta["contract"])
+    trust = TrustAnchors(
+        registry=meta["contract"],
+        chain_id=int(meta["chain_id"]),
+        genesis_hash=meta["genesis_hash"],
+        owner=ledger.owner() if ledger.contract_code_matches() else None,
+        submitters=_accepted(settings, (), handle.submitter.address),
+    )
+    record_trust(handle, trust, why="ADOPTED from the database of an older version")
+    return trust
+
+
+def trusted(session: Session, handle: LedgerHandle) -> TrustAnchors:
+    """The trust anchors, setting up the registry on first use where this deployment may."""
+    trust = handle.trust or configured_trust(handle)
+    if trust is None:
+        trust = _set_up_once(session, handle)
+    handle.trust = trust
+    handle.point_at(trust.registry)
+    return trust
+
+
+def meta_problem(session: Session, trust: TrustAnchors) -> str | None:
+    """How the database's cached chain identity differs from the trust anchors (None: it agrees)."""
+    meta = read_meta(session)
+    differences = []
+    if meta.get("contract") and meta["contract"].lower() != trust.registry.lower():
+        differences.append(f"registry {meta['contract']} instead of {trust.registry}")
+    if meta.get("chain_id") and meta["chain_id"] != str(trust.chain_id):
+        differences.append(f"chain {meta['chain_id']} instead of {trust.chain_id}")
+    genesis = meta.get("genesis_hash")
+    if genesis and trust.genesis_hash and genesis.lower() != trust.genesis_hash:
+        differences.append(f"genesis {meta['genesis_hash']} instead of {trust.genesis_hash}")
+    if not differences:
+        return None
+    return (
+        "registry mismatch: the database (ledger_meta) names "
+        + ", ".join(differences)
+        + " — it was changed or points at another ledger; the trust anchors are not obeyed from it"
+    )
+
+
+def check_chain(ledger: Web3Ledger, trust: TrustAnchors, *, repairable: bool) -> None:
+    """Raise ChainMismatch/ContractMissing/TrustMismatch unless ``ledger`` is the trusted chain."""
+    hint = f" {REPAIR_HINT}" if repairable else " Check TRACE_LEDGER_URL and the trust anchors."
+    info = ledger.info()
+    if (trust.chain_id is not None and info.chain_id != trust.chain_id) or (
+        trust.genesis_hash and info.genesis_hash.lower() != trust.genesis_hash
+    ):
+        raise ChainMismatch(
+            f"the chain at {info.rpc_url} is not the trusted one "
+            f"(chain id {info.chain_id} vs {trust.chain_id}, genesis {info.genesis_hash[:12]}… "
+            f"vs {str(trust.genesis_hash)[:12]}…): it was reset or replaced.{hint}"
+        )
+    if not ledger.contract_code_matches():
+        raise ContractMissing(
+            f"no AnchorRegistry code at the trusted registry {trust.registry}: "
+            f"the chain was reset.{hint}"
+        )
+    if trust.owner:
+        owner = ledger.owner()
+        if owner.lower() != trust.owner.lower():
+            raise TrustMismatch(
+                f"registry mismatch: the registry {trust.registry} is owned by {owner}, "
+                f"not by the trusted owner {trust.owner}"
+            )
 
 
 def ensure_ready(session: Session, handle: LedgerHandle) -> None:
-    """Check (or, on first use, set up) the chain; raise ChainMismatch if it was reset."""
-    meta = read_meta(session)
-    if not meta.get("contract"):
-        meta = _set_up_once(session, handle)
-    if handle.submitter.contract_address != meta["contract"]:
-        handle.submitter = handle.submitter.at_address(meta["contract"])
-        if handle.owner is not None:
-            handle.owner = handle.owner.at_address(meta["contract"])
-    info = handle.submitter.info()
-    if str(info.chain_id) != meta["chain_id"] or info.genesis_hash != meta["genesis_hash"]:
-        raise ChainMismatch(
-            f"the chain at {info.rpc_url} is not the one this database anchored to "
-            f"(chain id {info.chain_id} vs {meta['chain_id']}, genesis {info.genesis_hash[:12]}… "
-            f"vs {meta['genesis_hash'][:12]}…): it was reset or replaced. "
-            "Run `traceability anchor --repair` to re-anchor every batch."
+    """Check (or, on first use, set up) the trusted chain before anchoring.
+
+    Raises TrustMismatch when the database's record or this submitter differ
+    from the trust anchors, ChainMismatch/ContractMissing when the chain was
+    reset (repairable where this deployment owns the registry).
+    """
+    trust = trusted(session, handle)
+    problem = meta_problem(session, trust)
+    if problem:
+        raise TrustMismatch(problem)
+    own = handle.submitter.address
+    if own and not trust.accepts(own):
+        raise TrustMismatch(
+            f"this deployment's submitter {own} is not among the accepted submitters "
+            f"({', '.join(trust.submitters) or 'none'}): its anchors would not count"
         )
-    if not handle.submitter.contract_code_matches():
-        raise ContractMissing(
-            f"no AnchorRegistry code at {meta['contract']}: the chain was reset. "
-            "Run `traceability anchor --repair`."
-        )
+    check_chain(handle.submitter, trust, repairable=_repairable(handle))
+    if not read_meta(session).get("contract"):
+        write_meta(session, _meta_of(trust))
+
+
+def _repairable(handle: LedgerHandle) -> bool:
+    return handle.settings is None or not trust_from_settings(handle.settings)
+
+
+def reader(session: Session, handle: LedgerHandle) -> TrustedReader:
+    """The trusted registry for verifying, with the reason it cannot be trusted if so.
+
+    The chain half of the check (genesis, code, owner) is cached for
+    TRUST_CHECK_CACHE_S; the database half is compared on every call, since it
+    is the database an attacker edits. LedgerUnavailable propagates.
+    """
+    try:
+        trust = trusted(session, handle)
+    except (TrustMissing, TrustMismatch) as exc:
+        return TrustedReader(None, None, str(exc))
+    chain = handle.reader or handle.submitter
+    now = time.monotonic()
+    if handle.checked is None or now - handle.checked[0] > TRUST_CHECK_CACHE_S:
+        try:
+            check_chain(chain, trust, repairable=_repairable(handle))
+            handle.checked = (now, None)
+        except (ChainMismatch, ContractMissing, TrustMismatch) as exc:
+            handle.checked = (now, str(exc))
+    problems = [p for p in (meta_problem(session, trust), handle.checked[1]) if p]
+    return TrustedReader(chain, trust, "; ".join(problems) or None)
 
 
 @contextlib.contextmanager

@@ -1,6 +1,7 @@
 """Anchor batches and their state machine, kept in the database.
 
-pending → submitted(nonce, tx) → confirmed(block) → final, or lost.
+pending → submitted(nonce, tx) → confirmed(block) → final; a confirmed or
+final batch whose root vanished from the chain is ``lost`` until resent.
 Membership (AnchorLeaf) and root are stored before anything is sent.
 """
 
@@ -48,6 +49,10 @@ class AnchorBatch(SQLModel, table=True):
     created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     submitted_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     confirmed_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # A worker sending this batch holds a lease (a short committed claim, never a
+    # transaction held open across the chain call); an expired lease is taken over.
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class AnchorLeaf(SQLModel, table=True):

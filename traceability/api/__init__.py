@@ -17,10 +17,11 @@ def init_app(app: Flask) -> None:
         events,
         health,
         labels,
+        ledger,
         openapi,
     )
 
-    for module in (anchors, batches, devices, events, health, labels, openapi):
+    for module in (anchors, batches, devices, events, health, labels, ledger, openapi):
         module.register(bp)
     errors.register(app, bp)
     app.register_blueprint(bp)

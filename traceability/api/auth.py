@@ -8,14 +8,15 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
+from traceability.accounts.models import Role
 from traceability.accounts.services import Principal, authenticate_token
 from traceability.db import get_session
 from traceability.errors import Forbidden, Unauthorised
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-RECORDERS = ("operator", "manager")
-READERS = ("operator", "manager", "auditor", "admin")
+RECORDERS = (Role.operator, Role.manager)
+READERS = (Role.operator, Role.manager, Role.auditor, Role.admin)
 
 
 def current_principal() -> Principal:
@@ -36,7 +37,8 @@ def require(*roles: str) -> Callable[[F], F]:
             try:
                 principal = authenticate_token(session=get_session(), token=token.strip())
             except Unauthorised as exc:
-                # Name the header for an unknown or revoked token too, as for a missing one.
+                # Name the header for an unknown, revoked or expired token or a
+                # disabled user too, as for a missing one.
                 exc.field = exc.field or "Authorization"
                 raise
             if principal.role not in roles:

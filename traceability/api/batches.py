@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from traceability.accounts.services import get_org, in_region_scope
+from traceability.accounts.services import REGULATOR_ROLES, can_read_region, get_org
 from traceability.api.auth import READERS, current_principal, require
 from traceability.catalog.models import Catalog
 from traceability.db import get_session
+from traceability.devices.services import open_reader
 from traceability.errors import Forbidden, ValidationFailed
 from traceability.savings.services import batch_report, get_batch
 
@@ -17,10 +18,10 @@ def show(code: str) -> Response:
     session = get_session()
     catalog: Catalog = current_app.extensions["trace.catalog"]
     org = request.args.get("org", principal.org_code)
-    if org != principal.org_code and principal.role != "admin":
-        if principal.role != "auditor":
+    if org != principal.org_code:
+        if principal.role not in REGULATOR_ROLES:
             raise Forbidden("you can only read your own organisation's batches", field="org")
-        if not in_region_scope(principal.org_region, get_org(session, org).region):
+        if not can_read_region(principal, get_org(session, org).region):
             raise Forbidden(f"{org} is outside your region", field="org")
     factor_id = request.args.get("factors")
     factor_set = catalog.default_factor_set
@@ -29,7 +30,8 @@ def show(code: str) -> Response:
             raise ValidationFailed(f"unknown factor set {factor_id}", field="factors")
         factor_set = catalog.factor_sets[factor_id]
     batch = get_batch(session, org, code)
-    return jsonify(batch_report(session, batch, factor_set))
+    ledger, problem = open_reader(session)
+    return jsonify(batch_report(session, batch, factor_set, ledger=ledger, ledger_problem=problem))
 
 
 def register(bp: Blueprint) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import request
 
-from traceability.errors import TraceabilityError, ValidationFailed
+from traceability.errors import TraceabilityError
+from traceability.limits import check_strings
 
 
 class MalformedJson(TraceabilityError):
@@ -16,8 +17,13 @@ class MalformedJson(TraceabilityError):
     status = 400
 
 
-def json_body() -> dict[str, Any]:
-    """The request's JSON object; numbers with a fraction become Decimal, not float."""
+def json_body(*, items: str | None = None) -> dict[str, Any]:
+    """The request's JSON object; numbers with a fraction become Decimal, not float.
+
+    Every string in it must be storable text (no control characters, no lone
+    surrogates), except inside the list named ``items``: its elements are
+    checked one by one by the service, so one bad item never fails the others.
+    """
     raw = request.get_data(cache=True)
     if not raw:
         raise MalformedJson("the request needs a JSON body", field="body")
@@ -27,26 +33,9 @@ def json_body() -> dict[str, Any]:
         raise MalformedJson(f"the body is not valid JSON: {exc}", field="body") from None
     if not isinstance(data, dict):
         raise MalformedJson("the body must be a JSON object", field="body")
-    _reject_lone_surrogates(data, "")
+    outside = {k: v for k, v in data.items() if not (k == items and isinstance(v, list))}
+    check_strings(outside, "", root="body")
     return data
-
-
-def _reject_lone_surrogates(value: Any, path: str) -> None:
-    """JSON may escape half a UTF-16 pair (\\ud800); such text cannot be stored or hashed."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValidationFailed(
-                "text contains an unpaired UTF-16 surrogate", field=path or "body"
-            ) from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _reject_lone_surrogates(key, path or "body")
-            _reject_lone_surrogates(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _reject_lone_surrogates(item, f"{path}[{index}]")
 
 
 def _reject_constant(name: str) -> Any:

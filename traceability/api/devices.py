@@ -15,6 +15,8 @@ from traceability.devices.services import (
     device_detail,
     device_events,
     get_device,
+    open_reader,
+    read_device,
 )
 from traceability.labels.ids import format_id
 from traceability.labels.render import device_url, label_png, label_svg
@@ -51,11 +53,14 @@ def collect() -> tuple[Response, int]:
 
 
 def show(qr_id: str) -> Response:
+    """The device as its event log says, whether that log verifies, and any drift of the row."""
     session = get_session()
     device = get_device(session, qr_id)
     events = device_events(session, device.qr_id)
     check_can_read(session, current_principal(), device, events)
-    return jsonify(device_detail(session, device, events))
+    ledger, problem = open_reader(session)
+    view = read_device(session, ledger, device, events, ledger_problem=problem)
+    return jsonify(device_detail(view))
 
 
 def _readable(qr_id: str) -> Device:

@@ -18,7 +18,7 @@ class TooManyEvents(TraceabilityError):
 
 def post_events() -> Response:
     settings = current_app.config["TRACE_SETTINGS"]
-    items = json_body().get("events")
+    items = json_body(items="events").get("events")
     if not isinstance(items, list) or not items:
         raise ValidationFailed("events must be a non-empty list", field="events")
     if len(items) > settings.max_events_per_request:
@@ -31,6 +31,7 @@ def post_events() -> Response:
         catalog=current_app.extensions["trace.catalog"],
         items=items,
         future_skew_s=settings.future_skew_s,
+        dismantle_tolerance_pct=settings.dismantle_tolerance_pct,
     )
     return jsonify({"results": [r.to_dict() for r in results]})
 

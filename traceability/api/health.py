@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
+from traceability.anchoring.service import redact_url
 from traceability.catalog.services import catalog_public
 from traceability.db import get_session
 
@@ -21,6 +22,8 @@ def health() -> tuple[Response, int]:
     ledger: dict[str, Any]
     status_fn = current_app.extensions.get("trace.ledger_status")
     ledger = status_fn(session) if status_fn and db == "ok" else {"status": "off"}
+    if ledger.get("rpc_url"):  # a provider key must never reach an anonymous caller
+        ledger["rpc_url"] = redact_url(ledger["rpc_url"])
     ok = db == "ok"
     return jsonify({"status": "ok" if ok else "degraded", "db": db, "ledger": ledger}), (
         200 if ok else 503

@@ -72,6 +72,9 @@ _EVENT = _obj(
 
 PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/health": {"get": _op("Service, database and ledger status", auth=False)},
+    "/api/v1/ledger": {
+        "get": _op("Trust anchors, accepted submitters and the last completeness check", auth=False)
+    },
     "/api/v1/catalog": {
         "get": _op(
             "Categories, attributes, fractions, rules, rate schedules, factor sets", auth=False

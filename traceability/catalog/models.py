@@ -8,13 +8,30 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from ledger.canonical import digest_hex
 
 DATA_DIR = Path(__file__).parent / "data"
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _Hashed(_Frozen):
+    """Reference data that figures cite by content hash (SPEC §2.6).
+
+    ``sha256`` is SHA-256 over the RFC 8785 canonical JSON of the data as
+    loaded and validated (``model_dump(mode="json")`` without the hash itself:
+    decimals as their strings, defaults filled in), so it changes with any
+    value and not with comments or layout of the TOML file.
+    """
+
+    @computed_field  # type: ignore[prop-decorator]
+    @functools.cached_property
+    def sha256(self) -> str:
+        return digest_hex(self.model_dump(mode="json", exclude={"sha256"}))
 
 
 class AttributeSpec(_Frozen):
@@ -62,7 +79,7 @@ class DismantlingRules(_Frozen):
     rules: tuple[DismantlingRule, ...]
 
 
-class FactorSet(_Frozen):
+class FactorSet(_Hashed):
     id: str
     source: str
     default: bool = False
@@ -81,7 +98,7 @@ class RateTier(_Frozen):
     rates: tuple[int | Literal["not_eligible"], ...]
 
 
-class RateSchedule(_Frozen):
+class RateSchedule(_Hashed):
     id: str
     source: str
     effective_dates: tuple[str, ...]

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
+from traceability import limits
 from traceability.accounts.models import OrgKind
-from traceability.catalog.services import get_category, kg_to_grams, validate_attributes
+from traceability.catalog.services import (
+    get_category,
+    grams_to_kg,
+    kg_to_grams,
+    validate_attributes,
+)
 from traceability.custody import fields
 from traceability.custody.models import Event
 from traceability.custody.workspace import EventRef, Workspace, open_lot
@@ -34,6 +41,12 @@ Handler = Callable[[Workspace, Mapping[str, Any], str], str]
 SOURCES = ("household", "business", "public", "trade_in")
 MAX_OUTPUTS = 50
 MAX_LOT_KG = 100_000
+
+
+class OutputsExceedIntake(ValidationFailed):
+    """A dismantling that yields more mass than went in: physically impossible."""
+
+    code = "outputs_exceed_intake"
 
 
 def subject_of(event: Event | EventRef) -> tuple[str | None, str | None]:
@@ -81,8 +94,7 @@ def _device_max_kg(ws: Workspace, device: Device) -> int:
 
 
 def _destination(ws: Workspace, item: Mapping[str, Any], *kinds: OrgKind) -> str:
-    to = fields.text(item, "to", required=True, max_len=32)
-    assert to is not None
+    to = fields.org_code(item, "to")
     org = ws.orgs.get(to)
     if org is None:
         raise ValidationFailed(f"no organisation {to}", field="to")
@@ -142,10 +154,10 @@ def collected(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
             item["weight_kg"], field="weight_kg", max_kg=category.max_weight_kg
         )
     for name in ("brand", "model", "serial"):
-        value = fields.text(item, name)
+        value = fields.text(item, name, max_len=limits.NAMEPLATE)
         if value is not None:
             payload[name] = value
-    source = fields.text(item, "source", max_len=16)
+    source = fields.text(item, "source", max_len=limits.SOURCE)
     if source is not None:
         if source not in SOURCES:
             raise ValidationFailed(f"source must be one of {', '.join(SOURCES)}", field="source")
@@ -192,7 +204,9 @@ def shipped(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     _in_custody(ws, device)
     if device.state not in (DeviceState.collected, DeviceState.received):
         raise InvalidTransition(device.qr_id, device.state, "shipped")
-    to = _destination(ws, item, OrgKind.dismantler, OrgKind.collector)
+    # Only a licensed plant can receive (and weigh) a device, or refuse it:
+    # a shipment anywhere else could never be finished (SPEC §2.4).
+    to = _destination(ws, item, OrgKind.dismantler)
     payload: dict[str, Any] = {"to": to}
     manifest = fields.code(item, "manifest_no")
     if manifest is not None:
@@ -234,7 +248,7 @@ def stored(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     _in_custody(ws, device)
     if device.state != DeviceState.received:
         raise InvalidTransition(device.qr_id, device.state, "stored")
-    area = fields.text(item, "area", required=True, max_len=64)
+    area = fields.text(item, "area", required=True, max_len=limits.AREA)
     when = when_after(ws, item, device.head_occurred_at)
 
     digest = record(ws, device, event_id, "stored", when, {"area": area})
@@ -277,6 +291,8 @@ def dismantled(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     if device.state != DeviceState.received:
         raise InvalidTransition(device.qr_id, device.state, "dismantled")
     outputs = _outputs(ws, item, _device_max_kg(ws, device))
+    output_g = sum(o["weight_g"] for o in outputs)
+    check_mass_balance(ws, intake_g=device.received_weight_g, output_g=output_g, field="outputs")
     payload: dict[str, Any] = {"outputs": outputs}
     batch_code = fields.code(item, "batch")
     line = fields.code(item, "line")
@@ -316,12 +332,46 @@ def dismantled(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     return digest
 
 
+def check_mass_balance(ws: Workspace, *, intake_g: int | None, output_g: int, field: str) -> None:
+    """Outputs may weigh less than the intake (an audit matter), never more than the tolerance."""
+    if intake_g is None:  # pragma: no cover - a received device always has its weight
+        return
+    tolerance = ws.dismantle_tolerance_pct
+    if output_g * 100 <= intake_g * (100 + tolerance):
+        return
+    limit = (Decimal(intake_g) * (100 + tolerance) / 100 / 1000).quantize(Decimal("0.001"))
+    raise OutputsExceedIntake(
+        f"outputs weigh {grams_to_kg(output_g)} kg, more than the {grams_to_kg(intake_g)} kg "
+        f"received plus the {tolerance} % tolerance ({limit} kg)",
+        field=field,
+        output_g=output_g,
+        intake_g=intake_g,
+    )
+
+
+def refused(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
+    """The destination turns a shipment away; the device stays with its sender."""
+    device = _device(ws, item)
+    org = ws.principal.org_code
+    if device.destination != org:
+        raise NotCustodian(f"device {device.qr_id} is not shipped to {org}", field="qr_id")
+    if device.state != DeviceState.in_transit:  # pragma: no cover - destination implies transit
+        raise InvalidTransition(device.qr_id, device.state, "refused")
+    reason = fields.text(item, "reason", required=True, max_len=limits.REASON, multiline=True)
+    when = when_after(ws, item, device.head_occurred_at)
+
+    digest = record(ws, device, event_id, "refused", when, {"reason": reason})
+    # Back to the state it was shipped from: a device once received stays received.
+    device.state = DeviceState.received if device.received_at else DeviceState.collected
+    device.destination = None
+    return digest
+
+
 # -- lot events ------------------------------------------------------------
 
 
 def _lot(ws: Workspace, item: Mapping[str, Any]) -> Lot:
-    code = fields.text(item, "lot", required=True, max_len=64)
-    assert code is not None
+    code = fields.lot_code(item)
     lot = ws.lots.get(code)
     if lot is None:
         raise UnknownLot(f"no output lot {code}", field="lot")
@@ -377,7 +427,7 @@ def lot_received(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
 def lot_treated(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
     lot = _lot(ws, item)
     _at_processor(ws, lot, LotState.received, "lot_treated")
-    method = fields.text(item, "method", required=True, max_len=64)
+    method = fields.text(item, "method", required=True, max_len=limits.METHOD)
     when = when_after(ws, item, lot.head_occurred_at)
 
     digest = record(ws, lot, event_id, "lot_treated", when, {"method": method})
@@ -391,6 +441,7 @@ HANDLERS: dict[str, Handler] = {
     "received": received,
     "stored": stored,
     "dismantled": dismantled,
+    "refused": refused,
     "lot_shipped": lot_shipped,
     "lot_received": lot_received,
     "lot_treated": lot_treated,

@@ -12,14 +12,16 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
+from traceability import limits
 from traceability.accounts.models import Organisation
 from traceability.accounts.services import Principal
 from traceability.catalog.models import Catalog
@@ -28,7 +30,7 @@ from traceability.custody.corrections import corrected
 from traceability.custody.handlers import HANDLERS as STEP_HANDLERS
 from traceability.custody.handlers import subject_of
 from traceability.custody.models import Event
-from traceability.custody.workspace import EventRef, Workspace
+from traceability.custody.workspace import DEFAULT_TOLERANCE_PCT, EventRef, Workspace
 from traceability.db import begin_write, utcnow
 from traceability.devices.models import Device, MintedId
 from traceability.errors import TraceabilityError, ValidationFailed
@@ -68,11 +70,24 @@ def _canonical_uuid(raw: Any) -> str | None:
         return None
 
 
+def _parsed(parse: Callable[[Mapping[str, Any], str], str | None], item: Any, name: str) -> Any:
+    """The value as its handler will parse it, or None if the handler will refuse it."""
+    try:
+        return parse(item, name) if item.get(name) is not None else None
+    except ValidationFailed:
+        return None
+
+
 def _collect_refs(items: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """What the items name, as their handlers will read it: never a value they will refuse."""
     refs: dict[str, set[str]] = {k: set() for k in ("ids", "qr", "lots", "orgs", "batches")}
     for item in items:
         if not isinstance(item, Mapping):
             continue
+        try:
+            limits.check_strings(item, "", root="events")
+        except ValidationFailed:
+            continue  # rejected before any lookup
         # The same canonical form fields.event_id gives (any UUID spelling).
         for key in ("id", "corrects"):
             event_id = _canonical_uuid(item.get(key))
@@ -81,12 +96,14 @@ def _collect_refs(items: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
         if isinstance(item.get("qr_id"), str):
             with contextlib.suppress(InvalidQrId):
                 refs["qr"].add(normalise_id(item["qr_id"]))
-        if isinstance(item.get("lot"), str):
-            refs["lots"].add(item["lot"])
-        if isinstance(item.get("to"), str):
-            refs["orgs"].add(item["to"])
-        if isinstance(item.get("batch"), str):
-            refs["batches"].add(item["batch"].strip())
+        for key, name, parse in (
+            ("lots", "lot", fields.lot_code),
+            ("orgs", "to", fields.org_code),
+            ("batches", "batch", fields.code),
+        ):
+            value = _parsed(parse, item, name)
+            if value is not None:
+                refs[key].add(value)
     return refs
 
 
@@ -148,6 +165,8 @@ def _apply_one(ws: Workspace, item: Any, *, id_required: bool) -> ItemResult:
     try:
         if not isinstance(item, Mapping):
             raise ValidationFailed("each event must be an object", field="events")
+        # Before any field is read: nothing unstorable reaches a query or a row.
+        limits.check_strings(item, "", root="events")
         event_id = fields.event_id(item, required=id_required)
         existing = ws.events.get(event_id) if event_id else None
         if existing is not None:
@@ -209,6 +228,7 @@ def record_events(
     items: Sequence[Any],
     id_required: bool = True,
     future_skew_s: int = 300,
+    dismantle_tolerance_pct: Decimal = DEFAULT_TOLERANCE_PCT,
     now: dt.datetime | None = None,
 ) -> list[ItemResult]:
     """Record each item all-or-nothing; commit the accepted ones together."""
@@ -220,6 +240,7 @@ def record_events(
             catalog=catalog,
             now=now or utcnow(),
             future_skew_s=future_skew_s,
+            dismantle_tolerance_pct=dismantle_tolerance_pct,
         )
         try:
             _preload(ws, [i for i in items if isinstance(i, Mapping)])

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Integer
 from sqlmodel import Field, SQLModel
 
+from traceability import limits
 from traceability.db import UTCDateTime
 
 
@@ -18,13 +19,14 @@ class EventType(StrEnum):
     received = "received"
     stored = "stored"
     dismantled = "dismantled"
+    refused = "refused"
     corrected = "corrected"
     lot_shipped = "lot_shipped"
     lot_received = "lot_received"
     lot_treated = "lot_treated"
 
 
-DEVICE_EVENTS = frozenset({"collected", "shipped", "received", "stored", "dismantled"})
+DEVICE_EVENTS = frozenset({"collected", "shipped", "received", "stored", "dismantled", "refused"})
 LOT_EVENTS = frozenset({"lot_shipped", "lot_received", "lot_treated"})
 
 
@@ -43,11 +45,11 @@ class Event(SQLModel, table=True):
             BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
         ),
     )
-    id: str = Field(max_length=36, unique=True, index=True)
+    id: str = Field(max_length=limits.EVENT_ID, unique=True, index=True)
     type: str = Field(max_length=16, index=True)
-    device: str | None = Field(default=None, max_length=14, index=True)
-    lot: str | None = Field(default=None, max_length=64, index=True)
-    org: str = Field(max_length=32, index=True)
+    device: str | None = Field(default=None, max_length=limits.QR_ID, index=True)
+    lot: str | None = Field(default=None, max_length=limits.LOT_CODE, index=True)
+    org: str = Field(max_length=limits.ORG_CODE, index=True)
     actor: str = Field(max_length=64)
     occurred_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func
@@ -20,6 +21,8 @@ from traceability.errors import ValidationFailed
 from traceability.labels.ids import normalise_id
 from traceability.lots.models import Lot
 from traceability.savings.models import Batch
+
+DEFAULT_TOLERANCE_PCT = Decimal(5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,8 @@ class Workspace:
     catalog: Catalog
     now: dt.datetime
     future_skew_s: int
+    # Outputs may exceed the intake weight by this much (scale differences).
+    dismantle_tolerance_pct: Decimal = DEFAULT_TOLERANCE_PCT
     events: dict[str, Event | EventRef] = field(default_factory=dict)
     devices: dict[str, Device] = field(default_factory=dict)
     minted: dict[str, MintedId] = field(default_factory=dict)

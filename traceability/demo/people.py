@@ -8,13 +8,18 @@ from sqlmodel import Session
 from tqdm import tqdm
 
 from traceability.accounts import services as accounts
+from traceability.accounts.models import Role
 from traceability.demo.figures import Figures
 
 PASSWORD = "demo-pass-2026"
 TOKEN_USER = "sz.intake"  # the one handheld token the summary shows
+# The demo's handheld tokens live as long as a deployment's default (TRACE_TOKEN_TTL_DAYS).
+DEMO_TOKEN_TTL_DAYS = 365
 
 
-def create_people(session: Session, figures: Figures) -> tuple[dict[str, accounts.Principal], str]:
+def create_people(
+    session: Session, figures: Figures, *, token_ttl_days: int = DEMO_TOKEN_TTL_DAYS
+) -> tuple[dict[str, accounts.Principal], str]:
     """Every organisation and user; returns each operator's principal and one token."""
     for org in figures.orgs:
         accounts.add_org(
@@ -34,10 +39,13 @@ def create_people(session: Session, figures: Figures) -> tuple[dict[str, account
         accounts.add_user(
             session=session, username=username, org_code=org.code, role=role, password=PASSWORD
         )
-        if role == "operator":  # each handheld user gets its scanner token
+        if role == Role.operator:  # each handheld user gets its scanner token
             tokens[username] = accounts.create_token(
-                session=session, username=username, label=f"demo handheld {username}"
-            )
+                session=session,
+                username=username,
+                ttl_days=token_ttl_days,
+                label=f"demo handheld {username}",
+            ).token
     session.commit()
     principals = {
         username: accounts.authenticate_token(session=session, token=token)

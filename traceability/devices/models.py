@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
+from traceability import limits
 from traceability.db import UTCDateTime, utcnow
 
 
@@ -26,29 +27,29 @@ class DeviceState(StrEnum):
 class Device(SQLModel, table=True):
     __tablename__ = "device"
 
-    qr_id: str = Field(primary_key=True, max_length=14)
-    category: str = Field(max_length=32, index=True)
+    qr_id: str = Field(primary_key=True, max_length=limits.QR_ID)
+    category: str = Field(max_length=limits.CATEGORY, index=True)
     attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    brand: str | None = Field(default=None, max_length=100)
-    model: str | None = Field(default=None, max_length=100)
-    serial: str | None = Field(default=None, max_length=100, index=True)
-    source: str | None = Field(default=None, max_length=16)
+    brand: str | None = Field(default=None, max_length=limits.NAMEPLATE)
+    model: str | None = Field(default=None, max_length=limits.NAMEPLATE)
+    serial: str | None = Field(default=None, max_length=limits.NAMEPLATE, index=True)
+    source: str | None = Field(default=None, max_length=limits.SOURCE)
     collected_weight_g: int | None = None
     received_weight_g: int | None = None
     state: str = Field(max_length=16, index=True)
-    custodian: str = Field(max_length=32, index=True)
-    destination: str | None = Field(default=None, max_length=32)
-    collected_by: str = Field(max_length=32)
+    custodian: str = Field(max_length=limits.ORG_CODE, index=True)
+    destination: str | None = Field(default=None, max_length=limits.ORG_CODE)
+    collected_by: str = Field(max_length=limits.ORG_CODE)
     collected_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    received_by: str | None = Field(default=None, max_length=32)
+    received_by: str | None = Field(default=None, max_length=limits.ORG_CODE)
     received_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
-    dismantled_by: str | None = Field(default=None, max_length=32, index=True)
+    dismantled_by: str | None = Field(default=None, max_length=limits.ORG_CODE, index=True)
     dismantled_at: dt.datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), index=True)
     )
     batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
-    line: str | None = Field(default=None, max_length=32)
-    storage_area: str | None = Field(default=None, max_length=64)
+    line: str | None = Field(default=None, max_length=limits.CODE)
+    storage_area: str | None = Field(default=None, max_length=limits.AREA)
     head_digest: str = Field(max_length=64)
     head_occurred_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     event_count: int = 0

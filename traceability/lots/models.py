@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
+from traceability import limits
 from traceability.db import UTCDateTime
 
 
@@ -23,18 +24,18 @@ class Lot(SQLModel, table=True):
 
     __tablename__ = "lot"
 
-    code: str = Field(primary_key=True, max_length=64)
-    org: str = Field(max_length=32, index=True)
-    fraction: str = Field(max_length=32)
+    code: str = Field(primary_key=True, max_length=limits.LOT_CODE)
+    org: str = Field(max_length=limits.ORG_CODE, index=True)
+    fraction: str = Field(max_length=limits.FRACTION)
     number: int
     state: str = Field(max_length=16, index=True)
     hazardous: bool = False
     weight_g: int = 0
     device_count: int = 0
-    destination: str | None = Field(default=None, max_length=32, index=True)
-    manifest_no: str | None = Field(default=None, max_length=64)
+    destination: str | None = Field(default=None, max_length=limits.ORG_CODE, index=True)
+    manifest_no: str | None = Field(default=None, max_length=limits.CODE)
     received_weight_g: int | None = None
-    treatment: str | None = Field(default=None, max_length=64)
+    treatment: str | None = Field(default=None, max_length=limits.METHOD)
     created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     shipped_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     received_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
@@ -49,7 +50,7 @@ class LotItem(SQLModel, table=True):
     __tablename__ = "lot_item"
 
     id: int | None = Field(default=None, primary_key=True)
-    lot: str = Field(foreign_key="lot.code", max_length=64, index=True)
-    device: str = Field(max_length=14, index=True)
-    event_id: str = Field(max_length=36, index=True)
+    lot: str = Field(foreign_key="lot.code", max_length=limits.LOT_CODE, index=True)
+    device: str = Field(max_length=limits.QR_ID, index=True)
+    event_id: str = Field(max_length=limits.EVENT_ID, index=True)
     weight_g: int

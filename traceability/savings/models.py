@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from traceability import limits
 from traceability.db import UTCDateTime
 
 
@@ -17,6 +18,6 @@ class Batch(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("org", "code", name="uq_batch_org_code"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    org: str = Field(max_length=32, index=True)
-    code: str = Field(max_length=64)
+    org: str = Field(max_length=limits.ORG_CODE, index=True)
+    code: str = Field(max_length=limits.CODE)
     created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 from flask import Flask
 from sqlmodel import Session, func, select
@@ -60,9 +60,25 @@ def audit_anchors(session: Session, ledger: Web3Ledger, submitter: str) -> Ancho
     return result
 
 
-def verify_cli(app: Flask, *, qr_id: str | None, echo: Callable[[str], None]) -> bool:
+def verify_cli(
+    app: Flask,
+    *,
+    qr_id: str | None,
+    echo: Callable[[str], None],
+    submitters: Sequence[str] = (),
+) -> bool:
+    """Verify one device, or every event and every anchor of the accepted submitters.
+
+    No signing key is needed: the anchors are enumerated per submitter address
+    (``submitters``, or the trust anchors' accepted ones), so a regulator can
+    run this against a plant's database.
+    """
     with Session(Database.engine(app)) as session:
         ledger = reader_ledger(session, app)
+        if ledger is not None and submitters and ledger.trust is not None:
+            ledger = replace(ledger, trust=ledger.trust.with_submitters(submitters))
+        if ledger is not None and ledger.problem:
+            echo(f"ledger not trusted: {ledger.problem}")
         if qr_id is not None:
             device = get_device(session, qr_id)
             result = verify_device(session, ledger, device.qr_id, device.head_digest)
@@ -88,14 +104,19 @@ def verify_cli(app: Flask, *, qr_id: str | None, echo: Callable[[str], None]) ->
         ok = set(counts) <= {VERIFIED}
         if counts[MISSING_ON_CHAIN]:
             echo(missing_on_chain_hint(ledger))
-        if ledger is not None and ledger.address:
+        if ledger is None or ledger.chain is None or ledger.trust is None:
+            echo("anchors on chain cannot be listed: no trusted registry")
+            echo("NOT VERIFIED")
+            return False
+        ok = ok and not ledger.problem
+        for submitter in ledger.trust.submitters:
             try:
-                audit = audit_anchors(session, ledger, ledger.address)
+                audit = audit_anchors(session, ledger.chain, submitter)
             except ContractMissing as exc:
                 echo(f"anchors on chain cannot be listed: {exc}")
                 echo("NOT VERIFIED")
                 return False
-            echo(f"anchors on chain by {ledger.address}: {audit.on_chain}")
+            echo(f"anchors on chain by {submitter}: {audit.on_chain}")
             for root in audit.missing_batches:
                 echo(f"  batch {root} is anchored on chain but missing from the database")
             for root, gone in audit.missing_events.items():

@@ -12,14 +12,18 @@ from sqlmodel import Session
 
 from ledger import merkle
 from ledger.chain import Web3Ledger
-from traceability.anchoring.connection import read_meta
+from traceability.anchoring.connection import TrustedReader, read_meta
 from traceability.anchoring.models import AnchorBatch
 from traceability.verification.services import content_of, event_rows, leaf_positions
 
 BUNDLE_FORMAT = "weee-trace-proof/1"
 
 
-def device_bundle(session: Session, ledger: Web3Ledger | None, qr_id: str) -> dict[str, Any]:
+def device_bundle(
+    session: Session, ledger: TrustedReader | Web3Ledger | None, qr_id: str
+) -> dict[str, Any]:
+    """The device's events with their proofs. The ``chain`` section is informative only:
+    the verifier takes what it trusts from the regulator's trust file, never from here."""
     rows = event_rows(session, device=qr_id)
     positions = leaf_positions(session, [r.seq for r in rows])
     meta = read_meta(session)
@@ -47,14 +51,19 @@ def device_bundle(session: Session, ledger: Web3Ledger | None, qr_id: str) -> di
                 "state": batch.state,
             }
         events.append({"content": content_of(row), "digest": row.digest, "anchor": anchor})
-    return {
-        "format": BUNDLE_FORMAT,
-        "subject": {"device": qr_id},
-        "chain": {
+    trust = ledger.trust if isinstance(ledger, TrustedReader) else None
+    chain = (
+        {"chain_id": trust.chain_id, "genesis_hash": trust.genesis_hash, "contract": trust.registry}
+        if trust is not None
+        else {
             "chain_id": int(meta["chain_id"]) if meta.get("chain_id") else None,
             "genesis_hash": meta.get("genesis_hash"),
             "contract": meta.get("contract"),
-            "rpc_url": ledger.rpc_url if ledger is not None else None,
-        },
+        }
+    )
+    return {
+        "format": BUNDLE_FORMAT,
+        "subject": {"device": qr_id},
+        "chain": chain,
         "events": events,
     }

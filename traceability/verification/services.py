@@ -5,6 +5,16 @@ is not the leaf its batch anchored. ``broken_chain``: ``prev`` does not name
 the previous event (one was deleted, inserted or reordered).
 ``missing_on_chain``: the batch root is not in the registry (chain reset).
 ``pending``: not anchored yet. ``verified``: all of the above hold.
+``untrusted`` (a sixth status, beside SPEC's five): the root is on chain but
+was anchored by a submitter the trust anchors do not accept, or the ledger
+itself does not match the trust anchors (registry, chain, owner) — the
+anchor proves nothing, so the event is not verified.
+
+A device verifies only when every event does, its head is present, and
+nothing says the history is incomplete: no batch holding its events has
+fewer event rows than its size, and the latest completeness check found no
+anchored event missing from the database. Otherwise ``ledger_problem`` names
+the cause.
 """
 
 from __future__ import annotations
@@ -13,19 +23,28 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlmodel import Session
 
 from ledger import merkle
 from ledger.canonical import digest_hex, event_content
 from ledger.chain import AnchorRecord, Web3Ledger
 from ledger.errors import ContractMissing
+from ledger.verify import UNTRUSTED
+from traceability.anchoring.connection import TrustedReader
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, AnchorState
+from traceability.custody.facts import replay
 from traceability.custody.models import Event
 from traceability.db import iso
+from traceability.verification.models import TrustCheck
 
 VERIFIED, PENDING, TAMPERED = "verified", "pending", "tampered"
 BROKEN_CHAIN, MISSING_ON_CHAIN = "broken_chain", "missing_on_chain"
+STATUSES = (VERIFIED, PENDING, TAMPERED, BROKEN_CHAIN, MISSING_ON_CHAIN, UNTRUSTED)
+
+#: What verification may be given: the trusted reader, a bare client (tests,
+#: benchmarks: its own address is the one accepted submitter), or nothing.
+AnyLedger = TrustedReader | Web3Ledger | None
 
 _EVENT = Event.__table__  # type: ignore[attr-defined]
 _LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
@@ -65,8 +84,29 @@ class Verifier:
     """Checks events, caching one chain lookup per batch."""
 
     session: Session
-    ledger: Web3Ledger | None
+    ledger: AnyLedger
     batches: dict[int, BatchCheck] = field(default_factory=dict)
+    # The chain read, the lower-case submitter addresses whose anchors count
+    # (None: any), and whether the ledger is not the trusted one (then no
+    # anchor read from it counts) — all derived from ``ledger``.
+    chain: Web3Ledger | None = field(init=False, default=None)
+    accepted: frozenset[str] | None = field(init=False, default=None)
+    untrusted: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.ledger, TrustedReader):
+            trust = self.ledger.trust
+            self.chain = self.ledger.chain
+            self.accepted = frozenset(s.lower() for s in (trust.submitters if trust else ()))
+            self.untrusted = bool(self.ledger.problem)
+        elif self.ledger is not None:
+            self.chain = self.ledger
+            if self.ledger.address:  # a bare client: its own anchors are the ones accepted
+                self.accepted = frozenset({self.ledger.address.lower()})
+
+    @classmethod
+    def for_ledger(cls, session: Session, ledger: AnyLedger) -> Verifier:
+        return cls(session, ledger)
 
     def batch(self, batch_id: int) -> BatchCheck:
         if batch_id not in self.batches:
@@ -75,9 +115,9 @@ class Verifier:
             leaves = [batch.leaves[i : i + 32] for i in range(0, len(batch.leaves), 32)]
             leaves_ok = len(leaves) == batch.size and merkle.root(leaves).hex() == batch.root
             on_chain = None
-            if self.ledger is not None and batch.state != AnchorState.pending:
+            if self.chain is not None and batch.state != AnchorState.pending:
                 try:
-                    on_chain = self.ledger.get_anchor(bytes.fromhex(batch.root))
+                    on_chain = self.chain.get_anchor(bytes.fromhex(batch.root))
                 except ContractMissing:  # the chain was reset: no registry, no roots
                     on_chain = None
             self.batches[batch_id] = BatchCheck(batch, leaves_ok, on_chain)
@@ -106,6 +146,10 @@ class Verifier:
             return PENDING
         if check.on_chain is None or check.on_chain.size != check.batch.size:
             return MISSING_ON_CHAIN
+        if self.untrusted or (
+            self.accepted is not None and check.on_chain.submitter.lower() not in self.accepted
+        ):
+            return UNTRUSTED
         return VERIFIED
 
 
@@ -134,8 +178,8 @@ def leaf_positions(session: Session, seqs: Iterable[int]) -> dict[int, tuple[int
     return positions
 
 
-def missing_on_chain_hint(ledger: Web3Ledger | None) -> str:
-    where = f" at {ledger.rpc_url}" if ledger is not None else ""
+def missing_on_chain_hint(ledger: AnyLedger) -> str:
+    where = f" at {ledger.rpc_url}" if ledger is not None and ledger.rpc_url else ""
     return (
         f"anchored roots are missing from the registry{where}: the chain was reset or "
         "replaced. Run `traceability anchor --repair` to re-anchor from the database."
@@ -151,7 +195,11 @@ class DeviceVerification:
 
     @property
     def verified(self) -> bool:
-        return self.head_matches and all(s == VERIFIED for _, s in self.events)
+        return (
+            self.head_matches
+            and not self.ledger_problem
+            and all(s == VERIFIED for _, s in self.events)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -163,28 +211,93 @@ class DeviceVerification:
         }
 
 
+def short_batches(session: Session, batch_ids: Iterable[int]) -> dict[str, int]:
+    """Batches (root → events gone) holding fewer event rows than they anchored.
+
+    A cheap local check: deleting a device's newest event and resetting its
+    head leaves its chain intact, but not the batch it was anchored in.
+    """
+    ids = sorted(set(batch_ids))
+    if not ids:
+        return {}
+    batch = AnchorBatch.__table__  # type: ignore[attr-defined]
+    present: dict[int, int] = {
+        int(batch_id): int(count)
+        for batch_id, count in session.execute(
+            select(_LEAF.c.batch_id, func.count())
+            .select_from(_LEAF.join(_EVENT, _EVENT.c.seq == _LEAF.c.event_seq))
+            .where(_LEAF.c.batch_id.in_(ids))
+            .group_by(_LEAF.c.batch_id)
+        )
+    }
+    short = {}
+    for batch_id, root, size in session.execute(
+        select(batch.c.id, batch.c.root, batch.c.size).where(batch.c.id.in_(ids))
+    ):
+        if present.get(batch_id, 0) < size:
+            short[str(root)] = int(size) - present.get(batch_id, 0)
+    return short
+
+
+def completeness_problem(session: Session) -> str | None:
+    """What the latest completeness check found missing from the database, if anything."""
+    found = (
+        session.execute(
+            select(TrustCheck).order_by(TrustCheck.id.desc()).limit(1)  # type: ignore[union-attr]
+        )
+        .scalars()
+        .first()
+    )
+    if found is None or not (found.missing_batches or found.missing_events):
+        return None
+    return (
+        f"incomplete: the completeness check of {iso(found.checked_at)} found "
+        f"{found.missing_batches} anchored batch(es) and {found.missing_events} anchored "
+        "event(s) missing from the database"
+    )
+
+
 def verify_device(
-    session: Session, ledger: Web3Ledger | None, qr_id: str, head_digest: str | None
+    session: Session, ledger: AnyLedger, qr_id: str, head_digest: str | None
 ) -> DeviceVerification:
     rows = event_rows(session, device=qr_id)
-    verifier = Verifier(session, ledger)
-    statuses = verifier.statuses(rows, leaf_positions(session, [r.seq for r in rows]))
+    verifier = Verifier.for_ledger(session, ledger)
+    positions = leaf_positions(session, [r.seq for r in rows])
+    statuses = verifier.statuses(rows, positions)
     head_ok = head_digest is None or (bool(rows) and rows[-1].digest == head_digest)
-    problem = missing_on_chain_hint(ledger) if MISSING_ON_CHAIN in statuses else None
+    problems = []
+    if isinstance(ledger, TrustedReader) and ledger.problem:
+        problems.append(ledger.problem)
+    if MISSING_ON_CHAIN in statuses:
+        problems.append(missing_on_chain_hint(ledger))
+    short = short_batches(session, (batch_id for batch_id, _ in positions.values()))
+    if short:
+        problems.append(
+            "incomplete: "
+            + ", ".join(f"batch {root} lacks {n} anchored event(s)" for root, n in short.items())
+            + " (deleted from the database)"
+        )
+    if found := completeness_problem(session):
+        problems.append(found)
+    # A log that breaks the custody rules was recorded against an edited projection.
+    problems += list(replay(qr_id, rows).anomalies)
     return DeviceVerification(
-        qr_id, [(r.id, s) for r, s in zip(rows, statuses, strict=True)], head_ok, problem
+        qr_id,
+        [(r.id, s) for r, s in zip(rows, statuses, strict=True)],
+        head_ok,
+        "; ".join(problems) or None,
     )
 
 
 def verify_all(
-    session: Session, ledger: Web3Ledger | None, progress: Any = None
+    session: Session, ledger: AnyLedger, progress: Any = None
 ) -> Iterator[tuple[str, str, str]]:
     """(subject, event id, status) for every event, grouped by device or lot."""
     rows = list(
         session.execute(select(_EVENT).order_by(_EVENT.c.device, _EVENT.c.lot, _EVENT.c.seq))
     )
     leaves = leaf_positions(session, [r.seq for r in rows])
-    verifier = Verifier(session, ledger)
+    verifier = Verifier.for_ledger(session, ledger)
     start = 0
     while start < len(rows):
         key = (rows[start].device, rows[start].lot)

@@ -20,4 +20,7 @@ def init_app(app: Flask) -> None:
     from traceability.web import public
 
     app.after_request(_security_headers)
+    app.extensions["trace.public_views"] = public.PublicCache(
+        app.config["TRACE_SETTINGS"].badge_cache_s
+    )
     app.register_blueprint(public.bp)

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from typing import Any
 
 from flask import Blueprint, current_app, render_template
 
-from ledger.errors import LedgerError
-from traceability.anchoring.service import reader_ledger
 from traceability.db import get_session
 from traceability.devices.models import Device
 from traceability.devices.services import device_public, get_device
 from traceability.errors import TraceabilityError
-from traceability.verification.services import PENDING, VERIFIED, verify_device
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
+PENDING_TTL_S = 5.0
 CHINA = dt.timezone(dt.timedelta(hours=8), "UTC+8")
 
 
@@ -29,22 +30,49 @@ def china_time(value: str | dt.datetime | None) -> str:
     return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M (UTC+8)")
 
 
-def _badge(device: Device) -> str:
-    """verified / pending / failed / unknown (ledger off or unreachable)."""
-    session = get_session()
-    try:
-        ledger = reader_ledger(session)
-        if ledger is None:
-            return "unknown"
-        result = verify_device(session, ledger, device.qr_id, device.head_digest)
-    except LedgerError:
-        return "unknown"
-    statuses = {status for _, status in result.events}
-    if result.verified:
-        return "verified"
-    if statuses <= {VERIFIED, PENDING} and result.head_matches:
-        return "pending"
-    return "failed"
+class PublicCache:
+    """Recent public views per device and chain head, so anonymous views cost no chain call.
+
+    A new event moves the head, so new records are never hidden behind a
+    cached view; a chain-side change (a lost anchor) shows within ``ttl_s``.
+    """
+
+    def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
+        self.ttl_s, self.max_entries = ttl_s, max_entries
+        self._entries: dict[tuple[str, str, int], tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, int]) -> dict[str, Any] | None:
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: tuple[str, str, int], view: dict[str, Any], ttl_s: float) -> None:
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                now = time.monotonic()
+                self._entries = {k: v for k, v in self._entries.items() if v[0] >= now}
+                while len(self._entries) >= self.max_entries:  # all fresh: drop the oldest
+                    self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = (time.monotonic() + min(ttl_s, self.ttl_s), view)
+
+
+def _public_view(device: Device) -> dict[str, Any]:
+    """The device as anyone may see it, from its verified log, cached per chain head."""
+    cache: PublicCache = current_app.extensions["trace.public_views"]
+    key = (device.qr_id, device.head_digest, device.event_count)
+    view = cache.get(key)
+    if view is None:
+        view = device_public(device)
+        if current_app.config["TRACE_SETTINGS"].ledger_mode == "off":
+            view["verification"] = "unknown"
+        if view["verification"] == "pending":  # anchoring takes seconds: look again soon
+            cache.put(key, view, PENDING_TTL_S)
+        elif view["verification"] != "unknown":  # an unreachable node is asked again
+            cache.put(key, view, cache.ttl_s)
+    return view
 
 
 @bp.get("/")
@@ -59,11 +87,12 @@ def device_page(raw_id: str) -> tuple[str, int]:
         device = get_device(get_session(), raw_id)
     except TraceabilityError as exc:
         return render_template("device.html", device=None, error=exc), exc.status
-    category = catalog.categories[device.category]
+    view = _public_view(device)
     return render_template(
         "device.html",
-        device=device_public(device),
-        category=category,
-        badge=_badge(device),
+        device=view,
+        # The category as the log says (never the editable row's).
+        category=catalog.categories.get(view["category"]),
+        badge=view["verification"],
         error=None,
     ), 200

@@ -1,0 +1,74 @@
+"""The public /d/{ID} page is anonymous: its badge is cached, not a chain call per view."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from ledger.node import ManagedNode, NodeKind
+from tests.conftest import Actor, new_id
+from tests.integration.conftest import anchor, make_device
+from tests.rpc_proxy import RpcProxy
+from traceability import create_app
+from traceability.db import Database
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def node_kind() -> NodeKind:
+    return "anvil"
+
+
+@pytest.fixture
+def proxy(ledger_node: ManagedNode) -> Iterator[RpcProxy]:
+    with RpcProxy(ledger_node.url, delay_s=0) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def public_app(settings: dict[str, Any], proxy: RpcProxy) -> Iterator[Flask]:
+    """The same deployment, its reads going through a proxy that counts chain calls."""
+    app = create_app({**settings, "ledger_url": proxy.url})
+    yield app
+    Database.engine(app).dispose()
+
+
+def _badge(client: FlaskClient, qr_id: str) -> str:
+    html = client.get(f"/d/{qr_id}").get_data(as_text=True)
+    return html.split('data-verification="', 1)[1].split('"', 1)[0]
+
+
+def test_repeated_anonymous_views_make_no_chain_calls(
+    client: FlaskClient, collector: Actor, plant: Actor, public_app: Flask, proxy: RpcProxy
+) -> None:
+    qr_id = make_device(client, collector, plant)
+    anchor(client, plant)
+    public = public_app.test_client()
+
+    assert _badge(public, qr_id) == "verified"
+    after_first = proxy.calls
+    assert after_first > 0  # the first view did ask the chain
+    for _ in range(20):
+        assert _badge(public, qr_id) == "verified"
+    assert proxy.calls == after_first
+
+
+def test_a_new_event_is_not_hidden_by_the_cache(
+    client: FlaskClient, collector: Actor, plant: Actor, public_app: Flask
+) -> None:
+    qr_id = make_device(client, collector, plant)
+    anchor(client, plant)
+    public = public_app.test_client()
+    assert _badge(public, qr_id) == "verified"
+    response = client.post(
+        "/api/v1/events",
+        json={"events": [{"id": new_id(), "type": "stored", "qr_id": qr_id, "area": "A-1"}]},
+        headers=plant.headers,
+    )
+    assert response.get_json()["results"][0]["status"] == "created"
+    assert _badge(public, qr_id) == "pending"

@@ -1,0 +1,71 @@
+"""What a submitted field may hold: its length and its characters.
+
+The parsers (custody/fields.py, the event handlers, corrections) and the
+column sizes of the models read these numbers, so a value the API accepts
+always fits the database (tests/custody/test_limits.py keeps them in step).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from traceability.errors import ValidationFailed
+
+# -- identifiers -------------------------------------------------------------
+ORG_CODE = 32  # organisation codes (`to`, custodian, destination)
+QR_ID = 14  # normalised device IDs
+EVENT_ID = 36  # canonical UUIDs
+CODE = 64  # people's identifiers: batch codes, line names, manifest numbers
+LOT_CODE = 64  # "{org}-{fraction}-{number:05d}"
+CATEGORY = 32
+FRACTION = 32
+SOURCE = 16
+
+# -- text --------------------------------------------------------------------
+NAMEPLATE = 100  # brand, model, manufacturer serial
+AREA = 64  # storage area
+METHOD = 64  # treatment method of a lot
+REASON = 500  # why a correction or a refusal was made
+
+# C0 controls (but tab, line feed and carriage return, which multi-line text
+# such as a reason may hold), DEL and C1 controls: invisible in every report,
+# and PostgreSQL cannot store NUL at all.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Single-line fields (codes, names) refuse the line controls too.
+_LINE_BREAKS = re.compile(r"[\t\n\r]")
+
+
+def text_problem(value: str, *, multiline: bool = True) -> str | None:
+    """Why ``value`` cannot be stored and hashed as text, or None."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # half a UTF-16 pair, from a JSON \\ud800 escape
+        return "contains an unpaired UTF-16 surrogate"
+    found = _CONTROL.search(value) or (None if multiline else _LINE_BREAKS.search(value))
+    if found is not None:
+        return f"contains the control character U+{ord(found.group()):04X}"
+    return None
+
+
+def check_strings(value: Any, path: str, *, root: str) -> None:
+    """Refuse any string (value or key) in a JSON value that ``text_problem`` objects to.
+
+    The error names the string's full path (``brand``, ``outputs[0].fraction``,
+    ``attributes.screen_in``); a bad key is reported at its parent, or at
+    ``root`` when it sits at the top.
+    """
+    if isinstance(value, str):
+        problem = text_problem(value)
+        if problem is not None:
+            raise ValidationFailed(f"{path or root} {problem}", field=path or root)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and text_problem(key) is not None:
+                raise ValidationFailed(
+                    f"a field name in {path or root} {text_problem(key)}", field=path or root
+                )
+            check_strings(item, f"{path}.{key}" if path else str(key), root=root)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_strings(item, f"{path}[{index}]", root=root)
