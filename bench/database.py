@@ -103,6 +103,8 @@ def add_actor(engine: Engine, *, org: str, kind: str, username: str) -> Actor:
                 capacity_units=1_000_000 if kind == "dismantler" else None,
             )
         accounts.add_user(session=session, username=username, org_code=org, role="operator")
-        token = accounts.create_token(session=session, username=username, label="bench")
+        token = accounts.create_token(
+            session=session, username=username, label="bench", ttl_days=30
+        ).token
         session.commit()
     return Actor(username=username, org=org, token=token)

@@ -15,6 +15,7 @@ and ``traceability anchor --repair`` re-anchors everything from the database.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import logging
 import time
@@ -32,7 +33,7 @@ from ledger.node import ANVIL_DEV_KEYS, ManagedNode
 from ledger.verify import TrustAnchors
 from traceability.anchoring.models import LedgerMeta
 from traceability.config import Settings
-from traceability.db import begin_write
+from traceability.db import begin_write, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def read_meta(session: Session) -> dict[str, str]:
 
 
 def write_meta(session: Session, values: dict[str, str]) -> None:
+    begin_write(session)
     for key, value in values.items():
         row = session.get(LedgerMeta, key) or LedgerMeta(key=key, value=value)
         row.value = value
@@ -255,37 +257,59 @@ def _meta_of(trust: TrustAnchors) -> dict[str, str]:
     }
 
 
+#: A deploy lock older than this was left by a process that died mid-deploy.
+SETUP_LOCK_STALE_S = 300.0
+
+
+def _take_setup_lock(session: Session) -> bool:
+    """A committed lock row (never a transaction held across the deploy's chain calls)."""
+    begin_write(session)
+    lock = session.get(LedgerMeta, "setup_lock")
+    if lock is not None:
+        taken = dt.datetime.fromisoformat(lock.value) if lock.value[:1].isdigit() else None
+        if taken is not None and (utcnow() - taken).total_seconds() < SETUP_LOCK_STALE_S:
+            session.rollback()
+            return False
+        session.delete(lock)  # stale: its holder died mid-deploy
+        session.flush()
+    try:
+        session.add(LedgerMeta(key="setup_lock", value=utcnow().isoformat()))
+        session.commit()
+    except IntegrityError:  # another process took it between our read and insert
+        session.rollback()
+        return False
+    return True
+
+
+def _release_setup_lock(session: Session) -> None:
+    begin_write(session)
+    lock = session.get(LedgerMeta, "setup_lock")
+    if lock is not None:
+        session.delete(lock)
+    session.commit()
+
+
 def _set_up_once(session: Session, handle: LedgerHandle) -> TrustAnchors:
     """Deploy the registry (or adopt the recorded one), with a lock row so two workers never
     both deploy."""
-    begin_write(session)
-    try:
-        # On PostgreSQL a concurrent insert of the same key waits for this
-        # transaction and then fails; on SQLite the write lock serialises us.
-        session.add(LedgerMeta(key="setup_lock", value="deploying"))
-        session.flush()
-    except IntegrityError:
-        session.rollback()
+    if not _take_setup_lock(session):
         trust = configured_trust(handle)
         if trust is None:
-            raise LedgerError("another process is setting up the ledger; try again") from None
+            raise LedgerError("another process is setting up the ledger; try again")
         return trust
     try:
         trust = configured_trust(handle)  # another process may have finished meanwhile
         if trust is None:
             meta = read_meta(session)
+            session.rollback()  # end the read: the deploy below talks to the chain
             if meta.get("contract"):
                 trust = _adopt(handle, meta)
             else:
                 deploy(session, handle)
                 trust = handle.trust
-    except Exception:
-        session.rollback()  # never leave the lock row (and the write lock) behind
-        raise
-    lock = session.get(LedgerMeta, "setup_lock")
-    if lock is not None:
-        session.delete(lock)
-    session.commit()
+    finally:
+        session.rollback()
+        _release_setup_lock(session)
     assert trust is not None
     return trust
 
