@@ -33,12 +33,15 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check traceability ledger tests bench wsgi.py
 	$(VENV)/bin/ruff format --check traceability ledger tests bench wsgi.py
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: install
 	$(VENV)/bin/mypy traceability ledger
 
+# Two workers (the machine has two cores); each test still has its own database,
+# and each worker its own ledger nodes on ports the OS picks.
 pytest: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 test: lint typecheck pytest
 

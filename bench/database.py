@@ -2,30 +2,26 @@
 
 SQLite by default (a new file under the run's temp dir); with ``--db`` a
 PostgreSQL URL, each database is a dedicated schema selected through
-``options=-csearch_path=...`` and dropped afterwards (as tests/conftest.py does).
+``options=-csearch_path=...`` and dropped afterwards (tests.helpers.postgres_schema,
+the helper the test suite uses).
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from tests.helpers import postgres_schema
 from traceability import schema
 from traceability.accounts import services as accounts
 from traceability.db import make_engine
 
 COLLECTOR, PLANT = "BENCH-COL", "BENCH-DIS"
-
-
-def _pg_schema_url(base: str, schema_name: str) -> str:
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema_name}"
 
 
 @contextmanager
@@ -36,18 +32,9 @@ def fresh_database(base_url: str | None, tmp: Path, name: str) -> Iterator[str]:
         _migrate(url)
         yield url
         return
-    schema_name = f"bench_{name}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema_name}"))
-    try:
-        url = _pg_schema_url(base_url, schema_name)
+    with postgres_schema(base_url, prefix=f"bench_{name}") as url:
         _migrate(url)
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema_name} CASCADE"))
-        admin.dispose()
 
 
 def _migrate(url: str) -> None:

@@ -1,10 +1,11 @@
-"""Chain client for the AnchorRegistry contract, behind a small interface.
+"""Chain client for the AnchorRegistry contract: the ``Ledger`` implementation over web3.
 
 Everything web3-specific stays in this module (and ``rpc_errors``, which
-translates failures): callers get frozen dataclasses holding plain
-``str``/``int``/``bool`` values and ``LedgerError`` subclasses, so the worker,
-the verifier and the tests do not depend on web3's types or on which node
-(anvil, ganache, geth, Besu, eth-tester) answers.
+translates failures): callers are typed against ``ledger.interface.Ledger`` and
+get its frozen dataclasses holding plain ``str``/``int``/``bool`` values and
+``LedgerError`` subclasses, so the worker, the verifier and the tests do not
+depend on web3's types or on which node (anvil, ganache, geth, Besu,
+eth-tester) answers.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from __future__ import annotations
 import json
 import time
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 from eth_account import Account
@@ -26,7 +26,23 @@ from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from ledger.errors import ContractMissing, NotAuthorised, ReceiptTimeout, TransactionFailed
+from ledger.interface import AnchorRecord, ChainInfo, Ledger, Receipt, SentTransaction
 from ledger.rpc_errors import already_known, error_selectors, rpc_message, translated_errors
+
+# The values and the protocol live in ``ledger.interface``; importing them from
+# here keeps working.
+__all__ = [
+    "ZERO_HASH",
+    "AnchorRecord",
+    "ChainInfo",
+    "Ledger",
+    "Receipt",
+    "SentTransaction",
+    "Web3Ledger",
+    "default_artifact_path",
+    "eth_tester_keys",
+    "load_artifact",
+]
 
 ZERO_HASH = "0x" + "00" * 32
 DEFAULT_PRIORITY_FEE = 10**9  # 1 gwei, when the node cannot suggest a tip
@@ -48,67 +64,12 @@ def load_artifact(path: Path | None = None) -> dict[str, Any]:
         ) from exc
 
 
-@dataclass(frozen=True)
-class ChainInfo:
-    chain_id: int
-    genesis_hash: str
-    block_number: int
-    rpc_url: str
-
-
-@dataclass(frozen=True)
-class AnchorRecord:
-    root: str
-    block_number: int
-    timestamp: int
-    submitter: str
-    size: int
-    seq: int
-    prev_root: str
-
-
-@dataclass(frozen=True)
-class SentTransaction:
-    tx_hash: str
-    nonce: int
-
-
-@dataclass(frozen=True)
-class Receipt:
-    tx_hash: str
-    status: bool
-    block_number: int
-    block_hash: str
-
-
-class Ledger(Protocol):
-    """What the rest of the application may ask of a chain."""
-
-    address: str
-    contract_address: str | None
-    rpc_url: str
-
-    def info(self) -> ChainInfo: ...
-    def deploy_registry(self) -> str: ...
-    def contract_code_matches(self) -> bool: ...
-    def grant_submitter(self, address: str) -> Receipt: ...
-    def revoke_submitter(self, address: str) -> Receipt: ...
-    def is_submitter(self, address: str) -> bool: ...
-    def pending_nonce(self) -> int: ...
-    def send_anchor(
-        self, root: bytes, size: int, *, nonce: int | None = None, gas: int | None = None
-    ) -> SentTransaction: ...
-    def get_receipt(self, tx_hash: str) -> Receipt | None: ...
-    def wait_receipt(self, tx_hash: str, timeout: float = 30) -> Receipt: ...
-    def block_hash(self, number: int) -> str | None: ...
-    def block_number(self) -> int: ...
-    def get_anchor(self, root: bytes | str) -> AnchorRecord | None: ...
-    def anchor_count(self, submitter: str) -> int: ...
-    def anchors_of(self, submitter: str) -> list[AnchorRecord]: ...
-
-
 class Web3Ledger:
-    """The AnchorRegistry client over any web3 provider, signing locally with one key."""
+    """The AnchorRegistry client over any web3 provider, signing locally with one key.
+
+    The one implementation of ``ledger.interface.Ledger`` (structurally: mypy
+    checks it wherever a ``Web3Ledger`` is used as a ``Ledger``).
+    """
 
     def __init__(
         self,

@@ -30,8 +30,9 @@ from eth_utils import is_address, to_checksum_address
 
 from ledger import merkle
 from ledger.canonical import NotCanonicalisable, digest_hex
-from ledger.chain import AnchorRecord, Web3Ledger
+from ledger.chain import Web3Ledger
 from ledger.errors import LedgerError, TrustMismatch
+from ledger.interface import AnchorRecord, Ledger
 
 SUPPORTED_FORMATS = ("weee-trace-proof/1",)
 TRUST_FORMAT = "weee-trace-trust/1"
@@ -107,7 +108,7 @@ def _address(value: str, what: str) -> str:
     return str(to_checksum_address(value))
 
 
-def chain_problem(ledger: Web3Ledger, trust: TrustAnchors) -> str | None:
+def chain_problem(ledger: Ledger, trust: TrustAnchors) -> str | None:
     """Why the chain ``ledger`` talks to is not the trusted one (None: it is).
 
     ``ledger`` must point at ``trust.registry``. Raises LedgerError only when
@@ -222,9 +223,7 @@ def check_bundle_chain(bundle: dict[str, Any], trust: TrustAnchors) -> None:
         )
 
 
-def verify_bundle(
-    bundle: dict[str, Any], ledger: Web3Ledger, trust: TrustAnchors
-) -> list[EventResult]:
+def verify_bundle(bundle: dict[str, Any], ledger: Ledger, trust: TrustAnchors) -> list[EventResult]:
     """Statuses of every event in the bundle, in order.
 
     ``ledger`` must point at ``trust.registry``. Raises TrustMismatch when the
@@ -302,7 +301,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot read {args.bundle}: {exc}", file=sys.stderr)
         return 2
     try:
-        ledger = Web3Ledger.from_rpc(args.rpc, private_key=None, contract_address=trust.registry)
+        ledger: Ledger = Web3Ledger.from_rpc(
+            args.rpc, private_key=None, contract_address=trust.registry
+        )
         results = verify_bundle(bundle, ledger, trust)
         chain_id = ledger.info().chain_id
     except TrustMismatch as exc:

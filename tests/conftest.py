@@ -1,67 +1,48 @@
 """Fixtures shared by the whole suite.
 
-Each test gets its own app and its own empty database: a fresh SQLite file,
-or — when ``TRACE_TEST_DATABASE_URL`` points at PostgreSQL — a fresh schema
-in that database, dropped afterwards.
+Each test gets its own app and its own database: a fresh SQLite file, or —
+when ``TRACE_TEST_DATABASE_URL`` points at PostgreSQL — a fresh schema in
+that database, dropped afterwards. A module may make its tests start from a
+copy of a template instead (``database_template``, see tests/api/conftest.py).
+Helpers to import live in tests/helpers.py.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
 from sqlmodel import Session, SQLModel
 
+from tests.helpers import Actor, DatabaseTemplate, add_actor, default_settings, fresh_database
 from traceability import create_app
-from traceability.accounts import services as accounts
 from traceability.db import Database
 from traceability.models import metadata
 
 pytest_plugins = ["tests.ledger_fixtures"]
 
-PG_URL = os.environ.get("TRACE_TEST_DATABASE_URL", "")
 
-
-def _pg_schema_url(base: str, schema: str) -> str:
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}"
+@pytest.fixture
+def database_template() -> DatabaseTemplate | None:
+    """What this test's database starts as a copy of: nothing (an empty database)."""
+    return None
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
+def database_url(tmp_path: Path, database_template: DatabaseTemplate | None) -> Iterator[str]:
     """A database of this test's own (SQLite by default, PostgreSQL when configured)."""
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path / 'trace.db'}"
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield _pg_schema_url(PG_URL, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with fresh_database(tmp_path, database_template) as url:
+        yield url
 
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> dict[str, Any]:
-    return {
-        "env": "test",
-        "database_url": database_url,
-        "data_dir": tmp_path,
-        "ledger_mode": "off",
-        "public_url": "https://trace.example.cn",
-    }
+    return default_settings(database_url, tmp_path)
 
 
 @pytest.fixture
@@ -85,50 +66,10 @@ def session(app: Flask) -> Iterator[Session]:
         yield session
 
 
-@dataclass
-class Actor:
-    username: str
-    org: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
 @pytest.fixture
 def make_actor(app: Flask) -> Callable[..., Actor]:
     """Create (or reuse) an organisation and a user in it, and give the user a token."""
-
-    def make(
-        org: str,
-        kind: str,
-        role: str = "operator",
-        region: str = "320500",
-        username: str | None = None,
-    ) -> Actor:
-        with Session(Database.engine(app)) as session:
-            from sqlmodel import select
-
-            from traceability.accounts.models import Organisation
-
-            if session.exec(select(Organisation).where(Organisation.code == org)).first() is None:
-                accounts.add_org(
-                    session=session,
-                    code=org,
-                    kind=kind,
-                    name=f"{org} Co.",
-                    region=region,
-                    license_no="LIC-" + org if kind == "dismantler" else None,
-                    capacity_units=200_000 if kind == "dismantler" else None,
-                )
-            name = username or f"{org.lower()}-{role}-{uuid.uuid4().hex[:6]}"
-            accounts.add_user(session=session, username=name, org_code=org, role=role)
-            token = accounts.create_token(session=session, username=name, ttl_days=30).token
-            session.commit()
-        return Actor(username=name, org=org, token=token)
-
-    return make
+    return partial(add_actor, app)
 
 
 @pytest.fixture
@@ -144,21 +85,3 @@ def plant(make_actor: Callable[..., Actor]) -> Actor:
 @pytest.fixture
 def processor(make_actor: Callable[..., Actor]) -> Actor:
     return make_actor("PRO-SZ", "processor")
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def manager_headers(client: FlaskClient, actor: Actor) -> dict[str, str]:
-    """A manager of ``actor``'s organisation (created once): only managers anchor on demand."""
-    app = client.application
-    cache: dict[str, dict[str, str]] = app.extensions.setdefault("tests.managers", {})
-    if actor.org not in cache:
-        name = f"{actor.org.lower()}-manager-{uuid.uuid4().hex[:6]}"
-        with Session(Database.engine(app)) as session:
-            accounts.add_user(session=session, username=name, org_code=actor.org, role="manager")
-            token = accounts.create_token(session=session, username=name, ttl_days=30).token
-            session.commit()
-        cache[actor.org] = {"Authorization": f"Bearer {token}"}
-    return cache[actor.org]

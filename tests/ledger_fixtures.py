@@ -24,6 +24,9 @@ NODE_KINDS = [
     pytest.param("ganache", marks=pytest.mark.integration),
 ]
 ALL_BACKENDS = [pytest.param("eth-tester"), *NODE_KINDS]
+# For a test about the app or the verifier rather than the node (tests/integration
+# parametrises ``node_kind`` over both kinds): one node kind is enough.
+ANVIL_ONLY = pytest.mark.parametrize("node_kind", [NODE_KINDS[0]])
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.extensions["trace.catalog"] = load_catalog()
 
     from traceability import api, web
-    from traceability.anchoring import service as anchoring
 
-    anchoring.init_app(app)
     api.init_app(app)
     web.init_app(app)
     return app

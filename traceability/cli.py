@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
 from flask import Flask
+from tqdm import tqdm
 
 from ledger.errors import LedgerError
-from traceability import create_app
+from traceability import create_app, schema
+from traceability import demo as demo_data
 from traceability.accounts import services as accounts
 from traceability.accounts.models import OrgKind, Role
+from traceability.anchoring import worker
+from traceability.anchoring.connection import (
+    deploy,
+    ensure_ready,
+    managed_node,
+    open_ledger,
+    trusted,
+)
+from traceability.anchoring.repair import repair as repair_chain
 from traceability.db import Database, session_scope
 from traceability.errors import TraceabilityError
+from traceability.server import serve as run_server
+from traceability.verification import audit
+from traceability.verification.completeness import check_and_record
+from traceability.verification.status import ledger_status as current_ledger_status
 
 
 def _app(ctx: click.Context) -> Flask:
@@ -47,8 +63,6 @@ def main(ctx: click.Context) -> None:
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Create or upgrade the database schema (Alembic)."""
-    from traceability import schema
-    from traceability.anchoring.connection import ensure_ready, managed_node, open_ledger
 
     app = _app(ctx)
     settings = app.config["TRACE_SETTINGS"]
@@ -74,7 +88,6 @@ def init(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve the app with gunicorn."""
-    from traceability.server import serve as run_server
 
     run_server(host=host, port=port, workers=workers, settings=_app(ctx).config["TRACE_SETTINGS"])
 
@@ -85,8 +98,6 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
 @click.pass_context
 def demo(ctx: click.Context, devices: int, seed: int) -> None:
     """Load the demo data set (idempotent: does nothing if it is already there)."""
-    from traceability import demo as demo_data
-    from traceability import schema
 
     app = _app(ctx)
     schema.upgrade(Database.engine(app))
@@ -102,9 +113,6 @@ def demo(ctx: click.Context, devices: int, seed: int) -> None:
 @click.pass_context
 def anchor(ctx: click.Context, watch: bool, repair: bool, parent_pid: int | None) -> None:
     """Anchor pending events to the ledger in Merkle batches."""
-    from traceability.anchoring import worker
-    from traceability.anchoring.connection import managed_node, open_ledger
-    from traceability.anchoring.repair import repair as repair_chain
 
     app = _app(ctx)
     settings = app.config["TRACE_SETTINGS"]
@@ -155,7 +163,6 @@ def anchor(ctx: click.Context, watch: bool, repair: bool, parent_pid: int | None
 
 def _check_completeness(engine: Any, handle: Any, settings: Any) -> None:
     """The watch loop's scheduled check: every anchored event still in the database."""
-    from traceability.verification.completeness import check_and_record
 
     result = check_and_record(engine, handle, settings)
     level = logging.INFO if result.ok else logging.ERROR
@@ -176,18 +183,62 @@ def _check_completeness(engine: Any, handle: Any, settings: Any) -> None:
 @click.pass_context
 def verify(ctx: click.Context, qr_id: str | None, all_: bool, submitters: tuple[str, ...]) -> None:
     """Verify events against digests, chains, Merkle batches and the ledger."""
-    from traceability.anchoring.connection import managed_node
-    from traceability.verification import audit
 
     if bool(qr_id) == all_:
         raise click.UsageError("give a QR_ID or --all")
     app = _app(ctx)
     try:
         with managed_node(app.config["TRACE_SETTINGS"]), app.app_context():
-            ok = audit.verify_cli(app, qr_id=qr_id, echo=click.echo, submitters=submitters)
+            if qr_id is not None:
+                device = audit.verify_one_device(app, qr_id=qr_id, submitters=submitters)
+                _echo_device_report(device)
+                ok = device.ok
+            else:
+                report = audit.verify_everything(app, submitters=submitters, progress=_progress_bar)
+                _echo_full_report(report)
+                ok = report.ok
     except (LedgerError, TraceabilityError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     ctx.exit(0 if ok else 1)
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr, shown only on a terminal."""
+    with tqdm(total=total, unit="ev", desc="verifying", disable=None) as bar:
+        yield bar.update
+
+
+def _echo_device_report(report: audit.DeviceReport) -> None:
+    if report.trust_problem:
+        click.echo(f"ledger not trusted: {report.trust_problem}")
+    device = report.device
+    for event_id, status in device.events:
+        click.echo(f"  {status:<17} {event_id}")
+    if not device.head_matches:
+        click.echo("  broken_chain      the device's latest event is missing")
+    if device.ledger_problem:
+        click.echo(device.ledger_problem)
+    click.echo(f"{device.qr_id}: {'VERIFIED' if device.verified else 'NOT VERIFIED'}")
+
+
+def _echo_full_report(report: audit.FullReport) -> None:
+    if report.trust_problem:
+        click.echo(f"ledger not trusted: {report.trust_problem}")
+    for problem in report.problems:
+        click.echo(f"  {problem.status:<17} {problem.subject} {problem.event_id}")
+    click.echo("events: " + ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())))
+    if report.missing_on_chain_hint:
+        click.echo(report.missing_on_chain_hint)
+    for anchors in report.anchors:
+        click.echo(f"anchors on chain by {anchors.submitter}: {anchors.on_chain}")
+        for root in anchors.missing_batches:
+            click.echo(f"  batch {root} is anchored on chain but missing from the database")
+        for root, gone in anchors.missing_events.items():
+            click.echo(f"  batch {root}: {gone} anchored event(s) missing from the database")
+    if report.anchors_unlisted is not None:
+        click.echo(f"anchors on chain cannot be listed: {report.anchors_unlisted}")
+    click.echo("ALL VERIFIED" if report.ok else "NOT VERIFIED")
 
 
 @main.group()
@@ -199,7 +250,6 @@ def ledger() -> None:
 @click.pass_context
 def ledger_deploy(ctx: click.Context) -> None:
     """Deploy the AnchorRegistry (owner key) and authorise this deployment's submitter."""
-    from traceability.anchoring.connection import deploy, managed_node, open_ledger
 
     app = _app(ctx)
     try:
@@ -225,8 +275,6 @@ def ledger_trust(ctx: click.Context) -> None:
     """Print the trust anchors a regulator publishes (for `python -m ledger.verify --trust`)."""
     import json
 
-    from traceability.anchoring.connection import managed_node, open_ledger, trusted
-
     app = _app(ctx)
     try:
         with (
@@ -245,16 +293,13 @@ def ledger_status(ctx: click.Context) -> None:
     """Chain id, registry, block height and pending events."""
     import json
 
-    from traceability.anchoring.connection import managed_node
-    from traceability.anchoring.service import ledger_status as status
-
     app = _app(ctx)
     with (
         managed_node(app.config["TRACE_SETTINGS"]),
         app.app_context(),
         session_scope(Database.engine(app)) as session,
     ):
-        click.echo(json.dumps(status(session), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(current_ledger_status(session), indent=2, ensure_ascii=False))
 
 
 @main.group()

@@ -38,10 +38,11 @@ _LINE_BREAKS = re.compile(r"[\t\n\r]")
 
 def text_problem(value: str, *, multiline: bool = True) -> str | None:
     """Why ``value`` cannot be stored and hashed as text, or None."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # half a UTF-16 pair, from a JSON \\ud800 escape
-        return "contains an unpaired UTF-16 surrogate"
+    if not value.isascii():  # (ASCII cannot hold a surrogate)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # half a UTF-16 pair, from a JSON \\ud800 escape
+            return "contains an unpaired UTF-16 surrogate"
     found = _CONTROL.search(value) or (None if multiline else _LINE_BREAKS.search(value))
     if found is not None:
         return f"contains the control character U+{ord(found.group()):04X}"
@@ -55,6 +56,25 @@ def check_strings(value: Any, path: str, *, root: str) -> None:
     ``attributes.screen_in``); a bad key is reported at its parent, or at
     ``root`` when it sits at the top.
     """
+    if not _clean(value):
+        _find_problem(value, path, root=root)
+
+
+def _clean(value: Any) -> bool:
+    """Whether every string in ``value`` is storable (the common case, without paths)."""
+    if isinstance(value, str):
+        return text_problem(value) is None
+    if isinstance(value, dict):
+        return all(
+            (not isinstance(k, str) or text_problem(k) is None) and _clean(v)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return all(_clean(v) for v in value)
+    return True
+
+
+def _find_problem(value: Any, path: str, *, root: str) -> None:
     if isinstance(value, str):
         problem = text_problem(value)
         if problem is not None:
@@ -65,7 +85,7 @@ def check_strings(value: Any, path: str, *, root: str) -> None:
                 raise ValidationFailed(
                     f"a field name in {path or root} {text_problem(key)}", field=path or root
                 )
-            check_strings(item, f"{path}.{key}" if path else str(key), root=root)
+            _find_problem(item, f"{path}.{key}" if path else str(key), root=root)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            check_strings(item, f"{path}[{index}]", root=root)
+            _find_problem(item, f"{path}[{index}]", root=root)

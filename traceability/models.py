@@ -5,7 +5,8 @@ from sqlmodel import SQLModel
 from traceability.accounts.models import ApiToken, Organisation, User
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, LedgerMeta
 from traceability.custody.models import Event
-from traceability.devices.models import Device, LabelSheet, MintedId
+from traceability.devices.models import Device
+from traceability.labels.models import LabelSheet, MintedId
 from traceability.lots.models import Lot, LotItem
 from traceability.savings.models import Batch
 from traceability.verification.models import TrustCheck

@@ -15,6 +15,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from traceability import create_app
+from traceability.anchoring.connection import managed_node
 from traceability.config import Settings
 
 log = logging.getLogger(__name__)
@@ -30,8 +32,6 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from traceability import create_app
-
         return create_app()
 
 
@@ -55,8 +55,6 @@ def _anchoring_process() -> subprocess.Popen[bytes]:
 
 
 def serve(*, host: str, port: int, workers: int, settings: Settings) -> None:
-    from traceability.anchoring.connection import managed_node
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     worker: subprocess.Popen[bytes] | None = None
     with managed_node(settings) as node:

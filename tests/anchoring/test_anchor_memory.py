@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import Actor, manager_headers
-from tests.custody.test_lifecycle import collect, new_id, post_events
+from tests.helpers import Actor, collect, manager_headers, new_id, post_events
 
 
 @pytest.fixture

@@ -1,129 +1,46 @@
 """Fixtures for the API tests: a small world of organisations and devices built through the API.
 
 Everything here goes through HTTP (the Flask test client) except creating
-organisations, users and tokens, which the API does not expose.
+organisations, users and tokens, which the API does not expose. The world is
+built once per module into a template database; each test that uses it gets
+a copy of that database of its own.
 """
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from decimal import Decimal
-from pathlib import Path
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
-from sqlalchemy import Engine, func
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
-from tests.conftest import Actor, new_id
+from tests.helpers import (
+    DatabaseTemplate,
+    World,
+    add_actor,
+    collect,
+    default_settings,
+    device,
+    dismantle,
+    new_id,
+    receive,
+    record,
+    snapshot,
+    template_database,
+)
+from traceability import create_app
 from traceability.accounts.services import revoke_token
 from traceability.db import Database
 from traceability.lots.models import Lot
-from traceability.models import metadata
-
-CATALOG_DATA = Path(__file__).parents[2] / "traceability" / "catalog" / "data"
-CRT_TV: dict[str, Any] = {"category": "tv", "attributes": {"display": "crt", "screen_in": 21}}
 
 
-def catalog_toml() -> dict[str, Any]:
-    with (CATALOG_DATA / "catalog.toml").open("rb") as f:
-        return tomllib.load(f)
-
-
-def factors_toml() -> dict[str, Any]:
-    with (CATALOG_DATA / "factors.toml").open("rb") as f:
-        return tomllib.load(f, parse_float=Decimal)
-
-
-def post_events(client: FlaskClient, actor: Actor, *events: dict[str, Any]) -> list[dict]:
-    """POST /events and return the per-item results (the request itself must succeed)."""
-    response = client.post("/api/v1/events", json={"events": list(events)}, headers=actor.headers)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["results"]
-
-
-def record(client: FlaskClient, actor: Actor, *events: dict[str, Any]) -> list[str]:
-    """Like post_events, but every item must be created; returns the digests."""
-    events = tuple({"id": new_id(), **e} for e in events)
-    results = post_events(client, actor, *events)
-    assert [r["status"] for r in results] == ["created"] * len(events), results
-    return [r["digest"] for r in results]
-
-
-def collect(client: FlaskClient, actor: Actor, **fields: Any) -> str:
-    response = client.post("/api/v1/devices", json={**CRT_TV, **fields}, headers=actor.headers)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["qr_id"]
-
-
-def receive(client: FlaskClient, collector: Actor, plant: Actor, weight_kg: Any = "30.5") -> str:
-    """A device collected by ``collector``, shipped to ``plant`` and received there."""
-    qr_id = collect(client, collector)
-    record(client, collector, {"type": "shipped", "qr_id": qr_id, "to": plant.org})
-    record(client, plant, {"type": "received", "qr_id": qr_id, "weight_kg": weight_kg})
-    return qr_id
-
-
-def dismantle(
-    client: FlaskClient, plant: Actor, qr_id: str, outputs: dict[str, Any], **extra: Any
-) -> str:
-    [digest] = record(
-        client,
-        plant,
-        {
-            "type": "dismantled",
-            "qr_id": qr_id,
-            **extra,
-            "outputs": [{"fraction": f, "weight_kg": w} for f, w in outputs.items()],
-        },
-    )
-    return digest
-
-
-def device(client: FlaskClient, actor: Actor, qr_id: str) -> dict[str, Any]:
-    response = client.get(f"/api/v1/devices/{qr_id}", headers=actor.headers)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
-@dataclass
-class World:
-    """Organisations (Suzhou unless said otherwise), their users and devices in every state."""
-
-    collector: Actor  # COL-SZ operator
-    plant: Actor  # DIS-SZ operator
-    plant_manager: Actor  # DIS-SZ manager
-    plant_bj: Actor  # DIS-BJ operator, Beijing (110000)
-    processor: Actor  # PRO-SZ operator
-    auditor: Actor  # REG-JS auditor, Jiangsu (320000)
-    auditor_bj: Actor  # REG-BJ auditor, Beijing (110000)
-    admin: Actor  # SYS admin, Jiangsu (320000): reads Suzhou, not Beijing
-    at_collector: str  # collected by COL-SZ
-    in_transit: str  # collected by COL-SZ, shipped to DIS-SZ
-    plant_collected: str  # collected by DIS-SZ itself, not yet received
-    received: str  # received at DIS-SZ
-    dismantled: str  # dismantled at DIS-SZ into open lots (pcb, plastics)
-    bj_device: str  # received at DIS-BJ
-    collected_event: str  # id of COL-SZ's `collected` event of at_collector
-    shipped_event: str  # id of COL-SZ's `shipped` event of in_transit
-    pcb_lot: str  # DIS-SZ's open pcb lot
-    shipped_lot: str  # DIS-SZ's plastics lot, shipped to PRO-SZ
-    received_lot: str  # DIS-SZ's copper lot, received by PRO-SZ
-    # Ids of DIS-SZ's received/stored/dismantled events of `dismantled`, its
-    # lot_shipped of shipped_lot and PRO-SZ's lot_received of received_lot.
-    event_ids: dict[str, str]
-    revoked: Actor  # DIS-SZ operator whose token has been revoked
-    max_content_length: int  # the app's request body limit
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@pytest.fixture
-def world(client: FlaskClient, make_actor: Callable[..., Actor], session: Session) -> World:
+def build_world(app: Flask) -> World:
+    """Organisations, users and devices in every state, recorded through the API."""
+    client, make_actor = app.test_client(), partial(add_actor, app)
     collector = make_actor("COL-SZ", "collector")
     plant = make_actor("DIS-SZ", "dismantler")
     plant_bj = make_actor("DIS-BJ", "dismantler", region="110000")
@@ -150,13 +67,15 @@ def world(client: FlaskClient, make_actor: Callable[..., Actor], session: Sessio
     outputs = {"pcb": 2, "plastics": 5, "copper": 1}
     dismantle(client, plant, dismantled, outputs, id=event_ids["dismantled"])
     revoked = make_actor("DIS-SZ", "dismantler")
-    with Session(Database.engine(client.application)) as s:
-        revoke_token(session=s, token=revoked.token)
-        s.commit()
+    with Session(Database.engine(app)) as session:
+        revoke_token(session=session, token=revoked.token)
+        session.commit()
     bj_device = collect(client, plant_bj)
     record(client, plant_bj, {"type": "received", "qr_id": bj_device, "weight_kg": 20})
-    lot_codes = dict(session.exec(select(Lot.fraction, Lot.code).where(Lot.org == plant.org)).all())
-    session.rollback()  # end the read, so the test's session sees later commits
+    with Session(Database.engine(app)) as session:
+        lot_codes = dict(
+            session.exec(select(Lot.fraction, Lot.code).where(Lot.org == plant.org)).all()
+        )
     for fraction, event_id in (("plastics", event_ids["lot_shipped"]), ("copper", new_id())):
         lot = {"id": event_id, "type": "lot_shipped", "lot": lot_codes[fraction]}
         record(client, plant, {**lot, "to": processor.org, "manifest_no": f"M-{fraction}"})
@@ -184,23 +103,43 @@ def world(client: FlaskClient, make_actor: Callable[..., Actor], session: Sessio
         received_lot=lot_codes["copper"],
         event_ids=event_ids,
         revoked=revoked,
-        max_content_length=client.application.config["MAX_CONTENT_LENGTH"],
+        max_content_length=app.config["MAX_CONTENT_LENGTH"],
     )
 
 
-def snapshot(engine: Engine) -> dict[str, Any]:
-    """Row counts of every table and the full content of the event log and devices."""
-    with engine.connect() as conn:
-        state: dict[str, Any] = {
-            f"count:{t.name}": conn.execute(sa_select(func.count()).select_from(t)).scalar_one()
-            for t in metadata.sorted_tables
-        }
-        for table in (metadata.tables["event"], metadata.tables["device"]):
-            state[table.name] = [
-                tuple(row)
-                for row in conn.execute(sa_select(table).order_by(*table.primary_key.columns))
-            ]
-    return state
+@dataclass(frozen=True)
+class WorldTemplate:
+    database: DatabaseTemplate  # holds the world; tests get copies
+    world: World
+
+
+@pytest.fixture(scope="module")
+def world_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorldTemplate]:
+    """The world, built once per module (with the suite's default settings)."""
+    directory = tmp_path_factory.mktemp("world")
+    with template_database(directory) as template:
+        app = create_app(default_settings(template.url, directory))
+        engine = Database.engine(app)
+        SQLModel.metadata.create_all(engine)
+        try:
+            world = build_world(app)
+        finally:
+            engine.dispose()  # a PostgreSQL template must have no connection left
+        yield WorldTemplate(template, world)
+
+
+@pytest.fixture
+def database_template(request: pytest.FixtureRequest) -> DatabaseTemplate | None:
+    """Tests that use ``world`` start from a copy of its database; the others from empty."""
+    if "world" in request.fixturenames:
+        return request.getfixturevalue("world_template").database  # type: ignore[no-any-return]
+    return None
+
+
+@pytest.fixture
+def world(world_template: WorldTemplate, app: Flask) -> World:
+    """The world, in this test's own copy of its database."""
+    return copy.deepcopy(world_template.world)
 
 
 @pytest.fixture

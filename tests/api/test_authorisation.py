@@ -18,8 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from tests.api.conftest import CRT_TV, World, dismantle, receive
-from tests.conftest import Actor, new_id
+from tests.helpers import CRT_TV, Actor, World, dismantle, new_id, receive
 from traceability.accounts import services as accounts
 from traceability.cli import main as cli
 from traceability.db import Database

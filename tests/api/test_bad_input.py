@@ -18,8 +18,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from tests.api.conftest import CRT_TV, World, catalog_toml, post_events
-from tests.conftest import new_id
+from tests.helpers import CRT_TV, World, catalog_toml, new_id, post_events
 from traceability import limits
 from traceability.custody.models import Event
 from traceability.labels.ids import mint_id

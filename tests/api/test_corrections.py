@@ -9,8 +9,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from ledger.canonical import digest_hex, event_content
-from tests.api.conftest import collect, device, dismantle, post_events, receive, record
-from tests.conftest import Actor, new_id
+from tests.helpers import Actor, collect, device, dismantle, new_id, post_events, receive, record
 from traceability.custody.models import Event
 
 

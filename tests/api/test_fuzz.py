@@ -10,8 +10,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.api.conftest import collect
-from tests.conftest import Actor
+from tests.helpers import Actor, collect
 from traceability.custody.models import EventType
 
 FIELDS = (

@@ -14,8 +14,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, func, select
 from werkzeug.serving import make_server
 
-from tests.api.conftest import CRT_TV, collect, post_events, record
-from tests.conftest import Actor, new_id
+from tests.helpers import CRT_TV, Actor, collect, new_id, post_events, record
 from traceability.custody.models import Event
 from traceability.devices.models import Device
 from traceability.lots.models import LotItem

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
-from tests.api.conftest import catalog_toml, dismantle, post_events, receive, record
-from tests.conftest import Actor, new_id
+from tests.helpers import Actor, catalog_toml, dismantle, new_id, post_events, receive, record
 from traceability.custody.models import Event
 from traceability.lots.models import Lot, LotItem
 

@@ -11,8 +11,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from ledger.canonical import digest_hex
-from tests.api.conftest import CATALOG_DATA, dismantle, factors_toml, receive
-from tests.conftest import Actor, new_id
+from tests.helpers import CATALOG_DATA, Actor, dismantle, factors_toml, new_id, receive
 
 SAVINGS = ("co2_t", "so2_t", "standard_coal_t", "wastewater_t", "solid_waste_t")
 WEIGHTS = ("31.5", "4.625", "48.07", "12")  # kg, as weighed at intake

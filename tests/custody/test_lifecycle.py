@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 from flask.testing import FlaskClient
 
 from ledger.canonical import digest_hex, event_content
-from tests.conftest import Actor, new_id
-
-
-def post_events(client: FlaskClient, actor: Actor, *events: dict[str, Any]) -> list[dict]:
-    response = client.post("/api/v1/events", json={"events": list(events)}, headers=actor.headers)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["results"]
-
-
-def collect(client: FlaskClient, actor: Actor, **fields: Any) -> str:
-    body = {"category": "tv", "attributes": {"display": "crt", "screen_in": 21}, **fields}
-    response = client.post("/api/v1/devices", json=body, headers=actor.headers)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["qr_id"]
+from tests.helpers import Actor, collect, new_id, post_events
 
 
 def test_full_history_reads_back_with_digests_and_prev_links(

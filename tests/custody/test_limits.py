@@ -9,8 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect
 
-from tests.api.conftest import collect, device, receive, record
-from tests.conftest import Actor
+from tests.helpers import Actor, collect, device, receive, record
 from traceability import create_app, limits, schema
 from traceability.db import Database
 from traceability.models import metadata

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.api.conftest import device, post_events, receive, record, snapshot
-from tests.conftest import Actor, new_id
+from tests.helpers import Actor, device, new_id, post_events, receive, record, snapshot
 from traceability.db import Database
 
 

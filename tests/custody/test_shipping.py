@@ -8,8 +8,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from ledger.canonical import digest_hex, event_content
-from tests.api.conftest import collect, device, post_events, receive, record
-from tests.conftest import Actor, new_id
+from tests.helpers import Actor, collect, device, new_id, post_events, receive, record
 
 
 def shipping(qr_id: str, to: str) -> dict[str, Any]:
@@ -97,7 +96,9 @@ def test_a_device_refused_between_plants_returns_to_received(
         plant.org,
         None,
     )
-    [result] = post_events(client, other, {"id": new_id(), "type": "received", "qr_id": qr_id})
+    [result] = post_events(
+        client, other, {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": 30}
+    )
     assert result["error"]["code"] == "not_custodian"
     record(
         client,

@@ -16,9 +16,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.conftest import device, dismantle, receive
-from tests.conftest import Actor, manager_headers
-from tests.devices.test_log_is_the_truth import OUTPUTS, batch, edit_row
+from tests.helpers import (
+    OUTPUTS,
+    Actor,
+    batch,
+    device,
+    dismantle,
+    edit_row,
+    manager_headers,
+    receive,
+)
 
 
 @pytest.fixture

@@ -15,26 +15,20 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text, update
+from sqlalchemy import text
 
-from tests.api.conftest import collect, device, dismantle, receive, record
-from tests.conftest import Actor
+from tests.helpers import (
+    OUTPUTS,
+    Actor,
+    batch,
+    collect,
+    device,
+    dismantle,
+    edit_row,
+    receive,
+    record,
+)
 from traceability.db import Database
-from traceability.devices.models import Device
-
-OUTPUTS = {"pcb": "1.5", "plastics": "3"}
-
-
-def batch(client: FlaskClient, actor: Actor, code: str) -> dict[str, Any]:
-    response = client.get(f"/api/v1/batches/{code}", headers=actor.headers)
-    assert response.status_code == 200, response.get_json()
-    return json.loads(response.get_data(), parse_float=Decimal)
-
-
-def edit_row(app: Flask, qr_id: str, **values: Any) -> None:
-    """What a DB admin can do: change a projection row behind the application's back."""
-    with Database.engine(app).begin() as conn:
-        conn.execute(update(Device).where(Device.qr_id == qr_id).values(**values))  # type: ignore[arg-type]
 
 
 def batch_id(app: Flask, org: str, code: str) -> int:
@@ -113,7 +107,7 @@ def test_a_treated_mass_is_the_sum_of_logged_intake_weights(
 ) -> None:
     from sqlmodel import Session
 
-    from traceability.savings.services import treated_mass_g
+    from traceability.reports.batches import treated_mass_g
 
     qr_id = receive(client, collector, plant, weight_kg="30")
     dismantle(client, plant, qr_id, OUTPUTS)

@@ -11,8 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from tests.conftest import Actor
-from tests.integration.conftest import make_device, statuses, submitter
+from tests.helpers import Actor, make_device, statuses, submitter
 from traceability.anchoring.connection import read_meta
 from traceability.cli import main
 from traceability.db import Database

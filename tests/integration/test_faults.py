@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -13,15 +11,20 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from ledger.node import ManagedNode, NodeKind
-from tests.conftest import Actor, manager_headers, new_id
-from tests.custody.test_lifecycle import post_events
-from tests.integration.conftest import (
+from tests.helpers import (
+    PG_URL,
+    Actor,
     anchor,
     make_device,
+    manager_headers,
+    new_id,
+    post_events,
     statuses,
     submitter,
     tally,
     verification,
+    wait_for_state_dump,
+    wait_until,
 )
 from traceability import create_app
 from traceability.anchoring import worker
@@ -31,9 +34,6 @@ from traceability.anchoring.service import anchor_now
 from traceability.db import Database
 
 pytestmark = pytest.mark.integration
-
-# anvil dumps its state every second (--state-interval 1): wait for one dump.
-STATE_DUMP_S = 2.2
 
 
 @pytest.fixture
@@ -51,7 +51,8 @@ def test_node_down_ingestion_continues_and_nothing_is_lost(
 ) -> None:
     early = make_device(client, collector, plant)
     assert anchor(client, plant)["anchored"] == 3
-    time.sleep(STATE_DUMP_S)
+    # anvil dumps its state every second (--state-interval 1): wait for a dump with the anchor.
+    wait_for_state_dump(ledger_node.state_path, submitter(app).block_number())
     ledger_node.kill()
 
     late = [make_device(client, collector, plant) for _ in range(2)]
@@ -115,9 +116,6 @@ def test_worker_killed_between_sending_and_recording_does_not_anchor_twice(
     assert ledger.anchor_count(ledger.address) == before + 1
 
 
-PG_URL = os.environ.get("TRACE_TEST_DATABASE_URL", "")
-
-
 @pytest.mark.postgres
 @pytest.mark.skipif(not PG_URL, reason="needs TRACE_TEST_DATABASE_URL (PostgreSQL)")
 def test_two_workers_racing_on_postgresql_never_anchor_anything_twice(
@@ -149,7 +147,8 @@ def test_two_workers_racing_on_postgresql_never_anchor_anything_twice(
     start.wait()
     for _ in range(6):  # events keep arriving while both workers anchor
         make_device(client, collector, plant)
-    time.sleep(0.5)
+    arrived = len(passes)
+    wait_until(lambda: len(passes) >= arrived + len(workers), timeout=60, what="more passes")
     stop.set()
     for thread in threads:
         thread.join(timeout=60)

@@ -15,9 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger.node import ManagedNode
-from tests.conftest import Actor, new_id
-from tests.custody.test_lifecycle import post_events
-from tests.integration.conftest import anchor, make_device
+from tests.helpers import Actor, anchor, make_device, new_id, post_events
+from tests.ledger_fixtures import ANVIL_ONLY
 from traceability.cli import main
 
 pytestmark = pytest.mark.integration
@@ -93,6 +92,7 @@ def test_anchored_bundle_verifies_against_the_node(
     assert done.stdout.count(" verified ") == 3
 
 
+@ANVIL_ONLY
 def test_one_changed_digit_of_content_is_tampered(
     bundle: dict[str, Any], ledger_node: ManagedNode, tmp_path: Path, trust: Path
 ) -> None:
@@ -108,6 +108,7 @@ def test_one_changed_digit_of_content_is_tampered(
     assert last_line(done) == "NOT VERIFIED"
 
 
+@ANVIL_ONLY
 def test_changed_proof_element_fails(
     bundle: dict[str, Any], ledger_node: ManagedNode, tmp_path: Path, trust: Path
 ) -> None:
@@ -138,6 +139,7 @@ def test_a_different_fresh_chain_does_not_verify(
     assert "Traceback" not in done.stderr
 
 
+@ANVIL_ONLY
 def test_a_pending_event_does_not_verify(
     client: FlaskClient,
     collector: Actor,
@@ -163,6 +165,7 @@ def test_a_pending_event_does_not_verify(
 # -- what the verifier trusts comes from its arguments, never from the bundle ----
 
 
+@ANVIL_ONLY
 def test_without_trust_arguments_it_refuses(
     bundle: dict[str, Any], ledger_node: ManagedNode, tmp_path: Path
 ) -> None:
@@ -173,6 +176,7 @@ def test_without_trust_arguments_it_refuses(
     assert "VERIFIED" not in done.stdout
 
 
+@ANVIL_ONLY
 def test_a_bundle_relabelled_to_another_device_is_refused(
     client: FlaskClient,
     collector: Actor,
@@ -193,6 +197,7 @@ def test_a_bundle_relabelled_to_another_device_is_refused(
     assert f"not to the bundle's subject '{other}'" in done.stderr
 
 
+@ANVIL_ONLY
 def test_a_bundle_naming_a_foreign_registry_is_refused(
     bundle: dict[str, Any], ledger_node: ManagedNode, tmp_path: Path, trust: Path
 ) -> None:
@@ -206,6 +211,7 @@ def test_a_bundle_naming_a_foreign_registry_is_refused(
     assert last_line(done) == "NOT VERIFIED"
 
 
+@ANVIL_ONLY
 def test_an_anchor_by_an_unlisted_submitter_does_not_verify(
     bundle: dict[str, Any], ledger_node: ManagedNode, tmp_path: Path, trust: Path
 ) -> None:
@@ -221,6 +227,7 @@ def test_an_anchor_by_an_unlisted_submitter_does_not_verify(
     assert last_line(done) == "NOT VERIFIED"
 
 
+@ANVIL_ONLY
 def test_contract_and_submitter_arguments_replace_a_trust_file(
     bundle: dict[str, Any], ledger_node: ManagedNode, tmp_path: Path, trust: Path
 ) -> None:

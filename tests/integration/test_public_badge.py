@@ -10,8 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger.node import ManagedNode, NodeKind
-from tests.conftest import Actor, new_id
-from tests.integration.conftest import anchor, make_device
+from tests.helpers import Actor, anchor, make_device, new_id
 from tests.rpc_proxy import RpcProxy
 from traceability import create_app
 from traceability.db import Database

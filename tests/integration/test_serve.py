@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 import requests
 
 from ledger.node import free_port
+from tests.helpers import wait_until
 from tests.ledger_fixtures import require_node_binary
 
 pytestmark = pytest.mark.integration
@@ -33,18 +35,26 @@ class Served:
     data_dir: Path
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    require_node_binary("anvil")
+def served_env(data_dir: Path) -> dict[str, str]:
     env = {
         **os.environ,
         "TRACE_ENV": "development",
-        "TRACE_DATA_DIR": str(tmp_path / "data"),
+        "TRACE_DATA_DIR": str(data_dir),
         "TRACE_LEDGER_MODE": "managed",
         "TRACE_LEDGER_PORT": str(free_port()),
         "TRACE_ANCHOR_INTERVAL_S": "0.5",
     }
     env.pop("TRACE_DATABASE_URL", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A data directory after `init` (database, chain, registry) with an operator and
+    their token: built once, each test serves a copy of its own."""
+    require_node_binary("anvil")
+    data_dir = tmp_path_factory.mktemp("served") / "data"
+    env = served_env(data_dir)
 
     def cli(*args: str) -> str:
         done = subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=120)
@@ -67,6 +77,14 @@ def served(tmp_path: Path) -> Iterator[Served]:
     )
     cli("users", "add", "op", "--org", "DIS-T", "--role", "operator")
     token = cli("tokens", "create", "op").strip().splitlines()[-1]
+    return data_dir, token
+
+
+@pytest.fixture
+def served(initialised: tuple[Path, str], tmp_path: Path) -> Iterator[Served]:
+    template, token = initialised
+    shutil.copytree(template, tmp_path / "data")
+    env = served_env(tmp_path / "data")
     port = free_port()
     server = subprocess.Popen(
         [*CLI, "serve", "--port", str(port)],
@@ -147,7 +165,12 @@ def test_the_gunicorn_master_holds_no_database_connection(
         timeout=20,
         json={"category": "microcomputer", "attributes": {"form": "laptop"}},
     )
-    time.sleep(2)  # let the anchoring worker run a few passes
+    wait_until(  # the anchoring worker has run: it anchored the new event
+        lambda: requests.get(f"{base}/health", timeout=5).json()["ledger"]["pending"] == 0,
+        timeout=30,
+        what="the anchoring worker to anchor the new event",
+        interval=0.2,
+    )
     fd_dir = Path(f"/proc/{served.master_pid}/fd")
     open_files = [os.readlink(fd_dir / fd) for fd in os.listdir(fd_dir)]
     assert not [f for f in open_files if "trace.db" in f], open_files

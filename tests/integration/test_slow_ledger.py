@@ -21,14 +21,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger.node import ManagedNode, NodeKind
-from tests.conftest import Actor, manager_headers, new_id
-from tests.integration.conftest import anchor, make_device
+from tests.helpers import Actor, anchor, make_device, manager_headers, new_id, wait_until
 from tests.rpc_proxy import RpcProxy
 from traceability import create_app
 from traceability.db import Database
 
+# The node answers each call after 5 s: far above a normal write (tens of ms).
 DELAY_S = 5.0
-WINDOW_S = 5.0
+WINDOW_S = 3.0
 
 pytestmark = pytest.mark.integration
 
@@ -117,8 +117,11 @@ def test_ingestion_keeps_its_pace_while_the_worker_waits_on_the_node(
             stderr=subprocess.PIPE,
         )
         try:
-            while proxy.calls == 0 and anchoring.poll() is None:
-                time.sleep(0.05)
+            wait_until(
+                lambda: proxy.calls > 0 or anchoring.poll() is not None,
+                timeout=60,
+                what="the worker to call the node",
+            )
             during = _post_for(client, collector, window_s)
             assert proxy.calls > 0, "the worker never reached the node"
             assert anchoring.poll() is None, "the worker stopped instead of waiting for the node"

@@ -16,11 +16,12 @@ from sqlmodel import Session
 
 from ledger.canonical import digest_hex
 from ledger.node import ManagedNode
-from tests.conftest import Actor, manager_headers
-from tests.integration.conftest import (
+from tests.helpers import (
+    Actor,
     anchor,
     event_ids,
     make_device,
+    manager_headers,
     statuses,
     submitter,
     verification,

@@ -25,9 +25,16 @@ from ledger import merkle
 from ledger.canonical import digest_hex
 from ledger.chain import Web3Ledger
 from ledger.node import ANVIL_DEV_KEYS, ManagedNode
-from tests.conftest import Actor, manager_headers, new_id
-from tests.custody.test_lifecycle import post_events
-from tests.integration.conftest import anchor, event_ids, make_device, verification
+from tests.helpers import (
+    Actor,
+    anchor,
+    event_ids,
+    make_device,
+    manager_headers,
+    new_id,
+    post_events,
+    verification,
+)
 from traceability import create_app
 from traceability.anchoring.connection import open_ledger
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, LedgerMeta
@@ -223,6 +230,8 @@ def test_deleted_newest_event_is_found_without_any_key(
     plant_address = published_trust(app)["submitters"][0]
     regulator = regulator_app(app, settings, tmp_path)
     every = invoke(regulator, "verify", "--all", "--submitter", plant_address)
+    Database.engine(regulator).dispose()  # its connections must not outlive the test's schema
+    Database.engine(regulator).dispose()
     assert every.exit_code == 1, every.output
     assert f"anchors on chain by {plant_address}: 2" in every.output
     assert "1 anchored event(s) missing from the database" in every.output

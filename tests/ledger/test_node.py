@@ -12,6 +12,7 @@ import pytest
 from ledger.chain import Web3Ledger
 from ledger.errors import LedgerUnavailable, NodeBinaryMissing
 from ledger.node import DEV_KEYS, ManagedNode, NodeKind, find_node_binary
+from tests.helpers import wait_for_state_dump, wait_until
 from tests.ledger_fixtures import node_parties, require_node_binary
 
 pytestmark = pytest.mark.integration
@@ -61,9 +62,11 @@ def test_anvil_genesis_stays_the_same_over_many_restarts(tmp_path: Path) -> None
     however long apart (anvil rebuilds block 0 when it loads its state)."""
     node, plant, root = anchored_node("anvil", tmp_path)
     genesis = plant.info().genesis_hash
+    stamp = int((node.data_dir / "anvil-genesis-timestamp").read_text())
     try:
         for _ in range(3):
-            time.sleep(1.2)  # a new second: a fresh block 0 would hash differently
+            # A second after genesis, a fresh block 0 would hash differently.
+            wait_until(lambda: time.time() >= stamp + 1, timeout=5, what="a new second")
             node.stop()
             node.start()
             again = reconnect(node, plant)
@@ -88,7 +91,8 @@ def test_anvil_state_interval_survives_a_crash(tmp_path: Path) -> None:
     """--state-interval 1 dumps the chain every second, so SIGKILL loses at most that."""
     node, plant, root = anchored_node("anvil", tmp_path)
     record = plant.get_anchor(root)
-    time.sleep(2.5)  # at least one periodic dump after the anchor was mined
+    assert record is not None
+    wait_for_state_dump(node.state_path, record.block_number)  # a periodic dump, not on exit
     node.kill()
 
     node.start()

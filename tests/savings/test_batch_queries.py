@@ -10,8 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from tests.api.conftest import dismantle, receive
-from tests.conftest import Actor
+from tests.helpers import Actor, dismantle, receive
 from traceability.db import Database
 
 

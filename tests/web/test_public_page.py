@@ -12,8 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from tests.conftest import Actor, manager_headers
-from tests.custody.test_lifecycle import collect
+from tests.helpers import Actor, collect, manager_headers
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(

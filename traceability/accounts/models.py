@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import Column
@@ -70,3 +71,16 @@ class ApiToken(SQLModel, table=True):
     revoked_at: dt.datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the user and their organisation, detached from the session."""
+
+    user_id: int
+    username: str
+    role: Role
+    org_id: int
+    org_code: str
+    org_kind: OrgKind
+    org_region: str

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from traceability.accounts.models import ApiToken, Organisation, OrgKind, Role, User
+from traceability.accounts.models import ApiToken, Organisation, OrgKind, Principal, Role, User
 from traceability.db import utcnow
 from traceability.errors import Conflict, NotFound, Unauthorised, ValidationFailed
 
@@ -23,19 +23,6 @@ _REGION = re.compile(r"^[1-9]\d{5}$")
 MAX_TOKEN_TTL_DAYS = 3650
 # The roles a regulator's users hold; every other organisation's users hold the rest.
 REGULATOR_ROLES = frozenset({Role.auditor, Role.admin})
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: the user and their organisation, detached from the session."""
-
-    user_id: int
-    username: str
-    role: Role
-    org_id: int
-    org_code: str
-    org_kind: OrgKind
-    org_region: str
 
 
 @dataclass(frozen=True)

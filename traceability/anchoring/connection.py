@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 
 from ledger.chain import Web3Ledger
 from ledger.errors import ChainMismatch, ContractMissing, LedgerError, TrustMismatch, TrustMissing
+from ledger.interface import Ledger
 from ledger.node import ANVIL_DEV_KEYS, ManagedNode
 from ledger.verify import TrustAnchors
 from traceability.anchoring.models import LedgerMeta
@@ -49,10 +50,10 @@ class LedgerHandle:
     """The submitter's client, the owner's where this deployment holds that key,
     a reader with short timeouts for web requests, and the trust anchors."""
 
-    submitter: Web3Ledger
-    owner: Web3Ledger | None
+    submitter: Ledger
+    owner: Ledger | None
     settings: Settings | None = None
-    reader: Web3Ledger | None = None
+    reader: Ledger | None = None
     trust: TrustAnchors | None = None
     # The reader's cached chain check: (monotonic time, problem or None).
     checked: tuple[float, str | None] | None = field(default=None, repr=False)
@@ -77,7 +78,7 @@ class TrustedReader:
     cause whenever verification must not say "verified".
     """
 
-    chain: Web3Ledger | None
+    chain: Ledger | None
     trust: TrustAnchors | None
     problem: str | None = None
 
@@ -107,7 +108,7 @@ def open_ledger(app: Flask) -> LedgerHandle:
     settings: Settings = app.config["TRACE_SETTINGS"]
     if settings.ledger_mode == "off":
         raise LedgerError("the ledger is switched off (TRACE_LEDGER_MODE=off)")
-    owner: Web3Ledger | None
+    owner: Ledger | None
     owner_key: str | None
     submitter_key: str | None
     if settings.ledger_mode == "memory":
@@ -371,7 +372,7 @@ def meta_problem(session: Session, trust: TrustAnchors) -> str | None:
     )
 
 
-def check_chain(ledger: Web3Ledger, trust: TrustAnchors, *, repairable: bool) -> None:
+def check_chain(ledger: Ledger, trust: TrustAnchors, *, repairable: bool) -> None:
     """Raise ChainMismatch/ContractMissing/TrustMismatch unless ``ledger`` is the trusted chain."""
     hint = f" {REPAIR_HINT}" if repairable else " Check TRACE_LEDGER_URL and the trust anchors."
     info = ledger.info()

@@ -16,10 +16,9 @@ from traceability.anchoring.connection import (
     TrustedReader,
     configured_trust,
     open_ledger,
-    read_meta,
     reader,
 )
-from traceability.anchoring.worker import AnchorRun, pending_count, run_once
+from traceability.anchoring.worker import AnchorRun, run_once
 from traceability.config import Settings
 from traceability.db import Database
 
@@ -98,48 +97,6 @@ def redact_text(text: str, url: str | None) -> str:
     return re.sub(r"[a-z][a-z0-9+.-]*://\S+", lambda m: str(redact_url(m.group(0))), text)
 
 
-def ledger_status(session: Session) -> dict[str, Any]:
-    from traceability.verification.completeness import last_check
-
-    settings: Settings = current_app.config["TRACE_SETTINGS"]
-    pending = pending_count(session)
-    completeness = last_check(session)
-    if settings.ledger_mode == "off":
-        return {"status": "off", "pending": pending, "last_completeness_check": completeness}
-    meta = read_meta(session)
-    url = settings.ledger_url
-    try:
-        handle = open_ledger(current_app)
-        url = handle.submitter.rpc_url
-        found = reader(session, handle)
-        info = (found.chain or handle.submitter).info()
-        if found.problem:
-            status = "chain_reset" if "reset" in found.problem else "untrusted"
-        else:
-            status = "ok"
-        trust = found.trust
-        return {
-            "status": status,
-            **({"problem": redact_text(found.problem, url)} if found.problem else {}),
-            "chain_id": info.chain_id,
-            "contract": trust.registry if trust else meta.get("contract"),
-            "trust": trust.to_dict() if trust else None,
-            "rpc_url": redact_url(info.rpc_url),
-            "block_number": info.block_number,
-            "pending": pending,
-            "last_completeness_check": completeness,
-        }
-    except LedgerError as exc:
-        return {
-            "status": "unavailable",
-            "error": redact_text(str(exc), url),
-            "contract": meta.get("contract"),
-            "rpc_url": redact_url(url),
-            "pending": pending,
-            "last_completeness_check": completeness,
-        }
-
-
 def public_trust(app: Flask) -> dict[str, Any]:
     """The trust anchors and this deployment's submitter, without asking the chain."""
     settings: Settings = app.config["TRACE_SETTINGS"]
@@ -157,7 +114,3 @@ def public_trust(app: Flask) -> dict[str, Any]:
         "submitter": handle.submitter.address or None,
         **({"problem": problem} if problem else {}),
     }
-
-
-def init_app(app: Flask) -> None:
-    app.extensions["trace.ledger_status"] = ledger_status

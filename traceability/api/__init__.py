@@ -1,27 +1,123 @@
-"""The JSON API under /api/v1 (SPEC §4.1)."""
+"""The JSON API under /api/v1 (SPEC §4.1): every route, its messages and who may call it."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask
+
+from traceability.accounts.models import Role
+from traceability.api import (
+    anchors,
+    batches,
+    devices,
+    errors,
+    events,
+    health,
+    labels,
+    ledger,
+    openapi,
+)
+from traceability.api.auth import READERS, RECORDERS
+from traceability.api.routes import Route, register
+from traceability.api.schemas import (
+    AnchorsResult,
+    CatalogPublic,
+    CollectedDevice,
+    DeviceVerificationResult,
+    EventsResult,
+    Health,
+    LabelSheet,
+    LabelsRequest,
+    LedgerInfo,
+    OpenApiDocument,
+    ProofBundle,
+)
+from traceability.custody.messages import CollectRequest, EventsRequest
+from traceability.reports.schemas import BatchReport, DeviceDetail
+
+ROUTES: tuple[Route, ...] = (
+    Route(
+        "GET", "/health", "health", health.health,
+        summary="Service, database and ledger status",
+        response=Health, also=(503,),
+    ),
+    Route(
+        "GET", "/ledger", "ledger", ledger.ledger,
+        summary="Trust anchors, accepted submitters and the last completeness check",
+        response=LedgerInfo,
+    ),
+    Route(
+        "GET", "/catalog", "catalog", health.catalog,
+        summary="Categories, attributes, fractions, rules, rate schedules, factor sets",
+        response=CatalogPublic,
+    ),
+    Route(
+        "GET", "/openapi.json", "openapi", openapi.openapi,
+        summary="This document", response=OpenApiDocument,
+    ),
+    Route(
+        "POST", "/devices", "devices_collect", devices.collect,
+        summary="Collect a device (idempotent with a client id)",
+        request=CollectRequest, response=CollectedDevice, status=201, also=(200,),
+        roles=RECORDERS,
+    ),
+    Route(
+        "POST", "/events", "events_post", events.post_events,
+        summary="Record up to 1000 events, each all-or-nothing",
+        request=EventsRequest, response=EventsResult, roles=RECORDERS,
+    ),
+    Route(
+        "GET", "/devices/<qr_id>", "device_show", devices.show,
+        summary="Device with its events, digests and anchors",
+        response=DeviceDetail, roles=READERS,
+    ),
+    Route(
+        "GET", "/devices/<qr_id>/verify", "device_verify", devices.verify,
+        summary="Verification status of every event of the device",
+        response=DeviceVerificationResult, roles=READERS,
+    ),
+    Route(
+        "GET", "/devices/<qr_id>/proof", "device_proof", devices.proof,
+        summary="Proof bundle for python -m ledger.verify",
+        response=ProofBundle, roles=READERS,
+    ),
+    Route(
+        "GET", "/devices/<qr_id>/label.png", "device_label_png", devices.label_as_png,
+        summary="QR label (PNG)", response=None, media="image/png", roles=READERS,
+    ),
+    Route(
+        "GET", "/devices/<qr_id>/label.svg", "device_label_svg", devices.label_as_svg,
+        summary="QR label (SVG)", response=None, media="image/svg+xml", roles=READERS,
+    ),
+    Route(
+        "POST", "/labels", "labels_create", labels.create,
+        summary="Pre-mint a sheet of label IDs",
+        request=LabelsRequest, response=LabelSheet, status=201, roles=RECORDERS,
+    ),
+    Route(
+        "GET", "/labels/<sheet>.pdf", "labels_pdf", labels.pdf,
+        summary="Label sheet PDF", response=None, media="application/pdf", roles=RECORDERS,
+        query={"layout": "a4 (default) or thermal"},
+    ),
+    Route(
+        "GET", "/batches/<code>", "batch_show", batches.show,
+        summary="Batch with devices, mass and savings", response=BatchReport, roles=READERS,
+        query={"org": "the plant (default: the caller's)", "factors": "a factor set id"},
+    ),
+    # Anchoring is the background worker's job; on demand it is for the people
+    # who answer for the ledger, not every handheld (it holds a web worker).
+    Route(
+        "POST", "/anchors", "anchors_post", anchors.anchor,
+        summary="Anchor all pending events now",
+        response=AnchorsResult, roles=(Role.manager, Role.admin),
+    ),
+)  # fmt: skip
 
 
 def init_app(app: Flask) -> None:
     # A blueprint per app: routes cannot be added to one already registered
     # with an earlier app (every test builds its own app).
     bp = Blueprint("api", __name__, url_prefix="/api/v1")
-    from traceability.api import (
-        anchors,
-        batches,
-        devices,
-        errors,
-        events,
-        health,
-        labels,
-        ledger,
-        openapi,
-    )
-
-    for module in (anchors, batches, devices, events, health, labels, ledger, openapi):
-        module.register(bp)
+    register(bp, ROUTES)
+    app.extensions["trace.openapi"] = OpenApiDocument.model_validate(openapi.document(ROUTES))
     errors.register(app, bp)
     app.register_blueprint(bp)

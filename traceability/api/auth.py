@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
-from traceability.accounts.models import Role
-from traceability.accounts.services import Principal, authenticate_token
+from traceability.accounts.models import Principal, Role
+from traceability.accounts.services import authenticate_token
 from traceability.db import get_session
 from traceability.errors import Forbidden, Unauthorised
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import current_app, request
 
 from traceability.accounts.services import REGULATOR_ROLES, can_read_region, get_org
-from traceability.api.auth import READERS, current_principal, require
+from traceability.api.auth import current_principal
 from traceability.catalog.models import Catalog
 from traceability.db import get_session
-from traceability.devices.services import open_reader
 from traceability.errors import Forbidden, ValidationFailed
-from traceability.savings.services import batch_report, get_batch
+from traceability.reports.batches import batch_report, get_batch
+from traceability.reports.devices import open_reader
+from traceability.reports.schemas import BatchReport
 
 
-def show(code: str) -> Response:
+def show(code: str) -> BatchReport:
     principal = current_principal()
     session = get_session()
     catalog: Catalog = current_app.extensions["trace.catalog"]
@@ -31,8 +32,4 @@ def show(code: str) -> Response:
         factor_set = catalog.factor_sets[factor_id]
     batch = get_batch(session, org, code)
     ledger, problem = open_reader(session)
-    return jsonify(batch_report(session, batch, factor_set, ledger=ledger, ledger_problem=problem))
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/batches/<code>", "batch_show", require(*READERS)(show))
+    return batch_report(session, batch, factor_set, ledger=ledger, ledger_problem=problem)

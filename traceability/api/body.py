@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +37,19 @@ def json_body(*, items: str | None = None) -> dict[str, Any]:
     outside = {k: v for k, v in data.items() if not (k == items and isinstance(v, list))}
     check_strings(outside, "", root="body")
     return data
+
+
+# A JSON string holds a control character, a lone surrogate or DEL only as an
+# escape (\u...., \b, \f) or, for DEL and the C1 controls, as itself in UTF-8
+# (UTF-16/32 bodies contain NUL bytes): a body with none of these holds only
+# storable strings. (A false alarm, e.g. an escaped backslash before a "u",
+# only means the strings are checked one by one.)
+_SUSPECT = re.compile(rb"\\[ubf]|\x00|\x7f|\xc2[\x80-\x9f]")
+
+
+def plain_text_body() -> bool:
+    """Whether no string anywhere in the request body can fail ``text_problem``."""
+    return _SUSPECT.search(request.get_data(cache=True)) is None
 
 
 def _reject_constant(name: str) -> Any:

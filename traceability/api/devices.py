@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, url_for
+from flask import Response, current_app, jsonify, url_for
 
 from traceability.anchoring.service import reader_ledger
-from traceability.api.auth import READERS, RECORDERS, current_principal, require
+from traceability.api.auth import current_principal
 from traceability.api.body import json_body
+from traceability.api.schemas import DeviceVerificationResult, ProofBundle
 from traceability.custody.ingest import record_events
 from traceability.db import get_session
 from traceability.devices.models import Device
-from traceability.devices.services import (
+from traceability.devices.services import get_device
+from traceability.labels.ids import format_id
+from traceability.labels.render import device_url, label_png, label_svg
+from traceability.reports.devices import (
     check_can_read,
     device_detail,
     device_events,
-    get_device,
     open_reader,
     read_device,
 )
-from traceability.labels.ids import format_id
-from traceability.labels.render import device_url, label_png, label_svg
+from traceability.reports.schemas import DeviceDetail
 from traceability.verification.bundle import device_bundle
 from traceability.verification.services import verify_device
 
@@ -37,7 +39,7 @@ def collect() -> tuple[Response, int]:
     )
     if result.status == "rejected":
         assert result.error is not None
-        return jsonify({"error": result.error}), result.status_code
+        return jsonify({"error": result.error.model_dump(exclude_none=True)}), result.http_status
     device = get_device(get_session(), result.qr_id or "")
     body = {
         "id": result.id,
@@ -52,7 +54,7 @@ def collect() -> tuple[Response, int]:
     return jsonify(body), 201 if result.status == "created" else 200
 
 
-def show(qr_id: str) -> Response:
+def show(qr_id: str) -> DeviceDetail:
     """The device as its event log says, whether that log verifies, and any drift of the row."""
     session = get_session()
     device = get_device(session, qr_id)
@@ -60,7 +62,7 @@ def show(qr_id: str) -> Response:
     check_can_read(session, current_principal(), device, events)
     ledger, problem = open_reader(session)
     view = read_device(session, ledger, device, events, ledger_problem=problem)
-    return jsonify(device_detail(view))
+    return device_detail(view)
 
 
 def _readable(qr_id: str) -> Device:
@@ -70,19 +72,20 @@ def _readable(qr_id: str) -> Device:
     return device
 
 
-def verify(qr_id: str) -> Response:
+def verify(qr_id: str) -> DeviceVerificationResult:
     session = get_session()
     device = _readable(qr_id)
     result = verify_device(session, reader_ledger(session), device.qr_id, device.head_digest)
-    return jsonify(result.to_dict())
+    return DeviceVerificationResult.model_validate(result.to_dict())
 
 
-def proof(qr_id: str) -> Response:
+def proof(qr_id: str) -> tuple[ProofBundle, dict[str, str]]:
     session = get_session()
     device = _readable(qr_id)
-    response = jsonify(device_bundle(session, reader_ledger(session), device.qr_id))
-    response.headers["Content-Disposition"] = f'attachment; filename="{device.qr_id}-proof.json"'
-    return response
+    bundle = ProofBundle.model_validate(
+        device_bundle(session, reader_ledger(session), device.qr_id)
+    )
+    return bundle, {"Content-Disposition": f'attachment; filename="{device.qr_id}-proof.json"'}
 
 
 def _label(qr_id: str) -> tuple[str, str]:
@@ -97,16 +100,3 @@ def label_as_png(qr_id: str) -> Response:
 
 def label_as_svg(qr_id: str) -> Response:
     return Response(label_svg(*_label(qr_id)), mimetype="image/svg+xml")
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/devices", "devices_collect", require(*RECORDERS)(collect), methods=["POST"])
-    bp.add_url_rule("/devices/<qr_id>", "device_show", require(*READERS)(show))
-    bp.add_url_rule("/devices/<qr_id>/verify", "device_verify", require(*READERS)(verify))
-    bp.add_url_rule("/devices/<qr_id>/proof", "device_proof", require(*READERS)(proof))
-    bp.add_url_rule(
-        "/devices/<qr_id>/label.png", "device_label_png", require(*READERS)(label_as_png)
-    )
-    bp.add_url_rule(
-        "/devices/<qr_id>/label.svg", "device_label_svg", require(*READERS)(label_as_svg)
-    )

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ledger.errors import LedgerError
+from traceability.api.schemas import ErrorBody, ErrorResponse
 from traceability.errors import TraceabilityError
 
 API_PREFIX = "/api/"
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None) -> Response:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if field:
-        body["field"] = field
-    response = jsonify({"error": body})
+    error = ErrorBody(code=code, message=message, **({"field": field} if field else {}))
+    response = jsonify(ErrorResponse(error=error).model_dump(exclude_unset=True))
     response.status_code = status
     return response
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify
 
 from traceability.api.auth import RECORDERS, current_principal, require
-from traceability.api.body import json_body
+from traceability.api.body import json_body, plain_text_body
 from traceability.custody.ingest import record_events
 from traceability.db import get_session
 from traceability.errors import TraceabilityError, ValidationFailed
@@ -32,6 +32,7 @@ def post_events() -> Response:
         items=items,
         future_skew_s=settings.future_skew_s,
         dismantle_tolerance_pct=settings.dismantle_tolerance_pct,
+        strings_checked=plain_text_body(),
     )
     return jsonify({"results": [r.to_dict() for r in results]})
 

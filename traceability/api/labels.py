@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Response, current_app, request, url_for
+from pydantic import ValidationError
 
-from traceability.api.auth import RECORDERS, current_principal, require
+from traceability.api.auth import current_principal
 from traceability.api.body import json_body
+from traceability.api.schemas import LabelSheet, LabelsRequest
+from traceability.custody.messages import problem_of
 from traceability.db import get_session
 from traceability.errors import ValidationFailed
 from traceability.labels.render import label_sheet_pdf
@@ -14,17 +17,14 @@ from traceability.labels.services import mint_sheet, sheet_items
 LAYOUTS = ("a4", "thermal")
 
 
-def create() -> tuple[Response, int]:
-    sheet = mint_sheet(
-        session=get_session(), principal=current_principal(), count=json_body().get("count")
-    )
-    return jsonify(
-        {
-            "sheet": sheet.id,
-            "count": sheet.count,
-            "pdf_url": url_for("api.labels_pdf", sheet=sheet.id, _external=True),
-        }
-    ), 201
+def create() -> tuple[LabelSheet, int]:
+    try:
+        wanted = LabelsRequest.model_validate(json_body())
+    except ValidationError as exc:
+        raise problem_of(exc) from None
+    sheet = mint_sheet(session=get_session(), principal=current_principal(), count=wanted.count)
+    pdf_url = url_for("api.labels_pdf", sheet=sheet.id, _external=True)
+    return LabelSheet(sheet=sheet.id, count=sheet.count, pdf_url=pdf_url), 201
 
 
 def pdf(sheet: str) -> Response:
@@ -36,8 +36,3 @@ def pdf(sheet: str) -> Response:
     )
     body = label_sheet_pdf(items, layout=layout, title=f"Sheet {sheet}")  # type: ignore[arg-type]
     return Response(body, mimetype="application/pdf")
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/labels", "labels_create", require(*RECORDERS)(create), methods=["POST"])
-    bp.add_url_rule("/labels/<sheet>.pdf", "labels_pdf", require(*RECORDERS)(pdf))

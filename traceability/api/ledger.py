@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import current_app
 
 from traceability.anchoring.service import public_trust
+from traceability.api.schemas import LedgerInfo
 from traceability.db import get_session
 from traceability.verification.completeness import last_check
 
 
-def ledger() -> Response:
+def ledger() -> LedgerInfo:
     """Chain id, genesis hash, registry, owner, accepted submitters, this plant's submitter."""
-    body = public_trust(current_app)
-    body["last_completeness_check"] = last_check(get_session())
-    return jsonify(body)
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/ledger", "ledger", ledger)
+    return LedgerInfo.model_validate(
+        {**public_trust(current_app), "last_completeness_check": last_check(get_session())}
+    )

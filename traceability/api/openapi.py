@@ -1,161 +1,112 @@
-"""The OpenAPI 3.1 document of /api/v1 (a test keeps it in step with the routes)."""
+"""The OpenAPI 3.1 document of /api/v1, generated from the route registry and its models."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Sequence
+from typing import Any, Literal
 
-from flask import Blueprint, Response, jsonify
+from flask import current_app
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
-from traceability.custody.models import EventType
+from traceability.api.routes import Route
+from traceability.api.schemas import ErrorResponse, OpenApiDocument
 
-ERROR = {"$ref": "#/components/schemas/Error"}
+REF_TEMPLATE = "#/components/schemas/{model}"
+_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+Mode = Literal["validation", "serialization"]
+#: Each (model, mode) → its schema in the document: a $ref into components.
+Refs = dict[tuple[Any, Mode], Any]
 
 
-def _op(
-    summary: str,
-    *,
-    auth: bool = True,
-    body: dict[str, Any] | None = None,
-    ok: str = "200",
-    media: str = "application/json",
-    params: tuple[str, ...] = (),
-) -> dict[str, Any]:
-    op: dict[str, Any] = {
-        "summary": summary,
-        "responses": {
-            ok: {"description": "success", "content": {media: {}}},
-            "4XX": {
-                "description": "client error",
-                "content": {"application/json": {"schema": ERROR}},
-            },
-        },
+def path_of(route: Route) -> str:
+    """The document's path for a Flask rule: ``/devices/<qr_id>`` → ``/api/v1/devices/{qr_id}``."""
+    return "/api/v1" + _PARAM.sub(r"{\1}", route.rule)
+
+
+def _schemas(routes: Sequence[Route]) -> tuple[Refs, dict[str, Any]]:
+    wanted: list[tuple[type[BaseModel], Mode]] = [(ErrorResponse, "serialization")]
+    for route in routes:
+        if route.request is not None:
+            wanted.append((route.request, "validation"))
+        if route.response is not None:
+            wanted.append((route.response, "serialization"))
+    refs, top = models_json_schema(list(dict.fromkeys(wanted)), ref_template=REF_TEMPLATE)
+    return refs, top.get("$defs", {})
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _operation(route: Route, refs: Refs) -> dict[str, Any]:
+    if route.response is not None:
+        content = _json(refs[(route.response, "serialization")])
+    else:
+        content = {route.media: {}}  # a binary body: OpenAPI 3.1 gives it no schema
+    error = _json(refs[(ErrorResponse, "serialization")])
+    responses: dict[str, Any] = {
+        str(status): {"description": "success", "content": content}
+        for status in (route.status, *route.also)
     }
-    if not auth:
-        op["security"] = []
-    if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    if params:
-        op["parameters"] = [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-            for p in params
-        ]
-    return op
+    responses["4XX"] = {
+        "description": "refused: bad input, no access, no such thing",
+        "content": error,
+    }
+    responses.setdefault("503", {"description": "the ledger cannot be reached", "content": error})
+    operation: dict[str, Any] = {
+        "operationId": route.endpoint,
+        "summary": route.summary,
+        "responses": responses,
+    }
+    if route.roles is None:
+        operation["security"] = []
+    else:
+        operation["x-roles"] = list(route.roles)
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _PARAM.findall(route.rule)
+    ]
+    parameters += [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": what,
+            "schema": {"type": "string"},
+        }
+        for name, what in route.query.items()
+    ]
+    if parameters:
+        operation["parameters"] = parameters
+    if route.request is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": _json(refs[(route.request, "validation")]),
+        }
+    return operation
 
 
-def _obj(required: tuple[str, ...] = (), **props: Any) -> dict[str, Any]:
-    return {"type": "object", "required": list(required), "properties": props}
-
-
-_STR, _NUM, _INT = {"type": "string"}, {"type": "number"}, {"type": "integer"}
-_EVENT = _obj(
-    ("id", "type"),
-    id={"type": "string", "format": "uuid"},
-    type={"enum": [t.value for t in EventType]},
-    qr_id=_STR,
-    lot=_STR,
-    occurred_at={"type": "string", "format": "date-time"},
-    weight_kg=_NUM,
-    to=_STR,
-    manifest_no=_STR,
-    area=_STR,
-    batch=_STR,
-    line=_STR,
-    method=_STR,
-    corrects=_STR,
-    reason=_STR,
-    fields={"type": "object"},
-    outputs={
-        "type": "array",
-        "items": _obj(("fraction", "weight_kg"), fraction=_STR, weight_kg=_NUM),
-    },
-)
-
-PATHS: dict[str, dict[str, Any]] = {
-    "/api/v1/health": {"get": _op("Service, database and ledger status", auth=False)},
-    "/api/v1/ledger": {
-        "get": _op("Trust anchors, accepted submitters and the last completeness check", auth=False)
-    },
-    "/api/v1/catalog": {
-        "get": _op(
-            "Categories, attributes, fractions, rules, rate schedules, factor sets", auth=False
-        )
-    },
-    "/api/v1/openapi.json": {"get": _op("This document", auth=False)},
-    "/api/v1/devices": {
-        "post": _op(
-            "Collect a device (idempotent with a client id)",
-            ok="201",
-            body=_obj(
-                ("category",),
-                id=_STR,
-                qr_id=_STR,
-                category=_STR,
-                attributes={"type": "object"},
-                weight_kg=_NUM,
-                brand=_STR,
-                model=_STR,
-                serial=_STR,
-                source=_STR,
-                occurred_at=_STR,
-            ),
-        )
-    },
-    "/api/v1/events": {
-        "post": _op(
-            "Record up to 1000 events, each all-or-nothing",
-            body=_obj(("events",), events={"type": "array", "maxItems": 1000, "items": _EVENT}),
-        )
-    },
-    "/api/v1/devices/{qr_id}": {
-        "get": _op("Device with its events, digests and anchors", params=("qr_id",))
-    },
-    "/api/v1/devices/{qr_id}/verify": {
-        "get": _op("Verification status of every event of the device", params=("qr_id",))
-    },
-    "/api/v1/devices/{qr_id}/proof": {
-        "get": _op("Proof bundle for python -m ledger.verify", params=("qr_id",))
-    },
-    "/api/v1/anchors": {"post": _op("Anchor all pending events now")},
-    "/api/v1/devices/{qr_id}/label.png": {
-        "get": _op("QR label (PNG)", media="image/png", params=("qr_id",))
-    },
-    "/api/v1/devices/{qr_id}/label.svg": {
-        "get": _op("QR label (SVG)", media="image/svg+xml", params=("qr_id",))
-    },
-    "/api/v1/labels": {
-        "post": _op("Pre-mint a sheet of label IDs", ok="201", body=_obj(("count",), count=_INT))
-    },
-    "/api/v1/labels/{sheet}.pdf": {
-        "get": _op(
-            "Label sheet PDF (?layout=a4|thermal)", media="application/pdf", params=("sheet",)
-        )
-    },
-    "/api/v1/batches/{code}": {
-        "get": _op("Batch with devices, mass and savings", params=("code",))
-    },
-}
-
-
-def document() -> dict[str, Any]:
+def document(routes: Sequence[Route]) -> dict[str, Any]:
+    refs, schemas = _schemas(routes)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(path_of(route), {})[route.method.lower()] = _operation(route, refs)
     return {
         "openapi": "3.1.0",
         "info": {"title": "WEEE traceability API", "version": "1"},
         "security": [{"bearer": []}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Error": _obj(
-                    ("error",), error=_obj(("code", "message"), code=_STR, message=_STR, field=_STR)
-                )
-            },
+            "schemas": schemas,
         },
-        "paths": PATHS,
+        "paths": paths,
     }
 
 
-def openapi() -> Response:
-    return jsonify(document())
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/openapi.json", "openapi", openapi)
+def openapi() -> OpenApiDocument:
+    """This document, built once per app (``traceability.api.init_app``)."""
+    built: OpenApiDocument = current_app.extensions["trace.openapi"]
+    return built

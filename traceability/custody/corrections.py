@@ -6,44 +6,47 @@ its fields are applied to the projection (device or lot).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import select
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import func, select
 
-from traceability import limits
 from traceability.catalog.services import kg_to_grams, validate_attributes
-from traceability.custody import fields
-from traceability.custody.handlers import (
-    MAX_LOT_KG,
-    SOURCES,
-    check_mass_balance,
-    record,
-    when_after,
+from traceability.custody.checks import MAX_LOT_KG, check_mass_balance, record, when_after
+from traceability.custody.fields import Area, Code, Method, Reason, RequiredNameplate, Source
+from traceability.custody.messages import Corrected, problem_of
+from traceability.custody.models import EventType
+from traceability.custody.workspace import (
+    LOT_ITEM_TABLE,
+    DeviceRecord,
+    EventRef,
+    Subject,
+    Workspace,
 )
-from traceability.custody.models import Event
-from traceability.custody.workspace import EventRef, Workspace
-from traceability.devices.models import Device, DeviceState
+from traceability.devices.models import DeviceState
 from traceability.errors import Forbidden, NotCustodian, NotFound, ValidationFailed
-from traceability.lots.models import Lot, LotItem, LotState
+from traceability.lots.models import LotState
 
 # For each corrected event type, the fields a correction may change and how
-# each is validated: (workspace, subject projection, raw value) → stored value.
+# each is validated: (workspace, subject projection, raw value, path) → stored value.
 Validator = Callable[[Workspace, Any, Any, str], Any]
 
 
-def _text(max_len: int, *, multiline: bool = False) -> Validator:
+def _typed(kind: Any) -> Validator:
+    """The field's own declared type (the one its event message uses); never empty."""
+    adapter: TypeAdapter[Any] = TypeAdapter(kind)
+
     def check(_ws: Workspace, _subject: Any, value: Any, field: str) -> Any:
-        return fields.text(
-            {field: value}, field, required=True, max_len=max_len, multiline=multiline
-        )
+        try:
+            clean = adapter.validate_python(value)
+        except ValidationError as exc:
+            raise problem_of(exc, prefix=field) from None
+        if clean is None:
+            raise ValidationFailed(f"{field} must not be empty", field=field)
+        return clean
 
     return check
-
-
-def _code(_ws: Workspace, _subject: Any, value: Any, field: str) -> Any:
-    return fields.code({field: value}, field, required=True)
 
 
 def _device_weight(ws: Workspace, device: Any, value: Any, field: str) -> int:
@@ -63,29 +66,25 @@ def _attributes(ws: Workspace, device: Any, value: Any, field: str) -> dict[str,
         raise
 
 
-def _source(_ws: Workspace, _device: Any, value: Any, field: str) -> str:
-    if value not in SOURCES:
-        raise ValidationFailed(f"source must be one of {', '.join(SOURCES)}", field=field)
-    return str(value)
+_NAMEPLATE = _typed(RequiredNameplate)
 
-
-CORRECTABLE: dict[str, dict[str, Validator]] = {
-    "collected": {
+CORRECTABLE: dict[EventType, dict[str, Validator]] = {
+    EventType.collected: {
         "attributes": _attributes,
         "weight_kg": _device_weight,
-        "brand": _text(limits.NAMEPLATE),
-        "model": _text(limits.NAMEPLATE),
-        "serial": _text(limits.NAMEPLATE),
-        "source": _source,
+        "brand": _NAMEPLATE,
+        "model": _NAMEPLATE,
+        "serial": _NAMEPLATE,
+        "source": _typed(Source),
     },
-    "shipped": {"manifest_no": _code},
-    "received": {"weight_kg": _device_weight},
-    "stored": {"area": _text(limits.AREA)},
-    "dismantled": {"line": _code},
-    "refused": {"reason": _text(limits.REASON, multiline=True)},
-    "lot_shipped": {"manifest_no": _code},
-    "lot_received": {"weight_kg": _lot_weight},
-    "lot_treated": {"method": _text(limits.METHOD)},
+    EventType.shipped: {"manifest_no": _typed(Code)},
+    EventType.received: {"weight_kg": _device_weight},
+    EventType.stored: {"area": _typed(Area)},
+    EventType.dismantled: {"line": _typed(Code)},
+    EventType.refused: {"reason": _typed(Reason)},
+    EventType.lot_shipped: {"manifest_no": _typed(Code)},
+    EventType.lot_received: {"weight_kg": _lot_weight},
+    EventType.lot_treated: {"method": _typed(Method)},
 }
 
 # What a device's custodian may correct in a `collected` event another
@@ -96,35 +95,35 @@ OBSERVABLE = frozenset({"attributes", "weight_kg", "brand", "model", "serial"})
 # Fields that decide the subsidy tier or the mass; changing one after the
 # device was dismantled (nothing left to re-inspect) is flagged for the auditor.
 AFTER_DISMANTLING_FLAG = "after_dismantling"
-_TIER_OR_MASS: dict[tuple[str, str], str] = {
-    ("collected", "attributes"): "attributes",
-    ("collected", "weight_kg"): "collected_weight_g",
-    ("received", "weight_kg"): "received_weight_g",
+_TIER_OR_MASS: dict[tuple[EventType, str], str] = {
+    (EventType.collected, "attributes"): "attributes",
+    (EventType.collected, "weight_kg"): "collected_weight_g",
+    (EventType.received, "weight_kg"): "received_weight_g",
 }
 
 # How a corrected field lands on the projection (attribute of Device/Lot;
 # None: the field lives only in the log).
-_PROJECTION: dict[tuple[str, str], str | None] = {
-    ("shipped", "manifest_no"): None,
-    ("refused", "reason"): None,
-    ("collected", "weight_kg"): "collected_weight_g",
-    ("received", "weight_kg"): "received_weight_g",
-    ("lot_received", "weight_kg"): "received_weight_g",
-    ("stored", "area"): "storage_area",
-    ("lot_treated", "method"): "treatment",
+_PROJECTION: dict[tuple[EventType, str], str | None] = {
+    (EventType.shipped, "manifest_no"): None,
+    (EventType.refused, "reason"): None,
+    (EventType.collected, "weight_kg"): "collected_weight_g",
+    (EventType.received, "weight_kg"): "received_weight_g",
+    (EventType.lot_received, "weight_kg"): "received_weight_g",
+    (EventType.stored, "area"): "storage_area",
+    (EventType.lot_treated, "method"): "treatment",
 }
 
 
-def holder(subject: Device | Lot) -> str:
+def holder(subject: Subject) -> str:
     """The organisation that holds a device or lot now (a lot: its plant until received)."""
-    if isinstance(subject, Device):
+    if isinstance(subject, DeviceRecord):
         return subject.custodian
     if subject.state in (LotState.received, LotState.treated) and subject.destination:
         return subject.destination
     return subject.org
 
 
-def _check_authority(ws: Workspace, target: Event | EventRef, subject: Device | Lot) -> None:
+def _check_authority(ws: Workspace, target: EventRef, subject: Subject) -> None:
     """Only the current holder corrects, and only its own records or what it can observe.
 
     Once a device has changed hands, its former custodian cannot rewrite what
@@ -135,30 +134,42 @@ def _check_authority(ws: Workspace, target: Event | EventRef, subject: Device | 
     org = ws.principal.org_code
     current = holder(subject)
     if current != org:
-        name = f"device {subject.qr_id}" if isinstance(subject, Device) else f"lot {subject.code}"
+        name = (
+            f"device {subject.qr_id}"
+            if isinstance(subject, DeviceRecord)
+            else f"lot {subject.code}"
+        )
         raise NotCustodian(
             f"{name} is in the custody of {current}: only its custodian may correct its records",
             field="corrects",
         )
-    if target.org != org and not (isinstance(subject, Device) and target.type == "collected"):
+    if target.org != org and not (
+        isinstance(subject, DeviceRecord) and target.type == EventType.collected
+    ):
         raise Forbidden(
             "only the organisation that recorded an event may correct it", field="corrects"
         )
 
 
-def _output_g(ws: Workspace, device: Device) -> int:
-    committed = ws.session.exec(
-        select(func.coalesce(func.sum(LotItem.weight_g), 0)).where(LotItem.device == device.qr_id)
-    ).one()
+def _output_g(ws: Workspace, device: DeviceRecord) -> int:
+    committed = (
+        ws.session.connection()
+        .execute(
+            select(func.coalesce(func.sum(LOT_ITEM_TABLE.c.weight_g), 0)).where(
+                LOT_ITEM_TABLE.c.device == device.qr_id
+            )
+        )
+        .scalar_one()
+    )
     queued = sum(i["weight_g"] for i in ws.new_lot_items if i["device"] == device.qr_id)
     return int(committed) + queued
 
 
 def _changes_tier_or_mass(
-    ws: Workspace, target: Event | EventRef, device: Device, clean: dict[str, Any]
+    ws: Workspace, target: EventRef, device: DeviceRecord, clean: dict[str, Any]
 ) -> bool:
     """For a dismantled device: whether the correction changes its tier or its mass."""
-    if target.type == "received" and "weight_kg" in clean:
+    if target.type == EventType.received and "weight_kg" in clean:
         # A lighter intake must still carry the outputs already recorded.
         check_mass_balance(
             ws,
@@ -173,28 +184,21 @@ def _changes_tier_or_mass(
     )
 
 
-def corrected(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
-    target_id = fields.event_id(item, required=False, name="corrects")
-    if target_id is None:
-        raise ValidationFailed(
-            "corrects (the id of the event to correct) is required", field="corrects"
-        )
-    target = ws.events.get(target_id)
+def corrected(ws: Workspace, msg: Corrected, event_id: str) -> str:
+    target = ws.events.get(msg.corrects)
     if target is None:
-        raise NotFound(f"no event {target_id}", field="corrects")
-    subject = ws.devices.get(target.device) if target.device else ws.lots.get(target.lot or "")
+        raise NotFound(f"no event {msg.corrects}", field="corrects")
+    subject: Subject | None = (
+        ws.devices.get(target.device) if target.device else ws.lots.get(target.lot or "")
+    )
     if subject is None:  # pragma: no cover - the event's subject always exists
         raise NotFound("the corrected event's device or lot is missing", field="corrects")
     _check_authority(ws, target, subject)
-    if target.type == "corrected":
+    if target.type == EventType.corrected:
         raise ValidationFailed("correct the original event, not a correction", field="corrects")
-    reason = fields.text(item, "reason", required=True, max_len=limits.REASON, multiline=True)
-    changes = fields.mapping(item, "fields", required=True)
-    allowed = CORRECTABLE[target.type]
-    if not changes:
-        raise ValidationFailed("fields must name at least one corrected field", field="fields")
+    allowed = CORRECTABLE[EventType(target.type)]
     clean: dict[str, Any] = {}
-    for name, value in changes.items():
+    for name, value in msg.fields.items():
         if name not in allowed:
             raise ValidationFailed(
                 f"a '{target.type}' event's {name!r} cannot be corrected "
@@ -208,9 +212,9 @@ def corrected(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
                 field=f"fields.{name}",
             )
         clean[name] = allowed[name](ws, subject, value, f"fields.{name}")
-    when = when_after(ws, item, subject.head_occurred_at)
+    when = when_after(ws, msg.occurred_at, subject.head_occurred_at)
     flagged = (
-        isinstance(subject, Device)
+        isinstance(subject, DeviceRecord)
         and subject.state == DeviceState.dismantled
         and _changes_tier_or_mass(ws, target, subject, clean)
     )
@@ -218,14 +222,18 @@ def corrected(ws: Workspace, item: Mapping[str, Any], event_id: str) -> str:
         (name.removesuffix("_kg") + "_g" if name == "weight_kg" else name): value
         for name, value in clean.items()
     }
-    payload: dict[str, Any] = {"corrects": target_id, "reason": reason, "fields": payload_fields}
+    payload: dict[str, Any] = {
+        "corrects": msg.corrects,
+        "reason": msg.reason,
+        "fields": payload_fields,
+    }
     if flagged:
         # Hashed with the event: the flag cannot be dropped without detection.
         payload["flag"] = AFTER_DISMANTLING_FLAG
 
-    digest = record(ws, subject, event_id, "corrected", when, payload)
+    digest = record(ws, subject, event_id, EventType.corrected, when, payload)
     for name, value in clean.items():
-        attribute = _PROJECTION.get((target.type, name), name)
+        attribute = _PROJECTION.get((EventType(target.type), name), name)
         if attribute is not None:
             setattr(subject, attribute, value)
     return digest

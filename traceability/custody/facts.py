@@ -5,8 +5,8 @@ with database access can edit it. Every figure the system reports is read
 from here instead: the events in recording order, each ``corrected`` event
 amending the payload of the event it names before that event is replayed.
 
-Pure: no database, no Flask. Device states are plain strings (the values of
-``DeviceState``) so that this module never imports the devices package.
+Pure: no database, no Flask. States and event types are compared as their
+enums (``DeviceState``, ``EventType``), which are plain strings too.
 """
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-COLLECTED, IN_TRANSIT, RECEIVED, DISMANTLED = "collected", "in_transit", "received", "dismantled"
+from traceability.custody.models import EventType
+from traceability.devices.models import DeviceState
+
+COLLECTED, IN_TRANSIT = DeviceState.collected, DeviceState.in_transit
+RECEIVED, DISMANTLED = DeviceState.received, DeviceState.dismantled
 
 # Facts a projection row caches, compared field by field to find direct edits.
 PROJECTED = (
@@ -126,7 +130,7 @@ def effective_payloads(events: Iterable[EventLike]) -> dict[str, dict[str, Any]]
     """Each event's payload with every correction naming it applied, in recording order."""
     payloads: dict[str, dict[str, Any]] = {}
     for event in events:
-        if event.type != "corrected":
+        if event.type != EventType.corrected:
             payloads[event.id] = dict(event.payload)
             continue
         target = payloads.get(str(event.payload.get("corrects")))
@@ -163,11 +167,11 @@ class _Replay:
     def apply(self, event: EventLike, payload: Mapping[str, Any]) -> None:
         f = self.facts
         kind, org, when = event.type, event.org, event.occurred_at
-        if kind != "collected" and f.get("state") is None:
+        if kind != EventType.collected and f.get("state") is None:
             self.anomalies.append(f"{kind} event {event.id} before the device was collected")
         else:
             self.check_custody(event)
-        if kind == "collected":
+        if kind == EventType.collected:
             if f.get("state") is not None:
                 self.anomalies.append(f"second collected event {event.id}")
             attributes = payload.get("attributes")
@@ -184,17 +188,17 @@ class _Replay:
                 collected_by=org,
                 collected_at=when,
             )
-        elif kind == "shipped":
+        elif kind == EventType.shipped:
             self.before_shipping = f.get("state")
             f.update(
                 state=IN_TRANSIT,
                 destination=payload.get("to"),
                 manifest_no=payload.get("manifest_no"),
             )
-        elif kind == "refused":
+        elif kind == EventType.refused:
             # Back with the sender, as it was before it left; the custodian never changed.
             f.update(state=self.before_shipping or f.get("state"), destination=None)
-        elif kind == "received":
+        elif kind == EventType.received:
             f.update(
                 state=RECEIVED,
                 custodian=org,
@@ -203,9 +207,9 @@ class _Replay:
                 received_by=org,
                 received_at=when,
             )
-        elif kind == "stored":
+        elif kind == EventType.stored:
             f["storage_area"] = payload.get("area")
-        elif kind == "dismantled":
+        elif kind == EventType.dismantled:
             f.update(
                 state=DISMANTLED,
                 dismantled_by=org,
@@ -214,7 +218,7 @@ class _Replay:
                 batch=payload.get("batch"),
                 line=payload.get("line"),
             )
-        elif kind == "corrected":
+        elif kind == EventType.corrected:
             self.correct(event)
         else:
             self.anomalies.append(f"unknown event type {kind!r} ({event.id})")
@@ -224,13 +228,13 @@ class _Replay:
         against an edited projection (or edited itself), whatever its digests say."""
         f, kind, org = self.facts, event.type, event.org
         state, custodian, destination = f.get("state"), f.get("custodian"), f.get("destination")
-        allowed = {
-            "shipped": state in (COLLECTED, RECEIVED) and org == custodian,
-            "refused": state == IN_TRANSIT and org == destination,
-            "received": (state == IN_TRANSIT and org == destination)
+        allowed: dict[str, bool] = {
+            EventType.shipped: state in (COLLECTED, RECEIVED) and org == custodian,
+            EventType.refused: state == IN_TRANSIT and org == destination,
+            EventType.received: (state == IN_TRANSIT and org == destination)
             or (state == COLLECTED and org == custodian),
-            "stored": state == RECEIVED and org == custodian,
-            "dismantled": state == RECEIVED and org == custodian,
+            EventType.stored: state == RECEIVED and org == custodian,
+            EventType.dismantled: state == RECEIVED and org == custodian,
         }
         if not allowed.get(kind, True):
             self.anomalies.append(
@@ -265,7 +269,7 @@ def replay(qr_id: str, events: Iterable[EventLike]) -> DeviceFacts:
     payloads = effective_payloads(events)
     state = _Replay(qr_id)
     for event in events:
-        if event.type != "corrected":
+        if event.type != EventType.corrected:
             state.types[event.id] = event.type
         state.apply(event, payloads.get(event.id, event.payload))
     if events:

@@ -1,125 +1,287 @@
-"""Parsing the fields of one submitted event item. Each failure names its field."""
+"""The field types of submitted messages, in the words a floor worker understands.
+
+Each type is an ``Annotated`` pydantic type whose validator says what is wrong
+without naming the field (``must be a UUID``, ``is longer than 64
+characters``); ``messages.problem_of`` puts the field's full path in front
+(``outputs[0].weight_kg must be greater than 0 kg``). Only what the
+declaration alone decides is checked here; what depends on the catalogue or
+the database (a category's maximum weight, a known organisation) is left to
+the handlers.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ValidationInfo, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from traceability import limits
 from traceability.db import to_utc
-from traceability.errors import ValidationFailed
+from traceability.errors import TraceabilityError
+from traceability.labels.ids import normalise_id
 
-_EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-_CODE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_.:/-]{{0,{limits.CODE - 1}}}$")
-_ORG_CODE = re.compile(rf"^[A-Z0-9][A-Z0-9_-]{{1,{limits.ORG_CODE - 1}}}$")
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+CODE_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9_.:/-]{{0,{limits.CODE - 1}}}$"
+ORG_CODE_PATTERN = rf"^[A-Z0-9][A-Z0-9_-]{{1,{limits.ORG_CODE - 1}}}$"
+_CODE = re.compile(CODE_PATTERN)
+_ORG_CODE = re.compile(ORG_CODE_PATTERN)
+SOURCES = ("household", "business", "public", "trade_in")
 
 
-def event_id(item: Mapping[str, Any], *, required: bool, name: str = "id") -> str | None:
-    """A client-generated UUID in its canonical spelling."""
-    raw = item.get(name)
-    if raw is None:
-        if required:
-            raise ValidationFailed(f"{name} (a client-generated UUID) is required", field=name)
-        return None
+def problem(text: str, *, code: str = "invalid", error: TraceabilityError | None = None) -> Any:
+    """Raise a field problem; ``error``: a domain error to report as it is (its own code)."""
+    context: dict[str, Any] = {"problem": text}
+    if error is not None:
+        context["error"] = error
+    raise PydanticCustomError(code, "{problem}", context)
+
+
+# -- identifiers -------------------------------------------------------------
+
+
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def canonical_uuid(raw: str) -> str:
+    """The canonical spelling of a UUID given in any spelling; ValueError if it is none."""
+    if _CANONICAL_UUID.fullmatch(raw):  # the usual case, without building a UUID
+        return raw
+    return str(uuid.UUID(raw))
+
+
+def _uuid(raw: Any) -> str:
     if not isinstance(raw, str):
-        raise ValidationFailed(f"{name} must be a UUID string", field=name)
+        problem("must be a UUID string")
     try:
-        return str(uuid.UUID(raw))
+        return canonical_uuid(raw)
     except ValueError:
-        raise ValidationFailed(f"{name} must be a UUID", field=name) from None
+        return problem("must be a UUID")
 
 
-def text(
-    item: Mapping[str, Any],
-    name: str,
-    *,
-    required: bool = False,
-    max_len: int = limits.NAMEPLATE,
-    multiline: bool = False,
-) -> str | None:
-    """Trimmed text of at most ``max_len`` characters; one line unless ``multiline``."""
-    value = item.get(name)
-    if value is None:
-        if required:
-            raise ValidationFailed(f"{name} is required", field=name)
-        return None
-    if not isinstance(value, str):
-        raise ValidationFailed(f"{name} must be a string", field=name)
-    problem = limits.text_problem(value, multiline=multiline)
-    if problem is not None:
-        raise ValidationFailed(f"{name} {problem}", field=name)
-    value = value.strip()
-    if not value:
-        if required:
-            raise ValidationFailed(f"{name} must not be empty", field=name)
-        return None
-    if len(value) > max_len:
-        raise ValidationFailed(f"{name} is longer than {max_len} characters", field=name)
-    return value
-
-
-def code(item: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
-    """An identifier chosen by people: batch codes, line names, manifest numbers."""
-    value = text(item, name, required=required, max_len=limits.CODE)
-    if value is not None and not _CODE.match(value):
-        raise ValidationFailed(f"{name} may contain letters, digits and _ . : / - only", field=name)
-    return value
-
-
-def org_code(item: Mapping[str, Any], name: str) -> str:
-    """A required organisation code, well-formed before it is looked up."""
-    value = text(item, name, required=True, max_len=limits.ORG_CODE)
-    assert value is not None
-    if not _ORG_CODE.match(value):
-        raise ValidationFailed(f"{name} is not an organisation code", field=name)
-    return value
-
-
-def lot_code(item: Mapping[str, Any], name: str = "lot") -> str:
-    """A required output lot code, well-formed before it is looked up."""
-    value = text(item, name, required=True, max_len=limits.LOT_CODE)
-    assert value is not None
-    if not _CODE.match(value):
-        raise ValidationFailed(f"{name} is not a lot code", field=name)
-    return value
-
-
-def occurred_at(item: Mapping[str, Any], *, now: dt.datetime, future_skew_s: int) -> dt.datetime:
-    raw = item.get("occurred_at")
-    if raw is None:
-        return now
+def _qr_id(raw: Any) -> str:
     if not isinstance(raw, str):
-        raise ValidationFailed("occurred_at must be an ISO 8601 string", field="occurred_at")
+        problem("must be a string")
+    try:
+        return normalise_id(raw)
+    except TraceabilityError as exc:  # InvalidQrId, CheckCharacterMismatch
+        return problem(exc.message, code=exc.code, error=exc)
+
+
+EventId = Annotated[
+    str,
+    BeforeValidator(_uuid),
+    WithJsonSchema({"type": "string", "format": "uuid", "description": "client-generated"}),
+]
+QrId = Annotated[
+    str,
+    BeforeValidator(_qr_id),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": 2048,
+            "description": "a device ID in any spelling, or its label URL",
+        }
+    ),
+]
+
+
+# -- text ---------------------------------------------------------------------
+
+
+def _text(max_len: int, *, required: bool, multiline: bool) -> Any:
+    def check(value: Any) -> str | None:
+        if value is None:
+            return problem("is required") if required else None
+        if not isinstance(value, str):
+            problem("must be a string")
+        issue = limits.text_problem(value, multiline=multiline)
+        if issue is not None:
+            problem(issue)
+        value = value.strip()
+        if not value:
+            return problem("must not be empty") if required else None
+        if len(value) > max_len:
+            problem(f"is longer than {max_len} characters")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _matching(pattern: re.Pattern[str], complaint: str, inner: Any) -> Any:
+    text = inner.func
+
+    def check(value: Any) -> str | None:
+        value = text(value)
+        if value is not None and not pattern.match(value):
+            problem(complaint)
+        return value
+
+    return BeforeValidator(check)
+
+
+def _schema(max_len: int, pattern: str | None = None) -> WithJsonSchema:
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_len}
+    if pattern is not None:
+        schema["pattern"] = pattern
+    return WithJsonSchema(schema)
+
+
+#: Required trimmed one-line text of at most so many characters.
+Area = Annotated[str, _text(limits.AREA, required=True, multiline=False), _schema(limits.AREA)]
+Method = Annotated[
+    str, _text(limits.METHOD, required=True, multiline=False), _schema(limits.METHOD)
+]
+#: Why a correction or a refusal was made: may span lines.
+Reason = Annotated[str, _text(limits.REASON, required=True, multiline=True), _schema(limits.REASON)]
+#: Brand, model, manufacturer serial: optional (absent, null or blank is None).
+Nameplate = Annotated[
+    str | None, _text(limits.NAMEPLATE, required=False, multiline=False), _schema(limits.NAMEPLATE)
+]
+#: A nameplate field that must hold something (a correction of it).
+RequiredNameplate = Annotated[
+    str, _text(limits.NAMEPLATE, required=True, multiline=False), _schema(limits.NAMEPLATE)
+]
+Category = Annotated[
+    str, _text(limits.CATEGORY, required=True, multiline=False), _schema(limits.CATEGORY)
+]
+Fraction = Annotated[
+    str, _text(limits.FRACTION, required=True, multiline=False), _schema(limits.FRACTION)
+]
+
+_CODE_COMPLAINT = "may contain letters, digits and _ . : / - only"
+#: People's identifiers: batch codes, line names, manifest numbers.
+Code = Annotated[
+    str,
+    _matching(_CODE, _CODE_COMPLAINT, _text(limits.CODE, required=True, multiline=False)),
+    _schema(limits.CODE, CODE_PATTERN),
+]
+OptionalCode = Annotated[
+    str | None,
+    _matching(_CODE, _CODE_COMPLAINT, _text(limits.CODE, required=False, multiline=False)),
+    _schema(limits.CODE, CODE_PATTERN),
+]
+OrgCode = Annotated[
+    str,
+    _matching(
+        _ORG_CODE,
+        "is not an organisation code",
+        _text(limits.ORG_CODE, required=True, multiline=False),
+    ),
+    _schema(limits.ORG_CODE, ORG_CODE_PATTERN),
+]
+LotCode = Annotated[
+    str,
+    _matching(_CODE, "is not a lot code", _text(limits.LOT_CODE, required=True, multiline=False)),
+    _schema(limits.LOT_CODE, CODE_PATTERN),
+]
+
+
+_SOURCE_TEXT = _text(limits.SOURCE, required=False, multiline=False).func
+
+
+def _source(value: Any) -> str | None:
+    value = _SOURCE_TEXT(value)
+    if value is not None and value not in SOURCES:
+        problem(f"must be one of {', '.join(SOURCES)}")
+    return value
+
+
+Source = Annotated[
+    str | None, BeforeValidator(_source), WithJsonSchema({"type": "string", "enum": list(SOURCES)})
+]
+
+
+# -- numbers and times --------------------------------------------------------
+
+
+def _kilograms(value: Any) -> Decimal:
+    """Kilograms > 0 with up to 3 decimals; the upper bound is the category's (handlers)."""
+    if value is None:
+        problem("is required")
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        problem("must be a number")
+    try:
+        kg = Decimal(str(value))
+    except InvalidOperation:
+        return problem("must be a number")
+    if not kg.is_finite():
+        problem("must be a finite number")
+    if kg <= 0:
+        problem("must be greater than 0 kg")
+    if kg * 1000 != (kg * 1000).to_integral_value():
+        problem("has more than 3 decimals")
+    return kg
+
+
+Kilograms = Annotated[
+    Decimal,
+    BeforeValidator(_kilograms),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "multipleOf": 0.001},
+                {"type": "string", "pattern": r"^\d+(\.\d{1,3})?$"},
+            ],
+            "description": "kilograms, up to 3 decimals",
+        }
+    ),
+]
+
+
+def _occurred_at(raw: Any, info: ValidationInfo) -> dt.datetime | None:
+    """An aware ISO 8601 timestamp, in UTC, since 2000 and not (much) in the future.
+
+    "Now" and the allowed clock skew come from the validation context; without
+    them (e.g. documentation examples) the future is not checked.
+    """
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        problem("must be an ISO 8601 string")
     try:
         value = dt.datetime.fromisoformat(raw)
     except ValueError:
-        raise ValidationFailed(
-            "occurred_at is not an ISO 8601 timestamp", field="occurred_at"
-        ) from None
+        return problem("is not an ISO 8601 timestamp")
     if value.tzinfo is None:
-        raise ValidationFailed(
-            "occurred_at needs a UTC offset (e.g. Z or +08:00)", field="occurred_at"
-        )
+        problem("needs a UTC offset (e.g. Z or +08:00)")
     try:
         value = to_utc(value)
     except OverflowError:  # e.g. year 1 at +01:00 is before datetime.min in UTC
-        raise ValidationFailed("occurred_at is out of range", field="occurred_at") from None
-    if value > now + dt.timedelta(seconds=future_skew_s):
-        raise ValidationFailed("occurred_at is in the future", field="occurred_at")
-    if value < _EARLIEST:
-        raise ValidationFailed("occurred_at is before 2000", field="occurred_at")
+        return problem("is out of range")
+    context = info.context or {}
+    now = context.get("now")
+    if now is not None and value > now + dt.timedelta(seconds=context.get("future_skew_s", 0)):
+        problem("is in the future")
+    if value < EARLIEST:
+        problem("is before 2000")
     return value
 
 
-def mapping(item: Mapping[str, Any], name: str, *, required: bool = False) -> dict[str, Any]:
-    value = item.get(name)
+OccurredAt = Annotated[
+    dt.datetime | None,
+    BeforeValidator(_occurred_at),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "with a UTC offset; default: when the server receives it",
+        }
+    ),
+]
+
+
+def _object(value: Any) -> dict[str, Any]:
     if value is None:
-        if required:
-            raise ValidationFailed(f"{name} is required", field=name)
         return {}
-    if not isinstance(value, Mapping):
-        raise ValidationFailed(f"{name} must be an object", field=name)
+    if not isinstance(value, dict):
+        problem("must be an object")
     return dict(value)
+
+
+#: A JSON object checked later against the catalogue (attributes) or the target (fields).
+JsonObject = Annotated[dict[str, Any], BeforeValidator(_object)]

@@ -1,207 +1,80 @@
 """Recording a batch of events: one unit of work, all-or-nothing per item.
 
-Everything the batch touches is read up front (a handful of IN queries, with
-row locks on PostgreSQL), every item is checked against that in-memory view
-and, only if all its checks pass, applied to it; the accepted events are then
-inserted in bulk and committed once. A lost race (unique violation) rolls
-back and replays the batch, so a retried or concurrent id is a ``duplicate``.
+1. Every item is parsed into its message (custody/parsing.py): nothing there
+   depends on the database, so concurrent requests do it in parallel.
+2. Everything the batch touches is read up front (custody/lookups.py, a
+   handful of IN queries), every item is checked against that in-memory view
+   and, only if all its checks pass, applied to it (hashed and chained).
+   The first try does this without the write lock; taking it, the batch
+   confirms that none of what it read has changed, then writes the accepted
+   events and the rows they change (one executemany per table) and commits.
+3. If something changed, the batch replays holding the lock from the start
+   (rows locked in key order on PostgreSQL). A lost race (unique violation)
+   rolls back and replays too, so a retried or concurrent id is a ``duplicate``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from traceability import limits
-from traceability.accounts.models import Organisation
-from traceability.accounts.services import Principal
+from traceability.accounts.models import Principal
 from traceability.catalog.models import Catalog
-from traceability.custody import fields
-from traceability.custody.corrections import corrected
-from traceability.custody.handlers import HANDLERS as STEP_HANDLERS
-from traceability.custody.handlers import subject_of
-from traceability.custody.models import Event
+from traceability.custody.handlers import HANDLERS
+from traceability.custody.lookups import preload, unchanged
+from traceability.custody.messages import ItemResult
+from traceability.custody.parsing import Parsed, ParsedSubmission, Submission, parse_item
 from traceability.custody.workspace import DEFAULT_TOLERANCE_PCT, EventRef, Workspace
 from traceability.db import begin_write, utcnow
-from traceability.devices.models import Device, MintedId
-from traceability.errors import TraceabilityError, ValidationFailed
-from traceability.labels.ids import InvalidQrId, normalise_id
-from traceability.lots.models import Lot, LotItem
-from traceability.savings.models import Batch
+from traceability.errors import Conflict, TraceabilityError
+
+__all__ = ["IdConflict", "ItemResult", "Submission", "record_events", "record_submissions"]
 
 MAX_ATTEMPTS = 3
-EVENT_TABLE = Event.__table__  # type: ignore[attr-defined]
-LOT_ITEM_TABLE = LotItem.__table__  # type: ignore[attr-defined]
-HANDLERS = {**STEP_HANDLERS, "corrected": corrected}
 
 
-@dataclass
-class ItemResult:
-    id: str | None
-    status: str  # created | duplicate | rejected
-    digest: str | None = None
-    qr_id: str | None = None
-    lot: str | None = None
-    error: dict[str, Any] | None = None
-    status_code: int = 200
+class IdConflict(Conflict):
+    """An event id already used for a different event (or by another organisation)."""
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "status": self.status}
-        for key in ("digest", "qr_id", "lot", "error"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
-        return out
+    code = "id_conflict"
 
 
-def _canonical_uuid(raw: Any) -> str | None:
+# -- applying ------------------------------------------------------------------------
+
+
+def _apply_one(ws: Workspace, p: Parsed) -> ItemResult:
+    existing = ws.events.get(p.event_id) if p.event_id else None
+    if existing is not None:
+        return _duplicate(ws, existing, p.type)
+    if p.error is not None or p.message is None:
+        assert p.error is not None
+        return ItemResult.rejected(p.raw_id, p.error)
+    message = p.message
     try:
-        return str(uuid.UUID(raw)) if isinstance(raw, str) else None
-    except ValueError:
-        return None
-
-
-def _parsed(parse: Callable[[Mapping[str, Any], str], str | None], item: Any, name: str) -> Any:
-    """The value as its handler will parse it, or None if the handler will refuse it."""
-    try:
-        return parse(item, name) if item.get(name) is not None else None
-    except ValidationFailed:
-        return None
-
-
-def _collect_refs(items: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
-    """What the items name, as their handlers will read it: never a value they will refuse."""
-    refs: dict[str, set[str]] = {k: set() for k in ("ids", "qr", "lots", "orgs", "batches")}
-    for item in items:
-        if not isinstance(item, Mapping):
-            continue
-        try:
-            limits.check_strings(item, "", root="events")
-        except ValidationFailed:
-            continue  # rejected before any lookup
-        # The same canonical form fields.event_id gives (any UUID spelling).
-        for key in ("id", "corrects"):
-            event_id = _canonical_uuid(item.get(key))
-            if event_id is not None:
-                refs["ids"].add(event_id)
-        if isinstance(item.get("qr_id"), str):
-            with contextlib.suppress(InvalidQrId):
-                refs["qr"].add(normalise_id(item["qr_id"]))
-        for key, name, parse in (
-            ("lots", "lot", fields.lot_code),
-            ("orgs", "to", fields.org_code),
-            ("batches", "batch", fields.code),
-        ):
-            value = _parsed(parse, item, name)
-            if value is not None:
-                refs[key].add(value)
-    return refs
-
-
-def _load_events(ws: Workspace, ids: set[str]) -> None:
-    if ids:
-        for ev in ws.session.exec(select(Event).where(col(Event.id).in_(ids))):
-            ws.events[ev.id] = ev
-
-
-def _preload(ws: Workspace, items: Sequence[Mapping[str, Any]]) -> None:
-    session, org = ws.session, ws.principal.org_code
-    refs = _collect_refs(items)
-    _load_events(ws, refs["ids"])
-    # Corrections may name events of devices/lots not otherwise mentioned.
-    for ev in list(ws.events.values()):
-        if ev.device:
-            refs["qr"].add(ev.device)
-        if ev.lot:
-            refs["lots"].add(ev.lot)
-    if refs["qr"]:
-        # Rows are locked in key order, so two batches never deadlock on each other.
-        query = (
-            select(Device)
-            .where(col(Device.qr_id).in_(refs["qr"]))
-            .order_by(col(Device.qr_id))
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        ws.devices = {d.qr_id: d for d in session.exec(query)}
-        minted = select(MintedId).where(col(MintedId.qr_id).in_(refs["qr"]))
-        ws.minted = {m.qr_id: m for m in session.exec(minted)}
-    lots = session.exec(
-        select(Lot)
-        .where((col(Lot.code).in_(refs["lots"])) | ((Lot.org == org) & (Lot.state == "open")))
-        .order_by(col(Lot.code))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    for lot in lots:
-        ws.lots[lot.code] = lot
-        if lot.org == org and lot.state == "open":
-            ws.open_lots[lot.fraction] = lot
-    # Read the ids again now that the subjects are locked: a concurrent batch
-    # that held the locks may have committed these very events meanwhile, and
-    # they must show as duplicates, not be checked against the moved-on state.
-    _load_events(ws, refs["ids"])
-    if refs["orgs"]:
-        orgs = session.exec(select(Organisation).where(col(Organisation.code).in_(refs["orgs"])))
-        ws.orgs = {o.code: o for o in orgs}
-    if refs["batches"]:
-        batches = session.exec(
-            select(Batch).where(Batch.org == org, col(Batch.code).in_(refs["batches"]))
-        )
-        ws.batches = {b.code: b for b in batches}
-
-
-def _apply_one(ws: Workspace, item: Any, *, id_required: bool) -> ItemResult:
-    raw_id = item.get("id") if isinstance(item, Mapping) else None
-    try:
-        if not isinstance(item, Mapping):
-            raise ValidationFailed("each event must be an object", field="events")
-        # Before any field is read: nothing unstorable reaches a query or a row.
-        limits.check_strings(item, "", root="events")
-        event_id = fields.event_id(item, required=id_required)
-        existing = ws.events.get(event_id) if event_id else None
-        if existing is not None:
-            return _duplicate(ws, existing, item)
-        kind = item.get("type")
-        handler = HANDLERS.get(kind) if isinstance(kind, str) else None
-        if handler is None:
-            raise ValidationFailed(f"type must be one of {', '.join(HANDLERS)}", field="type")
-        if event_id is None:
-            event_id = str(uuid.uuid4())
-        digest = handler(ws, item, event_id)
-        device, lot = subject_of(ws.events[event_id])
-        return ItemResult(
-            id=event_id, status="created", digest=digest, qr_id=device, lot=lot, status_code=201
-        )
+        digest = HANDLERS[message.type](ws, message, message.id)
     except TraceabilityError as exc:
-        return ItemResult(
-            id=raw_id if isinstance(raw_id, str) else None,
-            status="rejected",
-            error=exc.to_dict(),
-            status_code=exc.status,
-        )
+        return ItemResult.rejected(p.raw_id, exc)
+    event = ws.events[message.id]
+    return ItemResult(
+        id=message.id, status="created", digest=digest, qr_id=event.device, lot=event.lot
+    )
 
 
-def _duplicate(ws: Workspace, existing: Event | EventRef, item: Mapping[str, Any]) -> ItemResult:
-    if item.get("type") != existing.type or existing.org != ws.principal.org_code:
+def _duplicate(ws: Workspace, existing: EventRef, kind: Any) -> ItemResult:
+    if kind != existing.type or existing.org != ws.principal.org_code:
         # Another organisation's event is neither confirmed nor described.
         used_for = (
             f"a '{existing.type}' event"
             if existing.org == ws.principal.org_code
             else "another organisation's event"
         )
-        error = ValidationFailed(f"id {existing.id} was already used for {used_for}", field="id")
-        error.code, error.status = "id_conflict", 409
-        return ItemResult(id=existing.id, status="rejected", error=error.to_dict(), status_code=409)
+        error = IdConflict(f"id {existing.id} was already used for {used_for}", field="id")
+        return ItemResult.rejected(existing.id, error)
     return ItemResult(
         id=existing.id,
         status="duplicate",
@@ -209,15 +82,6 @@ def _duplicate(ws: Workspace, existing: Event | EventRef, item: Mapping[str, Any
         qr_id=existing.device,
         lot=existing.lot,
     )
-
-
-def _write(ws: Workspace) -> None:
-    ws.session.flush()  # devices, lots, batches, minted ids
-    if ws.new_rows:
-        # Core insert on the table: no ORM bookkeeping for rows never read back.
-        ws.session.connection().execute(insert(EVENT_TABLE), ws.new_rows)
-    if ws.new_lot_items:
-        ws.session.connection().execute(insert(LOT_ITEM_TABLE), ws.new_lot_items)
 
 
 def record_events(
@@ -230,22 +94,82 @@ def record_events(
     future_skew_s: int = 300,
     dismantle_tolerance_pct: Decimal = DEFAULT_TOLERANCE_PCT,
     now: dt.datetime | None = None,
+    strings_checked: bool = False,
 ) -> list[ItemResult]:
-    """Record each item all-or-nothing; commit the accepted ones together."""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        begin_write(session)
+    """Record each item all-or-nothing; commit the accepted ones together.
+
+    ``strings_checked``: the caller knows no string in the items can fail
+    ``limits.text_problem`` (api/body.py ``plain_text_body``).
+    """
+    [results] = record_submissions(
+        session=session,
+        catalog=catalog,
+        submissions=[Submission(principal, items, now)],
+        id_required=id_required,
+        future_skew_s=future_skew_s,
+        dismantle_tolerance_pct=dismantle_tolerance_pct,
+        strings_checked=strings_checked,
+    )
+    return results
+
+
+def record_submissions(
+    *,
+    session: Session,
+    catalog: Catalog,
+    submissions: Sequence[Submission],
+    id_required: bool = True,
+    future_skew_s: int = 300,
+    dismantle_tolerance_pct: Decimal = DEFAULT_TOLERANCE_PCT,
+    strings_checked: bool = False,
+) -> list[list[ItemResult]]:
+    """Several submissions, applied in order as if one after the other, in one transaction.
+
+    The same as one ``record_events`` call each, for a bulk load (the demo)
+    that would otherwise pay a transaction, a round of lookups and a commit
+    per handheld sync.
+    """
+    parsed = []
+    for submission in submissions:
+        now = submission.now or utcnow()
+        context = {"now": now, "future_skew_s": future_skew_s}
+        items = [
+            parse_item(i, id_required=id_required, context=context, strings_checked=strings_checked)
+            for i in submission.items
+        ]
+        parsed.append(ParsedSubmission(submission, now, items))
+    # First optimistically: everything is read, checked and hashed outside the
+    # write lock, which is then held only to confirm that nothing read has
+    # changed and to write. If something has, the batch replays holding the
+    # lock (rows locked in key order on PostgreSQL) from the start.
+    for attempt in range(MAX_ATTEMPTS + 1):
+        optimistic = attempt == 0
+        if optimistic:
+            if session.in_transaction():
+                session.commit()  # e.g. the token lookup's
+        else:
+            begin_write(session)
+            for batch in parsed:  # a replay happens now (as before this change)
+                batch.now = batch.submission.now or utcnow()
         ws = Workspace(
             session=session,
-            principal=principal,
+            principal=submissions[0].principal,
             catalog=catalog,
-            now=now or utcnow(),
-            future_skew_s=future_skew_s,
+            now=parsed[0].now,
             dismantle_tolerance_pct=dismantle_tolerance_pct,
         )
         try:
-            _preload(ws, [i for i in items if isinstance(i, Mapping)])
-            results = [_apply_one(ws, item, id_required=id_required) for item in items]
-            _write(ws)
+            reads = preload(ws, parsed, lock=not optimistic)
+            results = []
+            for batch in parsed:
+                ws.principal, ws.now = batch.submission.principal, batch.now
+                results.append([_apply_one(ws, p) for p in batch.items])
+            if optimistic:
+                begin_write(session)  # ends the reads' transaction, takes the lock
+                if not unchanged(ws, reads):
+                    session.rollback()
+                    continue
+            ws.write()
             session.commit()
             return results
         except (IntegrityError, OperationalError) as exc:

@@ -26,10 +26,6 @@ class EventType(StrEnum):
     lot_treated = "lot_treated"
 
 
-DEVICE_EVENTS = frozenset({"collected", "shipped", "received", "stored", "dismantled", "refused"})
-LOT_EVENTS = frozenset({"lot_shipped", "lot_received", "lot_treated"})
-
-
 class Event(SQLModel, table=True):
     """One recorded step. Rows are inserted, never updated or deleted.
 

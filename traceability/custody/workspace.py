@@ -1,33 +1,48 @@
-"""The in-memory view one batch of events is checked and applied against."""
+"""The in-memory view one batch of events is checked and applied against.
+
+Devices and lots are plain records (not ORM objects: building and flushing
+those cost more than all the checks), read with Core selects and written back
+with one executemany per table and kind of change.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlmodel import Session
 
 from ledger.canonical import digest_hex, event_content
-from traceability.accounts.models import Organisation
-from traceability.accounts.services import Principal
+from traceability.accounts.models import OrgKind, Principal
 from traceability.catalog.models import Catalog
-from traceability.custody.models import Event
+from traceability.custody.models import Event, EventType
 from traceability.db import iso
-from traceability.devices.models import Device, MintedId
-from traceability.errors import ValidationFailed
-from traceability.labels.ids import normalise_id
-from traceability.lots.models import Lot
+from traceability.devices.models import Device
+from traceability.labels.models import MintedId
+from traceability.lots.models import Lot, LotItem, LotState
 from traceability.savings.models import Batch
 
 DEFAULT_TOLERANCE_PCT = Decimal(5)
 
 
+def table(model: Any) -> Table:
+    return model.__table__
+
+
+EVENT_TABLE = table(Event)
+DEVICE_TABLE = table(Device)
+LOT_TABLE = table(Lot)
+LOT_ITEM_TABLE = table(LotItem)
+MINTED_TABLE = table(MintedId)
+BATCH_TABLE = table(Batch)
+
+
 @dataclass(frozen=True, slots=True)
 class EventRef:
-    """What later items of the same batch need to know of an event just queued."""
+    """What later items of the same batch need to know of an event, recorded or queued."""
 
     id: str
     type: str
@@ -37,40 +52,148 @@ class EventRef:
     digest: str
 
 
+@dataclass(slots=True)
+class DeviceRecord:
+    """One ``device`` row as the handlers read and change it."""
+
+    TABLE: ClassVar[Table] = DEVICE_TABLE
+    KEY: ClassVar[str] = "qr_id"
+
+    qr_id: str
+    category: str
+    attributes: dict[str, Any]
+    state: str
+    custodian: str
+    collected_by: str
+    collected_at: dt.datetime
+    head_digest: str
+    head_occurred_at: dt.datetime
+    brand: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    source: str | None = None
+    collected_weight_g: int | None = None
+    received_weight_g: int | None = None
+    destination: str | None = None
+    received_by: str | None = None
+    received_at: dt.datetime | None = None
+    dismantled_by: str | None = None
+    dismantled_at: dt.datetime | None = None
+    batch_id: int | None = None
+    line: str | None = None
+    storage_area: str | None = None
+    event_count: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.qr_id
+
+
+@dataclass(slots=True)
+class LotRecord:
+    """One ``lot`` row as the handlers read and change it."""
+
+    TABLE: ClassVar[Table] = LOT_TABLE
+    KEY: ClassVar[str] = "code"
+
+    code: str
+    org: str
+    fraction: str
+    number: int
+    state: str
+    created_at: dt.datetime
+    hazardous: bool = False
+    weight_g: int = 0
+    device_count: int = 0
+    destination: str | None = None
+    manifest_no: str | None = None
+    received_weight_g: int | None = None
+    treatment: str | None = None
+    shipped_at: dt.datetime | None = None
+    received_at: dt.datetime | None = None
+    head_digest: str | None = None
+    head_occurred_at: dt.datetime | None = None
+    event_count: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.code
+
+
+Subject = DeviceRecord | LotRecord
+# What dismantlings add to a lot: only ever increased, so written as increments
+# (concurrent dismantlings into the same open lot commute) and not compared
+# when a batch checks that the rows it read are unchanged.
+COUNTERS = frozenset({"weight_g", "device_count"})
+_COLUMNS: dict[type, tuple[str, ...]] = {
+    kind: tuple(f.name for f in fields(kind)) for kind in (DeviceRecord, LotRecord)
+}
+
+
+def row_values(kind: type[Subject], row: Any) -> dict[str, Any]:
+    """A selected row's values, by the record's field names."""
+    mapping = row._mapping
+    return {name: mapping[name] for name in _COLUMNS[kind]}
+
+
+def as_row(record: Subject) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in _COLUMNS[type(record)]}
+
+
+@dataclass(frozen=True, slots=True)
+class OrgRef:
+    code: str
+    kind: OrgKind
+
+
 @dataclass
 class Workspace:
-    """The batch's view of the database, updated as items are accepted."""
+    """The batch's view of the database, updated as items are accepted.
+
+    ``principal`` and ``now`` are those of the submission being applied (one
+    transaction may apply several, e.g. a day of the demo's handhelds); what
+    belongs to a plant is keyed by its organisation code.
+    """
 
     session: Session
     principal: Principal
     catalog: Catalog
     now: dt.datetime
-    future_skew_s: int
     # Outputs may exceed the intake weight by this much (scale differences).
     dismantle_tolerance_pct: Decimal = DEFAULT_TOLERANCE_PCT
-    events: dict[str, Event | EventRef] = field(default_factory=dict)
-    devices: dict[str, Device] = field(default_factory=dict)
-    minted: dict[str, MintedId] = field(default_factory=dict)
-    lots: dict[str, Lot] = field(default_factory=dict)
-    open_lots: dict[str, Lot] = field(default_factory=dict)
-    lot_numbers: dict[str, int] = field(default_factory=dict)
-    orgs: dict[str, Organisation] = field(default_factory=dict)
-    batches: dict[str, Batch] = field(default_factory=dict)
+    events: dict[str, EventRef] = field(default_factory=dict)
+    devices: dict[str, DeviceRecord] = field(default_factory=dict)
+    minted: dict[str, str] = field(default_factory=dict)  # qr_id → org
+    lots: dict[str, LotRecord] = field(default_factory=dict)
+    open_lots: dict[tuple[str, str], LotRecord] = field(default_factory=dict)  # (org, fraction)
+    lot_numbers: dict[tuple[str, str], int] = field(default_factory=dict)
+    orgs: dict[str, OrgRef] = field(default_factory=dict)
+    batches: dict[tuple[str, str], int] = field(default_factory=dict)  # (org, code) → id
+    # What the batch writes: new rows, and the keys of records it changed.
     new_rows: list[dict[str, Any]] = field(default_factory=list)
     new_lot_items: list[dict[str, Any]] = field(default_factory=list)
+    new_minted: list[dict[str, Any]] = field(default_factory=list)
+    # Batches first named by this unit of work: when, and the devices put in them.
+    new_batches: dict[tuple[str, str], tuple[dt.datetime, list[DeviceRecord]]] = field(
+        default_factory=dict
+    )
+    created: set[tuple[type, str]] = field(default_factory=set)
+    changed: dict[tuple[type, str], Subject] = field(default_factory=dict)
+    # The rows as read, so that only the columns that changed are written back.
+    loaded: dict[tuple[type, str], dict[str, Any]] = field(default_factory=dict)
 
-    # -- helpers used by the handlers -------------------------------------
-    def parse_qr_id(self, raw: Any) -> str:
-        if not isinstance(raw, str):
-            raise ValidationFailed("qr_id must be a string", field="qr_id")
-        # InvalidQrId / CheckCharacterMismatch are ValidationFailed errors.
-        return normalise_id(raw)
+    def load(self, kind: type[Subject], row: Any) -> Any:
+        """The record of a row just read (device or lot)."""
+        values = row_values(kind, row)
+        record = kind(**values)
+        self.loaded[kind, record.key] = values
+        return record
 
     def append(
         self,
         *,
         event_id: str,
-        type: str,
+        type: EventType,
         occurred_at: dt.datetime,
         payload: dict[str, Any],
         prev: str | None,
@@ -78,11 +201,12 @@ class Workspace:
         lot: str | None = None,
     ) -> str:
         """Hash and queue the event; returns its digest."""
+        org, actor = self.principal.org_code, self.principal.username
         content = event_content(
             id=event_id,
-            type=type,
-            org=self.principal.org_code,
-            actor=self.principal.username,
+            type=str(type),
+            org=org,
+            actor=actor,
             occurred_at=iso(occurred_at),
             recorded_at=iso(self.now),
             payload=payload,
@@ -91,58 +215,129 @@ class Workspace:
             lot=lot,
         )
         digest = digest_hex(content)
-        row: dict[str, Any] = {
-            "id": event_id,
-            "type": type,
-            "device": device,
-            "lot": lot,
-            "org": self.principal.org_code,
-            "actor": self.principal.username,
-            "occurred_at": occurred_at,
-            "recorded_at": self.now,
-            "payload": payload,
-            "prev": prev,
-            "digest": digest,
-        }
-        self.new_rows.append(row)
-        self.events[event_id] = EventRef(
-            id=event_id,
-            type=type,
-            org=self.principal.org_code,
-            device=device,
-            lot=lot,
-            digest=digest,
+        self.new_rows.append(
+            {
+                "id": event_id,
+                "type": str(type),
+                "device": device,
+                "lot": lot,
+                "org": org,
+                "actor": actor,
+                "occurred_at": occurred_at,
+                "recorded_at": self.now,
+                "payload": payload,
+                "prev": prev,
+                "digest": digest,
+            }
         )
+        self.events[event_id] = EventRef(event_id, str(type), org, device, lot, digest)
         return digest
+
+    def add(self, record: Subject) -> None:
+        """A new device or lot, inserted at the end of the batch."""
+        self.created.add((type(record), record.key))
+        self.changed[type(record), record.key] = record
+
+    def touch(self, record: Subject) -> None:
+        self.changed[type(record), record.key] = record
+
+    def assign_batch(self, device: DeviceRecord, code: str, when: dt.datetime) -> None:
+        """Put a device in this plant's processing batch, created (when written) if new."""
+        key = (self.principal.org_code, code)
+        if key in self.batches:
+            device.batch_id = self.batches[key]
+        else:
+            self.new_batches.setdefault(key, (when, []))[1].append(device)
+
+    def write(self) -> None:
+        """Everything the accepted items did: one executemany per table and kind."""
+        conn = self.session.connection()
+        for (org, code), (when, devices) in self.new_batches.items():
+            result = conn.execute(
+                insert(BATCH_TABLE)
+                .values(org=org, code=code, created_at=when)
+                .returning(BATCH_TABLE.c.id)
+            )
+            self.batches[org, code] = batch_id = int(result.scalar_one())
+            for device in devices:
+                device.batch_id = batch_id
+        if self.new_minted:
+            _insert(conn, MINTED_TABLE, self.new_minted)
+        for kind in (DeviceRecord, LotRecord):
+            new: list[dict[str, Any]] = []
+            # Updates grouped by the columns they change: one executemany each.
+            old: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for (k, key), record in self.changed.items():
+                if k is not kind:
+                    continue
+                row = as_row(record)
+                if (k, key) in self.created:
+                    new.append(row)
+                    continue
+                before = self.loaded[k, key]
+                columns = tuple(c for c, v in row.items() if v != before[c])
+                if columns:
+                    values = {c: row[c] for c in columns}
+                    for c in COUNTERS.intersection(columns):  # written as increments
+                        values[c] -= before[c]
+                    old.setdefault(columns, []).append({"_key": key, **values})
+            if new:
+                _insert(conn, kind.TABLE, new)
+            for columns, rows in old.items():
+                statement = (
+                    update(kind.TABLE)
+                    .where(kind.TABLE.c[kind.KEY] == bindparam("_key"))
+                    .values(
+                        {
+                            c: kind.TABLE.c[c] + bindparam(c) if c in COUNTERS else bindparam(c)
+                            for c in columns
+                        }
+                    )
+                )
+                conn.execute(statement, rows)
+        if self.new_rows:
+            _insert(conn, EVENT_TABLE, self.new_rows)
+        if self.new_lot_items:
+            _insert(conn, LOT_ITEM_TABLE, self.new_lot_items)
+
+
+def _insert(conn: Connection, into: Table, rows: list[dict[str, Any]]) -> None:
+    """Rows in bulk: one executemany (psycopg pipelines it on PostgreSQL)."""
+    conn.execute(insert(into), rows)
 
 
 def _next_lot_number(ws: Workspace, fraction: str) -> int:
-    if fraction not in ws.lot_numbers:
-        current = ws.session.exec(
-            select(func.max(Lot.number)).where(
-                Lot.org == ws.principal.org_code, Lot.fraction == fraction
+    key = (ws.principal.org_code, fraction)
+    if key not in ws.lot_numbers:
+        current = (
+            ws.session.connection()
+            .execute(
+                select(func.max(LOT_TABLE.c.number)).where(
+                    LOT_TABLE.c.org == ws.principal.org_code, LOT_TABLE.c.fraction == fraction
+                )
             )
-        ).one()
-        ws.lot_numbers[fraction] = current or 0
-    ws.lot_numbers[fraction] += 1
-    return ws.lot_numbers[fraction]
+            .scalar_one()
+        )
+        ws.lot_numbers[key] = current or 0
+    ws.lot_numbers[key] += 1
+    return ws.lot_numbers[key]
 
 
-def open_lot(ws: Workspace, fraction: str, when: dt.datetime) -> Lot:
+def open_lot(ws: Workspace, fraction: str, when: dt.datetime) -> LotRecord:
     """The plant's open lot for a fraction, created on first use."""
-    lot = ws.open_lots.get(fraction)
+    lot = ws.open_lots.get((ws.principal.org_code, fraction))
     if lot is None:
         number = _next_lot_number(ws, fraction)
-        lot = Lot(
+        lot = LotRecord(
             code=f"{ws.principal.org_code}-{fraction}-{number:05d}",
             org=ws.principal.org_code,
             fraction=fraction,
             number=number,
-            state="open",
+            state=LotState.open,
             hazardous=ws.catalog.fractions[fraction].hazardous,
             created_at=when,
         )
-        ws.session.add(lot)
+        ws.add(lot)
         ws.lots[lot.code] = lot
-        ws.open_lots[fraction] = lot
+        ws.open_lots[lot.org, fraction] = lot
     return lot

@@ -6,13 +6,13 @@ import datetime as dt
 import functools
 import tomllib
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from traceability.accounts.models import OrgKind, Role
+
 DATA_FILE = Path(__file__).parent / "data" / "quarter.toml"
 
-Kind = Literal["dismantler", "collector", "processor", "regulator"]
 Span = tuple[float, float]  # a uniform range, low to high
 
 
@@ -30,7 +30,7 @@ class Quarter(_Frozen):
 
 class Org(_Frozen):
     code: str
-    kind: Kind
+    kind: OrgKind
     name: str
     region: str
     short: str | None = None  # prefix of the generated usernames
@@ -40,12 +40,12 @@ class Org(_Frozen):
 
     @model_validator(mode="after")
     def _users(self) -> Org:
-        if self.kind == "regulator":
+        if self.kind == OrgKind.regulator:
             if not self.users or self.short is not None:
                 raise ValueError(f"regulator {self.code} lists its users and has no short name")
         elif self.short is None or self.users:
             raise ValueError(f"{self.code} has a short name and no listed users")
-        if (self.kind == "dismantler") != (self.license_no is not None):
+        if (self.kind == OrgKind.dismantler) != (self.license_no is not None):
             raise ValueError(f"{self.code}: dismantlers, and only they, have a licence")
         return self
 
@@ -53,13 +53,13 @@ class Org(_Frozen):
     def accounts(self) -> tuple[tuple[str, str], ...]:
         """Its users as (username, role): handhelds are named after the org's short name."""
         short = self.short
-        if self.kind == "dismantler":
+        if self.kind == OrgKind.dismantler:
             names = ("manager", "intake", "line1", "line2", "line3")
             return tuple(
-                (f"{short}.{n}", "manager" if n == "manager" else "operator") for n in names
+                (f"{short}.{n}", Role.manager if n == "manager" else Role.operator) for n in names
             )
         if short is not None:
-            return ((f"{short}.manager", "manager"), (f"{short}.op", "operator"))
+            return ((f"{short}.manager", Role.manager), (f"{short}.op", Role.operator))
         return self.users
 
 
@@ -208,19 +208,19 @@ class Figures(_Frozen):
         kinds = {o.code: o.kind for o in self.orgs}
         if len(kinds) != len(self.orgs):
             raise ValueError("organisation codes repeat")
-        plants = {c for c, k in kinds.items() if k == "dismantler"}
+        plants = {c for c, k in kinds.items() if k == OrgKind.dismantler}
 
-        def need(codes: set[str], kind: str, where: str) -> None:
+        def need(codes: set[str], kind: OrgKind, where: str) -> None:
             if wrong := sorted(c for c in codes if kinds.get(c) != kind):
                 raise ValueError(f"{where}: not {kind}s: {wrong}")
 
-        need(set(self.plant_share), "dismantler", "plant_share")
+        need(set(self.plant_share), OrgKind.dismantler, "plant_share")
         if set(self.plant_share) != plants or set(self.lot_shipping) != plants:
             raise ValueError("plant_share and lot_shipping cover every dismantler")
-        need(set(self.collectors), "collector", "collectors")
-        need({c.plant for c in self.collectors.values()}, "dismantler", "collector plants")
+        need(set(self.collectors), OrgKind.collector, "collectors")
+        need({c.plant for c in self.collectors.values()}, OrgKind.dismantler, "collector plants")
         processors = {r.processor for r in self.receivers.values()}
-        need(processors, "processor", "receivers")
+        need(processors, OrgKind.processor, "receivers")
         for processor in processors:
             if set(self.transit_days.get(processor, {})) != plants:
                 raise ValueError(f"transit_days: {processor} from every plant")

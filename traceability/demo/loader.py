@@ -7,20 +7,24 @@ import random
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Flask
 from sqlmodel import Session, col, select
 from tqdm import tqdm
 
-from traceability.accounts.services import Principal
+from traceability.accounts.models import OrgKind, Principal
 from traceability.catalog.models import Catalog
-from traceability.custody.ingest import record_events
+from traceability.custody.ingest import Submission, record_submissions
+from traceability.custody.models import EventType
 from traceability.db import Database
 from traceability.demo.clock import CST, at, stamp
 from traceability.demo.figures import Figures
 from traceability.demo.plan import Plan
 from traceability.demo.steps import RESOLVE, Step, kg, new_id
-from traceability.lots.models import Lot
+from traceability.labels.models import MintedId
+from traceability.labels.services import MAX_SHEET, mint_sheet
+from traceability.lots.models import Lot, LotState
 
 CHUNK = 500  # items per sync request
 
@@ -45,11 +49,12 @@ class Loader:
         self.rng = random.Random(seed + 1)  # lot logistics
         self.agenda: dict[int, list[Step]] = defaultdict(list)
         self.qr_ids: dict[int, str] = {}
+        self.labels: defaultdict[str, list[str]] = defaultdict(list)  # unused labels, per user
         self.events = 0
         self.unconfirmed_lot: str | None = None
         self.manifests: Counter[str] = Counter()
         kinds = {o.code: o.kind for o in figures.orgs}
-        rank = {"collector": 0, "dismantler": 1, "processor": 2}
+        rank = {OrgKind.collector: 0, OrgKind.dismantler: 1, OrgKind.processor: 2}
         self.order = sorted(
             principals, key=lambda u: (rank[kinds[principals[u].org_code]], "intake" not in u, u)
         )
@@ -57,6 +62,7 @@ class Loader:
     def run(self, steps: Iterator[Step]) -> None:
         for step in steps:
             self.agenda[step.day].append(step)
+        self._premint()
         bar = tqdm(
             range(len(self.plan.days)),
             desc=f"demo {self.figures.quarter.name}",
@@ -66,45 +72,67 @@ class Loader:
         )
         for day in bar:
             self._ship_lots(day)
-            steps_today = self.agenda.pop(day, [])
             by_user: dict[str, list[Step]] = defaultdict(list)
-            for step in steps_today:
+            for step in self.agenda.pop(day, []):
                 by_user[step.user].append(step)
             now = dt.datetime.combine(self.plan.days[day], self.figures.quarter.sync_at, CST)
+            # Each handheld's sync, in the order the users sync: all of a day in
+            # one transaction (the same checks and results as one call each).
+            syncs = []
             for user in self.order:
-                # Items about a device collected in this very sync wait for its QR ID.
                 mine = sorted(by_user.get(user, []), key=lambda s: s.when)
-                fresh = {s.unit for s in mine if s.item["type"] == "collected"}
-                first = [s for s in mine if s.unit not in fresh or s.item["type"] == "collected"]
-                then = [s for s in mine if s.unit in fresh and s.item["type"] != "collected"]
-                for batch in (first, then):
-                    for start in range(0, len(batch), CHUNK):
-                        self._submit(user, batch[start : start + CHUNK], now)
+                for start in range(0, len(mine), CHUNK):
+                    syncs.append(mine[start : start + CHUNK])
+            if syncs:
+                self._submit(syncs, now)
             bar.set_postfix(events=self.events)
 
-    def _submit(self, user: str, steps: list[Step], now: dt.datetime) -> None:
-        items = []
-        for step in steps:
-            item = dict(step.item)
-            if step.item["type"] in RESOLVE:
-                assert step.unit is not None
-                item["qr_id"] = self.qr_ids[step.unit]
-            items.append(item)
+    def _premint(self) -> None:
+        """Label sheets for every device a handheld will collect (SPEC §2.2 pre-minted IDs)."""
+        collecting: Counter[str] = Counter()
+        for steps in self.agenda.values():
+            collecting.update(s.user for s in steps if s.item["type"] == EventType.collected)
         with Session(self.engine, expire_on_commit=False) as session:
-            results = record_events(
-                session=session,
-                principal=self.principals[user],
-                catalog=self.catalog,
-                items=items,
-                now=now,
+            for user, count in sorted(collecting.items()):
+                principal = self.principals[user]
+                while count > 0:
+                    sheet = mint_sheet(
+                        session=session, principal=principal, count=min(count, MAX_SHEET)
+                    )
+                    ids = session.exec(
+                        select(MintedId.qr_id)
+                        .where(MintedId.sheet_id == sheet.id)
+                        .order_by(col(MintedId.qr_id))
+                    ).all()
+                    self.labels[user].extend(ids)
+                    count -= len(ids)
+
+    def _item(self, step: Step) -> dict[str, Any]:
+        item = dict(step.item)
+        if step.item["type"] == EventType.collected:
+            assert step.unit is not None
+            self.qr_ids[step.unit] = item["qr_id"] = self.labels[step.user].pop()
+        elif step.item["type"] in RESOLVE:
+            assert step.unit is not None
+            item["qr_id"] = self.qr_ids[step.unit]
+        return item
+
+    def _submit(self, syncs: list[list[Step]], now: dt.datetime) -> None:
+        submissions = [
+            Submission(self.principals[steps[0].user], [self._item(s) for s in steps], now)
+            for steps in syncs
+        ]
+        with Session(self.engine, expire_on_commit=False) as session:
+            outcomes = record_submissions(
+                session=session, catalog=self.catalog, submissions=submissions
             )
-        for step, result in zip(steps, results, strict=True):
-            if result.status == "rejected":
-                raise RuntimeError(f"demo event rejected for {user}: {step.item} → {result.error}")
-            if step.item["type"] == "collected":
-                assert step.unit is not None and result.qr_id is not None
-                self.qr_ids[step.unit] = result.qr_id
-        self.events += sum(r.status == "created" for r in results)
+        for steps, results in zip(syncs, outcomes, strict=True):
+            for step, result in zip(steps, results, strict=True):
+                if result.status == "rejected":
+                    raise RuntimeError(
+                        f"demo event rejected for {step.user}: {step.item} → {result.error}"
+                    )
+            self.events += sum(r.status == "created" for r in results)
 
     def _ship_lots(self, day: int) -> None:
         """On the plant's shipping day, every hazardous lot (and CRT glass) goes out."""
@@ -120,7 +148,7 @@ class Loader:
                     select(Lot)
                     .where(
                         Lot.org == plant,
-                        Lot.state == "open",
+                        Lot.state == LotState.open,
                         col(Lot.fraction).in_(list(receivers)),
                         Lot.weight_g > 0,
                     )

@@ -32,12 +32,15 @@ def create_people(
             capacity_units=org.capacity,
         )
     tokens = {}
+    password_hash: str | None = None
     users = [(org, username, role) for org in figures.orgs for username, role in org.accounts]
     for org, username, role in tqdm(
         users, desc="demo users", unit="user", file=sys.stderr, disable=not sys.stderr.isatty()
     ):
-        accounts.add_user(
-            session=session, username=username, org_code=org.code, role=role, password=PASSWORD
+        user = accounts.add_user(session=session, username=username, org_code=org.code, role=role)
+        # One password for every demo user: hashed once (scrypt costs ~0.2 s a hash).
+        user.password_hash = password_hash = password_hash or accounts.generate_password_hash(
+            PASSWORD
         )
         if role == Role.operator:  # each handheld user gets its scanner token
             tokens[username] = accounts.create_token(

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from traceability.custody.models import EventType
 from traceability.demo.clock import at, stamp
 from traceability.demo.figures import Figures
 from traceability.demo.plan import Plan, Unit
@@ -25,7 +26,9 @@ class Step:
     unit: int | None = None  # the device, by plan index; None for lot events
 
 
-RESOLVE = frozenset({"shipped", "received", "stored", "dismantled"})  # items naming a qr_id
+RESOLVE = frozenset(
+    {EventType.shipped, EventType.received, EventType.stored, EventType.dismantled}
+)  # items naming a qr_id
 
 
 def kg(grams: int) -> str:

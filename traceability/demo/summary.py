@@ -7,14 +7,14 @@ from collections import Counter, defaultdict
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from traceability.accounts.models import Organisation
+from traceability.accounts.models import Organisation, OrgKind
 from traceability.custody.models import Event
 from traceability.devices.models import Device
-from traceability.lots.models import Lot
+from traceability.lots.models import Lot, LotState
 from traceability.savings.models import Batch
 
 STATES = ("collected", "in_transit", "received", "dismantled")
-LOT_STATES = ("open", "shipped", "received", "treated")
+LOT_STATES = tuple(LotState)
 
 
 def summarise(session: Session, category_order: list[str]) -> str:
@@ -52,7 +52,8 @@ def summarise(session: Session, category_order: list[str]) -> str:
         "",
         "Organisations: "
         + ", ".join(
-            f"{orgs[k]} {k}s" for k in ("dismantler", "collector", "processor", "regulator")
+            f"{orgs[k]} {k}s"
+            for k in (OrgKind.dismantler, OrgKind.collector, OrgKind.processor, OrgKind.regulator)
         ),
         f"Events: {sum(events.values())} ("
         + ", ".join(f"{t} {events[t]}" for t in sorted(events, key=lambda t: -events[t]))

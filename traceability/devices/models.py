@@ -1,4 +1,4 @@
-"""Device projection and QR ID registry.
+"""The device projection.
 
 The events are the truth; a ``Device`` row is their projection, updated in
 the same transaction as each event so reads stay cheap.
@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from traceability import limits
-from traceability.db import UTCDateTime, utcnow
+from traceability.db import UTCDateTime
 
 
 class DeviceState(StrEnum):
@@ -53,28 +53,3 @@ class Device(SQLModel, table=True):
     head_digest: str = Field(max_length=64)
     head_occurred_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     event_count: int = 0
-
-
-class MintedId(SQLModel, table=True):
-    """Every QR ID the system handed out, so invented IDs are refused."""
-
-    __tablename__ = "minted_id"
-
-    qr_id: str = Field(primary_key=True, max_length=14)
-    org: str = Field(max_length=32, index=True)
-    sheet_id: str | None = Field(default=None, max_length=32, index=True)
-    minted_at: dt.datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
-    )
-
-
-class LabelSheet(SQLModel, table=True):
-    __tablename__ = "label_sheet"
-
-    id: str = Field(primary_key=True, max_length=32)
-    org: str = Field(max_length=32, index=True)
-    count: int
-    created_by: str = Field(max_length=64)
-    created_at: dt.datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
-    )

@@ -6,10 +6,10 @@ import secrets
 
 from sqlmodel import Session, col, select
 
-from traceability.accounts.services import Principal
-from traceability.devices.models import LabelSheet, MintedId
+from traceability.accounts.models import Principal, Role
 from traceability.errors import Forbidden, NotFound, ValidationFailed
 from traceability.labels.ids import format_id, mint_id
+from traceability.labels.models import LabelSheet, MintedId
 from traceability.labels.render import device_url
 
 MAX_SHEET = 1000
@@ -35,7 +35,7 @@ def sheet_items(
     session: Session, principal: Principal, sheet_id: str, public_url: str
 ) -> list[tuple[str, str]]:
     sheet = session.get(LabelSheet, sheet_id)
-    if sheet is None or (sheet.org != principal.org_code and principal.role != "admin"):
+    if sheet is None or (sheet.org != principal.org_code and principal.role != Role.admin):
         raise NotFound(f"no label sheet {sheet_id}", field="sheet")
     ids = session.exec(
         select(MintedId.qr_id).where(MintedId.sheet_id == sheet.id).order_by(col(MintedId.qr_id))

@@ -1,36 +1,19 @@
-"""Treated mass and environmental savings: mass in tonnes × factor, exactly.
+"""Environmental savings: treated mass in tonnes × factor, exactly (SPEC §2.5).
 
-Membership, weights and categories come from the event log, never from the
-``device`` rows: a batch holds the devices whose ``dismantled`` event at its
-plant names it, and each device weighs what its (corrected) ``received``
-event says. Every report says whether those events verify.
+Which mass is treated comes from the event log (``traceability.reports``);
+this module only turns grams into savings, naming the factor set and its hash.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select
-from sqlmodel import Session, col, select
-
 from traceability.catalog.models import FactorSet
-from traceability.catalog.services import grams_to_kg
-from traceability.custody.facts import DeviceFacts, projection_mismatch, replay
-from traceability.custody.models import Event
-from traceability.db import iso
-from traceability.devices.models import Device
-from traceability.devices.services import Verification, verify_logs
-from traceability.errors import NotFound
-from traceability.savings.models import Batch
-from traceability.verification.services import AnyLedger
 
 GRAMS_PER_TONNE = Decimal(1_000_000)
 SAVINGS = ("co2_t", "so2_t", "standard_coal_t", "wastewater_t", "solid_waste_t")
-_CHUNK = 5_000  # ids per IN (...) list
 
 
 @dataclass(frozen=True)
@@ -55,179 +38,3 @@ class Savings:
                 "sha256": self.factor_set.sha256,
             },
         }
-
-
-def get_batch(session: Session, org: str, code: str) -> Batch:
-    batch = session.exec(select(Batch).where(Batch.org == org, Batch.code == code)).first()
-    if batch is None:
-        raise NotFound(f"{org} has no batch {code}", field="code")
-    return batch
-
-
-@dataclass(frozen=True)
-class Replayed:
-    """Devices replayed from their logs, with verification and the rows' drift."""
-
-    facts: dict[str, DeviceFacts]
-    verification: dict[str, Verification]
-    mismatch: dict[str, list[str]]
-
-
-def _replay_devices(
-    session: Session,
-    ledger: AnyLedger,
-    device_ids: Select[Any] | CompoundSelect[Any],
-    ledger_problem: str | None,
-) -> Replayed:
-    """One query for every event of the selected devices, one verification pass."""
-    logs: dict[str, list[Event]] = {}
-    for event in session.exec(
-        select(Event).where(col(Event.device).in_(device_ids)).order_by(col(Event.seq))
-    ):
-        logs.setdefault(event.device or "", []).append(event)
-    rows = _rows(session, Device, Device.qr_id, logs)
-    batch_ids = {r.batch_id for r in rows.values() if r.batch_id is not None}
-    batches = _rows(session, Batch, Batch.id, batch_ids)
-    heads = {qr_id: (row.head_digest if row else None) for qr_id, row in rows.items()}
-    verification = verify_logs(session, ledger, logs, heads, ledger_problem=ledger_problem)
-    facts = {qr_id: replay(qr_id, events) for qr_id, events in logs.items()}
-    mismatch = {}
-    for qr_id, device_facts in facts.items():
-        row = rows.get(qr_id)
-        if row is None:
-            mismatch[qr_id] = ["row_missing"]
-            continue
-        batch = batches.get(row.batch_id) if row.batch_id is not None else None
-        projected = (batch.org, batch.code) if batch else None
-        if row.batch_id is not None and batch is None:
-            projected = ("?", f"#{row.batch_id}")
-        mismatch[qr_id] = projection_mismatch(device_facts, row, projected)
-    return Replayed(facts, verification, mismatch)
-
-
-def _rows(session: Session, model: Any, key: Any, ids: Iterable[Any]) -> dict[Any, Any]:
-    ids = list(ids)
-    out: dict[Any, Any] = {}
-    for start in range(0, len(ids), _CHUNK):
-        for row in session.exec(select(model).where(col(key).in_(ids[start : start + _CHUNK]))):
-            out[getattr(row, key.key)] = row
-    return out
-
-
-def _in_batch(batch: Batch) -> CompoundSelect[Any]:
-    """Devices the log puts in the batch, and those the projection does (to catch either edit)."""
-    named = col(Event.payload)["batch"].as_string() == batch.code
-    by_log = select(Event.device).where(Event.org == batch.org, Event.type == "dismantled", named)
-    by_row = select(Device.qr_id).where(Device.batch_id == batch.id)
-    return by_log.union(by_row)
-
-
-def _verification_summary(replayed: Replayed, members: list[str]) -> dict[str, Any]:
-    unverified = [
-        {"qr_id": q, **_short(replayed.verification[q])}
-        for q in members
-        if not replayed.verification[q].verified
-    ]
-    return {"verified": not unverified, "unverified": unverified}
-
-
-def _short(verification: Verification) -> dict[str, Any]:
-    return {
-        "verification": verification.status,
-        **({"problem": verification.problem} if verification.problem else {}),
-    }
-
-
-def batch_report(
-    session: Session,
-    batch: Batch,
-    factor_set: FactorSet,
-    *,
-    ledger: AnyLedger = None,
-    ledger_problem: str | None = None,
-) -> dict[str, Any]:
-    """The batch's devices, treated mass (sum of intake weights) and savings, from the log.
-
-    ``verified`` holds only when the events of every member, and of every
-    device whose row claims membership, verify; ``unverified`` lists the
-    others. ``projection_mismatch`` names the devices whose rows disagree with
-    their logs, including rows that claim a membership the log does not record.
-    """
-    replayed = _replay_devices(session, ledger, _in_batch(batch), ledger_problem)
-    members = sorted(
-        (
-            f
-            for f in replayed.facts.values()
-            if f.batch == batch.code and f.dismantled_by == batch.org
-        ),
-        key=lambda f: (f.dismantled_at or dt.datetime.min.replace(tzinfo=dt.UTC), f.qr_id),
-    )
-    mass_g = sum(f.received_weight_g or 0 for f in members)
-    return {
-        "org": batch.org,
-        "code": batch.code,
-        "device_count": len(members),
-        "mass_kg": grams_to_kg(mass_g),
-        "savings": Savings(mass_g, factor_set).to_dict(),
-        # Devices the projection alone puts in the batch count too: a log
-        # edited to move a device out must not leave the batch "verified".
-        **_verification_summary(replayed, sorted(replayed.facts)),
-        "projection_mismatch": [
-            {"qr_id": qr_id, "fields": fields, **_short(replayed.verification[qr_id])}
-            for qr_id, fields in sorted(replayed.mismatch.items())
-            if fields
-        ],
-        "devices": [
-            {
-                "qr_id": f.qr_id,
-                "category": f.category,
-                "weight_kg": grams_to_kg(f.received_weight_g),
-                "dismantled_at": iso(f.dismantled_at) if f.dismantled_at else None,
-                **_short(replayed.verification[f.qr_id]),
-                "verified": replayed.verification[f.qr_id].verified,
-            }
-            for f in members
-        ],
-    }
-
-
-@dataclass(frozen=True)
-class TreatedMass:
-    mass_g: int
-    device_count: int
-    verified: bool
-    unverified: list[str]
-
-
-def _dismantled_by(org: str, since: dt.datetime | None, until: dt.datetime | None) -> Select[Any]:
-    query = select(Event.device).where(Event.org == org, Event.type == "dismantled")
-    if since is not None:
-        query = query.where(col(Event.occurred_at) >= since)
-    if until is not None:
-        query = query.where(col(Event.occurred_at) < until)
-    return query
-
-
-def treated_mass(
-    session: Session,
-    org: str,
-    *,
-    ledger: AnyLedger = None,
-    ledger_problem: str | None = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
-) -> TreatedMass:
-    """Intake weight of every device the log says ``org`` dismantled (in [since, until))."""
-    replayed = _replay_devices(session, ledger, _dismantled_by(org, since, until), ledger_problem)
-    members = [f for f in replayed.facts.values() if f.dismantled_by == org]
-    unverified = sorted(f.qr_id for f in members if not replayed.verification[f.qr_id].verified)
-    return TreatedMass(
-        mass_g=sum(f.received_weight_g or 0 for f in members),
-        device_count=len(members),
-        verified=not unverified,
-        unverified=unverified,
-    )
-
-
-def treated_mass_g(session: Session, org: str) -> int:
-    return treated_mass(session, org).mass_g

@@ -1,17 +1,23 @@
-"""``traceability verify``: one device, or every event plus the on-chain anchor list."""
+"""``traceability verify``: one device, or every event plus the on-chain anchor list.
+
+Returns what it found; the CLI prints it. No signing key is needed: the
+anchors are enumerated per submitter address (given, or the trust anchors'
+accepted ones), so a regulator can run this against a plant's database.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 
 from flask import Flask
 from sqlmodel import Session, func, select
-from tqdm import tqdm
 
-from ledger.chain import Web3Ledger
 from ledger.errors import ContractMissing
+from ledger.interface import Ledger
+from traceability.anchoring.connection import TrustedReader
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.anchoring.service import reader_ledger
 from traceability.custody.models import Event
@@ -19,17 +25,26 @@ from traceability.db import Database
 from traceability.devices.services import get_device
 from traceability.verification.services import (
     MISSING_ON_CHAIN,
+    PENDING,
     VERIFIED,
+    DeviceVerification,
     missing_on_chain_hint,
     verify_all,
     verify_device,
 )
+
+#: How many failing events a full verification lists (the counts cover them all).
+PROBLEMS_LISTED = 50
+
+#: Given the number of events, a context whose value is told how many more were checked.
+Progress = Callable[[int], AbstractContextManager[Callable[[int], None]]]
 
 
 @dataclass
 class AnchorAudit:
     """The submitter's anchors on chain against the batches in the database."""
 
+    submitter: str = ""
     on_chain: int = 0
     missing_batches: list[str] = field(default_factory=list)  # on chain, not in DB
     missing_events: dict[str, int] = field(default_factory=dict)  # root → events gone
@@ -39,9 +54,9 @@ class AnchorAudit:
         return not self.missing_batches and not self.missing_events
 
 
-def audit_anchors(session: Session, ledger: Web3Ledger, submitter: str) -> AnchorAudit:
+def audit_anchors(session: Session, ledger: Ledger, submitter: str) -> AnchorAudit:
     """Every anchor a submitter ever made must still be fully accounted for."""
-    result = AnchorAudit()
+    result = AnchorAudit(submitter=submitter)
     for record in ledger.anchors_of(submitter):
         result.on_chain += 1
         root = record.root.removeprefix("0x")
@@ -60,67 +75,95 @@ def audit_anchors(session: Session, ledger: Web3Ledger, submitter: str) -> Ancho
     return result
 
 
-def verify_cli(
-    app: Flask,
-    *,
-    qr_id: str | None,
-    echo: Callable[[str], None],
-    submitters: Sequence[str] = (),
-) -> bool:
-    """Verify one device, or every event and every anchor of the accepted submitters.
+@dataclass(frozen=True)
+class DeviceReport:
+    """One device's events checked against the ledger."""
 
-    No signing key is needed: the anchors are enumerated per submitter address
-    (``submitters``, or the trust anchors' accepted ones), so a regulator can
-    run this against a plant's database.
-    """
+    device: DeviceVerification
+    trust_problem: str | None = None  # why the ledger read is not the trusted one
+
+    @property
+    def ok(self) -> bool:
+        return self.device.verified
+
+
+@dataclass(frozen=True)
+class EventProblem:
+    status: str
+    subject: str  # the device or lot
+    event_id: str
+
+
+@dataclass
+class FullReport:
+    """Every event, and every anchor of the accepted submitters, checked."""
+
+    trust_problem: str | None = None  # why the ledger read is not the trusted one
+    counts: Counter[str] = field(default_factory=Counter)  # status → events
+    problems: list[EventProblem] = field(default_factory=list)  # the first PROBLEMS_LISTED
+    missing_on_chain_hint: str | None = None  # what to do about missing roots
+    anchors: list[AnchorAudit] = field(default_factory=list)  # per submitter listed
+    anchors_unlisted: str | None = None  # why the anchors on chain could not be listed
+
+    @property
+    def events_ok(self) -> bool:
+        return set(self.counts) <= {VERIFIED}
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.events_ok
+            and not self.trust_problem
+            and self.anchors_unlisted is None
+            and all(audit.ok for audit in self.anchors)
+        )
+
+
+def _reader(session: Session, app: Flask, submitters: Sequence[str]) -> TrustedReader | None:
+    ledger = reader_ledger(session, app)
+    if ledger is not None and submitters and ledger.trust is not None:
+        ledger = replace(ledger, trust=ledger.trust.with_submitters(submitters))
+    return ledger
+
+
+def verify_one_device(app: Flask, *, qr_id: str, submitters: Sequence[str] = ()) -> DeviceReport:
+    """Verify one device's events (``submitters``: accepted instead of the trust anchors')."""
     with Session(Database.engine(app)) as session:
-        ledger = reader_ledger(session, app)
-        if ledger is not None and submitters and ledger.trust is not None:
-            ledger = replace(ledger, trust=ledger.trust.with_submitters(submitters))
-        if ledger is not None and ledger.problem:
-            echo(f"ledger not trusted: {ledger.problem}")
-        if qr_id is not None:
-            device = get_device(session, qr_id)
-            result = verify_device(session, ledger, device.qr_id, device.head_digest)
-            for event_id, status in result.events:
-                echo(f"  {status:<17} {event_id}")
-            if not result.head_matches:
-                echo("  broken_chain      the device's latest event is missing")
-            if result.ledger_problem:
-                echo(result.ledger_problem)
-            echo(f"{device.qr_id}: {'VERIFIED' if result.verified else 'NOT VERIFIED'}")
-            return result.verified
+        ledger = _reader(session, app, submitters)
+        device = get_device(session, qr_id)
+        return DeviceReport(
+            device=verify_device(session, ledger, device.qr_id, device.head_digest),
+            trust_problem=ledger.problem if ledger is not None else None,
+        )
+
+
+def verify_everything(
+    app: Flask, *, submitters: Sequence[str] = (), progress: Progress | None = None
+) -> FullReport:
+    """Verify every event, then account for every anchor each accepted submitter made."""
+    with Session(Database.engine(app)) as session:
+        ledger = _reader(session, app, submitters)
+        report = FullReport(trust_problem=ledger.problem if ledger is not None else None)
         total = session.exec(select(func.count()).select_from(Event)).one()
-        counts: Counter[str] = Counter()
-        bad: list[str] = []
-        with tqdm(total=total, unit="ev", desc="verifying", disable=None) as bar:
-            for subject, event_id, status in verify_all(session, ledger, progress=bar.update):
-                counts[status] += 1
-                if status != VERIFIED and status != "pending" and len(bad) < 50:
-                    bad.append(f"  {status:<17} {subject} {event_id}")
-        for line in bad:
-            echo(line)
-        echo("events: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-        ok = set(counts) <= {VERIFIED}
-        if counts[MISSING_ON_CHAIN]:
-            echo(missing_on_chain_hint(ledger))
+        with (progress or _no_progress)(total) as advance:
+            for subject, event_id, status in verify_all(session, ledger, progress=advance):
+                report.counts[status] += 1
+                listed = len(report.problems) < PROBLEMS_LISTED
+                if status not in (VERIFIED, PENDING) and listed:
+                    report.problems.append(EventProblem(status, subject, event_id))
+        if report.counts[MISSING_ON_CHAIN]:
+            report.missing_on_chain_hint = missing_on_chain_hint(ledger)
         if ledger is None or ledger.chain is None or ledger.trust is None:
-            echo("anchors on chain cannot be listed: no trusted registry")
-            echo("NOT VERIFIED")
-            return False
-        ok = ok and not ledger.problem
+            report.anchors_unlisted = "no trusted registry"
+            return report
         for submitter in ledger.trust.submitters:
             try:
-                audit = audit_anchors(session, ledger.chain, submitter)
+                report.anchors.append(audit_anchors(session, ledger.chain, submitter))
             except ContractMissing as exc:
-                echo(f"anchors on chain cannot be listed: {exc}")
-                echo("NOT VERIFIED")
-                return False
-            echo(f"anchors on chain by {submitter}: {audit.on_chain}")
-            for root in audit.missing_batches:
-                echo(f"  batch {root} is anchored on chain but missing from the database")
-            for root, gone in audit.missing_events.items():
-                echo(f"  batch {root}: {gone} anchored event(s) missing from the database")
-            ok = ok and audit.ok
-        echo("ALL VERIFIED" if ok else "NOT VERIFIED")
-        return ok
+                report.anchors_unlisted = str(exc)
+                break
+        return report
+
+
+def _no_progress(total: int) -> AbstractContextManager[Callable[[int], None]]:
+    return nullcontext(lambda checked: None)

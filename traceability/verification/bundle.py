@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from ledger import merkle
-from ledger.chain import Web3Ledger
+from ledger.interface import Ledger
 from traceability.anchoring.connection import TrustedReader, read_meta
 from traceability.anchoring.models import AnchorBatch
 from traceability.verification.services import content_of, event_rows, leaf_positions
@@ -20,7 +20,7 @@ BUNDLE_FORMAT = "weee-trace-proof/1"
 
 
 def device_bundle(
-    session: Session, ledger: TrustedReader | Web3Ledger | None, qr_id: str
+    session: Session, ledger: TrustedReader | Ledger | None, qr_id: str
 ) -> dict[str, Any]:
     """The device's events with their proofs. The ``chain`` section is informative only:
     the verifier takes what it trusts from the regulator's trust file, never from here."""

@@ -28,8 +28,8 @@ from sqlmodel import Session
 
 from ledger import merkle
 from ledger.canonical import digest_hex, event_content
-from ledger.chain import AnchorRecord, Web3Ledger
 from ledger.errors import ContractMissing
+from ledger.interface import AnchorRecord, Ledger
 from ledger.verify import UNTRUSTED
 from traceability.anchoring.connection import TrustedReader
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, AnchorState
@@ -44,7 +44,7 @@ STATUSES = (VERIFIED, PENDING, TAMPERED, BROKEN_CHAIN, MISSING_ON_CHAIN, UNTRUST
 
 #: What verification may be given: the trusted reader, a bare client (tests,
 #: benchmarks: its own address is the one accepted submitter), or nothing.
-AnyLedger = TrustedReader | Web3Ledger | None
+AnyLedger = TrustedReader | Ledger | None
 
 _EVENT = Event.__table__  # type: ignore[attr-defined]
 _LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
@@ -89,7 +89,7 @@ class Verifier:
     # The chain read, the lower-case submitter addresses whose anchors count
     # (None: any), and whether the ledger is not the trusted one (then no
     # anchor read from it counts) — all derived from ``ledger``.
-    chain: Web3Ledger | None = field(init=False, default=None)
+    chain: Ledger | None = field(init=False, default=None)
     accepted: frozenset[str] | None = field(init=False, default=None)
     untrusted: bool = field(init=False, default=False)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
+from traceability.web import public
+
 
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -17,8 +19,6 @@ def _security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    from traceability.web import public
-
     app.after_request(_security_headers)
     app.extensions["trace.public_views"] = public.PublicCache(
         app.config["TRACE_SETTINGS"].badge_cache_s

@@ -11,8 +11,9 @@ from flask import Blueprint, current_app, render_template
 
 from traceability.db import get_session
 from traceability.devices.models import Device
-from traceability.devices.services import device_public, get_device
+from traceability.devices.services import get_device
 from traceability.errors import TraceabilityError
+from traceability.reports.devices import device_public
 
 bp = Blueprint("public", __name__, template_folder="templates")
 

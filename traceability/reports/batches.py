@@ -1,0 +1,208 @@
+"""Batch reports and treated mass: membership, weights and categories from the event log.
+
+A batch holds the devices whose ``dismantled`` event at its plant names it,
+and each device weighs what its (corrected) ``received`` event says — never
+what the ``device`` rows say. Every report says whether those events verify.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import CompoundSelect, Select
+from sqlmodel import Session, col, select
+
+from traceability.catalog.models import FactorSet
+from traceability.catalog.services import GRAMS_PER_KG, grams_to_kg
+from traceability.custody.facts import DeviceFacts, projection_mismatch, replay
+from traceability.custody.models import Event
+from traceability.db import iso
+from traceability.devices.models import Device
+from traceability.errors import NotFound
+from traceability.reports.schemas import (
+    BatchDevice,
+    BatchReport,
+    MismatchedDevice,
+    SavingsPublic,
+    UnverifiedDevice,
+)
+from traceability.savings.models import Batch
+from traceability.savings.services import Savings
+from traceability.verification.logs import Verification, verify_logs
+from traceability.verification.services import AnyLedger
+
+_CHUNK = 5_000  # ids per IN (...) list
+
+
+def get_batch(session: Session, org: str, code: str) -> Batch:
+    batch = session.exec(select(Batch).where(Batch.org == org, Batch.code == code)).first()
+    if batch is None:
+        raise NotFound(f"{org} has no batch {code}", field="code")
+    return batch
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """Devices replayed from their logs, with verification and the rows' drift."""
+
+    facts: dict[str, DeviceFacts]
+    verification: dict[str, Verification]
+    mismatch: dict[str, list[str]]
+
+
+def _replay_devices(
+    session: Session,
+    ledger: AnyLedger,
+    device_ids: Select[Any] | CompoundSelect[Any],
+    ledger_problem: str | None,
+) -> Replayed:
+    """One query for every event of the selected devices, one verification pass."""
+    logs: dict[str, list[Event]] = {}
+    for event in session.exec(
+        select(Event).where(col(Event.device).in_(device_ids)).order_by(col(Event.seq))
+    ):
+        logs.setdefault(event.device or "", []).append(event)
+    rows = _rows(session, Device, Device.qr_id, logs)
+    batch_ids = {r.batch_id for r in rows.values() if r.batch_id is not None}
+    batches = _rows(session, Batch, Batch.id, batch_ids)
+    heads = {qr_id: (row.head_digest if row else None) for qr_id, row in rows.items()}
+    verification = verify_logs(session, ledger, logs, heads, ledger_problem=ledger_problem)
+    facts = {qr_id: replay(qr_id, events) for qr_id, events in logs.items()}
+    mismatch = {}
+    for qr_id, device_facts in facts.items():
+        row = rows.get(qr_id)
+        if row is None:
+            mismatch[qr_id] = ["row_missing"]
+            continue
+        batch = batches.get(row.batch_id) if row.batch_id is not None else None
+        projected = (batch.org, batch.code) if batch else None
+        if row.batch_id is not None and batch is None:
+            projected = ("?", f"#{row.batch_id}")
+        mismatch[qr_id] = projection_mismatch(device_facts, row, projected)
+    return Replayed(facts, verification, mismatch)
+
+
+def _rows(session: Session, model: Any, key: Any, ids: Iterable[Any]) -> dict[Any, Any]:
+    ids = list(ids)
+    out: dict[Any, Any] = {}
+    for start in range(0, len(ids), _CHUNK):
+        for row in session.exec(select(model).where(col(key).in_(ids[start : start + _CHUNK]))):
+            out[getattr(row, key.key)] = row
+    return out
+
+
+def _in_batch(batch: Batch) -> CompoundSelect[Any]:
+    """Devices the log puts in the batch, and those the projection does (to catch either edit)."""
+    named = col(Event.payload)["batch"].as_string() == batch.code
+    by_log = select(Event.device).where(Event.org == batch.org, Event.type == "dismantled", named)
+    by_row = select(Device.qr_id).where(Device.batch_id == batch.id)
+    return by_log.union(by_row)
+
+
+def _short(verification: Verification) -> dict[str, Any]:
+    return {"verification": verification.status, "problem": verification.problem}
+
+
+def batch_report(
+    session: Session,
+    batch: Batch,
+    factor_set: FactorSet,
+    *,
+    ledger: AnyLedger = None,
+    ledger_problem: str | None = None,
+) -> BatchReport:
+    """The batch's devices, treated mass (sum of intake weights) and savings, from the log.
+
+    ``verified`` holds only when the events of every member, and of every
+    device whose row claims membership, verify; ``unverified`` lists the
+    others. ``projection_mismatch`` names the devices whose rows disagree with
+    their logs, including rows that claim a membership the log does not record.
+    """
+    replayed = _replay_devices(session, ledger, _in_batch(batch), ledger_problem)
+    members = sorted(
+        (
+            f
+            for f in replayed.facts.values()
+            if f.batch == batch.code and f.dismantled_by == batch.org
+        ),
+        key=lambda f: (f.dismantled_at or dt.datetime.min.replace(tzinfo=dt.UTC), f.qr_id),
+    )
+    mass_g = sum(f.received_weight_g or 0 for f in members)
+    # Devices the projection alone puts in the batch count too: a log
+    # edited to move a device out must not leave the batch "verified".
+    unverified = [
+        UnverifiedDevice(qr_id=qr_id, **_short(replayed.verification[qr_id]))
+        for qr_id in sorted(replayed.facts)
+        if not replayed.verification[qr_id].verified
+    ]
+    return BatchReport(
+        org=batch.org,
+        code=batch.code,
+        device_count=len(members),
+        mass_kg=Decimal(mass_g) / GRAMS_PER_KG,
+        savings=SavingsPublic.model_validate(Savings(mass_g, factor_set).to_dict()),
+        verified=not unverified,
+        unverified=unverified,
+        projection_mismatch=[
+            MismatchedDevice(qr_id=qr_id, fields=fields, **_short(replayed.verification[qr_id]))
+            for qr_id, fields in sorted(replayed.mismatch.items())
+            if fields
+        ],
+        devices=[
+            BatchDevice(
+                qr_id=f.qr_id,
+                category=f.category,
+                weight_kg=grams_to_kg(f.received_weight_g),
+                dismantled_at=iso(f.dismantled_at) if f.dismantled_at else None,
+                **_short(replayed.verification[f.qr_id]),
+                verified=replayed.verification[f.qr_id].verified,
+            )
+            for f in members
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class TreatedMass:
+    mass_g: int
+    device_count: int
+    verified: bool
+    unverified: list[str]
+
+
+def _dismantled_by(org: str, since: dt.datetime | None, until: dt.datetime | None) -> Select[Any]:
+    query = select(Event.device).where(Event.org == org, Event.type == "dismantled")
+    if since is not None:
+        query = query.where(col(Event.occurred_at) >= since)
+    if until is not None:
+        query = query.where(col(Event.occurred_at) < until)
+    return query
+
+
+def treated_mass(
+    session: Session,
+    org: str,
+    *,
+    ledger: AnyLedger = None,
+    ledger_problem: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> TreatedMass:
+    """Intake weight of every device the log says ``org`` dismantled (in [since, until))."""
+    replayed = _replay_devices(session, ledger, _dismantled_by(org, since, until), ledger_problem)
+    members = [f for f in replayed.facts.values() if f.dismantled_by == org]
+    unverified = sorted(f.qr_id for f in members if not replayed.verification[f.qr_id].verified)
+    return TreatedMass(
+        mass_g=sum(f.received_weight_g or 0 for f in members),
+        device_count=len(members),
+        verified=not unverified,
+        unverified=unverified,
+    )
+
+
+def treated_mass_g(session: Session, org: str) -> int:
+    return treated_mass(session, org).mass_g

@@ -1,0 +1,251 @@
+"""Reporting on a device: access rules, the public view and the full history.
+
+What is reported about a device comes from its events (``custody.facts``),
+never from the ``device`` row, which is only a cache for listing and
+indexing. Each report carries whether those events verify, and names the
+fields where the row disagrees with the log (a direct edit of the table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from ledger.errors import LedgerError
+from traceability.accounts.models import Organisation, Principal
+from traceability.accounts.services import REGULATOR_ROLES, can_read_region
+from traceability.anchoring.models import AnchorBatch, AnchorLeaf
+from traceability.anchoring.service import reader_ledger
+from traceability.catalog.services import grams_to_kg
+from traceability.custody.facts import DeviceFacts, projection_mismatch, replay
+from traceability.custody.models import Event
+from traceability.db import iso
+from traceability.devices.models import Device
+from traceability.errors import Forbidden
+from traceability.labels.ids import format_id
+from traceability.reports.schemas import (
+    AnchorInfo,
+    CorrectionPublic,
+    DeviceDetail,
+    DevicePublic,
+    EventPublic,
+    FactsPublic,
+    OutputPublic,
+)
+from traceability.savings.models import Batch
+from traceability.verification.logs import Verification, verify_logs
+from traceability.verification.services import AnyLedger
+
+_CHUNK = 5_000  # ids per IN (...) list
+
+
+def device_events(session: Session, qr_id: str) -> list[Event]:
+    return list(session.exec(select(Event).where(Event.device == qr_id).order_by(col(Event.seq))))
+
+
+def check_can_read(
+    session: Session, principal: Principal, device: Device, events: list[Event]
+) -> None:
+    """Staff of any organisation on the device's path, auditors and admins of its region.
+
+    The path is the log's (and the row's too, so a plant still sees its own
+    device as failed when its log was destroyed).
+    """
+    involved = {e.org for e in events} | {
+        str(e.payload["to"]) for e in events if e.type == "shipped" and "to" in e.payload
+    }
+    involved |= {o for o in (device.custodian, device.collected_by, device.destination) if o}
+    if principal.role in REGULATOR_ROLES:
+        regions = session.exec(
+            select(Organisation.region).where(col(Organisation.code).in_(involved))
+        ).all()
+        if any(can_read_region(principal, r) for r in regions):
+            return
+    elif principal.org_code in involved:
+        return
+    raise Forbidden(f"device {device.qr_id} is outside your organisation's records", field="qr_id")
+
+
+# -- verification ----------------------------------------------------------
+
+
+def open_reader(session: Session) -> tuple[AnyLedger, str | None]:
+    """The ledger to verify against (None when off), or why it cannot be opened."""
+    try:
+        return reader_ledger(session), None
+    except LedgerError as exc:
+        return None, f"ledger unavailable: {exc}"
+
+
+# -- reading one device ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    """A device as reported: facts from its log, their verification, and the row's drift."""
+
+    device: Device
+    events: list[Event]
+    facts: DeviceFacts
+    verification: Verification
+    projection_mismatch: list[str]
+    anchors: dict[int, AnchorInfo]
+
+
+def anchor_rows(
+    session: Session, seqs: Iterable[int]
+) -> tuple[dict[int, tuple[int, int]], dict[int, AnchorInfo]]:
+    """Leaf positions (for the verifier) and anchor info (for people), from one query."""
+    seqs = list(seqs)
+    positions: dict[int, tuple[int, int]] = {}
+    info: dict[int, AnchorInfo] = {}
+    for start in range(0, len(seqs), _CHUNK):
+        rows = session.exec(
+            select(AnchorLeaf, AnchorBatch)
+            .join(AnchorBatch, AnchorLeaf.batch_id == AnchorBatch.id)  # type: ignore[arg-type]
+            .where(col(AnchorLeaf.event_seq).in_(seqs[start : start + _CHUNK]))
+        ).all()
+        for leaf, batch in rows:
+            positions[leaf.event_seq] = (leaf.batch_id, leaf.leaf_index)
+            info[leaf.event_seq] = AnchorInfo(
+                root=batch.root,
+                leaf_index=leaf.leaf_index,
+                size=batch.size,
+                state=batch.state,
+                tx_hash=batch.tx_hash,
+                block_number=batch.block_number,
+            )
+    return positions, info
+
+
+def projected_batch(session: Session, device: Device) -> tuple[str, str] | None:
+    """The (plant, code) of the batch the projection row points at."""
+    if device.batch_id is None:
+        return None
+    batch = session.get(Batch, device.batch_id)
+    return (batch.org, batch.code) if batch else ("?", f"#{device.batch_id}")
+
+
+def read_device(
+    session: Session,
+    ledger: AnyLedger,
+    device: Device,
+    events: list[Event] | None = None,
+    *,
+    ledger_problem: str | None = None,
+) -> DeviceView:
+    """Replay and verify one device: one event query (none if ``events`` are given)."""
+    if events is None:
+        events = device_events(session, device.qr_id)
+    facts = replay(device.qr_id, events)
+    positions, anchors = anchor_rows(session, [e.seq for e in events if e.seq is not None])
+    verification = verify_logs(
+        session,
+        ledger,
+        {device.qr_id: events},
+        {device.qr_id: device.head_digest},
+        positions=positions,
+        ledger_problem=ledger_problem,
+    )[device.qr_id]
+    mismatch = projection_mismatch(facts, device, projected_batch(session, device))
+    return DeviceView(device, events, facts, verification, mismatch, anchors)
+
+
+def device_public(device: Device | DeviceView) -> dict[str, Any]:
+    """What anyone may see: no organisation names beyond codes, nothing personal.
+
+    Given a bare ``Device`` (the public page), its log is read through the
+    session the row belongs to and verified against the app's ledger.
+    """
+    return device_summary(device).model_dump(mode="json")
+
+
+def device_summary(device: Device | DeviceView) -> DevicePublic:
+    """``device_public`` as its model."""
+    if isinstance(device, DeviceView):
+        view = device
+    else:
+        session = Session.object_session(device)
+        assert isinstance(session, Session), "device_public needs a row loaded by a session"
+        ledger, problem = open_reader(session)
+        view = read_device(session, ledger, device, ledger_problem=problem)
+    facts = view.facts
+    return DevicePublic(
+        qr_id=facts.qr_id,
+        display_id=format_id(facts.qr_id),
+        category=facts.category,
+        state=facts.state,  # type: ignore[arg-type]  # validated into DeviceState
+        collected_at=iso(facts.collected_at) if facts.collected_at else None,
+        dismantled_at=iso(facts.dismantled_at) if facts.dismantled_at else None,
+        event_count=facts.event_count,
+        verified=view.verification.verified,
+        verification=view.verification.status,  # type: ignore[arg-type]
+    )
+
+
+def event_public(event: Event, anchor: AnchorInfo | None) -> EventPublic:
+    return EventPublic(
+        id=event.id,
+        seq=event.seq,
+        type=event.type,
+        device=event.device,
+        lot=event.lot,
+        org=event.org,
+        actor=event.actor,
+        occurred_at=iso(event.occurred_at),
+        recorded_at=iso(event.recorded_at),
+        payload=dict(event.payload),
+        prev=event.prev,
+        digest=event.digest,
+        anchor=anchor,
+    )
+
+
+def facts_public(facts: DeviceFacts) -> FactsPublic:
+    """The facts staff and auditors may read (weights in kg, as the API takes them)."""
+    return FactsPublic(
+        attributes=facts.attributes,
+        brand=facts.brand,
+        model=facts.model,
+        serial=facts.serial,
+        source=facts.source,
+        collected_weight_kg=grams_to_kg(facts.collected_weight_g),
+        received_weight_kg=grams_to_kg(facts.received_weight_g),
+        custodian=facts.custodian,
+        destination=facts.destination,
+        collected_by=facts.collected_by,
+        received_by=facts.received_by,
+        received_at=iso(facts.received_at) if facts.received_at else None,
+        dismantled_by=facts.dismantled_by,
+        batch=facts.batch,
+        line=facts.line,
+        storage_area=facts.storage_area,
+        outputs=[
+            OutputPublic(fraction=o.fraction, weight_kg=grams_to_kg(o.weight_g) or Decimal(0))
+            for o in facts.outputs
+        ],
+        corrections=[
+            CorrectionPublic(
+                id=c.id, corrects=c.corrects, reason=c.reason, fields=c.fields, flag=c.flag or None
+            )
+            for c in facts.corrections
+        ],
+        anomalies=list(facts.anomalies),
+        head_digest=facts.head_digest,
+    )
+
+
+def device_detail(view: DeviceView) -> DeviceDetail:
+    return DeviceDetail.model_validate(
+        {
+            **dict(device_summary(view)),
+            **dict(facts_public(view.facts)),
+            **view.verification.to_dict(),
+            "projection_mismatch": view.projection_mismatch,
+            "events": [event_public(e, view.anchors.get(e.seq or -1)) for e in view.events],
+        }
+    )

@@ -1,0 +1,114 @@
+"""Verifying many devices' logs at once, for reports: one leaf query, one chain
+lookup per batch, and the same checks as ``verify_device``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from ledger.errors import LedgerError
+from traceability.custody.facts import replay
+from traceability.custody.models import Event
+from traceability.verification.services import (
+    MISSING_ON_CHAIN,
+    PENDING,
+    VERIFIED,
+    AnyLedger,
+    Verifier,
+    completeness_problem,
+    leaf_positions,
+    missing_on_chain_hint,
+    short_batches,
+)
+
+FAILED, UNKNOWN = "failed", "unknown"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Whether one device's events verify: ``verified``, ``pending``, ``failed`` or ``unknown``.
+
+    ``pending``: nothing is wrong but not every event is anchored yet;
+    ``unknown``: the ledger could not be asked.
+    """
+
+    status: str
+    events: tuple[tuple[str, str], ...] = ()  # (event id, status)
+    problem: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.status == VERIFIED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified,
+            "verification": self.status,
+            "unverified_events": [{"id": i, "status": s} for i, s in self.events if s != VERIFIED],
+            **({"verification_problem": self.problem} if self.problem else {}),
+        }
+
+
+def verify_logs(
+    session: Session,
+    ledger: AnyLedger,
+    logs: Mapping[str, Sequence[Event]],
+    heads: Mapping[str, str | None],
+    *,
+    positions: Mapping[int, tuple[int, int]] | None = None,
+    ledger_problem: str | None = None,
+) -> dict[str, Verification]:
+    """Verify many devices' events in one pass: one leaf query, one chain lookup per batch.
+
+    The same checks as ``verify_device``, shared across devices: ``heads``
+    holds each device's recorded chain head (deleting the latest event is
+    noticed), anchor batches short of rows and a failed completeness check
+    make their devices fail. ``positions`` may be passed when already read.
+    """
+    if ledger_problem is not None:
+        return {qr_id: Verification(UNKNOWN, problem=ledger_problem) for qr_id in logs}
+    leaves = (
+        dict(positions)
+        if positions is not None
+        else leaf_positions(session, [e.seq for rows in logs.values() for e in rows if e.seq])
+    )
+    verifier = Verifier.for_ledger(session, ledger)
+    short = short_batches(session, (batch_id for batch_id, _ in leaves.values()))
+    shared = [p for p in (getattr(ledger, "problem", None), completeness_problem(session)) if p]
+    out: dict[str, Verification] = {}
+    try:
+        for qr_id, rows in logs.items():
+            statuses = verifier.statuses(rows, leaves)
+            problems = list(shared)
+            head = heads.get(qr_id)
+            if not rows or (head is not None and rows[-1].digest != head):
+                problems.append("the latest recorded event is missing from the log")
+            if MISSING_ON_CHAIN in statuses:
+                problems.append(missing_on_chain_hint(ledger))
+            # Digests prove the log was not changed after anchoring; the custody
+            # rules prove it could have been recorded at all (not against a
+            # projection someone edited to let an impossible step through).
+            problems += list(replay(qr_id, rows).anomalies)
+            roots = {verifier.batch(leaves[r.seq][0]).batch.root for r in rows if r.seq in leaves}
+            problems += [
+                f"incomplete: batch {root} lacks {short[root]} anchored event(s)"
+                for root in sorted(roots & set(short))
+            ]
+            out[qr_id] = Verification(
+                _status(statuses, failed=bool(problems)),
+                tuple((r.id, s) for r, s in zip(rows, statuses, strict=True)),
+                "; ".join(problems) or None,
+            )
+    except LedgerError as exc:
+        return {qr_id: Verification(UNKNOWN, problem=f"ledger: {exc}") for qr_id in logs}
+    return out
+
+
+def _status(statuses: Sequence[str], *, failed: bool) -> str:
+    seen = set(statuses)
+    if failed or not seen <= {VERIFIED, PENDING}:
+        return FAILED
+    return VERIFIED if seen == {VERIFIED} else PENDING

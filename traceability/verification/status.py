@@ -1,0 +1,55 @@
+"""The ledger's status as /health and ``traceability ledger status`` report it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlmodel import Session
+
+from ledger.errors import LedgerError
+from traceability.anchoring.batching import pending_count
+from traceability.anchoring.connection import open_ledger, read_meta, reader
+from traceability.anchoring.service import redact_text, redact_url
+from traceability.config import Settings
+from traceability.verification.completeness import last_check
+
+
+def ledger_status(session: Session) -> dict[str, Any]:
+    settings: Settings = current_app.config["TRACE_SETTINGS"]
+    pending = pending_count(session)
+    completeness = last_check(session)
+    if settings.ledger_mode == "off":
+        return {"status": "off", "pending": pending, "last_completeness_check": completeness}
+    meta = read_meta(session)
+    url = settings.ledger_url
+    try:
+        handle = open_ledger(current_app)
+        url = handle.submitter.rpc_url
+        found = reader(session, handle)
+        info = (found.chain or handle.submitter).info()
+        if found.problem:
+            status = "chain_reset" if "reset" in found.problem else "untrusted"
+        else:
+            status = "ok"
+        trust = found.trust
+        return {
+            "status": status,
+            **({"problem": redact_text(found.problem, url)} if found.problem else {}),
+            "chain_id": info.chain_id,
+            "contract": trust.registry if trust else meta.get("contract"),
+            "trust": trust.to_dict() if trust else None,
+            "rpc_url": redact_url(info.rpc_url),
+            "block_number": info.block_number,
+            "pending": pending,
+            "last_completeness_check": completeness,
+        }
+    except LedgerError as exc:
+        return {
+            "status": "unavailable",
+            "error": redact_text(str(exc), url),
+            "contract": meta.get("contract"),
+            "rpc_url": redact_url(url),
+            "pending": pending,
+            "last_completeness_check": completeness,
+        }
