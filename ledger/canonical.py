@@ -56,21 +56,31 @@ _MAX_SAFE_INTEGER = 2**53 - 1
 
 
 def _fast_path_exact(value: Any) -> bool:
-    kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return True
-    if kind is int:
-        return -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER
-    if kind is dict:
-        return all(
-            type(key) is str
-            and (key.isascii() or max(key, default="") <= "\uffff")
-            and _fast_path_exact(item)
-            for key, item in value.items()
-        )
-    if kind is list:
-        return all(_fast_path_exact(item) for item in value)
-    return False  # floats, tuples, subclasses...: the slow, checked path
+    """Whether ``value`` holds only what the fast encoder writes exactly as RFC 8785 does.
+
+    Iterative (an explicit stack): this runs for every event recorded.
+    """
+    stack = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER:
+                continue
+            return False
+        if kind is dict:
+            for key in item:
+                if type(key) is not str or not (key.isascii() or max(key, default="") <= "\uffff"):
+                    return False
+            extend(item.values())
+        elif kind is list:
+            extend(item)
+        else:
+            return False  # floats, tuples, subclasses...: the slow, checked path
+    return True
 
 
 def canonical_json(content: Mapping[str, Any]) -> bytes:
