@@ -19,15 +19,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, func, make_url, select, text, update
 from sqlmodel import Session
 
 from ledger.chain import Web3Ledger
+from traceability import create_app
 from traceability.accounts import services as accounts
 from traceability.anchoring.connection import open_ledger, read_meta
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
+from traceability.cli import main
 from traceability.custody.models import Event
 from traceability.db import Database
 from traceability.devices.models import Device
@@ -452,3 +455,32 @@ def wait_for_state_dump(state_path: Path, block_number: int, timeout: float = 15
         timeout=timeout,
         what=f"anvil to dump block {block_number} to {state_path}",
     )
+
+
+def published_trust(app: Flask) -> dict[str, Any]:
+    """What `traceability ledger trust` prints for this deployment."""
+    done = CliRunner().invoke(main, ["ledger", "trust"], obj=app, catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    return json.loads(done.output)  # type: ignore[no-any-return]
+
+
+@contextmanager
+def regulator_app(app: Flask, settings: dict[str, Any], data_dir: Path) -> Iterator[Flask]:
+    """The regulator's view of the plant's database: trust from the published file, no key."""
+    trust = published_trust(app)
+    regulator = create_app(
+        {
+            **settings,
+            "data_dir": data_dir,
+            "ledger_key": None,
+            "ledger_owner_key": None,
+            "ledger_contract": trust["registry"],
+            "ledger_chain_id": trust["chain_id"],
+            "ledger_genesis_hash": trust["genesis_hash"],
+            "ledger_registry_owner": trust["owner"],
+        }
+    )
+    try:
+        yield regulator
+    finally:
+        Database.engine(regulator).dispose()

@@ -10,7 +10,6 @@ that, and once the worker's completeness check has run, no device verifies.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,8 +23,15 @@ from sqlalchemy import select, update
 from ledger import merkle
 from ledger.canonical import digest_hex
 from ledger.node import ManagedNode, NodeKind
-from tests.helpers import Actor, anchor, event_ids, make_device, verification
-from traceability import create_app
+from tests.helpers import (
+    Actor,
+    anchor,
+    event_ids,
+    make_device,
+    published_trust,
+    regulator_app,
+    verification,
+)
 from traceability.anchoring.connection import open_ledger
 from traceability.anchoring.models import AnchorBatch
 from traceability.cli import main
@@ -104,24 +110,11 @@ def test_history_rewritten_and_reanchored_with_the_plants_key_is_found(
 
     # A regulator, holding no key and trusting only the published trust file,
     # enumerates every anchor the plant ever made: the original root is there.
-    trust = json.loads(CliRunner().invoke(main, ["ledger", "trust"], obj=app).output)
-    regulator = create_app(
-        {
-            **settings,
-            "data_dir": tmp_path / "regulator",
-            "ledger_key": None,
-            "ledger_owner_key": None,
-            "ledger_contract": trust["registry"],
-            "ledger_chain_id": trust["chain_id"],
-            "ledger_genesis_hash": trust["genesis_hash"],
-            "ledger_registry_owner": trust["owner"],
-        }
-    )
-    plant_address = trust["submitters"][0]
-    found = CliRunner().invoke(
-        main, ["verify", "--all", "--submitter", plant_address], obj=regulator
-    )
-    Database.engine(regulator).dispose()
+    plant_address = published_trust(app)["submitters"][0]
+    with regulator_app(app, settings, tmp_path / "regulator") as regulator:
+        found = CliRunner().invoke(
+            main, ["verify", "--all", "--submitter", plant_address], obj=regulator
+        )
     assert found.exit_code == 1, found.output
     assert f"batch {original_root} is anchored on chain but missing from the database" in (
         found.output

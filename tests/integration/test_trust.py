@@ -33,9 +33,10 @@ from tests.helpers import (
     manager_headers,
     new_id,
     post_events,
+    published_trust,
+    regulator_app,
     verification,
 )
-from traceability import create_app
 from traceability.anchoring.connection import open_ledger
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, LedgerMeta
 from traceability.cli import main
@@ -68,12 +69,6 @@ def tamper(app: Flask, fn: Callable[[Connection], None]) -> None:
     """The attacker goes around the application, straight to the database."""
     with Database.engine(app).begin() as conn:
         fn(conn)
-
-
-def published_trust(app: Flask) -> dict[str, Any]:
-    done = invoke(app, "ledger", "trust")
-    assert done.exit_code == 0, done.output
-    return json.loads(done.output)  # type: ignore[no-any-return]
 
 
 def badge(client: FlaskClient, qr_id: str) -> str:
@@ -181,23 +176,6 @@ def test_trust_anchors_are_public_and_match_the_trust_file(
     )
 
 
-def regulator_app(app: Flask, settings: dict[str, Any], tmp_path: Path) -> Flask:
-    """The regulator's view of the plant's database: trust from configuration, no key at all."""
-    trust = published_trust(app)
-    return create_app(
-        {
-            **settings,
-            "data_dir": tmp_path / "regulator",
-            "ledger_key": None,
-            "ledger_owner_key": None,
-            "ledger_contract": trust["registry"],
-            "ledger_chain_id": trust["chain_id"],
-            "ledger_genesis_hash": trust["genesis_hash"],
-            "ledger_registry_owner": trust["owner"],
-        }
-    )
-
-
 def test_deleted_newest_event_is_found_without_any_key(
     app: Flask,
     client: FlaskClient,
@@ -228,10 +206,8 @@ def test_deleted_newest_event_is_found_without_any_key(
 
     # A regulator with no key enumerates the plant's anchors on chain.
     plant_address = published_trust(app)["submitters"][0]
-    regulator = regulator_app(app, settings, tmp_path)
-    every = invoke(regulator, "verify", "--all", "--submitter", plant_address)
-    Database.engine(regulator).dispose()  # its connections must not outlive the test's schema
-    Database.engine(regulator).dispose()
+    with regulator_app(app, settings, tmp_path / "regulator") as regulator:
+        every = invoke(regulator, "verify", "--all", "--submitter", plant_address)
     assert every.exit_code == 1, every.output
     assert f"anchors on chain by {plant_address}: 2" in every.output
     assert "1 anchored event(s) missing from the database" in every.output
