@@ -10,17 +10,15 @@ from typing import Any
 from sqlmodel import Session
 
 from ledger.errors import LedgerError
-from traceability.custody.facts import replay
 from traceability.custody.models import Event
 from traceability.verification.services import (
-    MISSING_ON_CHAIN,
     PENDING,
     VERIFIED,
     AnyLedger,
     Verifier,
-    completeness_problem,
     leaf_positions,
-    missing_on_chain_hint,
+    log_problems,
+    shared_problems,
     short_batches,
 )
 
@@ -77,7 +75,7 @@ def verify_logs(
     )
     verifier = Verifier.for_ledger(session, ledger)
     short = short_batches(session, (batch_id for batch_id, _ in leaves.values()))
-    shared = [p for p in (getattr(ledger, "problem", None), completeness_problem(session)) if p]
+    shared = shared_problems(session, ledger)
     out: dict[str, Verification] = {}
     try:
         for qr_id, rows in logs.items():
@@ -86,17 +84,7 @@ def verify_logs(
             head = heads.get(qr_id)
             if not rows or (head is not None and rows[-1].digest != head):
                 problems.append("the latest recorded event is missing from the log")
-            if MISSING_ON_CHAIN in statuses:
-                problems.append(missing_on_chain_hint(ledger))
-            # Digests prove the log was not changed after anchoring; the custody
-            # rules prove it could have been recorded at all (not against a
-            # projection someone edited to let an impossible step through).
-            problems += list(replay(qr_id, rows).anomalies)
-            roots = {verifier.batch(leaves[r.seq][0]).batch.root for r in rows if r.seq in leaves}
-            problems += [
-                f"incomplete: batch {root} lacks {short[root]} anchored event(s)"
-                for root in sorted(roots & set(short))
-            ]
+            problems += log_problems(verifier, qr_id, rows, statuses, leaves, short)
             out[qr_id] = Verification(
                 _status(statuses, failed=bool(problems)),
                 tuple((r.id, s) for r, s in zip(rows, statuses, strict=True)),

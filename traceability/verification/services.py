@@ -19,7 +19,7 @@ the cause.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,6 +257,41 @@ def completeness_problem(session: Session) -> str | None:
     )
 
 
+def shared_problems(session: Session, ledger: AnyLedger) -> list[str]:
+    """What fails every subject alike: an untrusted ledger, a failed completeness check."""
+    problems = []
+    if isinstance(ledger, TrustedReader) and ledger.problem:
+        problems.append(ledger.problem)
+    if found := completeness_problem(session):
+        problems.append(found)
+    return problems
+
+
+def log_problems(
+    verifier: Verifier,
+    subject: str,
+    rows: Sequence[Any],
+    statuses: Sequence[str],
+    leaves: Mapping[int, tuple[int, int]],
+    short: Mapping[str, int],
+) -> list[str]:
+    """Why one device's log cannot be trusted, beyond its events' own statuses."""
+    problems = []
+    if MISSING_ON_CHAIN in statuses:
+        problems.append(missing_on_chain_hint(verifier.ledger))
+    # Digests prove the log was not changed after anchoring; the custody rules
+    # prove it could have been recorded at all (not against a projection someone
+    # edited to let an impossible step through).
+    problems += list(replay(subject, rows).anomalies)
+    roots = {verifier.batch(leaves[r.seq][0]).batch.root for r in rows if r.seq in leaves}
+    problems += [
+        f"incomplete: batch {root} lacks {short[root]} anchored event(s) "
+        "(deleted from the database)"
+        for root in sorted(roots & set(short))
+    ]
+    return problems
+
+
 def verify_device(
     session: Session, ledger: AnyLedger, qr_id: str, head_digest: str | None
 ) -> DeviceVerification:
@@ -265,22 +300,9 @@ def verify_device(
     positions = leaf_positions(session, [r.seq for r in rows])
     statuses = verifier.statuses(rows, positions)
     head_ok = head_digest is None or (bool(rows) and rows[-1].digest == head_digest)
-    problems = []
-    if isinstance(ledger, TrustedReader) and ledger.problem:
-        problems.append(ledger.problem)
-    if MISSING_ON_CHAIN in statuses:
-        problems.append(missing_on_chain_hint(ledger))
     short = short_batches(session, (batch_id for batch_id, _ in positions.values()))
-    if short:
-        problems.append(
-            "incomplete: "
-            + ", ".join(f"batch {root} lacks {n} anchored event(s)" for root, n in short.items())
-            + " (deleted from the database)"
-        )
-    if found := completeness_problem(session):
-        problems.append(found)
-    # A log that breaks the custody rules was recorded against an edited projection.
-    problems += list(replay(qr_id, rows).anomalies)
+    problems = shared_problems(session, ledger)
+    problems += log_problems(verifier, qr_id, rows, statuses, positions, short)
     return DeviceVerification(
         qr_id,
         [(r.id, s) for r, s in zip(rows, statuses, strict=True)],
