@@ -60,6 +60,9 @@ def test_device_page_shows_category_state_and_id_but_nothing_personal(
     )
     assert background == "rgb(245, 247, 245)"
     html = page.content()  # type: ignore[attr-defined]
+    # This server runs without a ledger: the badge says so, not "unreachable".
+    assert page.get_attribute("[data-verification]", "data-verification") == "off"  # type: ignore[attr-defined]
+    assert "no ledger on this server" in text
     for private in ("Konka", "T21-A", "SN-778899", collector.org, collector.username):
         assert private not in html
     page.screenshot(path=str(tmp_path / "device.png"))  # type: ignore[attr-defined]

@@ -68,10 +68,10 @@ def _public_view(device: Device) -> dict[str, Any]:
     if view is None:
         view = device_public(device)
         if current_app.config["TRACE_SETTINGS"].ledger_mode == "off":
-            view["verification"] = "unknown"
+            view["verification"] = "off"  # nothing to check against: say so, not "unreachable"
         if view["verification"] == "pending":  # anchoring takes seconds: look again soon
             cache.put(key, view, PENDING_TTL_S)
-        elif view["verification"] != "unknown":  # an unreachable node is asked again
+        elif view["verification"] not in ("unknown", "off"):  # unreachable: asked again
             cache.put(key, view, cache.ttl_s)
     return view
 
