@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, event, types
 from sqlalchemy.engine import Dialect
@@ -60,8 +61,14 @@ class UTCDateTime(types.TypeDecorator[dt.datetime]):
         return value.astimezone(UTC)
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the pragmas durability and concurrency need."""
+    kwargs.setdefault("json_serializer", _json_dumps)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)

@@ -81,3 +81,17 @@ def test_an_event_names_exactly_one_subject() -> None:
         event_content(**common)
     with pytest.raises(ValueError, match="exactly one"):
         event_content(**common, device="d", lot="l")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\x00\x01\x08\t\n\x0b\x0c\r\x1f",  # short and \u00xx escapes
+        '"\\/',  # quote and backslash escaped, solidus not
+        "\x7f\x80\x9f\u2028\u2029\ufeff",  # written as themselves
+        "\U0001f600 astral in a value",
+    ],
+)
+def test_string_escapes_match_the_reference(text: str) -> None:
+    content = {"payload": {"note": text, "list": [text]}, text[:1] or "k": 1}
+    assert canonical_json(content) == rfc8785.dumps(content)

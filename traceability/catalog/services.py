@@ -15,10 +15,13 @@ GRAMS_PER_KG = 1000
 def _as_decimal(value: Any, field: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
         raise ValidationFailed(f"{field} must be a number", field=field)
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise ValidationFailed(f"{field} must be a number", field=field) from None
+    if type(value) is Decimal:  # already parsed (custody/fields.py): no second round trip
+        number = value
+    else:
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise ValidationFailed(f"{field} must be a number", field=field) from None
     if not number.is_finite():
         raise ValidationFailed(f"{field} must be a finite number", field=field)
     return number
