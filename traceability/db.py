@@ -7,6 +7,7 @@ one session, closed at teardown. Services receive the session explicitly.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -62,7 +63,12 @@ class UTCDateTime(types.TypeDecorator[dt.datetime]):
 
 
 def _json_dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    """JSON columns: orjson, or the standard library for what orjson refuses
+    (integers beyond 64 bits, non-string keys), so nothing storable today fails."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
