@@ -234,11 +234,10 @@ class ItemResult(BaseModel):
     qr_id: str | None = None
     lot: str | None = None
     error: ErrorBody | None = None
-    _http_status: int = PrivateAttr(default=200)
 
     @classmethod
     def rejected(cls, raw_id: Any, error: TraceabilityError) -> ItemResult:
-        result = cls(
+        result = _Rejected(
             id=raw_id if isinstance(raw_id, str) else None,
             status="rejected",
             error=ErrorBody(**error.to_dict()),
@@ -249,10 +248,21 @@ class ItemResult(BaseModel):
     @property
     def http_status(self) -> int:
         """For a single-item endpoint (POST /devices): the status its response takes."""
-        return 201 if self.status == "created" else self._http_status
+        return 201 if self.status == "created" else 200
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
+
+
+class _Rejected(ItemResult):
+    """A rejected item also knows its error's HTTP status. (Only these carry a private
+    attribute: initialising one costs more than the rest of a result.)"""
+
+    _http_status: int = PrivateAttr(default=422)
+
+    @property
+    def http_status(self) -> int:
+        return self._http_status
 
 
 # -- errors -----------------------------------------------------------------------

@@ -44,6 +44,8 @@ _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−_]+")
 _DATA_VALUES = {symbol: value for value, symbol in enumerate(DATA_ALPHABET)}
 _CHECK_VALUES = {symbol: value for value, symbol in enumerate(CHECK_ALPHABET)}
+#: Input already in canonical form (what handhelds send back): only the check is left.
+_CANONICAL = re.compile(f"[{DATA_ALPHABET}]{{{DATA_LENGTH}}}[{re.escape(CHECK_ALPHABET)}]")
 #: Longer input is refused before any work: nobody types or scans 2 KB as an ID.
 _MAX_RAW_LENGTH = 2048
 
@@ -90,6 +92,8 @@ def normalise_id(raw: str) -> str:
     """Canonical form of a scanned or typed ID, or :class:`InvalidQrId` saying why not."""
     if not isinstance(raw, str):
         raise InvalidQrId(str(raw), "not_text", "a device ID must be text")
+    if _CANONICAL.fullmatch(raw) and raw[DATA_LENGTH] == _check_symbol(raw[:DATA_LENGTH]):
+        return raw
     if len(raw) > _MAX_RAW_LENGTH:
         raise InvalidQrId(raw[:64], "wrong_length", "this is far too long to be a device ID")
     # NFKC folds full-width letters, digits and hyphens typed with a Chinese IME.
