@@ -39,6 +39,8 @@ from traceability.cli import main
 from traceability.custody.models import Event
 from traceability.db import Database
 from traceability.devices.models import Device
+from traceability.labels.ids import mint_id
+from traceability.labels.models import MintedId
 from traceability.models import metadata
 
 T = TypeVar("T")
@@ -610,3 +612,61 @@ def sign_in_page(page: Any, base_url: str, username: str, password: str = PASSWO
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+def premint(app: Flask, org: str, count: int = 1) -> list[str]:
+    """Pre-printed label IDs issued to ``org`` (what a label sheet holds)."""
+    ids = [mint_id() for _ in range(count)]
+    with Session(Database.engine(app)) as session:
+        session.add_all(MintedId(qr_id=qr_id, org=org, sheet_id=None) for qr_id in ids)
+        session.commit()
+    return ids
+
+
+def queued_items(page: Any) -> list[dict[str, Any]]:
+    """What the handheld app holds in its IndexedDB queue."""
+    return page.evaluate(  # type: ignore[no-any-return]
+        """() => new Promise((resolve, reject) => {
+            const open = indexedDB.open("weee-scan");
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+                const db = open.result;
+                if (!db.objectStoreNames.contains("queue")) { resolve([]); return; }
+                const all = db.transaction("queue").objectStore("queue").getAll();
+                all.onsuccess = () => resolve(all.result);
+            };
+        })"""
+    )
+
+
+def wedge_scan(page: Any, text: str) -> None:
+    """What a keyboard-wedge scanner does: the code typed at machine speed, then Enter."""
+    page.keyboard.type(text, delay=4)
+    page.keyboard.press("Enter")
+
+
+def open_scanner(page: Any, base_url: str, username: str, step: str | None = None) -> None:
+    """Sign in and open the handheld app (at ``step``'s screen if given)."""
+    sign_in_page(page, base_url, username)
+    page.wait_for_selector("#app[data-ready=true]")
+    if step is not None:
+        page.goto(f"{base_url}/scan/#/{step}")
+        page.wait_for_selector(f".screen[data-step={step}]")
+
+
+def submit(page: Any, selector: str = "button.submit", timeout_ms: int = 15_000) -> None:
+    """Press the screen's record button; wait until what it queued has the server's answer."""
+    before = int(page.get_attribute("#app", "data-recorded") or 0)
+    page.click(selector)
+    page.wait_for_function(
+        "n => Number(document.getElementById('app').dataset.recorded || 0) > n",
+        arg=before,
+        timeout=timeout_ms,
+    )
+    page.wait_for_function(
+        """() => {
+            const app = document.getElementById("app").dataset;
+            return Number(app.settled || 0) >= Number(app.recorded || 0);
+        }""",
+        timeout=timeout_ms,
+    )
