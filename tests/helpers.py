@@ -662,6 +662,7 @@ def submit(page: Any, selector: str = "button.submit", timeout_ms: int = 15_000)
         "n => Number(document.getElementById('app').dataset.recorded || 0) > n",
         arg=before,
         timeout=timeout_ms,
+        polling=50,
     )
     page.wait_for_function(
         """() => {
@@ -669,4 +670,22 @@ def submit(page: Any, selector: str = "button.submit", timeout_ms: int = 15_000)
             return Number(app.settled || 0) >= Number(app.recorded || 0);
         }""",
         timeout=timeout_ms,
+        polling=50,
     )
+
+
+def write_y4m(path: Path, image: Any, frames: int = 4, fps: int = 10) -> Path:
+    """A YUV4MPEG2 video of ``image`` (a Pillow image) standing still: Chromium's fake camera.
+
+    4:2:0 planes from Pillow's YCbCr conversion (JPEG's full range, so C420jpeg).
+    """
+    width, height = image.size
+    ycbcr = image.convert("RGB").convert("YCbCr")
+    y, cb, cr = ycbcr.split()
+    half = (width // 2, height // 2)
+    frame = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    with path.open("wb") as f:
+        f.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            f.write(b"FRAME\n" + frame)
+    return path

@@ -85,7 +85,9 @@ def test_collect_ship_receive_store_dismantle_and_ship_the_lot(
     wedge_scan(page, label)
     # The rules for a CRT set are listed before anything is typed.
     page.wait_for_selector(".output.required[data-fraction=crt_funnel_glass]")
-    required = page.eval_on_selector_all(".output.required", "els => els.map(e => e.dataset.fraction)")
+    required = page.eval_on_selector_all(
+        ".output.required", "els => els.map(e => e.dataset.fraction)"
+    )
     assert sorted(required) == ["crt_funnel_glass", "crt_panel_glass", "pcb"]
     page.fill("input[name=out_crt_panel_glass]", "12")
     page.fill("input[name=out_crt_funnel_glass]", "8")

@@ -9,13 +9,20 @@ not control it).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, send_from_directory
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    send_from_directory,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from traceability import STATIC_DIR
 from traceability.accounts.models import OrgKind, Principal, Role
 from traceability.accounts.services import list_orgs
 from traceability.db import get_session
@@ -24,8 +31,6 @@ from traceability.lots.queries import actionable_lots
 from traceability.web.auth import browser_login_required, current_browser_principal
 
 bp = Blueprint("scanner", __name__, url_prefix="/scan", template_folder="templates")
-
-DIST = STATIC_DIR / "dist" / "scan"
 
 #: Who records floor steps: the staff of organisations that hold devices or lots.
 FLOOR_KINDS = (OrgKind.collector, OrgKind.dismantler, OrgKind.processor)
@@ -112,7 +117,8 @@ def context() -> tuple[Response, int]:
 
 @bp.get("/sw.js")
 def service_worker() -> Response:
-    response = send_from_directory(DIST, "sw.js", mimetype="text/javascript", max_age=0)
+    dist = Path(current_app.static_folder or "static") / "dist" / "scan"
+    response = send_from_directory(dist, "sw.js", mimetype="text/javascript", max_age=0)
     response.headers["Service-Worker-Allowed"] = "/scan/"
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -122,7 +122,7 @@ function parseKg(raw, required) {
 function scanBox(app, { kind = "device", onValue, label }) {
   const input = h("input", {
     id: "scan-input",
-    class: "scan-input",
+    class: kind === "lot" ? "scan-input lot" : "scan-input",
     type: "text",
     autocomplete: "off",
     autocapitalize: "characters",

@@ -5,8 +5,8 @@
 // character is then read from the physical key (event.code), so the IME
 // cannot swallow the scan; the burst's keystrokes are kept out of fields.
 
-const MAX_GAP_MS = 40; // people rarely type faster than ~80 ms a key
-const MIN_LENGTH = 6;
+const MAX_GAP_MS = 60; // people rarely type faster than ~100 ms a key; scanners send a key every few ms
+const MIN_LENGTH = 8; // IDs have 14 symbols, lot codes and label URLs more
 
 const CODE_CHARS = {
   Minus: "-", Slash: "/", Period: ".", Semicolon: ":", Equal: "=", Backquote: "~",
@@ -36,7 +36,7 @@ export function listenForWedge(onScan, doc = document) {
       if (event.key === "Enter" || event.code === "Enter" || event.code === "NumpadEnter") {
         const burst = buffer;
         buffer = "";
-        if (burst.length >= MIN_LENGTH && gap <= MAX_GAP_MS * 3) {
+        if (burst.length >= MIN_LENGTH && gap <= MAX_GAP_MS * 2) {
           event.preventDefault();
           event.stopPropagation();
           // The burst landed in a field as it was typed: put the field back.
