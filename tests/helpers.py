@@ -641,7 +641,7 @@ def queued_items(page: Any) -> list[dict[str, Any]]:
 
 def wedge_scan(page: Any, text: str) -> None:
     """What a keyboard-wedge scanner does: the code typed at machine speed, then Enter."""
-    page.keyboard.type(text, delay=4)
+    page.keyboard.type(text, delay=0)
     page.keyboard.press("Enter")
 
 

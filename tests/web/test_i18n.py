@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
@@ -81,3 +82,23 @@ def test_the_javascript_gets_the_same_catalogue_as_json(tmp_path: Path) -> None:
     catalogue = chinese_catalogue()
     assert zh == catalogue
     assert json.loads((tmp_path / "en.json").read_text()) == {}
+
+
+def test_every_string_of_the_code_is_in_the_catalogue() -> None:
+    """A string added to Python, a template or the JavaScript without `make messages` fails here."""
+    root = Path(__file__).parents[2]
+    method_map = [
+        ("traceability/web/**.py", "python"),
+        ("traceability/web/templates/**.html", "jinja2"),
+        ("static/src/**.js", "javascript"),
+    ]
+    keywords = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "t": None}
+    found = {
+        message if isinstance(message, str) else message[0]
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(root), method_map, keywords=keywords
+        )
+    }
+    assert found, "nothing extracted: the method map does not match the files"
+    catalogue = chinese_catalogue()
+    assert sorted(found - catalogue.keys()) == []

@@ -346,7 +346,7 @@ async function start() {
     clear(main, h("p", { class: "alert" }, t("The app could not load its catalogue. Connect once to the network.")));
     return;
   }
-  listenForWedge(onScan);
+  listenForWedge(onScan, (text) => Boolean(parseId(text).id) || looksLikeLot(text));
   window.addEventListener("hashchange", route);
   window.addEventListener("online", () => sync());
   window.addEventListener("offline", () => renderStatus());

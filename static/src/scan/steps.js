@@ -249,7 +249,8 @@ export function deviceCard(app, id) {
         device.events.slice(-3).reverse().map((e) =>
           h("li", {}, h("b", {}, eventName(e.type)), " ", h("span", { class: "muted" }, `${e.org} · ${when(e.occurred_at)}`)))),
       h("p", { class: "next" }, t("Next:"), " ",
-        next ? h("a", { href: `#/${next}?id=${device.qr_id}`, class: "next-step" }, stepTitle(next))
+        next && location.hash.startsWith(`#/${next}`) ? h("b", { class: "next-here" }, "✓ ", stepTitle(next))
+        : next ? h("a", { href: `#/${next}?id=${device.qr_id}`, class: "next-step" }, stepTitle(next))
              : device.state === "dismantled" ? t("done — the outputs are in lots") : t("nothing for your organisation")),
     );
     card.device = device;
@@ -613,6 +614,9 @@ function lotScreen(app, step, { lots, type, fields, submitLabel, build, prefill 
       const label = t("Lot");
       chosen.textContent = `${label}: ${code}`;
       chosen.dataset.lot = code;
+      for (const button of screen.el.querySelectorAll(".lot-choice")) {
+        button.classList.toggle("selected", button.dataset.lot === code);
+      }
     },
     form: [lotChoices(app, lots, (code) => screen.box.take(code, "list")), chosen, ...fields],
     submitLabel,

@@ -5,7 +5,10 @@
 // character is then read from the physical key (event.code), so the IME
 // cannot swallow the scan; the burst's keystrokes are kept out of fields.
 
-const MAX_GAP_MS = 60; // people rarely type faster than ~100 ms a key; scanners send a key every few ms
+// Scanners send a key every few ms; people rarely keep under 100 ms a key
+// for 8 keys. A burst counts only if `accepts` it (an ID, label URL or lot
+// code), so fast typing of anything else into a field is never taken away.
+const MAX_GAP_MS = 100;
 const MIN_LENGTH = 8; // IDs have 14 symbols, lot codes and label URLs more
 
 const CODE_CHARS = {
@@ -22,7 +25,7 @@ function charOf(event) {
   return CODE_CHARS[code] || null;
 }
 
-export function listenForWedge(onScan, doc = document) {
+export function listenForWedge(onScan, accepts = () => true, doc = document) {
   let buffer = "";
   let last = 0;
   let target = null;
@@ -36,7 +39,7 @@ export function listenForWedge(onScan, doc = document) {
       if (event.key === "Enter" || event.code === "Enter" || event.code === "NumpadEnter") {
         const burst = buffer;
         buffer = "";
-        if (burst.length >= MIN_LENGTH && gap <= MAX_GAP_MS * 2) {
+        if (burst.length >= MIN_LENGTH && gap <= MAX_GAP_MS * 2 && accepts(burst)) {
           event.preventDefault();
           event.stopPropagation();
           // The burst landed in a field as it was typed: put the field back.
