@@ -44,7 +44,7 @@ assets: install
 messages: install
 	$(VENV)/bin/pybabel extract -F $(I18N)/babel.cfg -k lazy_gettext -k t \
 		--no-location --omit-header -o $(I18N)/messages.pot .
-	$(VENV)/bin/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching
+	$(VENV)/bin/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching --ignore-obsolete
 	rm $(I18N)/messages.pot
 
 run: assets

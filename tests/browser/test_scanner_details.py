@@ -12,6 +12,7 @@ from tests.helpers import (
     phone_context,
     queued_items,
     receive,
+    screenshot,
     sign_in_page,
     submit,
     wedge_scan,
@@ -102,6 +103,7 @@ def test_a_lost_session_keeps_the_queue_and_a_new_sign_in_sends_it(
     page.click("button.submit")
     page.wait_for_selector(".banner:not([hidden])")
     assert [i["status"] for i in queued_items(page)] == ["pending"]
+    screenshot(page, "signed-out-queue-kept-zh")
     page.click(".banner a")
     sign_in_page(page, server.url, plant.username)
     page.wait_for_selector("#app[data-ready=true]")

@@ -70,10 +70,13 @@ def test_a_signed_out_browser_reaches_nothing(server: LiveServer, phone_en: Any)
     assert api.status == 401
 
 
-def test_a_regulator_gets_403_on_the_scanner(server: LiveServer, phone_en: Any) -> None:
+def test_a_regulator_gets_403_on_the_scanner(server: LiveServer, phone_en: Any, phone: Any) -> None:
     auditor = server.actor(unique("reg"), "regulator", role="auditor", region="320000")
     sign_in_page(phone_en, server.url, auditor.username)
     response = phone_en.goto(f"{server.url}/scan/")
     assert response.status == 403
     assert phone_en.inner_text("h1") == "No access"
     screenshot(phone_en, "forbidden-en")
+    sign_in_page(phone, server.url, auditor.username)
+    assert phone.goto(f"{server.url}/scan/").status == 403
+    screenshot(phone, "forbidden-zh")

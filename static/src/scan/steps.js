@@ -597,7 +597,7 @@ function lotChoices(app, lots, onPick) {
   if (!lots.length) return h("p", { class: "muted" }, t("No lots waiting."));
   return h("ul", { class: "lot-list" }, lots.map((lot) => {
     const fraction = app.catalog.fractions.find((f) => f.code === lot.fraction);
-    const devices = t("%(n)d devices", { n: lot.device_count });
+    const devices = t("Devices: %(n)d", { n: lot.device_count });
     const name = fraction ? app.name(fraction) : lot.fraction;
     return h("li", {}, h("button", { type: "button", class: "lot-choice", dataset: { lot: lot.code }, onclick: () => onPick(lot.code) },
       h("b", {}, lot.code), h("span", {}, `${name}${lot.hazardous ? " ⚠" : ""} · ${kg(lot.weight_g / 1000)} · ${devices}`)));
