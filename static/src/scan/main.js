@@ -157,9 +157,8 @@ function setSignedOut(value) {
 // -- chrome: status bar, recent list ------------------------------------------
 
 const statusBar = h("a", { class: "status-bar", href: "#/queue", id: "status" });
-const signedOutBanner = h("div", { class: "banner", role: "alert", hidden: true },
-  t("Signed out. Your queued records are kept on this phone."), " ",
-  h("a", { href: "/login?next=/scan/" }, t("Sign in again")));
+// Built in start(), once the strings of the user's language are loaded.
+let signedOutBanner = h("div", { hidden: true });
 const recentList = h("ul", { class: "recent", id: "recent" });
 const main = h("div", { id: "screen" });
 
@@ -307,9 +306,7 @@ function onScan(raw, how) {
 
 let stopCamera = null;
 const video = h("video", { muted: true, playsinline: true, autoplay: true });
-const cameraLayer = h("div", { class: "camera-layer", hidden: true },
-  video, h("div", { class: "aim" }),
-  h("button", { type: "button", class: "camera-close", onclick: () => closeCamera() }, t("Close camera")));
+let cameraLayer = h("div", { hidden: true });
 
 app.openCamera = async () => {
   cameraLayer.hidden = false;
@@ -340,6 +337,12 @@ async function startCameraLazily(videoEl, onCode) {
 
 async function start() {
   await loadStrings(app.lang);
+  signedOutBanner = h("div", { class: "banner", role: "alert", hidden: true },
+    t("Signed out. Your queued records are kept on this phone."), " ",
+    h("a", { href: "/login?next=/scan/" }, t("Sign in again")));
+  cameraLayer = h("div", { class: "camera-layer", hidden: true },
+    video, h("div", { class: "aim" }),
+    h("button", { type: "button", class: "camera-close", onclick: () => closeCamera() }, t("Close camera")));
   clear(root, signedOutBanner, statusBar, main, cameraLayer);
   await Promise.all([loadContext(), loadCatalog()]);
   if (!app.catalog) {
