@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -30,13 +30,22 @@ def operator(make_actor: Callable[..., Actor]) -> Actor:
     return make_actor("COL-SZ", "collector", password=PASSWORD)
 
 
-def other_worker(settings: dict[str, Any], **overrides: Any) -> FlaskClient:
-    """A second app on the same database: what another gunicorn worker is."""
-    app = create_app({**settings, **overrides})
-    SQLModel.metadata.create_all(Database.engine(app))
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
+@pytest.fixture
+def other_worker(settings: dict[str, Any]) -> Iterator[Callable[..., FlaskClient]]:
+    """Second apps on the same database (with other settings): what other gunicorn workers are."""
+    apps: list[Flask] = []
+
+    def start(**overrides: Any) -> FlaskClient:
+        app = create_app({**settings, **overrides})
+        apps.append(app)
+        SQLModel.metadata.create_all(Database.engine(app))
+        client = app.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return client
+
+    yield start
+    for app in apps:
+        Database.engine(app).dispose()
 
 
 def signed_in_page(client: FlaskClient) -> int:
@@ -70,9 +79,9 @@ def test_sign_in_never_redirects_off_the_site(
 
 
 def test_wrong_passwords_lock_the_account_even_for_the_right_one(
-    client: FlaskClient, operator: Actor, settings: dict[str, Any]
+    client: FlaskClient, operator: Actor
 ) -> None:
-    limit = settings.get("login_max_failures_per_user", 5)
+    limit = 5  # the default of TRACE_LOGIN_MAX_FAILURES_PER_USER
     for _ in range(limit):
         assert sign_in(client, operator.username, "wrong password").status_code == 401
     response = sign_in(client, operator.username)
@@ -83,18 +92,20 @@ def test_wrong_passwords_lock_the_account_even_for_the_right_one(
 
 
 def test_the_lock_out_holds_on_every_worker(
-    client: FlaskClient, operator: Actor, settings: dict[str, Any]
+    client: FlaskClient, operator: Actor, other_worker: Callable[..., FlaskClient]
 ) -> None:
     for _ in range(5):
         assert sign_in(client, operator.username, "wrong password").status_code == 401
-    assert sign_in(other_worker(settings), operator.username).status_code == 429
+    assert sign_in(other_worker(), operator.username).status_code == 429
 
 
 @pytest.mark.parametrize("settings_overrides", [{"login_max_failures_per_address": 3}])
 def test_guessing_many_usernames_from_one_address_locks_that_address(
-    make_actor: Callable[..., Actor], settings: dict[str, Any], settings_overrides: dict[str, Any]
+    make_actor: Callable[..., Actor],
+    other_worker: Callable[..., FlaskClient],
+    settings_overrides: dict[str, Any],
 ) -> None:
-    client = other_worker(settings, **settings_overrides)
+    client = other_worker(**settings_overrides)
     operator = make_actor("COL-SZ", "collector", password=PASSWORD)
     for name in ("admin", "root", "zhang.wei"):
         assert sign_in(client, name, "123456").status_code == 401
@@ -104,9 +115,9 @@ def test_guessing_many_usernames_from_one_address_locks_that_address(
 
 
 def test_the_lock_out_ends_after_its_period(
-    make_actor: Callable[..., Actor], settings: dict[str, Any]
+    make_actor: Callable[..., Actor], other_worker: Callable[..., FlaskClient]
 ) -> None:
-    client = other_worker(settings, login_max_failures_per_user=2, login_lockout_s=1)
+    client = other_worker(login_max_failures_per_user=2, login_lockout_s=1)
     operator = make_actor("COL-SZ", "collector", password=PASSWORD)
     for _ in range(2):
         sign_in(client, operator.username, "wrong password")
@@ -154,8 +165,10 @@ def test_signing_out_ends_the_session_even_for_a_copy_of_its_cookie(
     assert thief.get(f"/api/v1/devices/{'0' * 14}").status_code == 401
 
 
-def test_a_session_expires(make_actor: Callable[..., Actor], settings: dict[str, Any]) -> None:
-    client = other_worker(settings, session_hours=1 / 3600)  # one second
+def test_a_session_expires(
+    make_actor: Callable[..., Actor], other_worker: Callable[..., FlaskClient]
+) -> None:
+    client = other_worker(session_hours=1 / 3600)  # one second
     operator = make_actor("COL-SZ", "collector", password=PASSWORD)
     sign_in(client, operator.username)
     assert signed_in_page(client) == 200
@@ -176,9 +189,12 @@ def test_forms_without_the_csrf_token_are_refused(client: FlaskClient, operator:
     ("public_url", "secure"), [("https://trace.example.cn", True), ("http://10.0.0.5:5000", False)]
 )
 def test_the_session_cookie_is_httponly_lax_and_secure_over_https(
-    make_actor: Callable[..., Actor], settings: dict[str, Any], public_url: str, secure: bool
+    make_actor: Callable[..., Actor],
+    other_worker: Callable[..., FlaskClient],
+    public_url: str,
+    secure: bool,
 ) -> None:
-    client = other_worker(settings, public_url=public_url)
+    client = other_worker(public_url=public_url)
     operator = make_actor("COL-SZ", "collector", password=PASSWORD)
     response = sign_in(client, operator.username)
     [cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
