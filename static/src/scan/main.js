@@ -182,6 +182,8 @@ function statusLabel(item) {
 }
 
 function renderRecent() {
+  const heading = document.querySelector(".recent-title");
+  if (heading) heading.hidden = recent.length === 0;
   clear(recentList, recent.slice(0, 8).map((item) =>
     h("li", { class: `recent-item ${item.status}`, dataset: { id: item.id, status: item.status } },
       h("span", { class: "what" }, item.summary, item.qr_id ? ` → ${displayId(item.qr_id)}` : ""),
@@ -285,6 +287,7 @@ async function route() {
     screen.el);
   renderRecent();
   if (path !== "queue" && title) main.append(h("h2", { class: "recent-title" }, t("Recorded here")), recentList);
+  renderRecent();
   window.scrollTo(0, 0);
 }
 
@@ -299,6 +302,7 @@ function onScan(raw, how) {
     return;
   }
   feedback.good();
+  sync(); // a scan is a sign of life: send what waits
   document.body.dataset.lastScan = text;
   document.body.dataset.lastScanHow = how;
   app.current?.onScan(text, how);
