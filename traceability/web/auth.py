@@ -120,22 +120,32 @@ def _policy() -> LoginPolicy:
     )
 
 
+def _page(form: LoginForm, next_path: str | None, error: str | None = None) -> str:
+    return render_template("login.html", form=form, error=error, next=next_path)
+
+
+def _locked_message(exc: LoginLocked) -> tuple[str, int]:
+    """What a locked-out person reads, and the whole minutes to wait."""
+    minutes = max(1, -(-int((exc.until - dt.datetime.now(dt.UTC)).total_seconds()) // 60))
+    if exc.scope == "account":
+        text = _("Too many failed sign-ins for this account. Try again in %(n)d min.", n=minutes)
+    else:
+        text = _("Too many failed sign-ins from this device. Try again in %(n)d min.", n=minutes)
+    return text, minutes
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     form = LoginForm()
     next_path = safe_next(request.args.get("next"))
     if request.method == "GET":
-        principal = current_browser_principal()
-        if principal is not None and next_path:
+        if current_browser_principal() is not None and next_path:
             return redirect(next_path)
-        return render_template("login.html", form=form, error=None, next=next_path)
+        return _page(form, next_path)
     if not form.validate():
-        return render_template(
-            "login.html", form=form, error=_("Enter your username and password."), next=next_path
-        ), 400
+        return _page(form, next_path, _("Enter your username and password.")), 400
     db = get_session()
     begin_write(db)
-    settings = current_app.config["TRACE_SETTINGS"]
     try:
         signed_in = sign_in(
             session=db,
@@ -143,23 +153,15 @@ def login() -> Any:
             password=form.password.data,
             address=request.remote_addr or "unknown",
             policy=_policy(),
-            session_ttl=dt.timedelta(hours=settings.session_hours),
+            session_ttl=dt.timedelta(hours=current_app.config["TRACE_SETTINGS"].session_hours),
         )
     except LoginLocked as exc:
         db.rollback()
-        minutes = max(1, -(-int((exc.until - dt.datetime.now(dt.UTC)).total_seconds()) // 60))
-        message = (
-            _("Too many failed sign-ins for this account. Try again in %(n)d min.", n=minutes)
-            if exc.scope == "account"
-            else _("Too many failed sign-ins from this device. Try again in %(n)d min.", n=minutes)
-        )
-        response = render_template("login.html", form=form, error=message, next=next_path)
-        return response, 429, {"Retry-After": str(minutes * 60)}
+        message, minutes = _locked_message(exc)
+        return _page(form, next_path, message), 429, {"Retry-After": str(minutes * 60)}
     except Unauthorised:
         db.commit()  # the failure counts toward the lock-out
-        return render_template(
-            "login.html", form=form, error=_("Wrong username or password."), next=next_path
-        ), 401
+        return _page(form, next_path, _("Wrong username or password.")), 401
     db.commit()
     session.clear()  # nothing from before the sign-in survives it (no fixation)
     session.permanent = True
