@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import sqlite3
+import threading
 import time
 import tomllib
 import uuid
@@ -22,11 +25,13 @@ from typing import Any, TypeVar
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import sync_playwright
 from sqlalchemy import Engine, create_engine, func, make_url, select, text, update
 from sqlmodel import Session
+from werkzeug.serving import make_server
 
 from ledger.chain import Web3Ledger
-from traceability import create_app
+from traceability import create_app, schema
 from traceability.accounts import services as accounts
 from traceability.anchoring.connection import open_ledger, read_meta
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
@@ -34,6 +39,8 @@ from traceability.cli import main
 from traceability.custody.models import Event
 from traceability.db import Database
 from traceability.devices.models import Device
+from traceability.labels.ids import mint_id
+from traceability.labels.models import MintedId
 from traceability.models import metadata
 
 T = TypeVar("T")
@@ -203,8 +210,12 @@ def add_actor(
     role: str = "operator",
     region: str = "320500",
     username: str | None = None,
+    password: str | None = None,
 ) -> Actor:
-    """Create (or reuse) an organisation and a user in it, and give the user a token."""
+    """Create (or reuse) an organisation and a user in it, and give the user a token.
+
+    With ``password`` the user can also sign in to the browser pages.
+    """
     from traceability.accounts.models import Organisation
 
     with Session(Database.engine(app)) as session:
@@ -219,10 +230,37 @@ def add_actor(
                 capacity_units=200_000 if kind == "dismantler" else None,
             )
         name = username or f"{org.lower()}-{role}-{uuid.uuid4().hex[:6]}"
-        accounts.add_user(session=session, username=name, org_code=org, role=role)
+        accounts.add_user(
+            session=session, username=name, org_code=org, role=role, password=password
+        )
         token = accounts.create_token(session=session, username=name, ttl_days=30).token
         session.commit()
     return Actor(username=name, org=org, token=token)
+
+
+# -- browsers (Flask's test client) ---------------------------------------------
+
+PASSWORD = "correct horse battery"
+_CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token a page carries (its form field, else its meta tag)."""
+    found = _CSRF_FIELD.search(html) or _CSRF_META.search(html)
+    assert found, "the page carries no CSRF token"
+    return found.group(1)
+
+
+def sign_in(
+    client: FlaskClient, username: str, password: str = PASSWORD, next_path: str | None = None
+) -> Any:
+    """Fill in /login as a browser would (with the form's CSRF token); the response."""
+    query = f"?next={next_path}" if next_path else ""
+    token = csrf_token(client.get(f"/login{query}").get_data(as_text=True))
+    return client.post(
+        f"/login{query}", data={"username": username, "password": password, "csrf_token": token}
+    )
 
 
 def manager_headers(client: FlaskClient, actor: Actor) -> dict[str, str]:
@@ -484,3 +522,170 @@ def regulator_app(app: Flask, settings: dict[str, Any], data_dir: Path) -> Itera
         yield regulator
     finally:
         Database.engine(regulator).dispose()
+
+
+# -- live servers and a real browser ----------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+#: The handheld's screen: every browser test of the floor app runs at this size.
+PHONE = {"width": 360, "height": 640}
+#: Screenshots the browser tests take (gitignored): looked at by people, not compared.
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@dataclass
+class LiveServer:
+    """The real app (its own database, migrated by Alembic) served over HTTP on a free port."""
+
+    app: Flask
+    url: str
+
+    def client(self) -> FlaskClient:
+        """A test client of the same app, for setting up and checking through the API."""
+        return self.app.test_client()
+
+    def actor(self, org: str, kind: str, role: str = "operator", **kwargs: Any) -> Actor:
+        """A user who can sign in (password ``PASSWORD``) and call the API (token)."""
+        return add_actor(self.app, org, kind, role, password=PASSWORD, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def live_server(directory: Path, **overrides: Any) -> Iterator[LiveServer]:
+    """Serve a fresh app on 127.0.0.1 (a secure context for service workers and the camera)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with fresh_database(directory) as database_url:
+        app = create_app(
+            {**default_settings(database_url, directory), "public_url": url, **overrides}
+        )
+        schema.upgrade(Database.engine(app))
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(app, url)
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+            Database.engine(app).dispose()
+
+
+@contextmanager
+def chromium(*extra_args: str) -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def phone_context(browser: Any, lang: str = "zh-CN", **kwargs: Any) -> Any:
+    """A new browser profile on a 360×640 touch phone whose language is ``lang``."""
+    return browser.new_context(
+        viewport=PHONE, locale=lang, has_touch=True, is_mobile=True, **kwargs
+    )
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save the page as tests/artifacts/screens/{name}.png and return the path."""
+    path = ARTIFACTS / "screens" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path))
+    return path
+
+
+def sign_in_page(page: Any, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the /login form as a person would."""
+    page.goto(f"{base_url}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def premint(app: Flask, org: str, count: int = 1) -> list[str]:
+    """Pre-printed label IDs issued to ``org`` (what a label sheet holds)."""
+    ids = [mint_id() for _ in range(count)]
+    with Session(Database.engine(app)) as session:
+        session.add_all(MintedId(qr_id=qr_id, org=org, sheet_id=None) for qr_id in ids)
+        session.commit()
+    return ids
+
+
+def queued_items(page: Any) -> list[dict[str, Any]]:
+    """What the handheld app holds in its IndexedDB queue."""
+    return page.evaluate(  # type: ignore[no-any-return]
+        """() => new Promise((resolve, reject) => {
+            const open = indexedDB.open("weee-scan");
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+                const db = open.result;
+                if (!db.objectStoreNames.contains("queue")) { resolve([]); return; }
+                const all = db.transaction("queue").objectStore("queue").getAll();
+                all.onsuccess = () => resolve(all.result);
+            };
+        })"""
+    )
+
+
+def wedge_scan(page: Any, text: str) -> None:
+    """What a keyboard-wedge scanner does: the code typed at machine speed, then Enter."""
+    page.keyboard.type(text, delay=0)
+    page.keyboard.press("Enter")
+
+
+def open_scanner(page: Any, base_url: str, username: str, step: str | None = None) -> None:
+    """Sign in and open the handheld app (at ``step``'s screen if given)."""
+    sign_in_page(page, base_url, username)
+    page.wait_for_selector("#app[data-ready=true]")
+    if step is not None:
+        page.goto(f"{base_url}/scan/#/{step}")
+        page.wait_for_selector(f".screen[data-step={step}]")
+
+
+def submit(page: Any, selector: str = "button.submit", timeout_ms: int = 15_000) -> None:
+    """Press the screen's record button; wait until what it queued has the server's answer."""
+    before = int(page.get_attribute("#app", "data-recorded") or 0)
+    page.click(selector)
+    page.wait_for_function(
+        "n => Number(document.getElementById('app').dataset.recorded || 0) > n",
+        arg=before,
+        timeout=timeout_ms,
+        polling=50,
+    )
+    page.wait_for_function(
+        """() => {
+            const app = document.getElementById("app").dataset;
+            return Number(app.settled || 0) >= Number(app.recorded || 0);
+        }""",
+        timeout=timeout_ms,
+        polling=50,
+    )
+
+
+def write_y4m(path: Path, image: Any, frames: int = 4, fps: int = 10) -> Path:
+    """A YUV4MPEG2 video of ``image`` (a Pillow image) standing still: Chromium's fake camera.
+
+    4:2:0 planes from Pillow's YCbCr conversion (JPEG's full range, so C420jpeg).
+    """
+    width, height = image.size
+    ycbcr = image.convert("RGB").convert("YCbCr")
+    y, cb, cr = ycbcr.split()
+    half = (width // 2, height // 2)
+    frame = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    with path.open("wb") as f:
+        f.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            f.write(b"FRAME\n" + frame)
+    return path

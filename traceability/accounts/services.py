@@ -6,9 +6,10 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from traceability.accounts.models import ApiToken, Organisation, OrgKind, Principal, Role, User
@@ -98,6 +99,12 @@ def get_org(session: Session, code: str) -> Organisation:
     if org is None:
         raise NotFound(f"no organisation {code}", field="org")
     return org
+
+
+def list_orgs(session: Session, kinds: Sequence[str]) -> list[Organisation]:
+    """Organisations of these kinds, by code (e.g. where a handheld may ship to)."""
+    query = select(Organisation).where(col(Organisation.kind).in_(kinds))
+    return list(session.exec(query.order_by(col(Organisation.code))).all())
 
 
 def add_user(

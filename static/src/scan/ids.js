@@ -1,0 +1,58 @@
+// Device IDs as traceability/labels/ids.py defines them: 13 Crockford base32
+// symbols and a mod-37 check symbol. Checked here as the user types, so a
+// typo is caught on the handheld, before anything is queued.
+
+const DATA = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const CHECK = DATA + "*~$=U";
+export const ID_LENGTH = 14;
+const LOOKALIKES = { O: "0", I: "1", L: "1" };
+
+/** Canonical ID of a label URL (…/d/ID) or a typed/scanned ID: {id} or {error, reason}. */
+export function parseId(raw) {
+  let text = String(raw ?? "").normalize("NFKC").trim();
+  if (!text) return { reason: "empty" };
+  if (text.includes("/")) {
+    const path = text.includes("://") ? safePath(text) : text.split(/[?#]/)[0];
+    const parts = path.replace(/\/+$/, "").split("/");
+    if (parts.length < 2 || parts[parts.length - 2].toLowerCase() !== "d") {
+      return { reason: "not_a_device_url" };
+    }
+    text = decodeURIComponent(parts[parts.length - 1]);
+  }
+  const candidate = text
+    .replace(/[\s\-‐‑‒–—―−_]+/g, "")
+    .toUpperCase()
+    .replace(/[OIL]/g, (c) => LOOKALIKES[c]);
+  for (const c of candidate) if (!CHECK.includes(c)) return { reason: "invalid_character", char: c };
+  if (candidate.length < ID_LENGTH) return { reason: "too_short", length: candidate.length };
+  if (candidate.length > ID_LENGTH) return { reason: "too_long", length: candidate.length };
+  const data = candidate.slice(0, -1);
+  for (const c of data) if (!DATA.includes(c)) return { reason: "invalid_character", char: c };
+  if (checkSymbol(data) !== candidate[ID_LENGTH - 1]) return { reason: "check_character_mismatch" };
+  return { id: candidate };
+}
+
+function safePath(text) {
+  try {
+    return new URL(text).pathname;
+  } catch {
+    return text;
+  }
+}
+
+export function checkSymbol(data) {
+  // BigInt: 13 symbols are 65 bits, more than a double holds exactly.
+  let value = 0n;
+  for (const c of data) value = value * 32n + BigInt(DATA.indexOf(c));
+  return CHECK[Number(value % 37n)];
+}
+
+/** 7KQ2-M9XD-4TZP-AB: how people read an ID off a screen. */
+export function displayId(id) {
+  return `${id.slice(0, 4)}-${id.slice(4, 8)}-${id.slice(8, 12)}-${id.slice(12)}`;
+}
+
+/** Lot codes look like DIS-SZ-pcb-00001: anything else that is not a device ID. */
+export function looksLikeLot(raw) {
+  return /^[A-Z0-9][A-Z0-9_-]*-[a-z_]+-\d{5}$/.test(String(raw).trim());
+}

@@ -1,0 +1,370 @@
+// The handheld app (/scan): screens per step, scans from the camera, a wedge
+// scanner or the keyboard, and an offline-first queue synced to /api/v1/events.
+import { api, setCsrfToken } from "../common/http.js";
+import { loadStrings, pageLanguage, t } from "../common/i18n.js";
+import * as feedback from "./feedback.js";
+import { displayId, looksLikeLot, parseId } from "./ids.js";
+import * as queue from "./queue.js";
+import { idProblem, nextStep, SCREENS, STEPS_BY_KIND, stepHint, stepTitle } from "./steps.js";
+import { clear, h, toast, when } from "./ui.js";
+import { listenForWedge } from "./wedge.js";
+import { reasonText } from "./words.js";
+
+const root = document.getElementById("app");
+const ds = root.dataset;
+
+const app = {
+  user: { username: ds.user, org: ds.org, kind: ds.kind, role: ds.role },
+  lang: pageLanguage(),
+  catalog: null,
+  context: null,
+  tolerancePct: 5,
+  reachable: navigator.onLine,
+  signedOut: false,
+  current: null,
+  feedback,
+  name(entry) {
+    return app.lang === "en" ? entry.en : entry.zh;
+  },
+  category(code) {
+    return app.catalog.categories.find((c) => c.code === code);
+  },
+  rule(category, attributes) {
+    return (app.catalog.dismantling_rules?.rules || []).find(
+      (r) => r.category === category && Object.entries(r.match || {}).every(([k, v]) => attributes[k] === v),
+    );
+  },
+};
+
+// -- server calls -------------------------------------------------------------
+
+async function lookup(id) {
+  try {
+    const response = await api(`/api/v1/devices/${encodeURIComponent(id)}`);
+    if (response.ok) return { device: await response.json(), status: 200 };
+    if (response.status === 401 || response.type === "opaqueredirect") setSignedOut(true);
+    return { device: null, status: response.status };
+  } catch {
+    return { device: null, offline: true };
+  }
+}
+app.lookup = lookup;
+
+async function loadContext() {
+  try {
+    const response = await fetch("/scan/context.json", { credentials: "same-origin", cache: "no-store" });
+    if (response.status === 401) {
+      setSignedOut(true);
+      return false;
+    }
+    if (!response.ok) return false;
+    app.context = await response.json();
+    setCsrfToken(app.context.csrf_token);
+    localStorage.setItem(`scan.context.${app.user.username}`, JSON.stringify(app.context));
+    setSignedOut(false);
+    return true;
+  } catch {
+    const saved = localStorage.getItem(`scan.context.${app.user.username}`);
+    if (saved && !app.context) app.context = JSON.parse(saved);
+    return false;
+  }
+}
+
+async function loadCatalog() {
+  try {
+    const response = await fetch("/api/v1/catalog");
+    if (response.ok) app.catalog = await response.json();
+  } catch {
+    // the service worker answers from its cache when offline
+  }
+  return app.catalog;
+}
+
+// -- recording and syncing ----------------------------------------------------
+
+const recent = [];
+
+app.record = async (step, events, summary, lines = []) => {
+  for (const event of events) {
+    const item = await queue.enqueue({ user: app.user.username, step, event, summary: lines[events.indexOf(event)] || summary });
+    recent.unshift(item);
+  }
+  // Observable progress (for people: the status bar; for tests: these counters).
+  root.dataset.recorded = Number(root.dataset.recorded || 0) + events.length;
+  recent.splice(30);
+  feedback.good();
+  toast(t("Saved: %(what)s", { what: summary }));
+  renderStatus();
+  renderRecent();
+  sync();
+};
+
+let syncing = null;
+let backoff = 2000;
+let timer = null;
+
+async function sync() {
+  if (syncing) return syncing;
+  syncing = (async () => {
+    const post = (events) => api("/api/v1/events", { method: "POST", body: { events } });
+    let result = await queue.flush(app.user.username, post, onResult);
+    if (result.outcome === "csrf" && (await loadContext())) {
+      result = await queue.flush(app.user.username, post, onResult);
+    }
+    if (result.outcome === "signed_out") setSignedOut(true);
+    app.reachable = result.outcome !== "offline";
+    if (result.rejected) {
+      feedback.bad();
+      toast(t("%(n)d records were refused: see the queue", { n: result.rejected }), "bad");
+    }
+    const pending = (await queue.all()).filter((i) => i.user === app.user.username && i.status === "pending");
+    clearTimeout(timer);
+    if (pending.length && result.outcome !== "signed_out") {
+      timer = setTimeout(sync, backoff);
+      backoff = Math.min(backoff * 2, 60000);
+    } else {
+      backoff = 2000;
+    }
+    await renderStatus();
+    renderRecent();
+    if (location.hash.startsWith("#/queue")) route();
+  })();
+  try {
+    await syncing;
+  } finally {
+    syncing = null;
+  }
+}
+
+const results = new Map();
+function onResult(item, result) {
+  results.set(item.id, result);
+  root.dataset.settled = Number(root.dataset.settled || 0) + 1;
+  const shown = recent.find((r) => r.id === item.id);
+  if (shown) {
+    shown.status = result.status === "rejected" ? "rejected" : "sent";
+    shown.error = result.error || null;
+    shown.qr_id = result.qr_id;
+  }
+}
+
+function setSignedOut(value) {
+  app.signedOut = value;
+  document.body.classList.toggle("signed-out", value);
+  renderStatus();
+}
+
+// -- chrome: status bar, recent list ------------------------------------------
+
+const statusBar = h("a", { class: "status-bar", href: "#/queue", id: "status" });
+// Built in start(), once the strings of the user's language are loaded.
+let signedOutBanner = h("div", { hidden: true });
+const recentList = h("ul", { class: "recent", id: "recent" });
+const main = h("div", { id: "screen" });
+
+async function renderStatus() {
+  const items = (await queue.all()).filter((i) => i.user === app.user.username);
+  const pending = items.filter((i) => i.status === "pending").length;
+  const rejected = items.filter((i) => i.status === "rejected").length;
+  const online = navigator.onLine && app.reachable;
+  statusBar.dataset.pending = pending;
+  statusBar.dataset.rejected = rejected;
+  statusBar.className = `status-bar ${online ? "online" : "offline"}${rejected ? " has-rejected" : ""}`;
+  clear(statusBar,
+    h("span", { class: "dot" }, online ? t("Online") : t("Offline")),
+    h("span", { class: "pending-count" }, t("%(n)d waiting", { n: pending })),
+    rejected ? h("span", { class: "rejected-count" }, t("%(n)d refused", { n: rejected })) : null);
+  signedOutBanner.hidden = !app.signedOut;
+}
+
+function statusLabel(item) {
+  return { pending: t("waiting"), sent: t("sent"), rejected: t("refused") }[item.status] || item.status;
+}
+
+function renderRecent() {
+  const heading = document.querySelector(".recent-title");
+  if (heading) heading.hidden = recent.length === 0;
+  clear(recentList, recent.slice(0, 8).map((item) =>
+    h("li", { class: `recent-item ${item.status}`, dataset: { id: item.id, status: item.status } },
+      h("span", { class: "what" }, item.summary, item.qr_id ? ` → ${displayId(item.qr_id)}` : ""),
+      h("span", { class: "chip" }, statusLabel(item)),
+      item.error ? h("span", { class: "reason", lang: app.lang }, reasonText(item.error)) : null)));
+}
+
+// -- screens ------------------------------------------------------------------
+
+function stepsForUser() {
+  return STEPS_BY_KIND[app.user.kind] || [];
+}
+
+function homeScreen() {
+  return {
+    el: h("div", { class: "screen home", dataset: { step: "home" } },
+      h("p", { class: "muted scan-anywhere" }, t("Scan a label on any screen, or choose a step:")),
+      h("nav", { class: "tiles" }, stepsForUser().map((step) =>
+        h("a", { class: "tile", href: `#/${step}`, dataset: { step } }, h("b", {}, stepTitle(step)), h("small", {}, stepHint(step))))),
+      h("a", { class: "tile tile-queue", href: "#/queue" }, h("b", {}, t("Queue")), h("small", {}, t("What is waiting to be sent or was refused")))),
+    async onScan(raw) {
+      // From the home screen a scan opens the step the device needs next.
+      const parsed = parseId(raw);
+      if (!parsed.id) {
+        feedback.bad();
+        toast(idProblem(parsed), "bad");
+        return;
+      }
+      const found = await lookup(parsed.id);
+      const next = nextStep(found.device, app.user) || (found.device ? "correct" : null);
+      if (next && stepsForUser().includes(next)) location.hash = `#/${next}?id=${parsed.id}`;
+      else toast(t("Nothing to do for this device here."), "bad");
+    },
+  };
+}
+
+function queueScreen() {
+  const list = h("ul", { class: "queue-list" });
+  queue.all().then((items) => {
+    const mine = items.filter((i) => i.user === app.user.username);
+    const others = items.length - mine.length;
+    clear(list,
+      mine.length ? null : h("li", { class: "muted" }, t("Nothing waiting.")),
+      mine.map((item) => h("li", { class: `queue-item ${item.status}`, dataset: { id: item.id, status: item.status } },
+        h("div", {}, h("b", {}, stepTitle(item.step)), " · ", item.summary),
+        h("div", { class: "muted" }, when(new Date(item.created).toISOString()), " · ", statusLabel(item)),
+        item.error ? h("p", { class: "reason", lang: app.lang }, reasonText(item.error)) : null,
+        item.error ? h("p", { class: "server-message", lang: "en" }, item.error.message) : null,
+        item.status === "rejected" ? h("div", { class: "actions" },
+          h("button", { type: "button", class: "fix", onclick: () => fix(item) }, t("Fix")),
+          h("button", { type: "button", class: "discard", onclick: () => discard(item) }, t("Discard"))) : null)),
+      others ? h("li", { class: "muted" }, t("%(n)d records of other users wait for them to sign in.", { n: others })) : null);
+  });
+  return {
+    el: h("div", { class: "screen", dataset: { step: "queue" } },
+      h("button", { type: "button", class: "primary", onclick: () => sync() }, t("Send now")), list),
+    onScan: (raw) => homeScreen().onScan(raw),
+  };
+}
+
+async function discard(item) {
+  if (!confirm(t("Discard this record? It will not be sent."))) return;
+  await queue.remove(item.id);
+  await renderStatus();
+  route();
+}
+
+/** Open the item's step with its values, as a new record; the refused one is dropped. */
+async function fix(item) {
+  await queue.remove(item.id);
+  pendingPrefill = { ...item.event, weight_kg: item.event.weight_kg };
+  await renderStatus();
+  location.hash = `#/${item.step}`;
+}
+
+let pendingPrefill = null;
+
+async function route() {
+  const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
+  // Lots and destinations change as others work: fetched afresh for the lot screens.
+  if (path.startsWith("lot_")) await loadContext();
+  const params = new URLSearchParams(query || "");
+  let screen;
+  let title;
+  if (path === "queue") {
+    screen = queueScreen();
+    title = t("Queue");
+  } else if (SCREENS[path] && stepsForUser().includes(path)) {
+    const prefill = pendingPrefill || {};
+    pendingPrefill = null;
+    if (params.get("id")) prefill.qr_id = params.get("id");
+    screen = SCREENS[path](app, prefill);
+    title = stepTitle(path);
+  } else {
+    screen = homeScreen();
+    title = null;
+  }
+  app.current = screen;
+  clear(main,
+    title ? h("div", { class: "screen-head" }, h("a", { href: "#/", class: "back", "aria-label": t("Back") }, "‹"), h("h1", {}, title)) : null,
+    screen.el);
+  renderRecent();
+  if (path !== "queue" && title) main.append(h("h2", { class: "recent-title" }, t("Recorded here")), recentList);
+  renderRecent();
+  window.scrollTo(0, 0);
+}
+
+// -- scanning -----------------------------------------------------------------
+
+function onScan(raw, how) {
+  const text = String(raw).trim();
+  if (!text) return;
+  if (!looksLikeLot(text) && !parseId(text).id && !location.hash.includes("lot_")) {
+    feedback.bad();
+    toast(idProblem(parseId(text)), "bad");
+    return;
+  }
+  feedback.good();
+  sync(); // a scan is a sign of life: send what waits
+  document.body.dataset.lastScan = text;
+  document.body.dataset.lastScanHow = how;
+  app.current?.onScan(text, how);
+}
+
+let stopCamera = null;
+const video = h("video", { muted: true, playsinline: true, autoplay: true });
+let cameraLayer = h("div", { hidden: true });
+
+app.openCamera = async () => {
+  cameraLayer.hidden = false;
+  try {
+    stopCamera = await startCameraLazily(video, (text) => {
+      closeCamera();
+      onScan(text, "camera");
+    });
+  } catch (error) {
+    closeCamera();
+    toast(t("The camera could not be opened: %(why)s", { why: error?.name || error }), "bad");
+  }
+};
+
+function closeCamera() {
+  stopCamera?.();
+  stopCamera = null;
+  cameraLayer.hidden = true;
+}
+
+async function startCameraLazily(videoEl, onCode) {
+  // The decoder (and its 1 MB wasm) loads only when the camera is first used.
+  const { startCamera } = await import("./camera.js");
+  return startCamera(videoEl, onCode);
+}
+
+// -- start --------------------------------------------------------------------
+
+async function start() {
+  await loadStrings(app.lang);
+  signedOutBanner = h("div", { class: "banner", role: "alert", hidden: true },
+    t("Signed out. Your queued records are kept on this phone."), " ",
+    h("a", { href: "/login?next=/scan/" }, t("Sign in again")));
+  cameraLayer = h("div", { class: "camera-layer", hidden: true },
+    video, h("div", { class: "aim" }),
+    h("button", { type: "button", class: "camera-close", onclick: () => closeCamera() }, t("Close camera")));
+  clear(root, signedOutBanner, statusBar, main, cameraLayer);
+  await Promise.all([loadContext(), loadCatalog()]);
+  if (!app.catalog) {
+    clear(main, h("p", { class: "alert" }, t("The app could not load its catalogue. Connect once to the network.")));
+    return;
+  }
+  listenForWedge(onScan, (text) => Boolean(parseId(text).id) || looksLikeLot(text));
+  window.addEventListener("hashchange", route);
+  window.addEventListener("online", () => sync());
+  window.addEventListener("offline", () => renderStatus());
+  document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && sync());
+  route();
+  await renderStatus();
+  root.dataset.ready = "true";
+  sync();
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/scan/sw.js", { scope: "/scan/" }).catch(() => {});
+  }
+}
+
+start();

@@ -1,0 +1,740 @@
+// One screen per floor step (SPEC §2.4). Each screen has a scan target (a
+// device ID or a lot code) that the camera, a wedge scanner or typing fill,
+// shows the device's state, last steps and what comes next, and records its
+// events through app.record() (the offline queue).
+import { t } from "../common/i18n.js";
+import { displayId, ID_LENGTH, parseId } from "./ids.js";
+import { cameraIcon, clear, field, h, kg, when } from "./ui.js";
+import { eventName, fieldName, stateName } from "./words.js";
+
+/** Which steps each kind of organisation records, in the order of the work. */
+export const STEPS_BY_KIND = {
+  collector: ["collect", "ship", "correct"],
+  dismantler: ["collect", "receive", "refuse", "store", "dismantle", "ship", "lot_ship", "correct"],
+  processor: ["lot_receive", "lot_treat", "correct"],
+};
+
+export function stepTitle(step) {
+  return (
+    {
+      collect: t("Collect"),
+      ship: t("Ship"),
+      receive: t("Receive and weigh"),
+      refuse: t("Refuse a shipment"),
+      store: t("Store"),
+      dismantle: t("Dismantle"),
+      lot_ship: t("Ship an output lot"),
+      lot_receive: t("Receive an output lot"),
+      lot_treat: t("Treat an output lot"),
+      correct: t("Correct a record"),
+    }[step] || step
+  );
+}
+
+export function stepHint(step) {
+  return (
+    {
+      collect: t("Label a device and describe it"),
+      ship: t("Send devices to a plant"),
+      receive: t("Weigh devices in; a whole pallet at once"),
+      refuse: t("Send a wrong shipment back"),
+      store: t("Put devices in a storage area"),
+      dismantle: t("Record the output fractions"),
+      lot_ship: t("Send a lot to a processor"),
+      lot_receive: t("Weigh a lot in"),
+      lot_treat: t("Record how a lot was treated"),
+      correct: t("Fix an earlier record (with a reason)"),
+    }[step] || ""
+  );
+}
+
+/** What a device needs next, for this user's organisation. */
+export function nextStep(device, user) {
+  if (!device) return user.kind === "processor" ? null : "collect";
+  const mine = device.custodian === user.org;
+  switch (device.state) {
+    case "collected":
+      if (!mine) return null;
+      return user.kind === "dismantler" ? "receive" : "ship";
+    case "in_transit":
+      return device.destination === user.org && user.kind === "dismantler" ? "receive" : null;
+    case "received":
+      return mine ? "dismantle" : null;
+    default:
+      return null;
+  }
+}
+
+function nowIso() {
+  return new Date().toISOString();
+}
+
+function newEvent(type, fields) {
+  return { id: crypto.randomUUID(), type, occurred_at: nowIso(), ...fields };
+}
+
+function clean(value) {
+  const text = String(value ?? "").trim();
+  return text === "" ? undefined : text;
+}
+
+function weightInput(name, required, placeholder) {
+  return h("input", {
+    name,
+    type: "text",
+    inputmode: "decimal",
+    autocomplete: "off",
+    required,
+    placeholder: placeholder || "0.000",
+    class: "weight",
+  });
+}
+
+function textInput(name, attrs = {}) {
+  return h("input", { name, type: "text", autocomplete: "off", ...attrs });
+}
+
+function select(name, options, placeholder) {
+  return h(
+    "select",
+    { name },
+    placeholder ? h("option", { value: "" }, placeholder) : null,
+    options.map(([value, label]) => h("option", { value }, label)),
+  );
+}
+
+/** A decimal weight in kg, or an error message (checked before queueing). */
+function parseKg(raw, required) {
+  const text = String(raw ?? "").trim().replace(",", ".").replace(/\s*kg$/i, "");
+  if (!text) return required ? { error: t("Enter the weight in kg.") } : { value: undefined };
+  if (!/^\d{1,6}(\.\d{1,3})?$/.test(text)) return { error: t("A weight in kg, at most 3 decimals.") };
+  if (Number(text) <= 0) return { error: t("The weight must be more than 0.") };
+  return { value: text };
+}
+
+// -- the scan target ---------------------------------------------------------
+
+/**
+ * The field a scan fills: typed input validated as the user types (the
+ * check character), a camera button, and what was scanned.
+ * kind: "device" or "lot".
+ */
+function scanBox(app, { kind = "device", onValue, label }) {
+  const input = h("input", {
+    id: "scan-input",
+    class: kind === "lot" ? "scan-input lot" : "scan-input",
+    type: "text",
+    autocomplete: "off",
+    autocapitalize: "characters",
+    spellcheck: "false",
+    enterkeyhint: "done",
+    placeholder: kind === "lot" ? t("Scan or type a lot code") : t("Scan or type a device ID"),
+  });
+  const status = h("div", { class: "scan-status", "aria-live": "polite" });
+  const camera = h(
+    "button",
+    { type: "button", class: "camera-button", "aria-label": t("Scan with the camera"), title: t("Camera"), onclick: () => app.openCamera() },
+    cameraIcon(),
+  );
+  const ok = h("button", { type: "button", class: "ok-button", onclick: () => take(input.value, "typed") }, t("OK"));
+
+  function feedback(raw) {
+    if (kind === "lot") {
+      status.className = "scan-status";
+      status.textContent = "";
+      return;
+    }
+    const text = String(raw).trim();
+    if (!text) {
+      status.textContent = "";
+      status.className = "scan-status";
+      return;
+    }
+    const parsed = parseId(text);
+    if (parsed.id) {
+      status.className = "scan-status good";
+      status.textContent = `✓ ${displayId(parsed.id)}`;
+    } else if (parsed.reason === "too_short") {
+      status.className = "scan-status";
+      status.textContent = t("%(n)d of %(total)d characters", { n: parsed.length, total: ID_LENGTH });
+    } else {
+      status.className = "scan-status bad";
+      status.textContent = idProblem(parsed);
+    }
+  }
+
+  function take(raw, how) {
+    const text = String(raw ?? "").trim();
+    if (!text) return false;
+    if (kind === "lot") {
+      input.value = text;
+      onValue(text, how);
+      return true;
+    }
+    const parsed = parseId(text);
+    if (!parsed.id) {
+      input.value = text;
+      feedback(text);
+      app.feedback.bad();
+      return false;
+    }
+    input.value = displayId(parsed.id);
+    feedback(parsed.id);
+    onValue(parsed.id, how);
+    return true;
+  }
+
+  input.addEventListener("input", () => feedback(input.value));
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.defaultPrevented) {
+      event.preventDefault();
+      take(input.value, "typed");
+    }
+  });
+  const el = h(
+    "div",
+    { class: "scan-box" },
+    h("label", { for: "scan-input" }, label || (kind === "lot" ? t("Lot") : t("Device ID"))),
+    h("div", { class: "scan-row" }, input, ok, camera),
+    status,
+  );
+  return { el, input, take, clear: () => { input.value = ""; feedback(""); } };
+}
+
+export function idProblem(parsed) {
+  switch (parsed.reason) {
+    case "check_character_mismatch":
+      return t("✗ Check character wrong: a typo? Re-scan or retype.");
+    case "invalid_character":
+      return t("✗ “%(char)s” cannot be in a device ID.", { char: parsed.char });
+    case "too_long":
+      return t("✗ Too long: a device ID has %(total)d characters.", { total: ID_LENGTH });
+    case "not_a_device_url":
+      return t("✗ Not a device label.");
+    default:
+      return t("✗ Not a device ID.");
+  }
+}
+
+// -- the device card ---------------------------------------------------------
+
+export function deviceCard(app, id) {
+  const card = h("section", { class: "device-card", dataset: { id } }, h("p", { class: "muted" }, t("Looking up…")));
+  app.lookup(id).then((found) => {
+    if (found.offline) {
+      clear(card, h("h2", {}, displayId(id)), h("p", { class: "muted" }, t("Offline: the device's state will be checked when this is sent.")));
+      return;
+    }
+    const device = found.device;
+    if (!device) {
+      clear(
+        card,
+        h("h2", {}, displayId(id)),
+        h("p", { class: "state state-new", dataset: { state: found.status === 404 ? "new" : "hidden" } },
+          found.status === 404 ? t("New label: not yet collected") : t("Not visible to your organisation")),
+      );
+      return;
+    }
+    const category = app.category(device.category);
+    const next = nextStep(device, app.user);
+    const weight = device.received_weight_kg ?? device.collected_weight_kg;
+    clear(
+      card,
+      h("h2", {}, displayId(device.qr_id), " ", h("span", { class: "category" }, category ? app.name(category) : device.category)),
+      h("p", {},
+        h("span", { class: `state state-${device.state}`, dataset: { state: device.state } }, stateName(device.state)),
+        device.custodian ? h("span", { class: "muted" }, " · ", device.custodian) : null,
+        weight ? h("span", { class: "muted" }, " · ", kg(weight)) : null),
+      h("ol", { class: "history" },
+        device.events.slice(-3).reverse().map((e) =>
+          h("li", {}, h("b", {}, eventName(e.type)), " ", h("span", { class: "muted" }, `${e.org} · ${when(e.occurred_at)}`)))),
+      h("p", { class: "next" }, t("Next:"), " ",
+        next && location.hash.startsWith(`#/${next}`) ? h("b", { class: "next-here" }, "✓ ", stepTitle(next))
+        : next ? h("a", { href: `#/${next}?id=${device.qr_id}`, class: "next-step" }, stepTitle(next))
+             : device.state === "dismantled" ? t("done — the outputs are in lots") : t("nothing for your organisation")),
+    );
+    card.device = device;
+    card.dispatchEvent(new CustomEvent("device", { detail: device }));
+  });
+  return card;
+}
+
+// -- screens -----------------------------------------------------------------
+
+/** Common frame: the scan box, a slot for the device card, the form, the submit button. */
+function frame(app, step, { kind = "device", onValue, form, submitLabel, onSubmit, scanLabel }) {
+  const box = scanBox(app, { kind, onValue, label: scanLabel });
+  const message = h("p", { class: "form-error", role: "alert" });
+  const submit = h("button", { type: "submit", class: "primary submit" }, submitLabel || t("Record"));
+  const formEl = h("form", { class: "step-form", novalidate: true }, form, message, submit);
+  formEl.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    message.textContent = "";
+    const problem = await onSubmit(formEl);
+    if (problem) {
+      message.textContent = problem;
+      app.feedback.bad();
+    }
+  });
+  const el = h("div", { class: "screen", dataset: { step } }, box.el, formEl);
+  return { el, box, form: formEl, message };
+}
+
+function values(form) {
+  return Object.fromEntries(new FormData(form).entries());
+}
+
+function requireId(id) {
+  return id ? null : t("Scan or type the device ID first.");
+}
+
+export function collectScreen(app, prefill = {}) {
+  let qrId = prefill.qr_id || null;
+  const slot = h("div", { class: "card-slot" });
+  const categories = app.catalog.categories;
+  const category = select("category", categories.map((c) => [c.code, app.name(c)]), t("Choose…"));
+  const attributes = h("div", { class: "attributes" });
+  const mint = h("input", { type: "checkbox", name: "mint", id: "mint" });
+  const showAttributes = () => {
+    const spec = categories.find((c) => c.code === category.value);
+    clear(attributes, spec ? Object.entries(spec.attributes).map(([name, a]) => attributeField(name, a)) : []);
+  };
+  category.addEventListener("change", showAttributes);
+  const sources = [["household", t("household")], ["business", t("business")], ["public", t("public institution")], ["trade_in", t("trade-in")]];
+  const screen = frame(app, "collect", {
+    onValue: (id) => {
+      qrId = id;
+      mint.checked = false;
+      clear(slot, deviceCard(app, id));
+    },
+    scanLabel: t("Pre-printed label"),
+    form: [
+      slot,
+      h("div", { class: "check" }, mint, h("label", { for: "mint" }, t("No label: mint a new ID"))),
+      field(t("Category"), category),
+      attributes,
+      field(t("Weight (kg)"), weightInput("weight_kg", false), t("optional")),
+      h("details", { class: "more" }, h("summary", {}, t("Brand, model, serial, source")),
+        field(t("Brand"), textInput("brand")),
+        field(t("Model"), textInput("model")),
+        field(t("Serial no."), textInput("serial")),
+        field(t("Source"), select("source", sources, "—"))),
+    ],
+    submitLabel: t("Record collection"),
+    onSubmit: async (form) => {
+      const v = values(form);
+      if (!qrId && !mint.checked) return t("Scan the label, or tick “mint a new ID”.");
+      if (!v.category) return t("Choose the category.");
+      const spec = categories.find((c) => c.code === v.category);
+      const attrs = {};
+      for (const [name, a] of Object.entries(spec.attributes)) {
+        const raw = clean(v[`attr_${name}`]);
+        if (raw === undefined) {
+          if (a.required) return t("Enter “%(name)s”.", { name: attributeLabel(name) });
+          continue;
+        }
+        attrs[name] = a.kind === "enum" ? raw : Number(raw);
+      }
+      const weight = parseKg(v.weight_kg, false);
+      if (weight.error) return weight.error;
+      const event = newEvent("collected", {
+        category: v.category, attributes: attrs, weight_kg: weight.value,
+        brand: clean(v.brand), model: clean(v.model), serial: clean(v.serial), source: clean(v.source),
+      });
+      if (qrId && !mint.checked) event.qr_id = qrId;
+      const newId = t("(new ID)");
+      await app.record("collect", [event], `${app.name(spec)} ${qrId && !mint.checked ? displayId(qrId) : newId}`);
+      form.reset();
+      showAttributes();
+      qrId = null;
+      screen.box.clear();
+      clear(slot);
+      return null;
+    },
+  });
+  if (prefill.category) {
+    category.value = prefill.category;
+    showAttributes();
+  }
+  if (qrId) screen.box.take(qrId, "prefill");
+  return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
+}
+
+export function attributeLabel(name) {
+  return (
+    {
+      display: t("Display"), screen_in: t("Screen size (in)"), volume_l: t("Volume (L)"), type: t("Type"),
+      dry_load_kg: t("Dry load (kg)"), form: t("Form"), cooling_w: t("Cooling capacity (W)"),
+    }[name] || name
+  );
+}
+
+function attributeValue(value) {
+  return (
+    {
+      crt: t("CRT"), flat: t("flat panel"), single_tub: t("single tub"), spin_dryer: t("spin dryer"),
+      twin_tub: t("twin tub"), top_load_auto: t("top-load automatic"), drum: t("drum"),
+      integral: t("window (integral)"), split: t("split"), multi_split: t("multi-split"),
+      desktop: t("desktop"), all_in_one: t("all-in-one"), laptop: t("laptop"), tablet: t("tablet"), palmtop: t("palmtop"),
+    }[value] || value
+  );
+}
+
+function attributeField(name, spec) {
+  const input = spec.kind === "enum"
+    ? select(`attr_${name}`, spec.values.map((v) => [v, attributeValue(v)]), t("Choose…"))
+    : h("input", { name: `attr_${name}`, type: "text", inputmode: "numeric", autocomplete: "off",
+        placeholder: spec.min && spec.max ? `${spec.min}–${spec.max}` : "" });
+  return field(attributeLabel(name) + (spec.required ? " *" : ""), input);
+}
+
+export function shipScreen(app, prefill = {}) {
+  let qrId = null;
+  const slot = h("div", { class: "card-slot" });
+  const destinations = app.context?.destinations?.device || [];
+  const to = select("to", destinations.map((o) => [o.code, `${o.code} · ${o.name}`]), t("Choose…"));
+  if (prefill.to) to.value = prefill.to;
+  const screen = frame(app, "ship", {
+    onValue: (id) => { qrId = id; clear(slot, deviceCard(app, id)); },
+    form: [slot, field(t("Destination"), to), field(t("Manifest no."), textInput("manifest_no"), t("optional"))],
+    submitLabel: t("Record shipment"),
+    onSubmit: async (form) => {
+      const v = values(form);
+      const missing = requireId(qrId);
+      if (missing) return missing;
+      if (!v.to) return t("Choose the destination.");
+      await app.record("ship", [newEvent("shipped", { qr_id: qrId, to: v.to, manifest_no: clean(v.manifest_no) })],
+        `${displayId(qrId)} → ${v.to}`);
+      qrId = null; screen.box.clear(); clear(slot);
+      return null;
+    },
+  });
+  if (prefill.qr_id) screen.box.take(prefill.qr_id, "prefill");
+  return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
+}
+
+/** Receive: every scan adds a row to the pallet; one button receives them all. */
+export function receiveScreen(app, prefill = {}) {
+  const rows = new Map();
+  const list = h("ol", { class: "pallet" });
+  const count = h("span", { class: "count" }, "0");
+  const addRow = (id) => {
+    if (rows.has(id)) {
+      rows.get(id).querySelector("input").focus();
+      return;
+    }
+    const weight = weightInput(`weight_${id}`, true, t("kg"));
+    weight.value = prefill.weight_kg || "";
+    const row = h("li", { class: "pallet-row", dataset: { id } },
+      deviceCard(app, id),
+      h("div", { class: "row-weight" }, field(t("Weight (kg)"), weight),
+        h("button", { type: "button", class: "remove", "aria-label": t("Remove"), onclick: () => { rows.delete(id); row.remove(); count.textContent = rows.size; } }, "✕")));
+    rows.set(id, row);
+    list.prepend(row);
+    count.textContent = rows.size;
+    weight.focus();
+  };
+  const screen = frame(app, "receive", {
+    onValue: (id) => addRow(id),
+    form: [h("p", { class: "muted" }, t("Scan every device of the pallet, weigh each, then receive them together.")),
+      h("p", {}, t("Devices:"), " ", count), list],
+    submitLabel: t("Receive all"),
+    onSubmit: async (form) => {
+      if (!rows.size) return requireId(null);
+      const events = [];
+      for (const [id, row] of rows) {
+        const weight = parseKg(row.querySelector("input").value, true);
+        if (weight.error) return `${displayId(id)}: ${weight.error}`;
+        events.push(newEvent("received", { qr_id: id, weight_kg: weight.value }));
+      }
+      await app.record("receive", events, t("%(n)d devices received", { n: events.length }), events.map((e) => `${displayId(e.qr_id)} · ${e.weight_kg} kg`));
+      rows.clear(); clear(list); count.textContent = "0"; screen.box.clear();
+      return null;
+    },
+  });
+  if (prefill.qr_id) screen.box.take(prefill.qr_id, "prefill");
+  return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
+}
+
+function simpleDeviceScreen(app, step, { type, fieldName: name, label, submitLabel, prefill = {}, input }) {
+  let qrId = null;
+  const slot = h("div", { class: "card-slot" });
+  const control = input || textInput(name, { required: true });
+  if (prefill[name]) control.value = prefill[name];
+  const screen = frame(app, step, {
+    onValue: (id) => { qrId = id; clear(slot, deviceCard(app, id)); },
+    form: [slot, field(label, control)],
+    submitLabel,
+    onSubmit: async (form) => {
+      const v = values(form);
+      const missing = requireId(qrId);
+      if (missing) return missing;
+      const text = clean(v[name]);
+      if (!text) return t("Enter “%(name)s”.", { name: label });
+      await app.record(step, [newEvent(type, { qr_id: qrId, [name]: text })], `${displayId(qrId)} · ${text}`);
+      qrId = null; screen.box.clear(); clear(slot); form.reset();
+      return null;
+    },
+  });
+  if (prefill.qr_id) screen.box.take(prefill.qr_id, "prefill");
+  return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
+}
+
+export function refuseScreen(app, prefill) {
+  return simpleDeviceScreen(app, "refuse", {
+    type: "refused", fieldName: "reason", label: t("Reason"), submitLabel: t("Refuse and send back"), prefill,
+  });
+}
+
+export function storeScreen(app, prefill = {}) {
+  const area = textInput("area", { required: true, value: localStorage.getItem("scan.area") || "" });
+  area.addEventListener("change", () => localStorage.setItem("scan.area", area.value));
+  return simpleDeviceScreen(app, "store", {
+    type: "stored", fieldName: "area", label: t("Storage area"), submitLabel: t("Record storage"), prefill, input: area,
+  });
+}
+
+/** Required fractions of the category (the dismantling rules), then a running mass balance. */
+export function dismantleScreen(app, prefill = {}) {
+  let qrId = null;
+  let intakeKg = null;
+  const slot = h("div", { class: "card-slot" });
+  const outputs = h("div", { class: "outputs" });
+  const bar = h("div", { class: "balance-fill" });
+  const balanceText = h("span", { class: "balance-text" });
+  const balance = h("div", { class: "balance", role: "meter", "aria-label": t("Mass balance") }, bar);
+  const batch = textInput("batch", { value: localStorage.getItem("scan.batch") || "" });
+  const line = textInput("line", { value: localStorage.getItem("scan.line") || "" });
+  const adder = select("add_fraction", app.catalog.fractions.map((f) => [f.code, app.name(f)]), t("+ Add a fraction"));
+  const tolerance = app.tolerancePct;
+
+  const outputRow = (code, required, weight = "") => {
+    const fraction = app.catalog.fractions.find((f) => f.code === code);
+    const input = weightInput(`out_${code}`, required, t("kg"));
+    input.value = weight;
+    input.dataset.fraction = code;
+    input.addEventListener("input", update);
+    return h("div", { class: `output${required ? " required" : ""}`, dataset: { fraction: code } },
+      field(`${fraction ? app.name(fraction) : code}${fraction?.hazardous ? " ⚠" : ""}${required ? " *" : ""}`, input));
+  };
+  function update() {
+    let total = 0;
+    for (const input of outputs.querySelectorAll("input")) {
+      const n = Number(String(input.value).replace(",", "."));
+      if (Number.isFinite(n) && n > 0) total += n;
+    }
+    if (!intakeKg) {
+      bar.style.width = "0%";
+      balanceText.textContent = t("Outputs %(out)s (intake weight unknown)", { out: kg(total) });
+      return;
+    }
+    const share = total / intakeKg;
+    bar.style.width = `${Math.min(100, share * 100 / (1 + tolerance / 100))}%`;
+    balance.className = `balance ${share > 1 + tolerance / 100 ? "over" : share > 1 ? "near" : ""}`;
+    const text = t("Outputs %(out)s of %(in)s intake", { out: kg(total), in: kg(intakeKg) });
+    balanceText.textContent = `${text} (${Math.round(share * 100)} %)`;
+  }
+  adder.addEventListener("change", () => {
+    if (adder.value && !outputs.querySelector(`[data-fraction="${adder.value}"]`)) outputs.append(outputRow(adder.value, false));
+    adder.value = "";
+    update();
+  });
+  const showRequired = (device) => {
+    intakeKg = device?.received_weight_kg ? Number(device.received_weight_kg) : null;
+    const rule = device ? app.rule(device.category, device.attributes || {}) : null;
+    clear(outputs, (rule?.required || []).map((code) => outputRow(code, true)));
+    for (const o of prefill.outputs || []) {
+      const existing = outputs.querySelector(`input[data-fraction="${o.fraction}"]`);
+      if (existing) existing.value = o.weight_kg;
+      else outputs.append(outputRow(o.fraction, false, o.weight_kg));
+    }
+    update();
+  };
+  const screen = frame(app, "dismantle", {
+    onValue: (id) => {
+      qrId = id;
+      const card = deviceCard(app, id);
+      card.addEventListener("device", (e) => showRequired(e.detail));
+      clear(slot, card);
+      showRequired(null);
+    },
+    form: [slot,
+      h("h3", {}, t("Outputs")), outputs, field(t("Other fraction"), adder),
+      h("div", { class: "balance-box" }, balance, balanceText),
+      h("div", { class: "two" }, field(t("Batch"), batch), field(t("Line"), line))],
+    submitLabel: t("Record dismantling"),
+    onSubmit: async (form) => {
+      const missing = requireId(qrId);
+      if (missing) return missing;
+      const list = [];
+      for (const input of outputs.querySelectorAll("input")) {
+        const required = input.closest(".output").classList.contains("required");
+        const weight = parseKg(input.value, required);
+        if (weight.error) return `${fieldName("fraction")} ${input.dataset.fraction}: ${weight.error}`;
+        if (weight.value !== undefined) list.push({ fraction: input.dataset.fraction, weight_kg: weight.value });
+      }
+      if (!list.length) return t("Enter at least one output weight.");
+      localStorage.setItem("scan.batch", batch.value);
+      localStorage.setItem("scan.line", line.value);
+      await app.record("dismantle",
+        [newEvent("dismantled", { qr_id: qrId, outputs: list, batch: clean(batch.value), line: clean(line.value) })],
+        `${displayId(qrId)} · ${list.map((o) => `${fractionName(app, o.fraction)} ${o.weight_kg}`).join(", ")}`);
+      qrId = null; intakeKg = null; screen.box.clear(); clear(slot); clear(outputs); update();
+      return null;
+    },
+  });
+  update();
+  if (prefill.qr_id) screen.box.take(prefill.qr_id, "prefill");
+  return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
+}
+
+function fractionName(app, code) {
+  const fraction = app.catalog.fractions.find((f) => f.code === code);
+  return fraction ? app.name(fraction) : code;
+}
+
+function lotChoices(app, lots, onPick) {
+  if (!lots.length) return h("p", { class: "muted" }, t("No lots waiting."));
+  return h("ul", { class: "lot-list" }, lots.map((lot) => {
+    const fraction = app.catalog.fractions.find((f) => f.code === lot.fraction);
+    const devices = t("Devices: %(n)d", { n: lot.device_count });
+    const name = fraction ? app.name(fraction) : lot.fraction;
+    return h("li", {}, h("button", { type: "button", class: "lot-choice", dataset: { lot: lot.code }, onclick: () => onPick(lot.code) },
+      h("b", {}, lot.code), h("span", {}, `${name}${lot.hazardous ? " ⚠" : ""} · ${kg(lot.weight_g / 1000)} · ${devices}`)));
+  }));
+}
+
+function lotScreen(app, step, { lots, type, fields, submitLabel, build, prefill = {} }) {
+  let lot = null;
+  const chosen = h("p", { class: "chosen-lot" });
+  const screen = frame(app, step, {
+    kind: "lot",
+    onValue: (code) => {
+      lot = code;
+      const label = t("Lot");
+      chosen.textContent = `${label}: ${code}`;
+      chosen.dataset.lot = code;
+      for (const button of screen.el.querySelectorAll(".lot-choice")) {
+        button.classList.toggle("selected", button.dataset.lot === code);
+      }
+    },
+    form: [lotChoices(app, lots, (code) => screen.box.take(code, "list")), chosen, ...fields],
+    submitLabel,
+    onSubmit: async (form) => {
+      if (!lot) return t("Scan, type or choose the lot first.");
+      const built = build(values(form));
+      if (built.error) return built.error;
+      await app.record(step, [newEvent(type, { lot, ...built.fields })], `${lot} · ${built.summary}`);
+      lot = null; chosen.textContent = ""; screen.box.clear(); form.reset();
+      return null;
+    },
+  });
+  if (prefill.lot) screen.box.take(prefill.lot, "prefill");
+  return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
+}
+
+export function lotShipScreen(app, prefill) {
+  const to = select("to", (app.context?.destinations?.lot || []).map((o) => [o.code, `${o.code} · ${o.name}`]), t("Choose…"));
+  return lotScreen(app, "lot_ship", {
+    lots: app.context?.lots?.open || [], type: "lot_shipped", prefill,
+    fields: [field(t("Processor"), to), field(t("Manifest no."), textInput("manifest_no", { required: true }), t("the transfer manifest (转移联单) number"))],
+    submitLabel: t("Record lot shipment"),
+    build: (v) => {
+      if (!v.to) return { error: t("Choose the destination.") };
+      if (!clean(v.manifest_no)) return { error: t("Enter “%(name)s”.", { name: t("Manifest no.") }) };
+      return { fields: { to: v.to, manifest_no: clean(v.manifest_no) }, summary: `→ ${v.to}` };
+    },
+  });
+}
+
+export function lotReceiveScreen(app, prefill) {
+  return lotScreen(app, "lot_receive", {
+    lots: app.context?.lots?.incoming || [], type: "lot_received", prefill,
+    fields: [field(t("Weight (kg)"), weightInput("weight_kg", true))],
+    submitLabel: t("Record lot receipt"),
+    build: (v) => {
+      const weight = parseKg(v.weight_kg, true);
+      return weight.error ? { error: weight.error } : { fields: { weight_kg: weight.value }, summary: `${weight.value} kg` };
+    },
+  });
+}
+
+export function lotTreatScreen(app, prefill) {
+  return lotScreen(app, "lot_treat", {
+    lots: app.context?.lots?.received || [], type: "lot_treated", prefill,
+    fields: [field(t("Treatment method"), textInput("method", { required: true }))],
+    submitLabel: t("Record treatment"),
+    build: (v) => (clean(v.method) ? { fields: { method: clean(v.method) }, summary: clean(v.method) } : { error: t("Enter “%(name)s”.", { name: t("Treatment method") }) }),
+  });
+}
+
+/** Which fields of which step a correction may change (custody/corrections.py). */
+const CORRECTABLE = {
+  collected: ["weight_kg", "brand", "model", "serial", "source"],
+  shipped: ["manifest_no"],
+  received: ["weight_kg"],
+  stored: ["area"],
+  dismantled: ["line"],
+  refused: ["reason"],
+};
+
+export function correctScreen(app, prefill = {}) {
+  let qrId = null;
+  const slot = h("div", { class: "card-slot" });
+  const which = select("corrects", [], t("Choose the record…"));
+  const fieldSelect = select("field", [], t("Choose the field…"));
+  const value = textInput("value", { required: true });
+  const reason = textInput("reason", { required: true });
+  let events = [];
+  which.addEventListener("change", () => {
+    const event = events.find((e) => e.id === which.value);
+    clear(fieldSelect, h("option", { value: "" }, t("Choose the field…")),
+      (CORRECTABLE[event?.type] || []).map((f) => h("option", { value: f }, fieldName(f))));
+  });
+  const screen = frame(app, "correct", {
+    onValue: (id) => {
+      qrId = id;
+      const card = deviceCard(app, id);
+      card.addEventListener("device", (e) => {
+        events = e.detail.events.filter((ev) => ev.org === app.user.org && CORRECTABLE[ev.type]);
+        clear(which, h("option", { value: "" }, t("Choose the record…")),
+          events.map((ev) => h("option", { value: ev.id }, `${eventName(ev.type)} · ${when(ev.occurred_at)}`)));
+      });
+      clear(slot, card);
+    },
+    form: [slot, field(t("Record to correct"), which), field(t("Field"), fieldSelect), field(t("Correct value"), value), field(t("Reason"), reason)],
+    submitLabel: t("Record correction"),
+    onSubmit: async (form) => {
+      const v = values(form);
+      const missing = requireId(qrId);
+      if (missing) return missing;
+      if (!v.corrects || !v.field) return t("Choose the record and the field.");
+      if (!clean(v.value) || !clean(v.reason)) return t("Enter the correct value and the reason.");
+      let corrected = clean(v.value);
+      if (v.field === "weight_kg") {
+        const weight = parseKg(corrected, true);
+        if (weight.error) return weight.error;
+        corrected = weight.value;
+      }
+      await app.record("correct", [newEvent("corrected", { corrects: v.corrects, reason: clean(v.reason), fields: { [v.field]: corrected } })],
+        `${displayId(qrId)} · ${fieldName(v.field)} = ${corrected}`);
+      qrId = null; screen.box.clear(); clear(slot); form.reset();
+      return null;
+    },
+  });
+  if (prefill.qr_id) screen.box.take(prefill.qr_id, "prefill");
+  return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
+}
+
+export const SCREENS = {
+  collect: collectScreen,
+  ship: shipScreen,
+  receive: receiveScreen,
+  refuse: refuseScreen,
+  store: storeScreen,
+  dismantle: dismantleScreen,
+  lot_ship: lotShipScreen,
+  lot_receive: lotReceiveScreen,
+  lot_treat: lotTreatScreen,
+  correct: correctScreen,
+};

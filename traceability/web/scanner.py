@@ -1,0 +1,151 @@
+"""The handheld app at /scan (SPEC §4.4): floor staff of collectors, plants and processors.
+
+The page is an app shell; the JavaScript (static/src/scan/) records every
+step through POST /api/v1/events with the session cookie and the CSRF token,
+queued in IndexedDB while offline. The service worker is served from
+/scan/sw.js so that its scope covers /scan/ (a worker under /static/ could
+not control it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    send_from_directory,
+)
+from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
+
+from traceability.accounts.models import OrgKind, Principal, Role
+from traceability.accounts.services import list_orgs
+from traceability.db import get_session
+from traceability.lots.models import Lot
+from traceability.lots.queries import actionable_lots
+from traceability.web.auth import browser_login_required, current_browser_principal
+
+bp = Blueprint("scanner", __name__, url_prefix="/scan", template_folder="templates")
+
+#: Who records floor steps: the staff of organisations that hold devices or lots.
+FLOOR_KINDS = (OrgKind.collector, OrgKind.dismantler, OrgKind.processor)
+FLOOR_ROLES = (Role.operator, Role.manager)
+#: Where each kind ships devices (plants) and lots (processors).
+DEVICE_DESTINATIONS = (OrgKind.dismantler,)
+LOT_DESTINATIONS = (OrgKind.processor,)
+
+# Camera decoding compiles WebAssembly; the camera stream is a blob/mediastream.
+CSP = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; "
+    "img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self'; "
+    "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+@bp.after_request
+def _policy(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers.setdefault("Permissions-Policy", "camera=(self)")
+    return response
+
+
+@bp.get("/")
+@browser_login_required(kinds=FLOOR_KINDS, roles=FLOOR_ROLES)
+def index() -> str:
+    return render_template("scan/app.html")
+
+
+def _lot(lot: Lot) -> dict[str, Any]:
+    return {
+        "code": lot.code,
+        "org": lot.org,
+        "fraction": lot.fraction,
+        "hazardous": lot.hazardous,
+        "weight_g": lot.weight_g,
+        "device_count": lot.device_count,
+        "destination": lot.destination,
+        "manifest_no": lot.manifest_no,
+    }
+
+
+def _context(principal: Principal) -> dict[str, Any]:
+    session = get_session()
+    return {
+        "user": {
+            "username": principal.username,
+            "org": principal.org_code,
+            "kind": principal.org_kind.value,
+            "role": principal.role.value,
+        },
+        "csrf_token": generate_csrf(),
+        "destinations": {
+            "device": [
+                {"code": o.code, "name": o.name}
+                for o in list_orgs(session, DEVICE_DESTINATIONS)
+                if o.code != principal.org_code
+            ],
+            "lot": [{"code": o.code, "name": o.name} for o in list_orgs(session, LOT_DESTINATIONS)],
+        },
+        "lots": {
+            state: [_lot(lot) for lot in lots]
+            for state, lots in actionable_lots(session, principal.org_code).items()
+        },
+    }
+
+
+@bp.get("/context.json")
+def context() -> tuple[Response, int]:
+    """Who is signed in, a fresh CSRF token, destinations and lots; 401 when signed out.
+
+    JSON rather than a redirect: the app keeps its queue and asks the user
+    to sign in again, instead of navigating away from unsent work.
+    """
+    principal = current_browser_principal()
+    if principal is None:
+        return jsonify({"error": {"code": "signed_out", "message": _("Signed out")}}), 401
+    if principal.org_kind not in FLOOR_KINDS or principal.role not in FLOOR_ROLES:
+        return jsonify({"error": {"code": "forbidden", "message": _("No access")}}), 403
+    response = jsonify(_context(principal))
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200
+
+
+@bp.get("/sw.js")
+def service_worker() -> Response:
+    dist = Path(current_app.static_folder or "static") / "dist" / "scan"
+    response = send_from_directory(dist, "sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/scan/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest() -> Response:
+    response = jsonify(
+        {
+            "name": _("WEEE scanner"),
+            "short_name": _("Scanner"),
+            "lang": "zh-CN",
+            "start_url": "/scan/",
+            "scope": "/scan/",
+            "display": "standalone",
+            "orientation": "portrait",
+            "background_color": "#f3f5f3",
+            "theme_color": "#1f6f43",
+            "icons": [
+                {"src": f"/static/icons/{name}", "sizes": size, "type": kind, "purpose": purpose}
+                for name, size, kind, purpose in (
+                    ("scan.svg", "any", "image/svg+xml", "any"),
+                    ("scan-192.png", "192x192", "image/png", "any maskable"),
+                    ("scan-512.png", "512x512", "image/png", "any maskable"),
+                )
+            ],
+        }
+    )
+    response.mimetype = "application/manifest+json"
+    return response
