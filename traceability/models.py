@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from traceability.accounts.models import ApiToken, Organisation, User
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, LedgerMeta
+from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem
 from traceability.custody.models import Event
 from traceability.devices.models import Device
 from traceability.labels.models import LabelSheet, MintedId
@@ -18,6 +19,10 @@ __all__ = [
     "AnchorLeaf",
     "ApiToken",
     "Batch",
+    "Claim",
+    "ClaimExclusion",
+    "ClaimItem",
+    "ClaimedDevice",
     "Device",
     "Event",
     "LabelSheet",

@@ -63,6 +63,7 @@ def content_of(row: Any) -> dict[str, Any]:
         prev=row.prev,
         device=row.device,
         lot=row.lot,
+        claim=row.claim,
     )
 
 
@@ -314,21 +315,23 @@ def verify_device(
 def verify_all(
     session: Session, ledger: AnyLedger, progress: Any = None
 ) -> Iterator[tuple[str, str, str]]:
-    """(subject, event id, status) for every event, grouped by device or lot."""
+    """(subject, event id, status) for every event, grouped by device, lot or claim."""
     rows = list(
-        session.execute(select(_EVENT).order_by(_EVENT.c.device, _EVENT.c.lot, _EVENT.c.seq))
+        session.execute(
+            select(_EVENT).order_by(_EVENT.c.device, _EVENT.c.lot, _EVENT.c.claim, _EVENT.c.seq)
+        )
     )
     leaves = leaf_positions(session, [r.seq for r in rows])
     verifier = Verifier.for_ledger(session, ledger)
     start = 0
     while start < len(rows):
-        key = (rows[start].device, rows[start].lot)
+        key = (rows[start].device, rows[start].lot, rows[start].claim)
         end = start
-        while end < len(rows) and (rows[end].device, rows[end].lot) == key:
+        while end < len(rows) and (rows[end].device, rows[end].lot, rows[end].claim) == key:
             end += 1
         group = rows[start:end]
         for row, status in zip(group, verifier.statuses(group, leaves), strict=True):
-            yield (row.device or row.lot, row.id, status)
+            yield (row.device or row.lot or row.claim, row.id, status)
         if progress is not None:
             progress(len(group))
         start = end
