@@ -40,12 +40,12 @@ class FontFile:
 
 def _index_of(path: Path, family: str) -> int:
     if path.suffix.lower() != ".ttc":
-        TTFont(path, lazy=True)  # readable at all
-        return 0
-    collection = TTCollection(path, lazy=True)
-    for number, font in enumerate(collection.fonts):
-        if font["name"].getDebugName(1) == family:
-            return number
+        with TTFont(path, lazy=True):  # readable at all
+            return 0
+    with TTCollection(path, lazy=True) as collection:
+        for number, font in enumerate(collection.fonts):
+            if font["name"].getDebugName(1) == family:
+                return number
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from traceability.catalog.models import Catalog
 from traceability.catalog.services import required_fractions
@@ -60,6 +61,18 @@ class Assessment:
         return self.rated is not None and not self.reasons
 
 
+_BOUND_TEXT = {"min": "≥", "above": ">", "max": "≤", "below": "<"}
+
+
+def _scope_text(scope: Mapping[str, Any], attributes: Mapping[str, Any]) -> str:
+    """``volume_l = 900; the catalogue covers volume_l ≤ 800`` — for people, not parsers."""
+    parts = []
+    for name, bounds in scope.items():
+        limit = " ".join(f"{_BOUND_TEXT[k]} {v}" for k, v in dict(bounds).items())
+        parts.append(f"{name} = {attributes.get(name)}; the catalogue covers {name} {limit}")
+    return "; ".join(parts)
+
+
 def _verification_detail(verification: Verification) -> str:
     bad = [f"{event_id}: {status}" for event_id, status in verification.events if status != "verified"]
     parts = [verification.status, *bad[:3]]
@@ -101,9 +114,7 @@ def assess(
     elif not category.subsidised:
         reasons.append(("not_subsidised", f"{category.zh} {category.code} is not fund-subsidised"))
     elif not in_scope(catalog, category.code, facts.attributes):
-        reasons.append(
-            ("outside_catalogue_scope", f"{dict(facts.attributes)} is outside {category.scope}")
-        )
+        reasons.append(("outside_catalogue_scope", _scope_text(category.scope, facts.attributes)))
     elif when is not None:
         outcome = rate_device(
             catalog, category.code, facts.attributes, beijing_date(when), region

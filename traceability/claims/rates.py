@@ -62,7 +62,8 @@ def rate_device(
     tiers = [t for t in schedule.tiers if t.category == category and matches(t.when, attributes)]
     if len(tiers) != 1:
         what = "no tier" if not tiers else f"{len(tiers)} tiers ({', '.join(t.id for t in tiers)})"
-        return NotRated("no_eligible_tier", f"{what} of {schedule.id} match {dict(attributes)}")
+        shown = ", ".join(f"{k} = {v}" for k, v in attributes.items()) or "no attributes"
+        return NotRated("no_eligible_tier", f"{shown}: {what} of {schedule.id} matches")
     tier = tiers[0]
     index = bisect.bisect_right(schedule.effective_dates, day) - 1
     rate = tier.rates[index]

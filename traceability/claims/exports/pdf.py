@@ -85,9 +85,15 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
         pdf.set_font(FONT, "B", 9.5)
         pdf.cell(34, 6, label)
         pdf.set_font(FONT, size=9.5)
-        pdf.multi_cell(width - qr_side - 38, 6, value, new_x="LMARGIN", new_y="NEXT")
-    pdf.image(_qr_image(claim.digest), x=pdf.l_margin + width - qr_side, y=top, w=qr_side, h=qr_side)
-    pdf.set_y(max(pdf.get_y(), top + qr_side) + 3)
+        pdf.multi_cell(width - qr_side - 38, 6, value, new_x="LMARGIN", new_y="NEXT", align="L")
+    qr_x = pdf.l_margin + width - qr_side
+    pdf.image(_qr_image(claim.digest), x=qr_x, y=top, w=qr_side, h=qr_side)
+    after_facts = pdf.get_y()
+    pdf.set_xy(qr_x, top + qr_side)
+    pdf.set_font(FONT, size=7)
+    pdf.cell(qr_side, 4, "申报摘要 claim digest", align="C")
+    pdf.set_xy(pdf.l_margin, after_facts)
+    pdf.set_y(max(pdf.get_y(), top + qr_side + 4) + 3)
 
     pdf.set_font(FONT, size=9)
     with pdf.table(
@@ -131,15 +137,15 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
 
     _section(pdf, "补贴标准 Rate schedules applied")
     for text in summary.schedule_texts or ["—"]:
-        pdf.multi_cell(width, 5, "· " + text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, 5, "· " + text, new_x="LMARGIN", new_y="NEXT", align="L")
     _section(pdf, f"未申报设备 Devices not claimed: {money(claim.excluded)}")
     for code, count in summary.excluded_by_reason:
         zh, en = REASONS.get(code, (code, code))
-        pdf.multi_cell(width, 5, f"· {zh} ({code}): {money(count)} — {en}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, 5, f"· {zh} ({code}): {money(count)} — {en}", new_x="LMARGIN", new_y="NEXT", align="L")
     _section(pdf, "完整性 Integrity")
     pdf.set_font(FONT, size=8.5)
-    pdf.multi_cell(width, 4.6, f"申报摘要 Claim digest (SHA-256): {claim.digest}", new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(width, 4.6, f"锚定 Anchor: {summary.anchor_text}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 4.6, f"申报摘要 Claim digest (SHA-256): {claim.digest}", new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.multi_cell(width, 4.6, f"锚定 Anchor: {summary.anchor_text}", new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.multi_cell(
         width,
         4.6,
@@ -147,12 +153,30 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
         "导出的 XLSX/CSV 明细。Check the exported detail with `traceability claims verify FILE`.",
         new_x="LMARGIN",
         new_y="NEXT",
+        align="L",
     )
     pdf.multi_cell(
         width, 4.6, f"生成时间 Generated: {beijing_text(utcnow())} (北京时间 Beijing time)",
-        new_x="LMARGIN", new_y="NEXT",
+        new_x="LMARGIN", new_y="NEXT", align="L",
     )
+    _signatures(pdf)
     return bytes(pdf.output())
+
+
+def _signatures(pdf: FPDF) -> None:
+    """Where the plant signs and seals the form (a finance office files it signed)."""
+    pdf.ln(6)
+    pdf.set_font(FONT, size=9.5)
+    third = pdf.epw / 3
+    for label in ("填报人 Prepared by", "企业负责人 Approved by", "企业盖章 Company seal"):
+        pdf.cell(third, 6, label)
+    pdf.ln(12)
+    for _ in range(3):
+        pdf.cell(third, 6, "签字 Signature: ____________")
+    pdf.ln(9)
+    for _ in range(3):
+        pdf.cell(third, 6, "日期 Date: ______________")
+    pdf.ln()
 
 
 def _heading_style() -> Any:
@@ -162,5 +186,5 @@ def _heading_style() -> Any:
 def _section(pdf: FPDF, title: str) -> None:
     pdf.ln(1.5)
     pdf.set_font(FONT, "B", 10)
-    pdf.cell(pdf.epw, 6.5, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(pdf.epw, 6.5, title, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_font(FONT, size=9)

@@ -63,8 +63,10 @@ def kg(grams: int | None) -> Decimal | None:
     return None if grams is None else Decimal(grams) / 1000
 
 
-def _outputs_text(outputs: list[Any]) -> str:
-    return "; ".join(f"{fraction} {Decimal(grams) / 1000}" for fraction, grams in outputs)
+def _outputs_text(catalog: Catalog, outputs: list[Any]) -> str:
+    """``电路板 1.5; 塑料 3`` — the fractions by their Chinese names, in kg."""
+    names = {code: f.zh for code, f in catalog.fractions.items()}
+    return "; ".join(f"{names.get(code, code)} {Decimal(grams) / 1000}" for code, grams in outputs)
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def detail_rows(session: Session, catalog: Catalog, claim: Claim) -> Iterator[De
                 item.rate_yuan,
                 beijing_text(item.dismantled_at),
                 kg(item.received_weight_g),
-                _outputs_text(item.outputs),
+                _outputs_text(catalog, item.outputs),
                 kg(outputs_g),
                 len(item.event_digests),
                 item.event_digests[-1] if item.event_digests else None,
