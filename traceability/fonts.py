@@ -25,6 +25,7 @@ SEARCH = (
     Path("/usr/share/fonts/noto-cjk"),
 )
 FILES = {"": "NotoSansCJK-Regular.ttc", "B": "NotoSansCJK-Bold.ttc"}
+MONO_FAMILY = "Noto Sans Mono CJK SC"
 
 
 class FontMissing(TraceabilityError):
@@ -69,3 +70,12 @@ def cjk_fonts(override: Path | None = None) -> dict[str, FontFile]:
         f"package {PACKAGE} (sudo apt-get install {PACKAGE}) or set TRACE_CJK_FONT "
         "to a .ttc/.otf/.ttf file with Chinese glyphs"
     )
+
+
+def mono_font(override: Path | None = None) -> FontFile:
+    """The monospaced face of the same collection (label IDs), or the regular face."""
+    regular = cjk_fonts(override)[""]
+    if regular.path.suffix.lower() != ".ttc":
+        return regular
+    index = _index_of(regular.path, MONO_FAMILY)
+    return FontFile(regular.path, index) if index else regular
