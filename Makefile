@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export TRACE_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install run test lint typecheck pytest bench clean
+.PHONY: install fonts run test lint typecheck pytest bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,24 @@ $(NODE_BIN)/anvil: contracts/package.json contracts/package-lock.json
 
 install: $(VENV)/.installed $(NODE_BIN)/anvil
 
-run: install
+# PDFs (claims, label sheets) embed Noto Sans CJK SC from Debian's fonts-noto-cjk.
+CJK_FONT_FILE := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+# The demo quarter (2026Q3) is claimed under the EXAMPLE provincial schedule it ships.
+export TRACE_RATE_SCHEDULES ?= $(CURDIR)/traceability/demo/data/rates-example.toml
+
+fonts:
+	@if [ -z "$$TRACE_CJK_FONT" ] && [ ! -e $(CJK_FONT_FILE) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -q >/dev/null && apt-get install -y -q fonts-noto-cjk >/dev/null; \
+		else \
+			echo "WARNING: PDFs (claims, label sheets) need the CJK font package fonts-noto-cjk,"; \
+			echo "which is not installed; until it is, PDF downloads answer 503 saying so."; \
+			echo "Install it with:  sudo apt-get install fonts-noto-cjk"; \
+			echo "(or set TRACE_CJK_FONT to a .ttc/.otf/.ttf font with Chinese glyphs)"; \
+		fi; \
+	fi
+
+run: install fonts
 	TRACE_ENV=development $(VENV)/bin/traceability init
 	TRACE_ENV=development $(VENV)/bin/traceability demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1/health)"

@@ -178,7 +178,7 @@ def test_an_empty_sheet_or_unknown_layout_is_refused() -> None:
 
 
 def test_the_vector_symbol_drawn_in_pdfs_decodes_back_to_the_url() -> None:
-    """The modules ``label_sheet_pdf`` draws, rasterised independently of reportlab."""
+    """The modules ``label_sheet_pdf`` draws, rasterised independently of the PDF library."""
     url, _ = _label()
     modules = render._qr_modules(url)
     scale, quiet = 6, render.QUIET_ZONE
