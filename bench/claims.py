@@ -54,7 +54,11 @@ _CHUNK = 5_000
 
 def _orgs(env: LedgerEnv) -> None:
     with Session(env.engine) as session:
-        for code, kind in ((COLLECTOR, "collector"), (PLANT, "dismantler"), (PROCESSOR, "processor")):
+        for code, kind in (
+            (COLLECTOR, "collector"),
+            (PLANT, "dismantler"),
+            (PROCESSOR, "processor"),
+        ):
             if session.exec(select(Organisation).where(Organisation.code == code)).first() is None:
                 accounts.add_org(
                     session=session,
@@ -195,7 +199,10 @@ def load_devices(env: LedgerEnv, devices: int) -> None:
             [e for code, grams in lot_weight.items() for e in _lot_events(code, now, grams)],
         )
     env.events += devices * dataset.EVENTS_PER_DEVICE + 2 * len(lot_weight)
-    say(f"  loaded {devices:,} devices, {len(lot_weight)} lots in {time.perf_counter() - started:.1f}s")
+    say(
+        f"  loaded {devices:,} devices, {len(lot_weight)} lots "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
 
 
 def _current_quarter() -> str:

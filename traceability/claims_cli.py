@@ -180,8 +180,10 @@ def claims_verify(ctx: click.Context, file: Path) -> None:
         ledger, problem = open_reader(session)
         check = verify_file(session, _catalog(app), file, ledger=ledger, ledger_problem=problem)
     if check.ok:
-        click.echo(f"OK: {file} — claim {check.claim}, {check.rows:,} devices, matches the "
-                   "records and the anchored digest")
+        click.echo(
+            f"OK: {file} — claim {check.claim}, {check.rows:,} devices, matches the "
+            "records and the anchored digest"
+        )
         return
     click.echo(f"FAILED: {file} (claim {check.claim or '?'})", err=True)
     for problem_text in check.problems:

@@ -67,9 +67,15 @@ TARGETS: dict[str, Target] = {
     "api.anchors_post": Target("POST", lambda w: "/api/v1/anchors"),
     "api.claims_create": Target("POST", lambda w: "/api/v1/claims", lambda w: {"period": "2026Q3"}),
     "api.claim_show": Target("GET", lambda w: f"/api/v1/claims/{w.extra['claim']}"),
-    "api.claim_export_xlsx": Target("GET", lambda w: f"/api/v1/claims/{w.extra['claim']}/export.xlsx"),
-    "api.claim_export_csv": Target("GET", lambda w: f"/api/v1/claims/{w.extra['claim']}/export.csv"),
-    "api.claim_export_pdf": Target("GET", lambda w: f"/api/v1/claims/{w.extra['claim']}/export.pdf"),
+    "api.claim_export_xlsx": Target(
+        "GET", lambda w: f"/api/v1/claims/{w.extra['claim']}/export.xlsx"
+    ),
+    "api.claim_export_csv": Target(
+        "GET", lambda w: f"/api/v1/claims/{w.extra['claim']}/export.csv"
+    ),
+    "api.claim_export_pdf": Target(
+        "GET", lambda w: f"/api/v1/claims/{w.extra['claim']}/export.pdf"
+    ),
     "api.claim_submit": Target("POST", lambda w: f"/api/v1/claims/{w.extra['claim']}/submit"),
     "api.claim_review": Target(
         "POST",

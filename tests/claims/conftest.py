@@ -53,21 +53,56 @@ def quarter(
     for n, (name, (category, attrs, kg, outputs, _)) in enumerate({**ELIGIBLE, **EXCLUDED}.items()):
         q.device(name, category, attrs, kg, outputs, f"2026-08-{3 + n % 20:02d}T10:00:00")
     # Dismantled in the first minutes of the next quarter in Beijing (still 2026-09-30 in UTC).
-    q.device("next_quarter", "tv", {"display": "flat", "screen_in": 32}, "10", {"pcb": "1", "lcd_panel": "3"}, "2026-10-01T01:00:00")
+    q.device(
+        "next_quarter",
+        "tv",
+        {"display": "flat", "screen_in": 32},
+        "10",
+        {"pcb": "1", "lcd_panel": "3"},
+        "2026-10-01T01:00:00",
+    )
     q.ship_and_confirm_lots()
     # Hazardous pcb in a lot that is shipped but never confirmed by the processor.
-    q.device("unconfirmed", "tv", {"display": "flat", "screen_in": 40}, "11", FLAT_OUT, "2026-09-10T10:00:00")
+    q.device(
+        "unconfirmed",
+        "tv",
+        {"display": "flat", "screen_in": 40},
+        "11",
+        FLAT_OUT,
+        "2026-09-10T10:00:00",
+    )
     q.ship_and_confirm_lots(confirm=False)
-    q.device("tampered", "tv", {"display": "flat", "screen_in": 50}, "14", FLAT_OUT, "2026-09-11T10:00:00")
-    q.device("pending", "tv", {"display": "flat", "screen_in": 55}, "15", FLAT_OUT, "2026-09-12T10:00:00")
+    q.device(
+        "tampered",
+        "tv",
+        {"display": "flat", "screen_in": 50},
+        "14",
+        FLAT_OUT,
+        "2026-09-11T10:00:00",
+    )
+    q.device(
+        "pending", "tv", {"display": "flat", "screen_in": 55}, "15", FLAT_OUT, "2026-09-12T10:00:00"
+    )
     q.ship_and_confirm_lots()
     assert q.anchor()["anchored"] > 0
     # After anchoring: a correction leaves one device with an unanchored event...
-    record(client, plant, {"type": "corrected", "qr_id": q.devices["pending"], "corrects": _dismantled_event(client, plant, q.devices["pending"]), "reason": "line mistyped", "fields": {"line": "L2"}})
+    record(
+        client,
+        plant,
+        {
+            "type": "corrected",
+            "qr_id": q.devices["pending"],
+            "corrects": _dismantled_event(client, plant, q.devices["pending"]),
+            "reason": "line mistyped",
+            "fields": {"line": "L2"},
+        },
+    )
     # ...and a DB administrator edits another device's dismantling after it was anchored.
     _tamper(client.application, q.devices["tampered"])
     # A row edited to put a device of the next quarter into this one.
-    edit_row(client.application, q.devices["next_quarter"], dismantled_at=_utc("2026-09-30T12:00:00"))
+    edit_row(
+        client.application, q.devices["next_quarter"], dismantled_at=_utc("2026-09-30T12:00:00")
+    )
     return q
 
 

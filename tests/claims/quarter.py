@@ -35,26 +35,68 @@ ELIGIBLE: dict[str, tuple[str, dict[str, Any], str, dict[str, str], str]] = {
     "flat_42": ("tv", {"display": "flat", "screen_in": 42}, "12", FLAT_OUT, "tv_flat"),
     "desktop": ("microcomputer", {"form": "desktop"}, "12", PC_OUT, "pc_desktop_laptop"),
     "laptop": ("microcomputer", {"form": "laptop"}, "6", PC_OUT, "pc_desktop_laptop"),
-    "single_5": ("washing_machine", {"type": "single_tub", "dry_load_kg": "5"}, "22", WASHER_OUT, "washer_single_spin"),
-    "drum_10": ("washing_machine", {"type": "drum", "dry_load_kg": "10"}, "60", WASHER_OUT, "washer_twin_auto_drum"),
+    "single_5": (
+        "washing_machine",
+        {"type": "single_tub", "dry_load_kg": "5"},
+        "22",
+        WASHER_OUT,
+        "washer_single_spin",
+    ),
+    "drum_10": (
+        "washing_machine",
+        {"type": "drum", "dry_load_kg": "10"},
+        "60",
+        WASHER_OUT,
+        "washer_twin_auto_drum",
+    ),
     "fridge_50": ("refrigerator", {"volume_l": 50}, "25", COLD_OUT, "fridge_50_500"),
     "fridge_500": ("refrigerator", {"volume_l": 500}, "90", COLD_OUT, "fridge_50_500"),
-    "ac_14000": ("air_conditioner", {"form": "multi_split", "cooling_w": 14000}, "80", COLD_OUT, "ac_up_to_14000w"),
-}  # fmt: skip
+    "ac_14000": (
+        "air_conditioner",
+        {"form": "multi_split", "cooling_w": 14000},
+        "80",
+        COLD_OUT,
+        "ac_up_to_14000w",
+    ),
+}
 
 #: name → (category, attributes, intake kg, outputs, expected first reason)
 EXCLUDED: dict[str, tuple[str, dict[str, Any], str, dict[str, str], str]] = {
     "crt_13": ("tv", {"display": "crt", "screen_in": 13}, "17", CRT_OUT, "no_eligible_tier"),
     "tablet": ("microcomputer", {"form": "tablet"}, "0.6", TABLET_OUT, "no_eligible_tier"),
-    "washer_3": ("washing_machine", {"type": "twin_tub", "dry_load_kg": "3"}, "22", WASHER_OUT, "no_eligible_tier"),
+    "washer_3": (
+        "washing_machine",
+        {"type": "twin_tub", "dry_load_kg": "3"},
+        "22",
+        WASHER_OUT,
+        "no_eligible_tier",
+    ),
     "fridge_45": ("refrigerator", {"volume_l": 45}, "20", COLD_OUT, "no_eligible_tier"),
     "fridge_600": ("refrigerator", {"volume_l": 600}, "110", COLD_OUT, "no_eligible_tier"),
     "fridge_900": ("refrigerator", {"volume_l": 900}, "150", COLD_OUT, "outside_catalogue_scope"),
-    "washer_12": ("washing_machine", {"type": "drum", "dry_load_kg": "12"}, "70", WASHER_OUT, "outside_catalogue_scope"),
-    "ac_16000": ("air_conditioner", {"form": "multi_split", "cooling_w": 16000}, "90", COLD_OUT, "outside_catalogue_scope"),
+    "washer_12": (
+        "washing_machine",
+        {"type": "drum", "dry_load_kg": "12"},
+        "70",
+        WASHER_OUT,
+        "outside_catalogue_scope",
+    ),
+    "ac_16000": (
+        "air_conditioner",
+        {"form": "multi_split", "cooling_w": 16000},
+        "90",
+        COLD_OUT,
+        "outside_catalogue_scope",
+    ),
     "printer": ("printer", {}, "8", PRINTER_OUT, "not_subsidised"),
-    "crt_no_funnel": ("tv", {"display": "crt", "screen_in": 21}, "25", {"crt_panel_glass": "8", "pcb": "1.5"}, "irregular_dismantling"),
-}  # fmt: skip
+    "crt_no_funnel": (
+        "tv",
+        {"display": "crt", "screen_in": 21},
+        "25",
+        {"crt_panel_glass": "8", "pcb": "1.5"},
+        "irregular_dismantling",
+    ),
+}
 
 
 def at(text: str) -> str:
@@ -98,12 +140,22 @@ class Quarter:
         record(
             self.client,
             self.collector,
-            {"type": "shipped", "qr_id": qr_id, "to": plant.org, "occurred_at": at((day + dt.timedelta(hours=2)).isoformat())},
+            {
+                "type": "shipped",
+                "qr_id": qr_id,
+                "to": plant.org,
+                "occurred_at": at((day + dt.timedelta(hours=2)).isoformat()),
+            },
         )
         record(
             self.client,
             plant,
-            {"type": "received", "qr_id": qr_id, "weight_kg": weight_kg, "occurred_at": at((day + dt.timedelta(days=1)).isoformat())},
+            {
+                "type": "received",
+                "qr_id": qr_id,
+                "weight_kg": weight_kg,
+                "occurred_at": at((day + dt.timedelta(days=1)).isoformat()),
+            },
         )
         record(
             self.client,
@@ -118,7 +170,9 @@ class Quarter:
         self.devices[name] = qr_id
         return qr_id
 
-    def ship_and_confirm_lots(self, plant: Actor | None = None, *, confirm: bool = True) -> list[str]:
+    def ship_and_confirm_lots(
+        self, plant: Actor | None = None, *, confirm: bool = True
+    ) -> list[str]:
         """Ship every open lot of the plant to the processor; the processor confirms receipt."""
         plant = plant or self.plant
         with Session(Database.engine(self.client.application)) as s:
@@ -130,7 +184,12 @@ class Quarter:
             record(
                 self.client,
                 plant,
-                {"type": "lot_shipped", "lot": code, "to": self.processor.org, "manifest_no": f"M-{code}"},
+                {
+                    "type": "lot_shipped",
+                    "lot": code,
+                    "to": self.processor.org,
+                    "manifest_no": f"M-{code}",
+                },
             )
             if confirm:
                 record(
@@ -156,4 +215,3 @@ class Quarter:
         )
         assert response.status_code == 200, response.get_json()
         return response.get_json()
-

@@ -1,4 +1,4 @@
-"""Exports of a submitted claim: XLSX, CSV and PDF, and `claims verify` against records and ledger."""
+"""Exports of a submitted claim (XLSX, CSV, PDF) and `claims verify` against records and ledger."""
 
 from __future__ import annotations
 
@@ -103,12 +103,16 @@ def test_pdf_shows_chinese_categories_and_the_total_with_every_font_embedded(
     claim = submitted(quarter)
     path = tmp_path / "claim.pdf"
     path.write_bytes(download(quarter, claim, "pdf"))
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
     for zh in ("电视机", "电冰箱", "洗衣机", "空气调节器", "微型计算机"):
         assert zh in text
     assert f"{claim['total_yuan']:,}" in text
     assert "合计" in text
-    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    fonts = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     rows = fonts.splitlines()[2:]
     assert rows, fonts
     for row in rows:
@@ -185,7 +189,9 @@ def test_claim_rows_edited_in_the_database_no_longer_give_the_anchored_digest(
 
     items = ClaimItem.__table__  # type: ignore[attr-defined]
     with Database.engine(quarter.client.application).begin() as conn:
-        conn.execute(update(items).where(items.c.qr_id == quarter.devices["laptop"]).values(rate_yuan=400))
+        conn.execute(
+            update(items).where(items.c.qr_id == quarter.devices["laptop"]).values(rate_yuan=400)
+        )
     result = verify(quarter.client.application, path)
     assert result.exit_code == 1
     assert "not the claim's" in result.output or "records give" in result.output

@@ -152,10 +152,14 @@ def test_review_rejects_a_device_which_stays_unclaimable_until_reinstated(
         )
 
     assert review(outsider, [{"decision": "approve"}]).status_code == 403
-    assert q.client.post(
-        f"/api/v1/claims/{claim['id']}/review", json={"decisions": [{"decision": "approve"}]},
-        headers=q.manager,
-    ).status_code == 403
+    assert (
+        q.client.post(
+            f"/api/v1/claims/{claim['id']}/review",
+            json={"decisions": [{"decision": "approve"}]},
+            headers=q.manager,
+        ).status_code
+        == 403
+    )
     missing = review(auditor, [{"decision": "reject", "qr_id": a}])
     assert missing.status_code == 422
     assert missing.get_json()["error"]["field"] == "decisions[0]"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Response, current_app, request, url_for
 from pydantic import ValidationError
 
@@ -10,11 +12,11 @@ from traceability.anchoring.service import anchor_now
 from traceability.api.auth import current_principal
 from traceability.api.body import json_body
 from traceability.catalog.models import Catalog
+from traceability.claims.events import claim_events
 from traceability.claims.exports.csv import csv_lines
 from traceability.claims.exports.pdf import claim_pdf
 from traceability.claims.exports.summary import summarise
 from traceability.claims.exports.xlsx import claim_xlsx
-from traceability.claims.events import claim_events
 from traceability.claims.models import Claim
 from traceability.claims.report import MAX_PER_PAGE, PER_PAGE, claim_public
 from traceability.claims.review import ReviewRequest, review_claim
@@ -83,10 +85,8 @@ def show(claim_id: int) -> ClaimPublic:
 
 def submit(claim_id: int) -> ClaimPublic:
     claim = submit_claim(session=get_session(), principal=current_principal(), claim_id=claim_id)
-    try:
+    with contextlib.suppress(LedgerError):  # else it stays pending: the worker anchors it
         anchor_now(from_request=True)
-    except LedgerError:
-        pass  # the event stays pending; the background worker anchors it
     return _public(claim)
 
 
@@ -98,10 +98,8 @@ def review(claim_id: int) -> ClaimPublic:
     claim = review_claim(
         session=get_session(), principal=current_principal(), claim_id=claim_id, request=wanted
     )
-    try:
+    with contextlib.suppress(LedgerError):
         anchor_now(from_request=True)
-    except LedgerError:
-        pass
     return _public(claim)
 
 

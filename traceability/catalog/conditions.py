@@ -32,7 +32,7 @@ def _number(value: Any) -> Decimal | None:
 
 
 def matches(condition: Mapping[str, Any], attributes: Mapping[str, Any]) -> bool:
-    """Whether ``attributes`` satisfy every part of ``condition`` (a missing attribute never does)."""
+    """Whether ``attributes`` satisfy every part of ``condition`` (a missing one never does)."""
     for name, wanted in condition.items():
         value = attributes.get(name)
         if value is None:
@@ -60,7 +60,9 @@ def within(number: Decimal, bounds: Mapping[str, Any]) -> bool:
     return all(checks[key](Decimal(str(bound))) for key, bound in bounds.items())
 
 
-def check_condition(condition: Mapping[str, Any], attributes: Mapping[str, Any], where: str) -> None:
+def check_condition(
+    condition: Mapping[str, Any], attributes: Mapping[str, Any], where: str
+) -> None:
     """Raise ``ValueError`` naming ``where`` if the condition cannot apply to the category.
 
     ``attributes`` is the category's attribute specs (``AttributeSpec`` by name).

@@ -168,12 +168,12 @@ class Catalog(_Frozen):
         for schedule in self.rate_schedules.values():
             for tier in schedule.tiers:
                 where = f"schedule {schedule.id}, tier {tier.id}"
-                category = self.categories.get(tier.category)
-                if category is None:
+                rated = self.categories.get(tier.category)
+                if rated is None:
                     raise ValueError(f"{where}: unknown category {tier.category}")
-                if not category.subsidised:
+                if not rated.subsidised:
                     raise ValueError(f"{where}: {tier.category} is not fund-subsidised")
-                check_condition(tier.when, category.attributes, where)
+                check_condition(tier.when, rated.attributes, where)
         if sum(s.default for s in self.rate_schedules.values()) != 1:
             raise ValueError("exactly one rate schedule must be the default")
         return self

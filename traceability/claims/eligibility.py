@@ -20,14 +20,14 @@ from traceability.verification.logs import Verification
 
 #: Reason code → (中文, English), in the order they are checked and listed.
 REASONS: dict[str, tuple[str, str]] = {
-    "not_dismantled_here_in_period": ("非本厂本期拆解", "not dismantled at this plant in the period"),
-    "not_verified": ("记录未通过验证", "records do not verify (pending, tampered, broken chain, missing on chain)"),
+    "not_dismantled_here_in_period": ("非本厂本期拆解", "not dismantled here in the period"),
+    "not_verified": ("记录未通过验证", "records do not verify (pending, tampered, broken)"),
     "not_subsidised": ("非基金补贴类别", "category not subsidised"),
     "outside_catalogue_scope": ("超出目录范围", "outside the catalogue's scope"),
     "no_rate_schedule": ("无适用补贴标准", "no rate schedule in force"),
     "no_eligible_tier": ("不符合补贴档次", "no eligible tier"),
     "irregular_dismantling": ("非规范拆解", "irregular dismantling: required fractions missing"),
-    "hazardous_output_unconfirmed": ("危险废物接收未确认", "hazardous output not confirmed received by a processor"),
+    "hazardous_output_unconfirmed": ("危险废物接收未确认", "hazardous output receipt unconfirmed"),
     "already_claimed": ("已申报", "already claimed"),
     "rejected_in_review": ("审核核减", "rejected in a regulator's review"),
 }  # fmt: skip
@@ -74,7 +74,9 @@ def _scope_text(scope: Mapping[str, Any], attributes: Mapping[str, Any]) -> str:
 
 
 def _verification_detail(verification: Verification) -> str:
-    bad = [f"{event_id}: {status}" for event_id, status in verification.events if status != "verified"]
+    bad = [
+        f"{event_id}: {status}" for event_id, status in verification.events if status != "verified"
+    ]
     parts = [verification.status, *bad[:3]]
     if len(bad) > 3:
         parts.append(f"… {len(bad) - 3} more")
@@ -116,9 +118,7 @@ def assess(
     elif not in_scope(catalog, category.code, facts.attributes):
         reasons.append(("outside_catalogue_scope", _scope_text(category.scope, facts.attributes)))
     elif when is not None:
-        outcome = rate_device(
-            catalog, category.code, facts.attributes, beijing_date(when), region
-        )
+        outcome = rate_device(catalog, category.code, facts.attributes, beijing_date(when), region)
         if isinstance(outcome, NotRated):
             reasons.append((outcome.reason, outcome.detail))
         else:

@@ -88,14 +88,24 @@ class ClaimEvent:
 
 def claim_events(session: Session, ledger: AnyLedger, claim: Claim) -> list[ClaimEvent]:
     """The claim's events with their verification status and anchor, in recording order."""
-    rows = list(session.execute(select(_EVENT).where(_EVENT.c.claim == claim.code).order_by(_EVENT.c.seq)))
+    rows = list(
+        session.execute(select(_EVENT).where(_EVENT.c.claim == claim.code).order_by(_EVENT.c.seq))
+    )
     positions, anchors = anchor_rows(session, [r.seq for r in rows])
     statuses = Verifier.for_ledger(session, ledger).statuses(rows, positions)
     if rows and claim.head_digest is not None and rows[-1].digest != claim.head_digest:
         statuses[-1] = "broken_chain"  # the latest event was deleted
     return [
         ClaimEvent(
-            r.id, r.type, r.org, r.actor, r.occurred_at, dict(r.payload), r.digest, s, anchors.get(r.seq)
+            r.id,
+            r.type,
+            r.org,
+            r.actor,
+            r.occurred_at,
+            dict(r.payload),
+            r.digest,
+            s,
+            anchors.get(r.seq),
         )
         for r, s in zip(rows, statuses, strict=True)
     ]

@@ -90,8 +90,9 @@ class LotChecks:
             ):
                 rows[row.lot].append(row)
         destinations = dict(
-            self.session.execute(select(_LOT.c.code, _LOT.c.destination).where(_LOT.c.code.in_(wanted)))
-            .all()
+            self.session.execute(
+                select(_LOT.c.code, _LOT.c.destination).where(_LOT.c.code.in_(wanted))
+            ).all()
         )
         verifier = Verifier.for_ledger(self.session, self.ledger)
         leaves = leaf_positions(self.session, [r.seq for rs in rows.values() for r in rs])
@@ -153,10 +154,10 @@ def gather(
         heads = dict(
             session.execute(
                 select(_DEVICE.c.qr_id, _DEVICE.c.head_digest).where(_DEVICE.c.qr_id.in_(chunk))
-            )
-            .all()
+            ).all()
         )
         positions, anchors = anchor_rows(session, [r.seq for rs in logs.values() for r in rs])
+        facts = {q: replay(q, rows) for q, rows in logs.items()}
         verification = verify_logs(
             session,
             ledger,
@@ -164,6 +165,7 @@ def gather(
             {q: heads.get(q) for q in chunk},
             positions=positions,
             ledger_problem=ledger_problem,
+            facts=facts,
         )
         placed: dict[str, dict[str, str]] = {q: {} for q in chunk}
         for device, lot, fraction in session.execute(
@@ -176,15 +178,14 @@ def gather(
         prior = _prior_claims(session, chunk, claim_id)
         for qr_id in chunk:
             rows = logs[qr_id]
-            facts = replay(qr_id, rows)  # type: ignore[arg-type]
             hazards = {
                 o.fraction: lots.state(o.fraction, placed[qr_id].get(o.fraction))
-                for o in facts.outputs
+                for o in facts[qr_id].outputs
                 if o.fraction in hazardous and o.weight_g > 0
             }
             last = rows[-1].seq if rows else None
             yield DeviceEvidence(
-                facts=facts,
+                facts=facts[qr_id],
                 verification=verification[qr_id],
                 digests=tuple(r.digest for r in rows),
                 anchor=anchors.get(last) if last is not None else None,
@@ -193,7 +194,9 @@ def gather(
             )
 
 
-def _prior_claims(session: Session, chunk: list[str], claim_id: int | None) -> dict[str, PriorClaim]:
+def _prior_claims(
+    session: Session, chunk: list[str], claim_id: int | None
+) -> dict[str, PriorClaim]:
     query = (
         select(_CLAIMED.c.qr_id, _CLAIM.c.code, _CLAIMED.c.rejected)
         .join(_CLAIM, _CLAIM.c.id == _CLAIMED.c.claim_id)
@@ -201,4 +204,6 @@ def _prior_claims(session: Session, chunk: list[str], claim_id: int | None) -> d
     )
     if claim_id is not None:
         query = query.where(or_(_CLAIMED.c.claim_id != claim_id, _CLAIMED.c.rejected.is_(True)))
-    return {qr_id: PriorClaim(code, bool(rejected)) for qr_id, code, rejected in session.execute(query)}
+    return {
+        qr_id: PriorClaim(code, bool(rejected)) for qr_id, code, rejected in session.execute(query)
+    }

@@ -57,9 +57,13 @@ class Claim(SQLModel, table=True):
     excluded: int = 0
     approved_yuan: int | None = None
     #: [{id, sha256, source, label}] of every schedule a line applied.
-    schedules: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    schedules: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     #: The summary (拆解处理情况表): [{category, tier, schedule, rate, units, amount}].
-    lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    lines: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     #: Digest of the claim's latest event (submission, reviews): its chain head.
     head_digest: str | None = Field(default=None, max_length=64)
 
@@ -71,7 +75,9 @@ class ClaimItem(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("claim.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(
+            Integer, ForeignKey("claim.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     qr_id: str = Field(max_length=limits.QR_ID, index=True)
     category: str = Field(max_length=limits.CATEGORY)
@@ -97,7 +103,9 @@ class ClaimExclusion(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("claim.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(
+            Integer, ForeignKey("claim.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     qr_id: str = Field(max_length=limits.QR_ID)
     category: str | None = Field(default=None, max_length=limits.CATEGORY)
@@ -112,6 +120,8 @@ class ClaimedDevice(SQLModel, table=True):
 
     qr_id: str = Field(primary_key=True, max_length=limits.QR_ID)
     claim_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("claim.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(
+            Integer, ForeignKey("claim.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     rejected: bool = False

@@ -41,7 +41,11 @@ def claim_public(
 ) -> ClaimPublic:
     offset = (page - 1) * per_page
     devices = session.execute(
-        select(_ITEM).where(_ITEM.c.claim_id == claim.id).order_by(_ITEM.c.qr_id).offset(offset).limit(per_page)
+        select(_ITEM)
+        .where(_ITEM.c.claim_id == claim.id)
+        .order_by(_ITEM.c.qr_id)
+        .offset(offset)
+        .limit(per_page)
     ).all()
     excluded = session.execute(
         select(_EXCLUSION)
@@ -54,7 +58,9 @@ def claim_public(
         select(func.count()).where(_ITEM.c.claim_id == claim.id)
     ).scalar_one()
     by_reason: Counter[str] = Counter()
-    for (reasons,) in session.execute(select(_EXCLUSION.c.reasons).where(_EXCLUSION.c.claim_id == claim.id)):
+    for (reasons,) in session.execute(
+        select(_EXCLUSION.c.reasons).where(_EXCLUSION.c.claim_id == claim.id)
+    ):
         by_reason[reasons[0][0]] += 1
     events = claim_events(session, ledger, claim)
     submitted = next((e for e in events if e.type == CLAIM_SUBMITTED), None)
@@ -93,7 +99,9 @@ def claim_public(
             )
             for e in events
         ],
-        page=Page(page=page, per_page=per_page, devices_total=devices_total, excluded_total=claim.excluded),
+        page=Page(
+            page=page, per_page=per_page, devices_total=devices_total, excluded_total=claim.excluded
+        ),
         devices=[
             ClaimedDevicePublic(
                 qr_id=d.qr_id,

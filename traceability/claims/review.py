@@ -77,18 +77,24 @@ def review_claim(
             select(_ITEM.c.qr_id, _ITEM.c.tier, _ITEM.c.review).where(_ITEM.c.claim_id == claim.id)
         )
     }
-    review: dict[str, tuple[str | None, str | None]] = {q: (r.review, None) for q, r in items.items()}
+    review: dict[str, tuple[str | None, str | None]] = {
+        q: (r.review, None) for q, r in items.items()
+    }
     applied: list[dict[str, Any]] = []
     for index, d in enumerate(request.decisions):
         where = f"decisions[{index}]"
         if d.qr_id is not None:
             if d.qr_id not in items:
-                raise ValidationFailed(f"{d.qr_id} is not in claim {claim.code}", field=f"{where}.qr_id")
+                raise ValidationFailed(
+                    f"{d.qr_id} is not in claim {claim.code}", field=f"{where}.qr_id"
+                )
             targets = [d.qr_id]
         elif d.tier is not None:
             targets = [q for q, r in items.items() if r.tier == d.tier]
             if not targets:
-                raise ValidationFailed(f"claim {claim.code} has no line {d.tier}", field=f"{where}.tier")
+                raise ValidationFailed(
+                    f"claim {claim.code} has no line {d.tier}", field=f"{where}.tier"
+                )
         else:
             targets = list(items)
         if d.decision == "reinstate":
@@ -126,8 +132,9 @@ def review_claim(
                 .values(rejected=result == Review.rejected)
             )
     rates = dict(
-        session.execute(select(_ITEM.c.qr_id, _ITEM.c.rate_yuan).where(_ITEM.c.claim_id == claim.id))
-        .all()
+        session.execute(
+            select(_ITEM.c.qr_id, _ITEM.c.rate_yuan).where(_ITEM.c.claim_id == claim.id)
+        ).all()
     )
     results = {q: v[0] for q, v in review.items()}
     decided = [r for r in results.values() if r is not None]

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from traceability.accounts.models import OrgKind, Principal, Role
 from traceability.accounts.services import REGULATOR_ROLES, can_read_region, get_org
@@ -52,7 +52,7 @@ class Computed:
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def lines(self, catalog: Catalog) -> list[dict[str, Any]]:
-        """The 拆解处理情况表: one line per category, tier, schedule and rate, in catalogue order."""
+        """The 拆解处理情况表: a line per category, tier, schedule and rate, in catalogue order."""
         units: Counter[tuple[str, str, str, int]] = Counter(
             (i["category"], i["tier"], i["schedule"], i["rate_yuan"]) for i in self.items
         )
@@ -75,7 +75,7 @@ class Computed:
                     "_order": (order[category], tier_order, schedule, rate),
                 }
             )
-        out.sort(key=lambda line: line.pop("_order"))
+        out.sort(key=lambda line: line.pop("_order"))  # type: ignore[arg-type,return-value]
         return out
 
 
@@ -207,7 +207,9 @@ def create_claim(
         session.rollback()  # nothing of the request's reads is held across the computation
         draft = session.execute(
             select(Claim).where(
-                Claim.org == org.code, Claim.period == quarter.name, Claim.state == ClaimState.draft
+                col(Claim.org) == org.code,
+                col(Claim.period) == quarter.name,
+                col(Claim.state) == ClaimState.draft,
             )
         ).scalar_one_or_none()
         computed = compute(
@@ -253,7 +255,9 @@ def _write(
             session.execute(delete(table).where(table.c.claim_id == claim.id))
     else:
         count = session.execute(
-            select(func.count()).where(_CLAIM.c.org == principal.org_code, _CLAIM.c.period == quarter.name)
+            select(func.count()).where(
+                _CLAIM.c.org == principal.org_code, _CLAIM.c.period == quarter.name
+            )
         ).scalar_one()
         claim = Claim(
             code=f"{principal.org_code}-{quarter.name}-{count + 1}",
@@ -279,11 +283,17 @@ def _write(
     if computed.items:
         # The claimed_device primary key refuses a device another claim holds.
         session.execute(
-            insert(_CLAIMED), [{"qr_id": i["qr_id"], "claim_id": claim.id, "rejected": False} for i in computed.items]
+            insert(_CLAIMED),
+            [
+                {"qr_id": i["qr_id"], "claim_id": claim.id, "rejected": False}
+                for i in computed.items
+            ],
         )
         session.execute(insert(_ITEM), [{**i, "claim_id": claim.id} for i in computed.items])
     if computed.exclusions:
-        session.execute(insert(_EXCLUSION), [{**e, "claim_id": claim.id} for e in computed.exclusions])
+        session.execute(
+            insert(_EXCLUSION), [{**e, "claim_id": claim.id} for e in computed.exclusions]
+        )
     session.commit()
     return claim
 
@@ -302,7 +312,7 @@ def get_claim(session: Session, principal: Principal, claim_id: int) -> Claim:
 
 
 def get_claim_by_code(session: Session, code: str) -> Claim:
-    claim = session.execute(select(Claim).where(Claim.code == code)).scalar_one_or_none()
+    claim = session.execute(select(Claim).where(col(Claim.code) == code)).scalar_one_or_none()
     if claim is None:
         raise NotFound(f"no claim {code}", field="claim")
     return claim
@@ -313,7 +323,7 @@ def submit_claim(
 ) -> Claim:
     """Freeze the draft and record its digest as a claim event (anchored by the worker)."""
     _require_manager(principal)
-    claim = get_claim(session, principal, claim_id)
+    get_claim(session, principal, claim_id)  # may they?
     begin_write(session)
     claim = session.get(Claim, claim_id, populate_existing=True)
     assert claim is not None

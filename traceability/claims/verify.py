@@ -28,8 +28,19 @@ from traceability.catalog.models import Catalog
 from traceability.claims.events import CLAIM_SUBMITTED, claim_events
 from traceability.claims.evidence import gather
 from traceability.claims.exports.csv import neutralise
-from traceability.claims.exports.rows import HEADERS, QR_COLUMN, REVIEW_COLUMN, cell_text, detail_rows
-from traceability.claims.exports.xlsx import DETAIL_SHEET, SUMMARY_HEADER_ROW, SUMMARY_SHEET, TOTAL_LABEL
+from traceability.claims.exports.rows import (
+    HEADERS,
+    QR_COLUMN,
+    REVIEW_COLUMN,
+    cell_text,
+    detail_rows,
+)
+from traceability.claims.exports.xlsx import (
+    DETAIL_SHEET,
+    SUMMARY_HEADER_ROW,
+    SUMMARY_SHEET,
+    TOTAL_LABEL,
+)
 from traceability.claims.models import Claim, ClaimItem
 from traceability.claims.services import digest_of, get_claim_by_code
 from traceability.errors import NotFound, ValidationFailed
@@ -67,7 +78,8 @@ def _read(path: Path) -> tuple[str, list[list[str]], list[list[Any]] | None]:
             if DETAIL_SHEET not in book.sheetnames:
                 raise ValidationFailed(f"{path.name} has no sheet {DETAIL_SHEET!r}", field="file")
             detail = [
-                [_xlsx_text(v) for v in row] for row in book[DETAIL_SHEET].iter_rows(values_only=True)
+                [_xlsx_text(v) for v in row]
+                for row in book[DETAIL_SHEET].iter_rows(values_only=True)
             ]
             summary = (
                 [list(r) for r in book[SUMMARY_SHEET].iter_rows(values_only=True)]
@@ -100,7 +112,8 @@ def _compare_rows(
         if wanted is None:
             return f"row {number} (line {line}): the records hold only {number - 1} devices"
         if found is None:
-            return f"row {number} (line {line}) is missing: the records list device {wanted[QR_COLUMN]}"
+            device = wanted[QR_COLUMN]
+            return f"row {number} (line {line}) is missing: the records list device {device}"
         found = _trim(found)
         for col, (a, b) in enumerate(zip(found, wanted, strict=False)):
             if col == REVIEW_COLUMN:
@@ -202,7 +215,12 @@ def _check_devices(
     }
     order = {qr_id: n for n, qr_id in enumerate(counted, start=1)}
     for evidence in gather(
-        session, catalog, list(counted), ledger=ledger, ledger_problem=ledger_problem, claim_id=claim.id
+        session,
+        catalog,
+        list(counted),
+        ledger=ledger,
+        ledger_problem=ledger_problem,
+        claim_id=claim.id,
     ):
         qr_id = evidence.facts.qr_id
         where = f"row {order[qr_id]} (device {qr_id})"
@@ -214,4 +232,3 @@ def _check_devices(
             )
             return [f"{where}: its events are {evidence.verification.status} ({detail})"]
     return []
-

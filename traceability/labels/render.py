@@ -27,11 +27,11 @@ from typing import Literal
 
 import qrcode
 import qrcode.constants
+from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 from qrcode.compat.etree import ET
 from qrcode.image.pil import PilImage
 from qrcode.image.svg import SvgPathFillImage
-from fpdf import FPDF
 
 from traceability.fonts import FontFile, cjk_fonts, mono_font
 
@@ -216,9 +216,7 @@ def _draw_cut_marks(pdf: FPDF, x: float, y: float, w: float, h: float) -> None:
     pdf.set_draw_color(0)
 
 
-def _draw_label(
-    pdf: FPDF, x: float, y: float, w: float, h: float, url: str, caption: str
-) -> None:
+def _draw_label(pdf: FPDF, x: float, y: float, w: float, h: float, url: str, caption: str) -> None:
     """One label in the box (x, y from the top-left; w, h): heading across the top,
     QR left, caption right."""
     heading_size = _fit(pdf, LABEL_HEADING, CJK_FONT, w - 2 * _PAD, 6.0)

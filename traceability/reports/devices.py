@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from ledger.errors import LedgerError
@@ -112,7 +113,7 @@ def anchor_rows(
     batches: dict[int, dict[str, Any]] = {}
     for start in range(0, len(seqs), _CHUNK):
         rows = session.execute(
-            select(
+            core_select(
                 _LEAF.c.event_seq,
                 _LEAF.c.batch_id,
                 _LEAF.c.leaf_index,

@@ -33,7 +33,7 @@ from ledger.interface import AnchorRecord, Ledger
 from ledger.verify import UNTRUSTED
 from traceability.anchoring.connection import TrustedReader
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, AnchorState
-from traceability.custody.facts import replay
+from traceability.custody.facts import DeviceFacts, replay
 from traceability.custody.models import Event
 from traceability.db import iso
 from traceability.verification.models import TrustCheck
@@ -275,15 +275,19 @@ def log_problems(
     statuses: Sequence[str],
     leaves: Mapping[int, tuple[int, int]],
     short: Mapping[str, int],
+    facts: DeviceFacts | None = None,
 ) -> list[str]:
-    """Why one device's log cannot be trusted, beyond its events' own statuses."""
+    """Why one device's log cannot be trusted, beyond its events' own statuses.
+
+    ``facts``: the log already replayed by the caller (it is not replayed again).
+    """
     problems = []
     if MISSING_ON_CHAIN in statuses:
         problems.append(missing_on_chain_hint(verifier.ledger))
     # Digests prove the log was not changed after anchoring; the custody rules
     # prove it could have been recorded at all (not against a projection someone
     # edited to let an impossible step through).
-    problems += list(replay(subject, rows).anomalies)
+    problems += list((facts or replay(subject, rows)).anomalies)
     roots = {verifier.batch(leaves[r.seq][0]).batch.root for r in rows if r.seq in leaves}
     problems += [
         f"incomplete: batch {root} lacks {short[root]} anchored event(s) "

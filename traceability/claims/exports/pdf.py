@@ -17,8 +17,8 @@ from fpdf.fonts import FontFace
 
 from traceability.claims.eligibility import REASONS
 from traceability.claims.exports.summary import Summary
-from traceability.db import utcnow
 from traceability.claims.periods import beijing_text
+from traceability.db import utcnow
 from traceability.fonts import cjk_fonts
 
 FONT = "cjk"
@@ -67,7 +67,14 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
     pdf.set_font(FONT, "B", 15)
     pdf.cell(width, 8, "废弃电器电子产品拆解处理情况表", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=10)
-    pdf.cell(width, 6, "WEEE dismantling subsidy claim — summary", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        width,
+        6,
+        "WEEE dismantling subsidy claim — summary",
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(3)
 
     # Header facts on the left, the QR of the digest on the right.
@@ -125,13 +132,19 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
     pdf.ln(2)
     pdf.set_font(FONT, "B", 11)
     pdf.cell(
-        width, 7, f"申报金额合计 Total claimed: {money(claim.total_yuan)} 元 (yuan)",
-        new_x="LMARGIN", new_y="NEXT",
+        width,
+        7,
+        f"申报金额合计 Total claimed: {money(claim.total_yuan)} 元 (yuan)",
+        new_x="LMARGIN",
+        new_y="NEXT",
     )
     if claim.approved_yuan is not None:
         pdf.cell(
-            width, 7, f"核准金额 Approved: {money(claim.approved_yuan)} 元 (yuan)",
-            new_x="LMARGIN", new_y="NEXT",
+            width,
+            7,
+            f"核准金额 Approved: {money(claim.approved_yuan)} 元 (yuan)",
+            new_x="LMARGIN",
+            new_y="NEXT",
         )
     pdf.ln(2)
 
@@ -141,11 +154,27 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
     _section(pdf, f"未申报设备 Devices not claimed: {money(claim.excluded)}")
     for code, count in summary.excluded_by_reason:
         zh, en = REASONS.get(code, (code, code))
-        pdf.multi_cell(width, 5, f"· {zh} ({code}): {money(count)} — {en}", new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.multi_cell(
+            width,
+            5,
+            f"· {zh} ({code}): {money(count)} — {en}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+            align="L",
+        )
     _section(pdf, "完整性 Integrity")
     pdf.set_font(FONT, size=8.5)
-    pdf.multi_cell(width, 4.6, f"申报摘要 Claim digest (SHA-256): {claim.digest}", new_x="LMARGIN", new_y="NEXT", align="L")
-    pdf.multi_cell(width, 4.6, f"锚定 Anchor: {summary.anchor_text}", new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.multi_cell(
+        width,
+        4.6,
+        f"申报摘要 Claim digest (SHA-256): {claim.digest}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+        align="L",
+    )
+    pdf.multi_cell(
+        width, 4.6, f"锚定 Anchor: {summary.anchor_text}", new_x="LMARGIN", new_y="NEXT", align="L"
+    )
     pdf.multi_cell(
         width,
         4.6,
@@ -156,8 +185,12 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
         align="L",
     )
     pdf.multi_cell(
-        width, 4.6, f"生成时间 Generated: {beijing_text(utcnow())} (北京时间 Beijing time)",
-        new_x="LMARGIN", new_y="NEXT", align="L",
+        width,
+        4.6,
+        f"生成时间 Generated: {beijing_text(utcnow())} (北京时间 Beijing time)",
+        new_x="LMARGIN",
+        new_y="NEXT",
+        align="L",
     )
     _signatures(pdf)
     return bytes(pdf.output())

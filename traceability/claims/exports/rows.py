@@ -113,7 +113,11 @@ def detail_rows(session: Session, catalog: Catalog, claim: Claim) -> Iterator[De
 
 
 def review_text(review: str | None, reason: str | None) -> str:
-    labels = {"approved": "核准 approved", "rejected": "核减 rejected", "reinstated": "恢复 reinstated"}
+    labels = {
+        "approved": "核准 approved",
+        "rejected": "核减 rejected",
+        "reinstated": "恢复 reinstated",
+    }
     if review is None:
         return ""
     return f"{labels.get(review, review)}{': ' + reason if reason else ''}"
@@ -145,5 +149,7 @@ def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+        return (
+            format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+        )
     return str(value)

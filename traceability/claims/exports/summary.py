@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from traceability.accounts.models import Organisation
 from traceability.claims.events import CLAIM_SUBMITTED, ClaimEvent
@@ -38,7 +38,9 @@ class Summary:
 
 
 def summarise(session: Session, claim: Claim, events: list[ClaimEvent]) -> Summary:
-    org = session.execute(select(Organisation).where(Organisation.code == claim.org)).scalar_one()
+    org = session.execute(
+        select(Organisation).where(col(Organisation.code) == claim.org)
+    ).scalar_one()
     period = parse_period(claim.period)
     period_text = f"{period.start.date()} – {(period.end - dt.timedelta(days=1)).date()}"
     counts: Counter[str] = Counter()
