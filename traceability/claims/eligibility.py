@@ -7,7 +7,7 @@ first is the one shown in a summary); a device is claimable only with none.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +95,7 @@ def assess(
     verification: Verification,
     hazards: Mapping[str, HazardState],
     prior: PriorClaim | None,
+    rate: Callable[..., Rated | NotRated] = rate_device,
 ) -> Assessment:
     """Every reason ``facts`` cannot be claimed by ``plant`` for ``period``; the rate if none."""
     reasons: list[tuple[str, str]] = []
@@ -118,7 +119,7 @@ def assess(
     elif not in_scope(catalog, category.code, facts.attributes):
         reasons.append(("outside_catalogue_scope", _scope_text(category.scope, facts.attributes)))
     elif when is not None:
-        outcome = rate_device(catalog, category.code, facts.attributes, beijing_date(when), region)
+        outcome = rate(catalog, category.code, facts.attributes, beijing_date(when), region)
         if isinstance(outcome, NotRated):
             reasons.append((outcome.reason, outcome.detail))
         else:

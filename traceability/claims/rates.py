@@ -46,6 +46,30 @@ def in_scope(catalog: Catalog, category: str, attributes: Mapping[str, Any]) -> 
     return not scope or matches(scope, attributes)
 
 
+class RateMemo:
+    """``rate_device`` remembered per (category, attributes, day, region): a quarter's
+    devices share a few hundred such keys, and schedules never change while it runs."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.known: dict[tuple[Any, ...], Rated | NotRated] = {}
+
+    def __call__(
+        self,
+        catalog: Catalog,
+        category: str,
+        attributes: Mapping[str, Any],
+        day: dt.date,
+        region: str,
+    ) -> Rated | NotRated:
+        assert catalog is self.catalog
+        key = (category, tuple(sorted(attributes.items())), day, region)
+        found = self.known.get(key)
+        if found is None:
+            found = self.known[key] = rate_device(catalog, category, attributes, day, region)
+        return found
+
+
 def rate_device(
     catalog: Catalog, category: str, attributes: Mapping[str, Any], day: dt.date, region: str
 ) -> Rated | NotRated:

@@ -26,6 +26,7 @@ from traceability.claims.events import CLAIM_SUBMITTED, record_claim_event
 from traceability.claims.evidence import candidates, gather
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem, ClaimState
 from traceability.claims.periods import Period, parse_period
+from traceability.claims.rates import RateMemo
 from traceability.db import begin_write, utcnow
 from traceability.errors import Conflict, Forbidden, NotFound, TraceabilityError
 from traceability.verification.services import AnyLedger
@@ -35,6 +36,7 @@ _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
 _EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
 _CLAIMED = ClaimedDevice.__table__  # type: ignore[attr-defined]
 
+_WRITE_CHUNK = 5_000
 #: How often a create is retried when another claim took some of its devices meanwhile.
 ATTEMPTS = 3
 
@@ -92,6 +94,7 @@ def compute(
 ) -> Computed:
     """Assess every candidate device of the plant and period (no writes)."""
     result = Computed()
+    rate = RateMemo(catalog)
     qr_ids = candidates(session, plant, period)
     for evidence in gather(
         session,
@@ -111,6 +114,7 @@ def compute(
             verification=evidence.verification,
             hazards=evidence.hazards,
             prior=evidence.prior,
+            rate=rate,
         )
         if not outcome.eligible:
             result.exclusions.append(
@@ -280,20 +284,22 @@ def _write(
     claim.digest = digest_of(claim, computed.items)
     session.add(claim)
     session.flush()
-    if computed.items:
+    # In chunks, the rows given their claim in place: 100,000 devices are not copied.
+    for start in range(0, len(computed.items), _WRITE_CHUNK):
+        chunk = computed.items[start : start + _WRITE_CHUNK]
         # The claimed_device primary key refuses a device another claim holds.
         session.execute(
             insert(_CLAIMED),
-            [
-                {"qr_id": i["qr_id"], "claim_id": claim.id, "rejected": False}
-                for i in computed.items
-            ],
+            [{"qr_id": i["qr_id"], "claim_id": claim.id, "rejected": False} for i in chunk],
         )
-        session.execute(insert(_ITEM), [{**i, "claim_id": claim.id} for i in computed.items])
-    if computed.exclusions:
-        session.execute(
-            insert(_EXCLUSION), [{**e, "claim_id": claim.id} for e in computed.exclusions]
-        )
+        for item in chunk:
+            item["claim_id"] = claim.id
+        session.execute(insert(_ITEM), chunk)
+    for start in range(0, len(computed.exclusions), _WRITE_CHUNK):
+        chunk = computed.exclusions[start : start + _WRITE_CHUNK]
+        for exclusion in chunk:
+            exclusion["claim_id"] = claim.id
+        session.execute(insert(_EXCLUSION), chunk)
     session.commit()
     return claim
 

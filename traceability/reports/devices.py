@@ -133,7 +133,8 @@ def anchor_rows(
                 {"root": root, "size": size, "state": state, "tx_hash": tx_hash,
                  "block_number": block},
             )  # fmt: skip
-            info[seq] = AnchorInfo(leaf_index=index, **shared)
+            # Values straight from the database: built without validation (one per event).
+            info[seq] = AnchorInfo.model_construct(leaf_index=index, **shared)
     return positions, info
 
 
