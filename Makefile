@@ -25,8 +25,9 @@ install: $(VENV)/.installed $(NODE_BIN)/anvil
 
 # PDFs (claims, label sheets) embed Noto Sans CJK SC from Debian's fonts-noto-cjk.
 CJK_FONT_FILE := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
-# The demo quarter (2026Q3) is claimed under the EXAMPLE provincial schedule it ships.
-export TRACE_RATE_SCHEDULES ?= $(CURDIR)/traceability/demo/data/rates-example.toml
+# The demo quarter (2026Q3) is claimed under the EXAMPLE provincial schedule it ships
+# (only for `make run`: tests and benchmarks choose their own schedules).
+run: export TRACE_RATE_SCHEDULES ?= $(CURDIR)/traceability/demo/data/rates-example.toml
 
 fonts:
 	@if [ -z "$$TRACE_CJK_FONT" ] && [ ! -e $(CJK_FONT_FILE) ]; then \
