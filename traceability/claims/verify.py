@@ -13,7 +13,8 @@ Three things must hold, and the first failure of each is named:
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import zip_longest
@@ -92,7 +93,9 @@ def _read(path: Path) -> tuple[str, list[list[str]], list[list[Any]] | None]:
     raise ValidationFailed("the file must be a claim export (.xlsx or .csv)", field="file")
 
 
-def _expected(session: Session, catalog: Catalog, claim: Claim, kind: str) -> Iterator[list[str]]:
+def _expected(
+    session: Session, catalog: Catalog, claim: Claim, kind: str
+) -> Generator[list[str], None, None]:
     for row in detail_rows(session, catalog, claim):
         texts = [cell_text(v) for v in row.values]
         yield [neutralise(t) for t in texts] if kind == "csv" else texts
@@ -106,8 +109,12 @@ def _trim(row: list[str]) -> list[str]:
 def _compare_rows(
     session: Session, catalog: Catalog, claim: Claim, kind: str, rows: list[list[str]]
 ) -> str | None:
-    pairs = zip_longest(rows, _expected(session, catalog, claim, kind))
-    for number, (found, wanted) in enumerate(pairs, start=1):
+    with closing(_expected(session, catalog, claim, kind)) as expected:
+        return _first_difference(rows, expected)
+
+
+def _first_difference(rows: list[list[str]], expected: Iterator[list[str]]) -> str | None:
+    for number, (found, wanted) in enumerate(zip_longest(rows, expected), start=1):
         line = number + 1  # the header is line 1 of the file
         if wanted is None:
             return f"row {number} (line {line}): the records hold only {number - 1} devices"

@@ -84,7 +84,17 @@ def detail_rows(session: Session, catalog: Catalog, claim: Claim) -> Iterator[De
         .execution_options(yield_per=5_000)
     )
     tiers = {(s.id, t.id): t.zh for s in catalog.rate_schedules.values() for t in s.tiers}
-    for number, item in enumerate(session.execute(query), start=1):
+    result = session.execute(query)
+    try:
+        yield from _detail(catalog, claim, tiers, result)
+    finally:
+        result.close()  # a reader that stops early must not leave a server-side cursor open
+
+
+def _detail(
+    catalog: Catalog, claim: Claim, tiers: dict[tuple[str, str], str], result: Any
+) -> Iterator[DetailRow]:
+    for number, item in enumerate(result, start=1):
         category = catalog.categories.get(item.category)
         anchor = item.anchor or {}
         outputs_g = sum(int(g) for _, g in item.outputs)
@@ -130,7 +140,15 @@ def exclusion_rows(session: Session, catalog: Catalog, claim: Claim) -> Iterator
         .order_by(_EXCLUSION.c.qr_id)
         .execution_options(yield_per=5_000)
     )
-    for row in session.execute(query):
+    result = session.execute(query)
+    try:
+        yield from _exclusions(catalog, result)
+    finally:
+        result.close()
+
+
+def _exclusions(catalog: Catalog, result: Any) -> Iterator[tuple[str, ...]]:
+    for row in result:
         category = catalog.categories.get(row.category or "")
         code, detail = row.reasons[0] if row.reasons else ("", "")
         more = "; ".join(c for c, _ in row.reasons[1:])
