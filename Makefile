@@ -12,7 +12,7 @@ export TRACE_DATA_DIR ?= $(CURDIR)/data
 I18N := traceability/web/translations
 MO := $(I18N)/zh_Hans_CN/LC_MESSAGES/messages.mo
 
-.PHONY: install run test lint typecheck pytest bench clean assets messages
+.PHONY: install fonts run test lint typecheck pytest bench clean assets messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,25 @@ messages: install
 	$(VENV)/bin/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching --ignore-obsolete
 	rm $(I18N)/messages.pot
 
-run: assets
+# PDFs (claims, label sheets) embed Noto Sans CJK SC from Debian's fonts-noto-cjk.
+CJK_FONT_FILE := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+# The demo quarter (2026Q3) is claimed under the EXAMPLE provincial schedule it ships
+# (only for `make run`: tests and benchmarks choose their own schedules).
+run: export TRACE_RATE_SCHEDULES ?= $(CURDIR)/traceability/demo/data/rates-example.toml
+
+fonts:
+	@if [ -z "$$TRACE_CJK_FONT" ] && [ ! -e $(CJK_FONT_FILE) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -q >/dev/null && apt-get install -y -q fonts-noto-cjk >/dev/null; \
+		else \
+			echo "WARNING: PDFs (claims, label sheets) need the CJK font package fonts-noto-cjk,"; \
+			echo "which is not installed; until it is, PDF downloads answer 503 saying so."; \
+			echo "Install it with:  sudo apt-get install fonts-noto-cjk"; \
+			echo "(or set TRACE_CJK_FONT to a .ttc/.otf/.ttf font with Chinese glyphs)"; \
+		fi; \
+	fi
+
+run: assets fonts
 	TRACE_ENV=development $(VENV)/bin/traceability init
 	TRACE_ENV=development $(VENV)/bin/traceability demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1/health)"

@@ -3,6 +3,7 @@
 python -m bench                      # ingest, anchoring, verify at full size
 python -m bench --quick              # a fifth of the sizes (a smoke run)
 python -m bench --only verify        # one benchmark (repeatable)
+python -m bench --only claims        # a quarterly claim for 100,000 devices + its exports
 python -m bench --db postgresql+psycopg://postgres@127.0.0.1:5432/test
 python -m bench --json               # also write bench/results.json
 """
@@ -19,11 +20,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench import anchoring, ingest, verify
+from bench import anchoring, claims, ingest, verify
 from bench.ledgerenv import LedgerEnv, ledger_env
 from bench.report import Result, say, table
 
-BENCHMARKS = ("ingest", "anchoring", "verify")
+BENCHMARKS = ("ingest", "anchoring", "verify", "claims")
 RESULTS_PATH = Path(__file__).with_name("results.json")
 
 
@@ -53,6 +54,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--per-event", type=int, default=200, help="events anchored one transaction each (baseline)"
     )
+    parser.add_argument(
+        "--claim-devices", type=int, default=100_000, help="dismantled devices in the claim"
+    )
     parser.add_argument("--threads", type=int, default=2, help="ingest client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--json", action="store_true", help=f"write {RESULTS_PATH}")
@@ -71,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         "ingest_events": _scaled(args.ingest_events, scale, 1_000),
         "anchor_events": _scaled(args.anchor_events, scale, 1_000),
         "per_event": _scaled(args.per_event, scale, 20),
+        "claim_devices": _scaled(args.claim_devices, scale, 1_000),
     }
     results: list[Result] = []
     failures: dict[str, str] = {}
@@ -99,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                             env, events=sizes["anchor_events"], per_event=sizes["per_event"]
                         )
                     )
+                elif name == "claims":
+                    results.append(claims.run(env, devices=sizes["claim_devices"], tmp=tmp))
                 else:
                     results.append(verify.run(env, events=sizes["anchor_events"]))
             except Exception as exc:  # a broken benchmark is reported, the others still run

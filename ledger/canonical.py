@@ -13,13 +13,14 @@ from typing import Any
 import orjson
 import rfc8785
 
-# The fields an event digest covers, in the order of SPEC §3. ``device`` and
-# ``lot`` are alternatives: an event concerns exactly one of them.
+# The fields an event digest covers, in the order of SPEC §3. ``device``,
+# ``lot`` and ``claim`` are alternatives: an event concerns exactly one of them.
 DIGEST_FIELDS = (
     "id",
     "type",
     "device",
     "lot",
+    "claim",
     "org",
     "actor",
     "occurred_at",
@@ -107,14 +108,16 @@ def event_content(
     prev: str | None,
     device: str | None = None,
     lot: str | None = None,
+    claim: str | None = None,
 ) -> dict[str, Any]:
     """The dictionary an event digest is computed over.
 
-    Exactly one of ``device``/``lot`` is present; the other key is omitted so
-    the same function serves both kinds of subject.
+    Exactly one of ``device``/``lot``/``claim`` is present; the others are
+    omitted so the same function serves every kind of subject (and the digest
+    of a device or lot event is what it always was).
     """
-    if (device is None) == (lot is None):
-        raise ValueError("an event concerns exactly one device or one lot")
+    if sum(s is not None for s in (device, lot, claim)) != 1:
+        raise ValueError("an event concerns exactly one device, lot or claim")
     content: dict[str, Any] = {
         "id": id,
         "type": type,
@@ -127,8 +130,10 @@ def event_content(
     }
     if device is not None:
         content["device"] = device
-    else:
+    elif lot is not None:
         content["lot"] = lot
+    else:
+        content["claim"] = claim
     return content
 
 

@@ -33,7 +33,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from traceability.db import Database
 
     Database(app)
-    app.extensions["trace.catalog"] = load_catalog()
+    rate_files = (settings.rate_schedules.resolve(),) if settings.rate_schedules else ()
+    app.extensions["trace.catalog"] = load_catalog(rate_files)
 
     from traceability import api, web
 

@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     # percentage is physically impossible and rejected.
     dismantle_tolerance_pct: Decimal = Field(default=Decimal(5), ge=0, le=100)
 
+    # Rate schedules a deployment supplies beside the national one (a TOML file
+    # of [[schedules]], e.g. its province's 以奖代补 standards from 2024-01-01).
+    rate_schedules: Path | None = None
+    # A CJK font file to embed in PDFs (claims, label sheets); default: Debian's
+    # fonts-noto-cjk (Noto Sans CJK SC).
+    cjk_font: Path | None = None
+
     max_events_per_request: int = Field(default=1000, gt=0)
     max_content_length: int = Field(default=4 * 1024 * 1024, gt=0)
     # Tolerated clock skew of handhelds when they send occurred_at.

@@ -10,6 +10,7 @@ from traceability.accounts.models import (
     User,
 )
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, LedgerMeta
+from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem
 from traceability.custody.models import Event
 from traceability.devices.models import Device
 from traceability.labels.models import LabelSheet, MintedId
@@ -25,6 +26,10 @@ __all__ = [
     "ApiToken",
     "Batch",
     "BrowserSession",
+    "Claim",
+    "ClaimExclusion",
+    "ClaimItem",
+    "ClaimedDevice",
     "Device",
     "Event",
     "LabelSheet",

@@ -65,6 +65,23 @@ TARGETS: dict[str, Target] = {
     "api.labels_pdf": Target("GET", lambda w: f"/api/v1/labels/{w.extra['sheet']}.pdf"),
     "api.batch_show": Target("GET", lambda w: f"/api/v1/batches/B1?org={SZ}"),
     "api.anchors_post": Target("POST", lambda w: "/api/v1/anchors"),
+    "api.claims_create": Target("POST", lambda w: "/api/v1/claims", lambda w: {"period": "2026Q3"}),
+    "api.claim_show": Target("GET", lambda w: f"/api/v1/claims/{w.extra['claim']}"),
+    "api.claim_export_xlsx": Target(
+        "GET", lambda w: f"/api/v1/claims/{w.extra['claim']}/export.xlsx"
+    ),
+    "api.claim_export_csv": Target(
+        "GET", lambda w: f"/api/v1/claims/{w.extra['claim']}/export.csv"
+    ),
+    "api.claim_export_pdf": Target(
+        "GET", lambda w: f"/api/v1/claims/{w.extra['claim']}/export.pdf"
+    ),
+    "api.claim_submit": Target("POST", lambda w: f"/api/v1/claims/{w.extra['claim']}/submit"),
+    "api.claim_review": Target(
+        "POST",
+        lambda w: f"/api/v1/claims/{w.extra['claim']}/review",
+        lambda w: {"decisions": [{"decision": "approve"}]},
+    ),
 }
 
 DEVICE_READERS = {
@@ -87,6 +104,16 @@ RECORDING = {
     "auditor": 403,
     "auditor_bj": 403,
     "admin": 403,
+}
+
+CLAIM_READERS = {
+    "plant": 403,
+    "plant_manager": 200,
+    "plant_bj": 403,
+    "collector": 403,
+    "auditor": 200,
+    "auditor_bj": 403,
+    "admin": 200,
 }
 
 EXPECTED: dict[str, dict[str, int]] = {
@@ -132,6 +159,28 @@ EXPECTED: dict[str, dict[str, int]] = {
         "admin": PASSES,
         "auditor": 403,
     },
+    # A plant's claims: its managers prepare them, its region's auditors and admins read them.
+    "api.claims_create": {
+        "plant": 403,
+        "plant_manager": 200,  # recomputes the draft the world already has
+        "collector": 403,
+        "processor": 403,
+        "auditor": 403,
+        "admin": 403,
+    },
+    **dict.fromkeys(
+        ("api.claim_show", "api.claim_export_xlsx", "api.claim_export_csv", "api.claim_export_pdf"),
+        CLAIM_READERS,
+    ),
+    "api.claim_submit": {"plant": 403, "auditor": 403, "admin": 403, "plant_manager": 200},
+    # The draft cannot be reviewed (409), but the auditor got past authorisation.
+    "api.claim_review": {
+        "plant": 403,
+        "plant_manager": 403,
+        "auditor": PASSES,
+        "auditor_bj": 403,
+        "admin": 403,
+    },
 }
 
 
@@ -143,6 +192,11 @@ def resources(client: FlaskClient, world: World) -> World:
     world.extra["sheet"] = response.get_json()["sheet"]
     qr_id = receive(client, world.collector, world.plant)
     dismantle(client, world.plant, qr_id, {"pcb": 1}, batch="B1")
+    claim = client.post(
+        "/api/v1/claims", json={"period": "2026Q3"}, headers=world.plant_manager.headers
+    )
+    assert claim.status_code == 201, claim.get_json()
+    world.extra["claim"] = claim.get_json()["id"]
     return world
 
 

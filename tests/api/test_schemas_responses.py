@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from werkzeug.test import TestResponse
 
-from tests.helpers import CRT_TV, Actor, manager_headers, new_id
+from tests.helpers import CRT_TV, Actor, add_actor, manager_headers, new_id
 
 
 class Document:
@@ -130,6 +130,17 @@ class TestOnTheInProcessChain:
         status, sheet = api("POST", "/labels", plant, {"count": 2})
         assert (status, sheet["count"]) == (201, 2)
         assert api("GET", f"/labels/{sheet['sheet']}.pdf?layout=thermal", plant)[0] == 200
+
+        manager = manager_headers(client, plant)
+        status, claim = api("POST", "/claims", manager, {"period": "2026Q4"})
+        assert status == 201 and claim["state"] == "draft"
+        assert api("GET", f"/claims/{claim['id']}?per_page=5", manager)[0] == 200
+        for kind in ("xlsx", "csv", "pdf"):
+            assert api("GET", f"/claims/{claim['id']}/export.{kind}", manager)[0] == 200
+        assert api("POST", f"/claims/{claim['id']}/submit", manager)[1]["state"] == "submitted"
+        auditor = add_actor(client.application, "REG-JS", "regulator", "auditor", "320000")
+        review = {"decisions": [{"decision": "approve"}]}
+        assert api("POST", f"/claims/{claim['id']}/review", auditor, review)[0] == 200
 
         assert api("GET", "/health")[1]["ledger"]["status"] == "ok"
         documented = {(p, m) for p, item in document.raw["paths"].items() for m in item}

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
-from reportlab.lib.units import mm
 
+from traceability import fonts
+from traceability.fonts import FontMissing
 from traceability.labels import render
 from traceability.labels.ids import format_id, mint_id
 
@@ -133,14 +134,35 @@ def test_a4_sheet_holds_32_labels_per_page(count: int, pages: int) -> None:
 def test_thermal_sheet_is_one_50_by_30_mm_page_per_label(count: int) -> None:
     pdf = render.label_sheet_pdf([_label() for _ in range(count)], layout="thermal")
     assert len(_pages(pdf)) == count
-    assert _media_boxes(pdf) == {(0.0, 0.0, round(50 * mm, 2), round(30 * mm, 2))}
+    assert _media_boxes(pdf) == {(0.0, 0.0, round(50 / 25.4 * 72, 2), round(30 / 25.4 * 72, 2))}
 
 
+@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="pdffonts (poppler) not installed")
 @pytest.mark.parametrize("layout", ["a4", "thermal"])
-def test_sheets_use_the_chinese_cid_font(layout: str) -> None:
-    pdf = render.label_sheet_pdf([_label()], layout=layout, title="苏州 拆解厂 labels")
-    assert b"/BaseFont /STSong-Light" in pdf
-    assert b"/Encoding /UniGB-UCS2-H" in pdf
+def test_sheets_embed_every_font_and_the_chinese_reads_back(layout: str, tmp_path: Path) -> None:
+    url, caption = _label()
+    sheet = tmp_path / "sheet.pdf"
+    sheet.write_bytes(render.label_sheet_pdf([(url, caption)], layout=layout, title="苏州 拆解厂"))
+    fonts = subprocess.run(["pdffonts", str(sheet)], capture_output=True, text=True, check=True)
+    rows = fonts.stdout.splitlines()[2:]
+    assert rows and all(row.split()[-5] == "yes" for row in rows), fonts.stdout
+    text = subprocess.run(["pdftotext", str(sheet), "-"], capture_output=True, text=True).stdout
+    assert "废弃电器电子产品追溯标签" in text
+    assert caption.split("-")[0] in text
+
+
+def test_a_missing_cjk_font_is_an_error_naming_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(FontMissing, match="not a font file"):
+        render.label_sheet_pdf([_label()], layout="a4", font=tmp_path / "none.ttc")
+    monkeypatch.setattr(fonts, "SEARCH", (tmp_path,))  # a host without fonts-noto-cjk
+    fonts.cjk_fonts.cache_clear()
+    try:
+        with pytest.raises(FontMissing, match="apt-get install fonts-noto-cjk"):
+            render.label_sheet_pdf([_label()], layout="a4")
+    finally:
+        fonts.cjk_fonts.cache_clear()
 
 
 def test_same_labels_give_the_same_pdf_bytes() -> None:
@@ -156,7 +178,7 @@ def test_an_empty_sheet_or_unknown_layout_is_refused() -> None:
 
 
 def test_the_vector_symbol_drawn_in_pdfs_decodes_back_to_the_url() -> None:
-    """The modules ``label_sheet_pdf`` draws, rasterised independently of reportlab."""
+    """The modules ``label_sheet_pdf`` draws, rasterised independently of the PDF library."""
     url, _ = _label()
     modules = render._qr_modules(url)
     scale, quiet = 6, render.QUIET_ZONE

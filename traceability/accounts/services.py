@@ -260,6 +260,16 @@ def _principal(user: User, org: Organisation) -> Principal:
     )
 
 
+def principal_for(*, session: Session, username: str) -> Principal:
+    """The principal of an active user, for commands run on the server (``traceability claims``)."""
+    user = get_user(session, username)
+    if not user.is_active:
+        raise Unauthorised(f"user {username} is disabled", field="username")
+    org = session.get(Organisation, user.org_id)
+    assert org is not None
+    return _principal(user, org)
+
+
 def authenticate_token(
     *, session: Session, token: str, now: dt.datetime | None = None
 ) -> Principal:

@@ -8,6 +8,7 @@ from traceability.accounts.models import Role
 from traceability.api import (
     anchors,
     batches,
+    claims,
     devices,
     errors,
     events,
@@ -31,8 +32,53 @@ from traceability.api.schemas import (
     OpenApiDocument,
     ProofBundle,
 )
+from traceability.claims.review import ReviewRequest
+from traceability.claims.schemas import ClaimPublic, ClaimRequest
 from traceability.custody.messages import CollectRequest, EventsRequest
 from traceability.reports.schemas import BatchReport, DeviceDetail
+
+# Claims: a plant's managers prepare them, the region's auditors (and admins) read them,
+# auditors review them (SPEC §2.6).
+_CLAIM_READERS = (Role.manager, Role.auditor, Role.admin)
+_PAGING = {"page": "page of devices and exclusions (from 1)", "per_page": "at most 1000"}
+CLAIM_ROUTES: tuple[Route, ...] = (
+    Route(
+        "POST", "/claims", "claims_create", claims.create,
+        summary="Create (or recompute the draft of) the caller's plant's claim for a quarter",
+        request=ClaimRequest, response=ClaimPublic, status=201, also=(200,),
+        roles=(Role.manager,),
+    ),
+    Route(
+        "GET", "/claims/<int:claim_id>", "claim_show", claims.show,
+        summary="Claim: state, lines, devices and exclusions with reasons (paged), anchor",
+        response=ClaimPublic, roles=_CLAIM_READERS, query=_PAGING,
+    ),
+    Route(
+        "GET", "/claims/<int:claim_id>/export.xlsx", "claim_export_xlsx", claims.export_xlsx,
+        summary="XLSX: summary (拆解处理情况表), device detail, exclusions",
+        response=None, media=claims.XLSX, roles=_CLAIM_READERS,
+    ),
+    Route(
+        "GET", "/claims/<int:claim_id>/export.csv", "claim_export_csv", claims.export_csv,
+        summary="CSV device detail (UTF-8 with BOM)",
+        response=None, media="text/csv", roles=_CLAIM_READERS,
+    ),
+    Route(
+        "GET", "/claims/<int:claim_id>/export.pdf", "claim_export_pdf", claims.export_pdf,
+        summary="PDF summary with a QR of the claim digest",
+        response=None, media="application/pdf", roles=_CLAIM_READERS,
+    ),
+    Route(
+        "POST", "/claims/<int:claim_id>/submit", "claim_submit", claims.submit,
+        summary="Freeze the draft and anchor its digest",
+        response=ClaimPublic, roles=(Role.manager,),
+    ),
+    Route(
+        "POST", "/claims/<int:claim_id>/review", "claim_review", claims.review,
+        summary="Auditor: approve, reject or reinstate lines or devices, with reasons",
+        request=ReviewRequest, response=ClaimPublic, roles=(Role.auditor,),
+    ),
+)  # fmt: skip
 
 ROUTES: tuple[Route, ...] = (
     Route(
@@ -110,6 +156,7 @@ ROUTES: tuple[Route, ...] = (
         summary="Anchor all pending events now",
         response=AnchorsResult, roles=(Role.manager, Role.admin),
     ),
+    *CLAIM_ROUTES,
 )  # fmt: skip
 
 

@@ -34,5 +34,6 @@ def pdf(sheet: str) -> Response:
     items = sheet_items(
         get_session(), current_principal(), sheet, current_app.config["TRACE_SETTINGS"].public_url
     )
-    body = label_sheet_pdf(items, layout=layout, title=f"Sheet {sheet}")  # type: ignore[arg-type]
+    font = current_app.config["TRACE_SETTINGS"].cjk_font
+    body = label_sheet_pdf(items, layout=layout, title=f"Sheet {sheet}", font=font)  # type: ignore[arg-type]
     return Response(body, mimetype="application/pdf")

@@ -112,6 +112,8 @@ class CategoryPublic(Out):
     subsidised: bool
     max_weight_kg: int
     attributes: dict[str, AttributePublic]
+    #: The catalogue's own limits (e.g. refrigerator volume_l ≤ 800): outside them, out of scope.
+    scope: dict[str, Any]
 
 
 class FactorSetPublic(Out):
@@ -140,6 +142,12 @@ class RateSchedulePublic(Out):
     id: str
     source: str
     effective_dates: list[str]
+    #: The last dismantling date (Beijing) it covers; None: open-ended.
+    until: str | None
+    #: GB/T 2260 region prefixes it is limited to; empty: everywhere.
+    regions: list[str]
+    #: Shown on every claim that applies it (e.g. that it is an example).
+    label: str | None
     default: bool
     tiers: list[RateTierPublic]
     sha256: str

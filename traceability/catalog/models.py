@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import tomllib
 from decimal import Decimal
@@ -11,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from ledger.canonical import digest_hex
+from traceability.catalog.conditions import check_condition
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -57,6 +59,8 @@ class Category(_Frozen):
     subsidised: bool
     max_weight_kg: int = Field(gt=0)
     attributes: dict[str, AttributeSpec] = {}
+    #: The catalogue's own limits (a condition): a device outside them is out of scope.
+    scope: dict[str, Any] = {}
 
 
 class Fraction(_Frozen):
@@ -99,18 +103,45 @@ class RateTier(_Frozen):
 
 
 class RateSchedule(_Hashed):
+    """Per-unit rates by tier for dismantling dates (Beijing time) from the first
+    effective date up to and including ``until`` (open-ended when None), for
+    plants in ``regions`` (GB/T 2260 code prefixes; empty: everywhere)."""
+
     id: str
     source: str
-    effective_dates: tuple[str, ...]
+    effective_dates: tuple[dt.date, ...]
+    until: dt.date | None = None
+    regions: tuple[str, ...] = ()
+    #: Shown beside the schedule's name on every claim (e.g. "EXAMPLE: not a real standard").
+    label: str | None = None
     default: bool = False
     tiers: tuple[RateTier, ...]
 
     @model_validator(mode="after")
     def _check(self) -> RateSchedule:
+        if not self.effective_dates or list(self.effective_dates) != sorted(
+            set(self.effective_dates)
+        ):
+            raise ValueError(f"schedule {self.id}: effective dates must be ascending and distinct")
+        if self.until is not None and self.until < self.effective_dates[-1]:
+            raise ValueError(f"schedule {self.id}: until is before the last effective date")
+        if not all(r.isdigit() and 1 <= len(r) <= 6 for r in self.regions):
+            raise ValueError(f"schedule {self.id}: regions are GB/T 2260 code prefixes")
+        seen = set()
         for tier in self.tiers:
             if len(tier.rates) != len(self.effective_dates):
                 raise ValueError(f"tier {tier.id}: one rate per effective date")
+            if tier.id in seen:
+                raise ValueError(f"schedule {self.id}: tier {tier.id} appears twice")
+            seen.add(tier.id)
+            if any(isinstance(r, int) and r < 0 for r in tier.rates):
+                raise ValueError(f"tier {tier.id}: rates are yuan, never negative")
         return self
+
+    def covers(self, day: dt.date, region: str) -> bool:
+        if day < self.effective_dates[0] or (self.until is not None and day > self.until):
+            return False
+        return not self.regions or any(region.startswith(r) for r in self.regions)
 
 
 class Catalog(_Frozen):
@@ -132,6 +163,19 @@ class Catalog(_Frozen):
                 raise ValueError(f"dismantling rule names unknown fractions {sorted(unknown)}")
         if sum(f.default for f in self.factor_sets.values()) != 1:
             raise ValueError("exactly one factor set must be the default")
+        for category in self.categories.values():
+            check_condition(category.scope, category.attributes, f"scope of {category.code}")
+        for schedule in self.rate_schedules.values():
+            for tier in schedule.tiers:
+                where = f"schedule {schedule.id}, tier {tier.id}"
+                rated = self.categories.get(tier.category)
+                if rated is None:
+                    raise ValueError(f"{where}: unknown category {tier.category}")
+                if not rated.subsidised:
+                    raise ValueError(f"{where}: {tier.category} is not fund-subsidised")
+                check_condition(tier.when, rated.attributes, where)
+        if sum(s.default for s in self.rate_schedules.values()) != 1:
+            raise ValueError("exactly one rate schedule must be the default")
         return self
 
     @property
@@ -148,10 +192,18 @@ def _read(name: str, data_dir: Path) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
-def parse_catalog(data_dir: Path = DATA_DIR) -> Catalog:
+def parse_catalog(data_dir: Path = DATA_DIR, rate_files: tuple[Path, ...] = ()) -> Catalog:
+    """The catalogue data, with the rate schedules of ``rate_files`` beside the national one."""
     raw = _read("catalog.toml", data_dir)
     factors = _read("factors.toml", data_dir)
     rates = _read("rates.toml", data_dir)
+    schedules = list(rates["schedules"])
+    for path in rate_files:
+        extra = _read(path.name, path.parent)["schedules"]
+        clash = {s["id"] for s in extra} & {s["id"] for s in schedules}
+        if clash:
+            raise ValueError(f"{path}: schedule ids {sorted(clash)} are already defined")
+        schedules += [{**s, "default": False} for s in extra]
     return Catalog.model_validate(
         dict(
             version=raw["version"],
@@ -160,12 +212,12 @@ def parse_catalog(data_dir: Path = DATA_DIR) -> Catalog:
             fractions={code: {"code": code, **spec} for code, spec in raw["fractions"].items()},
             dismantling=_read("dismantling_rules.toml", data_dir),
             factor_sets={s["id"]: s for s in factors["sets"]},
-            rate_schedules={s["id"]: s for s in rates["schedules"]},
+            rate_schedules={s["id"]: s for s in schedules},
         )
     )
 
 
 @functools.cache
-def load_catalog() -> Catalog:
-    """The shipped catalogue, parsed and validated once per process."""
-    return parse_catalog()
+def load_catalog(rate_files: tuple[Path, ...] = ()) -> Catalog:
+    """The shipped catalogue (and a deployment's rate schedules), parsed and validated once."""
+    return parse_catalog(rate_files=rate_files)

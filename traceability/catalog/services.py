@@ -125,6 +125,7 @@ def catalog_public(catalog: Catalog) -> dict[str, Any]:
                     name: spec.model_dump(mode="json", exclude_defaults=True)
                     for name, spec in c.attributes.items()
                 },
+                "scope": c.scope,
             }
             for c in catalog.categories.values()
         ],

@@ -8,30 +8,32 @@ on devices dragged across a plant floor) and keep the 4-module quiet zone that
 scanners need.
 
 Sheets carry the bilingual heading ``废弃电器电子产品追溯标签 / WEEE trace label``,
-set in the PDF standard CID font STSong-Light: every PDF reader ships it, so
-Chinese renders without embedding a font file.
+set in Noto Sans CJK SC, embedded (subset) by fpdf2 so every viewer and
+printer shows it (a PDF that only names a CJK font, as reportlab's STSong-Light
+does, shows Chinese only where the viewer has a matching font). The ID is set
+in the same collection's monospaced face. Sizes are in millimetres.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 import re
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Literal
 
 import qrcode
 import qrcode.constants
+from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 from qrcode.compat.etree import ET
 from qrcode.image.pil import PilImage
 from qrcode.image.svg import SvgPathFillImage
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfgen.canvas import Canvas
+
+from traceability.fonts import FontFile, cjk_fonts, mono_font
 
 __all__ = [
     "LABEL_HEADING",
@@ -43,17 +45,20 @@ __all__ = [
 ]
 
 LABEL_HEADING = "废弃电器电子产品追溯标签 / WEEE trace label"
-CJK_FONT = "STSong-Light"
-MONO_FONT = "Courier-Bold"
+CJK_FONT = "cjk"
+MONO_FONT = "cjkmono"
 QUIET_ZONE = 4  # modules, as ISO/IEC 18004 requires around a QR symbol
+PT = 25.4 / 72  # millimetres per point
+REPRODUCIBLE_EPOCH = dt.datetime(1969, 12, 31, 19, 0, tzinfo=dt.UTC)
 
-#: Thermal label stock, one label per page, in points.
-THERMAL_SIZE = (50 * mm, 30 * mm)
+#: Thermal label stock, one label per page, in millimetres.
+THERMAL_SIZE = (50.0, 30.0)
 #: A4 label-stock grid: 4 × 8 cells of 45 × 32 mm, centred on the page.
+A4 = (210.0, 297.0)
 A4_COLUMNS, A4_ROWS = 4, 8
-A4_CELL = (45 * mm, 32 * mm)
+A4_CELL = (45.0, 32.0)
 
-_PAD = 1.5 * mm
+_PAD = 1.5
 
 
 def device_url(public_url: str, qr_id: str) -> str:
@@ -122,33 +127,42 @@ def label_sheet_pdf(
     *,
     layout: Literal["a4", "thermal"],
     title: str = "",
+    font: Path | None = None,
 ) -> bytes:
     """A printable PDF of labels, ``items`` being ``(url, caption)`` pairs.
 
     ``"a4"``: A4 portrait, 4 × 8 labels of 45 × 32 mm per page, ``title`` and
     page numbers in the top margin. ``"thermal"``: one 50 × 30 mm page per
     label, for roll printers. QR codes are drawn as vectors, so they stay sharp
-    at any printer resolution.
+    at any printer resolution. ``font``: a CJK font file to embed instead of
+    Debian's fonts-noto-cjk (``TRACE_CJK_FONT``).
     """
     if not items:
         raise ValueError("a label sheet needs at least one label")
     if layout not in ("a4", "thermal"):
         raise ValueError(f"unknown label layout {layout!r}: use 'a4' or 'thermal'")
-    _register_fonts()
-    out = io.BytesIO()
     page_size = A4 if layout == "a4" else THERMAL_SIZE
-    # invariant: no timestamps or random ids, so the same sheet gives the same bytes.
-    pdf = Canvas(out, pagesize=page_size, invariant=True)
-    pdf.setTitle(title or LABEL_HEADING)
-    pdf.setSubject(LABEL_HEADING)
+    pdf = FPDF(unit="mm", format=page_size)
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(0, 0, 0)
+    pdf.set_title(title or LABEL_HEADING)
+    pdf.set_subject(LABEL_HEADING)
+    pdf.set_creator("weee-traceability")
+    # A fixed timestamp (fpdf2's reproducible-output epoch): the same sheet gives the same bytes.
+    pdf.set_creation_date(REPRODUCIBLE_EPOCH)
+    _add_fonts(pdf, cjk_fonts(font)[""], mono_font(font))
     if layout == "a4":
         _draw_a4_pages(pdf, items, title)
     else:
         for url, caption in items:
+            pdf.add_page()
             _draw_label(pdf, 0, 0, *THERMAL_SIZE, url, caption)
-            pdf.showPage()
-    pdf.save()
-    return out.getvalue()
+    return bytes(pdf.output())
+
+
+def _add_fonts(pdf: FPDF, regular: FontFile, mono: FontFile) -> None:
+    pdf.add_font(CJK_FONT, "", str(regular.path), collection_font_number=regular.index)
+    pdf.add_font(MONO_FONT, "", str(mono.path), collection_font_number=mono.index)
 
 
 def _qr(url: str, *, box_size: int, border: int) -> qrcode.QRCode:
@@ -170,80 +184,77 @@ def _png_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
-def _register_fonts() -> None:
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-
-
-def _draw_a4_pages(pdf: Canvas, items: Sequence[tuple[str, str]], title: str) -> None:
+def _draw_a4_pages(pdf: FPDF, items: Sequence[tuple[str, str]], title: str) -> None:
     page_w, page_h = A4
     cell_w, cell_h = A4_CELL
     per_page = A4_COLUMNS * A4_ROWS
     left = (page_w - A4_COLUMNS * cell_w) / 2
-    top = page_h - (page_h - A4_ROWS * cell_h) / 2
+    top = (page_h - A4_ROWS * cell_h) / 2  # from the top edge (fpdf2's y grows downwards)
     pages = math.ceil(len(items) / per_page)
     for page in range(pages):
+        pdf.add_page()
         header = " · ".join(part for part in (title, f"{page + 1}/{pages}") if part)
-        pdf.setFont(CJK_FONT, 8)
-        pdf.drawString(left, top + 4 * mm, header)
+        pdf.set_font(CJK_FONT, size=8)
+        pdf.text(left, top - 4, header)
         for slot, (url, caption) in enumerate(items[page * per_page : (page + 1) * per_page]):
             row, column = divmod(slot, A4_COLUMNS)
             x = left + column * cell_w
-            y = top - (row + 1) * cell_h
+            y = top + row * cell_h
             _draw_cut_marks(pdf, x, y, cell_w, cell_h)
             _draw_label(pdf, x, y, cell_w, cell_h, url, caption)
-        pdf.showPage()
 
 
-def _draw_cut_marks(pdf: Canvas, x: float, y: float, w: float, h: float) -> None:
+def _draw_cut_marks(pdf: FPDF, x: float, y: float, w: float, h: float) -> None:
     """Faint corner ticks, so plain paper can be cut into labels too."""
-    tick = 1.5 * mm
-    pdf.setStrokeGray(0.7)
-    pdf.setLineWidth(0.3)
+    tick = 1.5
+    pdf.set_draw_color(178)
+    pdf.set_line_width(0.3 * PT)
     for cx, dx in ((x, tick), (x + w, -tick)):
         for cy, dy in ((y, tick), (y + h, -tick)):
             pdf.line(cx, cy, cx + dx, cy)
             pdf.line(cx, cy, cx, cy + dy)
-    pdf.setStrokeGray(0)
+    pdf.set_draw_color(0)
 
 
-def _draw_label(
-    pdf: Canvas, x: float, y: float, w: float, h: float, url: str, caption: str
-) -> None:
-    """One label in the box (x, y, w, h): heading across the top, QR left, caption right."""
-    heading_size = _fit(LABEL_HEADING, CJK_FONT, w - 2 * _PAD, 6.0)
-    pdf.setFillGray(0)
-    pdf.setFont(CJK_FONT, heading_size)
-    pdf.drawString(x + _PAD, y + h - _PAD - heading_size, LABEL_HEADING)
+def _draw_label(pdf: FPDF, x: float, y: float, w: float, h: float, url: str, caption: str) -> None:
+    """One label in the box (x, y from the top-left; w, h): heading across the top,
+    QR left, caption right."""
+    heading_size = _fit(pdf, LABEL_HEADING, CJK_FONT, w - 2 * _PAD, 6.0)
+    heading_h = heading_size * PT
+    pdf.set_text_color(0)
+    pdf.set_font(CJK_FONT, size=heading_size)
+    pdf.text(x + _PAD, y + _PAD + heading_h * 0.85, LABEL_HEADING)
 
-    side = min(h - 2 * _PAD - heading_size - 0.5 * mm, (w - 2 * _PAD) * 0.6)
-    qr_x, qr_y = x + _PAD, y + _PAD
+    side = min(h - 2 * _PAD - heading_h - 0.5, (w - 2 * _PAD) * 0.6)
+    qr_x, qr_y = x + _PAD, y + h - _PAD - side
     _draw_qr(pdf, qr_x, qr_y, side, _qr_modules(url))
 
-    text_x = qr_x + side + 0.5 * mm
+    text_x = qr_x + side + 0.5
     text_w = x + w - _PAD - text_x
     font = MONO_FONT if caption.isascii() else CJK_FONT
     lines = _caption_lines(caption)
-    size = min(_fit(line, font, text_w, 10.0) for line in lines)
-    size = min(size, side / (len(lines) * 1.25))
-    pdf.setFont(font, size)
-    block_h = size * 1.25 * len(lines)
-    baseline = qr_y + side / 2 + block_h / 2 - size
+    size = min(_fit(pdf, line, font, text_w, 10.0) for line in lines)
+    size = min(size, side / (len(lines) * 1.25 * PT))
+    pdf.set_font(font, size=size)
+    line_h = size * 1.25 * PT
+    block_h = line_h * len(lines)
+    baseline = qr_y + side / 2 - block_h / 2 + size * PT
     for line in lines:
-        pdf.drawString(text_x, baseline, line)
-        baseline -= size * 1.25
+        pdf.text(text_x, baseline, line)
+        baseline += line_h
 
 
-def _draw_qr(pdf: Canvas, x: float, y: float, side: float, modules: list[list[bool]]) -> None:
+def _draw_qr(pdf: FPDF, x: float, y: float, side: float, modules: list[list[bool]]) -> None:
     """The symbol as filled rectangles, one per horizontal run of dark modules.
 
-    ``side`` includes the quiet zone, so nothing else is ever drawn inside it.
+    ``side`` includes the quiet zone, so nothing else is ever drawn inside it;
+    (x, y) is its top-left corner.
     """
     count = len(modules)
     unit = side / (count + 2 * QUIET_ZONE)
     origin_x = x + QUIET_ZONE * unit
-    top = y + side - QUIET_ZONE * unit
-    path = pdf.beginPath()
+    origin_y = y + QUIET_ZONE * unit
+    pdf.set_fill_color(0)
     for r, row in enumerate(modules):
         c = 0
         while c < count:
@@ -253,8 +264,7 @@ def _draw_qr(pdf: Canvas, x: float, y: float, side: float, modules: list[list[bo
             start = c
             while c < count and row[c]:
                 c += 1
-            path.rect(origin_x + start * unit, top - (r + 1) * unit, (c - start) * unit, unit)
-    pdf.drawPath(path, stroke=0, fill=1)
+            pdf.rect(origin_x + start * unit, origin_y + r * unit, (c - start) * unit, unit, "F")
 
 
 def _caption_lines(caption: str) -> list[str]:
@@ -271,7 +281,8 @@ def _caption_lines(caption: str) -> list[str]:
     return ["-".join(groups[:half]), "-".join(groups[half:])]
 
 
-def _fit(text: str, font: str, width: float, max_size: float) -> float:
-    """Largest font size (≤ max_size) at which ``text`` fits in ``width`` points."""
-    at_one = pdfmetrics.stringWidth(text, font, 1.0)
+def _fit(pdf: FPDF, text: str, font: str, width: float, max_size: float) -> float:
+    """Largest font size in points (≤ max_size) at which ``text`` fits in ``width`` mm."""
+    pdf.set_font(font, size=1.0)
+    at_one = pdf.get_string_width(text)
     return max_size if at_one <= 0 else min(max_size, width / at_one)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from ledger.errors import LedgerError
@@ -41,6 +42,8 @@ from traceability.verification.logs import Verification, verify_logs
 from traceability.verification.services import AnyLedger
 
 _CHUNK = 5_000  # ids per IN (...) list
+_LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
+_BATCH = AnchorBatch.__table__  # type: ignore[attr-defined]
 
 
 def device_events(session: Session, qr_id: str) -> list[Event]:
@@ -99,26 +102,39 @@ class DeviceView:
 def anchor_rows(
     session: Session, seqs: Iterable[int]
 ) -> tuple[dict[int, tuple[int, int]], dict[int, AnchorInfo]]:
-    """Leaf positions (for the verifier) and anchor info (for people), from one query."""
+    """Leaf positions (for the verifier) and anchor info (for people), from one query.
+
+    Only the batch columns people see are read: a batch's ``leaves`` (32 bytes
+    per event) would otherwise be fetched again for every one of its events.
+    """
     seqs = list(seqs)
     positions: dict[int, tuple[int, int]] = {}
     info: dict[int, AnchorInfo] = {}
+    batches: dict[int, dict[str, Any]] = {}
     for start in range(0, len(seqs), _CHUNK):
-        rows = session.exec(
-            select(AnchorLeaf, AnchorBatch)
-            .join(AnchorBatch, AnchorLeaf.batch_id == AnchorBatch.id)  # type: ignore[arg-type]
-            .where(col(AnchorLeaf.event_seq).in_(seqs[start : start + _CHUNK]))
-        ).all()
-        for leaf, batch in rows:
-            positions[leaf.event_seq] = (leaf.batch_id, leaf.leaf_index)
-            info[leaf.event_seq] = AnchorInfo(
-                root=batch.root,
-                leaf_index=leaf.leaf_index,
-                size=batch.size,
-                state=batch.state,
-                tx_hash=batch.tx_hash,
-                block_number=batch.block_number,
+        rows = session.execute(
+            core_select(
+                _LEAF.c.event_seq,
+                _LEAF.c.batch_id,
+                _LEAF.c.leaf_index,
+                _BATCH.c.root,
+                _BATCH.c.size,
+                _BATCH.c.state,
+                _BATCH.c.tx_hash,
+                _BATCH.c.block_number,
             )
+            .join(_BATCH, _LEAF.c.batch_id == _BATCH.c.id)
+            .where(_LEAF.c.event_seq.in_(seqs[start : start + _CHUNK]))
+        )
+        for seq, batch_id, index, root, size, state, tx_hash, block in rows:
+            positions[seq] = (batch_id, index)
+            shared = batches.setdefault(
+                batch_id,
+                {"root": root, "size": size, "state": state, "tx_hash": tx_hash,
+                 "block_number": block},
+            )  # fmt: skip
+            # Values straight from the database: built without validation (one per event).
+            info[seq] = AnchorInfo.model_construct(leaf_index=index, **shared)
     return positions, info
 
 

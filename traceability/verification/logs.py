@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from ledger.errors import LedgerError
+from traceability.custody.facts import DeviceFacts
 from traceability.custody.models import Event
 from traceability.verification.services import (
     PENDING,
@@ -58,13 +59,15 @@ def verify_logs(
     *,
     positions: Mapping[int, tuple[int, int]] | None = None,
     ledger_problem: str | None = None,
+    facts: Mapping[str, DeviceFacts] | None = None,
 ) -> dict[str, Verification]:
     """Verify many devices' events in one pass: one leaf query, one chain lookup per batch.
 
     The same checks as ``verify_device``, shared across devices: ``heads``
     holds each device's recorded chain head (deleting the latest event is
     noticed), anchor batches short of rows and a failed completeness check
-    make their devices fail. ``positions`` may be passed when already read.
+    make their devices fail. ``positions`` may be passed when already read,
+    and ``facts`` when the logs were already replayed.
     """
     if ledger_problem is not None:
         return {qr_id: Verification(UNKNOWN, problem=ledger_problem) for qr_id in logs}
@@ -84,7 +87,9 @@ def verify_logs(
             head = heads.get(qr_id)
             if not rows or (head is not None and rows[-1].digest != head):
                 problems.append("the latest recorded event is missing from the log")
-            problems += log_problems(verifier, qr_id, rows, statuses, leaves, short)
+            problems += log_problems(
+                verifier, qr_id, rows, statuses, leaves, short, (facts or {}).get(qr_id)
+            )
             out[qr_id] = Verification(
                 _status(statuses, failed=bool(problems)),
                 tuple((r.id, s) for r, s in zip(rows, statuses, strict=True)),

@@ -33,7 +33,7 @@ from ledger.interface import AnchorRecord, Ledger
 from ledger.verify import UNTRUSTED
 from traceability.anchoring.connection import TrustedReader
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, AnchorState
-from traceability.custody.facts import replay
+from traceability.custody.facts import DeviceFacts, replay
 from traceability.custody.models import Event
 from traceability.db import iso
 from traceability.verification.models import TrustCheck
@@ -63,6 +63,7 @@ def content_of(row: Any) -> dict[str, Any]:
         prev=row.prev,
         device=row.device,
         lot=row.lot,
+        claim=row.claim,
     )
 
 
@@ -274,15 +275,19 @@ def log_problems(
     statuses: Sequence[str],
     leaves: Mapping[int, tuple[int, int]],
     short: Mapping[str, int],
+    facts: DeviceFacts | None = None,
 ) -> list[str]:
-    """Why one device's log cannot be trusted, beyond its events' own statuses."""
+    """Why one device's log cannot be trusted, beyond its events' own statuses.
+
+    ``facts``: the log already replayed by the caller (it is not replayed again).
+    """
     problems = []
     if MISSING_ON_CHAIN in statuses:
         problems.append(missing_on_chain_hint(verifier.ledger))
     # Digests prove the log was not changed after anchoring; the custody rules
     # prove it could have been recorded at all (not against a projection someone
     # edited to let an impossible step through).
-    problems += list(replay(subject, rows).anomalies)
+    problems += list((facts or replay(subject, rows)).anomalies)
     roots = {verifier.batch(leaves[r.seq][0]).batch.root for r in rows if r.seq in leaves}
     problems += [
         f"incomplete: batch {root} lacks {short[root]} anchored event(s) "
@@ -314,21 +319,23 @@ def verify_device(
 def verify_all(
     session: Session, ledger: AnyLedger, progress: Any = None
 ) -> Iterator[tuple[str, str, str]]:
-    """(subject, event id, status) for every event, grouped by device or lot."""
+    """(subject, event id, status) for every event, grouped by device, lot or claim."""
     rows = list(
-        session.execute(select(_EVENT).order_by(_EVENT.c.device, _EVENT.c.lot, _EVENT.c.seq))
+        session.execute(
+            select(_EVENT).order_by(_EVENT.c.device, _EVENT.c.lot, _EVENT.c.claim, _EVENT.c.seq)
+        )
     )
     leaves = leaf_positions(session, [r.seq for r in rows])
     verifier = Verifier.for_ledger(session, ledger)
     start = 0
     while start < len(rows):
-        key = (rows[start].device, rows[start].lot)
+        key = (rows[start].device, rows[start].lot, rows[start].claim)
         end = start
-        while end < len(rows) and (rows[end].device, rows[end].lot) == key:
+        while end < len(rows) and (rows[end].device, rows[end].lot, rows[end].claim) == key:
             end += 1
         group = rows[start:end]
         for row, status in zip(group, verifier.statuses(group, leaves), strict=True):
-            yield (row.device or row.lot, row.id, status)
+            yield (row.device or row.lot or row.claim, row.id, status)
         if progress is not None:
             progress(len(group))
         start = end

@@ -1,7 +1,7 @@
 """accounts: browser sessions and sign-in attempts
 
 Revision ID: c0a1e7a10007
-Revises: c0a1e7a10005
+Revises: c0a1e7a10006
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import traceability.db
 
 revision: str = "c0a1e7a10007"
-down_revision: str | None = "c0a1e7a10005"
+down_revision: str | None = "c0a1e7a10006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,112 @@
+"""One timed phase of the claims benchmark, in a process of its own (``bench/claims.py``).
+
+``measured``: create the claim and write the XLSX, CSV and PDF; ``baseline``:
+read the same event rows. Prints one JSON line: seconds, phases, peak RSS (MB).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from traceability import create_app
+from traceability.accounts.services import principal_for
+from traceability.claims.events import claim_events
+from traceability.claims.exports.csv import csv_lines
+from traceability.claims.exports.pdf import claim_pdf
+from traceability.claims.exports.summary import summarise
+from traceability.claims.exports.xlsx import claim_xlsx
+from traceability.claims.services import create_claim
+from traceability.custody.models import Event, EventType
+from traceability.db import Database
+from traceability.reports.devices import open_reader
+
+_EVENT = Event.__table__  # type: ignore[attr-defined]
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def baseline(session: Session, plant: str) -> dict[str, Any]:
+    dismantled = select(_EVENT.c.device).where(
+        _EVENT.c.org == plant, _EVENT.c.type == EventType.dismantled
+    )
+    start = time.perf_counter()
+    rows = 0
+    for _ in session.execute(
+        select(_EVENT).where(_EVENT.c.device.in_(dismantled)).order_by(_EVENT.c.seq)
+    ).yield_per(20_000):
+        rows += 1
+    return {"seconds": time.perf_counter() - start, "rows": rows}
+
+
+def measured(app: Any, session: Session, args: dict[str, Any]) -> dict[str, Any]:
+    out = Path(args["out"])
+    catalog = app.extensions["trace.catalog"]
+    phases: dict[str, float] = {}
+    start = time.perf_counter()
+    ledger, problem = open_reader(session)
+    principal = principal_for(session=session, username=args["manager"])
+    claim, _ = create_claim(
+        session=session,
+        catalog=catalog,
+        principal=principal,
+        period=args["period"],
+        ledger=ledger,
+        ledger_problem=problem,
+    )
+    phases["create"] = time.perf_counter() - start
+    mark = time.perf_counter()
+    summary = summarise(session, claim, claim_events(session, ledger, claim))
+    (out / "claim.xlsx").write_bytes(claim_xlsx(session, catalog, summary))
+    phases["xlsx"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    with (out / "claim.csv").open("w", encoding="utf-8", newline="") as fh:
+        for chunk in csv_lines(session, catalog, claim):
+            fh.write(chunk)
+    phases["csv"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    (out / "claim.pdf").write_bytes(claim_pdf(summary))
+    phases["pdf"] = time.perf_counter() - mark
+    return {
+        "seconds": time.perf_counter() - start,
+        "phases": phases,
+        "units": claim.units,
+        "total_yuan": claim.total_yuan,
+        "excluded": claim.excluded,
+        "sizes": {k: (out / f"claim.{k}").stat().st_size for k in ("xlsx", "csv", "pdf")},
+    }
+
+
+def main() -> None:
+    args = json.loads(sys.argv[1])
+    app = create_app(
+        {
+            "env": "development",
+            "database_url": args["database_url"],
+            "data_dir": args["data_dir"],
+            "ledger_mode": "rpc",
+            "ledger_url": args["ledger_url"],
+            "ledger_key": args["ledger_key"],
+            "ledger_owner_key": args["ledger_owner_key"],
+            "rate_schedules": args["rate_schedules"],
+        }
+    )
+    with app.app_context(), Session(Database.engine(app), expire_on_commit=False) as session:
+        if args["which"] == "baseline":
+            result = baseline(session, args["plant"])
+        else:
+            result = measured(app, session, args)
+    print(json.dumps({**result, "peak_mb": _peak_mb()}))
+
+
+if __name__ == "__main__":
+    main()

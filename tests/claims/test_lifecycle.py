@@ -1,0 +1,240 @@
+"""Claims over time: rates by date, one claim per device ever, reasons that go away, review."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from tests.claims.quarter import COLD_OUT, CRT_OUT, FLAT_OUT, Quarter
+from tests.helpers import PG_URL, Actor, add_actor, manager_headers, record
+from traceability.accounts.services import principal_for
+from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion
+from traceability.claims.services import create_claim
+from traceability.db import Database
+from traceability.reports.devices import open_reader
+
+pytestmark = pytest.mark.integration
+
+CRT_21 = ("tv", {"display": "crt", "screen_in": 21}, "25", CRT_OUT)
+FLAT_42 = ("tv", {"display": "flat", "screen_in": 42}, "12", FLAT_OUT)
+FRIDGE = ("refrigerator", {"volume_l": 200}, "40", COLD_OUT)
+
+
+@pytest.fixture
+def q(client: FlaskClient, collector: Actor, plant: Actor, processor: Actor) -> Quarter:
+    return Quarter(client, collector, plant, processor)
+
+
+def devices_of(q: Quarter, claim: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {d["qr_id"]: d for d in q.show(claim["id"], per_page=1000)["devices"]}
+
+
+def reasons_of(q: Quarter, claim: dict[str, Any]) -> dict[str, str]:
+    shown = q.show(claim["id"], per_page=1000)["excluded"]
+    return {e["qr_id"]: e["reasons"][0]["code"] for e in shown}
+
+
+def submit(q: Quarter, claim: dict[str, Any]) -> dict[str, Any]:
+    response = q.client.post(f"/api/v1/claims/{claim['id']}/submit", headers=q.manager)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("device", "first", "second", "periods", "rates", "schedules"),
+    [
+        (CRT_21, "2021-03-31T23:30:00", "2021-04-01T00:30:00", ("2021Q1", "2021Q2"), (60, 40),
+         ("national-fund-2012-2021", "national-fund-2012-2021")),
+        (FLAT_42, "2023-12-31T23:30:00", "2024-01-01T00:30:00", ("2023Q4", "2024Q1"), (45, 40),
+         ("national-fund-2012-2021", "example-province-2024-2027")),
+    ],
+)  # fmt: skip
+def test_the_rate_is_the_one_in_force_on_the_beijing_dismantling_date(
+    q: Quarter,
+    device: tuple[Any, ...],
+    first: str,
+    second: str,
+    periods: tuple[str, str],
+    rates: tuple[int, int],
+    schedules: tuple[str, str],
+) -> None:
+    a = q.device("a", *device, first)
+    b = q.device("b", *device, second)  # the same day as ``a`` in UTC
+    q.ship_and_confirm_lots()
+    q.anchor()
+    for qr_id, period, rate, schedule in zip((a, b), periods, rates, schedules, strict=True):
+        claim = q.claim(period)
+        [(found, line)] = devices_of(q, claim).items()
+        assert found == qr_id
+        assert (line["rate_yuan"], line["schedule"]) == (rate, schedule)
+        assert [s["id"] for s in claim["schedules"]] == [schedule]
+
+
+def test_a_plant_no_schedule_covers_lists_its_devices_as_no_rate_schedule(
+    q: Quarter, make_actor: Callable[..., Actor]
+) -> None:
+    chengdu = make_actor("DIS-CD", "dismantler", region="510100")
+    qr_id = q.device("cd", *FLAT_42, "2026-08-03T10:00:00", plant=chengdu)
+    q.ship_and_confirm_lots(chengdu)
+    q.anchor()
+    claim = q.claim(headers=manager_headers(q.client, chengdu))
+    assert claim["units"] == 0
+    shown = q.client.get(
+        f"/api/v1/claims/{claim['id']}", headers=manager_headers(q.client, chengdu)
+    ).get_json()
+    assert [(e["qr_id"], e["reasons"][0]["code"]) for e in shown["excluded"]] == [
+        (qr_id, "no_rate_schedule")
+    ]
+
+
+def test_a_draft_is_recomputed_and_a_submitted_claim_is_frozen(q: Quarter) -> None:
+    first = q.device("first", *FRIDGE, "2026-08-03T10:00:00")
+    q.ship_and_confirm_lots()
+    q.anchor()
+    draft = q.claim()
+    response = q.client.post("/api/v1/claims", json={"period": "2026Q3"}, headers=q.manager)
+    assert response.status_code == 200 and response.get_json()["id"] == draft["id"]
+    submitted = submit(q, draft)
+    assert submitted["state"] == "submitted"
+    second = q.device("second", *FRIDGE, "2026-08-20T10:00:00")
+    q.ship_and_confirm_lots()
+    q.anchor()
+    later = q.claim()
+    assert later["id"] != draft["id"] and later["code"].endswith("-2")
+    assert set(devices_of(q, later)) == {second}
+    assert reasons_of(q, later) == {first: "already_claimed"}
+    assert set(devices_of(q, q.show(draft["id"]))) == {first}  # unchanged
+
+
+def test_a_device_whose_reason_goes_away_is_claimable_in_a_later_claim(q: Quarter) -> None:
+    waiting = q.device("waiting", *FLAT_42, "2026-08-03T10:00:00")
+    lots = q.ship_and_confirm_lots(confirm=False)
+    pending = q.device("pending", *FRIDGE, "2026-08-04T10:00:00")
+    q.ship_and_confirm_lots()
+    q.anchor()
+    ok = q.device("ok", *FRIDGE, "2026-08-05T10:00:00")  # recorded after the anchor: pending
+    first = q.claim()
+    assert reasons_of(q, first) == {waiting: "hazardous_output_unconfirmed", ok: "not_verified"}
+    assert set(devices_of(q, first)) == {pending}
+    submit(q, first)
+    for code in lots:  # the processor returns the manifests
+        record(q.client, q.processor, {"type": "lot_received", "lot": code, "weight_kg": "1"})
+    q.ship_and_confirm_lots()  # the lot "ok" put its fractions in
+    q.anchor()
+    later = q.claim()
+    assert set(devices_of(q, later)) == {waiting, ok}
+    assert reasons_of(q, later) == {pending: "already_claimed"}
+
+
+def test_review_rejects_a_device_which_stays_unclaimable_until_reinstated(
+    q: Quarter, make_actor: Callable[..., Actor]
+) -> None:
+    a = q.device("a", *FRIDGE, "2026-08-03T10:00:00")
+    b = q.device("b", *FLAT_42, "2026-08-04T10:00:00")
+    q.ship_and_confirm_lots()
+    q.anchor()
+    claim = submit(q, q.claim())
+    auditor = make_actor("REG-JS", "regulator", role="auditor", region="320000")
+    outsider = make_actor("REG-BJ", "regulator", role="auditor", region="110000")
+
+    def review(actor: Actor, decisions: list[dict[str, Any]]) -> Any:
+        return q.client.post(
+            f"/api/v1/claims/{claim['id']}/review",
+            json={"decisions": decisions},
+            headers=actor.headers,
+        )
+
+    assert review(outsider, [{"decision": "approve"}]).status_code == 403
+    assert (
+        q.client.post(
+            f"/api/v1/claims/{claim['id']}/review",
+            json={"decisions": [{"decision": "approve"}]},
+            headers=q.manager,
+        ).status_code
+        == 403
+    )
+    missing = review(auditor, [{"decision": "reject", "qr_id": a}])
+    assert missing.status_code == 422
+    assert missing.get_json()["error"]["field"] == "decisions[0]"
+    done = review(
+        auditor,
+        [{"decision": "approve"}, {"decision": "reject", "qr_id": a, "reason": "无拆解视频"}],
+    )
+    assert done.status_code == 200, done.get_json()
+    reviewed = done.get_json()
+    assert reviewed["state"] == "partially_approved"
+    assert reviewed["approved_yuan"] == devices_of(q, claim)[b]["rate_yuan"]
+    assert [e["type"] for e in reviewed["events"]] == ["claim_submitted", "claim_reviewed"]
+    assert {e["status"] for e in reviewed["events"]} == {"verified"}  # chained and anchored
+    assert reasons_of(q, q.claim()) == {a: "rejected_in_review", b: "already_claimed"}
+    again = review(auditor, [{"decision": "reinstate", "qr_id": a, "reason": "视频已补交"}])
+    assert again.status_code == 200, again.get_json()
+    later = q.claim()  # recomputes the open draft
+    assert set(devices_of(q, later)) == {a}
+
+
+def test_the_database_refuses_a_second_claim_of_a_device(q: Quarter) -> None:
+    q.device("a", *FRIDGE, "2026-08-03T10:00:00")
+    q.ship_and_confirm_lots()
+    q.anchor()
+    claim = q.claim()
+    [qr_id] = devices_of(q, claim)
+    table = ClaimedDevice.__table__  # type: ignore[attr-defined]
+    with pytest.raises(IntegrityError), Database.engine(q.client.application).begin() as conn:
+        conn.execute(insert(table).values(qr_id=qr_id, claim_id=claim["id"], rejected=False))
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="TRACE_TEST_DATABASE_URL is not PostgreSQL")
+def test_two_concurrent_creates_never_claim_a_device_twice(q: Quarter) -> None:
+    app = q.client.application
+    names = [f"n{i}" for i in range(12)]
+    for n, name in enumerate(names):
+        q.device(name, *FRIDGE, f"2026-08-{3 + n:02d}T10:00:00")
+    q.ship_and_confirm_lots()
+    q.anchor()
+    managers = [add_actor(app, q.plant.org, "dismantler", role="manager") for _ in range(2)]
+    start = threading.Barrier(2)
+    results: list[Any] = []
+
+    def create(username: str) -> None:
+        with app.app_context(), Session(Database.engine(app), expire_on_commit=False) as session:
+            principal = principal_for(session=session, username=username)
+            ledger, problem = open_reader(session)
+            start.wait()
+            claim, _ = create_claim(
+                session=session,
+                catalog=app.extensions["trace.catalog"],
+                principal=principal,
+                period="2026Q3",
+                ledger=ledger,
+                ledger_problem=problem,
+            )
+            results.append(claim.id)
+
+    threads = [threading.Thread(target=create, args=(m.username,)) for m in managers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with Session(Database.engine(app)) as session:
+        held = session.execute(select(ClaimedDevice.qr_id, ClaimedDevice.claim_id)).all()
+    assert len(results) == 2
+    assert len(held) == len({qr_id for qr_id, _ in held}) == len(names)
+    # Both claims exist; the devices are split between them, none counted twice.
+    assert {claim_id for _, claim_id in held} <= set(results)
+    with Session(Database.engine(app)) as session:
+        for claim_id in results:
+            claim = session.get(Claim, claim_id)
+            assert claim is not None
+            others = session.execute(
+                select(ClaimExclusion.reasons).where(ClaimExclusion.claim_id == claim_id)
+            ).scalars()
+            assert claim.units + sum(r[0][0] == "already_claimed" for r in others) == len(names)

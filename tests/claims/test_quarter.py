@@ -1,0 +1,59 @@
+"""A claim over a generated quarter: every tier, every exclusion reason, on a real anvil node."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.claims.quarter import ELIGIBLE, EXCLUDED, Quarter
+
+pytestmark = pytest.mark.integration
+
+EXAMPLE = "example-province-2024-2027"
+EXAMPLE_RATES = {
+    "tv_crt_14_25": 35,
+    "tv_crt_25_up_or_flat": 40,
+    "tv_flat": 40,
+    "pc_desktop_laptop": 40,
+    "washer_single_spin": 20,
+    "washer_twin_auto_drum": 25,
+    "fridge_50_500": 50,
+    "ac_up_to_14000w": 90,
+}
+
+
+def test_every_tier_is_claimed_at_the_rate_of_its_schedule(quarter: Quarter) -> None:
+    claim = quarter.claim()
+    assert claim["state"] == "draft"
+    devices = {d["qr_id"]: d for d in quarter.show(claim["id"], per_page=1000)["devices"]}
+    for name, (*_, tier) in ELIGIBLE.items():
+        got = devices[quarter.devices[name]]
+        assert (got["tier"], got["schedule"]) == (tier, EXAMPLE), name
+        assert got["rate_yuan"] == EXAMPLE_RATES[tier], name
+    assert set(devices) == {quarter.devices[n] for n in ELIGIBLE}
+    assert claim["units"] == len(ELIGIBLE)
+    assert claim["total_yuan"] == sum(EXAMPLE_RATES[t] for *_, t in ELIGIBLE.values())
+    assert {line["tier"] for line in claim["lines"]} == set(EXAMPLE_RATES)
+    assert sum(line["amount"] for line in claim["lines"]) == claim["total_yuan"]
+    [schedule] = claim["schedules"]
+    assert schedule["id"] == EXAMPLE and len(schedule["sha256"]) == 64
+    assert "EXAMPLE" in schedule["label"]
+
+
+def test_every_excluded_device_is_listed_with_its_reason(quarter: Quarter) -> None:
+    claim = quarter.claim()
+    excluded = {e["qr_id"]: e for e in quarter.show(claim["id"], per_page=1000)["excluded"]}
+    expected = {name: reason for name, (*_, reason) in EXCLUDED.items()}
+    expected |= {
+        "next_quarter": "not_dismantled_here_in_period",
+        "unconfirmed": "hazardous_output_unconfirmed",
+        "tampered": "not_verified",
+        "pending": "not_verified",
+    }
+    got = {name: excluded[quarter.devices[name]]["reasons"][0]["code"] for name in expected}
+    assert got == expected
+    assert len(excluded) == len(expected) == claim["page"]["excluded_total"]
+    assert "pending" in excluded[quarter.devices["pending"]]["reasons"][0]["detail"]
+    assert "tampered" in excluded[quarter.devices["tampered"]]["reasons"][0]["detail"]
+    assert "pcb" in excluded[quarter.devices["unconfirmed"]]["reasons"][0]["detail"]
+    assert "crt_funnel_glass" in excluded[quarter.devices["crt_no_funnel"]]["reasons"][0]["detail"]
+    assert sum(claim["excluded_by_reason"].values()) == len(expected)

@@ -1,0 +1,133 @@
+"""Subsidy claims: POST /claims, GET /claims/{id}, exports, submit, review."""
+
+from __future__ import annotations
+
+import contextlib
+
+from flask import Response, current_app, request, url_for
+from pydantic import ValidationError
+
+from ledger.errors import LedgerError
+from traceability.anchoring.service import anchor_now
+from traceability.api.auth import current_principal
+from traceability.api.body import json_body
+from traceability.catalog.models import Catalog
+from traceability.claims.events import claim_events
+from traceability.claims.exports.csv import csv_lines
+from traceability.claims.exports.pdf import claim_pdf
+from traceability.claims.exports.summary import summarise
+from traceability.claims.exports.xlsx import claim_xlsx
+from traceability.claims.models import Claim
+from traceability.claims.report import MAX_PER_PAGE, PER_PAGE, claim_public
+from traceability.claims.review import ReviewRequest, review_claim
+from traceability.claims.schemas import ClaimPublic, ClaimRequest
+from traceability.claims.services import create_claim, get_claim, submit_claim
+from traceability.custody.messages import problem_of
+from traceability.db import get_session
+from traceability.errors import ValidationFailed
+from traceability.reports.devices import open_reader
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _catalog() -> Catalog:
+    catalog: Catalog = current_app.extensions["trace.catalog"]
+    return catalog
+
+
+def _int_arg(name: str, default: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= high:
+        raise ValidationFailed(f"{name} must be a whole number from 1 to {high}", field=name)
+    return int(raw)
+
+
+def _public(claim: Claim) -> ClaimPublic:
+    session = get_session()
+    ledger, _ = open_reader(session)
+    exports = {
+        kind: url_for(f"api.claim_export_{kind}", claim_id=claim.id, _external=True)
+        for kind in ("xlsx", "csv", "pdf")
+    }
+    return claim_public(
+        session,
+        ledger,
+        claim,
+        page=_int_arg("page", 1, 1_000_000),
+        per_page=_int_arg("per_page", PER_PAGE, MAX_PER_PAGE),
+        exports=exports,
+    )
+
+
+def create() -> tuple[ClaimPublic, int]:
+    try:
+        wanted = ClaimRequest.model_validate(json_body())
+    except ValidationError as exc:
+        raise problem_of(exc) from None
+    session = get_session()
+    ledger, problem = open_reader(session)
+    claim, created = create_claim(
+        session=session,
+        catalog=_catalog(),
+        principal=current_principal(),
+        period=wanted.period,
+        ledger=ledger,
+        ledger_problem=problem,
+    )
+    return _public(claim), 201 if created else 200
+
+
+def show(claim_id: int) -> ClaimPublic:
+    return _public(get_claim(get_session(), current_principal(), claim_id))
+
+
+def submit(claim_id: int) -> ClaimPublic:
+    claim = submit_claim(session=get_session(), principal=current_principal(), claim_id=claim_id)
+    with contextlib.suppress(LedgerError):  # else it stays pending: the worker anchors it
+        anchor_now(from_request=True)
+    return _public(claim)
+
+
+def review(claim_id: int) -> ClaimPublic:
+    try:
+        wanted = ReviewRequest.model_validate(json_body())
+    except ValidationError as exc:
+        raise problem_of(exc) from None
+    claim = review_claim(
+        session=get_session(), principal=current_principal(), claim_id=claim_id, request=wanted
+    )
+    with contextlib.suppress(LedgerError):
+        anchor_now(from_request=True)
+    return _public(claim)
+
+
+def _download(body: bytes | object, mimetype: str, claim: Claim, ext: str) -> Response:
+    response = Response(body, mimetype=mimetype)  # type: ignore[arg-type]
+    response.headers["Content-Disposition"] = f'attachment; filename="{claim.code}.{ext}"'
+    return response
+
+
+def export_xlsx(claim_id: int) -> Response:
+    session = get_session()
+    claim = get_claim(session, current_principal(), claim_id)
+    ledger, _ = open_reader(session)
+    summary = summarise(session, claim, claim_events(session, ledger, claim))
+    return _download(claim_xlsx(session, _catalog(), summary), XLSX, claim, "xlsx")
+
+
+def export_csv(claim_id: int) -> Response:
+    session = get_session()
+    claim = get_claim(session, current_principal(), claim_id)
+    text = "".join(csv_lines(session, _catalog(), claim)).encode("utf-8")
+    return _download(text, "text/csv; charset=utf-8", claim, "csv")
+
+
+def export_pdf(claim_id: int) -> Response:
+    session = get_session()
+    claim = get_claim(session, current_principal(), claim_id)
+    ledger, _ = open_reader(session)
+    summary = summarise(session, claim, claim_events(session, ledger, claim))
+    font = current_app.config["TRACE_SETTINGS"].cjk_font
+    return _download(claim_pdf(summary, font_override=font), "application/pdf", claim, "pdf")

@@ -1,0 +1,90 @@
+"""Conditions on a device's attributes: rate tiers (``when``) and catalogue scope (``scope``).
+
+A condition maps attribute names to what the value must be:
+
+- a string: the enum value itself (``display = "crt"``);
+- a list of strings: one of them (``form = ["tablet", "palmtop"]``);
+- a table of bounds: ``min`` (≥), ``above`` (>), ``max`` (≤), ``below`` (<),
+  numbers or decimal strings (``dry_load_kg = { above = "3", max = "10" }``).
+
+Every named attribute must hold for the device to match. Conditions are
+checked against the catalogue when the data loads (``check_condition``), so
+a misspelt attribute or value fails at start-up, not by never matching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+BOUNDS = ("min", "above", "max", "below")
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def matches(condition: Mapping[str, Any], attributes: Mapping[str, Any]) -> bool:
+    """Whether ``attributes`` satisfy every part of ``condition`` (a missing one never does)."""
+    for name, wanted in condition.items():
+        value = attributes.get(name)
+        if value is None:
+            return False
+        if isinstance(wanted, str):
+            if value != wanted:
+                return False
+        elif isinstance(wanted, list | tuple):
+            if value not in wanted:
+                return False
+        else:
+            number = _number(value)
+            if number is None or not within(number, wanted):
+                return False
+    return True
+
+
+def within(number: Decimal, bounds: Mapping[str, Any]) -> bool:
+    checks = {
+        "min": lambda b: number >= b,
+        "above": lambda b: number > b,
+        "max": lambda b: number <= b,
+        "below": lambda b: number < b,
+    }
+    return all(checks[key](Decimal(str(bound))) for key, bound in bounds.items())
+
+
+def check_condition(
+    condition: Mapping[str, Any], attributes: Mapping[str, Any], where: str
+) -> None:
+    """Raise ``ValueError`` naming ``where`` if the condition cannot apply to the category.
+
+    ``attributes`` is the category's attribute specs (``AttributeSpec`` by name).
+    """
+    for name, wanted in condition.items():
+        spec = attributes.get(name)
+        if spec is None:
+            raise ValueError(f"{where}: the category has no attribute {name!r}")
+        if isinstance(wanted, str | list | tuple):
+            values = [wanted] if isinstance(wanted, str) else list(wanted)
+            if spec.kind != "enum":
+                raise ValueError(f"{where}: {name} is a number, give bounds")
+            unknown = [v for v in values if v not in spec.values]
+            if unknown or not values:
+                raise ValueError(f"{where}: {name} has no value(s) {unknown}")
+        elif isinstance(wanted, Mapping):
+            if spec.kind == "enum":
+                raise ValueError(f"{where}: {name} is an enum, give its values")
+            unknown = sorted(set(wanted) - set(BOUNDS))
+            if unknown or not wanted:
+                raise ValueError(f"{where}: {name} bounds must be among {BOUNDS}, got {unknown}")
+            if any(_number(b) is None for b in wanted.values()):
+                raise ValueError(f"{where}: {name} bounds must be numbers")
+        else:
+            raise ValueError(f"{where}: {name} must be a value, a list of values or bounds")

@@ -1,0 +1,60 @@
+"""The claim digest: SHA-256 over the RFC 8785 canonical JSON of the claim (SPEC §2.6).
+
+The canonical claim holds what the fund pays on and what proves it: the
+plant, the period, every line (category, tier, schedule, rate, units,
+amount), every device with its tier, rate and the digests of all its events,
+and every schedule applied with its content hash. Submitting anchors this
+digest; anyone holding an export recomputes it from the plant's records and
+compares it with the anchored one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ledger.canonical import digest_hex
+
+#: Bumped if the content below ever changes shape.
+CANONICAL_VERSION = "claim-v1"
+
+
+def claim_content(
+    *,
+    code: str,
+    org: str,
+    period: str,
+    schedules: Sequence[Mapping[str, Any]],
+    lines: Sequence[Mapping[str, Any]],
+    devices: Iterable[tuple[str, str, int, Sequence[str]]],
+) -> dict[str, Any]:
+    """``devices``: (qr_id, tier, rate in yuan, event digests in recording order)."""
+    return {
+        "version": CANONICAL_VERSION,
+        "claim": code,
+        "org": org,
+        "period": period,
+        "schedules": sorted(
+            ({"id": str(s["id"]), "sha256": str(s["sha256"])} for s in schedules),
+            key=lambda s: s["id"],
+        ),
+        "lines": [
+            {
+                "category": str(line["category"]),
+                "tier": str(line["tier"]),
+                "schedule": str(line["schedule"]),
+                "rate": int(line["rate"]),
+                "units": int(line["units"]),
+                "amount": int(line["amount"]),
+            }
+            for line in lines
+        ],
+        "total_yuan": sum(int(line["amount"]) for line in lines),
+        "devices": sorted(
+            [qr_id, tier, int(rate), list(digests)] for qr_id, tier, rate, digests in devices
+        ),
+    }
+
+
+def claim_digest(content: Mapping[str, Any]) -> str:
+    return digest_hex(content)

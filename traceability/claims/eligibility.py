@@ -1,0 +1,145 @@
+"""Whether one device may be claimed, and if not why (SPEC §2.6): pure, one reason code each.
+
+Every rule is checked, so an excluded device lists all its reasons (the
+first is the one shown in a summary); a device is claimable only with none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from traceability.catalog.models import Catalog
+from traceability.catalog.services import required_fractions
+from traceability.claims.periods import Period, beijing_date
+from traceability.claims.rates import NotRated, Rated, in_scope, rate_device
+from traceability.custody.facts import DeviceFacts
+from traceability.verification.logs import Verification
+
+#: Reason code → (中文, English), in the order they are checked and listed.
+REASONS: dict[str, tuple[str, str]] = {
+    "not_dismantled_here_in_period": ("非本厂本期拆解", "not dismantled here in the period"),
+    "not_verified": ("记录未通过验证", "records do not verify (pending, tampered, broken)"),
+    "not_subsidised": ("非基金补贴类别", "category not subsidised"),
+    "outside_catalogue_scope": ("超出目录范围", "outside the catalogue's scope"),
+    "no_rate_schedule": ("无适用补贴标准", "no rate schedule in force"),
+    "no_eligible_tier": ("不符合补贴档次", "no eligible tier"),
+    "irregular_dismantling": ("非规范拆解", "irregular dismantling: required fractions missing"),
+    "hazardous_output_unconfirmed": ("危险废物接收未确认", "hazardous output receipt unconfirmed"),
+    "already_claimed": ("已申报", "already claimed"),
+    "rejected_in_review": ("审核核减", "rejected in a regulator's review"),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class HazardState:
+    """Where one hazardous output sits: its lot, and whether a processor confirmed receipt."""
+
+    fraction: str
+    lot: str | None
+    confirmed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class PriorClaim:
+    """The claim a device already belongs to, and whether a review rejected it there."""
+
+    claim: str
+    rejected: bool
+
+
+@dataclass(frozen=True)
+class Assessment:
+    rated: Rated | None
+    reasons: tuple[tuple[str, str], ...]  # (code, detail)
+
+    @property
+    def eligible(self) -> bool:
+        return self.rated is not None and not self.reasons
+
+
+_BOUND_TEXT = {"min": "≥", "above": ">", "max": "≤", "below": "<"}
+
+
+def _scope_text(scope: Mapping[str, Any], attributes: Mapping[str, Any]) -> str:
+    """``volume_l = 900; the catalogue covers volume_l ≤ 800`` — for people, not parsers."""
+    parts = []
+    for name, bounds in scope.items():
+        limit = " ".join(f"{_BOUND_TEXT[k]} {v}" for k, v in dict(bounds).items())
+        parts.append(f"{name} = {attributes.get(name)}; the catalogue covers {name} {limit}")
+    return "; ".join(parts)
+
+
+def _verification_detail(verification: Verification) -> str:
+    bad = [
+        f"{event_id}: {status}" for event_id, status in verification.events if status != "verified"
+    ]
+    parts = [verification.status, *bad[:3]]
+    if len(bad) > 3:
+        parts.append(f"… {len(bad) - 3} more")
+    if verification.problem:
+        parts.append(verification.problem)
+    return "; ".join(parts)
+
+
+def assess(
+    catalog: Catalog,
+    *,
+    plant: str,
+    region: str,
+    period: Period,
+    facts: DeviceFacts,
+    verification: Verification,
+    hazards: Mapping[str, HazardState],
+    prior: PriorClaim | None,
+    rate: Callable[..., Rated | NotRated] = rate_device,
+) -> Assessment:
+    """Every reason ``facts`` cannot be claimed by ``plant`` for ``period``; the rate if none."""
+    reasons: list[tuple[str, str]] = []
+    when: dt.datetime | None = facts.dismantled_at
+    if facts.dismantled_by != plant or when is None or not period.contains(when):
+        at = beijing_date(when) if when else "never"
+        reasons.append(
+            (
+                "not_dismantled_here_in_period",
+                f"the log says dismantled by {facts.dismantled_by or 'nobody'} on {at}",
+            )
+        )
+    if not verification.verified:
+        reasons.append(("not_verified", _verification_detail(verification)))
+    category = catalog.categories.get(facts.category or "")
+    rated: Rated | None = None
+    if category is None:
+        reasons.append(("not_subsidised", f"unknown category {facts.category!r}"))
+    elif not category.subsidised:
+        reasons.append(("not_subsidised", f"{category.zh} {category.code} is not fund-subsidised"))
+    elif not in_scope(catalog, category.code, facts.attributes):
+        reasons.append(("outside_catalogue_scope", _scope_text(category.scope, facts.attributes)))
+    elif when is not None:
+        outcome = rate(catalog, category.code, facts.attributes, beijing_date(when), region)
+        if isinstance(outcome, NotRated):
+            reasons.append((outcome.reason, outcome.detail))
+        else:
+            rated = outcome
+    if category is not None and facts.dismantled_at is not None:
+        reported = {o.fraction for o in facts.outputs if o.weight_g > 0}
+        missing = required_fractions(catalog, category.code, facts.attributes) - reported
+        if missing:
+            reasons.append(("irregular_dismantling", f"missing {', '.join(sorted(missing))}"))
+    unconfirmed = [h for h in hazards.values() if not h.confirmed]
+    if unconfirmed:
+        reasons.append(
+            (
+                "hazardous_output_unconfirmed",
+                "; ".join(f"{h.fraction} in {h.lot or 'no lot'}: {h.detail}" for h in unconfirmed),
+            )
+        )
+    if prior is not None:
+        if prior.rejected:
+            reasons.append(("rejected_in_review", f"rejected in claim {prior.claim}"))
+        else:
+            reasons.append(("already_claimed", f"in claim {prior.claim}"))
+    return Assessment(rated if not reasons else None, tuple(reasons))

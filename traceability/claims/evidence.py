@@ -1,0 +1,209 @@
+"""What a claim knows of each device: its facts replayed from the log, their verification,
+where its hazardous outputs went, and whether it was claimed before.
+
+Devices are read in chunks (one event query, one verification pass each), so
+a quarter of 100,000 devices never holds all their events at once. The facts
+and the verification are the reports' own (``custody.facts.replay``,
+``verification.logs.verify_logs``); the ``device`` rows only choose which
+devices to look at and give the recorded chain heads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, or_, select
+from sqlmodel import Session
+
+from traceability.catalog.models import Catalog
+from traceability.claims.eligibility import HazardState, PriorClaim
+from traceability.claims.models import Claim, ClaimedDevice
+from traceability.claims.periods import Period
+from traceability.custody.facts import DeviceFacts, replay
+from traceability.custody.models import Event, EventType
+from traceability.devices.models import Device
+from traceability.lots.models import Lot, LotItem
+from traceability.reports.devices import anchor_rows
+from traceability.reports.schemas import AnchorInfo
+from traceability.verification.logs import Verification, verify_logs
+from traceability.verification.services import VERIFIED, AnyLedger, Verifier, leaf_positions
+
+CHUNK = 5_000  # devices per pass
+
+_EVENT = Event.__table__  # type: ignore[attr-defined]
+_DEVICE = Device.__table__  # type: ignore[attr-defined]
+_LOT = Lot.__table__  # type: ignore[attr-defined]
+_LOT_ITEM = LotItem.__table__  # type: ignore[attr-defined]
+_CLAIMED = ClaimedDevice.__table__  # type: ignore[attr-defined]
+_CLAIM = Claim.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class DeviceEvidence:
+    facts: DeviceFacts
+    verification: Verification
+    digests: tuple[str, ...]
+    anchor: AnchorInfo | None  # of the latest event
+    hazards: dict[str, HazardState]
+    prior: PriorClaim | None
+
+
+def candidates(session: Session, plant: str, period: Period) -> list[str]:
+    """Devices the log says ``plant`` dismantled in the period, and those its rows say so.
+
+    The rows are included so that a row edited to put a device in the claim
+    is listed as excluded (the log disagrees), not silently ignored.
+    """
+    by_log = select(_EVENT.c.device).where(
+        _EVENT.c.org == plant,
+        _EVENT.c.type == EventType.dismantled,
+        _EVENT.c.occurred_at >= period.start,
+        _EVENT.c.occurred_at < period.end,
+    )
+    by_row = select(_DEVICE.c.qr_id).where(
+        _DEVICE.c.dismantled_by == plant,
+        _DEVICE.c.dismantled_at >= period.start,
+        _DEVICE.c.dismantled_at < period.end,
+    )
+    found = {r for (r,) in session.execute(by_log.union(by_row)) if r}
+    return sorted(found)
+
+
+class LotChecks:
+    """Whether a processor confirmed receipt of each lot, from the lot's verified events."""
+
+    def __init__(self, session: Session, ledger: AnyLedger, ledger_problem: str | None) -> None:
+        self.session, self.ledger, self.ledger_problem = session, ledger, ledger_problem
+        self.known: dict[str, tuple[bool, str]] = {}
+
+    def load(self, codes: Iterable[str]) -> None:
+        wanted = sorted(set(codes) - set(self.known))
+        if not wanted:
+            return
+        rows: dict[str, list[Row[Any]]] = {c: [] for c in wanted}
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            for row in self.session.execute(
+                select(_EVENT).where(_EVENT.c.lot.in_(chunk)).order_by(_EVENT.c.seq)
+            ):
+                rows[row.lot].append(row)
+        destinations = dict(
+            self.session.execute(
+                select(_LOT.c.code, _LOT.c.destination).where(_LOT.c.code.in_(wanted))
+            ).all()
+        )
+        verifier = Verifier.for_ledger(self.session, self.ledger)
+        leaves = leaf_positions(self.session, [r.seq for rs in rows.values() for r in rs])
+        for code in wanted:
+            self.known[code] = self._check(verifier, leaves, rows[code], destinations.get(code))
+
+    def _check(
+        self,
+        verifier: Verifier,
+        leaves: dict[int, tuple[int, int]],
+        rows: Sequence[Row[Any]],
+        destination: str | None,
+    ) -> tuple[bool, str]:
+        if not any(r.type == EventType.lot_shipped for r in rows):
+            return False, "the lot has not been shipped to a processor"
+        received = [i for i, r in enumerate(rows) if r.type == EventType.lot_received]
+        if not received:
+            return False, "shipped; the processor has not confirmed receipt (联单未返回)"
+        if self.ledger_problem:
+            return False, f"receipt recorded, not verifiable: {self.ledger_problem}"
+        upto = rows[: received[0] + 1]
+        statuses = verifier.statuses(upto, leaves)
+        if any(s != VERIFIED for s in statuses):
+            bad = sorted({s for s in statuses if s != VERIFIED})
+            return False, f"receipt recorded, its events are {', '.join(bad)}"
+        if destination is not None and rows[received[0]].org != destination:
+            return False, f"receipt recorded by {rows[received[0]].org}, not the lot's processor"
+        return True, f"received by {rows[received[0]].org}"
+
+    def state(self, fraction: str, lot: str | None) -> HazardState:
+        if lot is None:
+            return HazardState(fraction, None, False, "in no output lot")
+        confirmed, detail = self.known[lot]
+        return HazardState(fraction, lot, confirmed, detail)
+
+
+def gather(
+    session: Session,
+    catalog: Catalog,
+    qr_ids: Sequence[str],
+    *,
+    ledger: AnyLedger,
+    ledger_problem: str | None,
+    claim_id: int | None = None,
+) -> Iterator[DeviceEvidence]:
+    """Evidence of each device in ``qr_ids`` (in that order), ``CHUNK`` devices at a time.
+
+    ``claim_id``: the draft being recomputed; its own hold on a device is no prior claim.
+    """
+    lots = LotChecks(session, ledger, ledger_problem)
+    hazardous = {code for code, f in catalog.fractions.items() if f.hazardous}
+    for start in range(0, len(qr_ids), CHUNK):
+        chunk = list(qr_ids[start : start + CHUNK])
+        logs: dict[str, list[Row[Any]]] = {q: [] for q in chunk}
+        for row in session.execute(
+            select(_EVENT).where(_EVENT.c.device.in_(chunk)).order_by(_EVENT.c.seq)
+        ):
+            logs[row.device].append(row)
+        heads = dict(
+            session.execute(
+                select(_DEVICE.c.qr_id, _DEVICE.c.head_digest).where(_DEVICE.c.qr_id.in_(chunk))
+            ).all()
+        )
+        positions, anchors = anchor_rows(session, [r.seq for rs in logs.values() for r in rs])
+        facts = {q: replay(q, rows) for q, rows in logs.items()}
+        verification = verify_logs(
+            session,
+            ledger,
+            logs,  # type: ignore[arg-type]  # Core rows have every attribute an Event has
+            {q: heads.get(q) for q in chunk},
+            positions=positions,
+            ledger_problem=ledger_problem,
+            facts=facts,
+        )
+        placed: dict[str, dict[str, str]] = {q: {} for q in chunk}
+        for device, lot, fraction in session.execute(
+            select(_LOT_ITEM.c.device, _LOT_ITEM.c.lot, _LOT.c.fraction)
+            .join(_LOT, _LOT.c.code == _LOT_ITEM.c.lot)
+            .where(_LOT_ITEM.c.device.in_(chunk), _LOT.c.hazardous.is_(True))
+        ):
+            placed[device][fraction] = lot
+        lots.load(lot for by_fraction in placed.values() for lot in by_fraction.values())
+        prior = _prior_claims(session, chunk, claim_id)
+        for qr_id in chunk:
+            rows = logs[qr_id]
+            hazards = {
+                o.fraction: lots.state(o.fraction, placed[qr_id].get(o.fraction))
+                for o in facts[qr_id].outputs
+                if o.fraction in hazardous and o.weight_g > 0
+            }
+            last = rows[-1].seq if rows else None
+            yield DeviceEvidence(
+                facts=facts[qr_id],
+                verification=verification[qr_id],
+                digests=tuple(r.digest for r in rows),
+                anchor=anchors.get(last) if last is not None else None,
+                hazards=hazards,
+                prior=prior.get(qr_id),
+            )
+
+
+def _prior_claims(
+    session: Session, chunk: list[str], claim_id: int | None
+) -> dict[str, PriorClaim]:
+    query = (
+        select(_CLAIMED.c.qr_id, _CLAIM.c.code, _CLAIMED.c.rejected)
+        .join(_CLAIM, _CLAIM.c.id == _CLAIMED.c.claim_id)
+        .where(_CLAIMED.c.qr_id.in_(chunk))
+    )
+    if claim_id is not None:
+        query = query.where(or_(_CLAIMED.c.claim_id != claim_id, _CLAIMED.c.rejected.is_(True)))
+    return {
+        qr_id: PriorClaim(code, bool(rejected)) for qr_id, code, rejected in session.execute(query)
+    }

@@ -1,0 +1,1 @@
+"""Exports of a claim: XLSX, CSV (device detail) and the PDF summary."""

@@ -1,0 +1,43 @@
+"""The CSV export: the device detail, one row per claimed device.
+
+UTF-8 with a byte-order mark, so Excel opens it as UTF-8 and shows the
+Chinese; a cell that starts with ``= + - @`` (or a tab or carriage return)
+gets a leading apostrophe, so no spreadsheet runs it as a formula (OWASP
+"CSV injection").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from sqlmodel import Session
+
+from traceability.catalog.models import Catalog
+from traceability.claims.exports.rows import HEADERS, cell_text, detail_rows
+from traceability.claims.models import Claim
+
+BOM = "\ufeff"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_lines(session: Session, catalog: Catalog, claim: Claim) -> Iterator[str]:
+    """The file as text chunks (streamable); the first starts with the BOM."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    yield BOM + buffer.getvalue()
+    for detail in detail_rows(session, catalog, claim):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([neutralise(cell_text(v)) for v in detail.values])
+        yield buffer.getvalue()
+
+
+def claim_csv(session: Session, catalog: Catalog, claim: Claim) -> bytes:
+    return "".join(csv_lines(session, catalog, claim)).encode("utf-8")

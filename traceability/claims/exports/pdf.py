@@ -1,0 +1,223 @@
+"""The PDF summary: the 拆解处理情况表 in Chinese (and English), with a QR of the claim digest.
+
+fpdf2 embeds a subset of the CJK font (``traceability.fonts``), so any viewer
+shows the text, and ``pdftotext`` reads it back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import qrcode
+import qrcode.constants
+from fpdf import FPDF
+from fpdf.enums import Align, TableCellFillMode
+from fpdf.fonts import FontFace
+
+from traceability.claims.eligibility import REASONS
+from traceability.claims.exports.summary import Summary
+from traceability.claims.periods import beijing_text
+from traceability.db import utcnow
+from traceability.fonts import cjk_fonts
+
+FONT = "cjk"
+
+
+class _ClaimPdf(FPDF):
+    claim_code = ""
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(FONT, size=8)
+        self.cell(
+            0,
+            6,
+            f"{self.claim_code} · 第 {self.page_no()}/{{nb}} 页 page",
+            align="C",
+        )
+
+
+def _qr_image(text: str) -> Any:
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=4)
+    qr.add_data(text)
+    qr.make(fit=True)
+    return qr.make_image().get_image()
+
+
+def money(value: int) -> str:
+    return f"{value:,}"
+
+
+def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
+    claim = summary.claim
+    faces = cjk_fonts(font_override)
+    pdf = _ClaimPdf(orientation="P", unit="mm", format="A4")
+    pdf.claim_code = claim.code
+    pdf.set_title(f"拆解处理情况表 {claim.code}")
+    pdf.set_subject(f"claim digest {claim.digest}")
+    pdf.set_creator("weee-traceability")
+    pdf.set_creation_date(utcnow())
+    for style, face in faces.items():
+        pdf.add_font(FONT, style, str(face.path), collection_font_number=face.index)
+    pdf.set_auto_page_break(auto=True, margin=16)
+    pdf.add_page()
+    width = pdf.epw
+
+    pdf.set_font(FONT, "B", 15)
+    pdf.cell(width, 8, "废弃电器电子产品拆解处理情况表", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=10)
+    pdf.cell(
+        width,
+        6,
+        "WEEE dismantling subsidy claim — summary",
+        align="C",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(3)
+
+    # Header facts on the left, the QR of the digest on the right.
+    top = pdf.get_y()
+    qr_side = 34
+    facts = [
+        ("处理企业 Plant", f"{summary.plant_name} ({claim.org})"),
+        ("许可证编号 Licence", summary.licence or "—"),
+        ("申报期 Period", f"{claim.period} ({summary.period_text})"),
+        ("申报单号 Claim", claim.code),
+        ("状态 State", summary.state_text),
+    ]
+    pdf.set_font(FONT, size=9.5)
+    for label, value in facts:
+        pdf.set_font(FONT, "B", 9.5)
+        pdf.cell(34, 6, label)
+        pdf.set_font(FONT, size=9.5)
+        pdf.multi_cell(width - qr_side - 38, 6, value, new_x="LMARGIN", new_y="NEXT", align="L")
+    qr_x = pdf.l_margin + width - qr_side
+    pdf.image(_qr_image(claim.digest), x=qr_x, y=top, w=qr_side, h=qr_side)
+    after_facts = pdf.get_y()
+    pdf.set_xy(qr_x, top + qr_side)
+    pdf.set_font(FONT, size=7)
+    pdf.cell(qr_side, 4, "申报摘要 claim digest", align="C")
+    pdf.set_xy(pdf.l_margin, after_facts)
+    pdf.set_y(max(pdf.get_y(), top + qr_side + 4) + 3)
+
+    pdf.set_font(FONT, size=9)
+    with pdf.table(
+        col_widths=(9, 24, 73, 19, 19, 28),
+        text_align=("CENTER", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT"),
+        headings_style=_heading_style(),
+        cell_fill_color=(244, 247, 251),
+        cell_fill_mode=TableCellFillMode.ROWS,
+        line_height=5.2,
+    ) as table:
+        table.row(("序号", "类别", "补贴档次", "单价(元/台)", "数量(台)", "金额(元)"))
+        for n, line in enumerate(claim.lines, start=1):
+            table.row(
+                (
+                    str(n),
+                    line["category_zh"],
+                    line["tier_zh"],
+                    money(line["rate"]),
+                    money(line["units"]),
+                    money(line["amount"]),
+                )
+            )
+        pdf.set_font(FONT, "B", 9.5)
+        total = table.row()
+        total.cell("合计 Total", colspan=4, align=Align.R)
+        total.cell(money(claim.units), align=Align.R)
+        total.cell(money(claim.total_yuan), align=Align.R)
+    pdf.set_font(FONT, size=9)
+    pdf.ln(2)
+    pdf.set_font(FONT, "B", 11)
+    pdf.cell(
+        width,
+        7,
+        f"申报金额合计 Total claimed: {money(claim.total_yuan)} 元 (yuan)",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    if claim.approved_yuan is not None:
+        pdf.cell(
+            width,
+            7,
+            f"核准金额 Approved: {money(claim.approved_yuan)} 元 (yuan)",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+    pdf.ln(2)
+
+    _section(pdf, "补贴标准 Rate schedules applied")
+    for text in summary.schedule_texts or ["—"]:
+        pdf.multi_cell(width, 5, "· " + text, new_x="LMARGIN", new_y="NEXT", align="L")
+    _section(pdf, f"未申报设备 Devices not claimed: {money(claim.excluded)}")
+    for code, count in summary.excluded_by_reason:
+        zh, en = REASONS.get(code, (code, code))
+        pdf.multi_cell(
+            width,
+            5,
+            f"· {zh} ({code}): {money(count)} — {en}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+            align="L",
+        )
+    _section(pdf, "完整性 Integrity")
+    pdf.set_font(FONT, size=8.5)
+    pdf.multi_cell(
+        width,
+        4.6,
+        f"申报摘要 Claim digest (SHA-256): {claim.digest}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+        align="L",
+    )
+    pdf.multi_cell(
+        width, 4.6, f"锚定 Anchor: {summary.anchor_text}", new_x="LMARGIN", new_y="NEXT", align="L"
+    )
+    pdf.multi_cell(
+        width,
+        4.6,
+        "核验：右上角二维码为申报摘要；用 `traceability claims verify` 对照记录与区块链核验"
+        "导出的 XLSX/CSV 明细。Check the exported detail with `traceability claims verify FILE`.",
+        new_x="LMARGIN",
+        new_y="NEXT",
+        align="L",
+    )
+    pdf.multi_cell(
+        width,
+        4.6,
+        f"生成时间 Generated: {beijing_text(utcnow())} (北京时间 Beijing time)",
+        new_x="LMARGIN",
+        new_y="NEXT",
+        align="L",
+    )
+    _signatures(pdf)
+    return bytes(pdf.output())
+
+
+def _signatures(pdf: FPDF) -> None:
+    """Where the plant signs and seals the form (a finance office files it signed)."""
+    pdf.ln(6)
+    pdf.set_font(FONT, size=9.5)
+    third = pdf.epw / 3
+    for label in ("填报人 Prepared by", "企业负责人 Approved by", "企业盖章 Company seal"):
+        pdf.cell(third, 6, label)
+    pdf.ln(12)
+    for _ in range(3):
+        pdf.cell(third, 6, "签字 Signature: ____________")
+    pdf.ln(9)
+    for _ in range(3):
+        pdf.cell(third, 6, "日期 Date: ______________")
+    pdf.ln()
+
+
+def _heading_style() -> Any:
+    return FontFace(emphasis="BOLD", fill_color=(221, 235, 247))
+
+
+def _section(pdf: FPDF, title: str) -> None:
+    pdf.ln(1.5)
+    pdf.set_font(FONT, "B", 10)
+    pdf.cell(pdf.epw, 6.5, title, new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.set_font(FONT, size=9)

@@ -1,0 +1,173 @@
+"""The rows every export shows, built once from the claim's records.
+
+The device detail (XLSX sheet 2 and the CSV) has one row per claimed device,
+in QR ID order; ``claims verify`` rebuilds these rows from the records and
+compares a file with them cell by cell, so both sides come from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from traceability.catalog.models import Catalog
+from traceability.claims.eligibility import REASONS
+from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
+from traceability.claims.periods import beijing_text
+from traceability.labels.ids import format_id
+
+_ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
+_EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
+
+#: (header, kind): kind says how a value is written — text, int (whole number), kg (3 decimals).
+DETAIL_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("序号 No.", "int"),
+    ("申报单号 Claim", "text"),
+    ("设备编号 Device ID", "text"),
+    ("类别 Category", "text"),
+    ("补贴档次 Tier", "text"),
+    ("补贴标准 Schedule", "text"),
+    ("单价(元) Rate (yuan)", "int"),
+    ("拆解时间(北京时间) Dismantled (Beijing)", "text"),
+    ("入厂重量(kg) Intake (kg)", "kg"),
+    ("拆解产物(kg) Outputs (kg)", "text"),
+    ("产物合计(kg) Outputs total (kg)", "kg"),
+    ("事件数 Events", "int"),
+    ("链头事件摘要 Chain head digest (SHA-256)", "text"),
+    ("锚定根 Anchor root", "text"),
+    ("锚定交易 Anchor tx", "text"),
+    ("区块 Block", "int"),
+    ("审核 Review", "text"),
+)
+HEADERS = tuple(h for h, _ in DETAIL_COLUMNS)
+KINDS = tuple(k for _, k in DETAIL_COLUMNS)
+#: Columns a reviewer's decision changes after submission (the file may predate it).
+REVIEW_COLUMN = HEADERS.index("审核 Review")
+QR_COLUMN = HEADERS.index("设备编号 Device ID")
+
+EXCLUSION_HEADERS = (
+    "设备编号 Device ID",
+    "类别 Category",
+    "原因代码 Reason code",
+    "原因 Reason",
+    "说明 Detail",
+)
+
+
+def kg(grams: int | None) -> Decimal | None:
+    return None if grams is None else Decimal(grams) / 1000
+
+
+def _outputs_text(catalog: Catalog, outputs: list[Any]) -> str:
+    """``电路板 1.5; 塑料 3`` — the fractions by their Chinese names, in kg."""
+    names = {code: f.zh for code, f in catalog.fractions.items()}
+    return "; ".join(f"{names.get(code, code)} {Decimal(grams) / 1000}" for code, grams in outputs)
+
+
+@dataclass(frozen=True)
+class DetailRow:
+    qr_id: str
+    values: tuple[Any, ...]  # as written: int, Decimal or str (None: empty)
+
+
+def detail_rows(session: Session, catalog: Catalog, claim: Claim) -> Iterator[DetailRow]:
+    """One row per claimed device, streamed from the database in QR ID order."""
+    query = (
+        select(_ITEM)
+        .where(_ITEM.c.claim_id == claim.id)
+        .order_by(_ITEM.c.qr_id)
+        .execution_options(yield_per=5_000)
+    )
+    tiers = {(s.id, t.id): t.zh for s in catalog.rate_schedules.values() for t in s.tiers}
+    result = session.execute(query)
+    try:
+        yield from _detail(catalog, claim, tiers, result)
+    finally:
+        result.close()  # a reader that stops early must not leave a server-side cursor open
+
+
+def _detail(
+    catalog: Catalog, claim: Claim, tiers: dict[tuple[str, str], str], result: Any
+) -> Iterator[DetailRow]:
+    for number, item in enumerate(result, start=1):
+        category = catalog.categories.get(item.category)
+        anchor = item.anchor or {}
+        outputs_g = sum(int(g) for _, g in item.outputs)
+        yield DetailRow(
+            item.qr_id,
+            (
+                number,
+                claim.code,
+                format_id(item.qr_id),
+                f"{category.zh} {item.category}" if category else item.category,
+                f"{tiers.get((item.schedule, item.tier), '')} [{item.tier}]",
+                item.schedule,
+                item.rate_yuan,
+                beijing_text(item.dismantled_at),
+                kg(item.received_weight_g),
+                _outputs_text(catalog, item.outputs),
+                kg(outputs_g),
+                len(item.event_digests),
+                item.event_digests[-1] if item.event_digests else None,
+                anchor.get("root"),
+                anchor.get("tx_hash"),
+                anchor.get("block_number"),
+                review_text(item.review, item.review_reason),
+            ),
+        )
+
+
+def review_text(review: str | None, reason: str | None) -> str:
+    labels = {
+        "approved": "核准 approved",
+        "rejected": "核减 rejected",
+        "reinstated": "恢复 reinstated",
+    }
+    if review is None:
+        return ""
+    return f"{labels.get(review, review)}{': ' + reason if reason else ''}"
+
+
+def exclusion_rows(session: Session, catalog: Catalog, claim: Claim) -> Iterator[tuple[str, ...]]:
+    query = (
+        select(_EXCLUSION)
+        .where(_EXCLUSION.c.claim_id == claim.id)
+        .order_by(_EXCLUSION.c.qr_id)
+        .execution_options(yield_per=5_000)
+    )
+    result = session.execute(query)
+    try:
+        yield from _exclusions(catalog, result)
+    finally:
+        result.close()
+
+
+def _exclusions(catalog: Catalog, result: Any) -> Iterator[tuple[str, ...]]:
+    for row in result:
+        category = catalog.categories.get(row.category or "")
+        code, detail = row.reasons[0] if row.reasons else ("", "")
+        more = "; ".join(c for c, _ in row.reasons[1:])
+        zh, en = REASONS.get(code, (code, code))
+        yield (
+            format_id(row.qr_id),
+            f"{category.zh} {row.category}" if category else str(row.category or ""),
+            code + (f" (+ {more})" if more else ""),
+            f"{zh} {en}",
+            detail,
+        )
+
+
+def cell_text(value: Any) -> str:
+    """The one text form of a cell, for CSV and for comparing files with the records."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return (
+            format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+        )
+    return str(value)

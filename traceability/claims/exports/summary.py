@@ -1,0 +1,77 @@
+"""What the head of every export says about a claim: plant, period, state, anchor, schedules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from traceability.accounts.models import Organisation
+from traceability.claims.events import CLAIM_SUBMITTED, ClaimEvent
+from traceability.claims.models import Claim, ClaimExclusion
+from traceability.claims.periods import beijing_text, parse_period
+
+_EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
+
+STATE_TEXT = {
+    "draft": "草稿 draft (not submitted)",
+    "submitted": "已提交 submitted",
+    "approved": "已核准 approved",
+    "partially_approved": "部分核准 partially approved",
+    "rejected": "已驳回 rejected",
+}
+
+
+@dataclass(frozen=True)
+class Summary:
+    claim: Claim
+    plant_name: str
+    licence: str | None
+    period_text: str
+    state_text: str
+    anchor_text: str
+    schedule_texts: list[str]
+    excluded_by_reason: list[tuple[str, int]]
+
+
+def summarise(session: Session, claim: Claim, events: list[ClaimEvent]) -> Summary:
+    org = session.execute(
+        select(Organisation).where(col(Organisation.code) == claim.org)
+    ).scalar_one()
+    period = parse_period(claim.period)
+    period_text = f"{period.start.date()} – {(period.end - dt.timedelta(days=1)).date()}"
+    counts: Counter[str] = Counter()
+    for (reasons,) in session.execute(
+        select(_EXCLUSION.c.reasons).where(_EXCLUSION.c.claim_id == claim.id)
+    ):
+        counts[reasons[0][0] if reasons else "?"] += 1
+    return Summary(
+        claim=claim,
+        plant_name=org.name,
+        licence=org.license_no,
+        period_text=period_text,
+        state_text=STATE_TEXT.get(claim.state, claim.state),
+        anchor_text=anchor_text(claim, events),
+        schedule_texts=[
+            f"{s['id']} sha256:{s['sha256'][:16]}…" + (f" [{s['label']}]" if s.get("label") else "")
+            for s in claim.schedules
+        ],
+        excluded_by_reason=sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
+    )
+
+
+def anchor_text(claim: Claim, events: list[ClaimEvent]) -> str:
+    submitted = next((e for e in events if e.type == CLAIM_SUBMITTED), None)
+    if submitted is None:
+        return "未提交，未锚定 not submitted: not anchored"
+    when = beijing_text(submitted.occurred_at)
+    anchor = submitted.anchor
+    if anchor is None or anchor.tx_hash is None:
+        return f"提交于 submitted {when}; 待锚定 anchoring pending ({submitted.status})"
+    return (
+        f"提交于 submitted {when}; 区块 block {anchor.block_number}, 交易 tx {anchor.tx_hash} "
+        f"({submitted.status})"
+    )

@@ -1,0 +1,162 @@
+"""A regulator's review of a submitted claim: approve or reject lines or devices, with reasons.
+
+Decisions apply in order (approve a whole line, then reject one device of
+it). A rejected device stays claimed — no later claim may count it — until
+the auditor reinstates it, which frees it for a later claim. Each review is a
+``claim_reviewed`` event on the claim's chain, anchored like every other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import delete, select, update
+from sqlmodel import Session
+
+from traceability import limits
+from traceability.accounts.models import Principal, Role
+from traceability.claims.events import CLAIM_REVIEWED, record_claim_event
+from traceability.claims.models import Claim, ClaimedDevice, ClaimItem, ClaimState, Review
+from traceability.claims.services import get_claim
+from traceability.db import begin_write, utcnow
+from traceability.errors import Conflict, Forbidden, ValidationFailed
+
+_ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
+_CLAIMED = ClaimedDevice.__table__  # type: ignore[attr-defined]
+
+
+class Decision(BaseModel):
+    """One decision: on a device (``qr_id``), a line (``tier``), or every device (neither)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject", "reinstate"]
+    qr_id: str | None = Field(default=None, max_length=limits.QR_ID)
+    tier: str | None = Field(default=None, max_length=limits.CODE)
+    reason: str | None = Field(default=None, max_length=limits.REASON)
+
+    @model_validator(mode="after")
+    def _check(self) -> Decision:
+        if self.qr_id is not None and self.tier is not None:
+            raise ValueError("name a device (qr_id) or a line (tier), not both")
+        if self.decision != "approve" and not (self.reason or "").strip():
+            raise ValueError(f"a decision to {self.decision} needs a reason")
+        return self
+
+
+class ReviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decisions: list[Decision] = Field(min_length=1, max_length=1000)
+
+
+_RESULT = {"approve": Review.approved, "reject": Review.rejected, "reinstate": Review.reinstated}
+
+
+def review_claim(
+    *,
+    session: Session,
+    principal: Principal,
+    claim_id: int,
+    request: ReviewRequest,
+    now: dt.datetime | None = None,
+) -> Claim:
+    if principal.role != Role.auditor:
+        raise Forbidden("only a regulator's auditor reviews claims", field="role")
+    get_claim(session, principal, claim_id)  # region scope
+    begin_write(session)
+    claim = session.get(Claim, claim_id, populate_existing=True)
+    assert claim is not None
+    if claim.state == ClaimState.draft:
+        raise Conflict(f"claim {claim.code} is a draft: it has not been submitted", field="id")
+    items = {
+        row.qr_id: row
+        for row in session.execute(
+            select(_ITEM.c.qr_id, _ITEM.c.tier, _ITEM.c.review).where(_ITEM.c.claim_id == claim.id)
+        )
+    }
+    review: dict[str, tuple[str | None, str | None]] = {
+        q: (r.review, None) for q, r in items.items()
+    }
+    applied: list[dict[str, Any]] = []
+    for index, d in enumerate(request.decisions):
+        where = f"decisions[{index}]"
+        if d.qr_id is not None:
+            if d.qr_id not in items:
+                raise ValidationFailed(
+                    f"{d.qr_id} is not in claim {claim.code}", field=f"{where}.qr_id"
+                )
+            targets = [d.qr_id]
+        elif d.tier is not None:
+            targets = [q for q, r in items.items() if r.tier == d.tier]
+            if not targets:
+                raise ValidationFailed(
+                    f"claim {claim.code} has no line {d.tier}", field=f"{where}.tier"
+                )
+        else:
+            targets = list(items)
+        if d.decision == "reinstate":
+            wrong = [q for q in targets if review[q][0] != Review.rejected]
+            if wrong:
+                raise ValidationFailed(
+                    f"only a rejected device can be reinstated ({wrong[0]} is not)", field=where
+                )
+        for qr_id in targets:
+            review[qr_id] = (_RESULT[d.decision], d.reason)
+        applied.append(
+            {
+                "decision": d.decision,
+                **({"qr_id": d.qr_id} if d.qr_id else {}),
+                **({"tier": d.tier} if d.tier else {}),
+                "devices": len(targets),
+                **({"reason": d.reason} if d.reason else {}),
+            }
+        )
+    changed = {q: v for q, v in review.items() if v[1] is not None or v[0] != items[q].review}
+    for qr_id, (result, reason) in changed.items():
+        session.execute(
+            update(_ITEM)
+            .where(_ITEM.c.claim_id == claim.id, _ITEM.c.qr_id == qr_id)
+            .values(review=result, review_reason=reason)
+        )
+        if result == Review.reinstated:
+            session.execute(
+                delete(_CLAIMED).where(_CLAIMED.c.claim_id == claim.id, _CLAIMED.c.qr_id == qr_id)
+            )
+        else:
+            session.execute(
+                update(_CLAIMED)
+                .where(_CLAIMED.c.claim_id == claim.id, _CLAIMED.c.qr_id == qr_id)
+                .values(rejected=result == Review.rejected)
+            )
+    rates = dict(
+        session.execute(
+            select(_ITEM.c.qr_id, _ITEM.c.rate_yuan).where(_ITEM.c.claim_id == claim.id)
+        ).all()
+    )
+    results = {q: v[0] for q, v in review.items()}
+    decided = [r for r in results.values() if r is not None]
+    approved = sum(rates[q] for q, r in results.items() if r == Review.approved)
+    if len(decided) < len(results):
+        state = ClaimState.submitted
+    elif all(r == Review.approved for r in decided):
+        state = ClaimState.approved
+    elif not any(r == Review.approved for r in decided):
+        state = ClaimState.rejected
+    else:
+        state = ClaimState.partially_approved
+    claim.state = state
+    claim.approved_yuan = approved if decided else None
+    record_claim_event(
+        session,
+        claim,
+        principal,
+        CLAIM_REVIEWED,
+        {"decisions": applied, "state": str(state), "approved_yuan": approved},
+        now or utcnow(),
+    )
+    session.add(claim)
+    session.commit()
+    return claim

@@ -1,0 +1,120 @@
+"""The claim messages of the API (one declaration each; the OpenAPI document is built from them)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from traceability import limits
+from traceability.claims.models import ClaimState
+from traceability.reports.schemas import AnchorInfo, Category, OrgCode, Out, QrId, Timestamp, text
+
+ReasonCode = Literal[
+    "not_dismantled_here_in_period",
+    "not_verified",
+    "not_subsidised",
+    "outside_catalogue_scope",
+    "no_rate_schedule",
+    "no_eligible_tier",
+    "irregular_dismantling",
+    "hazardous_output_unconfirmed",
+    "already_claimed",
+    "rejected_in_review",
+]
+
+
+class ClaimRequest(BaseModel):
+    """``period``: the quarter, e.g. ``2026Q3`` (the caller's plant)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    period: str = Field(max_length=6, description="a quarter such as 2026Q3")
+
+
+class ScheduleRef(Out):
+    id: str
+    sha256: str
+    source: str
+    label: str | None
+
+
+class ClaimLine(Out):
+    category: Category
+    category_zh: str
+    tier: str
+    tier_zh: str
+    schedule: str
+    rate: int
+    units: int
+    amount: int
+
+
+class Reason(Out):
+    code: ReasonCode
+    detail: str
+
+
+class ExcludedDevice(Out):
+    qr_id: QrId
+    category: Category | None
+    reasons: list[Reason]
+
+
+class ClaimedDevicePublic(Out):
+    qr_id: QrId
+    category: Category
+    tier: str
+    schedule: str
+    rate_yuan: int
+    dismantled_at: Timestamp
+    review: Literal["approved", "rejected", "reinstated"] | None
+    review_reason: Annotated[str, text(limits.REASON)] | None
+
+
+class ClaimEventPublic(Out):
+    id: str
+    type: Literal["claim_submitted", "claim_reviewed"]
+    org: OrgCode
+    actor: str
+    occurred_at: Timestamp
+    digest: str
+    status: str
+    anchor: AnchorInfo | None
+    payload: dict[str, object]
+
+
+class Page(Out):
+    page: int
+    per_page: int
+    devices_total: int
+    excluded_total: int
+
+
+class ClaimPublic(Out):
+    id: int
+    code: str
+    org: OrgCode
+    region: str
+    period: str
+    state: ClaimState
+    created_by: str
+    created_at: Timestamp
+    computed_at: Timestamp
+    submitted_by: str | None
+    submitted_at: Timestamp | None
+    digest: str
+    units: int
+    total_yuan: int
+    approved_yuan: int | None
+    schedules: list[ScheduleRef]
+    lines: list[ClaimLine]
+    excluded_by_reason: dict[str, int]
+    #: The submission event's anchor (None until submitted and anchored).
+    anchor: AnchorInfo | None
+    anchor_status: str | None
+    events: list[ClaimEventPublic]
+    page: Page
+    devices: list[ClaimedDevicePublic]
+    excluded: list[ExcludedDevice]
+    exports: dict[str, str]

@@ -1,0 +1,372 @@
+"""Creating, recomputing and submitting claims; who may read them.
+
+A plant's manager creates the claim for a quarter (a draft: computed from the
+verified log, recomputed on demand), then submits it: the claim is frozen and
+its digest recorded as a claim event, which the anchoring worker anchors like
+any other. Services take keyword arguments and an explicit session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from traceability.accounts.models import OrgKind, Principal, Role
+from traceability.accounts.services import REGULATOR_ROLES, can_read_region, get_org
+from traceability.catalog.models import Catalog
+from traceability.claims.digest import claim_content, claim_digest
+from traceability.claims.eligibility import assess
+from traceability.claims.events import CLAIM_SUBMITTED, record_claim_event
+from traceability.claims.evidence import candidates, gather
+from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem, ClaimState
+from traceability.claims.periods import Period, parse_period
+from traceability.claims.rates import RateMemo
+from traceability.db import begin_write, utcnow
+from traceability.errors import Conflict, Forbidden, NotFound, TraceabilityError
+from traceability.verification.services import AnyLedger
+
+_CLAIM = Claim.__table__  # type: ignore[attr-defined]
+_ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
+_EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
+_CLAIMED = ClaimedDevice.__table__  # type: ignore[attr-defined]
+
+_WRITE_CHUNK = 5_000
+#: How often a create is retried when another claim took some of its devices meanwhile.
+ATTEMPTS = 3
+
+
+class ClaimBusy(Conflict):
+    code = "claim_busy"
+
+
+@dataclass
+class Computed:
+    """A claim's figures, before they are written."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    exclusions: list[dict[str, Any]] = field(default_factory=list)
+    schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def lines(self, catalog: Catalog) -> list[dict[str, Any]]:
+        """The 拆解处理情况表: a line per category, tier, schedule and rate, in catalogue order."""
+        units: Counter[tuple[str, str, str, int]] = Counter(
+            (i["category"], i["tier"], i["schedule"], i["rate_yuan"]) for i in self.items
+        )
+        order = {code: n for n, code in enumerate(catalog.categories)}
+        out = []
+        for (category, tier, schedule, rate), count in units.items():
+            tiers = catalog.rate_schedules[schedule].tiers
+            tier_zh = next(t.zh for t in tiers if t.id == tier)
+            tier_order = next(n for n, t in enumerate(tiers) if t.id == tier)
+            out.append(
+                {
+                    "category": category,
+                    "category_zh": catalog.categories[category].zh,
+                    "tier": tier,
+                    "tier_zh": tier_zh,
+                    "schedule": schedule,
+                    "rate": rate,
+                    "units": count,
+                    "amount": rate * count,
+                    "_order": (order[category], tier_order, schedule, rate),
+                }
+            )
+        out.sort(key=lambda line: line.pop("_order"))  # type: ignore[arg-type,return-value]
+        return out
+
+
+def compute(
+    session: Session,
+    catalog: Catalog,
+    *,
+    plant: str,
+    region: str,
+    period: Period,
+    ledger: AnyLedger,
+    ledger_problem: str | None,
+    claim_id: int | None = None,
+) -> Computed:
+    """Assess every candidate device of the plant and period (no writes)."""
+    result = Computed()
+    rate = RateMemo(catalog)
+    qr_ids = candidates(session, plant, period)
+    for evidence in gather(
+        session,
+        catalog,
+        qr_ids,
+        ledger=ledger,
+        ledger_problem=ledger_problem,
+        claim_id=claim_id,
+    ):
+        facts = evidence.facts
+        outcome = assess(
+            catalog,
+            plant=plant,
+            region=region,
+            period=period,
+            facts=facts,
+            verification=evidence.verification,
+            hazards=evidence.hazards,
+            prior=evidence.prior,
+            rate=rate,
+        )
+        if not outcome.eligible:
+            result.exclusions.append(
+                {
+                    "qr_id": facts.qr_id,
+                    "category": facts.category,
+                    "reasons": [list(r) for r in outcome.reasons],
+                }
+            )
+            continue
+        rated = outcome.rated
+        assert rated is not None and facts.dismantled_at is not None
+        schedule = rated.schedule
+        result.schedules[schedule.id] = {
+            "id": schedule.id,
+            "sha256": schedule.sha256,
+            "source": schedule.source,
+            "label": schedule.label,
+        }
+        anchor = evidence.anchor
+        result.items.append(
+            {
+                "qr_id": facts.qr_id,
+                "category": facts.category,
+                "tier": rated.tier.id,
+                "schedule": schedule.id,
+                "rate_yuan": rated.rate,
+                "dismantled_at": facts.dismantled_at,
+                "received_weight_g": facts.received_weight_g,
+                "outputs": [[o.fraction, o.weight_g] for o in facts.outputs],
+                "event_digests": list(evidence.digests),
+                "anchor": {
+                    "root": anchor.root if anchor else None,
+                    "tx_hash": anchor.tx_hash if anchor else None,
+                    "block_number": anchor.block_number if anchor else None,
+                },
+                "review": None,
+                "review_reason": None,
+            }
+        )
+    return result
+
+
+def digest_of(claim: Claim, items: list[dict[str, Any]] | None = None) -> str:
+    """The claim's digest from ``items`` (default: as stored) and its lines and schedules."""
+    if items is None:
+        items = [dict(r._mapping) for r in _item_rows(claim)]
+    content = claim_content(
+        code=claim.code,
+        org=claim.org,
+        period=claim.period,
+        schedules=claim.schedules,
+        lines=claim.lines,
+        devices=((i["qr_id"], i["tier"], i["rate_yuan"], i["event_digests"]) for i in items),
+    )
+    return claim_digest(content)
+
+
+def _item_rows(claim: Claim) -> Any:
+    session = Session.object_session(claim)
+    assert session is not None
+    return session.execute(
+        select(_ITEM.c.qr_id, _ITEM.c.tier, _ITEM.c.rate_yuan, _ITEM.c.event_digests)
+        .where(_ITEM.c.claim_id == claim.id)
+        .order_by(_ITEM.c.qr_id)
+    )
+
+
+def _require_manager(principal: Principal) -> None:
+    if principal.role not in (Role.manager,) or principal.org_kind != OrgKind.dismantler:
+        raise Forbidden("only a dismantling plant's manager prepares its claims", field="role")
+
+
+def create_claim(
+    *,
+    session: Session,
+    catalog: Catalog,
+    principal: Principal,
+    period: str,
+    ledger: AnyLedger,
+    ledger_problem: str | None,
+    now: dt.datetime | None = None,
+) -> tuple[Claim, bool]:
+    """The plant's draft for ``period``, computed anew (created, or its open draft recomputed).
+
+    Returns the claim and whether it is new. Devices another claim holds are
+    excluded; if one is claimed by someone else while this one is computed,
+    the database refuses the second hold and the computation is redone.
+    """
+    _require_manager(principal)
+    quarter = parse_period(period)
+    org = get_org(session, principal.org_code)
+    for _ in range(ATTEMPTS):
+        session.rollback()  # nothing of the request's reads is held across the computation
+        draft = session.execute(
+            select(Claim).where(
+                col(Claim.org) == org.code,
+                col(Claim.period) == quarter.name,
+                col(Claim.state) == ClaimState.draft,
+            )
+        ).scalar_one_or_none()
+        computed = compute(
+            session,
+            catalog,
+            plant=org.code,
+            region=org.region,
+            period=quarter,
+            ledger=ledger,
+            ledger_problem=ledger_problem,
+            claim_id=draft.id if draft else None,
+        )
+        try:
+            claim = _write(session, catalog, principal, org.region, quarter, draft, computed, now)
+        except IntegrityError:
+            session.rollback()
+            continue
+        return claim, draft is None
+    raise ClaimBusy(
+        f"other claims kept taking devices of {quarter.name}; try again", field="period"
+    )
+
+
+def _write(
+    session: Session,
+    catalog: Catalog,
+    principal: Principal,
+    region: str,
+    quarter: Period,
+    draft: Claim | None,
+    computed: Computed,
+    now: dt.datetime | None,
+) -> Claim:
+    begin_write(session)
+    now = now or utcnow()
+    if draft is not None:
+        current = session.execute(select(_CLAIM.c.state).where(_CLAIM.c.id == draft.id)).scalar()
+        if current != ClaimState.draft:
+            raise Conflict(f"claim {draft.code} was submitted meanwhile", field="period")
+        claim = session.get(Claim, draft.id, populate_existing=True)
+        assert claim is not None
+        for table in (_ITEM, _EXCLUSION, _CLAIMED):
+            session.execute(delete(table).where(table.c.claim_id == claim.id))
+    else:
+        count = session.execute(
+            select(func.count()).where(
+                _CLAIM.c.org == principal.org_code, _CLAIM.c.period == quarter.name
+            )
+        ).scalar_one()
+        claim = Claim(
+            code=f"{principal.org_code}-{quarter.name}-{count + 1}",
+            org=principal.org_code,
+            region=region,
+            period=quarter.name,
+            state=ClaimState.draft,
+            created_by=principal.username,
+            created_at=now,
+            computed_at=now,
+            digest="",
+        )
+    lines = computed.lines(catalog)
+    claim.lines = lines
+    claim.schedules = sorted(computed.schedules.values(), key=lambda s: s["id"])
+    claim.units = len(computed.items)
+    claim.total_yuan = sum(line["amount"] for line in lines)
+    claim.excluded = len(computed.exclusions)
+    claim.computed_at = now
+    claim.digest = digest_of(claim, computed.items)
+    session.add(claim)
+    session.flush()
+    # In chunks, the rows given their claim in place: 100,000 devices are not copied.
+    for start in range(0, len(computed.items), _WRITE_CHUNK):
+        chunk = computed.items[start : start + _WRITE_CHUNK]
+        # The claimed_device primary key refuses a device another claim holds.
+        session.execute(
+            insert(_CLAIMED),
+            [{"qr_id": i["qr_id"], "claim_id": claim.id, "rejected": False} for i in chunk],
+        )
+        for item in chunk:
+            item["claim_id"] = claim.id
+        session.execute(insert(_ITEM), chunk)
+    for start in range(0, len(computed.exclusions), _WRITE_CHUNK):
+        chunk = computed.exclusions[start : start + _WRITE_CHUNK]
+        for exclusion in chunk:
+            exclusion["claim_id"] = claim.id
+        session.execute(insert(_EXCLUSION), chunk)
+    session.commit()
+    return claim
+
+
+def get_claim(session: Session, principal: Principal, claim_id: int) -> Claim:
+    """The claim, if ``principal`` may read it: its plant's managers, auditors of its region."""
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFound(f"no claim {claim_id}", field="id")
+    if principal.role in REGULATOR_ROLES:
+        if can_read_region(principal, claim.region):
+            return claim
+    elif principal.role == Role.manager and principal.org_code == claim.org:
+        return claim
+    raise Forbidden(f"claim {claim_id} is outside your records", field="id")
+
+
+def get_claim_by_code(session: Session, code: str) -> Claim:
+    claim = session.execute(select(Claim).where(col(Claim.code) == code)).scalar_one_or_none()
+    if claim is None:
+        raise NotFound(f"no claim {code}", field="claim")
+    return claim
+
+
+def submit_claim(
+    *, session: Session, principal: Principal, claim_id: int, now: dt.datetime | None = None
+) -> Claim:
+    """Freeze the draft and record its digest as a claim event (anchored by the worker)."""
+    _require_manager(principal)
+    get_claim(session, principal, claim_id)  # may they?
+    begin_write(session)
+    claim = session.get(Claim, claim_id, populate_existing=True)
+    assert claim is not None
+    if claim.state != ClaimState.draft:
+        raise Conflict(f"claim {claim.code} is {claim.state}, not a draft", field="id")
+    digest = digest_of(claim)
+    if digest != claim.digest:
+        raise TraceabilityError(
+            f"claim {claim.code}'s records no longer give its digest; recompute the draft",
+            field="id",
+        )
+    now = now or utcnow()
+    record_claim_event(
+        session,
+        claim,
+        principal,
+        CLAIM_SUBMITTED,
+        {
+            "digest": digest,
+            "period": claim.period,
+            "units": claim.units,
+            "total_yuan": claim.total_yuan,
+            "schedules": [{"id": s["id"], "sha256": s["sha256"]} for s in claim.schedules],
+        },
+        now,
+    )
+    claim.state = ClaimState.submitted
+    claim.submitted_at, claim.submitted_by = now, principal.username
+    session.add(claim)
+    session.commit()
+    return claim
+
+
+def mark_rejected(session: Session, claim_id: int, qr_ids: list[str], rejected: bool) -> None:
+    if qr_ids:
+        session.execute(
+            update(_CLAIMED)
+            .where(_CLAIMED.c.claim_id == claim_id, _CLAIMED.c.qr_id.in_(qr_ids))
+            .values(rejected=rejected)
+        )

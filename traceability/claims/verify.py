@@ -1,0 +1,241 @@
+"""``claims verify FILE``: an exported XLSX or CSV against the records and the ledger.
+
+Three things must hold, and the first failure of each is named:
+
+1. the file's rows are the rows the claim's records give (cell by cell; the
+   review column is left out: a file exported before a review still verifies);
+2. the records give the digest the claim was submitted with, and that
+   submission event is anchored and verifies on the ledger;
+3. every claimed device's events are still the ones the claim counted, and
+   still verify (an edit of the event log after anchoring shows here).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Generator, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import zip_longest
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from sqlalchemy import select
+from sqlmodel import Session
+
+from traceability.catalog.models import Catalog
+from traceability.claims.events import CLAIM_SUBMITTED, claim_events
+from traceability.claims.evidence import gather
+from traceability.claims.exports.csv import neutralise
+from traceability.claims.exports.rows import (
+    HEADERS,
+    QR_COLUMN,
+    REVIEW_COLUMN,
+    cell_text,
+    detail_rows,
+)
+from traceability.claims.exports.xlsx import (
+    DETAIL_SHEET,
+    SUMMARY_HEADER_ROW,
+    SUMMARY_SHEET,
+    TOTAL_LABEL,
+)
+from traceability.claims.models import Claim, ClaimItem
+from traceability.claims.services import digest_of, get_claim_by_code
+from traceability.errors import NotFound, ValidationFailed
+from traceability.verification.services import VERIFIED, AnyLedger
+
+_ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class FileCheck:
+    claim: str | None = None
+    rows: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _xlsx_text(value: Any) -> str:
+    if isinstance(value, float):
+        return cell_text(Decimal(repr(value)))
+    return cell_text(value)
+
+
+def _read(path: Path) -> tuple[str, list[list[str]], list[list[Any]] | None]:
+    """(kind, detail rows including the header, summary rows or None) of the file."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            return "csv", [list(r) for r in csv.reader(fh)], None
+    if suffix == ".xlsx":
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            if DETAIL_SHEET not in book.sheetnames:
+                raise ValidationFailed(f"{path.name} has no sheet {DETAIL_SHEET!r}", field="file")
+            detail = [
+                [_xlsx_text(v) for v in row]
+                for row in book[DETAIL_SHEET].iter_rows(values_only=True)
+            ]
+            summary = (
+                [list(r) for r in book[SUMMARY_SHEET].iter_rows(values_only=True)]
+                if SUMMARY_SHEET in book.sheetnames
+                else None
+            )
+        finally:
+            book.close()
+        return "xlsx", detail, summary
+    raise ValidationFailed("the file must be a claim export (.xlsx or .csv)", field="file")
+
+
+def _expected(
+    session: Session, catalog: Catalog, claim: Claim, kind: str
+) -> Generator[list[str], None, None]:
+    for row in detail_rows(session, catalog, claim):
+        texts = [cell_text(v) for v in row.values]
+        yield [neutralise(t) for t in texts] if kind == "csv" else texts
+
+
+def _trim(row: list[str]) -> list[str]:
+    out = list(row) + [""] * (len(HEADERS) - len(row))
+    return out[: len(HEADERS)] if not any(out[len(HEADERS) :]) else out
+
+
+def _compare_rows(
+    session: Session, catalog: Catalog, claim: Claim, kind: str, rows: list[list[str]]
+) -> str | None:
+    with closing(_expected(session, catalog, claim, kind)) as expected:
+        return _first_difference(rows, expected)
+
+
+def _first_difference(rows: list[list[str]], expected: Iterator[list[str]]) -> str | None:
+    for number, (found, wanted) in enumerate(zip_longest(rows, expected), start=1):
+        line = number + 1  # the header is line 1 of the file
+        if wanted is None:
+            return f"row {number} (line {line}): the records hold only {number - 1} devices"
+        if found is None:
+            device = wanted[QR_COLUMN]
+            return f"row {number} (line {line}) is missing: the records list device {device}"
+        found = _trim(found)
+        for col, (a, b) in enumerate(zip(found, wanted, strict=False)):
+            if col == REVIEW_COLUMN:
+                continue
+            if a != b:
+                return (
+                    f"row {number} (line {line}, device {wanted[QR_COLUMN]}): column "
+                    f"{HEADERS[col]!r} is {a!r} in the file, the records say {b!r}"
+                )
+        if len(found) != len(wanted):
+            return f"row {number} (line {line}): {len(found)} columns, not {len(wanted)}"
+    return None
+
+
+def _compare_summary(claim: Claim, summary: list[list[Any]]) -> str | None:
+    lines = summary[SUMMARY_HEADER_ROW + 1 :]
+    for number, line in enumerate(claim.lines, start=1):
+        row = lines[number - 1] if number - 1 < len(lines) else []
+        got = [_xlsx_text(v) for v in row[4:7]] if len(row) >= 7 else []
+        want = [str(line["rate"]), str(line["units"]), str(line["amount"])]
+        if got != want:
+            return f"summary row {number}: rate, units, amount are {got}, the records say {want}"
+    total = lines[len(claim.lines)] if len(lines) > len(claim.lines) else []
+    if len(total) < 7 or total[1] != TOTAL_LABEL:
+        return f"summary: no total row after {len(claim.lines)} lines"
+    got = [_xlsx_text(total[5]), _xlsx_text(total[6])]
+    want = [str(claim.units), str(claim.total_yuan)]
+    if got != want:
+        return f"summary total: units, amount are {got}, the records say {want}"
+    return None
+
+
+def verify_file(
+    session: Session,
+    catalog: Catalog,
+    path: Path,
+    *,
+    ledger: AnyLedger,
+    ledger_problem: str | None,
+) -> FileCheck:
+    kind, rows, summary = _read(path)
+    check = FileCheck()
+    if not rows or [cell_text(h) for h in rows[0][: len(HEADERS)]] != list(HEADERS):
+        check.problems.append("line 1 is not the header of a claim's device detail")
+        return check
+    body = [r for r in rows[1:] if any(r)]
+    check.rows = len(body)
+    if not body:
+        check.problems.append("the file lists no devices")
+        return check
+    code = body[0][1]
+    check.claim = code
+    try:
+        claim = get_claim_by_code(session, code)
+    except NotFound:
+        check.problems.append(f"row 1: no claim {code!r} in the records")
+        return check
+    if found := _compare_rows(session, catalog, claim, kind, body):
+        check.problems.append(found)
+    if summary is not None and (found := _compare_summary(claim, summary)):
+        check.problems.append(found)
+    check.problems += _check_anchor(session, claim, ledger)
+    check.problems += _check_devices(session, catalog, claim, ledger, ledger_problem)
+    return check
+
+
+def _check_anchor(session: Session, claim: Claim, ledger: AnyLedger) -> list[str]:
+    digest = digest_of(claim)
+    problems = []
+    if digest != claim.digest:
+        problems.append(
+            f"the records give digest {digest}, not the claim's {claim.digest}: "
+            "the claim's rows were changed in the database"
+        )
+    events = claim_events(session, ledger, claim)
+    submitted = next((e for e in events if e.type == CLAIM_SUBMITTED), None)
+    if submitted is None:
+        return [*problems, f"claim {claim.code} is a {claim.state}: its digest was never anchored"]
+    if submitted.payload.get("digest") != digest:
+        problems.append(
+            f"the submitted (anchored) digest is {submitted.payload.get('digest')}, "
+            f"the records give {digest}"
+        )
+    if submitted.status != VERIFIED:
+        problems.append(f"the submission event {submitted.id} is {submitted.status} on the ledger")
+    return problems
+
+
+def _check_devices(
+    session: Session, catalog: Catalog, claim: Claim, ledger: AnyLedger, ledger_problem: str | None
+) -> list[str]:
+    counted: dict[str, list[str]] = {
+        qr_id: digests
+        for qr_id, digests in session.execute(
+            select(_ITEM.c.qr_id, _ITEM.c.event_digests)
+            .where(_ITEM.c.claim_id == claim.id)
+            .order_by(_ITEM.c.qr_id)
+        )
+    }
+    order = {qr_id: n for n, qr_id in enumerate(counted, start=1)}
+    for evidence in gather(
+        session,
+        catalog,
+        list(counted),
+        ledger=ledger,
+        ledger_problem=ledger_problem,
+        claim_id=claim.id,
+    ):
+        qr_id = evidence.facts.qr_id
+        where = f"row {order[qr_id]} (device {qr_id})"
+        if list(evidence.digests) != counted[qr_id]:
+            return [f"{where}: its event log is no longer the one the claim counted"]
+        if not evidence.verification.verified:
+            detail = evidence.verification.problem or ", ".join(
+                f"{i}: {s}" for i, s in evidence.verification.events if s != VERIFIED
+            )
+            return [f"{where}: its events are {evidence.verification.status} ({detail})"]
+    return []

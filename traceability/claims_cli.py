@@ -1,0 +1,191 @@
+"""``traceability claims create|show|export|submit|verify``: thin commands over the services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from sqlmodel import Session
+
+from ledger.errors import LedgerError
+from traceability import create_app
+from traceability.accounts.services import principal_for
+from traceability.anchoring.connection import managed_node
+from traceability.anchoring.service import anchor_now
+from traceability.catalog.models import Catalog
+from traceability.claims.eligibility import REASONS
+from traceability.claims.events import claim_events
+from traceability.claims.exports.csv import claim_csv
+from traceability.claims.exports.pdf import claim_pdf
+from traceability.claims.exports.summary import summarise
+from traceability.claims.exports.xlsx import claim_xlsx
+from traceability.claims.models import Claim
+from traceability.claims.services import create_claim, get_claim_by_code, submit_claim
+from traceability.claims.verify import verify_file
+from traceability.db import Database, session_scope
+from traceability.errors import NotFound, TraceabilityError
+from traceability.reports.devices import open_reader
+
+
+@contextmanager
+def _session(ctx: click.Context) -> Iterator[tuple[Flask, Session]]:
+    """The app (with its managed node running) and a committed session; errors exit 2."""
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = create_app()
+    app: Flask = root.obj
+    try:
+        with (
+            managed_node(app.config["TRACE_SETTINGS"]),
+            app.app_context(),
+            session_scope(Database.engine(app)) as session,
+        ):
+            yield app, session
+    except (TraceabilityError, LedgerError) as exc:
+        field = getattr(exc, "field", None)
+        message = getattr(exc, "message", str(exc))
+        raise click.ClickException(f"{message}{f' ({field})' if field else ''}") from None
+
+
+def _catalog(app: Flask) -> Catalog:
+    catalog: Catalog = app.extensions["trace.catalog"]
+    return catalog
+
+
+def _claim(session: Session, ref: str) -> Claim:
+    claim = session.get(Claim, int(ref)) if ref.isdigit() else get_claim_by_code(session, ref)
+    if claim is None:
+        raise NotFound(f"no claim {ref}", field="claim")
+    return claim
+
+
+def _echo_claim(session: Session, app: Flask, claim: Claim) -> None:
+    ledger, _ = open_reader(session)
+    summary = summarise(session, claim, claim_events(session, ledger, claim))
+    click.echo(f"claim {claim.code} (id {claim.id}) · {claim.period} · {summary.state_text}")
+    click.echo(f"  digest  {claim.digest}")
+    click.echo(f"  anchor  {summary.anchor_text}")
+    for text in summary.schedule_texts:
+        click.echo(f"  schedule {text}")
+    for line in claim.lines:
+        click.echo(
+            f"  {line['category_zh']:<6} {line['tier']:<24} {line['rate']:>5} 元 × "
+            f"{line['units']:>7,} = {line['amount']:>11,} 元"
+        )
+    click.echo(f"  total   {claim.units:,} devices, {claim.total_yuan:,} 元")
+    if claim.approved_yuan is not None:
+        click.echo(f"  approved {claim.approved_yuan:,} 元")
+    click.echo(f"  excluded {claim.excluded:,} devices")
+    for code, count in summary.excluded_by_reason:
+        click.echo(f"    {count:>7,}  {code} ({REASONS.get(code, (code,))[0]})")
+
+
+@click.group()
+def claims() -> None:
+    """Subsidy claims (拆解处理情况表): create, show, export, submit, verify."""
+
+
+@claims.command("create")
+@click.argument("period")
+@click.option("--as", "username", required=True, help="the plant manager creating it")
+@click.pass_context
+def claims_create(ctx: click.Context, period: str, username: str) -> None:
+    """Create (or recompute the open draft of) the claim for PERIOD, e.g. 2026Q3."""
+    with _session(ctx) as (app, session):
+        ledger, problem = open_reader(session)
+        principal = principal_for(session=session, username=username)
+        claim, created = create_claim(
+            session=session,
+            catalog=_catalog(app),
+            principal=principal,
+            period=period,
+            ledger=ledger,
+            ledger_problem=problem,
+        )
+        click.echo("created" if created else "recomputed the draft")
+        _echo_claim(session, app, claim)
+
+
+@claims.command("show")
+@click.argument("claim")
+@click.pass_context
+def claims_show(ctx: click.Context, claim: str) -> None:
+    """Show CLAIM (its id or code)."""
+    with _session(ctx) as (app, session):
+        _echo_claim(session, app, _claim(session, claim))
+
+
+@claims.command("export")
+@click.argument("claim")
+@click.option(
+    "-o",
+    "--output",
+    "outputs",
+    multiple=True,
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="FILE.xlsx, FILE.csv or FILE.pdf (repeatable)",
+)
+@click.pass_context
+def claims_export(ctx: click.Context, claim: str, outputs: tuple[Path, ...]) -> None:
+    """Export CLAIM as XLSX, CSV and/or PDF (by each output's suffix)."""
+    for path in outputs:
+        if path.suffix.lower() not in (".xlsx", ".csv", ".pdf"):
+            raise click.UsageError(f"{path}: the suffix must be .xlsx, .csv or .pdf")
+    with _session(ctx) as (app, session):
+        found = _claim(session, claim)
+        ledger, _ = open_reader(session)
+        summary = summarise(session, found, claim_events(session, ledger, found))
+        for path in outputs:
+            kind = path.suffix.lower()
+            body: Any
+            if kind == ".xlsx":
+                body = claim_xlsx(session, _catalog(app), summary)
+            elif kind == ".csv":
+                body = claim_csv(session, _catalog(app), found)
+            else:
+                body = claim_pdf(summary, font_override=app.config["TRACE_SETTINGS"].cjk_font)
+            path.write_bytes(body)
+            click.echo(f"wrote {path} ({len(body):,} bytes)")
+
+
+@claims.command("submit")
+@click.argument("claim")
+@click.option("--as", "username", required=True, help="the plant manager submitting it")
+@click.pass_context
+def claims_submit(ctx: click.Context, claim: str, username: str) -> None:
+    """Freeze CLAIM and anchor its digest."""
+    with _session(ctx) as (app, session):
+        principal = principal_for(session=session, username=username)
+        found = _claim(session, claim)
+        submitted = submit_claim(session=session, principal=principal, claim_id=found.id or 0)
+        try:
+            run = anchor_now(app)
+            click.echo(f"anchored {run.events_anchored} pending event(s)")
+        except LedgerError as exc:
+            click.echo(f"not anchored yet ({exc}); the anchoring worker will do it")
+        _echo_claim(session, app, submitted)
+
+
+@claims.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def claims_verify(ctx: click.Context, file: Path) -> None:
+    """Check an exported XLSX or CSV against the records and the ledger."""
+    with _session(ctx) as (app, session):
+        ledger, problem = open_reader(session)
+        check = verify_file(session, _catalog(app), file, ledger=ledger, ledger_problem=problem)
+    if check.ok:
+        click.echo(
+            f"OK: {file} — claim {check.claim}, {check.rows:,} devices, matches the "
+            "records and the anchored digest"
+        )
+        return
+    click.echo(f"FAILED: {file} (claim {check.claim or '?'})", err=True)
+    for problem_text in check.problems:
+        click.echo(f"  {problem_text}", err=True)
+    ctx.exit(1)
