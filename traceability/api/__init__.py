@@ -7,6 +7,7 @@ from flask import Blueprint, Flask
 from traceability.accounts.models import Role
 from traceability.api import (
     anchors,
+    audit,
     batches,
     devices,
     errors,
@@ -31,6 +32,7 @@ from traceability.api.schemas import (
     OpenApiDocument,
     ProofBundle,
 )
+from traceability.audit.schemas import AnomalyList
 from traceability.custody.messages import CollectRequest, EventsRequest
 from traceability.reports.schemas import BatchReport, DeviceDetail
 
@@ -109,6 +111,16 @@ ROUTES: tuple[Route, ...] = (
         "POST", "/anchors", "anchors_post", anchors.anchor,
         summary="Anchor all pending events now",
         response=AnchorsResult, roles=(Role.manager, Role.admin),
+    ),
+    Route(
+        "GET", "/audit/anomalies", "audit_anomalies", audit.anomalies,
+        summary="Audit findings (SPEC §2.7) of the records the caller may read, worst first",
+        response=AnomalyList, roles=(Role.manager, Role.auditor, Role.admin),
+        query={
+            "plant": "an organisation code", "period": "2026Q3 or 2026-09 (China time)",
+            "rule": "a rule id", "severity": "high, medium or low",
+            "page": "from 1", "per_page": "1-500 (default 50)",
+        },
     ),
 )  # fmt: skip
 
