@@ -127,7 +127,7 @@ def load_audit_data(
     orgs = {o.code: o for o in session.exec(select(Organisation)).scalars()}  # type: ignore[call-overload]
     data = AuditData(as_of=as_of, catalog=catalog, orgs=orgs, since=since)
     device_logs = _logs(session, _EVENT.c.device)
-    heads = dict(session.execute(select(_DEVICE.c.qr_id, _DEVICE.c.head_digest)).tuples().all())
+    heads = dict(session.execute(select(_DEVICE.c.qr_id, _DEVICE.c.head_digest)).all())
     verification = verify_logs(session, ledger, device_logs, heads, ledger_problem=ledger_problem)
     for qr_id, rows in device_logs.items():
         upto = tuple(r for r in rows if r.occurred_at < as_of)
@@ -140,7 +140,7 @@ def load_audit_data(
         .where(_DEVICE.c.state == DeviceState.received)
         .group_by(_DEVICE.c.custodian)
     )
-    data.recorded_stock = {org: int(n) for org, n in stock.tuples()}
+    data.recorded_stock = {org: int(n) for org, n in stock}
     data.current = not any(r.occurred_at >= as_of for rows in device_logs.values() for r in rows)
     return data
 

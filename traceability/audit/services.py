@@ -75,8 +75,8 @@ def _log_state(session: Session) -> tuple[object, ...]:
     seq = session.execute(select(func.max(Event.seq))).scalar() or 0
     count = session.execute(select(func.count()).select_from(Event)).scalar() or 0
     anchors = session.execute(
-        select(AnchorBatch.state, func.count()).group_by(col(AnchorBatch.state))
-    ).tuples()
+        select(col(AnchorBatch.state), func.count()).group_by(col(AnchorBatch.state))
+    )
     return int(seq), int(count), tuple(sorted((str(s), int(n)) for s, n in anchors))
 
 
@@ -138,7 +138,7 @@ def readable_orgs(session: Session, principal: Principal) -> set[str]:
         raise Forbidden("operators have no access to the audit findings")
     if principal.role == Role.manager:
         return {principal.org_code}
-    orgs = session.execute(select(Organisation.code, Organisation.region)).tuples()  # type: ignore[call-overload]
+    orgs = session.execute(select(col(Organisation.code), col(Organisation.region)))
     return {code for code, region in orgs if can_read_region(principal, region)}
 
 

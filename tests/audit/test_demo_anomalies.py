@@ -1,0 +1,161 @@
+"""Every anomaly the demo data set plants is found, by the rules and through the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session
+
+from tests.audit.conftest import add_user, token_for
+from traceability.accounts import services as accounts
+from traceability.audit.listing import audit_for
+from traceability.audit.periods import parse_period
+from traceability.audit.ruleset import load_ruleset
+from traceability.db import Database
+
+Q3 = parse_period("2026Q3")
+
+
+def planted(summary: str) -> tuple[Counter[str], str]:
+    """The planted anomalies the demo's summary lists: label → count, and the unconfirmed lot."""
+    section = summary.split("Planted anomalies", 1)[1].split("\n\n", 1)[0]
+    counts: Counter[str] = Counter()
+    lot = ""
+    for label, value in re.findall(r"^  - (.+): (\S+)$", section, re.M):
+        if label.startswith("hazardous lot"):
+            lot = value
+        else:
+            counts[label] = int(value)
+    return counts, lot
+
+
+def severity_counts(findings: list, rule: str) -> Counter[str]:  # type: ignore[type-arg]
+    spec = load_ruleset().rule(rule)
+    return Counter(f.severity_of(spec) for f in findings if f.rule == rule)
+
+
+def test_every_planted_anomaly_is_found_and_nothing_else_of_its_kind(
+    app: Flask, demo_summary: str
+) -> None:
+    counts, lot = planted(demo_summary)
+    assert len(counts) == 7 and lot, demo_summary  # the summary still lists what it plants
+    with Session(Database.engine(app)) as session, app.app_context():
+        findings = list(audit_for(session, app, Q3).findings)
+    by_rule = Counter(f.rule for f in findings)
+    assert by_rule["leakage"] == counts["lost in transit"]
+    assert by_rule["duplicate_serial"] == 2 * counts["duplicated serial (pairs)"]
+    assert (
+        by_rule["irregular_dismantling"]
+        == counts["irregular dismantling (required output missing)"]
+    )
+    assert by_rule["mass_balance"] == counts["mass balance below 65 %"]
+    assert by_rule["backdating"] == counts["dismantlings entered 15 working days late"]
+    corrections = severity_counts(findings, "correction")
+    assert corrections["medium"] == counts["re-weighed intake (corrected)"]
+    assert corrections["low"] == counts["brand typo (corrected)"]
+    assert [f.subject for f in findings if f.rule == "hazardous_lot_unconfirmed"] == [lot]
+    # Late-September shipments wait for their receipt: normal, not leakage.
+    late = [f for f in findings if f.rule == "backdating"]
+    assert {f.org for f in late} == {"DIS-BJ01"}
+    assert all(f.params["type"] == "dismantled" and f.params["days"] >= 15 for f in late)
+    # No ledger in this test: nothing is "verified", nothing failed either.
+    assert by_rule["verification_failed"] == 0
+    assert not any(f.verified for f in findings)
+
+
+def test_the_api_lists_every_finding_to_the_auditors_of_its_region_only(
+    app: Flask, client: FlaskClient, demo_summary: str
+) -> None:
+    with Session(Database.engine(app)) as session:
+        accounts.add_org(
+            session=session, code="REG-GD", kind="regulator", name="广东省生态环境厅",
+            region="440000",
+        )  # fmt: skip
+        session.commit()
+    auditors = {
+        "32": token_for(app, "js.auditor"),
+        "11": token_for(app, "bj.auditor"),
+        "44": add_user(app, "gd.auditor", "REG-GD", "auditor"),
+    }
+    with Session(Database.engine(app)) as session, app.app_context():
+        expected = {(f.rule, f.subject, f.org) for f in audit_for(session, app, Q3).findings}
+    seen: set[tuple[str, str, str]] = set()
+    for prefix, headers in auditors.items():
+        items = []
+        page = 1
+        while True:
+            body = client.get(
+                f"/api/v1/audit/anomalies?period=2026Q3&page={page}&per_page=20", headers=headers
+            ).get_json()
+            items += body["items"]
+            if page * 20 >= body["total"]:
+                break
+            page += 1
+        assert len(items) == body["total"]
+        orgs = {i["org"] for i in items}
+        assert orgs, prefix
+        codes = {"32": "SZ", "11": "BJ", "44": "GZ"}[prefix]
+        assert all(codes in o for o in orgs), (prefix, orgs)
+        seen |= {(i["rule"], i["subject"], i["org"]) for i in items}
+    assert seen == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("period=2026Q5", "period"),
+        ("period=last", "period"),
+        ("rule=nope", "rule"),
+        ("severity=urgent", "severity"),
+        ("page=0", "page"),
+        ("per_page=100000", "per_page"),
+        ("page=x", "page"),
+    ],
+)
+def test_bad_filters_are_a_422_naming_the_parameter(
+    app: Flask, client: FlaskClient, demo_summary: str, query: str, field: str
+) -> None:
+    response = client.get(f"/api/v1/audit/anomalies?{query}", headers=token_for(app, "js.auditor"))
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == field
+
+
+def test_filters_by_plant_rule_and_severity(
+    app: Flask, client: FlaskClient, demo_summary: str
+) -> None:
+    headers = token_for(app, "bj.auditor")
+    url = "/api/v1/audit/anomalies?period=2026Q3&per_page=500"
+    everything = client.get(url, headers=headers).get_json()["items"]
+    for query, keep in [
+        ("&plant=DIS-BJ01", lambda i: i["org"] == "DIS-BJ01"),
+        ("&rule=backdating", lambda i: i["rule"] == "backdating"),
+        ("&severity=high", lambda i: i["severity"] == "high"),
+    ]:
+        items = client.get(url + query, headers=headers).get_json()["items"]
+        assert items == [i for i in everything if keep(i)] and items, query
+
+
+def test_managers_see_their_own_plant_and_operators_nothing(
+    app: Flask, client: FlaskClient, demo_summary: str
+) -> None:
+    url = "/api/v1/audit/anomalies?period=2026Q3&per_page=500"
+    manager = token_for(app, "bj.manager")
+    items = client.get(url, headers=manager).get_json()["items"]
+    assert items and {i["org"] for i in items} == {"DIS-BJ01"}
+    other = client.get(url + "&plant=DIS-SZ01", headers=manager)
+    assert other.status_code == 403 and other.get_json()["error"]["field"] == "plant"
+    outside = client.get(url + "&plant=DIS-SZ01", headers=token_for(app, "bj.auditor"))
+    assert outside.status_code == 403
+    operator = client.get(url, headers=token_for(app, "bj.intake"))
+    assert operator.status_code == 403
+
+
+def test_a_closed_period_as_of_its_close(app: Flask, demo_summary: str) -> None:
+    with Session(Database.engine(app)) as session, app.app_context():
+        audit = audit_for(session, app, Q3)
+    assert audit.as_of == dt.datetime(2026, 10, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
