@@ -65,6 +65,7 @@ TARGETS: dict[str, Target] = {
     "api.labels_pdf": Target("GET", lambda w: f"/api/v1/labels/{w.extra['sheet']}.pdf"),
     "api.batch_show": Target("GET", lambda w: f"/api/v1/batches/B1?org={SZ}"),
     "api.anchors_post": Target("POST", lambda w: "/api/v1/anchors"),
+    "api.audit_anomalies": Target("GET", lambda w: f"/api/v1/audit/anomalies?plant={SZ}"),
 }
 
 DEVICE_READERS = {
@@ -131,6 +132,15 @@ EXPECTED: dict[str, dict[str, int]] = {
         "plant_manager": PASSES,
         "admin": PASSES,
         "auditor": 403,
+    },
+    # the plant's findings: its managers and the auditors of its region, no operator
+    "api.audit_anomalies": {
+        "plant": 403,
+        "plant_manager": 200,
+        "collector": 403,
+        "auditor": 200,
+        "auditor_bj": 403,
+        "admin": 200,
     },
 }
 

@@ -131,6 +131,9 @@ class TestOnTheInProcessChain:
         assert (status, sheet["count"]) == (201, 2)
         assert api("GET", f"/labels/{sheet['sheet']}.pdf?layout=thermal", plant)[0] == 200
 
+        _, audit = api("GET", "/audit/anomalies", manager_headers(client, plant))
+        assert audit["total"] == len(audit["items"])
+
         assert api("GET", "/health")[1]["ledger"]["status"] == "ok"
         documented = {(p, m) for p, item in document.raw["paths"].items() for m in item}
         assert documented - document.checked == set(), "operations the walk did not check"
