@@ -27,6 +27,7 @@ from traceability.anchoring.connection import (
     trusted,
 )
 from traceability.anchoring.repair import repair as repair_chain
+from traceability.audit.commands import audit_commands
 from traceability.db import Database, session_scope
 from traceability.errors import TraceabilityError
 from traceability.server import serve as run_server
@@ -57,6 +58,9 @@ def _run(ctx: click.Context, fn: Callable[..., Any], **kwargs: Any) -> Any:
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """WEEE recycling traceability."""
+
+
+main.add_command(audit_commands(_app))
 
 
 @main.command()

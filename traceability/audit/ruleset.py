@@ -32,6 +32,11 @@ class Thresholds(_Frozen):
     fast_dismantling_min_devices: int = Field(ge=2)
 
 
+class SamplingSizes(_Frozen):
+    days: int = Field(ge=1, le=366)
+    devices: int = Field(ge=1, le=10_000)
+
+
 class RuleSpec(_Frozen):
     id: str
     severity: Severity
@@ -53,6 +58,7 @@ class RuleSet(_Frozen):
     version: str
     source: str
     thresholds: Thresholds
+    sampling: SamplingSizes
     rules: tuple[RuleSpec, ...]
 
     def rule(self, rule_id: str) -> RuleSpec:
