@@ -66,6 +66,7 @@ TARGETS: dict[str, Target] = {
     "api.batch_show": Target("GET", lambda w: f"/api/v1/batches/B1?org={SZ}"),
     "api.anchors_post": Target("POST", lambda w: "/api/v1/anchors"),
     "api.audit_anomalies": Target("GET", lambda w: f"/api/v1/audit/anomalies?plant={SZ}"),
+    "api.epcis_events": Target("GET", lambda w: "/api/v1/epcis/events"),
 }
 
 DEVICE_READERS = {
@@ -140,6 +141,15 @@ EXPECTED: dict[str, dict[str, int]] = {
         "collector": 403,
         "auditor": 200,
         "auditor_bj": 403,
+        "admin": 200,
+    },
+    # the event log of one's own organisation (managers) or region (auditors)
+    "api.epcis_events": {
+        "plant": 403,
+        "plant_manager": 200,
+        "collector": 403,
+        "auditor": 200,
+        "auditor_bj": 200,
         "admin": 200,
     },
 }

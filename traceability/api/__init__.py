@@ -10,6 +10,7 @@ from traceability.api import (
     audit,
     batches,
     devices,
+    epcis,
     errors,
     events,
     health,
@@ -120,6 +121,18 @@ ROUTES: tuple[Route, ...] = (
             "plant": "an organisation code", "period": "2026Q3 or 2026-09 (China time)",
             "rule": "a rule id", "severity": "high, medium or low",
             "page": "from 1", "per_page": "1-500 (default 50)",
+        },
+    ),
+    Route(
+        "GET", "/epcis/events", "epcis_events", epcis.events,
+        summary="EPCIS 2.0 query: the caller's events as an EPCISQueryDocument (JSON-LD)",
+        response=None, media="application/ld+json", roles=(Role.manager, Role.auditor, Role.admin),
+        query={
+            "GE_eventTime": "events at or after this time (ISO 8601 with offset)",
+            "LT_eventTime": "events before this time",
+            "EQ_bizStep": "a CBV business step (commissioning, shipping, receiving, storing, "
+            "disassembling, destroying)",
+            "page": "from 1", "per_page": "1-500 (default 100)",
         },
     ),
 )  # fmt: skip
