@@ -9,7 +9,10 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export TRACE_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install run test lint typecheck pytest bench clean
+I18N := traceability/web/translations
+MO := $(I18N)/zh_Hans_CN/LC_MESSAGES/messages.mo
+
+.PHONY: install run test lint typecheck pytest bench clean assets messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +24,30 @@ $(NODE_BIN)/anvil: contracts/package.json contracts/package-lock.json
 	cd contracts && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed $(NODE_BIN)/anvil
+# The front-end toolchain (esbuild) and libraries (barcode-detector, idb), from npm.
+static/node_modules/.installed: static/package.json static/package-lock.json
+	cd static && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
-run: install
+# Compiled catalogues are build output (not committed); the .po files are the source.
+$(MO): $(I18N)/zh_Hans_CN/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --use-fuzzy -d $(I18N) >/dev/null
+
+install: $(VENV)/.installed $(NODE_BIN)/anvil static/node_modules/.installed $(MO)
+
+# Bundles in static/dist/ (gitignored): esbuild, the decoder's wasm, the JS catalogues.
+assets: install
+	cd static && node build.mjs
+	$(PY) -m traceability.web.catalogues static/dist/i18n
+
+# After changing user-visible text: re-extract and merge into the .po (then translate).
+messages: install
+	$(VENV)/bin/pybabel extract -F $(I18N)/babel.cfg -k lazy_gettext -k t \
+		--no-location --omit-header -o $(I18N)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching
+	rm $(I18N)/messages.pot
+
+run: assets
 	TRACE_ENV=development $(VENV)/bin/traceability init
 	TRACE_ENV=development $(VENV)/bin/traceability demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1/health)"
@@ -40,7 +64,7 @@ typecheck: install
 
 # Two workers (the machine has two cores); each test still has its own database,
 # and each worker its own ledger nodes on ports the OS picks.
-pytest: install
+pytest: assets
 	$(PY) -m pytest -n 2
 
 test: lint typecheck pytest
@@ -49,4 +73,4 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) contracts/node_modules .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) contracts/node_modules static/node_modules static/dist $(MO) .pytest_cache .ruff_cache .mypy_cache

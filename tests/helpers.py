@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import sqlite3
+import threading
 import time
 import tomllib
 import uuid
@@ -22,11 +25,13 @@ from typing import Any, TypeVar
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import sync_playwright
 from sqlalchemy import Engine, create_engine, func, make_url, select, text, update
 from sqlmodel import Session
+from werkzeug.serving import make_server
 
 from ledger.chain import Web3Ledger
-from traceability import create_app
+from traceability import create_app, schema
 from traceability.accounts import services as accounts
 from traceability.anchoring.connection import open_ledger, read_meta
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
@@ -203,8 +208,12 @@ def add_actor(
     role: str = "operator",
     region: str = "320500",
     username: str | None = None,
+    password: str | None = None,
 ) -> Actor:
-    """Create (or reuse) an organisation and a user in it, and give the user a token."""
+    """Create (or reuse) an organisation and a user in it, and give the user a token.
+
+    With ``password`` the user can also sign in to the browser pages.
+    """
     from traceability.accounts.models import Organisation
 
     with Session(Database.engine(app)) as session:
@@ -219,10 +228,37 @@ def add_actor(
                 capacity_units=200_000 if kind == "dismantler" else None,
             )
         name = username or f"{org.lower()}-{role}-{uuid.uuid4().hex[:6]}"
-        accounts.add_user(session=session, username=name, org_code=org, role=role)
+        accounts.add_user(
+            session=session, username=name, org_code=org, role=role, password=password
+        )
         token = accounts.create_token(session=session, username=name, ttl_days=30).token
         session.commit()
     return Actor(username=name, org=org, token=token)
+
+
+# -- browsers (Flask's test client) ---------------------------------------------
+
+PASSWORD = "correct horse battery"
+_CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token a page carries (its form field, else its meta tag)."""
+    found = _CSRF_FIELD.search(html) or _CSRF_META.search(html)
+    assert found, "the page carries no CSRF token"
+    return found.group(1)
+
+
+def sign_in(
+    client: FlaskClient, username: str, password: str = PASSWORD, next_path: str | None = None
+) -> Any:
+    """Fill in /login as a browser would (with the form's CSRF token); the response."""
+    query = f"?next={next_path}" if next_path else ""
+    token = csrf_token(client.get(f"/login{query}").get_data(as_text=True))
+    return client.post(
+        f"/login{query}", data={"username": username, "password": password, "csrf_token": token}
+    )
 
 
 def manager_headers(client: FlaskClient, actor: Actor) -> dict[str, str]:
@@ -484,3 +520,93 @@ def regulator_app(app: Flask, settings: dict[str, Any], data_dir: Path) -> Itera
         yield regulator
     finally:
         Database.engine(regulator).dispose()
+
+
+# -- live servers and a real browser ----------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+#: The handheld's screen: every browser test of the floor app runs at this size.
+PHONE = {"width": 360, "height": 640}
+#: Screenshots the browser tests take (gitignored): looked at by people, not compared.
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@dataclass
+class LiveServer:
+    """The real app (its own database, migrated by Alembic) served over HTTP on a free port."""
+
+    app: Flask
+    url: str
+
+    def client(self) -> FlaskClient:
+        """A test client of the same app, for setting up and checking through the API."""
+        return self.app.test_client()
+
+    def actor(self, org: str, kind: str, role: str = "operator", **kwargs: Any) -> Actor:
+        """A user who can sign in (password ``PASSWORD``) and call the API (token)."""
+        return add_actor(self.app, org, kind, role, password=PASSWORD, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def live_server(directory: Path, **overrides: Any) -> Iterator[LiveServer]:
+    """Serve a fresh app on 127.0.0.1 (a secure context for service workers and the camera)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with fresh_database(directory) as database_url:
+        app = create_app(
+            {**default_settings(database_url, directory), "public_url": url, **overrides}
+        )
+        schema.upgrade(Database.engine(app))
+        server = make_server("127.0.0.1", port, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(app, url)
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+            Database.engine(app).dispose()
+
+
+@contextmanager
+def chromium(*extra_args: str) -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def phone_context(browser: Any, lang: str = "zh-CN", **kwargs: Any) -> Any:
+    """A new browser profile on a 360×640 touch phone whose language is ``lang``."""
+    return browser.new_context(
+        viewport=PHONE, locale=lang, has_touch=True, is_mobile=True, **kwargs
+    )
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save the page as tests/artifacts/screens/{name}.png and return the path."""
+    path = ARTIFACTS / "screens" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path))
+    return path
+
+
+def sign_in_page(page: Any, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the /login form as a person would."""
+    page.goto(f"{base_url}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()

@@ -60,6 +60,17 @@ class Settings(BaseSettings):
 
     # Accounts: API tokens expire after this many days.
     token_ttl_days: int = Field(default=365, gt=0)
+    # Browser sign-in (/scan, /portal): a session lasts a shift; failed
+    # sign-ins within the window lock the account (or the client address)
+    # out for the lock-out period, on every worker (counted in the database).
+    session_hours: float = Field(default=12.0, gt=0)
+    login_max_failures_per_user: int = Field(default=5, gt=0)
+    login_max_failures_per_address: int = Field(default=20, gt=0)
+    login_window_s: int = Field(default=900, gt=0)
+    login_lockout_s: int = Field(default=900, gt=0)
+    # Reverse proxies in front of the app (the plant's TLS terminator): trust
+    # this many X-Forwarded-For/-Proto hops. 0: the app is reached directly.
+    proxy_hops: int = Field(default=0, ge=0, le=5)
     # A dismantling whose outputs exceed the intake weight by more than this
     # percentage is physically impossible and rejected.
     dismantle_tolerance_pct: Decimal = Field(default=Decimal(5), ge=0, le=100)

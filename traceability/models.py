@@ -2,7 +2,13 @@
 
 from sqlmodel import SQLModel
 
-from traceability.accounts.models import ApiToken, Organisation, User
+from traceability.accounts.models import (
+    ApiToken,
+    BrowserSession,
+    LoginAttempt,
+    Organisation,
+    User,
+)
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, LedgerMeta
 from traceability.custody.models import Event
 from traceability.devices.models import Device
@@ -18,10 +24,12 @@ __all__ = [
     "AnchorLeaf",
     "ApiToken",
     "Batch",
+    "BrowserSession",
     "Device",
     "Event",
     "LabelSheet",
     "LedgerMeta",
+    "LoginAttempt",
     "Lot",
     "LotItem",
     "MintedId",

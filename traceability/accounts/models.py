@@ -84,3 +84,40 @@ class Principal:
     org_code: str
     org_kind: OrgKind
     org_region: str
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One browser sign-in attempt; failures count toward a lock-out shared by every worker."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Lower-cased as typed (also for names that do not exist: guessing is limited too).
+    username: str = Field(max_length=64, index=True)
+    address: str = Field(max_length=64, index=True)
+    succeeded: bool = Field(default=False)
+    at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)
+    )
+
+
+class BrowserSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds ``token``; signing out revokes the row.
+
+    Flask's session cookie is signed, not stored, so without a row a copied
+    cookie would outlive the sign-out; with it, sign-out, expiry and a
+    disabled user end the session on every worker at once.
+    """
+
+    __tablename__ = "browser_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    created_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    expires_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )

@@ -1,10 +1,10 @@
-"""HTML side: security headers, the public device page /d/{ID}."""
+"""HTML side: security headers, browser sign-in and languages, the public device page /d/{ID}."""
 
 from __future__ import annotations
 
 from flask import Flask, Response
 
-from traceability.web import public
+from traceability.web import auth, i18n, public, scanner
 
 
 def _security_headers(response: Response) -> Response:
@@ -23,4 +23,7 @@ def init_app(app: Flask) -> None:
     app.extensions["trace.public_views"] = public.PublicCache(
         app.config["TRACE_SETTINGS"].badge_cache_s
     )
+    i18n.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(scanner.bp)

@@ -1,0 +1,2 @@
+import { t } from "../common/i18n.js";
+export const placeholder = () => t("Scanner");

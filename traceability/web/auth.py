@@ -1,0 +1,229 @@
+"""Browser sign-in shared by /scan and /portal: Flask-Login sessions, CSRF, limited attempts.
+
+API clients keep their bearer tokens; a browser signs in here with the same
+accounts and then calls the API with its session cookie and the CSRF token
+(``X-CSRFToken``, read from ``<meta name="csrf-token">``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+from wtforms import PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from traceability.accounts.logins import LoginLocked, LoginPolicy, load_session, sign_in, sign_out
+from traceability.accounts.models import OrgKind, Principal
+from traceability.db import begin_write, get_session
+from traceability.errors import Unauthorised
+from traceability.web.paths import safe_next, this_path
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+#: Where a user lands after signing in without a ``next``: the first page that exists.
+LANDING: dict[str, tuple[str, ...]] = {
+    OrgKind.regulator: ("portal.index", "public.index"),
+}
+DEFAULT_LANDING = ("scanner.index", "portal.index", "public.index")
+
+
+class BrowserUser(UserMixin):
+    """Flask-Login's user: the principal, and the session secret its cookie carries."""
+
+    def __init__(self, principal: Principal, token: str) -> None:
+        self.principal = principal
+        self.token = token
+
+    def get_id(self) -> str:
+        return self.token
+
+
+class LoginForm(FlaskForm):
+    username = StringField(validators=[InputRequired(), Length(max=64)])
+    password = PasswordField(validators=[InputRequired(), Length(max=256)])
+
+
+def current_browser_principal() -> Principal | None:
+    """Who is signed in to this browser, or None (never raises)."""
+    principal: Principal | None = getattr(current_user, "principal", None)
+    return principal
+
+
+def browser_login_required(
+    *, kinds: Collection[str] | None = None, roles: Collection[str] | None = None
+) -> Callable[[F], F]:
+    """The page needs a signed-in user of one of ``kinds`` (organisation) and ``roles``.
+
+    Anonymous users are sent to /login (and back here afterwards); a user
+    whose organisation kind or role has no access gets the 403 page.
+    The principal is in ``g.principal`` for the view.
+    """
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = current_browser_principal()
+            if principal is None:
+                return redirect(url_for("auth.login", next=this_path()))
+            if (kinds is not None and principal.org_kind not in kinds) or (
+                roles is not None and principal.role not in roles
+            ):
+                return forbidden()
+            g.principal = principal
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def forbidden() -> tuple[str, int]:
+    return render_template("403.html"), 403
+
+
+def _landing(principal: Principal) -> str:
+    for endpoint in LANDING.get(principal.org_kind, DEFAULT_LANDING):
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return "/"
+
+
+def _policy() -> LoginPolicy:
+    settings = current_app.config["TRACE_SETTINGS"]
+    return LoginPolicy(
+        max_failures_per_user=settings.login_max_failures_per_user,
+        max_failures_per_address=settings.login_max_failures_per_address,
+        window=dt.timedelta(seconds=settings.login_window_s),
+        lockout=dt.timedelta(seconds=settings.login_lockout_s),
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    form = LoginForm()
+    next_path = safe_next(request.args.get("next"))
+    if request.method == "GET":
+        principal = current_browser_principal()
+        if principal is not None and next_path:
+            return redirect(next_path)
+        return render_template("login.html", form=form, error=None, next=next_path)
+    if not form.validate():
+        return render_template(
+            "login.html", form=form, error=_("Enter your username and password."), next=next_path
+        ), 400
+    db = get_session()
+    begin_write(db)
+    settings = current_app.config["TRACE_SETTINGS"]
+    try:
+        signed_in = sign_in(
+            session=db,
+            username=form.username.data,
+            password=form.password.data,
+            address=request.remote_addr or "unknown",
+            policy=_policy(),
+            session_ttl=dt.timedelta(hours=settings.session_hours),
+        )
+    except LoginLocked as exc:
+        db.rollback()
+        minutes = max(1, -(-int((exc.until - dt.datetime.now(dt.UTC)).total_seconds()) // 60))
+        message = (
+            _("Too many failed sign-ins for this account. Try again in %(n)d min.", n=minutes)
+            if exc.scope == "account"
+            else _("Too many failed sign-ins from this device. Try again in %(n)d min.", n=minutes)
+        )
+        response = render_template("login.html", form=form, error=message, next=next_path)
+        return response, 429, {"Retry-After": str(minutes * 60)}
+    except Unauthorised:
+        db.commit()  # the failure counts toward the lock-out
+        return render_template(
+            "login.html", form=form, error=_("Wrong username or password."), next=next_path
+        ), 401
+    db.commit()
+    session.clear()  # nothing from before the sign-in survives it (no fixation)
+    session.permanent = True
+    login_user(BrowserUser(signed_in.principal, signed_in.token))
+    return redirect(next_path or _landing(signed_in.principal))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    token = getattr(current_user, "token", None)
+    if token is not None:
+        db = get_session()
+        begin_write(db)
+        sign_out(session=db, token=token)
+        db.commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+def _load_user(token: str) -> BrowserUser | None:
+    principal = load_session(session=get_session(), token=token)
+    return None if principal is None else BrowserUser(principal, token)
+
+
+def _csrf_refused(exc: CSRFError) -> tuple[str, int]:
+    return render_template("csrf.html", reason=exc.description), 400
+
+
+def init_app(app: Flask) -> None:
+    settings = app.config["TRACE_SETTINGS"]
+    secure = settings.public_url.startswith("https://")
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_hours),
+        # A page stays open for a whole shift: the token lives as long as the session.
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    if settings.proxy_hops:
+        # Behind the plant's TLS proxy: the client's address (for the attempt
+        # limits) and https come from the proxy's X-Forwarded-* headers.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
+    manager = LoginManager(app)
+    manager.session_protection = "basic"
+    manager.user_loader(_load_user)
+    manager.unauthorized_handler(lambda: redirect(url_for("auth.login", next=this_path())))
+    csrf = CSRFProtect(app)
+    # Bearer-token API calls carry no cookie to forge; the API checks the
+    # token itself when a browser calls it with its session (api.auth).
+    csrf.exempt(app.blueprints["api"])
+    app.register_error_handler(CSRFError, _csrf_refused)
+    app.context_processor(lambda: {"signed_in": current_browser_principal()})
+    app.register_blueprint(bp)
+
+
+__all__ = [
+    "BrowserUser",
+    "browser_login_required",
+    "current_browser_principal",
+    "forbidden",
+    "init_app",
+    "safe_next",
+]
