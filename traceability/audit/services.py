@@ -68,6 +68,7 @@ class Audit:
     as_of: dt.datetime
     findings: tuple[Finding, ...]
     last_seq: int
+    data: AuditData  # what the rules read: the portal's figures come from it too
 
 
 def _log_state(session: Session) -> tuple[object, ...]:
@@ -123,7 +124,7 @@ def run_audit(
     data = load_audit_data(
         session, ledger, catalog, as_of=as_of, since=since, ledger_problem=ledger_problem
     )
-    audit = Audit(since, as_of, tuple(apply_rules(data, ruleset)), int(str(state[0])))
+    audit = Audit(since, as_of, tuple(apply_rules(data, ruleset)), int(str(state[0])), data)
     if cache is not None:
         cache.put(key, now, audit)
     return audit
