@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from traceability.audit.dataset import AuditData, DeviceRecord
@@ -232,6 +232,24 @@ def backdating(data: AuditData, t: Thresholds) -> Iterator[Finding]:
             )
 
 
+# What people call the fields a correction changes (zh, en).
+FIELD_NAMES = {
+    "weight_g": ("重量", "weight"),
+    "brand": ("品牌", "brand"),
+    "model": ("型号", "model"),
+    "serial": ("序列号", "serial"),
+    "attributes": ("属性", "attributes"),
+    "manifest_no": ("联单号", "manifest number"),
+    "reason": ("原因", "reason"),
+    "method": ("处置方式", "treatment method"),
+}
+
+
+def _field_names(fields: Iterable[str], which: int) -> str:
+    names = [FIELD_NAMES.get(f, (f, f))[which] for f in sorted(fields)]
+    return ("、" if which == 0 else ", ").join(names)
+
+
 # Corrections of these fields of these events decide the subsidy tier or the mass.
 _TIER_OR_MASS = {("collected", "attributes"), ("collected", "weight_g"), ("received", "weight_g")}
 
@@ -247,7 +265,11 @@ def correction(data: AuditData, t: Thresholds) -> Iterator[Finding]:
                 c.org or plant_of(record),
                 c.occurred_at or data.as_of,
                 record.facts.qr_id,
-                {"fields": ", ".join(sorted(c.fields)), "reason": c.reason or ""},
+                {
+                    "fields_zh": _field_names(c.fields, 0),
+                    "fields_en": _field_names(c.fields, 1),
+                    "reason": c.reason or "",
+                },
                 events=(c.corrects, c.id),
                 devices=(record.facts.qr_id,),
                 verified=record.verification.verified,

@@ -59,7 +59,8 @@ class PlantFigures:
         default_factory=lambda: defaultdict(CategoryFigures)
     )
     lots: LotFlow = field(default_factory=LotFlow)
-    unverified: set[str] = field(default_factory=set)  # devices behind a figure
+    unverified: set[str] = field(default_factory=set)  # devices behind a figure, not verified
+    failed: set[str] = field(default_factory=set)  # ... of which verification failed
     devices: int = 0  # devices behind the figures
 
     def savings(self, factor_set: FactorSet) -> dict[str, Any]:
@@ -127,6 +128,8 @@ def plant_figures(data: AuditData, plants: set[str]) -> dict[str, PlantFigures]:
             out[plant].devices += 1
             if not record.verification.verified:
                 out[plant].unverified.add(f.qr_id)
+            if record.verification.status == "failed":
+                out[plant].failed.add(f.qr_id)
     _lot_flows(data, out)
     return out
 

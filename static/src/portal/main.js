@@ -28,7 +28,8 @@ function base(title) {
 const BUILDERS = {
   volumes: (d) => ({
     ...base(d.title),
-    legend: { type: "scroll", top: 24 },
+    legend: { type: "scroll", bottom: 0 },
+    grid: { left: 8, right: 16, top: 40, bottom: 36, containLabel: true },
     xAxis: { type: "category", data: d.months },
     yAxis: { type: "value", minInterval: 1 },
     series: d.series.map((s) => ({ ...s, type: "bar", stack: "all" })),

@@ -24,10 +24,13 @@ from traceability.web.portal.exports import table_response
 from traceability.web.portal.scope import (
     PORTAL_ROLES,
     current_scope,
+    page_number,
     recent_quarters,
     requested_period,
 )
 from traceability.web.portal.views import category_name, chart_data
+
+PER_PAGE = 50
 
 
 def _figures(plant: str) -> tuple[Any, Any, PlantFigures]:
@@ -114,8 +117,11 @@ def batches_page(plant: str) -> str:
         {"code": code, **g, "co2_t": tonnes(g["mass_g"]) * factor_set.co2_t}
         for code, g in sorted(groups.items())
     ]
+    page = page_number()
+    pages = max(1, -(-len(rows) // PER_PAGE))
     return render_template(
-        "portal/batches.html", org=org, period=period, rows=rows, tonnes=tonnes,
+        "portal/batches.html", org=org, period=period, tonnes=tonnes,
+        rows=rows[(page - 1) * PER_PAGE : page * PER_PAGE], page=min(page, pages), pages=pages,
         factor_set=factor_set, quarters=recent_quarters(utcnow()),
     )  # fmt: skip
 

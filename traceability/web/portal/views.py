@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from typing import Any
@@ -11,6 +12,7 @@ from flask_babel import gettext as _
 
 from traceability.audit.figures import monthly_volumes, plant_figures, tonnes
 from traceability.audit.listing import app_ruleset, audit_for
+from traceability.audit.periods import CHINA
 from traceability.db import get_session, utcnow
 from traceability.errors import Forbidden, TraceabilityError
 from traceability.web.auth import browser_login_required, forbidden
@@ -102,3 +104,13 @@ def register(bp: Blueprint) -> None:
     guard = browser_login_required(roles=PORTAL_ROLES)
     bp.add_url_rule("/", "index", guard(overview))
     bp.register_error_handler(TraceabilityError, _error)
+    bp.add_app_template_filter(china_time, "china_time")
+
+
+def china_time(value: str, date_only: bool = False) -> str:
+    """An ISO timestamp (UTC) as people in the plants read it: China time."""
+    try:
+        when = dt.datetime.fromisoformat(value).astimezone(CHINA)
+    except (TypeError, ValueError):
+        return str(value)
+    return when.strftime("%Y-%m-%d") if date_only else when.strftime("%Y-%m-%d %H:%M") + " (UTC+8)"

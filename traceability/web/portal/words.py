@@ -6,20 +6,42 @@ Listed here so that ``make messages`` extracts them; the templates call
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext
 
 WORDS = (
     # event and device verification
-    _l("verified"), _l("pending"), _l("tampered"), _l("broken_chain"),
-    _l("missing_on_chain"), _l("untrusted"), _l("failed"), _l("unknown"),
+    lazy_gettext("verified"),
+    lazy_gettext("pending"),
+    lazy_gettext("tampered"),
+    lazy_gettext("broken_chain"),
+    lazy_gettext("missing_on_chain"),
+    lazy_gettext("untrusted"),
+    lazy_gettext("failed"),
+    lazy_gettext("unknown"),
     # event types
-    _l("collected"), _l("shipped"), _l("received"), _l("stored"), _l("dismantled"),
-    _l("refused"), _l("corrected"), _l("lot_shipped"), _l("lot_received"), _l("lot_treated"),
+    lazy_gettext("collected"),
+    lazy_gettext("shipped"),
+    lazy_gettext("received"),
+    lazy_gettext("stored"),
+    lazy_gettext("dismantled"),
+    lazy_gettext("refused"),
+    lazy_gettext("corrected"),
+    lazy_gettext("lot_shipped"),
+    lazy_gettext("lot_received"),
+    lazy_gettext("lot_treated"),
     # device states
-    _l("in_transit"),
+    lazy_gettext("in_transit"),
     # severities
-    _l("high"), _l("medium"), _l("low"),
+    lazy_gettext("high"),
+    lazy_gettext("medium"),
+    lazy_gettext("low"),
     # ledger and anchor states
-    _l("off"), _l("ok"), _l("unavailable"), _l("chain_reset"), _l("submitted"),
-    _l("confirmed"), _l("final"), _l("lost"),
-)  # fmt: skip
+    lazy_gettext("off"),
+    lazy_gettext("ok"),
+    lazy_gettext("unavailable"),
+    lazy_gettext("chain_reset"),
+    lazy_gettext("submitted"),
+    lazy_gettext("confirmed"),
+    lazy_gettext("final"),
+    lazy_gettext("lost"),
+)
