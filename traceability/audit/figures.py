@@ -175,14 +175,25 @@ def _lot_flows(data: AuditData, out: dict[str, PlantFigures]) -> None:
                 flow.hazardous_awaiting.append(lot.code)
 
 
-def monthly_volumes(data: AuditData, plants: set[str]) -> dict[str, Counter[str]]:
-    """Devices dismantled per month and category, at ``plants``."""
-    months: dict[str, Counter[str]] = defaultdict(Counter)
+Months = dict[str, Counter[str]]
+
+
+def monthly_volumes(data: AuditData, plants: set[str]) -> dict[str, Months]:
+    """Per plant, devices dismantled per month and category."""
+    out: dict[str, Months] = {p: defaultdict(Counter) for p in plants}
     for record in data.devices.values():
         f = record.facts
-        if f.dismantled_by in plants and data.in_period(f.dismantled_at):
-            months[_month(f.dismantled_at)][f.category or "?"] += 1  # type: ignore[arg-type]
-    return dict(sorted(months.items()))
+        if f.dismantled_by in out and data.in_period(f.dismantled_at):
+            out[f.dismantled_by][_month(f.dismantled_at)][f.category or "?"] += 1  # type: ignore[arg-type]
+    return {p: dict(sorted(m.items())) for p, m in out.items()}
+
+
+def merge_months(per_plant: dict[str, Months], plants: set[str]) -> Months:
+    merged: Months = defaultdict(Counter)
+    for plant in plants:
+        for month, counts in per_plant.get(plant, {}).items():
+            merged[month].update(counts)
+    return dict(sorted(merged.items()))
 
 
 def tonnes(grams: int) -> Decimal:

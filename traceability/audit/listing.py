@@ -8,6 +8,7 @@ from flask import Flask
 from sqlmodel import Session
 
 from traceability.accounts.models import Principal
+from traceability.audit.figures import Months, PlantFigures, monthly_volumes, plant_figures
 from traceability.audit.findings import Finding
 from traceability.audit.periods import Period
 from traceability.audit.ruleset import RuleSet, load_ruleset
@@ -44,6 +45,18 @@ def audit_for(session: Session, app: Flask, period: Period | None) -> Audit:
         ledger_problem=problem,
         cache=cache,
     )
+
+
+def figures_of(audit: Audit) -> tuple[dict[str, PlantFigures], dict[str, Months]]:
+    """Every plant's figures and monthly volumes for the audit's period, computed once per run."""
+    if "figures" not in audit.memo:
+        plants = {code for code, org in audit.data.orgs.items() if org.kind == "dismantler"}
+        audit.memo["figures"] = (
+            plant_figures(audit.data, plants),
+            monthly_volumes(audit.data, plants),
+        )
+    figures: tuple[dict[str, PlantFigures], dict[str, Months]] = audit.memo["figures"]
+    return figures
 
 
 def rule_infos(ruleset: RuleSet) -> list[RuleInfo]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -69,6 +70,8 @@ class Audit:
     findings: tuple[Finding, ...]
     last_seq: int
     data: AuditData  # what the rules read: the portal's figures come from it too
+    #: Figures derived from ``data`` once per run (``listing.figures_of``).
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _log_state(session: Session) -> tuple[object, ...]:

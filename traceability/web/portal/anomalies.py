@@ -38,20 +38,21 @@ def _found() -> tuple[Period, Filters, list[Any]]:
     _audit, found = scoped_findings(
         get_session(), current_app, principal=g.principal, period=period, filters=filters
     )
-    ruleset = app_ruleset(current_app)
-    return period, filters, [anomaly_public(f, ruleset) for f in found]
+    return period, filters, found
 
 
 def anomaly_list() -> str:
-    period, filters, items = _found()
+    period, filters, found = _found()
     page = page_number()
-    pages = max(1, -(-len(items) // PER_PAGE))
+    pages = max(1, -(-len(found) // PER_PAGE))
+    ruleset = app_ruleset(current_app)
+    chunk = found[(page - 1) * PER_PAGE : page * PER_PAGE]
     return render_template(
         "portal/anomalies.html",
         period=period,
         filters=filters,
-        items=items[(page - 1) * PER_PAGE : page * PER_PAGE],
-        total=len(items),
+        items=[anomaly_public(f, ruleset) for f in chunk],
+        total=len(found),
         page=min(page, pages),
         pages=pages,
         rules=app_ruleset(current_app).rules,
@@ -63,7 +64,9 @@ def anomaly_list() -> str:
 
 
 def anomaly_export(fmt: str) -> Response:
-    period, _filters, items = _found()
+    period, _filters, found = _found()
+    ruleset = app_ruleset(current_app)
+    items = [anomaly_public(f, ruleset) for f in found]
     zh = current_language() == "zh-CN"
     header = [_("Severity"), _("Rule"), _("Organisation"), _("When"), _("Subject"),
               _("Detail"), _("Verified"), _("Devices"), _("Events")]  # fmt: skip

@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 
 from ledger.errors import LedgerError
 from traceability.anchoring.service import reader_ledger
-from traceability.audit.figures import PlantFigures, monthly_volumes, plant_figures, tonnes
-from traceability.audit.listing import app_ruleset, audit_for
+from traceability.audit.figures import PlantFigures, tonnes
+from traceability.audit.listing import app_ruleset, audit_for, figures_of
 from traceability.audit.periods import CHINA
 from traceability.audit.sampling import METHOD, METHOD_ZH, audit_sample
 from traceability.db import get_session, utcnow
@@ -38,13 +38,13 @@ def _figures(plant: str) -> tuple[Any, Any, PlantFigures]:
     org = scope.plant(plant)
     period = requested_period()
     audit = audit_for(get_session(), current_app, period)
-    return org, period, plant_figures(audit.data, {plant})[plant]
+    return org, period, figures_of(audit)[0][plant]
 
 
 def plant_page(plant: str) -> str:
     org, period, fig = _figures(plant)
     audit = audit_for(get_session(), current_app, period)
-    months = monthly_volumes(audit.data, {plant})
+    months = figures_of(audit)[1][plant]
     cats = sorted({c for m in months.values() for c in m})
     findings = [f for f in audit.findings if f.org == plant]
     factor_set = current_app.extensions["trace.catalog"].default_factor_set

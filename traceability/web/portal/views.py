@@ -10,8 +10,8 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
 
-from traceability.audit.figures import monthly_volumes, plant_figures, tonnes
-from traceability.audit.listing import app_ruleset, audit_for
+from traceability.audit.figures import merge_months, tonnes
+from traceability.audit.listing import app_ruleset, audit_for, figures_of
 from traceability.audit.periods import CHINA
 from traceability.db import get_session, utcnow
 from traceability.errors import Forbidden, TraceabilityError
@@ -43,7 +43,8 @@ def overview() -> str:
     period = requested_period()
     audit = audit_for(get_session(), current_app, period)
     plants = {o.code for o in scope.plants}
-    figures = plant_figures(audit.data, plants)
+    every_plant, per_plant_months = figures_of(audit)
+    figures = {p: every_plant[p] for p in sorted(plants) if p in every_plant}
     factor_set = current_app.extensions["trace.catalog"].default_factor_set
     savings = {p: f.savings(factor_set) for p, f in figures.items()}
     categories: dict[str, Counter[str]] = {}
@@ -54,7 +55,7 @@ def overview() -> str:
                 received=cat.received, dismantled=cat.dismantled, in_stock=cat.in_stock,
                 mass_g=cat.mass_g,
             )  # fmt: skip
-    months = monthly_volumes(audit.data, plants)
+    months = merge_months(per_plant_months, plants)
     month_categories = sorted({c for m in months.values() for c in m})
     ruleset = app_ruleset(current_app)
     counts = Counter(f.rule for f in audit.findings if f.org in scope.orgs)
