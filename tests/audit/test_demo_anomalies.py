@@ -12,6 +12,8 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from tests.audit.conftest import add_user, token_for
+from tests.helpers import sign_in
+from traceability import demo
 from traceability.accounts import services as accounts
 from traceability.audit.listing import audit_for
 from traceability.audit.periods import parse_period
@@ -159,3 +161,45 @@ def test_a_closed_period_as_of_its_close(app: Flask, demo_summary: str) -> None:
     with Session(Database.engine(app)) as session, app.app_context():
         audit = audit_for(session, app, Q3)
     assert audit.as_of == dt.datetime(2026, 10, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+_ROW = re.compile(r'<tr data-rule="([^"]+)" data-subject="([^"]+)">')
+
+
+def portal_rows(client: FlaskClient, username: str) -> set[tuple[str, str]]:
+    """Every row of every page of the portal's anomaly list for 2026Q3 as ``username``."""
+    assert sign_in(client, username, demo.PASSWORD).status_code == 302
+    rows: set[tuple[str, str]] = set()
+    page = 1
+    while True:
+        html = client.get(f"/portal/anomalies?period=2026Q3&page={page}").get_data(as_text=True)
+        found = set(_ROW.findall(html))
+        if not found or found <= rows:
+            return rows
+        rows |= found
+        page += 1
+
+
+def test_the_portal_lists_every_finding_to_the_auditors_of_its_region(
+    app: Flask, demo_summary: str
+) -> None:
+    with Session(Database.engine(app)) as session:
+        accounts.add_org(
+            session=session, code="REG-GD", kind="regulator", name="广东省生态环境厅",
+            region="440000",
+        )  # fmt: skip
+        accounts.add_user(session=session, username="gd.auditor", org_code="REG-GD",
+                          role="auditor", password=demo.PASSWORD)  # fmt: skip
+        session.commit()
+    with Session(Database.engine(app)) as session, app.app_context():
+        findings = audit_for(session, app, Q3).findings
+    expected = {(f.rule, f.subject) for f in findings}
+    counts, lot = planted(demo_summary)
+    assert ("hazardous_lot_unconfirmed", lot) in expected
+    seen: set[tuple[str, str]] = set()
+    for auditor in ("js.auditor", "bj.auditor", "gd.auditor"):
+        rows = portal_rows(app.test_client(), auditor)
+        assert rows
+        seen |= rows
+    assert seen == expected
+    assert len([r for r in seen if r[0] == "leakage"]) == counts["lost in transit"]
