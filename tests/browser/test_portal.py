@@ -21,6 +21,7 @@ from werkzeug.security import generate_password_hash
 
 from tests.helpers import LiveServer, live_server, screenshot, sign_in_page
 from traceability import demo
+from traceability.anchoring.service import anchor_now
 from traceability.custody.models import Event
 from traceability.db import Database
 
@@ -30,12 +31,18 @@ TABLET = {"width": 800, "height": 1100}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("portal")) as live, pytest.MonkeyPatch.context() as mp:
+    """The demo quarter on the in-process chain, anchored: badges can say "verified"."""
+    directory = tmp_path_factory.mktemp("portal")
+    with (
+        live_server(directory, ledger_mode="memory") as live,
+        pytest.MonkeyPatch.context() as mp,
+    ):
         mp.setattr(
             "traceability.accounts.services.generate_password_hash",
             partial(generate_password_hash, method="pbkdf2:sha256:1"),
         )
         demo.load(live.app, devices=1000, seed=2026)
+        assert anchor_now(live.app).events_anchored > 0
         yield live
 
 
@@ -91,7 +98,7 @@ def test_an_auditor_finds_a_planted_anomaly_and_the_tampered_badge(
     rows.first.locator("a").first.click()
     en.wait_for_url(f"**/portal/devices/{qr_id}")
     statuses = en.eval_on_selector_all("li[data-status]", "r => r.map(x => x.dataset.status)")
-    assert statuses and "tampered" not in statuses
+    assert statuses and set(statuses) == {"verified"}
     screenshot(en, "portal-device-en")
 
     with Database.engine(server.app).begin() as conn:  # a DB admin edits the intake weight
@@ -117,6 +124,17 @@ def test_the_proof_bundle_downloads_from_the_device_page(server: LiveServer, en:
     bundle = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert bundle["format"] == "weee-trace-proof/1" and bundle["events"]
     assert en.url.endswith(f"/portal/devices/{bundle['subject']['device']}")
+
+
+def test_the_sample_of_the_closed_quarter_names_its_block(server: LiveServer, zh: Any) -> None:
+    sign_in(zh, server, "js.auditor")
+    zh.goto(f"{server.url}/portal/plants/DIS-SZ01/sample?period=2026Q3")
+    assert zh.get_attribute("[data-sample]", "data-sample") == "drawn"
+    days = zh.eval_on_selector_all("[data-day]", "r => r.map(x => x.dataset.day)")
+    assert len(days) == 5 and all(d.startswith("2026-0") for d in days)
+    zh.reload()
+    assert zh.eval_on_selector_all("[data-day]", "r => r.map(x => x.dataset.day)") == days
+    screenshot(zh, "portal-sample-drawn-zh")
 
 
 def test_managers_reach_only_their_plant_and_operators_nothing(

@@ -27,6 +27,7 @@ from traceability.audit.periods import Period
 from traceability.audit.ruleset import SEVERITIES, RuleSet, Thresholds
 from traceability.catalog.models import Catalog
 from traceability.custody.models import Event
+from traceability.db import utcnow
 from traceability.errors import Forbidden, ValidationFailed
 from traceability.verification.services import AnyLedger
 
@@ -87,10 +88,11 @@ def _log_state(session: Session) -> tuple[object, ...]:
 class AuditCache:
     """The last runs, keyed by period and the state of the log (a new event or anchor voids them).
 
-    Verification against the chain is repeated when a run is older than ``ttl_s``.
+    Verification against the chain is repeated when a run finished more than
+    ``ttl_s`` ago (a chain reset changes nothing in the database).
     """
 
-    def __init__(self, ttl_s: float = 60.0, size: int = 8) -> None:
+    def __init__(self, ttl_s: float = 300.0, size: int = 8) -> None:
         self.ttl_s, self.size = ttl_s, size
         self.runs: dict[tuple[object, ...], tuple[dt.datetime, Audit]] = {}
 
@@ -118,6 +120,7 @@ def run_audit(
     cache: AuditCache | None = None,
 ) -> Audit:
     """Every finding of ``period`` (None: everything so far), as of its close or now."""
+    started = utcnow()
     as_of = min(period.end, now) if period else now
     since = period.start if period else None
     state = _log_state(session)
@@ -129,7 +132,7 @@ def run_audit(
     )
     audit = Audit(since, as_of, tuple(apply_rules(data, ruleset)), int(str(state[0])), data)
     if cache is not None:
-        cache.put(key, now, audit)
+        cache.put(key, now + (utcnow() - started), audit)
     return audit
 
 

@@ -14,7 +14,7 @@ from traceability.anchoring.service import reader_ledger
 from traceability.audit.figures import PlantFigures, tonnes
 from traceability.audit.listing import app_ruleset, audit_for, figures_of
 from traceability.audit.periods import CHINA
-from traceability.audit.sampling import METHOD, METHOD_ZH, audit_sample
+from traceability.audit.sampling import METHOD, METHOD_VERSION, METHOD_ZH, audit_sample
 from traceability.db import get_session, utcnow
 from traceability.reports.batches import batch_report, get_batch
 from traceability.reports.devices import open_reader
@@ -154,6 +154,7 @@ def sample_page(plant: str) -> str:
     return render_template(
         "portal/sample.html", org=org, period=period, sample=sample, block_time=block_time,
         method=METHOD_ZH if current_language() == "zh-CN" else METHOD, problem=problem,
+        context=f"{METHOD_VERSION}|{plant}|{period.name}",
         quarters=recent_quarters(utcnow()),
     )  # fmt: skip
 
