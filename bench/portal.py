@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 import statistics
 import time
 from collections.abc import Callable
@@ -217,6 +218,10 @@ def _measure(app: Flask, events: int) -> list[Result]:
     assert client.get(f"/portal/plants/{PLANT}?period={period}").status_code == 200
     cold = time.perf_counter() - cold_start
     say(f"portal: the audit of {period} (cold, whole log replayed and verified): {cold:.1f}s")
+    listing = client.get(f"/portal/anomalies?period={period}").get_data(as_text=True)
+    total = re.search(r'data-total="(\d+)"', listing)
+    findings = int(total.group(1)) if total else 0
+    assert findings > 0, "the anomaly list has nothing to page through"
     pages: dict[str, Callable[[int], Any]] = {
         "device page": lambda i: client.get(f"/portal/devices/{rng.choice(qr_ids)}"),
         "plant/period page": lambda i: client.get(f"/portal/plants/{PLANT}?period={period}"),
@@ -235,7 +240,7 @@ def _measure(app: Flask, events: int) -> list[Result]:
                 target_kind="latency",
                 notes=[
                     f"p95 {measured * 1000:.0f} ms vs health {base * 1000:.1f} ms "
-                    f"({measured / base:.1f}x); {REQUESTS} requests each"
+                    f"({measured / base:.1f}x); {REQUESTS} requests each; {findings:,} findings"
                 ]
                 + (
                     [f"cold: the first request computed the audit in {cold:.1f}s"]
