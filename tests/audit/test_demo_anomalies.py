@@ -5,19 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from tests.audit.conftest import add_user, token_for
 from tests.helpers import sign_in
-from traceability import demo
+from traceability import create_app, demo
 from traceability.accounts import services as accounts
 from traceability.audit.listing import audit_for
 from traceability.audit.periods import parse_period
 from traceability.audit.ruleset import load_ruleset
+from traceability.custody.models import Event
 from traceability.db import Database
 
 Q3 = parse_period("2026Q3")
@@ -203,3 +206,34 @@ def test_the_portal_lists_every_finding_to_the_auditors_of_its_region(
         seen |= rows
     assert seen == expected
     assert len([r for r in seen if r[0] == "leakage"]) == counts["lost in transit"]
+
+
+def test_an_event_row_edited_in_the_database_is_a_verification_finding(
+    settings: dict[str, Any], app: Flask, demo_summary: str
+) -> None:
+    # A direct edit changes no count: a cached audit notices it only after
+    # audit_cache_s; this app keeps none.
+    app = create_app({**settings, "audit_cache_s": 0})
+    try:
+        check_edit_is_found(app)
+    finally:
+        Database.engine(app).dispose()
+
+
+def check_edit_is_found(app: Flask) -> None:
+    client = app.test_client()
+    headers = token_for(app, "js.auditor")
+    url = "/api/v1/audit/anomalies?period=2026Q3&rule=verification_failed"
+    assert client.get(url, headers=headers).get_json()["total"] == 0
+    with Database.engine(app).begin() as conn:
+        row = conn.execute(
+            select(Event.id, Event.device, Event.payload)
+            .where(Event.org == "DIS-SZ01", Event.type == "received")
+            .limit(1)
+        ).one()
+        payload = {**row.payload, "weight_g": row.payload["weight_g"] - 1000}
+        conn.execute(update(Event).where(Event.id == row.id).values(payload=payload))
+    body = client.get(url, headers=headers).get_json()
+    assert [(i["subject"], i["severity"], i["events"]) for i in body["items"]] == [
+        (row.device, "high", [row.id])
+    ]

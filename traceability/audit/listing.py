@@ -33,7 +33,8 @@ def app_ruleset(app: Flask) -> RuleSet:
 
 def audit_for(session: Session, app: Flask, period: Period | None) -> Audit:
     """The findings of ``period`` for this app's database and ledger (cached per log state)."""
-    cache = app.extensions.setdefault("trace.audit_cache", AuditCache())
+    ttl = app.config["TRACE_SETTINGS"].audit_cache_s
+    cache = app.extensions.setdefault("trace.audit_cache", AuditCache(ttl_s=ttl))
     ledger, problem = open_reader(session)
     return run_audit(
         session,

@@ -71,6 +71,7 @@ class Audit:
     findings: tuple[Finding, ...]
     last_seq: int
     data: AuditData  # what the rules read: the portal's figures come from it too
+    computed_at: dt.datetime  # when the log was read
     #: Figures derived from ``data`` once per run (``listing.figures_of``).
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -130,7 +131,9 @@ def run_audit(
     data = load_audit_data(
         session, ledger, catalog, as_of=as_of, since=since, ledger_problem=ledger_problem
     )
-    audit = Audit(since, as_of, tuple(apply_rules(data, ruleset)), int(str(state[0])), data)
+    audit = Audit(
+        since, as_of, tuple(apply_rules(data, ruleset)), int(str(state[0])), data, started
+    )
     if cache is not None:
         cache.put(key, now + (utcnow() - started), audit)
     return audit

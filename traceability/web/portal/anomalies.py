@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
@@ -12,7 +13,7 @@ from traceability.audit.listing import anomaly_public, app_ruleset, scoped_findi
 from traceability.audit.periods import Period
 from traceability.audit.ruleset import SEVERITIES
 from traceability.audit.services import Filters
-from traceability.db import get_session, utcnow
+from traceability.db import get_session, iso, utcnow
 from traceability.web.auth import browser_login_required
 from traceability.web.i18n import current_language
 from traceability.web.portal.exports import table_response
@@ -32,17 +33,17 @@ def _arg(name: str) -> str | None:
     return value[:64] if value else None
 
 
-def _found() -> tuple[Period, Filters, list[Any]]:
+def _found() -> tuple[Period, Filters, list[Any], dt.datetime]:
     period = requested_period()
     filters = Filters(plant=_arg("plant"), rule=_arg("rule"), severity=_arg("severity"))
-    _audit, found = scoped_findings(
+    audit, found = scoped_findings(
         get_session(), current_app, principal=g.principal, period=period, filters=filters
     )
-    return period, filters, found
+    return period, filters, found, audit.computed_at
 
 
 def anomaly_list() -> str:
-    period, filters, found = _found()
+    period, filters, found, computed_at = _found()
     page = page_number()
     pages = max(1, -(-len(found) // PER_PAGE))
     ruleset = app_ruleset(current_app)
@@ -52,6 +53,7 @@ def anomaly_list() -> str:
         period=period,
         filters=filters,
         items=[anomaly_public(f, ruleset) for f in chunk],
+        computed_at=iso(computed_at),
         total=len(found),
         page=min(page, pages),
         pages=pages,
@@ -64,7 +66,7 @@ def anomaly_list() -> str:
 
 
 def anomaly_export(fmt: str) -> Response:
-    period, _filters, found = _found()
+    period, _filters, found, _computed = _found()
     ruleset = app_ruleset(current_app)
     items = [anomaly_public(f, ruleset) for f in found]
     zh = current_language() == "zh-CN"
