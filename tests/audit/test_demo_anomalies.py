@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 from collections import Counter
 from typing import Any
@@ -10,7 +12,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from openpyxl import load_workbook
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from tests.audit.conftest import add_user, token_for
@@ -237,3 +240,33 @@ def check_edit_is_found(app: Flask) -> None:
     assert [(i["subject"], i["severity"], i["events"]) for i in body["items"]] == [
         (row.device, "high", [row.id])
     ]
+
+
+def test_the_anomaly_list_and_plant_figures_export_as_xlsx_and_csv(
+    app: Flask, client: FlaskClient, demo_summary: str
+) -> None:
+    assert sign_in(client, "bj.auditor", demo.PASSWORD).status_code == 302
+    with Session(Database.engine(app)) as session, app.app_context():
+        findings = [f for f in audit_for(session, app, Q3).findings if f.org.endswith("BJ01")]
+    xlsx = client.get("/portal/anomalies.xlsx?period=2026Q3")
+    assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 1 + len(findings)
+    assert {r[4] for r in rows[1:]} == {f.subject for f in findings}
+    csv_text = client.get("/portal/anomalies.csv?period=2026Q3").data.decode("utf-8")
+    assert csv_text.startswith("\ufeff")  # Excel reads the Chinese text as UTF-8
+    assert len(list(csv.reader(io.StringIO(csv_text[1:])))) == len(rows)
+    english = {"Accept-Language": "en"}
+    figures = client.get("/portal/plants/DIS-BJ01/figures.xlsx?period=2026Q3", headers=english)
+    table = list(load_workbook(io.BytesIO(figures.data)).active.iter_rows(values_only=True))
+    received = next(r for r in table if r[0] == "Received")
+    with Session(Database.engine(app)) as session:
+        logged = session.execute(
+            select(func.count()).select_from(Event).where(
+                Event.org == "DIS-BJ01", Event.type == "received",
+                Event.occurred_at >= Q3.start, Event.occurred_at < Q3.end,
+            )
+        ).scalar()  # fmt: skip
+    assert received[1] == logged
+    assert client.get("/portal/plants/DIS-SZ01/figures.csv?period=2026Q3").status_code == 403
