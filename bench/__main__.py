@@ -20,11 +20,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench import anchoring, claims, ingest, verify
+from bench import anchoring, claims, ingest, portal, verify
 from bench.ledgerenv import LedgerEnv, ledger_env
 from bench.report import Result, say, table
 
-BENCHMARKS = ("ingest", "anchoring", "verify", "claims")
+BENCHMARKS = ("ingest", "anchoring", "verify", "claims", "portal")
 RESULTS_PATH = Path(__file__).with_name("results.json")
 
 
@@ -57,6 +57,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--claim-devices", type=int, default=100_000, help="dismantled devices in the claim"
     )
+    parser.add_argument(
+        "--portal-events", type=int, default=1_000_000, help="events behind the portal pages"
+    )
     parser.add_argument("--threads", type=int, default=2, help="ingest client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--json", action="store_true", help=f"write {RESULTS_PATH}")
@@ -76,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         "anchor_events": _scaled(args.anchor_events, scale, 1_000),
         "per_event": _scaled(args.per_event, scale, 20),
         "claim_devices": _scaled(args.claim_devices, scale, 1_000),
+        "portal_events": _scaled(args.portal_events, scale, 1_000),
     }
     results: list[Result] = []
     failures: dict[str, str] = {}
@@ -95,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
                             workers=args.workers,
                         )
                     )
+                    continue
+                if name == "portal":
+                    results += portal.run(events=sizes["portal_events"], db=args.db, tmp=tmp)
                     continue
                 if env is None:
                     env = stack.enter_context(ledger_env(db=args.db, tmp=tmp))

@@ -33,7 +33,7 @@ class Result:
     measured: Measurement
     baseline: Measurement
     target: float
-    target_kind: str  # "rate" | "ratio"
+    target_kind: str  # "rate" | "ratio" | "latency" (seconds, measured.seconds at most)
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -43,11 +43,15 @@ class Result:
 
     @property
     def passed(self) -> bool:
+        if self.target_kind == "latency":
+            return self.measured.seconds <= self.target
         value = self.measured.rate if self.target_kind == "rate" else self.ratio
         return value >= self.target
 
     @property
     def target_text(self) -> str:
+        if self.target_kind == "latency":
+            return f"<= {self.target * 1000:,.0f} ms"
         if self.target_kind == "rate":
             return f">= {self.target:,.0f} ev/s"
         return f">= {self.target:,.0f}x"

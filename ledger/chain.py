@@ -26,7 +26,14 @@ from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from ledger.errors import ContractMissing, NotAuthorised, ReceiptTimeout, TransactionFailed
-from ledger.interface import AnchorRecord, ChainInfo, Ledger, Receipt, SentTransaction
+from ledger.interface import (
+    AnchorRecord,
+    BlockInfo,
+    ChainInfo,
+    Ledger,
+    Receipt,
+    SentTransaction,
+)
 from ledger.rpc_errors import already_known, error_selectors, rpc_message, translated_errors
 
 # The values and the protocol live in ``ledger.interface``; importing them from
@@ -215,6 +222,14 @@ class Web3Ledger:
                 return _hex(self._w3.eth.get_block(number)["hash"])
             except BlockNotFound:
                 return None
+
+    def block(self, number: int) -> BlockInfo | None:
+        with self._rpc("eth_getBlockByNumber"):
+            try:
+                raw = self._w3.eth.get_block(number)
+            except BlockNotFound:
+                return None
+        return BlockInfo(int(raw["number"]), _hex(raw["hash"]), int(raw["timestamp"]))
 
     def pending_nonce(self) -> int:
         """Counts transactions still in the pool, so consecutive sends never collide."""

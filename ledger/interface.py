@@ -26,6 +26,15 @@ class ChainInfo:
 
 
 @dataclass(frozen=True)
+class BlockInfo:
+    """One block: number, hash (0x-hex) and timestamp (Unix seconds)."""
+
+    number: int
+    hash: str
+    timestamp: int
+
+
+@dataclass(frozen=True)
 class AnchorRecord:
     """One root as the registry's storage holds it (``root``, ``prev_root``: 0x-hex)."""
 
@@ -88,6 +97,7 @@ class Ledger(Protocol):
     def info(self) -> ChainInfo: ...
     def block_number(self) -> int: ...
     def block_hash(self, number: int) -> str | None: ...
+    def block(self, number: int) -> BlockInfo | None: ...
     def pending_nonce(self) -> int: ...
     def contract_code_matches(self) -> bool: ...
 

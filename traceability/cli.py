@@ -28,6 +28,7 @@ from traceability.anchoring.connection import (
 )
 from traceability.anchoring.repair import repair as repair_chain
 from traceability.claims_cli import claims
+from traceability.audit.commands import audit_commands
 from traceability.db import Database, session_scope
 from traceability.errors import TraceabilityError
 from traceability.server import serve as run_server
@@ -61,6 +62,7 @@ def main(ctx: click.Context) -> None:
 
 
 main.add_command(claims)
+main.add_command(audit_commands(_app))
 
 
 @main.command()

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     ledger_request_timeout_s: float = Field(default=3.0, gt=0)
     # The public /d/{ID} badge is cached this long per device and chain head.
     badge_cache_s: float = Field(default=60.0, ge=0)
+    # Audit findings and portal figures are recomputed on a new event or anchor,
+    # and at the latest after this many seconds (a direct edit of a row changes no count).
+    audit_cache_s: float = Field(default=300.0, ge=0)
     # A worker's claim on a batch it is sending; another worker may take it over after this.
     anchor_lease_s: float = Field(default=120.0, gt=0)
 

@@ -82,6 +82,8 @@ TARGETS: dict[str, Target] = {
         lambda w: f"/api/v1/claims/{w.extra['claim']}/review",
         lambda w: {"decisions": [{"decision": "approve"}]},
     ),
+    "api.audit_anomalies": Target("GET", lambda w: f"/api/v1/audit/anomalies?plant={SZ}"),
+    "api.epcis_events": Target("GET", lambda w: "/api/v1/epcis/events"),
 }
 
 DEVICE_READERS = {
@@ -180,6 +182,23 @@ EXPECTED: dict[str, dict[str, int]] = {
         "auditor": PASSES,
         "auditor_bj": 403,
         "admin": 403,
+    # the plant's findings: its managers and the auditors of its region, no operator
+    "api.audit_anomalies": {
+        "plant": 403,
+        "plant_manager": 200,
+        "collector": 403,
+        "auditor": 200,
+        "auditor_bj": 403,
+        "admin": 200,
+    },
+    # the event log of one's own organisation (managers) or region (auditors)
+    "api.epcis_events": {
+        "plant": 403,
+        "plant_manager": 200,
+        "collector": 403,
+        "auditor": 200,
+        "auditor_bj": 200,
+        "admin": 200,
     },
 }
 

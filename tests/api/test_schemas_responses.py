@@ -141,6 +141,12 @@ class TestOnTheInProcessChain:
         auditor = add_actor(client.application, "REG-JS", "regulator", "auditor", "320000")
         review = {"decisions": [{"decision": "approve"}]}
         assert api("POST", f"/claims/{claim['id']}/review", auditor, review)[0] == 200
+        _, audit = api("GET", "/audit/anomalies", manager_headers(client, plant))
+        assert audit["total"] == len(audit["items"])
+        assert (
+            api("GET", "/epcis/events?EQ_bizStep=disassembling", manager_headers(client, plant))[0]
+            == 200
+        )
 
         assert api("GET", "/health")[1]["ledger"]["status"] == "ok"
         documented = {(p, m) for p, item in document.raw["paths"].items() for m in item}

@@ -7,9 +7,11 @@ from flask import Blueprint, Flask
 from traceability.accounts.models import Role
 from traceability.api import (
     anchors,
+    audit,
     batches,
     claims,
     devices,
+    epcis,
     errors,
     events,
     health,
@@ -34,6 +36,7 @@ from traceability.api.schemas import (
 )
 from traceability.claims.review import ReviewRequest
 from traceability.claims.schemas import ClaimPublic, ClaimRequest
+from traceability.audit.schemas import AnomalyList
 from traceability.custody.messages import CollectRequest, EventsRequest
 from traceability.reports.schemas import BatchReport, DeviceDetail
 
@@ -157,6 +160,28 @@ ROUTES: tuple[Route, ...] = (
         response=AnchorsResult, roles=(Role.manager, Role.admin),
     ),
     *CLAIM_ROUTES,
+    Route(
+        "GET", "/audit/anomalies", "audit_anomalies", audit.anomalies,
+        summary="Audit findings (SPEC §2.7) of the records the caller may read, worst first",
+        response=AnomalyList, roles=(Role.manager, Role.auditor, Role.admin),
+        query={
+            "plant": "an organisation code", "period": "2026Q3 or 2026-09 (China time)",
+            "rule": "a rule id", "severity": "high, medium or low",
+            "page": "from 1", "per_page": "1-500 (default 50)",
+        },
+    ),
+    Route(
+        "GET", "/epcis/events", "epcis_events", epcis.events,
+        summary="EPCIS 2.0 query: the caller's events as an EPCISQueryDocument (JSON-LD)",
+        response=None, media="application/ld+json", roles=(Role.manager, Role.auditor, Role.admin),
+        query={
+            "GE_eventTime": "events at or after this time (ISO 8601 with offset)",
+            "LT_eventTime": "events before this time",
+            "EQ_bizStep": "a CBV business step (commissioning, shipping, receiving, storing, "
+            "disassembling, destroying)",
+            "page": "from 1", "per_page": "1-500 (default 100)",
+        },
+    ),
 )  # fmt: skip
 
 

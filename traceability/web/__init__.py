@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response
 
 from traceability.web import auth, i18n, public, scanner
+from traceability.web.portal import bp as portal_bp
 
 
 def _security_headers(response: Response) -> Response:
@@ -27,3 +28,4 @@ def init_app(app: Flask) -> None:
     auth.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(scanner.bp)
+    app.register_blueprint(portal_bp)

@@ -1,0 +1,76 @@
+// The portal's charts (Apache ECharts, its built-in Chinese locale) and small
+// conveniences. Data comes from the page's <script type="application/json">
+// block: no inline script runs (the CSP forbids it).
+import * as echarts from "echarts/core";
+import { BarChart } from "echarts/charts";
+import {
+  GridComponent,
+  LegendComponent,
+  TitleComponent,
+  TooltipComponent,
+} from "echarts/components";
+import { CanvasRenderer } from "echarts/renderers";
+
+echarts.use([BarChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, CanvasRenderer]);
+
+const FONT = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif';
+
+function base(title) {
+  return {
+    textStyle: { fontFamily: FONT },
+    title: { text: title, left: 0, textStyle: { fontSize: 14, fontFamily: FONT } },
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    grid: { left: 8, right: 16, top: 56, bottom: 8, containLabel: true },
+    animation: false,
+  };
+}
+
+const BUILDERS = {
+  volumes: (d) => ({
+    ...base(d.title),
+    legend: { type: "scroll", bottom: 0 },
+    grid: { left: 8, right: 16, top: 40, bottom: 36, containLabel: true },
+    xAxis: { type: "category", data: d.months },
+    yAxis: { type: "value", minInterval: 1 },
+    series: d.series.map((s) => ({ ...s, type: "bar", stack: "all" })),
+  }),
+  savings: (d) => ({
+    ...base(d.title),
+    xAxis: { type: "category", data: d.plants },
+    yAxis: { type: "value" },
+    series: [{ type: "bar", data: d.data, itemStyle: { color: "#1f6f43" } }],
+  }),
+  anomalies: (d) => ({
+    ...base(d.title),
+    grid: { left: 8, right: 24, top: 40, bottom: 8, containLabel: true },
+    xAxis: { type: "value", minInterval: 1 },
+    yAxis: { type: "category", data: d.rules, inverse: true },
+    series: [{ type: "bar", data: d.data, itemStyle: { color: "#8a5a00" } }],
+  }),
+};
+
+function drawCharts() {
+  const block = document.getElementById("chart-data");
+  if (!block) return;
+  const data = JSON.parse(block.textContent);
+  const locale = data.lang === "en" ? "EN" : "ZH";
+  const charts = [];
+  for (const el of document.querySelectorAll("[data-chart]")) {
+    const name = el.dataset.chart;
+    if (!data[name] || !BUILDERS[name]) continue;
+    const chart = echarts.init(el, null, { locale, renderer: "canvas" });
+    chart.setOption(BUILDERS[name](data[name]));
+    el.dataset.drawn = "true";
+    charts.push(chart);
+  }
+  window.addEventListener("resize", () => charts.forEach((c) => c.resize()));
+}
+
+function autoSubmit() {
+  for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+    select.addEventListener("change", () => select.form.submit());
+  }
+}
+
+drawCharts();
+autoSubmit();

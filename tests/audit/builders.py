@@ -1,0 +1,112 @@
+"""Records for the rule tests: device logs as the handhelds would have recorded them.
+
+The events are plain values shaped like event rows; ``replay`` (the real one)
+turns them into the facts the rules read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+
+from traceability.accounts.models import Organisation
+from traceability.audit.dataset import AuditData, DeviceRecord, LotRecord
+from traceability.audit.periods import CHINA
+from traceability.audit.ruleset import Thresholds, load_ruleset
+from traceability.custody.facts import replay
+from traceability.verification.logs import Verification
+
+_seq = itertools.count(1)
+DAY0 = dt.datetime(2026, 7, 6, 9, 0, tzinfo=CHINA)
+
+
+def day(n: float, hour: float = 9) -> dt.datetime:
+    return DAY0.replace(hour=0) + dt.timedelta(days=n, hours=hour)
+
+
+@dataclass(frozen=True)
+class Ev:
+    id: str
+    type: str
+    org: str
+    occurred_at: dt.datetime
+    payload: dict[str, Any]
+    recorded_at: dt.datetime
+    digest: str
+    seq: int = 0
+
+
+@dataclass
+class Log:
+    """One device's events, built step by step."""
+
+    qr_id: str
+    events: list[Ev] = field(default_factory=list)
+
+    def add(self, type_: str, org: str, at: dt.datetime, recorded: dt.datetime | None = None,
+            **payload: Any) -> Log:  # fmt: skip
+        n = next(_seq)
+        self.events.append(
+            Ev(f"{self.qr_id}-e{n}", type_, org, at, payload, recorded or at, f"d{n:063d}", n)
+        )
+        return self
+
+    def collected(self, org: str, at: dt.datetime, category: str = "tv",
+                  attributes: dict[str, Any] | None = None, **extra: Any) -> Log:  # fmt: skip
+        attrs = attributes or {"display": "flat", "screen_in": 42}
+        return self.add("collected", org, at, category=category, attributes=attrs, **extra)
+
+    def received(self, org: str, at: dt.datetime, weight_g: int = 20_000) -> Log:
+        return self.add("received", org, at, weight_g=weight_g)
+
+    def dismantled(self, org: str, at: dt.datetime, outputs: dict[str, int],
+                   line: str = "L1", **extra: Any) -> Log:  # fmt: skip
+        rows = [{"fraction": f, "weight_g": g} for f, g in outputs.items()]
+        return self.add("dismantled", org, at, outputs=rows, line=line, **extra)
+
+    def record(self, status: str = "verified") -> DeviceRecord:
+        return DeviceRecord(
+            replay(self.qr_id, self.events),
+            tuple(self.events),
+            Verification(status, tuple((e.id, status) for e in self.events)),
+        )
+
+
+GOOD_FLAT_TV = {"pcb": 2_000, "lcd_panel": 6_000, "plastics": 6_000, "ferrous_metal": 4_500}
+
+
+def flat_tv(qr_id: str, plant: str = "DIS-A", at: dt.datetime = DAY0, weight_g: int = 20_000,
+            outputs: dict[str, int] | None = None) -> Log:  # fmt: skip
+    return (
+        Log(qr_id)
+        .collected(plant, at)
+        .received(plant, at + dt.timedelta(minutes=10), weight_g)
+        .dismantled(plant, at + dt.timedelta(days=1), outputs or GOOD_FLAT_TV)
+    )
+
+
+def org(code: str, kind: str = "dismantler", capacity: int | None = None) -> Organisation:
+    return Organisation(code=code, kind=kind, name=code, region="320500", capacity_units=capacity)
+
+
+def audit_data(app: Flask, *logs: Log, lots: tuple[LotRecord, ...] = (),
+               as_of: dt.datetime | None = None, orgs: tuple[Organisation, ...] = (),
+               since: dt.datetime | None = None, **overrides: Any) -> AuditData:  # fmt: skip
+    data = AuditData(
+        as_of=as_of or day(60),
+        catalog=app.extensions["trace.catalog"],
+        orgs={o.code: o for o in (org("DIS-A"), org("COL-A", "collector"), *orgs)},
+        since=since,
+    )
+    for log in logs:
+        data.devices[log.qr_id] = log.record(overrides.get(log.qr_id, "verified"))
+    data.lots = {lot.code: lot for lot in lots}
+    return data
+
+
+def thresholds(**changes: Any) -> Thresholds:
+    return load_ruleset().thresholds.model_copy(update=changes)

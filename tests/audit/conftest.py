@@ -1,0 +1,71 @@
+"""The demo data set, loaded once per module into a template database each test copies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+
+import pytest
+from flask import Flask
+from sqlmodel import Session, SQLModel
+from werkzeug.security import generate_password_hash
+
+from tests.helpers import DatabaseTemplate, default_settings, template_database
+from traceability import create_app, demo
+from traceability.accounts import services as accounts
+from traceability.db import Database
+
+DEMO_DEVICES = 3000
+
+
+@dataclass(frozen=True)
+class DemoTemplate:
+    database: DatabaseTemplate
+    summary: str
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplate]:
+    directory = tmp_path_factory.mktemp("demo")
+    with template_database(directory) as template, pytest.MonkeyPatch.context() as mp:
+        # scrypt costs ~0.1 s per demo user; these tests are about the records
+        mp.setattr(
+            "traceability.accounts.services.generate_password_hash",
+            partial(generate_password_hash, method="pbkdf2:sha256:1"),
+        )
+        app = create_app(default_settings(template.url, directory))
+        engine = Database.engine(app)
+        SQLModel.metadata.create_all(engine)
+        try:
+            summary = demo.load(app, devices=DEMO_DEVICES, seed=2026)
+        finally:
+            engine.dispose()
+        yield DemoTemplate(template, summary)
+
+
+@pytest.fixture
+def database_template(request: pytest.FixtureRequest) -> DatabaseTemplate | None:
+    if "demo_summary" in request.fixturenames:
+        return request.getfixturevalue("demo_template").database  # type: ignore[no-any-return]
+    return None
+
+
+@pytest.fixture
+def demo_summary(demo_template: DemoTemplate, app: Flask) -> str:
+    """What `traceability demo` printed; the test's database is a copy of the demo's."""
+    return demo_template.summary
+
+
+def token_for(app: Flask, username: str) -> dict[str, str]:
+    with Session(Database.engine(app)) as session:
+        token = accounts.create_token(session=session, username=username, ttl_days=1).token
+        session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def add_user(app: Flask, username: str, org: str, role: str) -> dict[str, str]:
+    with Session(Database.engine(app)) as session:
+        accounts.add_user(session=session, username=username, org_code=org, role=role)
+        session.commit()
+    return token_for(app, username)

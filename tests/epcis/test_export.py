@@ -1,0 +1,148 @@
+"""EPCIS 2.0 export: valid against GS1's JSON Schema, dismantling as a TransformationEvent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from jsonschema import Draft7Validator, FormatChecker
+
+from tests.helpers import Actor, anchor, dismantle, manager_headers, new_id, receive, record
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "epcis"
+URL = "/api/v1/epcis/events"
+
+
+@pytest.fixture(scope="module")
+def validator() -> Draft7Validator:
+    schema = json.loads((SCHEMA_DIR / "EPCIS-JSON-Schema.json").read_text(encoding="utf-8"))
+    return Draft7Validator(schema, format_checker=FormatChecker())
+
+
+@pytest.fixture
+def settings(settings: dict[str, Any]) -> dict[str, Any]:
+    return {**settings, "ledger_mode": "memory"}  # anchors are real, on the in-process chain
+
+
+def test_the_format_checker_really_checks_dates_and_uris(validator: Draft7Validator) -> None:
+    checker = validator.format_checker
+    assert checker is not None
+    assert checker.conforms("2026-07-01T08:00:00+08:00", "date-time")
+    assert not checker.conforms("2026-07-01 08:00", "date-time")
+    assert not checker.conforms("2026-13-01T08:00:00Z", "date-time")
+    assert not checker.conforms("not a uri", "uri")
+
+
+def errors(validator: Draft7Validator, document: Any) -> list[str]:
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
+
+
+def export(client: FlaskClient, headers: dict[str, str], query: str = "") -> Any:
+    response = client.get(f"{URL}?per_page=500{query}", headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/ld+json"
+    return response.get_json()
+
+
+def test_a_dismantled_device_exports_valid_epcis_with_kgm_outputs(
+    client: FlaskClient, collector: Actor, plant: Actor, validator: Draft7Validator
+) -> None:
+    qr_id = receive(client, collector, plant, weight_kg="30.5")
+    dismantle(client, plant, qr_id, {"pcb": "1.5", "plastics": "3.25"}, batch="B1")
+    anchor(client, plant)
+    document = export(client, manager_headers(client, plant))
+
+    assert errors(validator, document) == []
+    events = document["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    [transformation] = [e for e in events if e["type"] == "TransformationEvent"]
+    assert transformation["bizStep"] == "disassembling"
+    assert transformation["inputEPCList"] == [f"https://trace.example.cn/d/{qr_id}"]
+    assert sorted(
+        (q["epcClass"].rsplit("/", 1)[1], q["quantity"], q["uom"])
+        for q in transformation["outputQuantityList"]
+    ) == [("pcb", 1.5, "KGM"), ("plastics", 3.25, "KGM")]
+    transformation["outputQuantityList"][0]["uom"] = "kg"  # the schema does catch a slip
+    assert errors(validator, document) != []
+    received = next(e for e in events if e["bizStep"] == "receiving")
+    assert received["trace:weightKg"] == 30.5
+    device = client.get(f"/api/v1/devices/{qr_id}", headers=plant.headers).get_json()
+    digests = {e["id"]: (e["digest"], e["anchor"]["root"]) for e in device["events"]}
+    for event in events:
+        event_id = event["eventID"].removeprefix("urn:uuid:")
+        assert (event["trace:digest"], event["trace:anchor"]["trace:root"]) == digests[event_id]
+
+
+def test_the_collector_shipping_is_an_object_event_with_source_and_destination(
+    client: FlaskClient, collector: Actor, plant: Actor, validator: Draft7Validator
+) -> None:
+    receive(client, collector, plant)
+    document = export(client, manager_headers(client, collector), "&EQ_bizStep=shipping")
+    assert errors(validator, document) == []
+    [shipping] = document["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    assert shipping["type"] == "ObjectEvent" and shipping["action"] == "OBSERVE"
+    assert shipping["sourceList"][0]["source"].endswith(f"/orgs/{collector.org}")
+    assert shipping["destinationList"][0]["destination"].endswith(f"/orgs/{plant.org}")
+    assert shipping["trace:anchor"] is None  # not anchored yet: pending
+
+
+def test_a_correction_is_an_error_declaration_naming_the_correcting_event(
+    client: FlaskClient, collector: Actor, plant: Actor, validator: Draft7Validator
+) -> None:
+    qr_id = receive(client, collector, plant, weight_kg="30.5")
+    device = client.get(f"/api/v1/devices/{qr_id}", headers=plant.headers).get_json()
+    received_id = device["events"][-1]["id"]
+    fix = new_id()
+    correction = {"corrects": received_id, "reason": "pallet", "fields": {"weight_kg": "29"}}
+    record(client, plant, {"id": fix, "type": "corrected", "qr_id": qr_id, **correction})
+    document = export(client, manager_headers(client, plant))
+    assert errors(validator, document) == []
+    events = document["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    [declared] = [e for e in events if "errorDeclaration" in e]
+    assert declared["eventID"] == f"urn:uuid:{received_id}"
+    assert declared["errorDeclaration"]["correctiveEventIDs"] == [f"urn:uuid:{fix}"]
+
+
+def test_time_and_step_filters_and_paging(
+    client: FlaskClient, collector: Actor, plant: Actor
+) -> None:
+    for _ in range(3):
+        receive(client, collector, plant)
+    headers = manager_headers(client, plant)
+    everything = export(client, headers)
+    listed = everything["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    times = sorted(e["eventTime"] for e in listed)
+    middle = times[1]
+    later = export(client, headers, f"&GE_eventTime={middle}")
+    earlier = export(client, headers, f"&LT_eventTime={middle}")
+    assert later["trace:total"] + earlier["trace:total"] == everything["trace:total"] == 3
+    pages = [client.get(f"{URL}?per_page=2&page={p}", headers=headers).get_json() for p in (1, 2)]
+    ids = [
+        e["eventID"]
+        for p in pages
+        for e in p["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    ]
+    assert sorted(ids) == sorted(e["eventID"] for e in listed)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("GE_eventTime=yesterday", "GE_eventTime"),
+        ("LT_eventTime=2026-07-01T00:00:00", "LT_eventTime"),
+        ("EQ_bizStep=dancing", "EQ_bizStep"),
+        ("per_page=0", "per_page"),
+    ],
+)
+def test_bad_query_parameters_are_a_422_naming_them(
+    client: FlaskClient, plant: Actor, query: str, field: str
+) -> None:
+    response = client.get(f"{URL}?{query}", headers=manager_headers(client, plant))
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == field
+
+
+def test_operators_cannot_export(client: FlaskClient, plant: Actor) -> None:
+    assert client.get(URL, headers=plant.headers).status_code == 403

@@ -1,0 +1,161 @@
+"""Audit sampling seeded by the first block after the period closed, on a real anvil node."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+import requests
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session
+
+from ledger.node import ManagedNode
+from tests.helpers import Actor, anchor, record
+from tests.integration.conftest import rpc_settings
+from tests.ledger_fixtures import ANVIL_ONLY
+from traceability.anchoring.service import reader_ledger
+from traceability.audit.periods import CHINA, Period, parse_period
+from traceability.audit.ruleset import SamplingSizes
+from traceability.audit.sampling import audit_sample, candidates, draw, seed_of
+from traceability.cli import main
+from traceability.db import Database, utcnow
+
+pytestmark = [pytest.mark.integration, ANVIL_ONLY]
+
+SIZES = SamplingSizes(days=3, devices=5)
+
+
+@pytest.fixture
+def ledger_node(private_node: ManagedNode) -> ManagedNode:
+    """A node of this test's own: the test mines blocks at chosen times and reverts them."""
+    return private_node
+
+
+@pytest.fixture
+def settings(settings: dict[str, Any], private_node: ManagedNode) -> dict[str, Any]:
+    return rpc_settings(settings, private_node)
+
+
+def rpc(node: ManagedNode, method: str, *params: Any) -> Any:
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+    answer = requests.post(node.url, json=body, timeout=10).json()
+    assert "error" not in answer, answer
+    return answer["result"]
+
+
+def mine_at(node: ManagedNode, moment: dt.datetime) -> str:
+    rpc(node, "evm_setNextBlockTimestamp", int(moment.timestamp()))
+    rpc(node, "evm_mine")
+    block = rpc(node, "eth_getBlockByNumber", "latest", False)
+    return str(block["hash"])
+
+
+def this_month(now: dt.datetime) -> Period:
+    return parse_period(now.astimezone(CHINA).strftime("%Y-%m"))
+
+
+def last_month(now: dt.datetime) -> Period:
+    return parse_period((this_month(now).start - dt.timedelta(days=1)).strftime("%Y-%m"))
+
+
+def dismantle_in(
+    client: FlaskClient, plant: Actor, period: Period, n: int, now: dt.datetime
+) -> None:
+    """``n`` devices collected, received and dismantled at times spread over the period."""
+    end = min(period.end, now - dt.timedelta(minutes=10))
+    step = (end - period.start) / (n + 1)
+    for i in range(n):
+        at = period.start + step * (i + 1) - dt.timedelta(minutes=3)
+        stamps = [(at + dt.timedelta(minutes=m)).isoformat() for m in (0, 1, 2)]
+        response = client.post(
+            "/api/v1/devices",
+            json={"category": "tv", "attributes": {"display": "flat", "screen_in": 40},
+                  "occurred_at": stamps[0]},
+            headers=plant.headers,
+        )  # fmt: skip
+        assert response.status_code == 201, response.get_json()
+        qr_id = response.get_json()["qr_id"]
+        record(
+            client, plant,
+            {"type": "received", "qr_id": qr_id, "weight_kg": "20", "occurred_at": stamps[1]},
+            {"type": "dismantled", "qr_id": qr_id, "occurred_at": stamps[2],
+             "outputs": [{"fraction": "pcb", "weight_kg": "2"},
+                         {"fraction": "lcd_panel", "weight_kg": "6"}]},
+        )  # fmt: skip
+
+
+def sample_of(app: Flask, plant: str, period: Period, now: dt.datetime) -> Any:
+    with Session(Database.engine(app)) as session, app.app_context():
+        return audit_sample(
+            session, reader_ledger(session, app), plant=plant, period=period, sizes=SIZES, now=now
+        )
+
+
+def test_the_sample_is_seeded_by_the_first_block_after_the_close(
+    app: Flask, client: FlaskClient, plant: Actor, private_node: ManagedNode
+) -> None:
+    now = utcnow()
+    period = this_month(now)
+    dismantle_in(client, plant, period, 12, now)
+    anchor(client, plant)  # deploys the registry: the trusted reader knows the chain
+
+    # Still open by the clock: no sample, whatever the chain holds.
+    assert sample_of(app, plant.org, period, now).status == "open"
+    after_close = period.end + dt.timedelta(days=1)
+    # Closed, but no block since the close yet: nothing to seed from.
+    assert sample_of(app, plant.org, period, after_close).status == "waiting"
+
+    snapshot = rpc(private_node, "evm_snapshot")
+    first_hash = mine_at(private_node, period.end + dt.timedelta(seconds=5))
+    mine_at(private_node, period.end + dt.timedelta(seconds=60))  # a later block changes nothing
+    first = sample_of(app, plant.org, period, after_close)
+    again = sample_of(app, plant.org, period, after_close)
+    assert first.status == "drawn" and first.block.hash == first_hash
+    assert again == first
+    assert first.candidate_devices == 12 and len(first.days) == SIZES.days
+    # one device a day here: the devices are those of the sampled days
+    assert sorted(d for _, d in first.devices) == sorted(first.days)
+    # Anyone can redo it from the block hash alone.
+    seed = seed_of(first_hash, plant.org, period.name)
+    assert first.seed == seed.hex()
+    with Session(Database.engine(app)) as session:
+        found = candidates(session, plant.org, period)
+    assert list(first.days) == draw(seed, list(found.days), SIZES.days)
+
+    rpc(private_node, "evm_revert", snapshot)
+    other_hash = mine_at(private_node, period.end + dt.timedelta(seconds=9))
+    other = sample_of(app, plant.org, period, after_close)
+    assert other_hash != first_hash and other.block.hash == other_hash
+    assert other.seed != first.seed
+    assert other.devices != first.devices
+
+
+def test_the_cli_prints_the_same_sample_on_every_run(
+    app: Flask, client: FlaskClient, plant: Actor
+) -> None:
+    now = utcnow()
+    closed = last_month(now)
+    dismantle_in(client, plant, closed, 6, now)
+    anchor(client, plant)
+    runs = [
+        CliRunner().invoke(main, ["audit", "sample", plant.org, closed.name], obj=app)
+        for _ in range(2)
+    ]
+    assert [r.exit_code for r in runs] == [0, 0], runs[0].output
+    assert runs[0].output == runs[1].output
+    shown = json.loads(runs[0].output)
+    assert shown["status"] == "drawn" and shown["block"]["hash"] and "SHA-256" in shown["method"]
+    assert shown["candidates"]["devices"] == 6
+    assert len(shown["days"]) == 5 and len(shown["devices"]) == 5  # one device a day
+    block_time = dt.datetime.fromisoformat(shown["block"]["timestamp"])
+    assert block_time >= closed.end
+
+    still_open = CliRunner().invoke(
+        main, ["audit", "sample", plant.org, this_month(now).name], obj=app
+    )
+    assert still_open.exit_code == 1 and "has not closed yet" in still_open.output
+    assert json.loads(still_open.output.split("Error:")[0])["devices"] == []

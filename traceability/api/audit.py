@@ -1,0 +1,31 @@
+"""GET /audit/anomalies: the audit rules' findings, filtered and paged."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from traceability.api.auth import current_principal
+from traceability.api.paging import page_args, text_arg
+from traceability.audit.listing import anomaly_page
+from traceability.audit.periods import parse_period
+from traceability.audit.schemas import AnomalyList
+from traceability.audit.services import Filters
+from traceability.db import get_session
+
+
+def anomalies() -> AnomalyList:
+    page, per_page = page_args()
+    raw_period = text_arg("period", 16)
+    period = parse_period(raw_period) if raw_period else None
+    filters = Filters(
+        plant=text_arg("plant", 32), rule=text_arg("rule"), severity=text_arg("severity")
+    )
+    return anomaly_page(
+        get_session(),
+        current_app,
+        principal=current_principal(),
+        period=period,
+        filters=filters,
+        page=page,
+        per_page=per_page,
+    )

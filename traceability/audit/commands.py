@@ -1,0 +1,101 @@
+"""``traceability audit ...``: the audit from the command line (registered by ``cli``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+
+import click
+from flask import Flask
+
+from ledger.errors import LedgerError
+from traceability.accounts.services import get_org
+from traceability.anchoring.connection import managed_node
+from traceability.anchoring.service import reader_ledger
+from traceability.audit.periods import CHINA, parse_period
+from traceability.audit.ruleset import load_ruleset
+from traceability.audit.sampling import METHOD, Sample, audit_sample
+from traceability.db import Database, session_scope, utcnow
+from traceability.errors import TraceabilityError
+
+WHY_NONE = {
+    "open": "the period has not closed yet: no sample can exist before its close",
+    "waiting": "no block has been produced since the period closed yet: try again later",
+    "no_ledger": "no ledger is configured: the sample is seeded by a block hash",
+    "untrusted": "the ledger is not the trusted one",
+}
+
+
+AppOf = Callable[[click.Context], Flask]
+
+
+def audit_commands(app_of: AppOf) -> click.Group:
+    """The ``audit`` group; ``app_of`` is the CLI's way of getting (or making) the app."""
+
+    @click.group("audit")
+    def audit_group() -> None:
+        """Regulator audit: sampling for video review."""
+
+    audit_group.add_command(_sample_command(app_of))
+    return audit_group
+
+
+def sample_text(sample: Sample) -> dict[str, object]:
+    block = sample.block
+    return {
+        "plant": sample.plant,
+        "period": sample.period,
+        "status": sample.status,
+        "block": {
+            "number": block.number,
+            "hash": block.hash,
+            "timestamp": dt.datetime.fromtimestamp(block.timestamp, CHINA).isoformat(),
+        }
+        if block
+        else None,
+        "seed": sample.seed,
+        "method": METHOD,
+        "candidates": {"days": sample.candidate_days, "devices": sample.candidate_devices},
+        "days": list(sample.days),
+        "devices": [{"qr_id": q, "day": d} for q, d in sample.devices],
+    }
+
+
+def _sample_command(app_of: AppOf) -> click.Command:
+    @click.command("sample")
+    @click.argument("plant")
+    @click.argument("period")
+    @click.pass_context
+    def sample(ctx: click.Context, plant: str, period: str) -> None:
+        """Dismantling days and devices of PLANT in PERIOD (2026Q3, 2026-09) for video review.
+
+        Seeded by the first block after the period closed: the same sample on
+        every run, and anyone can redo it from the block hash (the method is printed).
+        """
+        app = app_of(ctx)
+        try:
+            with (
+                managed_node(app.config["TRACE_SETTINGS"]),
+                app.app_context(),
+                session_scope(Database.engine(app)) as session,
+            ):
+                get_org(session, plant)
+                drawn = audit_sample(
+                    session,
+                    reader_ledger(session, app),
+                    plant=plant,
+                    period=parse_period(period),
+                    sizes=load_ruleset().sampling,
+                    now=utcnow(),
+                )
+        except TraceabilityError as exc:
+            where = f" ({exc.field})" if exc.field else ""
+            raise click.ClickException(f"{exc.message}{where}") from None
+        except LedgerError as exc:
+            raise click.ClickException(f"ledger: {exc}") from None
+        click.echo(json.dumps(sample_text(drawn), indent=2, ensure_ascii=False))
+        if not drawn.drawn:
+            raise click.ClickException(f"no sample: {WHY_NONE[drawn.status]}")
+
+    return sample

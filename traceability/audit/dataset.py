@@ -1,0 +1,178 @@
+"""What the audit rules read: every device and lot replayed from the event log and verified.
+
+Nothing here comes from the projection tables except what the rules compare
+against the log (the plant's own stock count) and the organisations'
+register (licensed capacity, region). Events are read as Core rows (cheaper
+than ORM objects); each subject's log is verified as a whole, then replayed
+up to ``as_of`` so a closed period is audited as it stood when it closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from traceability.accounts.models import Organisation
+from traceability.catalog.models import Catalog
+from traceability.custody.facts import DeviceFacts, replay
+from traceability.custody.models import Event, EventType
+from traceability.devices.models import Device, DeviceState
+from traceability.lots.models import Lot
+from traceability.verification.logs import Verification, verify_logs
+from traceability.verification.services import (
+    PENDING,
+    VERIFIED,
+    AnyLedger,
+    Verifier,
+    leaf_positions,
+    shared_problems,
+)
+
+_EVENT = Event.__table__  # type: ignore[attr-defined]
+_DEVICE = Device.__table__  # type: ignore[attr-defined]
+_LOT = Lot.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class DeviceRecord:
+    facts: DeviceFacts  # replayed from the events up to ``as_of``
+    events: tuple[Any, ...]  # those events, in recording order
+    verification: Verification  # of the whole log
+
+
+@dataclass(frozen=True)
+class LotRecord:
+    code: str
+    org: str
+    fraction: str
+    hazardous: bool
+    events: tuple[Any, ...]
+    verification: Verification
+    shipped_at: dt.datetime | None = None
+    shipped_to: str | None = None
+    received_at: dt.datetime | None = None
+
+
+@dataclass
+class AuditData:
+    as_of: dt.datetime
+    catalog: Catalog
+    orgs: dict[str, Organisation]
+    since: dt.datetime | None = None  # the period's start (None: from the beginning)
+    devices: dict[str, DeviceRecord] = field(default_factory=dict)
+    lots: dict[str, LotRecord] = field(default_factory=dict)
+    # The plant's own count of devices in stock (the projection), per plant.
+    recorded_stock: dict[str, int] = field(default_factory=dict)
+    # Whether the log holds nothing after ``as_of`` (the projection is comparable).
+    current: bool = True
+
+    def in_period(self, when: dt.datetime | None) -> bool:
+        return when is not None and (self.since is None or when >= self.since) and when < self.as_of
+
+    def verified(self, qr_ids: Sequence[str]) -> bool:
+        return all(self.devices[q].verification.verified for q in qr_ids if q in self.devices)
+
+
+def _logs(session: Session, column: Any) -> dict[str, list[Any]]:
+    logs: dict[str, list[Any]] = defaultdict(list)
+    query = select(_EVENT).where(column.is_not(None)).order_by(_EVENT.c.seq)
+    for row in session.execute(query):
+        logs[row.device if column is _EVENT.c.device else row.lot].append(row)
+    return logs
+
+
+def _lot_verification(
+    verifier: Verifier,
+    rows: Sequence[Any],
+    head: str | None,
+    leaves: Mapping[int, tuple[int, int]],
+    shared: list[str],
+) -> Verification:
+    statuses = verifier.statuses(rows, dict(leaves))
+    problems = list(shared)
+    if not rows or (head is not None and rows[-1].digest != head):
+        problems.append("the latest recorded event is missing from the log")
+    seen = set(statuses)
+    if problems or not seen <= {VERIFIED, PENDING}:
+        status = "failed"
+    else:
+        status = VERIFIED if seen == {VERIFIED} else PENDING
+    return Verification(
+        status, tuple((r.id, s) for r, s in zip(rows, statuses, strict=True)), "; ".join(problems)
+    )
+
+
+def _fraction_of(lot: str, org: str) -> str:
+    """A lot's fraction from its code (``{plant}-{fraction}-{number}``), which is hashed
+    into every event of the lot, rather than from the ``lot`` row."""
+    return lot.removeprefix(f"{org}-").rpartition("-")[0] or "?"
+
+
+def load_audit_data(
+    session: Session,
+    ledger: AnyLedger,
+    catalog: Catalog,
+    *,
+    as_of: dt.datetime,
+    since: dt.datetime | None = None,
+    ledger_problem: str | None = None,
+) -> AuditData:
+    """Every device and lot, verified over its whole log and replayed up to ``as_of``."""
+    orgs = {o.code: o for o in session.exec(select(Organisation)).scalars()}  # type: ignore[call-overload]
+    data = AuditData(as_of=as_of, catalog=catalog, orgs=orgs, since=since)
+    device_logs = _logs(session, _EVENT.c.device)
+    heads = dict(session.execute(select(_DEVICE.c.qr_id, _DEVICE.c.head_digest)).all())
+    verification = verify_logs(session, ledger, device_logs, heads, ledger_problem=ledger_problem)
+    for qr_id, rows in device_logs.items():
+        upto = tuple(r for r in rows if r.occurred_at < as_of)
+        if not upto:
+            continue
+        data.devices[qr_id] = DeviceRecord(replay(qr_id, upto), upto, verification[qr_id])
+    _load_lots(session, ledger, catalog, data, ledger_problem)
+    stock = session.execute(
+        select(_DEVICE.c.custodian, func.count())
+        .where(_DEVICE.c.state == DeviceState.received)
+        .group_by(_DEVICE.c.custodian)
+    )
+    data.recorded_stock = {org: int(n) for org, n in stock}
+    data.current = not any(r.occurred_at >= as_of for rows in device_logs.values() for r in rows)
+    return data
+
+
+def _load_lots(
+    session: Session,
+    ledger: AnyLedger,
+    catalog: Catalog,
+    data: AuditData,
+    ledger_problem: str | None,
+) -> None:
+    lot_logs = _logs(session, _EVENT.c.lot)
+    rows = {r.code: r for r in session.execute(select(_LOT))}
+    verifier = Verifier.for_ledger(session, ledger)
+    leaves = leaf_positions(session, [e.seq for log in lot_logs.values() for e in log])
+    shared = shared_problems(session, ledger) if ledger_problem is None else [ledger_problem]
+    hazardous = {code: f.hazardous for code, f in catalog.fractions.items()}
+    for code, log in lot_logs.items():
+        row = rows.get(code)
+        check = _lot_verification(verifier, log, row.head_digest if row else None, leaves, shared)
+        upto = [e for e in log if e.occurred_at < data.as_of]
+        shipped = next((e for e in upto if e.type == EventType.lot_shipped), None)
+        received = next((e for e in upto if e.type == EventType.lot_received), None)
+        fraction = _fraction_of(code, log[0].org)
+        data.lots[code] = LotRecord(
+            code=code,
+            org=log[0].org,
+            fraction=fraction,
+            hazardous=hazardous.get(fraction, False),
+            events=tuple(upto),
+            verification=check,
+            shipped_at=shipped.occurred_at if shipped else None,
+            shipped_to=str(shipped.payload.get("to")) if shipped else None,
+            received_at=received.occurred_at if received else None,
+        )

@@ -1,0 +1,165 @@
+"""Audit sampling (SPEC §2.7): dismantling days and devices for video review.
+
+The seed is the hash of the first block whose timestamp is at or after the
+period's close: nobody can know it while the period is open, and anyone can
+read it afterwards. The method needs nothing but SHA-256, so an auditor can
+redo it by hand (``METHOD``):
+
+    seed = SHA-256(block hash bytes ‖ "weee-trace-sample/1|{plant}|{period}")
+    key(candidate) = SHA-256(seed ‖ candidate)   (a day as YYYY-MM-DD, a device by QR ID)
+
+The sampled days are the ``days`` dismantling days with the smallest keys;
+the sampled devices are the ``devices`` devices with the smallest keys among
+those dismantled on the sampled days. Candidates come from the plant's
+``dismantled`` events in the period (China time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from ledger.interface import BlockInfo, Ledger
+from traceability.anchoring.connection import TrustedReader
+from traceability.audit.periods import CHINA, Period
+from traceability.audit.ruleset import SamplingSizes
+from traceability.custody.models import Event, EventType
+
+METHOD_VERSION = "weee-trace-sample/1"
+METHOD = (
+    "seed = SHA-256(block hash bytes ‖ UTF-8 '"
+    + METHOD_VERSION
+    + "|{plant}|{period}'); key = SHA-256(seed ‖ UTF-8 candidate), a day as YYYY-MM-DD, "
+    "a device by its QR ID; the days with the smallest keys, then the devices with the "
+    "smallest keys among those dismantled on the sampled days."
+)
+METHOD_ZH = (
+    "种子 = SHA-256(区块哈希字节 ‖ UTF-8 '"
+    + METHOD_VERSION
+    + "|{厂}|{期}')；键 = SHA-256(种子 ‖ UTF-8 候选)，日期写作 YYYY-MM-DD，设备写作二维码 ID；"
+    "取键最小的若干拆解日，再在这些日拆解的设备中取键最小的若干台。"
+)
+
+OPEN, WAITING, NO_LEDGER, UNTRUSTED, DRAWN = "open", "waiting", "no_ledger", "untrusted", "drawn"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The sample of one plant and period, or why there is none yet (``status``)."""
+
+    plant: str
+    period: str
+    status: str
+    block: BlockInfo | None = None
+    seed: str | None = None
+    days: tuple[str, ...] = ()
+    devices: tuple[tuple[str, str], ...] = ()  # (QR ID, day)
+    candidate_days: int = 0
+    candidate_devices: int = 0
+    sizes: SamplingSizes | None = None
+    problem: str | None = None
+
+    @property
+    def drawn(self) -> bool:
+        return self.status == DRAWN
+
+
+def first_block_after(chain: Ledger, moment: dt.datetime) -> BlockInfo | None:
+    """The first block whose timestamp is at or after ``moment`` (binary search; None: none yet)."""
+    target = int(moment.timestamp())
+    low, high = 0, chain.block_number()
+    top = chain.block(high)
+    if top is None or top.timestamp < target:
+        return None
+    found = top
+    while low < high:
+        middle = (low + high) // 2
+        block = chain.block(middle)
+        if block is None:  # pruned or racing a reorg: look later
+            low = middle + 1
+        elif block.timestamp >= target:
+            found, high = block, middle
+        else:
+            low = middle + 1
+    return found
+
+
+def seed_of(block_hash: str, plant: str, period: str) -> bytes:
+    context = f"{METHOD_VERSION}|{plant}|{period}".encode()
+    return hashlib.sha256(bytes.fromhex(block_hash.removeprefix("0x")) + context).digest()
+
+
+def _key(seed: bytes, candidate: str) -> bytes:
+    return hashlib.sha256(seed + candidate.encode()).digest()
+
+
+def draw(seed: bytes, candidates: list[str], k: int) -> list[str]:
+    """The ``k`` candidates with the smallest keys, in key order."""
+    return sorted(set(candidates), key=lambda c: _key(seed, c))[:k]
+
+
+@dataclass
+class _Candidates:
+    days: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def device_count(self) -> int:
+        return sum(len(v) for v in self.days.values())
+
+
+def candidates(session: Session, plant: str, period: Period) -> _Candidates:
+    """The plant's dismantlings in the period, by China day, from its event log."""
+    rows = session.execute(
+        select(Event.device, Event.occurred_at).where(  # type: ignore[call-overload]
+            Event.org == plant,
+            Event.type == EventType.dismantled,
+            Event.occurred_at >= period.start,
+            Event.occurred_at < period.end,
+        )
+    )
+    found = _Candidates()
+    for device, occurred_at in rows:
+        found.days[occurred_at.astimezone(CHINA).date().isoformat()].append(device)
+    return found
+
+
+def audit_sample(
+    session: Session,
+    reader: TrustedReader | None,
+    *,
+    plant: str,
+    period: Period,
+    sizes: SamplingSizes,
+    now: dt.datetime,
+) -> Sample:
+    """The sample of ``plant`` for ``period``: none while the period is open or unseeded."""
+    base = Sample(plant, period.name, OPEN, sizes=sizes)
+    if not period.closed(now):
+        return base
+    if reader is None or reader.chain is None:
+        return replace(base, status=NO_LEDGER)
+    if reader.problem:
+        return replace(base, status=UNTRUSTED, problem=reader.problem)
+    block = first_block_after(reader.chain, period.end)
+    if block is None:
+        return replace(base, status=WAITING)
+    seed = seed_of(block.hash, plant, period.name)
+    found = candidates(session, plant, period)
+    days = draw(seed, list(found.days), sizes.days)
+    on_days = {qr: day for day in days for qr in found.days[day]}
+    devices = draw(seed, list(on_days), sizes.devices)
+    return replace(
+        base,
+        status=DRAWN,
+        block=block,
+        seed=seed.hex(),
+        days=tuple(days),
+        devices=tuple((qr, on_days[qr]) for qr in devices),
+        candidate_days=len(found.days),
+        candidate_devices=found.device_count,
+    )

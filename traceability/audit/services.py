@@ -1,0 +1,185 @@
+"""Running the audit rules over a period, and listing what they found for one reader.
+
+``run_audit`` applies every rule to the records replayed from the event log;
+``list_anomalies`` scopes the result to what the reader may see (an
+auditor: every organisation of the regulator's region; a manager: their own
+organisation), filters it and pages it. A finding belongs to the period in
+which what it reports happened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from traceability.accounts.models import Organisation, Principal, Role
+from traceability.accounts.services import can_read_region
+from traceability.anchoring.models import AnchorBatch
+from traceability.audit import device_rules, plant_rules
+from traceability.audit.dataset import AuditData, load_audit_data
+from traceability.audit.findings import Finding
+from traceability.audit.periods import Period
+from traceability.audit.ruleset import SEVERITIES, RuleSet, Thresholds
+from traceability.catalog.models import Catalog
+from traceability.custody.models import Event
+from traceability.db import utcnow
+from traceability.errors import Forbidden, ValidationFailed
+from traceability.verification.services import AnyLedger
+
+Rule = Callable[[AuditData, Thresholds], Iterable[Finding]]
+
+RULES: dict[str, Rule] = {
+    "verification_failed": device_rules.verification_failed,
+    "mass_balance": device_rules.mass_balance,
+    "resource_rate": device_rules.resource_rate,
+    "irregular_dismantling": device_rules.irregular_dismantling,
+    "output_share_outlier": plant_rules.output_share_outlier,
+    "stock_reconciliation": plant_rules.stock_reconciliation,
+    "hazardous_lot_unconfirmed": device_rules.hazardous_lot_unconfirmed,
+    "capacity_exceeded": plant_rules.capacity_exceeded,
+    "fast_dismantling": plant_rules.fast_dismantling,
+    "leakage": device_rules.leakage,
+    "duplicate_serial": device_rules.duplicate_serial,
+    "backdating": device_rules.backdating,
+    "correction": device_rules.correction,
+}
+
+_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+def apply_rules(data: AuditData, ruleset: RuleSet) -> list[Finding]:
+    """Every rule of the rule set over ``data``: the findings inside its period, worst first."""
+    found: list[Finding] = []
+    for spec in ruleset.rules:
+        found += (f for f in RULES[spec.id](data, ruleset.thresholds) if data.in_period(f.at))
+    specs = {r.id: r for r in ruleset.rules}
+    found.sort(key=lambda f: (_RANK[f.severity_of(specs[f.rule])], f.rule, f.org, f.at, f.subject))
+    return found
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The findings of one run: over ``[since, as_of)``, against the log up to ``last_seq``."""
+
+    since: dt.datetime | None
+    as_of: dt.datetime
+    findings: tuple[Finding, ...]
+    last_seq: int
+    data: AuditData  # what the rules read: the portal's figures come from it too
+    computed_at: dt.datetime  # when the log was read
+    #: Figures derived from ``data`` once per run (``listing.figures_of``).
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+def _log_state(session: Session) -> tuple[object, ...]:
+    """What the findings depend on: the newest event and the anchors' states.
+
+    Both are index lookups (no count over the log): edits and deletions of
+    rows behind the application's back are caught when the cache expires.
+    """
+    seq = session.execute(select(func.max(Event.seq))).scalar() or 0
+    anchors = session.execute(
+        select(col(AnchorBatch.state), func.count()).group_by(col(AnchorBatch.state))
+    )
+    return int(seq), tuple(sorted((str(s), int(n)) for s, n in anchors))
+
+
+class AuditCache:
+    """The last runs, keyed by period and the state of the log (a new event or anchor voids them).
+
+    Verification against the chain is repeated when a run finished more than
+    ``ttl_s`` ago (a chain reset changes nothing in the database).
+    """
+
+    def __init__(self, ttl_s: float = 300.0, size: int = 8) -> None:
+        self.ttl_s, self.size = ttl_s, size
+        self.runs: dict[tuple[object, ...], tuple[dt.datetime, Audit]] = {}
+
+    def get(self, key: tuple[object, ...], now: dt.datetime) -> Audit | None:
+        hit = self.runs.get(key)
+        if hit is None or (now - hit[0]).total_seconds() > self.ttl_s:
+            return None
+        return hit[1]
+
+    def put(self, key: tuple[object, ...], now: dt.datetime, audit: Audit) -> None:
+        if len(self.runs) >= self.size:
+            self.runs.pop(next(iter(self.runs)))
+        self.runs[key] = (now, audit)
+
+
+def run_audit(
+    session: Session,
+    *,
+    ledger: AnyLedger,
+    catalog: Catalog,
+    ruleset: RuleSet,
+    period: Period | None,
+    now: dt.datetime,
+    ledger_problem: str | None = None,
+    cache: AuditCache | None = None,
+) -> Audit:
+    """Every finding of ``period`` (None: everything so far), as of its close or now."""
+    started = utcnow()
+    as_of = min(period.end, now) if period else now
+    since = period.start if period else None
+    state = _log_state(session)
+    key = (since, as_of if period and period.closed(now) else None, state, ledger_problem)
+    if cache is not None and (hit := cache.get(key, now)) is not None:
+        return hit
+    data = load_audit_data(
+        session, ledger, catalog, as_of=as_of, since=since, ledger_problem=ledger_problem
+    )
+    audit = Audit(
+        since, as_of, tuple(apply_rules(data, ruleset)), int(str(state[0])), data, started
+    )
+    if cache is not None:
+        cache.put(key, now + (utcnow() - started), audit)
+    return audit
+
+
+# -- who sees what ------------------------------------------------------------
+
+
+def readable_orgs(session: Session, principal: Principal) -> set[str]:
+    """Auditors and admins of a regulator: their region; managers: their own organisation."""
+    if principal.role == Role.operator:
+        raise Forbidden("operators have no access to the audit findings")
+    if principal.role == Role.manager:
+        return {principal.org_code}
+    orgs = session.execute(select(col(Organisation.code), col(Organisation.region)))
+    return {code for code, region in orgs if can_read_region(principal, region)}
+
+
+@dataclass(frozen=True)
+class Filters:
+    plant: str | None = None
+    rule: str | None = None
+    severity: str | None = None
+
+
+def check_filters(filters: Filters, ruleset: RuleSet) -> None:
+    if filters.rule is not None and filters.rule not in ruleset.ids:
+        raise ValidationFailed(f"unknown rule {filters.rule[:40]!r}", field="rule")
+    if filters.severity is not None and filters.severity not in SEVERITIES:
+        raise ValidationFailed(f"severity must be one of {', '.join(SEVERITIES)}", field="severity")
+
+
+def select_findings(
+    findings: Sequence[Finding], ruleset: RuleSet, orgs: set[str], filters: Filters
+) -> Iterator[Finding]:
+    specs = {r.id: r for r in ruleset.rules}
+    for f in findings:
+        if f.org not in orgs:
+            continue
+        if filters.plant is not None and f.org != filters.plant:
+            continue
+        if filters.rule is not None and f.rule != filters.rule:
+            continue
+        if filters.severity is not None and f.severity_of(specs[f.rule]) != filters.severity:
+            continue
+        yield f

@@ -1,0 +1,197 @@
+"""One recorded event as an EPCIS 2.0 event (JSON-LD), with its digest and anchor.
+
+Identifiers are URIs under the deployment's public URL: a device is its
+label URL (``{public}/d/{ID}``, what its QR code encodes), a lot, an
+organisation and a fraction class have paths of their own. The CBV has no
+dismantling step: a dismantling is a ``TransformationEvent`` with the CBV's
+``disassembling`` step, the device in, each fraction out as a quantity in
+kilograms (``KGM``). A correction is the corrected event declared in error
+(``errorDeclaration``), naming the correcting event. Project data (the
+digest, its chain link, the anchor, weights and reasons) is in the ``trace:``
+namespace, declared in the document's context.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from traceability.custody.models import EventType
+from traceability.db import iso
+from traceability.reports.schemas import AnchorInfo
+
+GS1_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+
+#: The CBV business step of each event type (and back, for EQ_bizStep).
+BIZ_STEPS: dict[str, str] = {
+    EventType.collected: "commissioning",
+    EventType.shipped: "shipping",
+    EventType.received: "receiving",
+    EventType.stored: "storing",
+    EventType.dismantled: "disassembling",
+    EventType.refused: "receiving",
+    EventType.lot_shipped: "shipping",
+    EventType.lot_received: "receiving",
+    EventType.lot_treated: "destroying",
+}
+DISPOSITIONS: dict[str, str] = {
+    EventType.collected: "active",
+    EventType.shipped: "in_transit",
+    EventType.received: "in_progress",
+    EventType.stored: "in_progress",
+    EventType.dismantled: "destroyed",
+    EventType.refused: "returned",
+    EventType.lot_shipped: "in_transit",
+    EventType.lot_received: "in_progress",
+    EventType.lot_treated: "destroyed",
+}
+
+
+def types_of_step(step: str) -> list[str]:
+    """The event types exported with business step ``step`` (a corrected one: its target's)."""
+    return [t for t, s in BIZ_STEPS.items() if s == step]
+
+
+class Names:
+    """URIs of this deployment's things."""
+
+    def __init__(self, public_url: str) -> None:
+        self.base = public_url.rstrip("/")
+
+    def context(self) -> list[Any]:
+        return [GS1_CONTEXT, {"trace": f"{self.base}/ns/trace#"}]
+
+    def device(self, qr_id: str) -> str:
+        return f"{self.base}/d/{qr_id}"
+
+    def lot(self, code: str) -> str:
+        return f"{self.base}/lots/{code}"
+
+    def org(self, code: str) -> str:
+        return f"{self.base}/orgs/{code}"
+
+    def fraction(self, code: str) -> str:
+        return f"{self.base}/fractions/{code}"
+
+    @staticmethod
+    def event(event_id: str) -> str:
+        return f"urn:uuid:{event_id}"
+
+
+def _kg(grams: Any) -> float | None:
+    if not isinstance(grams, int) or isinstance(grams, bool):
+        return None
+    return float(Decimal(grams) / 1000)
+
+
+def _offset(when: dt.datetime) -> str:
+    """The recorded offset; the log keeps UTC, and the plants are in China (+08:00)."""
+    return "+08:00"
+
+
+def _party(names: Names, org: str) -> dict[str, str]:
+    return {"type": "possessing_party", "source": names.org(org)}
+
+
+def anchor_extension(digest: str, prev: str | None, anchor: AnchorInfo | None) -> dict[str, Any]:
+    ext: dict[str, Any] = {"trace:digest": digest, "trace:prev": prev}
+    if anchor is not None:
+        ext["trace:anchor"] = {
+            "trace:root": anchor.root,
+            "trace:leafIndex": anchor.leaf_index,
+            "trace:batchSize": anchor.size,
+            "trace:state": anchor.state,
+            "trace:txHash": anchor.tx_hash,
+            "trace:blockNumber": anchor.block_number,
+        }
+    else:
+        ext["trace:anchor"] = None  # pending: not yet anchored
+    return ext
+
+
+def _body(names: Names, event: Any, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The standard part of one (non-correction) event."""
+    kind = event.type
+    subject = names.device(event.device) if event.device else names.lot(event.lot)
+    out: dict[str, Any] = {
+        "type": "ObjectEvent",
+        "eventTime": iso(event.occurred_at),
+        "recordTime": iso(event.recorded_at),
+        "eventTimeZoneOffset": _offset(event.occurred_at),
+        "eventID": names.event(event.id),
+    }
+    here = {"id": names.org(event.org)}
+    if kind == EventType.dismantled:
+        outputs = payload.get("outputs") if isinstance(payload.get("outputs"), list) else []
+        out.update(
+            type="TransformationEvent",
+            inputEPCList=[subject],
+            outputQuantityList=[
+                {
+                    "epcClass": names.fraction(str(o.get("fraction"))),
+                    "quantity": _kg(o.get("weight_g")) or 0.0,
+                    "uom": "KGM",
+                }
+                for o in outputs or []
+                if isinstance(o, Mapping)
+            ],
+        )
+    else:
+        out.update(epcList=[subject], action="ADD" if kind == EventType.collected else "OBSERVE")
+    out.update(
+        bizStep=BIZ_STEPS.get(kind, "other"),
+        disposition=DISPOSITIONS.get(kind, "unknown"),
+        readPoint=here,
+        bizLocation=here,
+    )
+    if kind in (EventType.shipped, EventType.lot_shipped) and payload.get("to"):
+        out["sourceList"] = [_party(names, event.org)]
+        out["destinationList"] = [
+            {"type": "possessing_party", "destination": names.org(str(payload["to"]))}
+        ]
+    extra: dict[str, Any] = {}
+    if kind == EventType.collected:
+        extra = {
+            "trace:category": payload.get("category"),
+            "trace:attributes": payload.get("attributes"),
+        }
+        if (kg := _kg(payload.get("weight_g"))) is not None:
+            extra["trace:weightKg"] = kg
+    elif kind in (EventType.received, EventType.lot_received):
+        extra = {"trace:weightKg": _kg(payload.get("weight_g"))}
+    elif kind in (EventType.shipped, EventType.lot_shipped) and payload.get("manifest_no"):
+        extra = {"trace:manifestNo": payload.get("manifest_no")}
+    elif kind == EventType.refused:
+        extra = {"trace:reason": payload.get("reason")}
+    elif kind == EventType.lot_treated:
+        extra = {"trace:method": payload.get("method")}
+    elif kind == EventType.dismantled and payload.get("batch"):
+        extra = {"trace:batch": payload.get("batch"), "trace:line": payload.get("line")}
+    return {**out, **extra}
+
+
+def epcis_event(
+    names: Names, event: Any, anchor: AnchorInfo | None, corrected: Any | None = None
+) -> dict[str, Any]:
+    """``event`` as EPCIS; a ``corrected`` event needs the event it corrects (``corrected``)."""
+    if event.type != EventType.corrected:
+        body = _body(names, event, event.payload)
+    elif corrected is not None:
+        body = _body(names, corrected, corrected.payload)
+        body["errorDeclaration"] = {
+            "declarationTime": iso(event.recorded_at),
+            "reason": "incorrect_data",
+            "correctiveEventIDs": [names.event(event.id)],
+        }
+        body["trace:correction"] = {
+            "trace:eventID": names.event(event.id),
+            "trace:fields": event.payload.get("fields"),
+            "trace:reason": event.payload.get("reason"),
+            "trace:flag": event.payload.get("flag"),
+        }
+    else:  # the corrected event is gone from the log: say what is known
+        body = _body(names, event, {})
+        body["bizStep"], body["disposition"] = "other", "unknown"
+    return {**body, **anchor_extension(event.digest, event.prev, anchor)}

@@ -1,0 +1,16 @@
+"""The regulator and manager portal at /portal (SPEC §4.4).
+
+Auditors (and admins) of a regulator see every organisation of its region;
+a manager sees their own organisation; operators have no portal. Every
+figure comes from the replayed, verified event log (``traceability.audit``).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from traceability.web.portal import anomalies, devices, ledger, plants, views
+
+bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="../templates")
+for module in (views, plants, devices, anomalies, ledger):
+    module.register(bp)

@@ -1,0 +1,95 @@
+"""The anomaly list with filters, and its CSV/XLSX export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, current_app, g, render_template, request
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from traceability.audit.listing import anomaly_public, app_ruleset, scoped_findings
+from traceability.audit.periods import Period
+from traceability.audit.ruleset import SEVERITIES
+from traceability.audit.services import Filters
+from traceability.db import get_session, iso, utcnow
+from traceability.web.auth import browser_login_required
+from traceability.web.i18n import current_language
+from traceability.web.portal.exports import table_response
+from traceability.web.portal.scope import (
+    PORTAL_ROLES,
+    current_scope,
+    page_number,
+    recent_quarters,
+    requested_period,
+)
+
+PER_PAGE = 50
+
+
+def _arg(name: str) -> str | None:
+    value = request.args.get(name) or None
+    return value[:64] if value else None
+
+
+def _found() -> tuple[Period, Filters, list[Any], dt.datetime]:
+    period = requested_period()
+    filters = Filters(plant=_arg("plant"), rule=_arg("rule"), severity=_arg("severity"))
+    audit, found = scoped_findings(
+        get_session(), current_app, principal=g.principal, period=period, filters=filters
+    )
+    return period, filters, found, audit.computed_at
+
+
+def anomaly_list() -> str:
+    period, filters, found, computed_at = _found()
+    page = page_number()
+    pages = max(1, -(-len(found) // PER_PAGE))
+    ruleset = app_ruleset(current_app)
+    chunk = found[(page - 1) * PER_PAGE : page * PER_PAGE]
+    return render_template(
+        "portal/anomalies.html",
+        period=period,
+        filters=filters,
+        items=[anomaly_public(f, ruleset) for f in chunk],
+        computed_at=iso(computed_at),
+        total=len(found),
+        page=min(page, pages),
+        pages=pages,
+        rules=app_ruleset(current_app).rules,
+        severities=SEVERITIES,
+        plants=current_scope().orgs,
+        zh=current_language() == "zh-CN",
+        quarters=recent_quarters(utcnow()),
+    )
+
+
+def anomaly_export(fmt: str) -> Response:
+    period, _filters, found, _computed = _found()
+    ruleset = app_ruleset(current_app)
+    items = [anomaly_public(f, ruleset) for f in found]
+    zh = current_language() == "zh-CN"
+    header = [_("Severity"), _("Rule"), _("Organisation"), _("When"), _("Subject"),
+              _("Detail"), _("Verified"), _("Devices"), _("Events")]  # fmt: skip
+    rows = [
+        [
+            i.severity,
+            i.title_zh if zh else i.title_en,
+            i.org,
+            i.at,
+            i.subject,
+            i.detail_zh if zh else i.detail_en,
+            "yes" if i.verified else "no",
+            " ".join(i.devices),
+            " ".join(i.events),
+        ]
+        for i in items
+    ]
+    return table_response(f"anomalies-{period.name}", fmt, header, rows)
+
+
+def register(bp: Blueprint) -> None:
+    guard = browser_login_required(roles=PORTAL_ROLES)
+    bp.add_url_rule("/anomalies", "anomalies", guard(anomaly_list))
+    bp.add_url_rule("/anomalies.<any(csv, xlsx):fmt>", "anomalies_export", guard(anomaly_export))

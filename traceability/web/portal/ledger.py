@@ -1,0 +1,68 @@
+"""The ledger page: trust anchors, the anchors on chain enumerated, the completeness checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+from sqlmodel import col, select
+
+from ledger.errors import LedgerError
+from traceability.anchoring.models import AnchorBatch
+from traceability.anchoring.service import reader_ledger
+from traceability.db import get_session
+from traceability.verification.audit import audit_anchors
+from traceability.verification.models import TrustCheck
+from traceability.verification.status import ledger_status
+from traceability.web.auth import browser_login_required
+from traceability.web.portal.scope import PORTAL_ROLES, page_number
+
+PER_PAGE = 50
+
+
+def ledger_page() -> str:
+    session = get_session()
+    status = ledger_status(session)
+    page = page_number()
+    anchors: list[dict[str, Any]] = []
+    audits = []
+    problem = None
+    try:
+        reader = reader_ledger(session)
+        if reader is not None and reader.chain is not None and reader.trust is not None:
+            for submitter in reader.trust.submitters:
+                records = reader.chain.anchors_of(submitter)
+                audits.append(audit_anchors(session, reader.chain, submitter))
+                known = {
+                    b.root: b
+                    for b in session.exec(
+                        select(AnchorBatch).where(
+                            col(AnchorBatch.root).in_([r.root.removeprefix("0x") for r in records])
+                        )
+                    )
+                }
+                for record in records:
+                    batch = known.get(record.root.removeprefix("0x"))
+                    anchors.append({"submitter": submitter, "record": record, "batch": batch})
+    except LedgerError as exc:
+        problem = str(exc)
+    anchors.sort(key=lambda a: -a["record"].block_number)
+    pages = max(1, -(-len(anchors) // PER_PAGE))
+    checks = session.exec(
+        select(TrustCheck).order_by(col(TrustCheck.checked_at).desc()).limit(10)
+    ).all()
+    return render_template(
+        "portal/ledger.html",
+        status=status,
+        anchors=anchors[(page - 1) * PER_PAGE : page * PER_PAGE],
+        total=len(anchors),
+        page=min(page, pages),
+        pages=pages,
+        audits=audits,
+        checks=checks,
+        problem=problem,
+    )
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/ledger", "ledger", browser_login_required(roles=PORTAL_ROLES)(ledger_page))

@@ -1,0 +1,169 @@
+"""A plant and period: the three flows and their gaps, batches, sampling, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template
+from flask_babel import gettext as _
+
+from ledger.errors import LedgerError
+from traceability.anchoring.service import reader_ledger
+from traceability.audit.figures import PlantFigures, tonnes
+from traceability.audit.listing import app_ruleset, audit_for, figures_of
+from traceability.audit.periods import CHINA
+from traceability.audit.sampling import METHOD, METHOD_VERSION, METHOD_ZH, audit_sample
+from traceability.db import get_session, utcnow
+from traceability.reports.batches import batch_report, get_batch
+from traceability.reports.devices import open_reader
+from traceability.web.auth import browser_login_required
+from traceability.web.i18n import current_language
+from traceability.web.portal.exports import table_response
+from traceability.web.portal.scope import (
+    PORTAL_ROLES,
+    current_scope,
+    page_number,
+    recent_quarters,
+    requested_period,
+)
+from traceability.web.portal.views import category_name, chart_data
+
+PER_PAGE = 50
+
+
+def _figures(plant: str) -> tuple[Any, Any, PlantFigures]:
+    scope = current_scope()
+    org = scope.plant(plant)
+    period = requested_period()
+    audit = audit_for(get_session(), current_app, period)
+    return org, period, figures_of(audit)[0][plant]
+
+
+def plant_page(plant: str) -> str:
+    org, period, fig = _figures(plant)
+    audit = audit_for(get_session(), current_app, period)
+    months = figures_of(audit)[1][plant]
+    cats = sorted({c for m in months.values() for c in m})
+    findings = [f for f in audit.findings if f.org == plant]
+    factor_set = current_app.extensions["trace.catalog"].default_factor_set
+    return render_template(
+        "portal/plant.html",
+        org=org,
+        period=period,
+        quarters=recent_quarters(utcnow()),
+        fig=fig,
+        savings=fig.savings(factor_set),
+        factor_set=factor_set,
+        tonnes=tonnes,
+        category_name=category_name,
+        findings=len(findings),
+        charts=chart_data(
+            volumes={
+                "months": list(months),
+                "series": [
+                    {"name": category_name(c), "data": [months[m][c] for m in months]} for c in cats
+                ],
+                "title": _("Devices dismantled per month, by category"),
+            }
+        ),
+    )
+
+
+def figure_rows(fig: PlantFigures) -> list[list[Any]]:
+    rows: list[list[Any]] = [
+        [_("Collected for this plant"), fig.collected_for, ""],
+        [_("Received"), fig.received, ""],
+        [_("Dismantled"), fig.dismantled, ""],
+        [_("In stock at the end"), fig.in_stock, ""],
+        [_("Treated mass (t)"), tonnes(fig.mass_g), ""],
+        [_("Outputs produced (t)"), tonnes(fig.lots.produced_g), ""],
+        [_("Output lots shipped"), fig.lots.shipped_lots, tonnes(fig.lots.shipped_g)],
+        [_("Lots received by processors"), fig.lots.received_lots, tonnes(fig.lots.received_g)],
+        [_("Lots awaiting confirmed receipt"), fig.lots.awaiting_lots, ""],
+        [_("Devices behind these figures that do not verify"), len(fig.unverified), ""],
+    ]
+    for code, cat in sorted(fig.categories.items()):
+        name = category_name(code)
+        rows.append([f"{name} · {_('Received')}", cat.received, ""])
+        rows.append([f"{name} · {_('Dismantled')}", cat.dismantled, tonnes(cat.mass_g)])
+    return rows
+
+
+def figures_export(plant: str, fmt: str) -> Response:
+    org, period, fig = _figures(plant)
+    header = [_("Figure"), _("Count"), _("Tonnes")]
+    return table_response(
+        f"{plant}-{period.name}-figures", fmt, header, figure_rows(fig), title=org.name
+    )
+
+
+def batches_page(plant: str) -> str:
+    org, period, _fig = _figures(plant)
+    audit = audit_for(get_session(), current_app, period)
+    factor_set = current_app.extensions["trace.catalog"].default_factor_set
+    groups: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"devices": 0, "mass_g": 0, "unverified": 0, "first": None}
+    )
+    for record in audit.data.devices.values():
+        f = record.facts
+        if f.dismantled_by == plant and f.batch and audit.data.in_period(f.dismantled_at):
+            group = groups[f.batch]
+            group["devices"] += 1
+            group["mass_g"] += f.received_weight_g or 0
+            group["unverified"] += 0 if record.verification.verified else 1
+    rows = [
+        {"code": code, **g, "co2_t": tonnes(g["mass_g"]) * factor_set.co2_t}
+        for code, g in sorted(groups.items())
+    ]
+    page = page_number()
+    pages = max(1, -(-len(rows) // PER_PAGE))
+    return render_template(
+        "portal/batches.html", org=org, period=period, tonnes=tonnes,
+        rows=rows[(page - 1) * PER_PAGE : page * PER_PAGE], page=min(page, pages), pages=pages,
+        factor_set=factor_set, quarters=recent_quarters(utcnow()),
+    )  # fmt: skip
+
+
+def batch_page(plant: str, code: str) -> str:
+    org = current_scope().plant(plant)
+    session = get_session()
+    ledger, problem = open_reader(session)
+    factor_set = current_app.extensions["trace.catalog"].default_factor_set
+    report = batch_report(
+        session, get_batch(session, plant, code), factor_set, ledger=ledger, ledger_problem=problem
+    )
+    return render_template("portal/batch.html", org=org, report=report, category_name=category_name)
+
+
+def sample_page(plant: str) -> str:
+    org = current_scope().plant(plant)
+    period = requested_period()
+    session = get_session()
+    problem: str | None = None
+    try:
+        reader = reader_ledger(session, current_app)
+    except LedgerError as exc:  # the page says why there is no sample
+        reader, problem = None, str(exc)
+    sample = audit_sample(
+        session, reader, plant=plant, period=period,
+        sizes=app_ruleset(current_app).sampling, now=utcnow(),
+    )  # fmt: skip
+    block_time = dt.datetime.fromtimestamp(sample.block.timestamp, CHINA) if sample.block else None
+    return render_template(
+        "portal/sample.html", org=org, period=period, sample=sample, block_time=block_time,
+        method=METHOD_ZH if current_language() == "zh-CN" else METHOD, problem=problem,
+        context=f"{METHOD_VERSION}|{plant}|{period.name}",
+        quarters=recent_quarters(utcnow()),
+    )  # fmt: skip
+
+
+def register(bp: Blueprint) -> None:
+    guard = browser_login_required(roles=PORTAL_ROLES)
+    bp.add_url_rule("/plants/<plant>", "plant", guard(plant_page))
+    bp.add_url_rule("/plants/<plant>/figures.<any(csv, xlsx):fmt>", "plant_figures",
+                    guard(figures_export))  # fmt: skip
+    bp.add_url_rule("/plants/<plant>/batches", "batches", guard(batches_page))
+    bp.add_url_rule("/plants/<plant>/batches/<code>", "batch", guard(batch_page))
+    bp.add_url_rule("/plants/<plant>/sample", "sample", guard(sample_page))

@@ -1,0 +1,70 @@
+"""Who sees what in the portal, and the period a page shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import g, request
+from sqlmodel import Session, col, select
+
+from traceability.accounts.models import Organisation, OrgKind, Principal, Role
+from traceability.accounts.services import can_read_region
+from traceability.audit.periods import Period, last_closed_quarter, parse_period, quarter_of
+from traceability.db import get_session, utcnow
+from traceability.errors import Forbidden, ValidationFailed
+
+PORTAL_ROLES = (Role.manager, Role.auditor, Role.admin)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The organisations the signed-in user may read (code → row)."""
+
+    principal: Principal
+    orgs: dict[str, Organisation]
+
+    @property
+    def plants(self) -> list[Organisation]:
+        return [o for o in self.orgs.values() if o.kind == OrgKind.dismantler]
+
+    def plant(self, code: str) -> Organisation:
+        org = self.orgs.get(code)
+        if org is None or org.kind != OrgKind.dismantler:
+            raise Forbidden(f"{code[:32]} is outside the records you may read", field="plant")
+        return org
+
+
+def scope_of(session: Session, principal: Principal) -> Scope:
+    rows = session.exec(select(Organisation).order_by(col(Organisation.code))).all()
+    if principal.role == Role.manager:
+        mine = {o.code: o for o in rows if o.code == principal.org_code}
+        return Scope(principal, mine)
+    return Scope(principal, {o.code: o for o in rows if can_read_region(principal, o.region)})
+
+
+def current_scope() -> Scope:
+    principal: Principal = g.principal
+    return scope_of(get_session(), principal)
+
+
+def requested_period(default: Period | None = None) -> Period:
+    raw = request.args.get("period")
+    if not raw:
+        return default or last_closed_quarter(utcnow())
+    return parse_period(raw[:16])
+
+
+def recent_quarters(now: dt.datetime, count: int = 6) -> list[str]:
+    names, period = [], quarter_of(now)
+    for _ in range(count):
+        names.append(period.name)
+        period = quarter_of(period.start - dt.timedelta(days=1))
+    return names
+
+
+def page_number() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw[:9]) <= 10**6:
+        raise ValidationFailed("page must be a whole number from 1", field="page")
+    return int(raw)
