@@ -27,8 +27,8 @@ from traceability.anchoring.connection import (
     trusted,
 )
 from traceability.anchoring.repair import repair as repair_chain
-from traceability.claims_cli import claims
 from traceability.audit.commands import audit_commands
+from traceability.claims_cli import claims
 from traceability.db import Database, session_scope
 from traceability.errors import TraceabilityError
 from traceability.server import serve as run_server

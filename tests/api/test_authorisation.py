@@ -182,6 +182,7 @@ EXPECTED: dict[str, dict[str, int]] = {
         "auditor": PASSES,
         "auditor_bj": 403,
         "admin": 403,
+    },
     # the plant's findings: its managers and the auditors of its region, no operator
     "api.audit_anomalies": {
         "plant": 403,

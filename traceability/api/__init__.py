@@ -34,9 +34,9 @@ from traceability.api.schemas import (
     OpenApiDocument,
     ProofBundle,
 )
+from traceability.audit.schemas import AnomalyList
 from traceability.claims.review import ReviewRequest
 from traceability.claims.schemas import ClaimPublic, ClaimRequest
-from traceability.audit.schemas import AnomalyList
 from traceability.custody.messages import CollectRequest, EventsRequest
 from traceability.reports.schemas import BatchReport, DeviceDetail
 
