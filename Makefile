@@ -68,7 +68,7 @@ fonts:
 run: assets fonts
 	TRACE_ENV=development $(VENV)/bin/traceability init
 	TRACE_ENV=development $(VENV)/bin/traceability demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1/health)"
+	@echo "Serving on http://$(HOST):$(PORT)/  (scanner: /scan, audit portal: /portal, API: /api/v1/health)"
 	TRACE_ENV=development TRACE_PUBLIC_URL=http://$(HOST):$(PORT) \
 		$(VENV)/bin/traceability serve --host $(HOST) --port $(PORT)
 
