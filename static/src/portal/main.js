@@ -15,6 +15,13 @@ echarts.use([BarChart, GridComponent, LegendComponent, TitleComponent, TooltipCo
 
 const FONT = '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif';
 
+// One colour per catalogue category (14): ECharts' default palette has 9, so
+// categories would share colours in the stacked monthly chart.
+const CATEGORY_COLOURS = [
+  "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+  "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#ad494a", "#637939", "#f2b447",
+];
+
 function base(title) {
   return {
     textStyle: { fontFamily: FONT },
@@ -28,6 +35,7 @@ function base(title) {
 const BUILDERS = {
   volumes: (d) => ({
     ...base(d.title),
+    color: CATEGORY_COLOURS,
     legend: { type: "scroll", bottom: 0 },
     grid: { left: 8, right: 16, top: 40, bottom: 36, containLabel: true },
     xAxis: { type: "category", data: d.months },
