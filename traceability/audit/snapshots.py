@@ -91,10 +91,18 @@ def _plant(raw: dict[str, Any]) -> PlantFigures:
     return PlantFigures(**raw, categories=categories, lots=lots)
 
 
+def _plant_json(f: PlantFigures) -> dict[str, Any]:
+    # not dataclasses.asdict: it cannot rebuild the defaultdict of categories
+    out = {x.name: getattr(f, x.name) for x in dataclasses.fields(f)}
+    out["categories"] = {k: dataclasses.asdict(c) for k, c in f.categories.items()}
+    out["lots"] = dataclasses.asdict(f.lots)
+    return out
+
+
 def encode(findings: tuple[Finding, ...], figures: Figures) -> bytes:
     body = {
         "findings": [_finding_json(f) for f in findings],
-        "plants": {p: dataclasses.asdict(f) for p, f in figures.plants.items()},
+        "plants": {p: _plant_json(f) for p, f in figures.plants.items()},
         "months": figures.months,
         "batches": {p: [dataclasses.asdict(b) for b in bs] for p, bs in figures.batches.items()},
     }
