@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Callable
 
 import click
@@ -105,12 +107,22 @@ def _sample_command(app_of: AppOf) -> click.Command:
     return sample
 
 
+def _one_pass() -> None:
+    """A refresh pass in a process of its own: its memory is returned to the system after it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "traceability.cli", "audit", "refresh", "--due"], check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"audit refresh pass exited with {done.returncode}")
+
+
 def _refresh_command(app_of: AppOf) -> click.Command:
     @click.command("refresh")
     @click.option("--watch", is_flag=True, help="keep refreshing what is due (TRACE_AUDIT_*)")
     @click.option("--parent-pid", type=int, hidden=True, help="stop watching when it exits")
+    @click.option("--due", is_flag=True, hidden=True, help="only the periods that are due")
     @click.pass_context
-    def refresh_command(ctx: click.Context, watch: bool, parent_pid: int | None) -> None:
+    def refresh_command(ctx: click.Context, watch: bool, parent_pid: int | None, due: bool) -> None:
         """Recompute the audit findings and portal figures of the kept periods, off the web.
 
         Without --watch: every kept period now (after a repair, or in a test).
@@ -126,9 +138,11 @@ def _refresh_command(app_of: AppOf) -> click.Command:
                 parent = ParentGone(parent_pid) if parent_pid else None
                 click.echo(f"refreshing audit snapshots when due (TRACE_AUDIT_REFRESH_S="
                            f"{settings.audit_refresh_s}); Ctrl-C stops")  # fmt: skip
-                refresher.watch(app, stop=parent.is_set if parent else lambda: False)
+                refresher.watch(
+                    app, stop=parent.is_set if parent else lambda: False, run_pass=_one_pass
+                )
                 return
-            run = refresher.refresh(app, force=True)
+            run = refresher.refresh(app, force=not due)
         click.echo(f"audit snapshots of {', '.join(run.periods)} computed in {run.took_s:.1f}s "
                    f"(log up to seq {run.last_seq})")  # fmt: skip
 

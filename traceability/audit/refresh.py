@@ -110,6 +110,17 @@ def due_periods(
     return due
 
 
+def due_now(app: Flask, *, now: dt.datetime | None = None) -> dict[str, Period | None]:
+    """The kept periods whose snapshot is due (a few index lookups: no log is read)."""
+    settings: Settings = app.config["TRACE_SETTINGS"]
+    with app.app_context(), Session(Database.engine(app)) as session:
+        _ledger, problem = open_reader(session)
+        _seq, state = log_state(session, problem)
+        return due_periods(
+            session, settings, load_ruleset(), now=now or utcnow(), state=state, force=False
+        )
+
+
 def refresh(app: Flask, *, force: bool = False, now: dt.datetime | None = None) -> RefreshRun:
     """Recompute the snapshots that are due (every kept one with ``force``) and store them."""
     settings: Settings = app.config["TRACE_SETTINGS"]
@@ -161,16 +172,28 @@ def watch(
     *,
     stop: Callable[[], bool],
     poll_s: float | None = None,
+    run_pass: Callable[[], None] | None = None,
 ) -> None:
-    """Refresh what is due, forever (until ``stop()``); an error is logged and retried."""
+    """Refresh what is due, forever (until ``stop()``); an error is logged and retried.
+
+    ``run_pass`` does the pass (default: ``refresh`` in this process). The CLI
+    runs each pass in a short-lived process of its own, so the memory a pass
+    over a large log needs is given back when it ends rather than held by
+    this long-lived watcher between passes.
+    """
     settings: Settings = app.config["TRACE_SETTINGS"]
     pause = poll_s if poll_s is not None else min(settings.audit_refresh_s, 10.0)
+
+    def in_process() -> None:
+        run = refresh(app)
+        if run.periods:
+            log.info("audit snapshots of %s recomputed in %.1fs (log up to seq %d)",
+                     ", ".join(run.periods), run.took_s, run.last_seq)  # fmt: skip
+
     while not stop():
         try:
-            run = refresh(app)
-            if run.periods:
-                log.info("audit snapshots of %s recomputed in %.1fs (log up to seq %d)",
-                         ", ".join(run.periods), run.took_s, run.last_seq)  # fmt: skip
+            if due_now(app):
+                (run_pass or in_process)()
         except Exception:  # the next pass tries again; the pages keep the last snapshot
             log.exception("audit refresh failed")
         deadline = time.monotonic() + pause
