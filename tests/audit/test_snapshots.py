@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import delete, select
 from sqlmodel import Session
@@ -20,9 +21,10 @@ from traceability import create_app, demo
 from traceability.accounts.models import Organisation
 from traceability.audit.findings import Finding
 from traceability.audit.periods import CHINA, parse_period
-from traceability.audit.refresh import kept_periods, refresh
+from traceability.audit.refresh import RefreshRun, kept_periods, refresh, watch
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.snapshots import ALL, SnapshotCache
+from traceability.cli import main as cli
 from traceability.db import Database, utcnow
 from traceability.devices.models import Device
 from traceability.reports.models import AuditSnapshot
@@ -180,3 +182,30 @@ def test_a_period_the_refresher_does_not_keep_is_a_422_naming_the_period(
     )
     assert response.status_code == 422
     assert response.get_json()["error"]["field"] == "period"
+
+
+def test_the_refresh_command_recomputes_every_kept_period(app: Flask, demo_summary: str) -> None:
+    with Database.engine(app).begin() as conn:
+        conn.execute(delete(AuditSnapshot))
+    result = CliRunner().invoke(cli, ["audit", "refresh"], obj=app)
+    assert result.exit_code == 0, result.output
+    with Session(Database.engine(app)) as session:
+        stored = {r.period: r for r in session.exec(select(AuditSnapshot)).scalars()}
+    assert set(stored) == set(kept_periods(utcnow(), 5))
+    assert stored["2026Q3"].findings == len(computed(app, Q3).findings)
+    assert "2026Q3" in result.output
+
+
+def test_the_watcher_runs_a_pass_only_when_one_is_due(eager: Flask) -> None:
+    passes: list[RefreshRun] = []
+    checks = iter(range(6))  # a few turns of the loop, then stop
+
+    def stop() -> bool:
+        return next(checks, None) is None
+
+    watch(eager, stop=stop, poll_s=0.01, run_pass=lambda: passes.append(refresh(eager)))
+    assert passes == []  # the template's snapshots are current: nothing was due
+    collect_backdated(eager)
+    checks = iter(range(6))
+    watch(eager, stop=stop, poll_s=0.01, run_pass=lambda: passes.append(refresh(eager)))
+    assert len(passes) == 1 and ALL in passes[0].periods

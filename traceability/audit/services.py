@@ -68,7 +68,7 @@ class Audit:
     as_of: dt.datetime
     findings: tuple[Finding, ...]
     last_seq: int
-    data: AuditData  # what the rules read: the portal's figures come from it too
+    data: AuditData  # what the rules read (the refresher derives the figures from it)
     computed_at: dt.datetime  # when the log was read
 
 
