@@ -55,9 +55,16 @@ class Settings(BaseSettings):
     ledger_request_timeout_s: float = Field(default=3.0, gt=0)
     # The public /d/{ID} badge is cached this long per device and chain head.
     badge_cache_s: float = Field(default=60.0, ge=0)
-    # Audit findings and portal figures are recomputed on a new event or anchor,
-    # and at the latest after this many seconds (a direct edit of a row changes no count).
-    audit_cache_s: float = Field(default=300.0, ge=0)
+    # Audit findings and portal figures are snapshots made off the request path
+    # (`traceability audit refresh --watch`, run by `serve`): recomputed when the
+    # log or the anchors changed and the snapshot is older than audit_refresh_s,
+    # and in any case once it is older than audit_recheck_s (a direct edit of a
+    # row changes no count). Kept: everything so far, the current quarter and
+    # this many closed quarters.
+    audit_refresh_s: float = Field(default=60.0, ge=0)
+    audit_recheck_s: float = Field(default=900.0, gt=0)
+    audit_closed_quarters: int = Field(default=5, ge=1, le=40)
+    audit_refresh_in_background: bool = True
     # A worker's claim on a batch it is sending; another worker may take it over after this.
     anchor_lease_s: float = Field(default=120.0, gt=0)
 

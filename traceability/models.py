@@ -15,6 +15,7 @@ from traceability.custody.models import Event
 from traceability.devices.models import Device
 from traceability.labels.models import LabelSheet, MintedId
 from traceability.lots.models import Lot, LotItem
+from traceability.reports.models import AuditSnapshot
 from traceability.savings.models import Batch
 from traceability.verification.models import TrustCheck
 
@@ -24,6 +25,7 @@ __all__ = [
     "AnchorBatch",
     "AnchorLeaf",
     "ApiToken",
+    "AuditSnapshot",
     "Batch",
     "BrowserSession",
     "Claim",

@@ -1,7 +1,7 @@
 """``traceability serve``: the managed ledger node, the anchoring worker and gunicorn.
 
-The managed node and the anchoring worker are child processes of the
-gunicorn master; every HTTP worker builds its own app (engine, pools) after
+The managed node, the anchoring worker and the audit refresher are child
+processes of the gunicorn master; every HTTP worker builds its own app (engine, pools) after
 the fork, and the master itself never opens the database.
 """
 
@@ -54,14 +54,30 @@ def _anchoring_process() -> subprocess.Popen[bytes]:
     )
 
 
+def _audit_refresher() -> subprocess.Popen[bytes]:
+    """``traceability audit refresh --watch``: the audit snapshots, off the request path.
+
+    Its own process rather than a step of the anchoring loop: a pass over a
+    large log takes minutes and gigabytes, and must delay neither anchoring
+    (the window in which records can be changed undetected) nor the HTTP workers.
+    """
+    return subprocess.Popen(
+        [sys.executable, "-m", "traceability.cli", "audit", "refresh", "--watch",
+         "--parent-pid", str(os.getpid())],
+    )  # fmt: skip
+
+
 def serve(*, host: str, port: int, workers: int, settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     worker: subprocess.Popen[bytes] | None = None
+    refresher: subprocess.Popen[bytes] | None = None
     with managed_node(settings) as node:
         if node is not None:
             log.info("managed anvil node at %s (state in %s)", node.url, node.state_path)
         if settings.ledger_mode != "off" and settings.anchor_in_background:
             worker = _anchoring_process()
+        if settings.audit_refresh_in_background:
+            refresher = _audit_refresher()
         try:
             _Gunicorn(
                 {
@@ -73,6 +89,7 @@ def serve(*, host: str, port: int, workers: int, settings: Settings) -> None:
                 }
             ).run()
         finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(timeout=30)
+            for child in (worker, refresher):
+                if child is not None:
+                    child.terminate()
+                    child.wait(timeout=30)

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from tests.helpers import CRT_TV, Actor, World, dismantle, new_id, receive
 from traceability.accounts import services as accounts
+from traceability.audit.refresh import refresh
 from traceability.cli import main as cli
 from traceability.db import Database
 
@@ -217,6 +218,7 @@ def resources(client: FlaskClient, world: World) -> World:
     )
     assert claim.status_code == 201, claim.get_json()
     world.extra["claim"] = claim.get_json()["id"]
+    refresh(client.application, force=True)  # the audit findings the anomaly list reads
     return world
 
 

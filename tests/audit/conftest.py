@@ -14,7 +14,12 @@ from werkzeug.security import generate_password_hash
 from tests.helpers import DatabaseTemplate, default_settings, template_database
 from traceability import create_app, demo
 from traceability.accounts import services as accounts
-from traceability.db import Database
+from traceability.audit.periods import Period
+from traceability.audit.refresh import refresh
+from traceability.audit.ruleset import load_ruleset
+from traceability.audit.services import Audit, run_audit
+from traceability.db import Database, utcnow
+from traceability.reports.devices import open_reader
 
 DEMO_DEVICES = 3000
 
@@ -39,6 +44,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemp
         SQLModel.metadata.create_all(engine)
         try:
             summary = demo.load(app, devices=DEMO_DEVICES, seed=2026)
+            refresh(app, force=True)  # what `serve`'s refresher does in the background
         finally:
             engine.dispose()
         yield DemoTemplate(template, summary)
@@ -69,3 +75,13 @@ def add_user(app: Flask, username: str, org: str, role: str) -> dict[str, str]:
         accounts.add_user(session=session, username=username, org_code=org, role=role)
         session.commit()
     return token_for(app, username)
+
+
+def computed(app: Flask, period: Period | None) -> Audit:
+    """The audit of ``period`` computed now, from the whole log (what the refresher stores)."""
+    with Session(Database.engine(app)) as session, app.app_context():
+        ledger, problem = open_reader(session)
+        return run_audit(
+            session, ledger=ledger, catalog=app.extensions["trace.catalog"],
+            ruleset=load_ruleset(), period=period, now=utcnow(), ledger_problem=problem,
+        )  # fmt: skip

@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import re
 from collections import Counter
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -16,12 +15,12 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from tests.audit.conftest import add_user, token_for
+from tests.audit.conftest import add_user, computed, token_for
 from tests.helpers import sign_in
-from traceability import create_app, demo
+from traceability import demo
 from traceability.accounts import services as accounts
-from traceability.audit.listing import audit_for
 from traceability.audit.periods import parse_period
+from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
 from traceability.custody.models import Event
 from traceability.db import Database
@@ -52,8 +51,7 @@ def test_every_planted_anomaly_is_found_and_nothing_else_of_its_kind(
 ) -> None:
     counts, lot = planted(demo_summary)
     assert len(counts) == 7 and lot, demo_summary  # the summary still lists what it plants
-    with Session(Database.engine(app)) as session, app.app_context():
-        findings = list(audit_for(session, app, Q3).findings)
+    findings = list(computed(app, Q3).findings)
     by_rule = Counter(f.rule for f in findings)
     assert by_rule["leakage"] == counts["lost in transit"]
     assert by_rule["duplicate_serial"] == 2 * counts["duplicated serial (pairs)"]
@@ -90,8 +88,7 @@ def test_the_api_lists_every_finding_to_the_auditors_of_its_region_only(
         "11": token_for(app, "bj.auditor"),
         "44": add_user(app, "gd.auditor", "REG-GD", "auditor"),
     }
-    with Session(Database.engine(app)) as session, app.app_context():
-        expected = {(f.rule, f.subject, f.org) for f in audit_for(session, app, Q3).findings}
+    expected = {(f.rule, f.subject, f.org) for f in computed(app, Q3).findings}
     seen: set[tuple[str, str, str]] = set()
     for prefix, headers in auditors.items():
         items = []
@@ -164,8 +161,7 @@ def test_managers_see_their_own_plant_and_operators_nothing(
 
 
 def test_a_closed_period_as_of_its_close(app: Flask, demo_summary: str) -> None:
-    with Session(Database.engine(app)) as session, app.app_context():
-        audit = audit_for(session, app, Q3)
+    audit = computed(app, Q3)
     assert audit.as_of == dt.datetime(2026, 10, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
@@ -197,8 +193,7 @@ def test_the_portal_lists_every_finding_to_the_auditors_of_its_region(
         accounts.add_user(session=session, username="gd.auditor", org_code="REG-GD",
                           role="auditor", password=demo.PASSWORD)  # fmt: skip
         session.commit()
-    with Session(Database.engine(app)) as session, app.app_context():
-        findings = audit_for(session, app, Q3).findings
+    findings = computed(app, Q3).findings
     expected = {(f.rule, f.subject) for f in findings}
     counts, lot = planted(demo_summary)
     assert ("hazardous_lot_unconfirmed", lot) in expected
@@ -212,18 +207,8 @@ def test_the_portal_lists_every_finding_to_the_auditors_of_its_region(
 
 
 def test_an_event_row_edited_in_the_database_is_a_verification_finding(
-    settings: dict[str, Any], app: Flask, demo_summary: str
+    app: Flask, demo_summary: str
 ) -> None:
-    # A direct edit changes no count: a cached audit notices it only after
-    # audit_cache_s; this app keeps none.
-    app = create_app({**settings, "audit_cache_s": 0})
-    try:
-        check_edit_is_found(app)
-    finally:
-        Database.engine(app).dispose()
-
-
-def check_edit_is_found(app: Flask) -> None:
     client = app.test_client()
     headers = token_for(app, "js.auditor")
     url = "/api/v1/audit/anomalies?period=2026Q3&rule=verification_failed"
@@ -236,6 +221,9 @@ def check_edit_is_found(app: Flask) -> None:
         ).one()
         payload = {**row.payload, "weight_g": row.payload["weight_g"] - 1000}
         conn.execute(update(Event).where(Event.id == row.id).values(payload=payload))
+    # A direct edit changes no count: the refresher finds it at its next recheck
+    # (TRACE_AUDIT_RECHECK_S); here the refresh is asked for.
+    refresh(app, force=True)
     body = client.get(url, headers=headers).get_json()
     assert [(i["subject"], i["severity"], i["events"]) for i in body["items"]] == [
         (row.device, "high", [row.id])
@@ -246,8 +234,7 @@ def test_the_anomaly_list_and_plant_figures_export_as_xlsx_and_csv(
     app: Flask, client: FlaskClient, demo_summary: str
 ) -> None:
     assert sign_in(client, "bj.auditor", demo.PASSWORD).status_code == 302
-    with Session(Database.engine(app)) as session, app.app_context():
-        findings = [f for f in audit_for(session, app, Q3).findings if f.org.endswith("BJ01")]
+    findings = [f for f in computed(app, Q3).findings if f.org.endswith("BJ01")]
     xlsx = client.get("/portal/anomalies.xlsx?period=2026Q3")
     assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active

@@ -22,6 +22,7 @@ from werkzeug.security import generate_password_hash
 from tests.helpers import LiveServer, live_server, screenshot, sign_in_page
 from traceability import demo
 from traceability.anchoring.service import anchor_now
+from traceability.audit.refresh import refresh
 from traceability.custody.models import Event
 from traceability.db import Database
 
@@ -43,6 +44,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         )
         demo.load(live.app, devices=1000, seed=2026)
         assert anchor_now(live.app).events_anchored > 0
+        refresh(live.app, force=True)  # serve's refresher does this in the background
         yield live
 
 

@@ -43,6 +43,7 @@ def served_env(data_dir: Path) -> dict[str, str]:
         "TRACE_LEDGER_MODE": "managed",
         "TRACE_LEDGER_PORT": str(free_port()),
         "TRACE_ANCHOR_INTERVAL_S": "0.5",
+        "TRACE_AUDIT_REFRESH_S": "0.5",
     }
     env.pop("TRACE_DATABASE_URL", None)
     return env
@@ -150,6 +151,47 @@ def test_writes_go_through_and_the_background_worker_anchors_them(
         time.sleep(0.5)
     assert all(c["verified"] for c in checks), checks
     assert requests.get(f"{base}/health", timeout=5).json()["ledger"]["pending"] == 0
+
+
+def children_of(pid: int) -> dict[int, str]:
+    """The processes whose parent is ``pid``: their command lines."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == pid:
+                out[int(entry.name)] = (
+                    (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                )
+    return out
+
+
+def test_the_audit_refresher_runs_beside_the_server_and_catches_up_with_the_log(
+    served: Served,
+) -> None:
+    commands = children_of(served.master_pid).values()
+    assert [c for c in commands if "audit refresh --watch" in c], commands
+    reply = requests.post(
+        f"{served.base}/devices", headers=served.headers, timeout=20,
+        json={"category": "microcomputer", "attributes": {"form": "laptop"}},
+    )  # fmt: skip
+    assert reply.status_code == 201
+
+    def snapshot_has_it() -> bool:
+        db = sqlite3.connect(served.data_dir / "trace.db")
+        try:
+            newest = db.execute("SELECT max(seq) FROM event").fetchone()[0]
+            row = db.execute("SELECT last_seq FROM audit_snapshot WHERE period = 'all'").fetchone()
+        except sqlite3.OperationalError:  # locked for a moment by a writer
+            return False
+        finally:
+            db.close()
+        return row is not None and row[0] >= newest
+
+    wait_until(snapshot_has_it, timeout=60, what="the refresher to snapshot the new event",
+               interval=0.3)  # fmt: skip
 
 
 def test_the_gunicorn_master_holds_no_database_connection(

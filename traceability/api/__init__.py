@@ -163,9 +163,11 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "GET", "/audit/anomalies", "audit_anomalies", audit.anomalies,
         summary="Audit findings (SPEC §2.7) of the records the caller may read, worst first",
-        response=AnomalyList, roles=(Role.manager, Role.auditor, Role.admin),
+        response=AnomalyList, roles=(Role.manager, Role.auditor, Role.admin), also=(503,),
         query={
-            "plant": "an organisation code", "period": "2026Q3 or 2026-09 (China time)",
+            "plant": "an organisation code",
+            "period": "a quarter like 2026Q3 (China time): the current one or a recent closed "
+            "one; none: everything so far. 503 with Retry-After while being computed",
             "rule": "a rule id", "severity": "high, medium or low",
             "page": "from 1", "per_page": "1-500 (default 50)",
         },

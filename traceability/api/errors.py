@@ -20,7 +20,10 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 
 def _domain(exc: TraceabilityError) -> Response:
-    return error_response(exc.status, exc.code, exc.message, exc.field)
+    response = error_response(exc.status, exc.code, exc.message, exc.field)
+    if "retry_after" in exc.data:  # e.g. an audit still being computed
+        response.headers["Retry-After"] = str(exc.data["retry_after"])
+    return response
 
 
 def _ledger(exc: LedgerError) -> Response:

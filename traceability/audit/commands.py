@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import subprocess
+import sys
 from collections.abc import Callable
 
 import click
@@ -13,6 +16,8 @@ from ledger.errors import LedgerError
 from traceability.accounts.services import get_org
 from traceability.anchoring.connection import managed_node
 from traceability.anchoring.service import reader_ledger
+from traceability.anchoring.worker import ParentGone
+from traceability.audit import refresh as refresher
 from traceability.audit.periods import CHINA, parse_period
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.sampling import METHOD, Sample, audit_sample
@@ -35,9 +40,10 @@ def audit_commands(app_of: AppOf) -> click.Group:
 
     @click.group("audit")
     def audit_group() -> None:
-        """Regulator audit: sampling for video review."""
+        """Regulator audit: sampling for video review, the findings' snapshots."""
 
     audit_group.add_command(_sample_command(app_of))
+    audit_group.add_command(_refresh_command(app_of))
     return audit_group
 
 
@@ -99,3 +105,45 @@ def _sample_command(app_of: AppOf) -> click.Command:
             raise click.ClickException(f"no sample: {WHY_NONE[drawn.status]}")
 
     return sample
+
+
+def _one_pass() -> None:
+    """A refresh pass in a process of its own: its memory is returned to the system after it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "traceability.cli", "audit", "refresh", "--due"], check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"audit refresh pass exited with {done.returncode}")
+
+
+def _refresh_command(app_of: AppOf) -> click.Command:
+    @click.command("refresh")
+    @click.option("--watch", is_flag=True, help="keep refreshing what is due (TRACE_AUDIT_*)")
+    @click.option("--parent-pid", type=int, hidden=True, help="stop watching when it exits")
+    @click.option("--due", is_flag=True, hidden=True, help="only the periods that are due")
+    @click.pass_context
+    def refresh_command(ctx: click.Context, watch: bool, parent_pid: int | None, due: bool) -> None:
+        """Recompute the audit findings and portal figures of the kept periods, off the web.
+
+        Without --watch: every kept period now (after a repair, or in a test).
+        With --watch: what is due — the log or the anchors changed and the
+        snapshot is older than TRACE_AUDIT_REFRESH_S, or it is older than
+        TRACE_AUDIT_RECHECK_S.
+        """
+        app = app_of(ctx)
+        settings = app.config["TRACE_SETTINGS"]
+        with managed_node(settings):  # verification asks the chain (serve runs the node)
+            if watch:
+                logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+                parent = ParentGone(parent_pid) if parent_pid else None
+                click.echo(f"refreshing audit snapshots when due (TRACE_AUDIT_REFRESH_S="
+                           f"{settings.audit_refresh_s}); Ctrl-C stops")  # fmt: skip
+                refresher.watch(
+                    app, stop=parent.is_set if parent else lambda: False, run_pass=_one_pass
+                )
+                return
+            run = refresher.refresh(app, force=not due)
+        click.echo(f"audit snapshots of {', '.join(run.periods)} computed in {run.took_s:.1f}s "
+                   f"(log up to seq {run.last_seq})")  # fmt: skip
+
+    return refresh_command

@@ -114,6 +114,74 @@ def _fraction_of(lot: str, org: str) -> str:
     return lot.removeprefix(f"{org}-").rpartition("-")[0] or "?"
 
 
+@dataclass
+class AuditLogs:
+    """The whole log read once and verified: several periods can be audited from it."""
+
+    orgs: dict[str, Organisation]
+    devices: dict[str, list[Any]]
+    verification: dict[str, Verification]
+    lots: dict[str, tuple[list[Any], Verification]]
+    recorded_stock: dict[str, int]
+
+
+def read_logs(
+    session: Session, ledger: AnyLedger, *, ledger_problem: str | None = None
+) -> AuditLogs:
+    """Every device's and lot's log, each verified as a whole."""
+    orgs = {o.code: o for o in session.exec(select(Organisation)).scalars()}  # type: ignore[call-overload]
+    device_logs = _logs(session, _EVENT.c.device)
+    heads = dict(session.execute(select(_DEVICE.c.qr_id, _DEVICE.c.head_digest)).all())
+    verification = verify_logs(session, ledger, device_logs, heads, ledger_problem=ledger_problem)
+    del heads
+    stock = session.execute(
+        select(_DEVICE.c.custodian, func.count())
+        .where(_DEVICE.c.state == DeviceState.received)
+        .group_by(_DEVICE.c.custodian)
+    )
+    return AuditLogs(
+        orgs=orgs,
+        devices=device_logs,
+        verification=verification,
+        lots=_lot_logs(session, ledger, ledger_problem),
+        recorded_stock={org: int(n) for org, n in stock},
+    )
+
+
+def audit_data(
+    logs: AuditLogs, catalog: Catalog, *, as_of: dt.datetime, since: dt.datetime | None = None
+) -> AuditData:
+    """The records as they stood at ``as_of`` (replayed up to it), for ``[since, as_of)``."""
+    data = AuditData(as_of=as_of, catalog=catalog, orgs=logs.orgs, since=since)
+    current = True
+    for qr_id, rows in logs.devices.items():
+        upto = tuple(r for r in rows if r.occurred_at < as_of)
+        current = current and len(upto) == len(rows)
+        if not upto:
+            continue
+        data.devices[qr_id] = DeviceRecord(replay(qr_id, upto), upto, logs.verification[qr_id])
+    hazardous = {code: f.hazardous for code, f in catalog.fractions.items()}
+    for code, (log, check) in logs.lots.items():
+        upto_lot = [e for e in log if e.occurred_at < as_of]
+        shipped = next((e for e in upto_lot if e.type == EventType.lot_shipped), None)
+        received = next((e for e in upto_lot if e.type == EventType.lot_received), None)
+        fraction = _fraction_of(code, log[0].org)
+        data.lots[code] = LotRecord(
+            code=code,
+            org=log[0].org,
+            fraction=fraction,
+            hazardous=hazardous.get(fraction, False),
+            events=tuple(upto_lot),
+            verification=check,
+            shipped_at=shipped.occurred_at if shipped else None,
+            shipped_to=str(shipped.payload.get("to")) if shipped else None,
+            received_at=received.occurred_at if received else None,
+        )
+    data.recorded_stock = dict(logs.recorded_stock)
+    data.current = current
+    return data
+
+
 def load_audit_data(
     session: Session,
     ledger: AnyLedger,
@@ -124,55 +192,21 @@ def load_audit_data(
     ledger_problem: str | None = None,
 ) -> AuditData:
     """Every device and lot, verified over its whole log and replayed up to ``as_of``."""
-    orgs = {o.code: o for o in session.exec(select(Organisation)).scalars()}  # type: ignore[call-overload]
-    data = AuditData(as_of=as_of, catalog=catalog, orgs=orgs, since=since)
-    device_logs = _logs(session, _EVENT.c.device)
-    heads = dict(session.execute(select(_DEVICE.c.qr_id, _DEVICE.c.head_digest)).all())
-    verification = verify_logs(session, ledger, device_logs, heads, ledger_problem=ledger_problem)
-    for qr_id, rows in device_logs.items():
-        upto = tuple(r for r in rows if r.occurred_at < as_of)
-        if not upto:
-            continue
-        data.devices[qr_id] = DeviceRecord(replay(qr_id, upto), upto, verification[qr_id])
-    _load_lots(session, ledger, catalog, data, ledger_problem)
-    stock = session.execute(
-        select(_DEVICE.c.custodian, func.count())
-        .where(_DEVICE.c.state == DeviceState.received)
-        .group_by(_DEVICE.c.custodian)
-    )
-    data.recorded_stock = {org: int(n) for org, n in stock}
-    data.current = not any(r.occurred_at >= as_of for rows in device_logs.values() for r in rows)
-    return data
+    logs = read_logs(session, ledger, ledger_problem=ledger_problem)
+    return audit_data(logs, catalog, as_of=as_of, since=since)
 
 
-def _load_lots(
-    session: Session,
-    ledger: AnyLedger,
-    catalog: Catalog,
-    data: AuditData,
-    ledger_problem: str | None,
-) -> None:
+def _lot_logs(
+    session: Session, ledger: AnyLedger, ledger_problem: str | None
+) -> dict[str, tuple[list[Any], Verification]]:
     lot_logs = _logs(session, _EVENT.c.lot)
     rows = {r.code: r for r in session.execute(select(_LOT))}
     verifier = Verifier.for_ledger(session, ledger)
     leaves = leaf_positions(session, [e.seq for log in lot_logs.values() for e in log])
     shared = shared_problems(session, ledger) if ledger_problem is None else [ledger_problem]
-    hazardous = {code: f.hazardous for code, f in catalog.fractions.items()}
+    out = {}
     for code, log in lot_logs.items():
         row = rows.get(code)
         check = _lot_verification(verifier, log, row.head_digest if row else None, leaves, shared)
-        upto = [e for e in log if e.occurred_at < data.as_of]
-        shipped = next((e for e in upto if e.type == EventType.lot_shipped), None)
-        received = next((e for e in upto if e.type == EventType.lot_received), None)
-        fraction = _fraction_of(code, log[0].org)
-        data.lots[code] = LotRecord(
-            code=code,
-            org=log[0].org,
-            fraction=fraction,
-            hazardous=hazardous.get(fraction, False),
-            events=tuple(upto),
-            verification=check,
-            shipped_at=shipped.occurred_at if shipped else None,
-            shipped_to=str(shipped.payload.get("to")) if shipped else None,
-            received_at=received.occurred_at if received else None,
-        )
+        out[code] = (log, check)
+    return out

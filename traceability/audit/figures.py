@@ -59,8 +59,8 @@ class PlantFigures:
         default_factory=lambda: defaultdict(CategoryFigures)
     )
     lots: LotFlow = field(default_factory=LotFlow)
-    unverified: set[str] = field(default_factory=set)  # devices behind a figure, not verified
-    failed: set[str] = field(default_factory=set)  # ... of which verification failed
+    unverified: int = 0  # devices behind a figure that do not verify (yet)
+    failed: int = 0  # ... of which verification failed
     devices: int = 0  # devices behind the figures
 
     def savings(self, factor_set: FactorSet) -> dict[str, Any]:
@@ -127,9 +127,9 @@ def plant_figures(data: AuditData, plants: set[str]) -> dict[str, PlantFigures]:
         for plant in touched:
             out[plant].devices += 1
             if not record.verification.verified:
-                out[plant].unverified.add(f.qr_id)
+                out[plant].unverified += 1
             if record.verification.status == "failed":
-                out[plant].failed.add(f.qr_id)
+                out[plant].failed += 1
     _lot_flows(data, out)
     return out
 
@@ -176,6 +176,32 @@ def _lot_flows(data: AuditData, out: dict[str, PlantFigures]) -> None:
 
 
 Months = dict[str, Counter[str]]
+
+
+@dataclass
+class BatchGroup:
+    """A plant's batch: the devices dismantled into it in the period."""
+
+    code: str
+    devices: int = 0
+    mass_g: int = 0
+    unverified: int = 0
+
+
+def batch_groups(data: AuditData, plants: set[str]) -> dict[str, list[BatchGroup]]:
+    """Per plant, its batches with devices dismantled in the data's period, by code."""
+    groups: dict[tuple[str, str], BatchGroup] = {}
+    for record in data.devices.values():
+        f = record.facts
+        if f.dismantled_by in plants and f.batch and data.in_period(f.dismantled_at):
+            group = groups.setdefault((f.dismantled_by, f.batch), BatchGroup(f.batch))
+            group.devices += 1
+            group.mass_g += f.received_weight_g or 0
+            group.unverified += 0 if record.verification.verified else 1
+    out: dict[str, list[BatchGroup]] = {p: [] for p in sorted(plants)}
+    for (plant, _code), group in sorted(groups.items()):
+        out[plant].append(group)
+    return out
 
 
 def monthly_volumes(data: AuditData, plants: set[str]) -> dict[str, Months]:

@@ -8,56 +8,47 @@ from flask import Flask
 from sqlmodel import Session
 
 from traceability.accounts.models import Principal
-from traceability.audit.figures import Months, PlantFigures, monthly_volumes, plant_figures
 from traceability.audit.findings import Finding
 from traceability.audit.periods import Period
+from traceability.audit.refresh import kept_periods
 from traceability.audit.ruleset import RuleSet, load_ruleset
 from traceability.audit.schemas import AnomalyList, AnomalyPublic, RuleInfo
-from traceability.audit.services import (
-    Audit,
-    AuditCache,
-    Filters,
-    check_filters,
-    readable_orgs,
-    run_audit,
-    select_findings,
-)
+from traceability.audit.services import Filters, check_filters, readable_orgs, select_findings
+from traceability.audit.snapshots import ALL, AuditPending, Snapshot, SnapshotCache
 from traceability.db import iso, utcnow
-from traceability.errors import Forbidden
-from traceability.reports.devices import open_reader
+from traceability.errors import Forbidden, ValidationFailed
+
+#: Seconds a reader is asked to wait for a snapshot being computed.
+RETRY_AFTER_S = 30
 
 
 def app_ruleset(app: Flask) -> RuleSet:
     return load_ruleset()
 
 
-def audit_for(session: Session, app: Flask, period: Period | None) -> Audit:
-    """The findings of ``period`` for this app's database and ledger (cached per log state)."""
-    ttl = app.config["TRACE_SETTINGS"].audit_cache_s
-    cache = app.extensions.setdefault("trace.audit_cache", AuditCache(ttl_s=ttl))
-    ledger, problem = open_reader(session)
-    return run_audit(
-        session,
-        ledger=ledger,
-        catalog=app.extensions["trace.catalog"],
-        ruleset=app_ruleset(app),
-        period=period,
-        now=utcnow(),
-        ledger_problem=problem,
-        cache=cache,
-    )
+def snapshot_for(session: Session, app: Flask, period: Period | None) -> Snapshot:
+    """The newest snapshot of ``period`` (None: everything so far); never computed here.
 
-
-def figures_of(audit: Audit) -> tuple[dict[str, PlantFigures], dict[str, Months]]:
-    """Every plant's figures and monthly volumes for the audit's period, computed once per run."""
-    if "figures" not in audit.memo:
-        plants = {code for code, org in audit.data.orgs.items() if org.kind == "dismantler"}
-        audit.memo["figures"] = (
-            plant_figures(audit.data, plants),
-            monthly_volumes(audit.data, plants),
+    None yet: ``AuditPending`` (the refresher is on it); a period the
+    refresher does not keep: a 422 naming the periods it does.
+    """
+    name = period.name if period else ALL
+    cache = app.extensions.setdefault("trace.audit_snapshots", SnapshotCache())
+    snapshot = cache.read(session, name)
+    if snapshot is not None:
+        return snapshot
+    kept = kept_periods(utcnow(), app.config["TRACE_SETTINGS"].audit_closed_quarters)
+    if name not in kept:
+        raise ValidationFailed(
+            f"audit findings are kept for {', '.join(p for p in kept if p != ALL)} "
+            f"(and without a period, everything so far), not {name}",
+            field="period",
         )
-    figures: tuple[dict[str, PlantFigures], dict[str, Months]] = audit.memo["figures"]
-    return figures
+    raise AuditPending(
+        f"the audit of {name} is being computed; ask again in {RETRY_AFTER_S} s",
+        period=name,
+        retry_after=RETRY_AFTER_S,
+    )
 
 
 def rule_infos(ruleset: RuleSet) -> list[RuleInfo]:
@@ -99,15 +90,15 @@ def scoped_findings(
     principal: Principal,
     period: Period | None,
     filters: Filters,
-) -> tuple[Audit, list[Finding]]:
+) -> tuple[Snapshot, list[Finding]]:
     """The findings ``principal`` may read, filtered; a plant outside their scope is a 403."""
     ruleset = app_ruleset(app)
     check_filters(filters, ruleset)
     orgs = readable_orgs(session, principal)
     if filters.plant is not None and filters.plant not in orgs:
         raise Forbidden(f"{filters.plant} is outside the records you may read", field="plant")
-    audit = audit_for(session, app, period)
-    return audit, list(select_findings(audit.findings, ruleset, orgs, filters))
+    snapshot = snapshot_for(session, app, period)
+    return snapshot, list(select_findings(snapshot.findings, ruleset, orgs, filters))
 
 
 def anomaly_page(
@@ -120,15 +111,16 @@ def anomaly_page(
     page: int,
     per_page: int,
 ) -> AnomalyList:
-    audit, found = scoped_findings(
+    snapshot, found = scoped_findings(
         session, app, principal=principal, period=period, filters=filters
     )
     ruleset = app_ruleset(app)
     chunk: Sequence[Finding] = found[(page - 1) * per_page : page * per_page]
     return AnomalyList(
         period=period.name if period else None,
-        since=iso(audit.since) if audit.since else None,
-        as_of=iso(audit.as_of),
+        since=iso(snapshot.since) if snapshot.since else None,
+        as_of=iso(snapshot.as_of),
+        computed_at=iso(snapshot.computed_at),
         total=len(found),
         page=page,
         per_page=per_page,

@@ -46,6 +46,10 @@ class AnomalyList(_Out):
     period: str | None
     since: Timestamp | None
     as_of: Timestamp
+    computed_at: Timestamp = Field(
+        description="when the log was read for these findings (they are computed off the "
+        "request path and refreshed as the log changes)"
+    )
     total: int
     page: int
     per_page: int

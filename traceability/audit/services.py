@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from traceability.accounts.models import Organisation, Principal, Role
 from traceability.accounts.services import can_read_region
-from traceability.anchoring.models import AnchorBatch
 from traceability.audit import device_rules, plant_rules
 from traceability.audit.dataset import AuditData, load_audit_data
 from traceability.audit.findings import Finding
@@ -70,46 +68,8 @@ class Audit:
     as_of: dt.datetime
     findings: tuple[Finding, ...]
     last_seq: int
-    data: AuditData  # what the rules read: the portal's figures come from it too
+    data: AuditData  # what the rules read (the refresher derives the figures from it)
     computed_at: dt.datetime  # when the log was read
-    #: Figures derived from ``data`` once per run (``listing.figures_of``).
-    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-
-def _log_state(session: Session) -> tuple[object, ...]:
-    """What the findings depend on: the newest event and the anchors' states.
-
-    Both are index lookups (no count over the log): edits and deletions of
-    rows behind the application's back are caught when the cache expires.
-    """
-    seq = session.execute(select(func.max(Event.seq))).scalar() or 0
-    anchors = session.execute(
-        select(col(AnchorBatch.state), func.count()).group_by(col(AnchorBatch.state))
-    )
-    return int(seq), tuple(sorted((str(s), int(n)) for s, n in anchors))
-
-
-class AuditCache:
-    """The last runs, keyed by period and the state of the log (a new event or anchor voids them).
-
-    Verification against the chain is repeated when a run finished more than
-    ``ttl_s`` ago (a chain reset changes nothing in the database).
-    """
-
-    def __init__(self, ttl_s: float = 300.0, size: int = 8) -> None:
-        self.ttl_s, self.size = ttl_s, size
-        self.runs: dict[tuple[object, ...], tuple[dt.datetime, Audit]] = {}
-
-    def get(self, key: tuple[object, ...], now: dt.datetime) -> Audit | None:
-        hit = self.runs.get(key)
-        if hit is None or (now - hit[0]).total_seconds() > self.ttl_s:
-            return None
-        return hit[1]
-
-    def put(self, key: tuple[object, ...], now: dt.datetime, audit: Audit) -> None:
-        if len(self.runs) >= self.size:
-            self.runs.pop(next(iter(self.runs)))
-        self.runs[key] = (now, audit)
 
 
 def run_audit(
@@ -121,25 +81,20 @@ def run_audit(
     period: Period | None,
     now: dt.datetime,
     ledger_problem: str | None = None,
-    cache: AuditCache | None = None,
 ) -> Audit:
-    """Every finding of ``period`` (None: everything so far), as of its close or now."""
+    """Every finding of ``period`` (None: everything so far), as of its close or now.
+
+    Reads and verifies the whole log: the refresher (``audit.refresh``) calls
+    the same steps off the request path; no web request calls this.
+    """
     started = utcnow()
     as_of = min(period.end, now) if period else now
     since = period.start if period else None
-    state = _log_state(session)
-    key = (since, as_of if period and period.closed(now) else None, state, ledger_problem)
-    if cache is not None and (hit := cache.get(key, now)) is not None:
-        return hit
+    seq = session.execute(select(func.max(Event.seq))).scalar() or 0
     data = load_audit_data(
         session, ledger, catalog, as_of=as_of, since=since, ledger_problem=ledger_problem
     )
-    audit = Audit(
-        since, as_of, tuple(apply_rules(data, ruleset)), int(str(state[0])), data, started
-    )
-    if cache is not None:
-        cache.put(key, now + (utcnow() - started), audit)
-    return audit
+    return Audit(since, as_of, tuple(apply_rules(data, ruleset)), int(seq), data, started)
 
 
 # -- who sees what ------------------------------------------------------------

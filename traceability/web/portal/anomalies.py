@@ -36,10 +36,10 @@ def _arg(name: str) -> str | None:
 def _found() -> tuple[Period, Filters, list[Any], dt.datetime]:
     period = requested_period()
     filters = Filters(plant=_arg("plant"), rule=_arg("rule"), severity=_arg("severity"))
-    audit, found = scoped_findings(
+    snapshot, found = scoped_findings(
         get_session(), current_app, principal=g.principal, period=period, filters=filters
     )
-    return period, filters, found, audit.computed_at
+    return period, filters, found, snapshot.computed_at
 
 
 def anomaly_list() -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections import defaultdict
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template
@@ -12,10 +12,11 @@ from flask_babel import gettext as _
 from ledger.errors import LedgerError
 from traceability.anchoring.service import reader_ledger
 from traceability.audit.figures import PlantFigures, tonnes
-from traceability.audit.listing import app_ruleset, audit_for, figures_of
+from traceability.audit.listing import app_ruleset, snapshot_for
 from traceability.audit.periods import CHINA
 from traceability.audit.sampling import METHOD, METHOD_VERSION, METHOD_ZH, audit_sample
-from traceability.db import get_session, utcnow
+from traceability.audit.snapshots import Snapshot
+from traceability.db import get_session, iso, utcnow
 from traceability.reports.batches import batch_report, get_batch
 from traceability.reports.devices import open_reader
 from traceability.web.auth import browser_login_required
@@ -33,20 +34,19 @@ from traceability.web.portal.views import category_name, chart_data
 PER_PAGE = 50
 
 
-def _figures(plant: str) -> tuple[Any, Any, PlantFigures]:
+def _figures(plant: str) -> tuple[Any, Any, Snapshot, PlantFigures]:
     scope = current_scope()
     org = scope.plant(plant)
     period = requested_period()
-    audit = audit_for(get_session(), current_app, period)
-    return org, period, figures_of(audit)[0][plant]
+    snapshot = snapshot_for(get_session(), current_app, period)
+    return org, period, snapshot, snapshot.figures.plants.get(plant) or PlantFigures(plant)
 
 
 def plant_page(plant: str) -> str:
-    org, period, fig = _figures(plant)
-    audit = audit_for(get_session(), current_app, period)
-    months = figures_of(audit)[1][plant]
+    org, period, snapshot, fig = _figures(plant)
+    months = snapshot.figures.months.get(plant, {})
     cats = sorted({c for m in months.values() for c in m})
-    findings = [f for f in audit.findings if f.org == plant]
+    findings = [f for f in snapshot.findings if f.org == plant]
     factor_set = current_app.extensions["trace.catalog"].default_factor_set
     return render_template(
         "portal/plant.html",
@@ -59,6 +59,7 @@ def plant_page(plant: str) -> str:
         tonnes=tonnes,
         category_name=category_name,
         findings=len(findings),
+        computed_at=iso(snapshot.computed_at),
         charts=chart_data(
             volumes={
                 "months": list(months),
@@ -82,7 +83,7 @@ def figure_rows(fig: PlantFigures) -> list[list[Any]]:
         [_("Output lots shipped"), fig.lots.shipped_lots, tonnes(fig.lots.shipped_g)],
         [_("Lots received by processors"), fig.lots.received_lots, tonnes(fig.lots.received_g)],
         [_("Lots awaiting confirmed receipt"), fig.lots.awaiting_lots, ""],
-        [_("Devices behind these figures that do not verify"), len(fig.unverified), ""],
+        [_("Devices behind these figures that do not verify"), fig.unverified, ""],
     ]
     for code, cat in sorted(fig.categories.items()):
         name = category_name(code)
@@ -92,7 +93,7 @@ def figure_rows(fig: PlantFigures) -> list[list[Any]]:
 
 
 def figures_export(plant: str, fmt: str) -> Response:
-    org, period, fig = _figures(plant)
+    org, period, _snapshot, fig = _figures(plant)
     header = [_("Figure"), _("Count"), _("Tonnes")]
     return table_response(
         f"{plant}-{period.name}-figures", fmt, header, figure_rows(fig), title=org.name
@@ -100,22 +101,11 @@ def figures_export(plant: str, fmt: str) -> Response:
 
 
 def batches_page(plant: str) -> str:
-    org, period, _fig = _figures(plant)
-    audit = audit_for(get_session(), current_app, period)
+    org, period, snapshot, _fig = _figures(plant)
     factor_set = current_app.extensions["trace.catalog"].default_factor_set
-    groups: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"devices": 0, "mass_g": 0, "unverified": 0, "first": None}
-    )
-    for record in audit.data.devices.values():
-        f = record.facts
-        if f.dismantled_by == plant and f.batch and audit.data.in_period(f.dismantled_at):
-            group = groups[f.batch]
-            group["devices"] += 1
-            group["mass_g"] += f.received_weight_g or 0
-            group["unverified"] += 0 if record.verification.verified else 1
     rows = [
-        {"code": code, **g, "co2_t": tonnes(g["mass_g"]) * factor_set.co2_t}
-        for code, g in sorted(groups.items())
+        {**dataclasses.asdict(g), "co2_t": tonnes(g.mass_g) * factor_set.co2_t}
+        for g in snapshot.figures.batches.get(plant, [])
     ]
     page = page_number()
     pages = max(1, -(-len(rows) // PER_PAGE))
@@ -123,6 +113,7 @@ def batches_page(plant: str) -> str:
         "portal/batches.html", org=org, period=period, tonnes=tonnes,
         rows=rows[(page - 1) * PER_PAGE : page * PER_PAGE], page=min(page, pages), pages=pages,
         factor_set=factor_set, quarters=recent_quarters(utcnow()),
+        computed_at=iso(snapshot.computed_at),
     )  # fmt: skip
 
 

@@ -11,9 +11,10 @@ from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
 
 from traceability.audit.figures import merge_months, tonnes
-from traceability.audit.listing import app_ruleset, audit_for, figures_of
+from traceability.audit.listing import app_ruleset, snapshot_for
 from traceability.audit.periods import CHINA
-from traceability.db import get_session, utcnow
+from traceability.audit.snapshots import AuditPending
+from traceability.db import get_session, iso, utcnow
 from traceability.errors import Forbidden, TraceabilityError
 from traceability.web.auth import browser_login_required, forbidden
 from traceability.web.i18n import current_language
@@ -41,9 +42,9 @@ def chart_data(**charts: Any) -> str:
 def overview() -> str:
     scope = current_scope()
     period = requested_period()
-    audit = audit_for(get_session(), current_app, period)
+    audit = snapshot_for(get_session(), current_app, period)
     plants = {o.code for o in scope.plants}
-    every_plant, per_plant_months = figures_of(audit)
+    every_plant, per_plant_months = audit.figures.plants, audit.figures.months
     figures = {p: every_plant[p] for p in sorted(plants) if p in every_plant}
     factor_set = current_app.extensions["trace.catalog"].default_factor_set
     savings = {p: f.savings(factor_set) for p, f in figures.items()}
@@ -92,12 +93,17 @@ def overview() -> str:
         factor_set=factor_set,
         charts=charts,
         findings=sum(counts.values()),
+        computed_at=iso(audit.computed_at),
     )
 
 
-def _error(exc: TraceabilityError) -> tuple[str, int]:
+def _error(exc: TraceabilityError) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
     if isinstance(exc, Forbidden):
         return forbidden()
+    if isinstance(exc, AuditPending):  # the refresher has not made this period's snapshot yet
+        after = str(exc.data["retry_after"])
+        page = render_template("portal/pending.html", period=exc.data["period"], after=after)
+        return page, exc.status, {"Retry-After": after}
     return render_template("portal/error.html", error=exc), exc.status
 
 

@@ -1,0 +1,201 @@
+"""The refresher: audit snapshots recomputed off the request path (``traceability audit refresh``).
+
+Which periods are kept: everything so far (``all``), the current quarter and
+the last ``audit_closed_quarters`` closed ones (the quarters the portal's
+period picker offers). A kept period is recomputed when
+
+- it has no snapshot yet, or one made by another rule set;
+- the log or the anchors changed (the newest event, the anchors per state,
+  whether the ledger can be read) and its snapshot is older than
+  ``audit_refresh_s`` — so a plant recording all day costs one pass per
+  ``audit_refresh_s``, whatever the number of page views;
+- its snapshot is older than ``audit_recheck_s``: a direct edit of a row
+  changes no count, and a reset chain changes nothing in the database.
+
+One pass reads and verifies the whole log once and replays it up to each
+period's end in turn (a period's records are dropped before the next one's
+are built). Nothing is written while the log is read; each snapshot is
+stored in a short transaction of its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session, col
+
+from traceability.anchoring.models import AnchorBatch
+from traceability.audit.dataset import AuditData, audit_data, read_logs
+from traceability.audit.figures import batch_groups, monthly_volumes, plant_figures
+from traceability.audit.periods import Period, quarter_of
+from traceability.audit.ruleset import RuleSet, load_ruleset
+from traceability.audit.services import apply_rules
+from traceability.audit.snapshots import ALL, Figures, Snapshot, snapshot_states, store_snapshot
+from traceability.config import Settings
+from traceability.custody.models import Event
+from traceability.db import Database, utcnow
+from traceability.reports.devices import open_reader
+
+log = logging.getLogger(__name__)
+
+
+def kept_periods(now: dt.datetime, closed_quarters: int) -> dict[str, Period | None]:
+    """Everything so far, the current quarter and the last ``closed_quarters`` closed ones."""
+    kept: dict[str, Period | None] = {ALL: None}
+    period = quarter_of(now)
+    for _ in range(closed_quarters + 1):
+        kept[period.name] = period
+        period = quarter_of(period.start - dt.timedelta(days=1))
+    return kept
+
+
+def log_state(session: Session, ledger_problem: str | None) -> tuple[int, str]:
+    """The newest event, the anchors per state and the ledger's problem: index lookups only."""
+    seq = int(session.execute(select(func.max(Event.seq))).scalar() or 0)
+    anchors = session.execute(
+        select(col(AnchorBatch.state), func.count()).group_by(col(AnchorBatch.state))
+    )
+    states = ",".join(f"{s}:{n}" for s, n in sorted((str(s), int(n)) for s, n in anchors))
+    return seq, f"seq={seq};anchors={states};ledger={ledger_problem or 'ok'}"
+
+
+def figures_from(data: AuditData) -> Figures:
+    plants = {code for code, org in data.orgs.items() if org.kind == "dismantler"}
+    return Figures(
+        plants=plant_figures(data, plants),
+        months=monthly_volumes(data, plants),
+        batches=batch_groups(data, plants),
+    )
+
+
+@dataclass
+class RefreshRun:
+    """What one pass did: the periods recomputed, and how long it took."""
+
+    periods: list[str] = field(default_factory=list)
+    took_s: float = 0.0
+    last_seq: int = 0
+
+
+def due_periods(
+    session: Session,
+    settings: Settings,
+    ruleset: RuleSet,
+    *,
+    now: dt.datetime,
+    state: str,
+    force: bool = False,
+) -> dict[str, Period | None]:
+    kept = kept_periods(now, settings.audit_closed_quarters)
+    if force:
+        return kept
+    stored = snapshot_states(session)
+    due: dict[str, Period | None] = {}
+    for name, period in kept.items():
+        have = stored.get(name)
+        if have is None or have.ruleset != ruleset.version:
+            due[name] = period
+            continue
+        age = (now - have.computed_at).total_seconds()
+        changed = have.log_state != state
+        if (changed and age >= settings.audit_refresh_s) or age >= settings.audit_recheck_s:
+            due[name] = period
+    return due
+
+
+def due_now(app: Flask, *, now: dt.datetime | None = None) -> dict[str, Period | None]:
+    """The kept periods whose snapshot is due (a few index lookups: no log is read)."""
+    settings: Settings = app.config["TRACE_SETTINGS"]
+    with app.app_context(), Session(Database.engine(app)) as session:
+        _ledger, problem = open_reader(session)
+        _seq, state = log_state(session, problem)
+        return due_periods(
+            session, settings, load_ruleset(), now=now or utcnow(), state=state, force=False
+        )
+
+
+def refresh(app: Flask, *, force: bool = False, now: dt.datetime | None = None) -> RefreshRun:
+    """Recompute the snapshots that are due (every kept one with ``force``) and store them."""
+    settings: Settings = app.config["TRACE_SETTINGS"]
+    ruleset = load_ruleset()
+    engine: Engine = Database.engine(app)
+    run = RefreshRun()
+    started = time.perf_counter()
+    with app.app_context(), Session(engine) as session:
+        computed_at = now or utcnow()
+        ledger, problem = open_reader(session)
+        seq, state = log_state(session, problem)
+        due = due_periods(session, settings, ruleset, now=computed_at, state=state, force=force)
+        session.rollback()  # no read transaction left open across the checks
+        if not due:
+            return run
+        logs = read_logs(session, ledger, ledger_problem=problem)
+        session.rollback()
+        computed: list[tuple[Snapshot, str]] = []
+        for name, period in due.items():
+            as_of = min(period.end, computed_at) if period else computed_at
+            data = audit_data(
+                logs, app.extensions["trace.catalog"], as_of=as_of,
+                since=period.start if period else None,
+            )  # fmt: skip
+            findings = tuple(apply_rules(data, ruleset))
+            snapshot = Snapshot(
+                period=name, since=data.since, as_of=as_of, computed_at=computed_at, took_ms=0,
+                last_seq=seq, findings=findings, figures=figures_from(data),
+            )  # fmt: skip
+            del data
+            computed.append((snapshot, name))
+        del logs
+        took_ms = int((time.perf_counter() - started) * 1000)
+        for snapshot, name in computed:
+            store_snapshot(
+                session,
+                dataclasses.replace(snapshot, took_ms=took_ms),
+                log_state=state,
+                ruleset=ruleset.version,
+            )
+            session.commit()
+            run.periods.append(name)
+    run.took_s, run.last_seq = time.perf_counter() - started, seq
+    return run
+
+
+def watch(
+    app: Flask,
+    *,
+    stop: Callable[[], bool],
+    poll_s: float | None = None,
+    run_pass: Callable[[], None] | None = None,
+) -> None:
+    """Refresh what is due, forever (until ``stop()``); an error is logged and retried.
+
+    ``run_pass`` does the pass (default: ``refresh`` in this process). The CLI
+    runs each pass in a short-lived process of its own, so the memory a pass
+    over a large log needs is given back when it ends rather than held by
+    this long-lived watcher between passes.
+    """
+    settings: Settings = app.config["TRACE_SETTINGS"]
+    pause = poll_s if poll_s is not None else min(settings.audit_refresh_s, 10.0)
+
+    def in_process() -> None:
+        run = refresh(app)
+        if run.periods:
+            log.info("audit snapshots of %s recomputed in %.1fs (log up to seq %d)",
+                     ", ".join(run.periods), run.took_s, run.last_seq)  # fmt: skip
+
+    while not stop():
+        try:
+            if due_now(app):
+                (run_pass or in_process)()
+        except Exception:  # the next pass tries again; the pages keep the last snapshot
+            log.exception("audit refresh failed")
+        deadline = time.monotonic() + pause
+        while time.monotonic() < deadline and not stop():
+            time.sleep(min(0.5, pause))
