@@ -74,8 +74,8 @@ def candidates(session: Session, plant: str, period: Period) -> list[str]:
 class LotChecks:
     """Whether a processor confirmed receipt of each lot, from the lot's verified events."""
 
-    def __init__(self, session: Session, ledger: AnyLedger, ledger_problem: str | None) -> None:
-        self.session, self.ledger, self.ledger_problem = session, ledger, ledger_problem
+    def __init__(self, session: Session, verifier: Verifier, ledger_problem: str | None) -> None:
+        self.session, self.verifier, self.ledger_problem = session, verifier, ledger_problem
         self.known: dict[str, tuple[bool, str]] = {}
 
     def load(self, codes: Iterable[str]) -> None:
@@ -94,10 +94,11 @@ class LotChecks:
                 select(_LOT.c.code, _LOT.c.destination).where(_LOT.c.code.in_(wanted))
             ).all()
         )
-        verifier = Verifier.for_ledger(self.session, self.ledger)
         leaves = leaf_positions(self.session, [r.seq for rs in rows.values() for r in rs])
         for code in wanted:
-            self.known[code] = self._check(verifier, leaves, rows[code], destinations.get(code))
+            self.known[code] = self._check(
+                self.verifier, leaves, rows[code], destinations.get(code)
+            )
 
     def _check(
         self,
@@ -141,8 +142,11 @@ def gather(
     """Evidence of each device in ``qr_ids`` (in that order), ``CHUNK`` devices at a time.
 
     ``claim_id``: the draft being recomputed; its own hold on a device is no prior claim.
+    One verifier serves every chunk: each anchor batch's leaves are checked
+    against its root, and the root read from the ledger, once per claim.
     """
-    lots = LotChecks(session, ledger, ledger_problem)
+    verifier = Verifier.for_ledger(session, ledger)
+    lots = LotChecks(session, verifier, ledger_problem)
     hazardous = {code for code, f in catalog.fractions.items() if f.hazardous}
     for start in range(0, len(qr_ids), CHUNK):
         chunk = list(qr_ids[start : start + CHUNK])
@@ -156,7 +160,12 @@ def gather(
                 select(_DEVICE.c.qr_id, _DEVICE.c.head_digest).where(_DEVICE.c.qr_id.in_(chunk))
             ).all()
         )
-        positions, anchors = anchor_rows(session, [r.seq for rs in logs.values() for r in rs])
+        # Anchor details (for the exports) only of each device's latest event.
+        positions, anchors = anchor_rows(
+            session,
+            [r.seq for rs in logs.values() for r in rs],
+            info_for={rs[-1].seq for rs in logs.values() if rs},
+        )
         facts = {q: replay(q, rows) for q, rows in logs.items()}
         verification = verify_logs(
             session,
@@ -166,6 +175,7 @@ def gather(
             positions=positions,
             ledger_problem=ledger_problem,
             facts=facts,
+            verifier=verifier,
         )
         placed: dict[str, dict[str, str]] = {q: {} for q in chunk}
         for device, lot, fraction in session.execute(
