@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Row, or_, select
 from sqlmodel import Session
 
+from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import HazardState, PriorClaim
 from traceability.claims.models import Claim, ClaimedDevice
@@ -25,7 +26,6 @@ from traceability.custody.facts import DeviceFacts, replay
 from traceability.custody.models import Event, EventType
 from traceability.devices.models import Device
 from traceability.lots.models import Lot, LotItem
-from traceability.reports.devices import anchor_rows
 from traceability.reports.schemas import AnchorInfo
 from traceability.verification.logs import Verification, verify_logs
 from traceability.verification.services import VERIFIED, AnyLedger, Verifier, leaf_positions
@@ -38,6 +38,8 @@ _LOT = Lot.__table__  # type: ignore[attr-defined]
 _LOT_ITEM = LotItem.__table__  # type: ignore[attr-defined]
 _CLAIMED = ClaimedDevice.__table__  # type: ignore[attr-defined]
 _CLAIM = Claim.__table__  # type: ignore[attr-defined]
+_LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
+_BATCH = AnchorBatch.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,25 @@ class LotChecks:
         return HazardState(fraction, lot, confirmed, detail)
 
 
+class AnchorDetails:
+    """Anchor details of a device's latest event (for the exports), each batch read once."""
+
+    def __init__(self) -> None:
+        self.batches: dict[int, dict[str, Any]] = {}
+
+    def info(self, session: Session, batch_id: int, leaf_index: int) -> AnchorInfo:
+        if batch_id not in self.batches:
+            row = session.execute(
+                select(
+                    _BATCH.c.root, _BATCH.c.size, _BATCH.c.state, _BATCH.c.tx_hash,
+                    _BATCH.c.block_number,
+                ).where(_BATCH.c.id == batch_id)
+            ).one()  # fmt: skip
+            self.batches[batch_id] = dict(row._mapping)
+        # Values straight from the database, as ``anchor_rows`` gives them (no validation).
+        return AnchorInfo.model_construct(leaf_index=leaf_index, **self.batches[batch_id])
+
+
 def gather(
     session: Session,
     catalog: Catalog,
@@ -147,24 +168,26 @@ def gather(
     """
     verifier = Verifier.for_ledger(session, ledger)
     lots = LotChecks(session, verifier, ledger_problem)
+    batches = AnchorDetails()
     hazardous = {code for code, f in catalog.fractions.items() if f.hazardous}
     for start in range(0, len(qr_ids), CHUNK):
         chunk = list(qr_ids[start : start + CHUNK])
         logs: dict[str, list[Row[Any]]] = {q: [] for q in chunk}
+        positions: dict[int, tuple[int, int]] = {}
+        # The events with their leaf positions, in one query (a leaf is one row per event).
         for row in session.execute(
-            select(_EVENT).where(_EVENT.c.device.in_(chunk)).order_by(_EVENT.c.seq)
+            select(_EVENT, _LEAF.c.batch_id.label("leaf_batch"), _LEAF.c.leaf_index)
+            .outerjoin(_LEAF, _LEAF.c.event_seq == _EVENT.c.seq)
+            .where(_EVENT.c.device.in_(chunk))
+            .order_by(_EVENT.c.seq)
         ):
             logs[row.device].append(row)
+            if row.leaf_batch is not None:
+                positions[row.seq] = (row.leaf_batch, row.leaf_index)
         heads = dict(
             session.execute(
                 select(_DEVICE.c.qr_id, _DEVICE.c.head_digest).where(_DEVICE.c.qr_id.in_(chunk))
             ).all()
-        )
-        # Anchor details (for the exports) only of each device's latest event.
-        positions, anchors = anchor_rows(
-            session,
-            [r.seq for rs in logs.values() for r in rs],
-            info_for={rs[-1].seq for rs in logs.values() if rs},
         )
         facts = {q: replay(q, rows) for q, rows in logs.items()}
         verification = verify_logs(
@@ -193,12 +216,12 @@ def gather(
                 for o in facts[qr_id].outputs
                 if o.fraction in hazardous and o.weight_g > 0
             }
-            last = rows[-1].seq if rows else None
+            leaf = positions.get(rows[-1].seq) if rows else None
             yield DeviceEvidence(
                 facts=facts[qr_id],
                 verification=verification[qr_id],
                 digests=tuple(r.digest for r in rows),
-                anchor=anchors.get(last) if last is not None else None,
+                anchor=batches.info(session, *leaf) if leaf else None,
                 hazards=hazards,
                 prior=prior.get(qr_id),
             )

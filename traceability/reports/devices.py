@@ -8,7 +8,7 @@ fields where the row disagrees with the log (a direct edit of the table).
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -100,13 +100,12 @@ class DeviceView:
 
 
 def anchor_rows(
-    session: Session, seqs: Iterable[int], *, info_for: Container[int] | None = None
+    session: Session, seqs: Iterable[int]
 ) -> tuple[dict[int, tuple[int, int]], dict[int, AnchorInfo]]:
     """Leaf positions (for the verifier) and anchor info (for people), from one query.
 
     Only the batch columns people see are read: a batch's ``leaves`` (32 bytes
     per event) would otherwise be fetched again for every one of its events.
-    ``info_for``: the events whose anchor info is wanted (default: all).
     """
     seqs = list(seqs)
     positions: dict[int, tuple[int, int]] = {}
@@ -135,8 +134,7 @@ def anchor_rows(
                  "block_number": block},
             )  # fmt: skip
             # Values straight from the database: built without validation (one per event).
-            if info_for is None or seq in info_for:
-                info[seq] = AnchorInfo.model_construct(leaf_index=index, **shared)
+            info[seq] = AnchorInfo.model_construct(leaf_index=index, **shared)
     return positions, info
 
 
