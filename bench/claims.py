@@ -256,6 +256,9 @@ def run(env: LedgerEnv, *, devices: int, tmp: Path) -> Result:
         f"claimed {measured['units']:,} devices, {measured['total_yuan']:,} yuan; "
         f"excluded {measured['excluded']:,}",
         "phases: " + ", ".join(f"{k} {v:.2f}s" for k, v in measured["phases"].items()),
+        "CPU seconds (the process's own, what a loaded machine does not inflate): "
+        + ", ".join(f"{k} {v:.2f}s" for k, v in measured["cpu_phases"].items())
+        + f"; total {measured['cpu_seconds']:.1f}s, baseline {baseline['cpu_seconds']:.1f}s",
         f"peak RSS: claim process {measured['peak_mb']:.0f} MB (target <= {TARGET_MB} MB: "
         f"{'PASS' if measured['peak_mb'] <= TARGET_MB else 'FAIL'}); "
         f"baseline process {baseline['peak_mb']:.0f} MB",
@@ -271,5 +274,11 @@ def run(env: LedgerEnv, *, devices: int, tmp: Path) -> Result:
         devices / TARGET_SECONDS,
         "rate",
         notes,
-        extra={"peak_mb": measured["peak_mb"], "phases": measured["phases"]},
+        extra={
+            "peak_mb": measured["peak_mb"],
+            "phases": measured["phases"],
+            "cpu_phases": measured["cpu_phases"],
+            "cpu_seconds": measured["cpu_seconds"],
+            "baseline_cpu_seconds": baseline["cpu_seconds"],
+        },
     )

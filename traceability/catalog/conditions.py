@@ -14,7 +14,9 @@ a misspelt attribute or value fails at start-up, not by never matching.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import operator
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -50,14 +52,22 @@ def matches(condition: Mapping[str, Any], attributes: Mapping[str, Any]) -> bool
     return True
 
 
+_BOUNDS: dict[str, Callable[[Decimal, Decimal], bool]] = {
+    "min": operator.ge,
+    "above": operator.gt,
+    "max": operator.le,
+    "below": operator.lt,
+}
+
+
+@functools.lru_cache(maxsize=1024)
+def _bound(value: Any) -> Decimal:
+    """A bound as written in the data (a few dozen distinct ones; claims test them per device)."""
+    return Decimal(str(value))
+
+
 def within(number: Decimal, bounds: Mapping[str, Any]) -> bool:
-    checks = {
-        "min": lambda b: number >= b,
-        "above": lambda b: number > b,
-        "max": lambda b: number <= b,
-        "below": lambda b: number < b,
-    }
-    return all(checks[key](Decimal(str(bound))) for key, bound in bounds.items())
+    return all(_BOUNDS[key](number, _bound(bound)) for key, bound in bounds.items())
 
 
 def check_condition(

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Row, or_, select
 from sqlmodel import Session
 
+from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import HazardState, PriorClaim
 from traceability.claims.models import Claim, ClaimedDevice
@@ -25,7 +26,6 @@ from traceability.custody.facts import DeviceFacts, replay
 from traceability.custody.models import Event, EventType
 from traceability.devices.models import Device
 from traceability.lots.models import Lot, LotItem
-from traceability.reports.devices import anchor_rows
 from traceability.reports.schemas import AnchorInfo
 from traceability.verification.logs import Verification, verify_logs
 from traceability.verification.services import VERIFIED, AnyLedger, Verifier, leaf_positions
@@ -38,6 +38,8 @@ _LOT = Lot.__table__  # type: ignore[attr-defined]
 _LOT_ITEM = LotItem.__table__  # type: ignore[attr-defined]
 _CLAIMED = ClaimedDevice.__table__  # type: ignore[attr-defined]
 _CLAIM = Claim.__table__  # type: ignore[attr-defined]
+_LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
+_BATCH = AnchorBatch.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,8 @@ def candidates(session: Session, plant: str, period: Period) -> list[str]:
 class LotChecks:
     """Whether a processor confirmed receipt of each lot, from the lot's verified events."""
 
-    def __init__(self, session: Session, ledger: AnyLedger, ledger_problem: str | None) -> None:
-        self.session, self.ledger, self.ledger_problem = session, ledger, ledger_problem
+    def __init__(self, session: Session, verifier: Verifier, ledger_problem: str | None) -> None:
+        self.session, self.verifier, self.ledger_problem = session, verifier, ledger_problem
         self.known: dict[str, tuple[bool, str]] = {}
 
     def load(self, codes: Iterable[str]) -> None:
@@ -94,10 +96,11 @@ class LotChecks:
                 select(_LOT.c.code, _LOT.c.destination).where(_LOT.c.code.in_(wanted))
             ).all()
         )
-        verifier = Verifier.for_ledger(self.session, self.ledger)
         leaves = leaf_positions(self.session, [r.seq for rs in rows.values() for r in rs])
         for code in wanted:
-            self.known[code] = self._check(verifier, leaves, rows[code], destinations.get(code))
+            self.known[code] = self._check(
+                self.verifier, leaves, rows[code], destinations.get(code)
+            )
 
     def _check(
         self,
@@ -129,6 +132,25 @@ class LotChecks:
         return HazardState(fraction, lot, confirmed, detail)
 
 
+class AnchorDetails:
+    """Anchor details of a device's latest event (for the exports), each batch read once."""
+
+    def __init__(self) -> None:
+        self.batches: dict[int, dict[str, Any]] = {}
+
+    def info(self, session: Session, batch_id: int, leaf_index: int) -> AnchorInfo:
+        if batch_id not in self.batches:
+            row = session.execute(
+                select(
+                    _BATCH.c.root, _BATCH.c.size, _BATCH.c.state, _BATCH.c.tx_hash,
+                    _BATCH.c.block_number,
+                ).where(_BATCH.c.id == batch_id)
+            ).one()  # fmt: skip
+            self.batches[batch_id] = dict(row._mapping)
+        # Values straight from the database, as ``anchor_rows`` gives them (no validation).
+        return AnchorInfo.model_construct(leaf_index=leaf_index, **self.batches[batch_id])
+
+
 def gather(
     session: Session,
     catalog: Catalog,
@@ -141,22 +163,32 @@ def gather(
     """Evidence of each device in ``qr_ids`` (in that order), ``CHUNK`` devices at a time.
 
     ``claim_id``: the draft being recomputed; its own hold on a device is no prior claim.
+    One verifier serves every chunk: each anchor batch's leaves are checked
+    against its root, and the root read from the ledger, once per claim.
     """
-    lots = LotChecks(session, ledger, ledger_problem)
+    verifier = Verifier.for_ledger(session, ledger)
+    lots = LotChecks(session, verifier, ledger_problem)
+    batches = AnchorDetails()
     hazardous = {code for code, f in catalog.fractions.items() if f.hazardous}
     for start in range(0, len(qr_ids), CHUNK):
         chunk = list(qr_ids[start : start + CHUNK])
         logs: dict[str, list[Row[Any]]] = {q: [] for q in chunk}
+        positions: dict[int, tuple[int, int]] = {}
+        # The events with their leaf positions, in one query (a leaf is one row per event).
         for row in session.execute(
-            select(_EVENT).where(_EVENT.c.device.in_(chunk)).order_by(_EVENT.c.seq)
+            select(_EVENT, _LEAF.c.batch_id.label("leaf_batch"), _LEAF.c.leaf_index)
+            .outerjoin(_LEAF, _LEAF.c.event_seq == _EVENT.c.seq)
+            .where(_EVENT.c.device.in_(chunk))
+            .order_by(_EVENT.c.seq)
         ):
             logs[row.device].append(row)
+            if row.leaf_batch is not None:
+                positions[row.seq] = (row.leaf_batch, row.leaf_index)
         heads = dict(
             session.execute(
                 select(_DEVICE.c.qr_id, _DEVICE.c.head_digest).where(_DEVICE.c.qr_id.in_(chunk))
             ).all()
         )
-        positions, anchors = anchor_rows(session, [r.seq for rs in logs.values() for r in rs])
         facts = {q: replay(q, rows) for q, rows in logs.items()}
         verification = verify_logs(
             session,
@@ -166,6 +198,7 @@ def gather(
             positions=positions,
             ledger_problem=ledger_problem,
             facts=facts,
+            verifier=verifier,
         )
         placed: dict[str, dict[str, str]] = {q: {} for q in chunk}
         for device, lot, fraction in session.execute(
@@ -183,12 +216,12 @@ def gather(
                 for o in facts[qr_id].outputs
                 if o.fraction in hazardous and o.weight_g > 0
             }
-            last = rows[-1].seq if rows else None
+            leaf = positions.get(rows[-1].seq) if rows else None
             yield DeviceEvidence(
                 facts=facts[qr_id],
                 verification=verification[qr_id],
                 digests=tuple(r.digest for r in rows),
-                anchor=anchors.get(last) if last is not None else None,
+                anchor=batches.info(session, *leaf) if leaf else None,
                 hazards=hazards,
                 prior=prior.get(qr_id),
             )

@@ -95,6 +95,7 @@ def compute(
     """Assess every candidate device of the plant and period (no writes)."""
     result = Computed()
     rate = RateMemo(catalog)
+    anchors: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
     qr_ids = candidates(session, plant, period)
     for evidence in gather(
         session,
@@ -135,6 +136,11 @@ def compute(
             "label": schedule.label,
         }
         anchor = evidence.anchor
+        key = (anchor.root, anchor.tx_hash, anchor.block_number) if anchor else (None, None, None)
+        # One dict per anchor batch, shared by its devices' items (read-only from here on).
+        anchored = anchors.setdefault(
+            key, {"root": key[0], "tx_hash": key[1], "block_number": key[2]}
+        )
         result.items.append(
             {
                 "qr_id": facts.qr_id,
@@ -146,11 +152,7 @@ def compute(
                 "received_weight_g": facts.received_weight_g,
                 "outputs": [[o.fraction, o.weight_g] for o in facts.outputs],
                 "event_digests": list(evidence.digests),
-                "anchor": {
-                    "root": anchor.root if anchor else None,
-                    "tx_hash": anchor.tx_hash if anchor else None,
-                    "block_number": anchor.block_number if anchor else None,
-                },
+                "anchor": anchored,
                 "review": None,
                 "review_reason": None,
             }

@@ -20,7 +20,6 @@ from traceability.verification.services import (
     leaf_positions,
     log_problems,
     shared_problems,
-    short_batches,
 )
 
 FAILED, UNKNOWN = "failed", "unknown"
@@ -60,6 +59,7 @@ def verify_logs(
     positions: Mapping[int, tuple[int, int]] | None = None,
     ledger_problem: str | None = None,
     facts: Mapping[str, DeviceFacts] | None = None,
+    verifier: Verifier | None = None,
 ) -> dict[str, Verification]:
     """Verify many devices' events in one pass: one leaf query, one chain lookup per batch.
 
@@ -67,7 +67,8 @@ def verify_logs(
     holds each device's recorded chain head (deleting the latest event is
     noticed), anchor batches short of rows and a failed completeness check
     make their devices fail. ``positions`` may be passed when already read,
-    and ``facts`` when the logs were already replayed.
+    ``facts`` when the logs were already replayed, and ``verifier`` to share
+    its per-batch checks (Merkle root, chain read, row count) across calls.
     """
     if ledger_problem is not None:
         return {qr_id: Verification(UNKNOWN, problem=ledger_problem) for qr_id in logs}
@@ -76,8 +77,8 @@ def verify_logs(
         if positions is not None
         else leaf_positions(session, [e.seq for rows in logs.values() for e in rows if e.seq])
     )
-    verifier = Verifier.for_ledger(session, ledger)
-    short = short_batches(session, (batch_id for batch_id, _ in leaves.values()))
+    verifier = verifier or Verifier.for_ledger(session, ledger)
+    short = verifier.short(batch_id for batch_id, _ in leaves.values())
     shared = shared_problems(session, ledger)
     out: dict[str, Verification] = {}
     try:

@@ -93,6 +93,9 @@ class Verifier:
     chain: Ledger | None = field(init=False, default=None)
     accepted: frozenset[str] | None = field(init=False, default=None)
     untrusted: bool = field(init=False, default=False)
+    # Batches already counted for missing rows, and those found short (root → events gone).
+    counted: set[int] = field(init=False, default_factory=set)
+    short_roots: dict[str, int] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         if isinstance(self.ledger, TrustedReader):
@@ -124,7 +127,15 @@ class Verifier:
             self.batches[batch_id] = BatchCheck(batch, leaves_ok, on_chain)
         return self.batches[batch_id]
 
-    def statuses(self, rows: Sequence[Any], leaves: dict[int, tuple[int, int]]) -> list[str]:
+    def short(self, batch_ids: Iterable[int]) -> dict[str, int]:
+        """``short_batches`` over every batch asked about so far, each counted once."""
+        new = set(batch_ids) - self.counted
+        if new:
+            self.short_roots.update(short_batches(self.session, new))
+            self.counted |= new
+        return self.short_roots
+
+    def statuses(self, rows: Sequence[Any], leaves: Mapping[int, tuple[int, int]]) -> list[str]:
         """Statuses of one subject's events, ``rows`` in recording order."""
         out, expected_prev = [], None
         for row in rows:

@@ -63,9 +63,8 @@ def kg(grams: int | None) -> Decimal | None:
     return None if grams is None else Decimal(grams) / 1000
 
 
-def _outputs_text(catalog: Catalog, outputs: list[Any]) -> str:
-    """``电路板 1.5; 塑料 3`` — the fractions by their Chinese names, in kg."""
-    names = {code: f.zh for code, f in catalog.fractions.items()}
+def _outputs_text(names: dict[str, str], outputs: list[Any]) -> str:
+    """``电路板 1.5; 塑料 3`` — the fractions by their Chinese names (``names``), in kg."""
     return "; ".join(f"{names.get(code, code)} {Decimal(grams) / 1000}" for code, grams in outputs)
 
 
@@ -94,6 +93,7 @@ def detail_rows(session: Session, catalog: Catalog, claim: Claim) -> Iterator[De
 def _detail(
     catalog: Catalog, claim: Claim, tiers: dict[tuple[str, str], str], result: Any
 ) -> Iterator[DetailRow]:
+    names = {code: f.zh for code, f in catalog.fractions.items()}
     for number, item in enumerate(result, start=1):
         category = catalog.categories.get(item.category)
         anchor = item.anchor or {}
@@ -110,7 +110,7 @@ def _detail(
                 item.rate_yuan,
                 beijing_text(item.dismantled_at),
                 kg(item.received_weight_g),
-                _outputs_text(catalog, item.outputs),
+                _outputs_text(names, item.outputs),
                 kg(outputs_g),
                 len(item.event_digests),
                 item.event_digests[-1] if item.event_digests else None,
