@@ -73,7 +73,7 @@ def test_collect_ship_receive_store_dismantle_and_ship_the_lot(
     open_scanner(page, server.url, plant.username, "receive")
     wedge_scan(page, label)
     page.wait_for_selector(".pallet-row .device-card [data-state=in_transit]")
-    page.fill(f"input[name=weight_{label}]", "30.5")
+    page.fill(f"input[name='weight_{label}']", "30.5")  # an ID may end in = * ~ $
     submit(page)
     page.goto(f"{server.url}/scan/#/store")
     page.wait_for_selector(".screen[data-step=store]")
