@@ -44,11 +44,11 @@ from ledger.canonical import digest_hex, event_content
 from tests.helpers import sign_in
 from traceability import create_app
 from traceability.accounts import services as accounts
-from traceability.audit.periods import CHINA, quarter_of
-from traceability.custody.facts import EventLike, replay
+from traceability.custody.facts import PROJECTED, EventLike, replay
 from traceability.custody.models import Event
 from traceability.db import Database, iso
 from traceability.devices.models import Device
+from traceability.periods import CHINA, quarter_of
 from traceability.savings.models import Batch
 
 TARGET_P95_S = 0.200
@@ -85,33 +85,7 @@ def _device_row(
     facts = replay(qr_id, cast(list[EventLike], [SimpleNamespace(**e) for e in events]))
     return {
         "qr_id": qr_id,
-        **{
-            name: getattr(facts, name)
-            for name in (
-                "category",
-                "attributes",
-                "brand",
-                "model",
-                "serial",
-                "source",
-                "collected_weight_g",
-                "received_weight_g",
-                "state",
-                "custodian",
-                "destination",
-                "collected_by",
-                "collected_at",
-                "received_by",
-                "received_at",
-                "dismantled_by",
-                "dismantled_at",
-                "line",
-                "storage_area",
-                "head_digest",
-                "head_occurred_at",
-                "event_count",
-            )
-        },
+        **{name: getattr(facts, name) for name in (*PROJECTED, "head_occurred_at")},
         "batch_id": batches.get(facts.batch or ""),
     }
 

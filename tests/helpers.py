@@ -31,6 +31,7 @@ from sqlmodel import Session
 from werkzeug.serving import make_server
 
 from ledger.chain import Web3Ledger
+from ledger.node import DEV_KEYS, ManagedNode
 from traceability import create_app, schema
 from traceability.accounts import services as accounts
 from traceability.anchoring.connection import open_ledger, read_meta
@@ -689,3 +690,15 @@ def write_y4m(path: Path, image: Any, frames: int = 4, fps: int = 10) -> Path:
         for _ in range(frames):
             f.write(b"FRAME\n" + frame)
     return path
+
+
+def rpc_settings(base: dict[str, Any], node: ManagedNode) -> dict[str, Any]:
+    """App settings anchoring to ``node`` with its well-known development keys."""
+    keys = DEV_KEYS[node.kind]
+    return {
+        **base,
+        "ledger_mode": "rpc",
+        "ledger_url": node.url,
+        "ledger_owner_key": keys[0],
+        "ledger_key": keys[1],
+    }

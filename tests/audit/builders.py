@@ -15,9 +15,9 @@ from flask import Flask
 
 from traceability.accounts.models import Organisation
 from traceability.audit.dataset import AuditData, DeviceRecord, LotRecord
-from traceability.audit.periods import CHINA
 from traceability.audit.ruleset import Thresholds, load_ruleset
 from traceability.custody.facts import replay
+from traceability.periods import CHINA
 from traceability.verification.logs import Verification
 
 _seq = itertools.count(1)

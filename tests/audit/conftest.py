@@ -14,11 +14,11 @@ from werkzeug.security import generate_password_hash
 from tests.helpers import DatabaseTemplate, default_settings, template_database
 from traceability import create_app, demo
 from traceability.accounts import services as accounts
-from traceability.audit.periods import Period
 from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.services import Audit, run_audit
 from traceability.db import Database, utcnow
+from traceability.periods import Period
 from traceability.reports.devices import open_reader
 
 DEMO_DEVICES = 3000

@@ -19,11 +19,11 @@ from tests.audit.conftest import add_user, computed, token_for
 from tests.helpers import sign_in
 from traceability import demo
 from traceability.accounts import services as accounts
-from traceability.audit.periods import parse_period
 from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
 from traceability.custody.models import Event
 from traceability.db import Database
+from traceability.periods import parse_period
 
 Q3 = parse_period("2026Q3")
 

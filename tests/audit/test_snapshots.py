@@ -20,13 +20,13 @@ from tests.helpers import CRT_TV, sign_in
 from traceability import create_app, demo
 from traceability.accounts.models import Organisation
 from traceability.audit.findings import Finding
-from traceability.audit.periods import CHINA, parse_period
 from traceability.audit.refresh import RefreshRun, kept_periods, refresh, watch
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.snapshots import ALL, SnapshotCache
 from traceability.cli import main as cli
 from traceability.db import Database, utcnow
 from traceability.devices.models import Device
+from traceability.periods import CHINA, parse_period
 from traceability.reports.models import AuditSnapshot
 
 Q3 = parse_period("2026Q3")

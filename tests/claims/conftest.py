@@ -13,9 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from ledger.node import DEV_KEYS, ManagedNode
+from ledger.node import ManagedNode
 from tests.claims.quarter import ELIGIBLE, EXAMPLE_RATES, EXCLUDED, FLAT_OUT, Quarter, at
-from tests.helpers import Actor, edit_row, record
+from tests.helpers import Actor, edit_row, record, rpc_settings
 from tests.ledger_fixtures import require_node_binary
 from traceability.custody.models import Event
 from traceability.db import Database
@@ -30,14 +30,7 @@ def settings(settings: dict[str, Any], request: pytest.FixtureRequest) -> dict[s
         return base
     require_node_binary("anvil")
     node: ManagedNode = request.getfixturevalue("anvil_node")
-    keys = DEV_KEYS[node.kind]
-    return {
-        **base,
-        "ledger_mode": "rpc",
-        "ledger_url": node.url,
-        "ledger_owner_key": keys[0],
-        "ledger_key": keys[1],
-    }
+    return rpc_settings(base, node)
 
 
 @pytest.fixture

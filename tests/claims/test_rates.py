@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from traceability.catalog.models import parse_catalog
-from traceability.claims.periods import BEIJING, beijing_date, parse_period
 from traceability.claims.rates import NotRated, Rated, rate_device
 from traceability.errors import ValidationFailed
+from traceability.periods import CHINA, beijing_date, parse_period
 
 ROOT = Path(__file__).parents[2]
 NATIONAL = parse_catalog()
@@ -116,8 +116,8 @@ def test_dates_are_beijing_dates(when: str, day: str) -> None:
 def test_periods_are_beijing_quarters() -> None:
     q = parse_period("2021q1")
     assert q.name == "2021Q1"
-    assert q.start == dt.datetime(2021, 1, 1, tzinfo=BEIJING)
-    assert q.end == dt.datetime(2021, 4, 1, tzinfo=BEIJING)
+    assert q.start == dt.datetime(2021, 1, 1, tzinfo=CHINA)
+    assert q.end == dt.datetime(2021, 4, 1, tzinfo=CHINA)
     assert q.contains(dt.datetime(2021, 3, 31, 15, 59, tzinfo=dt.UTC))
     assert not q.contains(dt.datetime(2021, 3, 31, 16, 0, tzinfo=dt.UTC))
 
@@ -130,6 +130,12 @@ def test_bad_periods_are_refused_naming_the_field(bad: Any) -> None:
     with pytest.raises(ValidationFailed) as raised:
         parse_period(bad)
     assert raised.value.field == "period"
+
+
+def test_a_claim_is_per_quarter_while_the_audit_also_takes_months() -> None:
+    assert parse_period("2026-09").end == dt.datetime(2026, 10, 1, tzinfo=CHINA)
+    with pytest.raises(ValidationFailed, match="quarter such as 2026Q3"):
+        parse_period("2026-09", months=False)
 
 
 @pytest.mark.parametrize(

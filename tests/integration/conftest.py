@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from ledger.node import DEV_KEYS, ManagedNode, NodeKind
+from ledger.node import ManagedNode, NodeKind
+from tests.helpers import rpc_settings
 from tests.ledger_fixtures import NODE_KINDS, require_node_binary
 
 
@@ -39,17 +40,6 @@ def private_node(node_kind: NodeKind, tmp_path: Path) -> Iterator[ManagedNode]:
         yield node
     finally:
         node.stop()
-
-
-def rpc_settings(base: dict[str, Any], node: ManagedNode) -> dict[str, Any]:
-    keys = DEV_KEYS[node.kind]
-    return {
-        **base,
-        "ledger_mode": "rpc",
-        "ledger_url": node.url,
-        "ledger_owner_key": keys[0],
-        "ledger_key": keys[1],
-    }
 
 
 @pytest.fixture

@@ -14,15 +14,14 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from ledger.node import ManagedNode
-from tests.helpers import Actor, anchor, record
-from tests.integration.conftest import rpc_settings
+from tests.helpers import Actor, anchor, record, rpc_settings
 from tests.ledger_fixtures import ANVIL_ONLY
 from traceability.anchoring.service import reader_ledger
-from traceability.audit.periods import CHINA, Period, parse_period
 from traceability.audit.ruleset import SamplingSizes
 from traceability.audit.sampling import audit_sample, candidates, draw, seed_of
 from traceability.cli import main
 from traceability.db import Database, utcnow
+from traceability.periods import CHINA, Period, parse_period
 
 pytestmark = [pytest.mark.integration, ANVIL_ONLY]
 

@@ -7,10 +7,10 @@ from flask import current_app
 from traceability.api.auth import current_principal
 from traceability.api.paging import page_args, text_arg
 from traceability.audit.listing import anomaly_page
-from traceability.audit.periods import parse_period
 from traceability.audit.schemas import AnomalyList
 from traceability.audit.services import Filters
 from traceability.db import get_session
+from traceability.periods import parse_period
 
 
 def anomalies() -> AnomalyList:

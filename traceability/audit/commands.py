@@ -18,11 +18,11 @@ from traceability.anchoring.connection import managed_node
 from traceability.anchoring.service import reader_ledger
 from traceability.anchoring.worker import ParentGone
 from traceability.audit import refresh as refresher
-from traceability.audit.periods import CHINA, parse_period
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.sampling import METHOD, Sample, audit_sample
 from traceability.db import Database, session_scope, utcnow
 from traceability.errors import TraceabilityError
+from traceability.periods import CHINA, parse_period
 
 WHY_NONE = {
     "open": "the period has not closed yet: no sample can exist before its close",

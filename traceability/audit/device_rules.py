@@ -10,11 +10,11 @@ from decimal import Decimal
 
 from traceability.audit.dataset import AuditData, DeviceRecord
 from traceability.audit.findings import RECORDS_LISTED, Finding
-from traceability.audit.periods import CHINA
 from traceability.audit.ruleset import Severity, Thresholds
 from traceability.catalog.services import required_fractions
 from traceability.custody.models import EventType
 from traceability.devices.models import DeviceState
+from traceability.periods import CHINA
 
 
 def kg(grams: int) -> str:

@@ -20,10 +20,10 @@ from decimal import Decimal
 from typing import Any
 
 from traceability.audit.dataset import AuditData, DeviceRecord
-from traceability.audit.periods import CHINA
 from traceability.catalog.models import FactorSet
 from traceability.custody.models import EventType
 from traceability.devices.models import DeviceState
+from traceability.periods import CHINA
 from traceability.savings.services import Savings
 
 

@@ -9,7 +9,6 @@ from sqlmodel import Session
 
 from traceability.accounts.models import Principal
 from traceability.audit.findings import Finding
-from traceability.audit.periods import Period
 from traceability.audit.refresh import kept_periods
 from traceability.audit.ruleset import RuleSet, load_ruleset
 from traceability.audit.schemas import AnomalyList, AnomalyPublic, RuleInfo
@@ -17,6 +16,7 @@ from traceability.audit.services import Filters, check_filters, readable_orgs, s
 from traceability.audit.snapshots import ALL, AuditPending, Snapshot, SnapshotCache
 from traceability.db import iso, utcnow
 from traceability.errors import Forbidden, ValidationFailed
+from traceability.periods import Period
 
 #: Seconds a reader is asked to wait for a snapshot being computed.
 RETRY_AFTER_S = 30

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from traceability.audit.dataset import AuditData, DeviceRecord
 from traceability.audit.device_rules import pct
 from traceability.audit.findings import RECORDS_LISTED, Finding
-from traceability.audit.periods import CHINA
 from traceability.audit.ruleset import Thresholds
 from traceability.devices.models import DeviceState
+from traceability.periods import CHINA
 
 #: Scale of the median absolute deviation to a normal standard deviation.
 MAD_SCALE = 1.4826

@@ -34,13 +34,13 @@ from sqlmodel import Session, col
 from traceability.anchoring.models import AnchorBatch
 from traceability.audit.dataset import AuditData, audit_data, read_logs
 from traceability.audit.figures import batch_groups, monthly_volumes, plant_figures
-from traceability.audit.periods import Period, quarter_of
 from traceability.audit.ruleset import RuleSet, load_ruleset
 from traceability.audit.services import apply_rules
 from traceability.audit.snapshots import ALL, Figures, Snapshot, snapshot_states, store_snapshot
 from traceability.config import Settings
 from traceability.custody.models import Event
 from traceability.db import Database, utcnow
+from traceability.periods import Period, quarter_of
 from traceability.reports.devices import open_reader
 
 log = logging.getLogger(__name__)

@@ -26,9 +26,9 @@ from sqlmodel import Session
 
 from ledger.interface import BlockInfo, Ledger
 from traceability.anchoring.connection import TrustedReader
-from traceability.audit.periods import CHINA, Period
 from traceability.audit.ruleset import SamplingSizes
 from traceability.custody.models import Event, EventType
+from traceability.periods import CHINA, Period
 
 METHOD_VERSION = "weee-trace-sample/1"
 METHOD = (

@@ -21,12 +21,12 @@ from traceability.accounts.services import can_read_region
 from traceability.audit import device_rules, plant_rules
 from traceability.audit.dataset import AuditData, load_audit_data
 from traceability.audit.findings import Finding
-from traceability.audit.periods import Period
 from traceability.audit.ruleset import SEVERITIES, RuleSet, Thresholds
 from traceability.catalog.models import Catalog
 from traceability.custody.models import Event
 from traceability.db import utcnow
 from traceability.errors import Forbidden, ValidationFailed
+from traceability.periods import Period
 from traceability.verification.services import AnyLedger
 
 Rule = Callable[[AuditData, Thresholds], Iterable[Finding]]

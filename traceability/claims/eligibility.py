@@ -13,9 +13,9 @@ from typing import Any
 
 from traceability.catalog.models import Catalog
 from traceability.catalog.services import required_fractions
-from traceability.claims.periods import Period, beijing_date
 from traceability.claims.rates import NotRated, Rated, in_scope, rate_device
 from traceability.custody.facts import DeviceFacts
+from traceability.periods import Period, beijing_date
 from traceability.verification.logs import Verification
 
 #: Reason code → (中文, English), in the order they are checked and listed.

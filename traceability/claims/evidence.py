@@ -21,11 +21,11 @@ from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import HazardState, PriorClaim
 from traceability.claims.models import Claim, ClaimedDevice
-from traceability.claims.periods import Period
 from traceability.custody.facts import DeviceFacts, replay
 from traceability.custody.models import Event, EventType
 from traceability.devices.models import Device
 from traceability.lots.models import Lot, LotItem
+from traceability.periods import Period
 from traceability.reports.schemas import AnchorInfo
 from traceability.verification.logs import Verification, verify_logs
 from traceability.verification.services import VERIFIED, AnyLedger, Verifier, leaf_positions

@@ -25,10 +25,10 @@ from traceability.claims.eligibility import assess
 from traceability.claims.events import CLAIM_SUBMITTED, record_claim_event
 from traceability.claims.evidence import candidates, gather
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem, ClaimState
-from traceability.claims.periods import Period, parse_period
 from traceability.claims.rates import RateMemo
 from traceability.db import begin_write, utcnow
 from traceability.errors import Conflict, Forbidden, NotFound, TraceabilityError
+from traceability.periods import Period, parse_period
 from traceability.verification.services import AnyLedger
 
 _CLAIM = Claim.__table__  # type: ignore[attr-defined]
@@ -207,7 +207,7 @@ def create_claim(
     the database refuses the second hold and the computation is redone.
     """
     _require_manager(principal)
-    quarter = parse_period(period)
+    quarter = parse_period(period, months=False)
     org = get_org(session, principal.org_code)
     for _ in range(ATTEMPTS):
         session.rollback()  # nothing of the request's reads is held across the computation

@@ -17,9 +17,9 @@ from fpdf.fonts import FontFace
 
 from traceability.claims.eligibility import REASONS
 from traceability.claims.exports.summary import Summary
-from traceability.claims.periods import beijing_text
 from traceability.db import utcnow
 from traceability.fonts import cjk_fonts
+from traceability.periods import beijing_text
 
 FONT = "cjk"
 

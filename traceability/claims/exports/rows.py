@@ -18,8 +18,8 @@ from sqlmodel import Session
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import REASONS
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
-from traceability.claims.periods import beijing_text
 from traceability.labels.ids import format_id
+from traceability.periods import beijing_text
 
 _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
 _EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 from traceability.accounts.models import Organisation
 from traceability.claims.events import CLAIM_SUBMITTED, ClaimEvent
 from traceability.claims.models import Claim, ClaimExclusion
-from traceability.claims.periods import beijing_text, parse_period
+from traceability.periods import beijing_text, parse_period
 
 _EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
 
@@ -41,7 +41,7 @@ def summarise(session: Session, claim: Claim, events: list[ClaimEvent]) -> Summa
     org = session.execute(
         select(Organisation).where(col(Organisation.code) == claim.org)
     ).scalar_one()
-    period = parse_period(claim.period)
+    period = parse_period(claim.period, months=False)
     period_text = f"{period.start.date()} – {(period.end - dt.timedelta(days=1)).date()}"
     counts: Counter[str] = Counter()
     for (reasons,) in session.execute(

@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from traceability.audit.listing import anomaly_public, app_ruleset, scoped_findings
-from traceability.audit.periods import Period
 from traceability.audit.ruleset import SEVERITIES
 from traceability.audit.services import Filters
 from traceability.db import get_session, iso, utcnow
+from traceability.periods import Period
 from traceability.web.auth import browser_login_required
 from traceability.web.i18n import current_language
 from traceability.web.portal.exports import table_response

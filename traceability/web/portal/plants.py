@@ -13,10 +13,10 @@ from ledger.errors import LedgerError
 from traceability.anchoring.service import reader_ledger
 from traceability.audit.figures import PlantFigures, tonnes
 from traceability.audit.listing import app_ruleset, snapshot_for
-from traceability.audit.periods import CHINA
 from traceability.audit.sampling import METHOD, METHOD_VERSION, METHOD_ZH, audit_sample
 from traceability.audit.snapshots import Snapshot
 from traceability.db import get_session, iso, utcnow
+from traceability.periods import CHINA
 from traceability.reports.batches import batch_report, get_batch
 from traceability.reports.devices import open_reader
 from traceability.web.auth import browser_login_required

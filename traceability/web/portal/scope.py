@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from traceability.accounts.models import Organisation, OrgKind, Principal, Role
 from traceability.accounts.services import can_read_region
-from traceability.audit.periods import Period, last_closed_quarter, parse_period, quarter_of
 from traceability.db import get_session, utcnow
 from traceability.errors import Forbidden, ValidationFailed
+from traceability.periods import Period, last_closed_quarter, parse_period, quarter_of
 
 PORTAL_ROLES = (Role.manager, Role.auditor, Role.admin)
 

@@ -12,10 +12,10 @@ from flask_babel import gettext as _
 
 from traceability.audit.figures import merge_months, tonnes
 from traceability.audit.listing import app_ruleset, snapshot_for
-from traceability.audit.periods import CHINA
 from traceability.audit.snapshots import AuditPending
 from traceability.db import get_session, iso, utcnow
 from traceability.errors import Forbidden, TraceabilityError
+from traceability.periods import CHINA
 from traceability.web.auth import browser_login_required, forbidden
 from traceability.web.i18n import current_language
 from traceability.web.portal.scope import (
