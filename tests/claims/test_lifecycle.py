@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from tests.claims.quarter import COLD_OUT, CRT_OUT, FLAT_OUT, Quarter
 from tests.helpers import PG_URL, Actor, add_actor, manager_headers, record
@@ -18,6 +18,7 @@ from traceability.accounts.services import principal_for
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion
 from traceability.claims.services import create_claim
 from traceability.db import Database
+from traceability.lots.models import LotItem
 from traceability.reports.devices import open_reader
 
 pytestmark = pytest.mark.integration
@@ -111,6 +112,27 @@ def test_a_draft_is_recomputed_and_a_submitted_claim_is_frozen(q: Quarter) -> No
     assert set(devices_of(q, later)) == {second}
     assert reasons_of(q, later) == {first: "already_claimed"}
     assert set(devices_of(q, q.show(draft["id"]))) == {first}  # unchanged
+
+
+def test_outputs_moved_into_a_confirmed_lot_in_the_database_stay_unconfirmed(q: Quarter) -> None:
+    confirmed = q.device("confirmed", *FLAT_42, "2026-08-03T10:00:00")
+    received_lots = q.ship_and_confirm_lots()
+    waiting = q.device("waiting", *FLAT_42, "2026-08-04T10:00:00")
+    q.ship_and_confirm_lots(confirm=False)
+    q.anchor()
+    # What a DB admin can do: put the waiting device's outputs in the lots the
+    # processor confirmed (same plant, same fractions), in lot_item and lot rows.
+    with Database.engine(q.client.application).begin() as conn:
+        for lot in received_lots:
+            fraction = lot.removeprefix(f"{q.plant.org}-").rpartition("-")[0]
+            conn.execute(
+                update(LotItem)
+                .where(col(LotItem.device) == waiting, col(LotItem.lot).contains(f"-{fraction}-"))
+                .values(lot=lot)
+            )
+    claim = q.claim()
+    assert set(devices_of(q, claim)) == {confirmed}
+    assert reasons_of(q, claim) == {waiting: "hazardous_output_unconfirmed"}
 
 
 def test_a_device_whose_reason_goes_away_is_claimable_in_a_later_claim(q: Quarter) -> None:

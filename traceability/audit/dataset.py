@@ -23,7 +23,7 @@ from traceability.catalog.models import Catalog
 from traceability.custody.facts import DeviceFacts, replay
 from traceability.custody.models import Event, EventType
 from traceability.devices.models import Device, DeviceState
-from traceability.lots.models import Lot
+from traceability.lots.models import Lot, fraction_of
 from traceability.verification.logs import Verification, verify_logs
 from traceability.verification.services import (
     PENDING,
@@ -108,12 +108,6 @@ def _lot_verification(
     )
 
 
-def _fraction_of(lot: str, org: str) -> str:
-    """A lot's fraction from its code (``{plant}-{fraction}-{number}``), which is hashed
-    into every event of the lot, rather than from the ``lot`` row."""
-    return lot.removeprefix(f"{org}-").rpartition("-")[0] or "?"
-
-
 @dataclass
 class AuditLogs:
     """The whole log read once and verified: several periods can be audited from it."""
@@ -165,7 +159,7 @@ def audit_data(
         upto_lot = [e for e in log if e.occurred_at < as_of]
         shipped = next((e for e in upto_lot if e.type == EventType.lot_shipped), None)
         received = next((e for e in upto_lot if e.type == EventType.lot_received), None)
-        fraction = _fraction_of(code, log[0].org)
+        fraction = fraction_of(code, log[0].org)
         data.lots[code] = LotRecord(
             code=code,
             org=log[0].org,

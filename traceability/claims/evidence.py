@@ -10,6 +10,7 @@ devices to look at and give the recorded chain heads.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from traceability.claims.models import Claim, ClaimedDevice
 from traceability.custody.facts import DeviceFacts, replay
 from traceability.custody.models import Event, EventType
 from traceability.devices.models import Device
-from traceability.lots.models import Lot, LotItem
+from traceability.lots.models import fraction_of
 from traceability.periods import Period
 from traceability.reports.schemas import AnchorInfo
 from traceability.verification.logs import Verification, verify_logs
@@ -34,8 +35,6 @@ CHUNK = 5_000  # devices per pass
 
 _EVENT = Event.__table__  # type: ignore[attr-defined]
 _DEVICE = Device.__table__  # type: ignore[attr-defined]
-_LOT = Lot.__table__  # type: ignore[attr-defined]
-_LOT_ITEM = LotItem.__table__  # type: ignore[attr-defined]
 _CLAIMED = ClaimedDevice.__table__  # type: ignore[attr-defined]
 _CLAIM = Claim.__table__  # type: ignore[attr-defined]
 _LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
@@ -91,26 +90,17 @@ class LotChecks:
                 select(_EVENT).where(_EVENT.c.lot.in_(chunk)).order_by(_EVENT.c.seq)
             ):
                 rows[row.lot].append(row)
-        destinations = dict(
-            self.session.execute(
-                select(_LOT.c.code, _LOT.c.destination).where(_LOT.c.code.in_(wanted))
-            ).all()
-        )
         leaves = leaf_positions(self.session, [r.seq for rs in rows.values() for r in rs])
         for code in wanted:
-            self.known[code] = self._check(
-                self.verifier, leaves, rows[code], destinations.get(code)
-            )
+            self.known[code] = self._check(self.verifier, leaves, rows[code])
 
     def _check(
-        self,
-        verifier: Verifier,
-        leaves: dict[int, tuple[int, int]],
-        rows: Sequence[Row[Any]],
-        destination: str | None,
+        self, verifier: Verifier, leaves: dict[int, tuple[int, int]], rows: Sequence[Row[Any]]
     ) -> tuple[bool, str]:
-        if not any(r.type == EventType.lot_shipped for r in rows):
+        shipped = next((r for r in rows if r.type == EventType.lot_shipped), None)
+        if shipped is None:
             return False, "the lot has not been shipped to a processor"
+        destination = shipped.payload.get("to")  # hashed, unlike the lot row's copy
         received = [i for i, r in enumerate(rows) if r.type == EventType.lot_received]
         if not received:
             return False, "shipped; the processor has not confirmed receipt (联单未返回)"
@@ -127,9 +117,44 @@ class LotChecks:
 
     def state(self, fraction: str, lot: str | None) -> HazardState:
         if lot is None:
-            return HazardState(fraction, None, False, "in no output lot")
+            return HazardState(
+                fraction, None, False, "its output lot has not been shipped to a processor"
+            )
         confirmed, detail = self.known[lot]
         return HazardState(fraction, lot, confirmed, detail)
+
+
+class LotPlacement:
+    """Which lot each hazardous output went into, read from the event log, not ``lot_item``.
+
+    A plant's outputs of a fraction fill its one open lot of that fraction
+    until the lot is shipped; so an output dismantled at log position ``seq``
+    is in the first lot of that plant and fraction shipped after it (none:
+    still in the open lot). The lot codes, which name plant and fraction, are
+    hashed into every lot event, so a database admin cannot move an output
+    into a lot the processor confirmed without breaking verification.
+    """
+
+    def __init__(self, session: Session, plant: str, hazardous: set[str]) -> None:
+        self.shipped: dict[str, list[tuple[int, str]]] = {f: [] for f in hazardous}
+        for seq, lot in session.execute(
+            select(_EVENT.c.seq, _EVENT.c.lot)
+            .where(
+                _EVENT.c.org == plant,
+                _EVENT.c.type == EventType.lot_shipped,
+                _EVENT.c.lot.like(f"{plant}-%"),
+            )
+            .order_by(_EVENT.c.seq)
+        ):
+            fraction = fraction_of(lot, plant)
+            if fraction in self.shipped:
+                self.shipped[fraction].append((seq, lot))
+        self.seqs = {f: [seq for seq, _ in lots] for f, lots in self.shipped.items()}
+
+    def lot_of(self, fraction: str, dismantled_seq: int) -> str | None:
+        at = bisect_right(self.seqs[fraction], dismantled_seq)
+        lots = self.shipped[fraction]
+        return lots[at][1] if at < len(lots) else None
 
 
 class AnchorDetails:
@@ -156,11 +181,13 @@ def gather(
     catalog: Catalog,
     qr_ids: Sequence[str],
     *,
+    plant: str,
     ledger: AnyLedger,
     ledger_problem: str | None,
     claim_id: int | None = None,
 ) -> Iterator[DeviceEvidence]:
-    """Evidence of each device in ``qr_ids`` (in that order), ``CHUNK`` devices at a time.
+    """Evidence of each device in ``qr_ids`` (in that order), ``CHUNK`` devices at a time,
+    as dismantled at ``plant``.
 
     ``claim_id``: the draft being recomputed; its own hold on a device is no prior claim.
     One verifier serves every chunk: each anchor batch's leaves are checked
@@ -168,8 +195,9 @@ def gather(
     """
     verifier = Verifier.for_ledger(session, ledger)
     lots = LotChecks(session, verifier, ledger_problem)
-    batches = AnchorDetails()
     hazardous = {code for code, f in catalog.fractions.items() if f.hazardous}
+    placement = LotPlacement(session, plant, hazardous)
+    batches = AnchorDetails()
     for start in range(0, len(qr_ids), CHUNK):
         chunk = list(qr_ids[start : start + CHUNK])
         logs: dict[str, list[Row[Any]]] = {q: [] for q in chunk}
@@ -200,22 +228,19 @@ def gather(
             facts=facts,
             verifier=verifier,
         )
-        placed: dict[str, dict[str, str]] = {q: {} for q in chunk}
-        for device, lot, fraction in session.execute(
-            select(_LOT_ITEM.c.device, _LOT_ITEM.c.lot, _LOT.c.fraction)
-            .join(_LOT, _LOT.c.code == _LOT_ITEM.c.lot)
-            .where(_LOT_ITEM.c.device.in_(chunk), _LOT.c.hazardous.is_(True))
-        ):
-            placed[device][fraction] = lot
-        lots.load(lot for by_fraction in placed.values() for lot in by_fraction.values())
-        prior = _prior_claims(session, chunk, claim_id)
+        placed: dict[str, dict[str, str | None]] = {}
         for qr_id in chunk:
-            rows = logs[qr_id]
-            hazards = {
-                o.fraction: lots.state(o.fraction, placed[qr_id].get(o.fraction))
+            dismantling = _dismantling(logs[qr_id], plant)
+            placed[qr_id] = {
+                o.fraction: placement.lot_of(o.fraction, dismantling.seq) if dismantling else None
                 for o in facts[qr_id].outputs
                 if o.fraction in hazardous and o.weight_g > 0
             }
+        lots.load(lot for by_fraction in placed.values() for lot in by_fraction.values() if lot)
+        prior = _prior_claims(session, chunk, claim_id)
+        for qr_id in chunk:
+            rows = logs[qr_id]
+            hazards = {f: lots.state(f, lot) for f, lot in placed[qr_id].items()}
             leaf = positions.get(rows[-1].seq) if rows else None
             yield DeviceEvidence(
                 facts=facts[qr_id],
@@ -225,6 +250,13 @@ def gather(
                 hazards=hazards,
                 prior=prior.get(qr_id),
             )
+
+
+def _dismantling(rows: Sequence[Row[Any]], plant: str) -> Row[Any] | None:
+    """The device's (last) dismantling at ``plant`` in its log."""
+    return next(
+        (r for r in reversed(rows) if r.type == EventType.dismantled and r.org == plant), None
+    )
 
 
 def _prior_claims(

@@ -101,6 +101,7 @@ def compute(
         session,
         catalog,
         qr_ids,
+        plant=plant,
         ledger=ledger,
         ledger_problem=ledger_problem,
         claim_id=claim_id,

@@ -225,6 +225,7 @@ def _check_devices(
         session,
         catalog,
         list(counted),
+        plant=claim.org,
         ledger=ledger,
         ledger_problem=ledger_problem,
         claim_id=claim.id,

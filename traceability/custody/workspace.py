@@ -22,7 +22,7 @@ from traceability.custody.models import Event, EventType
 from traceability.db import iso
 from traceability.devices.models import Device
 from traceability.labels.models import MintedId
-from traceability.lots.models import Lot, LotItem, LotState
+from traceability.lots.models import Lot, LotItem, LotState, lot_code
 from traceability.savings.models import Batch
 
 DEFAULT_TOLERANCE_PCT = Decimal(5)
@@ -329,7 +329,7 @@ def open_lot(ws: Workspace, fraction: str, when: dt.datetime) -> LotRecord:
     if lot is None:
         number = _next_lot_number(ws, fraction)
         lot = LotRecord(
-            code=f"{ws.principal.org_code}-{fraction}-{number:05d}",
+            code=lot_code(ws.principal.org_code, fraction, number),
             org=ws.principal.org_code,
             fraction=fraction,
             number=number,

@@ -19,6 +19,16 @@ class LotState(StrEnum):
     treated = "treated"
 
 
+def lot_code(org: str, fraction: str, number: int) -> str:
+    """``{plant}-{fraction}-{number}``: hashed into every event of the lot."""
+    return f"{org}-{fraction}-{number:05d}"
+
+
+def fraction_of(code: str, org: str) -> str:
+    """A lot's fraction read from its code (hashed), not from the ``lot`` row."""
+    return code.removeprefix(f"{org}-").rpartition("-")[0] or "?"
+
+
 class Lot(SQLModel, table=True):
     """One open lot per fraction per plant; closed (shipped) as a whole."""
 
