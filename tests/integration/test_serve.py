@@ -95,13 +95,15 @@ def served(initialised: tuple[Path, str], tmp_path: Path) -> Iterator[Served]:
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}/api/v1"
+    def answers() -> bool:
+        assert server.poll() is None, "serve exited before it answered"
+        try:
+            return requests.get(f"{base}/health", timeout=5).status_code == 200
+        except requests.RequestException:  # not listening yet, or busy starting up
+            return False
+
     try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+        wait_until(answers, timeout=60, what="serve to answer /health", interval=0.2)
         yield Served(base, {"Authorization": f"Bearer {token}"}, server.pid, tmp_path / "data")
     finally:
         with contextlib.suppress(ProcessLookupError):
