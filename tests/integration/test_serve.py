@@ -95,6 +95,7 @@ def served(initialised: tuple[Path, str], tmp_path: Path) -> Iterator[Served]:
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}/api/v1"
+
     def answers() -> bool:
         assert server.poll() is None, "serve exited before it answered"
         try:
