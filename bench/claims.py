@@ -252,15 +252,19 @@ def run(env: LedgerEnv, *, devices: int, tmp: Path) -> Result:
     out.mkdir(exist_ok=True)
     baseline = _phase(env, "baseline", out)
     measured = _phase(env, "measured", out)
+    # The claim's memory: its own process and, beside it, its helper process.
+    peak = measured["peak_mb"] + measured["helper_peak_mb"]
     notes = [
         f"claimed {measured['units']:,} devices, {measured['total_yuan']:,} yuan; "
         f"excluded {measured['excluded']:,}",
         "phases: " + ", ".join(f"{k} {v:.2f}s" for k, v in measured["phases"].items()),
-        "CPU seconds (the process's own, what a loaded machine does not inflate): "
+        "CPU seconds (what a loaded machine does not inflate): claim process "
         + ", ".join(f"{k} {v:.2f}s" for k, v in measured["cpu_phases"].items())
-        + f"; total {measured['cpu_seconds']:.1f}s, baseline {baseline['cpu_seconds']:.1f}s",
-        f"peak RSS: claim process {measured['peak_mb']:.0f} MB (target <= {TARGET_MB} MB: "
-        f"{'PASS' if measured['peak_mb'] <= TARGET_MB else 'FAIL'}); "
+        + f"; its helper process {measured['helper_cpu_seconds']:.1f}s; "
+        f"baseline {baseline['cpu_seconds']:.1f}s",
+        f"peak RSS: claim process {measured['peak_mb']:.0f} MB + helper process "
+        f"{measured['helper_peak_mb']:.0f} MB = {peak:.0f} MB (target <= {TARGET_MB} MB: "
+        f"{'PASS' if peak <= TARGET_MB else 'FAIL'}); "
         f"baseline process {baseline['peak_mb']:.0f} MB",
         f"files: XLSX {measured['sizes']['xlsx'] / 1e6:.1f} MB, CSV "
         f"{measured['sizes']['csv'] / 1e6:.1f} MB, PDF {measured['sizes']['pdf'] / 1e3:.0f} kB",
@@ -275,10 +279,11 @@ def run(env: LedgerEnv, *, devices: int, tmp: Path) -> Result:
         "rate",
         notes,
         extra={
-            "peak_mb": measured["peak_mb"],
+            "peak_mb": peak,
             "phases": measured["phases"],
             "cpu_phases": measured["cpu_phases"],
             "cpu_seconds": measured["cpu_seconds"],
+            "helper_cpu_seconds": measured["helper_cpu_seconds"],
             "baseline_cpu_seconds": baseline["cpu_seconds"],
         },
     )

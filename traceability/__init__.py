@@ -33,8 +33,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from traceability.db import Database
 
     Database(app)
-    rate_files = (settings.rate_schedules.resolve(),) if settings.rate_schedules else ()
-    app.extensions["trace.catalog"] = load_catalog(rate_files)
+    app.extensions["trace.catalog"] = load_catalog(settings.rate_files)
 
     from traceability import api, web
 

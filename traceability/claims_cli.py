@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import Flask
@@ -19,10 +18,9 @@ from traceability.anchoring.service import anchor_now
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import REASONS
 from traceability.claims.events import claim_events
-from traceability.claims.exports.csv import claim_csv
-from traceability.claims.exports.pdf import claim_pdf
+from traceability.claims.exports.files import KINDS as EXPORT_KINDS
+from traceability.claims.exports.files import write_files
 from traceability.claims.exports.summary import summarise
-from traceability.claims.exports.xlsx import claim_xlsx
 from traceability.claims.models import Claim
 from traceability.claims.services import create_claim, get_claim_by_code, submit_claim
 from traceability.claims.verify import verify_file
@@ -105,6 +103,7 @@ def claims_create(ctx: click.Context, period: str, username: str) -> None:
             period=period,
             ledger=ledger,
             ledger_problem=problem,
+            settings=app.config["TRACE_SETTINGS"],
         )
         click.echo("created" if created else "recomputed the draft")
         _echo_claim(session, app, claim)
@@ -134,23 +133,21 @@ def claims_show(ctx: click.Context, claim: str) -> None:
 def claims_export(ctx: click.Context, claim: str, outputs: tuple[Path, ...]) -> None:
     """Export CLAIM as XLSX, CSV and/or PDF (by each output's suffix)."""
     for path in outputs:
-        if path.suffix.lower() not in (".xlsx", ".csv", ".pdf"):
+        if path.suffix.lower() not in EXPORT_KINDS:
             raise click.UsageError(f"{path}: the suffix must be .xlsx, .csv or .pdf")
     with _session(ctx) as (app, session):
         found = _claim(session, claim)
         ledger, _ = open_reader(session)
         summary = summarise(session, found, claim_events(session, ledger, found))
+        write_files(
+            session,
+            _catalog(app),
+            summary,
+            outputs,
+            cjk_font=app.config["TRACE_SETTINGS"].cjk_font,
+        )
         for path in outputs:
-            kind = path.suffix.lower()
-            body: Any
-            if kind == ".xlsx":
-                body = claim_xlsx(session, _catalog(app), summary)
-            elif kind == ".csv":
-                body = claim_csv(session, _catalog(app), found)
-            else:
-                body = claim_pdf(summary, font_override=app.config["TRACE_SETTINGS"].cjk_font)
-            path.write_bytes(body)
-            click.echo(f"wrote {path} ({len(body):,} bytes)")
+            click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")
 
 
 @claims.command("submit")

@@ -109,6 +109,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def rate_files(self) -> tuple[Path, ...]:
+        """The deployment's rate-schedule files (beside the national schedule)."""
+        return (self.rate_schedules.resolve(),) if self.rate_schedules else ()
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

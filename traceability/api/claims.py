@@ -75,6 +75,7 @@ def create() -> tuple[ClaimPublic, int]:
         period=wanted.period,
         ledger=ledger,
         ledger_problem=problem,
+        settings=current_app.config["TRACE_SETTINGS"],
     )
     return _public(claim), 201 if created else 200
 

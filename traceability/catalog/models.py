@@ -82,6 +82,14 @@ class DismantlingRules(_Frozen):
     label: str
     rules: tuple[DismantlingRule, ...]
 
+    @functools.cached_property
+    def by_category(self) -> dict[str, tuple[DismantlingRule, ...]]:
+        """The rules of each category (a claim looks them up for every device)."""
+        out: dict[str, list[DismantlingRule]] = {}
+        for rule in self.rules:
+            out.setdefault(rule.category, []).append(rule)
+        return {category: tuple(rules) for category, rules in out.items()}
+
 
 class FactorSet(_Hashed):
     id: str

@@ -101,9 +101,7 @@ def validate_attributes(category: Category, attributes: Any) -> dict[str, Any]:
 def required_fractions(catalog: Catalog, category: str, attributes: Mapping[str, Any]) -> set[str]:
     """Fractions the regular-dismantling rules require for this device."""
     required: set[str] = set()
-    for rule in catalog.dismantling.rules:
-        if rule.category != category:
-            continue
+    for rule in catalog.dismantling.by_category.get(category, ()):
         if all(attributes.get(k) == v for k, v in rule.match.items()):
             required.update(rule.required)
     return required

@@ -27,7 +27,6 @@ from traceability.custody.models import Event, EventType
 from traceability.devices.models import Device
 from traceability.lots.models import fraction_of
 from traceability.periods import Period
-from traceability.reports.schemas import AnchorInfo
 from traceability.verification.logs import Verification, verify_logs
 from traceability.verification.services import VERIFIED, AnyLedger, Verifier, leaf_positions
 
@@ -46,7 +45,7 @@ class DeviceEvidence:
     facts: DeviceFacts
     verification: Verification
     digests: tuple[str, ...]
-    anchor: AnchorInfo | None  # of the latest event
+    anchor: BatchAnchor | None  # of the latest event
     hazards: dict[str, HazardState]
     prior: PriorClaim | None
 
@@ -157,23 +156,31 @@ class LotPlacement:
         return lots[at][1] if at < len(lots) else None
 
 
+@dataclass(frozen=True)
+class BatchAnchor:
+    """Where a device's latest event was anchored, as the exports show it (the batch's
+    root, transaction and block; the events themselves are verified separately)."""
+
+    root: str
+    tx_hash: str | None
+    block_number: int | None
+
+
 class AnchorDetails:
     """Anchor details of a device's latest event (for the exports), each batch read once."""
 
     def __init__(self) -> None:
-        self.batches: dict[int, dict[str, Any]] = {}
+        self.batches: dict[int, BatchAnchor] = {}
 
-    def info(self, session: Session, batch_id: int, leaf_index: int) -> AnchorInfo:
+    def of(self, session: Session, batch_id: int) -> BatchAnchor:
         if batch_id not in self.batches:
             row = session.execute(
-                select(
-                    _BATCH.c.root, _BATCH.c.size, _BATCH.c.state, _BATCH.c.tx_hash,
-                    _BATCH.c.block_number,
-                ).where(_BATCH.c.id == batch_id)
-            ).one()  # fmt: skip
-            self.batches[batch_id] = dict(row._mapping)
-        # Values straight from the database, as ``anchor_rows`` gives them (no validation).
-        return AnchorInfo.model_construct(leaf_index=leaf_index, **self.batches[batch_id])
+                select(_BATCH.c.root, _BATCH.c.tx_hash, _BATCH.c.block_number).where(
+                    _BATCH.c.id == batch_id
+                )
+            ).one()
+            self.batches[batch_id] = BatchAnchor(*row)
+        return self.batches[batch_id]
 
 
 def gather(
@@ -246,7 +253,7 @@ def gather(
                 facts=facts[qr_id],
                 verification=verification[qr_id],
                 digests=tuple(r.digest for r in rows),
-                anchor=batches.info(session, *leaf) if leaf else None,
+                anchor=batches.of(session, leaf[0]) if leaf else None,
                 hazards=hazards,
                 prior=prior.get(qr_id),
             )

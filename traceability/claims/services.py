@@ -9,8 +9,6 @@ any other. Services take keyword arguments and an explicit session.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -20,12 +18,13 @@ from sqlmodel import Session, col
 from traceability.accounts.models import OrgKind, Principal, Role
 from traceability.accounts.services import REGULATOR_ROLES, can_read_region, get_org
 from traceability.catalog.models import Catalog
+from traceability.claims import helper
+from traceability.claims.assess import Computed, assess_devices
 from traceability.claims.digest import claim_content, claim_digest
-from traceability.claims.eligibility import assess
 from traceability.claims.events import CLAIM_SUBMITTED, record_claim_event
-from traceability.claims.evidence import candidates, gather
+from traceability.claims.evidence import candidates
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem, ClaimState
-from traceability.claims.rates import RateMemo
+from traceability.config import Settings
 from traceability.db import begin_write, utcnow
 from traceability.errors import Conflict, Forbidden, NotFound, TraceabilityError
 from traceability.periods import Period, parse_period
@@ -45,42 +44,6 @@ class ClaimBusy(Conflict):
     code = "claim_busy"
 
 
-@dataclass
-class Computed:
-    """A claim's figures, before they are written."""
-
-    items: list[dict[str, Any]] = field(default_factory=list)
-    exclusions: list[dict[str, Any]] = field(default_factory=list)
-    schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def lines(self, catalog: Catalog) -> list[dict[str, Any]]:
-        """The 拆解处理情况表: a line per category, tier, schedule and rate, in catalogue order."""
-        units: Counter[tuple[str, str, str, int]] = Counter(
-            (i["category"], i["tier"], i["schedule"], i["rate_yuan"]) for i in self.items
-        )
-        order = {code: n for n, code in enumerate(catalog.categories)}
-        out = []
-        for (category, tier, schedule, rate), count in units.items():
-            tiers = catalog.rate_schedules[schedule].tiers
-            tier_zh = next(t.zh for t in tiers if t.id == tier)
-            tier_order = next(n for n, t in enumerate(tiers) if t.id == tier)
-            out.append(
-                {
-                    "category": category,
-                    "category_zh": catalog.categories[category].zh,
-                    "tier": tier,
-                    "tier_zh": tier_zh,
-                    "schedule": schedule,
-                    "rate": rate,
-                    "units": count,
-                    "amount": rate * count,
-                    "_order": (order[category], tier_order, schedule, rate),
-                }
-            )
-        out.sort(key=lambda line: line.pop("_order"))  # type: ignore[arg-type,return-value]
-        return out
-
-
 def compute(
     session: Session,
     catalog: Catalog,
@@ -91,73 +54,25 @@ def compute(
     ledger: AnyLedger,
     ledger_problem: str | None,
     claim_id: int | None = None,
+    settings: Settings | None = None,
 ) -> Computed:
-    """Assess every candidate device of the plant and period (no writes)."""
-    result = Computed()
-    rate = RateMemo(catalog)
-    anchors: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+    """Assess every candidate device of the plant and period (no writes).
+
+    With ``settings`` (how another process opens the database and the ledger)
+    a large claim's second half is assessed in a helper process meanwhile.
+    """
     qr_ids = candidates(session, plant, period)
-    for evidence in gather(
-        session,
-        catalog,
-        qr_ids,
-        plant=plant,
-        ledger=ledger,
-        ledger_problem=ledger_problem,
-        claim_id=claim_id,
-    ):
-        facts = evidence.facts
-        outcome = assess(
-            catalog,
-            plant=plant,
-            region=region,
-            period=period,
-            facts=facts,
-            verification=evidence.verification,
-            hazards=evidence.hazards,
-            prior=evidence.prior,
-            rate=rate,
-        )
-        if not outcome.eligible:
-            result.exclusions.append(
-                {
-                    "qr_id": facts.qr_id,
-                    "category": facts.category,
-                    "reasons": [list(r) for r in outcome.reasons],
-                }
-            )
-            continue
-        rated = outcome.rated
-        assert rated is not None and facts.dismantled_at is not None
-        schedule = rated.schedule
-        result.schedules[schedule.id] = {
-            "id": schedule.id,
-            "sha256": schedule.sha256,
-            "source": schedule.source,
-            "label": schedule.label,
-        }
-        anchor = evidence.anchor
-        key = (anchor.root, anchor.tx_hash, anchor.block_number) if anchor else (None, None, None)
-        # One dict per anchor batch, shared by its devices' items (read-only from here on).
-        anchored = anchors.setdefault(
-            key, {"root": key[0], "tx_hash": key[1], "block_number": key[2]}
-        )
-        result.items.append(
-            {
-                "qr_id": facts.qr_id,
-                "category": facts.category,
-                "tier": rated.tier.id,
-                "schedule": schedule.id,
-                "rate_yuan": rated.rate,
-                "dismantled_at": facts.dismantled_at,
-                "received_weight_g": facts.received_weight_g,
-                "outputs": [[o.fraction, o.weight_g] for o in facts.outputs],
-                "event_digests": list(evidence.digests),
-                "anchor": anchored,
-                "review": None,
-                "review_reason": None,
-            }
-        )
+    args: dict[str, Any] = {
+        "plant": plant, "region": region, "period": period, "ledger_problem": ledger_problem,
+        "claim_id": claim_id,
+    }  # fmt: skip
+    split = helper.split_point(settings, len(qr_ids))
+    if settings is None or split is None:
+        return assess_devices(session, catalog, qr_ids, ledger=ledger, **args)
+    with helper.Helper(settings) as other:
+        later = other.assess(qr_ids[split:], **args)
+        result = assess_devices(session, catalog, qr_ids[:split], ledger=ledger, **args)
+        result.extend(later.result())
     return result
 
 
@@ -200,12 +115,15 @@ def create_claim(
     ledger: AnyLedger,
     ledger_problem: str | None,
     now: dt.datetime | None = None,
+    settings: Settings | None = None,
 ) -> tuple[Claim, bool]:
     """The plant's draft for ``period``, computed anew (created, or its open draft recomputed).
 
     Returns the claim and whether it is new. Devices another claim holds are
     excluded; if one is claimed by someone else while this one is computed,
     the database refuses the second hold and the computation is redone.
+    ``settings``: how a helper process opens the database and the ledger, so a
+    large claim is assessed on two cores (None: all in this process).
     """
     _require_manager(principal)
     quarter = parse_period(period, months=False)
@@ -228,6 +146,7 @@ def create_claim(
             ledger=ledger,
             ledger_problem=ledger_problem,
             claim_id=draft.id if draft else None,
+            settings=settings,
         )
         try:
             claim = _write(session, catalog, principal, org.region, quarter, draft, computed, now)

@@ -150,7 +150,7 @@ def _outputs(raw: Any) -> tuple[Output, ...]:
         return ()
     out = []
     for o in raw:  # a loop, not a generator: a quarter's claim replays ~100,000 of these
-        if isinstance(o, dict | Mapping):
+        if type(o) is dict or isinstance(o, Mapping):  # the ABC check alone is slow
             weight = o.get("weight_g")
             grams = weight if type(weight) is int else _int(weight)
             out.append(Output(str(o.get("fraction")), grams or 0))

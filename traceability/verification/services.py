@@ -299,6 +299,8 @@ def log_problems(
     # prove it could have been recorded at all (not against a projection someone
     # edited to let an impossible step through).
     problems += list((facts or replay(subject, rows)).anomalies)
+    if not short:
+        return problems
     roots = {verifier.batch(leaves[r.seq][0]).batch.root for r in rows if r.seq in leaves}
     problems += [
         f"incomplete: batch {root} lacks {short[root]} anchored event(s) "

@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from sqlmodel import Session
 
 from traceability.catalog.models import Catalog
-from traceability.claims.exports.rows import HEADERS, cell_text, detail_rows
+from traceability.claims.exports.rows import HEADERS, DetailRow, cell_text, detail_rows
 from traceability.claims.models import Claim
 
 BOM = "\ufeff"
+LINE_END = "\r\n"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -26,16 +27,21 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def csv_cells(detail: DetailRow) -> list[str]:
+    """A device's row as the CSV holds it."""
+    return [neutralise(cell_text(v)) for v in detail.values]
+
+
 def csv_lines(session: Session, catalog: Catalog, claim: Claim) -> Iterator[str]:
     """The file as text chunks (streamable); the first starts with the BOM."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator=LINE_END)
     writer.writerow(HEADERS)
     yield BOM + buffer.getvalue()
     for detail in detail_rows(session, catalog, claim):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([neutralise(cell_text(v)) for v in detail.values])
+        writer.writerow(csv_cells(detail))
         yield buffer.getvalue()
 
 

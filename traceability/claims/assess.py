@@ -1,0 +1,144 @@
+"""Assessing devices for a claim: each device's evidence, its eligibility and its rate.
+
+The figures of a claim before they are written. ``assess_devices`` is pure
+reading, so a large claim can assess halves of its devices in two processes
+(``claims.helper``) and join the results in QR ID order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from traceability.catalog.models import Catalog
+from traceability.claims.eligibility import assess
+from traceability.claims.evidence import gather
+from traceability.claims.rates import RateMemo
+from traceability.periods import Period
+from traceability.verification.services import AnyLedger
+
+
+@dataclass
+class Computed:
+    """A claim's figures, before they are written."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    exclusions: list[dict[str, Any]] = field(default_factory=list)
+    schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def lines(self, catalog: Catalog) -> list[dict[str, Any]]:
+        """The 拆解处理情况表: a line per category, tier, schedule and rate, in catalogue order."""
+        units: Counter[tuple[str, str, str, int]] = Counter(
+            (i["category"], i["tier"], i["schedule"], i["rate_yuan"]) for i in self.items
+        )
+        order = {code: n for n, code in enumerate(catalog.categories)}
+        out = []
+        for (category, tier, schedule, rate), count in units.items():
+            tiers = catalog.rate_schedules[schedule].tiers
+            tier_zh = next(t.zh for t in tiers if t.id == tier)
+            tier_order = next(n for n, t in enumerate(tiers) if t.id == tier)
+            out.append(
+                {
+                    "category": category,
+                    "category_zh": catalog.categories[category].zh,
+                    "tier": tier,
+                    "tier_zh": tier_zh,
+                    "schedule": schedule,
+                    "rate": rate,
+                    "units": count,
+                    "amount": rate * count,
+                    "_order": (order[category], tier_order, schedule, rate),
+                }
+            )
+        out.sort(key=lambda line: line.pop("_order"))  # type: ignore[arg-type,return-value]
+        return out
+
+    def extend(self, other: Computed) -> None:
+        """Append ``other``'s devices (assessed after this one's, in QR ID order)."""
+        self.items.extend(other.items)
+        self.exclusions.extend(other.exclusions)
+        self.schedules.update(other.schedules)
+
+
+def assess_devices(
+    session: Session,
+    catalog: Catalog,
+    qr_ids: Sequence[str],
+    *,
+    plant: str,
+    region: str,
+    period: Period,
+    ledger: AnyLedger,
+    ledger_problem: str | None,
+    claim_id: int | None = None,
+) -> Computed:
+    """Assess the devices ``qr_ids`` for the plant's claim of ``period`` (no writes)."""
+    result = Computed()
+    rate = RateMemo(catalog)
+    anchors: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+    for evidence in gather(
+        session,
+        catalog,
+        qr_ids,
+        plant=plant,
+        ledger=ledger,
+        ledger_problem=ledger_problem,
+        claim_id=claim_id,
+    ):
+        facts = evidence.facts
+        outcome = assess(
+            catalog,
+            plant=plant,
+            region=region,
+            period=period,
+            facts=facts,
+            verification=evidence.verification,
+            hazards=evidence.hazards,
+            prior=evidence.prior,
+            rate=rate,
+        )
+        if not outcome.eligible:
+            result.exclusions.append(
+                {
+                    "qr_id": facts.qr_id,
+                    "category": facts.category,
+                    "reasons": [list(r) for r in outcome.reasons],
+                }
+            )
+            continue
+        rated = outcome.rated
+        assert rated is not None and facts.dismantled_at is not None
+        schedule = rated.schedule
+        result.schedules[schedule.id] = {
+            "id": schedule.id,
+            "sha256": schedule.sha256,
+            "source": schedule.source,
+            "label": schedule.label,
+        }
+        anchor = evidence.anchor
+        key = (anchor.root, anchor.tx_hash, anchor.block_number) if anchor else (None, None, None)
+        # One dict per anchor batch, shared by its devices' items (read-only from here on).
+        anchored = anchors.setdefault(
+            key, {"root": key[0], "tx_hash": key[1], "block_number": key[2]}
+        )
+        result.items.append(
+            {
+                "qr_id": facts.qr_id,
+                "category": facts.category,
+                "tier": rated.tier.id,
+                "schedule": schedule.id,
+                "rate_yuan": rated.rate,
+                "dismantled_at": facts.dismantled_at,
+                "received_weight_g": facts.received_weight_g,
+                "outputs": [[o.fraction, o.weight_g] for o in facts.outputs],
+                "event_digests": list(evidence.digests),
+                "anchor": anchored,
+                "review": None,
+                "review_reason": None,
+            }
+        )
+    return result
