@@ -86,7 +86,11 @@ def _fast_path_exact(value: Any) -> bool:
 
 def canonical_json(content: Mapping[str, Any]) -> bytes:
     """RFC 8785 canonical bytes of ``content`` (integers and strings only, no floats)."""
-    content = dict(content)
+    return canonical_value(dict(content))
+
+
+def canonical_value(content: Any) -> bytes:
+    """RFC 8785 canonical bytes of any JSON value (dicts, lists, strings, integers...)."""
     if _fast_path_exact(content):
         try:
             return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)

@@ -13,12 +13,19 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
+from rustpy_xlsxwriter import FastExcel
 from sqlalchemy import update
 
 from tests.claims.quarter import ELIGIBLE, Quarter
 from traceability.claims.exports.csv import neutralise
-from traceability.claims.exports.rows import HEADERS
-from traceability.claims.exports.xlsx import DETAIL_SHEET, SUMMARY_HEADER_ROW, SUMMARY_SHEET
+from traceability.claims.exports.rows import EXCLUSION_HEADERS, HEADERS
+from traceability.claims.exports.xlsx import (
+    DETAIL_SHEET,
+    EXCLUDED_SHEET,
+    SUMMARY_HEADER_ROW,
+    SUMMARY_SHEET,
+    sheet_records,
+)
 from traceability.cli import main
 from traceability.custody.models import Event
 from traceability.db import Database
@@ -195,3 +202,16 @@ def test_claim_rows_edited_in_the_database_no_longer_give_the_anchored_digest(
     result = verify(quarter.client.application, path)
     assert result.exit_code == 1
     assert "not the claim's" in result.output or "records give" in result.output
+
+
+def test_a_sheet_with_no_rows_keeps_its_header(tmp_path: Path) -> None:
+    """The XLSX writer takes a sheet's columns from its first row: a claim with no
+    excluded devices (or none claimed) must still show the sheet's header."""
+    path = tmp_path / "empty.xlsx"
+    book = FastExcel(path)
+    book.sheet(DETAIL_SHEET, sheet_records(HEADERS, []))
+    book.sheet(EXCLUDED_SHEET, sheet_records(EXCLUSION_HEADERS, iter(())))
+    book.save()
+    read = openpyxl.load_workbook(path)
+    assert next(read[DETAIL_SHEET].iter_rows(values_only=True)) == HEADERS
+    assert next(read[EXCLUDED_SHEET].iter_rows(values_only=True)) == EXCLUSION_HEADERS

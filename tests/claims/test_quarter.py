@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import Session
 
 from tests.claims.quarter import ELIGIBLE, EXCLUDED, Quarter
+from traceability.accounts.services import get_org
+from traceability.claims import helper
+from traceability.claims.services import compute
+from traceability.db import Database
+from traceability.periods import parse_period
+from traceability.reports.devices import open_reader
 
 pytestmark = pytest.mark.integration
 
@@ -57,3 +64,31 @@ def test_every_excluded_device_is_listed_with_its_reason(quarter: Quarter) -> No
     assert "pcb" in excluded[quarter.devices["unconfirmed"]]["reasons"][0]["detail"]
     assert "crt_funnel_glass" in excluded[quarter.devices["crt_no_funnel"]]["reasons"][0]["detail"]
     assert sum(claim["excluded_by_reason"].values()) == len(expected)
+
+
+def test_a_helper_process_assessing_the_later_devices_gives_the_same_claim(
+    quarter: Quarter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large claim assesses its later devices in a helper process (its own database
+    session and ledger reader): the result must be the claim one process computes."""
+    app = quarter.client.application
+    settings = app.config["TRACE_SETTINGS"]
+    with app.app_context(), Session(Database.engine(app)) as session:
+        org = get_org(session, quarter.plant.org)
+        ledger, problem = open_reader(session)
+        wanted = {
+            "plant": org.code, "region": org.region, "period": parse_period("2026Q3", months=False),
+            "ledger": ledger, "ledger_problem": problem,
+        }  # fmt: skip
+        catalog = app.extensions["trace.catalog"]
+        alone = compute(session, catalog, **wanted)
+        monkeypatch.setattr(helper, "SPLIT_FROM", 2)
+        monkeypatch.setattr(helper, "HEAD_START", 0)
+        monkeypatch.setattr(helper, "PART", 3)  # several parts come back, joined in order
+        shared = compute(session, catalog, **wanted, settings=settings)
+    count = len(alone.items) + len(alone.exclusions)
+    assert helper.split_point(settings, count) == count // 2
+    assert len(alone.items) > 3 and len(alone.exclusions) > 3
+    assert shared.items == alone.items
+    assert shared.exclusions == alone.exclusions
+    assert shared.schedules == alone.schedules

@@ -7,33 +7,72 @@ reading, so a large claim can assess halves of its devices in two processes
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import Session
 
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import assess
-from traceability.claims.evidence import gather
+from traceability.claims.evidence import BatchAnchor, gather
 from traceability.claims.rates import RateMemo
+from traceability.custody.facts import Output
 from traceability.periods import Period
-from traceability.verification.services import AnyLedger
+from traceability.verification.services import AnyLedger, Verifier
+
+
+class Item(NamedTuple):
+    """A claimed device before it is written: compact, for a quarter holds 100,000."""
+
+    qr_id: str
+    category: str
+    tier: str
+    schedule: str
+    rate_yuan: int
+    dismantled_at: dt.datetime
+    received_weight_g: int | None
+    outputs: tuple[Output, ...]
+    digests: bytes  # the device's event digests in log order, 32 bytes each
+    anchor: BatchAnchor | None  # of its latest event
+
+    @property
+    def event_digests(self) -> list[str]:
+        return [self.digests[i : i + 32].hex() for i in range(0, len(self.digests), 32)]
+
+    def row(self, claim_id: int, anchor: dict[str, Any] | None) -> dict[str, Any]:
+        """The ``claim_item`` row (``anchor``: this item's anchor as stored)."""
+        return {
+            "claim_id": claim_id,
+            "qr_id": self.qr_id,
+            "category": self.category,
+            "tier": self.tier,
+            "schedule": self.schedule,
+            "rate_yuan": self.rate_yuan,
+            "dismantled_at": self.dismantled_at,
+            "received_weight_g": self.received_weight_g,
+            "outputs": [list(o) for o in self.outputs],
+            "event_digests": self.event_digests,
+            "anchor": anchor,
+            "review": None,
+            "review_reason": None,
+        }
 
 
 @dataclass
 class Computed:
     """A claim's figures, before they are written."""
 
-    items: list[dict[str, Any]] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
     exclusions: list[dict[str, Any]] = field(default_factory=list)
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def lines(self, catalog: Catalog) -> list[dict[str, Any]]:
         """The 拆解处理情况表: a line per category, tier, schedule and rate, in catalogue order."""
         units: Counter[tuple[str, str, str, int]] = Counter(
-            (i["category"], i["tier"], i["schedule"], i["rate_yuan"]) for i in self.items
+            (i.category, i.tier, i.schedule, i.rate_yuan) for i in self.items
         )
         order = {code: n for n, code in enumerate(catalog.categories)}
         out = []
@@ -75,11 +114,14 @@ def assess_devices(
     ledger: AnyLedger,
     ledger_problem: str | None,
     claim_id: int | None = None,
+    verifier: Verifier | None = None,
 ) -> Computed:
-    """Assess the devices ``qr_ids`` for the plant's claim of ``period`` (no writes)."""
+    """Assess the devices ``qr_ids`` for the plant's claim of ``period`` (no writes).
+
+    ``verifier``: one already used for this claim (its batch checks are kept).
+    """
     result = Computed()
     rate = RateMemo(catalog)
-    anchors: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
     for evidence in gather(
         session,
         catalog,
@@ -88,6 +130,7 @@ def assess_devices(
         ledger=ledger,
         ledger_problem=ledger_problem,
         claim_id=claim_id,
+        verifier=verifier,
     ):
         facts = evidence.facts
         outcome = assess(
@@ -111,7 +154,7 @@ def assess_devices(
             )
             continue
         rated = outcome.rated
-        assert rated is not None and facts.dismantled_at is not None
+        assert rated is not None and facts.dismantled_at is not None and facts.category
         schedule = rated.schedule
         result.schedules[schedule.id] = {
             "id": schedule.id,
@@ -119,26 +162,18 @@ def assess_devices(
             "source": schedule.source,
             "label": schedule.label,
         }
-        anchor = evidence.anchor
-        key = (anchor.root, anchor.tx_hash, anchor.block_number) if anchor else (None, None, None)
-        # One dict per anchor batch, shared by its devices' items (read-only from here on).
-        anchored = anchors.setdefault(
-            key, {"root": key[0], "tx_hash": key[1], "block_number": key[2]}
-        )
         result.items.append(
-            {
-                "qr_id": facts.qr_id,
-                "category": facts.category,
-                "tier": rated.tier.id,
-                "schedule": schedule.id,
-                "rate_yuan": rated.rate,
-                "dismantled_at": facts.dismantled_at,
-                "received_weight_g": facts.received_weight_g,
-                "outputs": [[o.fraction, o.weight_g] for o in facts.outputs],
-                "event_digests": list(evidence.digests),
-                "anchor": anchored,
-                "review": None,
-                "review_reason": None,
-            }
+            Item(
+                facts.qr_id,
+                facts.category,
+                rated.tier.id,
+                schedule.id,
+                rated.rate,
+                facts.dismantled_at,
+                facts.received_weight_g,
+                facts.outputs,
+                b"".join(bytes.fromhex(d) for d in evidence.digests),
+                evidence.anchor,
+            )
         )
     return result

@@ -10,10 +10,11 @@ compares it with the anchored one.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ledger.canonical import digest_hex
+from ledger.canonical import canonical_value, digest_hex
 
 #: Bumped if the content below ever changes shape.
 CANONICAL_VERSION = "claim-v1"
@@ -58,3 +59,38 @@ def claim_content(
 
 def claim_digest(content: Mapping[str, Any]) -> str:
     return digest_hex(content)
+
+
+def streamed_claim_digest(
+    *,
+    code: str,
+    org: str,
+    period: str,
+    schedules: Sequence[Mapping[str, Any]],
+    lines: Sequence[Mapping[str, Any]],
+    devices: Iterable[tuple[str, str, int, Sequence[str]]],
+) -> str:
+    """``claim_digest(claim_content(...))``, hashing device by device: a quarter's 100,000
+    devices are never held as one document. ``devices`` must come in QR ID order.
+
+    RFC 8785 writes an object's members in key order, and ``claim`` sorts before
+    ``devices``, which sorts before every other key: so the canonical bytes are
+    the claim member, the devices array written element by element, then the
+    other members.
+    """
+    rest = claim_content(
+        code=code, org=org, period=period, schedules=schedules, lines=lines, devices=()
+    )
+    claim, devices_key = rest.pop("claim"), rest.pop("devices")
+    assert devices_key == [] and all(key > "devices" for key in rest)
+    hasher = hashlib.sha256(b'{"claim":' + canonical_value(claim) + b',"devices":[')
+    previous: str | None = None
+    for qr_id, tier, rate, digests in devices:
+        if previous is not None and qr_id <= previous:
+            raise ValueError(f"devices must come in QR ID order: {qr_id} after {previous}")
+        hasher.update((b"," if previous is not None else b"") + canonical_value(
+            [qr_id, tier, int(rate), list(digests)]
+        ))  # fmt: skip
+        previous = qr_id
+    hasher.update(b"]," + canonical_value(rest)[1:])
+    return hasher.hexdigest()

@@ -30,7 +30,7 @@ from traceability.periods import Period
 from traceability.verification.logs import Verification, verify_logs
 from traceability.verification.services import VERIFIED, AnyLedger, Verifier, leaf_positions
 
-CHUNK = 5_000  # devices per pass
+CHUNK = 2_000  # devices per pass
 
 _EVENT = Event.__table__  # type: ignore[attr-defined]
 _DEVICE = Device.__table__  # type: ignore[attr-defined]
@@ -192,15 +192,17 @@ def gather(
     ledger: AnyLedger,
     ledger_problem: str | None,
     claim_id: int | None = None,
+    verifier: Verifier | None = None,
 ) -> Iterator[DeviceEvidence]:
     """Evidence of each device in ``qr_ids`` (in that order), ``CHUNK`` devices at a time,
     as dismantled at ``plant``.
 
     ``claim_id``: the draft being recomputed; its own hold on a device is no prior claim.
-    One verifier serves every chunk: each anchor batch's leaves are checked
-    against its root, and the root read from the ledger, once per claim.
+    One verifier serves every chunk (and, if passed, every call): each anchor
+    batch's leaves are checked against its root, and the root read from the
+    ledger, once per claim.
     """
-    verifier = Verifier.for_ledger(session, ledger)
+    verifier = verifier or Verifier.for_ledger(session, ledger)
     lots = LotChecks(session, verifier, ledger_problem)
     hazardous = {code for code, f in catalog.fractions.items() if f.hazardous}
     placement = LotPlacement(session, plant, hazardous)

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -26,16 +27,22 @@ from flask import Flask
 from sqlmodel import Session
 
 from traceability.catalog import load_catalog
+from traceability.catalog.models import Catalog
 from traceability.claims.assess import Computed, assess_devices
 from traceability.config import Settings
 from traceability.db import Database
 from traceability.reports.devices import open_reader
+from traceability.verification.services import AnyLedger, Verifier
 
 #: Below this many devices a second process costs more (its start) than it saves.
 SPLIT_FROM = 20_000
-#: The helper starts about a second and a half late (a fresh interpreter imports
-#: the application): the claim's own process takes this many devices more.
-HEAD_START = 4_000
+#: The helper starts about two seconds late (a fresh interpreter imports the
+#: application) and its results cross a pipe: the claim's own process takes this
+#: many devices more than half.
+HEAD_START = 7_000
+#: The helper returns its devices in parts of this size, so neither process ever
+#: holds the whole share as one pickled message.
+PART = 10_000
 
 
 def split_point(settings: Settings | None, count: int) -> int | None:
@@ -50,11 +57,16 @@ def split_point(settings: Settings | None, count: int) -> int | None:
 
 
 class Helper:
-    """One helper process, for the ``with`` block."""
+    """One helper process, for the ``with`` block, opened with the claim's ledger problem
+    (None: it opens the ledger reader itself)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    def __init__(self, settings: Settings, ledger_problem: str | None) -> None:
+        self.pool = ProcessPoolExecutor(
+            1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start,
+            initargs=(settings, ledger_problem),
+        )
 
     def __enter__(self) -> Helper:
         return self
@@ -65,29 +77,54 @@ class Helper:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        # On an error in this process the helper's result is not waited for.
-        self.pool.shutdown(wait=kind is None, cancel_futures=True)
+        # Its results are in (or no longer wanted): the process exits on its own.
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
-    def assess(self, qr_ids: Sequence[str], **args: Any) -> Future[Computed]:
-        """Assess ``qr_ids`` in the helper; ``args`` as for ``assess_devices`` (no ledger)."""
-        return self.pool.submit(_assess, self.settings, list(qr_ids), args)
+    def assess(self, qr_ids: Sequence[str], **args: Any) -> list[Future[Computed]]:
+        """Assess ``qr_ids`` in the helper, in parts; ``args`` as for ``assess_devices``
+        (without the ledger and its problem)."""
+        return [
+            self.pool.submit(_assess, list(qr_ids[start : start + PART]), args)
+            for start in range(0, len(qr_ids), PART)
+        ]
 
 
-def _assess(settings: Settings, qr_ids: list[str], args: dict[str, Any]) -> Computed:
-    """In the helper: open the database and the ledger reader as configured, and assess."""
+@dataclass
+class _Opened:
+    """What the helper process opened once, for every part."""
+
+    session: Session
+    catalog: Catalog
+    ledger: AnyLedger
+    problem: str | None
+    verifier: Verifier
+
+
+_opened: list[_Opened] = []
+
+
+def _start(settings: Settings, ledger_problem: str | None) -> None:
+    """In the helper: open the database and the ledger reader as configured."""
     app = Flask(__name__)
     app.config["TRACE_SETTINGS"] = settings
     Database(app)
+    app.app_context().push()  # the process's own, until it exits
+    session = Session(Database.engine(app))
+    ledger, problem = None, ledger_problem
+    if problem is None:
+        ledger, problem = open_reader(session)
     catalog = load_catalog(settings.rate_files)
-    engine = Database.engine(app)
-    try:
-        with app.app_context(), Session(engine) as session:
-            problem = args.pop("ledger_problem")
-            ledger = None
-            if problem is None:
-                ledger, problem = open_reader(session)
-            return assess_devices(
-                session, catalog, qr_ids, ledger=ledger, ledger_problem=problem, **args
-            )
-    finally:
-        engine.dispose()
+    _opened.append(_Opened(session, catalog, ledger, problem, Verifier(session, ledger)))
+
+
+def _assess(qr_ids: list[str], args: dict[str, Any]) -> Computed:
+    opened = _opened[0]
+    return assess_devices(
+        opened.session,
+        opened.catalog,
+        qr_ids,
+        ledger=opened.ledger,
+        ledger_problem=opened.problem,
+        verifier=opened.verifier,
+        **args,
+    )

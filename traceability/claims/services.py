@@ -8,7 +8,9 @@ any other. Services take keyword arguments and an explicit session.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -19,10 +21,10 @@ from traceability.accounts.models import OrgKind, Principal, Role
 from traceability.accounts.services import REGULATOR_ROLES, can_read_region, get_org
 from traceability.catalog.models import Catalog
 from traceability.claims import helper
-from traceability.claims.assess import Computed, assess_devices
-from traceability.claims.digest import claim_content, claim_digest
+from traceability.claims.assess import Computed, Item, assess_devices
+from traceability.claims.digest import streamed_claim_digest
 from traceability.claims.events import CLAIM_SUBMITTED, record_claim_event
-from traceability.claims.evidence import candidates
+from traceability.claims.evidence import BatchAnchor, candidates
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem, ClaimState
 from traceability.config import Settings
 from traceability.db import begin_write, utcnow
@@ -62,42 +64,48 @@ def compute(
     a large claim's second half is assessed in a helper process meanwhile.
     """
     qr_ids = candidates(session, plant, period)
-    args: dict[str, Any] = {
-        "plant": plant, "region": region, "period": period, "ledger_problem": ledger_problem,
-        "claim_id": claim_id,
-    }  # fmt: skip
+    args: dict[str, Any] = {"plant": plant, "region": region, "period": period,
+                            "claim_id": claim_id}  # fmt: skip
     split = helper.split_point(settings, len(qr_ids))
     if settings is None or split is None:
-        return assess_devices(session, catalog, qr_ids, ledger=ledger, **args)
-    with helper.Helper(settings) as other:
-        later = other.assess(qr_ids[split:], **args)
-        result = assess_devices(session, catalog, qr_ids[:split], ledger=ledger, **args)
-        result.extend(later.result())
+        return assess_devices(
+            session, catalog, qr_ids, ledger=ledger, ledger_problem=ledger_problem, **args
+        )
+    with helper.Helper(settings, ledger_problem) as other:
+        parts = other.assess(qr_ids[split:], **args)
+        result = assess_devices(
+            session, catalog, qr_ids[:split], ledger=ledger, ledger_problem=ledger_problem, **args
+        )
+        for part in parts:
+            result.extend(part.result())
     return result
 
 
-def digest_of(claim: Claim, items: list[dict[str, Any]] | None = None) -> str:
+def digest_of(claim: Claim, items: list[Item] | None = None) -> str:
     """The claim's digest from ``items`` (default: as stored) and its lines and schedules."""
-    if items is None:
-        items = [dict(r._mapping) for r in _item_rows(claim)]
-    content = claim_content(
+    devices: Iterable[tuple[str, str, int, list[str]]] = (
+        ((i.qr_id, i.tier, i.rate_yuan, i.event_digests) for i in items)
+        if items is not None
+        # Sorted here, not by the database: a collation must not decide the order.
+        else sorted(tuple(r) for r in _item_rows(claim))
+    )
+    return streamed_claim_digest(
         code=claim.code,
         org=claim.org,
         period=claim.period,
         schedules=claim.schedules,
         lines=claim.lines,
-        devices=((i["qr_id"], i["tier"], i["rate_yuan"], i["event_digests"]) for i in items),
+        devices=devices,
     )
-    return claim_digest(content)
 
 
 def _item_rows(claim: Claim) -> Any:
     session = Session.object_session(claim)
     assert session is not None
     return session.execute(
-        select(_ITEM.c.qr_id, _ITEM.c.tier, _ITEM.c.rate_yuan, _ITEM.c.event_digests)
-        .where(_ITEM.c.claim_id == claim.id)
-        .order_by(_ITEM.c.qr_id)
+        select(_ITEM.c.qr_id, _ITEM.c.tier, _ITEM.c.rate_yuan, _ITEM.c.event_digests).where(
+            _ITEM.c.claim_id == claim.id
+        )
     )
 
 
@@ -206,22 +214,32 @@ def _write(
     claim.digest = digest_of(claim, computed.items)
     session.add(claim)
     session.flush()
-    # In chunks, the rows given their claim in place: 100,000 devices are not copied.
+    # In chunks: 100,000 devices' rows are not built at once.
+    anchors: dict[BatchAnchor, dict[str, Any]] = {}
+
+    def anchored(anchor: BatchAnchor | None) -> dict[str, Any] | None:
+        """One dict per anchor batch, shared by its devices' rows."""
+        if anchor is None:
+            return None
+        if anchor not in anchors:
+            anchors[anchor] = dataclasses.asdict(anchor)
+        return anchors[anchor]
+
+    claim_id = claim.id
+    assert claim_id is not None
     for start in range(0, len(computed.items), _WRITE_CHUNK):
-        chunk = computed.items[start : start + _WRITE_CHUNK]
+        items = computed.items[start : start + _WRITE_CHUNK]
         # The claimed_device primary key refuses a device another claim holds.
         session.execute(
             insert(_CLAIMED),
-            [{"qr_id": i["qr_id"], "claim_id": claim.id, "rejected": False} for i in chunk],
+            [{"qr_id": i.qr_id, "claim_id": claim_id, "rejected": False} for i in items],
         )
-        for item in chunk:
-            item["claim_id"] = claim.id
-        session.execute(insert(_ITEM), chunk)
+        session.execute(insert(_ITEM), [i.row(claim_id, anchored(i.anchor)) for i in items])
     for start in range(0, len(computed.exclusions), _WRITE_CHUNK):
-        chunk = computed.exclusions[start : start + _WRITE_CHUNK]
-        for exclusion in chunk:
-            exclusion["claim_id"] = claim.id
-        session.execute(insert(_EXCLUSION), chunk)
+        exclusions = computed.exclusions[start : start + _WRITE_CHUNK]
+        for exclusion in exclusions:
+            exclusion["claim_id"] = claim_id
+        session.execute(insert(_EXCLUSION), exclusions)
     session.commit()
     return claim
 

@@ -12,6 +12,7 @@ enums (``DeviceState``, ``EventType``), which are plain strings too.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
@@ -153,7 +154,8 @@ def _outputs(raw: Any) -> tuple[Output, ...]:
         if type(o) is dict or isinstance(o, Mapping):  # the ABC check alone is slow
             weight = o.get("weight_g")
             grams = weight if type(weight) is int else _int(weight)
-            out.append(Output(str(o.get("fraction")), grams or 0))
+            # Interned: a claim holds a quarter's outputs, a few fraction names many times.
+            out.append(Output(sys.intern(str(o.get("fraction"))), grams or 0))
     return tuple(out)
 
 
