@@ -45,8 +45,12 @@ SUMMARY_HEADERS = (
     "金额(元) Amount (yuan)",
 )
 TOTAL_LABEL = "合计 Total"
-_WIDTHS: list[float] = [7, 22, 16, 28, 26, 14, 22, 21, 12, 44, 14, 8, 66, 66, 68, 10, 20]
+#: Detail columns, in the order of ``HEADERS``: wide enough for their values.
+_WIDTHS: list[float] = [7, 20, 21, 26, 40, 26, 10, 21, 12, 44, 14, 8, 66, 66, 68, 10, 20]
+#: Header rows hold two lines (Chinese, then English).
+_HEADER_HEIGHT = 32
 _NUMBER_FORMATS = {"int": "0", "kg": "0.000"}
+_PRINT: dict[str, Any] = {"landscape": True, "paper_size": 9}  # A4
 
 
 def claim_xlsx(session: Session, catalog: Catalog, summary: Summary) -> bytes:
@@ -79,14 +83,19 @@ def write_xlsx(
             if k in _NUMBER_FORMATS
         },
         header_format=head,
+        row_heights={0: _HEADER_HEIGHT},
         autofilter=True,
+        # Printed: landscape A4, the header and the device IDs on every page.
+        page_setup={**_PRINT, "repeat_rows": 0, "repeat_columns": (0, 2)},
     )
     book.freeze(row=1, col=3, sheet=DETAIL_SHEET)
     book.sheet(
         EXCLUDED_SHEET,
         sheet_records(EXCLUSION_HEADERS, exclusion_rows(session, catalog, summary.claim)),
-        column_widths=[21, 22, 34, 40, 90],
+        column_widths=[21, 26, 34, 40, 90],
         header_format=head,
+        row_heights={0: _HEADER_HEIGHT},
+        page_setup={**_PRINT, "repeat_rows": 0, "fit_to_pages": (1, 0)},
     )
     book.freeze(row=1, col=1, sheet=EXCLUDED_SHEET)
     book.save()
@@ -171,8 +180,10 @@ def _summary_sheet(book: FastExcel, head: Format, s: Summary) -> None:
         records,
         header_row=SUMMARY_HEADER_ROW,
         merge_ranges=merges,
-        column_widths=[8, 22, 60, 30, 18, 18, 18],
+        column_widths=[8, 30, 60, 30, 18, 18, 18],
+        row_heights={SUMMARY_HEADER_ROW: _HEADER_HEIGHT},
         column_formats={h: money for h in SUMMARY_HEADERS[4:]},
         header_format=head,
         row_formats={total_row: total},
+        page_setup={**_PRINT, "fit_to_pages": (1, 0)},  # one page wide, as the form is
     )
