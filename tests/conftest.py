@@ -85,3 +85,9 @@ def plant(make_actor: Callable[..., Actor]) -> Actor:
 @pytest.fixture
 def processor(make_actor: Callable[..., Actor]) -> Actor:
     return make_actor("PRO-SZ", "processor")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: with two xdist workers, a 40-second test handed out last would
+    end the run alone on one worker while the other sits idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -22,7 +22,7 @@ from ledger.node import free_port
 from tests.helpers import wait_until
 from tests.ledger_fixtures import require_node_binary
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CLI = [sys.executable, "-m", "traceability.cli"]
 
