@@ -42,7 +42,7 @@ SPLIT_FROM = 20_000
 HEAD_START = 7_000
 #: The helper returns its devices in parts of this size, so neither process ever
 #: holds the whole share as one pickled message.
-PART = 10_000
+PART = 5_000
 
 
 def split_point(settings: Settings | None, count: int) -> int | None:

@@ -37,7 +37,7 @@ _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
 _EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
 _CLAIMED = ClaimedDevice.__table__  # type: ignore[attr-defined]
 
-_WRITE_CHUNK = 5_000
+_WRITE_CHUNK = 2_000
 #: How often a create is retried when another claim took some of its devices meanwhile.
 ATTEMPTS = 3
 
