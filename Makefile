@@ -80,10 +80,11 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy traceability ledger
 
-# Two workers (the machine has two cores); each test still has its own database,
-# and each worker its own ledger nodes on ports the OS picks.
+# Three workers on the two cores: many tests wait on ledger nodes and servers.
+# Each test still has its own database, and each worker its own ledger nodes
+# on ports the OS picks.
 pytest: assets
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 3
 
 test: lint typecheck pytest
 
