@@ -81,4 +81,4 @@ def beijing_date(when: dt.datetime) -> dt.date:
 
 def beijing_text(when: dt.datetime) -> str:
     """``2026-07-01 09:30:00`` in Beijing time, as a finance office reads it."""
-    return when.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    return when.astimezone(CHINA).isoformat(sep=" ", timespec="seconds")[:19]

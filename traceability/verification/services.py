@@ -74,9 +74,15 @@ class BatchCheck:
     batch: AnchorBatch
     leaves_ok: bool
     on_chain: AnchorRecord | None
+    # The status of an event whose digest is this batch's leaf (the same for all of them).
+    verdict: str = ""
+    leaves: bytes = field(init=False, repr=False)  # a copy: the ORM attribute is slower to read
+
+    def __post_init__(self) -> None:
+        self.leaves = bytes(self.batch.leaves)
 
     def leaf(self, index: int) -> str | None:
-        raw = self.batch.leaves[index * 32 : (index + 1) * 32]
+        raw = self.leaves[index * 32 : (index + 1) * 32]
         return raw.hex() if len(raw) == 32 else None
 
 
@@ -124,8 +130,24 @@ class Verifier:
                     on_chain = self.chain.get_anchor(bytes.fromhex(batch.root))
                 except ContractMissing:  # the chain was reset: no registry, no roots
                     on_chain = None
-            self.batches[batch_id] = BatchCheck(batch, leaves_ok, on_chain)
+            check = BatchCheck(batch, leaves_ok, on_chain)
+            check.verdict = self._verdict(check)
+            self.batches[batch_id] = check
         return self.batches[batch_id]
+
+    def _verdict(self, check: BatchCheck) -> str:
+        """What an event anchored in ``check``'s batch is, once its leaf matched."""
+        if not check.leaves_ok:
+            return TAMPERED
+        if check.batch.state in (AnchorState.pending, AnchorState.submitted):
+            return PENDING
+        if check.on_chain is None or check.on_chain.size != check.batch.size:
+            return MISSING_ON_CHAIN
+        if self.untrusted or (
+            self.accepted is not None and check.on_chain.submitter.lower() not in self.accepted
+        ):
+            return UNTRUSTED
+        return VERIFIED
 
     def short(self, batch_ids: Iterable[int]) -> dict[str, int]:
         """``short_batches`` over every batch asked about so far, each counted once."""
@@ -151,18 +173,10 @@ class Verifier:
             return BROKEN_CHAIN
         if leaf is None:
             return PENDING
-        check = self.batch(leaf[0])
+        check = self.batches.get(leaf[0]) or self.batch(leaf[0])
         if not check.leaves_ok or check.leaf(leaf[1]) != row.digest:
             return TAMPERED
-        if check.batch.state in (AnchorState.pending, AnchorState.submitted):
-            return PENDING
-        if check.on_chain is None or check.on_chain.size != check.batch.size:
-            return MISSING_ON_CHAIN
-        if self.untrusted or (
-            self.accepted is not None and check.on_chain.submitter.lower() not in self.accepted
-        ):
-            return UNTRUSTED
-        return VERIFIED
+        return check.verdict
 
 
 def event_rows(

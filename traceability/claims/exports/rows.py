@@ -63,9 +63,18 @@ def kg(grams: int | None) -> Decimal | None:
     return None if grams is None else Decimal(grams) / 1000
 
 
+def kg_text(grams: int) -> str:
+    """``str(Decimal(grams) / 1000)`` (``1.5``, ``3``, ``0.025``) in integer arithmetic:
+    the exports write it for every output of every device."""
+    if type(grams) is not int or grams < 0:
+        return str(Decimal(grams) / 1000)
+    whole, rest = divmod(grams, 1000)
+    return f"{whole}.{rest:03d}".rstrip("0") if rest else str(whole)
+
+
 def _outputs_text(names: dict[str, str], outputs: list[Any]) -> str:
     """``电路板 1.5; 塑料 3`` — the fractions by their Chinese names (``names``), in kg."""
-    return "; ".join(f"{names.get(code, code)} {Decimal(grams) / 1000}" for code, grams in outputs)
+    return "; ".join([f"{names.get(code, code)} {kg_text(grams)}" for code, grams in outputs])
 
 
 @dataclass(frozen=True)

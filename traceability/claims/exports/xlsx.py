@@ -116,9 +116,12 @@ def sheet_records(
 
 def _cell(value: Any) -> Any:
     """A cell as the writer takes it: Decimal weights as numbers, empty text as no cell."""
-    if isinstance(value, Decimal):
+    kind = type(value)
+    if kind is str:
+        return value or None
+    if kind is Decimal:
         return float(value)
-    return None if value == "" else value
+    return value
 
 
 def _summary_sheet(book: FastExcel, head: Format, s: Summary) -> None:
