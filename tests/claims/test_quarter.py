@@ -8,6 +8,8 @@ from sqlmodel import Session
 from tests.claims.quarter import ELIGIBLE, EXCLUDED, Quarter
 from traceability.accounts.services import get_org
 from traceability.claims import helper
+from traceability.claims.assess import Computed
+from traceability.claims.evidence import candidates
 from traceability.claims.services import compute
 from traceability.db import Database
 from traceability.periods import parse_period
@@ -70,25 +72,30 @@ def test_a_helper_process_assessing_the_later_devices_gives_the_same_claim(
     quarter: Quarter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A large claim assesses its later devices in a helper process (its own database
-    session and ledger reader): the result must be the claim one process computes."""
+    session and ledger reader), in parts, taking back those the helper has not
+    started: the result must be the claim one process computes."""
     app = quarter.client.application
     settings = app.config["TRACE_SETTINGS"]
     with app.app_context(), Session(Database.engine(app)) as session:
         org = get_org(session, quarter.plant.org)
         ledger, problem = open_reader(session)
-        wanted = {
-            "plant": org.code, "region": org.region, "period": parse_period("2026Q3", months=False),
-            "ledger": ledger, "ledger_problem": problem,
-        }  # fmt: skip
+        period = parse_period("2026Q3", months=False)
+        where = {"plant": org.code, "region": org.region, "period": period, "claim_id": None}
         catalog = app.extensions["trace.catalog"]
-        alone = compute(session, catalog, **wanted)
+        alone = compute(session, catalog, ledger=ledger, ledger_problem=problem, **where)
         monkeypatch.setattr(helper, "SPLIT_FROM", 2)
-        monkeypatch.setattr(helper, "HEAD_START", 0)
-        monkeypatch.setattr(helper, "PART", 3)  # several parts come back, joined in order
-        shared = compute(session, catalog, **wanted, settings=settings)
-    count = len(alone.items) + len(alone.exclusions)
-    assert helper.split_point(settings, count) == count // 2
+        monkeypatch.setattr(helper, "PART", 3)  # several parts, joined in order
+        shared = compute(session, catalog, ledger=ledger, ledger_problem=problem,
+                         settings=settings, **where)  # fmt: skip
+        # Every part assessed by the helper (none taken back): the same again.
+        with helper.Helper(settings, problem) as other:
+            parts = other.assess(candidates(session, org.code, period), **where)
+            by_helper = Computed()
+            for _, future in parts:
+                by_helper.extend(future.result())
     assert len(alone.items) > 3 and len(alone.exclusions) > 3
-    assert shared.items == alone.items
-    assert shared.exclusions == alone.exclusions
-    assert shared.schedules == alone.schedules
+    assert len(parts) > 3
+    for computed in (shared, by_helper):
+        assert computed.items == alone.items
+        assert computed.exclusions == alone.exclusions
+        assert computed.schedules == alone.schedules

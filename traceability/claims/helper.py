@@ -36,12 +36,9 @@ from traceability.verification.services import AnyLedger, Verifier
 
 #: Below this many devices a second process costs more (its start) than it saves.
 SPLIT_FROM = 20_000
-#: The helper starts about two seconds late (a fresh interpreter imports the
-#: application) and its results cross a pipe: the claim's own process takes this
-#: many devices more than half.
-HEAD_START = 7_000
-#: The helper returns its devices in parts of this size, so neither process ever
-#: holds the whole share as one pickled message.
+#: The helper's half is cut in parts of this size: it returns them one by one (no
+#: process holds its whole share as one pickled message), and the claim's own
+#: process takes over those the helper has not started when it is done with its half.
 PART = 5_000
 
 
@@ -53,7 +50,7 @@ def split_point(settings: Settings | None, count: int) -> int | None:
         return None  # an in-process chain: another process cannot read it
     if settings.resolved_database_url.rstrip("/") in ("sqlite:", "sqlite://", "sqlite:///:memory:"):
         return None  # an in-memory database: likewise
-    return min(count, (count + HEAD_START) // 2)
+    return count // 2
 
 
 class Helper:
@@ -80,13 +77,21 @@ class Helper:
         # Its results are in (or no longer wanted): the process exits on its own.
         self.pool.shutdown(wait=False, cancel_futures=True)
 
-    def assess(self, qr_ids: Sequence[str], **args: Any) -> list[Future[Computed]]:
-        """Assess ``qr_ids`` in the helper, in parts; ``args`` as for ``assess_devices``
-        (without the ledger and its problem)."""
-        return [
-            self.pool.submit(_assess, list(qr_ids[start : start + PART]), args)
-            for start in range(0, len(qr_ids), PART)
-        ]
+    def assess(
+        self, qr_ids: Sequence[str], **args: Any
+    ) -> list[tuple[list[str], Future[Computed]]]:
+        """``qr_ids`` in parts, each with its assessment in the helper (``args`` as for
+        ``assess_devices``, without the ledger and its problem), in ``qr_ids`` order.
+
+        The helper starts from the last part: the first ones are those it reaches
+        last, so the caller, done with its own share, can take them back
+        (``Future.cancel()`` succeeds while a part has not started).
+        """
+        parts = [list(qr_ids[start : start + PART]) for start in range(0, len(qr_ids), PART)]
+        futures = {
+            n: self.pool.submit(_assess, parts[n], args) for n in reversed(range(len(parts)))
+        }
+        return [(part, futures[n]) for n, part in enumerate(parts)]
 
 
 @dataclass

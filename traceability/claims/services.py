@@ -30,7 +30,7 @@ from traceability.config import Settings
 from traceability.db import begin_write, utcnow
 from traceability.errors import Conflict, Forbidden, NotFound, TraceabilityError
 from traceability.periods import Period, parse_period
-from traceability.verification.services import AnyLedger
+from traceability.verification.services import AnyLedger, Verifier
 
 _CLAIM = Claim.__table__  # type: ignore[attr-defined]
 _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
@@ -71,13 +71,16 @@ def compute(
         return assess_devices(
             session, catalog, qr_ids, ledger=ledger, ledger_problem=ledger_problem, **args
         )
+    own = {"ledger": ledger, "ledger_problem": ledger_problem,
+           "verifier": Verifier.for_ledger(session, ledger), **args}  # fmt: skip
     with helper.Helper(settings, ledger_problem) as other:
         parts = other.assess(qr_ids[split:], **args)
-        result = assess_devices(
-            session, catalog, qr_ids[:split], ledger=ledger, ledger_problem=ledger_problem, **args
-        )
-        for part in parts:
-            result.extend(part.result())
+        result = assess_devices(session, catalog, qr_ids[:split], **own)
+        for part, future in parts:
+            if future.cancel():  # not started by the helper (it works backwards): done here
+                result.extend(assess_devices(session, catalog, part, **own))
+            else:
+                result.extend(future.result())
     return result
 
 
