@@ -144,3 +144,26 @@ def event_content(
 def digest_hex(content: Mapping[str, Any]) -> str:
     """Hex SHA-256 of the canonical JSON of ``content``."""
     return hashlib.sha256(canonical_json(content)).hexdigest()
+
+
+def digest_matches(content: Mapping[str, Any], expected: str) -> bool:
+    """Whether ``content`` is what the digest ``expected`` (hex) was computed over.
+
+    For what events hold (strings, integers, keys inside the BMP) the canonical
+    bytes are what orjson writes with sorted keys, so that hash is tried first,
+    without walking the content to prove the two paths agree: if it gives
+    ``expected``, the content is exactly the JSON text that was hashed (equal
+    texts are equal values), whichever way that text was produced. Otherwise
+    the exact path decides. Content that has no canonical form (a float, a
+    non-string key: what a database admin may write) matches nothing.
+    """
+    try:
+        fast = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONEncodeError, TypeError):
+        fast = None
+    if fast is not None and hashlib.sha256(fast).hexdigest() == expected:
+        return True
+    try:
+        return digest_hex(content) == expected
+    except (NotCanonicalisable, TypeError, ValueError):
+        return False

@@ -88,6 +88,23 @@ def test_edited_payload_is_tampered_and_other_devices_still_verify(
         assert verification(client, plant, qr_id)["verified"] is True
 
 
+def test_a_payload_without_a_canonical_form_is_tampered_not_an_error(
+    app: Flask, client: FlaskClient, plant: Actor, anchored: list[str]
+) -> None:
+    """A float where the log holds grams has no RFC 8785 digest: still just tampered."""
+    victim, *others = anchored
+    received = event_ids(client, plant, victim)[2]
+    tamper(
+        app,
+        lambda conn: conn.execute(
+            update(EVENT).where(EVENT.c.id == received).values(payload={"weight_g": 30500.0})
+        ),
+    )
+    result = verification(client, plant, victim)
+    assert [e["status"] for e in result["events"]] == ["verified", "verified", "tampered"]
+    assert verification(client, plant, others[0])["verified"] is True
+
+
 def test_edited_payload_with_recomputed_digest_is_still_found(
     app: Flask, client: FlaskClient, plant: Actor, anchored: list[str]
 ) -> None:

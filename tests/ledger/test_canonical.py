@@ -9,7 +9,13 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.canonical import NotCanonicalisable, canonical_json, digest_hex, event_content
+from ledger.canonical import (
+    NotCanonicalisable,
+    canonical_json,
+    digest_hex,
+    digest_matches,
+    event_content,
+)
 
 # Any JSON the reference accepts: full Unicode (astral, controls, U+2028),
 # integers up to and beyond the safe range, nesting.
@@ -95,3 +101,30 @@ def test_an_event_names_exactly_one_subject() -> None:
 def test_string_escapes_match_the_reference(text: str) -> None:
     content = {"payload": {"note": text, "list": [text]}, text[:1] or "k": 1}
     assert canonical_json(content) == rfc8785.dumps(content)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), json_values, max_size=6), st.text(max_size=8))
+def test_a_digest_matches_its_content_and_nothing_else(content: dict, extra: str) -> None:
+    try:
+        digest = digest_hex(content)
+    except (rfc8785.CanonicalizationError, NotCanonicalisable):
+        assert not digest_matches(content, "0" * 64)
+        return
+    assert digest_matches(content, digest)
+    changed = {**content, extra: "changed"} if content.get(extra) != "changed" else {}
+    assert not digest_matches(changed, digest)
+
+
+def test_content_matched_by_the_exact_path_only() -> None:
+    """Keys outside the BMP sort differently in orjson: the exact path decides."""
+    content = {"\uff01": 1, "\U0001f600": 2}
+    assert digest_matches(content, digest_hex(content))
+    assert not digest_matches({"\uff01": 1, "\U0001f600": 3}, digest_hex(content))
+
+
+@pytest.mark.parametrize("bad", [{"weight_g": 30.5}, {1: "a"}, {"n": 2**70}, {"w": [0.1]}])
+def test_content_without_a_canonical_form_matches_nothing(bad: dict) -> None:
+    """What a database admin may write into a payload is tampered, not a crash."""
+    honest = digest_hex({"weight_g": 30500})
+    assert digest_matches(bad, honest) is False

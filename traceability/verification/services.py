@@ -27,7 +27,7 @@ from sqlalchemy import Row, func, select
 from sqlmodel import Session
 
 from ledger import merkle
-from ledger.canonical import digest_hex, event_content
+from ledger.canonical import digest_matches, event_content
 from ledger.errors import ContractMissing
 from ledger.interface import AnchorRecord, Ledger
 from ledger.verify import UNTRUSTED
@@ -167,7 +167,7 @@ class Verifier:
         return out
 
     def _status(self, row: Any, expected_prev: str | None, leaf: tuple[int, int] | None) -> str:
-        if digest_hex(content_of(row)) != row.digest:
+        if not digest_matches(content_of(row), row.digest):
             return TAMPERED
         if row.prev != expected_prev:
             return BROKEN_CHAIN
