@@ -1,10 +1,10 @@
 """The XLSX export: the summary in the 拆解处理情况表 shape, the device detail, the exclusions.
 
-Written with rustpy-xlsxwriter (Python bindings of rust_xlsxwriter, by the
-author of XlsxWriter) in its constant-memory mode: rows are streamed from the
-database into the file, so 100,000 devices stay within a few tens of MB, and
-writing them takes about a tenth of XlsxWriter's time (measured here: 2.5 s
-against 23 s for 100,000 rows of 17 cells).
+Written with rustpy-xlsxwriter, Python bindings of rust_xlsxwriter (the Rust
+port of XlsxWriter by XlsxWriter's author), in its constant-memory mode: rows
+are streamed from the database into the file, so 100,000 devices stay within a
+few tens of MB, and writing them takes an eighth of XlsxWriter's time (measured
+here: 1.1 s against 8.9 s for 100,000 rows of 17 cells).
 """
 
 from __future__ import annotations
