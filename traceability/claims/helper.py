@@ -39,7 +39,7 @@ SPLIT_FROM = 20_000
 #: The helper's half is cut in parts of this size: it returns them one by one (no
 #: process holds its whole share as one pickled message), and the claim's own
 #: process takes over those the helper has not started when it is done with its half.
-PART = 5_000
+PART = 2_000
 
 
 def split_point(settings: Settings | None, count: int) -> int | None:
