@@ -16,7 +16,9 @@ class LedgerUnavailable(LedgerError):
 
 
 class NonceTooLow(LedgerError):
-    """The node refused a transaction because its nonce was already used."""
+    """The node refused a transaction because its nonce was already used, or is held by
+    another pending transaction of the account (which this one would have to outbid):
+    either way another sender took it, and a fresh pending nonce is the answer."""
 
     code = "nonce_too_low"
 

@@ -136,7 +136,9 @@ def already_known(message: str) -> bool:
 def rpc_error(action: str, message: str) -> LedgerError:
     """A NonceTooLow when the node says so (in any of its wordings), else a LedgerError."""
     lowered = message.lower()
-    if "nonce too low" in lowered:
+    # A transaction of another worker with the same nonce is still in the pool:
+    # geth and anvil refuse ours as a replacement that does not outbid it.
+    if "nonce too low" in lowered or "replacement transaction underpriced" in lowered:
         return NonceTooLow(f"{action}: {message}")
     for pattern in _NONCE_MISMATCH:
         match = pattern.search(lowered)
