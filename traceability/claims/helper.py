@@ -3,9 +3,10 @@
 Assessing a device is CPU work in Python (its events read, hashed, replayed
 and checked against the ledger's roots), and one process uses one core: a
 quarter of 100,000 devices would take the whole budget of a claim. So above
-``SPLIT_FROM`` devices the claim assesses the first part itself while a
-helper process assesses the rest, and the two results are joined in QR ID
-order.
+``SPLIT_FROM`` devices the claim assesses the first half itself while a
+helper process works through the second half from its end, in parts; the
+claim's own process then takes back the parts the helper has not started, and
+all results are joined in QR ID order.
 
 The helper is a fresh interpreter ("spawn": no database connection, thread or
 lock of the parent crosses a fork). It opens the database and the trusted
