@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlmodel import Session
 
@@ -99,3 +101,26 @@ def test_a_helper_process_assessing_the_later_devices_gives_the_same_claim(
         assert computed.items == alone.items
         assert computed.exclusions == alone.exclusions
         assert computed.schedules == alone.schedules
+
+
+def test_a_helper_that_cannot_start_leaves_the_whole_claim_to_this_process(
+    quarter: Quarter, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The helper reads the deployment's rate schedules itself: if that file is gone it
+    never starts a part, and the claim's own process takes every part back."""
+    app = quarter.client.application
+    gone = tmp_path / "rates-removed.toml"
+    settings = app.config["TRACE_SETTINGS"].model_copy(update={"rate_schedules": gone})
+    with app.app_context(), Session(Database.engine(app)) as session:
+        org = get_org(session, quarter.plant.org)
+        ledger, problem = open_reader(session)
+        period = parse_period("2026Q3", months=False)
+        catalog = app.extensions["trace.catalog"]
+        alone = compute(session, catalog, plant=org.code, region=org.region, period=period,
+                        ledger=ledger, ledger_problem=problem)  # fmt: skip
+        monkeypatch.setattr(helper, "SPLIT_FROM", 2)
+        monkeypatch.setattr(helper, "PART", 3)
+        shared = compute(session, catalog, plant=org.code, region=org.region, period=period,
+                         ledger=ledger, ledger_problem=problem, settings=settings)  # fmt: skip
+    assert shared.items == alone.items
+    assert shared.exclusions == alone.exclusions

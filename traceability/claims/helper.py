@@ -59,11 +59,18 @@ class Helper:
     (None: it opens the ledger reader itself)."""
 
     def __init__(self, settings: Settings, ledger_problem: str | None) -> None:
+        context = multiprocessing.get_context("spawn")
+        # Which parts are whose: the claim's own process takes them from the front
+        # (``front``: the next it may take), the helper from the back (``back``: the
+        # lowest it started). Shared memory, handed to the helper when it starts.
+        self.lock = context.Lock()
+        self.front = context.Value("q", 0, lock=False)
+        self.back = context.Value("q", 0, lock=False)
         self.pool = ProcessPoolExecutor(
             1,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=context,
             initializer=_start,
-            initargs=(settings, ledger_problem),
+            initargs=(settings, ledger_problem, self.lock, self.front, self.back),
         )
 
     def __enter__(self) -> Helper:
@@ -75,24 +82,35 @@ class Helper:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        # Its results are in (or no longer wanted): the process exits on its own.
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        # Every part is done, here or there (what is left are parts taken back, which the
+        # helper skips at once); on an error, the parts not started are dropped.
+        self.pool.shutdown(wait=True, cancel_futures=kind is not None)
 
     def assess(
         self, qr_ids: Sequence[str], **args: Any
-    ) -> list[tuple[list[str], Future[Computed]]]:
+    ) -> list[tuple[list[str], Future[Computed | None]]]:
         """``qr_ids`` in parts, each with its assessment in the helper (``args`` as for
         ``assess_devices``, without the ledger and its problem), in ``qr_ids`` order.
 
         The helper starts from the last part: the first ones are those it reaches
         last, so the caller, done with its own share, can take them back
-        (``Future.cancel()`` succeeds while a part has not started).
+        (``take``); the helper then skips them (their result is None).
         """
         parts = [list(qr_ids[start : start + PART]) for start in range(0, len(qr_ids), PART)]
+        with self.lock:
+            self.front.value, self.back.value = 0, len(parts)
         futures = {
-            n: self.pool.submit(_assess, parts[n], args) for n in reversed(range(len(parts)))
+            n: self.pool.submit(_assess, n, parts[n], args) for n in reversed(range(len(parts)))
         }
         return [(part, futures[n]) for n, part in enumerate(parts)]
+
+    def take(self, n: int) -> bool:
+        """Whether part ``n`` is the caller's to assess (the helper has not started it)."""
+        with self.lock:
+            if n < self.back.value:
+                self.front.value = n + 1
+                return True
+            return False
 
 
 @dataclass
@@ -104,12 +122,17 @@ class _Opened:
     ledger: AnyLedger
     problem: str | None
     verifier: Verifier
+    lock: Any
+    front: Any
+    back: Any
 
 
 _opened: list[_Opened] = []
 
 
-def _start(settings: Settings, ledger_problem: str | None) -> None:
+def _start(
+    settings: Settings, ledger_problem: str | None, lock: Any, front: Any, back: Any
+) -> None:
     """In the helper: open the database and the ledger reader as configured."""
     app = Flask(__name__)
     app.config["TRACE_SETTINGS"] = settings
@@ -120,11 +143,17 @@ def _start(settings: Settings, ledger_problem: str | None) -> None:
     if problem is None:
         ledger, problem = open_reader(session)
     catalog = load_catalog(settings.rate_files)
-    _opened.append(_Opened(session, catalog, ledger, problem, Verifier(session, ledger)))
+    verifier = Verifier(session, ledger)
+    _opened.append(_Opened(session, catalog, ledger, problem, verifier, lock, front, back))
 
 
-def _assess(qr_ids: list[str], args: dict[str, Any]) -> Computed:
+def _assess(n: int, qr_ids: list[str], args: dict[str, Any]) -> Computed | None:
+    """In the helper: assess part ``n``, unless the claim's own process took it."""
     opened = _opened[0]
+    with opened.lock:
+        if n < opened.front.value:
+            return None
+        opened.back.value = n
     return assess_devices(
         opened.session,
         opened.catalog,

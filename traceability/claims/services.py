@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Iterable
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -36,6 +38,8 @@ _CLAIM = Claim.__table__  # type: ignore[attr-defined]
 _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
 _EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
 _CLAIMED = ClaimedDevice.__table__  # type: ignore[attr-defined]
+
+log = logging.getLogger(__name__)
 
 _WRITE_CHUNK = 2_000
 #: How often a create is retried when another claim took some of its devices meanwhile.
@@ -76,11 +80,17 @@ def compute(
     with helper.Helper(settings, ledger_problem) as other:
         parts = other.assess(qr_ids[split:], **args)
         result = assess_devices(session, catalog, qr_ids[:split], **own)
-        for part, future in parts:
-            if future.cancel():  # not started by the helper (it works backwards): done here
+        for n, (part, future) in enumerate(parts):
+            if other.take(n):  # not started by the helper (it works backwards): done here
                 result.extend(assess_devices(session, catalog, part, **own))
-            else:
-                result.extend(future.result())
+                continue
+            try:
+                done = future.result()
+            except BrokenProcessPool as exc:  # it could not start, or died: done here
+                log.warning("the claim's helper process failed (%s); assessing here", exc)
+                done = assess_devices(session, catalog, part, **own)
+            assert done is not None  # the helper skips only parts taken here
+            result.extend(done)
     return result
 
 
