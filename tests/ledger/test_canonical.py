@@ -103,7 +103,7 @@ def test_string_escapes_match_the_reference(text: str) -> None:
     assert canonical_json(content) == rfc8785.dumps(content)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.dictionaries(st.text(max_size=8), json_values, max_size=6), st.text(max_size=8))
 def test_a_digest_matches_its_content_and_nothing_else(content: dict, extra: str) -> None:
     try:
