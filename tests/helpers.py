@@ -557,6 +557,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _whole_bodies(app: Any) -> Any:
+    """``app`` answering with bodies read whole and their files closed.
+
+    Werkzeug's development server (3.1) skips closing a response whose client
+    reset the connection (the reset surfaces while it drains the request), so a
+    browser leaving a page mid-download would leave a static file open, and
+    ``filterwarnings = error`` turns its ResourceWarning into a failure of
+    whichever test the garbage collector happens to run in. No route streams.
+    """
+
+    def whole(environ: Any, start_response: Any) -> list[bytes]:
+        result = app(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+
+    return whole
+
+
 @contextmanager
 def live_server(directory: Path, **overrides: Any) -> Iterator[LiveServer]:
     """Serve a fresh app on 127.0.0.1 (a secure context for service workers and the camera)."""
@@ -567,7 +588,7 @@ def live_server(directory: Path, **overrides: Any) -> Iterator[LiveServer]:
             {**default_settings(database_url, directory), "public_url": url, **overrides}
         )
         schema.upgrade(Database.engine(app))
-        server = make_server("127.0.0.1", port, app, threaded=True)
+        server = make_server("127.0.0.1", port, _whole_bodies(app), threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
