@@ -120,7 +120,7 @@ def event_content(
     omitted so the same function serves every kind of subject (and the digest
     of a device or lot event is what it always was).
     """
-    if sum(s is not None for s in (device, lot, claim)) != 1:
+    if (device is not None) + (lot is not None) + (claim is not None) != 1:
         raise ValueError("an event concerns exactly one device, lot or claim")
     content: dict[str, Any] = {
         "id": id,

@@ -27,6 +27,7 @@ from typing import Any
 from flask import Flask
 from sqlmodel import Session
 
+from traceability.bulk import collector_paused
 from traceability.catalog import load_catalog
 from traceability.catalog.models import Catalog
 from traceability.claims.assess import Computed, assess_devices
@@ -83,8 +84,9 @@ class Helper:
         tb: TracebackType | None,
     ) -> None:
         # Every part is done, here or there (what is left are parts taken back, which the
-        # helper skips at once); on an error, the parts not started are dropped.
-        self.pool.shutdown(wait=True, cancel_futures=kind is not None)
+        # helper skips at once): the helper exits while the claim is written, its pool's
+        # thread reaps it. On an error, the parts not started are dropped and it is awaited.
+        self.pool.shutdown(wait=kind is not None, cancel_futures=kind is not None)
 
     def assess(
         self, qr_ids: Sequence[str], **args: Any
@@ -154,12 +156,13 @@ def _assess(n: int, qr_ids: list[str], args: dict[str, Any]) -> Computed | None:
         if n < opened.front.value:
             return None
         opened.back.value = n
-    return assess_devices(
-        opened.session,
-        opened.catalog,
-        qr_ids,
-        ledger=opened.ledger,
-        ledger_problem=opened.problem,
-        verifier=opened.verifier,
-        **args,
-    )
+    with collector_paused():
+        return assess_devices(
+            opened.session,
+            opened.catalog,
+            qr_ids,
+            ledger=opened.ledger,
+            ledger_problem=opened.problem,
+            verifier=opened.verifier,
+            **args,
+        )

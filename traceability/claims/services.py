@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 
 from traceability.accounts.models import OrgKind, Principal, Role
 from traceability.accounts.services import REGULATOR_ROLES, can_read_region, get_org
+from traceability.bulk import collector_paused
 from traceability.catalog.models import Catalog
 from traceability.claims import helper
 from traceability.claims.assess import Computed, Item, assess_devices
@@ -149,32 +150,35 @@ def create_claim(
     _require_manager(principal)
     quarter = parse_period(period, months=False)
     org = get_org(session, principal.org_code)
-    for _ in range(ATTEMPTS):
-        session.rollback()  # nothing of the request's reads is held across the computation
-        draft = session.execute(
-            select(Claim).where(
-                col(Claim.org) == org.code,
-                col(Claim.period) == quarter.name,
-                col(Claim.state) == ClaimState.draft,
+    with collector_paused():  # 100,000 devices' figures held at once
+        for _ in range(ATTEMPTS):
+            session.rollback()  # nothing of the request's reads is held across the computation
+            draft = session.execute(
+                select(Claim).where(
+                    col(Claim.org) == org.code,
+                    col(Claim.period) == quarter.name,
+                    col(Claim.state) == ClaimState.draft,
+                )
+            ).scalar_one_or_none()
+            computed = compute(
+                session,
+                catalog,
+                plant=org.code,
+                region=org.region,
+                period=quarter,
+                ledger=ledger,
+                ledger_problem=ledger_problem,
+                claim_id=draft.id if draft else None,
+                settings=settings,
             )
-        ).scalar_one_or_none()
-        computed = compute(
-            session,
-            catalog,
-            plant=org.code,
-            region=org.region,
-            period=quarter,
-            ledger=ledger,
-            ledger_problem=ledger_problem,
-            claim_id=draft.id if draft else None,
-            settings=settings,
-        )
-        try:
-            claim = _write(session, catalog, principal, org.region, quarter, draft, computed, now)
-        except IntegrityError:
-            session.rollback()
-            continue
-        return claim, draft is None
+            try:
+                claim = _write(
+                    session, catalog, principal, org.region, quarter, draft, computed, now
+                )
+            except IntegrityError:
+                session.rollback()
+                continue
+            return claim, draft is None
     raise ClaimBusy(
         f"other claims kept taking devices of {quarter.name}; try again", field="period"
     )

@@ -128,17 +128,23 @@ class DeviceFacts:
         return tuple(c for c in self.corrections if c.flag)
 
 
-def effective_payloads(events: Iterable[EventLike]) -> dict[str, dict[str, Any]]:
-    """Each event's payload with every correction naming it applied, in recording order."""
-    payloads: dict[str, dict[str, Any]] = {}
+def effective_payloads(events: Iterable[EventLike]) -> dict[str, Mapping[str, Any]]:
+    """Each event's payload with every correction naming it applied, in recording order
+    (an uncorrected payload is the event's own, not a copy: read it, never change it)."""
+    payloads: dict[str, Mapping[str, Any]] = {}
+    corrected: dict[str, dict[str, Any]] = {}
     for event in events:
         if event.type != EventType.corrected:
-            payloads[event.id] = dict(event.payload)
+            payloads[event.id] = event.payload
             continue
-        target = payloads.get(str(event.payload.get("corrects")))
+        target_id = str(event.payload.get("corrects"))
         changes = event.payload.get("fields")
-        if target is not None and isinstance(changes, Mapping):
-            target.update(changes)
+        if target_id not in payloads or not isinstance(changes, Mapping):
+            continue
+        if target_id not in corrected:
+            corrected[target_id] = dict(payloads[target_id])
+            payloads[target_id] = corrected[target_id]
+        corrected[target_id].update(changes)
     return payloads
 
 
@@ -232,16 +238,21 @@ class _Replay:
         """The custody rules the ingest enforced: a log that breaks them was recorded
         against an edited projection (or edited itself), whatever its digests say."""
         f, kind, org = self.facts, event.type, event.org
-        state, custodian, destination = f.get("state"), f.get("custodian"), f.get("destination")
-        allowed: dict[str, bool] = {
-            EventType.shipped: state in (COLLECTED, RECEIVED) and org == custodian,
-            EventType.refused: state == IN_TRANSIT and org == destination,
-            EventType.received: (state == IN_TRANSIT and org == destination)
-            or (state == COLLECTED and org == custodian),
-            EventType.stored: state == RECEIVED and org == custodian,
-            EventType.dismantled: state == RECEIVED and org == custodian,
-        }
-        if not allowed.get(kind, True):
+        state, custodian = f.get("state"), f.get("custodian")
+        # An if-chain, not a table: it runs for every event of a quarter's claim.
+        if kind == EventType.shipped:
+            allowed = state in (COLLECTED, RECEIVED) and org == custodian
+        elif kind == EventType.refused:
+            allowed = state == IN_TRANSIT and org == f.get("destination")
+        elif kind == EventType.received:
+            allowed = (state == IN_TRANSIT and org == f.get("destination")) or (
+                state == COLLECTED and org == custodian
+            )
+        elif kind == EventType.stored or kind == EventType.dismantled:
+            allowed = state == RECEIVED and org == custodian
+        else:
+            return
+        if not allowed:
             self.anomalies.append(
                 f"{kind} event {event.id} by {org} breaks the custody rules "
                 f"(device {state}, held by {custodian})"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import Row, func, select
@@ -50,20 +51,33 @@ _EVENT = Event.__table__  # type: ignore[attr-defined]
 _LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
 
 
+_CONTENT_FIELDS = (
+    "id", "type", "org", "actor", "occurred_at", "recorded_at", "payload", "prev",
+    "device", "lot", "claim",
+)  # fmt: skip
+_FROM_MAPPING, _FROM_ATTRIBUTES = itemgetter(*_CONTENT_FIELDS), attrgetter(*_CONTENT_FIELDS)
+
+
 def content_of(row: Any) -> dict[str, Any]:
-    """The digest content of a stored event row."""
+    """The digest content of a stored event row (a Core row or an ``Event``)."""
+    # A Core row's mapping reads its columns several times faster than its attributes:
+    # this runs for every event a claim or a verification checks.
+    mapping = getattr(row, "_mapping", None)
+    id_, type_, org, actor, occurred, recorded, payload, prev, device, lot, claim = (
+        _FROM_MAPPING(mapping) if mapping is not None else _FROM_ATTRIBUTES(row)
+    )
     return event_content(
-        id=row.id,
-        type=row.type,
-        org=row.org,
-        actor=row.actor,
-        occurred_at=iso(row.occurred_at),
-        recorded_at=iso(row.recorded_at),
-        payload=row.payload,
-        prev=row.prev,
-        device=row.device,
-        lot=row.lot,
-        claim=row.claim,
+        id=id_,
+        type=type_,
+        org=org,
+        actor=actor,
+        occurred_at=iso(occurred),
+        recorded_at=iso(recorded),
+        payload=payload,
+        prev=prev,
+        device=device,
+        lot=lot,
+        claim=claim,
     )
 
 

@@ -17,6 +17,7 @@ from typing import TextIO
 
 from sqlmodel import Session
 
+from traceability.bulk import collector_paused
 from traceability.catalog.models import Catalog
 from traceability.claims.exports.csv import BOM, LINE_END, csv_cells
 from traceability.claims.exports.pdf import claim_pdf
@@ -43,6 +44,7 @@ def write_files(
             raise ValueError(f"{path}: the suffix must be one of {', '.join(KINDS)}")
         first.setdefault(kind, path)
     with ExitStack() as stack:
+        stack.enter_context(collector_paused())
         details: Iterable[DetailRow] = detail_rows(session, catalog, summary.claim)
         if ".csv" in first:
             out = stack.enter_context(first[".csv"].open("w", encoding="utf-8", newline=""))
