@@ -262,7 +262,8 @@ def run(env: LedgerEnv, *, devices: int, tmp: Path) -> Result:
         + ", ".join(f"{k} {v:.2f}s" for k, v in measured["cpu_phases"].items())
         + f"; its helper process {measured['helper_cpu_seconds']:.1f}s; "
         f"baseline {baseline['cpu_seconds']:.1f}s",
-        f"peak RSS: claim process {measured['peak_mb']:.0f} MB + helper process "
+        f"peak RSS: claim process {measured['peak_mb']:.0f} MB "
+        f"({measured['create_peak_mb']:.0f} MB before the exports) + helper process "
         f"{measured['helper_peak_mb']:.0f} MB = {peak:.0f} MB (target <= {TARGET_MB} MB: "
         f"{'PASS' if peak <= TARGET_MB else 'FAIL'}); "
         f"baseline process {baseline['peak_mb']:.0f} MB",

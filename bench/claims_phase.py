@@ -76,6 +76,7 @@ def measured(app: Any, session: Session, args: dict[str, Any]) -> dict[str, Any]
         settings=app.config["TRACE_SETTINGS"],
     )
     phases["create"] = time.perf_counter() - start
+    create_peak = _peak_mb()
     cpu["create"], cpu_mark = time.process_time() - cpu_mark, time.process_time()
     mark = time.perf_counter()
     summary = summarise(session, claim, claim_events(session, ledger, claim))
@@ -90,6 +91,7 @@ def measured(app: Any, session: Session, args: dict[str, Any]) -> dict[str, Any]
         "cpu_seconds": time.process_time() - cpu_start,
         "cpu_phases": cpu,
         "helper_cpu_seconds": _children_cpu(),
+        "create_peak_mb": create_peak,
         "units": claim.units,
         "total_yuan": claim.total_yuan,
         "excluded": claim.excluded,

@@ -21,13 +21,20 @@ from contextlib import contextmanager
 _lock = threading.Lock()
 _running = 0
 _was_enabled = False
+_collect = False
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
-    """Run the block with the cyclic garbage collector paused (reference counting still frees)."""
-    global _running, _was_enabled
+def collector_paused(*, collect_after: bool = False) -> Iterator[None]:
+    """Run the block with the cyclic garbage collector paused (reference counting still frees).
+
+    ``collect_after``: when the collector resumes, one full pass at once (a tenth of a
+    second), so what the job left in reference cycles (its session's loaded batches, a
+    pool's bookkeeping) is freed before the next job of the process allocates more.
+    """
+    global _running, _was_enabled, _collect
     with _lock:
+        _collect = _collect or collect_after
         if _running == 0:
             _was_enabled = gc.isenabled()
             gc.disable()
@@ -37,5 +44,11 @@ def collector_paused() -> Iterator[None]:
     finally:
         with _lock:
             _running -= 1
-            if _running == 0 and _was_enabled:
+            resume = _running == 0 and _was_enabled
+            collect = resume and _collect
+            if _running == 0:
+                _collect = False
+            if resume:
                 gc.enable()
+        if collect:  # outside the lock: a finalizer may start a bulk job of its own
+            gc.collect()

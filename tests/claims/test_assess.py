@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import pickle
 import threading
+import weakref
 
 from traceability.bulk import collector_paused
 from traceability.claims.assess import Computed, Item
@@ -77,3 +78,17 @@ def test_a_failing_job_resumes_the_collector() -> None:
     except RuntimeError:
         pass
     assert gc.isenabled()
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the collector frees it
+
+
+def test_a_job_may_ask_for_one_collection_when_the_collector_resumes() -> None:
+    with collector_paused(collect_after=True):
+        node = _Node()
+        alive = weakref.ref(node)
+        del node
+        assert alive() is not None  # paused: the cycle stays
+    assert alive() is None

@@ -150,7 +150,7 @@ def create_claim(
     _require_manager(principal)
     quarter = parse_period(period, months=False)
     org = get_org(session, principal.org_code)
-    with collector_paused():  # 100,000 devices' figures held at once
+    with collector_paused(collect_after=True):  # 100,000 devices' figures held at once
         for _ in range(ATTEMPTS):
             session.rollback()  # nothing of the request's reads is held across the computation
             draft = session.execute(
