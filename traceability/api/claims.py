@@ -13,7 +13,7 @@ from traceability.api.auth import current_principal
 from traceability.api.body import json_body
 from traceability.catalog.models import Catalog
 from traceability.claims.events import claim_events
-from traceability.claims.exports.csv import csv_lines
+from traceability.claims.exports.csv import claim_csv
 from traceability.claims.exports.pdf import claim_pdf
 from traceability.claims.exports.summary import summarise
 from traceability.claims.exports.xlsx import claim_xlsx
@@ -121,7 +121,7 @@ def export_xlsx(claim_id: int) -> Response:
 def export_csv(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
-    text = "".join(csv_lines(session, _catalog(), claim)).encode("utf-8")
+    text = claim_csv(session, _catalog(), claim)
     return _download(text, "text/csv; charset=utf-8", claim, "csv")
 
 

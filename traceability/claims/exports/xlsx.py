@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from rustpy_xlsxwriter import FastExcel, Format
 from sqlmodel import Session
 
+from traceability.bulk import collector_paused
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import REASONS
 from traceability.claims.exports.rows import (
@@ -68,6 +69,17 @@ def write_xlsx(
 ) -> None:
     """Write the workbook to ``target``; ``details``: the device rows, if already being read
     (default: read from the records)."""
+    with collector_paused():  # a quarter's 100,000 rows
+        _write_xlsx(target, session, catalog, summary, details)
+
+
+def _write_xlsx(
+    target: Path | BinaryIO,
+    session: Session,
+    catalog: Catalog,
+    summary: Summary,
+    details: Iterable[DetailRow] | None,
+) -> None:
     head = Format().set_bold().set_background_color("#DDEBF7").set_border("thin").set_text_wrap()
     book = FastExcel(target)
     _summary_sheet(book, head, summary)
