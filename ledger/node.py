@@ -82,6 +82,32 @@ def _port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def _rpc(url: str, method: str, *params: Any) -> Any:
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+    try:
+        answer = requests.post(url, json=body, timeout=10).json()
+    except (requests.RequestException, ValueError) as exc:
+        raise LedgerUnavailable(f"{method}: {type(exc).__name__}") from exc
+    if "error" in answer:
+        raise LedgerUnavailable(f"{method}: {answer['error'].get('message', answer['error'])}")
+    return answer["result"]
+
+
+def latest_block_time(url: str) -> int:
+    """The timestamp of a node's latest block (Unix seconds)."""
+    return int(_rpc(url, "eth_getBlockByNumber", "latest", False)["timestamp"], 16)
+
+
+def set_chain_time(url: str, timestamp: int) -> None:
+    """Time a development node's next blocks from ``timestamp`` (anvil, ganache).
+
+    Only forward: a chain whose block times go back cannot be searched by time
+    (audit sampling finds the first block after a period's close).
+    """
+    if timestamp > latest_block_time(url):
+        _rpc(url, "evm_setTime", timestamp)
+
+
 class ManagedNode:
     """One anvil or ganache process with its chain persisted in ``data_dir``.
 
@@ -97,8 +123,14 @@ class ManagedNode:
         host: str = "127.0.0.1",
         startup_timeout: float = 30,
         binary: Path | None = None,
+        genesis_time: int | None = None,
     ) -> None:
+        """``genesis_time`` (Unix seconds) dates a new chain's block 0, so that blocks
+        can be timed after it (the demo anchors a past quarter in blocks timed inside
+        it); a chain that already exists keeps its genesis, and a node started
+        without it runs on the machine's time."""
         self.kind: NodeKind = kind
+        self.genesis_time = genesis_time
         self.data_dir = Path(data_dir)
         self.host = host
         self.port = port
@@ -154,7 +186,7 @@ class ManagedNode:
         if path.exists():
             return int(path.read_text().strip())
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        stamp = int(time.time())
+        stamp = self.genesis_time if self.genesis_time is not None else int(time.time())
         path.write_text(f"{stamp}\n")
         return stamp
 
@@ -181,6 +213,11 @@ class ManagedNode:
                 start_new_session=True,
             )
         self._wait_ready()
+        if self.kind == "anvil" and self.genesis_time is None:
+            # anvil's clock runs from the genesis timestamp it is given, so a
+            # restarted chain would date its blocks in the past: set it to now
+            # (block times are what lateness is measured by, SPEC §3 "Time").
+            set_chain_time(self.url, int(time.time()))
         return self
 
     def _wait_ready(self) -> None:

@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel
 
 from tests.helpers import Actor, DatabaseTemplate, add_actor, default_settings, fresh_database
 from traceability import create_app
+from traceability.clock import Clock
 from traceability.db import Database
 from traceability.models import metadata
 
@@ -46,8 +47,14 @@ def settings(database_url: str, tmp_path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(settings: dict[str, Any]) -> Iterator[Flask]:
-    app = create_app(settings)
+def clock() -> Clock | None:
+    """The time the app lives in: the machine's, unless a test module fixes it."""
+    return None
+
+
+@pytest.fixture
+def app(settings: dict[str, Any], clock: Clock | None) -> Iterator[Flask]:
+    app = create_app(settings, clock=clock)
     engine = Database.engine(app)
     SQLModel.metadata.create_all(engine)  # unit tests only; see test_migrations
     assert metadata is SQLModel.metadata

@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Flask
 
+from traceability import clock as clocks
+from traceability.clock import Clock
 from traceability.config import Settings
 from traceability.jsonio import TraceJSONProvider
 
@@ -18,8 +20,11 @@ class TraceFlask(Flask):
     json_provider_class = TraceJSONProvider
 
 
-def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
-    """Build an application. ``config`` overrides what ``TRACE_*`` variables say."""
+def create_app(
+    config: Settings | Mapping[str, Any] | None = None, *, clock: Clock | None = None
+) -> Flask:
+    """Build an application. ``config`` overrides what ``TRACE_*`` variables say;
+    ``clock`` is the time the app lives in (the machine's by default)."""
     settings = config if isinstance(config, Settings) else Settings(**dict(config or {}))
 
     app = TraceFlask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
@@ -32,6 +37,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from traceability.catalog import load_catalog
     from traceability.db import Database
 
+    clocks.init_app(app, clock)
     Database(app)
     app.extensions["trace.catalog"] = load_catalog(settings.rate_files)
 

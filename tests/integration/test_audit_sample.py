@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,30 +15,58 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from ledger.node import ManagedNode
+from ledger.node import ManagedNode, set_chain_time
 from tests.helpers import Actor, anchor, record, rpc_settings
-from tests.ledger_fixtures import ANVIL_ONLY
+from tests.ledger_fixtures import require_node_binary
 from traceability.anchoring.service import reader_ledger
 from traceability.audit.ruleset import SamplingSizes
 from traceability.audit.sampling import audit_sample, candidates, draw, seed_of
 from traceability.cli import main
-from traceability.db import Database, utcnow
+from traceability.clock import ShiftedClock
+from traceability.db import Database
 from traceability.periods import CHINA, Period, parse_period
 
-pytestmark = [pytest.mark.integration, ANVIL_ONLY]
+pytestmark = [pytest.mark.integration]
 
 SIZES = SamplingSizes(days=3, devices=5)
 
 
-@pytest.fixture
-def ledger_node(private_node: ManagedNode) -> ManagedNode:
-    """A node of this test's own: the test mines blocks at chosen times and reverts them."""
-    return private_node
+#: The app lives on 20 June 2026 (China time) whatever the date: June is the open
+#: month, May the last closed one. The chain starts before May and keeps its own time.
+NOW = dt.datetime(2026, 6, 20, 12, 0, tzinfo=CHINA)
+GENESIS = dt.datetime(2026, 4, 30, tzinfo=CHINA)
 
 
 @pytest.fixture
-def settings(settings: dict[str, Any], private_node: ManagedNode) -> dict[str, Any]:
-    return rpc_settings(settings, private_node)
+def clock() -> ShiftedClock:
+    return ShiftedClock(NOW)
+
+
+@pytest.fixture
+def dated_node(tmp_path: Path) -> Iterator[ManagedNode]:
+    """A node of this test's own, born before the months the test records in: the
+    test mines blocks at chosen times and reverts them."""
+    require_node_binary("anvil")
+    with ManagedNode(
+        "anvil", data_dir=tmp_path / "node", genesis_time=int(GENESIS.timestamp())
+    ) as node:
+        yield node
+
+
+@pytest.fixture
+def ledger_node(dated_node: ManagedNode) -> ManagedNode:
+    return dated_node
+
+
+@pytest.fixture
+def settings(settings: dict[str, Any], dated_node: ManagedNode) -> dict[str, Any]:
+    return rpc_settings(settings, dated_node)
+
+
+def anchor_now(client: FlaskClient, plant: Actor, node: ManagedNode, clock: ShiftedClock) -> None:
+    """Anchor in a block timed at the app's now, as a chain running beside it would."""
+    set_chain_time(node.url, int(clock.now().timestamp()))
+    anchor(client, plant)
 
 
 def rpc(node: ManagedNode, method: str, *params: Any) -> Any:
@@ -95,12 +125,13 @@ def sample_of(app: Flask, plant: str, period: Period, now: dt.datetime) -> Any:
 
 
 def test_the_sample_is_seeded_by_the_first_block_after_the_close(
-    app: Flask, client: FlaskClient, plant: Actor, private_node: ManagedNode
+    app: Flask, client: FlaskClient, plant: Actor, dated_node: ManagedNode, clock: ShiftedClock
 ) -> None:
-    now = utcnow()
+    private_node = dated_node
+    now = clock.now()
     period = this_month(now)
     dismantle_in(client, plant, period, 12, now)
-    anchor(client, plant)  # deploys the registry: the trusted reader knows the chain
+    anchor_now(client, plant, dated_node, clock)  # deploys the registry: the reader knows the chain
 
     # Still open by the clock: no sample, whatever the chain holds.
     assert sample_of(app, plant.org, period, now).status == "open"
@@ -134,12 +165,12 @@ def test_the_sample_is_seeded_by_the_first_block_after_the_close(
 
 
 def test_the_cli_prints_the_same_sample_on_every_run(
-    app: Flask, client: FlaskClient, plant: Actor
+    app: Flask, client: FlaskClient, plant: Actor, dated_node: ManagedNode, clock: ShiftedClock
 ) -> None:
-    now = utcnow()
+    now = clock.now()
     closed = last_month(now)
     dismantle_in(client, plant, closed, 6, now)
-    anchor(client, plant)
+    anchor_now(client, plant, dated_node, clock)
     runs = [
         CliRunner().invoke(main, ["audit", "sample", plant.org, closed.name], obj=app)
         for _ in range(2)

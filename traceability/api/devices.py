@@ -8,6 +8,7 @@ from traceability.anchoring.service import reader_ledger
 from traceability.api.auth import current_principal
 from traceability.api.body import json_body
 from traceability.api.schemas import DeviceVerificationResult, ProofBundle
+from traceability.clock import app_now
 from traceability.custody.ingest import record_events
 from traceability.db import get_session
 from traceability.devices.models import Device
@@ -36,6 +37,7 @@ def collect() -> tuple[Response, int]:
         items=[item],
         id_required=False,
         future_skew_s=settings.future_skew_s,
+        now=app_now(current_app),
     )
     if result.status == "rejected":
         assert result.error is not None

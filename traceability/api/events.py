@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from traceability.api.auth import RECORDERS, current_principal, require
 from traceability.api.body import json_body, plain_text_body
+from traceability.clock import app_now
 from traceability.custody.ingest import record_events
 from traceability.db import get_session
 from traceability.errors import TraceabilityError, ValidationFailed
@@ -31,6 +32,7 @@ def post_events() -> Response:
         catalog=current_app.extensions["trace.catalog"],
         items=items,
         future_skew_s=settings.future_skew_s,
+        now=app_now(current_app),
         dismantle_tolerance_pct=settings.dismantle_tolerance_pct,
         strings_checked=plain_text_body(),
     )

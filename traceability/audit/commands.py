@@ -20,7 +20,8 @@ from traceability.anchoring.worker import ParentGone
 from traceability.audit import refresh as refresher
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.sampling import METHOD, Sample, audit_sample
-from traceability.db import Database, session_scope, utcnow
+from traceability.clock import app_now
+from traceability.db import Database, session_scope
 from traceability.errors import TraceabilityError
 from traceability.periods import CHINA, parse_period
 
@@ -93,7 +94,7 @@ def _sample_command(app_of: AppOf) -> click.Command:
                     plant=plant,
                     period=parse_period(period),
                     sizes=load_ruleset().sampling,
-                    now=utcnow(),
+                    now=app_now(app),
                 )
         except TraceabilityError as exc:
             where = f" ({exc.field})" if exc.field else ""

@@ -14,7 +14,8 @@ from traceability.audit.ruleset import RuleSet, load_ruleset
 from traceability.audit.schemas import AnomalyList, AnomalyPublic, RuleInfo
 from traceability.audit.services import Filters, check_filters, readable_orgs, select_findings
 from traceability.audit.snapshots import ALL, AuditPending, Snapshot, SnapshotCache
-from traceability.db import iso, utcnow
+from traceability.clock import app_now
+from traceability.db import iso
 from traceability.errors import Forbidden, ValidationFailed
 from traceability.periods import Period
 
@@ -37,7 +38,7 @@ def snapshot_for(session: Session, app: Flask, period: Period | None) -> Snapsho
     snapshot = cache.read(session, name)
     if snapshot is not None:
         return snapshot
-    kept = kept_periods(utcnow(), app.config["TRACE_SETTINGS"].audit_closed_quarters)
+    kept = kept_periods(app_now(app), app.config["TRACE_SETTINGS"].audit_closed_quarters)
     if name not in kept:
         raise ValidationFailed(
             f"audit findings are kept for {', '.join(p for p in kept if p != ALL)} "

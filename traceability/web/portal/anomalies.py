@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response
 from traceability.audit.listing import anomaly_public, app_ruleset, scoped_findings
 from traceability.audit.ruleset import SEVERITIES
 from traceability.audit.services import Filters
-from traceability.db import get_session, iso, utcnow
+from traceability.clock import app_now
+from traceability.db import get_session, iso
 from traceability.periods import Period
 from traceability.web.auth import browser_login_required
 from traceability.web.i18n import current_language
@@ -61,7 +62,7 @@ def anomaly_list() -> str:
         severities=SEVERITIES,
         plants=current_scope().orgs,
         zh=current_language() == "zh-CN",
-        quarters=recent_quarters(utcnow()),
+        quarters=recent_quarters(app_now(current_app)),
     )
 
 

@@ -15,7 +15,8 @@ from traceability.audit.figures import PlantFigures, tonnes
 from traceability.audit.listing import app_ruleset, snapshot_for
 from traceability.audit.sampling import METHOD, METHOD_VERSION, METHOD_ZH, audit_sample
 from traceability.audit.snapshots import Snapshot
-from traceability.db import get_session, iso, utcnow
+from traceability.clock import app_now
+from traceability.db import get_session, iso
 from traceability.periods import CHINA
 from traceability.reports.batches import batch_report, get_batch
 from traceability.reports.devices import open_reader
@@ -52,7 +53,7 @@ def plant_page(plant: str) -> str:
         "portal/plant.html",
         org=org,
         period=period,
-        quarters=recent_quarters(utcnow()),
+        quarters=recent_quarters(app_now(current_app)),
         fig=fig,
         savings=fig.savings(factor_set),
         factor_set=factor_set,
@@ -112,7 +113,7 @@ def batches_page(plant: str) -> str:
     return render_template(
         "portal/batches.html", org=org, period=period, tonnes=tonnes,
         rows=rows[(page - 1) * PER_PAGE : page * PER_PAGE], page=min(page, pages), pages=pages,
-        factor_set=factor_set, quarters=recent_quarters(utcnow()),
+        factor_set=factor_set, quarters=recent_quarters(app_now(current_app)),
         computed_at=iso(snapshot.computed_at),
     )  # fmt: skip
 
@@ -139,14 +140,14 @@ def sample_page(plant: str) -> str:
         reader, problem = None, str(exc)
     sample = audit_sample(
         session, reader, plant=plant, period=period,
-        sizes=app_ruleset(current_app).sampling, now=utcnow(),
+        sizes=app_ruleset(current_app).sampling, now=app_now(current_app),
     )  # fmt: skip
     block_time = dt.datetime.fromtimestamp(sample.block.timestamp, CHINA) if sample.block else None
     return render_template(
         "portal/sample.html", org=org, period=period, sample=sample, block_time=block_time,
         method=METHOD_ZH if current_language() == "zh-CN" else METHOD, problem=problem,
         context=f"{METHOD_VERSION}|{plant}|{period.name}",
-        quarters=recent_quarters(utcnow()),
+        quarters=recent_quarters(app_now(current_app)),
     )  # fmt: skip
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import g, request
+from flask import current_app, g, request
 from sqlmodel import Session, col, select
 
 from traceability.accounts.models import Organisation, OrgKind, Principal, Role
 from traceability.accounts.services import can_read_region
-from traceability.db import get_session, utcnow
+from traceability.clock import app_now
+from traceability.db import get_session
 from traceability.errors import Forbidden, ValidationFailed
 from traceability.periods import Period, last_closed_quarter, parse_period, quarter_of
 
@@ -51,7 +52,7 @@ def current_scope() -> Scope:
 def requested_period(default: Period | None = None) -> Period:
     raw = request.args.get("period")
     if not raw:
-        return default or last_closed_quarter(utcnow())
+        return default or last_closed_quarter(app_now(current_app))
     return parse_period(raw[:16])
 
 

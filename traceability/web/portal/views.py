@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from traceability.audit.figures import merge_months, tonnes
 from traceability.audit.listing import app_ruleset, snapshot_for
 from traceability.audit.snapshots import AuditPending
-from traceability.db import get_session, iso, utcnow
+from traceability.clock import app_now
+from traceability.db import get_session, iso
 from traceability.errors import Forbidden, TraceabilityError
 from traceability.periods import CHINA
 from traceability.web.auth import browser_login_required, forbidden
@@ -84,7 +85,7 @@ def overview() -> str:
         "portal/overview.html",
         scope=scope,
         period=period,
-        quarters=recent_quarters(utcnow()),
+        quarters=recent_quarters(app_now(current_app)),
         figures=figures,
         savings=savings,
         categories=sorted(categories.items(), key=lambda kv: -kv[1]["dismantled"]),
