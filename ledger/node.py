@@ -83,7 +83,7 @@ def _port_open(host: str, port: int) -> bool:
 
 
 def _rpc(url: str, method: str, *params: Any) -> Any:
-    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+    body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
     try:
         answer = requests.post(url, json=body, timeout=10).json()
     except (requests.RequestException, ValueError) as exc:

@@ -11,6 +11,12 @@ digest is recomputed from its content, the ``prev`` chain is followed, every
 Merkle proof is checked against the root, and every root is read from the
 registry's storage (eth_call), using the size the chain holds.
 
+An event anchored more than ``--max-delay`` seconds after its ``recorded_at``
+(or in a block timed before it) is ``late``: the block time, read from the
+registry, is the one time a plant cannot forge. A bundle proves a prefix of its
+subject's history (events 1–n, up to the head it holds); one that claims to be
+the whole history (``history``: events, head) and is not fails.
+
 Exit status: 0 only if every event verifies; 1 if some event does not;
 2 if the verifier refuses (missing trust arguments, a bundle that is not
 about its subject or names another chain or registry, an untrusted chain).
@@ -19,6 +25,7 @@ about its subject or names another chain or registry, an untrusted chain).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Iterable
@@ -38,6 +45,40 @@ SUPPORTED_FORMATS = ("weee-trace-proof/1",)
 TRUST_FORMAT = "weee-trace-trust/1"
 #: An anchor made by a submitter the trust anchors do not accept.
 UNTRUSTED = "untrusted"
+#: Anchored, but not within the allowance of when the event says it was recorded:
+#: the block time is the one time a plant cannot forge (SPEC §3 "Time").
+LATE = "late"
+#: Default allowance from ``recorded_at`` to the anchor's block time: the anchoring
+#: interval plus a tolerated ledger outage (practice default, TRACE_ANCHOR_MAX_DELAY_S).
+DEFAULT_MAX_ANCHOR_DELAY_S = 86_400
+#: How far a block may be timed before ``recorded_at`` (clocks of the plant's server
+#: and the chain's nodes disagree by seconds, not by more).
+CLOCK_SKEW_S = 300
+
+
+def lateness(recorded_at: dt.datetime, block_time: int, max_delay_s: int) -> str | None:
+    """Why an event anchored at ``block_time`` (Unix seconds) is late, or None if on time."""
+    recorded = recorded_at.timestamp()
+    if block_time < recorded - CLOCK_SKEW_S:
+        return (
+            f"anchored in a block timed {_span(recorded - block_time)} before the event "
+            "says it was recorded"
+        )
+    if block_time > recorded + max_delay_s:
+        return (
+            f"anchored {_span(block_time - recorded)} after it was recorded "
+            f"(allowed: {_span(max_delay_s)})"
+        )
+    return None
+
+
+def _span(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds >= 86_400:
+        return f"{seconds / 86_400:.1f} d"
+    if seconds >= 3_600:
+        return f"{seconds / 3_600:.1f} h"
+    return f"{seconds} s"
 
 
 @dataclass(frozen=True)
@@ -136,7 +177,7 @@ def chain_problem(ledger: Ledger, trust: TrustAnchors) -> str | None:
 @dataclass(frozen=True)
 class EventResult:
     id: str
-    status: str  # verified | pending | tampered | broken_chain | missing_on_chain | untrusted
+    status: str  # verified, late, pending, tampered, broken_chain, missing_on_chain, untrusted
     detail: str = ""
 
 
@@ -145,6 +186,7 @@ def _check_event(
     expected_prev: str | None,
     anchors: dict[str, AnchorRecord | None],
     trust: TrustAnchors,
+    max_delay_s: int = DEFAULT_MAX_ANCHOR_DELAY_S,
 ) -> EventResult:
     content = event.get("content") or {}
     event_id = str(content.get("id", "?"))
@@ -180,7 +222,16 @@ def _check_event(
         ok = False
     if not ok:
         return EventResult(event_id, "tampered", "Merkle proof does not lead to the root")
-    return EventResult(event_id, "verified", f"anchored in block {record.block_number}")
+    block_time = dt.datetime.fromtimestamp(record.timestamp, dt.UTC)
+    where = f"anchored in block {record.block_number} at {block_time:%Y-%m-%d %H:%M:%S} UTC"
+    try:
+        recorded = dt.datetime.fromisoformat(str(content.get("recorded_at")))
+        late = lateness(recorded, record.timestamp, max_delay_s)
+    except (TypeError, ValueError):
+        return EventResult(event_id, "tampered", "recorded_at is not a timestamp")
+    if late:
+        return EventResult(event_id, LATE, f"{where}: {late}")
+    return EventResult(event_id, "verified", where)
 
 
 def check_subject(bundle: dict[str, Any]) -> None:
@@ -223,7 +274,13 @@ def check_bundle_chain(bundle: dict[str, Any], trust: TrustAnchors) -> None:
         )
 
 
-def verify_bundle(bundle: dict[str, Any], ledger: Ledger, trust: TrustAnchors) -> list[EventResult]:
+def verify_bundle(
+    bundle: dict[str, Any],
+    ledger: Ledger,
+    trust: TrustAnchors,
+    *,
+    max_delay_s: int = DEFAULT_MAX_ANCHOR_DELAY_S,
+) -> list[EventResult]:
     """Statuses of every event in the bundle, in order.
 
     ``ledger`` must point at ``trust.registry``. Raises TrustMismatch when the
@@ -248,9 +305,44 @@ def verify_bundle(bundle: dict[str, Any], ledger: Ledger, trust: TrustAnchors) -
                 anchors[root] = None
     results, expected_prev = [], None
     for event in bundle.get("events", []):
-        results.append(_check_event(event, expected_prev, anchors, trust))
+        results.append(_check_event(event, expected_prev, anchors, trust, max_delay_s))
         expected_prev = event.get("digest")
     return results
+
+
+def history_problem(bundle: dict[str, Any]) -> str | None:
+    """Why the bundle is not the whole history it claims to be (``history``: events, head)."""
+    claimed = bundle.get("history")
+    if not isinstance(claimed, dict):
+        return None
+    events = bundle.get("events", [])
+    head = events[-1].get("digest") if events else None
+    if claimed.get("events") != len(events) or claimed.get("head") != head:
+        return (
+            f"the bundle claims the whole history ({claimed.get('events')} events, head "
+            f"{str(claimed.get('head'))[:16]}…) but holds {len(events)} event(s)"
+            + (f" ending at {str(head)[:16]}…" if head else "")
+        )
+    return None
+
+
+def proved(bundle: dict[str, Any], results: list[EventResult]) -> str:
+    """What a verified bundle proves: a prefix of the subject's history, up to its last event."""
+    subject = bundle.get("subject") or {}
+    name = subject.get("device") or subject.get("lot") or "?"
+    events = bundle.get("events", [])
+    if not events:
+        return f"nothing: the bundle holds no event of {name}"
+    head = events[-1].get("digest", "")
+    whole = (
+        "the whole history, as the bundle claims"
+        if isinstance(bundle.get("history"), dict)
+        else "the bundle does not claim to be the whole history: later events may exist"
+    )
+    return (
+        f"proved: events 1–{len(results)} of {name}'s history, whose head at event "
+        f"{len(results)} is {head} ({whole})"
+    )
 
 
 def _trust_from_args(args: argparse.Namespace) -> TrustAnchors:
@@ -289,6 +381,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chain-id", type=int, help="trusted chain id (without --trust)")
     parser.add_argument("--genesis-hash", help="trusted genesis block hash (without --trust)")
     parser.add_argument("--owner", help="trusted registry owner, the regulator (without --trust)")
+    parser.add_argument(
+        "--max-delay",
+        type=int,
+        default=DEFAULT_MAX_ANCHOR_DELAY_S,
+        metavar="SECONDS",
+        help="an event anchored later than this after its recorded_at is late "
+        f"(default {DEFAULT_MAX_ANCHOR_DELAY_S})",
+    )
     args = parser.parse_args(argv)
     try:
         trust = _trust_from_args(args)
@@ -304,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         ledger: Ledger = Web3Ledger.from_rpc(
             args.rpc, private_key=None, contract_address=trust.registry
         )
-        results = verify_bundle(bundle, ledger, trust)
+        results = verify_bundle(bundle, ledger, trust, max_delay_s=args.max_delay)
         chain_id = ledger.info().chain_id
     except TrustMismatch as exc:
         print(f"verification refused: {exc}", file=sys.stderr)
@@ -331,7 +431,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  not checked (not given): {', '.join(unchecked)}")
     for result in results:
         print(f"  {result.status:<17} {result.id}  {result.detail}")
-    ok = bool(results) and all(r.status == "verified" for r in results)
+    incomplete = history_problem(bundle)
+    ok = bool(results) and all(r.status == "verified" for r in results) and not incomplete
+    if incomplete:
+        print(f"  {incomplete}")
+    elif ok:
+        print(proved(bundle, results))
     print("VERIFIED" if ok else "NOT VERIFIED")
     return 0 if ok else 1
 

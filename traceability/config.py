@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     audit_recheck_s: float = Field(default=900.0, gt=0)
     audit_closed_quarters: int = Field(default=5, ge=1, le=40)
     audit_refresh_in_background: bool = True
+    # An event anchored later than this after its recorded_at (or in a block timed
+    # before it) verifies as `late` (SPEC §3 "Time"): the anchoring interval plus a
+    # tolerated ledger outage (practice default: a day).
+    anchor_max_delay_s: int = Field(default=86_400, gt=0)
     # A worker's claim on a batch it is sending; another worker may take it over after this.
     anchor_lease_s: float = Field(default=120.0, gt=0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -17,7 +18,8 @@ from traceability.accounts import services as accounts
 from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.services import Audit, run_audit
-from traceability.db import Database, utcnow
+from traceability.clock import FixedClock, ShiftedClock, app_now
+from traceability.db import Database
 from traceability.periods import Period
 from traceability.reports.devices import open_reader
 
@@ -39,7 +41,11 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemp
             "traceability.accounts.services.generate_password_hash",
             partial(generate_password_hash, method="pbkdf2:sha256:1"),
         )
-        app = create_app(default_settings(template.url, directory))
+        # its snapshots were computed a few minutes before the tests' now
+        app = create_app(
+            default_settings(template.url, directory),
+            clock=FixedClock(AUDIT_NOW - dt.timedelta(minutes=5)),
+        )
         engine = Database.engine(app)
         SQLModel.metadata.create_all(engine)
         try:
@@ -63,6 +69,16 @@ def demo_summary(demo_template: DemoTemplate, app: Flask) -> str:
     return demo_template.summary
 
 
+#: The audit tests live in November 2026, whatever the date: the demo quarter
+#: (2026Q3) is the last closed one and among the kept periods.
+AUDIT_NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+@pytest.fixture
+def clock() -> ShiftedClock:
+    return ShiftedClock(AUDIT_NOW)
+
+
 def token_for(app: Flask, username: str) -> dict[str, str]:
     with Session(Database.engine(app)) as session:
         token = accounts.create_token(session=session, username=username, ttl_days=1).token
@@ -83,5 +99,5 @@ def computed(app: Flask, period: Period | None) -> Audit:
         ledger, problem = open_reader(session)
         return run_audit(
             session, ledger=ledger, catalog=app.extensions["trace.catalog"],
-            ruleset=load_ruleset(), period=period, now=utcnow(), ledger_problem=problem,
+            ruleset=load_ruleset(), period=period, now=app_now(app), ledger_problem=problem,
         )  # fmt: skip

@@ -24,7 +24,8 @@ from traceability.audit.refresh import RefreshRun, kept_periods, refresh, watch
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.snapshots import ALL, SnapshotCache
 from traceability.cli import main as cli
-from traceability.db import Database, utcnow
+from traceability.clock import Clock, app_now
+from traceability.db import Database
 from traceability.devices.models import Device
 from traceability.periods import CHINA, parse_period
 from traceability.reports.models import AuditSnapshot
@@ -34,9 +35,9 @@ API = "/api/v1/audit/anomalies?period=2026Q3&per_page=500"
 
 
 @pytest.fixture
-def eager(settings: dict[str, Any], app: Flask, demo_summary: str) -> Iterator[Flask]:
+def eager(settings: dict[str, Any], app: Flask, demo_summary: str, clock: Clock) -> Iterator[Flask]:
     """The demo's database with a refresher that recomputes as soon as the log changed."""
-    eager = create_app({**settings, "audit_refresh_s": 0})
+    eager = create_app({**settings, "audit_refresh_s": 0}, clock=clock)
     yield eager
     Database.engine(eager).dispose()
 
@@ -78,7 +79,7 @@ def test_ingesting_an_event_does_not_make_the_next_request_recompute(eager: Flas
     assert f'data-computed-at="{before["computed_at"]}"' in page_after
 
     run = refresh(eager)  # the refresher's next pass: the log changed, so every kept period
-    assert set(run.periods) == set(kept_periods(utcnow(), 5))
+    assert set(run.periods) == set(kept_periods(app_now(eager), 5))
     fresh = client.get(API, headers=headers).get_json()
     assert fresh["computed_at"] > before["computed_at"]
     # recorded three months late, and never received since
@@ -87,12 +88,12 @@ def test_ingesting_an_event_does_not_make_the_next_request_recompute(eager: Flas
 
 
 def test_the_refresher_waits_for_a_change_and_for_its_interval(
-    settings: dict[str, Any], app: Flask, demo_summary: str
+    settings: dict[str, Any], app: Flask, demo_summary: str, clock: Clock
 ) -> None:
     assert refresh(app).periods == []  # the template's snapshots are current
     collect_backdated(app)
-    patient = create_app({**settings, "audit_refresh_s": 3600})
-    eager = create_app({**settings, "audit_refresh_s": 0})
+    patient = create_app({**settings, "audit_refresh_s": 3600}, clock=clock)
+    eager = create_app({**settings, "audit_refresh_s": 0}, clock=clock)
     try:
         assert refresh(patient).periods == []  # changed, but the snapshots are recent
         assert ALL in refresh(eager).periods
@@ -191,7 +192,7 @@ def test_the_refresh_command_recomputes_every_kept_period(app: Flask, demo_summa
     assert result.exit_code == 0, result.output
     with Session(Database.engine(app)) as session:
         stored = {r.period: r for r in session.exec(select(AuditSnapshot)).scalars()}
-    assert set(stored) == set(kept_periods(utcnow(), 5))
+    assert set(stored) == set(kept_periods(app_now(app), 5))
     assert stored["2026Q3"].findings == len(computed(app, Q3).findings)
     assert "2026Q3" in result.output
 

@@ -90,6 +90,37 @@ def test_anchored_bundle_verifies_against_the_node(
     assert done.returncode == 0, done.stdout + done.stderr
     assert last_line(done) == "VERIFIED"
     assert done.stdout.count(" verified ") == 3
+    head = bundle["events"][-1]["digest"]
+    assert f"proved: events 1–3 of {bundle['subject']['device']}'s history" in done.stdout
+    assert f"whose head at event 3 is {head}" in done.stdout
+
+
+@ANVIL_ONLY
+def test_a_truncated_bundle_says_what_it_proves_and_fails_if_it_claims_to_be_whole(
+    bundle: dict[str, Any], ledger_node: ManagedNode, tmp_path: Path, trust: Path
+) -> None:
+    claims_whole = copy.deepcopy(bundle)
+    del claims_whole["events"][-1]  # the latest event (the receipt) dropped
+
+    done = run_verifier(claims_whole, ledger_node.url, tmp_path, "whole", trust=trust)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "claims the whole history (3 events" in done.stdout
+    assert "holds 2 event(s)" in done.stdout
+    assert last_line(done) == "NOT VERIFIED"
+
+    # Without the claim, the same two events verify, and the verifier says they are
+    # a prefix of the history, not the history.
+    prefix = copy.deepcopy(claims_whole)
+    del prefix["history"]
+    done = run_verifier(prefix, ledger_node.url, tmp_path, "prefix", trust=trust)
+    assert done.returncode == 0, done.stdout + done.stderr
+    head = prefix["events"][-1]["digest"]
+    assert (
+        f"events 1–2 of {prefix['subject']['device']}'s history, whose head at event 2 is {head}"
+        in done.stdout
+    )
+    assert "does not claim to be the whole history: later events may exist" in done.stdout
 
 
 @ANVIL_ONLY

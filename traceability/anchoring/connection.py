@@ -31,7 +31,7 @@ from ledger.chain import Web3Ledger
 from ledger.errors import ChainMismatch, ContractMissing, LedgerError, TrustMismatch, TrustMissing
 from ledger.interface import Ledger
 from ledger.node import ANVIL_DEV_KEYS, ManagedNode
-from ledger.verify import TrustAnchors
+from ledger.verify import DEFAULT_MAX_ANCHOR_DELAY_S, TrustAnchors
 from traceability.anchoring.models import LedgerMeta
 from traceability.config import Settings
 from traceability.db import begin_write, utcnow
@@ -81,6 +81,8 @@ class TrustedReader:
     chain: Ledger | None
     trust: TrustAnchors | None
     problem: str | None = None
+    # How long after its recorded_at an event may be anchored and still be on time.
+    max_delay_s: int = DEFAULT_MAX_ANCHOR_DELAY_S
 
     @property
     def rpc_url(self) -> str:
@@ -431,10 +433,13 @@ def reader(session: Session, handle: LedgerHandle) -> TrustedReader:
     TRUST_CHECK_CACHE_S; the database half is compared on every call, since it
     is the database an attacker edits. LedgerUnavailable propagates.
     """
+    max_delay_s = (
+        handle.settings.anchor_max_delay_s if handle.settings else DEFAULT_MAX_ANCHOR_DELAY_S
+    )
     try:
         trust = trusted(session, handle)
     except (TrustMissing, TrustMismatch) as exc:
-        return TrustedReader(None, None, str(exc))
+        return TrustedReader(None, None, str(exc), max_delay_s)
     chain = handle.reader or handle.submitter
     now = time.monotonic()
     if handle.checked is None or now - handle.checked[0] > TRUST_CHECK_CACHE_S:
@@ -444,7 +449,7 @@ def reader(session: Session, handle: LedgerHandle) -> TrustedReader:
         except (ChainMismatch, ContractMissing, TrustMismatch) as exc:
             handle.checked = (now, str(exc))
     problems = [p for p in (meta_problem(session, trust), handle.checked[1]) if p]
-    return TrustedReader(chain, trust, "; ".join(problems) or None)
+    return TrustedReader(chain, trust, "; ".join(problems) or None, max_delay_s)
 
 
 @contextlib.contextmanager

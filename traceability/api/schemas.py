@@ -215,12 +215,20 @@ class BundleChain(Out):
     contract: str | None
 
 
+class BundleHistory(Out):
+    """What the plant says the whole history is: the verifier fails a bundle holding less."""
+
+    events: int
+    head: str | None
+
+
 class ProofBundle(Out):
     """GET /devices/{qr_id}/proof: checked by ``python -m ledger.verify``."""
 
     format: Literal["weee-trace-proof/1"]
     subject: dict[str, str]
     chain: BundleChain
+    history: BundleHistory
     events: list[BundleEvent]
 
 

@@ -208,12 +208,21 @@ def duplicate_serial(data: AuditData, t: Thresholds) -> Iterator[Finding]:
 
 
 def backdating(data: AuditData, t: Thresholds) -> Iterator[Finding]:
-    """Events recorded more than the limit after the time they claim."""
+    """Events anchored more than the limit after the time they claim to have happened.
+
+    Measured to the anchor's block time, the one time the plant cannot forge
+    (SPEC §3 "Time"), not to ``recorded_at``, which its server writes; a
+    handheld that queued offline for a day stays within the limit. Events not
+    anchored yet are measured to their recorded time.
+    """
     limit = dt.timedelta(days=t.backdating_days)
     for record in data.devices.values():
+        verification = record.verification
         for event in record.events:
-            late = event.recorded_at - event.occurred_at
-            if late <= limit:
+            anchored = verification.anchored_at(event.id)
+            until = anchored or event.recorded_at
+            delay = until - event.occurred_at
+            if delay <= limit:
                 continue
             yield Finding(
                 "backdating",
@@ -224,11 +233,12 @@ def backdating(data: AuditData, t: Thresholds) -> Iterator[Finding]:
                     "type": event.type,
                     "occurred": local(event.occurred_at),
                     "recorded": local(event.recorded_at),
-                    "days": late.days,
+                    "anchored": local(anchored) if anchored else "—",
+                    "days": delay.days,
                 },
                 events=(event.id,),
                 devices=(record.facts.qr_id,),
-                verified=record.verification.verified,
+                verified=verification.verified,
             )
 
 

@@ -37,9 +37,10 @@ from traceability.audit.figures import batch_groups, monthly_volumes, plant_figu
 from traceability.audit.ruleset import RuleSet, load_ruleset
 from traceability.audit.services import apply_rules
 from traceability.audit.snapshots import ALL, Figures, Snapshot, snapshot_states, store_snapshot
+from traceability.clock import app_now
 from traceability.config import Settings
 from traceability.custody.models import Event
-from traceability.db import Database, utcnow
+from traceability.db import Database
 from traceability.periods import Period, quarter_of
 from traceability.reports.devices import open_reader
 
@@ -117,7 +118,7 @@ def due_now(app: Flask, *, now: dt.datetime | None = None) -> dict[str, Period |
         _ledger, problem = open_reader(session)
         _seq, state = log_state(session, problem)
         return due_periods(
-            session, settings, load_ruleset(), now=now or utcnow(), state=state, force=False
+            session, settings, load_ruleset(), now=now or app_now(app), state=state, force=False
         )
 
 
@@ -129,7 +130,7 @@ def refresh(app: Flask, *, force: bool = False, now: dt.datetime | None = None) 
     run = RefreshRun()
     started = time.perf_counter()
     with app.app_context(), Session(engine) as session:
-        computed_at = now or utcnow()
+        computed_at = now or app_now(app)
         ledger, problem = open_reader(session)
         seq, state = log_state(session, problem)
         due = due_periods(session, settings, ruleset, now=computed_at, state=state, force=force)

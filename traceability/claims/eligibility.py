@@ -17,11 +17,13 @@ from traceability.claims.rates import NotRated, Rated, in_scope, rate_device
 from traceability.custody.facts import DeviceFacts
 from traceability.periods import Period, beijing_date
 from traceability.verification.logs import Verification
+from traceability.verification.services import LATE
 
 #: Reason code → (中文, English), in the order they are checked and listed.
 REASONS: dict[str, tuple[str, str]] = {
     "not_dismantled_here_in_period": ("非本厂本期拆解", "not dismantled here in the period"),
     "not_verified": ("记录未通过验证", "records do not verify (pending, tampered, broken)"),
+    "recorded_late": ("记录逾期上链", "recorded late: anchored long after its recorded time"),
     "not_subsidised": ("非基金补贴类别", "category not subsidised"),
     "outside_catalogue_scope": ("超出目录范围", "outside the catalogue's scope"),
     "no_rate_schedule": ("无适用补贴标准", "no rate schedule in force"),
@@ -108,7 +110,10 @@ def assess(
                 f"the log says dismantled by {facts.dismantled_by or 'nobody'} on {at}",
             )
         )
-    if not verification.verified:
+    if verification.status == LATE:
+        late = [i for i, s in verification.events if s == LATE]
+        reasons.append(("recorded_late", f"anchored late: {', '.join(late)}"))
+    elif not verification.verified:
         reasons.append(("not_verified", _verification_detail(verification)))
     category = catalog.categories.get(facts.category or "")
     rated: Rated | None = None

@@ -13,6 +13,7 @@ from traceability.reports.schemas import AnchorInfo, Category, OrgCode, Out, QrI
 ReasonCode = Literal[
     "not_dismantled_here_in_period",
     "not_verified",
+    "recorded_late",
     "not_subsidised",
     "outside_catalogue_scope",
     "no_rate_schedule",

@@ -54,10 +54,10 @@ Code = Annotated[str, text(limits.CODE)]
 Digest = str
 
 #: A device's verification as reports give it (``verification.logs``).
-DeviceVerificationStatus = Literal["verified", "pending", "failed", "unknown"]
+DeviceVerificationStatus = Literal["verified", "late", "pending", "failed", "unknown"]
 #: One event's verification status (``verification.services.STATUSES``).
 EventStatus = Literal[
-    "verified", "pending", "tampered", "broken_chain", "missing_on_chain", "untrusted"
+    "verified", "late", "pending", "tampered", "broken_chain", "missing_on_chain", "untrusted"
 ]
 
 

@@ -65,5 +65,8 @@ def device_bundle(
         "format": BUNDLE_FORMAT,
         "subject": {"device": qr_id},
         "chain": chain,
+        # What the plant says the whole history is: a verifier fails a bundle
+        # that holds less (it can prove only the events it holds).
+        "history": {"events": len(events), "head": events[-1]["digest"] if events else None},
         "events": events,
     }

@@ -3,6 +3,7 @@ lookup per batch, and the same checks as ``verify_device``."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from ledger.errors import LedgerError
 from traceability.custody.facts import DeviceFacts
 from traceability.custody.models import Event
 from traceability.verification.services import (
+    LATE,
     PENDING,
     VERIFIED,
     AnyLedger,
@@ -27,8 +29,11 @@ FAILED, UNKNOWN = "failed", "unknown"
 
 @dataclass(frozen=True)
 class Verification:
-    """Whether one device's events verify: ``verified``, ``pending``, ``failed`` or ``unknown``.
+    """Whether one device's events verify: ``verified``, ``late``, ``pending``, ``failed``
+    or ``unknown``.
 
+    ``late``: every event is intact, but one or more was anchored outside the
+    allowance of its recorded time (possibly back-dated; SPEC §3 "Time");
     ``pending``: nothing is wrong but not every event is anchored yet;
     ``unknown``: the ledger could not be asked.
     """
@@ -36,6 +41,15 @@ class Verification:
     status: str
     events: tuple[tuple[str, str], ...] = ()  # (event id, status)
     problem: str | None = None
+    # The block time (Unix seconds) each event was first anchored at, in the same
+    # order (None: not anchored); what the back-dating rule measures to.
+    anchored: tuple[int | None, ...] = ()
+
+    def anchored_at(self, event_id: str) -> dt.datetime | None:
+        for (id_, _status), stamp in zip(self.events, self.anchored, strict=False):
+            if id_ == event_id:
+                return None if stamp is None else dt.datetime.fromtimestamp(stamp, dt.UTC)
+        return None
 
     @property
     def verified(self) -> bool:
@@ -95,6 +109,7 @@ def verify_logs(
                 _status(statuses, failed=bool(problems)),
                 tuple((r.id, s) for r, s in zip(rows, statuses, strict=True)),
                 "; ".join(problems) or None,
+                tuple(verifier.block_time(leaves.get(r.seq) if r.seq else None) for r in rows),
             )
     except LedgerError as exc:
         return {qr_id: Verification(UNKNOWN, problem=f"ledger: {exc}") for qr_id in logs}
@@ -103,6 +118,8 @@ def verify_logs(
 
 def _status(statuses: Sequence[str], *, failed: bool) -> str:
     seen = set(statuses)
-    if failed or not seen <= {VERIFIED, PENDING}:
+    if failed or not seen <= {VERIFIED, PENDING, LATE}:
         return FAILED
+    if LATE in seen:
+        return LATE
     return VERIFIED if seen == {VERIFIED} else PENDING

@@ -4,7 +4,10 @@
 is not the leaf its batch anchored. ``broken_chain``: ``prev`` does not name
 the previous event (one was deleted, inserted or reordered).
 ``missing_on_chain``: the batch root is not in the registry (chain reset).
-``pending``: not anchored yet. ``verified``: all of the above hold.
+``pending``: not anchored yet. ``late``: anchored, but the block is timed more
+than the allowance after the event's ``recorded_at`` (or before it): the block
+time is the one time a plant cannot forge, so a back-dated record shows here
+(SPEC §3 "Time"). ``verified``: all of the above hold.
 ``untrusted`` (a sixth status, beside SPEC's five): the root is on chain but
 was anchored by a submitter the trust anchors do not accept, or the ledger
 itself does not match the trust anchors (registry, chain, owner) — the
@@ -31,7 +34,7 @@ from ledger import merkle
 from ledger.canonical import digest_matches, event_content
 from ledger.errors import ContractMissing
 from ledger.interface import AnchorRecord, Ledger
-from ledger.verify import UNTRUSTED
+from ledger.verify import CLOCK_SKEW_S, DEFAULT_MAX_ANCHOR_DELAY_S, LATE, UNTRUSTED
 from traceability.anchoring.connection import TrustedReader
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, AnchorState
 from traceability.custody.facts import DeviceFacts, replay
@@ -41,7 +44,7 @@ from traceability.verification.models import TrustCheck
 
 VERIFIED, PENDING, TAMPERED = "verified", "pending", "tampered"
 BROKEN_CHAIN, MISSING_ON_CHAIN = "broken_chain", "missing_on_chain"
-STATUSES = (VERIFIED, PENDING, TAMPERED, BROKEN_CHAIN, MISSING_ON_CHAIN, UNTRUSTED)
+STATUSES = (VERIFIED, LATE, PENDING, TAMPERED, BROKEN_CHAIN, MISSING_ON_CHAIN, UNTRUSTED)
 
 #: What verification may be given: the trusted reader, a bare client (tests,
 #: benchmarks: its own address is the one accepted submitter), or nothing.
@@ -113,6 +116,8 @@ class Verifier:
     chain: Ledger | None = field(init=False, default=None)
     accepted: frozenset[str] | None = field(init=False, default=None)
     untrusted: bool = field(init=False, default=False)
+    # The allowance from recorded_at to the anchor's block time (the trusted reader's).
+    max_delay_s: int = field(init=False, default=DEFAULT_MAX_ANCHOR_DELAY_S)
     # Batches already counted for missing rows, and those found short (root → events gone).
     counted: set[int] = field(init=False, default_factory=set)
     short_roots: dict[str, int] = field(init=False, default_factory=dict)
@@ -123,6 +128,7 @@ class Verifier:
             self.chain = self.ledger.chain
             self.accepted = frozenset(s.lower() for s in (trust.submitters if trust else ()))
             self.untrusted = bool(self.ledger.problem)
+            self.max_delay_s = self.ledger.max_delay_s
         elif self.ledger is not None:
             self.chain = self.ledger
             if self.ledger.address:  # a bare client: its own anchors are the ones accepted
@@ -163,6 +169,13 @@ class Verifier:
             return UNTRUSTED
         return VERIFIED
 
+    def block_time(self, leaf: tuple[int, int] | None) -> int | None:
+        """When the chain says the batch holding ``leaf`` was anchored (None: not on chain)."""
+        if leaf is None:
+            return None
+        check = self.batches.get(leaf[0]) or self.batch(leaf[0])
+        return check.on_chain.timestamp if check.on_chain is not None else None
+
     def short(self, batch_ids: Iterable[int]) -> dict[str, int]:
         """``short_batches`` over every batch asked about so far, each counted once."""
         new = set(batch_ids) - self.counted
@@ -190,6 +203,11 @@ class Verifier:
         check = self.batches.get(leaf[0]) or self.batch(leaf[0])
         if not check.leaves_ok or check.leaf(leaf[1]) != row.digest:
             return TAMPERED
+        if check.verdict == VERIFIED and check.on_chain is not None:
+            recorded = row.recorded_at.timestamp()
+            block_time = check.on_chain.timestamp
+            if not recorded - CLOCK_SKEW_S <= block_time <= recorded + self.max_delay_s:
+                return LATE
         return check.verdict
 
 

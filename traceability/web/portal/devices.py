@@ -22,7 +22,7 @@ from traceability.web.portal.scope import PORTAL_ROLES
 from traceability.web.portal.views import category_name
 
 #: Badge class of each event status (anything else: failed).
-BADGES = {"verified": "ok", "pending": "wait"}
+BADGES = {"verified": "ok", "pending": "wait", "late": "warn"}
 
 
 def search() -> str | Response | tuple[str, int]:

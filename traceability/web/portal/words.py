@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext
 WORDS = (
     # event and device verification
     lazy_gettext("verified"),
+    lazy_gettext("late"),
     lazy_gettext("pending"),
     lazy_gettext("tampered"),
     lazy_gettext("broken_chain"),
