@@ -65,9 +65,11 @@ fonts:
 		fi; \
 	fi
 
+# The demo first: on an empty data directory it creates the managed chain the day
+# before its quarter and anchors each day that evening (else every event is late).
 run: assets fonts
-	TRACE_ENV=development $(VENV)/bin/traceability init
 	TRACE_ENV=development $(VENV)/bin/traceability demo
+	TRACE_ENV=development $(VENV)/bin/traceability init
 	@echo "Serving on http://$(HOST):$(PORT)/  (scanner: /scan, audit portal: /portal, API: /api/v1/health)"
 	TRACE_ENV=development TRACE_PUBLIC_URL=http://$(HOST):$(PORT) \
 		$(VENV)/bin/traceability serve --host $(HOST) --port $(PORT)

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 from collections import defaultdict
 from functools import partial
+from pathlib import Path
 
 import pytest
+import requests
+from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 from werkzeug.security import generate_password_hash
 
 from ledger.canonical import digest_hex
-from traceability import demo
+from ledger.node import free_port, latest_block_time
+from tests.ledger_fixtures import require_node_binary
+from traceability import create_app, demo
+from traceability.anchoring.connection import managed_node, open_ledger
+from traceability.anchoring.models import AnchorBatch
 from traceability.catalog.services import required_fractions
+from traceability.cli import main as cli
 from traceability.custody.models import Event
+from traceability.db import Database
 from traceability.devices.models import Device, DeviceState
 from traceability.lots.models import Lot, LotState
 from traceability.models import metadata
@@ -142,3 +152,34 @@ def test_a_second_load_changes_nothing_and_says_so(app: Flask, session: Session)
 
     assert _row_counts(session) == before
     assert "already loaded" in summary and "trc_" not in summary
+
+
+@pytest.mark.integration
+def test_on_a_fresh_managed_chain_the_quarter_is_anchored_on_time(tmp_path: Path) -> None:
+    """`make run`'s demo: no event of the past quarter verifies as late (SPEC §3 "Time")."""
+    require_node_binary("anvil")
+    app = create_app(
+        {"env": "test", "data_dir": tmp_path, "ledger_mode": "managed", "ledger_port": free_port()}
+    )
+    try:
+        loaded = CliRunner().invoke(cli, ["demo", "--devices", "60"], obj=app)
+        assert loaded.exit_code == 0, loaded.output
+        checked = CliRunner().invoke(cli, ["verify", "--all"], obj=app)
+        assert checked.exit_code == 0, checked.output
+        counts = checked.output.split("events: ", 1)[1].splitlines()[0]
+        assert counts.startswith("verified ") and "," not in counts  # only verified: none late
+        with managed_node(app.config["TRACE_SETTINGS"]):
+            url = open_ledger(app).submitter.rpc_url
+            # anchored day by day inside the quarter, then the chain went on in the present
+            with Session(Database.engine(app)) as session:
+                times = [
+                    dt.datetime.fromtimestamp(open_ledger(app).submitter.get_anchor(
+                        bytes.fromhex(root)).timestamp, dt.UTC)  # type: ignore[union-attr]
+                    for root in session.exec(select(AnchorBatch.root)).all()
+                ]  # fmt: skip
+            assert times and all(QUARTER_START <= t < QUARTER_END for t in times)
+            mined = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "evm_mine"})
+            assert "error" not in mined.json()
+            assert latest_block_time(url) > time.time() - 600  # a new block is timed now
+    finally:
+        Database.engine(app).dispose()

@@ -30,6 +30,7 @@ from traceability.anchoring.repair import repair as repair_chain
 from traceability.audit.commands import audit_commands
 from traceability.claims_cli import claims
 from traceability.db import Database, session_scope
+from traceability.demo.anchoring import anchored_daily
 from traceability.errors import TraceabilityError
 from traceability.server import serve as run_server
 from traceability.verification import audit
@@ -108,7 +109,11 @@ def demo(ctx: click.Context, devices: int, seed: int) -> None:
     app = _app(ctx)
     schema.upgrade(Database.engine(app))
     with app.app_context():
-        summary = demo_data.load(app, devices=devices, seed=seed)
+        if demo_data.present(app):
+            summary = demo_data.load(app, devices=devices, seed=seed)
+        else:
+            with anchored_daily(app) as after_day:
+                summary = demo_data.load(app, devices=devices, seed=seed, after_day=after_day)
     click.echo(summary)
 
 

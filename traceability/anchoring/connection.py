@@ -453,16 +453,24 @@ def reader(session: Session, handle: LedgerHandle) -> TrustedReader:
 
 
 @contextlib.contextmanager
-def managed_node(settings: Settings) -> Iterator[ManagedNode | None]:
+def managed_node(
+    settings: Settings, *, genesis_time: int | None = None
+) -> Iterator[ManagedNode | None]:
     """Run the managed anvil node for as long as the block lasts.
 
     Only in managed mode, and only if nothing already answers on the port
     (``serve`` may be running it): the chain lives in ``data_dir/ledger``.
+    ``genesis_time`` dates a chain created now (the demo's, before its quarter).
     """
     if settings.ledger_mode != "managed" or settings.ledger_url:
         yield None
         return
-    node = ManagedNode("anvil", data_dir=settings.data_dir / "ledger", port=settings.ledger_port)
+    node = ManagedNode(
+        "anvil",
+        data_dir=settings.data_dir / "ledger",
+        port=settings.ledger_port,
+        genesis_time=genesis_time,
+    )
     if node_answers(node.url):
         yield None
         return

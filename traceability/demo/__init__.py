@@ -23,8 +23,10 @@ Deterministic for a given seed, except QR IDs and API tokens (random by design).
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import time
+from collections.abc import Callable
 
 from flask import Flask
 from sqlmodel import Session, col, select
@@ -39,11 +41,30 @@ from traceability.demo.plan import plan_units
 from traceability.demo.steps import device_steps
 from traceability.demo.summary import summarise
 
-__all__ = ["CST", "PASSWORD", "load"]
+__all__ = ["CST", "PASSWORD", "load", "present"]
 
 
-def load(app: Flask, *, devices: int = 3000, seed: int = 2026) -> str:
-    """Load the demo data set once; a second call changes nothing and says so."""
+def present(app: Flask) -> bool:
+    """Whether the demo's organisations exist (then ``load`` changes nothing)."""
+    codes = [o.code for o in load_figures().orgs]
+    with Session(Database.engine(app)) as session:
+        return bool(
+            session.exec(select(Organisation.code).where(col(Organisation.code).in_(codes))).first()
+        )
+
+
+def load(
+    app: Flask,
+    *,
+    devices: int = 3000,
+    seed: int = 2026,
+    after_day: Callable[[dt.datetime], None] | None = None,
+) -> str:
+    """Load the demo data set once; a second call changes nothing and says so.
+
+    ``after_day(now)`` runs after each day's syncs: the CLI anchors them there,
+    in a block timed that evening, so the past quarter is anchored on time.
+    """
     if devices < 1:
         raise ValueError("devices must be at least 1")
     figures = load_figures()
@@ -71,7 +92,7 @@ def load(app: Flask, *, devices: int = 3000, seed: int = 2026) -> str:
         principals, token = create_people(session, figures)
         catalog = app.extensions["trace.catalog"]
         plan = plan_units(devices, random.Random(seed), catalog, figures)
-        loader = Loader(app, plan, seed, principals, figures)
+        loader = Loader(app, plan, seed, principals, figures, after_day)
         loader.run(device_steps(plan, random.Random(seed + 2), figures))
         elapsed = time.perf_counter() - started
         planted = [f"  - {label}: {count}" for label, count in sorted(plan.planted.items())]

@@ -6,7 +6,7 @@ import datetime as dt
 import random
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Flask
@@ -42,8 +42,12 @@ class Loader:
         seed: int,
         principals: dict[str, Principal],
         figures: Figures,
+        after_day: Callable[[dt.datetime], None] | None = None,
     ) -> None:
+        """``after_day(now)``: called after each day's syncs (``now``: when they were
+        recorded), e.g. to anchor them in a block timed that evening."""
         self.engine, self.plan, self.figures = Database.engine(app), plan, figures
+        self.after_day = after_day
         self.catalog: Catalog = app.extensions["trace.catalog"]
         self.principals = principals
         self.rng = random.Random(seed + 1)  # lot logistics
@@ -85,6 +89,8 @@ class Loader:
                     syncs.append(mine[start : start + CHUNK])
             if syncs:
                 self._submit(syncs, now)
+                if self.after_day is not None:
+                    self.after_day(now)
             bar.set_postfix(events=self.events)
 
     def _premint(self) -> None:
