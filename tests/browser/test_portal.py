@@ -32,10 +32,15 @@ TABLET = {"width": 800, "height": 1100}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The demo quarter on the in-process chain, anchored: badges can say "verified"."""
+    """The demo quarter on the in-process chain, anchored: badges can say "verified".
+
+    The in-process chain cannot time blocks in the past, so it anchors the quarter
+    today: the allowance for lateness (tested in tests/integration/test_backdating.py)
+    is set wide enough for this test to be about the pages, on any date.
+    """
     directory = tmp_path_factory.mktemp("portal")
     with (
-        live_server(directory, ledger_mode="memory") as live,
+        live_server(directory, ledger_mode="memory", anchor_max_delay_s=100 * 365 * 86_400) as live,
         pytest.MonkeyPatch.context() as mp,
     ):
         mp.setattr(
