@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from ledger.recursion import restore_recursion_limit
 from traceability.config import Settings
 from traceability.jsonio import TraceJSONProvider
 
@@ -39,4 +40,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
 
     api.init_app(app)
     web.init_app(app)
+    # After everything that imports web3 (whose py_ecc sets 100,000): a request
+    # must not be able to recurse deep enough to overflow the C stack.
+    restore_recursion_limit()
     return app
