@@ -1208,8 +1208,11 @@ CASES += [
             EVENTS,
             "processor",
             data=(
-                '{"events": [{"id": "%s", "type": "lot_received", "lot": "%s", '
-                '"weight_kg": 1E+999999999}]}' % (new_id(), w.shipped_lot)
+                '{"events": [{"id": "'
+                + new_id()
+                + '", "type": "lot_received", "lot": "'
+                + w.shipped_lot
+                + '", "weight_kg": 1E+999999999}]}'
             ).encode(),
         ),
         200,
@@ -1223,9 +1226,11 @@ CASES += [
             EVENTS,
             "plant",
             data=(
-                '{"events": [{"id": "%s", "type": "corrected", "corrects": "%s", '
-                '"reason": "scale", "fields": {"weight_kg": 1e-999999999}}]}'
-                % (new_id(), w.event_ids["received"])
+                '{"events": [{"id": "'
+                + new_id()
+                + '", "type": "corrected", "corrects": "'
+                + w.event_ids["received"]
+                + '", "reason": "scale", "fields": {"weight_kg": 1e-999999999}}]}'
             ).encode(),
         ),
         200,

@@ -37,7 +37,7 @@ def collect() -> tuple[Response, int]:
         id_required=False,
         future_skew_s=settings.future_skew_s,
     )
-    if result.status == "rejected":
+    if result.status in ("rejected", "conflict"):
         assert result.error is not None
         return jsonify({"error": result.error.model_dump(exclude_none=True)}), result.http_status
     device = get_device(get_session(), result.qr_id or "")
