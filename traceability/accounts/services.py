@@ -301,11 +301,11 @@ def authenticate_password(*, session: Session, username: str, password: str) -> 
         .join(Organisation, User.org_id == Organisation.id)  # type: ignore[arg-type]
         .where(User.username == username)
     ).first()
-    known = row is not None and row[0].password_hash and row[0].is_active
+    stored = row[0].password_hash if row is not None and row[0].is_active else None
     # An unknown (or disabled) username costs the same hashing as a known one:
     # the answer's timing must not tell which usernames exist.
-    stored = row[0].password_hash if known and row is not None else _dummy_hash()
-    if not check_password_hash(stored, password) or not known or row is None:
+    matches = check_password_hash(stored or _dummy_hash(), password)
+    if row is None or stored is None or not matches:
         raise Unauthorised("wrong username or password")
     return _principal(*row)
 

@@ -60,9 +60,9 @@ def same_content(ws: Workspace, event_id: str, message: AnyEvent) -> bool:
 def _recorded(
     ws: Workspace, event_id: str
 ) -> tuple[dt.datetime, str | None, str | None, Mapping[str, Any]] | None:
-    for row in ws.new_rows:  # recorded earlier in this batch
-        if row["id"] == event_id:
-            return row["occurred_at"], row["device"], row["lot"], row["payload"]
+    for new in ws.new_rows:  # recorded earlier in this batch
+        if new["id"] == event_id:
+            return new["occurred_at"], new["device"], new["lot"], new["payload"]
     columns = [EVENT_TABLE.c[n] for n in ("occurred_at", "device", "lot", "payload")]
     found = ws.session.connection().execute(select(*columns).where(EVENT_TABLE.c.id == event_id))
     row = found.first()
