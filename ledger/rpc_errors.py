@@ -31,6 +31,7 @@ from ledger.errors import (
     NotAuthorised,
     TransactionFailed,
 )
+from ledger.redact import redact_text
 
 # Solidity custom errors that have a dedicated Python class; the rest become
 # ContractRejected(reason=<error name>).
@@ -58,7 +59,9 @@ def translated_errors(
     except LedgerError:
         raise
     except OSError as exc:  # requests' ConnectionError/Timeout are OSErrors
-        raise LedgerUnavailable(f"{action}: {rpc_url} unreachable ({exc})") from exc
+        # The URL (and the HTTP library's text, which quotes its path) may hold a key.
+        shown = redact_text(f"{rpc_url} unreachable ({exc})", rpc_url)
+        raise LedgerUnavailable(f"{action}: {shown}") from exc
     except ContractLogicError as exc:
         raise revert_error(action, selectors, revert_data(exc), exc.message) from exc
     except BadFunctionCallOutput as exc:

@@ -40,6 +40,7 @@ from ledger.canonical import NotCanonicalisable, digest_hex
 from ledger.chain import Web3Ledger
 from ledger.errors import LedgerError, TrustMismatch
 from ledger.interface import AnchorRecord, Ledger
+from ledger.recursion import restore_recursion_limit
 
 SUPPORTED_FORMATS = ("weee-trace-proof/1",)
 TRUST_FORMAT = "weee-trace-trust/1"
@@ -390,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         f"(default {DEFAULT_MAX_ANCHOR_DELAY_S})",
     )
     args = parser.parse_args(argv)
+    restore_recursion_limit()  # a deeply nested bundle file raises, never crashes
     try:
         trust = _trust_from_args(args)
     except (OSError, ValueError) as exc:

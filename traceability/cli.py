@@ -14,6 +14,7 @@ from flask import Flask
 from tqdm import tqdm
 
 from ledger.errors import LedgerError
+from ledger.redact import redact_url
 from traceability import create_app, schema
 from traceability import demo as demo_data
 from traceability.accounts import services as accounts
@@ -82,7 +83,7 @@ def init(ctx: click.Context) -> None:
                 ensure_ready(session, handle)
                 click.echo(
                     f"ledger ready: registry {handle.submitter.contract_address} "
-                    f"at {handle.submitter.rpc_url}"
+                    f"at {redact_url(handle.submitter.rpc_url)}"
                 )
         except LedgerError as exc:
             click.echo(f"ledger NOT ready: {exc}", err=True)

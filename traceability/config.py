@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -124,8 +126,45 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'trace.db').resolve()}"
 
     @property
+    def secret_key_path(self) -> Path:
+        """Where a development or test instance keeps the key it made itself."""
+        return self.data_dir / "secret_key"
+
     def resolved_secret_key(self) -> str:
+        """TRACE_SECRET_KEY, or (development and test only: validator above) the data
+        directory's own random key, made on first use. Never a key anyone else knows:
+        a public one would let anybody forge a session cookie."""
         if self.secret_key:
             return self.secret_key
-        # Only reachable in development/test (validator above).
-        return f"insecure-{self.env}-key"
+        return local_secret(self.secret_key_path)
+
+
+def local_secret(path: Path) -> str:
+    """The random key stored at ``path`` (mode 0600), created if there is none yet.
+
+    Gunicorn workers may start together: the key is written to a file of its
+    own and linked into place, so every worker reads the one that won.
+    """
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as out:
+        out.write(secrets.token_hex(32) + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process was first: use its key
+    finally:
+        draft.unlink()
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> str:
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise ConfigurationError(f"{path} holds no usable secret key: delete it to make a new one")
+    return key

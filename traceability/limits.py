@@ -89,3 +89,49 @@ def _find_problem(value: Any, path: str, *, root: str) -> None:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _find_problem(item, f"{path}[{index}]", root=root)
+
+
+# -- query parameters --------------------------------------------------------
+
+
+def whole_number(raw: str | None, *, name: str, default: int, maximum: int) -> int:
+    """A query parameter holding a whole number from 1 to ``maximum`` (absent: ``default``).
+
+    ASCII digits only: ``str.isdigit`` also accepts "²", which ``int`` refuses,
+    and ``int`` reads other scripts' digits ("١٢") and refuses 4,300 of them.
+    """
+    if raw is None or raw == "":
+        return default
+    digits = raw.lstrip("0")
+    if not (raw.isascii() and raw.isdigit()) or len(digits) > len(str(maximum)):
+        raise ValidationFailed(f"{name} must be a whole number from 1 to {maximum}", field=name)
+    value = int(digits or "0")
+    if not 1 <= value <= maximum:
+        raise ValidationFailed(f"{name} must be a whole number from 1 to {maximum}", field=name)
+    return value
+
+
+# -- JSON nesting ------------------------------------------------------------
+
+# A JSON string, escapes included (unrolled: no backtracking on long strings).
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# Everything but brackets goes; opening ones become "[", closing ones "]".
+_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_too_deep(raw: bytes, limit: int) -> bool:
+    """Whether the JSON text ``raw`` nests arrays and objects more than ``limit`` deep.
+
+    A scan before any parser runs, at C speed: strings are dropped, then each
+    pass removes the innermost bracket pairs. What is left after ``limit``
+    passes was nested deeper, or is unclosed: a parser recurses into an
+    unclosed bracket before it finds that the text ends, so those count too.
+    """
+    brackets = _JSON_STRING.sub(b"", raw).translate(_BRACKETS, _NOT_BRACKETS)
+    for passes in range(limit + 1):
+        inner = brackets.replace(b"[]", b"")
+        if inner == brackets:  # no pair left: "]]][[[" remains, if anything
+            return passes + brackets.count(b"[") > limit
+        brackets = inner
+    return True

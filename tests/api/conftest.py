@@ -81,10 +81,13 @@ def build_world(app: Flask) -> World:
         record(client, plant, {**lot, "to": processor.org, "manifest_no": f"M-{fraction}"})
     lot = {"id": event_ids["lot_received"], "type": "lot_received", "lot": lot_codes["copper"]}
     record(client, processor, {**lot, "weight_kg": 1})
+    plant_manager = make_actor("DIS-SZ", "dismantler", role="manager")
+    claim = client.post("/api/v1/claims", json={"period": "2025Q4"}, headers=plant_manager.headers)
+    assert claim.status_code == 201, claim.get_json()
     return World(
         collector=collector,
         plant=plant,
-        plant_manager=make_actor("DIS-SZ", "dismantler", role="manager"),
+        plant_manager=plant_manager,
         plant_bj=plant_bj,
         processor=processor,
         auditor=make_actor("REG-JS", "regulator", role="auditor", region="320000"),
@@ -104,6 +107,7 @@ def build_world(app: Flask) -> World:
         event_ids=event_ids,
         revoked=revoked,
         max_content_length=app.config["MAX_CONTENT_LENGTH"],
+        extra={"claim": claim.get_json()["id"]},  # DIS-SZ's (empty) claim for 2025Q4
     )
 
 

@@ -1040,6 +1040,206 @@ CASES += [
 ]
 
 
+# -- issue 15: bodies nested deep enough to crash a worker, odd page numbers, extreme weights
+NESTED = b"[" * 100_000 + b"]" * 100_000  # 200 KB
+
+
+def raw_event(actor: str, template: str) -> Callable[[World], Call]:
+    """One POST /events item written by hand (JSON numbers no serialiser writes)."""
+
+    def build(w: World) -> Call:
+        item = template.format(id=new_id(), received=w.received, in_transit=w.in_transit)
+        return Call("POST", EVENTS, actor, data=b'{"events": [' + item.encode() + b"]}")
+
+    return build
+
+
+def claim_page(query: str) -> Callable[[World], Call]:
+    return lambda w: Call("GET", f"/api/v1/claims/{w.extra['claim']}?{query}", "plant_manager")
+
+
+_RECEIVED = '{{"id": "{id}", "type": "received", "qr_id": "{in_transit}", "weight_kg": %s}}'
+_DISMANTLED = (
+    '{{"id": "{id}", "type": "dismantled", "qr_id": "{received}", '
+    '"outputs": [{{"fraction": "pcb", "weight_kg": %s}}]}}'
+)
+CASES += [
+    Case("events nested 100,000 deep", raw("plant", NESTED), 400, "too_deep", "body"),
+    Case(
+        "events nested 100,000 deep, never closed",
+        raw("plant", b"[" * 100_000),
+        400,
+        "too_deep",
+        "body",
+    ),
+    Case(
+        "collected attributes nested 100,000 deep",
+        raw("collector", b'{"category": "tv", "attributes": ' + NESTED + b"}", path=DEVICES),
+        400,
+        "too_deep",
+        "body",
+    ),
+    Case(
+        "labels request nested 100,000 deep",
+        raw("plant_manager", NESTED, path="/api/v1/labels"),
+        400,
+        "too_deep",
+        "body",
+    ),
+    Case(
+        "claim request nested 100,000 deep",
+        raw("plant_manager", NESTED, path="/api/v1/claims"),
+        400,
+        "too_deep",
+        "body",
+    ),
+    Case(
+        "events nested 17 deep in a field no event type reads",
+        raw_event(
+            "plant",
+            '{{"id": "{id}", "type": "stored", "qr_id": "{received}", "area": "A", '
+            '"note": ' + "[" * 15 + "]" * 15 + "}}",
+        ),
+        400,
+        "too_deep",
+        "body",
+    ),
+    Case("claim page a superscript two", claim_page("page=%C2%B2"), 422, "invalid", "page"),
+    Case("claim page in Arabic-Indic digits", claim_page("page=%D9%A1"), 422, "invalid", "page"),
+    Case(
+        "claim per_page a superscript two",
+        claim_page("per_page=%C2%B2"),
+        422,
+        "invalid",
+        "per_page",
+    ),
+    Case(
+        "claim page of 5,000 digits",
+        claim_page("page=1" + "0" * 4999),
+        422,
+        "invalid",
+        "page",
+    ),
+    Case(
+        "anomalies page a superscript two",
+        lambda w: Call("GET", "/api/v1/audit/anomalies?page=%C2%B2", "auditor"),
+        422,
+        "invalid",
+        "page",
+    ),
+    Case(
+        "EPCIS page a superscript two",
+        lambda w: Call("GET", "/api/v1/epcis/events?page=%C2%B2", "plant_manager"),
+        422,
+        "invalid",
+        "page",
+    ),
+    Case(
+        "weight 1E+999999999 kg",
+        raw_event("plant", _RECEIVED % "1E+999999999"),
+        200,
+        "invalid",
+        "weight_kg",
+    ),
+    Case(
+        "weight 1e-999999999 kg",
+        raw_event("plant", _RECEIVED % "1e-999999999"),
+        200,
+        "invalid",
+        "weight_kg",
+    ),
+    Case(
+        "weight under 1 g",
+        event("plant", "received", **WEIGHED, weight_kg="0.0009"),
+        200,
+        "invalid",
+        "weight_kg",
+    ),
+    Case(
+        "weight 1E+999999999 kg in a string",
+        event("plant", "received", **WEIGHED, weight_kg="1E+999999999"),
+        200,
+        "invalid",
+        "weight_kg",
+    ),
+    Case(
+        "output weight 1E+999999999 kg",
+        raw_event("plant", _DISMANTLED % "1E+999999999"),
+        200,
+        "invalid",
+        "outputs[0].weight_kg",
+    ),
+    Case(
+        "output weight 1e-999999999 kg",
+        raw_event("plant", _DISMANTLED % "1e-999999999"),
+        200,
+        "invalid",
+        "outputs[0].weight_kg",
+    ),
+    Case(
+        "attribute 1E+999999999",
+        raw(
+            "collector",
+            b'{"category": "tv", "attributes": {"display": "crt", "screen_in": 1E+999999999}}',
+            path=DEVICES,
+        ),
+        422,
+        "invalid",
+        "attributes.screen_in",
+    ),
+    Case(
+        "collected weight 1E+999999999 kg",
+        raw("collector", b'{"category": "monitor", "weight_kg": 1E+999999999}', path=DEVICES),
+        422,
+        "invalid",
+        "weight_kg",
+    ),
+    Case(
+        "collected weight 1e-999999999 kg",
+        raw("collector", b'{"category": "monitor", "weight_kg": 1e-999999999}', path=DEVICES),
+        422,
+        "invalid",
+        "weight_kg",
+    ),
+    Case(
+        "lot weight 1E+999999999 kg",
+        lambda w: Call(
+            "POST",
+            EVENTS,
+            "processor",
+            data=(
+                '{"events": [{"id": "'
+                + new_id()
+                + '", "type": "lot_received", "lot": "'
+                + w.shipped_lot
+                + '", "weight_kg": 1E+999999999}]}'
+            ).encode(),
+        ),
+        200,
+        "invalid",
+        "weight_kg",
+    ),
+    Case(
+        "corrected weight 1e-999999999 kg",
+        lambda w: Call(
+            "POST",
+            EVENTS,
+            "plant",
+            data=(
+                '{"events": [{"id": "'
+                + new_id()
+                + '", "type": "corrected", "corrects": "'
+                + w.event_ids["received"]
+                + '", "reason": "scale", "fields": {"weight_kg": 1e-999999999}}]}'
+            ).encode(),
+        ),
+        200,
+        "invalid",
+        "fields.weight_kg",
+    ),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
     case: Case, client: FlaskClient, world: World, db_state: Callable[[], dict[str, Any]]
@@ -1063,7 +1263,8 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
     assert response.status_code == case.status, body
     if case.status == 200:
         [result] = body["results"]
-        assert result["status"] == "rejected", result
+        # An id used before for another event is a conflict (issue 15), refused alike.
+        assert result["status"] == ("conflict" if case.code == "id_conflict" else "rejected")
         assert "digest" not in result
         error = result["error"]
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -75,7 +76,7 @@ def test_an_id_used_by_another_organisation_is_a_conflict_that_reveals_nothing(
         client, other, {"id": event_id, "type": "shipped", "qr_id": own, "to": collector.org}
     )
 
-    assert reused["status"] == "rejected"
+    assert reused["status"] == "conflict"
     assert reused["error"]["code"] == "id_conflict"
     assert reused["error"]["field"] == "id"
     assert first["digest"] not in str(reused) and qr_id not in str(reused)
@@ -117,6 +118,136 @@ def test_collecting_twice_with_one_client_id_gives_one_device(
     assert again.get_json()["digest"] == first.get_json()["digest"]
     assert count(session, select(func.count()).select_from(Device)) == 1
     assert count(session, select(func.count()).where(Event.id == body["id"])) == 1
+
+
+# -- issue 15 L11: an id re-sent with other content is a conflict the handheld shows
+
+
+def _device_at_plant(client: FlaskClient, collector: Actor, plant: Actor) -> str:
+    qr_id = collect(client, collector)
+    record(client, collector, {"id": new_id(), "type": "shipped", "qr_id": qr_id, "to": plant.org})
+    return qr_id
+
+
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [
+        ({"weight_kg": 30}, {"weight_kg": "30.5"}),
+        ({"weight_kg": 30}, {"weight_kg": 30, "occurred_at": "2026-01-01T08:00:00+08:00"}),
+    ],
+    ids=["another weight", "another time"],
+)
+def test_an_id_resent_with_other_content_is_a_conflict_and_changes_nothing(
+    client: FlaskClient,
+    collector: Actor,
+    plant: Actor,
+    session: Session,
+    first: dict[str, Any],
+    again: dict[str, Any],
+) -> None:
+    qr_id = _device_at_plant(client, collector, plant)
+    received = {"id": new_id(), "type": "received", "qr_id": qr_id}
+    [created] = post_events(client, plant, {**received, **first})
+    events_before = count(session, select(func.count()).select_from(Event))
+
+    [result] = post_events(client, plant, {**received, **again})
+
+    assert created["status"] == "created"
+    assert result["status"] == "conflict", result
+    assert (result["error"]["code"], result["error"]["field"]) == ("id_conflict", "id")
+    assert "digest" not in result
+    assert count(session, select(func.count()).select_from(Event)) == events_before
+    detail = client.get(f"/api/v1/devices/{qr_id}", headers=plant.headers).get_json()
+    assert detail["received_weight_kg"] == 30
+
+
+@pytest.mark.parametrize(
+    ("type", "first", "again"),
+    [
+        ("stored", {"area": "A-1"}, {"area": "B-2"}),
+        ("refused", {"reason": "broken"}, {"reason": "burnt"}),
+        ("dismantled", {"outputs": [{"fraction": "pcb", "weight_kg": 2}]}, {"outputs": []}),
+        (
+            "dismantled",
+            {"outputs": [{"fraction": "pcb", "weight_kg": 2}]},
+            {"outputs": [{"fraction": "pcb", "weight_kg": 3}]},
+        ),
+        (
+            "dismantled",
+            {"outputs": [{"fraction": "pcb", "weight_kg": 2}]},
+            {"outputs": [{"fraction": "pcb", "weight_kg": 2}], "batch": "B-1"},
+        ),
+    ],
+)
+def test_every_kind_of_step_resent_with_other_content_is_a_conflict(
+    client: FlaskClient,
+    collector: Actor,
+    plant: Actor,
+    type: str,
+    first: dict[str, Any],
+    again: dict[str, Any],
+) -> None:
+    qr_id = _device_at_plant(client, collector, plant)
+    if type != "refused":
+        record(client, plant, {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": 30})
+    step = {"id": new_id(), "type": type, "qr_id": qr_id}
+    [created] = post_events(client, plant, {**step, **first})
+
+    [same] = post_events(client, plant, {**step, **first})
+    [other] = post_events(client, plant, {**step, **again})
+
+    assert created["status"] == "created", created
+    assert same == {**created, "status": "duplicate"}
+    assert other["status"] == "conflict", other
+
+
+def test_the_same_content_in_other_spellings_is_a_duplicate(
+    client: FlaskClient, collector: Actor, plant: Actor
+) -> None:
+    qr_id = _device_at_plant(client, collector, plant)
+    received = {"id": new_id(), "type": "received", "qr_id": qr_id}
+    [created] = post_events(client, plant, {**received, "weight_kg": 30})
+    detail = client.get(f"/api/v1/devices/{qr_id}", headers=plant.headers).get_json()
+    when = dt.datetime.fromisoformat(detail["events"][-1]["occurred_at"])
+    beijing = when.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat()
+
+    [again] = post_events(
+        client, plant, {**received, "weight_kg": "30.000", "occurred_at": beijing}
+    )
+
+    assert again == {**created, "status": "duplicate"}
+
+
+def test_a_conflict_in_one_batch_leaves_the_others_recorded(
+    client: FlaskClient, collector: Actor, plant: Actor, session: Session
+) -> None:
+    qr_id = _device_at_plant(client, collector, plant)
+    stored = {"id": new_id(), "type": "stored", "qr_id": qr_id}
+    record(client, plant, {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": 30})
+    later = {"id": new_id(), "type": "stored", "qr_id": qr_id, "area": "C-3"}
+
+    results = post_events(
+        client, plant, {**stored, "area": "A-1"}, {**stored, "area": "B-2"}, later
+    )
+
+    assert [r["status"] for r in results] == ["created", "conflict", "created"]
+    assert count(session, select(func.count()).where(Event.id == later["id"])) == 1
+
+
+def test_collecting_again_with_one_client_id_and_another_device_is_a_409(
+    client: FlaskClient, collector: Actor, session: Session
+) -> None:
+    body = {**CRT_TV, "id": new_id(), "weight_kg": "25.5"}
+    first = client.post("/api/v1/devices", json=body, headers=collector.headers)
+
+    again = client.post(
+        "/api/v1/devices", json={**body, "weight_kg": "26"}, headers=collector.headers
+    )
+
+    assert first.status_code == 201
+    assert again.status_code == 409
+    assert again.get_json()["error"]["code"] == "id_conflict"
+    assert count(session, select(func.count()).select_from(Device)) == 1
 
 
 @pytest.fixture

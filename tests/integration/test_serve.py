@@ -237,3 +237,27 @@ def test_acknowledged_events_survive_kill_9_of_the_whole_server(served: Served) 
     stored = {row[0] for row in db.execute("SELECT digest FROM event")}
     db.close()
     assert set(acknowledged) <= stored
+
+
+def test_a_body_nested_100000_deep_is_refused_and_kills_no_worker(served: Served) -> None:
+    """Issue 15 H4: 200 KB of JSON nested 100,000 deep overflowed the C stack of a
+    worker (web3's py_ecc raises the recursion limit to 100,000)."""
+    base, headers = served.base, served.headers
+    nested = b"[" * 100_000 + b"]" * 100_000
+    workers = children_of(served.master_pid)
+    statuses = []
+    for path in ("/events", "/devices", "/claims", "/labels"):
+        for _ in range(50 if path == "/events" else 2):
+            reply = requests.post(
+                f"{base}{path}",
+                headers={**headers, "Content-Type": "application/json"},
+                data=nested,
+                timeout=20,
+            )
+            statuses.append(reply.status_code)
+            if path == "/events":
+                assert reply.json()["error"]["code"] == "too_deep", reply.text
+
+    assert all(400 <= status < 500 for status in statuses), statuses
+    assert children_of(served.master_pid) == workers  # no worker died and was replaced
+    assert requests.get(f"{base}/health", timeout=5).status_code == 200

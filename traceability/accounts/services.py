@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -300,11 +301,19 @@ def authenticate_password(*, session: Session, username: str, password: str) -> 
         .join(Organisation, User.org_id == Organisation.id)  # type: ignore[arg-type]
         .where(User.username == username)
     ).first()
-    if row is None or not row[0].password_hash or not row[0].is_active:
-        raise Unauthorised("wrong username or password")
-    if not check_password_hash(row[0].password_hash, password):
+    stored = row[0].password_hash if row is not None and row[0].is_active else None
+    # An unknown (or disabled) username costs the same hashing as a known one:
+    # the answer's timing must not tell which usernames exist.
+    matches = check_password_hash(stored or _dummy_hash(), password)
+    if row is None or stored is None or not matches:
         raise Unauthorised("wrong username or password")
     return _principal(*row)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of no one's password, in the scheme (and cost) new passwords get."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def region_prefix(region: str) -> str:

@@ -31,6 +31,7 @@ from ledger.chain import Web3Ledger
 from ledger.errors import ChainMismatch, ContractMissing, LedgerError, TrustMismatch, TrustMissing
 from ledger.interface import Ledger
 from ledger.node import ANVIL_DEV_KEYS, ManagedNode
+from ledger.redact import redact_url
 from ledger.verify import DEFAULT_MAX_ANCHOR_DELAY_S, TrustAnchors
 from traceability.anchoring.models import LedgerMeta
 from traceability.config import Settings
@@ -382,7 +383,7 @@ def check_chain(ledger: Ledger, trust: TrustAnchors, *, repairable: bool) -> Non
         trust.genesis_hash and info.genesis_hash.lower() != trust.genesis_hash
     ):
         raise ChainMismatch(
-            f"the chain at {info.rpc_url} is not the trusted one "
+            f"the chain at {redact_url(info.rpc_url)} is not the trusted one "
             f"(chain id {info.chain_id} vs {trust.chain_id}, genesis {info.genesis_hash[:12]}… "
             f"vs {str(trust.genesis_hash)[:12]}…): it was reset or replaced.{hint}"
         )

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
 from ledger.errors import ChainMismatch, ContractMissing, LedgerError, TrustMismatch
+from ledger.redact import redact_url
 from traceability.anchoring.connection import (
     LedgerHandle,
     check_chain,
@@ -59,9 +60,10 @@ def repair(
         if _chain_lost(handle):
             if settings is not None and trust_from_settings(settings):
                 raise TrustMismatch(
-                    f"the configured registry {settings.ledger_contract} is not on the chain at "
-                    f"{handle.submitter.rpc_url}: repair never switches registries. The "
-                    "regulator must restore the chain or publish new trust anchors."
+                    f"the configured registry {settings.ledger_contract} is not on the chain "
+                    f"at {redact_url(handle.submitter.rpc_url)}: repair never switches "
+                    "registries. The regulator must restore the chain or publish new trust "
+                    "anchors."
                 )
             if handle.owner is None:
                 raise LedgerError("the registry is gone and this deployment cannot redeploy it")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, current_app
 from sqlmodel import Session
@@ -68,33 +66,6 @@ def reader_ledger(session: Session, app: Flask | None = None) -> TrustedReader |
     if found.problem:
         log.warning("verifying against a ledger that is not trusted: %s", found.problem)
     return found
-
-
-def redact_url(url: str | None) -> str | None:
-    """An RPC URL without credentials (user:password@) or query string (?apikey=…).
-
-    Providers also put keys in the path (…/v3/KEY), so long path segments go too.
-    """
-    if not url:
-        return url
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "(unparseable URL)"
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    if parts.username or parts.password:
-        host = f"***@{host}"
-    path = "/".join("***" if len(seg) >= 20 else seg for seg in parts.path.split("/"))
-    return urlunsplit((parts.scheme, host, path, "***" if parts.query else "", ""))
-
-
-def redact_text(text: str, url: str | None) -> str:
-    """``text`` (an error message) with ``url`` and any other URL in it redacted."""
-    if url:
-        text = text.replace(url, str(redact_url(url)))
-    return re.sub(r"[a-z][a-z0-9+.-]*://\S+", lambda m: str(redact_url(m.group(0))), text)
 
 
 def public_trust(app: Flask) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Reading JSON request bodies without losing decimal precision."""
+"""Reading JSON request bodies without losing decimal precision, nor the worker (SPEC §4.1)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,20 @@ from typing import Any
 from flask import request
 
 from traceability.errors import TraceabilityError
-from traceability.limits import check_strings
+from traceability.limits import check_strings, json_too_deep
+
+#: How deep arrays and objects may nest in a request body (an event batch needs 5;
+#: the scan costs a pass over the body per level).
+MAX_DEPTH = 16
 
 
 class MalformedJson(TraceabilityError):
     code = "malformed_json"
     status = 400
+
+
+class TooDeep(MalformedJson):
+    code = "too_deep"
 
 
 def json_body(*, items: str | None = None) -> dict[str, Any]:
@@ -28,6 +36,11 @@ def json_body(*, items: str | None = None) -> dict[str, Any]:
     raw = request.get_data(cache=True)
     if not raw:
         raise MalformedJson("the request needs a JSON body", field="body")
+    if json_too_deep(raw, MAX_DEPTH):
+        # Checked before parsing: web3's dependencies raise the recursion limit
+        # (ledger/recursion.py), and a parser recursing 100,000 deep overflows
+        # the C stack and kills the worker instead of raising.
+        raise TooDeep(f"the body nests arrays and objects more than {MAX_DEPTH} deep", field="body")
     try:
         data = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, url_for
 from pydantic import ValidationError
 
 from ledger.errors import LedgerError
 from traceability.anchoring.service import anchor_now
 from traceability.api.auth import current_principal
 from traceability.api.body import json_body
+from traceability.api.paging import whole_arg
 from traceability.catalog.models import Catalog
 from traceability.claims.events import claim_events
 from traceability.claims.exports.csv import claim_csv
@@ -24,7 +25,6 @@ from traceability.claims.schemas import ClaimPublic, ClaimRequest
 from traceability.claims.services import create_claim, get_claim, submit_claim
 from traceability.custody.messages import problem_of
 from traceability.db import get_session
-from traceability.errors import ValidationFailed
 from traceability.reports.devices import open_reader
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -33,15 +33,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _catalog() -> Catalog:
     catalog: Catalog = current_app.extensions["trace.catalog"]
     return catalog
-
-
-def _int_arg(name: str, default: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= high:
-        raise ValidationFailed(f"{name} must be a whole number from 1 to {high}", field=name)
-    return int(raw)
 
 
 def _public(claim: Claim) -> ClaimPublic:
@@ -55,8 +46,8 @@ def _public(claim: Claim) -> ClaimPublic:
         session,
         ledger,
         claim,
-        page=_int_arg("page", 1, 1_000_000),
-        per_page=_int_arg("per_page", PER_PAGE, MAX_PER_PAGE),
+        page=whole_arg("page", 1, 1_000_000),
+        per_page=whole_arg("per_page", PER_PAGE, MAX_PER_PAGE),
         exports=exports,
     )
 

@@ -39,7 +39,7 @@ def collect() -> tuple[Response, int]:
         future_skew_s=settings.future_skew_s,
         now=app_now(current_app),
     )
-    if result.status == "rejected":
+    if result.status in ("rejected", "conflict"):
         assert result.error is not None
         return jsonify({"error": result.error.model_dump(exclude_none=True)}), result.http_status
     device = get_device(get_session(), result.qr_id or "")

@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import text
 
-from traceability.anchoring.service import redact_url
+from ledger.redact import redact_url
 from traceability.api.schemas import CatalogPublic, Health
 from traceability.catalog.services import catalog_public
 from traceability.db import get_session

@@ -10,6 +10,7 @@ from traceability.catalog.models import AttributeSpec, Catalog, Category
 from traceability.errors import ValidationFailed
 
 GRAMS_PER_KG = 1000
+MIN_KG = Decimal("0.001")
 
 
 def _as_decimal(value: Any, field: str) -> Decimal:
@@ -32,6 +33,10 @@ def kg_to_grams(value: Any, *, field: str, max_kg: Decimal | int) -> int:
     kg = _as_decimal(value, field)
     if kg <= 0:
         raise ValidationFailed(f"{field} must be greater than 0 kg", field=field)
+    if kg < MIN_KG:  # before any arithmetic: 1e-999999999 × 1000 rounds to 0 g
+        raise ValidationFailed(
+            f"{field} must be at least 0.001 kg (weights must be ≥ 1 g)", field=field
+        )
     if kg > max_kg:
         raise ValidationFailed(
             f"{field} {kg} kg exceeds the plausible maximum of {max_kg} kg", field=field
@@ -59,6 +64,9 @@ def _validate_attribute(name: str, spec: AttributeSpec, value: Any) -> Any:
             raise ValidationFailed(f"{field} must be one of {', '.join(spec.values)}", field=field)
         return value
     number = _as_decimal(value, field)
+    if number and not -12 <= number.adjusted() <= 12:
+        # Whatever the bounds: int() of 1E+999999999 builds a billion digits.
+        raise ValidationFailed(f"{field} is out of range", field=field)
     if spec.min is not None and number < spec.min:
         raise ValidationFailed(f"{field} must be at least {spec.min}", field=field)
     if spec.max is not None and number > spec.max:

@@ -199,6 +199,12 @@ Source = Annotated[
 # -- numbers and times --------------------------------------------------------
 
 
+#: Weights are whole grams; no device or lot weighs more than MAX_KG (a
+#: category's maximum and a lot's are checked by the handlers, below this).
+MIN_KG = Decimal("0.001")
+MAX_KG = Decimal(1_000_000)
+
+
 def _kilograms(value: Any) -> Decimal:
     """Kilograms > 0 with up to 3 decimals; the upper bound is the category's (handlers)."""
     if value is None:
@@ -213,6 +219,12 @@ def _kilograms(value: Any) -> Decimal:
         problem("must be a finite number")
     if kg <= 0:
         problem("must be greater than 0 kg")
+    # Compared before any arithmetic: 1E+999999999 overflows the decimal
+    # context and 1e-999999999 × 1000 rounds to 0 g.
+    if kg < MIN_KG:
+        problem("must be at least 0.001 kg (weights must be ≥ 1 g)")
+    if kg > MAX_KG:
+        problem(f"must be at most {MAX_KG:,} kg")
     if kg * 1000 != (kg * 1000).to_integral_value():
         problem("has more than 3 decimals")
     return kg
@@ -224,7 +236,7 @@ Kilograms = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "number", "exclusiveMinimum": 0, "multipleOf": 0.001},
+                {"type": "number", "minimum": 0.001, "maximum": 1_000_000, "multipleOf": 0.001},
                 {"type": "string", "pattern": r"^\d+(\.\d{1,3})?$"},
             ],
             "description": "kilograms, up to 3 decimals",

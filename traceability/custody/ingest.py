@@ -10,7 +10,8 @@
    events and the rows they change (one executemany per table) and commits.
 3. If something changed, the batch replays holding the lock from the start
    (rows locked in key order on PostgreSQL). A lost race (unique violation)
-   rolls back and replays too, so a retried or concurrent id is a ``duplicate``.
+   rolls back and replays too, so a retried or concurrent id is a ``duplicate``
+   (or, sent with other content, a ``conflict``: custody/resend.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from traceability.custody.handlers import HANDLERS
 from traceability.custody.lookups import preload, unchanged
 from traceability.custody.messages import ItemResult
 from traceability.custody.parsing import Parsed, ParsedSubmission, Submission, parse_item
+from traceability.custody.resend import same_content
 from traceability.custody.workspace import DEFAULT_TOLERANCE_PCT, EventRef, Workspace
 from traceability.db import begin_write, utcnow
 from traceability.errors import Conflict, TraceabilityError
@@ -50,7 +52,7 @@ class IdConflict(Conflict):
 def _apply_one(ws: Workspace, p: Parsed) -> ItemResult:
     existing = ws.events.get(p.event_id) if p.event_id else None
     if existing is not None:
-        return _duplicate(ws, existing, p.type)
+        return _duplicate(ws, existing, p)
     if p.error is not None or p.message is None:
         assert p.error is not None
         return ItemResult.rejected(p.raw_id, p.error)
@@ -65,16 +67,15 @@ def _apply_one(ws: Workspace, p: Parsed) -> ItemResult:
     )
 
 
-def _duplicate(ws: Workspace, existing: EventRef, kind: Any) -> ItemResult:
-    if kind != existing.type or existing.org != ws.principal.org_code:
+def _duplicate(ws: Workspace, existing: EventRef, p: Parsed) -> ItemResult:
+    """The id was recorded before: the same event again, or a conflict (custody/resend.py)."""
+    if existing.org != ws.principal.org_code:
         # Another organisation's event is neither confirmed nor described.
-        used_for = (
-            f"a '{existing.type}' event"
-            if existing.org == ws.principal.org_code
-            else "another organisation's event"
-        )
-        error = IdConflict(f"id {existing.id} was already used for {used_for}", field="id")
-        return ItemResult.rejected(existing.id, error)
+        return _conflict(existing.id, "another organisation's event")
+    if p.type != existing.type:
+        return _conflict(existing.id, f"a '{existing.type}' event")
+    if p.message is None or not same_content(ws, existing.id, p.message):
+        return _conflict(existing.id, f"a '{existing.type}' event with other content")
     return ItemResult(
         id=existing.id,
         status="duplicate",
@@ -82,6 +83,11 @@ def _duplicate(ws: Workspace, existing: EventRef, kind: Any) -> ItemResult:
         qr_id=existing.device,
         lot=existing.lot,
     )
+
+
+def _conflict(event_id: str, used_for: str) -> ItemResult:
+    error = IdConflict(f"id {event_id} was already used for {used_for}", field="id")
+    return ItemResult.conflict(event_id, error)
 
 
 def record_events(

@@ -229,7 +229,9 @@ class ItemResult(BaseModel):
     """The outcome of one event item."""
 
     id: str | None
-    status: Literal["created", "duplicate", "rejected"]
+    status: Literal["created", "duplicate", "conflict", "rejected"] = Field(
+        description="conflict: the id was used before for other content (HTTP 409 on its own)"
+    )
     digest: str | None = None
     qr_id: str | None = None
     lot: str | None = None
@@ -243,6 +245,13 @@ class ItemResult(BaseModel):
             error=ErrorBody(**error.to_dict()),
         )
         result._http_status = error.status
+        return result
+
+    @classmethod
+    def conflict(cls, event_id: str, error: TraceabilityError) -> ItemResult:
+        """The id was already used for another event: the item is not recorded."""
+        result = _Rejected(id=event_id, status="conflict", error=ErrorBody(**error.to_dict()))
+        result._http_status = 409
         return result
 
     @property

@@ -134,7 +134,7 @@ class Loader:
             )
         for steps, results in zip(syncs, outcomes, strict=True):
             for step, result in zip(steps, results, strict=True):
-                if result.status == "rejected":
+                if result.status in ("rejected", "conflict"):
                     raise RuntimeError(
                         f"demo event rejected for {step.user}: {step.item} → {result.error}"
                     )

@@ -34,6 +34,7 @@ from ledger import merkle
 from ledger.canonical import digest_matches, event_content
 from ledger.errors import ContractMissing
 from ledger.interface import AnchorRecord, Ledger
+from ledger.redact import redact_url
 from ledger.verify import CLOCK_SKEW_S, DEFAULT_MAX_ANCHOR_DELAY_S, LATE, UNTRUSTED
 from traceability.anchoring.connection import TrustedReader
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, AnchorState
@@ -237,7 +238,7 @@ def leaf_positions(session: Session, seqs: Iterable[int]) -> dict[int, tuple[int
 
 
 def missing_on_chain_hint(ledger: AnyLedger) -> str:
-    where = f" at {ledger.rpc_url}" if ledger is not None and ledger.rpc_url else ""
+    where = f" at {redact_url(ledger.rpc_url)}" if ledger is not None and ledger.rpc_url else ""
     return (
         f"anchored roots are missing from the registry{where}: the chain was reset or "
         "replaced. Run `traceability anchor --repair` to re-anchor from the database."

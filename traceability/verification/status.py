@@ -8,9 +8,9 @@ from flask import current_app
 from sqlmodel import Session
 
 from ledger.errors import LedgerError
+from ledger.redact import redact_text, redact_url
 from traceability.anchoring.batching import pending_count
 from traceability.anchoring.connection import open_ledger, read_meta, reader
-from traceability.anchoring.service import redact_text, redact_url
 from traceability.config import Settings
 from traceability.verification.completeness import last_check
 

@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, Response
 
 from traceability.web import auth, i18n, public, scanner
 from traceability.web.portal import bp as portal_bp
 
+#: Every page: no plugins, no framing, no <base> rewriting where relative URLs
+#: go, and forms post to this site only. (The scanner's own policy adds to it.)
+CSP = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; "
+    "base-uri 'none'; form-action 'self'"
+)
+#: Browsers that have seen the https site once never try it over http (a year).
+HSTS = "max-age=31536000"
 
-def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'",
-    )
-    return response
+
+def _security_headers(*, https: bool) -> Callable[[Response], Response]:
+    def add(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        if https:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
+
+    return add
 
 
 def init_app(app: Flask) -> None:
-    app.after_request(_security_headers)
+    https = app.config["TRACE_SETTINGS"].public_url.startswith("https://")
+    app.after_request(_security_headers(https=https))
     app.extensions["trace.public_views"] = public.PublicCache(
         app.config["TRACE_SETTINGS"].badge_cache_s
     )

@@ -142,7 +142,7 @@ function onResult(item, result) {
   root.dataset.settled = Number(root.dataset.settled || 0) + 1;
   const shown = recent.find((r) => r.id === item.id);
   if (shown) {
-    shown.status = result.status === "rejected" ? "rejected" : "sent";
+    shown.status = result.status === "rejected" || result.status === "conflict" ? "rejected" : "sent";
     shown.error = result.error || null;
     shown.qr_id = result.qr_id;
   }

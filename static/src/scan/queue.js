@@ -1,7 +1,7 @@
 // The offline-first queue: every step is stored in IndexedDB with its client
 // event id before anything is sent, shown as pending at once, and sent when
 // the network allows. The server's per-item result clears it (created,
-// duplicate) or flags it (rejected, with the server's reason). Items belong
+// duplicate) or flags it (rejected or conflict, with the server's reason). Items belong
 // to the user who recorded them and are only ever sent in that user's session.
 import { openDB } from "idb";
 
@@ -85,7 +85,8 @@ export async function flush(user, post, onResult = () => {}) {
     for (const result of body.results) {
       const item = byId.get(result.id);
       if (!item) continue;
-      if (result.status === "rejected") {
+      // A conflict (the id was used before for other content) was not recorded either.
+      if (result.status === "rejected" || result.status === "conflict") {
         item.status = "rejected";
         item.error = result.error;
         await update(item);

@@ -12,7 +12,8 @@ from traceability.accounts.models import Organisation, OrgKind, Principal, Role
 from traceability.accounts.services import can_read_region
 from traceability.clock import app_now
 from traceability.db import get_session
-from traceability.errors import Forbidden, ValidationFailed
+from traceability.errors import Forbidden
+from traceability.limits import whole_number
 from traceability.periods import Period, last_closed_quarter, parse_period, quarter_of
 
 PORTAL_ROLES = (Role.manager, Role.auditor, Role.admin)
@@ -65,7 +66,4 @@ def recent_quarters(now: dt.datetime, count: int = 6) -> list[str]:
 
 
 def page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw[:9]) <= 10**6:
-        raise ValidationFailed("page must be a whole number from 1", field="page")
-    return int(raw)
+    return whole_number(request.args.get("page"), name="page", default=1, maximum=10**6)
