@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,6 +17,7 @@ class RpcProxy:
         self.upstream, self.delay_s = upstream, delay_s
         self.released = threading.Event()
         self.calls = 0
+        self.methods: list[str] = []  # every JSON-RPC method asked for, in order
         self._count = threading.Lock()
         proxy = self
 
@@ -24,6 +26,7 @@ class RpcProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with proxy._count:
                     proxy.calls += 1
+                    proxy.methods.extend(_methods(body))
                 if proxy.delay_s is None:
                     proxy.released.wait()  # hung: hold the connection, say nothing
                     return
@@ -59,3 +62,13 @@ class RpcProxy:
         self.released.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+def _methods(body: bytes) -> list[str]:
+    """The methods of a JSON-RPC request or batch."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return []
+    calls = message if isinstance(message, list) else [message]
+    return [str(c.get("method")) for c in calls if isinstance(c, dict)]
