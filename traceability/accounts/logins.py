@@ -142,7 +142,7 @@ def _check_not_delayed(
         query = select(func.count(), func.max(LoginAttempt.at)).where(
             LoginAttempt.address == address,
             LoginAttempt.succeeded == False,  # noqa: E712
-            LoginAttempt.at > start,  # type: ignore[operator]
+            LoginAttempt.at > start,
         )
         if also is not None:
             query = query.where(also)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import update
@@ -103,7 +104,7 @@ def finish_render(*, session: Session, render_id: int, now: dt.datetime) -> None
     session.commit()
 
 
-def _until_it_fits(recent: list[LabelRender], excess: int, now: dt.datetime) -> int:
+def _until_it_fits(recent: Sequence[LabelRender], excess: int, now: dt.datetime) -> int:
     """Whole seconds until renders of at least ``excess`` labels leave the hour."""
     freed = 0
     for render in sorted(recent, key=lambda r: r.started_at):
