@@ -120,3 +120,39 @@ def test_the_database_refuses_a_second_approval_of_a_device(q: Quarter, auditor:
             .where(table.c.claim_id == first["id"], table.c.qr_id == a)
             .values(review="approved")
         )
+
+
+def test_a_review_the_index_refuses_is_a_409_that_changes_nothing(
+    q: Quarter, auditor: Actor
+) -> None:
+    a = q.device("a", *FRIDGE, "2026-08-03T10:00:00")
+    q.ship_and_confirm_lots()
+    q.anchor()
+    first = submitted(q)
+    steps = [
+        {"decision": "reject", "qr_id": a, "reason": "无视频"},
+        {"decision": "reinstate", "qr_id": a, "reason": "已补交"},
+    ]
+    assert review(q, auditor, first, steps).status_code == 200
+    second = submitted(q)
+    assert review(q, auditor, second, [{"decision": "approve"}]).status_code == 200
+    # A database administrator wipes the first claim's record of the reinstatement.
+    table = ClaimItem.__table__  # type: ignore[attr-defined]
+    with Database.engine(q.client.application).begin() as conn:
+        conn.execute(
+            update(table)
+            .where(table.c.claim_id == first["id"], table.c.qr_id == a)
+            .values(review=None)
+        )
+    before = q.show(first["id"])
+
+    response = review(q, auditor, first, [{"decision": "approve"}])
+
+    assert response.status_code == 409, response.get_json()
+    assert response.get_json()["error"] == {
+        "code": "conflict",
+        "message": f"a device of claim {first['code']} is already approved in another claim",
+        "field": "decisions",
+    }
+    assert q.show(first["id"]) == before
+    assert outcomes(q, second) == {a: "approved"}
