@@ -50,6 +50,9 @@ class LoginPolicy:
         return min(doubled, self.max_delay)
 
 
+_SCOPES = {"account": "for this account from this address", "address": "from this address"}
+
+
 class SignInDelayed(TraceabilityError):
     """Too many failed sign-ins: no password is checked for ``retry_after`` seconds."""
 
@@ -58,7 +61,7 @@ class SignInDelayed(TraceabilityError):
 
     def __init__(self, scope: str, retry_after: int) -> None:
         super().__init__(
-            f"too many failed sign-ins from this {scope}; try again in {retry_after} s",
+            f"too many failed sign-ins {_SCOPES[scope]}; try again in {retry_after} s",
             field="username" if scope == "account" else None,
             scope=scope,
             retry_after=retry_after,
