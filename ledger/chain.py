@@ -384,12 +384,19 @@ class Web3Ledger:
     def anchor_count(self, submitter: str) -> int:
         return int(self._view("anchorCount", to_checksum_address(submitter)))
 
-    def anchors_of(self, submitter: str) -> list[AnchorRecord]:
-        """Every anchor ``submitter`` made, in order, read at one block for consistency."""
+    def anchors_of(
+        self, submitter: str, *, start: int = 0, block: int | None = None
+    ) -> list[AnchorRecord]:
+        """The anchors ``submitter`` made from the ``start``-th on, in order, read at one block.
+
+        ``block`` (default: the latest) is where every read is made, for a
+        consistent list; the registry's lists only grow, so a caller who holds
+        the first ``start`` (read at a block still in the chain) asks for the rest.
+        """
         account = to_checksum_address(submitter)
-        at = self.block_number()
+        at = self.block_number() if block is None else block
         count = self._view("anchorCount", account, block=at)
-        rows = [self._view("anchorAt", account, index, block=at) for index in range(count)]
+        rows = [self._view("anchorAt", account, index, block=at) for index in range(start, count)]
         return [_record(root, block, stamp, account, *rest) for root, block, stamp, *rest in rows]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,6 +17,8 @@ class RpcProxy:
         self.upstream, self.delay_s = upstream, delay_s
         self.released = threading.Event()
         self.calls = 0
+        self.methods: list[str] = []  # every JSON-RPC method asked for, in order
+        self.call_data: list[str] = []  # the input data of every eth_call, in order
         self._count = threading.Lock()
         proxy = self
 
@@ -24,6 +27,8 @@ class RpcProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with proxy._count:
                     proxy.calls += 1
+                    proxy.methods.extend(_methods(body))
+                    proxy.call_data.extend(_call_data(body))
                 if proxy.delay_s is None:
                     proxy.released.wait()  # hung: hold the connection, say nothing
                     return
@@ -59,3 +64,27 @@ class RpcProxy:
         self.released.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+def _calls(body: bytes) -> list[dict[str, Any]]:
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return []
+    calls = message if isinstance(message, list) else [message]
+    return [c for c in calls if isinstance(c, dict)]
+
+
+def _methods(body: bytes) -> list[str]:
+    """The methods of a JSON-RPC request or batch."""
+    return [str(c.get("method")) for c in _calls(body)]
+
+
+def _call_data(body: bytes) -> list[str]:
+    """The input data (0x-hex) of each eth_call of a request or batch."""
+    found = []
+    for call in _calls(body):
+        params = call.get("params") or [{}]
+        if call.get("method") == "eth_call" and isinstance(params[0], dict):
+            found.append(str(params[0].get("data") or params[0].get("input") or ""))
+    return found

@@ -76,14 +76,18 @@ class Settings(BaseSettings):
 
     # Accounts: API tokens expire after this many days.
     token_ttl_days: int = Field(default=365, gt=0)
-    # Browser sign-in (/scan, /portal): a session lasts a shift; failed
-    # sign-ins within the window lock the account (or the client address)
-    # out for the lock-out period, on every worker (counted in the database).
+    # Browser sign-in (/scan, /portal): a session lasts a shift. Failed
+    # sign-ins within the window are counted per (username, client address)
+    # and per address, on every worker (in the database); past the free ones
+    # each further failure doubles the wait (from login_delay_s up to
+    # login_max_delay_s) before that address may try again. Nothing locks an
+    # account: the user still signs in from an address that has not failed.
     session_hours: float = Field(default=12.0, gt=0)
-    login_max_failures_per_user: int = Field(default=5, gt=0)
-    login_max_failures_per_address: int = Field(default=20, gt=0)
-    login_window_s: int = Field(default=900, gt=0)
-    login_lockout_s: int = Field(default=900, gt=0)
+    login_free_failures: int = Field(default=5, gt=0)
+    login_free_failures_per_address: int = Field(default=20, gt=0)
+    login_delay_s: float = Field(default=5.0, gt=0)
+    login_max_delay_s: float = Field(default=600.0, gt=0)
+    login_window_s: int = Field(default=3600, gt=0)
     # Reverse proxies in front of the app (the plant's TLS terminator): trust
     # this many X-Forwarded-For/-Proto hops. 0: the app is reached directly.
     proxy_hops: int = Field(default=0, ge=0, le=5)
@@ -94,6 +98,10 @@ class Settings(BaseSettings):
     # Rate schedules a deployment supplies beside the national one (a TOML file
     # of [[schedules]], e.g. its province's 以奖代补 standards from 2024-01-01).
     rate_schedules: Path | None = None
+    # Label sheet PDFs each user may have made within an hour (counted in
+    # labels; a 1000-label sheet takes seconds of a worker). One large sheet
+    # at a time per user; a sheet is always allowed in an hour with none.
+    labels_per_hour: int = Field(default=5000, gt=0)
     # A CJK font file to embed in PDFs (claims, label sheets); default: Debian's
     # fonts-noto-cjk (Noto Sans CJK SC).
     cjk_font: Path | None = None

@@ -13,7 +13,7 @@ from traceability.anchoring.models import AnchorBatch, AnchorLeaf, LedgerMeta
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem
 from traceability.custody.models import Event
 from traceability.devices.models import Device
-from traceability.labels.models import LabelSheet, MintedId
+from traceability.labels.models import LabelRender, LabelSheet, MintedId
 from traceability.lots.models import Lot, LotItem
 from traceability.reports.models import AuditSnapshot
 from traceability.savings.models import Batch
@@ -34,6 +34,7 @@ __all__ = [
     "ClaimedDevice",
     "Device",
     "Event",
+    "LabelRender",
     "LabelSheet",
     "LedgerMeta",
     "LoginAttempt",

@@ -154,11 +154,14 @@ EXPECTED: dict[str, dict[str, int]] = {
         "auditor_bj": 403,
         "admin": 200,
     },
-    # Managers and admins only: a floor operator cannot tie up a web worker on the chain.
+    # A dismantler's managers and admins only: a floor operator, or the manager of a
+    # collector or processor, cannot tie up a web worker on the chain (issue 15, finding 10).
     "api.anchors_post": {
         "plant": 403,
         "collector": 403,
         "plant_manager": PASSES,
+        "collector_manager": 403,
+        "processor_manager": 403,
         "admin": PASSES,
         "auditor": 403,
     },
@@ -206,8 +209,10 @@ EXPECTED: dict[str, dict[str, int]] = {
 
 
 @pytest.fixture
-def resources(client: FlaskClient, world: World) -> World:
-    """The world plus a DIS-SZ label sheet and a DIS-SZ batch B1."""
+def resources(client: FlaskClient, world: World, make_actor: Callable[..., Actor]) -> World:
+    """The world plus a DIS-SZ label sheet, a DIS-SZ batch B1 and two more managers."""
+    world.extra["collector_manager"] = make_actor("COL-SZ", "collector", role="manager")
+    world.extra["processor_manager"] = make_actor("PRO-SZ", "processor", role="manager")
     response = client.post("/api/v1/labels", json={"count": 1}, headers=world.plant.headers)
     assert response.status_code == 201
     world.extra["sheet"] = response.get_json()["sheet"]
@@ -272,7 +277,7 @@ def test_each_role_may_or_may_not_call_the_route(
             target.path(resources),
             method=target.method,
             json=json,
-            headers=getattr(resources, actor).headers,
+            headers=(getattr(resources, actor, None) or resources.extra[actor]).headers,
         )
         outcomes[actor] = _outcome(response)
         if response.status_code == 403:

@@ -86,7 +86,13 @@ class TestVerificationBadge:
         return {**settings, "ledger_mode": "memory", "badge_cache_s": 0}
 
     def test_badge_follows_anchoring_and_tampering(
-        self, app: Flask, client: FlaskClient, collector: Actor, base_url: str, page: object
+        self,
+        app: Flask,
+        client: FlaskClient,
+        collector: Actor,
+        plant: Actor,
+        base_url: str,
+        page: object,
     ) -> None:
         from sqlalchemy import text
 
@@ -102,7 +108,7 @@ class TestVerificationBadge:
 
         assert badge() == "pending"
         assert (
-            client.post("/api/v1/anchors", headers=manager_headers(client, collector)).status_code
+            client.post("/api/v1/anchors", headers=manager_headers(client, plant)).status_code
             == 200
         )
         assert badge() == "verified"

@@ -104,7 +104,7 @@ def test_the_app_page_allows_webassembly_and_the_camera_but_nothing_from_elsewhe
 def test_behind_a_proxy_each_client_address_is_counted_on_its_own(
     settings: dict[str, Any], make_actor: Callable[..., Actor]
 ) -> None:
-    app: Flask = create_app({**settings, "proxy_hops": 1, "login_max_failures_per_address": 2})
+    app: Flask = create_app({**settings, "proxy_hops": 1, "login_free_failures_per_address": 2})
     SQLModel.metadata.create_all(Database.engine(app))
     try:
         operator = make_actor("COL-SZ", "collector", password=PASSWORD)

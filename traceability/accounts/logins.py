@@ -1,4 +1,4 @@
-"""Browser sign-in: attempt limiting shared by every worker, and revocable sessions.
+"""Browser sign-in: growing delays after failures, shared by every worker; revocable sessions.
 
 Both live in the database, so every gunicorn worker sees the same failures
 and a sign-out (or a disabled user) ends the session on all of them at once.
@@ -8,6 +8,7 @@ Services only: the HTML views in ``traceability.web.auth`` call them.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -25,29 +26,50 @@ KEY_LENGTH = 64
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    """How many failed sign-ins, within ``window``, lock a username or a client address out."""
+    """How failed sign-ins slow the next attempts down (SPEC §4.4 "limited attempts").
 
-    max_failures_per_user: int
-    max_failures_per_address: int
+    Failures within ``window`` are counted per (username, address) and per
+    address. Past its free failures, each scope waits ``base_delay`` doubled
+    for every further failure, at most ``max_delay``, after its latest
+    failure. Nothing is counted per account alone: failures from one address
+    never keep the user out from another (issue 15, finding 6).
+    """
+
+    free_failures: int  # per (username, address)
+    free_failures_per_address: int
+    base_delay: dt.timedelta
+    max_delay: dt.timedelta
     window: dt.timedelta
-    lockout: dt.timedelta
+
+    def delay(self, failures: int, free: int) -> dt.timedelta:
+        """The wait after the latest of ``failures`` when ``free`` of them cost nothing."""
+        if failures < free:
+            return dt.timedelta(0)
+        # The exponent is bounded before it is used: 2**huge is a slow big integer.
+        doubled = self.base_delay * 2 ** min(failures - free, 32)
+        return min(doubled, self.max_delay)
 
 
-class LoginLocked(TraceabilityError):
-    """Too many failed sign-ins: no password is checked until ``until``."""
+_SCOPES = {"account": "for this account from this address", "address": "from this address"}
 
-    code = "login_locked"
+
+class SignInDelayed(TraceabilityError):
+    """Too many failed sign-ins: no password is checked for ``retry_after`` seconds."""
+
+    code = "sign_in_delayed"
     status = 429
 
-    def __init__(self, scope: str, until: dt.datetime) -> None:
+    def __init__(self, scope: str, retry_after: int) -> None:
         super().__init__(
-            f"too many failed sign-ins for this {scope}; try again after {until:%H:%M} UTC",
+            f"too many failed sign-ins {_SCOPES[scope]}; try again in {retry_after} s",
             field="username" if scope == "account" else None,
             scope=scope,
-            until=until,
+            retry_after=retry_after,
         )
+        #: "account" (this username from this address) or "address" (any username from it).
         self.scope = scope
-        self.until = until
+        #: Whole seconds until the next attempt is looked at.
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -72,7 +94,7 @@ def sign_in(
     session_ttl: dt.timedelta,
     now: dt.datetime | None = None,
 ) -> SignedIn:
-    """Check the password unless locked out, record the attempt, open a browser session.
+    """Check the password unless delayed, record the attempt, open a browser session.
 
     A failure is recorded (flushed) before ``Unauthorised`` is raised: the
     caller commits in both cases, or the failure would not count.
@@ -80,7 +102,7 @@ def sign_in(
     now = now or utcnow()
     user_key, address = username_key(username), address[:KEY_LENGTH]
     _forget_old_attempts(session, policy, now)
-    _check_not_locked(session, user_key, address, policy, now)
+    _check_not_delayed(session, user_key, address, policy, now)
     try:
         principal = authenticate_password(session=session, username=user_key, password=password)
     except Unauthorised:
@@ -100,33 +122,39 @@ def sign_in(
     return SignedIn(principal=principal, token=token, expires_at=row.expires_at)
 
 
-def _check_not_locked(
+def _check_not_delayed(
     session: Session, user_key: str, address: str, policy: LoginPolicy, now: dt.datetime
 ) -> None:
     since = now - policy.window
     last_success = session.exec(
         select(func.max(LoginAttempt.at)).where(
             LoginAttempt.username == user_key,
+            LoginAttempt.address == address,
             LoginAttempt.succeeded == True,  # noqa: E712 (SQL, not Python)
         )
     ).one()
-    # A successful sign-in starts the account's count afresh, not the address's.
-    user_since = max(since, last_success) if last_success is not None else since
-    for scope, column, value, start, limit in (
-        ("account", LoginAttempt.username, user_key, user_since, policy.max_failures_per_user),
-        ("address", LoginAttempt.address, address, since, policy.max_failures_per_address),
-    ):
-        count, latest = session.exec(
-            select(func.count(), func.max(LoginAttempt.at)).where(
-                column == value,
-                LoginAttempt.succeeded == False,  # noqa: E712
-                LoginAttempt.at > start,
-            )
-        ).one()
-        if count >= limit and latest is not None:
-            until = _aware(latest) + policy.lockout
-            if now < until:
-                raise LoginLocked(scope, until)
+    # The right password from this address starts this pair's count afresh.
+    # Not the address's: one user signing in must not wipe out the failures
+    # of someone at the same address guessing other users' passwords.
+    pair_since = max(since, _aware(last_success)) if last_success is not None else since
+    scopes = (
+        ("account", (LoginAttempt.username == user_key), pair_since, policy.free_failures),
+        ("address", None, since, policy.free_failures_per_address),
+    )
+    for scope, also, start, free in scopes:
+        query = select(func.count(), func.max(LoginAttempt.at)).where(
+            LoginAttempt.address == address,
+            LoginAttempt.succeeded == False,  # noqa: E712
+            LoginAttempt.at > start,
+        )
+        if also is not None:
+            query = query.where(also)
+        count, latest = session.exec(query).one()
+        if latest is None:
+            continue
+        until = _aware(latest) + policy.delay(count, free)
+        if now < until:
+            raise SignInDelayed(scope, math.ceil((until - now).total_seconds()))
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -135,8 +163,8 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 def _forget_old_attempts(session: Session, policy: LoginPolicy, now: dt.datetime) -> None:
-    """Attempts older than any window or lock-out that could still need them."""
-    horizon = now - 2 * max(policy.window, policy.lockout) - dt.timedelta(days=1)
+    """Attempts older than any window or delay that could still need them."""
+    horizon = now - 2 * max(policy.window, policy.max_delay) - dt.timedelta(days=1)
     session.execute(delete(LoginAttempt).where(LoginAttempt.at < horizon))  # type: ignore[arg-type]
 
 

@@ -9,10 +9,11 @@ from traceability.api.auth import current_principal
 from traceability.api.body import json_body
 from traceability.api.schemas import LabelSheet, LabelsRequest
 from traceability.custody.messages import problem_of
-from traceability.db import get_session
+from traceability.db import get_session, utcnow
 from traceability.errors import ValidationFailed
 from traceability.labels.render import label_sheet_pdf
 from traceability.labels.services import mint_sheet, sheet_items
+from traceability.labels.throttle import RenderPolicy, finish_render, start_render
 
 LAYOUTS = ("a4", "thermal")
 
@@ -31,9 +32,15 @@ def pdf(sheet: str) -> Response:
     layout = request.args.get("layout", "a4")
     if layout not in LAYOUTS:
         raise ValidationFailed("layout must be a4 or thermal", field="layout")
-    items = sheet_items(
-        get_session(), current_principal(), sheet, current_app.config["TRACE_SETTINGS"].public_url
+    settings = current_app.config["TRACE_SETTINGS"]
+    session, principal = get_session(), current_principal()
+    items = sheet_items(session, principal, sheet, settings.public_url)
+    policy = RenderPolicy(labels_per_hour=settings.labels_per_hour)
+    render = start_render(
+        session=session, principal=principal, labels=len(items), policy=policy, now=utcnow()
     )
-    font = current_app.config["TRACE_SETTINGS"].cjk_font
-    body = label_sheet_pdf(items, layout=layout, title=f"Sheet {sheet}", font=font)  # type: ignore[arg-type]
+    try:
+        body = label_sheet_pdf(items, layout=layout, title=f"Sheet {sheet}", font=settings.cjk_font)  # type: ignore[arg-type]
+    finally:
+        finish_render(session=session, render_id=render, now=utcnow())
     return Response(body, mimetype="application/pdf")

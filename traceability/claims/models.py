@@ -4,6 +4,9 @@
 the device): the database itself refuses a second claim of a device, so two
 claims computed at the same moment cannot both count it. A review that
 rejects a device keeps its row (it stays unclaimable); reinstating deletes it.
+A reinstated device can be claimed again, so its old ``claim_item`` stays
+behind: a partial unique index on ``claim_item`` makes an approval unique
+across all claims (issue 15, finding 5: a device is never paid twice).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, text
 from sqlmodel import Field, SQLModel
 
 from traceability import limits
@@ -72,6 +75,16 @@ class ClaimItem(SQLModel, table=True):
     """A device a claim counts, with the evidence the exports show."""
 
     __tablename__ = "claim_item"
+    __table_args__ = (
+        # One approval per device, ever, whatever the claim (SPEC §2.6 "never claimed before").
+        Index(
+            "uq_claim_item_approved_device",
+            "qr_id",
+            unique=True,
+            sqlite_where=text("review = 'approved'"),
+            postgresql_where=text("review = 'approved'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     claim_id: int = Field(

@@ -4,6 +4,12 @@ Decisions apply in order (approve a whole line, then reject one device of
 it). A rejected device stays claimed — no later claim may count it — until
 the auditor reinstates it, which frees it for a later claim. Each review is a
 ``claim_reviewed`` event on the claim's chain, anchored like every other.
+
+A reinstated device has left this claim for good (issue 15, finding 5): a
+decision on the whole claim or a line leaves it as it is (the event counts
+it under ``left_alone``), one naming it is a conflict. The rule reads only
+this claim's own decisions, so a replay of its events reaches the same
+outcomes; the database's unique index on approvals is the last guard.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from traceability import limits
@@ -103,6 +110,15 @@ def review_claim(
                 raise ValidationFailed(
                     f"only a rejected device can be reinstated ({wrong[0]} is not)", field=where
                 )
+        left = [q for q in targets if review[q][0] == Review.reinstated]
+        if left and d.decision != "reinstate":
+            if d.qr_id is not None:
+                raise Conflict(
+                    f"{d.qr_id} was reinstated: it has left claim {claim.code} "
+                    "and only a later claim may count it",
+                    field=f"{where}.qr_id",
+                )
+            targets = [q for q in targets if review[q][0] != Review.reinstated]
         for qr_id in targets:
             review[qr_id] = (_RESULT[d.decision], d.reason)
         applied.append(
@@ -111,26 +127,20 @@ def review_claim(
                 **({"qr_id": d.qr_id} if d.qr_id else {}),
                 **({"tier": d.tier} if d.tier else {}),
                 "devices": len(targets),
+                **({"left_alone": len(left)} if left and d.decision != "reinstate" else {}),
                 **({"reason": d.reason} if d.reason else {}),
             }
         )
     changed = {q: v for q, v in review.items() if v[1] is not None or v[0] != items[q].review}
-    for qr_id, (result, reason) in changed.items():
-        session.execute(
-            update(_ITEM)
-            .where(_ITEM.c.claim_id == claim.id, _ITEM.c.qr_id == qr_id)
-            .values(review=result, review_reason=reason)
-        )
-        if result == Review.reinstated:
-            session.execute(
-                delete(_CLAIMED).where(_CLAIMED.c.claim_id == claim.id, _CLAIMED.c.qr_id == qr_id)
-            )
-        else:
-            session.execute(
-                update(_CLAIMED)
-                .where(_CLAIMED.c.claim_id == claim.id, _CLAIMED.c.qr_id == qr_id)
-                .values(rejected=result == Review.rejected)
-            )
+    try:
+        _apply(session, claim, changed)
+    except IntegrityError:
+        # Only a device approved in another claim meanwhile can get here.
+        session.rollback()
+        raise Conflict(
+            f"a device of claim {claim.code} is already approved in another claim",
+            field="decisions",
+        ) from None
     rates = dict(
         session.execute(
             select(_ITEM.c.qr_id, _ITEM.c.rate_yuan).where(_ITEM.c.claim_id == claim.id)
@@ -160,3 +170,25 @@ def review_claim(
     session.add(claim)
     session.commit()
     return claim
+
+
+def _apply(
+    session: Session, claim: Claim, changed: dict[str, tuple[str | None, str | None]]
+) -> None:
+    """Write the outcomes: a rejected device stays claimed, a reinstated one is freed."""
+    for qr_id, (result, reason) in changed.items():
+        session.execute(
+            update(_ITEM)
+            .where(_ITEM.c.claim_id == claim.id, _ITEM.c.qr_id == qr_id)
+            .values(review=result, review_reason=reason)
+        )
+        if result == Review.reinstated:
+            session.execute(
+                delete(_CLAIMED).where(_CLAIMED.c.claim_id == claim.id, _CLAIMED.c.qr_id == qr_id)
+            )
+        else:
+            session.execute(
+                update(_CLAIMED)
+                .where(_CLAIMED.c.claim_id == claim.id, _CLAIMED.c.qr_id == qr_id)
+                .values(rejected=result == Review.rejected)
+            )

@@ -33,3 +33,15 @@ class LabelSheet(SQLModel, table=True):
     created_at: dt.datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+
+
+class LabelRender(SQLModel, table=True):
+    """A label sheet PDF being made or made: what ``labels.throttle`` counts per user."""
+
+    __tablename__ = "label_render"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    labels: int
+    started_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    finished_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

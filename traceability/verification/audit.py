@@ -16,7 +16,7 @@ from flask import Flask
 from sqlmodel import Session, func, select
 
 from ledger.errors import ContractMissing
-from ledger.interface import Ledger
+from ledger.interface import AnchorRecord, Ledger
 from traceability.anchoring.connection import TrustedReader
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.anchoring.service import reader_ledger
@@ -54,10 +54,18 @@ class AnchorAudit:
         return not self.missing_batches and not self.missing_events
 
 
-def audit_anchors(session: Session, ledger: Ledger, submitter: str) -> AnchorAudit:
-    """Every anchor a submitter ever made must still be fully accounted for."""
+def audit_anchors(
+    session: Session,
+    ledger: Ledger,
+    submitter: str,
+    records: Sequence[AnchorRecord] | None = None,
+) -> AnchorAudit:
+    """Every anchor a submitter ever made must still be fully accounted for.
+
+    ``records``: the submitter's anchors already read from ``ledger`` (else read here).
+    """
     result = AnchorAudit(submitter=submitter)
-    for record in ledger.anchors_of(submitter):
+    for record in ledger.anchors_of(submitter) if records is None else records:
         result.on_chain += 1
         root = record.root.removeprefix("0x")
         batch = session.exec(select(AnchorBatch).where(AnchorBatch.root == root)).first()

@@ -1,4 +1,4 @@
-"""Browser sign-in shared by /scan and /portal: Flask-Login sessions, CSRF, limited attempts.
+"""Browser sign-in shared by /scan and /portal: Flask-Login sessions, CSRF, delayed retries.
 
 API clients keep their bearer tokens; a browser signs in here with the same
 accounts and then calls the API with its session cookie and the CSRF token
@@ -32,7 +32,13 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from traceability.accounts.logins import LoginLocked, LoginPolicy, load_session, sign_in, sign_out
+from traceability.accounts.logins import (
+    LoginPolicy,
+    SignInDelayed,
+    load_session,
+    sign_in,
+    sign_out,
+)
 from traceability.accounts.models import OrgKind, Principal
 from traceability.db import begin_write, get_session
 from traceability.errors import Unauthorised
@@ -113,10 +119,11 @@ def _landing(principal: Principal) -> str:
 def _policy() -> LoginPolicy:
     settings = current_app.config["TRACE_SETTINGS"]
     return LoginPolicy(
-        max_failures_per_user=settings.login_max_failures_per_user,
-        max_failures_per_address=settings.login_max_failures_per_address,
+        free_failures=settings.login_free_failures,
+        free_failures_per_address=settings.login_free_failures_per_address,
+        base_delay=dt.timedelta(seconds=settings.login_delay_s),
+        max_delay=dt.timedelta(seconds=settings.login_max_delay_s),
         window=dt.timedelta(seconds=settings.login_window_s),
-        lockout=dt.timedelta(seconds=settings.login_lockout_s),
     )
 
 
@@ -124,14 +131,14 @@ def _page(form: LoginForm, next_path: str | None, error: str | None = None) -> s
     return render_template("login.html", form=form, error=error, next=next_path)
 
 
-def _locked_message(exc: LoginLocked) -> tuple[str, int]:
-    """What a locked-out person reads, and the whole minutes to wait."""
-    minutes = max(1, -(-int((exc.until - dt.datetime.now(dt.UTC)).total_seconds()) // 60))
+def _delayed_message(exc: SignInDelayed) -> str:
+    """What a person who must wait reads: the whole seconds to wait."""
     if exc.scope == "account":
-        text = _("Too many failed sign-ins for this account. Try again in %(n)d min.", n=minutes)
-    else:
-        text = _("Too many failed sign-ins from this device. Try again in %(n)d min.", n=minutes)
-    return text, minutes
+        return _(
+            "Too many failed sign-ins for this account from this device. Try again in %(n)d s.",
+            n=exc.retry_after,
+        )
+    return _("Too many failed sign-ins from this device. Try again in %(n)d s.", n=exc.retry_after)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -155,12 +162,12 @@ def login() -> Any:
             policy=_policy(),
             session_ttl=dt.timedelta(hours=current_app.config["TRACE_SETTINGS"].session_hours),
         )
-    except LoginLocked as exc:
-        db.rollback()
-        message, minutes = _locked_message(exc)
-        return _page(form, next_path, message), 429, {"Retry-After": str(minutes * 60)}
+    except SignInDelayed as exc:
+        db.rollback()  # an attempt while delayed is not looked at, nor counted
+        message = _delayed_message(exc)
+        return _page(form, next_path, message), 429, {"Retry-After": str(exc.retry_after)}
     except Unauthorised:
-        db.commit()  # the failure counts toward the lock-out
+        db.commit()  # the failure counts toward the delays
         return _page(form, next_path, _("Wrong username or password.")), 401
     db.commit()
     session.clear()  # nothing from before the sign-in survives it (no fixation)

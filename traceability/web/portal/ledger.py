@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from sqlmodel import col, select
 
 from ledger.errors import LedgerError
+from traceability.anchoring.anchor_lists import anchor_lists
 from traceability.anchoring.models import AnchorBatch
 from traceability.anchoring.service import reader_ledger
 from traceability.db import get_session
@@ -30,9 +31,10 @@ def ledger_page() -> str:
     try:
         reader = reader_ledger(session)
         if reader is not None and reader.chain is not None and reader.trust is not None:
+            lists = anchor_lists(current_app)  # read once per chain head (issue 15, finding 10)
             for submitter in reader.trust.submitters:
-                records = reader.chain.anchors_of(submitter)
-                audits.append(audit_anchors(session, reader.chain, submitter))
+                records = lists.anchors_of(reader.chain, submitter)
+                audits.append(audit_anchors(session, reader.chain, submitter, records))
                 known = {
                     b.root: b
                     for b in session.exec(

@@ -1,0 +1,158 @@
+"""Paid once (issue 15, finding 5): a reinstated device claimed again is never approved twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from tests.claims.quarter import COLD_OUT, FLAT_OUT, Quarter
+from tests.helpers import Actor
+from traceability.claims.models import ClaimItem
+from traceability.db import Database
+
+pytestmark = pytest.mark.integration
+
+FRIDGE = ("refrigerator", {"volume_l": 200}, "40", COLD_OUT)
+FLAT_42 = ("tv", {"display": "flat", "screen_in": 42}, "12", FLAT_OUT)
+
+
+@pytest.fixture
+def q(client: FlaskClient, collector: Actor, plant: Actor, processor: Actor) -> Quarter:
+    return Quarter(client, collector, plant, processor)
+
+
+@pytest.fixture
+def auditor(make_actor: Callable[..., Actor]) -> Actor:
+    return make_actor("REG-JS", "regulator", role="auditor", region="320000")
+
+
+def submitted(q: Quarter) -> dict[str, Any]:
+    claim = q.claim()
+    response = q.client.post(f"/api/v1/claims/{claim['id']}/submit", headers=q.manager)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+def review(q: Quarter, auditor: Actor, claim: dict[str, Any], decisions: list[Any]) -> Any:
+    return q.client.post(
+        f"/api/v1/claims/{claim['id']}/review",
+        json={"decisions": decisions},
+        headers=auditor.headers,
+    )
+
+
+def outcomes(q: Quarter, claim: dict[str, Any]) -> dict[str, str | None]:
+    shown = q.show(claim["id"], per_page=1000)["devices"]
+    return {d["qr_id"]: d["review"] for d in shown}
+
+
+def test_a_reinstated_device_claimed_again_is_not_approved_by_a_bulk_approval_of_the_first(
+    q: Quarter, auditor: Actor
+) -> None:
+    a = q.device("a", *FRIDGE, "2026-08-03T10:00:00")
+    b = q.device("b", *FLAT_42, "2026-08-04T10:00:00")
+    q.ship_and_confirm_lots()
+    q.anchor()
+    first = submitted(q)
+    rejected = review(q, auditor, first, [{"decision": "reject", "qr_id": a, "reason": "无视频"}])
+    assert rejected.status_code == 200, rejected.get_json()
+    again = review(q, auditor, first, [{"decision": "reinstate", "qr_id": a, "reason": "已补交"}])
+    assert again.status_code == 200, again.get_json()
+    second = submitted(q)  # the supplement counts the freed device
+    assert set(outcomes(q, second)) == {a}
+    paid = review(q, auditor, second, [{"decision": "approve"}])
+    assert paid.status_code == 200, paid.get_json()
+
+    bulk = review(q, auditor, first, [{"decision": "approve"}])
+
+    assert bulk.status_code == 200, bulk.get_json()
+    assert outcomes(q, first) == {a: "reinstated", b: "approved"}
+    assert outcomes(q, second) == {a: "approved"}
+    rate = {d["qr_id"]: d["rate_yuan"] for d in q.show(first["id"])["devices"]}
+    assert bulk.get_json()["approved_yuan"] == rate[b]
+
+
+def test_naming_a_reinstated_device_in_its_first_claim_is_a_conflict(
+    q: Quarter, auditor: Actor
+) -> None:
+    a = q.device("a", *FRIDGE, "2026-08-03T10:00:00")
+    q.ship_and_confirm_lots()
+    q.anchor()
+    first = submitted(q)
+    steps = [
+        {"decision": "reject", "qr_id": a, "reason": "无视频"},
+        {"decision": "reinstate", "qr_id": a, "reason": "已补交"},
+    ]
+    assert review(q, auditor, first, steps).status_code == 200
+    before = outcomes(q, first)
+
+    response = review(q, auditor, first, [{"decision": "approve", "qr_id": a}])
+
+    assert response.status_code == 409, response.get_json()
+    error = response.get_json()["error"]
+    assert error["code"] == "conflict" and error["field"] == "decisions[0].qr_id"
+    assert "reinstated" in error["message"]
+    assert outcomes(q, first) == before == {a: "reinstated"}
+
+
+def test_the_database_refuses_a_second_approval_of_a_device(q: Quarter, auditor: Actor) -> None:
+    a = q.device("a", *FRIDGE, "2026-08-03T10:00:00")
+    q.ship_and_confirm_lots()
+    q.anchor()
+    first = submitted(q)
+    steps = [
+        {"decision": "reject", "qr_id": a, "reason": "无视频"},
+        {"decision": "reinstate", "qr_id": a, "reason": "已补交"},
+    ]
+    assert review(q, auditor, first, steps).status_code == 200
+    second = submitted(q)
+    assert review(q, auditor, second, [{"decision": "approve"}]).status_code == 200
+    table = ClaimItem.__table__  # type: ignore[attr-defined]
+    engine = Database.engine(q.client.application)
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(
+            update(table)
+            .where(table.c.claim_id == first["id"], table.c.qr_id == a)
+            .values(review="approved")
+        )
+
+
+def test_a_review_the_index_refuses_is_a_409_that_changes_nothing(
+    q: Quarter, auditor: Actor
+) -> None:
+    a = q.device("a", *FRIDGE, "2026-08-03T10:00:00")
+    q.ship_and_confirm_lots()
+    q.anchor()
+    first = submitted(q)
+    steps = [
+        {"decision": "reject", "qr_id": a, "reason": "无视频"},
+        {"decision": "reinstate", "qr_id": a, "reason": "已补交"},
+    ]
+    assert review(q, auditor, first, steps).status_code == 200
+    second = submitted(q)
+    assert review(q, auditor, second, [{"decision": "approve"}]).status_code == 200
+    # A database administrator wipes the first claim's record of the reinstatement.
+    table = ClaimItem.__table__  # type: ignore[attr-defined]
+    with Database.engine(q.client.application).begin() as conn:
+        conn.execute(
+            update(table)
+            .where(table.c.claim_id == first["id"], table.c.qr_id == a)
+            .values(review=None)
+        )
+    before = q.show(first["id"])
+
+    response = review(q, auditor, first, [{"decision": "approve"}])
+
+    assert response.status_code == 409, response.get_json()
+    assert response.get_json()["error"] == {
+        "code": "conflict",
+        "message": f"a device of claim {first['code']} is already approved in another claim",
+        "field": "decisions",
+    }
+    assert q.show(first["id"]) == before
+    assert outcomes(q, second) == {a: "approved"}
