@@ -111,7 +111,8 @@ def review_claim(
                 **({"qr_id": d.qr_id} if d.qr_id else {}),
                 **({"tier": d.tier} if d.tier else {}),
                 "devices": len(targets),
-                **({"reason": d.reason} if d.reason else {}),
+                # Any reason given, even empty: the replay folds it as applied here.
+                **({"reason": d.reason} if d.reason is not None else {}),
             }
         )
     changed = {q: v for q, v in review.items() if v[1] is not None or v[0] != items[q].review}

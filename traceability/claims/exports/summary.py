@@ -1,4 +1,8 @@
-"""What the head of every export says about a claim: plant, period, state, anchor, schedules."""
+"""What the head of every export says about a claim: plant, period, state, anchor, schedules.
+
+Its figures are the claim's replay (``claims.replay``), never the stored row: a
+row that disagrees is reported as a projection mismatch (SPEC §3).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,10 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from traceability.accounts.models import Organisation
+from traceability.catalog.models import Catalog
 from traceability.claims.events import CLAIM_SUBMITTED, ClaimEvent
 from traceability.claims.models import Claim, ClaimExclusion
+from traceability.claims.replay import ClaimReplay, replay_claim
 from traceability.periods import beijing_text, parse_period
 
 _EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
@@ -28,6 +34,8 @@ STATE_TEXT = {
 @dataclass(frozen=True)
 class Summary:
     claim: Claim
+    #: The figures every export prints: replayed from the claim's anchored events.
+    replay: ClaimReplay
     plant_name: str
     licence: str | None
     period_text: str
@@ -37,7 +45,10 @@ class Summary:
     excluded_by_reason: list[tuple[str, int]]
 
 
-def summarise(session: Session, claim: Claim, events: list[ClaimEvent]) -> Summary:
+def summarise(
+    session: Session, catalog: Catalog, claim: Claim, events: list[ClaimEvent]
+) -> Summary:
+    replay = replay_claim(session, catalog, claim, events)
     org = session.execute(
         select(Organisation).where(col(Organisation.code) == claim.org)
     ).scalar_one()
@@ -50,14 +61,15 @@ def summarise(session: Session, claim: Claim, events: list[ClaimEvent]) -> Summa
         counts[reasons[0][0] if reasons else "?"] += 1
     return Summary(
         claim=claim,
+        replay=replay,
         plant_name=org.name,
         licence=org.license_no,
         period_text=period_text,
-        state_text=STATE_TEXT.get(claim.state, claim.state),
+        state_text=STATE_TEXT.get(replay.state, replay.state),
         anchor_text=anchor_text(claim, events),
         schedule_texts=[
             f"{s['id']} sha256:{s['sha256'][:16]}…" + (f" [{s['label']}]" if s.get("label") else "")
-            for s in claim.schedules
+            for s in replay.schedules
         ],
         excluded_by_reason=sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
     )
@@ -74,4 +86,20 @@ def anchor_text(claim: Claim, events: list[ClaimEvent]) -> str:
     return (
         f"提交于 submitted {when}; 区块 block {anchor.block_number}, 交易 tx {anchor.tx_hash} "
         f"({submitted.status})"
+    )
+
+
+def check_text(replay: ClaimReplay, listed: int = 5) -> str:
+    """One line for the head of an export: the rows agree with the events, or where not."""
+    if replay.ok:
+        return "记录与锚定事件一致 the records match the anchored events"
+    named = "; ".join(
+        f"{m.field}{' ' + m.device if m.device else ''}: {m.stored!r} → {m.replayed!r}"
+        for m in replay.mismatches[:listed]
+    )
+    more = len(replay.mismatches) - listed
+    return (
+        f"记录与锚定事件不符 projection_mismatch ({len(replay.mismatches)}): 数据库 database → "
+        f"事件 events: {named}{f'; … +{more}' if more > 0 else ''}. "
+        "本表按锚定事件列示 figures here are the replayed ones"
     )
