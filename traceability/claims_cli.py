@@ -78,7 +78,7 @@ def _echo_claim(session: Session, app: Flask, claim: Claim) -> None:
     click.echo(f"  total   {replay.units:,} devices, {replay.total_yuan:,} 元")
     if replay.approved_yuan is not None:
         click.echo(f"  approved {replay.approved_yuan:,} 元")
-    click.echo(f"  excluded {claim.excluded:,} devices")
+    click.echo(f"  excluded {replay.excluded:,} devices")
     for code, count in summary.excluded_by_reason:
         click.echo(f"    {count:>7,}  {code} ({REASONS.get(code, (code,))[0]})")
     # The figures above are the replay's; a row that disagrees is named, never shown as them.

@@ -19,13 +19,14 @@ from tests.claims.quarter import Quarter
 from tests.claims.test_exports import download, submitted, verify
 from tests.helpers import Actor
 from traceability.claims.exports.xlsx import SUMMARY_HEADER_ROW, SUMMARY_SHEET
-from traceability.claims.models import Claim, ClaimItem
+from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
 from traceability.claims.replay import Outcomes
 from traceability.cli import main
 from traceability.db import Database
 
 _CLAIM = Claim.__table__  # type: ignore[attr-defined]
 _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
+_EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
 
 
 def forge(app: Flask, claim_id: int, **values: Any) -> None:
@@ -188,6 +189,43 @@ def test_forged_line_units_are_a_mismatch_and_the_items_give_the_lines(
     fresh.write_bytes(download(quarter, claim, "xlsx"))
     assert summary_total(fresh) == (claim["units"], claim["total_yuan"])
     assert verify(app, path).exit_code == 0
+
+
+@pytest.mark.integration
+def test_a_forged_exclusion_reason_is_a_mismatch_of_the_anchored_exclusions(
+    quarter: Quarter,
+) -> None:
+    claim = submitted(quarter)
+    printer = quarter.devices["printer"]
+    with Database.engine(quarter.client.application).begin() as conn:
+        conn.execute(
+            update(_EXCLUSION)
+            .where(_EXCLUSION.c.claim_id == claim["id"], _EXCLUSION.c.qr_id == printer)
+            .values(reasons=[["already_claimed", "claimed by another plant"]])
+        )
+    shown = show(quarter, claim)
+    assert shown["excluded_by_reason"] == claim["excluded_by_reason"]  # the anchored counts
+    assert ("excluded.digest", None) in mismatched(shown)
+    assert shown["anchor_status"] == "projection_mismatch"
+
+
+@pytest.mark.integration
+def test_a_draft_total_forged_before_submission_is_not_anchored(quarter: Quarter) -> None:
+    draft = quarter.claim()
+    forge(quarter.client.application, draft["id"], total_yuan=99_999, units=999)
+    response = quarter.client.post(f"/api/v1/claims/{draft['id']}/submit", headers=quarter.manager)
+    assert response.status_code == 200, response.get_json()
+    claim = response.get_json()
+    [event] = claim["events"]
+    assert (event["payload"]["units"], event["payload"]["total_yuan"]) == (
+        draft["units"],
+        draft["total_yuan"],
+    )
+    assert (claim["units"], claim["total_yuan"]) == (draft["units"], draft["total_yuan"])
+    assert mismatched(claim) == {
+        ("units", None): (999, draft["units"]),
+        ("total_yuan", None): (99_999, draft["total_yuan"]),
+    }
 
 
 def test_review_outcomes_fold_as_review_claim_applies_them() -> None:

@@ -121,3 +121,28 @@ class StreamedClaimDigest:
         assert rest.pop("devices") == [] and all(key > "devices" for key in rest)
         self._hasher.update(b"]," + canonical_value(rest)[1:])
         return self._hasher.hexdigest()
+
+
+class StreamedExclusionsDigest:
+    """SHA-256 over the canonical JSON array of a claim's excluded devices, each
+    ``[qr_id, category, reasons]`` in QR ID order: anchored with the submission, so the
+    exclusions and their reasons are replayed too (SPEC §2.6, §3)."""
+
+    def __init__(self) -> None:
+        self._hasher = hashlib.sha256(b"[")
+        self._previous: str | None = None
+        self.count = 0
+
+    def add(self, qr_id: str, category: str | None, reasons: Sequence[Sequence[str]]) -> None:
+        previous = self._previous
+        if previous is not None and qr_id <= previous:
+            raise DevicesOutOfOrder(f"devices must come in QR ID order: {qr_id} after {previous}")
+        self._hasher.update((b"," if previous is not None else b"") + canonical_value(
+            [qr_id, category, [list(r) for r in reasons]]
+        ))  # fmt: skip
+        self._previous = qr_id
+        self.count += 1
+
+    def finish(self) -> str:
+        self._hasher.update(b"]")
+        return self._hasher.hexdigest()

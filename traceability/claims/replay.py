@@ -30,11 +30,17 @@ from sqlmodel import Session
 
 from traceability.catalog.models import Catalog
 from traceability.claims.assess import summary_lines
-from traceability.claims.digest import DevicesOutOfOrder, StreamedClaimDigest
+from traceability.claims.digest import (
+    DevicesOutOfOrder,
+    StreamedClaimDigest,
+    StreamedExclusionsDigest,
+)
 from traceability.claims.events import CLAIM_REVIEWED, CLAIM_SUBMITTED, ClaimEvent
-from traceability.claims.models import Claim, ClaimItem, ClaimState, Review
+from traceability.claims.models import Claim, ClaimExclusion, ClaimItem, ClaimState, Review
+from traceability.verification.services import VERIFIED
 
 _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
+_EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
 
 #: Devices whose stored review disagrees, listed one by one up to this many (then counted).
 LISTED_DEVICES = 100
@@ -121,6 +127,10 @@ class ClaimReplay:
     schedules: list[dict[str, Any]]
     submitted_by: str | None
     submitted_at: dt.datetime | None
+    #: Devices not claimed, and how many by first reason (anchored with the submission;
+    #: a claim submitted before they were is counted from its rows).
+    excluded: int
+    excluded_by_reason: dict[str, int]
     outcomes: Outcomes
     mismatches: list[Mismatch] = field(default_factory=list)
 
@@ -158,7 +168,7 @@ def replay_claim(
         org=claim.org, period=claim.period, schedules=schedules, lines=lines
     )
     units = sum(done.units.values())
-    total = sum(line["amount"] for line in lines)
+    total = total_of(lines)
     mismatches: list[Mismatch] = []
 
     def differs(name: str, stored: Any, replayed: Any, device: str | None = None) -> None:
@@ -170,9 +180,6 @@ def replay_claim(
         submitted_by = submitted_at = None
     else:
         anchored = str(submitted.payload.get("digest"))
-        # The submission states the units and the total: the anchored figures.
-        units = int(submitted.payload.get("units", units))
-        total = int(submitted.payload.get("total_yuan", total))
         state, approved = _state(outcomes, done)
         submitted_by, submitted_at = submitted.actor, submitted.occurred_at
         differs("digest", claim.digest, anchored)
@@ -180,6 +187,18 @@ def replay_claim(
         differs("submitted_at", claim.submitted_at, submitted_at)
     if digest != anchored:
         mismatches.append(Mismatch(claim.code, "devices", digest, anchored))
+        if submitted is not None:  # the items are not the claim's: the submission's figures are
+            units = int(submitted.payload.get("units", units))
+            total = int(submitted.payload.get("total_yuan", total))
+    elif submitted is not None:  # the items give the anchored digest: their figures are the claim's
+        differs("submission.units", submitted.payload.get("units"), units)
+        differs("submission.total_yuan", submitted.payload.get("total_yuan"), total)
+    excluded = exclusions_of(session, claim)
+    if submitted is not None and isinstance(submitted.payload.get("excluded"), Mapping):
+        anchored_excluded = submitted.payload["excluded"]
+        differs("excluded.digest", excluded["digest"], anchored_excluded.get("digest"))
+        excluded = {**excluded, **anchored_excluded}
+    differs("excluded", claim.excluded, excluded["count"])
     differs("state", claim.state, state)
     differs("units", claim.units, units)
     differs("total_yuan", claim.total_yuan, total)
@@ -202,9 +221,21 @@ def replay_claim(
         schedules=schedules,
         submitted_by=submitted_by,
         submitted_at=submitted_at,
+        excluded=int(excluded["count"]),
+        excluded_by_reason={str(k): int(v) for k, v in dict(excluded["by_reason"]).items()},
         outcomes=outcomes,
         mismatches=mismatches,
     )
+
+
+def claim_status(events: list[ClaimEvent], replay: ClaimReplay) -> str | None:
+    """The claim's verification: None before submission; ``projection_mismatch`` when a row
+    disagrees with the replay; else the first claim event's status that is not verified."""
+    if not any(e.type == CLAIM_SUBMITTED for e in events):
+        return None
+    if not replay.ok:
+        return "projection_mismatch"
+    return next((e.status for e in events if e.status != VERIFIED), VERIFIED)
 
 
 def _items_pass(session: Session, claim: Claim, outcomes: Outcomes, *, ordered: bool) -> _Pass:
@@ -321,3 +352,35 @@ def _line_mismatches(claim: Claim, lines: list[dict[str, Any]]) -> list[Mismatch
         name = f"lines[{row.get('tier')}@{row.get('rate')}]"
         out.append(Mismatch(claim.code, name, [row.get("units"), row.get("amount")], None))
     return out
+
+
+def total_of(lines: Iterable[Mapping[str, Any]]) -> int:
+    return sum(int(line["amount"]) for line in lines)
+
+
+def exclusions_of(session: Session, claim: Claim) -> dict[str, Any]:
+    """``{count, by_reason, digest}`` of the claim's exclusion rows: what a submission
+    anchors, and what a replay compares with it (one streamed pass)."""
+    query = select(_EXCLUSION.c.qr_id, _EXCLUSION.c.category, _EXCLUSION.c.reasons).where(
+        _EXCLUSION.c.claim_id == claim.id
+    )
+    try:
+        result = session.execute(
+            query.order_by(_EXCLUSION.c.qr_id).execution_options(yield_per=5_000)
+        )
+        try:
+            return _exclusions(result)
+        finally:
+            result.close()
+    except DevicesOutOfOrder:  # the database's collation is not code point order
+        return _exclusions(sorted(session.execute(query), key=lambda r: r.qr_id))
+
+
+def _exclusions(rows: Iterable[Any]) -> dict[str, Any]:
+    hasher = StreamedExclusionsDigest()
+    by_reason: Counter[str] = Counter()
+    for qr_id, category, reasons in rows:
+        hasher.add(qr_id, category, reasons)
+        by_reason[reasons[0][0] if reasons else "?"] += 1
+    return {"count": hasher.count, "by_reason": dict(sorted(by_reason.items())),
+            "digest": hasher.finish()}  # fmt: skip

@@ -9,15 +9,14 @@ SPEC §3 "Every figure is a replay"); where a row disagrees it is listed under
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from traceability.catalog.models import Catalog
-from traceability.claims.events import CLAIM_SUBMITTED, ClaimEvent, claim_events
+from traceability.claims.events import CLAIM_SUBMITTED, claim_events
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
-from traceability.claims.replay import ClaimReplay, replay_claim
+from traceability.claims.replay import claim_status, replay_claim
 from traceability.claims.schemas import (
     ClaimedDevicePublic,
     ClaimEventPublic,
@@ -30,23 +29,13 @@ from traceability.claims.schemas import (
     ScheduleRef,
 )
 from traceability.db import iso
-from traceability.verification.services import VERIFIED, AnyLedger
+from traceability.verification.services import AnyLedger
 
 _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
 _EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
 
 PER_PAGE = 100
 MAX_PER_PAGE = 1000
-
-
-def claim_status(events: list[ClaimEvent], replay: ClaimReplay) -> str | None:
-    """The claim's verification: None before submission; ``projection_mismatch`` when a row
-    disagrees with the replay; else the first claim event's status that is not verified."""
-    if not any(e.type == CLAIM_SUBMITTED for e in events):
-        return None
-    if not replay.ok:
-        return "projection_mismatch"
-    return next((e.status for e in events if e.status != VERIFIED), VERIFIED)
 
 
 def claim_public(
@@ -77,11 +66,6 @@ def claim_public(
     devices_total = session.execute(
         select(func.count()).where(_ITEM.c.claim_id == claim.id)
     ).scalar_one()
-    by_reason: Counter[str] = Counter()
-    for (reasons,) in session.execute(
-        select(_EXCLUSION.c.reasons).where(_EXCLUSION.c.claim_id == claim.id)
-    ):
-        by_reason[reasons[0][0]] += 1
     events = claim_events(session, ledger, claim)
     submitted = next((e for e in events if e.type == CLAIM_SUBMITTED), None)
     replay = replay_claim(session, catalog, claim, events)
@@ -103,7 +87,7 @@ def claim_public(
         approved_yuan=replay.approved_yuan,
         schedules=[ScheduleRef.model_validate(s) for s in replay.schedules],
         lines=[ClaimLine.model_validate(line) for line in replay.lines],
-        excluded_by_reason=dict(sorted(by_reason.items())),
+        excluded_by_reason=dict(sorted(replay.excluded_by_reason.items())),
         anchor=submitted.anchor if submitted else None,
         anchor_status=claim_status(events, replay),
         projection_mismatch=[
@@ -132,7 +116,10 @@ def claim_public(
             for e in events
         ],
         page=Page(
-            page=page, per_page=per_page, devices_total=devices_total, excluded_total=claim.excluded
+            page=page,
+            per_page=per_page,
+            devices_total=devices_total,
+            excluded_total=replay.excluded,
         ),
         devices=[
             ClaimedDevicePublic(

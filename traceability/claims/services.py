@@ -29,6 +29,7 @@ from traceability.claims.digest import streamed_claim_digest
 from traceability.claims.events import CLAIM_SUBMITTED, record_claim_event
 from traceability.claims.evidence import BatchAnchor, candidates
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem, ClaimState
+from traceability.claims.replay import exclusions_of, total_of
 from traceability.config import Settings
 from traceability.db import begin_write, utcnow
 from traceability.errors import Conflict, Forbidden, NotFound, TraceabilityError
@@ -307,9 +308,13 @@ def submit_claim(
         {
             "digest": digest,
             "period": claim.period,
-            "units": claim.units,
-            "total_yuan": claim.total_yuan,
+            # From the lines the digest covers, not the row's columns (SPEC §3: a replay
+            # takes the anchored figures; an edited column must not be anchored).
+            "units": sum(int(line["units"]) for line in claim.lines),
+            "total_yuan": total_of(claim.lines),
             "schedules": [{"id": s["id"], "sha256": s["sha256"]} for s in claim.schedules],
+            # The exclusions and their reasons, anchored so that they are replayed too.
+            "excluded": exclusions_of(session, claim),
         },
         now,
     )

@@ -165,7 +165,7 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
     _section(pdf, "补贴标准 Rate schedules applied")
     for text in summary.schedule_texts or ["—"]:
         pdf.multi_cell(width, 5, "· " + text, new_x="LMARGIN", new_y="NEXT", align="L")
-    _section(pdf, f"未申报设备 Devices not claimed: {money(claim.excluded)}")
+    _section(pdf, f"未申报设备 Devices not claimed: {money(replay.excluded)}")
     for code, count in summary.excluded_by_reason:
         zh, en = REASONS.get(code, (code, code))
         pdf.multi_cell(

@@ -7,7 +7,6 @@ row that disagrees is reported as a projection mismatch (SPEC §3).
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -16,11 +15,9 @@ from sqlmodel import Session, col
 from traceability.accounts.models import Organisation
 from traceability.catalog.models import Catalog
 from traceability.claims.events import CLAIM_SUBMITTED, ClaimEvent
-from traceability.claims.models import Claim, ClaimExclusion
-from traceability.claims.replay import ClaimReplay, replay_claim
+from traceability.claims.models import Claim
+from traceability.claims.replay import ClaimReplay, claim_status, replay_claim
 from traceability.periods import beijing_text, parse_period
-
-_EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
 
 STATE_TEXT = {
     "draft": "草稿 draft (not submitted)",
@@ -54,11 +51,7 @@ def summarise(
     ).scalar_one()
     period = parse_period(claim.period, months=False)
     period_text = f"{period.start.date()} – {(period.end - dt.timedelta(days=1)).date()}"
-    counts: Counter[str] = Counter()
-    for (reasons,) in session.execute(
-        select(_EXCLUSION.c.reasons).where(_EXCLUSION.c.claim_id == claim.id)
-    ):
-        counts[reasons[0][0] if reasons else "?"] += 1
+    counts = replay.excluded_by_reason
     return Summary(
         claim=claim,
         replay=replay,
@@ -66,7 +59,7 @@ def summarise(
         licence=org.license_no,
         period_text=period_text,
         state_text=STATE_TEXT.get(replay.state, replay.state),
-        anchor_text=anchor_text(claim, events),
+        anchor_text=anchor_text(events, replay),
         schedule_texts=[
             f"{s['id']} sha256:{s['sha256'][:16]}…" + (f" [{s['label']}]" if s.get("label") else "")
             for s in replay.schedules
@@ -75,17 +68,20 @@ def summarise(
     )
 
 
-def anchor_text(claim: Claim, events: list[ClaimEvent]) -> str:
+def anchor_text(events: list[ClaimEvent], replay: ClaimReplay) -> str:
+    """The submission's anchor and the claim's status (``claim_status``: not ``verified``
+    when a row disagrees with the replay)."""
     submitted = next((e for e in events if e.type == CLAIM_SUBMITTED), None)
+    status = claim_status(events, replay)
     if submitted is None:
         return "未提交，未锚定 not submitted: not anchored"
     when = beijing_text(submitted.occurred_at)
     anchor = submitted.anchor
     if anchor is None or anchor.tx_hash is None:
-        return f"提交于 submitted {when}; 待锚定 anchoring pending ({submitted.status})"
+        return f"提交于 submitted {when}; 待锚定 anchoring pending ({status})"
     return (
         f"提交于 submitted {when}; 区块 block {anchor.block_number}, 交易 tx {anchor.tx_hash} "
-        f"({submitted.status})"
+        f"({status})"
     )
 
 

@@ -185,7 +185,7 @@ def _summary_sheet(book: FastExcel, head: Format, s: Summary) -> None:
     total_row = SUMMARY_HEADER_ROW + 1 + len(records)
     records.append(record(None, TOTAL_LABEL, None, None, None, replay.units, replay.total_yuan))
     records.append(record())
-    records.append(record("未申报设备 Excluded devices", None, claim.excluded))
+    records.append(record("未申报设备 Excluded devices", None, replay.excluded))
     for code, count in s.excluded_by_reason:
         zh, en = REASONS.get(code, (code, code))
         records.append(record(None, code, f"{zh} {en}", count))
