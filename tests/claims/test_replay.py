@@ -20,7 +20,7 @@ from tests.claims.test_exports import download, submitted, verify
 from tests.helpers import Actor
 from traceability.claims.exports.xlsx import SUMMARY_HEADER_ROW, SUMMARY_SHEET
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
-from traceability.claims.replay import Outcomes
+from traceability.claims.outcomes import Outcomes
 from traceability.cli import main
 from traceability.db import Database
 
@@ -226,6 +226,51 @@ def test_a_draft_total_forged_before_submission_is_not_anchored(quarter: Quarter
         ("units", None): (999, draft["units"]),
         ("total_yuan", None): (99_999, draft["total_yuan"]),
     }
+
+
+@pytest.mark.integration
+def test_a_review_starts_from_the_replayed_outcomes_not_the_edited_rows(
+    quarter: Quarter, auditor: Actor
+) -> None:
+    claim = submitted(quarter)
+    rejected = [quarter.devices["crt_21"], quarter.devices["laptop"]]
+    review(
+        quarter,
+        auditor,
+        claim,
+        [{"decision": "approve"}]
+        + [{"decision": "reject", "qr_id": q, "reason": "无拆解视频"} for q in rejected],
+    )
+    with Database.engine(quarter.client.application).begin() as conn:
+        conn.execute(
+            update(_ITEM)
+            .where(_ITEM.c.claim_id == claim["id"], _ITEM.c.qr_id.in_(rejected))
+            .values(review="approved", review_reason=None)
+        )
+    # The events say the device is rejected, so it can be reinstated; the rows are re-projected.
+    again = review(
+        quarter, auditor, claim, [{"decision": "reinstate", "qr_id": rejected[0], "reason": "补"}]
+    )
+    assert again["projection_mismatch"] == []
+    assert {q: d["review"] for q, d in _devices(show(quarter, claim)).items() if q in rejected} == {
+        rejected[0]: "reinstated",
+        rejected[1]: "rejected",
+    }
+
+
+@pytest.mark.integration
+def test_a_submitted_claim_edited_back_to_draft_is_neither_resubmitted_nor_recomputed(
+    quarter: Quarter,
+) -> None:
+    claim = submitted(quarter)
+    forge(quarter.client.application, claim["id"], state="draft")
+    again = quarter.client.post(f"/api/v1/claims/{claim['id']}/submit", headers=quarter.manager)
+    assert again.status_code == 409, again.get_json()
+    later = quarter.claim()  # a new claim: the edited one keeps its devices
+    assert later["id"] != claim["id"]
+    shown = show(quarter, claim)
+    assert (shown["state"], shown["units"]) == ("submitted", claim["units"])
+    assert mismatched(shown) == {("state", None): ("draft", "submitted")}
 
 
 def test_review_outcomes_fold_as_review_claim_applies_them() -> None:

@@ -14,8 +14,11 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from ledger.canonical import canonical_value, digest_hex
 
+_MAX_SAFE_INTEGER = 2**53 - 1
 #: Bumped if the content below ever changes shape.
 CANONICAL_VERSION = "claim-v1"
 
@@ -101,9 +104,17 @@ class StreamedClaimDigest:
         previous = self._previous
         if previous is not None and qr_id <= previous:
             raise DevicesOutOfOrder(f"devices must come in QR ID order: {qr_id} after {previous}")
-        self._hasher.update((b"," if previous is not None else b"") + canonical_value(
-            [qr_id, tier, int(rate), list(digests)]
-        ))  # fmt: skip
+        entry = [qr_id, tier, int(rate), list(digests)]
+        # Strings and safe integers only: orjson writes them exactly as RFC 8785 does
+        # (``canonical_value``'s fast path, without its generic walk: 100,000 devices a claim).
+        plain = (
+            type(qr_id) is str
+            and type(tier) is str
+            and -_MAX_SAFE_INTEGER <= entry[2] <= _MAX_SAFE_INTEGER
+            and all(type(d) is str for d in entry[3])
+        )
+        encoded = orjson.dumps(entry) if plain else canonical_value(entry)
+        self._hasher.update(b"," + encoded if previous is not None else encoded)
         self._previous = qr_id
 
     def finish(

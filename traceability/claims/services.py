@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -31,6 +31,7 @@ from traceability.claims.evidence import BatchAnchor, candidates
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem, ClaimState
 from traceability.claims.replay import exclusions_of, total_of
 from traceability.config import Settings
+from traceability.custody.models import Event
 from traceability.db import begin_write, utcnow
 from traceability.errors import Conflict, Forbidden, NotFound, TraceabilityError
 from traceability.periods import Period, parse_period
@@ -40,6 +41,7 @@ _CLAIM = Claim.__table__  # type: ignore[attr-defined]
 _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
 _EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
 _CLAIMED = ClaimedDevice.__table__  # type: ignore[attr-defined]
+_EVENT = Event.__table__  # type: ignore[attr-defined]
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +161,10 @@ def create_claim(
                     col(Claim.org) == org.code,
                     col(Claim.period) == quarter.name,
                     col(Claim.state) == ClaimState.draft,
+                    # A row edited back to draft is not one: its submission event says so.
+                    ~exists().where(
+                        _EVENT.c.claim == col(Claim.code), _EVENT.c.type == CLAIM_SUBMITTED
+                    ),
                 )
             ).scalar_one_or_none()
             computed = compute(
@@ -291,8 +297,8 @@ def submit_claim(
     begin_write(session)
     claim = session.get(Claim, claim_id, populate_existing=True)
     assert claim is not None
-    if claim.state != ClaimState.draft:
-        raise Conflict(f"claim {claim.code} is {claim.state}, not a draft", field="id")
+    if claim.state != ClaimState.draft or was_submitted(session, claim):
+        raise Conflict(f"claim {claim.code} was submitted: it is not a draft", field="id")
     digest = digest_of(claim)
     if digest != claim.digest:
         raise TraceabilityError(
@@ -323,6 +329,16 @@ def submit_claim(
     session.add(claim)
     session.commit()
     return claim
+
+
+def was_submitted(session: Session, claim: Claim) -> bool:
+    """Whether the claim's events hold its submission (whatever its row's state says)."""
+    found = session.execute(
+        select(_EVENT.c.id)
+        .where(_EVENT.c.claim == claim.code, _EVENT.c.type == CLAIM_SUBMITTED)
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def mark_rejected(session: Session, claim_id: int, qr_ids: list[str], rejected: bool) -> None:

@@ -48,7 +48,8 @@ from traceability.claims.exports.xlsx import (
     TOTAL_LABEL,
 )
 from traceability.claims.models import Claim, ClaimItem
-from traceability.claims.replay import ClaimReplay, Outcomes, replay_claim
+from traceability.claims.outcomes import Outcomes
+from traceability.claims.replay import ClaimReplay, replay_claim
 from traceability.claims.services import get_claim_by_code
 from traceability.errors import NotFound, ValidationFailed
 from traceability.verification.services import VERIFIED, AnyLedger

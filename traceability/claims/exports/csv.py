@@ -18,7 +18,7 @@ from traceability.bulk import collector_paused
 from traceability.catalog.models import Catalog
 from traceability.claims.exports.rows import HEADERS, DetailRow, cell_text, detail_rows
 from traceability.claims.models import Claim
-from traceability.claims.replay import Outcomes
+from traceability.claims.outcomes import Outcomes
 
 BOM = "\ufeff"
 LINE_END = "\r\n"

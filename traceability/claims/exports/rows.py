@@ -18,7 +18,7 @@ from sqlmodel import Session
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import REASONS
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
-from traceability.claims.replay import Outcomes
+from traceability.claims.outcomes import Outcomes
 from traceability.labels.ids import format_id
 from traceability.periods import beijing_text
 
