@@ -104,14 +104,15 @@ class StreamedClaimDigest:
         previous = self._previous
         if previous is not None and qr_id <= previous:
             raise DevicesOutOfOrder(f"devices must come in QR ID order: {qr_id} after {previous}")
-        entry = [qr_id, tier, int(rate), list(digests)]
+        whole, listed = int(rate), list(digests)
+        entry = [qr_id, tier, whole, listed]
         # Strings and safe integers only: orjson writes them exactly as RFC 8785 does
         # (``canonical_value``'s fast path, without its generic walk: 100,000 devices a claim).
         plain = (
             type(qr_id) is str
             and type(tier) is str
-            and -_MAX_SAFE_INTEGER <= entry[2] <= _MAX_SAFE_INTEGER
-            and all(type(d) is str for d in entry[3])
+            and -_MAX_SAFE_INTEGER <= whole <= _MAX_SAFE_INTEGER
+            and all(type(d) is str for d in listed)
         )
         encoded = orjson.dumps(entry) if plain else canonical_value(entry)
         self._hasher.update(b"," + encoded if previous is not None else encoded)
