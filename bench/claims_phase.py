@@ -79,7 +79,7 @@ def measured(app: Any, session: Session, args: dict[str, Any]) -> dict[str, Any]
     create_peak = _peak_mb()
     cpu["create"], cpu_mark = time.process_time() - cpu_mark, time.process_time()
     mark = time.perf_counter()
-    summary = summarise(session, claim, claim_events(session, ledger, claim))
+    summary = summarise(session, catalog, claim, claim_events(session, ledger, claim))
     # What `traceability claims export CLAIM -o c.xlsx -o c.csv -o c.pdf` does.
     paths = [out / f"claim.{kind}" for kind in ("xlsx", "csv", "pdf")]
     write_files(session, catalog, summary, paths)

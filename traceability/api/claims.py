@@ -19,6 +19,7 @@ from traceability.claims.exports.pdf import claim_pdf
 from traceability.claims.exports.summary import summarise
 from traceability.claims.exports.xlsx import claim_xlsx
 from traceability.claims.models import Claim
+from traceability.claims.replay import replay_claim
 from traceability.claims.report import MAX_PER_PAGE, PER_PAGE, claim_public
 from traceability.claims.review import ReviewRequest, review_claim
 from traceability.claims.schemas import ClaimPublic, ClaimRequest
@@ -45,6 +46,7 @@ def _public(claim: Claim) -> ClaimPublic:
     return claim_public(
         session,
         ledger,
+        _catalog(),
         claim,
         page=whole_arg("page", 1, 1_000_000),
         per_page=whole_arg("per_page", PER_PAGE, MAX_PER_PAGE),
@@ -105,14 +107,16 @@ def export_xlsx(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
     ledger, _ = open_reader(session)
-    summary = summarise(session, claim, claim_events(session, ledger, claim))
+    summary = summarise(session, _catalog(), claim, claim_events(session, ledger, claim))
     return _download(claim_xlsx(session, _catalog(), summary), XLSX, claim, "xlsx")
 
 
 def export_csv(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
-    text = claim_csv(session, _catalog(), claim)
+    ledger, _ = open_reader(session)
+    replay = replay_claim(session, _catalog(), claim, claim_events(session, ledger, claim))
+    text = claim_csv(session, _catalog(), claim, replay.outcomes)
     return _download(text, "text/csv; charset=utf-8", claim, "csv")
 
 
@@ -120,6 +124,6 @@ def export_pdf(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
     ledger, _ = open_reader(session)
-    summary = summarise(session, claim, claim_events(session, ledger, claim))
+    summary = summarise(session, _catalog(), claim, claim_events(session, ledger, claim))
     font = current_app.config["TRACE_SETTINGS"].cjk_font
     return _download(claim_pdf(summary, font_override=font), "application/pdf", claim, "pdf")

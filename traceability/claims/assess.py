@@ -71,30 +71,9 @@ class Computed:
 
     def lines(self, catalog: Catalog) -> list[dict[str, Any]]:
         """The 拆解处理情况表: a line per category, tier, schedule and rate, in catalogue order."""
-        units: Counter[tuple[str, str, str, int]] = Counter(
-            (i.category, i.tier, i.schedule, i.rate_yuan) for i in self.items
+        return summary_lines(
+            catalog, Counter((i.category, i.tier, i.schedule, i.rate_yuan) for i in self.items)
         )
-        order = {code: n for n, code in enumerate(catalog.categories)}
-        out = []
-        for (category, tier, schedule, rate), count in units.items():
-            tiers = catalog.rate_schedules[schedule].tiers
-            tier_zh = next(t.zh for t in tiers if t.id == tier)
-            tier_order = next(n for n, t in enumerate(tiers) if t.id == tier)
-            out.append(
-                {
-                    "category": category,
-                    "category_zh": catalog.categories[category].zh,
-                    "tier": tier,
-                    "tier_zh": tier_zh,
-                    "schedule": schedule,
-                    "rate": rate,
-                    "units": count,
-                    "amount": rate * count,
-                    "_order": (order[category], tier_order, schedule, rate),
-                }
-            )
-        out.sort(key=lambda line: line.pop("_order"))  # type: ignore[arg-type,return-value]
-        return out
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled (from the helper process) as plain tuples: a named tuple pickles through
@@ -107,6 +86,37 @@ class Computed:
         self.items.extend(other.items)
         self.exclusions.extend(other.exclusions)
         self.schedules.update(other.schedules)
+
+
+def summary_lines(
+    catalog: Catalog, units: Counter[tuple[str, str, str, int]]
+) -> list[dict[str, Any]]:
+    """The 拆解处理情况表 from the units per (category, tier, schedule, rate), in catalogue
+    order. A schedule or category this deployment no longer has keeps its codes as names
+    (a replay of an old claim must not fail on a replaced schedule)."""
+    order = {code: n for n, code in enumerate(catalog.categories)}
+    out = []
+    for (category, tier, schedule, rate), count in units.items():
+        known = catalog.rate_schedules.get(schedule)
+        tiers = known.tiers if known is not None else []
+        tier_zh = next((t.zh for t in tiers if t.id == tier), tier)
+        tier_order = next((n for n, t in enumerate(tiers) if t.id == tier), len(tiers))
+        named = catalog.categories.get(category)
+        out.append(
+            {
+                "category": category,
+                "category_zh": named.zh if named is not None else category,
+                "tier": tier,
+                "tier_zh": tier_zh,
+                "schedule": schedule,
+                "rate": rate,
+                "units": count,
+                "amount": rate * count,
+                "_order": (order.get(category, len(order)), tier_order, schedule, rate, tier),
+            }
+        )
+    out.sort(key=lambda line: line.pop("_order"))  # type: ignore[arg-type,return-value]
+    return out
 
 
 def _unpickle_computed(

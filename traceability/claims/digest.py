@@ -14,8 +14,11 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import orjson
+
 from ledger.canonical import canonical_value, digest_hex
 
+_MAX_SAFE_INTEGER = 2**53 - 1
 #: Bumped if the content below ever changes shape.
 CANONICAL_VERSION = "claim-v1"
 
@@ -71,26 +74,87 @@ def streamed_claim_digest(
     devices: Iterable[tuple[str, str, int, Sequence[str]]],
 ) -> str:
     """``claim_digest(claim_content(...))``, hashing device by device: a quarter's 100,000
-    devices are never held as one document. ``devices`` must come in QR ID order.
+    devices are never held as one document. ``devices`` must come in QR ID order."""
+    hasher = StreamedClaimDigest(code)
+    for device in devices:
+        hasher.add(*device)
+    return hasher.finish(org=org, period=period, schedules=schedules, lines=lines)
+
+
+class DevicesOutOfOrder(ValueError):
+    """The devices did not come in QR ID order (the canonical form sorts them)."""
+
+
+class StreamedClaimDigest:
+    """The claim digest fed device by device, the lines and schedules given last, so that
+    a replay can derive the lines from the same pass over the devices (SPEC §3).
 
     RFC 8785 writes an object's members in key order, and ``claim`` sorts before
     ``devices``, which sorts before every other key: so the canonical bytes are
     the claim member, the devices array written element by element, then the
     other members.
     """
-    rest = claim_content(
-        code=code, org=org, period=period, schedules=schedules, lines=lines, devices=()
-    )
-    claim, devices_key = rest.pop("claim"), rest.pop("devices")
-    assert devices_key == [] and all(key > "devices" for key in rest)
-    hasher = hashlib.sha256(b'{"claim":' + canonical_value(claim) + b',"devices":[')
-    previous: str | None = None
-    for qr_id, tier, rate, digests in devices:
+
+    def __init__(self, code: str) -> None:
+        self._code = code
+        self._hasher = hashlib.sha256(b'{"claim":' + canonical_value(code) + b',"devices":[')
+        self._previous: str | None = None
+
+    def add(self, qr_id: str, tier: str, rate: int, digests: Sequence[str]) -> None:
+        previous = self._previous
         if previous is not None and qr_id <= previous:
-            raise ValueError(f"devices must come in QR ID order: {qr_id} after {previous}")
-        hasher.update((b"," if previous is not None else b"") + canonical_value(
-            [qr_id, tier, int(rate), list(digests)]
+            raise DevicesOutOfOrder(f"devices must come in QR ID order: {qr_id} after {previous}")
+        whole, listed = int(rate), list(digests)
+        entry = [qr_id, tier, whole, listed]
+        # Strings and safe integers only: orjson writes them exactly as RFC 8785 does
+        # (``canonical_value``'s fast path, without its generic walk: 100,000 devices a claim).
+        plain = (
+            type(qr_id) is str
+            and type(tier) is str
+            and -_MAX_SAFE_INTEGER <= whole <= _MAX_SAFE_INTEGER
+            and all(type(d) is str for d in listed)
+        )
+        encoded = orjson.dumps(entry) if plain else canonical_value(entry)
+        self._hasher.update(b"," + encoded if previous is not None else encoded)
+        self._previous = qr_id
+
+    def finish(
+        self,
+        *,
+        org: str,
+        period: str,
+        schedules: Sequence[Mapping[str, Any]],
+        lines: Sequence[Mapping[str, Any]],
+    ) -> str:
+        rest = claim_content(
+            code=self._code, org=org, period=period, schedules=schedules, lines=lines, devices=()
+        )
+        rest.pop("claim")
+        assert rest.pop("devices") == [] and all(key > "devices" for key in rest)
+        self._hasher.update(b"]," + canonical_value(rest)[1:])
+        return self._hasher.hexdigest()
+
+
+class StreamedExclusionsDigest:
+    """SHA-256 over the canonical JSON array of a claim's excluded devices, each
+    ``[qr_id, category, reasons]`` in QR ID order: anchored with the submission, so the
+    exclusions and their reasons are replayed too (SPEC §2.6, §3)."""
+
+    def __init__(self) -> None:
+        self._hasher = hashlib.sha256(b"[")
+        self._previous: str | None = None
+        self.count = 0
+
+    def add(self, qr_id: str, category: str | None, reasons: Sequence[Sequence[str]]) -> None:
+        previous = self._previous
+        if previous is not None and qr_id <= previous:
+            raise DevicesOutOfOrder(f"devices must come in QR ID order: {qr_id} after {previous}")
+        self._hasher.update((b"," if previous is not None else b"") + canonical_value(
+            [qr_id, category, [list(r) for r in reasons]]
         ))  # fmt: skip
-        previous = qr_id
-    hasher.update(b"]," + canonical_value(rest)[1:])
-    return hasher.hexdigest()
+        self._previous = qr_id
+        self.count += 1
+
+    def finish(self) -> str:
+        self._hasher.update(b"]")
+        return self._hasher.hexdigest()

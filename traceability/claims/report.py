@@ -1,19 +1,27 @@
 """A claim as the API and the CLI show it: figures, lines, a page of devices and exclusions,
-and its events with their anchors and verification."""
+and its events with their anchors and verification.
+
+Every figure is the claim's replay from its anchored events (``claims.replay``,
+SPEC §3 "Every figure is a replay"); where a row disagrees it is listed under
+``projection_mismatch`` and the claim does not verify.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+import datetime as dt
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from traceability.catalog.models import Catalog
 from traceability.claims.events import CLAIM_SUBMITTED, claim_events
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
+from traceability.claims.replay import claim_status, replay_claim
 from traceability.claims.schemas import (
     ClaimedDevicePublic,
     ClaimEventPublic,
     ClaimLine,
+    ClaimMismatch,
     ClaimPublic,
     ExcludedDevice,
     Page,
@@ -33,6 +41,7 @@ MAX_PER_PAGE = 1000
 def claim_public(
     session: Session,
     ledger: AnyLedger,
+    catalog: Catalog,
     claim: Claim,
     *,
     page: int = 1,
@@ -57,34 +66,41 @@ def claim_public(
     devices_total = session.execute(
         select(func.count()).where(_ITEM.c.claim_id == claim.id)
     ).scalar_one()
-    by_reason: Counter[str] = Counter()
-    for (reasons,) in session.execute(
-        select(_EXCLUSION.c.reasons).where(_EXCLUSION.c.claim_id == claim.id)
-    ):
-        by_reason[reasons[0][0]] += 1
     events = claim_events(session, ledger, claim)
     submitted = next((e for e in events if e.type == CLAIM_SUBMITTED), None)
+    replay = replay_claim(session, catalog, claim, events)
     return ClaimPublic(
         id=claim.id or 0,
         code=claim.code,
         org=claim.org,
         region=claim.region,
         period=claim.period,
-        state=claim.state,  # type: ignore[arg-type]
+        state=replay.state,  # type: ignore[arg-type]
         created_by=claim.created_by,
         created_at=iso(claim.created_at),
         computed_at=iso(claim.computed_at),
-        submitted_by=claim.submitted_by,
-        submitted_at=iso(claim.submitted_at) if claim.submitted_at else None,
-        digest=claim.digest,
-        units=claim.units,
-        total_yuan=claim.total_yuan,
-        approved_yuan=claim.approved_yuan,
-        schedules=[ScheduleRef.model_validate(s) for s in claim.schedules],
-        lines=[ClaimLine.model_validate(line) for line in claim.lines],
-        excluded_by_reason=dict(sorted(by_reason.items())),
+        submitted_by=replay.submitted_by,
+        submitted_at=iso(replay.submitted_at) if replay.submitted_at else None,
+        digest=replay.digest,
+        units=replay.units,
+        total_yuan=replay.total_yuan,
+        approved_yuan=replay.approved_yuan,
+        schedules=[ScheduleRef.model_validate(s) for s in replay.schedules],
+        lines=[ClaimLine.model_validate(line) for line in replay.lines],
+        excluded_by_reason=dict(sorted(replay.excluded_by_reason.items())),
         anchor=submitted.anchor if submitted else None,
-        anchor_status=submitted.status if submitted else None,
+        anchor_status=claim_status(events, replay),
+        projection_mismatch=[
+            ClaimMismatch(
+                claim=m.claim,
+                field=m.field,
+                device=m.device,
+                stored=_json(m.stored),
+                replayed=_json(m.replayed),
+                text=m.text,
+            )
+            for m in replay.mismatches
+        ],
         events=[
             ClaimEventPublic(
                 id=e.id,
@@ -100,7 +116,10 @@ def claim_public(
             for e in events
         ],
         page=Page(
-            page=page, per_page=per_page, devices_total=devices_total, excluded_total=claim.excluded
+            page=page,
+            per_page=per_page,
+            devices_total=devices_total,
+            excluded_total=replay.excluded,
         ),
         devices=[
             ClaimedDevicePublic(
@@ -110,10 +129,11 @@ def claim_public(
                 schedule=d.schedule,
                 rate_yuan=d.rate_yuan,
                 dismantled_at=iso(d.dismantled_at),
-                review=d.review,
-                review_reason=d.review_reason,
+                review=outcome[0],  # type: ignore[arg-type]
+                review_reason=outcome[1],
             )
             for d in devices
+            for outcome in (replay.outcomes.of(d.qr_id, d.tier),)
         ],
         excluded=[
             ExcludedDevice(
@@ -125,3 +145,8 @@ def claim_public(
         ],
         exports=exports or {},
     )
+
+
+def _json(value: object) -> object:
+    """A mismatch's value as JSON holds it (times as RFC 3339)."""
+    return iso(value) if isinstance(value, dt.datetime) else value

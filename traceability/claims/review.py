@@ -26,6 +26,7 @@ from traceability import limits
 from traceability.accounts.models import Principal, Role
 from traceability.claims.events import CLAIM_REVIEWED, record_claim_event
 from traceability.claims.models import Claim, ClaimedDevice, ClaimItem, ClaimState, Review
+from traceability.claims.outcomes import review_outcomes
 from traceability.claims.services import get_claim
 from traceability.db import begin_write, utcnow
 from traceability.errors import Conflict, Forbidden, ValidationFailed
@@ -81,12 +82,16 @@ def review_claim(
     items = {
         row.qr_id: row
         for row in session.execute(
-            select(_ITEM.c.qr_id, _ITEM.c.tier, _ITEM.c.review).where(_ITEM.c.claim_id == claim.id)
+            select(_ITEM.c.qr_id, _ITEM.c.tier, _ITEM.c.review, _ITEM.c.review_reason).where(
+                _ITEM.c.claim_id == claim.id
+            )
         )
     }
-    review: dict[str, tuple[str | None, str | None]] = {
-        q: (r.review, None) for q, r in items.items()
-    }
+    # The outcomes so far are the earlier reviews' events replayed, not the rows (SPEC §3):
+    # an edited row neither decides what may be reinstated nor the state written now.
+    outcomes = review_outcomes(session, claim)
+    before = {q: outcomes.of(q, r.tier) for q, r in items.items()}
+    review: dict[str, tuple[str | None, str | None]] = {q: (v[0], None) for q, v in before.items()}
     applied: list[dict[str, Any]] = []
     for index, d in enumerate(request.decisions):
         where = f"decisions[{index}]"
@@ -128,10 +133,15 @@ def review_claim(
                 **({"tier": d.tier} if d.tier else {}),
                 "devices": len(targets),
                 **({"left_alone": len(left)} if left and d.decision != "reinstate" else {}),
-                **({"reason": d.reason} if d.reason else {}),
+                # Any reason given, even empty: the replay folds it as applied here.
+                **({"reason": d.reason} if d.reason is not None else {}),
             }
         )
-    changed = {q: v for q, v in review.items() if v[1] is not None or v[0] != items[q].review}
+    # A decision without a reason that leaves the outcome as it was keeps the earlier reason.
+    final = {
+        q: v if v[1] is not None or v[0] != before[q][0] else before[q] for q, v in review.items()
+    }
+    changed = {q: v for q, v in final.items() if v != (items[q].review, items[q].review_reason)}
     try:
         _apply(session, claim, changed)
     except IntegrityError:

@@ -85,6 +85,18 @@ class ClaimEventPublic(Out):
     payload: dict[str, object]
 
 
+class ClaimMismatch(Out):
+    """A stored figure the claim's anchored events do not give (SPEC §3): the database's
+    value (``stored``) and the replayed one, which is what the claim shows."""
+
+    claim: str
+    field: str
+    device: QrId | None
+    stored: object
+    replayed: object
+    text: str
+
+
 class Page(Out):
     page: int
     per_page: int
@@ -113,7 +125,11 @@ class ClaimPublic(Out):
     excluded_by_reason: dict[str, int]
     #: The submission event's anchor (None until submitted and anchored).
     anchor: AnchorInfo | None
+    #: ``verified`` when every claim event verifies and every row agrees with their replay;
+    #: else ``projection_mismatch`` or the first event's status that is not ``verified``.
     anchor_status: str | None
+    #: Where the claim's rows disagree with its events (the figures above are the replay's).
+    projection_mismatch: list[ClaimMismatch]
     events: list[ClaimEventPublic]
     page: Page
     devices: list[ClaimedDevicePublic]

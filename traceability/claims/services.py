@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -29,7 +29,9 @@ from traceability.claims.digest import streamed_claim_digest
 from traceability.claims.events import CLAIM_SUBMITTED, record_claim_event
 from traceability.claims.evidence import BatchAnchor, candidates
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem, ClaimState
+from traceability.claims.replay import exclusions_of, total_of
 from traceability.config import Settings
+from traceability.custody.models import Event
 from traceability.db import begin_write, utcnow
 from traceability.errors import Conflict, Forbidden, NotFound, TraceabilityError
 from traceability.periods import Period, parse_period
@@ -39,6 +41,7 @@ _CLAIM = Claim.__table__  # type: ignore[attr-defined]
 _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
 _EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
 _CLAIMED = ClaimedDevice.__table__  # type: ignore[attr-defined]
+_EVENT = Event.__table__  # type: ignore[attr-defined]
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +161,10 @@ def create_claim(
                     col(Claim.org) == org.code,
                     col(Claim.period) == quarter.name,
                     col(Claim.state) == ClaimState.draft,
+                    # A row edited back to draft is not one: its submission event says so.
+                    ~exists().where(
+                        _EVENT.c.claim == col(Claim.code), _EVENT.c.type == CLAIM_SUBMITTED
+                    ),
                 )
             ).scalar_one_or_none()
             computed = compute(
@@ -290,8 +297,8 @@ def submit_claim(
     begin_write(session)
     claim = session.get(Claim, claim_id, populate_existing=True)
     assert claim is not None
-    if claim.state != ClaimState.draft:
-        raise Conflict(f"claim {claim.code} is {claim.state}, not a draft", field="id")
+    if claim.state != ClaimState.draft or was_submitted(session, claim):
+        raise Conflict(f"claim {claim.code} was submitted: it is not a draft", field="id")
     digest = digest_of(claim)
     if digest != claim.digest:
         raise TraceabilityError(
@@ -307,9 +314,13 @@ def submit_claim(
         {
             "digest": digest,
             "period": claim.period,
-            "units": claim.units,
-            "total_yuan": claim.total_yuan,
+            # From the lines the digest covers, not the row's columns (SPEC §3: a replay
+            # takes the anchored figures; an edited column must not be anchored).
+            "units": sum(int(line["units"]) for line in claim.lines),
+            "total_yuan": total_of(claim.lines),
             "schedules": [{"id": s["id"], "sha256": s["sha256"]} for s in claim.schedules],
+            # The exclusions and their reasons, anchored so that they are replayed too.
+            "excluded": exclusions_of(session, claim),
         },
         now,
     )
@@ -318,6 +329,16 @@ def submit_claim(
     session.add(claim)
     session.commit()
     return claim
+
+
+def was_submitted(session: Session, claim: Claim) -> bool:
+    """Whether the claim's events hold its submission (whatever its row's state says)."""
+    found = session.execute(
+        select(_EVENT.c.id)
+        .where(_EVENT.c.claim == claim.code, _EVENT.c.type == CLAIM_SUBMITTED)
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def mark_rejected(session: Session, claim_id: int, qr_ids: list[str], rejected: bool) -> None:

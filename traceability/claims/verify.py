@@ -3,11 +3,16 @@
 Three things must hold, and the first failure of each is named:
 
 1. the file's rows are the rows the claim's records give (cell by cell; the
-   review column is left out: a file exported before a review still verifies);
+   review column is left out: a file exported before a review still verifies),
+   and its summary is the claim's replay (``claims.replay``), not the stored row;
 2. the records give the digest the claim was submitted with, and that
    submission event is anchored and verifies on the ledger;
 3. every claimed device's events are still the ones the claim counted, and
    still verify (an edit of the event log after anchoring shows here).
+
+Stored figures that disagree with the replay (``projection_mismatch``) are
+reported as warnings: they say the plant's database was edited, not that the
+file is false — a file true to the anchored events verifies whenever it was made.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from traceability.catalog.models import Catalog
-from traceability.claims.events import CLAIM_SUBMITTED, claim_events
+from traceability.claims.events import CLAIM_SUBMITTED, ClaimEvent, claim_events
 from traceability.claims.evidence import gather
 from traceability.claims.exports.csv import neutralise
 from traceability.claims.exports.rows import (
@@ -43,7 +48,9 @@ from traceability.claims.exports.xlsx import (
     TOTAL_LABEL,
 )
 from traceability.claims.models import Claim, ClaimItem
-from traceability.claims.services import digest_of, get_claim_by_code
+from traceability.claims.outcomes import Outcomes
+from traceability.claims.replay import ClaimReplay, replay_claim
+from traceability.claims.services import get_claim_by_code
 from traceability.errors import NotFound, ValidationFailed
 from traceability.verification.services import VERIFIED, AnyLedger
 
@@ -55,6 +62,8 @@ class FileCheck:
     claim: str | None = None
     rows: int = 0
     problems: list[str] = field(default_factory=list)
+    #: The claim's database rows that disagree with its events (the file may still be true).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -94,9 +103,9 @@ def _read(path: Path) -> tuple[str, list[list[str]], list[list[Any]] | None]:
 
 
 def _expected(
-    session: Session, catalog: Catalog, claim: Claim, kind: str
+    session: Session, catalog: Catalog, claim: Claim, kind: str, outcomes: Outcomes
 ) -> Generator[list[str], None, None]:
-    for row in detail_rows(session, catalog, claim):
+    for row in detail_rows(session, catalog, claim, outcomes):
         texts = [cell_text(v) for v in row.values]
         yield [neutralise(t) for t in texts] if kind == "csv" else texts
 
@@ -107,9 +116,14 @@ def _trim(row: list[str]) -> list[str]:
 
 
 def _compare_rows(
-    session: Session, catalog: Catalog, claim: Claim, kind: str, rows: list[list[str]]
+    session: Session,
+    catalog: Catalog,
+    claim: Claim,
+    kind: str,
+    rows: list[list[str]],
+    outcomes: Outcomes,
 ) -> str | None:
-    with closing(_expected(session, catalog, claim, kind)) as expected:
+    with closing(_expected(session, catalog, claim, kind, outcomes)) as expected:
         return _first_difference(rows, expected)
 
 
@@ -135,19 +149,20 @@ def _first_difference(rows: list[list[str]], expected: Iterator[list[str]]) -> s
     return None
 
 
-def _compare_summary(claim: Claim, summary: list[list[Any]]) -> str | None:
+def _compare_summary(replay: ClaimReplay, summary: list[list[Any]]) -> str | None:
+    """The summary sheet against the replay (lines, units, total)."""
     lines = summary[SUMMARY_HEADER_ROW + 1 :]
-    for number, line in enumerate(claim.lines, start=1):
+    for number, line in enumerate(replay.lines, start=1):
         row = lines[number - 1] if number - 1 < len(lines) else []
         got = [_xlsx_text(v) for v in row[4:7]] if len(row) >= 7 else []
         want = [str(line["rate"]), str(line["units"]), str(line["amount"])]
         if got != want:
             return f"summary row {number}: rate, units, amount are {got}, the records say {want}"
-    total = lines[len(claim.lines)] if len(lines) > len(claim.lines) else []
+    total = lines[len(replay.lines)] if len(lines) > len(replay.lines) else []
     if len(total) < 7 or total[1] != TOTAL_LABEL:
-        return f"summary: no total row after {len(claim.lines)} lines"
+        return f"summary: no total row after {len(replay.lines)} lines"
     got = [_xlsx_text(total[5]), _xlsx_text(total[6])]
-    want = [str(claim.units), str(claim.total_yuan)]
+    want = [str(replay.units), str(replay.total_yuan)]
     if got != want:
         return f"summary total: units, amount are {got}, the records say {want}"
     return None
@@ -178,31 +193,27 @@ def verify_file(
     except NotFound:
         check.problems.append(f"row 1: no claim {code!r} in the records")
         return check
-    if found := _compare_rows(session, catalog, claim, kind, body):
+    events = claim_events(session, ledger, claim)
+    replay = replay_claim(session, catalog, claim, events)
+    if found := _compare_rows(session, catalog, claim, kind, body, replay.outcomes):
         check.problems.append(found)
-    if summary is not None and (found := _compare_summary(claim, summary)):
+    if summary is not None and (found := _compare_summary(replay, summary)):
         check.problems.append(found)
-    check.problems += _check_anchor(session, claim, ledger)
+    check.problems += _check_anchor(claim, events, replay)
+    check.warnings += [m.text for m in replay.mismatches]
     check.problems += _check_devices(session, catalog, claim, ledger, ledger_problem)
     return check
 
 
-def _check_anchor(session: Session, claim: Claim, ledger: AnyLedger) -> list[str]:
-    digest = digest_of(claim)
-    problems = []
-    if digest != claim.digest:
-        problems.append(
-            f"the records give digest {digest}, not the claim's {claim.digest}: "
-            "the claim's rows were changed in the database"
-        )
-    events = claim_events(session, ledger, claim)
+def _check_anchor(claim: Claim, events: list[ClaimEvent], replay: ClaimReplay) -> list[str]:
     submitted = next((e for e in events if e.type == CLAIM_SUBMITTED), None)
     if submitted is None:
-        return [*problems, f"claim {claim.code} is a {claim.state}: its digest was never anchored"]
-    if submitted.payload.get("digest") != digest:
+        return [f"claim {claim.code} is a {replay.state}: its digest was never anchored"]
+    problems = []
+    if not replay.content_verified:
         problems.append(
-            f"the submitted (anchored) digest is {submitted.payload.get('digest')}, "
-            f"the records give {digest}"
+            f"the records give digest {replay.items_digest}, not the submitted (anchored) "
+            f"{replay.digest}: the claim's rows were changed in the database"
         )
     if submitted.status != VERIFIED:
         problems.append(f"the submission event {submitted.id} is {submitted.status} on the ledger")

@@ -18,6 +18,7 @@ from traceability.bulk import collector_paused
 from traceability.catalog.models import Catalog
 from traceability.claims.exports.rows import HEADERS, DetailRow, cell_text, detail_rows
 from traceability.claims.models import Claim
+from traceability.claims.outcomes import Outcomes
 
 BOM = "\ufeff"
 LINE_END = "\r\n"
@@ -40,19 +41,22 @@ def csv_cells(detail: DetailRow) -> list[str]:
     return out
 
 
-def csv_lines(session: Session, catalog: Catalog, claim: Claim) -> Iterator[str]:
-    """The file as text chunks (streamable); the first starts with the BOM."""
+def csv_lines(
+    session: Session, catalog: Catalog, claim: Claim, outcomes: Outcomes
+) -> Iterator[str]:
+    """The file as text chunks (streamable); the first starts with the BOM. ``outcomes``:
+    the replayed review outcomes (``claims.replay``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator=LINE_END)
     writer.writerow(HEADERS)
     yield BOM + buffer.getvalue()
-    for detail in detail_rows(session, catalog, claim):
+    for detail in detail_rows(session, catalog, claim, outcomes):
         buffer.seek(0)
         buffer.truncate()
         writer.writerow(csv_cells(detail))
         yield buffer.getvalue()
 
 
-def claim_csv(session: Session, catalog: Catalog, claim: Claim) -> bytes:
+def claim_csv(session: Session, catalog: Catalog, claim: Claim, outcomes: Outcomes) -> bytes:
     with collector_paused():  # a quarter's 100,000 rows
-        return "".join(csv_lines(session, catalog, claim)).encode("utf-8")
+        return "".join(csv_lines(session, catalog, claim, outcomes)).encode("utf-8")

@@ -45,7 +45,9 @@ def write_files(
         first.setdefault(kind, path)
     with ExitStack() as stack:
         stack.enter_context(collector_paused())
-        details: Iterable[DetailRow] = detail_rows(session, catalog, summary.claim)
+        details: Iterable[DetailRow] = detail_rows(
+            session, catalog, summary.claim, summary.replay.outcomes
+        )
         if ".csv" in first:
             out = stack.enter_context(first[".csv"].open("w", encoding="utf-8", newline=""))
             details = _also_to_csv(details, out)

@@ -16,7 +16,7 @@ from fpdf.enums import Align, TableCellFillMode
 from fpdf.fonts import FontFace
 
 from traceability.claims.eligibility import REASONS
-from traceability.claims.exports.summary import Summary
+from traceability.claims.exports.summary import Summary, check_text
 from traceability.db import utcnow
 from traceability.fonts import cjk_fonts
 from traceability.periods import beijing_text
@@ -50,12 +50,12 @@ def money(value: int) -> str:
 
 
 def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
-    claim = summary.claim
+    claim, replay = summary.claim, summary.replay
     faces = cjk_fonts(font_override)
     pdf = _ClaimPdf(orientation="P", unit="mm", format="A4")
     pdf.claim_code = claim.code
     pdf.set_title(f"拆解处理情况表 {claim.code}")
-    pdf.set_subject(f"claim digest {claim.digest}")
+    pdf.set_subject(f"claim digest {replay.digest}")
     pdf.set_creator("weee-traceability")
     pdf.set_creation_date(utcnow())
     for style, face in faces.items():
@@ -75,6 +75,20 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
         new_x="LMARGIN",
         new_y="NEXT",
     )
+    if not replay.ok:
+        pdf.set_text_color(180, 0, 0)
+        pdf.set_font(FONT, "B", 10)
+        pdf.multi_cell(
+            width,
+            5.5,
+            "数据库记录与锚定事件不符 (projection_mismatch)：下列数字按锚定事件重算。"
+            "The database disagrees with the claim's anchored events; the figures below are "
+            "replayed from the events.",
+            new_x="LMARGIN",
+            new_y="NEXT",
+            align="C",
+        )
+        pdf.set_text_color(0, 0, 0)
     pdf.ln(3)
 
     # Header facts on the left, the QR of the digest on the right.
@@ -94,7 +108,7 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
         pdf.set_font(FONT, size=9.5)
         pdf.multi_cell(width - qr_side - 38, 6, value, new_x="LMARGIN", new_y="NEXT", align="L")
     qr_x = pdf.l_margin + width - qr_side
-    pdf.image(_qr_image(claim.digest), x=qr_x, y=top, w=qr_side, h=qr_side)
+    pdf.image(_qr_image(replay.digest), x=qr_x, y=top, w=qr_side, h=qr_side)
     after_facts = pdf.get_y()
     pdf.set_xy(qr_x, top + qr_side)
     pdf.set_font(FONT, size=7)
@@ -112,7 +126,7 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
         line_height=5.2,
     ) as table:
         table.row(("序号", "类别", "补贴档次", "单价(元/台)", "数量(台)", "金额(元)"))
-        for n, line in enumerate(claim.lines, start=1):
+        for n, line in enumerate(replay.lines, start=1):
             table.row(
                 (
                     str(n),
@@ -126,23 +140,23 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
         pdf.set_font(FONT, "B", 9.5)
         total = table.row()
         total.cell("合计 Total", colspan=4, align=Align.R)
-        total.cell(money(claim.units), align=Align.R)
-        total.cell(money(claim.total_yuan), align=Align.R)
+        total.cell(money(replay.units), align=Align.R)
+        total.cell(money(replay.total_yuan), align=Align.R)
     pdf.set_font(FONT, size=9)
     pdf.ln(2)
     pdf.set_font(FONT, "B", 11)
     pdf.cell(
         width,
         7,
-        f"申报金额合计 Total claimed: {money(claim.total_yuan)} 元 (yuan)",
+        f"申报金额合计 Total claimed: {money(replay.total_yuan)} 元 (yuan)",
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    if claim.approved_yuan is not None:
+    if replay.approved_yuan is not None:
         pdf.cell(
             width,
             7,
-            f"核准金额 Approved: {money(claim.approved_yuan)} 元 (yuan)",
+            f"核准金额 Approved: {money(replay.approved_yuan)} 元 (yuan)",
             new_x="LMARGIN",
             new_y="NEXT",
         )
@@ -151,7 +165,7 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
     _section(pdf, "补贴标准 Rate schedules applied")
     for text in summary.schedule_texts or ["—"]:
         pdf.multi_cell(width, 5, "· " + text, new_x="LMARGIN", new_y="NEXT", align="L")
-    _section(pdf, f"未申报设备 Devices not claimed: {money(claim.excluded)}")
+    _section(pdf, f"未申报设备 Devices not claimed: {money(replay.excluded)}")
     for code, count in summary.excluded_by_reason:
         zh, en = REASONS.get(code, (code, code))
         pdf.multi_cell(
@@ -167,13 +181,16 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
     pdf.multi_cell(
         width,
         4.6,
-        f"申报摘要 Claim digest (SHA-256): {claim.digest}",
+        f"申报摘要 Claim digest (SHA-256): {replay.digest}",
         new_x="LMARGIN",
         new_y="NEXT",
         align="L",
     )
     pdf.multi_cell(
         width, 4.6, f"锚定 Anchor: {summary.anchor_text}", new_x="LMARGIN", new_y="NEXT", align="L"
+    )
+    pdf.multi_cell(
+        width, 4.6, f"核对 Check: {check_text(replay)}", new_x="LMARGIN", new_y="NEXT", align="L"
     )
     pdf.multi_cell(
         width,

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import REASONS
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
+from traceability.claims.outcomes import Outcomes
 from traceability.labels.ids import format_id
 from traceability.periods import beijing_text
 
@@ -83,8 +84,11 @@ class DetailRow:
     values: tuple[Any, ...]  # as written: int, Decimal or str (None: empty)
 
 
-def detail_rows(session: Session, catalog: Catalog, claim: Claim) -> Iterator[DetailRow]:
-    """One row per claimed device, streamed from the database in QR ID order."""
+def detail_rows(
+    session: Session, catalog: Catalog, claim: Claim, outcomes: Outcomes
+) -> Iterator[DetailRow]:
+    """One row per claimed device, streamed from the database in QR ID order; the review
+    column is the replayed outcome (``outcomes``), not the stored one."""
     query = (
         select(_ITEM)
         .where(_ITEM.c.claim_id == claim.id)
@@ -94,13 +98,17 @@ def detail_rows(session: Session, catalog: Catalog, claim: Claim) -> Iterator[De
     tiers = {(s.id, t.id): t.zh for s in catalog.rate_schedules.values() for t in s.tiers}
     result = session.execute(query)
     try:
-        yield from _detail(catalog, claim, tiers, result)
+        yield from _detail(catalog, claim, tiers, result, outcomes)
     finally:
         result.close()  # a reader that stops early must not leave a server-side cursor open
 
 
 def _detail(
-    catalog: Catalog, claim: Claim, tiers: dict[tuple[str, str], str], result: Any
+    catalog: Catalog,
+    claim: Claim,
+    tiers: dict[tuple[str, str], str],
+    result: Any,
+    outcomes: Outcomes,
 ) -> Iterator[DetailRow]:
     names = {code: f.zh for code, f in catalog.fractions.items()}
     for number, item in enumerate(result, start=1):
@@ -126,7 +134,7 @@ def _detail(
                 anchor.get("root"),
                 anchor.get("tx_hash"),
                 anchor.get("block_number"),
-                review_text(item.review, item.review_reason),
+                review_text(*outcomes.of(item.qr_id, item.tier)) if outcomes else "",
             ),
         )
 

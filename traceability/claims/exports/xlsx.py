@@ -29,7 +29,8 @@ from traceability.claims.exports.rows import (
     detail_rows,
     exclusion_rows,
 )
-from traceability.claims.exports.summary import Summary
+from traceability.claims.exports.summary import Summary, check_text
+from traceability.claims.replay import ClaimReplay
 
 SUMMARY_SHEET = "汇总 Summary"
 DETAIL_SHEET = "设备明细 Devices"
@@ -84,7 +85,7 @@ def _write_xlsx(
     book = FastExcel(target)
     _summary_sheet(book, head, summary)
     if details is None:
-        details = detail_rows(session, catalog, summary.claim)
+        details = detail_rows(session, catalog, summary.claim, summary.replay.outcomes)
     book.sheet(
         DETAIL_SHEET,
         sheet_records(HEADERS, (d.values for d in details)),
@@ -136,19 +137,26 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _approved(replay: ClaimReplay) -> str:
+    if replay.approved_yuan is None:
+        return ""
+    return f"  核准金额 approved: {replay.approved_yuan:,} 元 yuan"
+
+
 def _summary_sheet(book: FastExcel, head: Format, s: Summary) -> None:
     """Title and facts above the table (merged cells), then a record per line, the total
     and the exclusions by reason."""
-    claim = s.claim
+    claim, replay = s.claim, s.replay
     bold = Format().set_bold()
     facts = [
         ("处理企业 Plant", f"{s.plant_name} ({claim.org})"),
         ("许可证编号 Licence", s.licence or ""),
         ("申报期 Period", f"{claim.period}  ({s.period_text})"),
-        ("申报单号 Claim", f"{claim.code}  状态 state: {s.state_text}"),
-        ("申报摘要 Claim digest (SHA-256)", claim.digest),
+        ("申报单号 Claim", f"{claim.code}  状态 state: {s.state_text}{_approved(replay)}"),
+        ("申报摘要 Claim digest (SHA-256)", replay.digest),
         ("锚定 Anchor", s.anchor_text),
         ("补贴标准 Schedules", "; ".join(s.schedule_texts) or "—"),
+        ("核对 Check", check_text(replay)),
     ]
     merges: list[tuple[Any, ...]] = [
         (0, 0, 0, 6, "废弃电器电子产品拆解处理情况表 (补贴申报汇总)",
@@ -172,12 +180,12 @@ def _summary_sheet(book: FastExcel, head: Format, s: Summary) -> None:
             line["units"],
             line["amount"],
         )
-        for n, line in enumerate(claim.lines, start=1)
+        for n, line in enumerate(replay.lines, start=1)
     ]
     total_row = SUMMARY_HEADER_ROW + 1 + len(records)
-    records.append(record(None, TOTAL_LABEL, None, None, None, claim.units, claim.total_yuan))
+    records.append(record(None, TOTAL_LABEL, None, None, None, replay.units, replay.total_yuan))
     records.append(record())
-    records.append(record("未申报设备 Excluded devices", None, claim.excluded))
+    records.append(record("未申报设备 Excluded devices", None, replay.excluded))
     for code, count in s.excluded_by_reason:
         zh, en = REASONS.get(code, (code, code))
         records.append(record(None, code, f"{zh} {en}", count))
