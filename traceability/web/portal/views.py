@@ -116,6 +116,8 @@ def register(bp: Blueprint) -> None:
 
 def china_time(value: str, date_only: bool = False) -> str:
     """An ISO timestamp (UTC) as people in the plants read it: China time."""
+    if not value:  # a malformed event row's unreadable time
+        return "—"
     try:
         when = dt.datetime.fromisoformat(value).astimezone(CHINA)
     except (TypeError, ValueError):
