@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
-from sqlmodel import Session
 
+from tests.audit.conftest import stored_snapshot
 from tests.helpers import PASSWORD, Actor, add_actor, event_ids, make_device, sign_in
 from traceability.audit.refresh import refresh
-from traceability.audit.snapshots import ALL, SnapshotCache
+from traceability.audit.snapshots import ALL, Snapshot
 from traceability.cli import main
 from traceability.db import Database
 
@@ -118,8 +118,7 @@ def test_the_audit_refresher_completes_and_lists_the_row(
     _victim, shipped, _other = malformed
     run = refresh(app, force=True)
     assert ALL in run.periods
-    with Session(Database.engine(app)) as session:
-        snapshot = SnapshotCache().read(session, ALL)
-    assert snapshot is not None
+    snapshot = stored_snapshot(app, ALL)
+    assert isinstance(snapshot, Snapshot)
     failed = [f for f in snapshot.findings if f.rule == "verification_failed"]
     assert any(shipped in f.events for f in failed), failed

@@ -62,6 +62,15 @@ class LotRecord:
     received_at: dt.datetime | None = None
 
 
+@dataclass(frozen=True)
+class FutureSnapshot:
+    """A stored snapshot of ``period`` claiming ``computed_at``, found at ``found_at``."""
+
+    period: str
+    computed_at: dt.datetime
+    found_at: dt.datetime
+
+
 @dataclass
 class AuditData:
     as_of: dt.datetime
@@ -76,6 +85,8 @@ class AuditData:
     current: bool = True
     # Event rows naming no device, lot or claim (written by hand): each is a finding.
     strays: tuple[Any, ...] = ()
+    # Stored audit snapshots found claiming a computed_at in the future (the refresher's).
+    future_snapshots: tuple[FutureSnapshot, ...] = ()
 
     def in_period(self, when: dt.datetime | None) -> bool:
         return when is not None and (self.since is None or when >= self.since) and when < self.as_of
