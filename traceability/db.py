@@ -62,6 +62,50 @@ class UTCDateTime(types.TypeDecorator[dt.datetime]):
         return value.astimezone(UTC)
 
 
+class Unreadable(str):
+    """A stored value its column type cannot decode (text an administrator wrote by hand
+    into a JSON column): kept as the raw text so the row can be named, not crash the read."""
+
+
+class LogDateTime(UTCDateTime):
+    """``UTCDateTime`` for the event log: a value SQLite cannot parse reads as None (the
+    row is then malformed, hence tampered) instead of failing the whole query."""
+
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        inner = super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> dt.datetime | None:
+            try:
+                return inner(value) if inner is not None else value
+            except (ValueError, TypeError, AttributeError):
+                return None
+
+        return process
+
+
+class LogJSON(types.TypeDecorator[Any]):
+    """JSON for the event log: undecodable text reads as ``Unreadable`` (a malformed row,
+    hence tampered) instead of failing every query that reads the row (SPEC §3)."""
+
+    impl = types.JSON
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        inner = super().result_processor(dialect, coltype)
+        if inner is None:  # the driver decodes (PostgreSQL, which refuses invalid JSON)
+            return None
+
+        def process(value: Any) -> Any:
+            try:
+                return inner(value)
+            except (ValueError, TypeError):
+                return Unreadable(value)
+
+        return process
+
+
 def _json_dumps(value: Any) -> str:
     """JSON columns: orjson, or the standard library for what orjson refuses
     (integers beyond 64 bits, non-string keys), so nothing storable today fails."""

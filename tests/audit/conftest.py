@@ -15,9 +15,11 @@ from werkzeug.security import generate_password_hash
 from tests.helpers import DatabaseTemplate, default_settings, template_database
 from traceability import create_app, demo
 from traceability.accounts import services as accounts
+from traceability.audit.logstate import seal_key
 from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.services import Audit, run_audit
+from traceability.audit.snapshots import Rejected, Snapshot, SnapshotCache
 from traceability.clock import FixedClock, ShiftedClock, app_now
 from traceability.db import Database
 from traceability.periods import Period
@@ -101,3 +103,10 @@ def computed(app: Flask, period: Period | None) -> Audit:
             session, ledger=ledger, catalog=app.extensions["trace.catalog"],
             ruleset=load_ruleset(), period=period, now=app_now(app), ledger_problem=problem,
         )  # fmt: skip
+
+
+def stored_snapshot(app: Flask, period: str) -> Snapshot | Rejected | None:
+    """The period's stored snapshot as the pages read it: checked, then decoded."""
+    key = seal_key(app.config["SECRET_KEY"])
+    with Session(Database.engine(app)) as session:
+        return SnapshotCache().read(session, period, key=key, now=app_now(app))

@@ -15,14 +15,14 @@ from flask import Flask
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
-from tests.audit.conftest import add_user, computed, token_for
+from tests.audit.conftest import add_user, computed, stored_snapshot, token_for
 from tests.helpers import CRT_TV, sign_in
 from traceability import create_app, demo
 from traceability.accounts.models import Organisation
 from traceability.audit.findings import Finding
 from traceability.audit.refresh import RefreshRun, kept_periods, refresh, watch
 from traceability.audit.ruleset import load_ruleset
-from traceability.audit.snapshots import ALL, SnapshotCache
+from traceability.audit.snapshots import ALL, Snapshot
 from traceability.cli import main as cli
 from traceability.clock import Clock, app_now
 from traceability.db import Database
@@ -105,10 +105,9 @@ def test_the_refresher_waits_for_a_change_and_for_its_interval(
 def test_a_snapshot_holds_what_the_rules_find_over_the_whole_log(
     app: Flask, demo_summary: str
 ) -> None:
-    with Session(Database.engine(app)) as session:
-        snapshot = SnapshotCache().read(session, "2026Q3")
+    snapshot = stored_snapshot(app, "2026Q3")
     direct = computed(app, Q3)
-    assert snapshot is not None
+    assert isinstance(snapshot, Snapshot)
     assert snapshot.as_of == direct.as_of
     ruleset = load_ruleset()
 

@@ -18,6 +18,7 @@ from traceability.anchoring.connection import managed_node
 from traceability.anchoring.service import reader_ledger
 from traceability.anchoring.worker import ParentGone
 from traceability.audit import refresh as refresher
+from traceability.audit.check import check_snapshots
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.sampling import METHOD, Sample, audit_sample
 from traceability.clock import app_now
@@ -122,18 +123,39 @@ def _refresh_command(app_of: AppOf) -> click.Command:
     @click.option("--watch", is_flag=True, help="keep refreshing what is due (TRACE_AUDIT_*)")
     @click.option("--parent-pid", type=int, hidden=True, help="stop watching when it exits")
     @click.option("--due", is_flag=True, hidden=True, help="only the periods that are due")
+    @click.option(
+        "--check",
+        is_flag=True,
+        help="recompute every kept period and compare with the stored snapshots, writing "
+        "nothing; exit 1 naming each difference",
+    )
     @click.pass_context
-    def refresh_command(ctx: click.Context, watch: bool, parent_pid: int | None, due: bool) -> None:
+    def refresh_command(
+        ctx: click.Context, watch: bool, parent_pid: int | None, due: bool, check: bool
+    ) -> None:
         """Recompute the audit findings and portal figures of the kept periods, off the web.
 
         Without --watch: every kept period now (after a repair, or in a test).
         With --watch: what is due — the log or the anchors changed and the
         snapshot is older than TRACE_AUDIT_REFRESH_S, or it is older than
-        TRACE_AUDIT_RECHECK_S.
+        TRACE_AUDIT_RECHECK_S, or it is not what it says (dated in the future,
+        naming a log state the log does not hold, its seal fails).
+        With --check: nothing is written; every difference is printed.
         """
         app = app_of(ctx)
         settings = app.config["TRACE_SETTINGS"]
         with managed_node(settings):  # verification asks the chain (serve runs the node)
+            if check:
+                checked = check_snapshots(app)
+                for difference in checked.differences:
+                    click.echo(str(difference))
+                if checked.differences:
+                    raise click.ClickException(
+                        f"{len(checked.differences)} difference(s) between the stored audit "
+                        "snapshots and the log"
+                    )
+                click.echo(f"audit snapshots of {', '.join(checked.periods)} match the log")
+                return
             if watch:
                 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
                 parent = ParentGone(parent_pid) if parent_pid else None

@@ -22,15 +22,18 @@ from traceability.accounts.models import Organisation
 from traceability.catalog.models import Catalog
 from traceability.custody.facts import DeviceFacts, replay
 from traceability.custody.models import Event, EventType
+from traceability.custody.wellformed import row_problem
 from traceability.devices.models import Device, DeviceState
 from traceability.lots.models import Lot, fraction_of
 from traceability.verification.logs import Verification, verify_logs
 from traceability.verification.services import (
     PENDING,
+    TAMPERED,
     VERIFIED,
     AnyLedger,
     Verifier,
     leaf_positions,
+    malformed_rows,
     shared_problems,
 )
 
@@ -59,6 +62,15 @@ class LotRecord:
     received_at: dt.datetime | None = None
 
 
+@dataclass(frozen=True)
+class FutureSnapshot:
+    """A stored snapshot of ``period`` claiming ``computed_at``, found at ``found_at``."""
+
+    period: str
+    computed_at: dt.datetime
+    found_at: dt.datetime
+
+
 @dataclass
 class AuditData:
     as_of: dt.datetime
@@ -71,6 +83,10 @@ class AuditData:
     recorded_stock: dict[str, int] = field(default_factory=dict)
     # Whether the log holds nothing after ``as_of`` (the projection is comparable).
     current: bool = True
+    # Event rows naming no device, lot or claim (written by hand): each is a finding.
+    strays: tuple[Any, ...] = ()
+    # Stored audit snapshots found claiming a computed_at in the future (the refresher's).
+    future_snapshots: tuple[FutureSnapshot, ...] = ()
 
     def in_period(self, when: dt.datetime | None) -> bool:
         return when is not None and (self.since is None or when >= self.since) and when < self.as_of
@@ -95,7 +111,7 @@ def _lot_verification(
     shared: list[str],
 ) -> Verification:
     statuses = verifier.statuses(rows, dict(leaves))
-    problems = list(shared)
+    problems = list(shared) + (malformed_rows(rows) if TAMPERED in statuses else [])
     if not rows or (head is not None and rows[-1].digest != head):
         problems.append("the latest recorded event is missing from the log")
     seen = set(statuses)
@@ -117,6 +133,15 @@ class AuditLogs:
     verification: dict[str, Verification]
     lots: dict[str, tuple[list[Any], Verification]]
     recorded_stock: dict[str, int]
+    strays: tuple[Any, ...] = ()
+
+
+def _replayable(rows: list[Any], check: Verification) -> list[Any]:
+    """The rows the rules may read: a malformed row (always tampered) is left out, its
+    subject's verification names it, and the rest of the log is audited as usual."""
+    if all(s != TAMPERED for _, s in check.events):
+        return rows
+    return [r for r in rows if row_problem(r) is None]
 
 
 def read_logs(
@@ -128,6 +153,10 @@ def read_logs(
     heads = dict(session.execute(select(_DEVICE.c.qr_id, _DEVICE.c.head_digest)).all())
     verification = verify_logs(session, ledger, device_logs, heads, ledger_problem=ledger_problem)
     del heads
+    for qr_id, rows in device_logs.items():
+        device_logs[qr_id] = _replayable(rows, verification[qr_id])
+    no_subject = (c.is_(None) for c in (_EVENT.c.device, _EVENT.c.lot, _EVENT.c.claim))
+    strays = tuple(session.execute(select(_EVENT).where(*no_subject).order_by(_EVENT.c.seq)))
     stock = session.execute(
         select(_DEVICE.c.custodian, func.count())
         .where(_DEVICE.c.state == DeviceState.received)
@@ -139,6 +168,7 @@ def read_logs(
         verification=verification,
         lots=_lot_logs(session, ledger, ledger_problem),
         recorded_stock={org: int(n) for org, n in stock},
+        strays=strays,
     )
 
 
@@ -157,6 +187,8 @@ def audit_data(
     hazardous = {code: f.hazardous for code, f in catalog.fractions.items()}
     for code, (log, check) in logs.lots.items():
         upto_lot = [e for e in log if e.occurred_at < as_of]
+        if not log:
+            continue
         shipped = next((e for e in upto_lot if e.type == EventType.lot_shipped), None)
         received = next((e for e in upto_lot if e.type == EventType.lot_received), None)
         fraction = fraction_of(code, log[0].org)
@@ -173,6 +205,7 @@ def audit_data(
         )
     data.recorded_stock = dict(logs.recorded_stock)
     data.current = current
+    data.strays = logs.strays
     return data
 
 
@@ -202,5 +235,5 @@ def _lot_logs(
     for code, log in lot_logs.items():
         row = rows.get(code)
         check = _lot_verification(verifier, log, row.head_digest if row else None, leaves, shared)
-        out[code] = (log, check)
+        out[code] = (_replayable(log, check), check)
     return out

@@ -13,6 +13,7 @@ from traceability.audit.findings import RECORDS_LISTED, Finding
 from traceability.audit.ruleset import Severity, Thresholds
 from traceability.catalog.services import required_fractions
 from traceability.custody.models import EventType
+from traceability.custody.wellformed import row_problem
 from traceability.devices.models import DeviceState
 from traceability.periods import CHINA
 
@@ -72,6 +73,16 @@ def verification_failed(data: AuditData, t: Thresholds) -> Iterator[Finding]:
             code,
             {"problem": lot.verification.problem or "tampered"},
             events=tuple(i for i, s in lot.verification.events if s not in ("verified", "pending")),
+        )
+    for row in data.strays:  # a row of no subject: in no log, yet it is in the database
+        when = row.occurred_at if isinstance(row.occurred_at, dt.datetime) else None
+        yield Finding(
+            "verification_failed",
+            str(row.org),
+            when or data.as_of - dt.timedelta(microseconds=1),  # unreadable: found now
+            str(row.id),
+            {"problem": f"event {row.id} is malformed: {row_problem(row)}"},
+            events=(str(row.id),),
         )
 
 

@@ -9,11 +9,12 @@ from sqlmodel import Session
 
 from traceability.accounts.models import Principal
 from traceability.audit.findings import Finding
+from traceability.audit.logstate import seal_key
 from traceability.audit.refresh import kept_periods
 from traceability.audit.ruleset import RuleSet, load_ruleset
 from traceability.audit.schemas import AnomalyList, AnomalyPublic, RuleInfo
 from traceability.audit.services import Filters, check_filters, readable_orgs, select_findings
-from traceability.audit.snapshots import ALL, AuditPending, Snapshot, SnapshotCache
+from traceability.audit.snapshots import ALL, AuditPending, Rejected, Snapshot, SnapshotCache
 from traceability.clock import app_now
 from traceability.db import iso
 from traceability.errors import Forbidden, ValidationFailed
@@ -30,14 +31,23 @@ def app_ruleset(app: Flask) -> RuleSet:
 def snapshot_for(session: Session, app: Flask, period: Period | None) -> Snapshot:
     """The newest snapshot of ``period`` (None: everything so far); never computed here.
 
-    None yet: ``AuditPending`` (the refresher is on it); a period the
+    None yet, or one that is not what it says (``audit.logstate``): ``AuditPending``
+    (the refresher is on it); a period the
     refresher does not keep: a 422 naming the periods it does.
     """
     name = period.name if period else ALL
     cache = app.extensions.setdefault("trace.audit_snapshots", SnapshotCache())
-    snapshot = cache.read(session, name)
-    if snapshot is not None:
+    key = seal_key(app.config["SECRET_KEY"])
+    snapshot = cache.read(session, name, key=key, now=app_now(app))
+    if isinstance(snapshot, Snapshot):
         return snapshot
+    if isinstance(snapshot, Rejected):  # not what it says: never shown; the refresher redoes it
+        raise AuditPending(
+            f"the audit of {name} is being recomputed; ask again in {RETRY_AFTER_S} s",
+            period=name,
+            retry_after=RETRY_AFTER_S,
+            recomputing=True,
+        )
     kept = kept_periods(app_now(app), app.config["TRACE_SETTINGS"].audit_closed_quarters)
     if name not in kept:
         raise ValidationFailed(

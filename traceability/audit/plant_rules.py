@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from traceability.audit.dataset import AuditData, DeviceRecord
-from traceability.audit.device_rules import pct
+from traceability.audit.device_rules import local, pct
 from traceability.audit.findings import RECORDS_LISTED, Finding
 from traceability.audit.ruleset import Thresholds
 from traceability.devices.models import DeviceState
@@ -191,3 +191,22 @@ def fast_dismantling(data: AuditData, t: Thresholds) -> Iterator[Finding]:
             devices=devices[:RECORDS_LISTED],
             verified=data.verified(devices),
         )
+
+
+def snapshot_in_the_future(data: AuditData, t: Thresholds) -> Iterator[Finding]:
+    """A stored snapshot dated after it was found: forged so it would never look due."""
+    plants = sorted(code for code, org in data.orgs.items() if org.kind == "dismantler")
+    for found in data.future_snapshots:
+        for plant in plants:  # the snapshot spoke for every plant's figures
+            yield Finding(
+                "snapshot_in_the_future",
+                plant,
+                found.found_at,
+                f"audit snapshot {found.period}",
+                {
+                    "period": found.period,
+                    "claimed": local(found.computed_at),
+                    "found": local(found.found_at),
+                    "computed_at": found.computed_at.isoformat(),
+                },
+            )

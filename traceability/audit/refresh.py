@@ -32,11 +32,20 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 from traceability.anchoring.models import AnchorBatch
-from traceability.audit.dataset import AuditData, audit_data, read_logs
+from traceability.audit.dataset import AuditData, FutureSnapshot, audit_data, read_logs
 from traceability.audit.figures import batch_groups, monthly_volumes, plant_figures
+from traceability.audit.logstate import FUTURE_SKEW, current_state, seal_key
 from traceability.audit.ruleset import RuleSet, load_ruleset
 from traceability.audit.services import apply_rules
-from traceability.audit.snapshots import ALL, Figures, Snapshot, snapshot_states, store_snapshot
+from traceability.audit.snapshots import (
+    ALL,
+    Figures,
+    Snapshot,
+    SnapshotCache,
+    SnapshotState,
+    snapshot_states,
+    store_snapshot,
+)
 from traceability.clock import app_now
 from traceability.config import Settings
 from traceability.custody.models import Event
@@ -93,15 +102,18 @@ def due_periods(
     now: dt.datetime,
     state: str,
     force: bool = False,
+    stored: dict[str, SnapshotState],
 ) -> dict[str, Period | None]:
+    """The kept periods to recompute; ``stored``: the snapshots' states (``snapshot_states``)."""
     kept = kept_periods(now, settings.audit_closed_quarters)
     if force:
         return kept
-    stored = snapshot_states(session)
     due: dict[str, Period | None] = {}
     for name, period in kept.items():
         have = stored.get(name)
-        if have is None or have.ruleset != ruleset.version:
+        # Not what it says (dated in the future, names a log state the log does not hold,
+        # a seal that fails): recomputed now, whatever its computed_at says.
+        if have is None or have.ruleset != ruleset.version or have.rejected is not None:
             due[name] = period
             continue
         age = (now - have.computed_at).total_seconds()
@@ -111,14 +123,47 @@ def due_periods(
     return due
 
 
+def found_in_the_future(
+    stored: dict[str, SnapshotState], *, now: dt.datetime
+) -> dict[tuple[str, dt.datetime], FutureSnapshot]:
+    """Stored snapshots dated in the future, found by this pass."""
+    # Found while this pass reads the log, just before the snapshots' ``as_of`` (now).
+    found_at = now - dt.timedelta(microseconds=1)
+    return {
+        (name, have.computed_at): FutureSnapshot(name, have.computed_at, found_at)
+        for name, have in stored.items()
+        if have.computed_at > now + FUTURE_SKEW
+    }
+
+
+def found_before(
+    session: Session, *, key: bytes, now: dt.datetime
+) -> dict[tuple[str, dt.datetime], FutureSnapshot]:
+    """Those found by earlier passes: kept in the trusted snapshot of everything so far, so
+    the finding stays listed after the forged snapshot was replaced."""
+    found = {}
+    earlier = SnapshotCache().read(session, ALL, key=key, now=now)
+    if isinstance(earlier, Snapshot):
+        for f in earlier.findings:
+            if f.rule == "snapshot_in_the_future" and "computed_at" in f.params:
+                period, claimed = (
+                    f.params["period"],
+                    dt.datetime.fromisoformat(f.params["computed_at"]),
+                )
+                found[period, claimed] = FutureSnapshot(period, claimed, f.at)
+    return found
+
+
 def due_now(app: Flask, *, now: dt.datetime | None = None) -> dict[str, Period | None]:
     """The kept periods whose snapshot is due (a few index lookups: no log is read)."""
     settings: Settings = app.config["TRACE_SETTINGS"]
     with app.app_context(), Session(Database.engine(app)) as session:
         _ledger, problem = open_reader(session)
         _seq, state = log_state(session, problem)
+        now = now or app_now(app)
+        stored = snapshot_states(session, key=seal_key(app.config["SECRET_KEY"]), now=now)
         return due_periods(
-            session, settings, load_ruleset(), now=now or app_now(app), state=state, force=False
+            session, settings, load_ruleset(), now=now, state=state, force=False, stored=stored
         )
 
 
@@ -129,14 +174,26 @@ def refresh(app: Flask, *, force: bool = False, now: dt.datetime | None = None) 
     engine: Engine = Database.engine(app)
     run = RefreshRun()
     started = time.perf_counter()
+    key = seal_key(app.config["SECRET_KEY"])
     with app.app_context(), Session(engine) as session:
         computed_at = now or app_now(app)
         ledger, problem = open_reader(session)
         seq, state = log_state(session, problem)
-        due = due_periods(session, settings, ruleset, now=computed_at, state=state, force=force)
+        stored = snapshot_states(session, key=key, now=computed_at)
+        due = due_periods(
+            session, settings, ruleset, now=computed_at, state=state, force=force, stored=stored
+        )
+        found = found_in_the_future(stored, now=computed_at)
+        for name, claimed in found:
+            log.warning("audit snapshot %s claims computed_at %s, in the future", name, claimed)
+        if found:  # a finding of now: the periods it falls in are recomputed to list it
+            kept = kept_periods(computed_at, settings.audit_closed_quarters)
+            due |= {n: p for n, p in kept.items() if p is None or p.start <= computed_at < p.end}
+        future = tuple({**found_before(session, key=key, now=computed_at), **found}.values())
         session.rollback()  # no read transaction left open across the checks
         if not due:
             return run
+        named = current_state(session)
         logs = read_logs(session, ledger, ledger_problem=problem)
         session.rollback()
         computed: list[tuple[Snapshot, str]] = []
@@ -146,6 +203,7 @@ def refresh(app: Flask, *, force: bool = False, now: dt.datetime | None = None) 
                 logs, app.extensions["trace.catalog"], as_of=as_of,
                 since=period.start if period else None,
             )  # fmt: skip
+            data.future_snapshots = future
             findings = tuple(apply_rules(data, ruleset))
             snapshot = Snapshot(
                 period=name, since=data.since, as_of=as_of, computed_at=computed_at, took_ms=0,
@@ -161,6 +219,8 @@ def refresh(app: Flask, *, force: bool = False, now: dt.datetime | None = None) 
                 dataclasses.replace(snapshot, took_ms=took_ms),
                 log_state=state,
                 ruleset=ruleset.version,
+                state=named,
+                key=key,
             )
             session.commit()
             run.periods.append(name)

@@ -45,6 +45,7 @@ RULES: dict[str, Rule] = {
     "duplicate_serial": device_rules.duplicate_serial,
     "backdating": device_rules.backdating,
     "correction": device_rules.correction,
+    "snapshot_in_the_future": plant_rules.snapshot_in_the_future,
 }
 
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}

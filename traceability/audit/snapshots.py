@@ -1,12 +1,13 @@
 """Audit snapshots: the findings and figures of a period, stored for every web worker to read.
 
 The refresher (``audit.refresh``) computes them off the request path and
-writes them with ``store_snapshot``; the pages and the API read the newest
-with ``read_snapshot`` and never replay the log themselves. The content is
-JSON compressed with zlib: findings, each plant's figures, monthly volumes
-and batches. A web worker keeps the decoded snapshot it last read, keyed by
-the period and ``computed_at``, so a request reads only the row's key
-columns unless the refresher has written a newer one.
+writes them with ``store_snapshot``; the pages and the API read them through
+``SnapshotCache`` and never replay the log themselves. The content is JSON
+compressed with zlib: findings, each plant's figures, monthly volumes and
+batches. Each snapshot names the log state it was computed from and is
+sealed (``audit.logstate``); one that is not what it says is never used. A
+web worker keeps the decoded snapshot it last read, keyed by its seal, so a
+request decodes nothing unless the refresher has written a newer one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from traceability.audit.figures import (
     BatchGroup,
@@ -30,6 +31,7 @@ from traceability.audit.figures import (
     PlantFigures,
 )
 from traceability.audit.findings import Finding
+from traceability.audit.logstate import LogState, seal, untrusted
 from traceability.db import iso
 from traceability.errors import TraceabilityError
 from traceability.reports.models import AuditSnapshot
@@ -91,7 +93,7 @@ def _plant(raw: dict[str, Any]) -> PlantFigures:
     return PlantFigures(**raw, categories=categories, lots=lots)
 
 
-def _plant_json(f: PlantFigures) -> dict[str, Any]:
+def plant_json(f: PlantFigures) -> dict[str, Any]:
     # not dataclasses.asdict: it cannot rebuild the defaultdict of categories
     out = {x.name: getattr(f, x.name) for x in dataclasses.fields(f)}
     out["categories"] = {k: dataclasses.asdict(c) for k, c in f.categories.items()}
@@ -102,7 +104,7 @@ def _plant_json(f: PlantFigures) -> dict[str, Any]:
 def encode(findings: tuple[Finding, ...], figures: Figures) -> bytes:
     body = {
         "findings": [_finding_json(f) for f in findings],
-        "plants": {p: _plant_json(f) for p, f in figures.plants.items()},
+        "plants": {p: plant_json(f) for p, f in figures.plants.items()},
         "months": figures.months,
         "batches": {p: [dataclasses.asdict(b) for b in bs] for p, bs in figures.batches.items()},
     }
@@ -131,8 +133,10 @@ def store_snapshot(
     *,
     log_state: str,
     ruleset: str,
+    state: LogState,
+    key: bytes,
 ) -> None:
-    """Replace the period's snapshot (the caller commits)."""
+    """Replace the period's snapshot, naming ``state``, sealed with ``key`` (caller commits)."""
     row = session.get(AuditSnapshot, snapshot.period) or AuditSnapshot(
         period=snapshot.period,
         as_of=snapshot.as_of,
@@ -142,59 +146,80 @@ def store_snapshot(
         content=b"",
     )
     row.since, row.as_of = snapshot.since, snapshot.as_of
-    row.log_state, row.last_seq, row.ruleset = log_state[:400], snapshot.last_seq, ruleset
+    row.log_state, row.last_seq, row.ruleset = log_state[:400], state.last_seq, ruleset
+    row.events, row.roots = state.events, state.roots
+    row.anchors_upto, row.roots_digest = state.anchors_upto, state.roots_digest
     row.computed_at, row.took_ms = snapshot.computed_at, snapshot.took_ms
     row.findings = len(snapshot.findings)
     row.content = encode(snapshot.findings, snapshot.figures)
+    row.seal = seal(key, row)
     session.add(row)
 
 
 @dataclass(frozen=True)
 class SnapshotState:
-    """A snapshot's key columns, without its content."""
+    """A snapshot's key columns, and why it must not be used (None: it may)."""
 
     period: str
     computed_at: dt.datetime
     log_state: str
     ruleset: str
     took_ms: int
+    rejected: str | None = None
 
 
-def snapshot_states(session: Session) -> dict[str, SnapshotState]:
-    rows = session.execute(
-        select(
-            col(AuditSnapshot.period),
-            col(AuditSnapshot.computed_at),
-            col(AuditSnapshot.log_state),
-            col(AuditSnapshot.ruleset),
-            col(AuditSnapshot.took_ms),
+def snapshot_states(session: Session, *, key: bytes, now: dt.datetime) -> dict[str, SnapshotState]:
+    """Every stored snapshot's key columns, each checked (``logstate.untrusted``)."""
+    return {
+        row.period: SnapshotState(
+            row.period,
+            row.computed_at,
+            row.log_state,
+            row.ruleset,
+            row.took_ms,
+            untrusted(session, row, key=key, now=now),
         )
-    )
-    return {r[0]: SnapshotState(*r) for r in rows}
+        for row in session.exec(select(AuditSnapshot)).scalars()  # type: ignore[call-overload]
+    }
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A stored snapshot that must not be used, and why: it is being recomputed."""
+
+    period: str
+    reason: str
 
 
 class SnapshotCache:
-    """The snapshots a web worker decoded last, one per period, keyed by ``computed_at``."""
+    """The snapshots a web worker decoded last, one per period, keyed by their seal.
+
+    Each read checks the stored row first (``logstate.untrusted``: its time, the
+    log state it names, its seal over the content read now); only a row with a
+    new seal is decoded again.
+    """
 
     def __init__(self) -> None:
-        self.held: dict[str, Snapshot] = {}
+        self.held: dict[str, tuple[str, Snapshot]] = {}
 
-    def read(self, session: Session, period: str) -> Snapshot | None:
-        computed_at = session.execute(
-            select(col(AuditSnapshot.computed_at)).where(col(AuditSnapshot.period) == period)
-        ).scalar()
-        if computed_at is None:
-            return None
-        held = self.held.get(period)
-        if held is not None and held.computed_at == computed_at:
-            return held
+    def read(
+        self, session: Session, period: str, *, key: bytes, now: dt.datetime
+    ) -> Snapshot | Rejected | None:
         row = session.get(AuditSnapshot, period)
-        if row is None:  # replaced between the two reads: the next request sees it
+        if row is None:
             return None
-        findings, figures = decode(row.content)
-        snapshot = Snapshot(
-            period=row.period, since=row.since, as_of=row.as_of, computed_at=row.computed_at,
-            took_ms=row.took_ms, last_seq=row.last_seq, findings=findings, figures=figures,
-        )  # fmt: skip
-        self.held[period] = snapshot
-        return snapshot
+        try:
+            if (reason := untrusted(session, row, key=key, now=now)) is not None:
+                return Rejected(period, reason)
+            held = self.held.get(period)
+            if held is not None and held[0] == row.seal:
+                return held[1]
+            findings, figures = decode(row.content)
+            snapshot = Snapshot(
+                period=row.period, since=row.since, as_of=row.as_of, computed_at=row.computed_at,
+                took_ms=row.took_ms, last_seq=row.last_seq, findings=findings, figures=figures,
+            )  # fmt: skip
+            self.held[period] = (row.seal, snapshot)
+            return snapshot
+        finally:
+            session.expunge(row)  # the content is not kept in the request's session

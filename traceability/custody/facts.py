@@ -279,12 +279,28 @@ class _Replay:
         )
 
 
+def _replayable(event: EventLike) -> bool:
+    payload = event.payload
+    return (type(payload) is dict or isinstance(payload, Mapping)) and isinstance(
+        event.occurred_at, dt.datetime
+    )
+
+
 def replay(qr_id: str, events: Iterable[EventLike]) -> DeviceFacts:
     """The facts of device ``qr_id`` from its events, given in recording order."""
     events = list(events)
-    payloads = effective_payloads(events)
     state = _Replay(qr_id)
-    for event in events:
+    # A row written by hand with no readable payload or time cannot be replayed: it is
+    # named (and verifies as tampered) and the rest of the log still is replayed.
+    readable = [e for e in events if _replayable(e)]
+    if len(readable) != len(events):
+        state.anomalies += [
+            f"event {e.id} cannot be replayed (its payload or time is unreadable)"
+            for e in events
+            if not _replayable(e)
+        ]
+    payloads = effective_payloads(readable)
+    for event in readable:
         if event.type != EventType.corrected:
             state.types[event.id] = event.type
         state.apply(event, payloads.get(event.id, event.payload))

@@ -6,11 +6,11 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Integer
+from sqlalchemy import BigInteger, Column, Integer
 from sqlmodel import Field, SQLModel
 
 from traceability import limits
-from traceability.db import UTCDateTime
+from traceability.db import LogDateTime, LogJSON
 
 
 class EventType(StrEnum):
@@ -51,8 +51,10 @@ class Event(SQLModel, table=True):
     claim: str | None = Field(default=None, max_length=64, index=True)
     org: str = Field(max_length=limits.ORG_CODE, index=True)
     actor: str = Field(max_length=64)
-    occurred_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
-    recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # Log types: a value written by hand that cannot be decoded reads back as a malformed
+    # row (verified as tampered, ``custody.wellformed``) rather than failing the query.
+    occurred_at: dt.datetime = Field(sa_column=Column(LogDateTime(), nullable=False, index=True))
+    recorded_at: dt.datetime = Field(sa_column=Column(LogDateTime(), nullable=False))
+    payload: dict[str, Any] = Field(sa_column=Column(LogJSON(), nullable=False))
     prev: str | None = Field(default=None, max_length=64)
     digest: str = Field(max_length=64, unique=True)

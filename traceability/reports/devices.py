@@ -8,6 +8,7 @@ fields where the row disagrees with the log (a direct edit of the table).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +25,7 @@ from traceability.anchoring.service import reader_ledger
 from traceability.catalog.services import grams_to_kg
 from traceability.custody.facts import DeviceFacts, projection_mismatch, replay
 from traceability.custody.models import Event
+from traceability.custody.wellformed import row_problem
 from traceability.db import iso
 from traceability.devices.models import Device
 from traceability.errors import Forbidden
@@ -59,7 +61,9 @@ def check_can_read(
     device as failed when its log was destroyed).
     """
     involved = {e.org for e in events} | {
-        str(e.payload["to"]) for e in events if e.type == "shipped" and "to" in e.payload
+        str(e.payload["to"])
+        for e in events
+        if e.type == "shipped" and isinstance(e.payload, dict) and "to" in e.payload
     }
     involved |= {o for o in (device.custodian, device.collected_by, device.destination) if o}
     if principal.role in REGULATOR_ROLES:
@@ -204,6 +208,34 @@ def device_summary(device: Device | DeviceView) -> DevicePublic:
 
 
 def event_public(event: Event, anchor: AnchorInfo | None) -> EventPublic:
+    if (problem := row_problem(event)) is not None:
+        return _malformed_public(event, anchor, problem)
+    try:
+        return _event_public(event, anchor)
+    except ValueError as exc:  # well-formed, but a value no event can hold (a bad org code…)
+        return _malformed_public(event, anchor, f"a value is not one an event can hold: {exc}")
+
+
+def _malformed_public(event: Event, anchor: AnchorInfo | None, problem: str) -> EventPublic:
+    """A row of a shape the log does not allow, listed as stored (its status: tampered)."""
+
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    def when(value: Any) -> str | None:
+        return iso(value) if isinstance(value, dt.datetime) and value.tzinfo else None
+
+    # Not validated: the row is listed as it is, whatever an administrator wrote into it.
+    return EventPublic.model_construct(
+        id=str(event.id), seq=event.seq, type=str(event.type), device=text(event.device),
+        lot=text(event.lot), org=str(event.org), actor=str(event.actor),
+        occurred_at=when(event.occurred_at), recorded_at=when(event.recorded_at),
+        payload=event.payload if isinstance(event.payload, dict) else {},
+        prev=text(event.prev), digest=str(event.digest), anchor=anchor, malformed=problem,
+    )  # fmt: skip
+
+
+def _event_public(event: Event, anchor: AnchorInfo | None) -> EventPublic:
     return EventPublic(
         id=event.id,
         seq=event.seq,

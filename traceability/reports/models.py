@@ -31,3 +31,11 @@ class AuditSnapshot(SQLModel, table=True):
     ruleset: str = Field(max_length=64)
     findings: int = 0  # how many (the content holds them all)
     content: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
+    #: The log state it names beside ``last_seq`` (``audit.logstate``): event rows, final
+    #: anchor batches, the highest id among them and a SHA-256 over their roots.
+    events: int = 0
+    roots: int = 0
+    anchors_upto: int = 0
+    roots_digest: str = Field(default="", max_length=64)
+    #: HMAC over the content, the period, the times and the named state.
+    seal: str = Field(default="", max_length=64)

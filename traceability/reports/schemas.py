@@ -146,12 +146,15 @@ class EventPublic(Out):
     lot: Annotated[str, text(limits.LOT_CODE)] | None
     org: OrgCode
     actor: str
-    occurred_at: Timestamp
-    recorded_at: Timestamp
+    # None only for a malformed row (``malformed``) whose time cannot be read
+    occurred_at: Timestamp | None
+    recorded_at: Timestamp | None
     payload: dict[str, Any]
     prev: Digest | None
     digest: Digest
     anchor: AnchorInfo | None
+    #: What is wrong with a row of a shape the log does not allow (it verifies as tampered).
+    malformed: str | None = omitted()
 
 
 class DeviceDetail(FactsPublic, DevicePublic):

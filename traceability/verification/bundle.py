@@ -6,17 +6,33 @@ no access to this database.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlmodel import Session
 
 from ledger import merkle
+from ledger.canonical import DIGEST_FIELDS
 from ledger.interface import Ledger
 from traceability.anchoring.connection import TrustedReader, read_meta
 from traceability.anchoring.models import AnchorBatch
+from traceability.custody.wellformed import row_problem
+from traceability.db import iso
 from traceability.verification.services import content_of, event_rows, leaf_positions
 
 BUNDLE_FORMAT = "weee-trace-proof/1"
+
+
+def _content(row: Any) -> dict[str, Any]:
+    """The event's digest content; a malformed row's columns as stored (they match no digest,
+    so the independent verifier finds it tampered too)."""
+    if row_problem(row) is None:
+        return content_of(row)
+    raw = {name: getattr(row, name, None) for name in DIGEST_FIELDS}
+    for name in ("occurred_at", "recorded_at"):
+        value = raw[name]
+        raw[name] = iso(value) if isinstance(value, dt.datetime) else None
+    return {k: v for k, v in raw.items() if v is not None or k == "prev"}
 
 
 def device_bundle(
@@ -50,7 +66,7 @@ def device_bundle(
                 "block_number": batch.block_number,
                 "state": batch.state,
             }
-        events.append({"content": content_of(row), "digest": row.digest, "anchor": anchor})
+        events.append({"content": _content(row), "digest": row.digest, "anchor": anchor})
     trust = ledger.trust if isinstance(ledger, TrustedReader) else None
     chain = (
         {"chain_id": trust.chain_id, "genesis_hash": trust.genesis_hash, "contract": trust.registry}

@@ -22,6 +22,7 @@ the cause.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
@@ -40,6 +41,7 @@ from traceability.anchoring.connection import TrustedReader
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, AnchorState
 from traceability.custody.facts import DeviceFacts, replay
 from traceability.custody.models import Event
+from traceability.custody.wellformed import row_problem
 from traceability.db import iso
 from traceability.verification.models import TrustCheck
 
@@ -195,7 +197,8 @@ class Verifier:
         return out
 
     def _status(self, row: Any, expected_prev: str | None, leaf: tuple[int, int] | None) -> str:
-        if not digest_matches(content_of(row), row.digest):
+        # A row of a shape the application never writes is tampered, whatever its digest.
+        if row_problem(row) is not None or not digest_matches(content_of(row), row.digest):
             return TAMPERED
         if row.prev != expected_prev:
             return BROKEN_CHAIN
@@ -326,6 +329,15 @@ def shared_problems(session: Session, ledger: AnyLedger) -> list[str]:
     return problems
 
 
+def malformed_rows(rows: Iterable[Any]) -> list[str]:
+    """Each row of a shape the log does not allow, named by its id and what is wrong."""
+    out = []
+    for row in rows:
+        if (problem := row_problem(row)) is not None:
+            out.append(f"event {row.id} is malformed: {problem}")
+    return out
+
+
 def log_problems(
     verifier: Verifier,
     subject: str,
@@ -339,7 +351,7 @@ def log_problems(
 
     ``facts``: the log already replayed by the caller (it is not replayed again).
     """
-    problems = []
+    problems = malformed_rows(rows) if TAMPERED in statuses else []
     if MISSING_ON_CHAIN in statuses:
         problems.append(missing_on_chain_hint(verifier.ledger))
     # Digests prove the log was not changed after anchoring; the custody rules
@@ -379,23 +391,38 @@ def verify_device(
 def verify_all(
     session: Session, ledger: AnyLedger, progress: Any = None
 ) -> Iterator[tuple[str, str, str]]:
-    """(subject, event id, status) for every event, grouped by device, lot or claim."""
-    rows = list(
-        session.execute(
-            select(_EVENT).order_by(_EVENT.c.device, _EVENT.c.lot, _EVENT.c.claim, _EVENT.c.seq)
-        )
-    )
-    leaves = leaf_positions(session, [r.seq for r in rows])
+    """(subject, event id, status) for every event, grouped by device, lot or claim.
+
+    A row naming several subjects is checked in its device's log (else its lot's), as
+    ``verify_device`` reads it; one naming none is checked alone, as ``(no subject)``.
+    """
+    groups: dict[tuple[str, Any], list[Any]] = defaultdict(list)
+    for row in session.execute(select(_EVENT).order_by(_EVENT.c.seq)):
+        groups[_subject_key(row)].append(row)
+    leaves = leaf_positions(session, [r.seq for rows in groups.values() for r in rows])
     verifier = Verifier.for_ledger(session, ledger)
-    start = 0
-    while start < len(rows):
-        key = (rows[start].device, rows[start].lot, rows[start].claim)
-        end = start
-        while end < len(rows) and (rows[end].device, rows[end].lot, rows[end].claim) == key:
-            end += 1
-        group = rows[start:end]
+    for (kind, subject), group in sorted(groups.items(), key=_group_order):
+        name = NO_SUBJECT if kind == "none" else str(subject)
         for row, status in zip(group, verifier.statuses(group, leaves), strict=True):
-            yield (row.device or row.lot or row.claim, row.id, status)
+            yield (name, str(row.id), status)
         if progress is not None:
             progress(len(group))
-        start = end
+
+
+#: How a full verification names an event row that names no device, lot or claim.
+NO_SUBJECT = "(no subject)"
+
+
+def _subject_key(row: Any) -> tuple[str, Any]:
+    if row.device is not None:
+        return ("device", row.device)
+    if row.lot is not None:
+        return ("lot", row.lot)
+    if row.claim is not None:
+        return ("claim", row.claim)
+    return ("none", row.id)  # each alone: they form no chain
+
+
+def _group_order(item: tuple[tuple[str, Any], list[Any]]) -> tuple[str, str]:
+    (kind, subject), _rows = item
+    return (kind, str(subject))

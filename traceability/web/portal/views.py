@@ -103,7 +103,12 @@ def _error(exc: TraceabilityError) -> tuple[str, int] | tuple[str, int, dict[str
         return forbidden()
     if isinstance(exc, AuditPending):  # the refresher has not made this period's snapshot yet
         after = str(exc.data["retry_after"])
-        page = render_template("portal/pending.html", period=exc.data["period"], after=after)
+        page = render_template(
+            "portal/pending.html",
+            period=exc.data["period"],
+            after=after,
+            recomputing=exc.data.get("recomputing", False),
+        )
         return page, exc.status, {"Retry-After": after}
     return render_template("portal/error.html", error=exc), exc.status
 
@@ -117,6 +122,8 @@ def register(bp: Blueprint) -> None:
 
 def china_time(value: str, date_only: bool = False) -> str:
     """An ISO timestamp (UTC) as people in the plants read it: China time."""
+    if not value:  # a malformed event row's unreadable time
+        return "—"
     try:
         when = dt.datetime.fromisoformat(value).astimezone(CHINA)
     except (TypeError, ValueError):
