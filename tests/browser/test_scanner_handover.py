@@ -115,7 +115,7 @@ def test_a_signed_out_users_queue_is_held_for_them_and_sent_once_when_they_retur
     page.wait_for_timeout(1000)
     assert posted == []  # not even tried: the server would refuse them (test_recorder)
     screenshot(page, "queue-held-for-another-user-zh")
-    assert all(stored_by(server, alice, qr_id) == [] for qr_id in devices)
+    assert [stored_by(server, alice, qr_id) for qr_id in devices] == [[]] * len(devices)
     assert len(queued_items(page)) == 3
 
     # B signs out (nothing of B's waits); A signs in: each record goes out once, as A.
@@ -198,12 +198,15 @@ def test_a_page_left_open_never_sends_its_users_queue_as_whoever_signed_in_since
     context.unroute(events)
     # A's page syncs: its CSRF token fails under B's cookie; a fresh one is
     # B's, so nothing of A's goes out and the page becomes B's.
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    with page.expect_response(re.compile(r"/scan/context\.json")):
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_timeout(1500)  # time for a retry to reach the server
+    assert [stored_by(server, alice, qr_id) for qr_id in devices] == [[]] * len(devices)
     page.wait_for_selector(f'#app[data-user="{bob.username}"][data-ready=true]', timeout=15_000)
     page.goto(f"{server.url}/scan/#/queue")
     page.wait_for_selector(".queue-item.held >> nth=1")
     page.wait_for_timeout(500)
-    assert all(stored_by(server, alice, qr_id) == [] for qr_id in devices)
+    assert [stored_by(server, alice, qr_id) for qr_id in devices] == [[]] * len(devices)
     assert {i["user"] for i in queued_items(page)} == {alice.username}
 
     sign_in_over(other_tab, server.url, alice.username)

@@ -221,7 +221,7 @@ async function renderStatus() {
     h("span", { class: "dot" }, online ? t("Online") : t("Offline")),
     h("span", { class: "pending-count" }, t("%(n)d waiting", { n: pending })),
     rejected ? h("span", { class: "rejected-count" }, t("%(n)d refused", { n: rejected })) : null,
-    held ? h("span", { class: "held-count" }, t("%(n)d held", { n: held })) : null);
+    held ? h("span", { class: "held-count" }, t("%(n)d held for others", { n: held })) : null);
   signedOutBanner.hidden = !app.signedOut;
 }
 
@@ -285,7 +285,7 @@ function queueScreen() {
           h("button", { type: "button", class: "discard", onclick: () => discard(item) }, t("Discard"))) : null)),
       others.map((item) => h("li", { class: "queue-item held", dataset: { id: item.id, status: "held", recorder: item.user } },
         h("div", {}, h("b", {}, stepTitle(item.step)), " · ", item.summary),
-        h("div", { class: "muted" }, when(new Date(item.created).toISOString()), " · ", h("span", { class: "chip" }, t("held"))),
+        h("div", { class: "muted" }, when(new Date(item.created).toISOString())),
         h("p", { class: "held-note" }, t("Held: recorded by %(user)s, waiting for them to sign in.", { user: item.user })))));
   });
   return {
@@ -399,7 +399,7 @@ async function signOut(event) {
   const unsent = (await queue.all()).filter((i) => queue.recordedBy(i, app.user)).length;
   await signout.beginSignOut(app.user.username, csrfToken());
   const told = await signout.finishSignOut();
-  for (const el of document.querySelectorAll(".topbar .who, .topbar .logout")) el.remove();
+  for (const el of document.querySelectorAll(".topbar .who, .topbar .logout, #toast")) el.remove();
   const user = app.user.username;
   let kept;
   if (unsent === 1) kept = t("1 record not yet sent stays on this device for %(user)s. It is sent when %(user)s signs in again.", { user });
