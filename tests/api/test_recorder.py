@@ -136,3 +136,9 @@ def test_api_token_clients_may_leave_the_recorder_out(
     alice, _ = operators
     [result] = post_events(client, alice, shipped(collect(client, alice), plant))
     assert result["status"] == "created"
+
+
+def test_the_recorder_is_documented_for_every_event_item(client: FlaskClient) -> None:
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    for name in ("Shipped", "Collected", "LotTreated", "CollectRequest"):
+        assert "recorded_by" in schemas[name]["properties"], name
