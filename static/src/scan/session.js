@@ -43,6 +43,9 @@ export async function beginSignOut(username, csrf) {
 export async function finishSignOut() {
   const pending = await pendingSignOut();
   if (!pending) return true;
+  // A network that answers nothing counts as none: the user is not kept waiting.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 8000);
   try {
     await fetch("/logout", {
       method: "POST",
@@ -50,9 +53,12 @@ export async function finishSignOut() {
       credentials: "same-origin",
       redirect: "manual",
       cache: "no-store",
+      signal: controller.signal,
     });
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
   }
   await (await db()).delete(STORE, KEY);
   return true;

@@ -15,6 +15,12 @@ export function db() {
       }
       if (oldVersion < 2) database.createObjectStore("session");
     },
+    // A newer version (a new build in another tab or the service worker) waits
+    // for this connection: let it go and reopen on next use.
+    blocking(_current, _blocked, event) {
+      event.target.close();
+      dbPromise = undefined;
+    },
   });
   return dbPromise;
 }
