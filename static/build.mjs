@@ -76,6 +76,7 @@ const precache = [
   "/static/icons/scan-192.png",
   "/api/v1/catalog",
   "/scan/manifest.webmanifest",
+  "/scan/sign-in",
 ];
 const hash = createHash("sha256");
 for (const file of [...needed].sort()) hash.update(await readFile(path.join(here, file)));

@@ -1039,6 +1039,46 @@ CASES += [
     ),
 ]
 
+# -- the recorder a handheld names (issue 15 finding 7) ---------------------------
+_STORED = {"qr_id": lambda w: w.received, "area": "A-1"}
+CASES += [
+    Case(
+        "recorded_by another user",
+        event(
+            "plant", "stored", **_STORED, recorded_by=lambda w: {"username": w.collector.username}
+        ),
+        200,
+        "recorder_mismatch",
+        "recorded_by",
+    ),
+    Case(
+        "recorded_by not an object",
+        event("plant", "stored", **_STORED, recorded_by=lambda w: w.plant.username),
+        200,
+        "invalid",
+        "recorded_by",
+    ),
+    Case(
+        "recorded_by without a username",
+        event("plant", "stored", **_STORED, recorded_by={"user_id": 1}),
+        200,
+        "invalid",
+        "recorded_by.username",
+    ),
+    Case(
+        "recorded_by.user_id not an integer",
+        event(
+            "plant",
+            "stored",
+            **_STORED,
+            recorded_by=lambda w: {"username": w.plant.username, "user_id": "1"},
+        ),
+        200,
+        "invalid",
+        "recorded_by.user_id",
+    ),
+]
+
 
 # -- issue 15: bodies nested deep enough to crash a worker, odd page numbers, extreme weights
 NESTED = b"[" * 100_000 + b"]" * 100_000  # 200 KB

@@ -22,7 +22,9 @@ def test_a_floor_operator_signs_in_and_out(server: LiveServer, phone: Any) -> No
     assert phone.url == f"{server.url}/scan/"
     assert operator.username in phone.inner_text("header")
     phone.click(".logout button")
-    phone.wait_for_url(f"{server.url}/login")
+    # The scanner signs out in the page (also offline) and says what stays on the phone.
+    phone.wait_for_selector(".signed-out-screen")
+    assert phone.get_attribute("#app", "data-signed-out") == "done"
     phone.goto(f"{server.url}/scan/")
     assert "/login" in phone.url
 

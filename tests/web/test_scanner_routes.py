@@ -45,6 +45,7 @@ def test_the_context_names_the_user_destinations_and_the_lots_to_act_on(
     sign_in(client, plant.username)
     context = client.get("/scan/context.json").get_json()
     assert context["user"] == {
+        "id": context["user"]["id"],
         "username": plant.username, "org": "DIS-SZ", "kind": "dismantler", "role": "operator",
     }  # fmt: skip
     assert context["csrf_token"]

@@ -140,7 +140,13 @@ def record_submissions(
         now = submission.now or utcnow()
         context = {"now": now, "future_skew_s": future_skew_s}
         items = [
-            parse_item(i, id_required=id_required, context=context, strings_checked=strings_checked)
+            parse_item(
+                i,
+                id_required=id_required,
+                context=context,
+                strings_checked=strings_checked,
+                principal=submission.principal,
+            )
             for i in submission.items
         ]
         parsed.append(ParsedSubmission(submission, now, items))

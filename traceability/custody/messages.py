@@ -51,9 +51,25 @@ class Message(BaseModel):
     HINTS: ClassVar[dict[str, str]] = {}
 
 
+class Recorder(Message):
+    """Who recorded a queued item (a handheld sends it with each): checked by
+    custody/parsing.py before this declaration is read; never part of the event."""
+
+    username: str
+    user_id: int | None = None
+
+
+#: Optional for API token clients; the handheld always sends it (issue 15 finding 7).
+RecordedBy = Annotated[
+    Recorder | None,
+    Field(description="the recorder; an item naming anyone but the caller is refused"),
+]
+
+
 class _Event(Message):
     id: EventId
     occurred_at: OccurredAt = None
+    recorded_by: RecordedBy = None
 
 
 # -- device events --------------------------------------------------------------
@@ -71,6 +87,7 @@ class _Collection(Message):
     serial: Nameplate = None
     source: Source = None
     occurred_at: OccurredAt = None
+    recorded_by: RecordedBy = None
 
 
 class CollectRequest(_Collection):

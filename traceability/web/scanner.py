@@ -28,7 +28,11 @@ from traceability.accounts.services import list_orgs
 from traceability.db import get_session
 from traceability.lots.models import Lot
 from traceability.lots.queries import actionable_lots
-from traceability.web.auth import browser_login_required, current_browser_principal
+from traceability.web.auth import (
+    LoginForm,
+    browser_login_required,
+    current_browser_principal,
+)
 
 bp = Blueprint("scanner", __name__, url_prefix="/scan", template_folder="templates")
 
@@ -60,6 +64,19 @@ def index() -> str:
     return render_template("scan/app.html")
 
 
+@bp.get("/sign-in")
+def sign_in_screen() -> str:
+    """The sign-in screen the service worker shows when /scan/ is opened offline, signed out.
+
+    Cached by the service worker, so it names nobody (``signed_in=None``: no
+    user in the header, no sign-out button) and says what waits on the
+    phone from the queue itself (static/src/scan/signin.js). The form posts
+    to /login; the script fetches a fresh CSRF token first (the cached one is
+    stale) and says so when there is no network.
+    """
+    return render_template("scan/sign_in.html", signed_in=None, form=LoginForm())
+
+
 def _lot(lot: Lot) -> dict[str, Any]:
     return {
         "code": lot.code,
@@ -77,6 +94,7 @@ def _context(principal: Principal) -> dict[str, Any]:
     session = get_session()
     return {
         "user": {
+            "id": principal.user_id,
             "username": principal.username,
             "org": principal.org_code,
             "kind": principal.org_kind.value,

@@ -1,20 +1,28 @@
 // The handheld app (/scan): screens per step, scans from the camera, a wedge
 // scanner or the keyboard, and an offline-first queue synced to /api/v1/events.
-import { api, setCsrfToken } from "../common/http.js";
+// The same bundle runs the offline sign-in screen (/scan/sign-in, signin.js).
+import { api, csrfToken, setCsrfToken } from "../common/http.js";
 import { loadStrings, pageLanguage, t } from "../common/i18n.js";
 import * as feedback from "./feedback.js";
 import { displayId, looksLikeLot, parseId } from "./ids.js";
 import * as queue from "./queue.js";
+import * as signout from "./session.js";
+import { startSignIn } from "./signin.js";
 import { idProblem, nextStep, SCREENS, STEPS_BY_KIND, stepHint, stepTitle } from "./steps.js";
 import { clear, h, toast, when } from "./ui.js";
 import { listenForWedge } from "./wedge.js";
 import { reasonText } from "./words.js";
 
 const root = document.getElementById("app");
-const ds = root.dataset;
+const ds = root?.dataset ?? {};
 
 const app = {
-  user: { username: ds.user, org: ds.org, kind: ds.kind, role: ds.role },
+  // Whom this page was served to; `session` is whom the server last
+  // confirmed the session cookie belongs to (context.json): records go out
+  // only when the two are the same person, and only that person's.
+  user: { username: ds.user, id: ds.userId ? Number(ds.userId) : null, org: ds.org, kind: ds.kind, role: ds.role },
+  session: null,
+  ended: false,
   lang: pageLanguage(),
   catalog: null,
   context: null,
@@ -58,7 +66,18 @@ async function loadContext() {
       return false;
     }
     if (!response.ok) return false;
-    app.context = await response.json();
+    const context = await response.json();
+    if (!sameUser(context.user, app.user)) {
+      // Someone else signed in on this phone since this page was served
+      // (another tab, or the page outlived a sign-out): nothing is sent,
+      // nothing of theirs is stored as this user's; the page becomes theirs.
+      app.session = null;
+      pageOfAnotherUser(context.user);
+      return false;
+    }
+    app.context = context;
+    app.session = { username: context.user.username, id: context.user.id };
+    for (const key of Object.keys(sessionStorage)) if (key.startsWith("scan.reloaded-for.")) sessionStorage.removeItem(key);
     setCsrfToken(app.context.csrf_token);
     localStorage.setItem(`scan.context.${app.user.username}`, JSON.stringify(app.context));
     setSignedOut(false);
@@ -68,6 +87,20 @@ async function loadContext() {
     if (saved && !app.context) app.context = JSON.parse(saved);
     return false;
   }
+}
+
+function sameUser(a, b) {
+  return Boolean(a && b) && a.username === b.username && (b.id == null || String(a.id) === String(b.id));
+}
+
+function pageOfAnotherUser(user) {
+  app.ended = true;
+  clearTimeout(timer);
+  // Reloaded once: the server then serves the signed-in user's own app.
+  const key = `scan.reloaded-for.${user.username}`;
+  if (sessionStorage.getItem(key)) return;
+  sessionStorage.setItem(key, "1");
+  location.reload();
 }
 
 async function loadCatalog() {
@@ -86,7 +119,7 @@ const recent = [];
 
 app.record = async (step, events, summary, lines = []) => {
   for (const event of events) {
-    const item = await queue.enqueue({ user: app.user.username, step, event, summary: lines[events.indexOf(event)] || summary });
+    const item = await queue.enqueue({ user: app.user, step, event, summary: lines[events.indexOf(event)] || summary });
     recent.unshift(item);
   }
   // Observable progress (for people: the status bar; for tests: these counters).
@@ -104,20 +137,31 @@ let backoff = 2000;
 let timer = null;
 
 async function sync() {
+  if (app.ended) return undefined;
   if (syncing) return syncing;
   syncing = (async () => {
     const post = (events) => api("/api/v1/events", { method: "POST", body: { events } });
-    let result = await queue.flush(app.user.username, post, onResult);
-    if (result.outcome === "csrf" && (await loadContext())) {
-      result = await queue.flush(app.user.username, post, onResult);
+    // Sent only in the recorder's own session: as the server confirmed it
+    // (context.json), asked again after a CSRF failure — the sign of a
+    // session that changed hands — before the one retry.
+    let result = { sent: 0, rejected: 0, outcome: "offline" };
+    if (app.session || (await loadContext())) {
+      result = await queue.flush(app.session, post, onResult);
+      if (result.outcome === "csrf" || result.outcome === "other_user") {
+        app.session = null;
+        if (await loadContext()) result = await queue.flush(app.session, post, onResult);
+      }
+    } else if (app.signedOut) {
+      result.outcome = "signed_out";
     }
+    if (app.ended) return;
     if (result.outcome === "signed_out") setSignedOut(true);
     app.reachable = result.outcome !== "offline";
     if (result.rejected) {
       feedback.bad();
       toast(t("%(n)d records were refused: see the queue", { n: result.rejected }), "bad");
     }
-    const pending = (await queue.all()).filter((i) => i.user === app.user.username && i.status === "pending");
+    const pending = (await queue.all()).filter((i) => queue.recordedBy(i, app.user) && i.status === "pending");
     clearTimeout(timer);
     if (pending.length && result.outcome !== "signed_out") {
       timer = setTimeout(sync, backoff);
@@ -163,17 +207,21 @@ const recentList = h("ul", { class: "recent", id: "recent" });
 const main = h("div", { id: "screen" });
 
 async function renderStatus() {
-  const items = (await queue.all()).filter((i) => i.user === app.user.username);
+  const everyone = await queue.all();
+  const items = everyone.filter((i) => queue.recordedBy(i, app.user));
   const pending = items.filter((i) => i.status === "pending").length;
   const rejected = items.filter((i) => i.status === "rejected").length;
+  const held = everyone.length - items.length;
   const online = navigator.onLine && app.reachable;
   statusBar.dataset.pending = pending;
   statusBar.dataset.rejected = rejected;
+  statusBar.dataset.held = held;
   statusBar.className = `status-bar ${online ? "online" : "offline"}${rejected ? " has-rejected" : ""}`;
   clear(statusBar,
     h("span", { class: "dot" }, online ? t("Online") : t("Offline")),
     h("span", { class: "pending-count" }, t("%(n)d waiting", { n: pending })),
-    rejected ? h("span", { class: "rejected-count" }, t("%(n)d refused", { n: rejected })) : null);
+    rejected ? h("span", { class: "rejected-count" }, t("%(n)d refused", { n: rejected })) : null,
+    held ? h("span", { class: "held-count" }, t("%(n)d held for others", { n: held })) : null);
   signedOutBanner.hidden = !app.signedOut;
 }
 
@@ -223,10 +271,10 @@ function homeScreen() {
 function queueScreen() {
   const list = h("ul", { class: "queue-list" });
   queue.all().then((items) => {
-    const mine = items.filter((i) => i.user === app.user.username);
-    const others = items.length - mine.length;
+    const mine = items.filter((i) => queue.recordedBy(i, app.user));
+    const others = items.filter((i) => !queue.recordedBy(i, app.user));
     clear(list,
-      mine.length ? null : h("li", { class: "muted" }, t("Nothing waiting.")),
+      mine.length || others.length ? null : h("li", { class: "muted" }, t("Nothing waiting.")),
       mine.map((item) => h("li", { class: `queue-item ${item.status}`, dataset: { id: item.id, status: item.status } },
         h("div", {}, h("b", {}, stepTitle(item.step)), " · ", item.summary),
         h("div", { class: "muted" }, when(new Date(item.created).toISOString()), " · ", statusLabel(item)),
@@ -235,7 +283,10 @@ function queueScreen() {
         item.status === "rejected" ? h("div", { class: "actions" },
           h("button", { type: "button", class: "fix", onclick: () => fix(item) }, t("Fix")),
           h("button", { type: "button", class: "discard", onclick: () => discard(item) }, t("Discard"))) : null)),
-      others ? h("li", { class: "muted" }, t("%(n)d records of other users wait for them to sign in.", { n: others })) : null);
+      others.map((item) => h("li", { class: "queue-item held", dataset: { id: item.id, status: "held", recorder: item.user } },
+        h("div", {}, h("b", {}, stepTitle(item.step)), " · ", item.summary),
+        h("div", { class: "muted" }, when(new Date(item.created).toISOString())),
+        h("p", { class: "held-note" }, t("Held: recorded by %(user)s, waiting for them to sign in.", { user: item.user })))));
   });
   return {
     el: h("div", { class: "screen", dataset: { step: "queue" } },
@@ -295,7 +346,7 @@ async function route() {
 
 function onScan(raw, how) {
   const text = String(raw).trim();
-  if (!text) return;
+  if (!text || app.ended) return;
   if (!looksLikeLot(text) && !parseId(text).id && !location.hash.includes("lot_")) {
     feedback.bad();
     toast(idProblem(parseId(text)), "bad");
@@ -337,10 +388,42 @@ async function startCameraLazily(videoEl, onCode) {
   return startCamera(videoEl, onCode);
 }
 
+// -- signing out --------------------------------------------------------------
+
+/** The header's sign-out: works offline; this user's unsent records stay theirs. */
+async function signOut(event) {
+  event.preventDefault();
+  app.ended = true;
+  clearTimeout(timer);
+  closeCamera();
+  const unsent = (await queue.all()).filter((i) => queue.recordedBy(i, app.user)).length;
+  await signout.beginSignOut(app.user.username, csrfToken());
+  const told = await signout.finishSignOut();
+  for (const el of document.querySelectorAll(".topbar .who, .topbar .logout, #toast")) el.remove();
+  const user = app.user.username;
+  let kept;
+  if (unsent === 1) kept = t("1 record not yet sent stays on this device for %(user)s. It is sent when %(user)s signs in again.", { user });
+  else if (unsent) kept = t("%(n)d records not yet sent stay on this device for %(user)s. They are sent when %(user)s signs in again.", { n: unsent, user });
+  else kept = t("Nothing of %(user)s waits to be sent.", { user });
+  clear(root, h("section", { class: "screen signed-out-screen", dataset: { step: "signed-out", unsent } },
+    h("h1", {}, t("Signed out")),
+    h("p", { class: "unsent" }, kept),
+    told ? null : h("p", { class: "muted offline-note" }, t("No network: the server is told as soon as this phone is online. Until then this phone shows the sign-in screen.")),
+    h("a", { class: "button primary sign-in", href: "/scan/" }, t("Sign in"))));
+  root.dataset.signedOut = told ? "done" : "pending";
+}
+
 // -- start --------------------------------------------------------------------
 
 async function start() {
   await loadStrings(app.lang);
+  // A sign-out made offline is finished before this page acts for anyone.
+  if (await signout.pendingSignOut()) {
+    if (await signout.finishSignOut()) location.replace("/scan/");
+    else location.replace("/scan/sign-in");
+    return;
+  }
+  document.querySelector(".topbar form.logout")?.addEventListener("submit", signOut);
   signedOutBanner = h("div", { class: "banner", role: "alert", hidden: true },
     t("Signed out. Your queued records are kept on this phone."), " ",
     h("a", { href: "/login?next=/scan/" }, t("Sign in again")));
@@ -367,4 +450,5 @@ async function start() {
   }
 }
 
-start();
+if (root) start();
+else if (document.getElementById("sign-in")) startSignIn(document.getElementById("sign-in"));

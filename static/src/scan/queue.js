@@ -2,29 +2,28 @@
 // event id before anything is sent, shown as pending at once, and sent when
 // the network allows. The server's per-item result clears it (created,
 // duplicate) or flags it (rejected or conflict, with the server's reason). Items belong
-// to the user who recorded them and are only ever sent in that user's session.
-import { openDB } from "idb";
+// to the user who recorded them (username and user id, as the server knows
+// them) and are only ever sent in that user's session, naming them as
+// `recorded_by` so that the server refuses them under anyone else's
+// (issue 15 finding 7). Other users' items are held, never dropped.
+import { db } from "./store.js";
 
-const DB = "weee-scan";
 const STORE = "queue";
 const BATCH = 100;
 
-let dbPromise;
-function db() {
-  dbPromise ??= openDB(DB, 1, {
-    upgrade(database) {
-      const store = database.createObjectStore(STORE, { keyPath: "id" });
-      store.createIndex("created", "created");
-    },
-  });
-  return dbPromise;
+/** Whether `item` was recorded by `user` ({username, id}). Items queued before
+ * user ids were kept carry the username only. */
+export function recordedBy(item, user) {
+  if (!user || item.user !== user.username) return false;
+  return item.userId == null || user.id == null || String(item.userId) === String(user.id);
 }
 
-/** Queue one event; returns the stored item. */
+/** Queue one event recorded by `user` ({username, id}); returns the stored item. */
 export async function enqueue({ user, step, event, summary }) {
   const item = {
     id: event.id,
-    user,
+    user: user.username,
+    userId: user.id == null ? null : Number(user.id),
     step,
     event,
     summary,
@@ -48,21 +47,29 @@ export async function update(item) {
   await (await db()).put(STORE, item);
 }
 
+function withRecorder(item) {
+  const recorder = { username: item.user };
+  if (item.userId != null) recorder.user_id = item.userId;
+  return { ...item.event, recorded_by: recorder };
+}
+
 /**
- * Send this user's pending items. `post(events)` returns the fetch Response.
- * Returns {sent, rejected, outcome} where outcome is "ok", "offline",
- * "signed_out", "csrf" or "error". Results received are applied even when
- * a later batch fails.
+ * Send the pending items of `user` — the session's user as the server last
+ * confirmed it ({username, id}), never the page's idea of it. `post(events)`
+ * returns the fetch Response. Returns {sent, rejected, outcome} where outcome
+ * is "ok", "offline", "signed_out", "csrf", "other_user" (the server says
+ * the session is someone else's: the items stay pending) or "error".
+ * Results received are applied even when a later batch fails.
  */
 export async function flush(user, post, onResult = () => {}) {
-  const pending = (await all()).filter((i) => i.user === user && i.status === "pending");
+  const pending = (await all()).filter((i) => recordedBy(i, user) && i.status === "pending");
   let sent = 0;
   let rejected = 0;
   for (let start = 0; start < pending.length; start += BATCH) {
     const batch = pending.slice(start, start + BATCH);
     let response;
     try {
-      response = await post(batch.map((i) => i.event));
+      response = await post(batch.map(withRecorder));
     } catch {
       return { sent, rejected, outcome: "offline" };
     }
@@ -82,9 +89,14 @@ export async function flush(user, post, onResult = () => {}) {
       return { sent, rejected, outcome: response.status >= 500 ? "offline" : "error", body };
     }
     const byId = new Map(batch.map((i) => [i.id, i]));
+    let otherUser = false;
     for (const result of body.results) {
       const item = byId.get(result.id);
       if (!item) continue;
+      if (result.status === "rejected" && result.error?.code === "recorder_mismatch") {
+        otherUser = true; // held for its recorder: neither refused nor dropped
+        continue;
+      }
       // A conflict (the id was used before for other content) was not recorded either.
       if (result.status === "rejected" || result.status === "conflict") {
         item.status = "rejected";
@@ -97,6 +109,7 @@ export async function flush(user, post, onResult = () => {}) {
       }
       onResult(item, result);
     }
+    if (otherUser) return { sent, rejected, outcome: "other_user" };
   }
   return { sent, rejected, outcome: "ok" };
 }
