@@ -43,6 +43,7 @@ from traceability.devices.models import Device
 from traceability.labels.ids import mint_id
 from traceability.labels.models import MintedId
 from traceability.models import metadata
+from traceability.register.services import register_org
 
 T = TypeVar("T")
 
@@ -221,7 +222,7 @@ def add_actor(
 
     with Session(Database.engine(app)) as session:
         if session.scalars(select(Organisation).where(Organisation.code == org)).first() is None:
-            accounts.add_org(
+            register_org(  # the register's event, as `traceability orgs add` records it
                 session=session,
                 code=org,
                 kind=kind,

@@ -53,7 +53,7 @@ _LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
 
 _CONTENT_FIELDS = (
     "id", "type", "org", "actor", "occurred_at", "recorded_at", "payload", "prev",
-    "device", "lot", "claim",
+    "device", "lot", "claim", "organisation",
 )  # fmt: skip
 _FROM_MAPPING, _FROM_ATTRIBUTES = itemgetter(*_CONTENT_FIELDS), attrgetter(*_CONTENT_FIELDS)
 
@@ -63,7 +63,7 @@ def content_of(row: Any) -> dict[str, Any]:
     # A Core row's mapping reads its columns several times faster than its attributes:
     # this runs for every event a claim or a verification checks.
     mapping = getattr(row, "_mapping", None)
-    id_, type_, org, actor, occurred, recorded, payload, prev, device, lot, claim = (
+    id_, type_, org, actor, occurred, recorded, payload, prev, device, lot, claim, organisation = (
         _FROM_MAPPING(mapping) if mapping is not None else _FROM_ATTRIBUTES(row)
     )
     return event_content(
@@ -78,6 +78,7 @@ def content_of(row: Any) -> dict[str, Any]:
         device=device,
         lot=lot,
         claim=claim,
+        organisation=organisation,
     )
 
 
@@ -360,23 +361,25 @@ def verify_device(
 def verify_all(
     session: Session, ledger: AnyLedger, progress: Any = None
 ) -> Iterator[tuple[str, str, str]]:
-    """(subject, event id, status) for every event, grouped by device, lot or claim."""
-    rows = list(
-        session.execute(
-            select(_EVENT).order_by(_EVENT.c.device, _EVENT.c.lot, _EVENT.c.claim, _EVENT.c.seq)
-        )
-    )
+    """(subject, event id, status) for every event, grouped by device, lot, claim or
+    organisation (the register's events: SPEC §2.8)."""
+    subject = (_EVENT.c.device, _EVENT.c.lot, _EVENT.c.claim, _EVENT.c.organisation)
+    rows = list(session.execute(select(_EVENT).order_by(*subject, _EVENT.c.seq)))
     leaves = leaf_positions(session, [r.seq for r in rows])
     verifier = Verifier.for_ledger(session, ledger)
     start = 0
     while start < len(rows):
-        key = (rows[start].device, rows[start].lot, rows[start].claim)
+        key = _subject_key(rows[start])
         end = start
-        while end < len(rows) and (rows[end].device, rows[end].lot, rows[end].claim) == key:
+        while end < len(rows) and _subject_key(rows[end]) == key:
             end += 1
         group = rows[start:end]
         for row, status in zip(group, verifier.statuses(group, leaves), strict=True):
-            yield (row.device or row.lot or row.claim, row.id, status)
+            yield (row.device or row.lot or row.claim or row.organisation, row.id, status)
         if progress is not None:
             progress(len(group))
         start = end
+
+
+def _subject_key(row: Any) -> tuple[Any, ...]:
+    return (row.device, row.lot, row.claim, row.organisation)
