@@ -2,9 +2,10 @@
 
 Nothing here comes from the projection tables except what the rules compare
 against the log (the plant's own stock count); the organisations' register
-(licensed capacity, region) is replayed from its events. Core rows (cheaper
-than ORM objects); each subject's log is verified as a whole, then replayed
-up to ``as_of`` so a closed period is audited as it stood when it closed.
+(licensed capacity, region) is replayed from its events. Events are read as
+Core rows (cheaper than ORM objects); each subject's log is verified as a
+whole, then replayed up to ``as_of`` so a closed period is audited as it
+stood when it closed.
 """
 
 from __future__ import annotations
