@@ -17,7 +17,7 @@ from traceability.audit.snapshots import ALL, AuditPending, Snapshot, SnapshotCa
 from traceability.db import iso, utcnow
 from traceability.errors import Forbidden, ValidationFailed
 from traceability.periods import Period
-from traceability.register.log import ROW_FACTS, register_of
+from traceability.register.log import PROJECTION_MISMATCH, ROW_FACTS, register_of
 
 #: Seconds a reader is asked to wait for a snapshot being computed.
 RETRY_AFTER_S = 30
@@ -137,6 +137,7 @@ def register_mismatches(session: Session, orgs: set[str]) -> list[RegisterMismat
     return [
         RegisterMismatch(
             code=code,
+            status=PROJECTION_MISMATCH,
             fields=list(facts.mismatch),
             row=dict(facts.row or {}),
             events={f: getattr(facts, f) for f in facts.mismatch if f in ROW_FACTS},

@@ -49,7 +49,7 @@ class RegisterMismatch(_Out):
     """
 
     code: str
-    status: Literal["projection_mismatch"] = "projection_mismatch"
+    status: Literal["projection_mismatch"]
     fields: list[str] = Field(
         description="the facts on which the row differs (kind, name, region, license_no, "
         "capacity_units), or unregistered (no event) / missing (no row)"

@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import insert, select
 from sqlmodel import Session
@@ -30,7 +30,7 @@ ORG_CHANGED = "org_changed"
 FACTS = ("kind", "name", "region", "license_no", "capacity_units", "submitter")
 #: The facts the ``organisation`` row also holds (the submitter address lives only in the log).
 ROW_FACTS = FACTS[:-1]
-PROJECTION_MISMATCH = "projection_mismatch"
+PROJECTION_MISMATCH: Final = "projection_mismatch"
 
 _EVENT = Event.__table__  # type: ignore[attr-defined]
 _ORG = Organisation.__table__  # type: ignore[attr-defined]
