@@ -46,7 +46,8 @@ def readable_orgs(session: Session, principal: Principal) -> list[str]:
 
 
 def _filtered(query: Any, orgs: list[str], q: EventQuery) -> Any:
-    query = query.where(_EVENT.c.org.in_(orgs))
+    # The register's events (SPEC §2.8) are about organisations, not EPCIS objects.
+    query = query.where(_EVENT.c.org.in_(orgs), _EVENT.c.organisation.is_(None))
     if q.ge_event_time is not None:
         query = query.where(_EVENT.c.occurred_at >= q.ge_event_time)
     if q.lt_event_time is not None:
