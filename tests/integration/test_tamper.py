@@ -60,7 +60,7 @@ def event_row(conn: Connection, event_id: str) -> Any:
 def anchored(client: FlaskClient, collector: Actor, plant: Actor) -> list[str]:
     """Three devices of three events each, all anchored and verified."""
     qr_ids = [make_device(client, collector, plant, weight_kg=w) for w in ("30.5", "12", "7.25")]
-    assert anchor(client, plant)["anchored"] == 9
+    assert anchor(client, plant)["anchored"] == 9 + 2  # and the register's two events
     for qr_id in qr_ids:
         assert verification(client, plant, qr_id)["verified"] is True
     return qr_ids
