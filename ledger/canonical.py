@@ -14,13 +14,15 @@ import orjson
 import rfc8785
 
 # The fields an event digest covers, in the order of SPEC §3. ``device``,
-# ``lot`` and ``claim`` are alternatives: an event concerns exactly one of them.
+# ``lot``, ``claim`` and ``organisation`` (the register, SPEC §2.8) are
+# alternatives: an event concerns exactly one of them.
 DIGEST_FIELDS = (
     "id",
     "type",
     "device",
     "lot",
     "claim",
+    "organisation",
     "org",
     "actor",
     "occurred_at",
@@ -113,15 +115,17 @@ def event_content(
     device: str | None = None,
     lot: str | None = None,
     claim: str | None = None,
+    organisation: str | None = None,
 ) -> dict[str, Any]:
     """The dictionary an event digest is computed over.
 
-    Exactly one of ``device``/``lot``/``claim`` is present; the others are
-    omitted so the same function serves every kind of subject (and the digest
-    of a device or lot event is what it always was).
+    Exactly one of ``device``/``lot``/``claim``/``organisation`` is present;
+    the others are omitted so the same function serves every kind of subject
+    (and the digest of a device or lot event is what it always was).
     """
-    if (device is not None) + (lot is not None) + (claim is not None) != 1:
-        raise ValueError("an event concerns exactly one device, lot or claim")
+    subjects = (device, lot, claim, organisation)
+    if sum(s is not None for s in subjects) != 1:
+        raise ValueError("an event concerns exactly one device, lot, claim or organisation")
     content: dict[str, Any] = {
         "id": id,
         "type": type,
@@ -136,8 +140,10 @@ def event_content(
         content["device"] = device
     elif lot is not None:
         content["lot"] = lot
-    else:
+    elif claim is not None:
         content["claim"] = claim
+    else:
+        content["organisation"] = organisation
     return content
 
 

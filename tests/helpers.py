@@ -37,12 +37,14 @@ from traceability.accounts import services as accounts
 from traceability.anchoring.connection import open_ledger, read_meta
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.cli import main
+from traceability.clock import app_now
 from traceability.custody.models import Event
 from traceability.db import Database
 from traceability.devices.models import Device
 from traceability.labels.ids import mint_id
 from traceability.labels.models import MintedId
 from traceability.models import metadata
+from traceability.register.services import register_org
 
 T = TypeVar("T")
 
@@ -221,7 +223,7 @@ def add_actor(
 
     with Session(Database.engine(app)) as session:
         if session.scalars(select(Organisation).where(Organisation.code == org)).first() is None:
-            accounts.add_org(
+            register_org(  # the register's event, as `traceability orgs add` records it
                 session=session,
                 code=org,
                 kind=kind,
@@ -229,6 +231,7 @@ def add_actor(
                 region=region,
                 license_no="LIC-" + org if kind == "dismantler" else None,
                 capacity_units=200_000 if kind == "dismantler" else None,
+                now=app_now(app),  # the time the test's app lives in
             )
         name = username or f"{org.lower()}-{role}-{uuid.uuid4().hex[:6]}"
         accounts.add_user(

@@ -131,10 +131,12 @@ def test_every_event_chain_links_and_every_digest_recomputes(app: Flask, session
 
     chains: dict[str, list[Event]] = defaultdict(list)
     for event in session.exec(select(Event).order_by(col(Event.seq))).all():
-        chains[event.device or f"lot:{event.lot}"].append(event)
+        subject = f"org:{event.organisation}" if event.organisation else f"lot:{event.lot}"
+        chains[event.device or subject].append(event)
         assert digest_hex(content_of(event)) == event.digest, event.id
         assert QUARTER_START <= event.occurred_at <= event.recorded_at < QUARTER_END
-    assert len([k for k in chains if not k.startswith("lot:")]) == 60
+    assert len([k for k in chains if not k.startswith(("lot:", "org:"))]) == 60
+    assert any(k.startswith("org:") for k in chains)  # the register, recorded in the quarter
     for events in chains.values():
         assert events[0].prev is None
         for earlier, later in itertools.pairwise(events):

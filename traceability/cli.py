@@ -33,6 +33,8 @@ from traceability.claims_cli import claims
 from traceability.db import Database, session_scope
 from traceability.demo.anchoring import anchored_daily
 from traceability.errors import TraceabilityError
+from traceability.register import services as register
+from traceability.register.commands import register_commands
 from traceability.server import serve as run_server
 from traceability.verification import audit
 from traceability.verification.completeness import check_and_record
@@ -330,6 +332,7 @@ def orgs() -> None:
 @click.option("--region", required=True, help="6-digit GB/T 2260 code")
 @click.option("--license", "license_no")
 @click.option("--capacity", type=int, help="licensed units per year")
+@click.option("--submitter", help="the plant's anchoring address (0x…), when known")
 @click.pass_context
 def orgs_add(
     ctx: click.Context,
@@ -339,18 +342,24 @@ def orgs_add(
     region: str,
     license_no: str | None,
     capacity: int | None,
+    submitter: str | None,
 ) -> None:
+    """Register an organisation: an ``org_registered`` event by the system admin (SPEC §2.8)."""
     org = _run(
         ctx,
-        accounts.add_org,
+        register.register_org,
         code=code,
         kind=kind,
         name=name,
         region=region,
         license_no=license_no,
         capacity_units=capacity,
+        submitter=submitter,
     )
     click.echo(f"organisation {org.code} ({org.kind}, region {org.region}) added")
+
+
+register_commands(orgs, _run)
 
 
 @main.group()

@@ -50,7 +50,7 @@ def test_node_down_ingestion_continues_and_nothing_is_lost(
     app: Flask, client: FlaskClient, collector: Actor, plant: Actor, ledger_node: ManagedNode
 ) -> None:
     early = make_device(client, collector, plant)
-    assert anchor(client, plant)["anchored"] == 3
+    assert anchor(client, plant)["anchored"] == 3 + 2  # and the register's two events
     # anvil dumps its state every second (--state-interval 1): wait for a dump with the anchor.
     wait_for_state_dump(ledger_node.state_path, submitter(app).block_number())
     ledger_node.kill()
@@ -69,14 +69,14 @@ def test_node_down_ingestion_continues_and_nothing_is_lost(
     assert unverifiable.get_json()["error"]["code"] == "ledger_unavailable"
     with Session(Database.engine(app)) as session:
         assert worker.pending_count(session) == 7
-    assert tally(app).events == 10
+    assert tally(app).events == 12
 
     ledger_node.start()
 
     anchored = anchor(client, plant)
     assert anchored["anchored"] == 7
     counts = tally(app)
-    assert counts.events == counts.leaves == counts.distinct_leaves == counts.batch_sizes == 10
+    assert counts.events == counts.leaves == counts.distinct_leaves == counts.batch_sizes == 12
     assert submitter(app).anchor_count(submitter(app).address) == counts.batches == 2
     for qr_id in (early, *late):
         assert verification(client, plant, qr_id)["verified"] is True
@@ -90,7 +90,7 @@ def test_worker_killed_between_sending_and_recording_does_not_anchor_twice(
     with Session(engine, expire_on_commit=False) as session:
         ensure_ready(session, handle)
         batch = worker.cut_batch(session, max_size=100)
-    assert batch is not None and batch.size == 6
+    assert batch is not None and batch.size == 6 + 2  # and the register's two events
     ledger = handle.submitter
     before = ledger.anchor_count(ledger.address)
     # The worker sent the root, then died before writing `submitted` to its row.
@@ -156,7 +156,7 @@ def test_two_workers_racing_on_postgresql_never_anchor_anything_twice(
     assert failures == []
     anchor_now(app)  # whatever arrived after the workers' last pass
     counts = tally(app)
-    assert counts.events == 30
+    assert counts.events == 30 + 2  # and the register's two events
     assert counts.leaves == counts.distinct_leaves == counts.batch_sizes == counts.events
     assert counts.distinct_roots == counts.batches
     ledger = submitter(app)

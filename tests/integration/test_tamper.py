@@ -60,7 +60,7 @@ def event_row(conn: Connection, event_id: str) -> Any:
 def anchored(client: FlaskClient, collector: Actor, plant: Actor) -> list[str]:
     """Three devices of three events each, all anchored and verified."""
     qr_ids = [make_device(client, collector, plant, weight_kg=w) for w in ("30.5", "12", "7.25")]
-    assert anchor(client, plant)["anchored"] == 9
+    assert anchor(client, plant)["anchored"] == 9 + 2  # and the register's two events
     for qr_id in qr_ids:
         assert verification(client, plant, qr_id)["verified"] is True
     return qr_ids
@@ -245,7 +245,8 @@ class TestChainReset:
         repaired = invoke(app, "anchor", "--repair")
 
         assert repaired.exit_code == 0, repaired.output
-        assert "repair: 9 events re-anchored in 2 batch(es)" in repaired.output
+        # the devices' nine events and the register's two
+        assert "repair: 11 events re-anchored in 2 batch(es)" in repaired.output
         for qr_id in qr_ids:
             assert verification(client, plant, qr_id)["verified"] is True
         assert invoke(app, "verify", "--all").exit_code == 0

@@ -1,10 +1,11 @@
 """What the audit rules read: every device and lot replayed from the event log and verified.
 
 Nothing here comes from the projection tables except what the rules compare
-against the log (the plant's own stock count) and the organisations'
-register (licensed capacity, region). Events are read as Core rows (cheaper
-than ORM objects); each subject's log is verified as a whole, then replayed
-up to ``as_of`` so a closed period is audited as it stood when it closed.
+against the log (the plant's own stock count); the organisations' register
+(licensed capacity, region) is replayed from its events. Events are read as
+Core rows (cheaper than ORM objects); each subject's log is verified as a
+whole, then replayed up to ``as_of`` so a closed period is audited as it
+stood when it closed.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from traceability.accounts.models import Organisation
 from traceability.catalog.models import Catalog
 from traceability.custody.facts import DeviceFacts, replay
 from traceability.custody.models import Event, EventType
 from traceability.custody.wellformed import row_problem
 from traceability.devices.models import Device, DeviceState
 from traceability.lots.models import Lot, fraction_of
+from traceability.register.log import OrgFacts, register_of
 from traceability.verification.logs import Verification, verify_logs
 from traceability.verification.services import (
     PENDING,
@@ -75,7 +76,7 @@ class FutureSnapshot:
 class AuditData:
     as_of: dt.datetime
     catalog: Catalog
-    orgs: dict[str, Organisation]
+    orgs: dict[str, OrgFacts]  # the register replayed from its events (SPEC §2.8)
     since: dt.datetime | None = None  # the period's start (None: from the beginning)
     devices: dict[str, DeviceRecord] = field(default_factory=dict)
     lots: dict[str, LotRecord] = field(default_factory=dict)
@@ -128,7 +129,7 @@ def _lot_verification(
 class AuditLogs:
     """The whole log read once and verified: several periods can be audited from it."""
 
-    orgs: dict[str, Organisation]
+    orgs: dict[str, OrgFacts]  # the register replayed from its events (SPEC §2.8)
     devices: dict[str, list[Any]]
     verification: dict[str, Verification]
     lots: dict[str, tuple[list[Any], Verification]]
@@ -148,7 +149,7 @@ def read_logs(
     session: Session, ledger: AnyLedger, *, ledger_problem: str | None = None
 ) -> AuditLogs:
     """Every device's and lot's log, each verified as a whole."""
-    orgs = {o.code: o for o in session.exec(select(Organisation)).scalars()}  # type: ignore[call-overload]
+    orgs = register_of(session)
     device_logs = _logs(session, _EVENT.c.device)
     heads = dict(session.execute(select(_DEVICE.c.qr_id, _DEVICE.c.head_digest)).all())
     verification = verify_logs(session, ledger, device_logs, heads, ledger_problem=ledger_problem)

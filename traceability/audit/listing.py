@@ -12,13 +12,14 @@ from traceability.audit.findings import Finding
 from traceability.audit.logstate import seal_key
 from traceability.audit.refresh import kept_periods
 from traceability.audit.ruleset import RuleSet, load_ruleset
-from traceability.audit.schemas import AnomalyList, AnomalyPublic, RuleInfo
+from traceability.audit.schemas import AnomalyList, AnomalyPublic, RegisterMismatch, RuleInfo
 from traceability.audit.services import Filters, check_filters, readable_orgs, select_findings
 from traceability.audit.snapshots import ALL, AuditPending, Rejected, Snapshot, SnapshotCache
 from traceability.clock import app_now
 from traceability.db import iso
 from traceability.errors import Forbidden, ValidationFailed
 from traceability.periods import Period
+from traceability.register.log import PROJECTION_MISMATCH, ROW_FACTS, register_of
 
 #: Seconds a reader is asked to wait for a snapshot being computed.
 RETRY_AFTER_S = 30
@@ -138,4 +139,20 @@ def anomaly_page(
         items=[anomaly_public(f, ruleset) for f in chunk],
         rules=rule_infos(ruleset),
         ruleset=ruleset.version,
+        projection_mismatches=register_mismatches(session, readable_orgs(session, principal)),
     )
+
+
+def register_mismatches(session: Session, orgs: set[str]) -> list[RegisterMismatch]:
+    """The readable organisations whose register row disagrees with its events (SPEC §2.8)."""
+    return [
+        RegisterMismatch(
+            code=code,
+            status=PROJECTION_MISMATCH,
+            fields=list(facts.mismatch),
+            row=dict(facts.row or {}),
+            events={f: getattr(facts, f) for f in facts.mismatch if f in ROW_FACTS},
+        )
+        for code, facts in register_of(session, orgs).items()
+        if facts.mismatch
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from traceability.audit.ruleset import Severity
@@ -40,6 +42,22 @@ class AnomalyPublic(_Out):
     verified: bool = Field(description="every record behind it verifies against the ledger")
 
 
+class RegisterMismatch(_Out):
+    """An organisation whose register row disagrees with its anchored events (SPEC §2.8).
+
+    Scope and figures follow the events; this names the row that does not.
+    """
+
+    code: str
+    status: Literal["projection_mismatch"]
+    fields: list[str] = Field(
+        description="the facts on which the row differs (kind, name, region, license_no, "
+        "capacity_units), or unregistered (no event) / missing (no row)"
+    )
+    row: dict[str, str | int | None] = Field(description="the row's values of those facts")
+    events: dict[str, str | int | None] = Field(description="what the register's events say")
+
+
 class AnomalyList(_Out):
     """One page of findings, worst first, and the rules they come from."""
 
@@ -56,3 +74,8 @@ class AnomalyList(_Out):
     items: list[AnomalyPublic]
     rules: list[RuleInfo]
     ruleset: str
+    projection_mismatches: list[RegisterMismatch] = Field(
+        default_factory=list,
+        description="organisations the caller may read whose register row disagrees with "
+        "the register's events",
+    )

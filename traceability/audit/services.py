@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from traceability.accounts.models import Organisation, Principal, Role
+from traceability.accounts.models import Principal, Role
 from traceability.accounts.services import can_read_region
 from traceability.audit import device_rules, plant_rules
 from traceability.audit.dataset import AuditData, load_audit_data
@@ -27,6 +27,7 @@ from traceability.custody.models import Event
 from traceability.db import utcnow
 from traceability.errors import Forbidden, ValidationFailed
 from traceability.periods import Period
+from traceability.register.log import regions
 from traceability.verification.services import AnyLedger
 
 Rule = Callable[[AuditData, Thresholds], Iterable[Finding]]
@@ -107,8 +108,8 @@ def readable_orgs(session: Session, principal: Principal) -> set[str]:
         raise Forbidden("operators have no access to the audit findings")
     if principal.role == Role.manager:
         return {principal.org_code}
-    orgs = session.execute(select(col(Organisation.code), col(Organisation.region)))
-    return {code for code, region in orgs if can_read_region(principal, region)}
+    # The regions the register's events give, not the rows (SPEC §2.8).
+    return {code for code, region in regions(session).items() if can_read_region(principal, region)}
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ class EventType(StrEnum):
 class Event(SQLModel, table=True):
     """One recorded step. Rows are inserted, never updated or deleted.
 
-    Its subject is exactly one device, output lot or subsidy claim.
+    Its subject is exactly one device, output lot, subsidy claim or organisation.
 
     ``org`` and ``actor`` hold the organisation code and username exactly as
     hashed, so the digest can be recomputed from the row alone.
@@ -49,6 +49,8 @@ class Event(SQLModel, table=True):
     lot: str | None = Field(default=None, max_length=limits.LOT_CODE, index=True)
     #: A subsidy claim's code, for its submission and review events (``claims.events``).
     claim: str | None = Field(default=None, max_length=64, index=True)
+    #: An organisation's code, for the register's events (``register.events``, SPEC §2.8).
+    organisation: str | None = Field(default=None, max_length=limits.ORG_CODE, index=True)
     org: str = Field(max_length=limits.ORG_CODE, index=True)
     actor: str = Field(max_length=64)
     # Log types: a value written by hand that cannot be decoded reads back as a malformed

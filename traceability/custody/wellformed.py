@@ -20,6 +20,8 @@ DEVICE_TYPES = frozenset({
     EventType.dismantled, EventType.refused, EventType.corrected,
 })  # fmt: skip
 LOT_TYPES = frozenset({EventType.lot_shipped, EventType.lot_received, EventType.lot_treated})
+#: The organisation register's event types (``traceability.register.log``, a layer above).
+ORG_TYPES = frozenset({"org_registered", "org_changed"})
 
 _TEXT_COLUMNS = ("id", "org", "actor", "digest")
 _TIME_COLUMNS = ("occurred_at", "recorded_at")
@@ -27,13 +29,24 @@ _TIME_COLUMNS = ("occurred_at", "recorded_at")
 
 def row_problem(row: Any) -> str | None:
     """What is wrong with the shape of event ``row`` (a Core row or an ``Event``), or None."""
-    device, lot, claim = row.device, row.lot, getattr(row, "claim", None)
-    subjects = [s for s in (device, lot, claim) if s is not None]
-    if len(subjects) != 1:
-        named = ", ".join(
-            n for n, s in (("device", device), ("lot", lot), ("claim", claim)) if s is not None
+    device, lot = row.device, row.lot
+    claim, organisation = getattr(row, "claim", None), getattr(row, "organisation", None)
+    named = [
+        (n, s)
+        for n, s in (
+            ("device", device),
+            ("lot", lot),
+            ("claim", claim),
+            ("organisation", organisation),
         )
-        return f"it names {named or 'no device, lot or claim'} (exactly one is allowed)"
+        if s is not None
+    ]
+    subjects = [s for _, s in named]
+    if len(subjects) != 1:
+        listed = ", ".join(n for n, _ in named)
+        return (
+            f"it names {listed or 'no device, lot, claim or organisation'} (exactly one is allowed)"
+        )
     if type(subjects[0]) is not str:
         return "its subject is not text"
     # Claim events' types are the claims package's own; devices and lots have theirs.
@@ -42,6 +55,8 @@ def row_problem(row: Any) -> str | None:
         lot is not None and kind not in LOT_TYPES
     ):
         return f"its type {kind!r} is not one a {'device' if device else 'lot'} event can have"
+    if organisation is not None and kind not in ORG_TYPES:
+        return f"its type {kind!r} is not one an organisation event can have"
     if type(row.payload) is not dict:
         return "its payload is not a JSON object"
     for name in _TEXT_COLUMNS:

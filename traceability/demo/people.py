@@ -1,7 +1,8 @@
-"""The demo's organisations, users and handheld tokens, made with the account services."""
+"""The demo's organisations (registered as events), users and handheld tokens (SPEC §2.8)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 
 from sqlmodel import Session
@@ -9,7 +10,9 @@ from tqdm import tqdm
 
 from traceability.accounts import services as accounts
 from traceability.accounts.models import Role
+from traceability.demo.clock import CST
 from traceability.demo.figures import Figures
+from traceability.register.services import register_org
 
 PASSWORD = "demo-pass-2026"
 TOKEN_USER = "sz.intake"  # the one handheld token the summary shows
@@ -21,8 +24,10 @@ def create_people(
     session: Session, figures: Figures, *, token_ttl_days: int = DEMO_TOKEN_TTL_DAYS
 ) -> tuple[dict[str, accounts.Principal], str]:
     """Every organisation and user; returns each operator's principal and one token."""
+    # The register is recorded before the quarter's first shift, as a plant's would be.
+    registered = dt.datetime.combine(figures.quarter.first_day, dt.time(7, 0), CST)
     for org in figures.orgs:
-        accounts.add_org(
+        register_org(
             session=session,
             code=org.code,
             kind=org.kind,
@@ -30,6 +35,7 @@ def create_people(
             region=org.region,
             license_no=org.license_no,
             capacity_units=org.capacity,
+            now=registered,
         )
     tokens = {}
     password_hash: str | None = None

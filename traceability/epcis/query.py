@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from traceability.accounts.models import Organisation, Principal, Role
+from traceability.accounts.models import Principal, Role
 from traceability.accounts.services import can_read_region
 from traceability.custody.models import Event, EventType
 from traceability.db import iso, utcnow
 from traceability.epcis.mapping import BIZ_STEPS, Names, epcis_event, types_of_step
 from traceability.errors import Forbidden, ValidationFailed
+from traceability.register.log import regions
 from traceability.reports.devices import anchor_rows
 
 _EVENT = Event.__table__  # type: ignore[attr-defined]
@@ -40,12 +41,13 @@ def readable_orgs(session: Session, principal: Principal) -> list[str]:
         raise Forbidden("operators cannot export the event log")
     if principal.role == Role.manager:
         return [principal.org_code]
-    rows = session.execute(select(col(Organisation.code), col(Organisation.region)))
-    return [code for code, region in rows if can_read_region(principal, region)]
+    # The regions the register's events give, not the rows (SPEC §2.8).
+    return [code for code, region in regions(session).items() if can_read_region(principal, region)]
 
 
 def _filtered(query: Any, orgs: list[str], q: EventQuery) -> Any:
-    query = query.where(_EVENT.c.org.in_(orgs))
+    # The register's events (SPEC §2.8) are about organisations, not EPCIS objects.
+    query = query.where(_EVENT.c.org.in_(orgs), _EVENT.c.organisation.is_(None))
     if q.ge_event_time is not None:
         query = query.where(_EVENT.c.occurred_at >= q.ge_event_time)
     if q.lt_event_time is not None:

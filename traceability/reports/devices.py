@@ -18,7 +18,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from ledger.errors import LedgerError
-from traceability.accounts.models import Organisation, Principal
+from traceability.accounts.models import Principal
 from traceability.accounts.services import REGULATOR_ROLES, can_read_region
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.anchoring.service import reader_ledger
@@ -30,6 +30,7 @@ from traceability.db import iso
 from traceability.devices.models import Device
 from traceability.errors import Forbidden
 from traceability.labels.ids import format_id
+from traceability.register.log import register_of
 from traceability.reports.schemas import (
     AnchorInfo,
     CorrectionPublic,
@@ -55,7 +56,8 @@ def device_events(session: Session, qr_id: str) -> list[Event]:
 def check_can_read(
     session: Session, principal: Principal, device: Device, events: list[Event]
 ) -> None:
-    """Staff of any organisation on the device's path, auditors and admins of its region.
+    """Staff of any organisation on the device's path, auditors and admins of its region
+    (as the register's events say: SPEC §2.8).
 
     The path is the log's (and the row's too, so a plant still sees its own
     device as failed when its log was destroyed).
@@ -67,9 +69,8 @@ def check_can_read(
     }
     involved |= {o for o in (device.custodian, device.collected_by, device.destination) if o}
     if principal.role in REGULATOR_ROLES:
-        regions = session.exec(
-            select(Organisation.region).where(col(Organisation.code).in_(involved))
-        ).all()
+        # The regions the register's events give, not the rows (SPEC §2.8).
+        regions = [f.region for f in register_of(session, involved).values()]
         if any(can_read_region(principal, r) for r in regions):
             return
     elif principal.org_code in involved:

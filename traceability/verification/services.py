@@ -59,7 +59,7 @@ _LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
 
 _CONTENT_FIELDS = (
     "id", "type", "org", "actor", "occurred_at", "recorded_at", "payload", "prev",
-    "device", "lot", "claim",
+    "device", "lot", "claim", "organisation",
 )  # fmt: skip
 _FROM_MAPPING, _FROM_ATTRIBUTES = itemgetter(*_CONTENT_FIELDS), attrgetter(*_CONTENT_FIELDS)
 
@@ -69,7 +69,7 @@ def content_of(row: Any) -> dict[str, Any]:
     # A Core row's mapping reads its columns several times faster than its attributes:
     # this runs for every event a claim or a verification checks.
     mapping = getattr(row, "_mapping", None)
-    id_, type_, org, actor, occurred, recorded, payload, prev, device, lot, claim = (
+    id_, type_, org, actor, occurred, recorded, payload, prev, device, lot, claim, organisation = (
         _FROM_MAPPING(mapping) if mapping is not None else _FROM_ATTRIBUTES(row)
     )
     return event_content(
@@ -84,6 +84,7 @@ def content_of(row: Any) -> dict[str, Any]:
         device=device,
         lot=lot,
         claim=claim,
+        organisation=organisation,
     )
 
 
@@ -391,7 +392,8 @@ def verify_device(
 def verify_all(
     session: Session, ledger: AnyLedger, progress: Any = None
 ) -> Iterator[tuple[str, str, str]]:
-    """(subject, event id, status) for every event, grouped by device, lot or claim.
+    """(subject, event id, status) for every event, grouped by device, lot, claim or
+    organisation (the register's events: SPEC §2.8).
 
     A row naming several subjects is checked in its device's log (else its lot's), as
     ``verify_device`` reads it; one naming none is checked alone, as ``(no subject)``.
@@ -420,6 +422,8 @@ def _subject_key(row: Any) -> tuple[str, Any]:
         return ("lot", row.lot)
     if row.claim is not None:
         return ("claim", row.claim)
+    if row.organisation is not None:
+        return ("organisation", row.organisation)
     return ("none", row.id)  # each alone: they form no chain
 
 

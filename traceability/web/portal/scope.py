@@ -6,31 +6,37 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app, g, request
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from traceability.accounts.models import Organisation, OrgKind, Principal, Role
+from traceability.accounts.models import OrgKind, Principal, Role
 from traceability.accounts.services import can_read_region
 from traceability.clock import app_now
 from traceability.db import get_session
 from traceability.errors import Forbidden
 from traceability.limits import whole_number
 from traceability.periods import Period, last_closed_quarter, parse_period, quarter_of
+from traceability.register.log import OrgFacts, register_of
 
 PORTAL_ROLES = (Role.manager, Role.auditor, Role.admin)
 
 
 @dataclass(frozen=True)
 class Scope:
-    """The organisations the signed-in user may read (code → row)."""
+    """The organisations the signed-in user may read (code → the register's facts)."""
 
     principal: Principal
-    orgs: dict[str, Organisation]
+    orgs: dict[str, OrgFacts]
 
     @property
-    def plants(self) -> list[Organisation]:
+    def plants(self) -> list[OrgFacts]:
         return [o for o in self.orgs.values() if o.kind == OrgKind.dismantler]
 
-    def plant(self, code: str) -> Organisation:
+    @property
+    def mismatched(self) -> list[OrgFacts]:
+        """Readable organisations whose row disagrees with the register's events."""
+        return [o for o in self.orgs.values() if o.mismatch]
+
+    def plant(self, code: str) -> OrgFacts:
         org = self.orgs.get(code)
         if org is None or org.kind != OrgKind.dismantler:
             raise Forbidden(f"{code[:32]} is outside the records you may read", field="plant")
@@ -38,11 +44,15 @@ class Scope:
 
 
 def scope_of(session: Session, principal: Principal) -> Scope:
-    rows = session.exec(select(Organisation).order_by(col(Organisation.code))).all()
+    """Managers: their organisation; regulators: their region as the register's events say
+    (SPEC §2.8) — an edited row neither hides a plant nor changes what is shown of it."""
+    register = register_of(session)
     if principal.role == Role.manager:
-        mine = {o.code: o for o in rows if o.code == principal.org_code}
+        mine = {c: o for c, o in register.items() if c == principal.org_code}
         return Scope(principal, mine)
-    return Scope(principal, {o.code: o for o in rows if can_read_region(principal, o.region)})
+    return Scope(
+        principal, {c: o for c, o in register.items() if can_read_region(principal, o.region)}
+    )
 
 
 def current_scope() -> Scope:
