@@ -103,7 +103,7 @@ def attack(
     """One honest washer anchored as it happened; then 20 forged in December as September's."""
     set_chain_time(node.url, int(HONEST_AUGUST.timestamp()))
     honest = washer(client, plant, HONEST_AUGUST - dt.timedelta(hours=2))
-    assert anchor(client, plant)["anchored"] == 3
+    assert anchor(client, plant)["anchored"] == 4  # and the plant's register event
 
     set_chain_time(node.url, int(DECEMBER.timestamp()))  # the chain's time moves on
     forger = create_app(settings, clock=ShiftedClock(FORGED_SEPTEMBER))  # the admin's does not
@@ -149,8 +149,9 @@ def test_every_verifier_sees_the_back_dated_records_as_late(
     # traceability verify --all
     done = CliRunner().invoke(main, ["verify", "--all"], obj=december)
     assert done.exit_code == 1, done.output
-    assert "events: late 60, verified 3" in done.output
-    assert f"late              {forged[0]}" in done.output
+    assert "events: late 60, verified 4" in done.output
+    listed = {line.split()[1] for line in done.output.splitlines() if line.startswith("  late ")}
+    assert listed and listed <= set(forged)
     assert done.output.strip().endswith("NOT VERIFIED")
 
     # python -m ledger.verify reads the block time itself, with the published trust file.
