@@ -164,6 +164,9 @@ def default_settings(database_url: str, data_dir: Path) -> dict[str, Any]:
         "data_dir": data_dir,
         "ledger_mode": "off",
         "public_url": "https://trace.example.cn",
+        # One deployment's secret: apps sharing a database (a template's and its
+        # copies', a plant's and its regulator's view) seal audit snapshots alike.
+        "secret_key": "tests-only-secret-key-0123456789abcdef",
     }
 
 

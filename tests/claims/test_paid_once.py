@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tests.claims.quarter import COLD_OUT, FLAT_OUT, Quarter
@@ -122,7 +122,7 @@ def test_the_database_refuses_a_second_approval_of_a_device(q: Quarter, auditor:
         )
 
 
-def test_a_review_the_index_refuses_is_a_409_that_changes_nothing(
+def test_a_wiped_reinstatement_is_replayed_and_the_device_stays_approved_once(
     q: Quarter, auditor: Actor
 ) -> None:
     a = q.device("a", *FRIDGE, "2026-08-03T10:00:00")
@@ -144,15 +144,20 @@ def test_a_review_the_index_refuses_is_a_409_that_changes_nothing(
             .where(table.c.claim_id == first["id"], table.c.qr_id == a)
             .values(review=None)
         )
-    before = q.show(first["id"])
 
+    # The review starts from the claim's review events replayed, not from the row: the
+    # device is still reinstated there, so the bulk approval leaves it alone, and the
+    # wiped row is written back from the events. (The index stays the last guard:
+    # test_the_database_refuses_a_second_approval_of_a_device.)
     response = review(q, auditor, first, [{"decision": "approve"}])
 
-    assert response.status_code == 409, response.get_json()
-    assert response.get_json()["error"] == {
-        "code": "conflict",
-        "message": f"a device of claim {first['code']} is already approved in another claim",
-        "field": "decisions",
-    }
-    assert q.show(first["id"]) == before
+    assert response.status_code == 200, response.get_json()
+    assert outcomes(q, first) == {a: "reinstated"}
     assert outcomes(q, second) == {a: "approved"}
+    with Database.engine(q.client.application).begin() as conn:
+        approved = conn.execute(
+            select(func.count())
+            .select_from(table)
+            .where(table.c.qr_id == a, table.c.review == "approved")
+        ).scalar_one()
+    assert approved == 1

@@ -27,6 +27,7 @@ from traceability import create_app, schema
 from traceability.accounts import services as accounts
 from traceability.anchoring.batching import pending_count
 from traceability.cli import main
+from traceability.clock import app_now
 from traceability.custody.models import Event
 from traceability.db import Database, UTCDateTime
 from traceability.register.log import ORG_CHANGED, ORG_REGISTERED, register_of
@@ -34,7 +35,6 @@ from traceability.register.services import change_org
 from traceability.verification.audit import verify_everything
 from traceability.verification.services import content_of
 
-NOW = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
 BEFORE = "c0a1e7a10008"
 REGISTER = "d15f8a0e0001"
 
@@ -47,7 +47,8 @@ def settings(settings: dict[str, Any]) -> dict[str, Any]:
 def move_by_admin(app: Flask, admin: Actor, code: str, region: str) -> None:
     with Session(Database.engine(app)) as session:
         by = accounts.authenticate_token(session=session, token=admin.token)
-        change_org(session=session, code=code, by=by, region=region, now=NOW)
+        # recorded at the app's now: the in-process chain anchors it now, on time
+        change_org(session=session, code=code, by=by, region=region, now=app_now(app))
         session.commit()
 
 

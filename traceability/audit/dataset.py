@@ -156,7 +156,8 @@ def read_logs(
     del heads
     for qr_id, rows in device_logs.items():
         device_logs[qr_id] = _replayable(rows, verification[qr_id])
-    no_subject = (c.is_(None) for c in (_EVENT.c.device, _EVENT.c.lot, _EVENT.c.claim))
+    subjects = (_EVENT.c.device, _EVENT.c.lot, _EVENT.c.claim, _EVENT.c.organisation)
+    no_subject = (c.is_(None) for c in subjects)
     strays = tuple(session.execute(select(_EVENT).where(*no_subject).order_by(_EVENT.c.seq)))
     stock = session.execute(
         select(_DEVICE.c.custodian, func.count())
