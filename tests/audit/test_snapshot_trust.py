@@ -27,6 +27,7 @@ from traceability.accounts.models import Organisation
 from traceability.audit.refresh import due_now, refresh
 from traceability.audit.snapshots import ALL, Rejected, Snapshot, decode, encode
 from traceability.cli import main as cli
+from traceability.clock import Clock
 from traceability.custody.models import Event
 from traceability.db import Database, utcnow
 from traceability.periods import quarter_of
@@ -42,9 +43,13 @@ SNAPSHOT = AuditSnapshot.__table__  # type: ignore[attr-defined]
 
 
 @pytest.fixture
-def patient(settings: dict[str, Any], app: Flask, demo_summary: str) -> Iterator[Flask]:
+def patient(
+    settings: dict[str, Any], app: Flask, demo_summary: str, clock: Clock
+) -> Iterator[Flask]:
     """The demo with a refresher that waits an hour after a change and rechecks hourly."""
-    patient = create_app({**settings, "audit_refresh_s": 3600, "audit_recheck_s": 3600})
+    patient = create_app(
+        {**settings, "audit_refresh_s": 3600, "audit_recheck_s": 3600}, clock=clock
+    )
     yield patient
     Database.engine(patient).dispose()
 
@@ -182,7 +187,7 @@ def test_a_snapshot_naming_events_the_log_no_longer_holds_is_not_shown(patient: 
 
 
 def test_a_snapshot_whose_log_moved_on_is_recomputed(
-    settings: dict[str, Any], app: Flask, demo_summary: str
+    settings: dict[str, Any], app: Flask, demo_summary: str, clock: Clock
 ) -> None:
     before = stored_row(app, ALL)
     with Database.engine(app).connect() as conn:
@@ -194,7 +199,7 @@ def test_a_snapshot_whose_log_moved_on_is_recomputed(
     assert response.status_code == 201, response.get_json()
     # still what it says, as of its time: shown until the refresher's next pass
     assert isinstance(stored_snapshot(app, ALL), Snapshot)
-    eager = create_app({**settings, "audit_refresh_s": 0})
+    eager = create_app({**settings, "audit_refresh_s": 0}, clock=clock)
     try:
         assert ALL in due_now(eager)
         assert ALL in refresh(eager).periods
