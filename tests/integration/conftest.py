@@ -9,6 +9,7 @@ those override ``ledger_node`` with ``private_node``.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,24 @@ def private_node(node_kind: NodeKind, tmp_path: Path) -> Iterator[ManagedNode]:
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture
+def genesis() -> dt.datetime:
+    """When ``dated_node``'s chain is born: a module that uses it says when."""
+    raise NotImplementedError("define a `genesis` fixture in the test module")
+
+
+@pytest.fixture
+def dated_node(tmp_path: Path, genesis: dt.datetime) -> Iterator[ManagedNode]:
+    """An anvil of this test's own whose chain is born at ``genesis`` and then keeps its
+    own time: blocks can be timed after it (``ledger.node.set_chain_time``), the way a
+    chain running beside the app would have timed them."""
+    require_node_binary("anvil")
+    with ManagedNode(
+        "anvil", data_dir=tmp_path / "dated-node", genesis_time=int(genesis.timestamp())
+    ) as node:
+        yield node
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +15,6 @@ from sqlmodel import Session
 
 from ledger.node import ManagedNode, set_chain_time
 from tests.helpers import Actor, anchor, record, rpc_settings
-from tests.ledger_fixtures import require_node_binary
 from traceability.anchoring.service import reader_ledger
 from traceability.audit.ruleset import SamplingSizes
 from traceability.audit.sampling import audit_sample, candidates, draw, seed_of
@@ -43,14 +40,10 @@ def clock() -> ShiftedClock:
 
 
 @pytest.fixture
-def dated_node(tmp_path: Path) -> Iterator[ManagedNode]:
-    """A node of this test's own, born before the months the test records in: the
-    test mines blocks at chosen times and reverts them."""
-    require_node_binary("anvil")
-    with ManagedNode(
-        "anvil", data_dir=tmp_path / "node", genesis_time=int(GENESIS.timestamp())
-    ) as node:
-        yield node
+def genesis() -> dt.datetime:
+    """The chain is born before the months the test records in (it mines blocks at
+    chosen times and reverts them)."""
+    return GENESIS
 
 
 @pytest.fixture

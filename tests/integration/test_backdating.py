@@ -27,7 +27,6 @@ from sqlmodel import Session
 from ledger.node import ManagedNode, set_chain_time
 from tests.claims.quarter import EXAMPLE_RATES
 from tests.helpers import Actor, anchor, manager_headers, new_id, record, rpc_settings
-from tests.ledger_fixtures import require_node_binary
 from traceability import create_app
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.services import run_audit
@@ -53,13 +52,13 @@ OUTPUTS = [
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> Iterator[ManagedNode]:
-    """The chain: born before the quarter, on its own time."""
-    require_node_binary("anvil")
-    with ManagedNode(
-        "anvil", data_dir=tmp_path / "node", genesis_time=int(GENESIS.timestamp())
-    ) as node:
-        yield node
+def genesis() -> dt.datetime:
+    return GENESIS  # the chain: born before the quarter, on its own time
+
+
+@pytest.fixture
+def node(dated_node: ManagedNode) -> ManagedNode:
+    return dated_node
 
 
 @pytest.fixture
