@@ -27,9 +27,9 @@ from traceability.accounts.models import Organisation
 from traceability.audit.refresh import due_now, refresh
 from traceability.audit.snapshots import ALL, Rejected, Snapshot, decode, encode
 from traceability.cli import main as cli
-from traceability.clock import Clock
+from traceability.clock import Clock, app_now
 from traceability.custody.models import Event
-from traceability.db import Database, utcnow
+from traceability.db import Database
 from traceability.periods import quarter_of
 from traceability.reports.models import AuditSnapshot
 
@@ -71,7 +71,7 @@ def forge(app: Flask, period: str = "2026Q3", *, ahead: dt.timedelta | None = No
     figures.plants["DIS-SZ01"].dismantled = 6069
     values: dict[str, Any] = {"content": encode((), figures), "findings": 0}
     if ahead is not None:
-        values["computed_at"] = utcnow() + ahead
+        values["computed_at"] = app_now(app) + ahead
     with Database.engine(app).begin() as conn:
         conn.execute(update(SNAPSHOT).where(SNAPSHOT.c.period == period).values(**values))
 
@@ -112,12 +112,12 @@ def test_the_refresher_recomputes_the_forgery_at_once_and_lists_it_as_a_finding(
     run = refresh(patient)
     assert "2026Q3" in run.periods
     fresh = stored_snapshot(patient, "2026Q3")
-    assert isinstance(fresh, Snapshot) and fresh.computed_at <= utcnow()
+    assert isinstance(fresh, Snapshot) and fresh.computed_at <= app_now(patient)
     assert fresh.figures.plants["DIS-SZ01"].dismantled != 6069
     body = patient.test_client().get(API, headers=token_for(patient, "js.auditor")).get_json()
     assert body["total"] > 0
     # found during the current quarter: listed there and in everything so far
-    for period in (ALL, quarter_of(utcnow()).name):
+    for period in (ALL, quarter_of(app_now(patient)).name):
         current = stored_snapshot(patient, period)
         assert isinstance(current, Snapshot)
         forged = [f for f in current.findings if f.rule == "snapshot_in_the_future"]
@@ -150,7 +150,7 @@ def test_only_a_future_computed_at_is_enough_to_reject_a_snapshot(patient: Flask
         conn.execute(
             update(SNAPSHOT)
             .where(SNAPSHOT.c.period == "2026Q3")
-            .values(computed_at=utcnow() + dt.timedelta(hours=1))
+            .values(computed_at=app_now(patient) + dt.timedelta(hours=1))
         )
     rejected = stored_snapshot(patient, "2026Q3")
     assert isinstance(rejected, Rejected) and "future" in rejected.reason
