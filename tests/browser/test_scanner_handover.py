@@ -43,7 +43,7 @@ def plant_with_two_operators(server: LiveServer, count: int) -> tuple[Actor, Act
 def controlled(page: Any) -> None:
     """The service worker has precached the app and controls the page."""
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", polling=100)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", polling=100)
 
 
 def store(page: Any, qr_id: str) -> None:

@@ -33,7 +33,7 @@ def test_ten_steps_queued_offline_arrive_exactly_once_after_a_reload(
     open_scanner(page, server.url, plant.username, "store")
     # The service worker has precached the app and controls the page.
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", polling=100)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", polling=100)
 
     # The server becomes unreachable — for the page and its service worker
     # alike (context routes cover both; Playwright's offline mode does not).
