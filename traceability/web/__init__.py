@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flask import Flask, Response
 
-from traceability.web import auth, i18n, public, scanner
+from traceability.web import auth, i18n, public, scanner, times
 from traceability.web.portal import bp as portal_bp
 
 #: Every page: no plugins, no framing, no <base> rewriting where relative URLs
@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
     )
     i18n.init_app(app)
     auth.init_app(app)
+    times.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(scanner.bp)
     app.register_blueprint(portal_bp)

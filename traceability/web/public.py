@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 from typing import Any
@@ -18,17 +17,6 @@ from traceability.reports.devices import device_public
 bp = Blueprint("public", __name__, template_folder="templates")
 
 PENDING_TTL_S = 5.0
-CHINA = dt.timezone(dt.timedelta(hours=8), "UTC+8")
-
-
-@bp.app_template_filter("china_time")
-def china_time(value: str | dt.datetime | None) -> str:
-    """Timestamps as people in the plants read them: Beijing time, to the minute."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M (UTC+8)")
 
 
 class PublicCache:

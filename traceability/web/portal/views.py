@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import Counter
 from typing import Any
@@ -16,7 +15,6 @@ from traceability.audit.snapshots import AuditPending
 from traceability.clock import app_now
 from traceability.db import get_session, iso
 from traceability.errors import Forbidden, TraceabilityError
-from traceability.periods import CHINA
 from traceability.web.auth import browser_login_required, forbidden
 from traceability.web.i18n import current_language
 from traceability.web.portal.scope import (
@@ -117,15 +115,3 @@ def register(bp: Blueprint) -> None:
     guard = browser_login_required(roles=PORTAL_ROLES)
     bp.add_url_rule("/", "index", guard(overview))
     bp.register_error_handler(TraceabilityError, _error)
-    bp.add_app_template_filter(china_time, "china_time")
-
-
-def china_time(value: str, date_only: bool = False) -> str:
-    """An ISO timestamp (UTC) as people in the plants read it: China time."""
-    if not value:  # a malformed event row's unreadable time
-        return "—"
-    try:
-        when = dt.datetime.fromisoformat(value).astimezone(CHINA)
-    except (TypeError, ValueError):
-        return str(value)
-    return when.strftime("%Y-%m-%d") if date_only else when.strftime("%Y-%m-%d %H:%M") + " (UTC+8)"
