@@ -91,26 +91,6 @@ def _find_problem(value: Any, path: str, *, root: str) -> None:
             _find_problem(item, f"{path}[{index}]", root=root)
 
 
-# -- query parameters --------------------------------------------------------
-
-
-def whole_number(raw: str | None, *, name: str, default: int, maximum: int) -> int:
-    """A query parameter holding a whole number from 1 to ``maximum`` (absent: ``default``).
-
-    ASCII digits only: ``str.isdigit`` also accepts "²", which ``int`` refuses,
-    and ``int`` reads other scripts' digits ("١٢") and refuses 4,300 of them.
-    """
-    if raw is None or raw == "":
-        return default
-    digits = raw.lstrip("0")
-    if not (raw.isascii() and raw.isdigit()) or len(digits) > len(str(maximum)):
-        raise ValidationFailed(f"{name} must be a whole number from 1 to {maximum}", field=name)
-    value = int(digits or "0")
-    if not 1 <= value <= maximum:
-        raise ValidationFailed(f"{name} must be a whole number from 1 to {maximum}", field=name)
-    return value
-
-
 # -- JSON nesting ------------------------------------------------------------
 
 # A JSON string, escapes included (unrolled: no backtracking on long strings).

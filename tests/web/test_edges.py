@@ -91,11 +91,19 @@ def portal_client(app: Flask, make_actor: Callable[..., Actor]) -> FlaskClient:
 
 # "0001000…": its first nine digits (all the portal looked at) are a fine page.
 @pytest.mark.parametrize("page", ["%C2%B2", "%D9%A1", "0001" + "0" * 4999, "0" * 4999 + "9" * 8])
+@pytest.mark.parametrize(
+    "path", ["/portal/ledger", "/portal/anomalies", "/portal/plants/DIS-JS01/batches"]
+)
 def test_a_portal_page_number_that_is_no_number_is_a_422(
-    portal_client: FlaskClient, page: str
+    portal_client: FlaskClient, path: str, page: str
 ) -> None:
-    response = portal_client.get(f"/portal/ledger?page={page}")
+    # Read before anything else: not a page still being computed (503), nor a plant's 403.
+    response = portal_client.get(f"{path}?page={page}")
     assert response.status_code == 422
+    assert "(page)" in response.get_data(as_text=True)  # the field it names
+
+
+def test_a_portal_page_number_that_is_one_shows_the_page(portal_client: FlaskClient) -> None:
     assert portal_client.get("/portal/ledger?page=1").status_code == 200
 
 

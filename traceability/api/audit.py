@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from traceability.api.auth import current_principal
-from traceability.api.paging import page_args, text_arg
+from traceability.api.paging import requested_paging, text_arg
 from traceability.audit.listing import anomaly_page
 from traceability.audit.schemas import AnomalyList
 from traceability.audit.services import Filters
@@ -14,7 +14,7 @@ from traceability.periods import parse_period
 
 
 def anomalies() -> AnomalyList:
-    page, per_page = page_args()
+    paging = requested_paging()
     raw_period = text_arg("period", 16)
     period = parse_period(raw_period) if raw_period else None
     filters = Filters(
@@ -26,6 +26,6 @@ def anomalies() -> AnomalyList:
         principal=current_principal(),
         period=period,
         filters=filters,
-        page=page,
-        per_page=per_page,
+        page=paging.page,
+        per_page=paging.per_page,
     )

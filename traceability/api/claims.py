@@ -11,7 +11,7 @@ from ledger.errors import LedgerError
 from traceability.anchoring.service import anchor_now
 from traceability.api.auth import current_principal
 from traceability.api.body import json_body
-from traceability.api.paging import whole_arg
+from traceability.api.paging import requested_paging
 from traceability.catalog.models import Catalog
 from traceability.claims.events import claim_events
 from traceability.claims.exports.csv import claim_csv
@@ -39,6 +39,7 @@ def _catalog() -> Catalog:
 def _public(claim: Claim) -> ClaimPublic:
     session = get_session()
     ledger, _ = open_reader(session)
+    paging = requested_paging(per_page=PER_PAGE, max_per_page=MAX_PER_PAGE)
     exports = {
         kind: url_for(f"api.claim_export_{kind}", claim_id=claim.id, _external=True)
         for kind in ("xlsx", "csv", "pdf")
@@ -48,8 +49,8 @@ def _public(claim: Claim) -> ClaimPublic:
         ledger,
         _catalog(),
         claim,
-        page=whole_arg("page", 1, 1_000_000),
-        per_page=whole_arg("per_page", PER_PAGE, MAX_PER_PAGE),
+        page=paging.page,
+        per_page=paging.per_page,
         exports=exports,
     )
 

@@ -7,7 +7,7 @@ import datetime as dt
 from flask import Response, current_app, json
 
 from traceability.api.auth import current_principal
-from traceability.api.paging import page_args, text_arg
+from traceability.api.paging import requested_paging, text_arg
 from traceability.db import get_session, to_utc
 from traceability.epcis.query import EventQuery, query_document
 from traceability.errors import ValidationFailed
@@ -32,13 +32,13 @@ def _time(name: str) -> dt.datetime | None:
 
 
 def events() -> Response:
-    page, per_page = page_args(default_per_page=100)
+    paging = requested_paging(per_page=100)
     query = EventQuery(
         ge_event_time=_time("GE_eventTime"),
         lt_event_time=_time("LT_eventTime"),
         eq_biz_step=text_arg("EQ_bizStep"),
-        page=page,
-        per_page=per_page,
+        page=paging.page,
+        per_page=paging.per_page,
     )
     settings = current_app.config["TRACE_SETTINGS"]
     document = query_document(get_session(), current_principal(), query, settings.public_url)

@@ -1,22 +1,18 @@
-"""``page`` and ``per_page`` query parameters, checked (a 422 naming the parameter)."""
+"""Query parameters of the API's list routes: the page (``traceability.paging``), text filters."""
 
 from __future__ import annotations
 
 from flask import request
 
 from traceability.errors import ValidationFailed
-from traceability.limits import whole_number
+from traceability.paging import Paging, paging_of
 
 MAX_PER_PAGE = 500
 
 
-def whole_arg(name: str, default: int, maximum: int) -> int:
-    """The query parameter ``name``: a whole number from 1 to ``maximum``."""
-    return whole_number(request.args.get(name), name=name, default=default, maximum=maximum)
-
-
-def page_args(default_per_page: int = 50) -> tuple[int, int]:
-    return whole_arg("page", 1, 10**9), whole_arg("per_page", default_per_page, MAX_PER_PAGE)
+def requested_paging(per_page: int = 50, max_per_page: int = MAX_PER_PAGE) -> Paging:
+    """The page of a list route: ``page`` from 1, ``per_page`` from 1 to ``max_per_page``."""
+    return paging_of(request.args, per_page=per_page, max_per_page=max_per_page)
 
 
 def text_arg(name: str, max_length: int = 64) -> str | None:

@@ -21,8 +21,8 @@ from traceability.web.portal.exports import table_response
 from traceability.web.portal.scope import (
     PORTAL_ROLES,
     current_scope,
-    page_number,
     recent_quarters,
+    requested_paging,
     requested_period,
 )
 
@@ -44,19 +44,18 @@ def _found() -> tuple[Period, Filters, list[Any], dt.datetime]:
 
 
 def anomaly_list() -> str:
+    paging = requested_paging(PER_PAGE)
     period, filters, found, computed_at = _found()
-    page = page_number()
-    pages = max(1, -(-len(found) // PER_PAGE))
+    pages = paging.pages(len(found))
     ruleset = app_ruleset(current_app)
-    chunk = found[(page - 1) * PER_PAGE : page * PER_PAGE]
     return render_template(
         "portal/anomalies.html",
         period=period,
         filters=filters,
-        items=[anomaly_public(f, ruleset) for f in chunk],
+        items=[anomaly_public(f, ruleset) for f in paging.window(found)],
         computed_at=iso(computed_at),
         total=len(found),
-        page=min(page, pages),
+        page=min(paging.page, pages),
         pages=pages,
         rules=app_ruleset(current_app).rules,
         severities=SEVERITIES,

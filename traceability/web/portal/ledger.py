@@ -16,7 +16,7 @@ from traceability.verification.audit import audit_anchors
 from traceability.verification.models import TrustCheck
 from traceability.verification.status import ledger_status
 from traceability.web.auth import browser_login_required
-from traceability.web.portal.scope import PORTAL_ROLES, page_number
+from traceability.web.portal.scope import PORTAL_ROLES, requested_paging
 
 PER_PAGE = 50
 
@@ -24,7 +24,7 @@ PER_PAGE = 50
 def ledger_page() -> str:
     session = get_session()
     status = ledger_status(session)
-    page = page_number()
+    page = requested_paging(PER_PAGE).page
     anchors: list[dict[str, Any]] = []
     audits = []
     problem = None

@@ -26,8 +26,8 @@ from traceability.web.portal.exports import table_response
 from traceability.web.portal.scope import (
     PORTAL_ROLES,
     current_scope,
-    page_number,
     recent_quarters,
+    requested_paging,
     requested_period,
 )
 from traceability.web.portal.views import category_name, chart_data
@@ -102,17 +102,17 @@ def figures_export(plant: str, fmt: str) -> Response:
 
 
 def batches_page(plant: str) -> str:
+    paging = requested_paging(PER_PAGE)
     org, period, snapshot, _fig = _figures(plant)
     factor_set = current_app.extensions["trace.catalog"].default_factor_set
     rows = [
         {**dataclasses.asdict(g), "co2_t": tonnes(g.mass_g) * factor_set.co2_t}
         for g in snapshot.figures.batches.get(plant, [])
     ]
-    page = page_number()
-    pages = max(1, -(-len(rows) // PER_PAGE))
+    pages = paging.pages(len(rows))
     return render_template(
         "portal/batches.html", org=org, period=period, tonnes=tonnes,
-        rows=rows[(page - 1) * PER_PAGE : page * PER_PAGE], page=min(page, pages), pages=pages,
+        rows=paging.window(rows), page=min(paging.page, pages), pages=pages,
         factor_set=factor_set, quarters=recent_quarters(app_now(current_app)),
         computed_at=iso(snapshot.computed_at),
     )  # fmt: skip

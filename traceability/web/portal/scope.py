@@ -13,7 +13,7 @@ from traceability.accounts.services import can_read_region
 from traceability.clock import app_now
 from traceability.db import get_session
 from traceability.errors import Forbidden
-from traceability.limits import whole_number
+from traceability.paging import Paging, paging_of
 from traceability.periods import Period, last_closed_quarter, parse_period, quarter_of
 from traceability.register.log import OrgFacts, register_of
 
@@ -75,5 +75,6 @@ def recent_quarters(now: dt.datetime, count: int = 6) -> list[str]:
     return names
 
 
-def page_number() -> int:
-    return whole_number(request.args.get("page"), name="page", default=1, maximum=10**6)
+def requested_paging(per_page: int) -> Paging:
+    """The page of a portal list: ``page`` from 1, of ``per_page`` rows (not for the reader)."""
+    return paging_of(request.args, per_page=per_page)
