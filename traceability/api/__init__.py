@@ -107,12 +107,12 @@ ROUTES: tuple[Route, ...] = (
         "POST", "/devices", "devices_collect", devices.collect,
         summary="Collect a device (idempotent with a client id)",
         request=CollectRequest, response=CollectedDevice, status=201, also=(200,),
-        roles=RECORDERS,
+        roles=RECORDERS, reads_body=True,
     ),
     Route(
         "POST", "/events", "events_post", events.post_events,
         summary="Record up to 1000 events, each all-or-nothing",
-        request=EventsRequest, response=EventsResult, roles=RECORDERS,
+        request=EventsRequest, response=EventsResult, roles=RECORDERS, reads_body=True,
     ),
     Route(
         "GET", "/devices/<qr_id>", "device_show", devices.show,

@@ -5,12 +5,10 @@ from __future__ import annotations
 import contextlib
 
 from flask import Response, current_app, url_for
-from pydantic import ValidationError
 
 from ledger.errors import LedgerError
 from traceability.anchoring.service import anchor_now
 from traceability.api.auth import current_principal
-from traceability.api.body import json_body
 from traceability.api.paging import requested_paging
 from traceability.catalog.models import Catalog
 from traceability.claims.events import claim_events
@@ -24,7 +22,6 @@ from traceability.claims.report import MAX_PER_PAGE, PER_PAGE, claim_public
 from traceability.claims.review import ReviewRequest, review_claim
 from traceability.claims.schemas import ClaimPublic, ClaimRequest
 from traceability.claims.services import create_claim, get_claim, submit_claim
-from traceability.custody.messages import problem_of
 from traceability.db import get_session
 from traceability.reports.devices import open_reader
 
@@ -55,18 +52,14 @@ def _public(claim: Claim) -> ClaimPublic:
     )
 
 
-def create() -> tuple[ClaimPublic, int]:
-    try:
-        wanted = ClaimRequest.model_validate(json_body())
-    except ValidationError as exc:
-        raise problem_of(exc) from None
+def create(body: ClaimRequest) -> tuple[ClaimPublic, int]:
     session = get_session()
     ledger, problem = open_reader(session)
     claim, created = create_claim(
         session=session,
         catalog=_catalog(),
         principal=current_principal(),
-        period=wanted.period,
+        period=body.period,
         ledger=ledger,
         ledger_problem=problem,
         settings=current_app.config["TRACE_SETTINGS"],
@@ -85,13 +78,9 @@ def submit(claim_id: int) -> ClaimPublic:
     return _public(claim)
 
 
-def review(claim_id: int) -> ClaimPublic:
-    try:
-        wanted = ReviewRequest.model_validate(json_body())
-    except ValidationError as exc:
-        raise problem_of(exc) from None
+def review(claim_id: int, body: ReviewRequest) -> ClaimPublic:
     claim = review_claim(
-        session=get_session(), principal=current_principal(), claim_id=claim_id, request=wanted
+        session=get_session(), principal=current_principal(), claim_id=claim_id, request=body
     )
     with contextlib.suppress(LedgerError):
         anchor_now(from_request=True)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, url_for
+from flask import Response, current_app, url_for
 
 from traceability.anchoring.service import reader_ledger
 from traceability.api.auth import current_principal
 from traceability.api.body import json_body
-from traceability.api.schemas import DeviceVerificationResult, ProofBundle
+from traceability.api.schemas import CollectedDevice, DeviceVerificationResult, ProofBundle
 from traceability.clock import app_now
 from traceability.custody.ingest import record_events
+from traceability.custody.messages import ItemResult
 from traceability.db import get_session
 from traceability.devices.models import Device
 from traceability.devices.services import get_device
+from traceability.errors import TraceabilityError
 from traceability.labels.ids import format_id
 from traceability.labels.render import device_url, label_png, label_svg
 from traceability.reports.devices import (
@@ -27,7 +29,16 @@ from traceability.verification.bundle import device_bundle
 from traceability.verification.services import verify_device
 
 
-def collect() -> tuple[Response, int]:
+class ItemRefused(TraceabilityError):
+    """The one item of a POST /devices was refused: its error is the response's."""
+
+    def __init__(self, result: ItemResult) -> None:
+        assert result.error is not None
+        super().__init__(result.error.message, field=result.error.field)
+        self.code, self.status = result.error.code, result.http_status
+
+
+def collect() -> tuple[CollectedDevice, int]:
     item = {**json_body(), "type": "collected"}
     settings = current_app.config["TRACE_SETTINGS"]
     [result] = record_events(
@@ -39,21 +50,20 @@ def collect() -> tuple[Response, int]:
         future_skew_s=settings.future_skew_s,
         now=app_now(current_app),
     )
-    if result.status in ("rejected", "conflict"):
-        assert result.error is not None
-        return jsonify({"error": result.error.model_dump(exclude_none=True)}), result.http_status
+    if result.status == "rejected" or result.status == "conflict":
+        raise ItemRefused(result)
     device = get_device(get_session(), result.qr_id or "")
-    body = {
-        "id": result.id,
-        "qr_id": device.qr_id,
-        "display_id": format_id(device.qr_id),
-        "state": device.state,
-        "digest": result.digest,
-        "status": result.status,
-        "label_url": url_for("api.device_label_png", qr_id=device.qr_id, _external=True),
-        "url": device_url(settings.public_url, device.qr_id),
-    }
-    return jsonify(body), 201 if result.status == "created" else 200
+    collected = CollectedDevice(
+        id=result.id,
+        qr_id=device.qr_id,
+        display_id=format_id(device.qr_id),
+        state=device.state,
+        digest=result.digest,
+        status=result.status,
+        label_url=url_for("api.device_label_png", qr_id=device.qr_id, _external=True),
+        url=device_url(settings.public_url, device.qr_id),
+    )
+    return collected, result.http_status
 
 
 def show(qr_id: str) -> DeviceDetail:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import current_app
 
-from traceability.api.auth import RECORDERS, current_principal, require
+from traceability.api.auth import current_principal
 from traceability.api.body import json_body, plain_text_body
+from traceability.api.schemas import EventsResult
 from traceability.clock import app_now
 from traceability.custody.ingest import record_events
 from traceability.db import get_session
@@ -17,7 +18,7 @@ class TooManyEvents(TraceabilityError):
     status = 413
 
 
-def post_events() -> Response:
+def post_events() -> EventsResult:
     settings = current_app.config["TRACE_SETTINGS"]
     items = json_body(items="events").get("events")
     if not isinstance(items, list) or not items:
@@ -36,8 +37,4 @@ def post_events() -> Response:
         dismantle_tolerance_pct=settings.dismantle_tolerance_pct,
         strings_checked=plain_text_body(),
     )
-    return jsonify({"results": [r.to_dict() for r in results]})
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/events", "events_post", require(*RECORDERS)(post_events), methods=["POST"])
+    return EventsResult(results=results)

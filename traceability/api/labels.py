@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from flask import Response, current_app, request, url_for
-from pydantic import ValidationError
 
 from traceability.api.auth import current_principal
-from traceability.api.body import json_body
 from traceability.api.schemas import LabelSheet, LabelsRequest
-from traceability.custody.messages import problem_of
 from traceability.db import get_session, utcnow
 from traceability.errors import ValidationFailed
 from traceability.labels.render import label_sheet_pdf
@@ -18,12 +15,8 @@ from traceability.labels.throttle import RenderPolicy, finish_render, start_rend
 LAYOUTS = ("a4", "thermal")
 
 
-def create() -> tuple[LabelSheet, int]:
-    try:
-        wanted = LabelsRequest.model_validate(json_body())
-    except ValidationError as exc:
-        raise problem_of(exc) from None
-    sheet = mint_sheet(session=get_session(), principal=current_principal(), count=wanted.count)
+def create(body: LabelsRequest) -> tuple[LabelSheet, int]:
+    sheet = mint_sheet(session=get_session(), principal=current_principal(), count=body.count)
     pdf_url = url_for("api.labels_pdf", sheet=sheet.id, _external=True)
     return LabelSheet(sheet=sheet.id, count=sheet.count, pdf_url=pdf_url), 201
 

@@ -4,7 +4,10 @@ The Flask rules and the OpenAPI document (``openapi.document``) are both
 built from the same ``Route`` values, so they cannot disagree: a view
 returns a response model (or, as Flask reads tuples, ``(model, status)``,
 ``(model, headers)`` or ``(model, status, headers)``) and ``register``
-refuses to send any model but the one declared for its route.
+refuses to send any model but the one declared for its route. A route with
+a request model hands its view the body parsed into it (``body=``), a bad
+one being a 4xx naming the field; only a batch read item by item
+(``reads_body``) parses its own.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, jsonify
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from traceability.api.auth import require
+from traceability.api.body import json_body
+from traceability.custody.messages import problem_of
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,9 @@ class Route:
     also: tuple[int, ...] = ()
     #: Query parameters: name → what it does.
     query: Mapping[str, str] = field(default_factory=dict)
+    #: The view reads the body itself, item by item, so one bad item fails only
+    #: itself; otherwise it is given the body parsed into ``request`` as ``body``.
+    reads_body: bool = False
 
 
 def _serialising(route: Route) -> Callable[..., Any]:
@@ -47,6 +55,8 @@ def _serialising(route: Route) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def serialise(**kwargs: Any) -> Any:
+        if route.request is not None and not route.reads_body:
+            kwargs["body"] = _parsed(route.request)
         result = view(**kwargs)
         body, status, headers = _parts(result, route.status)
         if not isinstance(body, BaseModel):
@@ -61,6 +71,14 @@ def _serialising(route: Route) -> Callable[..., Any]:
         return response
 
     return serialise
+
+
+def _parsed(model: type[BaseModel]) -> BaseModel:
+    """The request's JSON body as ``model``; the first problem is a 4xx naming its field."""
+    try:
+        return model.model_validate(json_body())
+    except ValidationError as exc:
+        raise problem_of(exc) from None
 
 
 def _parts(result: Any, status: int) -> tuple[Any, int, dict[str, str]]:

@@ -242,6 +242,11 @@ class ErrorBody(BaseModel):
     field: str | None = Field(None, description="the offending field's path")
 
 
+def _left_out() -> Any:
+    """A field left out of the result when it is None (``id`` never is: it is required)."""
+    return Field(default=None, exclude_if=lambda value: value is None)
+
+
 class ItemResult(BaseModel):
     """The outcome of one event item."""
 
@@ -249,10 +254,10 @@ class ItemResult(BaseModel):
     status: Literal["created", "duplicate", "conflict", "rejected"] = Field(
         description="conflict: the id was used before for other content (HTTP 409 on its own)"
     )
-    digest: str | None = None
-    qr_id: str | None = None
-    lot: str | None = None
-    error: ErrorBody | None = None
+    digest: str | None = _left_out()
+    qr_id: str | None = _left_out()
+    lot: str | None = _left_out()
+    error: ErrorBody | None = _left_out()
 
     @classmethod
     def rejected(cls, raw_id: Any, error: TraceabilityError) -> ItemResult:
@@ -275,9 +280,6 @@ class ItemResult(BaseModel):
     def http_status(self) -> int:
         """For a single-item endpoint (POST /devices): the status its response takes."""
         return 201 if self.status == "created" else 200
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
 
 
 class _Rejected(ItemResult):
