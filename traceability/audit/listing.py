@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 from flask import Flask
 from sqlmodel import Session
@@ -13,13 +14,14 @@ from traceability.audit.logstate import seal_key
 from traceability.audit.refresh import kept_periods
 from traceability.audit.ruleset import RuleSet, load_ruleset
 from traceability.audit.schemas import AnomalyList, AnomalyPublic, RegisterMismatch, RuleInfo
-from traceability.audit.services import Filters, check_filters, readable_orgs, select_findings
+from traceability.audit.services import Filters, check_filters, check_reader, select_findings
 from traceability.audit.snapshots import ALL, AuditPending, Rejected, Snapshot, SnapshotCache
 from traceability.clock import app_now
 from traceability.db import iso
 from traceability.errors import Forbidden, ValidationFailed
 from traceability.periods import Period
 from traceability.register.log import PROJECTION_MISMATCH, ROW_FACTS, register_of
+from traceability.register.scope import readable_orgs
 
 #: Seconds a reader is asked to wait for a snapshot being computed.
 RETRY_AFTER_S = 30
@@ -106,6 +108,7 @@ def scoped_findings(
     """The findings ``principal`` may read, filtered; a plant outside their scope is a 403."""
     ruleset = app_ruleset(app)
     check_filters(filters, ruleset)
+    check_reader(principal)
     orgs = readable_orgs(session, principal)
     if filters.plant is not None and filters.plant not in orgs:
         raise Forbidden(f"{filters.plant} is outside the records you may read", field="plant")
@@ -143,7 +146,7 @@ def anomaly_page(
     )
 
 
-def register_mismatches(session: Session, orgs: set[str]) -> list[RegisterMismatch]:
+def register_mismatches(session: Session, orgs: AbstractSet[str]) -> list[RegisterMismatch]:
     """The readable organisations whose register row disagrees with its events (SPEC §2.8)."""
     return [
         RegisterMismatch(

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from traceability.accounts.models import Principal, Role
-from traceability.accounts.services import can_read_region
 from traceability.audit import device_rules, plant_rules
 from traceability.audit.dataset import AuditData, load_audit_data
 from traceability.audit.findings import Finding
@@ -27,7 +27,6 @@ from traceability.custody.models import Event
 from traceability.db import utcnow
 from traceability.errors import Forbidden, ValidationFailed
 from traceability.periods import Period
-from traceability.register.log import regions
 from traceability.verification.services import AnyLedger
 
 Rule = Callable[[AuditData, Thresholds], Iterable[Finding]]
@@ -102,14 +101,10 @@ def run_audit(
 # -- who sees what ------------------------------------------------------------
 
 
-def readable_orgs(session: Session, principal: Principal) -> set[str]:
-    """Auditors and admins of a regulator: their region; managers: their own organisation."""
+def check_reader(principal: Principal) -> None:
+    """Managers, auditors and admins read findings (of ``register.scope.readable_orgs``)."""
     if principal.role == Role.operator:
         raise Forbidden("operators have no access to the audit findings")
-    if principal.role == Role.manager:
-        return {principal.org_code}
-    # The regions the register's events give, not the rows (SPEC §2.8).
-    return {code for code, region in regions(session).items() if can_read_region(principal, region)}
 
 
 @dataclass(frozen=True)
@@ -127,7 +122,7 @@ def check_filters(filters: Filters, ruleset: RuleSet) -> None:
 
 
 def select_findings(
-    findings: Sequence[Finding], ruleset: RuleSet, orgs: set[str], filters: Filters
+    findings: Sequence[Finding], ruleset: RuleSet, orgs: AbstractSet[str], filters: Filters
 ) -> Iterator[Finding]:
     specs = {r.id: r for r in ruleset.rules}
     for f in findings:

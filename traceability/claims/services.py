@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from traceability.accounts.models import OrgKind, Principal, Role
-from traceability.accounts.services import REGULATOR_ROLES, can_read_region, get_org
+from traceability.accounts.services import get_org
 from traceability.bulk import collector_paused
 from traceability.catalog.models import Catalog
 from traceability.claims import helper
@@ -35,6 +35,7 @@ from traceability.custody.models import Event
 from traceability.db import begin_write, utcnow
 from traceability.errors import Conflict, Forbidden, NotFound, TraceabilityError
 from traceability.periods import Period, parse_period
+from traceability.register.scope import readable_orgs
 from traceability.verification.services import AnyLedger, Verifier
 
 _CLAIM = Claim.__table__  # type: ignore[attr-defined]
@@ -269,14 +270,12 @@ def _write(
 
 
 def get_claim(session: Session, principal: Principal, claim_id: int) -> Claim:
-    """The claim, if ``principal`` may read it: its plant's managers, auditors of its region."""
+    """The claim, if ``principal`` may read it: its plant's managers, auditors and admins
+    of the plant's region (``register.scope``)."""
     claim = session.get(Claim, claim_id)
     if claim is None:
         raise NotFound(f"no claim {claim_id}", field="id")
-    if principal.role in REGULATOR_ROLES:
-        if can_read_region(principal, claim.region):
-            return claim
-    elif principal.role == Role.manager and principal.org_code == claim.org:
+    if principal.role != Role.operator and readable_orgs(session, principal, [claim.org]):
         return claim
     raise Forbidden(f"claim {claim_id} is outside your records", field="id")
 

@@ -16,12 +16,11 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from traceability.accounts.models import Principal, Role
-from traceability.accounts.services import can_read_region
 from traceability.custody.models import Event, EventType
 from traceability.db import iso, utcnow
 from traceability.epcis.mapping import BIZ_STEPS, Names, epcis_event, types_of_step
 from traceability.errors import Forbidden, ValidationFailed
-from traceability.register.log import regions
+from traceability.register.scope import readable_orgs
 from traceability.reports.devices import anchor_rows
 
 _EVENT = Event.__table__  # type: ignore[attr-defined]
@@ -36,18 +35,9 @@ class EventQuery:
     per_page: int = 100
 
 
-def readable_orgs(session: Session, principal: Principal) -> list[str]:
-    if principal.role == Role.operator:
-        raise Forbidden("operators cannot export the event log")
-    if principal.role == Role.manager:
-        return [principal.org_code]
-    # The regions the register's events give, not the rows (SPEC §2.8).
-    return [code for code, region in regions(session).items() if can_read_region(principal, region)]
-
-
-def _filtered(query: Any, orgs: list[str], q: EventQuery) -> Any:
+def _filtered(query: Any, orgs: frozenset[str], q: EventQuery) -> Any:
     # The register's events (SPEC §2.8) are about organisations, not EPCIS objects.
-    query = query.where(_EVENT.c.org.in_(orgs), _EVENT.c.organisation.is_(None))
+    query = query.where(_EVENT.c.org.in_(sorted(orgs)), _EVENT.c.organisation.is_(None))
     if q.ge_event_time is not None:
         query = query.where(_EVENT.c.occurred_at >= q.ge_event_time)
     if q.lt_event_time is not None:
@@ -66,6 +56,8 @@ def query_document(
     session: Session, principal: Principal, q: EventQuery, public_url: str
 ) -> dict[str, Any]:
     """One page of the caller's events, oldest recorded first, as an EPCISQueryDocument."""
+    if principal.role == Role.operator:
+        raise Forbidden("operators cannot export the event log")
     orgs = readable_orgs(session, principal)
     total = session.execute(_filtered(select(func.count()).select_from(_EVENT), orgs, q)).scalar()
     rows = list(

@@ -19,7 +19,6 @@ from sqlmodel import Session, col, select
 
 from ledger.errors import LedgerError
 from traceability.accounts.models import Principal
-from traceability.accounts.services import REGULATOR_ROLES, can_read_region
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.anchoring.service import reader_ledger
 from traceability.catalog.services import grams_to_kg
@@ -30,7 +29,7 @@ from traceability.db import iso
 from traceability.devices.models import Device
 from traceability.errors import Forbidden
 from traceability.labels.ids import format_id
-from traceability.register.log import register_of
+from traceability.register.scope import readable_orgs
 from traceability.reports.schemas import (
     AnchorInfo,
     CorrectionPublic,
@@ -68,14 +67,10 @@ def check_can_read(
         if e.type == "shipped" and isinstance(e.payload, dict) and "to" in e.payload
     }
     involved |= {o for o in (device.custodian, device.collected_by, device.destination) if o}
-    if principal.role in REGULATOR_ROLES:
-        # The regions the register's events give, not the rows (SPEC §2.8).
-        regions = [f.region for f in register_of(session, involved).values()]
-        if any(can_read_region(principal, r) for r in regions):
-            return
-    elif principal.org_code in involved:
-        return
-    raise Forbidden(f"device {device.qr_id} is outside your organisation's records", field="qr_id")
+    if not readable_orgs(session, principal, involved):
+        raise Forbidden(
+            f"device {device.qr_id} is outside your organisation's records", field="qr_id"
+        )
 
 
 # -- verification ----------------------------------------------------------

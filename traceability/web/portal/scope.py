@@ -9,13 +9,13 @@ from flask import current_app, g, request
 from sqlmodel import Session
 
 from traceability.accounts.models import OrgKind, Principal, Role
-from traceability.accounts.services import can_read_region
 from traceability.clock import app_now
 from traceability.db import get_session
 from traceability.errors import Forbidden
 from traceability.paging import Paging, paging_of
 from traceability.periods import Period, last_closed_quarter, parse_period, quarter_of
 from traceability.register.log import OrgFacts, register_of
+from traceability.register.scope import readable_orgs
 
 PORTAL_ROLES = (Role.manager, Role.auditor, Role.admin)
 
@@ -44,15 +44,9 @@ class Scope:
 
 
 def scope_of(session: Session, principal: Principal) -> Scope:
-    """Managers: their organisation; regulators: their region as the register's events say
-    (SPEC §2.8) — an edited row neither hides a plant nor changes what is shown of it."""
-    register = register_of(session)
-    if principal.role == Role.manager:
-        mine = {c: o for c, o in register.items() if c == principal.org_code}
-        return Scope(principal, mine)
-    return Scope(
-        principal, {c: o for c, o in register.items() if can_read_region(principal, o.region)}
-    )
+    """The organisations ``principal`` may read (``register.scope``), as the register's
+    events say (SPEC §2.8): an edited row neither hides a plant nor changes what is shown."""
+    return Scope(principal, register_of(session, readable_orgs(session, principal)))
 
 
 def current_scope() -> Scope:
