@@ -32,7 +32,7 @@ from traceability.custody.models import Event
 from traceability.db import Database, UTCDateTime
 from traceability.register.log import ORG_CHANGED, ORG_REGISTERED, register_of
 from traceability.register.services import change_org
-from traceability.verification.audit import verify_everything
+from traceability.verification.reconciliation import verify_everything
 from traceability.verification.services import content_of
 
 BEFORE = "c0a1e7a10008"

@@ -2,5 +2,5 @@
 
 Layered above ``reports`` and ``verification`` (it reads what they verify)
 and below the interfaces (api, web, cli). Not to be confused with
-``verification.audit``, which checks the ledger's anchors (``traceability verify``).
+``verification.reconciliation``, which checks the ledger's anchors (``traceability verify``).
 """
