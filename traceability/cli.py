@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from ledger.errors import LedgerError
 from ledger.redact import redact_url
-from traceability import create_app, schema
+from traceability import create_app, migrate
 from traceability import demo as demo_data
 from traceability.accounts import services as accounts
 from traceability.accounts.models import OrgKind, Role
@@ -76,7 +76,7 @@ def init(ctx: click.Context) -> None:
 
     app = _app(ctx)
     settings = app.config["TRACE_SETTINGS"]
-    schema.upgrade(Database.engine(app))
+    migrate.upgrade(Database.engine(app))
     click.echo(f"database ready: {Database.engine(app).url.render_as_string()}")
     if settings.ledger_mode in ("managed", "rpc"):
         try:
@@ -110,7 +110,7 @@ def demo(ctx: click.Context, devices: int, seed: int) -> None:
     """Load the demo data set (idempotent: does nothing if it is already there)."""
 
     app = _app(ctx)
-    schema.upgrade(Database.engine(app))
+    migrate.upgrade(Database.engine(app))
     with app.app_context():
         if demo_data.present(app):
             summary = demo_data.load(app, devices=devices, seed=seed)
