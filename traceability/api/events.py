@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Response, current_app, jsonify
 
-from traceability.api.auth import RECORDERS, current_principal, require
+from traceability.api.auth import current_principal
 from traceability.api.body import json_body, plain_text_body
 from traceability.clock import app_now
 from traceability.custody.ingest import record_events
@@ -37,7 +37,3 @@ def post_events() -> Response:
         strings_checked=plain_text_body(),
     )
     return jsonify({"results": [r.to_dict() for r in results]})
-
-
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/events", "events_post", require(*RECORDERS)(post_events), methods=["POST"])

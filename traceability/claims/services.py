@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -339,12 +339,3 @@ def was_submitted(session: Session, claim: Claim) -> bool:
         .limit(1)
     ).first()
     return found is not None
-
-
-def mark_rejected(session: Session, claim_id: int, qr_ids: list[str], rejected: bool) -> None:
-    if qr_ids:
-        session.execute(
-            update(_CLAIMED)
-            .where(_CLAIMED.c.claim_id == claim_id, _CLAIMED.c.qr_id.in_(qr_ids))
-            .values(rejected=rejected)
-        )
