@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from tests.helpers import postgres_schema
-from traceability import schema
+from traceability import migrate
 from traceability.accounts import services as accounts
 from traceability.db import make_engine
 
@@ -43,15 +43,15 @@ def _migrate(url: str) -> None:
         if "%" in engine.url.render_as_string(hide_password=False):
             _upgrade_escaped(engine)
         else:
-            schema.upgrade(engine)
+            migrate.upgrade(engine)
     finally:
         engine.dispose()
 
 
 def _upgrade_escaped(engine: Engine) -> None:
-    """``schema.upgrade`` for URLs holding ``%`` (``options=-csearch_path%3D...``).
+    """``migrate.upgrade`` for URLs holding ``%`` (``options=-csearch_path%3D...``).
 
-    traceability.schema.alembic_config puts the URL into Alembic's
+    traceability.migrate.alembic_config puts the URL into Alembic's
     ConfigParser, whose interpolation rejects ``%3D``; migrations/env.py
     only uses the connection, so the URL is left out here.
     """
@@ -60,7 +60,7 @@ def _upgrade_escaped(engine: Engine) -> None:
 
     with engine.begin() as connection:
         cfg = Config()
-        cfg.set_main_option("script_location", str(schema.MIGRATIONS))
+        cfg.set_main_option("script_location", str(migrate.MIGRATIONS))
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
 

@@ -32,7 +32,7 @@ from werkzeug.serving import make_server
 
 from ledger.chain import Web3Ledger
 from ledger.node import DEV_KEYS, ManagedNode
-from traceability import create_app, schema
+from traceability import create_app, migrate
 from traceability.accounts import services as accounts
 from traceability.anchoring.connection import open_ledger, read_meta
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
@@ -593,7 +593,7 @@ def live_server(directory: Path, **overrides: Any) -> Iterator[LiveServer]:
         app = create_app(
             {**default_settings(database_url, directory), "public_url": url, **overrides}
         )
-        schema.upgrade(Database.engine(app))
+        migrate.upgrade(Database.engine(app))
         server = make_server("127.0.0.1", port, _whole_bodies(app), threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from ledger.errors import LedgerError
 from ledger.redact import redact_url
-from traceability import create_app, schema
+from traceability import create_app, migrate
 from traceability import demo as demo_data
 from traceability.accounts import services as accounts
 from traceability.accounts.models import OrgKind, Role
@@ -36,7 +36,7 @@ from traceability.errors import TraceabilityError
 from traceability.register import services as register
 from traceability.register.commands import register_commands
 from traceability.server import serve as run_server
-from traceability.verification import audit
+from traceability.verification import reconciliation
 from traceability.verification.completeness import check_and_record
 from traceability.verification.status import ledger_status as current_ledger_status
 
@@ -76,7 +76,7 @@ def init(ctx: click.Context) -> None:
 
     app = _app(ctx)
     settings = app.config["TRACE_SETTINGS"]
-    schema.upgrade(Database.engine(app))
+    migrate.upgrade(Database.engine(app))
     click.echo(f"database ready: {Database.engine(app).url.render_as_string()}")
     if settings.ledger_mode in ("managed", "rpc"):
         try:
@@ -110,7 +110,7 @@ def demo(ctx: click.Context, devices: int, seed: int) -> None:
     """Load the demo data set (idempotent: does nothing if it is already there)."""
 
     app = _app(ctx)
-    schema.upgrade(Database.engine(app))
+    migrate.upgrade(Database.engine(app))
     with app.app_context():
         if demo_data.present(app):
             summary = demo_data.load(app, devices=devices, seed=seed)
@@ -204,11 +204,13 @@ def verify(ctx: click.Context, qr_id: str | None, all_: bool, submitters: tuple[
     try:
         with managed_node(app.config["TRACE_SETTINGS"]), app.app_context():
             if qr_id is not None:
-                device = audit.verify_one_device(app, qr_id=qr_id, submitters=submitters)
+                device = reconciliation.verify_one_device(app, qr_id=qr_id, submitters=submitters)
                 _echo_device_report(device)
                 ok = device.ok
             else:
-                report = audit.verify_everything(app, submitters=submitters, progress=_progress_bar)
+                report = reconciliation.verify_everything(
+                    app, submitters=submitters, progress=_progress_bar
+                )
                 _echo_full_report(report)
                 ok = report.ok
     except (LedgerError, TraceabilityError, ValueError) as exc:
@@ -223,7 +225,7 @@ def _progress_bar(total: int) -> Iterator[Callable[[int], None]]:
         yield bar.update
 
 
-def _echo_device_report(report: audit.DeviceReport) -> None:
+def _echo_device_report(report: reconciliation.DeviceReport) -> None:
     if report.trust_problem:
         click.echo(f"ledger not trusted: {report.trust_problem}")
     device = report.device
@@ -236,7 +238,7 @@ def _echo_device_report(report: audit.DeviceReport) -> None:
     click.echo(f"{device.qr_id}: {'VERIFIED' if device.verified else 'NOT VERIFIED'}")
 
 
-def _echo_full_report(report: audit.FullReport) -> None:
+def _echo_full_report(report: reconciliation.FullReport) -> None:
     if report.trust_problem:
         click.echo(f"ledger not trusted: {report.trust_problem}")
     for problem in report.problems:

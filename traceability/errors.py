@@ -74,7 +74,3 @@ class InvalidTransition(Conflict):
 
 class NotCustodian(Forbidden):
     code = "not_custodian"
-
-
-class DuplicateId(Conflict):
-    code = "duplicate_id"

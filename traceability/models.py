@@ -10,12 +10,12 @@ from traceability.accounts.models import (
     User,
 )
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, LedgerMeta
+from traceability.audit.models import AuditSnapshot
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem
 from traceability.custody.models import Event
 from traceability.devices.models import Device
 from traceability.labels.models import LabelRender, LabelSheet, MintedId
 from traceability.lots.models import Lot, LotItem
-from traceability.reports.models import AuditSnapshot
 from traceability.savings.models import Batch
 from traceability.verification.models import TrustCheck
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from traceability import create_app, schema
+from traceability import create_app, migrate
 from traceability.db import Database, UTCDateTime, utcnow
 
 BEFORE = "bcd71b558510"
@@ -25,7 +25,7 @@ def test_existing_tokens_expire_a_year_after_creation_but_not_within_30_days(
 ) -> None:
     app = create_app(settings)  # a fresh database: no create_all here
     engine = Database.engine(app)
-    schema.upgrade(engine, BEFORE)
+    migrate.upgrade(engine, BEFORE)
     now = utcnow()
     recent = now - dt.timedelta(days=10)
     ancient = now - dt.timedelta(days=1000)
@@ -52,7 +52,7 @@ def test_existing_tokens_expire_a_year_after_creation_but_not_within_30_days(
                 )
             )
 
-    schema.upgrade(engine, EXPIRY)
+    migrate.upgrade(engine, EXPIRY)
 
     with engine.connect() as conn:
         expiry = dict(conn.execute(sa.select(token.c.id, token.c.expires_at)).all())

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 
 from traceability.accounts.models import Organisation
-from traceability.audit.dataset import AuditData, DeviceRecord, LotRecord
+from traceability.audit.dataset import AuditData, AuditedDevice, AuditedLot
 from traceability.audit.ruleset import Thresholds, load_ruleset
 from traceability.custody.facts import replay
 from traceability.periods import CHINA
@@ -68,8 +68,8 @@ class Log:
         rows = [{"fraction": f, "weight_g": g} for f, g in outputs.items()]
         return self.add("dismantled", org, at, outputs=rows, line=line, **extra)
 
-    def record(self, status: str = "verified") -> DeviceRecord:
-        return DeviceRecord(
+    def record(self, status: str = "verified") -> AuditedDevice:
+        return AuditedDevice(
             replay(self.qr_id, self.events),
             tuple(self.events),
             Verification(status, tuple((e.id, status) for e in self.events)),
@@ -93,7 +93,7 @@ def org(code: str, kind: str = "dismantler", capacity: int | None = None) -> Org
     return Organisation(code=code, kind=kind, name=code, region="320500", capacity_units=capacity)
 
 
-def audit_data(app: Flask, *logs: Log, lots: tuple[LotRecord, ...] = (),
+def audit_data(app: Flask, *logs: Log, lots: tuple[AuditedLot, ...] = (),
                as_of: dt.datetime | None = None, orgs: tuple[Organisation, ...] = (),
                since: dt.datetime | None = None, **overrides: Any) -> AuditData:  # fmt: skip
     data = AuditData(

@@ -18,7 +18,7 @@ from tests.audit.builders import (
     thresholds,
 )
 from traceability.audit import device_rules, plant_rules
-from traceability.audit.dataset import LotRecord
+from traceability.audit.dataset import AuditedLot
 from traceability.audit.device_rules import normalise_serial
 from traceability.audit.findings import Finding
 from traceability.audit.ruleset import load_ruleset
@@ -58,7 +58,7 @@ def test_verification_failed_lists_a_device_whose_log_fails_and_not_a_pending_on
 def test_verification_failed_lists_a_lot_whose_log_fails(app: Flask) -> None:
     event = Ev("l1", "lot_shipped", "DIS-A", DAY0, {"to": "PRO"}, DAY0, "d", 1)
     lots = tuple(
-        LotRecord(code, "DIS-A", "pcb", True, (event,), Verification(status, (("l1", status),)))
+        AuditedLot(code, "DIS-A", "pcb", True, (event,), Verification(status, (("l1", status),)))
         for code, status in (("LOT-BAD", "failed"), ("LOT-OK", "verified"))
     )
     assert subjects(device_rules.verification_failed(audit_data(app, lots=lots), T)) == ["LOT-BAD"]
@@ -158,8 +158,8 @@ def test_corrections_weigh_more_for_mass_and_most_after_dismantling(app: Flask) 
 
 
 def test_hazardous_lot_without_confirmed_receipt_after_the_limit(app: Flask) -> None:
-    def lot(code: str, hazardous: bool, shipped: float, received: float | None) -> LotRecord:
-        return LotRecord(
+    def lot(code: str, hazardous: bool, shipped: float, received: float | None) -> AuditedLot:
+        return AuditedLot(
             code, "DIS-A", "battery" if hazardous else "plastics", hazardous, (),
             Verification("verified"), shipped_at=day(shipped), shipped_to="PRO",
             received_at=day(received) if received is not None else None,

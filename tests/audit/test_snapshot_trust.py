@@ -24,6 +24,7 @@ from tests.audit.conftest import add_user, stored_snapshot, token_for
 from tests.helpers import CRT_TV, sign_in
 from traceability import create_app, demo
 from traceability.accounts.models import Organisation
+from traceability.audit.models import AuditSnapshot
 from traceability.audit.refresh import due_now, refresh
 from traceability.audit.snapshots import ALL, Rejected, Snapshot, decode, encode
 from traceability.cli import main as cli
@@ -31,7 +32,6 @@ from traceability.clock import Clock, app_now
 from traceability.custody.models import Event
 from traceability.db import Database
 from traceability.periods import quarter_of
-from traceability.reports.models import AuditSnapshot
 
 API = "/api/v1/audit/anomalies?period=2026Q3&per_page=500"
 PAGES = (

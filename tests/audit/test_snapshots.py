@@ -20,6 +20,7 @@ from tests.helpers import CRT_TV, sign_in
 from traceability import create_app, demo
 from traceability.accounts.models import Organisation
 from traceability.audit.findings import Finding
+from traceability.audit.models import AuditSnapshot
 from traceability.audit.refresh import RefreshRun, kept_periods, refresh, watch
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.snapshots import ALL, Snapshot
@@ -28,7 +29,6 @@ from traceability.clock import Clock, app_now
 from traceability.db import Database
 from traceability.devices.models import Device
 from traceability.periods import CHINA, parse_period
-from traceability.reports.models import AuditSnapshot
 
 Q3 = parse_period("2026Q3")
 API = "/api/v1/audit/anomalies?period=2026Q3&per_page=500"

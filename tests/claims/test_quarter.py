@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from tests.claims.quarter import ELIGIBLE, EXCLUDED, Quarter
 from traceability.accounts.services import get_org
-from traceability.claims import helper
+from traceability.claims import helper_process
 from traceability.claims.assess import Computed
 from traceability.claims.evidence import candidates
 from traceability.claims.services import compute
@@ -85,12 +85,12 @@ def test_a_helper_process_assessing_the_later_devices_gives_the_same_claim(
         where = {"plant": org.code, "region": org.region, "period": period, "claim_id": None}
         catalog = app.extensions["trace.catalog"]
         alone = compute(session, catalog, ledger=ledger, ledger_problem=problem, **where)
-        monkeypatch.setattr(helper, "SPLIT_FROM", 2)
-        monkeypatch.setattr(helper, "PART", 3)  # several parts, joined in order
+        monkeypatch.setattr(helper_process, "SPLIT_FROM", 2)
+        monkeypatch.setattr(helper_process, "PART", 3)  # several parts, joined in order
         shared = compute(session, catalog, ledger=ledger, ledger_problem=problem,
                          settings=settings, **where)  # fmt: skip
         # Every part assessed by the helper (none taken back): the same again.
-        with helper.Helper(settings, problem) as other:
+        with helper_process.Helper(settings, problem) as other:
             parts = other.assess(candidates(session, org.code, period), **where)
             by_helper = Computed()
             for _, future in parts:
@@ -118,8 +118,8 @@ def test_a_helper_that_cannot_start_leaves_the_whole_claim_to_this_process(
         catalog = app.extensions["trace.catalog"]
         alone = compute(session, catalog, plant=org.code, region=org.region, period=period,
                         ledger=ledger, ledger_problem=problem)  # fmt: skip
-        monkeypatch.setattr(helper, "SPLIT_FROM", 2)
-        monkeypatch.setattr(helper, "PART", 3)
+        monkeypatch.setattr(helper_process, "SPLIT_FROM", 2)
+        monkeypatch.setattr(helper_process, "PART", 3)
         shared = compute(session, catalog, plant=org.code, region=org.region, period=period,
                          ledger=ledger, ledger_problem=problem, settings=settings)  # fmt: skip
     assert shared.items == alone.items

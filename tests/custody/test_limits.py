@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import inspect
 
 from tests.helpers import Actor, collect, device, receive, record
-from traceability import create_app, limits, schema
+from traceability import create_app, limits, migrate
 from traceability.db import Database
 from traceability.models import metadata
 
@@ -67,7 +67,7 @@ def test_no_model_column_is_shorter_than_its_field_limit() -> None:
 def test_no_migrated_column_is_shorter_than_its_field_limit(settings: dict[str, Any]) -> None:
     app: Flask = create_app(settings)
     engine = Database.engine(app)
-    schema.upgrade(engine)
+    migrate.upgrade(engine)
     inspector = inspect(engine)
     lengths = {
         (table, c["name"]): getattr(c["type"], "length", None)

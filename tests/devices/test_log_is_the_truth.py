@@ -107,7 +107,7 @@ def test_a_treated_mass_is_the_sum_of_logged_intake_weights(
 ) -> None:
     from sqlmodel import Session
 
-    from traceability.reports.batches import treated_mass_g
+    from traceability.reports.batches import treated_mass
 
     qr_id = receive(client, collector, plant, weight_kg="30")
     dismantle(client, plant, qr_id, OUTPUTS)
@@ -115,7 +115,7 @@ def test_a_treated_mass_is_the_sum_of_logged_intake_weights(
     edit_row(app, qr_id, received_weight_g=3_000_000)
 
     with Session(Database.engine(app)) as session:
-        assert treated_mass_g(session, plant.org) == 30_000
+        assert treated_mass(session, plant.org).mass_g == 30_000
 
 
 class TestVerificationMarker:

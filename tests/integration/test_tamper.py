@@ -32,7 +32,7 @@ from traceability.anchoring.repair import repair
 from traceability.cli import main
 from traceability.custody.models import Event
 from traceability.db import Database
-from traceability.verification.audit import audit_anchors
+from traceability.verification.reconciliation import audit_anchors
 from traceability.verification.services import content_of
 
 pytestmark = pytest.mark.integration

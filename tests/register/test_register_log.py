@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from ledger.canonical import digest_matches
 from tests.helpers import Actor, anchor
-from traceability import create_app, schema
+from traceability import create_app, migrate
 from traceability.accounts import services as accounts
 from traceability.anchoring.batching import pending_count
 from traceability.cli import main
@@ -32,7 +32,7 @@ from traceability.custody.models import Event
 from traceability.db import Database, UTCDateTime
 from traceability.register.log import ORG_CHANGED, ORG_REGISTERED, register_of
 from traceability.register.services import change_org
-from traceability.verification.audit import verify_everything
+from traceability.verification.reconciliation import verify_everything
 from traceability.verification.services import content_of
 
 BEFORE = "c0a1e7a10008"
@@ -151,7 +151,7 @@ def test_migrating_records_a_registration_for_every_existing_organisation(
 ) -> None:
     app = create_app(settings)  # a fresh database: no create_all here
     engine = Database.engine(app)
-    schema.upgrade(engine, BEFORE)
+    migrate.upgrade(engine, BEFORE)
     created = dt.datetime(2025, 3, 1, 2, 0, tzinfo=dt.UTC)
     org = sa.table(
         "organisation",
@@ -172,7 +172,7 @@ def test_migrating_records_a_registration_for_every_existing_organisation(
             ],
         )  # fmt: skip
 
-    schema.upgrade(engine, REGISTER)
+    migrate.upgrade(engine, REGISTER)
 
     with Session(engine) as session:
         rows = list(session.execute(select(Event).order_by(Event.seq)).scalars())  # type: ignore[arg-type]

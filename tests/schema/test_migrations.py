@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import inspect
 
-from traceability import create_app, schema
+from traceability import create_app, migrate
 from traceability.db import Database
 from traceability.models import metadata
 
@@ -15,7 +15,7 @@ from traceability.models import metadata
 def test_upgrade_to_head_matches_the_models(settings: dict) -> None:
     app: Flask = create_app(settings)  # a fresh database: no create_all here
     engine = Database.engine(app)
-    schema.upgrade(engine)
+    migrate.upgrade(engine)
     with engine.connect() as conn:
         diff = compare_metadata(
             MigrationContext.configure(conn, opts={"compare_type": True}), metadata
@@ -28,8 +28,8 @@ def test_upgrade_to_head_matches_the_models(settings: dict) -> None:
 def test_upgrade_is_idempotent(settings: dict) -> None:
     app = create_app(settings)
     engine = Database.engine(app)
-    schema.upgrade(engine)
-    schema.upgrade(engine)  # a second `traceability init` must be harmless
+    migrate.upgrade(engine)
+    migrate.upgrade(engine)  # a second `traceability init` must be harmless
     with engine.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() is not None
     engine.dispose()

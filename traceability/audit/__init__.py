@@ -2,5 +2,25 @@
 
 Layered above ``reports`` and ``verification`` (it reads what they verify)
 and below the interfaces (api, web, cli). Not to be confused with
-``verification.audit``, which checks the ledger's anchors (``traceability verify``).
+``verification.reconciliation``, which checks the ledger's anchors (``traceability verify``).
+
+``dataset`` replays and verifies every device and lot, ``device_rules`` and
+``plant_rules`` find what breaks the rules of ``rules.toml`` (``ruleset``),
+``refresh`` stores each period's findings as an ``models.AuditSnapshot`` off
+the request path, ``listing`` pages them for one reader, ``sampling`` draws
+the devices an inspector checks on site. Example::
+
+    $ traceability audit refresh          # compute the snapshots
+    $ traceability audit sample DIS-SZ01 2026Q3   # the days and devices to review
 """
+
+__all__ = [
+    "dataset",
+    "listing",
+    "models",
+    "refresh",
+    "ruleset",
+    "sampling",
+    "services",
+    "snapshots",
+]

@@ -24,6 +24,7 @@ from sqlmodel import Session
 from traceability.audit.dataset import audit_data, read_logs
 from traceability.audit.findings import Finding
 from traceability.audit.logstate import current_state, seal_key, state_of, untrusted
+from traceability.audit.models import AuditSnapshot
 from traceability.audit.refresh import figures_from, found_before, kept_periods
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.services import apply_rules
@@ -36,7 +37,6 @@ from traceability.audit.snapshots import (
 from traceability.clock import app_now
 from traceability.db import Database, iso
 from traceability.reports.devices import open_reader
-from traceability.reports.models import AuditSnapshot
 
 
 @dataclass(frozen=True)

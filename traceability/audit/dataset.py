@@ -44,14 +44,18 @@ _LOT = Lot.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
-class DeviceRecord:
+class AuditedDevice:
+    """One device as the audit rules read it: replayed from its events and verified."""
+
     facts: DeviceFacts  # replayed from the events up to ``as_of``
     events: tuple[Any, ...]  # those events, in recording order
     verification: Verification  # of the whole log
 
 
 @dataclass(frozen=True)
-class LotRecord:
+class AuditedLot:
+    """One lot as the audit rules read it: its events, verified, and its shipment."""
+
     code: str
     org: str
     fraction: str
@@ -78,8 +82,8 @@ class AuditData:
     catalog: Catalog
     orgs: dict[str, OrgFacts]  # the register replayed from its events (SPEC §2.8)
     since: dt.datetime | None = None  # the period's start (None: from the beginning)
-    devices: dict[str, DeviceRecord] = field(default_factory=dict)
-    lots: dict[str, LotRecord] = field(default_factory=dict)
+    devices: dict[str, AuditedDevice] = field(default_factory=dict)
+    lots: dict[str, AuditedLot] = field(default_factory=dict)
     # The plant's own count of devices in stock (the projection), per plant.
     recorded_stock: dict[str, int] = field(default_factory=dict)
     # Whether the log holds nothing after ``as_of`` (the projection is comparable).
@@ -185,7 +189,7 @@ def audit_data(
         current = current and len(upto) == len(rows)
         if not upto:
             continue
-        data.devices[qr_id] = DeviceRecord(replay(qr_id, upto), upto, logs.verification[qr_id])
+        data.devices[qr_id] = AuditedDevice(replay(qr_id, upto), upto, logs.verification[qr_id])
     hazardous = {code: f.hazardous for code, f in catalog.fractions.items()}
     for code, (log, check) in logs.lots.items():
         upto_lot = [e for e in log if e.occurred_at < as_of]
@@ -194,7 +198,7 @@ def audit_data(
         shipped = next((e for e in upto_lot if e.type == EventType.lot_shipped), None)
         received = next((e for e in upto_lot if e.type == EventType.lot_received), None)
         fraction = fraction_of(code, log[0].org)
-        data.lots[code] = LotRecord(
+        data.lots[code] = AuditedLot(
             code=code,
             org=log[0].org,
             fraction=fraction,

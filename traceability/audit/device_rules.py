@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
-from traceability.audit.dataset import AuditData, DeviceRecord
+from traceability.audit.dataset import AuditData, AuditedDevice
 from traceability.audit.findings import RECORDS_LISTED, Finding
 from traceability.audit.ruleset import Severity, Thresholds
 from traceability.catalog.services import required_fractions
@@ -30,16 +30,16 @@ def local(when: dt.datetime) -> str:
     return when.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
-def plant_of(record: DeviceRecord) -> str:
+def plant_of(record: AuditedDevice) -> str:
     f = record.facts
     return f.dismantled_by or f.received_by or f.custodian or f.collected_by or "?"
 
 
-def event_ids(record: DeviceRecord, *types: str) -> tuple[str, ...]:
+def event_ids(record: AuditedDevice, *types: str) -> tuple[str, ...]:
     return tuple(e.id for e in record.events if e.type in types)
 
 
-def _dismantled(data: AuditData) -> Iterator[DeviceRecord]:
+def _dismantled(data: AuditData) -> Iterator[AuditedDevice]:
     for record in data.devices.values():
         f = record.facts
         if f.state == DeviceState.dismantled and f.dismantled_at and f.received_weight_g:
@@ -196,7 +196,7 @@ def normalise_serial(serial: str) -> str:
 
 def duplicate_serial(data: AuditData, t: Thresholds) -> Iterator[Finding]:
     """The same manufacturer serial on more than one device."""
-    groups: dict[str, list[DeviceRecord]] = defaultdict(list)
+    groups: dict[str, list[AuditedDevice]] = defaultdict(list)
     for record in data.devices.values():
         if record.facts.serial and (key := normalise_serial(record.facts.serial)):
             groups[key].append(record)

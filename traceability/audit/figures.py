@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from traceability.audit.dataset import AuditData, DeviceRecord
+from traceability.audit.dataset import AuditData, AuditedDevice
 from traceability.catalog.models import FactorSet
 from traceability.custody.models import EventType
 from traceability.devices.models import DeviceState
@@ -84,7 +84,7 @@ class PlantFigures:
         }
 
 
-def _first_shipment(record: DeviceRecord) -> str | None:
+def _first_shipment(record: AuditedDevice) -> str | None:
     for event in record.events:
         if event.type == EventType.shipped:
             return str(event.payload.get("to"))

@@ -35,9 +35,9 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from traceability.anchoring.models import AnchorBatch, AnchorState
+from traceability.audit.models import AuditSnapshot
 from traceability.custody.models import Event
 from traceability.db import iso
-from traceability.reports.models import AuditSnapshot
 
 #: How far in the future a snapshot's ``computed_at`` may be (clocks of two hosts differ).
 FUTURE_SKEW = dt.timedelta(minutes=2)

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from traceability.audit.dataset import AuditData, DeviceRecord
+from traceability.audit.dataset import AuditData, AuditedDevice
 from traceability.audit.device_rules import local, pct
 from traceability.audit.findings import RECORDS_LISTED, Finding
 from traceability.audit.ruleset import Thresholds
@@ -22,11 +22,11 @@ MAD_SCALE = 1.4826
 MEAN_AD_SCALE = 1.253314
 
 
-def _times(records: list[DeviceRecord]) -> list[dt.datetime]:
+def _times(records: list[AuditedDevice]) -> list[dt.datetime]:
     return sorted(r.facts.dismantled_at for r in records if r.facts.dismantled_at)
 
 
-def _dismantled_in_period(data: AuditData) -> Iterator[DeviceRecord]:
+def _dismantled_in_period(data: AuditData) -> Iterator[AuditedDevice]:
     for record in data.devices.values():
         f = record.facts
         if f.state == DeviceState.dismantled and data.in_period(f.dismantled_at):
@@ -105,7 +105,7 @@ def stock_reconciliation(data: AuditData, t: Thresholds) -> Iterator[Finding]:
     """
     if not data.current:
         return
-    in_stock: dict[str, list[DeviceRecord]] = defaultdict(list)
+    in_stock: dict[str, list[AuditedDevice]] = defaultdict(list)
     for record in data.devices.values():
         if record.facts.state == DeviceState.received:
             in_stock[record.facts.custodian or "?"].append(record)
@@ -132,7 +132,7 @@ def _day(when: dt.datetime) -> dt.date:
 
 def capacity_exceeded(data: AuditData, t: Thresholds) -> Iterator[Finding]:
     """Devices dismantled in a day above the licence's annual capacity per working day."""
-    days: dict[tuple[str, dt.date], list[DeviceRecord]] = defaultdict(list)
+    days: dict[tuple[str, dt.date], list[AuditedDevice]] = defaultdict(list)
     for record in _dismantled_in_period(data):
         f = record.facts
         days[f.dismantled_by or "?", _day(f.dismantled_at)].append(record)  # type: ignore[arg-type]
@@ -157,7 +157,7 @@ def capacity_exceeded(data: AuditData, t: Thresholds) -> Iterator[Finding]:
 
 def fast_dismantling(data: AuditData, t: Thresholds) -> Iterator[Finding]:
     """A line-day whose median interval is a small share of that line's median across plants."""
-    line_days: dict[tuple[str, str, dt.date], list[DeviceRecord]] = defaultdict(list)
+    line_days: dict[tuple[str, str, dt.date], list[AuditedDevice]] = defaultdict(list)
     for record in _dismantled_in_period(data):
         f = record.facts
         when = f.dismantled_at

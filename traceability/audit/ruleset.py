@@ -50,9 +50,6 @@ class RuleSpec(_Frozen):
     def title(self, locale: str) -> str:
         return self.zh if locale.startswith("zh") else self.en
 
-    def explanation(self, locale: str) -> str:
-        return self.explain_zh if locale.startswith("zh") else self.explain_en
-
 
 class RuleSet(_Frozen):
     version: str

@@ -32,9 +32,9 @@ from traceability.audit.figures import (
 )
 from traceability.audit.findings import Finding
 from traceability.audit.logstate import LogState, seal, untrusted
+from traceability.audit.models import AuditSnapshot
 from traceability.db import iso
 from traceability.errors import TraceabilityError
-from traceability.reports.models import AuditSnapshot
 
 #: The period name of the snapshot of everything so far (no period given).
 ALL = "all"

@@ -190,10 +190,6 @@ class Catalog(_Frozen):
     def default_factor_set(self) -> FactorSet:
         return next(f for f in self.factor_sets.values() if f.default)
 
-    @property
-    def default_rate_schedule(self) -> RateSchedule:
-        return next(s for s in self.rate_schedules.values() if s.default)
-
 
 def _read(name: str, data_dir: Path) -> dict[str, Any]:
     with (data_dir / name).open("rb") as fh:

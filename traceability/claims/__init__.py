@@ -2,4 +2,23 @@
 
 Above the reports and the verification (a claim counts only what the
 verified event log says) and below the interfaces (api, web, cli).
+``services`` creates and submits a claim, ``assess`` decides each device's
+eligibility (``helper_process`` runs half of a large claim on the other
+core), ``review`` records an auditor's decisions, ``exports`` writes the
+XLSX, CSV and PDF, ``verify`` checks a submitted claim against its anchored
+digest. Example::
+
+    $ traceability claims create 2026Q3 --as MANAGER
+    $ traceability claims export CLAIM -o claim.xlsx -o claim.pdf
 """
+
+__all__ = [
+    "assess",
+    "exports",
+    "helper_process",
+    "models",
+    "review",
+    "schemas",
+    "services",
+    "verify",
+]

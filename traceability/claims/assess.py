@@ -2,7 +2,7 @@
 
 The figures of a claim before they are written. ``assess_devices`` is pure
 reading, so a large claim can assess halves of its devices in two processes
-(``claims.helper``) and join the results in QR ID order.
+(``claims.helper_process``) and join the results in QR ID order.
 """
 
 from __future__ import annotations

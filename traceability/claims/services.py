@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -23,7 +23,7 @@ from traceability.accounts.models import OrgKind, Principal, Role
 from traceability.accounts.services import get_org
 from traceability.bulk import collector_paused
 from traceability.catalog.models import Catalog
-from traceability.claims import helper
+from traceability.claims import helper_process
 from traceability.claims.assess import Computed, Item, assess_devices
 from traceability.claims.digest import streamed_claim_digest
 from traceability.claims.events import CLAIM_SUBMITTED, record_claim_event
@@ -75,14 +75,14 @@ def compute(
     qr_ids = candidates(session, plant, period)
     args: dict[str, Any] = {"plant": plant, "region": region, "period": period,
                             "claim_id": claim_id}  # fmt: skip
-    split = helper.split_point(settings, len(qr_ids))
+    split = helper_process.split_point(settings, len(qr_ids))
     if settings is None or split is None:
         return assess_devices(
             session, catalog, qr_ids, ledger=ledger, ledger_problem=ledger_problem, **args
         )
     own = {"ledger": ledger, "ledger_problem": ledger_problem,
            "verifier": Verifier.for_ledger(session, ledger), **args}  # fmt: skip
-    with helper.Helper(settings, ledger_problem) as other:
+    with helper_process.Helper(settings, ledger_problem) as other:
         parts = other.assess(qr_ids[split:], **args)
         result = assess_devices(session, catalog, qr_ids[:split], **own)
         for n, (part, future) in enumerate(parts):
@@ -338,12 +338,3 @@ def was_submitted(session: Session, claim: Claim) -> bool:
         .limit(1)
     ).first()
     return found is not None
-
-
-def mark_rejected(session: Session, claim_id: int, qr_ids: list[str], rejected: bool) -> None:
-    if qr_ids:
-        session.execute(
-            update(_CLAIMED)
-            .where(_CLAIMED.c.claim_id == claim_id, _CLAIMED.c.qr_id.in_(qr_ids))
-            .values(rejected=rejected)
-        )

@@ -1,4 +1,4 @@
-"""Alembic environment: the engine comes from the caller (see traceability.schema)."""
+"""Alembic environment: the engine comes from the caller (see traceability.migrate)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from traceability.models import metadata
 
 config = context.config
 connection = config.attributes.get("connection")
-if connection is None:  # pragma: no cover - always called through traceability.schema
+if connection is None:  # pragma: no cover - always called through traceability.migrate
     raise RuntimeError("run migrations through `traceability init`")
 
 context.configure(

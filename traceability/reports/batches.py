@@ -202,7 +202,3 @@ def treated_mass(
         verified=not unverified,
         unverified=unverified,
     )
-
-
-def treated_mass_g(session: Session, org: str) -> int:
-    return treated_mass(session, org).mass_g

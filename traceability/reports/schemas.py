@@ -55,7 +55,7 @@ Digest = str
 
 #: A device's verification as reports give it (``verification.logs``).
 DeviceVerificationStatus = Literal["verified", "late", "pending", "failed", "unknown"]
-#: One event's verification status (``verification.services.STATUSES``).
+#: One event's verification status (the constants of ``verification.services``).
 EventStatus = Literal[
     "verified", "late", "pending", "tampered", "broken_chain", "missing_on_chain", "untrusted"
 ]

@@ -20,8 +20,8 @@ from ledger.errors import ChainMismatch, ContractMissing, TrustMismatch, TrustMi
 from traceability.anchoring.connection import LedgerHandle, reader
 from traceability.config import Settings
 from traceability.db import iso, utcnow
-from traceability.verification.audit import AnchorAudit, audit_anchors
 from traceability.verification.models import TrustCheck
+from traceability.verification.reconciliation import AnchorAudit, audit_anchors
 
 
 @dataclass

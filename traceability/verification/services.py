@@ -47,7 +47,6 @@ from traceability.verification.models import TrustCheck
 
 VERIFIED, PENDING, TAMPERED = "verified", "pending", "tampered"
 BROKEN_CHAIN, MISSING_ON_CHAIN = "broken_chain", "missing_on_chain"
-STATUSES = (VERIFIED, LATE, PENDING, TAMPERED, BROKEN_CHAIN, MISSING_ON_CHAIN, UNTRUSTED)
 
 #: What verification may be given: the trusted reader, a bare client (tests,
 #: benchmarks: its own address is the one accepted submitter), or nothing.

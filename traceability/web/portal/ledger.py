@@ -12,8 +12,8 @@ from traceability.anchoring.anchor_lists import anchor_lists
 from traceability.anchoring.models import AnchorBatch
 from traceability.anchoring.service import reader_ledger
 from traceability.db import get_session
-from traceability.verification.audit import audit_anchors
 from traceability.verification.models import TrustCheck
+from traceability.verification.reconciliation import audit_anchors
 from traceability.verification.status import ledger_status
 from traceability.web.auth import browser_login_required
 from traceability.web.portal.scope import PORTAL_ROLES, requested_paging

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from traceability.verification.audit import AnchorAudit, FullReport
+from traceability.verification.reconciliation import AnchorAudit, FullReport
 
 
 def clean() -> FullReport:
