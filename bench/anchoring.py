@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from bench.ledgerenv import LedgerEnv, load_events
 from bench.report import Measurement, Progress, Result, say, timed
 from traceability.anchoring.worker import run_once
+from traceability.app import trace_of
 from traceability.custody.models import Event
 
 TARGET_RATIO = 100
@@ -39,7 +40,7 @@ def measure_per_event(env: LedgerEnv, count: int) -> Measurement:
 
 def measure_batches(env: LedgerEnv) -> tuple[Measurement, int]:
     """The worker anchors everything pending (the per-event roots are separate leaves)."""
-    settings = env.app.config["TRACE_SETTINGS"]
+    settings = trace_of(env.app).settings
     pending = env.pending()
     say(
         f"anchoring: worker run_once over {pending:,} pending events "

@@ -38,6 +38,7 @@ from ledger.canonical import digest_hex, event_content
 from traceability.accounts import services as accounts
 from traceability.accounts.models import Organisation
 from traceability.anchoring.worker import run_once
+from traceability.app import trace_of
 from traceability.catalog import load_catalog
 from traceability.custody.models import Event
 from traceability.db import iso
@@ -215,7 +216,7 @@ def _current_quarter() -> str:
 
 
 def _phase(env: LedgerEnv, which: str, out: Path) -> dict[str, Any]:
-    settings = env.app.config["TRACE_SETTINGS"]
+    settings = trace_of(env.app).settings
     args = {
         "which": which,
         "database_url": settings.resolved_database_url,
@@ -245,7 +246,7 @@ def run(env: LedgerEnv, *, devices: int, tmp: Path) -> Result:
     say(f"claims: {devices:,} dismantled devices")
     load_devices(env, devices)
     say("claims: anchoring every event (not timed)")
-    settings = env.app.config["TRACE_SETTINGS"]
+    settings = trace_of(env.app).settings
     while env.pending():
         run_once(
             env.engine, env.handle, max_size=settings.anchor_batch_max,

@@ -20,12 +20,12 @@ from sqlmodel import Session
 
 from traceability import create_app
 from traceability.accounts.services import principal_for
+from traceability.app import trace_of
 from traceability.claims.events import claim_events
 from traceability.claims.exports.files import write_files
 from traceability.claims.exports.summary import summarise
 from traceability.claims.services import create_claim
 from traceability.custody.models import Event, EventType
-from traceability.db import Database
 from traceability.reports.devices import open_reader
 
 _EVENT = Event.__table__  # type: ignore[attr-defined]
@@ -59,12 +59,12 @@ def baseline(session: Session, plant: str) -> dict[str, Any]:
 
 def measured(app: Any, session: Session, args: dict[str, Any]) -> dict[str, Any]:
     out = Path(args["out"])
-    catalog = app.extensions["trace.catalog"]
+    catalog = trace_of(app).catalog
     phases: dict[str, float] = {}
     cpu: dict[str, float] = {}
     start, cpu_start = time.perf_counter(), time.process_time()
     cpu_mark = cpu_start
-    ledger, problem = open_reader(session)
+    ledger, problem = open_reader(session, trace_of(app).ledger)
     principal = principal_for(session=session, username=args["manager"])
     claim, _ = create_claim(
         session=session,
@@ -73,7 +73,7 @@ def measured(app: Any, session: Session, args: dict[str, Any]) -> dict[str, Any]
         period=args["period"],
         ledger=ledger,
         ledger_problem=problem,
-        settings=app.config["TRACE_SETTINGS"],
+        settings=trace_of(app).settings,
     )
     phases["create"] = time.perf_counter() - start
     create_peak = _peak_mb()
@@ -113,7 +113,7 @@ def main() -> None:
             "rate_schedules": args["rate_schedules"],
         }
     )
-    with app.app_context(), Session(Database.engine(app), expire_on_commit=False) as session:
+    with app.app_context(), Session(trace_of(app).engine, expire_on_commit=False) as session:
         if args["which"] == "baseline":
             result = baseline(session, args["plant"])
         else:

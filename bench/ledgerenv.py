@@ -23,8 +23,8 @@ from ledger.node import ANVIL_DEV_KEYS, ManagedNode
 from traceability import create_app
 from traceability.anchoring.connection import LedgerHandle, ensure_ready, open_ledger
 from traceability.anchoring.worker import pending_count
+from traceability.app import trace_of
 from traceability.custody.models import Event
-from traceability.db import Database
 
 
 @dataclass
@@ -60,8 +60,8 @@ def ledger_env(*, db: str | None, tmp: Path) -> Iterator[LedgerEnv]:
                 "ledger_key": ANVIL_DEV_KEYS[1],
             }
         )
-        engine = Database.engine(app)
-        handle = open_ledger(app)
+        engine = trace_of(app).engine
+        handle = open_ledger(trace_of(app).ledger)
         with Session(engine) as session:
             ensure_ready(session, handle)  # deploys the registry, authorises the submitter
         say(f"ledger: anvil at {node.url}, registry {handle.submitter.contract_address}")

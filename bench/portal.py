@@ -44,9 +44,10 @@ from ledger.canonical import digest_hex, event_content
 from tests.helpers import sign_in
 from traceability import create_app
 from traceability.accounts import services as accounts
+from traceability.app import trace_of
 from traceability.custody.facts import PROJECTED, EventLike, replay
 from traceability.custody.models import Event
-from traceability.db import Database, iso
+from traceability.db import iso
 from traceability.devices.models import Device
 from traceability.periods import CHINA, quarter_of
 from traceability.savings.models import Batch
@@ -62,7 +63,7 @@ _BATCH = Batch.__table__  # type: ignore[attr-defined]
 
 
 def _people(app: Flask) -> None:
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         for code, kind, region in (
             (COLLECTOR, "collector", "320506"),
             (PLANT, "dismantler", "320500"),
@@ -113,7 +114,7 @@ def _with_serial(log: list[dict[str, Any]], serial: str) -> None:
 
 def load(app: Flask, events: int, chunk: int = 10_000) -> list[str]:
     """``events`` chained events, their devices' projection rows and batches; the QR IDs."""
-    engine = Database.engine(app)
+    engine = trace_of(app).engine
     now = dt.datetime.now(dt.UTC)
     devices = -(-events // dataset.EVENTS_PER_DEVICE)
     codes = sorted({f"B-{i // 500:04d}" for i in range(devices)})
@@ -183,12 +184,12 @@ def run(*, events: int, db: str | None, tmp: Path) -> list[Result]:
         try:
             return _measure(app, events)
         finally:
-            Database.engine(app).dispose()
+            trace_of(app).engine.dispose()
 
 
 def _refresher(app: Flask) -> tuple[float, int, str]:
     """``traceability audit refresh`` in its own process: seconds, peak RSS (bytes), its output."""
-    settings = app.config["TRACE_SETTINGS"]
+    settings = trace_of(app).settings
     env = {
         **os.environ, "TRACE_ENV": "production", "TRACE_SECRET_KEY": "bench",
         "TRACE_DATABASE_URL": str(settings.database_url), "TRACE_DATA_DIR": str(settings.data_dir),
@@ -209,7 +210,7 @@ def _refresher(app: Flask) -> tuple[float, int, str]:
 
 
 def _collector_token(app: Flask) -> dict[str, str]:
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         accounts.add_user(session=session, username="bench.collector", org_code=COLLECTOR,
                           role="operator")  # fmt: skip
         token = accounts.create_token(session=session, username="bench.collector", ttl_days=1)

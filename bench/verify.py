@@ -18,6 +18,7 @@ from sqlmodel import Session
 from bench.ledgerenv import LedgerEnv, load_events
 from bench.report import Measurement, Progress, Result, say, timed
 from traceability.anchoring.worker import run_once
+from traceability.app import trace_of
 from traceability.custody.models import Event
 from traceability.verification.services import verify_all
 
@@ -52,7 +53,7 @@ def ensure_anchored(env: LedgerEnv, events: int) -> None:
         load_events(env, events - env.events)
     if env.pending():
         say("verify: anchoring pending events first (not timed)")
-        settings = env.app.config["TRACE_SETTINGS"]
+        settings = trace_of(env.app).settings
         run_once(
             env.engine,
             env.handle,

@@ -21,8 +21,8 @@ from sqlmodel import Session, SQLModel
 
 from tests.helpers import Actor, DatabaseTemplate, add_actor, default_settings, fresh_database
 from traceability import create_app
+from traceability.app import trace_of
 from traceability.clock import Clock
-from traceability.db import Database
 from traceability.models import metadata
 
 pytest_plugins = ["tests.ledger_fixtures"]
@@ -55,7 +55,7 @@ def clock() -> Clock | None:
 @pytest.fixture
 def app(settings: dict[str, Any], clock: Clock | None) -> Iterator[Flask]:
     app = create_app(settings, clock=clock)
-    engine = Database.engine(app)
+    engine = trace_of(app).engine
     SQLModel.metadata.create_all(engine)  # unit tests only; see test_migrations
     assert metadata is SQLModel.metadata
     yield app
@@ -69,7 +69,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
-    with Session(Database.engine(app), expire_on_commit=False) as session:
+    with Session(trace_of(app).engine, expire_on_commit=False) as session:
         yield session
 
 

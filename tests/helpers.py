@@ -36,10 +36,9 @@ from traceability import create_app, migrate
 from traceability.accounts import services as accounts
 from traceability.anchoring.connection import open_ledger, read_meta
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
+from traceability.app import trace_of
 from traceability.cli import main
-from traceability.clock import app_now
 from traceability.custody.models import Event
-from traceability.db import Database
 from traceability.devices.models import Device
 from traceability.labels.ids import mint_id
 from traceability.labels.models import MintedId
@@ -187,7 +186,7 @@ def snapshot(engine: Engine) -> dict[str, Any]:
 
 def edit_row(app: Flask, qr_id: str, **values: Any) -> None:
     """What a DB admin can do: change a projection row behind the application's back."""
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         conn.execute(update(Device).where(Device.qr_id == qr_id).values(**values))  # type: ignore[arg-type]
 
 
@@ -224,7 +223,7 @@ def add_actor(
     """
     from traceability.accounts.models import Organisation
 
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         if session.scalars(select(Organisation).where(Organisation.code == org)).first() is None:
             register_org(  # the register's event, as `traceability orgs add` records it
                 session=session,
@@ -234,7 +233,7 @@ def add_actor(
                 region=region,
                 license_no="LIC-" + org if kind == "dismantler" else None,
                 capacity_units=200_000 if kind == "dismantler" else None,
-                now=app_now(app),  # the time the test's app lives in
+                now=trace_of(app).now(),  # the time the test's app lives in
             )
         name = username or f"{org.lower()}-{role}-{uuid.uuid4().hex[:6]}"
         accounts.add_user(
@@ -276,7 +275,7 @@ def manager_headers(client: FlaskClient, actor: Actor) -> dict[str, str]:
     cache: dict[str, dict[str, str]] = app.extensions.setdefault("tests.managers", {})
     if actor.org not in cache:
         name = f"{actor.org.lower()}-manager-{uuid.uuid4().hex[:6]}"
-        with Session(Database.engine(app)) as session:
+        with Session(trace_of(app).engine) as session:
             accounts.add_user(session=session, username=name, org_code=actor.org, role="manager")
             token = accounts.create_token(session=session, username=name, ttl_days=30).token
             session.commit()
@@ -434,9 +433,9 @@ def event_ids(client: FlaskClient, actor: Actor, qr_id: str) -> list[str]:
 
 def submitter(app: Flask) -> Web3Ledger:
     """The app's own submitter client, pointed at the registry it recorded."""
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         contract = read_meta(session)["contract"]
-    return open_ledger(app).submitter.at_address(contract)
+    return open_ledger(trace_of(app).ledger).submitter.at_address(contract)
 
 
 @dataclass(frozen=True)
@@ -451,7 +450,7 @@ class Tally:
 
 def tally(app: Flask) -> Tally:
     """Counts that show whether every event sits in exactly one batch."""
-    with Session(Database.engine(app)) as s:
+    with Session(trace_of(app).engine) as s:
 
         def one(query: Any) -> int:
             return int(s.execute(query).scalar_one())
@@ -504,7 +503,7 @@ def wait_for_state_dump(state_path: Path, block_number: int, timeout: float = 15
 
 def published_trust(app: Flask) -> dict[str, Any]:
     """What `traceability ledger trust` prints for this deployment."""
-    done = CliRunner().invoke(main, ["ledger", "trust"], obj=app, catch_exceptions=False)
+    done = CliRunner().invoke(main, ["ledger", "trust"], obj=trace_of(app), catch_exceptions=False)
     assert done.exit_code == 0, done.output
     return json.loads(done.output)  # type: ignore[no-any-return]
 
@@ -528,7 +527,7 @@ def regulator_app(app: Flask, settings: dict[str, Any], data_dir: Path) -> Itera
     try:
         yield regulator
     finally:
-        Database.engine(regulator).dispose()
+        trace_of(regulator).engine.dispose()
 
 
 # -- live servers and a real browser ----------------------------------------------
@@ -593,7 +592,7 @@ def live_server(directory: Path, **overrides: Any) -> Iterator[LiveServer]:
         app = create_app(
             {**default_settings(database_url, directory), "public_url": url, **overrides}
         )
-        migrate.upgrade(Database.engine(app))
+        migrate.upgrade(trace_of(app).engine)
         server = make_server("127.0.0.1", port, _whole_bodies(app), threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -602,7 +601,7 @@ def live_server(directory: Path, **overrides: Any) -> Iterator[LiveServer]:
         finally:
             server.shutdown()
             thread.join(timeout=10)
-            Database.engine(app).dispose()
+            trace_of(app).engine.dispose()
 
 
 @contextmanager
@@ -645,7 +644,7 @@ def sign_in_page(page: Any, base_url: str, username: str, password: str = PASSWO
 def premint(app: Flask, org: str, count: int = 1) -> list[str]:
     """Pre-printed label IDs issued to ``org`` (what a label sheet holds)."""
     ids = [mint_id() for _ in range(count)]
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         session.add_all(MintedId(qr_id=qr_id, org=org, sheet_id=None) for qr_id in ids)
         session.commit()
     return ids

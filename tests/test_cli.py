@@ -16,20 +16,20 @@ from traceability import cli, create_app
 from traceability.accounts import services as accounts
 from traceability.accounts.models import ApiToken, OrgKind, User
 from traceability.accounts.services import authenticate_password, authenticate_token, hash_token
+from traceability.app import trace_of
 from traceability.cli import main
-from traceability.db import Database
 from traceability.errors import Unauthorised
 
 PASSWORD = "correct horse battery"
 
 
 def invoke(app: Flask, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args), obj=app)
+    result = CliRunner().invoke(main, list(args), obj=trace_of(app))
     return result.exit_code, result.output
 
 
 def run(app: Flask, *args: str, input: str | None = None) -> Result:
-    result = CliRunner().invoke(main, list(args), obj=app, input=input)
+    result = CliRunner().invoke(main, list(args), obj=trace_of(app), input=input)
     assert result.exit_code == 0, result.output
     return result
 
@@ -37,7 +37,7 @@ def run(app: Flask, *args: str, input: str | None = None) -> Result:
 @pytest.fixture
 def plant(app: Flask) -> Flask:
     """A Suzhou plant and a Jiangsu regulator."""
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         accounts.add_org(
             session=session,
             code="DIS-SZ",
@@ -62,12 +62,12 @@ def new_token(app: Flask, username: str, *args: str) -> str:
 
 
 def password_hash(app: Flask, username: str) -> str | None:
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         return session.exec(select(User.password_hash).where(User.username == username)).one()
 
 
 def works(app: Flask, token: str) -> bool:
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         try:
             authenticate_token(session=session, token=token)
         except Unauthorised:
@@ -98,7 +98,7 @@ def test_orgs_users_tokens_give_a_working_token(app: Flask) -> None:
     code, out = invoke(app, "tokens", "create", "wang")
     assert code == 0, out
     token = out.strip().splitlines()[-1]
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         principal = authenticate_token(session=session, token=token)
     assert (principal.username, principal.org_code, principal.role) == (
         "wang",
@@ -125,7 +125,7 @@ def test_a_token_is_printed_with_its_expiry_on_stderr_and_alone_on_stdout(
     settings: dict[str, Any],
 ) -> None:
     app = create_app({**settings, "token_ttl_days": 90})
-    SQLModel.metadata.create_all(Database.engine(app))
+    SQLModel.metadata.create_all(trace_of(app).engine)
     run(app, "orgs", "add", "COL-SZ", "--kind", "collector", "--name", "c", "--region", "320500")
     run(app, "users", "add", "wang", "--org", "COL-SZ", "--role", "operator")
 
@@ -137,7 +137,7 @@ def test_a_token_is_printed_with_its_expiry_on_stderr_and_alone_on_stdout(
     in_90_days = dt.datetime.now(dt.UTC) + dt.timedelta(days=90)
     assert expires[1] in {f"{in_90_days - dt.timedelta(minutes=m):%Y-%m-%d %H:%M}" for m in (0, 1)}
     assert works(app, token)
-    Database.engine(app).dispose()
+    trace_of(app).engine.dispose()
 
 
 def test_ttl_days_sets_the_token_lifetime(plant: Flask) -> None:
@@ -145,7 +145,7 @@ def test_ttl_days_sets_the_token_lifetime(plant: Flask) -> None:
 
     token = new_token(plant, "wang", "--ttl-days", "7")
 
-    with Session(Database.engine(plant)) as session:
+    with Session(trace_of(plant).engine) as session:
         row = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).one()
     assert row.expires_at - row.created_at == dt.timedelta(days=7)
 
@@ -227,7 +227,7 @@ def test_password_is_read_from_stdin_and_stored_hashed(plant: Flask) -> None:
 
     stored = password_hash(plant, "li")
     assert stored and stored != PASSWORD and check_password_hash(stored, PASSWORD)
-    with Session(Database.engine(plant)) as session:
+    with Session(trace_of(plant).engine) as session:
         assert authenticate_password(session=session, username="li", password=PASSWORD)
 
 
@@ -299,5 +299,5 @@ def test_only_one_way_of_giving_a_password_is_accepted(plant: Flask) -> None:
 
     assert code != 0
     assert "only one of" in out
-    with Session(Database.engine(plant)) as session:
+    with Session(trace_of(plant).engine) as session:
         assert session.exec(select(User).where(User.username == "li")).first() is None

@@ -23,10 +23,10 @@ from tests.ledger_fixtures import require_node_binary
 from traceability import create_app, demo
 from traceability.anchoring.connection import managed_node, open_ledger
 from traceability.anchoring.models import AnchorBatch
+from traceability.app import trace_of
 from traceability.catalog.services import required_fractions
 from traceability.cli import main as cli
 from traceability.custody.models import Event
-from traceability.db import Database
 from traceability.devices.models import Device, DeviceState
 from traceability.lots.models import Lot, LotState
 from traceability.models import metadata
@@ -56,11 +56,11 @@ def _row_counts(session: Session) -> dict[str, int]:
 def test_quarter_covers_every_category_state_batch_and_lot_state(
     app: Flask, session: Session
 ) -> None:
-    summary = demo.load(app, devices=300, seed=2026)
+    summary = demo.load(trace_of(app), devices=300, seed=2026)
 
     devices = session.exec(select(Device)).all()
     assert len(devices) == 300
-    assert {d.category for d in devices} == set(app.extensions["trace.catalog"].categories)
+    assert {d.category for d in devices} == set(trace_of(app).catalog.categories)
     assert {d.state for d in devices} == set(DeviceState)
     assert {d.custodian for d in devices if d.state == "collected"} & {
         "COL-SZ01",
@@ -105,8 +105,8 @@ def test_quarter_covers_every_category_state_batch_and_lot_state(
 def test_dismantling_mostly_follows_the_rules_and_balances_mass(
     app: Flask, session: Session
 ) -> None:
-    demo.load(app, devices=150, seed=7)
-    catalog = app.extensions["trace.catalog"]
+    demo.load(trace_of(app), devices=150, seed=7)
+    catalog = trace_of(app).catalog
     devices = {d.qr_id: d for d in session.exec(select(Device)).all()}
     events = session.exec(select(Event).where(Event.type == "dismantled")).all()
     regular = irregular = balanced = 0
@@ -127,7 +127,7 @@ def test_dismantling_mostly_follows_the_rules_and_balances_mass(
 
 
 def test_every_event_chain_links_and_every_digest_recomputes(app: Flask, session: Session) -> None:
-    demo.load(app, devices=60, seed=11)
+    demo.load(trace_of(app), devices=60, seed=11)
 
     chains: dict[str, list[Event]] = defaultdict(list)
     for event in session.exec(select(Event).order_by(col(Event.seq))).all():
@@ -147,10 +147,10 @@ def test_every_event_chain_links_and_every_digest_recomputes(app: Flask, session
 
 
 def test_a_second_load_changes_nothing_and_says_so(app: Flask, session: Session) -> None:
-    demo.load(app, devices=60, seed=3)
+    demo.load(trace_of(app), devices=60, seed=3)
     before = _row_counts(session)
 
-    summary = demo.load(app, devices=60, seed=3)
+    summary = demo.load(trace_of(app), devices=60, seed=3)
 
     assert _row_counts(session) == before
     assert "already loaded" in summary and "trc_" not in summary
@@ -164,18 +164,18 @@ def test_on_a_fresh_managed_chain_the_quarter_is_anchored_on_time(tmp_path: Path
         {"env": "test", "data_dir": tmp_path, "ledger_mode": "managed", "ledger_port": free_port()}
     )
     try:
-        loaded = CliRunner().invoke(cli, ["demo", "--devices", "60"], obj=app)
+        loaded = CliRunner().invoke(cli, ["demo", "--devices", "60"], obj=trace_of(app))
         assert loaded.exit_code == 0, loaded.output
-        checked = CliRunner().invoke(cli, ["verify", "--all"], obj=app)
+        checked = CliRunner().invoke(cli, ["verify", "--all"], obj=trace_of(app))
         assert checked.exit_code == 0, checked.output
         counts = checked.output.split("events: ", 1)[1].splitlines()[0]
         assert counts.startswith("verified ") and "," not in counts  # only verified: none late
-        with managed_node(app.config["TRACE_SETTINGS"]):
-            url = open_ledger(app).submitter.rpc_url
+        with managed_node(trace_of(app).settings):
+            url = open_ledger(trace_of(app).ledger).submitter.rpc_url
             # anchored day by day inside the quarter, then the chain went on in the present
-            with Session(Database.engine(app)) as session:
+            with Session(trace_of(app).engine) as session:
                 times = [
-                    dt.datetime.fromtimestamp(open_ledger(app).submitter.get_anchor(
+                    dt.datetime.fromtimestamp(open_ledger(trace_of(app).ledger).submitter.get_anchor(
                         bytes.fromhex(root)).timestamp, dt.UTC)  # type: ignore[union-attr]
                     for root in session.exec(select(AnchorBatch.root)).all()
                 ]  # fmt: skip
@@ -184,4 +184,4 @@ def test_on_a_fresh_managed_chain_the_quarter_is_anchored_on_time(tmp_path: Path
             assert "error" not in mined.json()
             assert latest_block_time(url) > time.time() - 600  # a new block is timed now
     finally:
-        Database.engine(app).dispose()
+        trace_of(app).engine.dispose()

@@ -7,15 +7,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from flask import Flask
 from sqlmodel import Session
 
 from ledger.errors import LedgerError
-from traceability import create_app
 from traceability.accounts.services import principal_for
 from traceability.anchoring.connection import managed_node
 from traceability.anchoring.service import anchor_now
-from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import REASONS
 from traceability.claims.events import claim_events
 from traceability.claims.exports.files import KINDS as EXPORT_KINDS
@@ -24,34 +21,23 @@ from traceability.claims.exports.summary import summarise
 from traceability.claims.models import Claim
 from traceability.claims.services import create_claim, get_claim_by_code, submit_claim
 from traceability.claims.verify import verify_file
-from traceability.db import Database, session_scope
+from traceability.context import Trace, cli_trace
+from traceability.db import session_scope
 from traceability.errors import NotFound, TraceabilityError
 from traceability.reports.devices import open_reader
 
 
 @contextmanager
-def _session(ctx: click.Context) -> Iterator[tuple[Flask, Session]]:
-    """The app (with its managed node running) and a committed session; errors exit 2."""
-    root = ctx.find_root()
-    if root.obj is None:
-        root.obj = create_app()
-    app: Flask = root.obj
+def _session(ctx: click.Context) -> Iterator[tuple[Trace, Session]]:
+    """The deployment (with its managed node running) and a committed session; errors exit 2."""
+    trace = cli_trace(ctx)
     try:
-        with (
-            managed_node(app.config["TRACE_SETTINGS"]),
-            app.app_context(),
-            session_scope(Database.engine(app)) as session,
-        ):
-            yield app, session
+        with managed_node(trace.settings), session_scope(trace.engine) as session:
+            yield trace, session
     except (TraceabilityError, LedgerError) as exc:
         field = getattr(exc, "field", None)
         message = getattr(exc, "message", str(exc))
         raise click.ClickException(f"{message}{f' ({field})' if field else ''}") from None
-
-
-def _catalog(app: Flask) -> Catalog:
-    catalog: Catalog = app.extensions["trace.catalog"]
-    return catalog
 
 
 def _claim(session: Session, ref: str) -> Claim:
@@ -61,9 +47,9 @@ def _claim(session: Session, ref: str) -> Claim:
     return claim
 
 
-def _echo_claim(session: Session, app: Flask, claim: Claim) -> None:
-    ledger, _ = open_reader(session)
-    summary = summarise(session, _catalog(app), claim, claim_events(session, ledger, claim))
+def _echo_claim(session: Session, trace: Trace, claim: Claim) -> None:
+    ledger, _ = open_reader(session, trace.ledger)
+    summary = summarise(session, trace.catalog, claim, claim_events(session, ledger, claim))
     replay = summary.replay
     click.echo(f"claim {claim.code} (id {claim.id}) · {claim.period} · {summary.state_text}")
     click.echo(f"  digest  {replay.digest}")
@@ -97,20 +83,20 @@ def claims() -> None:
 @click.pass_context
 def claims_create(ctx: click.Context, period: str, username: str) -> None:
     """Create (or recompute the open draft of) the claim for PERIOD, e.g. 2026Q3."""
-    with _session(ctx) as (app, session):
-        ledger, problem = open_reader(session)
+    with _session(ctx) as (trace, session):
+        ledger, problem = open_reader(session, trace.ledger)
         principal = principal_for(session=session, username=username)
         claim, created = create_claim(
             session=session,
-            catalog=_catalog(app),
+            catalog=trace.catalog,
             principal=principal,
             period=period,
             ledger=ledger,
             ledger_problem=problem,
-            settings=app.config["TRACE_SETTINGS"],
+            settings=trace.settings,
         )
         click.echo("created" if created else "recomputed the draft")
-        _echo_claim(session, app, claim)
+        _echo_claim(session, trace, claim)
 
 
 @claims.command("show")
@@ -118,8 +104,8 @@ def claims_create(ctx: click.Context, period: str, username: str) -> None:
 @click.pass_context
 def claims_show(ctx: click.Context, claim: str) -> None:
     """Show CLAIM (its id or code)."""
-    with _session(ctx) as (app, session):
-        _echo_claim(session, app, _claim(session, claim))
+    with _session(ctx) as (trace, session):
+        _echo_claim(session, trace, _claim(session, claim))
 
 
 @claims.command("export")
@@ -139,16 +125,16 @@ def claims_export(ctx: click.Context, claim: str, outputs: tuple[Path, ...]) -> 
     for path in outputs:
         if path.suffix.lower() not in EXPORT_KINDS:
             raise click.UsageError(f"{path}: the suffix must be .xlsx, .csv or .pdf")
-    with _session(ctx) as (app, session):
+    with _session(ctx) as (trace, session):
         found = _claim(session, claim)
-        ledger, _ = open_reader(session)
-        summary = summarise(session, _catalog(app), found, claim_events(session, ledger, found))
+        ledger, _ = open_reader(session, trace.ledger)
+        summary = summarise(session, trace.catalog, found, claim_events(session, ledger, found))
         write_files(
             session,
-            _catalog(app),
+            trace.catalog,
             summary,
             outputs,
-            cjk_font=app.config["TRACE_SETTINGS"].cjk_font,
+            cjk_font=trace.settings.cjk_font,
         )
         for path in outputs:
             click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")
@@ -160,16 +146,16 @@ def claims_export(ctx: click.Context, claim: str, outputs: tuple[Path, ...]) -> 
 @click.pass_context
 def claims_submit(ctx: click.Context, claim: str, username: str) -> None:
     """Freeze CLAIM and anchor its digest."""
-    with _session(ctx) as (app, session):
+    with _session(ctx) as (trace, session):
         principal = principal_for(session=session, username=username)
         found = _claim(session, claim)
         submitted = submit_claim(session=session, principal=principal, claim_id=found.id or 0)
         try:
-            run = anchor_now(app)
+            run = anchor_now(trace.engine, trace.ledger)
             click.echo(f"anchored {run.events_anchored} pending event(s)")
         except LedgerError as exc:
             click.echo(f"not anchored yet ({exc}); the anchoring worker will do it")
-        _echo_claim(session, app, submitted)
+        _echo_claim(session, trace, submitted)
 
 
 @claims.command("verify")
@@ -177,9 +163,9 @@ def claims_submit(ctx: click.Context, claim: str, username: str) -> None:
 @click.pass_context
 def claims_verify(ctx: click.Context, file: Path) -> None:
     """Check an exported XLSX or CSV against the records and the ledger."""
-    with _session(ctx) as (app, session):
-        ledger, problem = open_reader(session)
-        check = verify_file(session, _catalog(app), file, ledger=ledger, ledger_problem=problem)
+    with _session(ctx) as (trace, session):
+        ledger, problem = open_reader(session, trace.ledger)
+        check = verify_file(session, trace.catalog, file, ledger=ledger, ledger_problem=problem)
     for warning in check.warnings:  # the database was edited; the file may still be true
         click.echo(f"WARNING: {warning}", err=True)
     if check.ok:

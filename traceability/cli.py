@@ -1,4 +1,9 @@
-"""The ``traceability`` console script: thin click commands over the services."""
+"""The ``traceability`` console script: thin click commands over the services.
+
+Every command gets the deployment's context the one way: ``cli_trace(ctx)``,
+the ``obj`` of the root command (built from the ``TRACE_*`` variables when the
+caller passed none; a test passes its app's, ``obj=trace_of(app)``).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
-from flask import Flask
 from tqdm import tqdm
 
 from ledger.errors import LedgerError
 from ledger.redact import redact_url
-from traceability import create_app, migrate
 from traceability import demo as demo_data
+from traceability import migrate
 from traceability.accounts import services as accounts
 from traceability.accounts.models import OrgKind, Role
 from traceability.anchoring import worker
@@ -30,7 +34,8 @@ from traceability.anchoring.connection import (
 from traceability.anchoring.repair import repair as repair_chain
 from traceability.audit.commands import audit_commands
 from traceability.claims_cli import claims
-from traceability.db import Database, session_scope
+from traceability.context import cli_trace
+from traceability.db import session_scope
 from traceability.demo.anchoring import anchored_daily
 from traceability.errors import TraceabilityError
 from traceability.register import services as register
@@ -41,18 +46,11 @@ from traceability.verification.completeness import check_and_record
 from traceability.verification.status import ledger_status as current_ledger_status
 
 
-def _app(ctx: click.Context) -> Flask:
-    if ctx.obj is None:
-        ctx.obj = create_app()
-    app: Flask = ctx.obj
-    return app
-
-
 def _run(ctx: click.Context, fn: Callable[..., Any], **kwargs: Any) -> Any:
     """Run a service in a committed session; domain errors become a clean exit 2."""
-    app = _app(ctx)
+    trace = cli_trace(ctx)
     try:
-        with app.app_context(), session_scope(Database.engine(app)) as session:
+        with session_scope(trace.engine) as session:
             return fn(session=session, **kwargs)
     except TraceabilityError as exc:
         where = f" ({exc.field})" if exc.field else ""
@@ -66,7 +64,7 @@ def main(ctx: click.Context) -> None:
 
 
 main.add_command(claims)
-main.add_command(audit_commands(_app))
+main.add_command(audit_commands)
 
 
 @main.command()
@@ -74,14 +72,14 @@ main.add_command(audit_commands(_app))
 def init(ctx: click.Context) -> None:
     """Create or upgrade the database schema (Alembic)."""
 
-    app = _app(ctx)
-    settings = app.config["TRACE_SETTINGS"]
-    migrate.upgrade(Database.engine(app))
-    click.echo(f"database ready: {Database.engine(app).url.render_as_string()}")
+    trace = cli_trace(ctx)
+    settings = trace.settings
+    migrate.upgrade(trace.engine)
+    click.echo(f"database ready: {trace.engine.url.render_as_string()}")
     if settings.ledger_mode in ("managed", "rpc"):
         try:
-            with managed_node(settings), session_scope(Database.engine(app)) as session:
-                handle = open_ledger(app)
+            with managed_node(settings), session_scope(trace.engine) as session:
+                handle = open_ledger(trace.ledger)
                 ensure_ready(session, handle)
                 click.echo(
                     f"ledger ready: registry {handle.submitter.contract_address} "
@@ -99,7 +97,7 @@ def init(ctx: click.Context) -> None:
 def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve the app with gunicorn."""
 
-    run_server(host=host, port=port, workers=workers, settings=_app(ctx).config["TRACE_SETTINGS"])
+    run_server(host=host, port=port, workers=workers, settings=cli_trace(ctx).settings)
 
 
 @main.command()
@@ -109,14 +107,13 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
 def demo(ctx: click.Context, devices: int, seed: int) -> None:
     """Load the demo data set (idempotent: does nothing if it is already there)."""
 
-    app = _app(ctx)
-    migrate.upgrade(Database.engine(app))
-    with app.app_context():
-        if demo_data.present(app):
-            summary = demo_data.load(app, devices=devices, seed=seed)
-        else:
-            with anchored_daily(app) as after_day:
-                summary = demo_data.load(app, devices=devices, seed=seed, after_day=after_day)
+    trace = cli_trace(ctx)
+    migrate.upgrade(trace.engine)
+    if demo_data.present(trace):
+        summary = demo_data.load(trace, devices=devices, seed=seed)
+    else:
+        with anchored_daily(trace) as after_day:
+            summary = demo_data.load(trace, devices=devices, seed=seed, after_day=after_day)
     click.echo(summary)
 
 
@@ -128,12 +125,11 @@ def demo(ctx: click.Context, devices: int, seed: int) -> None:
 def anchor(ctx: click.Context, watch: bool, repair: bool, parent_pid: int | None) -> None:
     """Anchor pending events to the ledger in Merkle batches."""
 
-    app = _app(ctx)
-    settings = app.config["TRACE_SETTINGS"]
-    engine = Database.engine(app)
+    trace = cli_trace(ctx)
+    settings, engine = trace.settings, trace.engine
     try:
         with managed_node(settings):
-            handle = open_ledger(app)
+            handle = open_ledger(trace.ledger)
             if repair:
                 run = repair_chain(
                     engine,
@@ -200,16 +196,16 @@ def verify(ctx: click.Context, qr_id: str | None, all_: bool, submitters: tuple[
 
     if bool(qr_id) == all_:
         raise click.UsageError("give a QR_ID or --all")
-    app = _app(ctx)
+    trace = cli_trace(ctx)
     try:
-        with managed_node(app.config["TRACE_SETTINGS"]), app.app_context():
+        with managed_node(trace.settings):
             if qr_id is not None:
-                device = reconciliation.verify_one_device(app, qr_id=qr_id, submitters=submitters)
+                device = reconciliation.verify_one_device(trace, qr_id=qr_id, submitters=submitters)
                 _echo_device_report(device)
                 ok = device.ok
             else:
                 report = reconciliation.verify_everything(
-                    app, submitters=submitters, progress=_progress_bar
+                    trace, submitters=submitters, progress=_progress_bar
                 )
                 _echo_full_report(report)
                 ok = report.ok
@@ -267,13 +263,10 @@ def ledger() -> None:
 def ledger_deploy(ctx: click.Context) -> None:
     """Deploy the AnchorRegistry (owner key) and authorise this deployment's submitter."""
 
-    app = _app(ctx)
+    trace = cli_trace(ctx)
     try:
-        with (
-            managed_node(app.config["TRACE_SETTINGS"]),
-            session_scope(Database.engine(app)) as session,
-        ):
-            handle = open_ledger(app)
+        with managed_node(trace.settings), session_scope(trace.engine) as session:
+            handle = open_ledger(trace.ledger)
             address = deploy(session, handle)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
@@ -291,13 +284,10 @@ def ledger_trust(ctx: click.Context) -> None:
     """Print the trust anchors a regulator publishes (for `python -m ledger.verify --trust`)."""
     import json
 
-    app = _app(ctx)
+    trace = cli_trace(ctx)
     try:
-        with (
-            managed_node(app.config["TRACE_SETTINGS"]),
-            session_scope(Database.engine(app)) as session,
-        ):
-            trust = trusted(session, open_ledger(app))
+        with managed_node(trace.settings), session_scope(trace.engine) as session:
+            trust = trusted(session, open_ledger(trace.ledger))
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(trust.to_dict(), indent=2))
@@ -309,13 +299,11 @@ def ledger_status(ctx: click.Context) -> None:
     """Chain id, registry, block height and pending events."""
     import json
 
-    app = _app(ctx)
-    with (
-        managed_node(app.config["TRACE_SETTINGS"]),
-        app.app_context(),
-        session_scope(Database.engine(app)) as session,
-    ):
-        click.echo(json.dumps(current_ledger_status(session), indent=2, ensure_ascii=False))
+    trace = cli_trace(ctx)
+    with managed_node(trace.settings), session_scope(trace.engine) as session:
+        click.echo(
+            json.dumps(current_ledger_status(session, trace.ledger), indent=2, ensure_ascii=False)
+        )
 
 
 @main.group()
@@ -468,7 +456,7 @@ def tokens_create(
     ctx: click.Context, username: str, label: str | None, ttl_days: int | None
 ) -> None:
     """Print a new token (alone on the last line; it is shown only once)."""
-    ttl = ttl_days or _app(ctx).config["TRACE_SETTINGS"].token_ttl_days
+    ttl = ttl_days or cli_trace(ctx).settings.token_ttl_days
     issued = _run(ctx, accounts.create_token, username=username, label=label, ttl_days=ttl)
     click.echo(
         f"token {issued.id} for {username}, expires {_when(issued.expires_at)} UTC "

@@ -1,7 +1,7 @@
 """The deployment's clock (STYLE §14: time is an argument).
 
 Services take ``now``; the edges (views, the CLI, the workers) read it from
-the app's clock, so a test or the demo can run the whole app at a chosen
+the deployment's clock (``Trace.clock``), so a test or the demo can run the whole app at a chosen
 moment (``FixedClock``, ``ShiftedClock``) while the ledger keeps its own time.
 What a plant's server says the time is proves nothing: the anchor's block
 time does (SPEC §3 "Time").
@@ -13,8 +13,6 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
-
-from flask import Flask
 
 UTC = dt.UTC
 
@@ -54,18 +52,3 @@ class ShiftedClock:
 
 
 SYSTEM_CLOCK = SystemClock()
-_KEY = "trace.clock"
-
-
-def init_app(app: Flask, clock: Clock | None) -> None:
-    app.extensions[_KEY] = clock or SYSTEM_CLOCK
-
-
-def clock_of(app: Flask) -> Clock:
-    """The clock ``create_app`` was given (the machine's by default)."""
-    clock: Clock = app.extensions.get(_KEY, SYSTEM_CLOCK)
-    return clock
-
-
-def app_now(app: Flask) -> dt.datetime:
-    return clock_of(app).now()

@@ -1,7 +1,8 @@
 """Engine, sessions and the column types every model shares.
 
-The engine hangs off the app (``app.extensions["trace.db"]``); a request gets
-one session, closed at teardown. Services receive the session explicitly.
+The engine is built once per deployment context (``traceability.context.Trace``);
+a web request gets one session from the edge (``traceability.app.get_session``),
+closed at teardown. Services receive the session explicitly.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
-from flask import Flask, current_app, g
 from sqlalchemy import Engine, event, types
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session, create_engine
@@ -159,38 +160,11 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={"write": True})
 
 
-class Database:
-    """Flask extension owning the engine."""
-
-    def __init__(self, app: Flask | None = None) -> None:
-        if app is not None:
-            self.init_app(app)
-
-    def init_app(self, app: Flask) -> None:
-        url = app.config["TRACE_SETTINGS"].resolved_database_url
-        if url.startswith("sqlite:///"):
-            from pathlib import Path
-
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        app.extensions["trace.db"] = make_engine(url)
-        app.teardown_appcontext(_close_session)
-
-    @staticmethod
-    def engine(app: Flask | None = None) -> Engine:
-        return (app or current_app).extensions["trace.db"]
-
-
-def get_session() -> Session:
-    """The request's session (created on first use)."""
-    if "db_session" not in g:
-        g.db_session = Session(Database.engine(), expire_on_commit=False)
-    return g.db_session
-
-
-def _close_session(_exc: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+def open_engine(url: str) -> Engine:
+    """The deployment's engine for ``url`` (a SQLite file's directory is created first)."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return make_engine(url)
 
 
 @contextmanager

@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from traceability import create_app, migrate
-from traceability.db import Database, UTCDateTime, utcnow
+from traceability.app import trace_of
+from traceability.db import UTCDateTime, utcnow
 
 BEFORE = "bcd71b558510"
 EXPIRY = "c0a1e7a10002"
@@ -24,7 +25,7 @@ def test_existing_tokens_expire_a_year_after_creation_but_not_within_30_days(
     settings: dict[str, Any],
 ) -> None:
     app = create_app(settings)  # a fresh database: no create_all here
-    engine = Database.engine(app)
+    engine = trace_of(app).engine
     migrate.upgrade(engine, BEFORE)
     now = utcnow()
     recent = now - dt.timedelta(days=10)

@@ -34,7 +34,7 @@ from tests.helpers import (
 )
 from traceability import create_app
 from traceability.accounts.services import revoke_token
-from traceability.db import Database
+from traceability.app import trace_of
 from traceability.lots.models import Lot
 
 
@@ -67,12 +67,12 @@ def build_world(app: Flask) -> World:
     outputs = {"pcb": 2, "plastics": 5, "copper": 1}
     dismantle(client, plant, dismantled, outputs, id=event_ids["dismantled"])
     revoked = make_actor("DIS-SZ", "dismantler")
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         revoke_token(session=session, token=revoked.token)
         session.commit()
     bj_device = collect(client, plant_bj)
     record(client, plant_bj, {"type": "received", "qr_id": bj_device, "weight_kg": 20})
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         lot_codes = dict(
             session.exec(select(Lot.fraction, Lot.code).where(Lot.org == plant.org)).all()
         )
@@ -123,7 +123,7 @@ def world_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorldTe
     directory = tmp_path_factory.mktemp("world")
     with template_database(directory) as template:
         app = create_app(default_settings(template.url, directory))
-        engine = Database.engine(app)
+        engine = trace_of(app).engine
         SQLModel.metadata.create_all(engine)
         try:
             world = build_world(app)
@@ -148,5 +148,5 @@ def world(world_template: WorldTemplate, app: Flask) -> World:
 
 @pytest.fixture
 def db_state(app: Flask) -> Callable[[], dict[str, Any]]:
-    engine = Database.engine(app)
+    engine = trace_of(app).engine
     return lambda: snapshot(engine)

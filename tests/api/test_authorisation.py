@@ -20,9 +20,9 @@ from sqlmodel import Session
 
 from tests.helpers import CRT_TV, Actor, World, dismantle, new_id, receive
 from traceability.accounts import services as accounts
+from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 from traceability.cli import main as cli
-from traceability.db import Database
 
 PUBLIC = {"api.health", "api.catalog", "api.openapi", "api.ledger"}
 # The request reached the service: not refused by authentication or authorisation.
@@ -223,7 +223,7 @@ def resources(client: FlaskClient, world: World, make_actor: Callable[..., Actor
     )
     assert claim.status_code == 201, claim.get_json()
     world.extra["claim"] = claim.get_json()["id"]
-    refresh(client.application, force=True)  # the audit findings the anomaly list reads
+    refresh(trace_of(client.application), force=True)  # the audit findings the anomaly list reads
     return world
 
 
@@ -308,7 +308,7 @@ def _labels(client: FlaskClient, token: str) -> Any:
 
 
 def _cli(app: Flask, *args: str) -> str:
-    result = CliRunner().invoke(cli, list(args), obj=app)
+    result = CliRunner().invoke(cli, list(args), obj=trace_of(app))
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -327,7 +327,7 @@ def test_an_expired_token_is_refused_saying_it_expired(
     app: Flask, client: FlaskClient, collector: Actor
 ) -> None:
     issued_a_year_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=365)
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         token = accounts.create_token(
             session=session, username=collector.username, ttl_days=30, now=issued_a_year_ago
         ).token

@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from werkzeug.test import TestResponse
 
 from tests.helpers import CRT_TV, Actor, add_actor, manager_headers, new_id
+from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 
 
@@ -143,7 +144,7 @@ class TestOnTheInProcessChain:
         auditor = add_actor(client.application, "REG-JS", "regulator", "auditor", "320000")
         review = {"decisions": [{"decision": "approve"}]}
         assert api("POST", f"/claims/{claim['id']}/review", auditor, review)[0] == 200
-        refresh(client.application, force=True)  # the refresher's snapshot the list reads
+        refresh(trace_of(client.application), force=True)  # the refresher's snapshot the list reads
         _, audit = api("GET", "/audit/anomalies", manager_headers(client, plant))
         assert audit["total"] == len(audit["items"])
         assert (

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask
 
 from traceability.accounts.models import Organisation
+from traceability.app import trace_of
 from traceability.audit.dataset import AuditData, AuditedDevice, AuditedLot
 from traceability.audit.ruleset import Thresholds, load_ruleset
 from traceability.custody.facts import replay
@@ -98,7 +99,7 @@ def audit_data(app: Flask, *logs: Log, lots: tuple[AuditedLot, ...] = (),
                since: dt.datetime | None = None, **overrides: Any) -> AuditData:  # fmt: skip
     data = AuditData(
         as_of=as_of or day(60),
-        catalog=app.extensions["trace.catalog"],
+        catalog=trace_of(app).catalog,
         orgs={o.code: o for o in (org("DIS-A"), org("COL-A", "collector"), *orgs)},
         since=since,
     )

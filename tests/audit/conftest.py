@@ -15,13 +15,13 @@ from werkzeug.security import generate_password_hash
 from tests.helpers import DatabaseTemplate, default_settings, template_database
 from traceability import create_app, demo
 from traceability.accounts import services as accounts
+from traceability.app import trace_of
 from traceability.audit.logstate import seal_key
 from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.services import Audit, run_audit
 from traceability.audit.snapshots import Rejected, Snapshot, SnapshotCache
-from traceability.clock import FixedClock, ShiftedClock, app_now
-from traceability.db import Database
+from traceability.clock import FixedClock, ShiftedClock
 from traceability.periods import Period
 from traceability.reports.devices import open_reader
 
@@ -48,11 +48,11 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemp
             default_settings(template.url, directory),
             clock=FixedClock(AUDIT_NOW - dt.timedelta(minutes=5)),
         )
-        engine = Database.engine(app)
+        engine = trace_of(app).engine
         SQLModel.metadata.create_all(engine)
         try:
-            summary = demo.load(app, devices=DEMO_DEVICES, seed=2026)
-            refresh(app, force=True)  # what `serve`'s refresher does in the background
+            summary = demo.load(trace_of(app), devices=DEMO_DEVICES, seed=2026)
+            refresh(trace_of(app), force=True)  # what `serve`'s refresher does in the background
         finally:
             engine.dispose()
         yield DemoTemplate(template, summary)
@@ -82,14 +82,14 @@ def clock() -> ShiftedClock:
 
 
 def token_for(app: Flask, username: str) -> dict[str, str]:
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         token = accounts.create_token(session=session, username=username, ttl_days=1).token
         session.commit()
     return {"Authorization": f"Bearer {token}"}
 
 
 def add_user(app: Flask, username: str, org: str, role: str) -> dict[str, str]:
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         accounts.add_user(session=session, username=username, org_code=org, role=role)
         session.commit()
     return token_for(app, username)
@@ -97,16 +97,16 @@ def add_user(app: Flask, username: str, org: str, role: str) -> dict[str, str]:
 
 def computed(app: Flask, period: Period | None) -> Audit:
     """The audit of ``period`` computed now, from the whole log (what the refresher stores)."""
-    with Session(Database.engine(app)) as session, app.app_context():
-        ledger, problem = open_reader(session)
+    with Session(trace_of(app).engine) as session, app.app_context():
+        ledger, problem = open_reader(session, trace_of(app).ledger)
         return run_audit(
-            session, ledger=ledger, catalog=app.extensions["trace.catalog"],
-            ruleset=load_ruleset(), period=period, now=app_now(app), ledger_problem=problem,
+            session, ledger=ledger, catalog=trace_of(app).catalog,
+            ruleset=load_ruleset(), period=period, now=trace_of(app).now(), ledger_problem=problem,
         )  # fmt: skip
 
 
 def stored_snapshot(app: Flask, period: str) -> Snapshot | Rejected | None:
     """The period's stored snapshot as the pages read it: checked, then decoded."""
-    key = seal_key(app.config["SECRET_KEY"])
-    with Session(Database.engine(app)) as session:
-        return SnapshotCache().read(session, period, key=key, now=app_now(app))
+    key = seal_key(trace_of(app).secret_key)
+    with Session(trace_of(app).engine) as session:
+        return SnapshotCache().read(session, period, key=key, now=trace_of(app).now())

@@ -19,10 +19,10 @@ from tests.audit.conftest import add_user, computed, token_for
 from tests.helpers import sign_in
 from traceability import demo
 from traceability.accounts import services as accounts
+from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
 from traceability.custody.models import Event
-from traceability.db import Database
 from traceability.periods import parse_period
 
 Q3 = parse_period("2026Q3")
@@ -77,7 +77,7 @@ def test_every_planted_anomaly_is_found_and_nothing_else_of_its_kind(
 def test_the_api_lists_every_finding_to_the_auditors_of_its_region_only(
     app: Flask, client: FlaskClient, demo_summary: str
 ) -> None:
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         accounts.add_org(
             session=session, code="REG-GD", kind="regulator", name="广东省生态环境厅",
             region="440000",
@@ -185,7 +185,7 @@ def portal_rows(client: FlaskClient, username: str) -> set[tuple[str, str]]:
 def test_the_portal_lists_every_finding_to_the_auditors_of_its_region(
     app: Flask, demo_summary: str
 ) -> None:
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         accounts.add_org(
             session=session, code="REG-GD", kind="regulator", name="广东省生态环境厅",
             region="440000",
@@ -213,7 +213,7 @@ def test_an_event_row_edited_in_the_database_is_a_verification_finding(
     headers = token_for(app, "js.auditor")
     url = "/api/v1/audit/anomalies?period=2026Q3&rule=verification_failed"
     assert client.get(url, headers=headers).get_json()["total"] == 0
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         row = conn.execute(
             select(Event.id, Event.device, Event.payload)
             .where(Event.org == "DIS-SZ01", Event.type == "received")
@@ -223,7 +223,7 @@ def test_an_event_row_edited_in_the_database_is_a_verification_finding(
         conn.execute(update(Event).where(Event.id == row.id).values(payload=payload))
     # A direct edit changes no count: the refresher finds it at its next recheck
     # (TRACE_AUDIT_RECHECK_S); here the refresh is asked for.
-    refresh(app, force=True)
+    refresh(trace_of(app), force=True)
     body = client.get(url, headers=headers).get_json()
     assert [(i["subject"], i["severity"], i["events"]) for i in body["items"]] == [
         (row.device, "high", [row.id])
@@ -248,7 +248,7 @@ def test_the_anomaly_list_and_plant_figures_export_as_xlsx_and_csv(
     figures = client.get("/portal/plants/DIS-BJ01/figures.xlsx?period=2026Q3", headers=english)
     table = list(load_workbook(io.BytesIO(figures.data)).active.iter_rows(values_only=True))
     received = next(r for r in table if r[0] == "Received")
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         logged = session.execute(
             select(func.count()).select_from(Event).where(
                 Event.org == "DIS-BJ01", Event.type == "received",

@@ -24,13 +24,13 @@ from tests.audit.conftest import add_user, stored_snapshot, token_for
 from tests.helpers import CRT_TV, sign_in
 from traceability import create_app, demo
 from traceability.accounts.models import Organisation
+from traceability.app import trace_of
 from traceability.audit.models import AuditSnapshot
 from traceability.audit.refresh import due_now, refresh
 from traceability.audit.snapshots import ALL, Rejected, Snapshot, decode, encode
 from traceability.cli import main as cli
-from traceability.clock import Clock, app_now
+from traceability.clock import Clock
 from traceability.custody.models import Event
-from traceability.db import Database
 from traceability.periods import quarter_of
 
 API = "/api/v1/audit/anomalies?period=2026Q3&per_page=500"
@@ -51,11 +51,11 @@ def patient(
         {**settings, "audit_refresh_s": 3600, "audit_recheck_s": 3600}, clock=clock
     )
     yield patient
-    Database.engine(patient).dispose()
+    trace_of(patient).engine.dispose()
 
 
 def stored_row(app: Flask, period: str) -> dict[str, Any]:
-    with Database.engine(app).connect() as conn:
+    with trace_of(app).engine.connect() as conn:
         return dict(
             conn.execute(select(SNAPSHOT).where(SNAPSHOT.c.period == period)).one()._mapping
         )
@@ -71,13 +71,13 @@ def forge(app: Flask, period: str = "2026Q3", *, ahead: dt.timedelta | None = No
     figures.plants["DIS-SZ01"].dismantled = 6069
     values: dict[str, Any] = {"content": encode((), figures), "findings": 0}
     if ahead is not None:
-        values["computed_at"] = app_now(app) + ahead
-    with Database.engine(app).begin() as conn:
+        values["computed_at"] = trace_of(app).now() + ahead
+    with trace_of(app).engine.begin() as conn:
         conn.execute(update(SNAPSHOT).where(SNAPSHOT.c.period == period).values(**values))
 
 
 def check(app: Flask) -> Any:
-    return CliRunner().invoke(cli, ["audit", "refresh", "--check"], obj=app)
+    return CliRunner().invoke(cli, ["audit", "refresh", "--check"], obj=trace_of(app))
 
 
 def assert_not_shown(app: Flask) -> None:
@@ -106,18 +106,20 @@ def test_the_forgery_dated_in_the_future_is_never_shown(patient: Flask) -> None:
 def test_the_refresher_recomputes_the_forgery_at_once_and_lists_it_as_a_finding(
     patient: Flask,
 ) -> None:
-    assert refresh(patient).periods == []  # nothing due: the template's snapshots are current
+    assert (
+        refresh(trace_of(patient)).periods == []
+    )  # nothing due: the template's snapshots are current
     forge(patient, ahead=dt.timedelta(days=30))
-    assert "2026Q3" in due_now(patient)  # whatever computed_at says
-    run = refresh(patient)
+    assert "2026Q3" in due_now(trace_of(patient))  # whatever computed_at says
+    run = refresh(trace_of(patient))
     assert "2026Q3" in run.periods
     fresh = stored_snapshot(patient, "2026Q3")
-    assert isinstance(fresh, Snapshot) and fresh.computed_at <= app_now(patient)
+    assert isinstance(fresh, Snapshot) and fresh.computed_at <= trace_of(patient).now()
     assert fresh.figures.plants["DIS-SZ01"].dismantled != 6069
     body = patient.test_client().get(API, headers=token_for(patient, "js.auditor")).get_json()
     assert body["total"] > 0
     # found during the current quarter: listed there and in everything so far
-    for period in (ALL, quarter_of(app_now(patient)).name):
+    for period in (ALL, quarter_of(trace_of(patient).now()).name):
         current = stored_snapshot(patient, period)
         assert isinstance(current, Snapshot)
         forged = [f for f in current.findings if f.rule == "snapshot_in_the_future"]
@@ -125,7 +127,7 @@ def test_the_refresher_recomputes_the_forgery_at_once_and_lists_it_as_a_finding(
         assert "(Beijing time)" in forged[0].detail(load_rule(), "en")
         assert "北京时间" in forged[0].detail(load_rule(), "zh")
     # and it stays listed after the next pass, which finds nothing new
-    refresh(patient, force=True)
+    refresh(trace_of(patient), force=True)
     again = stored_snapshot(patient, ALL)
     assert isinstance(again, Snapshot)
     assert any(f.rule == "snapshot_in_the_future" for f in again.findings)
@@ -142,15 +144,15 @@ def test_a_forgery_dated_now_fails_its_seal_and_is_not_shown(patient: Flask) -> 
     rejected = stored_snapshot(patient, "2026Q3")
     assert isinstance(rejected, Rejected) and "changed" in rejected.reason
     assert_not_shown(patient)
-    assert "2026Q3" in refresh(patient).periods
+    assert "2026Q3" in refresh(trace_of(patient)).periods
 
 
 def test_only_a_future_computed_at_is_enough_to_reject_a_snapshot(patient: Flask) -> None:
-    with Database.engine(patient).begin() as conn:
+    with trace_of(patient).engine.begin() as conn:
         conn.execute(
             update(SNAPSHOT)
             .where(SNAPSHOT.c.period == "2026Q3")
-            .values(computed_at=app_now(patient) + dt.timedelta(hours=1))
+            .values(computed_at=trace_of(patient).now() + dt.timedelta(hours=1))
         )
     rejected = stored_snapshot(patient, "2026Q3")
     assert isinstance(rejected, Rejected) and "future" in rejected.reason
@@ -177,20 +179,20 @@ def test_refresh_check_passes_an_honest_snapshot_and_names_each_forged_figure(
 
 
 def test_a_snapshot_naming_events_the_log_no_longer_holds_is_not_shown(patient: Flask) -> None:
-    with Database.engine(patient).begin() as conn:  # the administrator deletes an event
+    with trace_of(patient).engine.begin() as conn:  # the administrator deletes an event
         first = conn.execute(select(Event.seq).order_by(Event.seq).limit(1)).scalar_one()  # type: ignore[arg-type]
         conn.execute(delete(Event).where(Event.seq == first))  # type: ignore[arg-type]
     rejected = stored_snapshot(patient, "2026Q3")
     assert isinstance(rejected, Rejected) and "events" in rejected.reason
     assert_not_shown(patient)
-    assert "2026Q3" in due_now(patient)
+    assert "2026Q3" in due_now(trace_of(patient))
 
 
 def test_a_snapshot_whose_log_moved_on_is_recomputed(
     settings: dict[str, Any], app: Flask, demo_summary: str, clock: Clock
 ) -> None:
     before = stored_row(app, ALL)
-    with Database.engine(app).connect() as conn:
+    with trace_of(app).engine.connect() as conn:
         org = conn.execute(
             select(Organisation.code).where(Organisation.kind == "collector").limit(1)  # type: ignore[arg-type]
         ).scalar_one()
@@ -201,10 +203,10 @@ def test_a_snapshot_whose_log_moved_on_is_recomputed(
     assert isinstance(stored_snapshot(app, ALL), Snapshot)
     eager = create_app({**settings, "audit_refresh_s": 0}, clock=clock)
     try:
-        assert ALL in due_now(eager)
-        assert ALL in refresh(eager).periods
+        assert ALL in due_now(trace_of(eager))
+        assert ALL in refresh(trace_of(eager)).periods
     finally:
-        Database.engine(eager).dispose()
+        trace_of(eager).engine.dispose()
     after = stored_row(app, ALL)
     assert after["last_seq"] > before["last_seq"]
     assert after["events"] == before["events"] + 1

@@ -19,14 +19,14 @@ from tests.audit.conftest import add_user, computed, stored_snapshot, token_for
 from tests.helpers import CRT_TV, sign_in
 from traceability import create_app, demo
 from traceability.accounts.models import Organisation
+from traceability.app import trace_of
 from traceability.audit.findings import Finding
 from traceability.audit.models import AuditSnapshot
 from traceability.audit.refresh import RefreshRun, kept_periods, refresh, watch
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.snapshots import ALL, Snapshot
 from traceability.cli import main as cli
-from traceability.clock import Clock, app_now
-from traceability.db import Database
+from traceability.clock import Clock
 from traceability.devices.models import Device
 from traceability.periods import CHINA, parse_period
 
@@ -39,12 +39,12 @@ def eager(settings: dict[str, Any], app: Flask, demo_summary: str, clock: Clock)
     """The demo's database with a refresher that recomputes as soon as the log changed."""
     eager = create_app({**settings, "audit_refresh_s": 0}, clock=clock)
     yield eager
-    Database.engine(eager).dispose()
+    trace_of(eager).engine.dispose()
 
 
 def collect_backdated(app: Flask) -> str:
     """A device collected by a Jiangsu collector, claiming a day in 2026Q3: a backdating finding."""
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         collector = session.execute(
             select(Organisation.code).where(
                 Organisation.kind == "collector", Organisation.region.startswith("32")
@@ -78,8 +78,10 @@ def test_ingesting_an_event_does_not_make_the_next_request_recompute(eager: Flas
     assert f'data-computed-at="{before["computed_at"]}"' in page_before
     assert f'data-computed-at="{before["computed_at"]}"' in page_after
 
-    run = refresh(eager)  # the refresher's next pass: the log changed, so every kept period
-    assert set(run.periods) == set(kept_periods(app_now(eager), 5))
+    run = refresh(
+        trace_of(eager)
+    )  # the refresher's next pass: the log changed, so every kept period
+    assert set(run.periods) == set(kept_periods(trace_of(eager).now(), 5))
     fresh = client.get(API, headers=headers).get_json()
     assert fresh["computed_at"] > before["computed_at"]
     # recorded three months late, and never received since
@@ -90,16 +92,16 @@ def test_ingesting_an_event_does_not_make_the_next_request_recompute(eager: Flas
 def test_the_refresher_waits_for_a_change_and_for_its_interval(
     settings: dict[str, Any], app: Flask, demo_summary: str, clock: Clock
 ) -> None:
-    assert refresh(app).periods == []  # the template's snapshots are current
+    assert refresh(trace_of(app)).periods == []  # the template's snapshots are current
     collect_backdated(app)
     patient = create_app({**settings, "audit_refresh_s": 3600}, clock=clock)
     eager = create_app({**settings, "audit_refresh_s": 0}, clock=clock)
     try:
-        assert refresh(patient).periods == []  # changed, but the snapshots are recent
-        assert ALL in refresh(eager).periods
+        assert refresh(trace_of(patient)).periods == []  # changed, but the snapshots are recent
+        assert ALL in refresh(trace_of(eager)).periods
     finally:
-        Database.engine(patient).dispose()
-        Database.engine(eager).dispose()
+        trace_of(patient).engine.dispose()
+        trace_of(eager).engine.dispose()
 
 
 def test_a_snapshot_holds_what_the_rules_find_over_the_whole_log(
@@ -123,7 +125,7 @@ def test_a_snapshot_holds_what_the_rules_find_over_the_whole_log(
 def test_before_the_first_snapshot_pages_and_the_api_say_it_is_being_computed(
     app: Flask, demo_summary: str
 ) -> None:
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         conn.execute(delete(AuditSnapshot))
     client = app.test_client()
     response = client.get(API, headers=token_for(app, "js.auditor"))
@@ -141,14 +143,14 @@ def test_before_the_first_snapshot_pages_and_the_api_say_it_is_being_computed(
             assert page.status_code == 503 and page.headers["Retry-After"]
             assert 'data-pending="2026Q3"' in page.get_data(as_text=True)
             assert text in page.get_data(as_text=True)
-    refresh(app, force=True)
+    refresh(trace_of(app), force=True)
     assert client.get("/portal/anomalies?period=2026Q3").status_code == 200
 
 
 def test_the_device_page_stays_live_without_any_snapshot(app: Flask, demo_summary: str) -> None:
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         conn.execute(delete(AuditSnapshot))
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         qr_id = session.execute(
             select(Device.qr_id).where(Device.custodian == "DIS-SZ01").limit(1)
         ).scalar_one()
@@ -161,7 +163,7 @@ def test_the_device_page_stays_live_without_any_snapshot(app: Flask, demo_summar
 def test_the_pages_say_as_of_when_in_both_languages(app: Flask, demo_summary: str) -> None:
     client = app.test_client()
     assert sign_in(client, "bj.auditor", demo.PASSWORD).status_code == 302
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         stored = session.get(AuditSnapshot, "2026Q3")
     assert stored is not None
     when = stored.computed_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
@@ -185,13 +187,13 @@ def test_a_period_the_refresher_does_not_keep_is_a_422_naming_the_period(
 
 
 def test_the_refresh_command_recomputes_every_kept_period(app: Flask, demo_summary: str) -> None:
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         conn.execute(delete(AuditSnapshot))
-    result = CliRunner().invoke(cli, ["audit", "refresh"], obj=app)
+    result = CliRunner().invoke(cli, ["audit", "refresh"], obj=trace_of(app))
     assert result.exit_code == 0, result.output
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         stored = {r.period: r for r in session.exec(select(AuditSnapshot)).scalars()}
-    assert set(stored) == set(kept_periods(app_now(app), 5))
+    assert set(stored) == set(kept_periods(trace_of(app).now(), 5))
     assert stored["2026Q3"].findings == len(computed(app, Q3).findings)
     assert "2026Q3" in result.output
 
@@ -203,9 +205,19 @@ def test_the_watcher_runs_a_pass_only_when_one_is_due(eager: Flask) -> None:
     def stop() -> bool:
         return next(checks, None) is None
 
-    watch(eager, stop=stop, poll_s=0.01, run_pass=lambda: passes.append(refresh(eager)))
+    watch(
+        trace_of(eager),
+        stop=stop,
+        poll_s=0.01,
+        run_pass=lambda: passes.append(refresh(trace_of(eager))),
+    )
     assert passes == []  # the template's snapshots are current: nothing was due
     collect_backdated(eager)
     checks = iter(range(6))
-    watch(eager, stop=stop, poll_s=0.01, run_pass=lambda: passes.append(refresh(eager)))
+    watch(
+        trace_of(eager),
+        stop=stop,
+        poll_s=0.01,
+        run_pass=lambda: passes.append(refresh(trace_of(eager))),
+    )
     assert len(passes) == 1 and ALL in passes[0].periods

@@ -22,9 +22,9 @@ from werkzeug.security import generate_password_hash
 from tests.helpers import LiveServer, live_server, screenshot, sign_in_page
 from traceability import demo
 from traceability.anchoring.service import anchor_now
+from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 from traceability.custody.models import Event
-from traceability.db import Database
 
 LAPTOP = {"width": 1366, "height": 900}
 TABLET = {"width": 800, "height": 1100}
@@ -47,9 +47,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             "traceability.accounts.services.generate_password_hash",
             partial(generate_password_hash, method="pbkdf2:sha256:1"),
         )
-        demo.load(live.app, devices=1000, seed=2026)
-        assert anchor_now(live.app).events_anchored > 0
-        refresh(live.app, force=True)  # serve's refresher does this in the background
+        demo.load(trace_of(live.app), devices=1000, seed=2026)
+        assert anchor_now(trace_of(live.app).engine, trace_of(live.app).ledger).events_anchored > 0
+        refresh(trace_of(live.app), force=True)  # serve's refresher does this in the background
         yield live
 
 
@@ -108,7 +108,7 @@ def test_an_auditor_finds_a_planted_anomaly_and_the_tampered_badge(
     assert statuses and set(statuses) == {"verified"}
     screenshot(en, "portal-device-en")
 
-    with Database.engine(server.app).begin() as conn:  # a DB admin edits the intake weight
+    with trace_of(server.app).engine.begin() as conn:  # a DB admin edits the intake weight
         received = conn.execute(
             select(Event.id, Event.payload).where(Event.device == qr_id, Event.type == "received")
         ).one()

@@ -21,7 +21,7 @@ from tests.helpers import (
     submit,
     wedge_scan,
 )
-from traceability.db import Database
+from traceability.app import trace_of
 from traceability.labels.ids import format_id
 from traceability.lots.models import Lot
 from traceability.web.i18n import LANGUAGES, TRANSLATIONS
@@ -131,7 +131,7 @@ def test_collect_ship_receive_store_dismantle_and_ship_the_lot(
     outputs = {o["fraction"]: str(o["weight_kg"]) for o in detail["outputs"]}
     assert outputs == {"crt_panel_glass": "12", "crt_funnel_glass": "8", "pcb": "1.5"}
     assert [e["org"] for e in detail["events"]] == [collector.org] * 2 + [plant.org] * 3
-    with Session(Database.engine(server.app)) as session:
+    with Session(trace_of(server.app).engine) as session:
         lot = session.exec(select(Lot).where(Lot.code == lot_code)).one()
     assert (lot.state, lot.destination, lot.received_weight_g) == ("received", processor.org, 7900)
 

@@ -17,8 +17,8 @@ from ledger.node import ManagedNode
 from tests.claims.quarter import ELIGIBLE, EXAMPLE_RATES, EXCLUDED, FLAT_OUT, Quarter, at
 from tests.helpers import Actor, edit_row, record, rpc_settings
 from tests.ledger_fixtures import require_node_binary
+from traceability.app import trace_of
 from traceability.custody.models import Event
-from traceability.db import Database
 
 ROOT = Path(__file__).parents[2]
 
@@ -110,7 +110,7 @@ def _dismantled_event(client: FlaskClient, plant: Actor, qr_id: str) -> str:
 
 def _tamper(app: Flask, qr_id: str) -> None:
     table = Event.__table__  # type: ignore[attr-defined]
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         row = conn.execute(
             table.select().where(table.c.device == qr_id, table.c.type == "dismantled")
         ).one()

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from tests.helpers import Actor, anchor, collect, manager_headers, record
-from traceability.db import Database
+from traceability.app import trace_of
 from traceability.lots.models import Lot
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -175,7 +175,7 @@ class Quarter:
     ) -> list[str]:
         """Ship every open lot of the plant to the processor; the processor confirms receipt."""
         plant = plant or self.plant
-        with Session(Database.engine(self.client.application)) as s:
+        with Session(trace_of(self.client.application).engine) as s:
             lots = [
                 (lot.code, lot.weight_g)
                 for lot in s.exec(select(Lot).where(Lot.org == plant.org, Lot.state == "open"))

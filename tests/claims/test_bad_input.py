@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.helpers import Actor, add_actor, manager_headers, snapshot
-from traceability.db import Database
+from traceability.app import trace_of
 
 
 @pytest.fixture
@@ -31,11 +31,11 @@ def manager(client: FlaskClient, plant: Actor) -> dict[str, str]:
 def test_a_bad_claim_request_names_the_field(
     client: FlaskClient, manager: dict[str, str], body: Any, field: str
 ) -> None:
-    before = snapshot(Database.engine(client.application))
+    before = snapshot(trace_of(client.application).engine)
     response = client.post("/api/v1/claims", json=body, headers=manager)
     assert 400 <= response.status_code < 500, response.get_json()
     assert response.get_json()["error"]["field"] == field
-    assert snapshot(Database.engine(client.application)) == before
+    assert snapshot(trace_of(client.application).engine) == before
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from rustpy_xlsxwriter import FastExcel
 from sqlalchemy import update
 
 from tests.claims.quarter import ELIGIBLE, Quarter
+from traceability.app import trace_of
 from traceability.claims.exports.csv import neutralise
 from traceability.claims.exports.rows import EXCLUSION_HEADERS, HEADERS
 from traceability.claims.exports.xlsx import (
@@ -28,7 +29,6 @@ from traceability.claims.exports.xlsx import (
 )
 from traceability.cli import main
 from traceability.custody.models import Event
-from traceability.db import Database
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ def download(quarter: Quarter, claim: dict[str, Any], kind: str) -> bytes:
 
 
 def verify(app: Flask, path: Path) -> Result:
-    return CliRunner().invoke(main, ["claims", "verify", str(path)], obj=app)
+    return CliRunner().invoke(main, ["claims", "verify", str(path)], obj=trace_of(app))
 
 
 def test_submitting_anchors_the_claim_digest(quarter: Quarter) -> None:
@@ -175,7 +175,7 @@ def test_a_device_tampered_after_submission_fails_verification(
     path.write_bytes(download(quarter, claim, "csv"))
     victim = quarter.devices["fridge_500"]
     table = Event.__table__  # type: ignore[attr-defined]
-    with Database.engine(quarter.client.application).begin() as conn:
+    with trace_of(quarter.client.application).engine.begin() as conn:
         conn.execute(
             update(table)
             .where(table.c.device == victim, table.c.type == "received")
@@ -195,7 +195,7 @@ def test_claim_rows_edited_in_the_database_no_longer_give_the_anchored_digest(
     from traceability.claims.models import ClaimItem
 
     items = ClaimItem.__table__  # type: ignore[attr-defined]
-    with Database.engine(quarter.client.application).begin() as conn:
+    with trace_of(quarter.client.application).engine.begin() as conn:
         conn.execute(
             update(items).where(items.c.qr_id == quarter.devices["laptop"]).values(rate_yuan=400)
         )

@@ -15,9 +15,9 @@ from sqlmodel import Session, col
 from tests.claims.quarter import COLD_OUT, CRT_OUT, FLAT_OUT, Quarter
 from tests.helpers import PG_URL, Actor, add_actor, manager_headers, record
 from traceability.accounts.services import principal_for
+from traceability.app import trace_of
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion
 from traceability.claims.services import create_claim
-from traceability.db import Database
 from traceability.lots.models import LotItem
 from traceability.reports.devices import open_reader
 
@@ -122,7 +122,7 @@ def test_outputs_moved_into_a_confirmed_lot_in_the_database_stay_unconfirmed(q: 
     q.anchor()
     # What a DB admin can do: put the waiting device's outputs in the lots the
     # processor confirmed (same plant, same fractions), in lot_item and lot rows.
-    with Database.engine(q.client.application).begin() as conn:
+    with trace_of(q.client.application).engine.begin() as conn:
         for lot in received_lots:
             fraction = lot.removeprefix(f"{q.plant.org}-").rpartition("-")[0]
             conn.execute(
@@ -209,7 +209,7 @@ def test_the_database_refuses_a_second_claim_of_a_device(q: Quarter) -> None:
     claim = q.claim()
     [qr_id] = devices_of(q, claim)
     table = ClaimedDevice.__table__  # type: ignore[attr-defined]
-    with pytest.raises(IntegrityError), Database.engine(q.client.application).begin() as conn:
+    with pytest.raises(IntegrityError), trace_of(q.client.application).engine.begin() as conn:
         conn.execute(insert(table).values(qr_id=qr_id, claim_id=claim["id"], rejected=False))
 
 
@@ -227,13 +227,13 @@ def test_two_concurrent_creates_never_claim_a_device_twice(q: Quarter) -> None:
     results: list[Any] = []
 
     def create(username: str) -> None:
-        with app.app_context(), Session(Database.engine(app), expire_on_commit=False) as session:
+        with app.app_context(), Session(trace_of(app).engine, expire_on_commit=False) as session:
             principal = principal_for(session=session, username=username)
-            ledger, problem = open_reader(session)
+            ledger, problem = open_reader(session, trace_of(app).ledger)
             start.wait()
             claim, _ = create_claim(
                 session=session,
-                catalog=app.extensions["trace.catalog"],
+                catalog=trace_of(app).catalog,
                 principal=principal,
                 period="2026Q3",
                 ledger=ledger,
@@ -246,13 +246,13 @@ def test_two_concurrent_creates_never_claim_a_device_twice(q: Quarter) -> None:
         t.start()
     for t in threads:
         t.join()
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         held = session.execute(select(ClaimedDevice.qr_id, ClaimedDevice.claim_id)).all()
     assert len(results) == 2
     assert len(held) == len({qr_id for qr_id, _ in held}) == len(names)
     # Both claims exist; the devices are split between them, none counted twice.
     assert {claim_id for _, claim_id in held} <= set(results)
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         for claim_id in results:
             claim = session.get(Claim, claim_id)
             assert claim is not None

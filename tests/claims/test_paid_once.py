@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.claims.quarter import COLD_OUT, FLAT_OUT, Quarter
 from tests.helpers import Actor
+from traceability.app import trace_of
 from traceability.claims.models import ClaimItem
-from traceability.db import Database
 
 pytestmark = pytest.mark.integration
 
@@ -113,7 +113,7 @@ def test_the_database_refuses_a_second_approval_of_a_device(q: Quarter, auditor:
     second = submitted(q)
     assert review(q, auditor, second, [{"decision": "approve"}]).status_code == 200
     table = ClaimItem.__table__  # type: ignore[attr-defined]
-    engine = Database.engine(q.client.application)
+    engine = trace_of(q.client.application).engine
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(
             update(table)
@@ -138,7 +138,7 @@ def test_a_wiped_reinstatement_is_replayed_and_the_device_stays_approved_once(
     assert review(q, auditor, second, [{"decision": "approve"}]).status_code == 200
     # A database administrator wipes the first claim's record of the reinstatement.
     table = ClaimItem.__table__  # type: ignore[attr-defined]
-    with Database.engine(q.client.application).begin() as conn:
+    with trace_of(q.client.application).engine.begin() as conn:
         conn.execute(
             update(table)
             .where(table.c.claim_id == first["id"], table.c.qr_id == a)
@@ -154,7 +154,7 @@ def test_a_wiped_reinstatement_is_replayed_and_the_device_stays_approved_once(
     assert response.status_code == 200, response.get_json()
     assert outcomes(q, first) == {a: "reinstated"}
     assert outcomes(q, second) == {a: "approved"}
-    with Database.engine(q.client.application).begin() as conn:
+    with trace_of(q.client.application).engine.begin() as conn:
         approved = conn.execute(
             select(func.count())
             .select_from(table)

@@ -9,11 +9,11 @@ from sqlmodel import Session
 
 from tests.claims.quarter import ELIGIBLE, EXCLUDED, Quarter
 from traceability.accounts.services import get_org
+from traceability.app import trace_of
 from traceability.claims import helper_process
 from traceability.claims.assess import Computed
 from traceability.claims.evidence import candidates
 from traceability.claims.services import compute
-from traceability.db import Database
 from traceability.periods import parse_period
 from traceability.reports.devices import open_reader
 
@@ -77,13 +77,13 @@ def test_a_helper_process_assessing_the_later_devices_gives_the_same_claim(
     session and ledger reader), in parts, taking back those the helper has not
     started: the result must be the claim one process computes."""
     app = quarter.client.application
-    settings = app.config["TRACE_SETTINGS"]
-    with app.app_context(), Session(Database.engine(app)) as session:
+    settings = trace_of(app).settings
+    with app.app_context(), Session(trace_of(app).engine) as session:
         org = get_org(session, quarter.plant.org)
-        ledger, problem = open_reader(session)
+        ledger, problem = open_reader(session, trace_of(app).ledger)
         period = parse_period("2026Q3", months=False)
         where = {"plant": org.code, "region": org.region, "period": period, "claim_id": None}
-        catalog = app.extensions["trace.catalog"]
+        catalog = trace_of(app).catalog
         alone = compute(session, catalog, ledger=ledger, ledger_problem=problem, **where)
         monkeypatch.setattr(helper_process, "SPLIT_FROM", 2)
         monkeypatch.setattr(helper_process, "PART", 3)  # several parts, joined in order
@@ -110,12 +110,12 @@ def test_a_helper_that_cannot_start_leaves_the_whole_claim_to_this_process(
     never starts a part, and the claim's own process takes every part back."""
     app = quarter.client.application
     gone = tmp_path / "rates-removed.toml"
-    settings = app.config["TRACE_SETTINGS"].model_copy(update={"rate_schedules": gone})
-    with app.app_context(), Session(Database.engine(app)) as session:
+    settings = trace_of(app).settings.model_copy(update={"rate_schedules": gone})
+    with app.app_context(), Session(trace_of(app).engine) as session:
         org = get_org(session, quarter.plant.org)
-        ledger, problem = open_reader(session)
+        ledger, problem = open_reader(session, trace_of(app).ledger)
         period = parse_period("2026Q3", months=False)
-        catalog = app.extensions["trace.catalog"]
+        catalog = trace_of(app).catalog
         alone = compute(session, catalog, plant=org.code, region=org.region, period=period,
                         ledger=ledger, ledger_problem=problem)  # fmt: skip
         monkeypatch.setattr(helper_process, "SPLIT_FROM", 2)

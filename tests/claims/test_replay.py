@@ -18,11 +18,11 @@ from sqlalchemy import update
 from tests.claims.quarter import Quarter
 from tests.claims.test_exports import download, submitted, verify
 from tests.helpers import Actor
+from traceability.app import trace_of
 from traceability.claims.exports.xlsx import SUMMARY_HEADER_ROW, SUMMARY_SHEET
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
 from traceability.claims.outcomes import Outcomes
 from traceability.cli import main
-from traceability.db import Database
 
 _CLAIM = Claim.__table__  # type: ignore[attr-defined]
 _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
@@ -31,7 +31,7 @@ _EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
 
 def forge(app: Flask, claim_id: int, **values: Any) -> None:
     """What the plant's database administrator can do: one UPDATE of the claim row."""
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         conn.execute(update(_CLAIM).where(_CLAIM.c.id == claim_id).values(**values))
 
 
@@ -54,7 +54,7 @@ def summary_total(path: Path) -> tuple[Any, Any]:
 
 
 def show_cli(app: Flask, code: str) -> Result:
-    return CliRunner().invoke(main, ["claims", "show", code], obj=app)
+    return CliRunner().invoke(main, ["claims", "show", code], obj=trace_of(app))
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_two_rejections_flipped_and_the_total_forged_show_the_replay_and_the_mis
     for kind, path in before.items():
         path.write_bytes(download(quarter, claim, kind))
 
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         conn.execute(
             update(_ITEM)
             .where(_ITEM.c.claim_id == claim["id"], _ITEM.c.qr_id.in_(rejected))
@@ -197,7 +197,7 @@ def test_a_forged_exclusion_reason_is_a_mismatch_of_the_anchored_exclusions(
 ) -> None:
     claim = submitted(quarter)
     printer = quarter.devices["printer"]
-    with Database.engine(quarter.client.application).begin() as conn:
+    with trace_of(quarter.client.application).engine.begin() as conn:
         conn.execute(
             update(_EXCLUSION)
             .where(_EXCLUSION.c.claim_id == claim["id"], _EXCLUSION.c.qr_id == printer)
@@ -241,7 +241,7 @@ def test_a_review_starts_from_the_replayed_outcomes_not_the_edited_rows(
         [{"decision": "approve"}]
         + [{"decision": "reject", "qr_id": q, "reason": "无拆解视频"} for q in rejected],
     )
-    with Database.engine(quarter.client.application).begin() as conn:
+    with trace_of(quarter.client.application).engine.begin() as conn:
         conn.execute(
             update(_ITEM)
             .where(_ITEM.c.claim_id == claim["id"], _ITEM.c.qr_id.in_(rejected))

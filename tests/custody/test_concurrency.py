@@ -16,20 +16,20 @@ from sqlmodel import Session, select
 
 from tests.helpers import Actor, new_id, receive
 from traceability.accounts.services import authenticate_token
+from traceability.app import trace_of
 from traceability.custody import ingest
 from traceability.custody.ingest import ItemResult, record_events
 from traceability.custody.models import Event
-from traceability.db import Database
 from traceability.lots.models import Lot, LotItem
 
 
 def _record(app: Flask, actor: Actor, *items: dict[str, Any]) -> list[ItemResult]:
-    with Session(Database.engine(app), expire_on_commit=False) as session:
+    with Session(trace_of(app).engine, expire_on_commit=False) as session:
         principal = authenticate_token(session=session, token=actor.token)
         return record_events(
             session=session,
             principal=principal,
-            catalog=app.extensions["trace.catalog"],
+            catalog=trace_of(app).catalog,
             items=list(items),
         )
 

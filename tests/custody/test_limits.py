@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 
 from tests.helpers import Actor, collect, device, receive, record
 from traceability import create_app, limits, migrate
-from traceability.db import Database
+from traceability.app import trace_of
 from traceability.models import metadata
 
 # Every column that stores a submitted (or derived) string, and the limit its parser enforces.
@@ -66,7 +66,7 @@ def test_no_model_column_is_shorter_than_its_field_limit() -> None:
 
 def test_no_migrated_column_is_shorter_than_its_field_limit(settings: dict[str, Any]) -> None:
     app: Flask = create_app(settings)
-    engine = Database.engine(app)
+    engine = trace_of(app).engine
     migrate.upgrade(engine)
     inspector = inspect(engine)
     lengths = {

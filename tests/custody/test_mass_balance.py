@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.helpers import Actor, device, new_id, post_events, receive, record, snapshot
-from traceability.db import Database
+from traceability.app import trace_of
 
 
 def dismantling(qr_id: str, **outputs: Any) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def test_outputs_several_times_the_intake_are_refused_with_the_figures(
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     qr_id = receive(client, collector, plant, weight_kg="24.3")
-    before = snapshot(Database.engine(client.application))
+    before = snapshot(trace_of(client.application).engine)
 
     [result] = post_events(
         client, plant, dismantling(qr_id, crt_panel_glass="60.3", crt_funnel_glass=40, pcb=5)
@@ -35,7 +35,7 @@ def test_outputs_several_times_the_intake_are_refused_with_the_figures(
     assert (error["code"], error["field"]) == ("outputs_exceed_intake", "outputs")
     assert "105.3 kg" in error["message"] and "24.3 kg" in error["message"]
     assert "5 %" in error["message"]
-    assert snapshot(Database.engine(client.application)) == before
+    assert snapshot(trace_of(client.application).engine) == before
     assert device(client, plant, qr_id)["state"] == "received"
 
 

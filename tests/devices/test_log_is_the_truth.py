@@ -28,11 +28,11 @@ from tests.helpers import (
     receive,
     record,
 )
-from traceability.db import Database
+from traceability.app import trace_of
 
 
 def batch_id(app: Flask, org: str, code: str) -> int:
-    with Database.engine(app).connect() as conn:
+    with trace_of(app).engine.connect() as conn:
         return conn.execute(
             text("SELECT id FROM batch WHERE org = :o AND code = :c"), {"o": org, "c": code}
         ).scalar_one()
@@ -114,7 +114,7 @@ def test_a_treated_mass_is_the_sum_of_logged_intake_weights(
     receive(client, collector, plant, weight_kg="11")  # received, not dismantled
     edit_row(app, qr_id, received_weight_g=3_000_000)
 
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         assert treated_mass(session, plant.org).mass_g == 30_000
 
 
@@ -174,7 +174,7 @@ class TestVerificationMarker:
         dismantle(client, plant, tampered, OUTPUTS, batch="B1")
         anchor()
 
-        with Database.engine(app).begin() as conn:
+        with trace_of(app).engine.begin() as conn:
             conn.execute(
                 text("UPDATE event SET payload = :p WHERE device = :q AND type = 'received'"),
                 {"p": json.dumps({"weight_g": 3_000_000}), "q": tampered},
@@ -203,7 +203,7 @@ class TestVerificationMarker:
         dismantle(client, plant, qr_id, OUTPUTS, batch="B1")
         anchor()
 
-        with Database.engine(app).begin() as conn:
+        with trace_of(app).engine.begin() as conn:
             payload = conn.execute(
                 text("SELECT payload FROM event WHERE device = :q AND type = 'dismantled'"),
                 {"q": qr_id},

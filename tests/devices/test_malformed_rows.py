@@ -21,11 +21,11 @@ from sqlmodel import Session
 
 from tests.audit.conftest import stored_snapshot
 from tests.helpers import PASSWORD, Actor, add_actor, event_ids, make_device, sign_in
+from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 from traceability.audit.snapshots import ALL, Snapshot
 from traceability.cli import main
 from traceability.custody.models import Event
-from traceability.db import Database
 
 #: What an administrator can write into the shipped event of a device.
 EDITS = {
@@ -48,7 +48,7 @@ def malformed(
     request: pytest.FixtureRequest, app: Flask, client: FlaskClient, collector: Actor, plant: Actor
 ) -> tuple[str, str, str]:
     """(victim device, its malformed event, an untouched device) after the admin's edit."""
-    engine = Database.engine(app)
+    engine = trace_of(app).engine
     if request.param in SQLITE_ONLY and engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL refuses the value itself")
     victim = make_device(client, collector, plant)
@@ -63,14 +63,14 @@ def test_verify_all_names_the_row_and_checks_everything_else(
     app: Flask, malformed: tuple[str, str, str]
 ) -> None:
     _victim, shipped, _other = malformed
-    result = CliRunner().invoke(main, ["verify", "--all"], obj=app)
+    result = CliRunner().invoke(main, ["verify", "--all"], obj=trace_of(app))
     assert result.exit_code == 1, result.output
     assert re.search(rf"tampered\s+.+ {shipped}", result.output), result.output
     counts = re.search(r"events: (.*)", result.output)
     assert counts is not None, result.output
     # all six events of both devices (and the two organisations' register events) were
     # checked: the run did not stop at the bad row
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         stored = session.execute(select(func.count()).select_from(Event)).scalar_one()
     assert stored == 8
     assert sum(int(n) for n in re.findall(r"\d+", counts.group(1))) == stored
@@ -122,7 +122,7 @@ def test_the_audit_refresher_completes_and_lists_the_row(
     app: Flask, malformed: tuple[str, str, str]
 ) -> None:
     _victim, shipped, _other = malformed
-    run = refresh(app, force=True)
+    run = refresh(trace_of(app), force=True)
     assert ALL in run.periods
     snapshot = stored_snapshot(app, ALL)
     assert isinstance(snapshot, Snapshot)

@@ -16,11 +16,11 @@ from sqlmodel import Session
 from ledger.node import ManagedNode, set_chain_time
 from tests.helpers import Actor, anchor, record, rpc_settings
 from traceability.anchoring.service import reader_ledger
+from traceability.app import trace_of
 from traceability.audit.ruleset import SamplingSizes
 from traceability.audit.sampling import audit_sample, candidates, draw, seed_of
 from traceability.cli import main
 from traceability.clock import ShiftedClock
-from traceability.db import Database
 from traceability.periods import CHINA, Period, parse_period
 
 pytestmark = [pytest.mark.integration]
@@ -111,9 +111,14 @@ def dismantle_in(
 
 
 def sample_of(app: Flask, plant: str, period: Period, now: dt.datetime) -> Any:
-    with Session(Database.engine(app)) as session, app.app_context():
+    with Session(trace_of(app).engine) as session, app.app_context():
         return audit_sample(
-            session, reader_ledger(session, app), plant=plant, period=period, sizes=SIZES, now=now
+            session,
+            reader_ledger(session, trace_of(app).ledger),
+            plant=plant,
+            period=period,
+            sizes=SIZES,
+            now=now,
         )
 
 
@@ -145,7 +150,7 @@ def test_the_sample_is_seeded_by_the_first_block_after_the_close(
     # Anyone can redo it from the block hash alone.
     seed = seed_of(first_hash, plant.org, period.name)
     assert first.seed == seed.hex()
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         found = candidates(session, plant.org, period)
     assert list(first.days) == draw(seed, list(found.days), SIZES.days)
 
@@ -165,7 +170,7 @@ def test_the_cli_prints_the_same_sample_on_every_run(
     dismantle_in(client, plant, closed, 6, now)
     anchor_now(client, plant, dated_node, clock)
     runs = [
-        CliRunner().invoke(main, ["audit", "sample", plant.org, closed.name], obj=app)
+        CliRunner().invoke(main, ["audit", "sample", plant.org, closed.name], obj=trace_of(app))
         for _ in range(2)
     ]
     assert [r.exit_code for r in runs] == [0, 0], runs[0].output
@@ -178,7 +183,7 @@ def test_the_cli_prints_the_same_sample_on_every_run(
     assert block_time >= closed.end
 
     still_open = CliRunner().invoke(
-        main, ["audit", "sample", plant.org, this_month(now).name], obj=app
+        main, ["audit", "sample", plant.org, this_month(now).name], obj=trace_of(app)
     )
     assert still_open.exit_code == 1 and "has not closed yet" in still_open.output
     assert json.loads(still_open.output.split("Error:")[0])["devices"] == []

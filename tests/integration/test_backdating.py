@@ -28,11 +28,11 @@ from ledger.node import ManagedNode, set_chain_time
 from tests.claims.quarter import EXAMPLE_RATES
 from tests.helpers import Actor, anchor, manager_headers, new_id, record, rpc_settings
 from traceability import create_app
+from traceability.app import trace_of
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.services import run_audit
 from traceability.cli import main
 from traceability.clock import ShiftedClock
-from traceability.db import Database
 from traceability.periods import CHINA, parse_period
 from traceability.reports.devices import open_reader
 
@@ -114,7 +114,7 @@ def attack(
         ]
         assert anchor(forger_client, plant)["anchored"] == 60  # with the plant's own key
     finally:
-        Database.engine(forger).dispose()
+        trace_of(forger).engine.dispose()
     return honest, forged
 
 
@@ -125,7 +125,7 @@ def december(settings: dict[str, Any]) -> Iterator[Flask]:
     try:
         yield app
     finally:
-        Database.engine(app).dispose()
+        trace_of(app).engine.dispose()
 
 
 def test_every_verifier_sees_the_back_dated_records_as_late(
@@ -146,7 +146,7 @@ def test_every_verifier_sees_the_back_dated_records_as_late(
     assert 'data-verification="verified"' in client.get(f"/d/{honest}").get_data(as_text=True)
 
     # traceability verify --all
-    done = CliRunner().invoke(main, ["verify", "--all"], obj=december)
+    done = CliRunner().invoke(main, ["verify", "--all"], obj=trace_of(december))
     assert done.exit_code == 1, done.output
     assert "events: late 60, verified 4" in done.output
     listed = {line.split()[1] for line in done.output.splitlines() if line.startswith("  late ")}
@@ -154,7 +154,7 @@ def test_every_verifier_sees_the_back_dated_records_as_late(
     assert done.output.strip().endswith("NOT VERIFIED")
 
     # python -m ledger.verify reads the block time itself, with the published trust file.
-    trust = CliRunner().invoke(main, ["ledger", "trust"], obj=december)
+    trust = CliRunner().invoke(main, ["ledger", "trust"], obj=trace_of(december))
     assert trust.exit_code == 0, trust.output
     (tmp_path / "trust.json").write_text(trust.output, encoding="utf-8")
     for qr_id, verdict in ((honest, "VERIFIED"), (forged[0], "NOT VERIFIED")):
@@ -162,7 +162,7 @@ def test_every_verifier_sees_the_back_dated_records_as_late(
         (tmp_path / f"{qr_id}.json").write_text(json.dumps(bundle), encoding="utf-8")
         checked = subprocess.run(
             [sys.executable, "-m", "ledger.verify", str(tmp_path / f"{qr_id}.json"),
-             "--rpc", december.config["TRACE_SETTINGS"].ledger_url,
+             "--rpc", trace_of(december).settings.ledger_url,
              "--trust", str(tmp_path / "trust.json")],
             cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
@@ -175,10 +175,10 @@ def test_the_audit_finds_them_and_the_claim_excludes_them(
     december: Flask, plant: Actor, attack: tuple[str, list[str]]
 ) -> None:
     honest, forged = attack
-    with Session(Database.engine(december)) as session, december.app_context():
-        ledger, problem = open_reader(session)
+    with Session(trace_of(december).engine) as session, december.app_context():
+        ledger, problem = open_reader(session, trace_of(december).ledger)
         audit = run_audit(
-            session, ledger=ledger, catalog=december.extensions["trace.catalog"],
+            session, ledger=ledger, catalog=trace_of(december).catalog,
             ruleset=load_ruleset(), period=parse_period("2026Q3"),
             now=DECEMBER + dt.timedelta(hours=1), ledger_problem=problem,
         )  # fmt: skip

@@ -13,14 +13,14 @@ from sqlmodel import Session
 
 from tests.helpers import Actor, make_device, statuses, submitter
 from traceability.anchoring.connection import read_meta
+from traceability.app import trace_of
 from traceability.cli import main
-from traceability.db import Database
 
 pytestmark = pytest.mark.integration
 
 
 def invoke(app: Flask, *args: str) -> Result:
-    return CliRunner().invoke(main, list(args), obj=app, catch_exceptions=False)
+    return CliRunner().invoke(main, list(args), obj=trace_of(app), catch_exceptions=False)
 
 
 def test_anchor_prints_the_count_and_the_root_it_put_on_chain(
@@ -84,7 +84,7 @@ def test_ledger_status_names_chain_and_registry(
     assert result.exit_code == 0, result.output
     status = json.loads(result.output)
     ledger = submitter(app)
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         meta = read_meta(session)
     assert status["status"] == "ok"
     assert status["chain_id"] == ledger.info().chain_id == int(meta["chain_id"])

@@ -31,7 +31,7 @@ from traceability.anchoring import worker
 from traceability.anchoring.connection import ensure_ready, open_ledger
 from traceability.anchoring.models import AnchorBatch, AnchorState
 from traceability.anchoring.service import anchor_now
-from traceability.db import Database
+from traceability.app import trace_of
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +67,7 @@ def test_node_down_ingestion_continues_and_nothing_is_lost(
     unverifiable = client.get(f"/api/v1/devices/{early}/verify", headers=plant.headers)
     assert unverifiable.status_code == 503
     assert unverifiable.get_json()["error"]["code"] == "ledger_unavailable"
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         assert worker.pending_count(session) == 7
     assert tally(app).events == 12
 
@@ -86,7 +86,7 @@ def test_worker_killed_between_sending_and_recording_does_not_anchor_twice(
     app: Flask, client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     qr_ids = [make_device(client, collector, plant) for _ in range(2)]
-    engine, handle = Database.engine(app), open_ledger(app)
+    engine, handle = trace_of(app).engine, open_ledger(trace_of(app).ledger)
     with Session(engine, expire_on_commit=False) as session:
         ensure_ready(session, handle)
         batch = worker.cut_batch(session, max_size=100)
@@ -123,15 +123,17 @@ def test_two_workers_racing_on_postgresql_never_anchor_anything_twice(
 ) -> None:
     for _ in range(4):
         make_device(client, collector, plant)
-    with Session(Database.engine(app)) as session:
-        ensure_ready(session, open_ledger(app))  # the registry exists before workers start
+    with Session(trace_of(app).engine) as session:
+        ensure_ready(
+            session, open_ledger(trace_of(app).ledger)
+        )  # the registry exists before workers start
     workers = [create_app(settings) for _ in range(2)]
     start, stop = threading.Barrier(len(workers) + 1), threading.Event()
     failures: list[BaseException] = []
     passes: list[worker.AnchorRun] = []
 
     def work(worker_app: Flask) -> None:
-        engine, handle = Database.engine(worker_app), open_ledger(worker_app)
+        engine, handle = trace_of(worker_app).engine, open_ledger(trace_of(worker_app).ledger)
         try:
             start.wait()
             while not stop.is_set():
@@ -154,7 +156,9 @@ def test_two_workers_racing_on_postgresql_never_anchor_anything_twice(
         thread.join(timeout=60)
 
     assert failures == []
-    anchor_now(app)  # whatever arrived after the workers' last pass
+    anchor_now(
+        trace_of(app).engine, trace_of(app).ledger
+    )  # whatever arrived after the workers' last pass
     counts = tally(app)
     assert counts.events == 30 + 2  # and the register's two events
     assert counts.leaves == counts.distinct_leaves == counts.batch_sizes == counts.events
@@ -163,7 +167,7 @@ def test_two_workers_racing_on_postgresql_never_anchor_anything_twice(
     on_chain = [r.root.removeprefix("0x") for r in ledger.anchors_of(ledger.address)]
     assert len(on_chain) == len(set(on_chain)) == counts.batches
     assert sum(len(p.sent) for p in passes) <= counts.batches
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         rows = session.exec(select(AnchorBatch)).all()
         assert {r.root for r in rows} == set(on_chain)
         assert {r.state for r in rows} <= {AnchorState.confirmed, AnchorState.final}
@@ -196,7 +200,7 @@ def test_anchor_that_vanished_from_the_same_chain_is_found_and_resent(
     assert set(statuses(client, plant, second)) == {"missing_on_chain"}
 
     with app.app_context():
-        run = anchor_now(app)
+        run = anchor_now(trace_of(app).engine, trace_of(app).ledger)
     assert len(run.lost) == 1
     assert run.events_anchored == 3
     assert statuses(client, plant, second) == ["verified"] * 3

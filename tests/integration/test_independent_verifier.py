@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from ledger.node import ManagedNode
 from tests.helpers import Actor, anchor, make_device, new_id, post_events
 from tests.ledger_fixtures import ANVIL_ONLY
+from traceability.app import trace_of
 from traceability.cli import main
 
 pytestmark = pytest.mark.integration
@@ -33,7 +34,7 @@ def proof(client: FlaskClient, actor: Actor, qr_id: str) -> dict[str, Any]:
 
 def published_trust(app: Flask, tmp_path: Path) -> Path:
     """The trust file the regulator publishes (``traceability ledger trust``)."""
-    done = CliRunner().invoke(main, ["ledger", "trust"], obj=app, catch_exceptions=False)
+    done = CliRunner().invoke(main, ["ledger", "trust"], obj=trace_of(app), catch_exceptions=False)
     assert done.exit_code == 0, done.output
     path = tmp_path / "trust.published.json"
     path.write_text(done.output, encoding="utf-8")

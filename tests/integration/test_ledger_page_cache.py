@@ -19,7 +19,7 @@ from ledger.node import ManagedNode, NodeKind
 from tests.helpers import PASSWORD, Actor, anchor, collect, sign_in
 from tests.rpc_proxy import RpcProxy
 from traceability import create_app
-from traceability.db import Database
+from traceability.app import trace_of
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ def portal_app(settings: dict[str, Any], proxy: RpcProxy) -> Iterator[Flask]:
     """The same deployment, its chain reads going through the counting proxy."""
     app = create_app({**settings, "ledger_url": proxy.url})
     yield app
-    Database.engine(app).dispose()
+    trace_of(app).engine.dispose()
 
 
 def anchors_shown(portal: FlaskClient) -> int:

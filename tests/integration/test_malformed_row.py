@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from tests.helpers import Actor, anchor, event_ids, make_device, verification
+from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 from traceability.cli import main
-from traceability.db import Database
 
 pytestmark = pytest.mark.integration
 
@@ -30,12 +30,12 @@ def test_a_device_event_that_also_names_a_lot_fails_alone(
     victim, *others = [make_device(client, collector, plant) for _ in range(3)]
     assert anchor(client, plant)["anchored"] == 9 + 2  # and the two organisations' register events
     shipped = event_ids(client, plant, victim)[1]
-    with Database.engine(app).begin() as conn:  # the administrator, with SQL
+    with trace_of(app).engine.begin() as conn:  # the administrator, with SQL
         conn.execute(
             text("UPDATE event SET lot = 'DIS-SZ-copper-1' WHERE id = :id"), {"id": shipped}
         )
 
-    result = CliRunner().invoke(main, ["verify", "--all"], obj=app)
+    result = CliRunner().invoke(main, ["verify", "--all"], obj=trace_of(app))
     assert result.exit_code == 1, result.output
     assert re.search(rf"tampered\s+{re.escape(victim)} {shipped}", result.output), result.output
     assert "events: tampered 1, verified 10" in result.output
@@ -46,4 +46,4 @@ def test_a_device_event_that_also_names_a_lot_fails_alone(
     for qr_id in others:
         assert verification(client, plant, qr_id)["verified"] is True
         assert badge(client, qr_id) == "verified"
-    assert refresh(app, force=True).periods  # the audit refresher completes
+    assert refresh(trace_of(app), force=True).periods  # the audit refresher completes

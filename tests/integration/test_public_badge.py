@@ -13,7 +13,7 @@ from ledger.node import ManagedNode, NodeKind
 from tests.helpers import Actor, anchor, make_device, new_id
 from tests.rpc_proxy import RpcProxy
 from traceability import create_app
-from traceability.db import Database
+from traceability.app import trace_of
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ def public_app(settings: dict[str, Any], proxy: RpcProxy) -> Iterator[Flask]:
     """The same deployment, its reads going through a proxy that counts chain calls."""
     app = create_app({**settings, "ledger_url": proxy.url})
     yield app
-    Database.engine(app).dispose()
+    trace_of(app).engine.dispose()
 
 
 def _badge(client: FlaskClient, qr_id: str) -> str:

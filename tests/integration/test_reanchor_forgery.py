@@ -34,9 +34,9 @@ from tests.helpers import (
 )
 from traceability.anchoring.connection import open_ledger
 from traceability.anchoring.models import AnchorBatch
+from traceability.app import trace_of
 from traceability.cli import main
 from traceability.custody.models import Event
-from traceability.db import Database
 from traceability.devices.models import Device
 from traceability.verification.completeness import check_and_record
 from traceability.verification.services import content_of
@@ -59,7 +59,7 @@ def _rewrite_intake_weight(app: Flask, qr_id: str, received_id: str) -> str:
     The batch goes back to ``pending`` so the worker anchors the forged root
     with the plant's key. Returns the root the chain still holds.
     """
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         row = conn.execute(select(EVENT).where(EVENT.c.id == received_id)).one()
         assert row.payload == {"weight_g": 30_000}
         forged = {**row._mapping, "payload": {"weight_g": 60_000}}
@@ -113,7 +113,7 @@ def test_history_rewritten_and_reanchored_with_the_plants_key_is_found(
     plant_address = published_trust(app)["submitters"][0]
     with regulator_app(app, settings, tmp_path / "regulator") as regulator:
         found = CliRunner().invoke(
-            main, ["verify", "--all", "--submitter", plant_address], obj=regulator
+            main, ["verify", "--all", "--submitter", plant_address], obj=trace_of(regulator)
         )
     assert found.exit_code == 1, found.output
     assert f"batch {original_root} is anchored on chain but missing from the database" in (
@@ -121,7 +121,9 @@ def test_history_rewritten_and_reanchored_with_the_plants_key_is_found(
     )
 
     # The worker's scheduled check finds the same, and from then on nothing verifies.
-    check = check_and_record(Database.engine(app), open_ledger(app), app.config["TRACE_SETTINGS"])
+    check = check_and_record(
+        trace_of(app).engine, open_ledger(trace_of(app).ledger), trace_of(app).settings
+    )
     assert check.missing_batches == [original_root]
     for device in (qr_id, bystander):
         result = verification(client, plant, device)

@@ -24,7 +24,7 @@ from ledger.node import ManagedNode, NodeKind
 from tests.helpers import Actor, anchor, make_device, manager_headers, new_id, wait_until
 from tests.rpc_proxy import RpcProxy
 from traceability import create_app
-from traceability.db import Database
+from traceability.app import trace_of
 
 # The node answers each call after 5 s: far above a normal write (tens of ms).
 DELAY_S = 5.0
@@ -154,7 +154,7 @@ def test_anchoring_on_demand_answers_promptly_when_the_node_hangs(
             "/api/v1/anchors", headers=manager_headers(client, plant)
         )
         elapsed = time.perf_counter() - start
-        Database.engine(hung).dispose()
+        trace_of(hung).engine.dispose()
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "ledger_unavailable"
     assert elapsed < 5  # a few one-second calls at most, never the worker's patience

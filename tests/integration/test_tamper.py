@@ -29,9 +29,9 @@ from tests.helpers import (
 from traceability.anchoring.connection import open_ledger
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.anchoring.repair import repair
+from traceability.app import trace_of
 from traceability.cli import main
 from traceability.custody.models import Event
-from traceability.db import Database
 from traceability.verification.reconciliation import audit_anchors
 from traceability.verification.services import content_of
 
@@ -43,12 +43,12 @@ BATCH = AnchorBatch.__table__  # type: ignore[attr-defined]
 
 
 def invoke(app: Flask, *args: str) -> Result:
-    return CliRunner().invoke(main, list(args), obj=app, catch_exceptions=False)
+    return CliRunner().invoke(main, list(args), obj=trace_of(app), catch_exceptions=False)
 
 
 def tamper(app: Flask, fn: Callable[[Connection], None]) -> None:
     """Run ``fn`` on a raw connection: the attacker goes around the application."""
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         fn(conn)
 
 
@@ -152,7 +152,7 @@ def test_deleted_middle_event_breaks_the_device_chain(
     assert {e["status"] for e in neighbour["events"]} == {"verified"}
     assert neighbour["verified"] is False
     assert "lacks 1 anchored event(s)" in neighbour["ledger_problem"]
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         audit = audit_anchors(session, submitter(app), submitter(app).address)
     assert audit.missing_events and list(audit.missing_events.values()) == [1]
 
@@ -180,7 +180,7 @@ def test_deleted_anchored_batch_is_found_from_the_chain(
     # What is left in the database is self-consistent ...
     assert verification(client, plant, kept)["verified"] is True
     # ... but the chain remembers every anchor the plant made.
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         audit = audit_anchors(session, submitter(app), submitter(app).address)
     assert audit.on_chain == 2
     assert audit.missing_batches == [first["root"]]
@@ -251,4 +251,7 @@ class TestChainReset:
             assert verification(client, plant, qr_id)["verified"] is True
         assert invoke(app, "verify", "--all").exit_code == 0
         assert submitter(app).anchor_count(submitter(app).address) == 2
-        assert repair(Database.engine(app), open_ledger(app), confirmations=0).sent == []
+        assert (
+            repair(trace_of(app).engine, open_ledger(trace_of(app).ledger), confirmations=0).sent
+            == []
+        )

@@ -39,9 +39,9 @@ from tests.helpers import (
 )
 from traceability.anchoring.connection import open_ledger
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, LedgerMeta
+from traceability.app import trace_of
 from traceability.cli import main
 from traceability.custody.models import Event
-from traceability.db import Database
 from traceability.devices.models import Device
 from traceability.verification.completeness import check_and_record
 from traceability.verification.services import content_of
@@ -62,12 +62,12 @@ def ledger_node(anvil_node: ManagedNode) -> ManagedNode:
 
 
 def invoke(app: Flask, *args: str) -> Result:
-    return CliRunner().invoke(main, list(args), obj=app, catch_exceptions=False)
+    return CliRunner().invoke(main, list(args), obj=trace_of(app), catch_exceptions=False)
 
 
 def tamper(app: Flask, fn: Callable[[Connection], None]) -> None:
     """The attacker goes around the application, straight to the database."""
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         fn(conn)
 
 
@@ -139,7 +139,9 @@ def test_forged_history_on_a_registry_of_the_db_admins_own_never_verifies(
         conn.execute(update(META).where(META.c.key == "contract").values(value=registry))
 
     tamper(app, repoint)
-    open_ledger(app).forget_check()  # no help from a warm cache: a fresh check says the same
+    open_ledger(
+        trace_of(app).ledger
+    ).forget_check()  # no help from a warm cache: a fresh check says the same
 
     result = verification(client, plant, qr_id)
     assert result["verified"] is False
@@ -169,7 +171,11 @@ def test_trust_anchors_are_public_and_match_the_trust_file(
     published = published_trust(app)
     assert body["trust"] == published
     assert json.loads((tmp_path / "trust.json").read_text()) == published
-    assert body["submitter"] == published["submitters"][0] == open_ledger(app).submitter.address
+    assert (
+        body["submitter"]
+        == published["submitters"][0]
+        == open_ledger(trace_of(app).ledger).submitter.address
+    )
     assert (
         published["owner"]
         == Web3Ledger.from_rpc("http://x", private_key=OWNER_KEY, contract_address=None).address
@@ -214,8 +220,8 @@ def test_deleted_newest_event_is_found_without_any_key(
     assert every.output.strip().splitlines()[-1] == "NOT VERIFIED"
 
     # The recorded completeness check fails every device, and /health shows it.
-    settings_obj = app.config["TRACE_SETTINGS"]
-    found = check_and_record(Database.engine(app), open_ledger(app), settings_obj)
+    settings_obj = trace_of(app).settings
+    found = check_and_record(trace_of(app).engine, open_ledger(trace_of(app).ledger), settings_obj)
     assert not found.ok and sum(found.missing_events.values()) == 1
     health = client.get("/api/v1/health").get_json()["ledger"]["last_completeness_check"]
     assert health["ok"] is False and health["missing_events"] == 1
@@ -228,7 +234,7 @@ def test_an_anchor_of_the_plants_root_by_another_authorised_key_does_not_count(
     app: Flask, client: FlaskClient, collector: Actor, plant: Actor, ledger_node: ManagedNode
 ) -> None:
     qr_id = make_device(client, collector, plant)
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         digests = [d for (d,) in session.execute(select(EVENT.c.digest).order_by(EVENT.c.seq))]
     root = merkle.root([bytes.fromhex(d) for d in digests])
     trust = published_trust(app)  # sets up the registry; the plant has anchored nothing yet

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from tests.helpers import PASSWORD, Actor
-from traceability.db import Database
+from traceability.app import trace_of
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def beijing(make_actor: Callable[..., Actor]) -> Actor:
 def edit_org_row(app: Flask, code: str, **values: Any) -> None:
     """What the plant's database administrator can do: change the register's row by SQL."""
     sets = ", ".join(f"{name} = :{name}" for name in values)
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         conn.execute(
             text(f"UPDATE organisation SET {sets} WHERE code = :code"), {**values, "code": code}
         )

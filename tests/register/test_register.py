@@ -19,9 +19,9 @@ from tests.helpers import Actor
 from tests.register.conftest import anomalies
 from traceability.accounts import services as accounts
 from traceability.accounts.models import Principal
+from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 from traceability.custody.models import Event
-from traceability.db import Database
 from traceability.errors import Forbidden
 from traceability.register.log import ORG_CHANGED, ORG_REGISTERED, register_of
 from traceability.register.services import SYSTEM, change_org
@@ -30,7 +30,7 @@ NOW = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
 
 
 def principal(app: Flask, actor: Actor) -> Principal:
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         return accounts.authenticate_token(session=session, token=actor.token)
 
 
@@ -43,12 +43,12 @@ def test_an_admin_changes_the_register_by_an_event_and_the_scope_follows(
     beijing: Actor,
 ) -> None:
     admin = principal(app, make_actor("REG-JS", "regulator", role="admin", username="js.admin"))
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         facts = change_org(session=session, code=plant.org, by=admin, region="110105", now=NOW)
         session.commit()
     assert (facts.region, facts.mismatch) == ("110105", ())
 
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         [registered, changed] = session.execute(
             select(Event).where(Event.organisation == plant.org).order_by(Event.seq)  # type: ignore[arg-type]
         ).scalars()
@@ -59,7 +59,7 @@ def test_an_admin_changes_the_register_by_an_event_and_the_scope_follows(
         {"region": "110105"},
     )
     assert changed.prev == registered.digest and changed.recorded_at == NOW
-    refresh(app, force=True)
+    refresh(trace_of(app), force=True)
     assert anomalies(client, auditor, plant.org).status_code == 403
     assert anomalies(client, beijing, plant.org).status_code == 200
 
@@ -70,7 +70,7 @@ def test_no_one_but_a_regulators_admin_changes_the_register(
 ) -> None:
     org = ("REG-JS", "regulator") if role == "auditor" else (plant.org, "dismantler")
     someone = principal(app, make_actor(*org, role=role, region="320000"))
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         before = session.execute(select(Event.id)).all()
         with pytest.raises(Forbidden) as refused:
             change_org(session=session, code=plant.org, by=someone, region="110000", now=NOW)
@@ -84,12 +84,12 @@ def test_an_admin_of_another_region_cannot_move_a_plant(
     app: Flask, make_actor: Callable[..., Actor], plant: Actor
 ) -> None:
     admin = principal(app, make_actor("REG-BJ", "regulator", role="admin", region="110000"))
-    with Session(Database.engine(app)) as session, pytest.raises(Forbidden):
+    with Session(trace_of(app).engine) as session, pytest.raises(Forbidden):
         change_org(session=session, code=plant.org, by=admin, region="110000", now=NOW)
 
 
 def test_the_system_admin_is_recorded_as_the_actor_of_the_cli(app: Flask, plant: Actor) -> None:
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         change_org(session=session, code=plant.org, by=SYSTEM, capacity_units=5, now=NOW)
         session.commit()
         changed = session.execute(
@@ -102,7 +102,7 @@ def test_register_events_stay_out_of_the_epcis_export(
     app: Flask, client: FlaskClient, make_actor: Callable[..., Actor], plant: Actor, auditor: Actor
 ) -> None:
     admin = principal(app, make_actor("REG-JS", "regulator", role="admin", username="js.admin"))
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         change_org(session=session, code=plant.org, by=admin, name="苏州新拆解厂", now=NOW)
         session.commit()
 

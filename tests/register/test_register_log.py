@@ -26,10 +26,10 @@ from tests.helpers import Actor, anchor
 from traceability import create_app, migrate
 from traceability.accounts import services as accounts
 from traceability.anchoring.batching import pending_count
+from traceability.app import trace_of
 from traceability.cli import main
-from traceability.clock import app_now
 from traceability.custody.models import Event
-from traceability.db import Database, UTCDateTime
+from traceability.db import UTCDateTime
 from traceability.register.log import ORG_CHANGED, ORG_REGISTERED, register_of
 from traceability.register.services import change_org
 from traceability.verification.reconciliation import verify_everything
@@ -45,15 +45,15 @@ def settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def move_by_admin(app: Flask, admin: Actor, code: str, region: str) -> None:
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         by = accounts.authenticate_token(session=session, token=admin.token)
         # recorded at the app's now: the in-process chain anchors it now, on time
-        change_org(session=session, code=code, by=by, region=region, now=app_now(app))
+        change_org(session=session, code=code, by=by, region=region, now=trace_of(app).now())
         session.commit()
 
 
 def org_events(app: Flask, code: str) -> list[Event]:
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         query = select(Event).where(Event.organisation == code).order_by(Event.seq)  # type: ignore[arg-type]
         return list(session.execute(query).scalars())
 
@@ -63,14 +63,14 @@ def test_an_admins_change_is_anchored_and_verifies_with_everything_else(
 ) -> None:
     admin = make_actor("REG-JS", "regulator", role="admin", region="320000")
     move_by_admin(app, admin, plant.org, "320583")
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         assert pending_count(session) == len(list(session.execute(select(Event.seq))))
 
     anchor(client, plant)
 
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         assert pending_count(session) == 0
-    report = verify_everything(app)
+    report = verify_everything(trace_of(app))
     assert report.ok, report
     assert report.counts == {"verified": 3}  # DIS-SZ registered and changed, REG-JS registered
     assert [e.type for e in org_events(app, plant.org)] == [ORG_REGISTERED, ORG_CHANGED]
@@ -83,13 +83,13 @@ def test_a_register_event_edited_by_sql_is_tampered(
     move_by_admin(app, admin, plant.org, "320583")
     anchor(client, plant)
     changed = org_events(app, plant.org)[-1]
-    with Database.engine(app).begin() as conn:  # the change never happened, says the DBA
+    with trace_of(app).engine.begin() as conn:  # the change never happened, says the DBA
         conn.execute(
             text("UPDATE event SET payload = :p WHERE id = :id"),
             {"p": json.dumps({"region": "110000"}), "id": changed.id},
         )
 
-    report = verify_everything(app)
+    report = verify_everything(trace_of(app))
 
     assert not report.ok
     assert [(p.status, p.subject, p.event_id) for p in report.problems] == [
@@ -105,11 +105,11 @@ def test_a_deleted_register_event_breaks_the_chain(
     move_by_admin(app, admin, plant.org, "320505")
     anchor(client, plant)
     [_, middle, last] = org_events(app, plant.org)
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         conn.execute(text("DELETE FROM anchor_leaf WHERE event_seq = :s"), {"s": middle.seq})
         conn.execute(text("DELETE FROM event WHERE id = :id"), {"id": middle.id})
 
-    report = verify_everything(app)
+    report = verify_everything(trace_of(app))
 
     assert ("broken_chain", plant.org, last.id) in {
         (p.status, p.subject, p.event_id) for p in report.problems
@@ -118,7 +118,7 @@ def test_a_deleted_register_event_breaks_the_chain(
 
 def test_the_cli_registers_and_changes_as_the_system_admin(app: Flask) -> None:
     def run(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(main, list(args), obj=app)
+        result = CliRunner().invoke(main, list(args), obj=trace_of(app))
         return result.exit_code, result.output
 
     assert run("orgs", "add", "DIS-SZ", "--kind", "dismantler", "--name", "苏州某拆解厂",
@@ -134,7 +134,7 @@ def test_the_cli_registers_and_changes_as_the_system_admin(app: Flask) -> None:
     code, out = run("orgs", "show")
     assert code == 0 and json.loads(out)[0]["region"] == "320583"
 
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         conn.execute(text("UPDATE organisation SET region = '110000' WHERE code = 'DIS-SZ'"))
     code, out = run("orgs", "show")
     [shown] = json.loads(out)
@@ -150,7 +150,7 @@ def test_migrating_records_a_registration_for_every_existing_organisation(
     settings: dict[str, Any],
 ) -> None:
     app = create_app(settings)  # a fresh database: no create_all here
-    engine = Database.engine(app)
+    engine = trace_of(app).engine
     migrate.upgrade(engine, BEFORE)
     created = dt.datetime(2025, 3, 1, 2, 0, tzinfo=dt.UTC)
     org = sa.table(

@@ -17,8 +17,9 @@ from sqlalchemy import text
 
 from tests.helpers import Actor, receive, sign_in
 from tests.register.conftest import anomalies, edit_org_row
+from traceability.app import trace_of
 from traceability.audit.refresh import refresh
-from traceability.db import Database, utcnow
+from traceability.db import utcnow
 from traceability.periods import quarter_of
 
 
@@ -31,7 +32,7 @@ def test_editing_the_rows_region_does_not_hide_the_plant_from_its_regulator_api(
 ) -> None:
     receive(client, collector, plant)
     edit_org_row(app, plant.org, region="110000")  # "moved" to Beijing
-    refresh(app, force=True)
+    refresh(trace_of(app), force=True)
 
     seen = anomalies(client, auditor, plant.org)
     assert seen.status_code == 200, seen.get_json()
@@ -52,14 +53,14 @@ def test_the_plants_findings_stay_with_the_regulator_of_its_registered_region(
     app: Flask, client: FlaskClient, collector: Actor, plant: Actor, auditor: Actor
 ) -> None:
     qr_id = receive(client, collector, plant)
-    with Database.engine(app).begin() as conn:  # the plant's stock count no longer adds up
+    with trace_of(app).engine.begin() as conn:  # the plant's stock count no longer adds up
         conn.execute(text("UPDATE device SET state = 'dismantled' WHERE qr_id = :q"), {"q": qr_id})
-    refresh(app, force=True)
+    refresh(trace_of(app), force=True)
     before = shown(anomalies(client, auditor, plant.org).get_json()["items"])
     assert ("stock_reconciliation", plant.org) in before
 
     edit_org_row(app, plant.org, region="110000")
-    refresh(app, force=True)
+    refresh(trace_of(app), force=True)
 
     after = client.get("/api/v1/audit/anomalies", headers=auditor.headers).get_json()
     assert shown(i for i in after["items"] if i["org"] == plant.org) == before
@@ -80,7 +81,7 @@ def test_the_portal_shows_the_plant_and_its_register_mismatch(
 ) -> None:
     receive(client, collector, plant)
     edit_org_row(app, plant.org, region="110000", capacity_units=999_999)
-    refresh(app, force=True)
+    refresh(trace_of(app), force=True)
     period = quarter_of(utcnow()).name  # the current quarter: always kept by the refresher
     assert sign_in(client, auditor.username).status_code == 302
     headers = {"Accept-Language": lang}

@@ -11,12 +11,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from tests.helpers import Actor, dismantle, receive
-from traceability.db import Database
+from traceability.app import trace_of
 
 
 @pytest.fixture
 def statements(app: Flask) -> Iterator[list[str]]:
-    engine = Database.engine(app)
+    engine = trace_of(app).engine
     seen: list[str] = []
 
     def log(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:

@@ -8,13 +8,13 @@ from flask import Flask
 from sqlalchemy import inspect
 
 from traceability import create_app, migrate
-from traceability.db import Database
+from traceability.app import trace_of
 from traceability.models import metadata
 
 
 def test_upgrade_to_head_matches_the_models(settings: dict) -> None:
     app: Flask = create_app(settings)  # a fresh database: no create_all here
-    engine = Database.engine(app)
+    engine = trace_of(app).engine
     migrate.upgrade(engine)
     with engine.connect() as conn:
         diff = compare_metadata(
@@ -27,7 +27,7 @@ def test_upgrade_to_head_matches_the_models(settings: dict) -> None:
 
 def test_upgrade_is_idempotent(settings: dict) -> None:
     app = create_app(settings)
-    engine = Database.engine(app)
+    engine = trace_of(app).engine
     migrate.upgrade(engine)
     migrate.upgrade(engine)  # a second `traceability init` must be harmless
     with engine.connect() as conn:

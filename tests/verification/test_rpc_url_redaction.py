@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from ledger.redact import redact_text, redact_url
 from tests.helpers import Actor, collect
+from traceability.app import trace_of
 from traceability.cli import main
 
 SECRET = "s3cr3t-provider-key"
@@ -46,7 +47,7 @@ def test_verification_texts_never_show_the_rpc_urls_secrets(
         client.get(f"/d/{qr_id}"),
         client.get("/api/v1/health"),
     ]
-    cli = CliRunner().invoke(main, ["verify", "--all"], obj=app)
+    cli = CliRunner().invoke(main, ["verify", "--all"], obj=trace_of(app))
 
     texts = [r.get_data(as_text=True) for r in shown] + [cli.output]
     assert all(r.status_code in (200, 503) for r in shown), texts

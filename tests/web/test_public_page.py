@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from tests.helpers import Actor, collect, manager_headers
+from traceability.app import trace_of
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
@@ -96,8 +97,6 @@ class TestVerificationBadge:
     ) -> None:
         from sqlalchemy import text
 
-        from traceability.db import Database
-
         qr_id = collect(client, collector)
 
         def badge() -> str:
@@ -112,7 +111,7 @@ class TestVerificationBadge:
             == 200
         )
         assert badge() == "verified"
-        with Database.engine(app).begin() as conn:
+        with trace_of(app).engine.begin() as conn:
             conn.execute(
                 text("UPDATE event SET actor = 'someone-else' WHERE device = :q"), {"q": qr_id}
             )

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 from tests.helpers import OUTPUTS, PASSWORD, Actor, dismantle, receive, record, sign_in
 from traceability import create_app
-from traceability.db import Database
+from traceability.app import trace_of
 
 STATIC = Path(__file__).parents[2] / "static"
 
@@ -106,7 +106,7 @@ def test_behind_a_proxy_each_client_address_is_counted_on_its_own(
     settings: dict[str, Any], make_actor: Callable[..., Actor]
 ) -> None:
     app: Flask = create_app({**settings, "proxy_hops": 1, "login_free_failures_per_address": 2})
-    SQLModel.metadata.create_all(Database.engine(app))
+    SQLModel.metadata.create_all(trace_of(app).engine)
     try:
         operator = make_actor("COL-SZ", "collector", password=PASSWORD)
         first, second = app.test_client(), app.test_client()
@@ -117,4 +117,4 @@ def test_behind_a_proxy_each_client_address_is_counted_on_its_own(
         assert sign_in(first, operator.username).status_code == 429
         assert sign_in(second, operator.username).status_code == 302
     finally:
-        Database.engine(app).dispose()
+        trace_of(app).engine.dispose()

@@ -16,7 +16,7 @@ from tests.helpers import CRT_TV, PASSWORD, Actor, csrf_token, sign_in
 from traceability import create_app
 from traceability.accounts import services as accounts
 from traceability.accounts.models import BrowserSession
-from traceability.db import Database
+from traceability.app import trace_of
 
 
 @pytest.fixture
@@ -40,14 +40,14 @@ def other_worker(settings: dict[str, Any]) -> Iterator[Callable[..., FlaskClient
     def start(**overrides: Any) -> FlaskClient:
         app = create_app({**settings, **overrides})
         apps.append(app)
-        SQLModel.metadata.create_all(Database.engine(app))
+        SQLModel.metadata.create_all(trace_of(app).engine)
         client = app.test_client()
         client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
         return client
 
     yield start
     for app in apps:
-        Database.engine(app).dispose()
+        trace_of(app).engine.dispose()
 
 
 def signed_in_page(client: FlaskClient) -> int:
@@ -160,7 +160,7 @@ def test_a_disabled_user_loses_the_session_and_cannot_sign_in(
 ) -> None:
     sign_in(client, operator.username)
     assert signed_in_page(client) == 200
-    with Session(Database.engine(app)) as session:
+    with Session(trace_of(app).engine) as session:
         accounts.disable_user(session=session, username=operator.username)
         session.commit()
     assert signed_in_page(client) == 302
@@ -188,7 +188,7 @@ def test_a_session_expires(app: Flask, client: FlaskClient, operator: Actor) -> 
     assert signed_in_page(client) == 200
     # Its end brought forward in the database, not waited for (a loaded machine
     # took longer than a one-second session to show the first page).
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         conn.execute(
             update(BrowserSession).values(expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
         )

@@ -21,8 +21,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from flask import Flask
-
 from ledger.interface import AnchorRecord, Ledger
 
 #: Lists kept (one per node, registry and submitter): a deployment trusts a handful.
@@ -68,9 +66,3 @@ class AnchorLists:
                 while len(self._reads) > self.max_lists:
                     self._reads.popitem(last=False)
         return list(records)
-
-
-def anchor_lists(app: Flask) -> AnchorLists:
-    """The app's cache (one per app, so one per gunicorn worker)."""
-    lists: AnchorLists = app.extensions.setdefault("trace.anchor_lists", AnchorLists())
-    return lists

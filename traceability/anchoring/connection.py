@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import Flask
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -103,12 +102,21 @@ def write_meta(session: Session, values: dict[str, str]) -> None:
     session.commit()
 
 
-def open_ledger(app: Flask) -> LedgerHandle:
-    """The app's ledger clients (one per app; in-process chains live as long as the app)."""
-    cached: LedgerHandle | None = app.extensions.get("trace.ledger")
-    if cached is not None:
-        return cached
-    settings: Settings = app.config["TRACE_SETTINGS"]
+@dataclass(eq=False)
+class LedgerSource:
+    """The deployment's ledger, as its context (``traceability.context.Trace``) holds it:
+    the settings that name it and its clients, opened on first use and kept as long
+    as the context (an in-process chain lives that long)."""
+
+    settings: Settings
+    opened: LedgerHandle | None = field(default=None, repr=False)
+
+
+def open_ledger(source: LedgerSource) -> LedgerHandle:
+    """The deployment's ledger clients (opened once per ``source``)."""
+    if source.opened is not None:
+        return source.opened
+    settings = source.settings
     if settings.ledger_mode == "off":
         raise LedgerError("the ledger is switched off (TRACE_LEDGER_MODE=off)")
     owner: Ledger | None
@@ -138,7 +146,7 @@ def open_ledger(app: Flask) -> LedgerHandle:
             timeout=settings.ledger_request_timeout_s,
         )
     handle = LedgerHandle(submitter=submitter, owner=owner, settings=settings, reader=reader)
-    app.extensions["trace.ledger"] = handle
+    source.opened = handle
     return handle
 
 

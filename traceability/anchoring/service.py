@@ -6,33 +6,31 @@ import dataclasses
 import logging
 from typing import Any
 
-from flask import Flask, current_app
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from ledger.errors import LedgerError
 from traceability.anchoring.connection import (
+    LedgerSource,
     TrustedReader,
     configured_trust,
     open_ledger,
     reader,
 )
 from traceability.anchoring.worker import AnchorRun, run_once
-from traceability.config import Settings
-from traceability.db import Database
 
 log = logging.getLogger(__name__)
 
 
-def anchor_now(app: Flask | None = None, *, from_request: bool = False) -> AnchorRun:
+def anchor_now(engine: Engine, ledger: LedgerSource, *, from_request: bool = False) -> AnchorRun:
     """Anchor everything pending now.
 
     ``from_request``: a web request is waiting, so every chain call (and the
     wait for the receipt) gets ``ledger_request_timeout_s``, not the worker's
     patience; whatever is left is finished by the background worker.
     """
-    app = app or current_app
-    settings: Settings = app.config["TRACE_SETTINGS"]
-    handle = open_ledger(app)
+    settings = ledger.settings
+    handle = open_ledger(ledger)
     receipt_timeout_s = 15.0
     if from_request:
         timeout = settings.ledger_request_timeout_s
@@ -43,7 +41,7 @@ def anchor_now(app: Flask | None = None, *, from_request: bool = False) -> Ancho
         )
         receipt_timeout_s = timeout
     return run_once(
-        Database.engine(app),
+        engine,
         handle,
         max_size=settings.anchor_batch_max,
         confirmations=settings.ledger_confirmations,
@@ -52,28 +50,27 @@ def anchor_now(app: Flask | None = None, *, from_request: bool = False) -> Ancho
     )
 
 
-def reader_ledger(session: Session, app: Flask | None = None) -> TrustedReader | None:
+def reader_ledger(session: Session, ledger: LedgerSource) -> TrustedReader | None:
     """The trusted registry to verify against (None when the ledger is off).
 
     A reset, replaced or untrusted chain is no reason to refuse to verify: the
     reader then carries the problem, and no event it checks is "verified".
     Chain calls use short timeouts; LedgerUnavailable propagates.
     """
-    app = app or current_app
-    if app.config["TRACE_SETTINGS"].ledger_mode == "off":
+    if ledger.settings.ledger_mode == "off":
         return None
-    found = reader(session, open_ledger(app))
+    found = reader(session, open_ledger(ledger))
     if found.problem:
         log.warning("verifying against a ledger that is not trusted: %s", found.problem)
     return found
 
 
-def public_trust(app: Flask) -> dict[str, Any]:
+def public_trust(ledger: LedgerSource) -> dict[str, Any]:
     """The trust anchors and this deployment's submitter, without asking the chain."""
-    settings: Settings = app.config["TRACE_SETTINGS"]
+    settings = ledger.settings
     if settings.ledger_mode == "off":
         return {"mode": "off", "trust": None, "submitter": None}
-    handle = open_ledger(app)
+    handle = open_ledger(ledger)
     try:
         trust = handle.trust or configured_trust(handle)
         problem = None

@@ -34,6 +34,7 @@ from traceability.api.schemas import (
     OpenApiDocument,
     ProofBundle,
 )
+from traceability.app import register_service
 from traceability.audit.schemas import AnomalyList
 from traceability.claims.review import ReviewRequest
 from traceability.claims.schemas import ClaimPublic, ClaimRequest
@@ -192,6 +193,6 @@ def init_app(app: Flask) -> None:
     # with an earlier app (every test builds its own app).
     bp = Blueprint("api", __name__, url_prefix="/api/v1")
     register(bp, ROUTES)
-    app.extensions["trace.openapi"] = OpenApiDocument.model_validate(openapi.document(ROUTES))
+    register_service(app, OpenApiDocument.model_validate(openapi.document(ROUTES)))
     errors.register(app, bp)
     app.register_blueprint(bp)

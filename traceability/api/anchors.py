@@ -6,6 +6,7 @@ from traceability.accounts.models import OrgKind, Principal, Role
 from traceability.anchoring.service import anchor_now
 from traceability.api.auth import current_principal
 from traceability.api.schemas import AnchorsResult
+from traceability.app import current_trace
 from traceability.errors import Forbidden
 
 
@@ -23,7 +24,7 @@ def may_force_anchoring(principal: Principal) -> bool:
 def anchor() -> AnchorsResult:
     if not may_force_anchoring(current_principal()):
         raise Forbidden("only a dismantler's managers and admins anchor on demand", field="role")
-    run = anchor_now(from_request=True)
+    run = anchor_now(current_trace().engine, current_trace().ledger, from_request=True)
     last = run.last
     return AnchorsResult(
         anchored=run.events_anchored,

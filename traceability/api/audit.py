@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from traceability.api.auth import current_principal
 from traceability.api.paging import requested_paging, text_arg
+from traceability.app import current_service, current_trace, get_session
 from traceability.audit.listing import anomaly_page
 from traceability.audit.schemas import AnomalyList
 from traceability.audit.services import Filters
-from traceability.db import get_session
+from traceability.audit.snapshots import SnapshotCache
 from traceability.periods import parse_period
 
 
@@ -22,7 +21,8 @@ def anomalies() -> AnomalyList:
     )
     return anomaly_page(
         get_session(),
-        current_app,
+        current_trace(),
+        current_service(SnapshotCache),
         principal=current_principal(),
         period=period,
         filters=filters,

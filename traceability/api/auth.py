@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 
 from traceability.accounts.models import Principal, Role
 from traceability.accounts.services import authenticate_token
-from traceability.db import get_session
+from traceability.app import get_session
 from traceability.errors import Forbidden, Unauthorised
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 
 from traceability.accounts.services import REGULATOR_ROLES
 from traceability.api.auth import current_principal
+from traceability.app import current_trace, get_session
 from traceability.catalog.models import Catalog
-from traceability.db import get_session
 from traceability.errors import Forbidden, ValidationFailed
 from traceability.register.log import register_region
 from traceability.register.scope import readable_orgs
@@ -19,7 +19,7 @@ from traceability.reports.schemas import BatchReport
 def show(code: str) -> BatchReport:
     principal = current_principal()
     session = get_session()
-    catalog: Catalog = current_app.extensions["trace.catalog"]
+    catalog: Catalog = current_trace().catalog
     org = request.args.get("org", principal.org_code)
     if org not in readable_orgs(session, principal, [org]):
         if principal.role not in REGULATOR_ROLES:
@@ -33,5 +33,5 @@ def show(code: str) -> BatchReport:
             raise ValidationFailed(f"unknown factor set {factor_id}", field="factors")
         factor_set = catalog.factor_sets[factor_id]
     batch = get_batch(session, org, code)
-    ledger, problem = open_reader(session)
+    ledger, problem = open_reader(session, current_trace().ledger)
     return batch_report(session, batch, factor_set, ledger=ledger, ledger_problem=problem)

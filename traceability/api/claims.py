@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 
-from flask import Response, current_app, url_for
+from flask import Response, url_for
 
 from ledger.errors import LedgerError
 from traceability.anchoring.service import anchor_now
 from traceability.api.auth import current_principal
 from traceability.api.paging import requested_paging
+from traceability.app import current_trace, get_session
 from traceability.catalog.models import Catalog
 from traceability.claims.events import claim_events
 from traceability.claims.exports.csv import claim_csv
@@ -22,20 +23,19 @@ from traceability.claims.report import MAX_PER_PAGE, PER_PAGE, claim_public
 from traceability.claims.review import ReviewRequest, review_claim
 from traceability.claims.schemas import ClaimPublic, ClaimRequest
 from traceability.claims.services import create_claim, get_claim, submit_claim
-from traceability.db import get_session
 from traceability.reports.devices import open_reader
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _catalog() -> Catalog:
-    catalog: Catalog = current_app.extensions["trace.catalog"]
+    catalog: Catalog = current_trace().catalog
     return catalog
 
 
 def _public(claim: Claim) -> ClaimPublic:
     session = get_session()
-    ledger, _ = open_reader(session)
+    ledger, _ = open_reader(session, current_trace().ledger)
     paging = requested_paging(per_page=PER_PAGE, max_per_page=MAX_PER_PAGE)
     exports = {
         kind: url_for(f"api.claim_export_{kind}", claim_id=claim.id, _external=True)
@@ -54,7 +54,7 @@ def _public(claim: Claim) -> ClaimPublic:
 
 def create(body: ClaimRequest) -> tuple[ClaimPublic, int]:
     session = get_session()
-    ledger, problem = open_reader(session)
+    ledger, problem = open_reader(session, current_trace().ledger)
     claim, created = create_claim(
         session=session,
         catalog=_catalog(),
@@ -62,7 +62,7 @@ def create(body: ClaimRequest) -> tuple[ClaimPublic, int]:
         period=body.period,
         ledger=ledger,
         ledger_problem=problem,
-        settings=current_app.config["TRACE_SETTINGS"],
+        settings=current_trace().settings,
     )
     return _public(claim), 201 if created else 200
 
@@ -74,7 +74,7 @@ def show(claim_id: int) -> ClaimPublic:
 def submit(claim_id: int) -> ClaimPublic:
     claim = submit_claim(session=get_session(), principal=current_principal(), claim_id=claim_id)
     with contextlib.suppress(LedgerError):  # else it stays pending: the worker anchors it
-        anchor_now(from_request=True)
+        anchor_now(current_trace().engine, current_trace().ledger, from_request=True)
     return _public(claim)
 
 
@@ -83,7 +83,7 @@ def review(claim_id: int, body: ReviewRequest) -> ClaimPublic:
         session=get_session(), principal=current_principal(), claim_id=claim_id, request=body
     )
     with contextlib.suppress(LedgerError):
-        anchor_now(from_request=True)
+        anchor_now(current_trace().engine, current_trace().ledger, from_request=True)
     return _public(claim)
 
 
@@ -96,7 +96,7 @@ def _download(body: bytes | object, mimetype: str, claim: Claim, ext: str) -> Re
 def export_xlsx(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
-    ledger, _ = open_reader(session)
+    ledger, _ = open_reader(session, current_trace().ledger)
     summary = summarise(session, _catalog(), claim, claim_events(session, ledger, claim))
     return _download(claim_xlsx(session, _catalog(), summary), XLSX, claim, "xlsx")
 
@@ -104,7 +104,7 @@ def export_xlsx(claim_id: int) -> Response:
 def export_csv(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
-    ledger, _ = open_reader(session)
+    ledger, _ = open_reader(session, current_trace().ledger)
     replay = replay_claim(session, _catalog(), claim, claim_events(session, ledger, claim))
     text = claim_csv(session, _catalog(), claim, replay.outcomes)
     return _download(text, "text/csv; charset=utf-8", claim, "csv")
@@ -113,7 +113,7 @@ def export_csv(claim_id: int) -> Response:
 def export_pdf(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
-    ledger, _ = open_reader(session)
+    ledger, _ = open_reader(session, current_trace().ledger)
     summary = summarise(session, _catalog(), claim, claim_events(session, ledger, claim))
-    font = current_app.config["TRACE_SETTINGS"].cjk_font
+    font = current_trace().settings.cjk_font
     return _download(claim_pdf(summary, font_override=font), "application/pdf", claim, "pdf")

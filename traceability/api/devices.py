@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, url_for
+from flask import Response, url_for
 
 from traceability.anchoring.service import reader_ledger
 from traceability.api.auth import current_principal
 from traceability.api.body import json_body
 from traceability.api.schemas import CollectedDevice, DeviceVerificationResult, ProofBundle
-from traceability.clock import app_now
+from traceability.app import current_trace, get_session
 from traceability.custody.ingest import record_events
 from traceability.custody.messages import ItemResult
-from traceability.db import get_session
 from traceability.devices.models import Device
 from traceability.devices.services import get_device
 from traceability.errors import TraceabilityError
@@ -40,15 +39,15 @@ class ItemRefused(TraceabilityError):
 
 def collect() -> tuple[CollectedDevice, int]:
     item = {**json_body(), "type": "collected"}
-    settings = current_app.config["TRACE_SETTINGS"]
+    settings = current_trace().settings
     [result] = record_events(
         session=get_session(),
         principal=current_principal(),
-        catalog=current_app.extensions["trace.catalog"],
+        catalog=current_trace().catalog,
         items=[item],
         id_required=False,
         future_skew_s=settings.future_skew_s,
-        now=app_now(current_app),
+        now=current_trace().now(),
     )
     if result.status == "rejected" or result.status == "conflict":
         raise ItemRefused(result)
@@ -72,7 +71,7 @@ def show(qr_id: str) -> DeviceDetail:
     device = get_device(session, qr_id)
     events = device_events(session, device.qr_id)
     check_can_read(session, current_principal(), device, events)
-    ledger, problem = open_reader(session)
+    ledger, problem = open_reader(session, current_trace().ledger)
     view = read_device(session, ledger, device, events, ledger_problem=problem)
     return device_detail(view)
 
@@ -87,7 +86,9 @@ def _readable(qr_id: str) -> Device:
 def verify(qr_id: str) -> DeviceVerificationResult:
     session = get_session()
     device = _readable(qr_id)
-    result = verify_device(session, reader_ledger(session), device.qr_id, device.head_digest)
+    result = verify_device(
+        session, reader_ledger(session, current_trace().ledger), device.qr_id, device.head_digest
+    )
     return DeviceVerificationResult.model_validate(result.to_dict())
 
 
@@ -95,14 +96,14 @@ def proof(qr_id: str) -> tuple[ProofBundle, dict[str, str]]:
     session = get_session()
     device = _readable(qr_id)
     bundle = ProofBundle.model_validate(
-        device_bundle(session, reader_ledger(session), device.qr_id)
+        device_bundle(session, reader_ledger(session, current_trace().ledger), device.qr_id)
     )
     return bundle, {"Content-Disposition": f'attachment; filename="{device.qr_id}-proof.json"'}
 
 
 def _label(qr_id: str) -> tuple[str, str]:
     device = _readable(qr_id)
-    url = device_url(current_app.config["TRACE_SETTINGS"].public_url, device.qr_id)
+    url = device_url(current_trace().settings.public_url, device.qr_id)
     return url, format_id(device.qr_id)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, current_app, json
+from flask import Response, json
 
 from traceability.api.auth import current_principal
 from traceability.api.paging import requested_paging, text_arg
-from traceability.db import get_session, to_utc
+from traceability.app import current_trace, get_session
+from traceability.db import to_utc
 from traceability.epcis.query import EventQuery, query_document
 from traceability.errors import ValidationFailed
 
@@ -40,7 +41,7 @@ def events() -> Response:
         page=paging.page,
         per_page=paging.per_page,
     )
-    settings = current_app.config["TRACE_SETTINGS"]
+    settings = current_trace().settings
     document = query_document(get_session(), current_principal(), query, settings.public_url)
     body = json.dumps(document, ensure_ascii=False)
     return Response(body, mimetype=MEDIA)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from traceability.api.auth import current_principal
 from traceability.api.body import json_body, plain_text_body
 from traceability.api.schemas import EventsResult
-from traceability.clock import app_now
+from traceability.app import current_trace, get_session
 from traceability.custody.ingest import record_events
-from traceability.db import get_session
 from traceability.errors import TraceabilityError, ValidationFailed
 
 
@@ -19,7 +16,7 @@ class TooManyEvents(TraceabilityError):
 
 
 def post_events() -> EventsResult:
-    settings = current_app.config["TRACE_SETTINGS"]
+    settings = current_trace().settings
     items = json_body(items="events").get("events")
     if not isinstance(items, list) or not items:
         raise ValidationFailed("events must be a non-empty list", field="events")
@@ -30,10 +27,10 @@ def post_events() -> EventsResult:
     results = record_events(
         session=get_session(),
         principal=current_principal(),
-        catalog=current_app.extensions["trace.catalog"],
+        catalog=current_trace().catalog,
         items=items,
         future_skew_s=settings.future_skew_s,
-        now=app_now(current_app),
+        now=current_trace().now(),
         dismantle_tolerance_pct=settings.dismantle_tolerance_pct,
         strings_checked=plain_text_body(),
     )

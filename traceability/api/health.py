@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import text
 
 from ledger.redact import redact_url
 from traceability.api.schemas import CatalogPublic, Health
+from traceability.app import current_trace, get_session
 from traceability.catalog.services import catalog_public
-from traceability.db import get_session
 from traceability.verification.status import ledger_status
 
 
@@ -21,7 +20,9 @@ def health() -> tuple[Health, int]:
         db = "ok"
     except Exception as exc:  # the point of /health is to report, not to raise
         db = f"error: {type(exc).__name__}"
-    ledger: dict[str, Any] = ledger_status(session) if db == "ok" else {"status": "unknown"}
+    ledger: dict[str, Any] = (
+        ledger_status(session, current_trace().ledger) if db == "ok" else {"status": "unknown"}
+    )
     if ledger.get("rpc_url"):  # a provider key must never reach an anonymous caller
         ledger["rpc_url"] = redact_url(ledger["rpc_url"])
     ok = db == "ok"
@@ -30,4 +31,4 @@ def health() -> tuple[Health, int]:
 
 
 def catalog() -> CatalogPublic:
-    return CatalogPublic.model_validate(catalog_public(current_app.extensions["trace.catalog"]))
+    return CatalogPublic.model_validate(catalog_public(current_trace().catalog))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request, url_for
+from flask import Response, request, url_for
 
 from traceability.api.auth import current_principal
 from traceability.api.schemas import LabelSheet, LabelsRequest
-from traceability.db import get_session, utcnow
+from traceability.app import current_trace, get_session
+from traceability.db import utcnow
 from traceability.errors import ValidationFailed
 from traceability.labels.render import label_sheet_pdf
 from traceability.labels.services import mint_sheet, sheet_items
@@ -25,7 +26,7 @@ def pdf(sheet: str) -> Response:
     layout = request.args.get("layout", "a4")
     if layout not in LAYOUTS:
         raise ValidationFailed("layout must be a4 or thermal", field="layout")
-    settings = current_app.config["TRACE_SETTINGS"]
+    settings = current_trace().settings
     session, principal = get_session(), current_principal()
     items = sheet_items(session, principal, sheet, settings.public_url)
     policy = RenderPolicy(labels_per_hour=settings.labels_per_hour)

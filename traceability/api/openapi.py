@@ -6,12 +6,12 @@ import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from flask import current_app
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from traceability.api.routes import Route
 from traceability.api.schemas import ErrorResponse, OpenApiDocument
+from traceability.app import current_service
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 _PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
@@ -108,5 +108,4 @@ def document(routes: Sequence[Route]) -> dict[str, Any]:
 
 def openapi() -> OpenApiDocument:
     """This document, built once per app (``traceability.api.init_app``)."""
-    built: OpenApiDocument = current_app.extensions["trace.openapi"]
-    return built
+    return current_service(OpenApiDocument)

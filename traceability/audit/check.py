@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -34,8 +33,8 @@ from traceability.audit.snapshots import (
     encode,
     plant_json,
 )
-from traceability.clock import app_now
-from traceability.db import Database, iso
+from traceability.context import Trace
+from traceability.db import iso
 from traceability.reports.devices import open_reader
 
 
@@ -116,15 +115,15 @@ def _batches(figures: Figures) -> dict[str, list[dict[str, Any]]]:
     return {p: [dataclasses.asdict(b) for b in bs] for p, bs in figures.batches.items()}
 
 
-def check_snapshots(app: Flask, *, now: dt.datetime | None = None) -> CheckRun:
+def check_snapshots(trace: Trace, *, now: dt.datetime | None = None) -> CheckRun:
     """Recompute every kept period as of its stored snapshot and compare; write nothing."""
-    settings = app.config["TRACE_SETTINGS"]
-    ruleset, key = load_ruleset(), seal_key(app.config["SECRET_KEY"])
-    now = now or app_now(app)
+    settings = trace.settings
+    ruleset, key = load_ruleset(), seal_key(trace.secret_key)
+    now = now or trace.now()
     kept = kept_periods(now, settings.audit_closed_quarters)
     run = CheckRun(periods=list(kept), differences=[])
-    with app.app_context(), Session(Database.engine(app)) as session:
-        ledger, problem = open_reader(session)
+    with Session(trace.engine) as session:
+        ledger, problem = open_reader(session, trace.ledger)
         rows = {r.period: r for r in session.execute(select(AuditSnapshot)).scalars()}
         trust = {name: untrusted(session, row, key=key, now=now) for name, row in rows.items()}
         # Those found by earlier passes are findings of the log's audit; one found now is
@@ -150,7 +149,7 @@ def check_snapshots(app: Flask, *, now: dt.datetime | None = None) -> CheckRun:
                 run.differences.append(Difference(name, "content", f"unreadable ({exc})", None))
                 continue
             data = audit_data(
-                logs, app.extensions["trace.catalog"], as_of=as_of,
+                logs, trace.catalog, as_of=as_of,
                 since=period.start if period else None,
             )  # fmt: skip
             data.future_snapshots = future

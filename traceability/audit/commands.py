@@ -7,10 +7,8 @@ import json
 import logging
 import subprocess
 import sys
-from collections.abc import Callable
 
 import click
-from flask import Flask
 
 from ledger.errors import LedgerError
 from traceability.accounts.services import get_org
@@ -21,8 +19,8 @@ from traceability.audit import refresh as refresher
 from traceability.audit.check import check_snapshots
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.sampling import METHOD, Sample, audit_sample
-from traceability.clock import app_now
-from traceability.db import Database, session_scope
+from traceability.context import cli_trace
+from traceability.db import session_scope
 from traceability.errors import TraceabilityError
 from traceability.periods import CHINA, parse_period
 
@@ -34,19 +32,9 @@ WHY_NONE = {
 }
 
 
-AppOf = Callable[[click.Context], Flask]
-
-
-def audit_commands(app_of: AppOf) -> click.Group:
-    """The ``audit`` group; ``app_of`` is the CLI's way of getting (or making) the app."""
-
-    @click.group("audit")
-    def audit_group() -> None:
-        """Regulator audit: sampling for video review, the findings' snapshots."""
-
-    audit_group.add_command(_sample_command(app_of))
-    audit_group.add_command(_refresh_command(app_of))
-    return audit_group
+@click.group("audit")
+def audit_commands() -> None:
+    """Regulator audit: sampling for video review, the findings' snapshots."""
 
 
 def sample_text(sample: Sample) -> dict[str, object]:
@@ -70,43 +58,36 @@ def sample_text(sample: Sample) -> dict[str, object]:
     }
 
 
-def _sample_command(app_of: AppOf) -> click.Command:
-    @click.command("sample")
-    @click.argument("plant")
-    @click.argument("period")
-    @click.pass_context
-    def sample(ctx: click.Context, plant: str, period: str) -> None:
-        """Dismantling days and devices of PLANT in PERIOD (2026Q3, 2026-09) for video review.
+@audit_commands.command("sample")
+@click.argument("plant")
+@click.argument("period")
+@click.pass_context
+def sample(ctx: click.Context, plant: str, period: str) -> None:
+    """Dismantling days and devices of PLANT in PERIOD (2026Q3, 2026-09) for video review.
 
-        Seeded by the first block after the period closed: the same sample on
-        every run, and anyone can redo it from the block hash (the method is printed).
-        """
-        app = app_of(ctx)
-        try:
-            with (
-                managed_node(app.config["TRACE_SETTINGS"]),
-                app.app_context(),
-                session_scope(Database.engine(app)) as session,
-            ):
-                get_org(session, plant)
-                drawn = audit_sample(
-                    session,
-                    reader_ledger(session, app),
-                    plant=plant,
-                    period=parse_period(period),
-                    sizes=load_ruleset().sampling,
-                    now=app_now(app),
-                )
-        except TraceabilityError as exc:
-            where = f" ({exc.field})" if exc.field else ""
-            raise click.ClickException(f"{exc.message}{where}") from None
-        except LedgerError as exc:
-            raise click.ClickException(f"ledger: {exc}") from None
-        click.echo(json.dumps(sample_text(drawn), indent=2, ensure_ascii=False))
-        if not drawn.drawn:
-            raise click.ClickException(f"no sample: {WHY_NONE[drawn.status]}")
-
-    return sample
+    Seeded by the first block after the period closed: the same sample on
+    every run, and anyone can redo it from the block hash (the method is printed).
+    """
+    trace = cli_trace(ctx)
+    try:
+        with managed_node(trace.settings), session_scope(trace.engine) as session:
+            get_org(session, plant)
+            drawn = audit_sample(
+                session,
+                reader_ledger(session, trace.ledger),
+                plant=plant,
+                period=parse_period(period),
+                sizes=load_ruleset().sampling,
+                now=trace.now(),
+            )
+    except TraceabilityError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        raise click.ClickException(f"{exc.message}{where}") from None
+    except LedgerError as exc:
+        raise click.ClickException(f"ledger: {exc}") from None
+    click.echo(json.dumps(sample_text(drawn), indent=2, ensure_ascii=False))
+    if not drawn.drawn:
+        raise click.ClickException(f"no sample: {WHY_NONE[drawn.status]}")
 
 
 def _one_pass() -> None:
@@ -118,55 +99,52 @@ def _one_pass() -> None:
         raise RuntimeError(f"audit refresh pass exited with {done.returncode}")
 
 
-def _refresh_command(app_of: AppOf) -> click.Command:
-    @click.command("refresh")
-    @click.option("--watch", is_flag=True, help="keep refreshing what is due (TRACE_AUDIT_*)")
-    @click.option("--parent-pid", type=int, hidden=True, help="stop watching when it exits")
-    @click.option("--due", is_flag=True, hidden=True, help="only the periods that are due")
-    @click.option(
-        "--check",
-        is_flag=True,
-        help="recompute every kept period and compare with the stored snapshots, writing "
-        "nothing; exit 1 naming each difference",
-    )
-    @click.pass_context
-    def refresh_command(
-        ctx: click.Context, watch: bool, parent_pid: int | None, due: bool, check: bool
-    ) -> None:
-        """Recompute the audit findings and portal figures of the kept periods, off the web.
+@audit_commands.command("refresh")
+@click.option("--watch", is_flag=True, help="keep refreshing what is due (TRACE_AUDIT_*)")
+@click.option("--parent-pid", type=int, hidden=True, help="stop watching when it exits")
+@click.option("--due", is_flag=True, hidden=True, help="only the periods that are due")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="recompute every kept period and compare with the stored snapshots, writing "
+    "nothing; exit 1 naming each difference",
+)
+@click.pass_context
+def refresh_command(
+    ctx: click.Context, watch: bool, parent_pid: int | None, due: bool, check: bool
+) -> None:
+    """Recompute the audit findings and portal figures of the kept periods, off the web.
 
-        Without --watch: every kept period now (after a repair, or in a test).
-        With --watch: what is due — the log or the anchors changed and the
-        snapshot is older than TRACE_AUDIT_REFRESH_S, or it is older than
-        TRACE_AUDIT_RECHECK_S, or it is not what it says (dated in the future,
-        naming a log state the log does not hold, its seal fails).
-        With --check: nothing is written; every difference is printed.
-        """
-        app = app_of(ctx)
-        settings = app.config["TRACE_SETTINGS"]
-        with managed_node(settings):  # verification asks the chain (serve runs the node)
-            if check:
-                checked = check_snapshots(app)
-                for difference in checked.differences:
-                    click.echo(str(difference))
-                if checked.differences:
-                    raise click.ClickException(
-                        f"{len(checked.differences)} difference(s) between the stored audit "
-                        "snapshots and the log"
-                    )
-                click.echo(f"audit snapshots of {', '.join(checked.periods)} match the log")
-                return
-            if watch:
-                logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-                parent = ParentGone(parent_pid) if parent_pid else None
-                click.echo(f"refreshing audit snapshots when due (TRACE_AUDIT_REFRESH_S="
-                           f"{settings.audit_refresh_s}); Ctrl-C stops")  # fmt: skip
-                refresher.watch(
-                    app, stop=parent.is_set if parent else lambda: False, run_pass=_one_pass
+    Without --watch: every kept period now (after a repair, or in a test).
+    With --watch: what is due — the log or the anchors changed and the
+    snapshot is older than TRACE_AUDIT_REFRESH_S, or it is older than
+    TRACE_AUDIT_RECHECK_S, or it is not what it says (dated in the future,
+    naming a log state the log does not hold, its seal fails).
+    With --check: nothing is written; every difference is printed.
+    """
+    trace = cli_trace(ctx)
+    settings = trace.settings
+    with managed_node(settings):  # verification asks the chain (serve runs the node)
+        if check:
+            checked = check_snapshots(trace)
+            for difference in checked.differences:
+                click.echo(str(difference))
+            if checked.differences:
+                raise click.ClickException(
+                    f"{len(checked.differences)} difference(s) between the stored audit "
+                    "snapshots and the log"
                 )
-                return
-            run = refresher.refresh(app, force=not due)
-        click.echo(f"audit snapshots of {', '.join(run.periods)} computed in {run.took_s:.1f}s "
-                   f"(log up to seq {run.last_seq})")  # fmt: skip
-
-    return refresh_command
+            click.echo(f"audit snapshots of {', '.join(checked.periods)} match the log")
+            return
+        if watch:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+            parent = ParentGone(parent_pid) if parent_pid else None
+            click.echo(f"refreshing audit snapshots when due (TRACE_AUDIT_REFRESH_S="
+                       f"{settings.audit_refresh_s}); Ctrl-C stops")  # fmt: skip
+            refresher.watch(
+                trace, stop=parent.is_set if parent else lambda: False, run_pass=_one_pass
+            )
+            return
+        run = refresher.refresh(trace, force=not due)
+    click.echo(f"audit snapshots of {', '.join(run.periods)} computed in {run.took_s:.1f}s "
+               f"(log up to seq {run.last_seq})")  # fmt: skip

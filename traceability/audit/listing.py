@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 
-from flask import Flask
 from sqlmodel import Session
 
 from traceability.accounts.models import Principal
@@ -16,7 +15,7 @@ from traceability.audit.ruleset import RuleSet, load_ruleset
 from traceability.audit.schemas import AnomalyList, AnomalyPublic, RegisterMismatch, RuleInfo
 from traceability.audit.services import Filters, check_filters, check_reader, select_findings
 from traceability.audit.snapshots import ALL, AuditPending, Rejected, Snapshot, SnapshotCache
-from traceability.clock import app_now
+from traceability.context import Trace
 from traceability.db import iso
 from traceability.errors import Forbidden, ValidationFailed
 from traceability.periods import Period
@@ -27,21 +26,23 @@ from traceability.register.scope import readable_orgs
 RETRY_AFTER_S = 30
 
 
-def app_ruleset(app: Flask) -> RuleSet:
+def app_ruleset() -> RuleSet:
     return load_ruleset()
 
 
-def snapshot_for(session: Session, app: Flask, period: Period | None) -> Snapshot:
+def snapshot_for(
+    session: Session, trace: Trace, cache: SnapshotCache, period: Period | None
+) -> Snapshot:
     """The newest snapshot of ``period`` (None: everything so far); never computed here.
 
     None yet, or one that is not what it says (``audit.logstate``): ``AuditPending``
     (the refresher is on it); a period the
-    refresher does not keep: a 422 naming the periods it does.
+    refresher does not keep: a 422 naming the periods it does. ``cache``: this
+    process's decoded snapshots (one per app).
     """
     name = period.name if period else ALL
-    cache = app.extensions.setdefault("trace.audit_snapshots", SnapshotCache())
-    key = seal_key(app.config["SECRET_KEY"])
-    snapshot = cache.read(session, name, key=key, now=app_now(app))
+    key = seal_key(trace.secret_key)
+    snapshot = cache.read(session, name, key=key, now=trace.now())
     if isinstance(snapshot, Snapshot):
         return snapshot
     if isinstance(snapshot, Rejected):  # not what it says: never shown; the refresher redoes it
@@ -51,7 +52,7 @@ def snapshot_for(session: Session, app: Flask, period: Period | None) -> Snapsho
             retry_after=RETRY_AFTER_S,
             recomputing=True,
         )
-    kept = kept_periods(app_now(app), app.config["TRACE_SETTINGS"].audit_closed_quarters)
+    kept = kept_periods(trace.now(), trace.settings.audit_closed_quarters)
     if name not in kept:
         raise ValidationFailed(
             f"audit findings are kept for {', '.join(p for p in kept if p != ALL)} "
@@ -99,26 +100,28 @@ def anomaly_public(finding: Finding, ruleset: RuleSet) -> AnomalyPublic:
 
 def scoped_findings(
     session: Session,
-    app: Flask,
+    trace: Trace,
+    cache: SnapshotCache,
     *,
     principal: Principal,
     period: Period | None,
     filters: Filters,
 ) -> tuple[Snapshot, list[Finding]]:
     """The findings ``principal`` may read, filtered; a plant outside their scope is a 403."""
-    ruleset = app_ruleset(app)
+    ruleset = app_ruleset()
     check_filters(filters, ruleset)
     check_reader(principal)
     orgs = readable_orgs(session, principal)
     if filters.plant is not None and filters.plant not in orgs:
         raise Forbidden(f"{filters.plant} is outside the records you may read", field="plant")
-    snapshot = snapshot_for(session, app, period)
+    snapshot = snapshot_for(session, trace, cache, period)
     return snapshot, list(select_findings(snapshot.findings, ruleset, orgs, filters))
 
 
 def anomaly_page(
     session: Session,
-    app: Flask,
+    trace: Trace,
+    cache: SnapshotCache,
     *,
     principal: Principal,
     period: Period | None,
@@ -127,9 +130,9 @@ def anomaly_page(
     per_page: int,
 ) -> AnomalyList:
     snapshot, found = scoped_findings(
-        session, app, principal=principal, period=period, filters=filters
+        session, trace, cache, principal=principal, period=period, filters=filters
     )
-    ruleset = app_ruleset(app)
+    ruleset = app_ruleset()
     chunk: Sequence[Finding] = found[(page - 1) * per_page : page * per_page]
     return AnomalyList(
         period=period.name if period else None,

@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import Flask
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
@@ -46,10 +45,9 @@ from traceability.audit.snapshots import (
     snapshot_states,
     store_snapshot,
 )
-from traceability.clock import app_now
 from traceability.config import Settings
+from traceability.context import Trace
 from traceability.custody.models import Event
-from traceability.db import Database
 from traceability.periods import Period, quarter_of
 from traceability.reports.devices import open_reader
 
@@ -154,30 +152,30 @@ def found_before(
     return found
 
 
-def due_now(app: Flask, *, now: dt.datetime | None = None) -> dict[str, Period | None]:
+def due_now(trace: Trace, *, now: dt.datetime | None = None) -> dict[str, Period | None]:
     """The kept periods whose snapshot is due (a few index lookups: no log is read)."""
-    settings: Settings = app.config["TRACE_SETTINGS"]
-    with app.app_context(), Session(Database.engine(app)) as session:
-        _ledger, problem = open_reader(session)
+    settings = trace.settings
+    with Session(trace.engine) as session:
+        _ledger, problem = open_reader(session, trace.ledger)
         _seq, state = log_state(session, problem)
-        now = now or app_now(app)
-        stored = snapshot_states(session, key=seal_key(app.config["SECRET_KEY"]), now=now)
+        now = now or trace.now()
+        stored = snapshot_states(session, key=seal_key(trace.secret_key), now=now)
         return due_periods(
             session, settings, load_ruleset(), now=now, state=state, force=False, stored=stored
         )
 
 
-def refresh(app: Flask, *, force: bool = False, now: dt.datetime | None = None) -> RefreshRun:
+def refresh(trace: Trace, *, force: bool = False, now: dt.datetime | None = None) -> RefreshRun:
     """Recompute the snapshots that are due (every kept one with ``force``) and store them."""
-    settings: Settings = app.config["TRACE_SETTINGS"]
+    settings = trace.settings
     ruleset = load_ruleset()
-    engine: Engine = Database.engine(app)
+    engine: Engine = trace.engine
     run = RefreshRun()
     started = time.perf_counter()
-    key = seal_key(app.config["SECRET_KEY"])
-    with app.app_context(), Session(engine) as session:
-        computed_at = now or app_now(app)
-        ledger, problem = open_reader(session)
+    key = seal_key(trace.secret_key)
+    with Session(engine) as session:
+        computed_at = now or trace.now()
+        ledger, problem = open_reader(session, trace.ledger)
         seq, state = log_state(session, problem)
         stored = snapshot_states(session, key=key, now=computed_at)
         due = due_periods(
@@ -200,7 +198,7 @@ def refresh(app: Flask, *, force: bool = False, now: dt.datetime | None = None) 
         for name, period in due.items():
             as_of = min(period.end, computed_at) if period else computed_at
             data = audit_data(
-                logs, app.extensions["trace.catalog"], as_of=as_of,
+                logs, trace.catalog, as_of=as_of,
                 since=period.start if period else None,
             )  # fmt: skip
             data.future_snapshots = future
@@ -229,7 +227,7 @@ def refresh(app: Flask, *, force: bool = False, now: dt.datetime | None = None) 
 
 
 def watch(
-    app: Flask,
+    trace: Trace,
     *,
     stop: Callable[[], bool],
     poll_s: float | None = None,
@@ -242,18 +240,18 @@ def watch(
     over a large log needs is given back when it ends rather than held by
     this long-lived watcher between passes.
     """
-    settings: Settings = app.config["TRACE_SETTINGS"]
+    settings = trace.settings
     pause = poll_s if poll_s is not None else min(settings.audit_refresh_s, 10.0)
 
     def in_process() -> None:
-        run = refresh(app)
+        run = refresh(trace)
         if run.periods:
             log.info("audit snapshots of %s recomputed in %.1fs (log up to seq %d)",
                      ", ".join(run.periods), run.took_s, run.last_seq)  # fmt: skip
 
     while not stop():
         try:
-            if due_now(app):
+            if due_now(trace):
                 (run_pass or in_process)()
         except Exception:  # the next pass tries again; the pages keep the last snapshot
             log.exception("audit refresh failed")

@@ -24,15 +24,13 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from flask import Flask
 from sqlmodel import Session
 
 from traceability.bulk import collector_paused
-from traceability.catalog import load_catalog
 from traceability.catalog.models import Catalog
 from traceability.claims.assess import Computed, assess_devices
 from traceability.config import Settings
-from traceability.db import Database
+from traceability.context import build_trace
 from traceability.reports.devices import open_reader
 from traceability.verification.services import AnyLedger, Verifier
 
@@ -135,18 +133,15 @@ _opened: list[_Opened] = []
 def _start(
     settings: Settings, ledger_problem: str | None, lock: Any, front: Any, back: Any
 ) -> None:
-    """In the helper: open the database and the ledger reader as configured."""
-    app = Flask(__name__)
-    app.config["TRACE_SETTINGS"] = settings
-    Database(app)
-    app.app_context().push()  # the process's own, until it exits
-    session = Session(Database.engine(app))
+    """In the helper: the deployment's context built from the settings, as every process
+    builds it; its database session and ledger reader, kept until the process exits."""
+    trace = build_trace(settings)
+    session = Session(trace.engine)
     ledger, problem = None, ledger_problem
     if problem is None:
-        ledger, problem = open_reader(session)
-    catalog = load_catalog(settings.rate_files)
+        ledger, problem = open_reader(session, trace.ledger)
     verifier = Verifier(session, ledger)
-    _opened.append(_Opened(session, catalog, ledger, problem, verifier, lock, front, back))
+    _opened.append(_Opened(session, trace.catalog, ledger, problem, verifier, lock, front, back))
 
 
 def _assess(n: int, qr_ids: list[str], args: dict[str, Any]) -> Computed | None:

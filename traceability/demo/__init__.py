@@ -28,11 +28,10 @@ import random
 import time
 from collections.abc import Callable
 
-from flask import Flask
 from sqlmodel import Session, col, select
 
 from traceability.accounts.models import Organisation
-from traceability.db import Database
+from traceability.context import Trace
 from traceability.demo.clock import CST
 from traceability.demo.figures import load_figures
 from traceability.demo.loader import Loader
@@ -44,17 +43,17 @@ from traceability.demo.summary import summarise
 __all__ = ["CST", "PASSWORD", "load", "present"]
 
 
-def present(app: Flask) -> bool:
+def present(trace: Trace) -> bool:
     """Whether the demo's organisations exist (then ``load`` changes nothing)."""
     codes = [o.code for o in load_figures().orgs]
-    with Session(Database.engine(app)) as session:
+    with Session(trace.engine) as session:
         return bool(
             session.exec(select(Organisation.code).where(col(Organisation.code).in_(codes))).first()
         )
 
 
 def load(
-    app: Flask,
+    trace: Trace,
     *,
     devices: int = 3000,
     seed: int = 2026,
@@ -69,7 +68,7 @@ def load(
         raise ValueError("devices must be at least 1")
     figures = load_figures()
     category_order = list(figures.categories)
-    with Session(Database.engine(app), expire_on_commit=False) as session:
+    with Session(trace.engine, expire_on_commit=False) as session:
         codes = [o.code for o in figures.orgs]
         present = session.exec(
             select(Organisation.code).where(col(Organisation.code).in_(codes))
@@ -90,9 +89,8 @@ def load(
             )
         started = time.perf_counter()
         principals, token = create_people(session, figures)
-        catalog = app.extensions["trace.catalog"]
-        plan = plan_units(devices, random.Random(seed), catalog, figures)
-        loader = Loader(app, plan, seed, principals, figures, after_day)
+        plan = plan_units(devices, random.Random(seed), trace.catalog, figures)
+        loader = Loader(trace, plan, seed, principals, figures, after_day)
         loader.run(device_steps(plan, random.Random(seed + 2), figures))
         elapsed = time.perf_counter() - started
         planted = [f"  - {label}: {count}" for label, count in sorted(plan.planted.items())]

@@ -18,12 +18,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from flask import Flask
-
 from ledger.node import latest_block_time, set_chain_time
 from traceability.anchoring.connection import managed_node, open_ledger
 from traceability.anchoring.service import anchor_now
-from traceability.config import Settings
+from traceability.context import Trace
 from traceability.demo.clock import CST
 from traceability.demo.figures import load_figures
 
@@ -34,16 +32,16 @@ AfterDay = Callable[[dt.datetime], None]
 
 
 @contextmanager
-def anchored_daily(app: Flask) -> Iterator[AfterDay | None]:
+def anchored_daily(trace: Trace) -> Iterator[AfterDay | None]:
     """An ``after_day`` hook that anchors each demo day on time, where the chain allows it."""
-    settings: Settings = app.config["TRACE_SETTINGS"]
+    settings = trace.settings
     if settings.ledger_mode != "managed" or settings.ledger_url:
         yield None
         return
     quarter = load_figures().quarter
     born = dt.datetime.combine(quarter.first_day, dt.time(), CST) - dt.timedelta(days=1)
     with managed_node(settings, genesis_time=int(born.timestamp())):
-        url = open_ledger(app).submitter.rpc_url
+        url = open_ledger(trace.ledger).submitter.rpc_url
         if latest_block_time(url) > born.timestamp() + 86_400:
             print(
                 f"note: the managed chain in {settings.data_dir / 'ledger'} is already past "
@@ -56,7 +54,7 @@ def anchored_daily(app: Flask) -> Iterator[AfterDay | None]:
 
         def after_day(now: dt.datetime) -> None:
             set_chain_time(url, int((now + ANCHOR_AFTER).timestamp()))
-            anchor_now(app)
+            anchor_now(trace.engine, trace.ledger)
 
         try:
             yield after_day

@@ -9,15 +9,14 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Flask
 from sqlmodel import Session, col, select
 from tqdm import tqdm
 
 from traceability.accounts.models import OrgKind, Principal
 from traceability.catalog.models import Catalog
+from traceability.context import Trace
 from traceability.custody.ingest import Submission, record_submissions
 from traceability.custody.models import EventType
-from traceability.db import Database
 from traceability.demo.clock import CST, at, stamp
 from traceability.demo.figures import Figures
 from traceability.demo.plan import Plan
@@ -37,7 +36,7 @@ class Loader:
 
     def __init__(
         self,
-        app: Flask,
+        trace: Trace,
         plan: Plan,
         seed: int,
         principals: dict[str, Principal],
@@ -46,9 +45,9 @@ class Loader:
     ) -> None:
         """``after_day(now)``: called after each day's syncs (``now``: when they were
         recorded), e.g. to anchor them in a block timed that evening."""
-        self.engine, self.plan, self.figures = Database.engine(app), plan, figures
+        self.engine, self.plan, self.figures = trace.engine, plan, figures
         self.after_day = after_day
-        self.catalog: Catalog = app.extensions["trace.catalog"]
+        self.catalog: Catalog = trace.catalog
         self.principals = principals
         self.rng = random.Random(seed + 1)  # lot logistics
         self.agenda: dict[int, list[Step]] = defaultdict(list)

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from ledger.errors import LedgerError
 from traceability.accounts.models import Principal
+from traceability.anchoring.connection import LedgerSource
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.anchoring.service import reader_ledger
 from traceability.catalog.services import grams_to_kg
@@ -76,10 +77,10 @@ def check_can_read(
 # -- verification ----------------------------------------------------------
 
 
-def open_reader(session: Session) -> tuple[AnyLedger, str | None]:
+def open_reader(session: Session, ledger: LedgerSource) -> tuple[AnyLedger, str | None]:
     """The ledger to verify against (None when off), or why it cannot be opened."""
     try:
-        return reader_ledger(session), None
+        return reader_ledger(session, ledger), None
     except LedgerError as exc:
         return None, f"ledger unavailable: {exc}"
 
@@ -171,24 +172,27 @@ def read_device(
     return DeviceView(device, events, facts, verification, mismatch, anchors)
 
 
-def device_public(device: Device | DeviceView) -> dict[str, Any]:
+def device_public(
+    device: Device | DeviceView, ledger: LedgerSource | None = None
+) -> dict[str, Any]:
     """What anyone may see: no organisation names beyond codes, nothing personal.
 
     Given a bare ``Device`` (the public page), its log is read through the
-    session the row belongs to and verified against the app's ledger.
+    session the row belongs to and verified against the deployment's ``ledger``.
     """
-    return device_summary(device).model_dump(mode="json")
+    return device_summary(device, ledger).model_dump(mode="json")
 
 
-def device_summary(device: Device | DeviceView) -> DevicePublic:
+def device_summary(device: Device | DeviceView, ledger: LedgerSource | None = None) -> DevicePublic:
     """``device_public`` as its model."""
     if isinstance(device, DeviceView):
         view = device
     else:
         session = Session.object_session(device)
         assert isinstance(session, Session), "device_public needs a row loaded by a session"
-        ledger, problem = open_reader(session)
-        view = read_device(session, ledger, device, ledger_problem=problem)
+        assert ledger is not None, "device_public needs the ledger to verify a bare row against"
+        chain, problem = open_reader(session, ledger)
+        view = read_device(session, chain, device, ledger_problem=problem)
     facts = view.facts
     return DevicePublic(
         qr_id=facts.qr_id,

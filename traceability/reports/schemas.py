@@ -3,7 +3,7 @@
 Models are closed (``extra="forbid"``): a key a report adds without declaring
 it fails loudly instead of leaking into a response the document does not
 describe. Weights, masses and savings stay ``Decimal`` in the models; the
-app's JSON provider (``traceability.jsonio``) writes them as JSON numbers,
+app's JSON provider (``traceability.app.TraceJSONProvider``) writes them as JSON numbers,
 and the schema says ``number``. Timestamps are the one ISO text of
 ``traceability.db.iso``.
 

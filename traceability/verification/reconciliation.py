@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 
-from flask import Flask
 from sqlmodel import Session, func, select
 
 from ledger.errors import ContractMissing
@@ -20,8 +19,8 @@ from ledger.interface import AnchorRecord, Ledger
 from traceability.anchoring.connection import TrustedReader
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.anchoring.service import reader_ledger
+from traceability.context import Trace
 from traceability.custody.models import Event
-from traceability.db import Database
 from traceability.devices.services import get_device
 from traceability.verification.services import (
     MISSING_ON_CHAIN,
@@ -127,17 +126,17 @@ class FullReport:
         )
 
 
-def _reader(session: Session, app: Flask, submitters: Sequence[str]) -> TrustedReader | None:
-    ledger = reader_ledger(session, app)
+def _reader(session: Session, trace: Trace, submitters: Sequence[str]) -> TrustedReader | None:
+    ledger = reader_ledger(session, trace.ledger)
     if ledger is not None and submitters and ledger.trust is not None:
         ledger = replace(ledger, trust=ledger.trust.with_submitters(submitters))
     return ledger
 
 
-def verify_one_device(app: Flask, *, qr_id: str, submitters: Sequence[str] = ()) -> DeviceReport:
+def verify_one_device(trace: Trace, *, qr_id: str, submitters: Sequence[str] = ()) -> DeviceReport:
     """Verify one device's events (``submitters``: accepted instead of the trust anchors')."""
-    with Session(Database.engine(app)) as session:
-        ledger = _reader(session, app, submitters)
+    with Session(trace.engine) as session:
+        ledger = _reader(session, trace, submitters)
         device = get_device(session, qr_id)
         return DeviceReport(
             device=verify_device(session, ledger, device.qr_id, device.head_digest),
@@ -146,11 +145,11 @@ def verify_one_device(app: Flask, *, qr_id: str, submitters: Sequence[str] = ())
 
 
 def verify_everything(
-    app: Flask, *, submitters: Sequence[str] = (), progress: Progress | None = None
+    trace: Trace, *, submitters: Sequence[str] = (), progress: Progress | None = None
 ) -> FullReport:
     """Verify every event, then account for every anchor each accepted submitter made."""
-    with Session(Database.engine(app)) as session:
-        ledger = _reader(session, app, submitters)
+    with Session(trace.engine) as session:
+        ledger = _reader(session, trace, submitters)
         report = FullReport(trust_problem=ledger.problem if ledger is not None else None)
         total = session.exec(select(func.count()).select_from(Event)).one()
         with (progress or _no_progress)(total) as advance:

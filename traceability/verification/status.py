@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from sqlmodel import Session
 
 from ledger.errors import LedgerError
 from ledger.redact import redact_text, redact_url
 from traceability.anchoring.batching import pending_count
-from traceability.anchoring.connection import open_ledger, read_meta, reader
-from traceability.config import Settings
+from traceability.anchoring.connection import LedgerSource, open_ledger, read_meta, reader
 from traceability.verification.completeness import last_check
 
 
-def ledger_status(session: Session) -> dict[str, Any]:
-    settings: Settings = current_app.config["TRACE_SETTINGS"]
+def ledger_status(session: Session, ledger: LedgerSource) -> dict[str, Any]:
+    settings = ledger.settings
     pending = pending_count(session)
     completeness = last_check(session)
     if settings.ledger_mode == "off":
@@ -24,7 +22,7 @@ def ledger_status(session: Session) -> dict[str, Any]:
     meta = read_meta(session)
     url = settings.ledger_url
     try:
-        handle = open_ledger(current_app)
+        handle = open_ledger(ledger)
         url = handle.submitter.rpc_url
         found = reader(session, handle)
         info = (found.chain or handle.submitter).info()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from flask import Flask, Response
 
+from traceability.app import register_service, trace_of
 from traceability.web import auth, i18n, public, scanner, times
 from traceability.web.portal import bp as portal_bp
 
@@ -33,11 +34,10 @@ def _security_headers(*, https: bool) -> Callable[[Response], Response]:
 
 
 def init_app(app: Flask) -> None:
-    https = app.config["TRACE_SETTINGS"].public_url.startswith("https://")
+    settings = trace_of(app).settings
+    https = settings.public_url.startswith("https://")
     app.after_request(_security_headers(https=https))
-    app.extensions["trace.public_views"] = public.PublicCache(
-        app.config["TRACE_SETTINGS"].badge_cache_s
-    )
+    register_service(app, public.PublicCache(settings.badge_cache_s))
     i18n.init_app(app)
     auth.init_app(app)
     times.init_app(app)

@@ -40,7 +40,8 @@ from traceability.accounts.logins import (
     sign_out,
 )
 from traceability.accounts.models import OrgKind, Principal
-from traceability.db import begin_write, get_session
+from traceability.app import current_trace, get_session, trace_of
+from traceability.db import begin_write
 from traceability.errors import Unauthorised
 from traceability.web.paths import safe_next, this_path
 
@@ -117,7 +118,7 @@ def _landing(principal: Principal) -> str:
 
 
 def _policy() -> LoginPolicy:
-    settings = current_app.config["TRACE_SETTINGS"]
+    settings = current_trace().settings
     return LoginPolicy(
         free_failures=settings.login_free_failures,
         free_failures_per_address=settings.login_free_failures_per_address,
@@ -160,7 +161,7 @@ def login() -> Any:
             password=form.password.data,
             address=request.remote_addr or "unknown",
             policy=_policy(),
-            session_ttl=dt.timedelta(hours=current_app.config["TRACE_SETTINGS"].session_hours),
+            session_ttl=dt.timedelta(hours=current_trace().settings.session_hours),
         )
     except SignInDelayed as exc:
         db.rollback()  # an attempt while delayed is not looked at, nor counted
@@ -199,7 +200,7 @@ def _csrf_refused(exc: CSRFError) -> tuple[str, int]:
 
 
 def init_app(app: Flask) -> None:
-    settings = app.config["TRACE_SETTINGS"]
+    settings = trace_of(app).settings
     secure = settings.public_url.startswith("https://")
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,

@@ -6,9 +6,9 @@ import threading
 import time
 from typing import Any
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
-from traceability.db import get_session
+from traceability.app import current_service, current_trace, get_session
 from traceability.devices.models import Device
 from traceability.devices.services import get_device
 from traceability.errors import TraceabilityError
@@ -50,12 +50,12 @@ class PublicCache:
 
 def _public_view(device: Device) -> dict[str, Any]:
     """The device as anyone may see it, from its verified log, cached per chain head."""
-    cache: PublicCache = current_app.extensions["trace.public_views"]
+    cache = current_service(PublicCache)
     key = (device.qr_id, device.head_digest, device.event_count)
     view = cache.get(key)
     if view is None:
-        view = device_public(device)
-        if current_app.config["TRACE_SETTINGS"].ledger_mode == "off":
+        view = device_public(device, current_trace().ledger)
+        if current_trace().settings.ledger_mode == "off":
             view["verification"] = "off"  # nothing to check against: say so, not "unreachable"
         if view["verification"] == "pending":  # anchoring takes seconds: look again soon
             cache.put(key, view, PENDING_TTL_S)
@@ -71,7 +71,7 @@ def index() -> str:
 
 @bp.get("/d/<raw_id>")
 def device_page(raw_id: str) -> tuple[str, int]:
-    catalog = current_app.extensions["trace.catalog"]
+    catalog = current_trace().catalog
     try:
         device = get_device(get_session(), raw_id)
     except TraceabilityError as exc:

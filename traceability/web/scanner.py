@@ -25,7 +25,7 @@ from flask_wtf.csrf import generate_csrf
 
 from traceability.accounts.models import OrgKind, Principal, Role
 from traceability.accounts.services import list_orgs
-from traceability.db import get_session
+from traceability.app import current_trace, get_session
 from traceability.lots.models import Lot
 from traceability.lots.queries import actionable_lots
 from traceability.web.auth import (
@@ -61,7 +61,7 @@ def _policy(response: Response) -> Response:
 @bp.get("/")
 @browser_login_required(kinds=FLOOR_KINDS, roles=FLOOR_ROLES)
 def index() -> str:
-    return render_template("scan/app.html")
+    return render_template("scan/app.html", public_url=current_trace().settings.public_url)
 
 
 @bp.get("/sign-in")

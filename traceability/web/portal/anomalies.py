@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, g, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from traceability.app import current_service, current_trace, get_session
 from traceability.audit.listing import anomaly_public, app_ruleset, scoped_findings
 from traceability.audit.ruleset import SEVERITIES
 from traceability.audit.services import Filters
-from traceability.clock import app_now
-from traceability.db import get_session, iso
+from traceability.audit.snapshots import SnapshotCache
+from traceability.db import iso
 from traceability.periods import Period
 from traceability.web.auth import browser_login_required
 from traceability.web.i18n import current_language
@@ -38,7 +39,12 @@ def _found() -> tuple[Period, Filters, list[Any], dt.datetime]:
     period = requested_period()
     filters = Filters(plant=_arg("plant"), rule=_arg("rule"), severity=_arg("severity"))
     snapshot, found = scoped_findings(
-        get_session(), current_app, principal=g.principal, period=period, filters=filters
+        get_session(),
+        current_trace(),
+        current_service(SnapshotCache),
+        principal=g.principal,
+        period=period,
+        filters=filters,
     )
     return period, filters, found, snapshot.computed_at
 
@@ -47,7 +53,7 @@ def anomaly_list() -> str:
     paging = requested_paging(PER_PAGE)
     period, filters, found, computed_at = _found()
     pages = paging.pages(len(found))
-    ruleset = app_ruleset(current_app)
+    ruleset = app_ruleset()
     return render_template(
         "portal/anomalies.html",
         period=period,
@@ -57,17 +63,17 @@ def anomaly_list() -> str:
         total=len(found),
         page=min(paging.page, pages),
         pages=pages,
-        rules=app_ruleset(current_app).rules,
+        rules=app_ruleset().rules,
         severities=SEVERITIES,
         plants=current_scope().orgs,
         zh=current_language() == "zh-CN",
-        quarters=recent_quarters(app_now(current_app)),
+        quarters=recent_quarters(current_trace().now()),
     )
 
 
 def anomaly_export(fmt: str) -> Response:
     period, _filters, found, _computed = _found()
-    ruleset = app_ruleset(current_app)
+    ruleset = app_ruleset()
     items = [anomaly_public(f, ruleset) for f in found]
     zh = current_language() == "zh-CN"
     header = [_("Severity"), _("Rule"), _("Organisation"), _("When"), _("Subject"),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from traceability.db import get_session
+from traceability.app import current_trace, get_session
 from traceability.devices.services import get_device
 from traceability.errors import TraceabilityError
 from traceability.labels.ids import format_id
@@ -43,14 +43,14 @@ def device_page(qr_id: str) -> str:
     device = get_device(session, qr_id)
     events = device_events(session, device.qr_id)
     check_can_read(session, g.principal, device, events)
-    ledger, problem = open_reader(session)
+    ledger, problem = open_reader(session, current_trace().ledger)
     view = read_device(session, ledger, device, events, ledger_problem=problem)
     statuses = dict(view.verification.events)
     timeline = [
         (event_public(e, view.anchors.get(e.seq or -1)), statuses.get(e.id, "unknown"))
         for e in events
     ]
-    fractions = current_app.extensions["trace.catalog"].fractions
+    fractions = current_trace().catalog.fractions
     return render_template(
         "portal/device.html",
         view=view,

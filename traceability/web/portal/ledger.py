@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from sqlmodel import col, select
 
 from ledger.errors import LedgerError
-from traceability.anchoring.anchor_lists import anchor_lists
+from traceability.anchoring.anchor_lists import AnchorLists
 from traceability.anchoring.models import AnchorBatch
 from traceability.anchoring.service import reader_ledger
-from traceability.db import get_session
+from traceability.app import current_service, current_trace, get_session
 from traceability.verification.models import TrustCheck
 from traceability.verification.reconciliation import audit_anchors
 from traceability.verification.status import ledger_status
@@ -23,15 +23,15 @@ PER_PAGE = 50
 
 def ledger_page() -> str:
     session = get_session()
-    status = ledger_status(session)
+    status = ledger_status(session, current_trace().ledger)
     page = requested_paging(PER_PAGE).page
     anchors: list[dict[str, Any]] = []
     audits = []
     problem = None
     try:
-        reader = reader_ledger(session)
+        reader = reader_ledger(session, current_trace().ledger)
         if reader is not None and reader.chain is not None and reader.trust is not None:
-            lists = anchor_lists(current_app)  # read once per chain head (issue 15, finding 10)
+            lists = current_service(AnchorLists)  # read once per chain head (issue 15, finding 10)
             for submitter in reader.trust.submitters:
                 records = lists.anchors_of(reader.chain, submitter)
                 audits.append(audit_anchors(session, reader.chain, submitter, records))

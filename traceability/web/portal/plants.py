@@ -6,17 +6,17 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, render_template
 from flask_babel import gettext as _
 
 from ledger.errors import LedgerError
 from traceability.anchoring.service import reader_ledger
+from traceability.app import current_service, current_trace, get_session
 from traceability.audit.figures import PlantFigures, tonnes
 from traceability.audit.listing import app_ruleset, snapshot_for
 from traceability.audit.sampling import METHOD, METHOD_VERSION, METHOD_ZH, audit_sample
-from traceability.audit.snapshots import Snapshot
-from traceability.clock import app_now
-from traceability.db import get_session, iso
+from traceability.audit.snapshots import Snapshot, SnapshotCache
+from traceability.db import iso
 from traceability.periods import CHINA
 from traceability.reports.batches import batch_report, get_batch
 from traceability.reports.devices import open_reader
@@ -39,7 +39,7 @@ def _figures(plant: str) -> tuple[Any, Any, Snapshot, PlantFigures]:
     scope = current_scope()
     org = scope.plant(plant)
     period = requested_period()
-    snapshot = snapshot_for(get_session(), current_app, period)
+    snapshot = snapshot_for(get_session(), current_trace(), current_service(SnapshotCache), period)
     return org, period, snapshot, snapshot.figures.plants.get(plant) or PlantFigures(plant)
 
 
@@ -48,12 +48,12 @@ def plant_page(plant: str) -> str:
     months = snapshot.figures.months.get(plant, {})
     cats = sorted({c for m in months.values() for c in m})
     findings = [f for f in snapshot.findings if f.org == plant]
-    factor_set = current_app.extensions["trace.catalog"].default_factor_set
+    factor_set = current_trace().catalog.default_factor_set
     return render_template(
         "portal/plant.html",
         org=org,
         period=period,
-        quarters=recent_quarters(app_now(current_app)),
+        quarters=recent_quarters(current_trace().now()),
         fig=fig,
         savings=fig.savings(factor_set),
         factor_set=factor_set,
@@ -104,7 +104,7 @@ def figures_export(plant: str, fmt: str) -> Response:
 def batches_page(plant: str) -> str:
     paging = requested_paging(PER_PAGE)
     org, period, snapshot, _fig = _figures(plant)
-    factor_set = current_app.extensions["trace.catalog"].default_factor_set
+    factor_set = current_trace().catalog.default_factor_set
     rows = [
         {**dataclasses.asdict(g), "co2_t": tonnes(g.mass_g) * factor_set.co2_t}
         for g in snapshot.figures.batches.get(plant, [])
@@ -113,7 +113,7 @@ def batches_page(plant: str) -> str:
     return render_template(
         "portal/batches.html", org=org, period=period, tonnes=tonnes,
         rows=paging.window(rows), page=min(paging.page, pages), pages=pages,
-        factor_set=factor_set, quarters=recent_quarters(app_now(current_app)),
+        factor_set=factor_set, quarters=recent_quarters(current_trace().now()),
         computed_at=iso(snapshot.computed_at),
     )  # fmt: skip
 
@@ -121,8 +121,8 @@ def batches_page(plant: str) -> str:
 def batch_page(plant: str, code: str) -> str:
     org = current_scope().plant(plant)
     session = get_session()
-    ledger, problem = open_reader(session)
-    factor_set = current_app.extensions["trace.catalog"].default_factor_set
+    ledger, problem = open_reader(session, current_trace().ledger)
+    factor_set = current_trace().catalog.default_factor_set
     report = batch_report(
         session, get_batch(session, plant, code), factor_set, ledger=ledger, ledger_problem=problem
     )
@@ -135,19 +135,19 @@ def sample_page(plant: str) -> str:
     session = get_session()
     problem: str | None = None
     try:
-        reader = reader_ledger(session, current_app)
+        reader = reader_ledger(session, current_trace().ledger)
     except LedgerError as exc:  # the page says why there is no sample
         reader, problem = None, str(exc)
     sample = audit_sample(
         session, reader, plant=plant, period=period,
-        sizes=app_ruleset(current_app).sampling, now=app_now(current_app),
+        sizes=app_ruleset().sampling, now=current_trace().now(),
     )  # fmt: skip
     block_time = dt.datetime.fromtimestamp(sample.block.timestamp, CHINA) if sample.block else None
     return render_template(
         "portal/sample.html", org=org, period=period, sample=sample, block_time=block_time,
         method=METHOD_ZH if current_language() == "zh-CN" else METHOD, problem=problem,
         context=f"{METHOD_VERSION}|{plant}|{period.name}",
-        quarters=recent_quarters(app_now(current_app)),
+        quarters=recent_quarters(current_trace().now()),
     )  # fmt: skip
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import current_app, g, request
+from flask import g, request
 from sqlmodel import Session
 
 from traceability.accounts.models import OrgKind, Principal, Role
-from traceability.clock import app_now
-from traceability.db import get_session
+from traceability.app import current_trace, get_session
 from traceability.errors import Forbidden
 from traceability.paging import Paging, paging_of
 from traceability.periods import Period, last_closed_quarter, parse_period, quarter_of
@@ -57,7 +56,7 @@ def current_scope() -> Scope:
 def requested_period(default: Period | None = None) -> Period:
     raw = request.args.get("period")
     if not raw:
-        return default or last_closed_quarter(app_now(current_app))
+        return default or last_closed_quarter(current_trace().now())
     return parse_period(raw[:16])
 
 

@@ -6,14 +6,14 @@ import json
 from collections import Counter
 from typing import Any
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
+from traceability.app import current_service, current_trace, get_session
 from traceability.audit.figures import merge_months, tonnes
 from traceability.audit.listing import app_ruleset, snapshot_for
-from traceability.audit.snapshots import AuditPending
-from traceability.clock import app_now
-from traceability.db import get_session, iso
+from traceability.audit.snapshots import AuditPending, SnapshotCache
+from traceability.db import iso
 from traceability.errors import Forbidden, TraceabilityError
 from traceability.web.auth import browser_login_required, forbidden
 from traceability.web.i18n import current_language
@@ -26,7 +26,7 @@ from traceability.web.portal.scope import (
 
 
 def category_name(code: str) -> str:
-    category = current_app.extensions["trace.catalog"].categories.get(code)
+    category = current_trace().catalog.categories.get(code)
     if category is None:
         return code
     return category.zh if current_language() == "zh-CN" else category.en
@@ -41,11 +41,11 @@ def chart_data(**charts: Any) -> str:
 def overview() -> str:
     scope = current_scope()
     period = requested_period()
-    audit = snapshot_for(get_session(), current_app, period)
+    audit = snapshot_for(get_session(), current_trace(), current_service(SnapshotCache), period)
     plants = {o.code for o in scope.plants}
     every_plant, per_plant_months = audit.figures.plants, audit.figures.months
     figures = {p: every_plant[p] for p in sorted(plants) if p in every_plant}
-    factor_set = current_app.extensions["trace.catalog"].default_factor_set
+    factor_set = current_trace().catalog.default_factor_set
     savings = {p: f.savings(factor_set) for p, f in figures.items()}
     categories: dict[str, Counter[str]] = {}
     for fig in figures.values():
@@ -57,7 +57,7 @@ def overview() -> str:
             )  # fmt: skip
     months = merge_months(per_plant_months, plants)
     month_categories = sorted({c for m in months.values() for c in m})
-    ruleset = app_ruleset(current_app)
+    ruleset = app_ruleset()
     counts = Counter(f.rule for f in audit.findings if f.org in scope.orgs)
     charts = chart_data(
         volumes={
@@ -83,7 +83,7 @@ def overview() -> str:
         "portal/overview.html",
         scope=scope,
         period=period,
-        quarters=recent_quarters(app_now(current_app)),
+        quarters=recent_quarters(current_trace().now()),
         figures=figures,
         savings=savings,
         categories=sorted(categories.items(), key=lambda kv: -kv[1]["dismantled"]),
