@@ -62,7 +62,7 @@ def _claim(session: Session, ref: str) -> Claim:
 
 
 def _echo_claim(session: Session, app: Flask, claim: Claim) -> None:
-    ledger, _ = open_reader(session)
+    ledger = open_reader(session)
     summary = summarise(session, _catalog(app), claim, claim_events(session, ledger, claim))
     replay = summary.replay
     click.echo(f"claim {claim.code} (id {claim.id}) · {claim.period} · {summary.state_text}")
@@ -98,7 +98,7 @@ def claims() -> None:
 def claims_create(ctx: click.Context, period: str, username: str) -> None:
     """Create (or recompute the open draft of) the claim for PERIOD, e.g. 2026Q3."""
     with _session(ctx) as (app, session):
-        ledger, problem = open_reader(session)
+        ledger = open_reader(session)
         principal = principal_for(session=session, username=username)
         claim, created = create_claim(
             session=session,
@@ -106,7 +106,6 @@ def claims_create(ctx: click.Context, period: str, username: str) -> None:
             principal=principal,
             period=period,
             ledger=ledger,
-            ledger_problem=problem,
             settings=app.config["TRACE_SETTINGS"],
         )
         click.echo("created" if created else "recomputed the draft")
@@ -141,7 +140,7 @@ def claims_export(ctx: click.Context, claim: str, outputs: tuple[Path, ...]) -> 
             raise click.UsageError(f"{path}: the suffix must be .xlsx, .csv or .pdf")
     with _session(ctx) as (app, session):
         found = _claim(session, claim)
-        ledger, _ = open_reader(session)
+        ledger = open_reader(session)
         summary = summarise(session, _catalog(app), found, claim_events(session, ledger, found))
         write_files(
             session,
@@ -178,8 +177,7 @@ def claims_submit(ctx: click.Context, claim: str, username: str) -> None:
 def claims_verify(ctx: click.Context, file: Path) -> None:
     """Check an exported XLSX or CSV against the records and the ledger."""
     with _session(ctx) as (app, session):
-        ledger, problem = open_reader(session)
-        check = verify_file(session, _catalog(app), file, ledger=ledger, ledger_problem=problem)
+        check = verify_file(session, _catalog(app), file, ledger=open_reader(session))
     for warning in check.warnings:  # the database was edited; the file may still be true
         click.echo(f"WARNING: {warning}", err=True)
     if check.ok:

@@ -98,10 +98,10 @@ def add_user(app: Flask, username: str, org: str, role: str) -> dict[str, str]:
 def computed(app: Flask, period: Period | None) -> Audit:
     """The audit of ``period`` computed now, from the whole log (what the refresher stores)."""
     with Session(Database.engine(app)) as session, app.app_context():
-        ledger, problem = open_reader(session)
+        ledger = open_reader(session)
         return run_audit(
             session, ledger=ledger, catalog=app.extensions["trace.catalog"],
-            ruleset=load_ruleset(), period=period, now=app_now(app), ledger_problem=problem,
+            ruleset=load_ruleset(), period=period, now=app_now(app),
         )  # fmt: skip
 
 

@@ -10,12 +10,8 @@ from flask import Flask, current_app
 from sqlmodel import Session
 
 from ledger.errors import LedgerError
-from traceability.anchoring.connection import (
-    TrustedReader,
-    configured_trust,
-    open_ledger,
-    reader,
-)
+from traceability.anchoring.connection import configured_trust, open_ledger, reader
+from traceability.anchoring.trust import TrustedLedger
 from traceability.anchoring.worker import AnchorRun, run_once
 from traceability.config import Settings
 from traceability.db import Database
@@ -52,8 +48,8 @@ def anchor_now(app: Flask | None = None, *, from_request: bool = False) -> Ancho
     )
 
 
-def reader_ledger(session: Session, app: Flask | None = None) -> TrustedReader | None:
-    """The trusted registry to verify against (None when the ledger is off).
+def reader_ledger(session: Session, app: Flask | None = None) -> TrustedLedger:
+    """The trusted registry to verify against (``TrustedLedger.off()`` when the ledger is off).
 
     A reset, replaced or untrusted chain is no reason to refuse to verify: the
     reader then carries the problem, and no event it checks is "verified".
@@ -61,7 +57,7 @@ def reader_ledger(session: Session, app: Flask | None = None) -> TrustedReader |
     """
     app = app or current_app
     if app.config["TRACE_SETTINGS"].ledger_mode == "off":
-        return None
+        return TrustedLedger.off()
     found = reader(session, open_ledger(app))
     if found.problem:
         log.warning("verifying against a ledger that is not trusted: %s", found.problem)

@@ -32,5 +32,4 @@ def show(code: str) -> BatchReport:
             raise ValidationFailed(f"unknown factor set {factor_id}", field="factors")
         factor_set = catalog.factor_sets[factor_id]
     batch = get_batch(session, org, code)
-    ledger, problem = open_reader(session)
-    return batch_report(session, batch, factor_set, ledger=ledger, ledger_problem=problem)
+    return batch_report(session, batch, factor_set, ledger=open_reader(session))

@@ -38,7 +38,7 @@ def _catalog() -> Catalog:
 
 def _public(claim: Claim) -> ClaimPublic:
     session = get_session()
-    ledger, _ = open_reader(session)
+    ledger = open_reader(session)
     exports = {
         kind: url_for(f"api.claim_export_{kind}", claim_id=claim.id, _external=True)
         for kind in ("xlsx", "csv", "pdf")
@@ -60,14 +60,13 @@ def create() -> tuple[ClaimPublic, int]:
     except ValidationError as exc:
         raise problem_of(exc) from None
     session = get_session()
-    ledger, problem = open_reader(session)
+    ledger = open_reader(session)
     claim, created = create_claim(
         session=session,
         catalog=_catalog(),
         principal=current_principal(),
         period=wanted.period,
         ledger=ledger,
-        ledger_problem=problem,
         settings=current_app.config["TRACE_SETTINGS"],
     )
     return _public(claim), 201 if created else 200
@@ -106,7 +105,7 @@ def _download(body: bytes | object, mimetype: str, claim: Claim, ext: str) -> Re
 def export_xlsx(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
-    ledger, _ = open_reader(session)
+    ledger = open_reader(session)
     summary = summarise(session, _catalog(), claim, claim_events(session, ledger, claim))
     return _download(claim_xlsx(session, _catalog(), summary), XLSX, claim, "xlsx")
 
@@ -114,7 +113,7 @@ def export_xlsx(claim_id: int) -> Response:
 def export_csv(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
-    ledger, _ = open_reader(session)
+    ledger = open_reader(session)
     replay = replay_claim(session, _catalog(), claim, claim_events(session, ledger, claim))
     text = claim_csv(session, _catalog(), claim, replay.outcomes)
     return _download(text, "text/csv; charset=utf-8", claim, "csv")
@@ -123,7 +122,7 @@ def export_csv(claim_id: int) -> Response:
 def export_pdf(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
-    ledger, _ = open_reader(session)
+    ledger = open_reader(session)
     summary = summarise(session, _catalog(), claim, claim_events(session, ledger, claim))
     font = current_app.config["TRACE_SETTINGS"].cjk_font
     return _download(claim_pdf(summary, font_override=font), "application/pdf", claim, "pdf")

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from traceability.accounts.models import Principal, Role
 from traceability.accounts.services import can_read_region
+from traceability.anchoring.trust import TrustedLedger
 from traceability.audit import device_rules, plant_rules
 from traceability.audit.dataset import AuditData, load_audit_data
 from traceability.audit.findings import Finding
@@ -28,7 +29,6 @@ from traceability.db import utcnow
 from traceability.errors import Forbidden, ValidationFailed
 from traceability.periods import Period
 from traceability.register.log import regions
-from traceability.verification.services import AnyLedger
 
 Rule = Callable[[AuditData, Thresholds], Iterable[Finding]]
 
@@ -77,12 +77,11 @@ class Audit:
 def run_audit(
     session: Session,
     *,
-    ledger: AnyLedger,
+    ledger: TrustedLedger,
     catalog: Catalog,
     ruleset: RuleSet,
     period: Period | None,
     now: dt.datetime,
-    ledger_problem: str | None = None,
 ) -> Audit:
     """Every finding of ``period`` (None: everything so far), as of its close or now.
 
@@ -93,9 +92,7 @@ def run_audit(
     as_of = min(period.end, now) if period else now
     since = period.start if period else None
     seq = session.execute(select(func.max(Event.seq))).scalar() or 0
-    data = load_audit_data(
-        session, ledger, catalog, as_of=as_of, since=since, ledger_problem=ledger_problem
-    )
+    data = load_audit_data(session, ledger, catalog, as_of=as_of, since=since)
     return Audit(since, as_of, tuple(apply_rules(data, ruleset)), int(seq), data, started)
 
 

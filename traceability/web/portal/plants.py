@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from ledger.errors import LedgerError
 from traceability.anchoring.service import reader_ledger
+from traceability.anchoring.trust import TrustedLedger
 from traceability.audit.figures import PlantFigures, tonnes
 from traceability.audit.listing import app_ruleset, snapshot_for
 from traceability.audit.sampling import METHOD, METHOD_VERSION, METHOD_ZH, audit_sample
@@ -121,11 +122,9 @@ def batches_page(plant: str) -> str:
 def batch_page(plant: str, code: str) -> str:
     org = current_scope().plant(plant)
     session = get_session()
-    ledger, problem = open_reader(session)
+    ledger = open_reader(session)
     factor_set = current_app.extensions["trace.catalog"].default_factor_set
-    report = batch_report(
-        session, get_batch(session, plant, code), factor_set, ledger=ledger, ledger_problem=problem
-    )
+    report = batch_report(session, get_batch(session, plant, code), factor_set, ledger=ledger)
     return render_template("portal/batch.html", org=org, report=report, category_name=category_name)
 
 
@@ -137,7 +136,7 @@ def sample_page(plant: str) -> str:
     try:
         reader = reader_ledger(session, current_app)
     except LedgerError as exc:  # the page says why there is no sample
-        reader, problem = None, str(exc)
+        reader, problem = TrustedLedger.off(), str(exc)
     sample = audit_sample(
         session, reader, plant=plant, period=period,
         sizes=app_ruleset(current_app).sampling, now=app_now(current_app),
