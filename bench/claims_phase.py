@@ -64,7 +64,7 @@ def measured(app: Any, session: Session, args: dict[str, Any]) -> dict[str, Any]
     cpu: dict[str, float] = {}
     start, cpu_start = time.perf_counter(), time.process_time()
     cpu_mark = cpu_start
-    ledger, problem = open_reader(session, trace_of(app).ledger)
+    ledger = open_reader(session, trace_of(app).ledger)
     principal = principal_for(session=session, username=args["manager"])
     claim, _ = create_claim(
         session=session,
@@ -72,7 +72,6 @@ def measured(app: Any, session: Session, args: dict[str, Any]) -> dict[str, Any]
         principal=principal,
         period=args["period"],
         ledger=ledger,
-        ledger_problem=problem,
         settings=trace_of(app).settings,
     )
     phases["create"] = time.perf_counter() - start

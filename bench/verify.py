@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from bench.ledgerenv import LedgerEnv, load_events
 from bench.report import Measurement, Progress, Result, say, timed
+from traceability.anchoring.trust import TrustedLedger
 from traceability.anchoring.worker import run_once
 from traceability.app import trace_of
 from traceability.custody.models import Event
@@ -40,9 +41,8 @@ def measure_verify(env: LedgerEnv) -> tuple[Measurement, Counter[str]]:
     statuses: Counter[str] = Counter()
     with Session(env.engine) as session:
         start = time.perf_counter()
-        for _subject, _event_id, status in verify_all(
-            session, env.handle.submitter, progress=progress
-        ):
+        ledger = TrustedLedger.of_client(env.handle.submitter)
+        for _subject, _event_id, status in verify_all(session, ledger, progress=progress):
             statuses[status] += 1
         measured = timed("verify_all (real ledger)", sum(statuses.values()), start)
     return measured, statuses

@@ -48,7 +48,7 @@ def _claim(session: Session, ref: str) -> Claim:
 
 
 def _echo_claim(session: Session, trace: Trace, claim: Claim) -> None:
-    ledger, _ = open_reader(session, trace.ledger)
+    ledger = open_reader(session, trace.ledger)
     summary = summarise(session, trace.catalog, claim, claim_events(session, ledger, claim))
     replay = summary.replay
     click.echo(f"claim {claim.code} (id {claim.id}) · {claim.period} · {summary.state_text}")
@@ -84,7 +84,7 @@ def claims() -> None:
 def claims_create(ctx: click.Context, period: str, username: str) -> None:
     """Create (or recompute the open draft of) the claim for PERIOD, e.g. 2026Q3."""
     with _session(ctx) as (trace, session):
-        ledger, problem = open_reader(session, trace.ledger)
+        ledger = open_reader(session, trace.ledger)
         principal = principal_for(session=session, username=username)
         claim, created = create_claim(
             session=session,
@@ -92,7 +92,6 @@ def claims_create(ctx: click.Context, period: str, username: str) -> None:
             principal=principal,
             period=period,
             ledger=ledger,
-            ledger_problem=problem,
             settings=trace.settings,
         )
         click.echo("created" if created else "recomputed the draft")
@@ -127,7 +126,7 @@ def claims_export(ctx: click.Context, claim: str, outputs: tuple[Path, ...]) -> 
             raise click.UsageError(f"{path}: the suffix must be .xlsx, .csv or .pdf")
     with _session(ctx) as (trace, session):
         found = _claim(session, claim)
-        ledger, _ = open_reader(session, trace.ledger)
+        ledger = open_reader(session, trace.ledger)
         summary = summarise(session, trace.catalog, found, claim_events(session, ledger, found))
         write_files(
             session,
@@ -164,8 +163,7 @@ def claims_submit(ctx: click.Context, claim: str, username: str) -> None:
 def claims_verify(ctx: click.Context, file: Path) -> None:
     """Check an exported XLSX or CSV against the records and the ledger."""
     with _session(ctx) as (trace, session):
-        ledger, problem = open_reader(session, trace.ledger)
-        check = verify_file(session, trace.catalog, file, ledger=ledger, ledger_problem=problem)
+        check = verify_file(session, trace.catalog, file, ledger=open_reader(session, trace.ledger))
     for warning in check.warnings:  # the database was edited; the file may still be true
         click.echo(f"WARNING: {warning}", err=True)
     if check.ok:

@@ -98,10 +98,10 @@ def add_user(app: Flask, username: str, org: str, role: str) -> dict[str, str]:
 def computed(app: Flask, period: Period | None) -> Audit:
     """The audit of ``period`` computed now, from the whole log (what the refresher stores)."""
     with Session(trace_of(app).engine) as session, app.app_context():
-        ledger, problem = open_reader(session, trace_of(app).ledger)
+        ledger = open_reader(session, trace_of(app).ledger)
         return run_audit(
             session, ledger=ledger, catalog=trace_of(app).catalog,
-            ruleset=load_ruleset(), period=period, now=trace_of(app).now(), ledger_problem=problem,
+            ruleset=load_ruleset(), period=period, now=trace_of(app).now(),
         )  # fmt: skip
 
 

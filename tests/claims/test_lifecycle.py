@@ -229,7 +229,7 @@ def test_two_concurrent_creates_never_claim_a_device_twice(q: Quarter) -> None:
     def create(username: str) -> None:
         with app.app_context(), Session(trace_of(app).engine, expire_on_commit=False) as session:
             principal = principal_for(session=session, username=username)
-            ledger, problem = open_reader(session, trace_of(app).ledger)
+            ledger = open_reader(session, trace_of(app).ledger)
             start.wait()
             claim, _ = create_claim(
                 session=session,
@@ -237,7 +237,6 @@ def test_two_concurrent_creates_never_claim_a_device_twice(q: Quarter) -> None:
                 principal=principal,
                 period="2026Q3",
                 ledger=ledger,
-                ledger_problem=problem,
             )
             results.append(claim.id)
 

@@ -80,17 +80,16 @@ def test_a_helper_process_assessing_the_later_devices_gives_the_same_claim(
     settings = trace_of(app).settings
     with app.app_context(), Session(trace_of(app).engine) as session:
         org = get_org(session, quarter.plant.org)
-        ledger, problem = open_reader(session, trace_of(app).ledger)
+        ledger = open_reader(session, trace_of(app).ledger)
         period = parse_period("2026Q3", months=False)
         where = {"plant": org.code, "region": org.region, "period": period, "claim_id": None}
         catalog = trace_of(app).catalog
-        alone = compute(session, catalog, ledger=ledger, ledger_problem=problem, **where)
+        alone = compute(session, catalog, ledger=ledger, **where)
         monkeypatch.setattr(helper_process, "SPLIT_FROM", 2)
         monkeypatch.setattr(helper_process, "PART", 3)  # several parts, joined in order
-        shared = compute(session, catalog, ledger=ledger, ledger_problem=problem,
-                         settings=settings, **where)  # fmt: skip
+        shared = compute(session, catalog, ledger=ledger, settings=settings, **where)
         # Every part assessed by the helper (none taken back): the same again.
-        with helper_process.Helper(settings, problem) as other:
+        with helper_process.Helper(settings, ledger) as other:
             parts = other.assess(candidates(session, org.code, period), **where)
             by_helper = Computed()
             for _, future in parts:
@@ -113,14 +112,14 @@ def test_a_helper_that_cannot_start_leaves_the_whole_claim_to_this_process(
     settings = trace_of(app).settings.model_copy(update={"rate_schedules": gone})
     with app.app_context(), Session(trace_of(app).engine) as session:
         org = get_org(session, quarter.plant.org)
-        ledger, problem = open_reader(session, trace_of(app).ledger)
+        ledger = open_reader(session, trace_of(app).ledger)
         period = parse_period("2026Q3", months=False)
         catalog = trace_of(app).catalog
         alone = compute(session, catalog, plant=org.code, region=org.region, period=period,
-                        ledger=ledger, ledger_problem=problem)  # fmt: skip
+                        ledger=ledger)  # fmt: skip
         monkeypatch.setattr(helper_process, "SPLIT_FROM", 2)
         monkeypatch.setattr(helper_process, "PART", 3)
         shared = compute(session, catalog, plant=org.code, region=org.region, period=period,
-                         ledger=ledger, ledger_problem=problem, settings=settings)  # fmt: skip
+                         ledger=ledger, settings=settings)  # fmt: skip
     assert shared.items == alone.items
     assert shared.exclusions == alone.exclusions

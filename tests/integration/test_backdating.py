@@ -176,11 +176,11 @@ def test_the_audit_finds_them_and_the_claim_excludes_them(
 ) -> None:
     honest, forged = attack
     with Session(trace_of(december).engine) as session, december.app_context():
-        ledger, problem = open_reader(session, trace_of(december).ledger)
+        ledger = open_reader(session, trace_of(december).ledger)
         audit = run_audit(
             session, ledger=ledger, catalog=trace_of(december).catalog,
             ruleset=load_ruleset(), period=parse_period("2026Q3"),
-            now=DECEMBER + dt.timedelta(hours=1), ledger_problem=problem,
+            now=DECEMBER + dt.timedelta(hours=1),
         )  # fmt: skip
     backdated = {f.subject for f in audit.findings if f.rule == "backdating"}
     assert backdated == set(forged)  # occurred in September, anchored in December

@@ -33,6 +33,7 @@ from ledger.node import ANVIL_DEV_KEYS, ManagedNode
 from ledger.redact import redact_url
 from ledger.verify import DEFAULT_MAX_ANCHOR_DELAY_S, TrustAnchors
 from traceability.anchoring.models import LedgerMeta
+from traceability.anchoring.trust import LedgerProblem, TrustedLedger
 from traceability.config import Settings
 from traceability.db import begin_write, utcnow
 
@@ -56,7 +57,7 @@ class LedgerHandle:
     reader: Ledger | None = None
     trust: TrustAnchors | None = None
     # The reader's cached chain check: (monotonic time, problem or None).
-    checked: tuple[float, str | None] | None = field(default=None, repr=False)
+    checked: tuple[float, LedgerProblem | None] | None = field(default=None, repr=False)
 
     def point_at(self, registry: str) -> None:
         if self.submitter.contract_address != registry:
@@ -68,25 +69,6 @@ class LedgerHandle:
 
     def forget_check(self) -> None:
         self.checked = None
-
-
-@dataclass(frozen=True)
-class TrustedReader:
-    """What a verification reads the chain with: the trusted registry, or why it cannot be trusted.
-
-    ``chain`` is None when no trusted registry is known; ``problem`` names the
-    cause whenever verification must not say "verified".
-    """
-
-    chain: Ledger | None
-    trust: TrustAnchors | None
-    problem: str | None = None
-    # How long after its recorded_at an event may be anchored and still be on time.
-    max_delay_s: int = DEFAULT_MAX_ANCHOR_DELAY_S
-
-    @property
-    def rpc_url(self) -> str:
-        return self.chain.rpc_url if self.chain is not None else ""
 
 
 def read_meta(session: Session) -> dict[str, str]:
@@ -363,7 +345,7 @@ def trusted(session: Session, handle: LedgerHandle) -> TrustAnchors:
     return trust
 
 
-def meta_problem(session: Session, trust: TrustAnchors) -> str | None:
+def meta_problem(session: Session, trust: TrustAnchors) -> LedgerProblem | None:
     """How the database's cached chain identity differs from the trust anchors (None: it agrees)."""
     meta = read_meta(session)
     differences = []
@@ -374,13 +356,7 @@ def meta_problem(session: Session, trust: TrustAnchors) -> str | None:
     genesis = meta.get("genesis_hash")
     if genesis and trust.genesis_hash and genesis.lower() != trust.genesis_hash:
         differences.append(f"genesis {meta['genesis_hash']} instead of {trust.genesis_hash}")
-    if not differences:
-        return None
-    return (
-        "registry mismatch: the database (ledger_meta) names "
-        + ", ".join(differences)
-        + " — it was changed or points at another ledger; the trust anchors are not obeyed from it"
-    )
+    return LedgerProblem.database_mismatch(tuple(differences)) if differences else None
 
 
 def check_chain(ledger: Ledger, trust: TrustAnchors, *, repairable: bool) -> None:
@@ -418,8 +394,8 @@ def ensure_ready(session: Session, handle: LedgerHandle) -> None:
     """
     trust = trusted(session, handle)
     problem = meta_problem(session, trust)
-    if problem:
-        raise TrustMismatch(problem)
+    if problem is not None:
+        raise TrustMismatch(problem.text)
     own = handle.submitter.address
     if own and not trust.accepts(own):
         raise TrustMismatch(
@@ -435,8 +411,8 @@ def _repairable(handle: LedgerHandle) -> bool:
     return handle.settings is None or not trust_from_settings(handle.settings)
 
 
-def reader(session: Session, handle: LedgerHandle) -> TrustedReader:
-    """The trusted registry for verifying, with the reason it cannot be trusted if so.
+def reader(session: Session, handle: LedgerHandle) -> TrustedLedger:
+    """The trusted registry for verifying, with each reason it cannot be trusted if so.
 
     The chain half of the check (genesis, code, owner) is cached for
     TRUST_CHECK_CACHE_S; the database half is compared on every call, since it
@@ -448,7 +424,7 @@ def reader(session: Session, handle: LedgerHandle) -> TrustedReader:
     try:
         trust = trusted(session, handle)
     except (TrustMissing, TrustMismatch) as exc:
-        return TrustedReader(None, None, str(exc), max_delay_s)
+        return TrustedLedger(problems=(LedgerProblem.from_error(exc),), max_delay_s=max_delay_s)
     chain = handle.reader or handle.submitter
     now = time.monotonic()
     if handle.checked is None or now - handle.checked[0] > TRUST_CHECK_CACHE_S:
@@ -456,9 +432,9 @@ def reader(session: Session, handle: LedgerHandle) -> TrustedReader:
             check_chain(chain, trust, repairable=_repairable(handle))
             handle.checked = (now, None)
         except (ChainMismatch, ContractMissing, TrustMismatch) as exc:
-            handle.checked = (now, str(exc))
-    problems = [p for p in (meta_problem(session, trust), handle.checked[1]) if p]
-    return TrustedReader(chain, trust, "; ".join(problems) or None, max_delay_s)
+            handle.checked = (now, LedgerProblem.from_error(exc))
+    problems = tuple(p for p in (meta_problem(session, trust), handle.checked[1]) if p)
+    return TrustedLedger(chain, trust, problems, max_delay_s)
 
 
 @contextlib.contextmanager

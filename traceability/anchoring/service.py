@@ -10,13 +10,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from ledger.errors import LedgerError
-from traceability.anchoring.connection import (
-    LedgerSource,
-    TrustedReader,
-    configured_trust,
-    open_ledger,
-    reader,
-)
+from traceability.anchoring.connection import LedgerSource, configured_trust, open_ledger, reader
+from traceability.anchoring.trust import TrustedLedger
 from traceability.anchoring.worker import AnchorRun, run_once
 
 log = logging.getLogger(__name__)
@@ -50,15 +45,15 @@ def anchor_now(engine: Engine, ledger: LedgerSource, *, from_request: bool = Fal
     )
 
 
-def reader_ledger(session: Session, ledger: LedgerSource) -> TrustedReader | None:
-    """The trusted registry to verify against (None when the ledger is off).
+def reader_ledger(session: Session, ledger: LedgerSource) -> TrustedLedger:
+    """The trusted registry to verify against (``TrustedLedger.off()`` when the ledger is off).
 
     A reset, replaced or untrusted chain is no reason to refuse to verify: the
     reader then carries the problem, and no event it checks is "verified".
     Chain calls use short timeouts; LedgerUnavailable propagates.
     """
     if ledger.settings.ledger_mode == "off":
-        return None
+        return TrustedLedger.off()
     found = reader(session, open_ledger(ledger))
     if found.problem:
         log.warning("verifying against a ledger that is not trusted: %s", found.problem)

@@ -33,5 +33,5 @@ def show(code: str) -> BatchReport:
             raise ValidationFailed(f"unknown factor set {factor_id}", field="factors")
         factor_set = catalog.factor_sets[factor_id]
     batch = get_batch(session, org, code)
-    ledger, problem = open_reader(session, current_trace().ledger)
-    return batch_report(session, batch, factor_set, ledger=ledger, ledger_problem=problem)
+    ledger = open_reader(session, current_trace().ledger)
+    return batch_report(session, batch, factor_set, ledger=ledger)

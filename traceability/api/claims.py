@@ -35,7 +35,7 @@ def _catalog() -> Catalog:
 
 def _public(claim: Claim) -> ClaimPublic:
     session = get_session()
-    ledger, _ = open_reader(session, current_trace().ledger)
+    ledger = open_reader(session, current_trace().ledger)
     paging = requested_paging(per_page=PER_PAGE, max_per_page=MAX_PER_PAGE)
     exports = {
         kind: url_for(f"api.claim_export_{kind}", claim_id=claim.id, _external=True)
@@ -54,14 +54,13 @@ def _public(claim: Claim) -> ClaimPublic:
 
 def create(body: ClaimRequest) -> tuple[ClaimPublic, int]:
     session = get_session()
-    ledger, problem = open_reader(session, current_trace().ledger)
+    ledger = open_reader(session, current_trace().ledger)
     claim, created = create_claim(
         session=session,
         catalog=_catalog(),
         principal=current_principal(),
         period=body.period,
         ledger=ledger,
-        ledger_problem=problem,
         settings=current_trace().settings,
     )
     return _public(claim), 201 if created else 200
@@ -96,7 +95,7 @@ def _download(body: bytes | object, mimetype: str, claim: Claim, ext: str) -> Re
 def export_xlsx(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
-    ledger, _ = open_reader(session, current_trace().ledger)
+    ledger = open_reader(session, current_trace().ledger)
     summary = summarise(session, _catalog(), claim, claim_events(session, ledger, claim))
     return _download(claim_xlsx(session, _catalog(), summary), XLSX, claim, "xlsx")
 
@@ -104,7 +103,7 @@ def export_xlsx(claim_id: int) -> Response:
 def export_csv(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
-    ledger, _ = open_reader(session, current_trace().ledger)
+    ledger = open_reader(session, current_trace().ledger)
     replay = replay_claim(session, _catalog(), claim, claim_events(session, ledger, claim))
     text = claim_csv(session, _catalog(), claim, replay.outcomes)
     return _download(text, "text/csv; charset=utf-8", claim, "csv")
@@ -113,7 +112,7 @@ def export_csv(claim_id: int) -> Response:
 def export_pdf(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
-    ledger, _ = open_reader(session, current_trace().ledger)
+    ledger = open_reader(session, current_trace().ledger)
     summary = summarise(session, _catalog(), claim, claim_events(session, ledger, claim))
     font = current_trace().settings.cjk_font
     return _download(claim_pdf(summary, font_override=font), "application/pdf", claim, "pdf")

@@ -71,8 +71,7 @@ def show(qr_id: str) -> DeviceDetail:
     device = get_device(session, qr_id)
     events = device_events(session, device.qr_id)
     check_can_read(session, current_principal(), device, events)
-    ledger, problem = open_reader(session, current_trace().ledger)
-    view = read_device(session, ledger, device, events, ledger_problem=problem)
+    view = read_device(session, open_reader(session, current_trace().ledger), device, events)
     return device_detail(view)
 
 

@@ -123,14 +123,14 @@ def check_snapshots(trace: Trace, *, now: dt.datetime | None = None) -> CheckRun
     kept = kept_periods(now, settings.audit_closed_quarters)
     run = CheckRun(periods=list(kept), differences=[])
     with Session(trace.engine) as session:
-        ledger, problem = open_reader(session, trace.ledger)
+        ledger = open_reader(session, trace.ledger)
         rows = {r.period: r for r in session.execute(select(AuditSnapshot)).scalars()}
         trust = {name: untrusted(session, row, key=key, now=now) for name, row in rows.items()}
         # Those found by earlier passes are findings of the log's audit; one found now is
         # the "trust" difference of its own period.
         future = tuple(found_before(session, key=key, now=now).values())
         state = current_state(session)
-        logs = read_logs(session, ledger, ledger_problem=problem)
+        logs = read_logs(session, ledger)
         session.rollback()
         for name, period in kept.items():
             row = rows.get(name)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from traceability.anchoring.trust import TrustedLedger
 from traceability.catalog.models import Catalog
 from traceability.custody.facts import DeviceFacts, replay
 from traceability.custody.models import Event, EventType
@@ -31,7 +32,6 @@ from traceability.verification.services import (
     PENDING,
     TAMPERED,
     VERIFIED,
-    AnyLedger,
     Verifier,
     leaf_positions,
     malformed_rows,
@@ -149,14 +149,12 @@ def _replayable(rows: list[Any], check: Verification) -> list[Any]:
     return [r for r in rows if row_problem(r) is None]
 
 
-def read_logs(
-    session: Session, ledger: AnyLedger, *, ledger_problem: str | None = None
-) -> AuditLogs:
+def read_logs(session: Session, ledger: TrustedLedger) -> AuditLogs:
     """Every device's and lot's log, each verified as a whole."""
     orgs = register_of(session)
     device_logs = _logs(session, _EVENT.c.device)
     heads = dict(session.execute(select(_DEVICE.c.qr_id, _DEVICE.c.head_digest)).all())
-    verification = verify_logs(session, ledger, device_logs, heads, ledger_problem=ledger_problem)
+    verification = verify_logs(session, ledger, device_logs, heads)
     del heads
     for qr_id, rows in device_logs.items():
         device_logs[qr_id] = _replayable(rows, verification[qr_id])
@@ -172,7 +170,7 @@ def read_logs(
         orgs=orgs,
         devices=device_logs,
         verification=verification,
-        lots=_lot_logs(session, ledger, ledger_problem),
+        lots=_lot_logs(session, ledger),
         recorded_stock={org: int(n) for org, n in stock},
         strays=strays,
     )
@@ -217,26 +215,27 @@ def audit_data(
 
 def load_audit_data(
     session: Session,
-    ledger: AnyLedger,
+    ledger: TrustedLedger,
     catalog: Catalog,
     *,
     as_of: dt.datetime,
     since: dt.datetime | None = None,
-    ledger_problem: str | None = None,
 ) -> AuditData:
     """Every device and lot, verified over its whole log and replayed up to ``as_of``."""
-    logs = read_logs(session, ledger, ledger_problem=ledger_problem)
+    logs = read_logs(session, ledger)
     return audit_data(logs, catalog, as_of=as_of, since=since)
 
 
-def _lot_logs(
-    session: Session, ledger: AnyLedger, ledger_problem: str | None
-) -> dict[str, tuple[list[Any], Verification]]:
+def _lot_logs(session: Session, ledger: TrustedLedger) -> dict[str, tuple[list[Any], Verification]]:
     lot_logs = _logs(session, _EVENT.c.lot)
     rows = {r.code: r for r in session.execute(select(_LOT))}
     verifier = Verifier.for_ledger(session, ledger)
     leaves = leaf_positions(session, [e.seq for log in lot_logs.values() for e in log])
-    shared = shared_problems(session, ledger) if ledger_problem is None else [ledger_problem]
+    shared = (
+        [p.text for p in ledger.problems]
+        if ledger.is_unavailable
+        else shared_problems(session, ledger)
+    )
     out = {}
     for code, log in lot_logs.items():
         row = rows.get(code)

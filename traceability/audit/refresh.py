@@ -31,6 +31,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 from traceability.anchoring.models import AnchorBatch
+from traceability.anchoring.trust import TrustedLedger
 from traceability.audit.dataset import AuditData, FutureSnapshot, audit_data, read_logs
 from traceability.audit.figures import batch_groups, monthly_volumes, plant_figures
 from traceability.audit.logstate import FUTURE_SKEW, current_state, seal_key
@@ -64,14 +65,16 @@ def kept_periods(now: dt.datetime, closed_quarters: int) -> dict[str, Period | N
     return kept
 
 
-def log_state(session: Session, ledger_problem: str | None) -> tuple[int, str]:
-    """The newest event, the anchors per state and the ledger's problem: index lookups only."""
+def log_state(session: Session, ledger: TrustedLedger) -> tuple[int, str]:
+    """The newest event, the anchors per state and whether the ledger could be asked: index
+    lookups only."""
     seq = int(session.execute(select(func.max(Event.seq))).scalar() or 0)
     anchors = session.execute(
         select(col(AnchorBatch.state), func.count()).group_by(col(AnchorBatch.state))
     )
     states = ",".join(f"{s}:{n}" for s, n in sorted((str(s), int(n)) for s, n in anchors))
-    return seq, f"seq={seq};anchors={states};ledger={ledger_problem or 'ok'}"
+    asked = "ok" if not ledger.is_unavailable else ledger.problem
+    return seq, f"seq={seq};anchors={states};ledger={asked}"
 
 
 def figures_from(data: AuditData) -> Figures:
@@ -156,8 +159,7 @@ def due_now(trace: Trace, *, now: dt.datetime | None = None) -> dict[str, Period
     """The kept periods whose snapshot is due (a few index lookups: no log is read)."""
     settings = trace.settings
     with Session(trace.engine) as session:
-        _ledger, problem = open_reader(session, trace.ledger)
-        _seq, state = log_state(session, problem)
+        _seq, state = log_state(session, open_reader(session, trace.ledger))
         now = now or trace.now()
         stored = snapshot_states(session, key=seal_key(trace.secret_key), now=now)
         return due_periods(
@@ -175,8 +177,8 @@ def refresh(trace: Trace, *, force: bool = False, now: dt.datetime | None = None
     key = seal_key(trace.secret_key)
     with Session(engine) as session:
         computed_at = now or trace.now()
-        ledger, problem = open_reader(session, trace.ledger)
-        seq, state = log_state(session, problem)
+        ledger = open_reader(session, trace.ledger)
+        seq, state = log_state(session, ledger)
         stored = snapshot_states(session, key=key, now=computed_at)
         due = due_periods(
             session, settings, ruleset, now=computed_at, state=state, force=force, stored=stored
@@ -192,7 +194,7 @@ def refresh(trace: Trace, *, force: bool = False, now: dt.datetime | None = None
         if not due:
             return run
         named = current_state(session)
-        logs = read_logs(session, ledger, ledger_problem=problem)
+        logs = read_logs(session, ledger)
         session.rollback()
         computed: list[tuple[Snapshot, str]] = []
         for name, period in due.items():

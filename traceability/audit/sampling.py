@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ledger.interface import BlockInfo, Ledger
-from traceability.anchoring.connection import TrustedReader
+from traceability.anchoring.trust import TrustedLedger
 from traceability.audit.ruleset import SamplingSizes
 from traceability.custody.models import Event, EventType
 from traceability.periods import CHINA, Period
@@ -130,7 +130,7 @@ def candidates(session: Session, plant: str, period: Period) -> _Candidates:
 
 def audit_sample(
     session: Session,
-    reader: TrustedReader | None,
+    reader: TrustedLedger,
     *,
     plant: str,
     period: Period,
@@ -141,7 +141,7 @@ def audit_sample(
     base = Sample(plant, period.name, OPEN, sizes=sizes)
     if not period.closed(now):
         return base
-    if reader is None or reader.chain is None:
+    if reader.chain is None:
         return replace(base, status=NO_LEDGER)
     if reader.problem:
         return replace(base, status=UNTRUSTED, problem=reader.problem)

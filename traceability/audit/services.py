@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from traceability.accounts.models import Principal, Role
+from traceability.anchoring.trust import TrustedLedger
 from traceability.audit import device_rules, plant_rules
 from traceability.audit.dataset import AuditData, load_audit_data
 from traceability.audit.findings import Finding
@@ -27,7 +28,6 @@ from traceability.custody.models import Event
 from traceability.db import utcnow
 from traceability.errors import Forbidden, ValidationFailed
 from traceability.periods import Period
-from traceability.verification.services import AnyLedger
 
 Rule = Callable[[AuditData, Thresholds], Iterable[Finding]]
 
@@ -76,12 +76,11 @@ class Audit:
 def run_audit(
     session: Session,
     *,
-    ledger: AnyLedger,
+    ledger: TrustedLedger,
     catalog: Catalog,
     ruleset: RuleSet,
     period: Period | None,
     now: dt.datetime,
-    ledger_problem: str | None = None,
 ) -> Audit:
     """Every finding of ``period`` (None: everything so far), as of its close or now.
 
@@ -92,9 +91,7 @@ def run_audit(
     as_of = min(period.end, now) if period else now
     since = period.start if period else None
     seq = session.execute(select(func.max(Event.seq))).scalar() or 0
-    data = load_audit_data(
-        session, ledger, catalog, as_of=as_of, since=since, ledger_problem=ledger_problem
-    )
+    data = load_audit_data(session, ledger, catalog, as_of=as_of, since=since)
     return Audit(since, as_of, tuple(apply_rules(data, ruleset)), int(seq), data, started)
 
 

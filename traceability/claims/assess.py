@@ -15,13 +15,14 @@ from typing import Any, NamedTuple
 
 from sqlmodel import Session
 
+from traceability.anchoring.trust import TrustedLedger
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import assess
 from traceability.claims.evidence import BatchAnchor, gather
 from traceability.claims.rates import RateMemo
 from traceability.custody.facts import Output
 from traceability.periods import Period
-from traceability.verification.services import AnyLedger, Verifier
+from traceability.verification.services import Verifier
 
 
 class Item(NamedTuple):
@@ -137,8 +138,7 @@ def assess_devices(
     plant: str,
     region: str,
     period: Period,
-    ledger: AnyLedger,
-    ledger_problem: str | None,
+    ledger: TrustedLedger,
     claim_id: int | None = None,
     verifier: Verifier | None = None,
 ) -> Computed:
@@ -154,7 +154,6 @@ def assess_devices(
         qr_ids,
         plant=plant,
         ledger=ledger,
-        ledger_problem=ledger_problem,
         claim_id=claim_id,
         verifier=verifier,
     ):

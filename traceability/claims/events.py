@@ -18,12 +18,13 @@ from sqlmodel import Session
 
 from ledger.canonical import digest_hex, event_content
 from traceability.accounts.models import Principal
+from traceability.anchoring.trust import TrustedLedger
 from traceability.claims.models import Claim
 from traceability.custody.models import Event
 from traceability.db import iso
 from traceability.reports.devices import anchor_rows
 from traceability.reports.schemas import AnchorInfo
-from traceability.verification.services import AnyLedger, Verifier
+from traceability.verification.services import Verifier
 
 CLAIM_SUBMITTED = "claim_submitted"
 CLAIM_REVIEWED = "claim_reviewed"
@@ -86,7 +87,7 @@ class ClaimEvent:
     anchor: AnchorInfo | None
 
 
-def claim_events(session: Session, ledger: AnyLedger, claim: Claim) -> list[ClaimEvent]:
+def claim_events(session: Session, ledger: TrustedLedger, claim: Claim) -> list[ClaimEvent]:
     """The claim's events with their verification status and anchor, in recording order."""
     rows = list(
         session.execute(select(_EVENT).where(_EVENT.c.claim == claim.code).order_by(_EVENT.c.seq))

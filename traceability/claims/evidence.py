@@ -21,6 +21,7 @@ from sqlalchemy import Row, or_, select
 from sqlmodel import Session
 
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
+from traceability.anchoring.trust import TrustedLedger
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import HazardState, PriorClaim
 from traceability.claims.models import Claim, ClaimedDevice
@@ -30,7 +31,7 @@ from traceability.devices.models import Device
 from traceability.lots.models import fraction_of
 from traceability.periods import Period
 from traceability.verification.logs import Verification, verify_logs
-from traceability.verification.services import VERIFIED, AnyLedger, Verifier, leaf_positions
+from traceability.verification.services import VERIFIED, Verifier, leaf_positions
 
 CHUNK = 2_000  # devices per pass
 
@@ -76,8 +77,8 @@ def candidates(session: Session, plant: str, period: Period) -> list[str]:
 class LotChecks:
     """Whether a processor confirmed receipt of each lot, from the lot's verified events."""
 
-    def __init__(self, session: Session, verifier: Verifier, ledger_problem: str | None) -> None:
-        self.session, self.verifier, self.ledger_problem = session, verifier, ledger_problem
+    def __init__(self, session: Session, verifier: Verifier) -> None:
+        self.session, self.verifier = session, verifier
         self.known: dict[str, tuple[bool, str]] = {}
 
     def load(self, codes: Iterable[str]) -> None:
@@ -105,8 +106,8 @@ class LotChecks:
         received = [i for i, r in enumerate(rows) if r.type == EventType.lot_received]
         if not received:
             return False, "shipped; the processor has not confirmed receipt (联单未返回)"
-        if self.ledger_problem:
-            return False, f"receipt recorded, not verifiable: {self.ledger_problem}"
+        if verifier.ledger.is_unavailable:
+            return False, f"receipt recorded, not verifiable: {verifier.ledger.problem}"
         upto = rows[: received[0] + 1]
         statuses = verifier.statuses(upto, leaves)
         if any(s != VERIFIED for s in statuses):
@@ -191,8 +192,7 @@ def gather(
     qr_ids: Sequence[str],
     *,
     plant: str,
-    ledger: AnyLedger,
-    ledger_problem: str | None,
+    ledger: TrustedLedger,
     claim_id: int | None = None,
     verifier: Verifier | None = None,
 ) -> Iterator[DeviceEvidence]:
@@ -205,7 +205,7 @@ def gather(
     ledger, once per claim.
     """
     verifier = verifier or Verifier.for_ledger(session, ledger)
-    lots = LotChecks(session, verifier, ledger_problem)
+    lots = LotChecks(session, verifier)
     hazardous = {code for code, f in catalog.fractions.items() if f.hazardous}
     placement = LotPlacement(session, plant, hazardous)
     batches = AnchorDetails()
@@ -236,7 +236,6 @@ def gather(
             logs,  # stored-event tuples have every attribute an Event has
             {q: heads.get(q) for q in chunk},
             positions=positions,
-            ledger_problem=ledger_problem,
             facts=facts,
             verifier=verifier,
         )

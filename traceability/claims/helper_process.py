@@ -26,13 +26,14 @@ from typing import Any
 
 from sqlmodel import Session
 
+from traceability.anchoring.trust import LedgerProblem, TrustedLedger
 from traceability.bulk import collector_paused
 from traceability.catalog.models import Catalog
 from traceability.claims.assess import Computed, assess_devices
 from traceability.config import Settings
 from traceability.context import build_trace
 from traceability.reports.devices import open_reader
-from traceability.verification.services import AnyLedger, Verifier
+from traceability.verification.services import Verifier
 
 #: Below this many devices a second process costs more (its start) than it saves.
 SPLIT_FROM = 20_000
@@ -54,10 +55,10 @@ def split_point(settings: Settings | None, count: int) -> int | None:
 
 
 class Helper:
-    """One helper process, for the ``with`` block, opened with the claim's ledger problem
-    (None: it opens the ledger reader itself)."""
+    """One helper process, for the ``with`` block. It opens the ledger reader itself, unless
+    the claim's ``ledger`` could not be asked (then only that problem is handed over)."""
 
-    def __init__(self, settings: Settings, ledger_problem: str | None) -> None:
+    def __init__(self, settings: Settings, ledger: TrustedLedger) -> None:
         context = multiprocessing.get_context("spawn")
         # Which parts are whose: the claim's own process takes them from the front
         # (``front``: the next it may take), the helper from the back (``back``: the
@@ -65,11 +66,12 @@ class Helper:
         self.lock = context.Lock()
         self.front = context.Value("q", 0, lock=False)
         self.back = context.Value("q", 0, lock=False)
+        unavailable = ledger.problems if ledger.is_unavailable else ()
         self.pool = ProcessPoolExecutor(
             1,
             mp_context=context,
             initializer=_start,
-            initargs=(settings, ledger_problem, self.lock, self.front, self.back),
+            initargs=(settings, unavailable, self.lock, self.front, self.back),
         )
 
     def __enter__(self) -> Helper:
@@ -90,7 +92,7 @@ class Helper:
         self, qr_ids: Sequence[str], **args: Any
     ) -> list[tuple[list[str], Future[Computed | None]]]:
         """``qr_ids`` in parts, each with its assessment in the helper (``args`` as for
-        ``assess_devices``, without the ledger and its problem), in ``qr_ids`` order.
+        ``assess_devices``, without the ledger), in ``qr_ids`` order.
 
         The helper starts from the last part: the first ones are those it reaches
         last, so the caller, done with its own share, can take them back
@@ -119,8 +121,7 @@ class _Opened:
 
     session: Session
     catalog: Catalog
-    ledger: AnyLedger
-    problem: str | None
+    ledger: TrustedLedger
     verifier: Verifier
     lock: Any
     front: Any
@@ -131,17 +132,17 @@ _opened: list[_Opened] = []
 
 
 def _start(
-    settings: Settings, ledger_problem: str | None, lock: Any, front: Any, back: Any
+    settings: Settings, unavailable: tuple[LedgerProblem, ...], lock: Any, front: Any, back: Any
 ) -> None:
     """In the helper: the deployment's context built from the settings, as every process
     builds it; its database session and ledger reader, kept until the process exits."""
     trace = build_trace(settings)
     session = Session(trace.engine)
-    ledger, problem = None, ledger_problem
-    if problem is None:
-        ledger, problem = open_reader(session, trace.ledger)
+    ledger = (
+        TrustedLedger(problems=unavailable) if unavailable else open_reader(session, trace.ledger)
+    )
     verifier = Verifier(session, ledger)
-    _opened.append(_Opened(session, trace.catalog, ledger, problem, verifier, lock, front, back))
+    _opened.append(_Opened(session, trace.catalog, ledger, verifier, lock, front, back))
 
 
 def _assess(n: int, qr_ids: list[str], args: dict[str, Any]) -> Computed | None:
@@ -157,7 +158,6 @@ def _assess(n: int, qr_ids: list[str], args: dict[str, Any]) -> Computed | None:
             opened.catalog,
             qr_ids,
             ledger=opened.ledger,
-            ledger_problem=opened.problem,
             verifier=opened.verifier,
             **args,
         )

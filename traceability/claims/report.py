@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from traceability.anchoring.trust import TrustedLedger
 from traceability.catalog.models import Catalog
 from traceability.claims.events import CLAIM_SUBMITTED, claim_events
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
@@ -29,7 +30,6 @@ from traceability.claims.schemas import (
     ScheduleRef,
 )
 from traceability.db import iso
-from traceability.verification.services import AnyLedger
 
 _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
 _EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
@@ -40,7 +40,7 @@ MAX_PER_PAGE = 1000
 
 def claim_public(
     session: Session,
-    ledger: AnyLedger,
+    ledger: TrustedLedger,
     catalog: Catalog,
     claim: Claim,
     *,

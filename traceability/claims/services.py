@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 
 from traceability.accounts.models import OrgKind, Principal, Role
 from traceability.accounts.services import get_org
+from traceability.anchoring.trust import TrustedLedger
 from traceability.bulk import collector_paused
 from traceability.catalog.models import Catalog
 from traceability.claims import helper_process
@@ -36,7 +37,7 @@ from traceability.db import begin_write, utcnow
 from traceability.errors import Conflict, Forbidden, NotFound, TraceabilityError
 from traceability.periods import Period, parse_period
 from traceability.register.scope import readable_orgs
-from traceability.verification.services import AnyLedger, Verifier
+from traceability.verification.services import Verifier
 
 _CLAIM = Claim.__table__  # type: ignore[attr-defined]
 _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
@@ -62,8 +63,7 @@ def compute(
     plant: str,
     region: str,
     period: Period,
-    ledger: AnyLedger,
-    ledger_problem: str | None,
+    ledger: TrustedLedger,
     claim_id: int | None = None,
     settings: Settings | None = None,
 ) -> Computed:
@@ -77,12 +77,9 @@ def compute(
                             "claim_id": claim_id}  # fmt: skip
     split = helper_process.split_point(settings, len(qr_ids))
     if settings is None or split is None:
-        return assess_devices(
-            session, catalog, qr_ids, ledger=ledger, ledger_problem=ledger_problem, **args
-        )
-    own = {"ledger": ledger, "ledger_problem": ledger_problem,
-           "verifier": Verifier.for_ledger(session, ledger), **args}  # fmt: skip
-    with helper_process.Helper(settings, ledger_problem) as other:
+        return assess_devices(session, catalog, qr_ids, ledger=ledger, **args)
+    own = {"ledger": ledger, "verifier": Verifier.for_ledger(session, ledger), **args}
+    with helper_process.Helper(settings, ledger) as other:
         parts = other.assess(qr_ids[split:], **args)
         result = assess_devices(session, catalog, qr_ids[:split], **own)
         for n, (part, future) in enumerate(parts):
@@ -138,8 +135,7 @@ def create_claim(
     catalog: Catalog,
     principal: Principal,
     period: str,
-    ledger: AnyLedger,
-    ledger_problem: str | None,
+    ledger: TrustedLedger,
     now: dt.datetime | None = None,
     settings: Settings | None = None,
 ) -> tuple[Claim, bool]:
@@ -175,7 +171,6 @@ def create_claim(
                 region=org.region,
                 period=quarter,
                 ledger=ledger,
-                ledger_problem=ledger_problem,
                 claim_id=draft.id if draft else None,
                 settings=settings,
             )

@@ -30,6 +30,7 @@ import openpyxl
 from sqlalchemy import select
 from sqlmodel import Session
 
+from traceability.anchoring.trust import TrustedLedger
 from traceability.catalog.models import Catalog
 from traceability.claims.events import CLAIM_SUBMITTED, ClaimEvent, claim_events
 from traceability.claims.evidence import gather
@@ -52,7 +53,7 @@ from traceability.claims.outcomes import Outcomes
 from traceability.claims.replay import ClaimReplay, replay_claim
 from traceability.claims.services import get_claim_by_code
 from traceability.errors import NotFound, ValidationFailed
-from traceability.verification.services import VERIFIED, AnyLedger
+from traceability.verification.services import VERIFIED
 
 _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
 
@@ -173,8 +174,7 @@ def verify_file(
     catalog: Catalog,
     path: Path,
     *,
-    ledger: AnyLedger,
-    ledger_problem: str | None,
+    ledger: TrustedLedger,
 ) -> FileCheck:
     kind, rows, summary = _read(path)
     check = FileCheck()
@@ -201,7 +201,7 @@ def verify_file(
         check.problems.append(found)
     check.problems += _check_anchor(claim, events, replay)
     check.warnings += [m.text for m in replay.mismatches]
-    check.problems += _check_devices(session, catalog, claim, ledger, ledger_problem)
+    check.problems += _check_devices(session, catalog, claim, ledger)
     return check
 
 
@@ -221,7 +221,7 @@ def _check_anchor(claim: Claim, events: list[ClaimEvent], replay: ClaimReplay) -
 
 
 def _check_devices(
-    session: Session, catalog: Catalog, claim: Claim, ledger: AnyLedger, ledger_problem: str | None
+    session: Session, catalog: Catalog, claim: Claim, ledger: TrustedLedger
 ) -> list[str]:
     counted: dict[str, list[str]] = {
         qr_id: digests
@@ -238,7 +238,6 @@ def _check_devices(
         list(counted),
         plant=claim.org,
         ledger=ledger,
-        ledger_problem=ledger_problem,
         claim_id=claim.id,
     ):
         qr_id = evidence.facts.qr_id

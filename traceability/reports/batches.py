@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import CompoundSelect, Select
 from sqlmodel import Session, col, select
 
+from traceability.anchoring.trust import TrustedLedger
 from traceability.catalog.models import FactorSet
 from traceability.catalog.services import GRAMS_PER_KG, grams_to_kg
 from traceability.custody.facts import DeviceFacts, projection_mismatch, replay
@@ -33,9 +34,9 @@ from traceability.reports.schemas import (
 from traceability.savings.models import Batch
 from traceability.savings.services import Savings
 from traceability.verification.logs import Verification, verify_logs
-from traceability.verification.services import AnyLedger
 
 _CHUNK = 5_000  # ids per IN (...) list
+_NO_LEDGER = TrustedLedger.off()  # what a report verifies against when given no ledger
 
 
 def get_batch(session: Session, org: str, code: str) -> Batch:
@@ -56,9 +57,8 @@ class Replayed:
 
 def _replay_devices(
     session: Session,
-    ledger: AnyLedger,
+    ledger: TrustedLedger,
     device_ids: Select[Any] | CompoundSelect[Any],
-    ledger_problem: str | None,
 ) -> Replayed:
     """One query for every event of the selected devices, one verification pass."""
     logs: dict[str, list[Event]] = {}
@@ -70,7 +70,7 @@ def _replay_devices(
     batch_ids = {r.batch_id for r in rows.values() if r.batch_id is not None}
     batches = _rows(session, Batch, Batch.id, batch_ids)
     heads = {qr_id: (row.head_digest if row else None) for qr_id, row in rows.items()}
-    verification = verify_logs(session, ledger, logs, heads, ledger_problem=ledger_problem)
+    verification = verify_logs(session, ledger, logs, heads)
     facts = {qr_id: replay(qr_id, events) for qr_id, events in logs.items()}
     mismatch = {}
     for qr_id, device_facts in facts.items():
@@ -112,8 +112,7 @@ def batch_report(
     batch: Batch,
     factor_set: FactorSet,
     *,
-    ledger: AnyLedger = None,
-    ledger_problem: str | None = None,
+    ledger: TrustedLedger = _NO_LEDGER,
 ) -> BatchReport:
     """The batch's devices, treated mass (sum of intake weights) and savings, from the log.
 
@@ -122,7 +121,7 @@ def batch_report(
     others. ``projection_mismatch`` names the devices whose rows disagree with
     their logs, including rows that claim a membership the log does not record.
     """
-    replayed = _replay_devices(session, ledger, _in_batch(batch), ledger_problem)
+    replayed = _replay_devices(session, ledger, _in_batch(batch))
     members = sorted(
         (
             f
@@ -187,13 +186,12 @@ def treated_mass(
     session: Session,
     org: str,
     *,
-    ledger: AnyLedger = None,
-    ledger_problem: str | None = None,
+    ledger: TrustedLedger = _NO_LEDGER,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
 ) -> TreatedMass:
     """Intake weight of every device the log says ``org`` dismantled (in [since, until))."""
-    replayed = _replay_devices(session, ledger, _dismantled_by(org, since, until), ledger_problem)
+    replayed = _replay_devices(session, ledger, _dismantled_by(org, since, until))
     members = [f for f in replayed.facts.values() if f.dismantled_by == org]
     unverified = sorted(f.qr_id for f in members if not replayed.verification[f.qr_id].verified)
     return TreatedMass(

@@ -22,6 +22,7 @@ from traceability.accounts.models import Principal
 from traceability.anchoring.connection import LedgerSource
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.anchoring.service import reader_ledger
+from traceability.anchoring.trust import TrustedLedger
 from traceability.catalog.services import grams_to_kg
 from traceability.custody.facts import DeviceFacts, projection_mismatch, replay
 from traceability.custody.models import Event
@@ -42,7 +43,6 @@ from traceability.reports.schemas import (
 )
 from traceability.savings.models import Batch
 from traceability.verification.logs import Verification, verify_logs
-from traceability.verification.services import AnyLedger
 
 _CHUNK = 5_000  # ids per IN (...) list
 _LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
@@ -77,12 +77,12 @@ def check_can_read(
 # -- verification ----------------------------------------------------------
 
 
-def open_reader(session: Session, ledger: LedgerSource) -> tuple[AnyLedger, str | None]:
-    """The ledger to verify against (None when off), or why it cannot be opened."""
+def open_reader(session: Session, ledger: LedgerSource) -> TrustedLedger:
+    """The ledger to verify against, or one saying why it cannot be opened (unavailable)."""
     try:
-        return reader_ledger(session, ledger), None
+        return reader_ledger(session, ledger)
     except LedgerError as exc:
-        return None, f"ledger unavailable: {exc}"
+        return TrustedLedger.unavailable(exc)
 
 
 # -- reading one device ----------------------------------------------------
@@ -149,11 +149,9 @@ def projected_batch(session: Session, device: Device) -> tuple[str, str] | None:
 
 def read_device(
     session: Session,
-    ledger: AnyLedger,
+    ledger: TrustedLedger,
     device: Device,
     events: list[Event] | None = None,
-    *,
-    ledger_problem: str | None = None,
 ) -> DeviceView:
     """Replay and verify one device: one event query (none if ``events`` are given)."""
     if events is None:
@@ -166,7 +164,6 @@ def read_device(
         {device.qr_id: events},
         {device.qr_id: device.head_digest},
         positions=positions,
-        ledger_problem=ledger_problem,
     )[device.qr_id]
     mismatch = projection_mismatch(facts, device, projected_batch(session, device))
     return DeviceView(device, events, facts, verification, mismatch, anchors)
@@ -191,8 +188,7 @@ def device_summary(device: Device | DeviceView, ledger: LedgerSource | None = No
         session = Session.object_session(device)
         assert isinstance(session, Session), "device_public needs a row loaded by a session"
         assert ledger is not None, "device_public needs the ledger to verify a bare row against"
-        chain, problem = open_reader(session, ledger)
-        view = read_device(session, chain, device, ledger_problem=problem)
+        view = read_device(session, open_reader(session, ledger), device)
     facts = view.facts
     return DevicePublic(
         qr_id=facts.qr_id,

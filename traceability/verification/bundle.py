@@ -13,9 +13,9 @@ from sqlmodel import Session
 
 from ledger import merkle
 from ledger.canonical import DIGEST_FIELDS
-from ledger.interface import Ledger
-from traceability.anchoring.connection import TrustedReader, read_meta
+from traceability.anchoring.connection import read_meta
 from traceability.anchoring.models import AnchorBatch
+from traceability.anchoring.trust import TrustedLedger
 from traceability.custody.wellformed import row_problem
 from traceability.db import iso
 from traceability.verification.services import content_of, event_rows, leaf_positions
@@ -35,9 +35,7 @@ def _content(row: Any) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if v is not None or k == "prev"}
 
 
-def device_bundle(
-    session: Session, ledger: TrustedReader | Ledger | None, qr_id: str
-) -> dict[str, Any]:
+def device_bundle(session: Session, ledger: TrustedLedger, qr_id: str) -> dict[str, Any]:
     """The device's events with their proofs. The ``chain`` section is informative only:
     the verifier takes what it trusts from the regulator's trust file, never from here."""
     rows = event_rows(session, device=qr_id)
@@ -67,7 +65,7 @@ def device_bundle(
                 "state": batch.state,
             }
         events.append({"content": _content(row), "digest": row.digest, "anchor": anchor})
-    trust = ledger.trust if isinstance(ledger, TrustedReader) else None
+    trust = ledger.trust
     chain = (
         {"chain_id": trust.chain_id, "genesis_hash": trust.genesis_hash, "contract": trust.registry}
         if trust is not None

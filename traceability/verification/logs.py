@@ -11,13 +11,13 @@ from typing import Any
 from sqlmodel import Session
 
 from ledger.errors import LedgerError
+from traceability.anchoring.trust import TrustedLedger
 from traceability.custody.facts import DeviceFacts
 from traceability.custody.models import Event
 from traceability.verification.services import (
     LATE,
     PENDING,
     VERIFIED,
-    AnyLedger,
     Verifier,
     leaf_positions,
     log_problems,
@@ -66,12 +66,11 @@ class Verification:
 
 def verify_logs(
     session: Session,
-    ledger: AnyLedger,
+    ledger: TrustedLedger,
     logs: Mapping[str, Sequence[Event]],
     heads: Mapping[str, str | None],
     *,
     positions: Mapping[int, tuple[int, int]] | None = None,
-    ledger_problem: str | None = None,
     facts: Mapping[str, DeviceFacts] | None = None,
     verifier: Verifier | None = None,
 ) -> dict[str, Verification]:
@@ -82,10 +81,11 @@ def verify_logs(
     noticed), anchor batches short of rows and a failed completeness check
     make their devices fail. ``positions`` may be passed when already read,
     ``facts`` when the logs were already replayed, and ``verifier`` to share
-    its per-batch checks (Merkle root, chain read, row count) across calls.
+    its per-batch checks (Merkle root, chain read, row count) across calls. A
+    ledger that could not be asked makes every device ``unknown``.
     """
-    if ledger_problem is not None:
-        return {qr_id: Verification(UNKNOWN, problem=ledger_problem) for qr_id in logs}
+    if ledger.is_unavailable:
+        return {qr_id: Verification(UNKNOWN, problem=ledger.problem) for qr_id in logs}
     leaves = (
         dict(positions)
         if positions is not None

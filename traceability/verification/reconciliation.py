@@ -16,9 +16,9 @@ from sqlmodel import Session, func, select
 
 from ledger.errors import ContractMissing
 from ledger.interface import AnchorRecord, Ledger
-from traceability.anchoring.connection import TrustedReader
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.anchoring.service import reader_ledger
+from traceability.anchoring.trust import TrustedLedger
 from traceability.context import Trace
 from traceability.custody.models import Event
 from traceability.devices.services import get_device
@@ -126,9 +126,9 @@ class FullReport:
         )
 
 
-def _reader(session: Session, trace: Trace, submitters: Sequence[str]) -> TrustedReader | None:
+def _reader(session: Session, trace: Trace, submitters: Sequence[str]) -> TrustedLedger:
     ledger = reader_ledger(session, trace.ledger)
-    if ledger is not None and submitters and ledger.trust is not None:
+    if submitters and ledger.trust is not None:
         ledger = replace(ledger, trust=ledger.trust.with_submitters(submitters))
     return ledger
 
@@ -140,7 +140,7 @@ def verify_one_device(trace: Trace, *, qr_id: str, submitters: Sequence[str] = (
         device = get_device(session, qr_id)
         return DeviceReport(
             device=verify_device(session, ledger, device.qr_id, device.head_digest),
-            trust_problem=ledger.problem if ledger is not None else None,
+            trust_problem=ledger.problem,
         )
 
 
@@ -150,7 +150,7 @@ def verify_everything(
     """Verify every event, then account for every anchor each accepted submitter made."""
     with Session(trace.engine) as session:
         ledger = _reader(session, trace, submitters)
-        report = FullReport(trust_problem=ledger.problem if ledger is not None else None)
+        report = FullReport(trust_problem=ledger.problem)
         total = session.exec(select(func.count()).select_from(Event)).one()
         with (progress or _no_progress)(total) as advance:
             for subject, event_id, status in verify_all(session, ledger, progress=advance):
@@ -160,7 +160,7 @@ def verify_everything(
                     report.problems.append(EventProblem(status, subject, event_id))
         if report.counts[MISSING_ON_CHAIN]:
             report.missing_on_chain_hint = missing_on_chain_hint(ledger)
-        if ledger is None or ledger.chain is None or ledger.trust is None:
+        if ledger.chain is None or ledger.trust is None:
             report.anchors_unlisted = "no trusted registry"
             return report
         for submitter in ledger.trust.submitters:

@@ -37,8 +37,8 @@ from ledger.errors import ContractMissing
 from ledger.interface import AnchorRecord, Ledger
 from ledger.redact import redact_url
 from ledger.verify import CLOCK_SKEW_S, DEFAULT_MAX_ANCHOR_DELAY_S, LATE, UNTRUSTED
-from traceability.anchoring.connection import TrustedReader
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, AnchorState
+from traceability.anchoring.trust import TrustedLedger
 from traceability.custody.facts import DeviceFacts, replay
 from traceability.custody.models import Event
 from traceability.custody.wellformed import row_problem
@@ -47,10 +47,6 @@ from traceability.verification.models import TrustCheck
 
 VERIFIED, PENDING, TAMPERED = "verified", "pending", "tampered"
 BROKEN_CHAIN, MISSING_ON_CHAIN = "broken_chain", "missing_on_chain"
-
-#: What verification may be given: the trusted reader, a bare client (tests,
-#: benchmarks: its own address is the one accepted submitter), or nothing.
-AnyLedger = TrustedReader | Ledger | None
 
 _EVENT = Event.__table__  # type: ignore[attr-defined]
 _LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
@@ -111,7 +107,7 @@ class Verifier:
     """Checks events, caching one chain lookup per batch."""
 
     session: Session
-    ledger: AnyLedger
+    ledger: TrustedLedger
     batches: dict[int, BatchCheck] = field(default_factory=dict)
     # The chain read, the lower-case submitter addresses whose anchors count
     # (None: any), and whether the ledger is not the trusted one (then no
@@ -126,19 +122,13 @@ class Verifier:
     short_roots: dict[str, int] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        if isinstance(self.ledger, TrustedReader):
-            trust = self.ledger.trust
-            self.chain = self.ledger.chain
-            self.accepted = frozenset(s.lower() for s in (trust.submitters if trust else ()))
-            self.untrusted = bool(self.ledger.problem)
-            self.max_delay_s = self.ledger.max_delay_s
-        elif self.ledger is not None:
-            self.chain = self.ledger
-            if self.ledger.address:  # a bare client: its own anchors are the ones accepted
-                self.accepted = frozenset({self.ledger.address.lower()})
+        self.chain = self.ledger.chain
+        self.accepted = self.ledger.accepted()
+        self.untrusted = bool(self.ledger.problems)
+        self.max_delay_s = self.ledger.max_delay_s
 
     @classmethod
-    def for_ledger(cls, session: Session, ledger: AnyLedger) -> Verifier:
+    def for_ledger(cls, session: Session, ledger: TrustedLedger) -> Verifier:
         return cls(session, ledger)
 
     def batch(self, batch_id: int) -> BatchCheck:
@@ -240,8 +230,8 @@ def leaf_positions(session: Session, seqs: Iterable[int]) -> dict[int, tuple[int
     return positions
 
 
-def missing_on_chain_hint(ledger: AnyLedger) -> str:
-    where = f" at {redact_url(ledger.rpc_url)}" if ledger is not None and ledger.rpc_url else ""
+def missing_on_chain_hint(ledger: TrustedLedger) -> str:
+    where = f" at {redact_url(ledger.rpc_url)}" if ledger.rpc_url else ""
     return (
         f"anchored roots are missing from the registry{where}: the chain was reset or "
         "replaced. Run `traceability anchor --repair` to re-anchor from the database."
@@ -319,10 +309,10 @@ def completeness_problem(session: Session) -> str | None:
     )
 
 
-def shared_problems(session: Session, ledger: AnyLedger) -> list[str]:
+def shared_problems(session: Session, ledger: TrustedLedger) -> list[str]:
     """What fails every subject alike: an untrusted ledger, a failed completeness check."""
     problems = []
-    if isinstance(ledger, TrustedReader) and ledger.problem:
+    if ledger.problem:
         problems.append(ledger.problem)
     if found := completeness_problem(session):
         problems.append(found)
@@ -370,7 +360,7 @@ def log_problems(
 
 
 def verify_device(
-    session: Session, ledger: AnyLedger, qr_id: str, head_digest: str | None
+    session: Session, ledger: TrustedLedger, qr_id: str, head_digest: str | None
 ) -> DeviceVerification:
     rows = event_rows(session, device=qr_id)
     verifier = Verifier.for_ledger(session, ledger)
@@ -389,7 +379,7 @@ def verify_device(
 
 
 def verify_all(
-    session: Session, ledger: AnyLedger, progress: Any = None
+    session: Session, ledger: TrustedLedger, progress: Any = None
 ) -> Iterator[tuple[str, str, str]]:
     """(subject, event id, status) for every event, grouped by device, lot, claim or
     organisation (the register's events: SPEC §2.8).

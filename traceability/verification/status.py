@@ -10,6 +10,7 @@ from ledger.errors import LedgerError
 from ledger.redact import redact_text, redact_url
 from traceability.anchoring.batching import pending_count
 from traceability.anchoring.connection import LedgerSource, open_ledger, read_meta, reader
+from traceability.anchoring.trust import TrustedLedger
 from traceability.verification.completeness import last_check
 
 
@@ -26,10 +27,7 @@ def ledger_status(session: Session, ledger: LedgerSource) -> dict[str, Any]:
         url = handle.submitter.rpc_url
         found = reader(session, handle)
         info = (found.chain or handle.submitter).info()
-        if found.problem:
-            status = "chain_reset" if "reset" in found.problem else "untrusted"
-        else:
-            status = "ok"
+        status = _status(found)
         trust = found.trust
         return {
             "status": status,
@@ -51,3 +49,11 @@ def ledger_status(session: Session, ledger: LedgerSource) -> dict[str, Any]:
             "pending": pending,
             "last_completeness_check": completeness,
         }
+
+
+def _status(ledger: TrustedLedger) -> str:
+    """``chain_reset`` when the chain lost the anchors (whatever else is wrong), ``untrusted``
+    for any other problem, else ``ok``."""
+    if ledger.is_reset:
+        return "chain_reset"
+    return "untrusted" if ledger.problems else "ok"

@@ -43,8 +43,7 @@ def device_page(qr_id: str) -> str:
     device = get_device(session, qr_id)
     events = device_events(session, device.qr_id)
     check_can_read(session, g.principal, device, events)
-    ledger, problem = open_reader(session, current_trace().ledger)
-    view = read_device(session, ledger, device, events, ledger_problem=problem)
+    view = read_device(session, open_reader(session, current_trace().ledger), device, events)
     statuses = dict(view.verification.events)
     timeline = [
         (event_public(e, view.anchors.get(e.seq or -1)), statuses.get(e.id, "unknown"))

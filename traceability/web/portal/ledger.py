@@ -30,7 +30,7 @@ def ledger_page() -> str:
     problem = None
     try:
         reader = reader_ledger(session, current_trace().ledger)
-        if reader is not None and reader.chain is not None and reader.trust is not None:
+        if reader.chain is not None and reader.trust is not None:
             lists = current_service(AnchorLists)  # read once per chain head (issue 15, finding 10)
             for submitter in reader.trust.submitters:
                 records = lists.anchors_of(reader.chain, submitter)

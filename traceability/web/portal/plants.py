@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from ledger.errors import LedgerError
 from traceability.anchoring.service import reader_ledger
+from traceability.anchoring.trust import TrustedLedger
 from traceability.app import current_service, current_trace, get_session
 from traceability.audit.figures import PlantFigures, tonnes
 from traceability.audit.listing import app_ruleset, snapshot_for
@@ -121,11 +122,9 @@ def batches_page(plant: str) -> str:
 def batch_page(plant: str, code: str) -> str:
     org = current_scope().plant(plant)
     session = get_session()
-    ledger, problem = open_reader(session, current_trace().ledger)
+    ledger = open_reader(session, current_trace().ledger)
     factor_set = current_trace().catalog.default_factor_set
-    report = batch_report(
-        session, get_batch(session, plant, code), factor_set, ledger=ledger, ledger_problem=problem
-    )
+    report = batch_report(session, get_batch(session, plant, code), factor_set, ledger=ledger)
     return render_template("portal/batch.html", org=org, report=report, category_name=category_name)
 
 
@@ -137,7 +136,7 @@ def sample_page(plant: str) -> str:
     try:
         reader = reader_ledger(session, current_trace().ledger)
     except LedgerError as exc:  # the page says why there is no sample
-        reader, problem = None, str(exc)
+        reader, problem = TrustedLedger.off(), str(exc)
     sample = audit_sample(
         session, reader, plant=plant, period=period,
         sizes=app_ruleset().sampling, now=current_trace().now(),
