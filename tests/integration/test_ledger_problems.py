@@ -27,7 +27,7 @@ from traceability import create_app
 from traceability.anchoring.connection import open_ledger
 from traceability.anchoring.models import LedgerMeta
 from traceability.anchoring.trust import ProblemKind, TrustedLedger
-from traceability.db import Database
+from traceability.app import trace_of
 from traceability.reports.devices import open_reader
 
 pytestmark = pytest.mark.integration
@@ -52,9 +52,9 @@ def ledger_node(anvil_node: ManagedNode) -> ManagedNode:
 def configured_app(settings: dict[str, Any], **changes: Any) -> Iterator[Flask]:
     """An app of the same database whose settings differ by ``changes``."""
     app = create_app({**settings, **changes})
-    SQLModel.metadata.create_all(Database.engine(app))
+    SQLModel.metadata.create_all(trace_of(app).engine)
     yield app
-    Database.engine(app).dispose()
+    trace_of(app).engine.dispose()
 
 
 def chain_anchors(node: ManagedNode, registry: str, owner_key: str = OWNER_KEY) -> dict[str, Any]:
@@ -72,9 +72,9 @@ def chain_anchors(node: ManagedNode, registry: str, owner_key: str = OWNER_KEY) 
 
 def trusted_ledger(app: Flask) -> TrustedLedger:
     """What every verification of ``app`` reads the chain with, opened afresh."""
-    open_ledger(app).forget_check()
-    with app.app_context(), Session(Database.engine(app)) as session:
-        return open_reader(session)
+    open_ledger(trace_of(app).ledger).forget_check()
+    with app.app_context(), Session(trace_of(app).engine) as session:
+        return open_reader(session, trace_of(app).ledger)
 
 
 def kinds(ledger: TrustedLedger) -> list[ProblemKind]:
@@ -106,7 +106,7 @@ def test_a_database_naming_another_registry_is_a_database_mismatch(
     anchor(client, plant)
     trusted = trusted_ledger(app).trust
     assert trusted is not None
-    with Database.engine(app).begin() as conn:
+    with trace_of(app).engine.begin() as conn:
         conn.execute(update(META).where(META.c.key == "contract").values(value=NO_CODE))
 
     ledger = trusted_ledger(app)
@@ -235,7 +235,7 @@ class TestChainReset:
         assert health(client)["status"] == "chain_reset"
 
         # The database names another registry as well: still, above all, a reset.
-        with Database.engine(app).begin() as conn:
+        with trace_of(app).engine.begin() as conn:
             conn.execute(update(META).where(META.c.key == "contract").values(value=NO_CODE))
         both = trusted_ledger(app)
         assert kinds(both) == [ProblemKind.DATABASE_MISMATCH, ProblemKind.REGISTRY_MISSING]
