@@ -2,7 +2,7 @@
 
 SQLite by default (a new file under the run's temp dir); with ``--db`` a
 PostgreSQL URL, each database is a dedicated schema selected through
-``options=-csearch_path=...`` and dropped afterwards (tests.helpers.postgres_schema,
+``options=-csearch_path=...`` and dropped afterwards (tests.support.databases.postgres_schema,
 the helper the test suite uses).
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from tests.helpers import postgres_schema
+from tests.support.databases import postgres_schema
 from traceability import schema
 from traceability.accounts import services as accounts
 from traceability.db import make_engine

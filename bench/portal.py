@@ -41,7 +41,7 @@ from bench import dataset
 from bench.database import COLLECTOR, PLANT, fresh_database
 from bench.report import Measurement, Progress, Result, say
 from ledger.canonical import digest_hex, event_content
-from tests.helpers import sign_in
+from tests.support.web import sign_in
 from traceability import create_app
 from traceability.accounts import services as accounts
 from traceability.custody.facts import PROJECTED, EventLike, replay

@@ -4,7 +4,7 @@ Each test gets its own app and its own database: a fresh SQLite file, or —
 when ``TRACE_TEST_DATABASE_URL`` points at PostgreSQL — a fresh schema in
 that database, dropped afterwards. A module may make its tests start from a
 copy of a template instead (``database_template``, see tests/api/conftest.py).
-Helpers to import live in tests/helpers.py.
+Helpers to import live in tests/support/ (one module per concern).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, SQLModel
 
-from tests.helpers import Actor, DatabaseTemplate, add_actor, default_settings, fresh_database
+from tests.support.accounts import Actor, add_actor
+from tests.support.databases import DatabaseTemplate, default_settings, fresh_database
 from traceability import create_app
 from traceability.clock import Clock
 from traceability.db import Database

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.helpers import Actor, collect, manager_headers, new_id, post_events
+from tests.support.accounts import Actor, manager_headers
+from tests.support.floor import collect, new_id, post_events
 
 
 @pytest.fixture

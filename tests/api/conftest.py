@@ -18,20 +18,10 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, SQLModel, select
 
-from tests.helpers import (
-    DatabaseTemplate,
-    World,
-    add_actor,
-    collect,
-    default_settings,
-    device,
-    dismantle,
-    new_id,
-    receive,
-    record,
-    snapshot,
-    template_database,
-)
+from tests.support.accounts import add_actor
+from tests.support.databases import DatabaseTemplate, default_settings, snapshot, template_database
+from tests.support.floor import collect, device, dismantle, new_id, receive, record
+from tests.support.world import World
 from traceability import create_app
 from traceability.accounts.services import revoke_token
 from traceability.db import Database

@@ -18,7 +18,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from tests.helpers import CRT_TV, Actor, World, dismantle, new_id, receive
+from tests.support.accounts import Actor
+from tests.support.floor import CRT_TV, dismantle, new_id, receive
+from tests.support.world import World
 from traceability.accounts import services as accounts
 from traceability.audit.refresh import refresh
 from traceability.cli import main as cli

@@ -18,7 +18,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from tests.helpers import CRT_TV, World, catalog_toml, new_id, post_events
+from tests.support.floor import CRT_TV, catalog_toml, new_id, post_events
+from tests.support.world import World
 from traceability import limits
 from traceability.custody.models import Event
 from traceability.labels.ids import mint_id

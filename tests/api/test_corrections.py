@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from ledger.canonical import digest_hex, event_content
-from tests.helpers import Actor, collect, device, dismantle, new_id, post_events, receive, record
+from tests.support.accounts import Actor
+from tests.support.floor import collect, device, dismantle, new_id, post_events, receive, record
 from traceability.custody.models import Event
 
 

@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import Actor, collect
+from tests.support.accounts import Actor
+from tests.support.floor import collect
 from traceability.custody.models import EventType
 
 FIELDS = (

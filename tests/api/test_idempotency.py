@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, func, select
 from werkzeug.serving import make_server
 
-from tests.helpers import CRT_TV, Actor, collect, new_id, post_events, record
+from tests.support.accounts import Actor
+from tests.support.floor import CRT_TV, collect, new_id, post_events, record
 from traceability.custody.models import Event
 from traceability.devices.models import Device
 from traceability.lots.models import LotItem

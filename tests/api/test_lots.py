@@ -7,7 +7,8 @@ from collections.abc import Callable
 from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
-from tests.helpers import Actor, catalog_toml, dismantle, new_id, post_events, receive, record
+from tests.support.accounts import Actor
+from tests.support.floor import catalog_toml, dismantle, new_id, post_events, receive, record
 from traceability.custody.models import Event
 from traceability.lots.models import Lot, LotItem
 

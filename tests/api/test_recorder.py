@@ -16,7 +16,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, func, select
 
-from tests.helpers import PASSWORD, Actor, collect, new_id, post_events, sign_in
+from tests.support.accounts import PASSWORD, Actor
+from tests.support.floor import collect, new_id, post_events
+from tests.support.web import sign_in
 from traceability.accounts.models import User
 from traceability.custody.models import Event
 

@@ -11,7 +11,8 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from ledger.canonical import digest_hex
-from tests.helpers import CATALOG_DATA, Actor, dismantle, factors_toml, new_id, receive
+from tests.support.accounts import Actor
+from tests.support.floor import CATALOG_DATA, dismantle, factors_toml, new_id, receive
 
 SAVINGS = ("co2_t", "so2_t", "standard_coal_t", "wastewater_t", "solid_waste_t")
 WEIGHTS = ("31.5", "4.625", "48.07", "12")  # kg, as weighed at intake

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlmodel import Session, SQLModel
 from werkzeug.security import generate_password_hash
 
-from tests.helpers import DatabaseTemplate, default_settings, template_database
+from tests.support.databases import DatabaseTemplate, default_settings, template_database
 from traceability import create_app, demo
 from traceability.accounts import services as accounts
 from traceability.audit.logstate import seal_key

@@ -10,15 +10,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.helpers import (
-    LiveServer,
-    chromium,
-    collect,
-    open_scanner,
-    phone_context,
-    screenshot,
-    write_y4m,
-)
+from tests.support.browser import chromium, open_scanner, phone_context, screenshot, write_y4m
+from tests.support.floor import collect
+from tests.support.live import LiveServer
 from traceability.labels.ids import format_id
 from traceability.labels.render import device_url, label_png
 

@@ -6,16 +6,9 @@ import json
 import uuid
 from typing import Any
 
-from tests.helpers import (
-    LiveServer,
-    device,
-    open_scanner,
-    phone_context,
-    post_events,
-    queued_items,
-    receive,
-    wedge_scan,
-)
+from tests.support.browser import open_scanner, phone_context, queued_items, wedge_scan
+from tests.support.floor import device, post_events, receive
+from tests.support.live import LiveServer
 
 
 def test_a_conflicting_id_stays_in_the_queue_as_refused(server: LiveServer, browser: Any) -> None:

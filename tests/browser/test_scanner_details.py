@@ -5,18 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.helpers import (
-    LiveServer,
-    device,
+from tests.support.browser import (
     open_scanner,
     phone_context,
     queued_items,
-    receive,
     screenshot,
     sign_in_page,
     submit,
     wedge_scan,
 )
+from tests.support.floor import device, receive
+from tests.support.live import LiveServer
 from traceability.labels.ids import format_id
 
 

@@ -13,18 +13,10 @@ import re
 import uuid
 from typing import Any
 
-from tests.helpers import (
-    PASSWORD,
-    Actor,
-    LiveServer,
-    device,
-    open_scanner,
-    phone_context,
-    queued_items,
-    receive,
-    screenshot,
-    wedge_scan,
-)
+from tests.support.accounts import PASSWORD, Actor
+from tests.support.browser import open_scanner, phone_context, queued_items, screenshot, wedge_scan
+from tests.support.floor import device, receive
+from tests.support.live import LiveServer
 
 
 def code(prefix: str) -> str:

@@ -8,19 +8,9 @@ from typing import Any
 from babel.messages.pofile import read_po
 from sqlmodel import Session, select
 
-from tests.helpers import (
-    LiveServer,
-    collect,
-    device,
-    open_scanner,
-    premint,
-    queued_items,
-    receive,
-    record,
-    screenshot,
-    submit,
-    wedge_scan,
-)
+from tests.support.browser import open_scanner, queued_items, screenshot, submit, wedge_scan
+from tests.support.floor import collect, device, premint, receive, record
+from tests.support.live import LiveServer
 from traceability.db import Database
 from traceability.labels.ids import format_id
 from traceability.lots.models import Lot

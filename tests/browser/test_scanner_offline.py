@@ -6,17 +6,9 @@ import re
 import uuid
 from typing import Any
 
-from tests.helpers import (
-    LiveServer,
-    device,
-    open_scanner,
-    phone_context,
-    post_events,
-    queued_items,
-    receive,
-    screenshot,
-    wedge_scan,
-)
+from tests.support.browser import open_scanner, phone_context, queued_items, screenshot, wedge_scan
+from tests.support.floor import device, post_events, receive
+from tests.support.live import LiveServer
 
 
 def test_ten_steps_queued_offline_arrive_exactly_once_after_a_reload(

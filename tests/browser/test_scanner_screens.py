@@ -13,20 +13,10 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import (
-    OUTPUTS,
-    Actor,
-    LiveServer,
-    collect,
-    dismantle,
-    open_scanner,
-    phone_context,
-    premint,
-    receive,
-    record,
-    screenshot,
-    wedge_scan,
-)
+from tests.support.accounts import Actor
+from tests.support.browser import open_scanner, phone_context, screenshot, wedge_scan
+from tests.support.floor import OUTPUTS, collect, dismantle, premint, receive, record
+from tests.support.live import LiveServer
 from traceability.labels.ids import format_id
 from traceability.web.scanner import FLOOR_KINDS
 

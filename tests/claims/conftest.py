@@ -15,8 +15,11 @@ from sqlalchemy import update
 
 from ledger.node import ManagedNode
 from tests.claims.quarter import ELIGIBLE, EXAMPLE_RATES, EXCLUDED, FLAT_OUT, Quarter, at
-from tests.helpers import Actor, edit_row, record, rpc_settings
 from tests.ledger_fixtures import require_node_binary
+from tests.support.accounts import Actor
+from tests.support.databases import edit_row
+from tests.support.floor import record
+from tests.support.ledger import rpc_settings
 from traceability.custody.models import Event
 from traceability.db import Database
 

@@ -12,7 +12,9 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from tests.helpers import Actor, anchor, collect, manager_headers, record
+from tests.support.accounts import Actor, manager_headers
+from tests.support.floor import collect, record
+from tests.support.ledger import anchor
 from traceability.db import Database
 from traceability.lots.models import Lot
 

@@ -13,7 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from tests.claims.quarter import COLD_OUT, CRT_OUT, FLAT_OUT, Quarter
-from tests.helpers import PG_URL, Actor, add_actor, manager_headers, record
+from tests.support.accounts import Actor, add_actor, manager_headers
+from tests.support.databases import PG_URL
+from tests.support.floor import record
 from traceability.accounts.services import principal_for
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion
 from traceability.claims.services import create_claim

@@ -7,7 +7,8 @@ import itertools
 from flask.testing import FlaskClient
 
 from ledger.canonical import digest_hex, event_content
-from tests.helpers import Actor, collect, new_id, post_events
+from tests.support.accounts import Actor
+from tests.support.floor import collect, new_id, post_events
 
 
 def test_full_history_reads_back_with_digests_and_prev_links(

@@ -9,7 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect
 
-from tests.helpers import Actor, collect, device, receive, record
+from tests.support.accounts import Actor
+from tests.support.floor import collect, device, receive, record
 from traceability import create_app, limits, schema
 from traceability.db import Database
 from traceability.models import metadata

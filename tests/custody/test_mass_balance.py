@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.helpers import Actor, device, new_id, post_events, receive, record, snapshot
+from tests.support.accounts import Actor
+from tests.support.databases import snapshot
+from tests.support.floor import device, new_id, post_events, receive, record
 from traceability.db import Database
 
 

@@ -8,7 +8,8 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from ledger.canonical import digest_hex, event_content
-from tests.helpers import Actor, collect, device, new_id, post_events, receive, record
+from tests.support.accounts import Actor
+from tests.support.floor import collect, device, new_id, post_events, receive, record
 
 
 def shipping(qr_id: str, to: str) -> dict[str, Any]:

@@ -16,16 +16,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.helpers import (
-    OUTPUTS,
-    Actor,
-    batch,
-    device,
-    dismantle,
-    edit_row,
-    manager_headers,
-    receive,
-)
+from tests.support.accounts import Actor, manager_headers
+from tests.support.databases import edit_row
+from tests.support.floor import OUTPUTS, batch, device, dismantle, receive
 
 
 @pytest.fixture

@@ -17,17 +17,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from tests.helpers import (
-    OUTPUTS,
-    Actor,
-    batch,
-    collect,
-    device,
-    dismantle,
-    edit_row,
-    receive,
-    record,
-)
+from tests.support.accounts import Actor
+from tests.support.databases import edit_row
+from tests.support.floor import OUTPUTS, batch, collect, device, dismantle, receive, record
 from traceability.db import Database
 
 

@@ -10,7 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 from jsonschema import Draft7Validator, FormatChecker
 
-from tests.helpers import Actor, anchor, dismantle, manager_headers, new_id, receive, record
+from tests.support.accounts import Actor, manager_headers
+from tests.support.floor import dismantle, new_id, receive, record
+from tests.support.ledger import anchor
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "epcis"
 URL = "/api/v1/epcis/events"

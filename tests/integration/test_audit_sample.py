@@ -14,7 +14,9 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from ledger.node import ManagedNode, set_chain_time
-from tests.helpers import Actor, anchor, record, rpc_settings
+from tests.support.accounts import Actor
+from tests.support.floor import record
+from tests.support.ledger import anchor, rpc_settings
 from traceability.anchoring.service import reader_ledger
 from traceability.audit.ruleset import SamplingSizes
 from traceability.audit.sampling import audit_sample, candidates, draw, seed_of

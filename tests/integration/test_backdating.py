@@ -26,7 +26,9 @@ from sqlmodel import Session
 
 from ledger.node import ManagedNode, set_chain_time
 from tests.claims.quarter import EXAMPLE_RATES
-from tests.helpers import Actor, anchor, manager_headers, new_id, record, rpc_settings
+from tests.support.accounts import Actor, manager_headers
+from tests.support.floor import new_id, record
+from tests.support.ledger import anchor, rpc_settings
 from traceability import create_app
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.services import run_audit

@@ -11,21 +11,18 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from ledger.node import ManagedNode, NodeKind
-from tests.helpers import (
-    PG_URL,
-    Actor,
+from tests.support.accounts import Actor, manager_headers
+from tests.support.databases import PG_URL
+from tests.support.floor import make_device, new_id, post_events
+from tests.support.ledger import (
     anchor,
-    make_device,
-    manager_headers,
-    new_id,
-    post_events,
     statuses,
     submitter,
     tally,
     verification,
     wait_for_state_dump,
-    wait_until,
 )
+from tests.support.waiting import wait_until
 from traceability import create_app
 from traceability.anchoring import worker
 from traceability.anchoring.connection import ensure_ready, open_ledger

@@ -15,8 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger.node import ManagedNode
-from tests.helpers import Actor, anchor, make_device, new_id, post_events
 from tests.ledger_fixtures import ANVIL_ONLY
+from tests.support.accounts import Actor
+from tests.support.floor import make_device, new_id, post_events
+from tests.support.ledger import anchor
 from traceability.cli import main
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger.node import ManagedNode, NodeKind
-from tests.helpers import PASSWORD, Actor, anchor, collect, sign_in
 from tests.rpc_proxy import RpcProxy
+from tests.support.accounts import PASSWORD, Actor
+from tests.support.floor import collect
+from tests.support.ledger import anchor
+from tests.support.web import sign_in
 from traceability import create_app
 from traceability.db import Database
 

@@ -25,18 +25,9 @@ from ledger import merkle
 from ledger.canonical import digest_hex
 from ledger.chain import Web3Ledger
 from ledger.node import ANVIL_DEV_KEYS, ManagedNode
-from tests.helpers import (
-    Actor,
-    anchor,
-    event_ids,
-    make_device,
-    manager_headers,
-    new_id,
-    post_events,
-    published_trust,
-    regulator_app,
-    verification,
-)
+from tests.support.accounts import Actor, manager_headers
+from tests.support.floor import make_device, new_id, post_events
+from tests.support.ledger import anchor, event_ids, published_trust, regulator_app, verification
 from traceability.anchoring.connection import open_ledger
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, LedgerMeta
 from traceability.cli import main

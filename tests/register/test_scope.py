@@ -15,8 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from tests.helpers import Actor, receive, sign_in
 from tests.register.conftest import anomalies, edit_org_row
+from tests.support.accounts import Actor
+from tests.support.floor import receive
+from tests.support.web import sign_in
 from traceability.audit.refresh import refresh
 from traceability.db import Database, utcnow
 from traceability.periods import quarter_of

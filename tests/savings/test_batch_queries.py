@@ -10,7 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from tests.helpers import Actor, dismantle, receive
+from tests.support.accounts import Actor
+from tests.support.floor import dismantle, receive
 from traceability.db import Database
 
 

@@ -11,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger.redact import redact_text, redact_url
-from tests.helpers import Actor, collect
+from tests.support.accounts import Actor
+from tests.support.floor import collect
 from traceability.cli import main
 
 SECRET = "s3cr3t-provider-key"

@@ -16,10 +16,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.helpers import CRT_TV, PASSWORD, Actor, collect, manager_headers, sign_in
+from tests.support.accounts import PASSWORD, Actor, manager_headers
+from tests.support.floor import CRT_TV, collect
+from tests.support.web import sign_in
 from traceability import create_app
 
-PUBLIC = "https://trace.example.cn"  # tests/helpers.py default_settings
+PUBLIC = "https://trace.example.cn"  # tests/support/databases.py default_settings
 EVIL = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
 
 

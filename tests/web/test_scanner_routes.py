@@ -11,7 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import SQLModel
 
-from tests.helpers import OUTPUTS, PASSWORD, Actor, dismantle, receive, record, sign_in
+from tests.support.accounts import PASSWORD, Actor
+from tests.support.floor import OUTPUTS, dismantle, receive, record
+from tests.support.web import sign_in
 from traceability import create_app
 from traceability.db import Database
 
