@@ -18,6 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, SQLModel
+from werkzeug.security import generate_password_hash
 
 from tests.support.accounts import Actor, add_actor
 from tests.support.databases import DatabaseTemplate, default_settings, fresh_database
@@ -27,6 +28,21 @@ from traceability.db import Database
 from traceability.models import metadata
 
 pytest_plugins = ["tests.ledger_fixtures"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Passwords hashed with one PBKDF2 round instead of werkzeug's scrypt (0.1 s each).
+
+    The suite hashes and checks hundreds of passwords and no test is about
+    the hash's cost; the scheme a stored hash names is still the one checked.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            "traceability.accounts.services.generate_password_hash",
+            partial(generate_password_hash, method="pbkdf2:sha256:1"),
+        )
+        yield
 
 
 @pytest.fixture
