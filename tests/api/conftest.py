@@ -2,7 +2,7 @@
 
 Everything here goes through HTTP (the Flask test client) except creating
 organisations, users and tokens, which the API does not expose. The world is
-built once per module into a template database; each test that uses it gets
+built once (per xdist worker) into a template database; each test that uses it gets
 a copy of that database of its own.
 """
 
@@ -107,9 +107,12 @@ class WorldTemplate:
     world: World
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def world_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorldTemplate]:
-    """The world, built once per module (with the suite's default settings)."""
+    """The world, built once per xdist worker (with the suite's default settings).
+
+    Read-only: each test that uses it gets a copy of its database and of ``World``.
+    """
     directory = tmp_path_factory.mktemp("world")
     with template_database(directory) as template:
         app = create_app(default_settings(template.url, directory))

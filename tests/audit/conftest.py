@@ -1,4 +1,7 @@
-"""The demo data set, loaded once per module into a template database each test copies."""
+"""The demo data set, loaded once (per xdist worker) into a template database each test copies.
+
+The tests that use it run on one worker (tests/conftest.py groups them), so it is loaded once.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ class DemoTemplate:
     summary: str
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplate]:
     directory = tmp_path_factory.mktemp("demo")
     with template_database(directory) as template:
