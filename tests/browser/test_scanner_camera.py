@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.support.browser import chromium, open_scanner, phone_context, screenshot, write_y4m
-from tests.support.floor import collect
+from tests.support.floor import Handheld
 from tests.support.live import LiveServer
 from traceability.labels.ids import format_id
 from traceability.labels.render import device_url, label_png
@@ -22,7 +22,7 @@ FAKE_CAMERA = ("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-st
 @pytest.fixture(scope="module")
 def labelled(server: LiveServer) -> tuple[Any, str]:
     collector = server.actor(f"COL-{uuid.uuid4().hex[:5].upper()}", "collector")
-    return collector, collect(server.client(), collector)
+    return collector, Handheld(server.client(), collector).collect()
 
 
 @pytest.fixture(scope="module")

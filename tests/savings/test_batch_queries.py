@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from tests.support.accounts import Actor
-from tests.support.floor import dismantle, receive
+from tests.support.floor import Handheld, receive
 from traceability.db import Database
 
 
@@ -33,7 +33,9 @@ def test_a_batch_report_reads_events_once_and_anchor_leaves_once(
     client: FlaskClient, collector: Actor, plant: Actor, statements: list[str], size: int
 ) -> None:
     for _ in range(size):
-        dismantle(client, plant, receive(client, collector, plant), {"pcb": "1"}, batch="B1")
+        Handheld(client, plant).dismantle(
+            receive(client, collector, plant), {"pcb": "1"}, batch="B1"
+        )
     statements.clear()
 
     response = client.get("/api/v1/batches/B1", headers=plant.headers)

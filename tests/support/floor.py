@@ -1,4 +1,4 @@
-"""The floor's steps through the API: collect, ship, receive, dismantle, and reading back."""
+"""The floor's steps through the API: a ``Handheld`` per person, and scenes of several steps."""
 
 from __future__ import annotations
 
@@ -42,74 +42,89 @@ def factors_toml() -> dict[str, Any]:
         return tomllib.load(f, parse_float=Decimal)
 
 
-def post_events(client: FlaskClient, actor: Actor, *events: dict[str, Any]) -> list[dict]:
-    """POST /events and return the per-item results (the request itself must succeed)."""
-    response = client.post("/api/v1/events", json={"events": list(events)}, headers=actor.headers)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["results"]  # type: ignore[no-any-return]
+class Handheld:
+    """One person's handheld on the floor: each method is a step through the API.
 
+    ``Handheld(client, plant).receive(qr_id)`` is what the plant's operator's
+    scan of a delivered device sends; each step asserts that the API took it.
+    """
 
-def record(client: FlaskClient, actor: Actor, *events: dict[str, Any]) -> list[str]:
-    """Like post_events, but every item must be created; returns the digests."""
-    events = tuple({"id": new_id(), **e} for e in events)
-    results = post_events(client, actor, *events)
-    assert [r["status"] for r in results] == ["created"] * len(events), results
-    return [r["digest"] for r in results]
+    def __init__(self, client: FlaskClient, actor: Actor) -> None:
+        self.client = client
+        self.actor = actor
 
+    def post(self, *events: dict[str, Any]) -> list[dict[str, Any]]:
+        """POST /events and return the per-item results (the request itself must succeed)."""
+        response = self.client.post(
+            "/api/v1/events", json={"events": list(events)}, headers=self.actor.headers
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["results"]  # type: ignore[no-any-return]
 
-def collect(client: FlaskClient, actor: Actor, **fields: Any) -> str:
-    """A CRT TV set (unless ``fields`` say otherwise) collected by ``actor``; its QR ID."""
-    response = client.post("/api/v1/devices", json={**CRT_TV, **fields}, headers=actor.headers)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["qr_id"]  # type: ignore[no-any-return]
+    def record(self, *events: dict[str, Any]) -> list[str]:
+        """Like ``post``, but every item must be created; returns the digests."""
+        events = tuple({"id": new_id(), **e} for e in events)
+        results = self.post(*events)
+        assert [r["status"] for r in results] == ["created"] * len(events), results
+        return [r["digest"] for r in results]
+
+    def collect(self, **fields: Any) -> str:
+        """A CRT TV set (unless ``fields`` say otherwise) collected here; its QR ID."""
+        response = self.client.post(
+            "/api/v1/devices", json={**CRT_TV, **fields}, headers=self.actor.headers
+        )
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["qr_id"]  # type: ignore[no-any-return]
+
+    def ship(self, qr_id: str, to: Actor) -> str:
+        [digest] = self.record({"type": "shipped", "qr_id": qr_id, "to": to.org})
+        return digest
+
+    def receive(self, qr_id: str, weight_kg: Any = "30.5") -> str:
+        [digest] = self.record({"type": "received", "qr_id": qr_id, "weight_kg": weight_kg})
+        return digest
+
+    def dismantle(self, qr_id: str, outputs: dict[str, Any], **extra: Any) -> str:
+        [digest] = self.record(
+            {
+                "type": "dismantled",
+                "qr_id": qr_id,
+                **extra,
+                "outputs": [{"fraction": f, "weight_kg": w} for f, w in outputs.items()],
+            }
+        )
+        return digest
+
+    def device(self, qr_id: str) -> dict[str, Any]:
+        response = self.client.get(f"/api/v1/devices/{qr_id}", headers=self.actor.headers)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()  # type: ignore[no-any-return]
+
+    def batch(self, code: str) -> dict[str, Any]:
+        response = self.client.get(f"/api/v1/batches/{code}", headers=self.actor.headers)
+        assert response.status_code == 200, response.get_json()
+        return json.loads(response.get_data(), parse_float=Decimal)  # type: ignore[no-any-return]
 
 
 def receive(client: FlaskClient, collector: Actor, plant: Actor, weight_kg: Any = "30.5") -> str:
     """A device collected by ``collector``, shipped to ``plant`` and received there."""
-    qr_id = collect(client, collector)
-    record(client, collector, {"type": "shipped", "qr_id": qr_id, "to": plant.org})
-    record(client, plant, {"type": "received", "qr_id": qr_id, "weight_kg": weight_kg})
+    at_collector, at_plant = Handheld(client, collector), Handheld(client, plant)
+    qr_id = at_collector.collect()
+    at_collector.ship(qr_id, to=plant)
+    at_plant.receive(qr_id, weight_kg)
     return qr_id
-
-
-def dismantle(
-    client: FlaskClient, plant: Actor, qr_id: str, outputs: dict[str, Any], **extra: Any
-) -> str:
-    [digest] = record(
-        client,
-        plant,
-        {
-            "type": "dismantled",
-            "qr_id": qr_id,
-            **extra,
-            "outputs": [{"fraction": f, "weight_kg": w} for f, w in outputs.items()],
-        },
-    )
-    return digest
-
-
-def device(client: FlaskClient, actor: Actor, qr_id: str) -> dict[str, Any]:
-    response = client.get(f"/api/v1/devices/{qr_id}", headers=actor.headers)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()  # type: ignore[no-any-return]
-
-
-def batch(client: FlaskClient, actor: Actor, code: str) -> dict[str, Any]:
-    response = client.get(f"/api/v1/batches/{code}", headers=actor.headers)
-    assert response.status_code == 200, response.get_json()
-    return json.loads(response.get_data(), parse_float=Decimal)  # type: ignore[no-any-return]
 
 
 def make_device(
     client: FlaskClient, collector: Actor, plant: Actor, weight_kg: str = "30.5"
 ) -> str:
     """A device collected, shipped to ``plant`` and received there: three events."""
-    qr_id = collect(client, collector)
-    [shipped] = post_events(
-        client, collector, {"id": new_id(), "type": "shipped", "qr_id": qr_id, "to": plant.org}
+    qr_id = Handheld(client, collector).collect()
+    [shipped] = Handheld(client, collector).post(
+        {"id": new_id(), "type": "shipped", "qr_id": qr_id, "to": plant.org}
     )
-    [received] = post_events(
-        client, plant, {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": weight_kg}
+    [received] = Handheld(client, plant).post(
+        {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": weight_kg}
     )
     assert shipped["status"] == received["status"] == "created"
     return qr_id

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from ledger.chain import Web3Ledger
 from ledger.node import DEV_KEYS, ManagedNode
 from tests.support.accounts import Actor, manager_headers
-from tests.support.floor import device
+from tests.support.floor import Handheld
 from tests.support.waiting import wait_until
 from traceability import create_app
 from traceability.anchoring.connection import open_ledger, read_meta
@@ -46,7 +46,7 @@ def statuses(client: FlaskClient, actor: Actor, qr_id: str) -> list[str]:
 
 
 def event_ids(client: FlaskClient, actor: Actor, qr_id: str) -> list[str]:
-    return [e["id"] for e in device(client, actor, qr_id)["events"]]
+    return [e["id"] for e in Handheld(client, actor).device(qr_id)["events"]]
 
 
 def submitter(app: Flask) -> Web3Ledger:

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from ledger.redact import redact_text, redact_url
 from tests.support.accounts import Actor
-from tests.support.floor import collect
+from tests.support.floor import Handheld
 from traceability.cli import main
 
 SECRET = "s3cr3t-provider-key"
@@ -39,7 +39,7 @@ def settings(settings: dict[str, Any], request: pytest.FixtureRequest) -> dict[s
 def test_verification_texts_never_show_the_rpc_urls_secrets(
     app: Flask, client: FlaskClient, collector: Actor
 ) -> None:
-    qr_id = collect(client, collector)
+    qr_id = Handheld(client, collector).collect()
 
     shown = [
         client.get(f"/api/v1/devices/{qr_id}/verify", headers=collector.headers),
