@@ -84,14 +84,14 @@ typecheck: install
 
 # Three workers on the two cores: many tests wait on ledger nodes and servers.
 # Each test still has its own database, and each worker its own ledger nodes
-# on ports the OS picks; tests that share an expensive fixture run on one
-# worker (tests/conftest.py groups them), which builds it once. Branch
+# on ports the OS picks. A module's tests run on one worker (loadscope), so a
+# module-scoped fixture (a live server, a browser) is built once. Branch
 # coverage of traceability/ and ledger/ (settings in pyproject.toml): the run
 # fails below COVERAGE_FLOOR, the figure the suite reached when the gate was
 # set (rounded down); raise it as tests are added, never lower it.
 COVERAGE_FLOOR := 0
 pytest: assets
-	$(PY) -m pytest -n 3 --dist loadgroup --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+	$(PY) -m pytest -n 3 --dist loadscope --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 test: lint typecheck pytest
 

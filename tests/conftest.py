@@ -111,30 +111,7 @@ def processor(make_actor: Callable[..., Actor]) -> Actor:
     return make_actor("PRO-SZ", "processor")
 
 
-#: Fixtures that take seconds to build and that a module's tests share (a live
-#: server, a browser, a served data directory): under xdist every worker that
-#: runs one of the module's tests would build its own, so the module runs on one.
-BUILT_PER_MODULE = {"server", "browser", "initialised"}
-#: Fixtures that take seconds to build and that several modules share: their
-#: tests run on one worker, which builds the fixture once (session scope).
-BUILT_PER_SESSION = {"demo_template"}
-
-
-def _xdist_group(item: pytest.Item) -> str | None:
-    """The worker group of a test that shares an expensive fixture (``--dist loadgroup``)."""
-    names = set(getattr(item, "fixturenames", ()))
-    if shared := sorted(names & BUILT_PER_SESSION):
-        return shared[0]
-    if names & BUILT_PER_MODULE:
-        return item.nodeid.split("::")[0]
-    return None
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests sharing an expensive fixture grouped on one worker; slow tests first: with
-    two xdist workers, a 40-second test handed out last would end the run alone on one
-    worker while the other sits idle."""
-    for item in items:
-        if group := _xdist_group(item):
-            item.add_marker(pytest.mark.xdist_group(group))
+    """Slow tests first: with two xdist workers, a 40-second test handed out last would
+    end the run alone on one worker while the other sits idle."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

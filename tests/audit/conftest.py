@@ -1,7 +1,4 @@
-"""The demo data set, loaded once (per xdist worker) into a template database each test copies.
-
-The tests that use it run on one worker (tests/conftest.py groups them), so it is loaded once.
-"""
+"""The demo data set, loaded once per xdist worker into a template database each test copies."""
 
 from __future__ import annotations
 
