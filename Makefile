@@ -84,14 +84,24 @@ typecheck: install
 
 # Three workers on the two cores: many tests wait on ledger nodes and servers.
 # Each test still has its own database, and each worker its own ledger nodes
-# on ports the OS picks.
-pytest: assets
-	$(PY) -m pytest -n 3
+# on ports the OS picks. A module's tests run on one worker (loadscope), so a
+# module-scoped fixture (a live server, a browser) is built once.
+# `make test` measures branch coverage of traceability/ and ledger/ (settings
+# in pyproject.toml) and fails below COVERAGE_FLOOR, the figure the suite
+# reached when the gate was set (rounded down): raise it as tests are added,
+# never lower it (91.16 % on SQLite when set). `make pytest` (CI's PostgreSQL
+# run) measures nothing.
+COVERAGE_FLOOR := 91
+PYTEST := $(PY) -m pytest -n 3 --dist loadscope
 
-test: lint typecheck pytest
+pytest: assets
+	$(PYTEST)
+
+test: lint typecheck assets
+	$(PYTEST) --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) contracts/node_modules static/node_modules static/dist $(MO) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) contracts/node_modules static/node_modules static/dist $(MO) .pytest_cache .ruff_cache .mypy_cache .coverage .coverage.*

@@ -2,21 +2,21 @@
 
 SQLite by default (a new file under the run's temp dir); with ``--db`` a
 PostgreSQL URL, each database is a dedicated schema selected through
-``options=-csearch_path=...`` and dropped afterwards (tests.helpers.postgres_schema,
-the helper the test suite uses).
+``options=-csearch_path=...`` and dropped afterwards (the test suite makes its
+throwaway schemas the same way; bench/ imports nothing from tests/).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session
 
-from tests.helpers import postgres_schema
 from traceability import migrate
 from traceability.accounts import services as accounts
 from traceability.db import make_engine
@@ -35,6 +35,27 @@ def fresh_database(base_url: str | None, tmp: Path, name: str) -> Iterator[str]:
     with postgres_schema(base_url, prefix=f"bench_{name}") as url:
         _migrate(url)
         yield url
+
+
+@contextmanager
+def postgres_schema(base_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty schema in ``base_url``'s database, dropped afterwards; yields its URL.
+
+    Every connection of the URL it yields has its search_path set to the schema.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"  # unique across concurrent runs
+    admin = create_engine(base_url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {name}"))
+        try:
+            sep = "&" if "?" in base_url else "?"
+            yield f"{base_url}{sep}options=-csearch_path%3D{name}"
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
+    finally:
+        admin.dispose()
 
 
 def _migrate(url: str) -> None:

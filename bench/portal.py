@@ -41,7 +41,6 @@ from bench import dataset
 from bench.database import COLLECTOR, PLANT, fresh_database
 from bench.report import Measurement, Progress, Result, say
 from ledger.canonical import digest_hex, event_content
-from tests.helpers import sign_in
 from traceability import create_app
 from traceability.accounts import services as accounts
 from traceability.app import trace_of
@@ -57,6 +56,7 @@ TARGET_P95_S = 0.200
 DEVICE = {"category": "tv", "attributes": {"display": "crt", "screen_in": 21}}
 PASSWORD = "bench-portal-password"
 REQUESTS = 30
+_CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 _EVENT = Event.__table__  # type: ignore[attr-defined]
 _DEVICE = Device.__table__  # type: ignore[attr-defined]
 _BATCH = Batch.__table__  # type: ignore[attr-defined]
@@ -223,6 +223,14 @@ def _collect(client: Any, headers: dict[str, str]) -> None:
     assert reply.status_code == 201, reply.get_data()[:300]
 
 
+def _sign_in(client: Any, username: str, password: str) -> Any:
+    """Fill in /login as a browser would, with the CSRF token its form carries."""
+    found = _CSRF_FIELD.search(client.get("/login").get_data(as_text=True))
+    assert found, "the sign-in page carries no CSRF token"
+    form = {"username": username, "password": password, "csrf_token": found.group(1)}
+    return client.post("/login", data=form)
+
+
 def _measure(app: Flask, events: int) -> list[Result]:
     _people(app)
     start = time.perf_counter()
@@ -230,7 +238,7 @@ def _measure(app: Flask, events: int) -> list[Result]:
     say(f"portal: {events:,} events, {len(qr_ids):,} devices loaded in "
         f"{time.perf_counter() - start:.0f}s")  # fmt: skip
     client = app.test_client()
-    response = sign_in(client, "bench.auditor", PASSWORD)
+    response = _sign_in(client, "bench.auditor", PASSWORD)
     assert response.status_code == 302, response.status_code
     collector = _collector_token(app)
     period = quarter_of(dt.datetime.now(CHINA) - dt.timedelta(days=1)).name

@@ -4,7 +4,7 @@ Each test gets its own app and its own database: a fresh SQLite file, or —
 when ``TRACE_TEST_DATABASE_URL`` points at PostgreSQL — a fresh schema in
 that database, dropped afterwards. A module may make its tests start from a
 copy of a template instead (``database_template``, see tests/api/conftest.py).
-Helpers to import live in tests/helpers.py.
+Helpers to import live in tests/support/ (one module per concern).
 """
 
 from __future__ import annotations
@@ -18,14 +18,31 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, SQLModel
+from werkzeug.security import generate_password_hash
 
-from tests.helpers import Actor, DatabaseTemplate, add_actor, default_settings, fresh_database
+from tests.support.accounts import Actor, add_actor
+from tests.support.databases import DatabaseTemplate, default_settings, fresh_database
 from traceability import create_app
 from traceability.app import trace_of
 from traceability.clock import Clock
 from traceability.models import metadata
 
 pytest_plugins = ["tests.ledger_fixtures"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Passwords hashed with one PBKDF2 round instead of werkzeug's scrypt (0.1 s each).
+
+    The suite hashes and checks hundreds of passwords and no test is about
+    the hash's cost; the scheme a stored hash names is still the one checked.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            "traceability.accounts.services.generate_password_hash",
+            partial(generate_password_hash, method="pbkdf2:sha256:1"),
+        )
+        yield
 
 
 @pytest.fixture

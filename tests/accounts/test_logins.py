@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from sqlmodel import Session
 
-from tests.helpers import PASSWORD, Actor
+from tests.support.accounts import PASSWORD, Actor
 from traceability.accounts.logins import LoginPolicy, SignedIn, SignInDelayed, sign_in
 from traceability.errors import Unauthorised
 

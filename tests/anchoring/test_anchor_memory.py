@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.helpers import Actor, collect, manager_headers, new_id, post_events
+from tests.support.accounts import Actor, manager_headers
+from tests.support.floor import Handheld, new_id
 
 
 @pytest.fixture
@@ -18,9 +19,9 @@ def settings(settings: dict[str, Any]) -> dict[str, Any]:
 def test_anchored_device_verifies_and_bundle_carries_proofs(
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
-    qr_id = collect(client, collector)
-    post_events(
-        client, collector, {"id": new_id(), "type": "shipped", "qr_id": qr_id, "to": plant.org}
+    qr_id = Handheld(client, collector).collect()
+    Handheld(client, collector).post(
+        {"id": new_id(), "type": "shipped", "qr_id": qr_id, "to": plant.org}
     )
     before = client.get(f"/api/v1/devices/{qr_id}/verify", headers=plant.headers).get_json()
     assert [e["status"] for e in before["events"]] == ["pending", "pending"]

@@ -2,7 +2,7 @@
 
 Everything here goes through HTTP (the Flask test client) except creating
 organisations, users and tokens, which the API does not expose. The world is
-built once per module into a template database; each test that uses it gets
+built once (per xdist worker) into a template database; each test that uses it gets
 a copy of that database of its own.
 """
 
@@ -18,20 +18,10 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, SQLModel, select
 
-from tests.helpers import (
-    DatabaseTemplate,
-    World,
-    add_actor,
-    collect,
-    default_settings,
-    device,
-    dismantle,
-    new_id,
-    receive,
-    record,
-    snapshot,
-    template_database,
-)
+from tests.support.accounts import add_actor
+from tests.support.databases import DatabaseTemplate, default_settings, snapshot, template_database
+from tests.support.floor import Handheld, new_id, receive
+from tests.support.world import World
 from traceability import create_app
 from traceability.accounts.services import revoke_token
 from traceability.app import trace_of
@@ -45,42 +35,38 @@ def build_world(app: Flask) -> World:
     plant = make_actor("DIS-SZ", "dismantler")
     plant_bj = make_actor("DIS-BJ", "dismantler", region="110000")
     processor = make_actor("PRO-SZ", "processor")
-    at_collector = collect(client, collector)
-    detail = device(client, collector, at_collector)
-    in_transit = collect(client, collector)
+    at_collector = Handheld(client, collector).collect()
+    detail = Handheld(client, collector).device(at_collector)
+    in_transit = Handheld(client, collector).collect()
     shipped_event = new_id()
-    record(
-        client,
-        collector,
+    Handheld(client, collector).record(
         {"id": shipped_event, "type": "shipped", "qr_id": in_transit, "to": plant.org},
     )
-    plant_collected = collect(client, plant)
-    dismantled = collect(client, plant)
+    plant_collected = Handheld(client, plant).collect()
+    dismantled = Handheld(client, plant).collect()
     event_ids = {t: new_id() for t in ("received", "stored", "dismantled")}
     event_ids |= {"lot_shipped": new_id(), "lot_received": new_id()}
-    record(
-        client,
-        plant,
+    Handheld(client, plant).record(
         {"id": event_ids["received"], "type": "received", "qr_id": dismantled, "weight_kg": 31},
         {"id": event_ids["stored"], "type": "stored", "qr_id": dismantled, "area": "A-1"},
     )
     outputs = {"pcb": 2, "plastics": 5, "copper": 1}
-    dismantle(client, plant, dismantled, outputs, id=event_ids["dismantled"])
+    Handheld(client, plant).dismantle(dismantled, outputs, id=event_ids["dismantled"])
     revoked = make_actor("DIS-SZ", "dismantler")
     with Session(trace_of(app).engine) as session:
         revoke_token(session=session, token=revoked.token)
         session.commit()
-    bj_device = collect(client, plant_bj)
-    record(client, plant_bj, {"type": "received", "qr_id": bj_device, "weight_kg": 20})
+    bj_device = Handheld(client, plant_bj).collect()
+    Handheld(client, plant_bj).record({"type": "received", "qr_id": bj_device, "weight_kg": 20})
     with Session(trace_of(app).engine) as session:
         lot_codes = dict(
             session.exec(select(Lot.fraction, Lot.code).where(Lot.org == plant.org)).all()
         )
     for fraction, event_id in (("plastics", event_ids["lot_shipped"]), ("copper", new_id())):
         lot = {"id": event_id, "type": "lot_shipped", "lot": lot_codes[fraction]}
-        record(client, plant, {**lot, "to": processor.org, "manifest_no": f"M-{fraction}"})
+        Handheld(client, plant).record({**lot, "to": processor.org, "manifest_no": f"M-{fraction}"})
     lot = {"id": event_ids["lot_received"], "type": "lot_received", "lot": lot_codes["copper"]}
-    record(client, processor, {**lot, "weight_kg": 1})
+    Handheld(client, processor).record({**lot, "weight_kg": 1})
     plant_manager = make_actor("DIS-SZ", "dismantler", role="manager")
     claim = client.post("/api/v1/claims", json={"period": "2025Q4"}, headers=plant_manager.headers)
     assert claim.status_code == 201, claim.get_json()
@@ -117,9 +103,12 @@ class WorldTemplate:
     world: World
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def world_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorldTemplate]:
-    """The world, built once per module (with the suite's default settings)."""
+    """The world, built once per xdist worker (with the suite's default settings).
+
+    Read-only: each test that uses it gets a copy of its database and of ``World``.
+    """
     directory = tmp_path_factory.mktemp("world")
     with template_database(directory) as template:
         app = create_app(default_settings(template.url, directory))

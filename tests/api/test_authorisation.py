@@ -18,7 +18,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from tests.helpers import CRT_TV, Actor, World, dismantle, new_id, receive
+from tests.support.accounts import Actor
+from tests.support.floor import CRT_TV, Handheld, new_id, receive
+from tests.support.world import World
 from traceability.accounts import services as accounts
 from traceability.app import trace_of
 from traceability.audit.refresh import refresh
@@ -217,7 +219,7 @@ def resources(client: FlaskClient, world: World, make_actor: Callable[..., Actor
     assert response.status_code == 201
     world.extra["sheet"] = response.get_json()["sheet"]
     qr_id = receive(client, world.collector, world.plant)
-    dismantle(client, world.plant, qr_id, {"pcb": 1}, batch="B1")
+    Handheld(client, world.plant).dismantle(qr_id, {"pcb": 1}, batch="B1")
     claim = client.post(
         "/api/v1/claims", json={"period": "2026Q3"}, headers=world.plant_manager.headers
     )

@@ -18,7 +18,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from tests.helpers import CRT_TV, World, catalog_toml, new_id, post_events
+from tests.support.floor import CRT_TV, Handheld, catalog_toml, new_id
+from tests.support.world import World
 from traceability import limits
 from traceability.custody.models import Event
 from traceability.labels.ids import mint_id
@@ -1319,9 +1320,7 @@ def test_a_batch_records_exactly_its_valid_items(
     client: FlaskClient, world: World, session: Session
 ) -> None:
     good_receive, bad_receive, good_store = new_id(), new_id(), new_id()
-    results = post_events(
-        client,
-        world.plant,
+    results = Handheld(client, world.plant).post(
         {"id": good_receive, "type": "received", "qr_id": world.in_transit, "weight_kg": 28},
         {"id": bad_receive, "type": "received", "qr_id": world.plant_collected},  # no weight
         {"id": good_store, "type": "stored", "qr_id": world.in_transit, "area": "A-2"},
@@ -1348,9 +1347,7 @@ def test_an_item_rejected_halfway_leaves_no_lot_batch_or_lot_item(
 ) -> None:
     before = db_state()
 
-    [result] = post_events(
-        client,
-        world.plant,
+    [result] = Handheld(client, world.plant).post(
         {
             "id": new_id(),
             "type": "dismantled",
@@ -1397,7 +1394,7 @@ def test_a_control_character_rejects_only_its_own_item(
     for actor in (world.collector, world.plant):
         mine = [(item, field) for who, item, field in items if who is actor]
 
-        results = post_events(client, actor, *(item for item, _ in mine))
+        results = Handheld(client, actor).post(*(item for item, _ in mine))
 
         for (_, field), result in zip(mine, results, strict=True):
             if field is None:

@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from ledger.canonical import digest_hex, event_content
-from tests.helpers import Actor, collect, device, dismantle, new_id, post_events, receive, record
+from tests.support.accounts import Actor
+from tests.support.floor import Handheld, new_id, receive
 from traceability.custody.models import Event
 
 
@@ -32,14 +33,14 @@ def test_correcting_the_intake_weight_appends_an_event_and_changes_the_device(
     client: FlaskClient, collector: Actor, plant: Actor, session: Session
 ) -> None:
     qr_id = receive(client, collector, plant, weight_kg="30.5")
-    before = device(client, plant, qr_id)
+    before = Handheld(client, plant).device(qr_id)
     original = event_of(before, "received")
     row_before = session.exec(select(Event).where(Event.id == original["id"])).one().model_dump()
     session.rollback()
 
-    [digest] = record(client, plant, correction(original["id"], weight_kg="29.75"))
+    [digest] = Handheld(client, plant).record(correction(original["id"], weight_kg="29.75"))
 
-    after = device(client, plant, qr_id)
+    after = Handheld(client, plant).device(qr_id)
     assert after["received_weight_kg"] == 29.75
     assert after["events"][:-1] == before["events"]  # the history is untouched
     fix = after["events"][-1]
@@ -57,16 +58,14 @@ def test_correcting_the_intake_weight_appends_an_event_and_changes_the_device(
 def test_correcting_collection_attributes_updates_the_device(
     client: FlaskClient, collector: Actor
 ) -> None:
-    qr_id = collect(client, collector, brand="Konka")
-    collected = event_of(device(client, collector, qr_id), "collected")
+    qr_id = Handheld(client, collector).collect(brand="Konka")
+    collected = event_of(Handheld(client, collector).device(qr_id), "collected")
 
-    record(
-        client,
-        collector,
+    Handheld(client, collector).record(
         correction(collected["id"], brand="TCL", attributes={"display": "crt", "screen_in": 25}),
     )
 
-    detail = device(client, collector, qr_id)
+    detail = Handheld(client, collector).device(qr_id)
     assert (detail["brand"], detail["attributes"]) == ("TCL", {"display": "crt", "screen_in": 25})
     assert event_of(detail, "collected") == collected
 
@@ -84,19 +83,19 @@ def test_a_field_that_cannot_be_corrected_is_refused_by_name(
     client: FlaskClient, collector: Actor, plant: Actor, type: str, field: str
 ) -> None:
     # Each event's recorder holds the device: the collector until the plant receives it.
-    qr_id = collect(client, collector)
-    record(client, collector, {"type": "shipped", "qr_id": qr_id, "to": plant.org})
+    qr_id = Handheld(client, collector).collect()
+    Handheld(client, collector).record({"type": "shipped", "qr_id": qr_id, "to": plant.org})
     if type == "received":
-        record(client, plant, {"type": "received", "qr_id": qr_id, "weight_kg": 30})
-    before = device(client, plant, qr_id)["events"]
-    target = event_of(device(client, plant, qr_id), type)
+        Handheld(client, plant).record({"type": "received", "qr_id": qr_id, "weight_kg": 30})
+    before = Handheld(client, plant).device(qr_id)["events"]
+    target = event_of(Handheld(client, plant).device(qr_id), type)
     actor = plant if target["org"] == plant.org else collector
 
-    [result] = post_events(client, actor, correction(target["id"], **{field: "x"}))
+    [result] = Handheld(client, actor).post(correction(target["id"], **{field: "x"}))
 
     assert result["status"] == "rejected"
     assert (result["error"]["code"], result["error"]["field"]) == ("invalid", f"fields.{field}")
-    assert device(client, plant, qr_id)["events"] == before
+    assert Handheld(client, plant).device(qr_id)["events"] == before
 
 
 @pytest.mark.parametrize(
@@ -112,24 +111,24 @@ def test_a_field_that_cannot_be_corrected_is_refused_by_name(
 def test_an_invalid_corrected_value_is_refused_by_name(
     client: FlaskClient, collector: Actor, fields: dict[str, Any], named: str
 ) -> None:
-    qr_id = collect(client, collector, weight_kg="20")
-    collected = event_of(device(client, collector, qr_id), "collected")
+    qr_id = Handheld(client, collector).collect(weight_kg="20")
+    collected = event_of(Handheld(client, collector).device(qr_id), "collected")
 
-    [result] = post_events(client, collector, correction(collected["id"], **fields))
+    [result] = Handheld(client, collector).post(correction(collected["id"], **fields))
 
     assert (result["status"], result["error"]["field"]) == ("rejected", named)
-    assert device(client, collector, qr_id)["collected_weight_kg"] == 20
+    assert Handheld(client, collector).device(qr_id)["collected_weight_kg"] == 20
 
 
 def test_a_correction_cannot_itself_be_corrected(
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     qr_id = receive(client, collector, plant)
-    received = event_of(device(client, plant, qr_id), "received")
+    received = event_of(Handheld(client, plant).device(qr_id), "received")
     first = correction(received["id"], weight_kg="29")
-    record(client, plant, first)
+    Handheld(client, plant).record(first)
 
-    [result] = post_events(client, plant, correction(first["id"], weight_kg="28"))
+    [result] = Handheld(client, plant).post(correction(first["id"], weight_kg="28"))
 
     assert (result["status"], result["error"]["field"]) == ("rejected", "corrects")
 
@@ -141,30 +140,31 @@ def test_once_the_plant_has_received_a_device_its_collector_cannot_correct_it(
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     qr_id = receive(client, collector, plant)
-    collected = event_of(device(client, plant, qr_id), "collected")
+    collected = event_of(Handheld(client, plant).device(qr_id), "collected")
 
-    [result] = post_events(
-        client,
-        collector,
+    [result] = Handheld(client, collector).post(
         correction(collected["id"], attributes={"display": "flat", "screen_in": 42}),
     )
 
     assert result["status"] == "rejected"
     assert (result["error"]["code"], result["error"]["field"]) == ("not_custodian", "corrects")
-    assert device(client, plant, qr_id)["attributes"] == {"display": "crt", "screen_in": 21}
+    assert Handheld(client, plant).device(qr_id)["attributes"] == {
+        "display": "crt",
+        "screen_in": 21,
+    }
 
 
 def test_the_plant_may_correct_what_it_can_see_on_a_device_it_received(
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     qr_id = receive(client, collector, plant)
-    collected = event_of(device(client, plant, qr_id), "collected")
+    collected = event_of(Handheld(client, plant).device(qr_id), "collected")
 
-    record(
-        client, plant, correction(collected["id"], attributes={"display": "crt", "screen_in": 25})
+    Handheld(client, plant).record(
+        correction(collected["id"], attributes={"display": "crt", "screen_in": 25})
     )
 
-    detail = device(client, plant, qr_id)
+    detail = Handheld(client, plant).device(qr_id)
     assert detail["attributes"] == {"display": "crt", "screen_in": 25}
     fix = detail["events"][-1]
     assert fix["org"] == plant.org and "flag" not in fix["payload"]
@@ -182,27 +182,27 @@ def test_the_plant_cannot_rewrite_the_collectors_own_statements(
     fields: dict[str, Any],
 ) -> None:
     qr_id = receive(client, collector, plant)
-    event = event_of(device(client, plant, qr_id), target)
+    event = event_of(Handheld(client, plant).device(qr_id), target)
 
-    [result] = post_events(client, plant, correction(event["id"], **fields))
+    [result] = Handheld(client, plant).post(correction(event["id"], **fields))
 
     assert (result["status"], result["error"]["code"]) == ("rejected", "forbidden")
-    assert len(device(client, plant, qr_id)["events"]) == 3
+    assert len(Handheld(client, plant).device(qr_id)["events"]) == 3
 
 
 def test_a_tier_changing_correction_after_dismantling_is_accepted_and_flagged(
     client: FlaskClient, plant: Actor
 ) -> None:
-    qr_id = collect(client, plant)  # CRT 21": the 14–25" tier
-    record(client, plant, {"type": "received", "qr_id": qr_id, "weight_kg": 30})
-    dismantle(client, plant, qr_id, {"crt_panel_glass": 15, "pcb": 2})
-    collected = event_of(device(client, plant, qr_id), "collected")
+    qr_id = Handheld(client, plant).collect()  # CRT 21": the 14–25" tier
+    Handheld(client, plant).record({"type": "received", "qr_id": qr_id, "weight_kg": 30})
+    Handheld(client, plant).dismantle(qr_id, {"crt_panel_glass": 15, "pcb": 2})
+    collected = event_of(Handheld(client, plant).device(qr_id), "collected")
 
-    [digest] = record(
-        client, plant, correction(collected["id"], attributes={"display": "crt", "screen_in": 29})
+    [digest] = Handheld(client, plant).record(
+        correction(collected["id"], attributes={"display": "crt", "screen_in": 29})
     )
 
-    detail = device(client, plant, qr_id)
+    detail = Handheld(client, plant).device(qr_id)
     fix = detail["events"][-1]
     assert fix["payload"]["flag"] == "after_dismantling"
     content = event_content(
@@ -232,14 +232,14 @@ def test_only_tier_or_mass_changes_after_dismantling_are_flagged(
     fields: dict[str, Any],
     flagged: bool,
 ) -> None:
-    qr_id = collect(client, plant)
-    record(client, plant, {"type": "received", "qr_id": qr_id, "weight_kg": 30})
-    dismantle(client, plant, qr_id, {"pcb": 2})
-    event = event_of(device(client, plant, qr_id), target)
+    qr_id = Handheld(client, plant).collect()
+    Handheld(client, plant).record({"type": "received", "qr_id": qr_id, "weight_kg": 30})
+    Handheld(client, plant).dismantle(qr_id, {"pcb": 2})
+    event = event_of(Handheld(client, plant).device(qr_id), target)
 
-    record(client, plant, correction(event["id"], **fields))
+    Handheld(client, plant).record(correction(event["id"], **fields))
 
-    payload = device(client, plant, qr_id)["events"][-1]["payload"]
+    payload = Handheld(client, plant).device(qr_id)["events"][-1]["payload"]
     assert ("flag" in payload) is flagged
 
 
@@ -247,8 +247,8 @@ def test_a_correction_before_dismantling_is_not_flagged(
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     qr_id = receive(client, collector, plant, weight_kg="30")
-    received = event_of(device(client, plant, qr_id), "received")
+    received = event_of(Handheld(client, plant).device(qr_id), "received")
 
-    record(client, plant, correction(received["id"], weight_kg="29"))
+    Handheld(client, plant).record(correction(received["id"], weight_kg="29"))
 
-    assert "flag" not in device(client, plant, qr_id)["events"][-1]["payload"]
+    assert "flag" not in Handheld(client, plant).device(qr_id)["events"][-1]["payload"]

@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import Actor, collect
+from tests.support.accounts import Actor
+from tests.support.floor import Handheld
 from traceability.custody.models import EventType
 
 FIELDS = (
@@ -88,7 +89,7 @@ def test_events_never_answer_5xx(client: FlaskClient, plant: Actor, batch: list)
 def test_events_on_a_real_device_never_answer_5xx(
     client: FlaskClient, collector: Actor, plant: Actor, item: dict
 ) -> None:
-    qr_id = collect(client, collector)
+    qr_id = Handheld(client, collector).collect()
     assert _post(client, "/api/v1/events", {"events": [{**item, "qr_id": qr_id}]}, collector) < 500
 
 

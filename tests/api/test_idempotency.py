@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, func, select
 from werkzeug.serving import make_server
 
-from tests.helpers import CRT_TV, Actor, collect, new_id, post_events, record
+from tests.support.accounts import Actor
+from tests.support.floor import CRT_TV, Handheld, new_id
 from traceability.custody.models import Event
 from traceability.devices.models import Device
 from traceability.lots.models import LotItem
@@ -31,10 +32,10 @@ def count(session: Session, query: Any) -> int:
 def test_same_id_twice_in_one_request_is_recorded_once(
     client: FlaskClient, collector: Actor, plant: Actor, session: Session
 ) -> None:
-    qr_id = collect(client, collector)
+    qr_id = Handheld(client, collector).collect()
     shipped = {"id": new_id(), "type": "shipped", "qr_id": qr_id, "to": plant.org}
 
-    first, second = post_events(client, collector, shipped, shipped)
+    first, second = Handheld(client, collector).post(shipped, shipped)
 
     assert (first["status"], second["status"]) == ("created", "duplicate")
     assert second["digest"] == first["digest"]
@@ -44,14 +45,14 @@ def test_same_id_twice_in_one_request_is_recorded_once(
 def test_same_id_in_a_later_request_is_a_duplicate_with_the_same_digest(
     client: FlaskClient, collector: Actor, plant: Actor, session: Session
 ) -> None:
-    qr_id = collect(client, collector)
+    qr_id = Handheld(client, collector).collect()
     shipped = {"id": new_id(), "type": "shipped", "qr_id": qr_id, "to": plant.org}
-    [first] = post_events(client, collector, shipped)
+    [first] = Handheld(client, collector).post(shipped)
     events_before = count(session, select(func.count()).select_from(Event))
 
     # The device is now in transit, so a second *new* shipment would be refused:
     # the retry must be recognised by its id before any state check.
-    [again] = post_events(client, collector, shipped)
+    [again] = Handheld(client, collector).post(shipped)
 
     assert first["status"] == "created"
     assert again == {**first, "status": "duplicate"}
@@ -64,16 +65,16 @@ def test_an_id_used_by_another_organisation_is_a_conflict_that_reveals_nothing(
     client: FlaskClient, collector: Actor, make_actor: Any, session: Session
 ) -> None:
     other = make_actor("DIS-BJ", "dismantler", region="110000")  # devices ship to plants
-    qr_id = collect(client, collector)
-    own = collect(client, other)
+    qr_id = Handheld(client, collector).collect()
+    own = Handheld(client, other).collect()
     event_id = new_id()
-    [first] = post_events(
-        client, collector, {"id": event_id, "type": "shipped", "qr_id": qr_id, "to": other.org}
+    [first] = Handheld(client, collector).post(
+        {"id": event_id, "type": "shipped", "qr_id": qr_id, "to": other.org}
     )
     events_before = count(session, select(func.count()).select_from(Event))
 
-    [reused] = post_events(
-        client, other, {"id": event_id, "type": "shipped", "qr_id": own, "to": collector.org}
+    [reused] = Handheld(client, other).post(
+        {"id": event_id, "type": "shipped", "qr_id": own, "to": collector.org}
     )
 
     assert reused["status"] == "conflict"
@@ -90,11 +91,11 @@ def test_an_id_used_by_another_organisation_is_a_conflict_that_reveals_nothing(
 def test_a_retry_spelling_the_same_uuid_differently_is_a_duplicate(
     client: FlaskClient, collector: Actor, plant: Actor, spelling: Any
 ) -> None:
-    qr_id = collect(client, collector)
+    qr_id = Handheld(client, collector).collect()
     event_id = new_id()
     shipped = {"type": "shipped", "qr_id": qr_id, "to": plant.org}
-    [first] = post_events(client, collector, {**shipped, "id": event_id})
-    [again] = post_events(client, collector, {**shipped, "id": spelling(event_id)})
+    [first] = Handheld(client, collector).post({**shipped, "id": event_id})
+    [again] = Handheld(client, collector).post({**shipped, "id": spelling(event_id)})
     assert first["status"] == "created"
     assert (again["status"], again["id"], again["digest"]) == (
         "duplicate",
@@ -124,8 +125,10 @@ def test_collecting_twice_with_one_client_id_gives_one_device(
 
 
 def _device_at_plant(client: FlaskClient, collector: Actor, plant: Actor) -> str:
-    qr_id = collect(client, collector)
-    record(client, collector, {"id": new_id(), "type": "shipped", "qr_id": qr_id, "to": plant.org})
+    qr_id = Handheld(client, collector).collect()
+    Handheld(client, collector).record(
+        {"id": new_id(), "type": "shipped", "qr_id": qr_id, "to": plant.org}
+    )
     return qr_id
 
 
@@ -147,10 +150,10 @@ def test_an_id_resent_with_other_content_is_a_conflict_and_changes_nothing(
 ) -> None:
     qr_id = _device_at_plant(client, collector, plant)
     received = {"id": new_id(), "type": "received", "qr_id": qr_id}
-    [created] = post_events(client, plant, {**received, **first})
+    [created] = Handheld(client, plant).post({**received, **first})
     events_before = count(session, select(func.count()).select_from(Event))
 
-    [result] = post_events(client, plant, {**received, **again})
+    [result] = Handheld(client, plant).post({**received, **again})
 
     assert created["status"] == "created"
     assert result["status"] == "conflict", result
@@ -189,12 +192,14 @@ def test_every_kind_of_step_resent_with_other_content_is_a_conflict(
 ) -> None:
     qr_id = _device_at_plant(client, collector, plant)
     if type != "refused":
-        record(client, plant, {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": 30})
+        Handheld(client, plant).record(
+            {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": 30}
+        )
     step = {"id": new_id(), "type": type, "qr_id": qr_id}
-    [created] = post_events(client, plant, {**step, **first})
+    [created] = Handheld(client, plant).post({**step, **first})
 
-    [same] = post_events(client, plant, {**step, **first})
-    [other] = post_events(client, plant, {**step, **again})
+    [same] = Handheld(client, plant).post({**step, **first})
+    [other] = Handheld(client, plant).post({**step, **again})
 
     assert created["status"] == "created", created
     assert same == {**created, "status": "duplicate"}
@@ -206,13 +211,13 @@ def test_the_same_content_in_other_spellings_is_a_duplicate(
 ) -> None:
     qr_id = _device_at_plant(client, collector, plant)
     received = {"id": new_id(), "type": "received", "qr_id": qr_id}
-    [created] = post_events(client, plant, {**received, "weight_kg": 30})
+    [created] = Handheld(client, plant).post({**received, "weight_kg": 30})
     detail = client.get(f"/api/v1/devices/{qr_id}", headers=plant.headers).get_json()
     when = dt.datetime.fromisoformat(detail["events"][-1]["occurred_at"])
     beijing = when.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat()
 
-    [again] = post_events(
-        client, plant, {**received, "weight_kg": "30.000", "occurred_at": beijing}
+    [again] = Handheld(client, plant).post(
+        {**received, "weight_kg": "30.000", "occurred_at": beijing}
     )
 
     assert again == {**created, "status": "duplicate"}
@@ -223,11 +228,13 @@ def test_a_conflict_in_one_batch_leaves_the_others_recorded(
 ) -> None:
     qr_id = _device_at_plant(client, collector, plant)
     stored = {"id": new_id(), "type": "stored", "qr_id": qr_id}
-    record(client, plant, {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": 30})
+    Handheld(client, plant).record(
+        {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": 30}
+    )
     later = {"id": new_id(), "type": "stored", "qr_id": qr_id, "area": "C-3"}
 
-    results = post_events(
-        client, plant, {**stored, "area": "A-1"}, {**stored, "area": "B-2"}, later
+    results = Handheld(client, plant).post(
+        {**stored, "area": "A-1"}, {**stored, "area": "B-2"}, later
     )
 
     assert [r["status"] for r in results] == ["created", "conflict", "created"]
@@ -270,8 +277,8 @@ def _race_batch(
     """Steps for several devices in transit to the plant, plus fresh collections."""
     batch: list[dict[str, Any]] = []
     for weight in ("21.5", "30", "44.125", "18.2"):
-        qr_id = collect(client, collector)
-        record(client, collector, {"type": "shipped", "qr_id": qr_id, "to": plant.org})
+        qr_id = Handheld(client, collector).collect()
+        Handheld(client, collector).record({"type": "shipped", "qr_id": qr_id, "to": plant.org})
         batch += [
             {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": weight},
             {"id": new_id(), "type": "stored", "qr_id": qr_id, "area": "A-1"},

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
-from tests.helpers import Actor, catalog_toml, dismantle, new_id, post_events, receive, record
+from tests.support.accounts import Actor
+from tests.support.floor import Handheld, catalog_toml, new_id, receive
 from traceability.custody.models import Event
 from traceability.lots.models import Lot, LotItem
 
@@ -33,8 +34,8 @@ def test_outputs_of_one_plant_share_one_open_lot_per_fraction(
 ) -> None:
     first = receive(client, collector, plant)
     second = receive(client, collector, plant)
-    dismantle(client, plant, first, {"pcb": "1.25", "plastics": "4"})
-    dismantle(client, plant, second, {"pcb": "2.5", "copper": "0.75"})
+    Handheld(client, plant).dismantle(first, {"pcb": "1.25", "plastics": "4"})
+    Handheld(client, plant).dismantle(second, {"pcb": "2.5", "copper": "0.75"})
 
     by_fraction = lots(session, plant.org)
 
@@ -51,8 +52,8 @@ def test_hazard_flag_follows_the_catalogue(
 ) -> None:
     fractions = catalog_toml()["fractions"]
     qr_id = receive(client, collector, plant)
-    dismantle(
-        client, plant, qr_id, {"pcb": 1, "crt_funnel_glass": 5, "plastics": 3, "crt_panel_glass": 9}
+    Handheld(client, plant).dismantle(
+        qr_id, {"pcb": 1, "crt_funnel_glass": 5, "plastics": 3, "crt_panel_glass": 9}
     )
 
     flags = {fraction: lot.hazardous for (fraction, _), lot in lots(session, plant.org).items()}
@@ -70,8 +71,8 @@ def test_other_plants_have_their_own_lots(
 ) -> None:
     other = make_actor("DIS-WX", "dismantler", region="320200")
     ours, theirs = receive(client, collector, plant), receive(client, collector, other)
-    dismantle(client, plant, ours, {"pcb": 1})
-    dismantle(client, other, theirs, {"pcb": 1})
+    Handheld(client, plant).dismantle(ours, {"pcb": 1})
+    Handheld(client, other).dismantle(theirs, {"pcb": 1})
 
     assert lot_of(session, ours, "pcb") != lot_of(session, theirs, "pcb")
     assert lots(session, other.org)[("pcb", "open")].org == other.org
@@ -81,21 +82,19 @@ def test_a_lot_travels_to_the_processor_and_later_outputs_start_a_new_lot(
     client: FlaskClient, collector: Actor, plant: Actor, processor: Actor, session: Session
 ) -> None:
     before = receive(client, collector, plant)
-    dismantle(client, plant, before, {"pcb": "2.5", "plastics": 4})
+    Handheld(client, plant).dismantle(before, {"pcb": "2.5", "plastics": 4})
     pcb = lot_of(session, before, "pcb")
 
-    (shipped,) = record(
-        client,
-        plant,
+    (shipped,) = Handheld(client, plant).record(
         {"type": "lot_shipped", "lot": pcb, "to": processor.org, "manifest_no": "ZJ-2026-000123"},
     )
     after = receive(client, collector, plant)
-    dismantle(client, plant, after, {"pcb": 1, "plastics": 2})
-    (received,) = record(
-        client, processor, {"type": "lot_received", "lot": pcb, "weight_kg": "2.48"}
+    Handheld(client, plant).dismantle(after, {"pcb": 1, "plastics": 2})
+    (received,) = Handheld(client, processor).record(
+        {"type": "lot_received", "lot": pcb, "weight_kg": "2.48"}
     )
-    (treated,) = record(
-        client, processor, {"type": "lot_treated", "lot": pcb, "method": "pyrometallurgy"}
+    (treated,) = Handheld(client, processor).record(
+        {"type": "lot_treated", "lot": pcb, "method": "pyrometallurgy"}
     )
 
     assert lot_of(session, after, "pcb") != pcb  # the shipped lot was closed
@@ -122,16 +121,14 @@ def test_lot_steps_out_of_order_are_refused(
     client: FlaskClient, collector: Actor, plant: Actor, processor: Actor, session: Session
 ) -> None:
     qr_id = receive(client, collector, plant)
-    dismantle(client, plant, qr_id, {"pcb": 1})
+    Handheld(client, plant).dismantle(qr_id, {"pcb": 1})
     pcb = lot_of(session, qr_id, "pcb")
     ship = {"type": "lot_shipped", "lot": pcb, "to": processor.org, "manifest_no": "M-1"}
-    record(client, plant, ship)
+    Handheld(client, plant).record(ship)
 
     again, treat_early = (
-        post_events(client, plant, {"id": new_id(), **ship})[0],
-        post_events(
-            client,
-            processor,
+        Handheld(client, plant).post({"id": new_id(), **ship})[0],
+        Handheld(client, processor).post(
             {"id": new_id(), "type": "lot_treated", "lot": pcb, "method": "landfill"},
         )[0],
     )
@@ -146,11 +143,11 @@ def test_lot_steps_out_of_order_are_refused(
 def test_a_lots_shipping_record_is_corrected_by_the_plant_only_until_the_processor_has_it(
     client: FlaskClient, collector: Actor, plant: Actor, processor: Actor, session: Session
 ) -> None:
-    dismantle(client, plant, receive(client, collector, plant), {"pcb": "2.5"})
+    Handheld(client, plant).dismantle(receive(client, collector, plant), {"pcb": "2.5"})
     pcb = lots(session, plant.org)[("pcb", "open")].code
     shipped = new_id()
     ship = {"type": "lot_shipped", "lot": pcb, "to": processor.org, "manifest_no": "M-1"}
-    record(client, plant, {**ship, "id": shipped})
+    Handheld(client, plant).record({**ship, "id": shipped})
 
     def fix(manifest_no: str) -> dict:
         return {
@@ -161,10 +158,10 @@ def test_a_lots_shipping_record_is_corrected_by_the_plant_only_until_the_process
             "fields": {"manifest_no": manifest_no},
         }
 
-    record(client, plant, fix("M-2"))
-    record(client, processor, {"type": "lot_received", "lot": pcb, "weight_kg": "2.5"})
+    Handheld(client, plant).record(fix("M-2"))
+    Handheld(client, processor).record({"type": "lot_received", "lot": pcb, "weight_kg": "2.5"})
 
-    [late] = post_events(client, plant, fix("M-3"))
+    [late] = Handheld(client, plant).post(fix("M-3"))
 
     assert (late["status"], late["error"]["code"]) == ("rejected", "not_custodian")
     assert lots(session, plant.org)[("pcb", "received")].manifest_no == "M-2"

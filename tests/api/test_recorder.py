@@ -16,7 +16,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, func, select
 
-from tests.helpers import PASSWORD, Actor, collect, new_id, post_events, sign_in
+from tests.support.accounts import PASSWORD, Actor
+from tests.support.floor import Handheld, new_id
+from tests.support.web import sign_in
 from traceability.accounts.models import User
 from traceability.custody.models import Event
 
@@ -50,11 +52,11 @@ def test_an_item_recorded_by_its_sender_is_recorded(
 ) -> None:
     alice, _ = operators
     item = shipped(
-        collect(client, alice),
+        Handheld(client, alice).collect(),
         plant,
         recorded_by={"username": alice.username, "user_id": user_id(session, alice)},
     )
-    [result] = post_events(client, alice, item)
+    [result] = Handheld(client, alice).post(item)
     assert result["status"] == "created"
     # The recorder is who sent it: not part of the event's content.
     detail = client.get(f"/api/v1/devices/{result['qr_id']}", headers=alice.headers).get_json()
@@ -67,11 +69,11 @@ def test_another_users_item_is_refused_and_nothing_is_recorded(
 ) -> None:
     alice, bob = operators
     item = shipped(
-        collect(client, alice),
+        Handheld(client, alice).collect(),
         plant,
         recorded_by={"username": alice.username, "user_id": user_id(session, alice)},
     )
-    [result] = post_events(client, bob, item)
+    [result] = Handheld(client, bob).post(item)
     assert result["status"] == "rejected"
     assert result["error"]["code"] == "recorder_mismatch"
     assert result["error"]["field"] == "recorded_by"
@@ -84,9 +86,9 @@ def test_a_recorded_item_is_not_confirmed_to_another_user_either(
 ) -> None:
     alice, bob = operators
     mine = {"username": alice.username, "user_id": user_id(session, alice)}
-    item = shipped(collect(client, alice), plant, recorded_by=mine)
-    assert post_events(client, alice, item)[0]["status"] == "created"
-    [again] = post_events(client, bob, item)
+    item = shipped(Handheld(client, alice).collect(), plant, recorded_by=mine)
+    assert Handheld(client, alice).post(item)[0]["status"] == "created"
+    [again] = Handheld(client, bob).post(item)
     assert (again["status"], again["error"]["code"]) == ("rejected", "recorder_mismatch")
 
 
@@ -96,9 +98,11 @@ def test_the_same_username_with_another_user_id_is_refused(
     alice, _ = operators
     other_id = user_id(session, alice) + 1000
     item = shipped(
-        collect(client, alice), plant, recorded_by={"username": alice.username, "user_id": other_id}
+        Handheld(client, alice).collect(),
+        plant,
+        recorded_by={"username": alice.username, "user_id": other_id},
     )
-    [result] = post_events(client, alice, item)
+    [result] = Handheld(client, alice).post(item)
     assert (result["status"], result["error"]["code"]) == ("rejected", "recorder_mismatch")
     assert events_with(session, item["id"]) == 0
 
@@ -108,7 +112,7 @@ def test_a_signed_in_browser_cannot_send_another_users_queue(
 ) -> None:
     """The scanner's path: session cookie and CSRF token, as after B signed in on A's phone."""
     alice, bob = operators
-    qr_id = collect(client, alice)
+    qr_id = Handheld(client, alice).collect()
     sign_in(client, bob.username)
     context = client.get("/scan/context.json").get_json()
     assert context["user"]["id"] == user_id(session, bob)
@@ -134,7 +138,7 @@ def test_api_token_clients_may_leave_the_recorder_out(
     client: FlaskClient, operators: tuple[Actor, Actor], plant: Actor
 ) -> None:
     alice, _ = operators
-    [result] = post_events(client, alice, shipped(collect(client, alice), plant))
+    [result] = Handheld(client, alice).post(shipped(Handheld(client, alice).collect(), plant))
     assert result["status"] == "created"
 
 

@@ -11,7 +11,8 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from ledger.canonical import digest_hex
-from tests.helpers import CATALOG_DATA, Actor, dismantle, factors_toml, new_id, receive
+from tests.support.accounts import Actor
+from tests.support.floor import CATALOG_DATA, Handheld, factors_toml, new_id, receive
 
 SAVINGS = ("co2_t", "so2_t", "standard_coal_t", "wastewater_t", "solid_waste_t")
 WEIGHTS = ("31.5", "4.625", "48.07", "12")  # kg, as weighed at intake
@@ -36,7 +37,7 @@ def test_batch_reports_its_mass_and_savings_from_the_default_factor_set(
     devices = []
     for weight in WEIGHTS:
         qr_id = receive(client, collector, plant, weight_kg=weight)
-        dismantle(client, plant, qr_id, OUTPUTS, batch="2026-11-25-L1")
+        Handheld(client, plant).dismantle(qr_id, OUTPUTS, batch="2026-11-25-L1")
         devices.append(qr_id)
 
     batch = get_batch(client, plant, "2026-11-25-L1")
@@ -58,11 +59,11 @@ def test_batch_holds_only_the_devices_dismantled_into_it(
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     in_b1 = receive(client, collector, plant, weight_kg="20.5")
-    dismantle(client, plant, in_b1, OUTPUTS, batch="B1")
+    Handheld(client, plant).dismantle(in_b1, OUTPUTS, batch="B1")
     in_b2 = receive(client, collector, plant, weight_kg="7")
-    dismantle(client, plant, in_b2, OUTPUTS, batch="B2")
+    Handheld(client, plant).dismantle(in_b2, OUTPUTS, batch="B2")
     no_batch = receive(client, collector, plant, weight_kg="9")
-    dismantle(client, plant, no_batch, OUTPUTS)
+    Handheld(client, plant).dismantle(no_batch, OUTPUTS)
     receive(client, collector, plant, weight_kg="11")  # received, not yet dismantled
 
     b1 = get_batch(client, plant, "B1")
@@ -77,9 +78,9 @@ def test_batch_codes_are_per_plant(
 ) -> None:
     other_plant = make_actor("DIS-WX", "dismantler", region="320200")
     ours = receive(client, collector, plant, weight_kg="10")
-    dismantle(client, plant, ours, OUTPUTS, batch="B1")
+    Handheld(client, plant).dismantle(ours, OUTPUTS, batch="B1")
     theirs = receive(client, collector, other_plant, weight_kg="25")
-    dismantle(client, other_plant, theirs, OUTPUTS, batch="B1")
+    Handheld(client, other_plant).dismantle(theirs, OUTPUTS, batch="B1")
 
     our_batch = get_batch(client, plant, "B1")
     their_batch = get_batch(client, other_plant, "B1")
@@ -93,7 +94,7 @@ def test_a_corrected_intake_weight_changes_the_batch_mass(
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     qr_id = receive(client, collector, plant, weight_kg="30")
-    dismantle(client, plant, qr_id, OUTPUTS, batch="B1")
+    Handheld(client, plant).dismantle(qr_id, OUTPUTS, batch="B1")
     detail = client.get(f"/api/v1/devices/{qr_id}", headers=plant.headers).get_json()
     [received] = [e for e in detail["events"] if e["type"] == "received"]
     response = client.post(
@@ -123,7 +124,7 @@ def test_savings_name_the_hash_of_the_factor_set_the_catalogue_publishes(
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     qr_id = receive(client, collector, plant, weight_kg="30")
-    dismantle(client, plant, qr_id, OUTPUTS, batch="B1")
+    Handheld(client, plant).dismantle(qr_id, OUTPUTS, batch="B1")
     catalog = client.get("/api/v1/catalog").get_json()
     published = {s["id"]: s["sha256"] for s in catalog["factor_sets"]}
 

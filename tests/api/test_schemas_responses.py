@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from werkzeug.test import TestResponse
 
-from tests.helpers import CRT_TV, Actor, add_actor, manager_headers, new_id
+from tests.support.accounts import Actor, add_actor, manager_headers
+from tests.support.floor import CRT_TV, new_id
 from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 

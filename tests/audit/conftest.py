@@ -1,18 +1,16 @@
-"""The demo data set, loaded once per module into a template database each test copies."""
+"""The demo data set, loaded once per xdist worker into a template database each test copies."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 
 import pytest
 from flask import Flask
 from sqlmodel import Session, SQLModel
-from werkzeug.security import generate_password_hash
 
-from tests.helpers import DatabaseTemplate, default_settings, template_database
+from tests.support.databases import DatabaseTemplate, default_settings, template_database
 from traceability import create_app, demo
 from traceability.accounts import services as accounts
 from traceability.app import trace_of
@@ -34,15 +32,10 @@ class DemoTemplate:
     summary: str
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplate]:
     directory = tmp_path_factory.mktemp("demo")
-    with template_database(directory) as template, pytest.MonkeyPatch.context() as mp:
-        # scrypt costs ~0.1 s per demo user; these tests are about the records
-        mp.setattr(
-            "traceability.accounts.services.generate_password_hash",
-            partial(generate_password_hash, method="pbkdf2:sha256:1"),
-        )
+    with template_database(directory) as template:
         # its snapshots were computed a few minutes before the tests' now
         app = create_app(
             default_settings(template.url, directory),

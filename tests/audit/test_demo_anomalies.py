@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from tests.audit.conftest import add_user, computed, token_for
-from tests.helpers import sign_in
+from tests.support.web import sign_in
 from traceability import demo
 from traceability.accounts import services as accounts
 from traceability.app import trace_of

@@ -21,7 +21,8 @@ from flask import Flask
 from sqlalchemy import delete, select, update
 
 from tests.audit.conftest import add_user, stored_snapshot, token_for
-from tests.helpers import CRT_TV, sign_in
+from tests.support.floor import CRT_TV
+from tests.support.web import sign_in
 from traceability import create_app, demo
 from traceability.accounts.models import Organisation
 from traceability.app import trace_of

@@ -16,7 +16,8 @@ from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from tests.audit.conftest import add_user, computed, stored_snapshot, token_for
-from tests.helpers import CRT_TV, sign_in
+from tests.support.floor import CRT_TV
+from tests.support.web import sign_in
 from traceability import create_app, demo
 from traceability.accounts.models import Organisation
 from traceability.app import trace_of

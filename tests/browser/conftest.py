@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import CHROMIUM, LiveServer, chromium, live_server, phone_context
+from tests.support.browser import CHROMIUM, chromium, phone_context
+from tests.support.live import LiveServer, live_server
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),

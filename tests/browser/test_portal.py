@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
-from tests.helpers import LiveServer, live_server, screenshot, sign_in_page
+from tests.support.browser import screenshot, sign_in_page
+from tests.support.live import LiveServer, live_server
 from traceability import demo
 from traceability.anchoring.service import anchor_now
 from traceability.app import trace_of

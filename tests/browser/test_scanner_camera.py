@@ -10,15 +10,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.helpers import (
-    LiveServer,
-    chromium,
-    collect,
-    open_scanner,
-    phone_context,
-    screenshot,
-    write_y4m,
-)
+from tests.support.browser import chromium, open_scanner, phone_context, screenshot, write_y4m
+from tests.support.floor import Handheld
+from tests.support.live import LiveServer
 from traceability.labels.ids import format_id
 from traceability.labels.render import device_url, label_png
 
@@ -28,7 +22,7 @@ FAKE_CAMERA = ("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-st
 @pytest.fixture(scope="module")
 def labelled(server: LiveServer) -> tuple[Any, str]:
     collector = server.actor(f"COL-{uuid.uuid4().hex[:5].upper()}", "collector")
-    return collector, collect(server.client(), collector)
+    return collector, Handheld(server.client(), collector).collect()
 
 
 @pytest.fixture(scope="module")

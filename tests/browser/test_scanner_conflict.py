@@ -6,16 +6,9 @@ import json
 import uuid
 from typing import Any
 
-from tests.helpers import (
-    LiveServer,
-    device,
-    open_scanner,
-    phone_context,
-    post_events,
-    queued_items,
-    receive,
-    wedge_scan,
-)
+from tests.support.browser import open_scanner, phone_context, queued_items, wedge_scan
+from tests.support.floor import Handheld, receive
+from tests.support.live import LiveServer
 
 
 def test_a_conflicting_id_stays_in_the_queue_as_refused(server: LiveServer, browser: Any) -> None:
@@ -32,7 +25,7 @@ def test_a_conflicting_id_stays_in_the_queue_as_refused(server: LiveServer, brow
         # Before the handheld's step arrives, its id is recorded with other content
         # (a second handheld that reused it, a restored backup of the queue).
         [event] = json.loads(route.request.post_data)["events"]
-        [result] = post_events(client, plant, {**event, "area": "A-01"})
+        [result] = Handheld(client, plant).post({**event, "area": "A-01"})
         assert result["status"] == "created", result
         route.continue_()
 
@@ -49,4 +42,4 @@ def test_a_conflicting_id_stays_in_the_queue_as_refused(server: LiveServer, brow
     page.wait_for_selector(".queue-item.rejected")
     assert "conflicts with an earlier record" in page.inner_text(".queue-item.rejected")
     context.close()
-    assert device(client, plant, qr_id)["storage_area"] == "A-01"
+    assert Handheld(client, plant).device(qr_id)["storage_area"] == "A-01"

@@ -5,18 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.helpers import (
-    LiveServer,
-    device,
+from tests.support.browser import (
     open_scanner,
     phone_context,
     queued_items,
-    receive,
     screenshot,
     sign_in_page,
     submit,
     wedge_scan,
 )
+from tests.support.floor import Handheld, receive
+from tests.support.live import LiveServer
 from traceability.labels.ids import format_id
 
 
@@ -61,7 +60,7 @@ def test_a_device_without_a_label_gets_a_new_id(server: LiveServer, browser: Any
     shown = page.inner_text("#recent .recent-item[data-status=sent] .what")
     minted = shown.rsplit("→ ", 1)[1].replace("-", "")
     context.close()
-    detail = device(server.client(), collector, minted)
+    detail = Handheld(server.client(), collector).device(minted)
     assert (detail["category"], detail["attributes"]) == ("microcomputer", {"form": "laptop"})
 
 
@@ -110,4 +109,4 @@ def test_a_lost_session_keeps_the_queue_and_a_new_sign_in_sends_it(
     page.wait_for_selector('#status[data-pending="0"]', timeout=20_000)
     assert queued_items(page) == []
     context.close()
-    assert device(server.client(), plant, qr_id)["storage_area"] == "C-02"
+    assert Handheld(server.client(), plant).device(qr_id)["storage_area"] == "C-02"

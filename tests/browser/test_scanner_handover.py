@@ -13,18 +13,10 @@ import re
 import uuid
 from typing import Any
 
-from tests.helpers import (
-    PASSWORD,
-    Actor,
-    LiveServer,
-    device,
-    open_scanner,
-    phone_context,
-    queued_items,
-    receive,
-    screenshot,
-    wedge_scan,
-)
+from tests.support.accounts import PASSWORD, Actor
+from tests.support.browser import open_scanner, phone_context, queued_items, screenshot, wedge_scan
+from tests.support.floor import Handheld, receive
+from tests.support.live import LiveServer
 
 
 def code(prefix: str) -> str:
@@ -59,7 +51,7 @@ def store(page: Any, qr_id: str) -> None:
 
 def stored_by(server: LiveServer, reader: Actor, qr_id: str) -> list[str]:
     """Who recorded each storage step the server has for the device."""
-    events = device(server.client(), reader, qr_id)["events"]
+    events = Handheld(server.client(), reader).device(qr_id)["events"]
     return [e["actor"] for e in events if e["type"] == "stored"]
 
 

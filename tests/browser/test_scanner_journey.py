@@ -8,19 +8,9 @@ from typing import Any
 from babel.messages.pofile import read_po
 from sqlmodel import Session, select
 
-from tests.helpers import (
-    LiveServer,
-    collect,
-    device,
-    open_scanner,
-    premint,
-    queued_items,
-    receive,
-    record,
-    screenshot,
-    submit,
-    wedge_scan,
-)
+from tests.support.browser import open_scanner, queued_items, screenshot, submit, wedge_scan
+from tests.support.floor import Handheld, premint, receive
+from tests.support.live import LiveServer
 from traceability.app import trace_of
 from traceability.labels.ids import format_id
 from traceability.lots.models import Lot
@@ -119,7 +109,7 @@ def test_collect_ship_receive_store_dismantle_and_ship_the_lot(
 
     # What the API says happened.
     client = server.client()
-    detail = device(client, plant, label)
+    detail = Handheld(client, plant).device(label)
     assert [e["type"] for e in detail["events"]] == [
         "collected", "shipped", "received", "stored", "dismantled",
     ]  # fmt: skip
@@ -140,8 +130,8 @@ def test_a_plant_refuses_a_shipment_that_is_not_its_own(server: LiveServer, brow
     collector = server.actor(code("COL"), "collector")
     plant = server.actor(code("DIS"), "dismantler")
     client = server.client()
-    qr_id = collect(client, collector)
-    record(client, collector, {"type": "shipped", "qr_id": qr_id, "to": plant.org})
+    qr_id = Handheld(client, collector).collect()
+    Handheld(client, collector).record({"type": "shipped", "qr_id": qr_id, "to": plant.org})
     context = browser.new_context(viewport={"width": 360, "height": 640}, locale="en-US")
     page = context.new_page()
     open_scanner(page, server.url, plant.username, "refuse")
@@ -150,7 +140,7 @@ def test_a_plant_refuses_a_shipment_that_is_not_its_own(server: LiveServer, brow
     page.fill("input[name=reason]", "not on our manifest")
     submit(page)
     context.close()
-    detail = device(client, collector, qr_id)
+    detail = Handheld(client, collector).device(qr_id)
     assert detail["events"][-1]["type"] == "refused"
     assert (detail["state"], detail["custodian"]) == ("collected", collector.org)
 
@@ -188,4 +178,4 @@ def test_a_rejected_dismantling_shows_the_servers_reason_in_chinese(
     submit(page)
     page.wait_for_selector('#status[data-rejected="0"]')
     context.close()
-    assert device(server.client(), plant, qr_id)["state"] == "dismantled"
+    assert Handheld(server.client(), plant).device(qr_id)["state"] == "dismantled"

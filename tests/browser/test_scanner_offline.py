@@ -6,17 +6,9 @@ import re
 import uuid
 from typing import Any
 
-from tests.helpers import (
-    LiveServer,
-    device,
-    open_scanner,
-    phone_context,
-    post_events,
-    queued_items,
-    receive,
-    screenshot,
-    wedge_scan,
-)
+from tests.support.browser import open_scanner, phone_context, queued_items, screenshot, wedge_scan
+from tests.support.floor import Handheld, receive
+from tests.support.live import LiveServer
 
 
 def test_ten_steps_queued_offline_arrive_exactly_once_after_a_reload(
@@ -65,11 +57,15 @@ def test_ten_steps_queued_offline_arrive_exactly_once_after_a_reload(
     context.close()
 
     for qr_id in devices:
-        stored = [e for e in device(client, plant, qr_id)["events"] if e["type"] == "stored"]
+        stored = [
+            e for e in Handheld(client, plant).device(qr_id)["events"] if e["type"] == "stored"
+        ]
         assert len(stored) == 1, qr_id
         assert stored[0]["payload"]["area"] == "B-07"
     # Sending the very same events again (a retry after a lost answer) changes nothing.
-    results = post_events(client, plant, *(i["event"] for i in queued))
+    results = Handheld(client, plant).post(*(i["event"] for i in queued))
     assert {r["status"] for r in results} == {"duplicate"}
     for qr_id in devices:
-        assert [e["type"] for e in device(client, plant, qr_id)["events"]].count("stored") == 1
+        assert [e["type"] for e in Handheld(client, plant).device(qr_id)["events"]].count(
+            "stored"
+        ) == 1

@@ -13,20 +13,10 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import (
-    OUTPUTS,
-    Actor,
-    LiveServer,
-    collect,
-    dismantle,
-    open_scanner,
-    phone_context,
-    premint,
-    receive,
-    record,
-    screenshot,
-    wedge_scan,
-)
+from tests.support.accounts import Actor
+from tests.support.browser import open_scanner, phone_context, screenshot, wedge_scan
+from tests.support.floor import OUTPUTS, Handheld, premint, receive
+from tests.support.live import LiveServer
 from traceability.labels.ids import format_id
 from traceability.web.scanner import FLOOR_KINDS
 
@@ -65,21 +55,21 @@ def floor(server: LiveServer) -> Floor:
     plant = server.actor(f"DIS-{suffix}", "dismantler")
     processor = server.actor(f"PRO-{suffix}", "processor")
     client = server.client()
-    at_collector = collect(client, collector)
-    in_transit = collect(client, collector)
-    record(client, collector, {"type": "shipped", "qr_id": in_transit, "to": plant.org})
+    at_collector = Handheld(client, collector).collect()
+    in_transit = Handheld(client, collector).collect()
+    Handheld(client, collector).record({"type": "shipped", "qr_id": in_transit, "to": plant.org})
     received = receive(client, collector, plant)
     for_lots = receive(client, collector, plant)
-    dismantle(client, plant, for_lots, OUTPUTS)
+    Handheld(client, plant).dismantle(for_lots, OUTPUTS)
     shipped_lot, treated_lot = f"{plant.org}-pcb-00001", f"{plant.org}-plastics-00001"
-    record(
-        client,
-        plant,
+    Handheld(client, plant).record(
         {"type": "lot_shipped", "lot": shipped_lot, "to": processor.org, "manifest_no": "M-1"},
         {"type": "lot_shipped", "lot": treated_lot, "to": processor.org, "manifest_no": "M-2"},
     )
-    record(client, processor, {"type": "lot_received", "lot": treated_lot, "weight_kg": "3"})
-    dismantle(client, plant, receive(client, collector, plant), OUTPUTS)  # opens new lots
+    Handheld(client, processor).record(
+        {"type": "lot_received", "lot": treated_lot, "weight_kg": "3"}
+    )
+    Handheld(client, plant).dismantle(receive(client, collector, plant), OUTPUTS)  # opens new lots
     return Floor(
         users={"collector": collector, "dismantler": plant, "processor": processor},
         scans={

@@ -6,7 +6,9 @@ import re
 import uuid
 from typing import Any
 
-from tests.helpers import PASSWORD, LiveServer, screenshot, sign_in_page
+from tests.support.accounts import PASSWORD
+from tests.support.browser import screenshot, sign_in_page
+from tests.support.live import LiveServer
 
 
 def unique(prefix: str) -> str:

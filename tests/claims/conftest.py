@@ -15,8 +15,11 @@ from sqlalchemy import update
 
 from ledger.node import ManagedNode
 from tests.claims.quarter import ELIGIBLE, EXAMPLE_RATES, EXCLUDED, FLAT_OUT, Quarter, at
-from tests.helpers import Actor, edit_row, record, rpc_settings
 from tests.ledger_fixtures import require_node_binary
+from tests.support.accounts import Actor
+from tests.support.databases import edit_row
+from tests.support.floor import Handheld
+from tests.support.ledger import rpc_settings
 from traceability.app import trace_of
 from traceability.custody.models import Event
 
@@ -79,9 +82,7 @@ def quarter(
     q.ship_and_confirm_lots()
     assert q.anchor()["anchored"] > 0
     # After anchoring: a correction leaves one device with an unanchored event...
-    record(
-        client,
-        plant,
+    Handheld(client, plant).record(
         {
             "type": "corrected",
             "qr_id": q.devices["pending"],

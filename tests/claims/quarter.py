@@ -12,7 +12,9 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from tests.helpers import Actor, anchor, collect, manager_headers, record
+from tests.support.accounts import Actor, manager_headers
+from tests.support.floor import Handheld
+from tests.support.ledger import anchor
 from traceability.app import trace_of
 from traceability.lots.models import Lot
 
@@ -130,16 +132,12 @@ class Quarter:
         """Collected, shipped, received and dismantled at ``dismantled`` (Beijing time)."""
         plant = plant or self.plant
         day = dt.datetime.fromisoformat(dismantled) - dt.timedelta(days=2)
-        qr_id = collect(
-            self.client,
-            self.collector,
+        qr_id = Handheld(self.client, self.collector).collect(
             category=category,
             attributes=attributes,
             occurred_at=at(day.isoformat()),
         )
-        record(
-            self.client,
-            self.collector,
+        Handheld(self.client, self.collector).record(
             {
                 "type": "shipped",
                 "qr_id": qr_id,
@@ -147,9 +145,7 @@ class Quarter:
                 "occurred_at": at((day + dt.timedelta(hours=2)).isoformat()),
             },
         )
-        record(
-            self.client,
-            plant,
+        Handheld(self.client, plant).record(
             {
                 "type": "received",
                 "qr_id": qr_id,
@@ -157,9 +153,7 @@ class Quarter:
                 "occurred_at": at((day + dt.timedelta(days=1)).isoformat()),
             },
         )
-        record(
-            self.client,
-            plant,
+        Handheld(self.client, plant).record(
             {
                 "type": "dismantled",
                 "qr_id": qr_id,
@@ -181,9 +175,7 @@ class Quarter:
                 for lot in s.exec(select(Lot).where(Lot.org == plant.org, Lot.state == "open"))
             ]
         for code, grams in lots:
-            record(
-                self.client,
-                plant,
+            Handheld(self.client, plant).record(
                 {
                     "type": "lot_shipped",
                     "lot": code,
@@ -192,9 +184,7 @@ class Quarter:
                 },
             )
             if confirm:
-                record(
-                    self.client,
-                    self.processor,
+                Handheld(self.client, self.processor).record(
                     {"type": "lot_received", "lot": code, "weight_kg": str(grams / 1000)},
                 )
         return [c for c, _ in lots]

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.helpers import Actor, add_actor, manager_headers, snapshot
+from tests.support.accounts import Actor, add_actor, manager_headers
+from tests.support.databases import snapshot
 from traceability.app import trace_of
 
 

@@ -13,7 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from tests.claims.quarter import COLD_OUT, CRT_OUT, FLAT_OUT, Quarter
-from tests.helpers import PG_URL, Actor, add_actor, manager_headers, record
+from tests.support.accounts import Actor, add_actor, manager_headers
+from tests.support.databases import PG_URL
+from tests.support.floor import Handheld
 from traceability.accounts.services import principal_for
 from traceability.app import trace_of
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion
@@ -147,7 +149,9 @@ def test_a_device_whose_reason_goes_away_is_claimable_in_a_later_claim(q: Quarte
     assert set(devices_of(q, first)) == {pending}
     submit(q, first)
     for code in lots:  # the processor returns the manifests
-        record(q.client, q.processor, {"type": "lot_received", "lot": code, "weight_kg": "1"})
+        Handheld(q.client, q.processor).record(
+            {"type": "lot_received", "lot": code, "weight_kg": "1"}
+        )
     q.ship_and_confirm_lots()  # the lot "ok" put its fractions in
     q.anchor()
     later = q.claim()

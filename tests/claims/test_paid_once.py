@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tests.claims.quarter import COLD_OUT, FLAT_OUT, Quarter
-from tests.helpers import Actor
+from tests.support.accounts import Actor
 from traceability.app import trace_of
 from traceability.claims.models import ClaimItem
 

@@ -17,7 +17,7 @@ from sqlalchemy import update
 
 from tests.claims.quarter import Quarter
 from tests.claims.test_exports import download, submitted, verify
-from tests.helpers import Actor
+from tests.support.accounts import Actor
 from traceability.app import trace_of
 from traceability.claims.exports.xlsx import SUMMARY_HEADER_ROW, SUMMARY_SHEET
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem

@@ -14,7 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from tests.helpers import Actor, new_id, receive
+from tests.support.accounts import Actor
+from tests.support.floor import new_id, receive
 from traceability.accounts.services import authenticate_token
 from traceability.app import trace_of
 from traceability.custody import ingest

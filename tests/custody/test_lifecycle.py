@@ -7,16 +7,15 @@ import itertools
 from flask.testing import FlaskClient
 
 from ledger.canonical import digest_hex, event_content
-from tests.helpers import Actor, collect, new_id, post_events
+from tests.support.accounts import Actor
+from tests.support.floor import Handheld, new_id
 
 
 def test_full_history_reads_back_with_digests_and_prev_links(
     client: FlaskClient, collector: Actor, plant: Actor, processor: Actor
 ) -> None:
-    qr_id = collect(client, collector, weight_kg="31.5", brand="Konka", serial="SN-1")
-    results = post_events(
-        client,
-        collector,
+    qr_id = Handheld(client, collector).collect(weight_kg="31.5", brand="Konka", serial="SN-1")
+    results = Handheld(client, collector).post(
         {
             "id": new_id(),
             "type": "shipped",
@@ -26,9 +25,7 @@ def test_full_history_reads_back_with_digests_and_prev_links(
         },
     )
     assert results[0]["status"] == "created"
-    results = post_events(
-        client,
-        plant,
+    results = Handheld(client, plant).post(
         {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": 30.25},
         {"id": new_id(), "type": "stored", "qr_id": qr_id, "area": "A-3"},
         {

@@ -9,7 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect
 
-from tests.helpers import Actor, collect, device, receive, record
+from tests.support.accounts import Actor
+from tests.support.floor import Handheld, receive
 from traceability import create_app, limits, migrate
 from traceability.app import trace_of
 from traceability.models import metadata
@@ -85,9 +86,7 @@ def test_a_dismantling_line_of_any_accepted_length_is_stored(
     qr_id = receive(client, collector, plant)
     line = "L" * length
 
-    record(
-        client,
-        plant,
+    Handheld(client, plant).record(
         {
             "type": "dismantled",
             "qr_id": qr_id,
@@ -97,28 +96,26 @@ def test_a_dismantling_line_of_any_accepted_length_is_stored(
         },
     )
 
-    assert device(client, plant, qr_id)["line"] == line
+    assert Handheld(client, plant).device(qr_id)["line"] == line
 
 
 def test_every_text_at_its_limit_is_stored(
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     nameplate = {name: "X" * limits.NAMEPLATE for name in ("brand", "model", "serial")}
-    qr_id = collect(client, collector, **nameplate)
-    record(
-        client,
-        collector,
+    qr_id = Handheld(client, collector).collect(**nameplate)
+    Handheld(client, collector).record(
         {"type": "shipped", "qr_id": qr_id, "to": plant.org, "manifest_no": "M" * limits.CODE},
     )
-    record(client, plant, {"type": "refused", "qr_id": qr_id, "reason": "R" * limits.REASON})
-    record(client, collector, {"type": "shipped", "qr_id": qr_id, "to": plant.org})
-    record(
-        client,
-        plant,
+    Handheld(client, plant).record(
+        {"type": "refused", "qr_id": qr_id, "reason": "R" * limits.REASON}
+    )
+    Handheld(client, collector).record({"type": "shipped", "qr_id": qr_id, "to": plant.org})
+    Handheld(client, plant).record(
         {"type": "received", "qr_id": qr_id, "weight_kg": 30},
         {"type": "stored", "qr_id": qr_id, "area": "A" * limits.AREA},
     )
 
-    detail = device(client, plant, qr_id)
+    detail = Handheld(client, plant).device(qr_id)
     assert {name: detail[name] for name in nameplate} == nameplate
     assert detail["events"][2]["payload"]["reason"] == "R" * limits.REASON

@@ -7,8 +7,11 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.helpers import Actor, device, new_id, post_events, receive, record, snapshot
+from tests.support.accounts import Actor
+from tests.support.databases import snapshot
+from tests.support.floor import Handheld, new_id, receive
 from traceability.app import trace_of
+from traceability.db import Database
 
 
 def dismantling(qr_id: str, **outputs: Any) -> dict[str, Any]:
@@ -26,8 +29,8 @@ def test_outputs_several_times_the_intake_are_refused_with_the_figures(
     qr_id = receive(client, collector, plant, weight_kg="24.3")
     before = snapshot(trace_of(client.application).engine)
 
-    [result] = post_events(
-        client, plant, dismantling(qr_id, crt_panel_glass="60.3", crt_funnel_glass=40, pcb=5)
+    [result] = Handheld(client, plant).post(
+        dismantling(qr_id, crt_panel_glass="60.3", crt_funnel_glass=40, pcb=5)
     )
 
     assert result["status"] == "rejected"
@@ -35,8 +38,8 @@ def test_outputs_several_times_the_intake_are_refused_with_the_figures(
     assert (error["code"], error["field"]) == ("outputs_exceed_intake", "outputs")
     assert "105.3 kg" in error["message"] and "24.3 kg" in error["message"]
     assert "5 %" in error["message"]
-    assert snapshot(trace_of(client.application).engine) == before
-    assert device(client, plant, qr_id)["state"] == "received"
+    assert snapshot(Database.engine(client.application)) == before
+    assert Handheld(client, plant).device(qr_id)["state"] == "received"
 
 
 @pytest.mark.parametrize(
@@ -47,8 +50,8 @@ def test_outputs_up_to_the_tolerance_above_the_intake_are_accepted(
 ) -> None:
     qr_id = receive(client, collector, plant, weight_kg="20")  # + 5 % = 21 kg
 
-    [result] = post_events(
-        client, plant, dismantling(qr_id, crt_panel_glass=20, plastics=plastics_kg)
+    [result] = Handheld(client, plant).post(
+        dismantling(qr_id, crt_panel_glass=20, plastics=plastics_kg)
     )
 
     assert result["status"] == status, result
@@ -59,19 +62,17 @@ def test_outputs_far_below_the_intake_are_legal(
 ) -> None:
     qr_id = receive(client, collector, plant, weight_kg="30")
 
-    record(client, plant, dismantling(qr_id, pcb="0.5"))
+    Handheld(client, plant).record(dismantling(qr_id, pcb="0.5"))
 
-    assert device(client, plant, qr_id)["state"] == "dismantled"
+    assert Handheld(client, plant).device(qr_id)["state"] == "dismantled"
 
 
 def test_the_intake_weight_as_corrected_is_the_one_that_counts(
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     qr_id = receive(client, collector, plant, weight_kg="3.05")  # a misplaced decimal point
-    received = device(client, plant, qr_id)["events"][-1]["id"]
-    record(
-        client,
-        plant,
+    received = Handheld(client, plant).device(qr_id)["events"][-1]["id"]
+    Handheld(client, plant).record(
         {
             "type": "corrected",
             "corrects": received,
@@ -80,21 +81,19 @@ def test_the_intake_weight_as_corrected_is_the_one_that_counts(
         },
     )
 
-    record(client, plant, dismantling(qr_id, crt_panel_glass=20, plastics=10))
+    Handheld(client, plant).record(dismantling(qr_id, crt_panel_glass=20, plastics=10))
 
-    assert device(client, plant, qr_id)["state"] == "dismantled"
+    assert Handheld(client, plant).device(qr_id)["state"] == "dismantled"
 
 
 def test_an_intake_corrected_below_the_recorded_outputs_is_refused(
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     qr_id = receive(client, collector, plant, weight_kg="30")
-    received = device(client, plant, qr_id)["events"][-1]["id"]
-    record(client, plant, dismantling(qr_id, crt_panel_glass=20, plastics=8))
+    received = Handheld(client, plant).device(qr_id)["events"][-1]["id"]
+    Handheld(client, plant).record(dismantling(qr_id, crt_panel_glass=20, plastics=8))
 
-    [result] = post_events(
-        client,
-        plant,
+    [result] = Handheld(client, plant).post(
         {
             "id": new_id(),
             "type": "corrected",
@@ -109,7 +108,7 @@ def test_an_intake_corrected_below_the_recorded_outputs_is_refused(
         "outputs_exceed_intake",
         "fields.weight_kg",
     )
-    assert device(client, plant, qr_id)["received_weight_kg"] == 30
+    assert Handheld(client, plant).device(qr_id)["received_weight_kg"] == 30
 
 
 class TestAConfiguredTolerance:
@@ -122,8 +121,8 @@ class TestAConfiguredTolerance:
     ) -> None:
         qr_id = receive(client, collector, plant, weight_kg="20")
 
-        [over] = post_events(client, plant, dismantling(qr_id, crt_panel_glass="20.001"))
-        [exact] = post_events(client, plant, dismantling(qr_id, crt_panel_glass="20"))
+        [over] = Handheld(client, plant).post(dismantling(qr_id, crt_panel_glass="20.001"))
+        [exact] = Handheld(client, plant).post(dismantling(qr_id, crt_panel_glass="20"))
 
         assert over["status"] == "rejected"
         assert "0 % tolerance" in over["error"]["message"]

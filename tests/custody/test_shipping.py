@@ -8,7 +8,8 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from ledger.canonical import digest_hex, event_content
-from tests.helpers import Actor, collect, device, new_id, post_events, receive, record
+from tests.support.accounts import Actor
+from tests.support.floor import Handheld, new_id, receive
 
 
 def shipping(qr_id: str, to: str) -> dict[str, Any]:
@@ -23,25 +24,27 @@ def test_a_device_cannot_be_shipped_to_a_collector(
     client: FlaskClient, make_actor: Callable[..., Actor], collector: Actor
 ) -> None:
     hub = make_actor("COL-HUB", "collector")
-    qr_id = collect(client, collector)
+    qr_id = Handheld(client, collector).collect()
 
-    [result] = post_events(client, collector, {"id": new_id(), **shipping(qr_id, hub.org)})
+    [result] = Handheld(client, collector).post({"id": new_id(), **shipping(qr_id, hub.org)})
 
     assert result["status"] == "rejected"
     assert (result["error"]["code"], result["error"]["field"]) == ("invalid", "to")
     assert "dismantler" in result["error"]["message"]
-    assert device(client, collector, qr_id)["state"] == "collected"
+    assert Handheld(client, collector).device(qr_id)["state"] == "collected"
 
 
 def test_the_destination_refuses_and_the_sender_keeps_the_device(
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
-    qr_id = collect(client, collector)
-    [shipped] = record(client, collector, shipping(qr_id, plant.org))
+    qr_id = Handheld(client, collector).collect()
+    [shipped] = Handheld(client, collector).record(shipping(qr_id, plant.org))
 
-    [digest] = record(client, plant, refusal(qr_id, "CRT glass not on our licence\nsee permit"))
+    [digest] = Handheld(client, plant).record(
+        refusal(qr_id, "CRT glass not on our licence\nsee permit")
+    )
 
-    detail = device(client, collector, qr_id)
+    detail = Handheld(client, collector).device(qr_id)
     assert (detail["state"], detail["custodian"], detail["destination"]) == (
         "collected",
         collector.org,
@@ -63,14 +66,14 @@ def test_after_a_refusal_the_sender_can_ship_again(
     client: FlaskClient, make_actor: Callable[..., Actor], collector: Actor, plant: Actor
 ) -> None:
     other = make_actor("DIS-WX", "dismantler")
-    qr_id = collect(client, collector)
-    record(client, collector, shipping(qr_id, plant.org))
-    record(client, plant, refusal(qr_id))
+    qr_id = Handheld(client, collector).collect()
+    Handheld(client, collector).record(shipping(qr_id, plant.org))
+    Handheld(client, plant).record(refusal(qr_id))
 
-    record(client, collector, shipping(qr_id, other.org))
-    record(client, other, {"type": "received", "qr_id": qr_id, "weight_kg": 25})
+    Handheld(client, collector).record(shipping(qr_id, other.org))
+    Handheld(client, other).record({"type": "received", "qr_id": qr_id, "weight_kg": 25})
 
-    detail = device(client, other, qr_id)
+    detail = Handheld(client, other).device(qr_id)
     assert (detail["state"], detail["custodian"]) == ("received", other.org)
     assert [e["type"] for e in detail["events"]] == [
         "collected",
@@ -86,23 +89,21 @@ def test_a_device_refused_between_plants_returns_to_received(
 ) -> None:
     other = make_actor("DIS-WX", "dismantler")
     qr_id = receive(client, collector, plant)
-    record(client, plant, shipping(qr_id, other.org))
+    Handheld(client, plant).record(shipping(qr_id, other.org))
 
-    record(client, other, refusal(qr_id))
+    Handheld(client, other).record(refusal(qr_id))
 
-    detail = device(client, plant, qr_id)
+    detail = Handheld(client, plant).device(qr_id)
     assert (detail["state"], detail["custodian"], detail["destination"]) == (
         "received",
         plant.org,
         None,
     )
-    [result] = post_events(
-        client, other, {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": 30}
+    [result] = Handheld(client, other).post(
+        {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": 30}
     )
     assert result["error"]["code"] == "not_custodian"
-    record(
-        client,
-        plant,
+    Handheld(client, plant).record(
         {
             "type": "dismantled",
             "qr_id": qr_id,
@@ -115,12 +116,12 @@ def test_only_the_destination_can_refuse(
     client: FlaskClient, make_actor: Callable[..., Actor], collector: Actor, plant: Actor
 ) -> None:
     other = make_actor("DIS-WX", "dismantler")
-    qr_id = collect(client, collector)
-    record(client, collector, shipping(qr_id, plant.org))
+    qr_id = Handheld(client, collector).collect()
+    Handheld(client, collector).record(shipping(qr_id, plant.org))
 
-    results = post_events(
-        client, other, {"id": new_id(), **refusal(qr_id)}, {"id": new_id(), **refusal(qr_id)}
+    results = Handheld(client, other).post(
+        {"id": new_id(), **refusal(qr_id)}, {"id": new_id(), **refusal(qr_id)}
     )
 
     assert [r["error"]["code"] for r in results] == ["not_custodian"] * 2
-    assert device(client, plant, qr_id)["state"] == "in_transit"
+    assert Handheld(client, plant).device(qr_id)["state"] == "in_transit"

@@ -16,16 +16,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.helpers import (
-    OUTPUTS,
-    Actor,
-    batch,
-    device,
-    dismantle,
-    edit_row,
-    manager_headers,
-    receive,
-)
+from tests.support.accounts import Actor, manager_headers
+from tests.support.databases import edit_row
+from tests.support.floor import OUTPUTS, Handheld, receive
 
 
 @pytest.fixture
@@ -46,22 +39,22 @@ def test_a_second_dismantling_through_an_edited_row_is_caught(
     app: Flask, client: FlaskClient, collector: Actor, plant: Actor, anchor: Callable[[], None]
 ) -> None:
     qr_id = receive(client, collector, plant, weight_kg="30")
-    dismantle(client, plant, qr_id, OUTPUTS, batch="B1")
+    Handheld(client, plant).dismantle(qr_id, OUTPUTS, batch="B1")
     anchor()
-    assert device(client, plant, qr_id)["verified"] is True
+    assert Handheld(client, plant).device(qr_id)["verified"] is True
 
     edit_row(app, qr_id, state="received")  # the admin reopens a finished device
-    dismantle(client, plant, qr_id, OUTPUTS, batch="B1")  # accepted: the row said received
+    Handheld(client, plant).dismantle(qr_id, OUTPUTS, batch="B1")  # accepted: the row said received
     anchor()
 
-    detail = device(client, plant, qr_id)
+    detail = Handheld(client, plant).device(qr_id)
     assert detail["verified"] is False
     assert detail["verification"] == "failed"
     assert "breaks the custody rules" in detail["verification_problem"]
     verify = client.get(f"/api/v1/devices/{qr_id}/verify", headers=plant.headers).get_json()
     assert verify["verified"] is False
     assert "breaks the custody rules" in verify["ledger_problem"]
-    report = batch(client, plant, "B1")
+    report = Handheld(client, plant).batch("B1")
     assert report["verified"] is False
     assert [u["qr_id"] for u in report["unverified"]] == [qr_id]
 
@@ -70,7 +63,7 @@ def test_an_honest_log_verifies_with_no_anomalies(
     client: FlaskClient, collector: Actor, plant: Actor, anchor: Callable[[], None]
 ) -> None:
     qr_id = receive(client, collector, plant, weight_kg="30")
-    dismantle(client, plant, qr_id, OUTPUTS, batch="B1")
+    Handheld(client, plant).dismantle(qr_id, OUTPUTS, batch="B1")
     anchor()
-    detail = device(client, plant, qr_id)
+    detail = Handheld(client, plant).device(qr_id)
     assert (detail["verified"], detail["anomalies"]) == (True, [])

@@ -17,17 +17,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from tests.helpers import (
-    OUTPUTS,
-    Actor,
-    batch,
-    collect,
-    device,
-    dismantle,
-    edit_row,
-    receive,
-    record,
-)
+from tests.support.accounts import Actor
+from tests.support.databases import edit_row
+from tests.support.floor import OUTPUTS, Handheld, receive
 from traceability.app import trace_of
 
 
@@ -45,10 +37,10 @@ def test_editing_a_device_row_changes_nothing_the_device_detail_reports(
     app: Flask, client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     qr_id = receive(client, collector, plant, weight_kg="30")
-    dismantle(client, plant, qr_id, OUTPUTS, batch="B1")
+    Handheld(client, plant).dismantle(qr_id, OUTPUTS, batch="B1")
     other = receive(client, collector, plant, weight_kg="5")
-    dismantle(client, plant, other, OUTPUTS, batch="B2")
-    before = device(client, plant, qr_id)
+    Handheld(client, plant).dismantle(other, OUTPUTS, batch="B2")
+    before = Handheld(client, plant).device(qr_id)
 
     edit_row(
         app,
@@ -59,7 +51,7 @@ def test_editing_a_device_row_changes_nothing_the_device_detail_reports(
         state="received",
         custodian=collector.org,
     )
-    after = device(client, plant, qr_id)
+    after = Handheld(client, plant).device(qr_id)
 
     assert {k: after[k] for k in REPORTED} == {k: before[k] for k in REPORTED}
     assert after["received_weight_kg"] == 30
@@ -75,17 +67,17 @@ def test_editing_device_rows_changes_neither_batch_mass_nor_savings_nor_membersh
     app: Flask, client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     kept = receive(client, collector, plant, weight_kg="30")
-    dismantle(client, plant, kept, OUTPUTS, batch="B1")
+    Handheld(client, plant).dismantle(kept, OUTPUTS, batch="B1")
     moved = receive(client, collector, plant, weight_kg="12")
-    dismantle(client, plant, moved, OUTPUTS, batch="B1")
+    Handheld(client, plant).dismantle(moved, OUTPUTS, batch="B1")
     elsewhere = receive(client, collector, plant, weight_kg="7")
-    dismantle(client, plant, elsewhere, OUTPUTS, batch="B2")
-    b1_before, b2_before = batch(client, plant, "B1"), batch(client, plant, "B2")
+    Handheld(client, plant).dismantle(elsewhere, OUTPUTS, batch="B2")
+    b1_before, b2_before = Handheld(client, plant).batch("B1"), Handheld(client, plant).batch("B2")
 
     edit_row(app, kept, received_weight_g=3_000_000, attributes={"display": "flat"})
     edit_row(app, moved, batch_id=batch_id(app, plant.org, "B2"))
     edit_row(app, elsewhere, batch_id=batch_id(app, plant.org, "B1"), category="refrigerator")
-    b1, b2 = batch(client, plant, "B1"), batch(client, plant, "B2")
+    b1, b2 = Handheld(client, plant).batch("B1"), Handheld(client, plant).batch("B2")
 
     for before, after in ((b1_before, b1), (b2_before, b2)):
         for key in ("device_count", "mass_kg", "savings", "devices"):
@@ -110,7 +102,7 @@ def test_a_treated_mass_is_the_sum_of_logged_intake_weights(
     from traceability.reports.batches import treated_mass
 
     qr_id = receive(client, collector, plant, weight_kg="30")
-    dismantle(client, plant, qr_id, OUTPUTS)
+    Handheld(client, plant).dismantle(qr_id, OUTPUTS)
     receive(client, collector, plant, weight_kg="11")  # received, not dismantled
     edit_row(app, qr_id, received_weight_g=3_000_000)
 
@@ -138,9 +130,9 @@ class TestVerificationMarker:
         self, client: FlaskClient, collector: Actor, plant: Actor
     ) -> None:
         qr_id = receive(client, collector, plant, weight_kg="30")
-        dismantle(client, plant, qr_id, OUTPUTS, batch="B1")
+        Handheld(client, plant).dismantle(qr_id, OUTPUTS, batch="B1")
 
-        detail, report = device(client, plant, qr_id), batch(client, plant, "B1")
+        detail, report = Handheld(client, plant).device(qr_id), Handheld(client, plant).batch("B1")
 
         assert (detail["verified"], detail["verification"]) == (False, "pending")
         assert report["verified"] is False
@@ -151,14 +143,14 @@ class TestVerificationMarker:
     ) -> None:
         qr_ids = [receive(client, collector, plant, weight_kg=w) for w in ("30", "12")]
         for qr_id in qr_ids:
-            dismantle(client, plant, qr_id, OUTPUTS, batch="B1")
+            Handheld(client, plant).dismantle(qr_id, OUTPUTS, batch="B1")
         anchor()
 
-        report = batch(client, plant, "B1")
+        report = Handheld(client, plant).batch("B1")
 
         assert (report["verified"], report["unverified"]) == (True, [])
         assert all(d["verified"] for d in report["devices"])
-        assert device(client, plant, qr_ids[0])["verified"] is True
+        assert Handheld(client, plant).device(qr_ids[0])["verified"] is True
 
     def test_a_tampered_event_payload_makes_the_device_and_its_batch_unverified(
         self,
@@ -169,9 +161,9 @@ class TestVerificationMarker:
         anchor: Callable[[], None],
     ) -> None:
         honest = receive(client, collector, plant, weight_kg="12")
-        dismantle(client, plant, honest, OUTPUTS, batch="B1")
+        Handheld(client, plant).dismantle(honest, OUTPUTS, batch="B1")
         tampered = receive(client, collector, plant, weight_kg="30")
-        dismantle(client, plant, tampered, OUTPUTS, batch="B1")
+        Handheld(client, plant).dismantle(tampered, OUTPUTS, batch="B1")
         anchor()
 
         with trace_of(app).engine.begin() as conn:
@@ -179,8 +171,8 @@ class TestVerificationMarker:
                 text("UPDATE event SET payload = :p WHERE device = :q AND type = 'received'"),
                 {"p": json.dumps({"weight_g": 3_000_000}), "q": tampered},
             )
-        report = batch(client, plant, "B1")
-        detail = device(client, plant, tampered)
+        report = Handheld(client, plant).batch("B1")
+        detail = Handheld(client, plant).device(tampered)
 
         assert report["verified"] is False
         assert [u["qr_id"] for u in report["unverified"]] == [tampered]
@@ -200,7 +192,7 @@ class TestVerificationMarker:
         anchor: Callable[[], None],
     ) -> None:
         qr_id = receive(client, collector, plant, weight_kg="30")
-        dismantle(client, plant, qr_id, OUTPUTS, batch="B1")
+        Handheld(client, plant).dismantle(qr_id, OUTPUTS, batch="B1")
         anchor()
 
         with trace_of(app).engine.begin() as conn:
@@ -213,7 +205,7 @@ class TestVerificationMarker:
                 text("UPDATE event SET payload = :p WHERE device = :q AND type = 'dismantled'"),
                 {"p": json.dumps({**payload, "batch": "B9"}), "q": qr_id},
             )
-        report = batch(client, plant, "B1")
+        report = Handheld(client, plant).batch("B1")
 
         # The row still says B1: the device is reported, unverified, as a mismatch.
         assert report["device_count"] == 0
@@ -225,9 +217,9 @@ class TestVerificationMarker:
 
 
 def test_a_collected_device_reads_back_from_its_log(client: FlaskClient, collector: Actor) -> None:
-    qr_id = collect(client, collector, weight_kg="31.5", brand="Konka", source="household")
+    qr_id = Handheld(client, collector).collect(weight_kg="31.5", brand="Konka", source="household")
 
-    detail = device(client, collector, qr_id)
+    detail = Handheld(client, collector).device(qr_id)
 
     assert (detail["state"], detail["custodian"], detail["collected_by"]) == (
         "collected",
@@ -245,11 +237,13 @@ def test_a_collected_device_reads_back_from_its_log(client: FlaskClient, collect
 def test_a_refused_shipment_reads_back_with_the_sender_and_matches_the_row(
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
-    qr_id = collect(client, collector)
-    record(client, collector, {"type": "shipped", "qr_id": qr_id, "to": plant.org})
-    record(client, plant, {"type": "refused", "qr_id": qr_id, "reason": "no licence for CRTs"})
+    qr_id = Handheld(client, collector).collect()
+    Handheld(client, collector).record({"type": "shipped", "qr_id": qr_id, "to": plant.org})
+    Handheld(client, plant).record(
+        {"type": "refused", "qr_id": qr_id, "reason": "no licence for CRTs"}
+    )
 
-    detail = device(client, collector, qr_id)
+    detail = Handheld(client, collector).device(qr_id)
 
     assert (detail["state"], detail["custodian"], detail["destination"]) == (
         "collected",
@@ -263,11 +257,11 @@ def test_a_flagged_correction_after_dismantling_is_reported_with_the_corrected_w
     client: FlaskClient, collector: Actor, plant: Actor
 ) -> None:
     qr_id = receive(client, collector, plant, weight_kg="30")
-    dismantle(client, plant, qr_id, OUTPUTS, batch="B1")
-    [received] = [e for e in device(client, plant, qr_id)["events"] if e["type"] == "received"]
-    record(
-        client,
-        plant,
+    Handheld(client, plant).dismantle(qr_id, OUTPUTS, batch="B1")
+    [received] = [
+        e for e in Handheld(client, plant).device(qr_id)["events"] if e["type"] == "received"
+    ]
+    Handheld(client, plant).record(
         {
             "type": "corrected",
             "corrects": received["id"],
@@ -276,11 +270,11 @@ def test_a_flagged_correction_after_dismantling_is_reported_with_the_corrected_w
         },
     )
 
-    detail = device(client, plant, qr_id)
+    detail = Handheld(client, plant).device(qr_id)
 
     assert detail["received_weight_kg"] == 28.4
     [correction] = detail["corrections"]
     assert (correction["corrects"], correction["fields"]) == (received["id"], {"weight_g": 28_400})
     assert correction.get("flag")  # the auditor sees a mass changed after dismantling
     assert detail["projection_mismatch"] == []
-    assert batch(client, plant, "B1")["mass_kg"] == Decimal("28.4")
+    assert Handheld(client, plant).batch("B1")["mass_kg"] == Decimal("28.4")

@@ -20,7 +20,10 @@ from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from tests.audit.conftest import stored_snapshot
-from tests.helpers import PASSWORD, Actor, add_actor, event_ids, make_device, sign_in
+from tests.support.accounts import PASSWORD, Actor, add_actor
+from tests.support.floor import make_device
+from tests.support.ledger import event_ids
+from tests.support.web import sign_in
 from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 from traceability.audit.snapshots import ALL, Snapshot

@@ -10,7 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 from jsonschema import Draft7Validator, FormatChecker
 
-from tests.helpers import Actor, anchor, dismantle, manager_headers, new_id, receive, record
+from tests.support.accounts import Actor, manager_headers
+from tests.support.floor import Handheld, new_id, receive
+from tests.support.ledger import anchor
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "epcis"
 URL = "/api/v1/epcis/events"
@@ -51,7 +53,7 @@ def test_a_dismantled_device_exports_valid_epcis_with_kgm_outputs(
     client: FlaskClient, collector: Actor, plant: Actor, validator: Draft7Validator
 ) -> None:
     qr_id = receive(client, collector, plant, weight_kg="30.5")
-    dismantle(client, plant, qr_id, {"pcb": "1.5", "plastics": "3.25"}, batch="B1")
+    Handheld(client, plant).dismantle(qr_id, {"pcb": "1.5", "plastics": "3.25"}, batch="B1")
     anchor(client, plant)
     document = export(client, manager_headers(client, plant))
 
@@ -96,7 +98,7 @@ def test_a_correction_is_an_error_declaration_naming_the_correcting_event(
     received_id = device["events"][-1]["id"]
     fix = new_id()
     correction = {"corrects": received_id, "reason": "pallet", "fields": {"weight_kg": "29"}}
-    record(client, plant, {"id": fix, "type": "corrected", "qr_id": qr_id, **correction})
+    Handheld(client, plant).record({"id": fix, "type": "corrected", "qr_id": qr_id, **correction})
     document = export(client, manager_headers(client, plant))
     assert errors(validator, document) == []
     events = document["epcisBody"]["queryResults"]["resultsBody"]["eventList"]

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from ledger.node import ManagedNode, NodeKind
-from tests.helpers import rpc_settings
 from tests.ledger_fixtures import NODE_KINDS, require_node_binary
+from tests.support.ledger import rpc_settings
 
 
 @pytest.fixture(params=NODE_KINDS)

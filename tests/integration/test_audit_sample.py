@@ -14,7 +14,9 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from ledger.node import ManagedNode, set_chain_time
-from tests.helpers import Actor, anchor, record, rpc_settings
+from tests.support.accounts import Actor
+from tests.support.floor import Handheld
+from tests.support.ledger import anchor, rpc_settings
 from traceability.anchoring.service import reader_ledger
 from traceability.app import trace_of
 from traceability.audit.ruleset import SamplingSizes
@@ -101,8 +103,7 @@ def dismantle_in(
         )  # fmt: skip
         assert response.status_code == 201, response.get_json()
         qr_id = response.get_json()["qr_id"]
-        record(
-            client, plant,
+        Handheld(client, plant).record(
             {"type": "received", "qr_id": qr_id, "weight_kg": "20", "occurred_at": stamps[1]},
             {"type": "dismantled", "qr_id": qr_id, "occurred_at": stamps[2],
              "outputs": [{"fraction": "pcb", "weight_kg": "2"},

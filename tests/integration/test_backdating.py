@@ -26,7 +26,9 @@ from sqlmodel import Session
 
 from ledger.node import ManagedNode, set_chain_time
 from tests.claims.quarter import EXAMPLE_RATES
-from tests.helpers import Actor, anchor, manager_headers, new_id, record, rpc_settings
+from tests.support.accounts import Actor, manager_headers
+from tests.support.floor import Handheld, new_id
+from tests.support.ledger import anchor, rpc_settings
 from traceability import create_app
 from traceability.app import trace_of
 from traceability.audit.ruleset import load_ruleset
@@ -85,8 +87,7 @@ def washer(client: FlaskClient, plant: Actor, at: dt.datetime) -> str:
     )
     assert response.status_code == 201, response.get_json()
     qr_id: str = response.get_json()["qr_id"]
-    record(
-        client, plant,
+    Handheld(client, plant).record(
         {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": "30",
          "occurred_at": stamps[1]},
         {"id": new_id(), "type": "dismantled", "qr_id": qr_id, "outputs": OUTPUTS,

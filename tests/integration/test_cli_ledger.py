@@ -11,7 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from tests.helpers import Actor, make_device, statuses, submitter
+from tests.support.accounts import Actor
+from tests.support.floor import make_device
+from tests.support.ledger import statuses, submitter
 from traceability.anchoring.connection import read_meta
 from traceability.app import trace_of
 from traceability.cli import main

@@ -11,21 +11,18 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from ledger.node import ManagedNode, NodeKind
-from tests.helpers import (
-    PG_URL,
-    Actor,
+from tests.support.accounts import Actor, manager_headers
+from tests.support.databases import PG_URL
+from tests.support.floor import Handheld, make_device, new_id
+from tests.support.ledger import (
     anchor,
-    make_device,
-    manager_headers,
-    new_id,
-    post_events,
     statuses,
     submitter,
     tally,
     verification,
     wait_for_state_dump,
-    wait_until,
 )
+from tests.support.waiting import wait_until
 from traceability import create_app
 from traceability.anchoring import worker
 from traceability.anchoring.connection import ensure_ready, open_ledger
@@ -56,8 +53,8 @@ def test_node_down_ingestion_continues_and_nothing_is_lost(
     ledger_node.kill()
 
     late = [make_device(client, collector, plant) for _ in range(2)]
-    results = post_events(
-        client, plant, {"id": new_id(), "type": "stored", "qr_id": early, "area": "B-1"}
+    results = Handheld(client, plant).post(
+        {"id": new_id(), "type": "stored", "qr_id": early, "area": "B-1"}
     )
     assert [r["status"] for r in results] == ["created"]
     down = client.post("/api/v1/anchors", headers=manager_headers(client, plant))

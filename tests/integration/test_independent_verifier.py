@@ -15,8 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger.node import ManagedNode
-from tests.helpers import Actor, anchor, make_device, new_id, post_events
 from tests.ledger_fixtures import ANVIL_ONLY
+from tests.support.accounts import Actor
+from tests.support.floor import Handheld, make_device, new_id
+from tests.support.ledger import anchor
 from traceability.app import trace_of
 from traceability.cli import main
 
@@ -182,7 +184,7 @@ def test_a_pending_event_does_not_verify(
 ) -> None:
     qr_id = make_device(client, collector, plant)
     anchor(client, plant)
-    post_events(client, plant, {"id": new_id(), "type": "stored", "qr_id": qr_id, "area": "C"})
+    Handheld(client, plant).post({"id": new_id(), "type": "stored", "qr_id": qr_id, "area": "C"})
     bundle = proof(client, plant, qr_id)
     assert bundle["events"][-1]["anchor"] is None
 

@@ -16,8 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger.node import ManagedNode, NodeKind
-from tests.helpers import PASSWORD, Actor, anchor, collect, sign_in
 from tests.rpc_proxy import RpcProxy
+from tests.support.accounts import PASSWORD, Actor
+from tests.support.floor import Handheld
+from tests.support.ledger import anchor
+from tests.support.web import sign_in
 from traceability import create_app
 from traceability.app import trace_of
 
@@ -70,7 +73,7 @@ def test_a_second_view_reads_no_anchor_again_and_a_new_anchor_alone_is_read(
     proxy: RpcProxy,
 ) -> None:
     for _ in range(4):
-        collect(client, plant)
+        Handheld(client, plant).collect()
         anchor(client, plant)
     auditor = make_actor("REG-JS", "regulator", role="auditor", region="320000", password=PASSWORD)
     portal = portal_app.test_client()
@@ -87,7 +90,7 @@ def test_a_second_view_reads_no_anchor_again_and_a_new_anchor_alone_is_read(
     assert anchor_reads(proxy) == first  # same chain head: not one anchor read
     assert proxy.methods.count("eth_call") == calls  # nor any other eth_call
 
-    collect(client, plant)
+    Handheld(client, plant).collect()
     anchor(client, plant)  # a new head, one more anchor
     assert anchors_shown(portal) == 5
     assert anchor_reads(proxy) - first == 2  # its count, and the new anchor alone

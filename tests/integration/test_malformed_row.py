@@ -11,7 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from tests.helpers import Actor, anchor, event_ids, make_device, verification
+from tests.support.accounts import Actor
+from tests.support.floor import make_device
+from tests.support.ledger import anchor, event_ids, verification
 from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 from traceability.cli import main

@@ -10,8 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger.node import ManagedNode, NodeKind
-from tests.helpers import Actor, anchor, make_device, new_id
 from tests.rpc_proxy import RpcProxy
+from tests.support.accounts import Actor
+from tests.support.floor import make_device, new_id
+from tests.support.ledger import anchor
 from traceability import create_app
 from traceability.app import trace_of
 

@@ -23,15 +23,9 @@ from sqlalchemy import select, update
 from ledger import merkle
 from ledger.canonical import digest_hex
 from ledger.node import ManagedNode, NodeKind
-from tests.helpers import (
-    Actor,
-    anchor,
-    event_ids,
-    make_device,
-    published_trust,
-    regulator_app,
-    verification,
-)
+from tests.support.accounts import Actor
+from tests.support.floor import make_device
+from tests.support.ledger import anchor, event_ids, published_trust, regulator_app, verification
 from traceability.anchoring.connection import open_ledger
 from traceability.anchoring.models import AnchorBatch
 from traceability.app import trace_of

@@ -19,8 +19,8 @@ import pytest
 import requests
 
 from ledger.node import free_port
-from tests.helpers import wait_until
 from tests.ledger_fixtures import require_node_binary
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

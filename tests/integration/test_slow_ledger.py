@@ -21,8 +21,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger.node import ManagedNode, NodeKind
-from tests.helpers import Actor, anchor, make_device, manager_headers, new_id, wait_until
 from tests.rpc_proxy import RpcProxy
+from tests.support.accounts import Actor, manager_headers
+from tests.support.floor import make_device, new_id
+from tests.support.ledger import anchor
+from tests.support.waiting import wait_until
 from traceability import create_app
 from traceability.app import trace_of
 

@@ -16,16 +16,9 @@ from sqlmodel import Session
 
 from ledger.canonical import digest_hex
 from ledger.node import ManagedNode
-from tests.helpers import (
-    Actor,
-    anchor,
-    event_ids,
-    make_device,
-    manager_headers,
-    statuses,
-    submitter,
-    verification,
-)
+from tests.support.accounts import Actor, manager_headers
+from tests.support.floor import make_device
+from tests.support.ledger import anchor, event_ids, statuses, submitter, verification
 from traceability.anchoring.connection import open_ledger
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.anchoring.repair import repair

@@ -25,18 +25,9 @@ from ledger import merkle
 from ledger.canonical import digest_hex
 from ledger.chain import Web3Ledger
 from ledger.node import ANVIL_DEV_KEYS, ManagedNode
-from tests.helpers import (
-    Actor,
-    anchor,
-    event_ids,
-    make_device,
-    manager_headers,
-    new_id,
-    post_events,
-    published_trust,
-    regulator_app,
-    verification,
-)
+from tests.support.accounts import Actor, manager_headers
+from tests.support.floor import Handheld, make_device, new_id
+from tests.support.ledger import anchor, event_ids, published_trust, regulator_app, verification
 from traceability.anchoring.connection import open_ledger
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf, LedgerMeta
 from traceability.app import trace_of
@@ -84,7 +75,7 @@ def test_forged_history_on_a_registry_of_the_db_admins_own_never_verifies(
     ledger_node: ManagedNode,
 ) -> None:
     qr_id = make_device(client, collector, plant, weight_kg="30")
-    post_events(client, plant, {"id": new_id(), "type": "stored", "qr_id": qr_id, "area": "C"})
+    Handheld(client, plant).post({"id": new_id(), "type": "stored", "qr_id": qr_id, "area": "C"})
     anchor(client, plant)
     assert verification(client, plant, qr_id)["verified"] is True
     received, stored = event_ids(client, plant, qr_id)[2:4]

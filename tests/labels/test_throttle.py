@@ -13,7 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from tests.helpers import Actor
+from tests.support.accounts import Actor
 from traceability.accounts.services import principal_for
 from traceability.labels.throttle import RenderPolicy, TooManyLabels, finish_render, start_render
 

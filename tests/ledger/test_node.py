@@ -12,8 +12,9 @@ import pytest
 from ledger.chain import Web3Ledger
 from ledger.errors import LedgerUnavailable, NodeBinaryMissing
 from ledger.node import DEV_KEYS, ManagedNode, NodeKind, find_node_binary
-from tests.helpers import wait_for_state_dump, wait_until
 from tests.ledger_fixtures import node_parties, require_node_binary
+from tests.support.ledger import wait_for_state_dump
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

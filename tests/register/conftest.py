@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from tests.helpers import PASSWORD, Actor
+from tests.support.accounts import PASSWORD, Actor
 from traceability.app import trace_of
 
 

@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlmodel import Session
 
-from tests.helpers import Actor
 from tests.register.conftest import anomalies
+from tests.support.accounts import Actor
 from traceability.accounts import services as accounts
 from traceability.accounts.models import Principal
 from traceability.app import trace_of

@@ -22,7 +22,8 @@ from sqlalchemy import select, text
 from sqlmodel import Session
 
 from ledger.canonical import digest_matches
-from tests.helpers import Actor, anchor
+from tests.support.accounts import Actor
+from tests.support.ledger import anchor
 from traceability import create_app, migrate
 from traceability.accounts import services as accounts
 from traceability.anchoring.batching import pending_count

@@ -10,7 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from tests.helpers import Actor, dismantle, receive
+from tests.support.accounts import Actor
+from tests.support.floor import Handheld, receive
 from traceability.app import trace_of
 
 
@@ -32,7 +33,9 @@ def test_a_batch_report_reads_events_once_and_anchor_leaves_once(
     client: FlaskClient, collector: Actor, plant: Actor, statements: list[str], size: int
 ) -> None:
     for _ in range(size):
-        dismantle(client, plant, receive(client, collector, plant), {"pcb": "1"}, batch="B1")
+        Handheld(client, plant).dismantle(
+            receive(client, collector, plant), {"pcb": "1"}, batch="B1"
+        )
     statements.clear()
 
     response = client.get("/api/v1/batches/B1", headers=plant.headers)

@@ -11,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ledger.redact import redact_text, redact_url
-from tests.helpers import Actor, collect
+from tests.support.accounts import Actor
+from tests.support.floor import Handheld
 from traceability.app import trace_of
 from traceability.cli import main
 
@@ -39,7 +40,7 @@ def settings(settings: dict[str, Any], request: pytest.FixtureRequest) -> dict[s
 def test_verification_texts_never_show_the_rpc_urls_secrets(
     app: Flask, client: FlaskClient, collector: Actor
 ) -> None:
-    qr_id = collect(client, collector)
+    qr_id = Handheld(client, collector).collect()
 
     shown = [
         client.get(f"/api/v1/devices/{qr_id}/verify", headers=collector.headers),

@@ -16,10 +16,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.helpers import CRT_TV, PASSWORD, Actor, collect, manager_headers, sign_in
+from tests.support.accounts import PASSWORD, Actor, manager_headers
+from tests.support.floor import CRT_TV, Handheld
+from tests.support.web import sign_in
 from traceability import create_app
 
-PUBLIC = "https://trace.example.cn"  # tests/helpers.py default_settings
+PUBLIC = "https://trace.example.cn"  # tests/support/databases.py default_settings
 EVIL = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
 
 
@@ -30,7 +32,7 @@ def pages(client: FlaskClient, qr_id: str) -> list[str]:
 def test_every_page_forbids_base_rewriting_and_foreign_form_targets(
     client: FlaskClient, collector: Actor
 ) -> None:
-    qr_id = collect(client, collector)
+    qr_id = Handheld(client, collector).collect()
     for path in pages(client, qr_id):
         policy = client.get(path).headers["Content-Security-Policy"]
         directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
@@ -40,7 +42,7 @@ def test_every_page_forbids_base_rewriting_and_foreign_form_targets(
 
 
 def test_https_pages_ask_browsers_to_stay_on_https(client: FlaskClient, collector: Actor) -> None:
-    qr_id = collect(client, collector)
+    qr_id = Handheld(client, collector).collect()
     for path in pages(client, qr_id):
         assert client.get(path).headers["Strict-Transport-Security"].startswith("max-age="), path
 

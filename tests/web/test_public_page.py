@@ -12,7 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from tests.helpers import Actor, collect, manager_headers
+from tests.support.accounts import Actor, manager_headers
+from tests.support.floor import Handheld
 from traceability.app import trace_of
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,7 +49,7 @@ def page(tmp_path: Path) -> Iterator[object]:
 def test_device_page_shows_category_state_and_id_but_nothing_personal(
     client: FlaskClient, collector: Actor, base_url: str, page: object, tmp_path: Path
 ) -> None:
-    qr_id = collect(client, collector, brand="Konka", model="T21-A", serial="SN-778899")
+    qr_id = Handheld(client, collector).collect(brand="Konka", model="T21-A", serial="SN-778899")
     response = page.goto(f"{base_url}/d/{qr_id.lower()}")  # type: ignore[attr-defined]
     assert response.status == 200
     text = page.inner_text("main")  # type: ignore[attr-defined]
@@ -97,7 +98,7 @@ class TestVerificationBadge:
     ) -> None:
         from sqlalchemy import text
 
-        qr_id = collect(client, collector)
+        qr_id = Handheld(client, collector).collect()
 
         def badge() -> str:
             page.goto(f"{base_url}/d/{qr_id}")  # type: ignore[attr-defined]

@@ -11,7 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import SQLModel
 
-from tests.helpers import OUTPUTS, PASSWORD, Actor, dismantle, receive, record, sign_in
+from tests.support.accounts import PASSWORD, Actor
+from tests.support.floor import OUTPUTS, Handheld, receive
+from tests.support.web import sign_in
 from traceability import create_app
 from traceability.app import trace_of
 
@@ -31,10 +33,8 @@ def test_the_context_names_the_user_destinations_and_the_lots_to_act_on(
 ) -> None:
     processor = make_actor("PRO-SZ", "processor")
     make_actor("DIS-BJ", "dismantler", region="110000")
-    dismantle(client, plant, receive(client, collector, plant), OUTPUTS)
-    record(
-        client,
-        plant,
+    Handheld(client, plant).dismantle(receive(client, collector, plant), OUTPUTS)
+    Handheld(client, plant).record(
         {
             "type": "lot_shipped",
             "lot": "DIS-SZ-pcb-00001",

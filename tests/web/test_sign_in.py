@@ -12,7 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel
 
-from tests.helpers import CRT_TV, PASSWORD, Actor, csrf_token, sign_in
+from tests.support.accounts import PASSWORD, Actor
+from tests.support.floor import CRT_TV
+from tests.support.web import csrf_token, sign_in
 from traceability import create_app
 from traceability.accounts import services as accounts
 from traceability.accounts.models import BrowserSession

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, Flask
 
 from traceability.accounts.models import Role
@@ -188,11 +190,17 @@ ROUTES: tuple[Route, ...] = (
 )  # fmt: skip
 
 
+@functools.cache
+def _openapi_document() -> OpenApiDocument:
+    """The document of ROUTES, which never change: built once per process, not once per app."""
+    return OpenApiDocument.model_validate(openapi.document(ROUTES))
+
+
 def init_app(app: Flask) -> None:
     # A blueprint per app: routes cannot be added to one already registered
     # with an earlier app (every test builds its own app).
     bp = Blueprint("api", __name__, url_prefix="/api/v1")
     register(bp, ROUTES)
-    register_service(app, OpenApiDocument.model_validate(openapi.document(ROUTES)))
+    register_service(app, _openapi_document())
     errors.register(app, bp)
     app.register_blueprint(bp)

@@ -1,0 +1,130 @@
+"""A real browser (Debian's headless Chromium through Playwright) and the handheld app in it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import sync_playwright
+
+from tests.support.accounts import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+#: The handheld's screen: every browser test of the floor app runs at this size.
+PHONE = {"width": 360, "height": 640}
+
+
+#: Screenshots the browser tests take (gitignored): looked at by people, not compared.
+ARTIFACTS = Path(__file__).parents[1] / "artifacts"
+
+
+@contextmanager
+def chromium(*extra_args: str) -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def phone_context(browser: Any, lang: str = "zh-CN", **kwargs: Any) -> Any:
+    """A new browser profile on a 360×640 touch phone whose language is ``lang``."""
+    return browser.new_context(
+        viewport=PHONE, locale=lang, has_touch=True, is_mobile=True, **kwargs
+    )
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save the page as tests/artifacts/screens/{name}.png and return the path."""
+    path = ARTIFACTS / "screens" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path))
+    return path
+
+
+def sign_in_page(page: Any, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the /login form as a person would."""
+    page.goto(f"{base_url}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def queued_items(page: Any) -> list[dict[str, Any]]:
+    """What the handheld app holds in its IndexedDB queue."""
+    return page.evaluate(  # type: ignore[no-any-return]
+        """() => new Promise((resolve, reject) => {
+            const open = indexedDB.open("weee-scan");
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+                const db = open.result;
+                if (!db.objectStoreNames.contains("queue")) { resolve([]); return; }
+                const all = db.transaction("queue").objectStore("queue").getAll();
+                all.onsuccess = () => resolve(all.result);
+            };
+        })"""
+    )
+
+
+def wedge_scan(page: Any, text: str) -> None:
+    """What a keyboard-wedge scanner does: the code typed at machine speed, then Enter."""
+    page.keyboard.type(text, delay=0)
+    page.keyboard.press("Enter")
+
+
+def open_scanner(page: Any, base_url: str, username: str, step: str | None = None) -> None:
+    """Sign in and open the handheld app (at ``step``'s screen if given)."""
+    sign_in_page(page, base_url, username)
+    page.wait_for_selector("#app[data-ready=true]")
+    if step is not None:
+        page.goto(f"{base_url}/scan/#/{step}")
+        page.wait_for_selector(f".screen[data-step={step}]")
+
+
+def submit(page: Any, selector: str = "button.submit", timeout_ms: int = 15_000) -> None:
+    """Press the screen's record button; wait until what it queued has the server's answer."""
+    before = int(page.get_attribute("#app", "data-recorded") or 0)
+    page.click(selector)
+    page.wait_for_function(
+        "n => Number(document.getElementById('app').dataset.recorded || 0) > n",
+        arg=before,
+        timeout=timeout_ms,
+        polling=50,
+    )
+    page.wait_for_function(
+        """() => {
+            const app = document.getElementById("app").dataset;
+            return Number(app.settled || 0) >= Number(app.recorded || 0);
+        }""",
+        timeout=timeout_ms,
+        polling=50,
+    )
+
+
+def write_y4m(path: Path, image: Any, frames: int = 4, fps: int = 10) -> Path:
+    """A YUV4MPEG2 video of ``image`` (a Pillow image) standing still: Chromium's fake camera.
+
+    4:2:0 planes from Pillow's YCbCr conversion (JPEG's full range, so C420jpeg).
+    """
+    width, height = image.size
+    ycbcr = image.convert("RGB").convert("YCbCr")
+    y, cb, cr = ycbcr.split()
+    half = (width // 2, height // 2)
+    frame = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    with path.open("wb") as f:
+        f.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            f.write(b"FRAME\n" + frame)
+    return path

@@ -1,0 +1,84 @@
+"""The real app served over HTTP on a free port (for browsers and other processes)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from tests.support.accounts import PASSWORD, Actor, add_actor
+from tests.support.databases import default_settings, fresh_database
+from traceability import create_app, migrate
+from traceability.app import trace_of
+
+
+@dataclass
+class LiveServer:
+    """The real app (its own database, migrated by Alembic) served over HTTP on a free port."""
+
+    app: Flask
+    url: str
+
+    def client(self) -> FlaskClient:
+        """A test client of the same app, for setting up and checking through the API."""
+        return self.app.test_client()
+
+    def actor(self, org: str, kind: str, role: str = "operator", **kwargs: Any) -> Actor:
+        """A user who can sign in (password ``PASSWORD``) and call the API (token)."""
+        return add_actor(self.app, org, kind, role, password=PASSWORD, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _whole_bodies(app: Any) -> Any:
+    """``app`` answering with bodies read whole and their files closed.
+
+    Werkzeug's development server (3.1) skips closing a response whose client
+    reset the connection (the reset surfaces while it drains the request), so a
+    browser leaving a page mid-download would leave a static file open, and
+    ``filterwarnings = error`` turns its ResourceWarning into a failure of
+    whichever test the garbage collector happens to run in. No route streams.
+    """
+
+    def whole(environ: Any, start_response: Any) -> list[bytes]:
+        result = app(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+
+    return whole
+
+
+@contextmanager
+def live_server(directory: Path, **overrides: Any) -> Iterator[LiveServer]:
+    """Serve a fresh app on 127.0.0.1 (a secure context for service workers and the camera)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with fresh_database(directory) as database_url:
+        app = create_app(
+            {**default_settings(database_url, directory), "public_url": url, **overrides}
+        )
+        migrate.upgrade(trace_of(app).engine)
+        server = make_server("127.0.0.1", port, _whole_bodies(app), threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(app, url)
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+            trace_of(app).engine.dispose()
