@@ -78,6 +78,7 @@ lint: install
 	$(VENV)/bin/ruff check traceability ledger tests bench tools wsgi.py
 	$(VENV)/bin/ruff format --check traceability ledger tests bench tools wsgi.py
 	$(VENV)/bin/lint-imports --no-cache
+	$(PY) tools/long_functions.py traceability ledger
 
 typecheck: install
 	$(VENV)/bin/mypy traceability ledger tools
