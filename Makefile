@@ -75,12 +75,13 @@ run: assets fonts
 		$(VENV)/bin/traceability serve --host $(HOST) --port $(PORT)
 
 lint: install
-	$(VENV)/bin/ruff check traceability ledger tests bench wsgi.py
-	$(VENV)/bin/ruff format --check traceability ledger tests bench wsgi.py
+	$(VENV)/bin/ruff check traceability ledger tests bench tools wsgi.py
+	$(VENV)/bin/ruff format --check traceability ledger tests bench tools wsgi.py
 	$(VENV)/bin/lint-imports --no-cache
+	$(PY) tools/long_functions.py traceability ledger
 
 typecheck: install
-	$(VENV)/bin/mypy traceability ledger
+	$(VENV)/bin/mypy traceability ledger tools
 
 # Three workers on the two cores: many tests wait on ledger nodes and servers.
 # Each test still has its own database, and each worker its own ledger nodes

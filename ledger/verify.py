@@ -366,7 +366,8 @@ def _trust_from_args(args: argparse.Namespace) -> TrustAnchors:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
+    """The command line: the bundle, the node to ask, and the trust anchors to hold it to."""
     parser = argparse.ArgumentParser(
         prog="python -m ledger.verify",
         description=__doc__,
@@ -390,7 +391,12 @@ def main(argv: list[str] | None = None) -> int:
         help="an event anchored later than this after its recorded_at is late "
         f"(default {DEFAULT_MAX_ANCHOR_DELAY_S})",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Verify a proof bundle against the chain: 0 verified, 1 not, 2 could not verify."""
+    args = _parser().parse_args(argv)
     restore_recursion_limit()  # a deeply nested bundle file raises, never crashes
     try:
         trust = _trust_from_args(args)
@@ -415,6 +421,13 @@ def main(argv: list[str] | None = None) -> int:
     except (LedgerError, ValueError) as exc:
         print(f"verification failed: {exc}", file=sys.stderr)
         return 2
+    return 0 if _report(bundle, results, trust, chain_id) else 1
+
+
+def _report(
+    bundle: dict[str, Any], results: list[EventResult], trust: TrustAnchors, chain_id: int
+) -> bool:
+    """Print what was checked against what, each event's result and the verdict; the verdict."""
     unchecked = [
         name
         for name, value in (
@@ -440,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     elif ok:
         print(proved(bundle, results))
     print("VERIFIED" if ok else "NOT VERIFIED")
-    return 0 if ok else 1
+    return ok
 
 
 if __name__ == "__main__":

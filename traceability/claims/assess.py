@@ -17,8 +17,8 @@ from sqlmodel import Session
 
 from traceability.anchoring.trust import TrustedLedger
 from traceability.catalog.models import Catalog
-from traceability.claims.eligibility import assess
-from traceability.claims.evidence import BatchAnchor, gather
+from traceability.claims.eligibility import Assessment, assess
+from traceability.claims.evidence import BatchAnchor, DeviceEvidence, gather
 from traceability.claims.rates import RateMemo
 from traceability.custody.facts import Output
 from traceability.periods import Period
@@ -81,6 +81,42 @@ class Computed:
         Python-level calls, about ten times slower for a half-quarter's items."""
         plain = [(*i[:7], tuple(map(tuple, i.outputs)), *i[8:]) for i in self.items]
         return (_unpickle_computed, (plain, self.exclusions, self.schedules))
+
+    def add(self, evidence: DeviceEvidence, outcome: Assessment) -> None:
+        """One device assessed: an item at its rate, or an exclusion with every reason."""
+        facts = evidence.facts
+        if not outcome.eligible:
+            self.exclusions.append(
+                {
+                    "qr_id": facts.qr_id,
+                    "category": facts.category,
+                    "reasons": [list(r) for r in outcome.reasons],
+                }
+            )
+            return
+        rated = outcome.rated
+        assert rated is not None and facts.dismantled_at is not None and facts.category
+        schedule = rated.schedule
+        self.schedules[schedule.id] = {
+            "id": schedule.id,
+            "sha256": schedule.sha256,
+            "source": schedule.source,
+            "label": schedule.label,
+        }
+        self.items.append(
+            Item(
+                facts.qr_id,
+                facts.category,
+                rated.tier.id,
+                schedule.id,
+                rated.rate,
+                facts.dismantled_at,
+                facts.received_weight_g,
+                facts.outputs,
+                b"".join(bytes.fromhex(d) for d in evidence.digests),
+                evidence.anchor,
+            )
+        )
 
     def extend(self, other: Computed) -> None:
         """Append ``other``'s devices (assessed after this one's, in QR ID order)."""
@@ -157,48 +193,16 @@ def assess_devices(
         claim_id=claim_id,
         verifier=verifier,
     ):
-        facts = evidence.facts
         outcome = assess(
             catalog,
             plant=plant,
             region=region,
             period=period,
-            facts=facts,
+            facts=evidence.facts,
             verification=evidence.verification,
             hazards=evidence.hazards,
             prior=evidence.prior,
             rate=rate,
         )
-        if not outcome.eligible:
-            result.exclusions.append(
-                {
-                    "qr_id": facts.qr_id,
-                    "category": facts.category,
-                    "reasons": [list(r) for r in outcome.reasons],
-                }
-            )
-            continue
-        rated = outcome.rated
-        assert rated is not None and facts.dismantled_at is not None and facts.category
-        schedule = rated.schedule
-        result.schedules[schedule.id] = {
-            "id": schedule.id,
-            "sha256": schedule.sha256,
-            "source": schedule.source,
-            "label": schedule.label,
-        }
-        result.items.append(
-            Item(
-                facts.qr_id,
-                facts.category,
-                rated.tier.id,
-                schedule.id,
-                rated.rate,
-                facts.dismantled_at,
-                facts.received_weight_g,
-                facts.outputs,
-                b"".join(bytes.fromhex(d) for d in evidence.digests),
-                evidence.anchor,
-            )
-        )
+        result.add(evidence, outcome)
     return result

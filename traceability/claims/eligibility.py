@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from traceability.catalog.models import Catalog
+from traceability.catalog.models import Catalog, Category
 from traceability.catalog.services import required_fractions
 from traceability.claims.rates import NotRated, Rated, in_scope, rate_device
 from traceability.custody.facts import DeviceFacts
@@ -116,7 +116,27 @@ def assess(
     elif not verification.verified:
         reasons.append(("not_verified", _verification_detail(verification)))
     category = catalog.categories.get(facts.category or "")
-    rated: Rated | None = None
+    rated = _rated(catalog, category, facts, region, rate, reasons)
+    if category is not None and facts.dismantled_at is not None:
+        reported = {o.fraction for o in facts.outputs if o.weight_g > 0}
+        missing = required_fractions(catalog, category.code, facts.attributes) - reported
+        if missing:
+            reasons.append(("irregular_dismantling", f"missing {', '.join(sorted(missing))}"))
+    reasons += _hazard_and_prior_reasons(hazards, prior)
+    return Assessment(rated if not reasons else None, tuple(reasons))
+
+
+def _rated(
+    catalog: Catalog,
+    category: Category | None,
+    facts: DeviceFacts,
+    region: str,
+    rate: Callable[..., Rated | NotRated],
+    reasons: list[tuple[str, str]],
+) -> Rated | None:
+    """The device's rate, if its category is subsidised and in scope and a schedule in force
+    on its dismantling day rates it; else the reason why not, added to ``reasons``."""
+    when = facts.dismantled_at
     if category is None:
         reasons.append(("not_subsidised", f"unknown category {facts.category!r}"))
     elif not category.subsidised:
@@ -128,12 +148,15 @@ def assess(
         if isinstance(outcome, NotRated):
             reasons.append((outcome.reason, outcome.detail))
         else:
-            rated = outcome
-    if category is not None and facts.dismantled_at is not None:
-        reported = {o.fraction for o in facts.outputs if o.weight_g > 0}
-        missing = required_fractions(catalog, category.code, facts.attributes) - reported
-        if missing:
-            reasons.append(("irregular_dismantling", f"missing {', '.join(sorted(missing))}"))
+            return outcome
+    return None
+
+
+def _hazard_and_prior_reasons(
+    hazards: Mapping[str, HazardState], prior: PriorClaim | None
+) -> list[tuple[str, str]]:
+    """A hazardous output whose lot's receipt is not confirmed; a claim that holds it already."""
+    reasons: list[tuple[str, str]] = []
     unconfirmed = [h for h in hazards.values() if not h.confirmed]
     if unconfirmed:
         reasons.append(
@@ -147,4 +170,4 @@ def assess(
             reasons.append(("rejected_in_review", f"rejected in claim {prior.claim}"))
         else:
             reasons.append(("already_claimed", f"in claim {prior.claim}"))
-    return Assessment(rated if not reasons else None, tuple(reasons))
+    return reasons

@@ -211,42 +211,18 @@ def gather(
     batches = AnchorDetails()
     for start in range(0, len(qr_ids), CHUNK):
         chunk = list(qr_ids[start : start + CHUNK])
-        logs: dict[str, list[Any]] = {q: [] for q in chunk}
-        positions: dict[int, tuple[int, int]] = {}
-        # The events with their leaf positions, in one query (a leaf is one row per event).
-        result = session.execute(
-            select(_EVENT, _LEAF.c.batch_id.label("leaf_batch"), _LEAF.c.leaf_index)
-            .outerjoin(_LEAF, _LEAF.c.event_seq == _EVENT.c.seq)
-            .where(_EVENT.c.device.in_(chunk))
-            .order_by(_EVENT.c.seq)
-        )
-        for row in map(_stored_event(tuple(result.keys()))._make, result):
-            logs[row.device].append(row)
-            if row.leaf_batch is not None:
-                positions[row.seq] = (row.leaf_batch, row.leaf_index)
-        heads = dict(
-            session.execute(
-                select(_DEVICE.c.qr_id, _DEVICE.c.head_digest).where(_DEVICE.c.qr_id.in_(chunk))
-            ).all()
-        )
+        logs, positions = _logs_of(session, chunk)
         facts = {q: replay(q, rows) for q, rows in logs.items()}
         verification = verify_logs(
             session,
             ledger,
             logs,  # stored-event tuples have every attribute an Event has
-            {q: heads.get(q) for q in chunk},
+            _heads_of(session, chunk),
             positions=positions,
             facts=facts,
             verifier=verifier,
         )
-        placed: dict[str, dict[str, str | None]] = {}
-        for qr_id in chunk:
-            dismantling = _dismantling(logs[qr_id], plant)
-            placed[qr_id] = {
-                o.fraction: placement.lot_of(o.fraction, dismantling.seq) if dismantling else None
-                for o in facts[qr_id].outputs
-                if o.fraction in hazardous and o.weight_g > 0
-            }
+        placed = {q: _placed(logs[q], facts[q], plant, placement, hazardous) for q in chunk}
         lots.load(lot for by_fraction in placed.values() for lot in by_fraction.values() if lot)
         prior = _prior_claims(session, chunk, claim_id)
         for qr_id in chunk:
@@ -261,6 +237,52 @@ def gather(
                 hazards=hazards,
                 prior=prior.get(qr_id),
             )
+
+
+def _logs_of(
+    session: Session, chunk: list[str]
+) -> tuple[dict[str, list[Any]], dict[int, tuple[int, int]]]:
+    """Each device's stored events in log order, and each anchored event's leaf position
+    (batch, index), in one query (a leaf is one row per event)."""
+    logs: dict[str, list[Any]] = {q: [] for q in chunk}
+    positions: dict[int, tuple[int, int]] = {}
+    result = session.execute(
+        select(_EVENT, _LEAF.c.batch_id.label("leaf_batch"), _LEAF.c.leaf_index)
+        .outerjoin(_LEAF, _LEAF.c.event_seq == _EVENT.c.seq)
+        .where(_EVENT.c.device.in_(chunk))
+        .order_by(_EVENT.c.seq)
+    )
+    for row in map(_stored_event(tuple(result.keys()))._make, result):
+        logs[row.device].append(row)
+        if row.leaf_batch is not None:
+            positions[row.seq] = (row.leaf_batch, row.leaf_index)
+    return logs, positions
+
+
+def _heads_of(session: Session, chunk: list[str]) -> dict[str, str | None]:
+    """The chain head each device's row records (None: no row)."""
+    heads = dict(
+        session.execute(
+            select(_DEVICE.c.qr_id, _DEVICE.c.head_digest).where(_DEVICE.c.qr_id.in_(chunk))
+        ).all()
+    )
+    return {q: heads.get(q) for q in chunk}
+
+
+def _placed(
+    rows: Sequence[Any],
+    facts: DeviceFacts,
+    plant: str,
+    placement: LotPlacement,
+    hazardous: set[str],
+) -> dict[str, str | None]:
+    """The lot each of the device's hazardous outputs went into (None: not in any)."""
+    dismantling = _dismantling(rows, plant)
+    return {
+        o.fraction: placement.lot_of(o.fraction, dismantling.seq) if dismantling else None
+        for o in facts.outputs
+        if o.fraction in hazardous and o.weight_g > 0
+    }
 
 
 @functools.cache

@@ -111,6 +111,18 @@ class _Pass:
     review_mismatched: int = 0
 
 
+@dataclass
+class _Mismatches:
+    """The stored figures of claim ``code`` found to disagree, in the order checked."""
+
+    code: str
+    found: list[Mismatch] = field(default_factory=list)
+
+    def differs(self, name: str, stored: Any, replayed: Any, device: str | None = None) -> None:
+        if stored != replayed:
+            self.found.append(Mismatch(self.code, name, stored, replayed, device))
+
+
 def replay_claim(
     session: Session, catalog: Catalog, claim: Claim, events: Sequence[ClaimEvent]
 ) -> ClaimReplay:
@@ -126,47 +138,19 @@ def replay_claim(
     digest = done.hasher.finish(
         org=claim.org, period=claim.period, schedules=schedules, lines=lines
     )
-    units = sum(done.units.values())
-    total = total_of(lines)
-    mismatches: list[Mismatch] = []
-
-    def differs(name: str, stored: Any, replayed: Any, device: str | None = None) -> None:
-        if stored != replayed:
-            mismatches.append(Mismatch(claim.code, name, stored, replayed, device))
-
-    if submitted is None:
-        state, approved, anchored = str(ClaimState.draft), None, claim.digest
-        submitted_by = submitted_at = None
-    else:
-        anchored = str(submitted.payload.get("digest"))
-        state, approved = _state(outcomes, done)
-        submitted_by, submitted_at = submitted.actor, submitted.occurred_at
-        differs("digest", claim.digest, anchored)
-        differs("submitted_by", claim.submitted_by, submitted_by)
-        differs("submitted_at", claim.submitted_at, submitted_at)
-    if digest != anchored:
-        mismatches.append(Mismatch(claim.code, "devices", digest, anchored))
-        if submitted is not None:  # the items are not the claim's: the submission's figures are
-            units = int(submitted.payload.get("units", units))
-            total = int(submitted.payload.get("total_yuan", total))
-    elif submitted is not None:  # the items give the anchored digest: their figures are the claim's
-        differs("submission.units", submitted.payload.get("units"), units)
-        differs("submission.total_yuan", submitted.payload.get("total_yuan"), total)
-    excluded = exclusions_of(session, claim)
-    if submitted is not None and isinstance(submitted.payload.get("excluded"), Mapping):
-        anchored_excluded = submitted.payload["excluded"]
-        differs("excluded.digest", excluded["digest"], anchored_excluded.get("digest"))
-        excluded = {**excluded, **anchored_excluded}
+    mismatches = _Mismatches(claim.code)
+    state, approved, anchored = _submission(claim, submitted, outcomes, done, mismatches)
+    units, total = _claimed_figures(
+        submitted, digest, anchored, sum(done.units.values()), total_of(lines), mismatches
+    )
+    excluded = _replayed_exclusions(session, claim, submitted, mismatches)
+    differs = mismatches.differs
     differs("excluded", claim.excluded, excluded["count"])
     differs("state", claim.state, state)
     differs("units", claim.units, units)
     differs("total_yuan", claim.total_yuan, total)
     differs("approved_yuan", claim.approved_yuan, approved)
-    mismatches += _line_mismatches(claim, lines)
-    mismatches += done.review_mismatches
-    if done.review_mismatched > len(done.review_mismatches):
-        more = done.review_mismatched - len(done.review_mismatches)
-        mismatches.append(Mismatch(claim.code, "review", f"{more:,} more devices", "see above"))
+    found = mismatches.found + _line_mismatches(claim, lines) + _review_mismatches(claim, done)
     return ClaimReplay(
         code=claim.code,
         state=state,
@@ -178,13 +162,75 @@ def replay_claim(
         approved_yuan=approved,
         lines=lines,
         schedules=schedules,
-        submitted_by=submitted_by,
-        submitted_at=submitted_at,
+        submitted_by=submitted.actor if submitted is not None else None,
+        submitted_at=submitted.occurred_at if submitted is not None else None,
         excluded=int(excluded["count"]),
         excluded_by_reason={str(k): int(v) for k, v in dict(excluded["by_reason"]).items()},
         outcomes=outcomes,
-        mismatches=mismatches,
+        mismatches=found,
     )
+
+
+def _submission(
+    claim: Claim,
+    submitted: ClaimEvent | None,
+    outcomes: Outcomes,
+    done: _Pass,
+    mismatches: _Mismatches,
+) -> tuple[str, int | None, str]:
+    """The state, the amount approved and the anchored digest (a draft: its stored one);
+    where the row disagrees with the submission event, a mismatch."""
+    if submitted is None:
+        return str(ClaimState.draft), None, claim.digest
+    anchored = str(submitted.payload.get("digest"))
+    state, approved = _state(outcomes, done)
+    mismatches.differs("digest", claim.digest, anchored)
+    mismatches.differs("submitted_by", claim.submitted_by, submitted.actor)
+    mismatches.differs("submitted_at", claim.submitted_at, submitted.occurred_at)
+    return state, approved, anchored
+
+
+def _claimed_figures(
+    submitted: ClaimEvent | None,
+    digest: str,
+    anchored: str,
+    units: int,
+    total: int,
+    mismatches: _Mismatches,
+) -> tuple[int, int]:
+    """The units and total claimed: the items' (``units``, ``total``) when they give the
+    anchored digest, else the submission's own."""
+    if digest != anchored:
+        mismatches.found.append(Mismatch(mismatches.code, "devices", digest, anchored))
+        if submitted is not None:  # the items are not the claim's: the submission's figures are
+            units = int(submitted.payload.get("units", units))
+            total = int(submitted.payload.get("total_yuan", total))
+    elif submitted is not None:  # the items give the anchored digest: their figures are the claim's
+        mismatches.differs("submission.units", submitted.payload.get("units"), units)
+        mismatches.differs("submission.total_yuan", submitted.payload.get("total_yuan"), total)
+    return units, total
+
+
+def _replayed_exclusions(
+    session: Session, claim: Claim, submitted: ClaimEvent | None, mismatches: _Mismatches
+) -> dict[str, Any]:
+    """The exclusions' count and counts by reason: as anchored with the submission, else
+    (a draft, or a claim submitted before they were) as the rows give them."""
+    excluded = exclusions_of(session, claim)
+    if submitted is not None and isinstance(submitted.payload.get("excluded"), Mapping):
+        anchored_excluded = submitted.payload["excluded"]
+        mismatches.differs("excluded.digest", excluded["digest"], anchored_excluded.get("digest"))
+        excluded = {**excluded, **anchored_excluded}
+    return excluded
+
+
+def _review_mismatches(claim: Claim, done: _Pass) -> list[Mismatch]:
+    """The devices whose stored review disagrees: the first ones listed, the rest counted."""
+    found = list(done.review_mismatches)
+    if done.review_mismatched > len(done.review_mismatches):
+        more = done.review_mismatched - len(done.review_mismatches)
+        found.append(Mismatch(claim.code, "review", f"{more:,} more devices", "see above"))
+    return found
 
 
 def claim_status(events: list[ClaimEvent], replay: ClaimReplay) -> str | None:

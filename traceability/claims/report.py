@@ -9,15 +9,17 @@ SPEC §3 "Every figure is a replay"); where a row disagrees it is listed under
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlmodel import Session
 
 from traceability.anchoring.trust import TrustedLedger
 from traceability.catalog.models import Catalog
-from traceability.claims.events import CLAIM_SUBMITTED, claim_events
+from traceability.claims.events import CLAIM_SUBMITTED, ClaimEvent, claim_events
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
-from traceability.claims.replay import claim_status, replay_claim
+from traceability.claims.replay import Mismatch, claim_status, replay_claim
 from traceability.claims.schemas import (
     ClaimedDevicePublic,
     ClaimEventPublic,
@@ -48,24 +50,8 @@ def claim_public(
     per_page: int = PER_PAGE,
     exports: dict[str, str] | None = None,
 ) -> ClaimPublic:
-    offset = (page - 1) * per_page
-    devices = session.execute(
-        select(_ITEM)
-        .where(_ITEM.c.claim_id == claim.id)
-        .order_by(_ITEM.c.qr_id)
-        .offset(offset)
-        .limit(per_page)
-    ).all()
-    excluded = session.execute(
-        select(_EXCLUSION)
-        .where(_EXCLUSION.c.claim_id == claim.id)
-        .order_by(_EXCLUSION.c.qr_id)
-        .offset(offset)
-        .limit(per_page)
-    ).all()
-    devices_total = session.execute(
-        select(func.count()).where(_ITEM.c.claim_id == claim.id)
-    ).scalar_one()
+    """The claim as the API shows it: its replayed figures, events and one page of devices."""
+    devices, excluded, devices_total = _page_rows(session, claim, page, per_page)
     events = claim_events(session, ledger, claim)
     submitted = next((e for e in events if e.type == CLAIM_SUBMITTED), None)
     replay = replay_claim(session, catalog, claim, events)
@@ -90,60 +76,92 @@ def claim_public(
         excluded_by_reason=dict(sorted(replay.excluded_by_reason.items())),
         anchor=submitted.anchor if submitted else None,
         anchor_status=claim_status(events, replay),
-        projection_mismatch=[
-            ClaimMismatch(
-                claim=m.claim,
-                field=m.field,
-                device=m.device,
-                stored=_json(m.stored),
-                replayed=_json(m.replayed),
-                text=m.text,
-            )
-            for m in replay.mismatches
-        ],
-        events=[
-            ClaimEventPublic(
-                id=e.id,
-                type=e.type,  # type: ignore[arg-type]
-                org=e.org,
-                actor=e.actor,
-                occurred_at=iso(e.occurred_at),
-                digest=e.digest,
-                status=e.status,
-                anchor=e.anchor,
-                payload=e.payload,
-            )
-            for e in events
-        ],
+        projection_mismatch=[_mismatch(m) for m in replay.mismatches],
+        events=[_event(e) for e in events],
         page=Page(
             page=page,
             per_page=per_page,
             devices_total=devices_total,
             excluded_total=replay.excluded,
         ),
-        devices=[
-            ClaimedDevicePublic(
-                qr_id=d.qr_id,
-                category=d.category,
-                tier=d.tier,
-                schedule=d.schedule,
-                rate_yuan=d.rate_yuan,
-                dismantled_at=iso(d.dismantled_at),
-                review=outcome[0],  # type: ignore[arg-type]
-                review_reason=outcome[1],
-            )
-            for d in devices
-            for outcome in (replay.outcomes.of(d.qr_id, d.tier),)
-        ],
-        excluded=[
-            ExcludedDevice(
-                qr_id=e.qr_id,
-                category=e.category,
-                reasons=[Reason(code=c, detail=t) for c, t in e.reasons],
-            )
-            for e in excluded
-        ],
+        devices=[_device(d, replay.outcomes.of(d.qr_id, d.tier)) for d in devices],
+        excluded=[_excluded(e) for e in excluded],
         exports=exports or {},
+    )
+
+
+def _page_rows(
+    session: Session, claim: Claim, page: int, per_page: int
+) -> tuple[Sequence[Row[Any]], Sequence[Row[Any]], int]:
+    """One page of the claim's devices and of its exclusions, and how many devices it has."""
+    offset = (page - 1) * per_page
+    devices = session.execute(
+        select(_ITEM)
+        .where(_ITEM.c.claim_id == claim.id)
+        .order_by(_ITEM.c.qr_id)
+        .offset(offset)
+        .limit(per_page)
+    ).all()
+    excluded = session.execute(
+        select(_EXCLUSION)
+        .where(_EXCLUSION.c.claim_id == claim.id)
+        .order_by(_EXCLUSION.c.qr_id)
+        .offset(offset)
+        .limit(per_page)
+    ).all()
+    devices_total = session.execute(
+        select(func.count()).where(_ITEM.c.claim_id == claim.id)
+    ).scalar_one()
+    return devices, excluded, devices_total
+
+
+def _mismatch(m: Mismatch) -> ClaimMismatch:
+    """Where a stored row disagrees with the replay, as the API lists it."""
+    return ClaimMismatch(
+        claim=m.claim,
+        field=m.field,
+        device=m.device,
+        stored=_json(m.stored),
+        replayed=_json(m.replayed),
+        text=m.text,
+    )
+
+
+def _event(e: ClaimEvent) -> ClaimEventPublic:
+    """One claim event with its anchor and verification status."""
+    return ClaimEventPublic(
+        id=e.id,
+        type=e.type,  # type: ignore[arg-type]
+        org=e.org,
+        actor=e.actor,
+        occurred_at=iso(e.occurred_at),
+        digest=e.digest,
+        status=e.status,
+        anchor=e.anchor,
+        payload=e.payload,
+    )
+
+
+def _device(d: Any, outcome: tuple[str | None, str | None]) -> ClaimedDevicePublic:
+    """A claimed device's row, with its review outcome as the review events say."""
+    return ClaimedDevicePublic(
+        qr_id=d.qr_id,
+        category=d.category,
+        tier=d.tier,
+        schedule=d.schedule,
+        rate_yuan=d.rate_yuan,
+        dismantled_at=iso(d.dismantled_at),
+        review=outcome[0],  # type: ignore[arg-type]
+        review_reason=outcome[1],
+    )
+
+
+def _excluded(e: Any) -> ExcludedDevice:
+    """A device left out of the claim, with every reason."""
+    return ExcludedDevice(
+        qr_id=e.qr_id,
+        category=e.category,
+        reasons=[Reason(code=c, detail=t) for c, t in e.reasons],
     )
 
 

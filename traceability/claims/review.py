@@ -63,6 +63,10 @@ class ReviewRequest(BaseModel):
 _RESULT = {"approve": Review.approved, "reject": Review.rejected, "reinstate": Review.reinstated}
 
 
+#: A device's review outcome and its reason (None, None: not reviewed yet).
+Outcome = tuple[str | None, str | None]
+
+
 def review_claim(
     *,
     session: Session,
@@ -71,14 +75,8 @@ def review_claim(
     request: ReviewRequest,
     now: dt.datetime | None = None,
 ) -> Claim:
-    if principal.role != Role.auditor:
-        raise Forbidden("only a regulator's auditor reviews claims", field="role")
-    get_claim(session, principal, claim_id)  # region scope
-    begin_write(session)
-    claim = session.get(Claim, claim_id, populate_existing=True)
-    assert claim is not None
-    if claim.state == ClaimState.draft:
-        raise Conflict(f"claim {claim.code} is a draft: it has not been submitted", field="id")
+    """Apply an auditor's decisions to a submitted claim and record them (SPEC §2.6)."""
+    claim = _claim_to_review(session, principal, claim_id)
     items = {
         row.qr_id: row
         for row in session.execute(
@@ -91,24 +89,54 @@ def review_claim(
     # an edited row neither decides what may be reinstated nor the state written now.
     outcomes = review_outcomes(session, claim)
     before = {q: outcomes.of(q, r.tier) for q, r in items.items()}
-    review: dict[str, tuple[str | None, str | None]] = {q: (v[0], None) for q, v in before.items()}
+    review, applied = _decide(claim, request.decisions, items, before)
+    # A decision without a reason that leaves the outcome as it was keeps the earlier reason.
+    final = {
+        q: v if v[1] is not None or v[0] != before[q][0] else before[q] for q, v in review.items()
+    }
+    changed = {q: v for q, v in final.items() if v != (items[q].review, items[q].review_reason)}
+    _write_outcomes(session, claim, changed)
+    state, approved, decided = _state_after(session, claim, review)
+    claim.state = state
+    claim.approved_yuan = approved if decided else None
+    record_claim_event(
+        session,
+        claim,
+        principal,
+        CLAIM_REVIEWED,
+        {"decisions": applied, "state": str(state), "approved_yuan": approved},
+        now or utcnow(),
+    )
+    session.add(claim)
+    session.commit()
+    return claim
+
+
+def _claim_to_review(session: Session, principal: Principal, claim_id: int) -> Claim:
+    """The submitted claim, read under the write lock, if ``principal`` is its region's auditor."""
+    if principal.role != Role.auditor:
+        raise Forbidden("only a regulator's auditor reviews claims", field="role")
+    get_claim(session, principal, claim_id)  # region scope
+    begin_write(session)
+    claim = session.get(Claim, claim_id, populate_existing=True)
+    assert claim is not None
+    if claim.state == ClaimState.draft:
+        raise Conflict(f"claim {claim.code} is a draft: it has not been submitted", field="id")
+    return claim
+
+
+def _decide(
+    claim: Claim,
+    decisions: list[Decision],
+    items: dict[str, Any],
+    before: dict[str, Outcome],
+) -> tuple[dict[str, Outcome], list[dict[str, Any]]]:
+    """Each device's outcome after the decisions in order, and what each decision did."""
+    review: dict[str, Outcome] = {q: (v[0], None) for q, v in before.items()}
     applied: list[dict[str, Any]] = []
-    for index, d in enumerate(request.decisions):
+    for index, d in enumerate(decisions):
         where = f"decisions[{index}]"
-        if d.qr_id is not None:
-            if d.qr_id not in items:
-                raise ValidationFailed(
-                    f"{d.qr_id} is not in claim {claim.code}", field=f"{where}.qr_id"
-                )
-            targets = [d.qr_id]
-        elif d.tier is not None:
-            targets = [q for q, r in items.items() if r.tier == d.tier]
-            if not targets:
-                raise ValidationFailed(
-                    f"claim {claim.code} has no line {d.tier}", field=f"{where}.tier"
-                )
-        else:
-            targets = list(items)
+        targets = _targets(claim, d, where, items)
         if d.decision == "reinstate":
             wrong = [q for q in targets if review[q][0] != Review.rejected]
             if wrong:
@@ -126,22 +154,43 @@ def review_claim(
             targets = [q for q in targets if review[q][0] != Review.reinstated]
         for qr_id in targets:
             review[qr_id] = (_RESULT[d.decision], d.reason)
-        applied.append(
-            {
-                "decision": d.decision,
-                **({"qr_id": d.qr_id} if d.qr_id else {}),
-                **({"tier": d.tier} if d.tier else {}),
-                "devices": len(targets),
-                **({"left_alone": len(left)} if left and d.decision != "reinstate" else {}),
-                # Any reason given, even empty: the replay folds it as applied here.
-                **({"reason": d.reason} if d.reason is not None else {}),
-            }
-        )
-    # A decision without a reason that leaves the outcome as it was keeps the earlier reason.
-    final = {
-        q: v if v[1] is not None or v[0] != before[q][0] else before[q] for q, v in review.items()
+        applied.append(_applied(d, targets, left))
+    return review, applied
+
+
+def _targets(claim: Claim, d: Decision, where: str, items: dict[str, Any]) -> list[str]:
+    """The devices a decision names: one device, a line's devices, or every device."""
+    if d.qr_id is not None:
+        if d.qr_id not in items:
+            raise ValidationFailed(
+                f"{d.qr_id} is not in claim {claim.code}", field=f"{where}.qr_id"
+            )
+        return [d.qr_id]
+    if d.tier is not None:
+        targets = [q for q, r in items.items() if r.tier == d.tier]
+        if not targets:
+            raise ValidationFailed(
+                f"claim {claim.code} has no line {d.tier}", field=f"{where}.tier"
+            )
+        return targets
+    return list(items)
+
+
+def _applied(d: Decision, targets: list[str], left: list[str]) -> dict[str, Any]:
+    """What the review event records of one decision."""
+    return {
+        "decision": d.decision,
+        **({"qr_id": d.qr_id} if d.qr_id else {}),
+        **({"tier": d.tier} if d.tier else {}),
+        "devices": len(targets),
+        **({"left_alone": len(left)} if left and d.decision != "reinstate" else {}),
+        # Any reason given, even empty: the replay folds it as applied here.
+        **({"reason": d.reason} if d.reason is not None else {}),
     }
-    changed = {q: v for q, v in final.items() if v != (items[q].review, items[q].review_reason)}
+
+
+def _write_outcomes(session: Session, claim: Claim, changed: dict[str, Outcome]) -> None:
+    """``_apply``; a device approved in another claim meanwhile is a conflict."""
     try:
         _apply(session, claim, changed)
     except IntegrityError:
@@ -151,6 +200,12 @@ def review_claim(
             f"a device of claim {claim.code} is already approved in another claim",
             field="decisions",
         ) from None
+
+
+def _state_after(
+    session: Session, claim: Claim, review: dict[str, Outcome]
+) -> tuple[ClaimState, int, bool]:
+    """The claim's state, the amount approved, and whether any device is decided."""
     rates = dict(
         session.execute(
             select(_ITEM.c.qr_id, _ITEM.c.rate_yuan).where(_ITEM.c.claim_id == claim.id)
@@ -167,24 +222,10 @@ def review_claim(
         state = ClaimState.rejected
     else:
         state = ClaimState.partially_approved
-    claim.state = state
-    claim.approved_yuan = approved if decided else None
-    record_claim_event(
-        session,
-        claim,
-        principal,
-        CLAIM_REVIEWED,
-        {"decisions": applied, "state": str(state), "approved_yuan": approved},
-        now or utcnow(),
-    )
-    session.add(claim)
-    session.commit()
-    return claim
+    return state, approved, bool(decided)
 
 
-def _apply(
-    session: Session, claim: Claim, changed: dict[str, tuple[str | None, str | None]]
-) -> None:
+def _apply(session: Session, claim: Claim, changed: dict[str, Outcome]) -> None:
     """Write the outcomes: a rejected device stays claimed, a reinstated one is freed."""
     for qr_id, (result, reason) in changed.items():
         session.execute(

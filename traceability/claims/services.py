@@ -197,33 +197,13 @@ def _write(
     computed: Computed,
     now: dt.datetime | None,
 ) -> Claim:
+    """Write the computed figures as the plant's draft of ``quarter`` (its old rows replaced)."""
     begin_write(session)
     now = now or utcnow()
     if draft is not None:
-        current = session.execute(select(_CLAIM.c.state).where(_CLAIM.c.id == draft.id)).scalar()
-        if current != ClaimState.draft:
-            raise Conflict(f"claim {draft.code} was submitted meanwhile", field="period")
-        claim = session.get(Claim, draft.id, populate_existing=True)
-        assert claim is not None
-        for table in (_ITEM, _EXCLUSION, _CLAIMED):
-            session.execute(delete(table).where(table.c.claim_id == claim.id))
+        claim = _cleared_draft(session, draft)
     else:
-        count = session.execute(
-            select(func.count()).where(
-                _CLAIM.c.org == principal.org_code, _CLAIM.c.period == quarter.name
-            )
-        ).scalar_one()
-        claim = Claim(
-            code=f"{principal.org_code}-{quarter.name}-{count + 1}",
-            org=principal.org_code,
-            region=region,
-            period=quarter.name,
-            state=ClaimState.draft,
-            created_by=principal.username,
-            created_at=now,
-            computed_at=now,
-            digest="",
-        )
+        claim = _new_claim(session, principal, region, quarter, now)
     lines = computed.lines(catalog)
     claim.lines = lines
     claim.schedules = sorted(computed.schedules.values(), key=lambda s: s["id"])
@@ -234,7 +214,50 @@ def _write(
     claim.digest = digest_of(claim, computed.items)
     session.add(claim)
     session.flush()
-    # In chunks: 100,000 devices' rows are not built at once.
+    claim_id = claim.id
+    assert claim_id is not None
+    _insert_rows(session, claim_id, computed)
+    session.commit()
+    return claim
+
+
+def _cleared_draft(session: Session, draft: Claim) -> Claim:
+    """The draft, still one under the write lock, without its devices and exclusions."""
+    current = session.execute(select(_CLAIM.c.state).where(_CLAIM.c.id == draft.id)).scalar()
+    if current != ClaimState.draft:
+        raise Conflict(f"claim {draft.code} was submitted meanwhile", field="period")
+    claim = session.get(Claim, draft.id, populate_existing=True)
+    assert claim is not None
+    for table in (_ITEM, _EXCLUSION, _CLAIMED):
+        session.execute(delete(table).where(table.c.claim_id == claim.id))
+    return claim
+
+
+def _new_claim(
+    session: Session, principal: Principal, region: str, quarter: Period, now: dt.datetime
+) -> Claim:
+    """A new draft, numbered after the plant's claims of ``quarter`` so far."""
+    count = session.execute(
+        select(func.count()).where(
+            _CLAIM.c.org == principal.org_code, _CLAIM.c.period == quarter.name
+        )
+    ).scalar_one()
+    return Claim(
+        code=f"{principal.org_code}-{quarter.name}-{count + 1}",
+        org=principal.org_code,
+        region=region,
+        period=quarter.name,
+        state=ClaimState.draft,
+        created_by=principal.username,
+        created_at=now,
+        computed_at=now,
+        digest="",
+    )
+
+
+def _insert_rows(session: Session, claim_id: int, computed: Computed) -> None:
+    """The claim's devices (holding each in ``claimed_device``) and exclusions, in chunks:
+    100,000 devices' rows are not built at once."""
     anchors: dict[BatchAnchor, dict[str, Any]] = {}
 
     def anchored(anchor: BatchAnchor | None) -> dict[str, Any] | None:
@@ -245,8 +268,6 @@ def _write(
             anchors[anchor] = dataclasses.asdict(anchor)
         return anchors[anchor]
 
-    claim_id = claim.id
-    assert claim_id is not None
     for start in range(0, len(computed.items), _WRITE_CHUNK):
         items = computed.items[start : start + _WRITE_CHUNK]
         # The claimed_device primary key refuses a device another claim holds.
@@ -260,8 +281,6 @@ def _write(
         for exclusion in exclusions:
             exclusion["claim_id"] = claim_id
         session.execute(insert(_EXCLUSION), exclusions)
-    session.commit()
-    return claim
 
 
 def get_claim(session: Session, principal: Principal, claim_id: int) -> Claim:

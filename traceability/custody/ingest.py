@@ -135,21 +135,7 @@ def record_submissions(
     that would otherwise pay a transaction, a round of lookups and a commit
     per handheld sync.
     """
-    parsed = []
-    for submission in submissions:
-        now = submission.now or utcnow()
-        context = {"now": now, "future_skew_s": future_skew_s}
-        items = [
-            parse_item(
-                i,
-                id_required=id_required,
-                context=context,
-                strings_checked=strings_checked,
-                principal=submission.principal,
-            )
-            for i in submission.items
-        ]
-        parsed.append(ParsedSubmission(submission, now, items))
+    parsed = _parsed(submissions, id_required, future_skew_s, strings_checked)
     # First optimistically: everything is read, checked and hashed outside the
     # write lock, which is then held only to confirm that nothing read has
     # changed and to write. If something has, the batch replays holding the
@@ -192,6 +178,31 @@ def record_submissions(
             if attempt == MAX_ATTEMPTS or not _retryable(exc):
                 raise
     raise AssertionError("unreachable")
+
+
+def _parsed(
+    submissions: Sequence[Submission],
+    id_required: bool,
+    future_skew_s: int,
+    strings_checked: bool,
+) -> list[ParsedSubmission]:
+    """Each submission's items parsed against its own time (none given: now)."""
+    parsed = []
+    for submission in submissions:
+        now = submission.now or utcnow()
+        context = {"now": now, "future_skew_s": future_skew_s}
+        items = [
+            parse_item(
+                i,
+                id_required=id_required,
+                context=context,
+                strings_checked=strings_checked,
+                principal=submission.principal,
+            )
+            for i in submission.items
+        ]
+        parsed.append(ParsedSubmission(submission, now, items))
+    return parsed
 
 
 def _retryable(exc: Exception) -> bool:

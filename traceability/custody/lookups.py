@@ -70,9 +70,9 @@ def _select_lots(conn: Connection, reads: Reads, *, lock: bool) -> Any:
     return conn.execute(query.with_for_update() if lock else query)
 
 
-def preload(ws: Workspace, batches_in: Sequence[ParsedSubmission], *, lock: bool) -> Reads:
-    conn = ws.session.connection()
-    reads = Reads(plants={b.submission.principal.org_code for b in batches_in})
+def _named(batches_in: Sequence[ParsedSubmission], reads: Reads) -> tuple[set[str], set[str]]:
+    """Add the events, devices and lots the items name to ``reads``; the organisations
+    they ship to and the dismantling batches they name."""
     orgs: set[str] = set()
     batches: set[str] = set()
     for p in (p for b in batches_in for p in b.items):
@@ -91,6 +91,13 @@ def preload(ws: Workspace, batches_in: Sequence[ParsedSubmission], *, lock: bool
             orgs.add(to)
         if (batch := getattr(m, "batch", None)) is not None:
             batches.add(batch)
+    return orgs, batches
+
+
+def preload(ws: Workspace, batches_in: Sequence[ParsedSubmission], *, lock: bool) -> Reads:
+    conn = ws.session.connection()
+    reads = Reads(plants={b.submission.principal.org_code for b in batches_in})
+    orgs, batches = _named(batches_in, reads)
     _load_events(ws, reads.ids)
     # Corrections may name events of devices/lots not otherwise mentioned.
     for ev in ws.events.values():

@@ -26,17 +26,17 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlmodel import Session, col, select
 
 from traceability.accounts.models import Organisation
 from traceability.context import Trace
 from traceability.demo.clock import CST
-from traceability.demo.figures import load_figures
+from traceability.demo.figures import Figures, load_figures
 from traceability.demo.loader import Loader
 from traceability.demo.people import PASSWORD, TOKEN_USER, create_people, logins
-from traceability.demo.plan import plan_units
+from traceability.demo.plan import Plan, plan_units
 from traceability.demo.steps import device_steps
 from traceability.demo.summary import summarise
 
@@ -67,54 +67,72 @@ def load(
     if devices < 1:
         raise ValueError("devices must be at least 1")
     figures = load_figures()
-    category_order = list(figures.categories)
     with Session(trace.engine, expire_on_commit=False) as session:
         codes = [o.code for o in figures.orgs]
         present = session.exec(
             select(Organisation.code).where(col(Organisation.code).in_(codes))
         ).all()
         if present:
-            return "\n".join(
-                [
-                    f"Demo data already loaded ({len(present)} demo organisations exist, e.g. "
-                    f"{min(present)}): nothing done.",
-                    "",
-                    summarise(session, category_order),
-                    "",
-                    *logins(figures),
-                    "",
-                    "API tokens are shown only when created: "
-                    f"`traceability tokens create {TOKEN_USER}` makes a new one.",
-                ]
-            )
+            return _already_loaded(session, figures, present)
         started = time.perf_counter()
         principals, token = create_people(session, figures)
         plan = plan_units(devices, random.Random(seed), trace.catalog, figures)
         loader = Loader(trace, plan, seed, principals, figures, after_day)
         loader.run(device_steps(plan, random.Random(seed + 2), figures))
         elapsed = time.perf_counter() - started
-        planted = [f"  - {label}: {count}" for label, count in sorted(plan.planted.items())]
-        if loader.unconfirmed_lot:
-            planted.append(
-                f"  - hazardous lot shipped in August, receipt never confirmed: "
-                f"{loader.unconfirmed_lot}"
-            )
-        return "\n".join(
-            [
-                f"Demo data set {figures.quarter.name} (seed {seed}): {devices} devices, "
-                f"{loader.events} events loaded in {elapsed:.1f} s.",
-                "",
-                summarise(session, category_order),
-                "",
-                "Planted anomalies (for the audit portal):",
-                *planted,
-                "",
-                "(Late-September shipments also wait for their receipt: that is the normal "
-                "pipeline, not an anomaly.)",
-                "",
-                *logins(figures),
-                "",
-                f"API token for {TOKEN_USER} (Suzhou plant intake operator); it is shown only now:",
-                token,
-            ]
+        return _loaded(session, figures, plan, loader, seed, devices, elapsed, token)
+
+
+def _already_loaded(session: Session, figures: Figures, present: Sequence[str]) -> str:
+    """What a second ``load`` says: nothing done, what is there, who may sign in."""
+    return "\n".join(
+        [
+            f"Demo data already loaded ({len(present)} demo organisations exist, e.g. "
+            f"{min(present)}): nothing done.",
+            "",
+            summarise(session, list(figures.categories)),
+            "",
+            *logins(figures),
+            "",
+            "API tokens are shown only when created: "
+            f"`traceability tokens create {TOKEN_USER}` makes a new one.",
+        ]
+    )
+
+
+def _loaded(
+    session: Session,
+    figures: Figures,
+    plan: Plan,
+    loader: Loader,
+    seed: int,
+    devices: int,
+    elapsed: float,
+    token: str,
+) -> str:
+    """What ``load`` says: what it loaded, the anomalies it planted, who may sign in."""
+    planted = [f"  - {label}: {count}" for label, count in sorted(plan.planted.items())]
+    if loader.unconfirmed_lot:
+        planted.append(
+            f"  - hazardous lot shipped in August, receipt never confirmed: "
+            f"{loader.unconfirmed_lot}"
         )
+    return "\n".join(
+        [
+            f"Demo data set {figures.quarter.name} (seed {seed}): {devices} devices, "
+            f"{loader.events} events loaded in {elapsed:.1f} s.",
+            "",
+            summarise(session, list(figures.categories)),
+            "",
+            "Planted anomalies (for the audit portal):",
+            *planted,
+            "",
+            "(Late-September shipments also wait for their receipt: that is the normal "
+            "pipeline, not an anomaly.)",
+            "",
+            *logins(figures),
+            "",
+            f"API token for {TOKEN_USER} (Suzhou plant intake operator); it is shown only now:",
+            token,
+        ]
+    )

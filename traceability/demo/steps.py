@@ -55,120 +55,156 @@ def _outputs(
 
 
 def device_steps(plan: Plan, rng: random.Random, figures: Figures) -> Iterator[Step]:
-    days, typos = plan.days, figures.typos
+    """Each planned device's scans in order, as far as the plan takes it: collected (and a
+    brand typo corrected), shipped, received (re-weighed, stored), dismantled."""
     for unit in plan.units:
         plant = figures.short(unit.plant)
         intake = f"{plant}.intake"
         collector_op = intake if unit.collector is None else f"{figures.short(unit.collector)}.op"
-        collected_id = new_id(rng)
-        item: dict[str, Any] = {
-            "id": collected_id,
-            "type": "collected",
-            "category": unit.category,
-            "attributes": unit.attributes,
-            "occurred_at": stamp(unit.collected_at),
-        }
-        if unit.collector and rng.random() < 0.6:  # estimated on the collection point's scale
-            item["weight_kg"] = kg(max(100, round(unit.weight_g / 500) * 500))
-        if unit.brand:
-            item["brand"] = typos[unit.brand] if unit.brand_typo else unit.brand
-        for name in ("serial", "source"):
-            if getattr(unit, name):
-                item[name] = getattr(unit, name)
-        yield Step(unit.collected_day, collector_op, unit.collected_at, item, unit.index)
-        head = unit.collected_at
-        if unit.brand_typo:
-            head += dt.timedelta(minutes=rng.uniform(5, 60))
-            yield Step(
-                unit.collected_day,
-                collector_op,
-                head,
-                {
-                    "id": new_id(rng),
-                    "type": "corrected",
-                    "corrects": collected_id,
-                    "reason": f"品牌录入错误：{typos[unit.brand or '']} 应为 {unit.brand}",
-                    "fields": {"brand": unit.brand},
-                    "occurred_at": stamp(head),
-                },
-                unit.index,
-            )
+        yield from _collection(unit, rng, figures, collector_op)
         if unit.shipped_day is not None and unit.collector:
-            day = days[unit.shipped_day]
-            head = at(day, 900 + unit.index % 200 * 0.2)
-            region = figures.org(unit.collector).region
-            yield Step(
-                unit.shipped_day,
-                collector_op,
-                head,
-                {
-                    "id": new_id(rng),
-                    "type": "shipped",
-                    "to": unit.plant,
-                    "manifest_no": f"YS-{region}-{day:%Y%m%d}",
-                    "occurred_at": stamp(head),
-                },
-                unit.index,
-            )
+            yield _shipment(unit, plan.days, rng, figures, collector_op)
         if unit.received_day is None or unit.received_at is None:
             continue
         resolution = 1 if unit.weight_g < 2000 else 10 if unit.weight_g < 30000 else 50
         weighed = max(resolution, round(unit.weight_g / resolution) * resolution)
-        received_id = new_id(rng)
-        head = unit.received_at
+        yield from _intake(unit, rng, figures, intake, weighed)
+        if unit.dismantled_day is None or unit.dismantled_at is None:
+            continue
+        yield _dismantling(unit, plan.days, rng, figures, plant, weighed)
+
+
+def _collection(
+    unit: Unit, rng: random.Random, figures: Figures, collector_op: str
+) -> Iterator[Step]:
+    """The device collected (weighed on the collection point's scale or not), and its
+    mistyped brand corrected."""
+    typos = figures.typos
+    collected_id = new_id(rng)
+    item: dict[str, Any] = {
+        "id": collected_id,
+        "type": "collected",
+        "category": unit.category,
+        "attributes": unit.attributes,
+        "occurred_at": stamp(unit.collected_at),
+    }
+    if unit.collector and rng.random() < 0.6:  # estimated on the collection point's scale
+        item["weight_kg"] = kg(max(100, round(unit.weight_g / 500) * 500))
+    if unit.brand:
+        item["brand"] = typos[unit.brand] if unit.brand_typo else unit.brand
+    for name in ("serial", "source"):
+        if getattr(unit, name):
+            item[name] = getattr(unit, name)
+    yield Step(unit.collected_day, collector_op, unit.collected_at, item, unit.index)
+    head = unit.collected_at
+    if unit.brand_typo:
+        head += dt.timedelta(minutes=rng.uniform(5, 60))
+        yield Step(
+            unit.collected_day,
+            collector_op,
+            head,
+            {
+                "id": new_id(rng),
+                "type": "corrected",
+                "corrects": collected_id,
+                "reason": f"品牌录入错误：{typos[unit.brand or '']} 应为 {unit.brand}",
+                "fields": {"brand": unit.brand},
+                "occurred_at": stamp(head),
+            },
+            unit.index,
+        )
+
+
+def _shipment(
+    unit: Unit, days: list[dt.date], rng: random.Random, figures: Figures, collector_op: str
+) -> Step:
+    """The collector's shipment of the device to its plant."""
+    assert unit.shipped_day is not None and unit.collector
+    day = days[unit.shipped_day]
+    head = at(day, 900 + unit.index % 200 * 0.2)
+    region = figures.org(unit.collector).region
+    return Step(
+        unit.shipped_day,
+        collector_op,
+        head,
+        {
+            "id": new_id(rng),
+            "type": "shipped",
+            "to": unit.plant,
+            "manifest_no": f"YS-{region}-{day:%Y%m%d}",
+            "occurred_at": stamp(head),
+        },
+        unit.index,
+    )
+
+
+def _intake(
+    unit: Unit, rng: random.Random, figures: Figures, intake: str, weighed: int
+) -> Iterator[Step]:
+    """The plant's receipt on its weighbridge (re-weighed and corrected, for some), and the
+    storage area, for some."""
+    assert unit.received_day is not None and unit.received_at is not None
+    received_id = new_id(rng)
+    head = unit.received_at
+    yield Step(
+        unit.received_day,
+        intake,
+        head,
+        {
+            "id": received_id,
+            "type": "received",
+            "weight_kg": kg(weighed + unit.reweigh_g),
+            "occurred_at": stamp(head),
+        },
+        unit.index,
+    )
+    if unit.reweigh_g:
+        head += dt.timedelta(minutes=rng.uniform(10, 50))
         yield Step(
             unit.received_day,
             intake,
             head,
             {
-                "id": received_id,
-                "type": "received",
-                "weight_kg": kg(weighed + unit.reweigh_g),
+                "id": new_id(rng),
+                "type": "corrected",
+                "corrects": received_id,
+                "reason": "地磅复核：首次称重未扣除托盘重量",
+                "fields": {"weight_kg": kg(weighed)},
                 "occurred_at": stamp(head),
             },
             unit.index,
         )
-        if unit.reweigh_g:
-            head += dt.timedelta(minutes=rng.uniform(10, 50))
-            yield Step(
-                unit.received_day,
-                intake,
-                head,
-                {
-                    "id": new_id(rng),
-                    "type": "corrected",
-                    "corrects": received_id,
-                    "reason": "地磅复核：首次称重未扣除托盘重量",
-                    "fields": {"weight_kg": kg(weighed)},
-                    "occurred_at": stamp(head),
-                },
-                unit.index,
-            )
-        line = figures.categories[unit.category].line
-        if rng.random() < 0.4:
-            head += dt.timedelta(minutes=rng.uniform(5, 45))
-            area = f"{figures.areas[line]}-{rng.randint(1, 12):02d}排"
-            yield Step(
-                unit.received_day,
-                intake,
-                head,
-                {"id": new_id(rng), "type": "stored", "area": area, "occurred_at": stamp(head)},
-                unit.index,
-            )
-        if unit.dismantled_day is None or unit.dismantled_at is None:
-            continue
-        day = days[unit.dismantled_day]
+    line = figures.categories[unit.category].line
+    if rng.random() < 0.4:
+        head += dt.timedelta(minutes=rng.uniform(5, 45))
+        area = f"{figures.areas[line]}-{rng.randint(1, 12):02d}排"
         yield Step(
-            unit.late_sync_day or unit.dismantled_day,
-            f"{plant}.line{line[1]}",
-            unit.dismantled_at,
-            {
-                "id": new_id(rng),
-                "type": "dismantled",
-                "line": line,
-                "batch": f"{day:%Y-%m-%d}-{line}",
-                "outputs": _outputs(unit, rng, weighed, figures),
-                "occurred_at": stamp(unit.dismantled_at),
-            },
+            unit.received_day,
+            intake,
+            head,
+            {"id": new_id(rng), "type": "stored", "area": area, "occurred_at": stamp(head)},
             unit.index,
         )
+
+
+def _dismantling(
+    unit: Unit, days: list[dt.date], rng: random.Random, figures: Figures, plant: str, weighed: int
+) -> Step:
+    """The dismantling on the category's line (synced late, for some), with its outputs."""
+    assert unit.dismantled_day is not None and unit.dismantled_at is not None
+    line = figures.categories[unit.category].line
+    day = days[unit.dismantled_day]
+    return Step(
+        unit.late_sync_day or unit.dismantled_day,
+        f"{plant}.line{line[1]}",
+        unit.dismantled_at,
+        {
+            "id": new_id(rng),
+            "type": "dismantled",
+            "line": line,
+            "batch": f"{day:%Y-%m-%d}-{line}",
+            "outputs": _outputs(unit, rng, weighed, figures),
+            "occurred_at": stamp(unit.dismantled_at),
+        },
+        unit.index,
+    )

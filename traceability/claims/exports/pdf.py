@@ -17,6 +17,7 @@ from fpdf.fonts import FontFace
 
 from traceability.claims.eligibility import REASONS
 from traceability.claims.exports.summary import Summary, check_text
+from traceability.claims.replay import ClaimReplay
 from traceability.db import utcnow
 from traceability.fonts import cjk_fonts
 from traceability.periods import beijing_text
@@ -50,6 +51,20 @@ def money(value: int) -> str:
 
 
 def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
+    """The claim's 拆解处理情况表 as an A4 PDF to print, sign and file (SPEC §2.6)."""
+    pdf = _document(summary, font_override)
+    _title(pdf, summary.replay)
+    _facts(pdf, summary)
+    _lines_table(pdf, summary.replay)
+    _totals(pdf, summary.replay)
+    _schedules_and_exclusions(pdf, summary)
+    _integrity(pdf, summary)
+    _signatures(pdf)
+    return bytes(pdf.output())
+
+
+def _document(summary: Summary, font_override: Path | None) -> _ClaimPdf:
+    """An A4 document with its metadata and the CJK faces, at its first page."""
     claim, replay = summary.claim, summary.replay
     faces = cjk_fonts(font_override)
     pdf = _ClaimPdf(orientation="P", unit="mm", format="A4")
@@ -62,8 +77,12 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
         pdf.add_font(FONT, style, str(face.path), collection_font_number=face.index)
     pdf.set_auto_page_break(auto=True, margin=16)
     pdf.add_page()
-    width = pdf.epw
+    return pdf
 
+
+def _title(pdf: FPDF, replay: ClaimReplay) -> None:
+    """The form's title, and a warning in red when the records disagree with the events."""
+    width = pdf.epw
     pdf.set_font(FONT, "B", 15)
     pdf.cell(width, 8, "废弃电器电子产品拆解处理情况表", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=10)
@@ -91,7 +110,11 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
         pdf.set_text_color(0, 0, 0)
     pdf.ln(3)
 
-    # Header facts on the left, the QR of the digest on the right.
+
+def _facts(pdf: FPDF, summary: Summary) -> None:
+    """Header facts on the left, the QR of the digest on the right."""
+    claim, replay = summary.claim, summary.replay
+    width = pdf.epw
     top = pdf.get_y()
     qr_side = 34
     facts = [
@@ -116,6 +139,9 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
     pdf.set_xy(pdf.l_margin, after_facts)
     pdf.set_y(max(pdf.get_y(), top + qr_side + 4) + 3)
 
+
+def _lines_table(pdf: FPDF, replay: ClaimReplay) -> None:
+    """One row per claim line (category, tier, rate, units, amount), then the total."""
     pdf.set_font(FONT, size=9)
     with pdf.table(
         col_widths=(9, 24, 73, 19, 19, 28),
@@ -142,6 +168,11 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
         total.cell("合计 Total", colspan=4, align=Align.R)
         total.cell(money(replay.units), align=Align.R)
         total.cell(money(replay.total_yuan), align=Align.R)
+
+
+def _totals(pdf: FPDF, replay: ClaimReplay) -> None:
+    """The amount claimed and, once reviewed, the amount approved."""
+    width = pdf.epw
     pdf.set_font(FONT, size=9)
     pdf.ln(2)
     pdf.set_font(FONT, "B", 11)
@@ -162,10 +193,14 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
         )
     pdf.ln(2)
 
+
+def _schedules_and_exclusions(pdf: FPDF, summary: Summary) -> None:
+    """The rate schedules applied, and the devices not claimed counted by reason."""
+    width = pdf.epw
     _section(pdf, "补贴标准 Rate schedules applied")
     for text in summary.schedule_texts or ["—"]:
         pdf.multi_cell(width, 5, "· " + text, new_x="LMARGIN", new_y="NEXT", align="L")
-    _section(pdf, f"未申报设备 Devices not claimed: {money(replay.excluded)}")
+    _section(pdf, f"未申报设备 Devices not claimed: {money(summary.replay.excluded)}")
     for code, count in summary.excluded_by_reason:
         zh, en = REASONS.get(code, (code, code))
         pdf.multi_cell(
@@ -176,6 +211,12 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
             new_y="NEXT",
             align="L",
         )
+
+
+def _integrity(pdf: FPDF, summary: Summary) -> None:
+    """The digest, its anchor, the check's outcome, how to verify, and when this was made."""
+    replay = summary.replay
+    width = pdf.epw
     _section(pdf, "完整性 Integrity")
     pdf.set_font(FONT, size=8.5)
     pdf.multi_cell(
@@ -209,8 +250,6 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
         new_y="NEXT",
         align="L",
     )
-    _signatures(pdf)
-    return bytes(pdf.output())
 
 
 def _signatures(pdf: FPDF) -> None:

@@ -146,6 +146,25 @@ def _approved(replay: ClaimReplay) -> str:
 def _summary_sheet(book: FastExcel, head: Format, s: Summary) -> None:
     """Title and facts above the table (merged cells), then a record per line, the total
     and the exclusions by reason."""
+    records, total_row = _summary_records(s)
+    money = Format().set_num_format("#,##0")
+    total = Format().set_bold().set_border_top("medium").set_num_format("#,##0")
+    book.sheet(
+        SUMMARY_SHEET,
+        records,
+        header_row=SUMMARY_HEADER_ROW,
+        merge_ranges=_summary_head(s),
+        column_widths=[8, 30, 60, 30, 18, 18, 18],
+        row_heights={SUMMARY_HEADER_ROW: _HEADER_HEIGHT},
+        column_formats={h: money for h in SUMMARY_HEADERS[4:]},
+        header_format=head,
+        row_formats={total_row: total},
+        page_setup={**_PRINT, "fit_to_pages": (1, 0)},  # one page wide, as the form is
+    )
+
+
+def _summary_head(s: Summary) -> list[tuple[Any, ...]]:
+    """The title and a fact per row (label, value), as merged ranges above the table."""
     claim, replay = s.claim, s.replay
     bold = Format().set_bold()
     facts = [
@@ -165,11 +184,19 @@ def _summary_sheet(book: FastExcel, head: Format, s: Summary) -> None:
     for row, (label, value) in enumerate(facts, start=1):
         merges.append((row, 0, row, 1, label, bold))
         merges.append((row, 2, row, 6, value))
+    return merges
 
-    def record(*values: Any) -> dict[str, Any]:
-        padded = list(values) + [None] * (len(SUMMARY_HEADERS) - len(values))
-        return dict(zip(SUMMARY_HEADERS, padded, strict=True))
 
+def _summary_record(*values: Any) -> dict[str, Any]:
+    """A row of the summary table: ``values`` in column order, the rest empty."""
+    padded = list(values) + [None] * (len(SUMMARY_HEADERS) - len(values))
+    return dict(zip(SUMMARY_HEADERS, padded, strict=True))
+
+
+def _summary_records(s: Summary) -> tuple[list[dict[str, Any]], int]:
+    """The table's rows (a line each, the total, the exclusions by reason, a note), and
+    the total's row number."""
+    replay, record = s.replay, _summary_record
     records = [
         record(
             n,
@@ -196,17 +223,4 @@ def _summary_sheet(book: FastExcel, head: Format, s: Summary) -> None:
             " Amounts in whole yuan; see the Devices and Excluded sheets."
         )
     )
-    money = Format().set_num_format("#,##0")
-    total = Format().set_bold().set_border_top("medium").set_num_format("#,##0")
-    book.sheet(
-        SUMMARY_SHEET,
-        records,
-        header_row=SUMMARY_HEADER_ROW,
-        merge_ranges=merges,
-        column_widths=[8, 30, 60, 30, 18, 18, 18],
-        row_heights={SUMMARY_HEADER_ROW: _HEADER_HEIGHT},
-        column_formats={h: money for h in SUMMARY_HEADERS[4:]},
-        header_format=head,
-        row_formats={total_row: total},
-        page_setup={**_PRINT, "fit_to_pages": (1, 0)},  # one page wide, as the form is
-    )
+    return records, total_row

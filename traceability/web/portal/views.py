@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Any
 
 from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
 from traceability.app import current_service, current_trace, get_session
-from traceability.audit.figures import merge_months, tonnes
+from traceability.audit.figures import tonnes
 from traceability.audit.listing import app_ruleset, snapshot_for
+from traceability.audit.overview import Overview, region_overview
+from traceability.audit.ruleset import RuleSet
 from traceability.audit.snapshots import AuditPending, SnapshotCache
 from traceability.db import iso
 from traceability.errors import Forbidden, TraceabilityError
@@ -39,38 +40,48 @@ def chart_data(**charts: Any) -> str:
 
 
 def overview() -> str:
+    """The region overview (SPEC §2.7) of the plants the user may read."""
     scope = current_scope()
     period = requested_period()
-    audit = snapshot_for(get_session(), current_trace(), current_service(SnapshotCache), period)
-    plants = {o.code for o in scope.plants}
-    every_plant, per_plant_months = audit.figures.plants, audit.figures.months
-    figures = {p: every_plant[p] for p in sorted(plants) if p in every_plant}
     factor_set = current_trace().catalog.default_factor_set
-    savings = {p: f.savings(factor_set) for p, f in figures.items()}
-    categories: dict[str, Counter[str]] = {}
-    for fig in figures.values():
-        for code, cat in fig.categories.items():
-            row = categories.setdefault(code, Counter())
-            row.update(
-                received=cat.received, dismantled=cat.dismantled, in_stock=cat.in_stock,
-                mass_g=cat.mass_g,
-            )  # fmt: skip
-    months = merge_months(per_plant_months, plants)
-    month_categories = sorted({c for m in months.values() for c in m})
-    ruleset = app_ruleset()
-    counts = Counter(f.rule for f in audit.findings if f.org in scope.orgs)
-    charts = chart_data(
+    region = region_overview(
+        snapshot_for(get_session(), current_trace(), current_service(SnapshotCache), period),
+        plants={o.code for o in scope.plants},
+        orgs=scope.orgs,
+        factor_set=factor_set,
+    )
+    return render_template(
+        "portal/overview.html",
+        scope=scope,
+        period=period,
+        quarters=recent_quarters(current_trace().now()),
+        figures=region.figures,
+        savings=region.savings,
+        categories=region.categories,
+        category_name=category_name,
+        tonnes=tonnes,
+        factor_set=factor_set,
+        charts=_charts(region, app_ruleset()),
+        findings=region.findings,
+        computed_at=iso(region.computed_at),
+    )
+
+
+def _charts(region: Overview, ruleset: RuleSet) -> str:
+    """The overview's three charts, titled and named in the reader's language."""
+    months, counts = region.months, region.findings_by_rule
+    return chart_data(
         volumes={
             "months": list(months),
             "series": [
                 {"name": category_name(c), "data": [months[m][c] for m in months]}
-                for c in month_categories
+                for c in region.month_categories
             ],
             "title": _("Devices dismantled per month, by category"),
         },
         savings={
-            "plants": list(figures),
-            "data": [float(savings[p]["co2_t"]) for p in figures],
+            "plants": list(region.figures),
+            "data": [float(region.savings[p]["co2_t"]) for p in region.figures],
             "title": _("CO₂ saved per plant (t)"),
         },
         anomalies={
@@ -78,21 +89,6 @@ def overview() -> str:
             "data": [counts[r.id] for r in ruleset.rules if counts[r.id]],
             "title": _("Audit findings by rule"),
         },
-    )
-    return render_template(
-        "portal/overview.html",
-        scope=scope,
-        period=period,
-        quarters=recent_quarters(current_trace().now()),
-        figures=figures,
-        savings=savings,
-        categories=sorted(categories.items(), key=lambda kv: -kv[1]["dismantled"]),
-        category_name=category_name,
-        tonnes=tonnes,
-        factor_set=factor_set,
-        charts=charts,
-        findings=sum(counts.values()),
-        computed_at=iso(audit.computed_at),
     )
 
 
