@@ -113,7 +113,7 @@ def _lot_events(code: str, when: dt.datetime, grams: int) -> list[dict[str, Any]
     rows, prev = [], None
     for type_, org, actor, at, payload in (
         ("lot_shipped", PLANT, "dis-0", when, {"to": PROCESSOR, "manifest_no": f"M-{code}"}),
-        ("lot_received", PROCESSOR, "pro-0", when + dt.timedelta(hours=5), {"weight_g": grams}),
+        ("lot_received", PROCESSOR, "pro-0", when + dt.timedelta(hours=1), {"weight_g": grams}),
     ):
         event_id = str(uuid.uuid4())
         content = event_content(
@@ -200,7 +200,12 @@ def load_devices(env: LedgerEnv, devices: int) -> None:
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         conn.execute(
             insert(Event.__table__),  # type: ignore[attr-defined]
-            [e for code, grams in lot_weight.items() for e in _lot_events(code, now, grams)],
+            # Shipped after the last dismantling, received before the anchoring: on time.
+            [
+                e
+                for code, grams in lot_weight.items()
+                for e in _lot_events(code, now - dt.timedelta(minutes=90), grams)
+            ],
         )
     env.events += devices * dataset.EVENTS_PER_DEVICE + 2 * len(lot_weight)
     say(
@@ -210,8 +215,8 @@ def load_devices(env: LedgerEnv, devices: int) -> None:
 
 
 def _current_quarter() -> str:
-    """The dataset's devices are dismantled in the last two days (Beijing time)."""
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(days=1)
+    """The quarter the dataset's devices are dismantled in (two hours ago, Beijing time)."""
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(hours=2)
     return f"{today.year}Q{(today.month - 1) // 3 + 1}"
 
 
