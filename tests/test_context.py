@@ -62,7 +62,7 @@ def test_the_cli_refuses_anything_but_a_context(app: Flask) -> None:
     def probe(ctx: click.Context) -> None:
         click.echo(type(cli_trace(ctx)).__name__)
 
-    refused = CliRunner().invoke(probe, [], obj=trace_of(app))
+    refused = CliRunner().invoke(probe, [], obj=app)
     assert isinstance(refused.exception, TypeError)
     accepted = CliRunner().invoke(probe, [], obj=trace_of(app))
     assert accepted.output.strip() == Trace.__name__

@@ -11,7 +11,6 @@ from tests.support.accounts import Actor
 from tests.support.databases import snapshot
 from tests.support.floor import Handheld, new_id, receive
 from traceability.app import trace_of
-from traceability.db import Database
 
 
 def dismantling(qr_id: str, **outputs: Any) -> dict[str, Any]:
@@ -38,7 +37,7 @@ def test_outputs_several_times_the_intake_are_refused_with_the_figures(
     assert (error["code"], error["field"]) == ("outputs_exceed_intake", "outputs")
     assert "105.3 kg" in error["message"] and "24.3 kg" in error["message"]
     assert "5 %" in error["message"]
-    assert snapshot(Database.engine(client.application)) == before
+    assert snapshot(trace_of(client.application).engine) == before
     assert Handheld(client, plant).device(qr_id)["state"] == "received"
 
 

@@ -22,7 +22,9 @@ from sqlmodel import Session, SQLModel
 
 from ledger.chain import Web3Ledger
 from ledger.node import ANVIL_DEV_KEYS, ManagedNode, NodeKind
-from tests.helpers import Actor, anchor, make_device, verification
+from tests.support.accounts import Actor
+from tests.support.floor import make_device
+from tests.support.ledger import anchor, verification
 from traceability import create_app
 from traceability.anchoring.connection import open_ledger
 from traceability.anchoring.models import LedgerMeta

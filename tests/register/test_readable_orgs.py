@@ -7,8 +7,8 @@ from collections.abc import Callable
 from flask import Flask
 from sqlmodel import Session
 
-from tests.helpers import Actor
 from tests.register.conftest import edit_org_row
+from tests.support.accounts import Actor
 from traceability.accounts.services import principal_for
 from traceability.register.scope import readable_orgs
 

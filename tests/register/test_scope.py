@@ -90,7 +90,7 @@ def test_the_portal_shows_the_plant_and_its_register_mismatch(
 ) -> None:
     receive(client, collector, plant)
     edit_org_row(app, plant.org, region="110000", capacity_units=999_999)
-    refresh(app, force=True)
+    refresh(trace_of(app), force=True)
     period = quarter_of(trace_of(app).now()).name  # the app's quarter: always kept by the refresher
     assert sign_in(client, auditor.username).status_code == 302
     headers = {"Accept-Language": lang}
