@@ -15,10 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from ledger.node import ManagedNode, NodeKind
 from tests.ledger_fixtures import NODE_KINDS, require_node_binary
+from tests.rpc_proxy import RpcProxy
 from tests.support.ledger import rpc_settings
+from traceability import create_app
+from traceability.app import trace_of
 
 
 @pytest.fixture(params=NODE_KINDS)
@@ -64,3 +68,18 @@ def dated_node(tmp_path: Path, genesis: dt.datetime) -> Iterator[ManagedNode]:
 @pytest.fixture
 def settings(settings: dict[str, Any], ledger_node: ManagedNode) -> dict[str, Any]:
     return rpc_settings(settings, ledger_node)
+
+
+@pytest.fixture
+def proxy(ledger_node: ManagedNode) -> Iterator[RpcProxy]:
+    """A proxy in front of the test's node that counts the chain calls passing through."""
+    with RpcProxy(ledger_node.url, delay_s=0) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def proxied_app(settings: dict[str, Any], proxy: RpcProxy) -> Iterator[Flask]:
+    """The same deployment, its chain reads going through the counting proxy."""
+    app = create_app({**settings, "ledger_url": proxy.url})
+    yield app
+    trace_of(app).engine.dispose()

@@ -7,7 +7,6 @@ front of a real anvil node.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,14 +14,12 @@ from eth_utils import keccak
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ledger.node import ManagedNode, NodeKind
+from ledger.node import NodeKind
 from tests.rpc_proxy import RpcProxy
 from tests.support.accounts import PASSWORD, Actor
 from tests.support.floor import Handheld
 from tests.support.ledger import anchor
 from tests.support.web import sign_in
-from traceability import create_app
-from traceability.app import trace_of
 
 pytestmark = pytest.mark.integration
 
@@ -30,20 +27,6 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def node_kind() -> NodeKind:
     return "anvil"
-
-
-@pytest.fixture
-def proxy(ledger_node: ManagedNode) -> Iterator[RpcProxy]:
-    with RpcProxy(ledger_node.url, delay_s=0) as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def portal_app(settings: dict[str, Any], proxy: RpcProxy) -> Iterator[Flask]:
-    """The same deployment, its chain reads going through the counting proxy."""
-    app = create_app({**settings, "ledger_url": proxy.url})
-    yield app
-    trace_of(app).engine.dispose()
 
 
 def anchors_shown(portal: FlaskClient) -> int:
@@ -69,14 +52,14 @@ def test_a_second_view_reads_no_anchor_again_and_a_new_anchor_alone_is_read(
     collector: Actor,
     plant: Actor,
     make_actor: Any,
-    portal_app: Flask,
+    proxied_app: Flask,
     proxy: RpcProxy,
 ) -> None:
     for _ in range(4):
         Handheld(client, plant).collect()
         anchor(client, plant)
     auditor = make_actor("REG-JS", "regulator", role="auditor", region="320000", password=PASSWORD)
-    portal = portal_app.test_client()
+    portal = proxied_app.test_client()
     portal.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     assert sign_in(portal, auditor.username).status_code == 302
 

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ledger.node import ManagedNode, NodeKind
+from ledger.node import NodeKind
 from tests.rpc_proxy import RpcProxy
 from tests.support.accounts import Actor
 from tests.support.floor import make_device, new_id
 from tests.support.ledger import anchor
-from traceability import create_app
-from traceability.app import trace_of
 
 pytestmark = pytest.mark.integration
 
@@ -25,31 +20,17 @@ def node_kind() -> NodeKind:
     return "anvil"
 
 
-@pytest.fixture
-def proxy(ledger_node: ManagedNode) -> Iterator[RpcProxy]:
-    with RpcProxy(ledger_node.url, delay_s=0) as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def public_app(settings: dict[str, Any], proxy: RpcProxy) -> Iterator[Flask]:
-    """The same deployment, its reads going through a proxy that counts chain calls."""
-    app = create_app({**settings, "ledger_url": proxy.url})
-    yield app
-    trace_of(app).engine.dispose()
-
-
 def _badge(client: FlaskClient, qr_id: str) -> str:
     html = client.get(f"/d/{qr_id}").get_data(as_text=True)
     return html.split('data-verification="', 1)[1].split('"', 1)[0]
 
 
 def test_repeated_anonymous_views_make_no_chain_calls(
-    client: FlaskClient, collector: Actor, plant: Actor, public_app: Flask, proxy: RpcProxy
+    client: FlaskClient, collector: Actor, plant: Actor, proxied_app: Flask, proxy: RpcProxy
 ) -> None:
     qr_id = make_device(client, collector, plant)
     anchor(client, plant)
-    public = public_app.test_client()
+    public = proxied_app.test_client()
 
     assert _badge(public, qr_id) == "verified"
     after_first = proxy.calls
@@ -60,11 +41,11 @@ def test_repeated_anonymous_views_make_no_chain_calls(
 
 
 def test_a_new_event_is_not_hidden_by_the_cache(
-    client: FlaskClient, collector: Actor, plant: Actor, public_app: Flask
+    client: FlaskClient, collector: Actor, plant: Actor, proxied_app: Flask
 ) -> None:
     qr_id = make_device(client, collector, plant)
     anchor(client, plant)
-    public = public_app.test_client()
+    public = proxied_app.test_client()
     assert _badge(public, qr_id) == "verified"
     response = client.post(
         "/api/v1/events",
