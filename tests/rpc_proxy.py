@@ -1,4 +1,4 @@
-"""A JSON-RPC proxy in front of a real node: slow, hung, or just counting calls."""
+"""A JSON-RPC proxy in front of a real node: slow, hung, gated, or just counting calls."""
 
 from __future__ import annotations
 
@@ -11,12 +11,20 @@ import requests
 
 
 class RpcProxy:
-    """Forwards JSON-RPC to ``upstream`` after ``delay_s``; with ``None``, never answers."""
+    """Forwards JSON-RPC to ``upstream`` after ``delay_s``; with ``None``, never answers.
 
-    def __init__(self, upstream: str, delay_s: float | None) -> None:
+    ``gated=True`` holds every call until the test lets it through with
+    :meth:`let_one_through`: the test then knows, without timing anything,
+    that the client is waiting on the node while it acts.
+    """
+
+    def __init__(self, upstream: str, delay_s: float | None, *, gated: bool = False) -> None:
         self.upstream, self.delay_s = upstream, delay_s
         self.released = threading.Event()
+        self.gate = threading.Semaphore(0) if gated else None
         self.calls = 0
+        self.held = 0  # calls waiting at the gate now
+        self.answered = 0  # calls answered so far
         self.methods: list[str] = []  # every JSON-RPC method asked for, in order
         self.call_data: list[str] = []  # the input data of every eth_call, in order
         self._count = threading.Lock()
@@ -29,10 +37,17 @@ class RpcProxy:
                     proxy.calls += 1
                     proxy.methods.extend(_methods(body))
                     proxy.call_data.extend(_call_data(body))
-                if proxy.delay_s is None:
+                if proxy.gate is not None:
+                    with proxy._count:
+                        proxy.held += 1
+                    proxy.gate.acquire()
+                    with proxy._count:
+                        proxy.held -= 1
+                elif proxy.delay_s is None:
                     proxy.released.wait()  # hung: hold the connection, say nothing
                     return
-                proxy.released.wait(proxy.delay_s)
+                else:
+                    proxy.released.wait(proxy.delay_s)
                 reply = requests.post(
                     proxy.upstream,
                     data=body,
@@ -43,7 +58,12 @@ class RpcProxy:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply.content)))
                 self.end_headers()
-                self.wfile.write(reply.content)
+                try:
+                    self.wfile.write(reply.content)
+                except OSError:
+                    pass  # the client gave up waiting (a timeout, or it was killed)
+                with proxy._count:
+                    proxy.answered += 1
 
             def log_message(self, *_args: Any) -> None:
                 pass
@@ -60,8 +80,16 @@ class RpcProxy:
         self.thread.start()
         return self
 
+    def let_one_through(self) -> None:
+        """Answer the next held call (or the next call to come)."""
+        assert self.gate is not None, "not a gated proxy"
+        self.gate.release()
+
     def __exit__(self, *_exc: Any) -> None:
         self.released.set()
+        if self.gate is not None:
+            for _ in range(1000):  # nobody is held forever once the test is done
+                self.gate.release()
         self.server.shutdown()
         self.server.server_close()
 

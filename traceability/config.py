@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     completeness_interval_s: float = Field(default=300.0, gt=0)
     # Chain calls made while serving a web request must not hold it for long.
     ledger_request_timeout_s: float = Field(default=3.0, gt=0)
+    # The anchoring worker's (and the CLI's) patience with one chain call: a
+    # slow node is waited for this long, a hung one costs one timeout.
+    ledger_worker_timeout_s: float = Field(default=10.0, gt=0)
     # The public /d/{ID} badge is cached this long per device and chain head.
     badge_cache_s: float = Field(default=60.0, ge=0)
     # Audit findings and portal figures are snapshots made off the request path

@@ -1,16 +1,18 @@
 """A slow or hung ledger node never slows ingestion (SPEC §3: anchoring holds no
 database write transaction across a chain call).
 
-The anchoring worker talks to the real node through a small JSON-RPC proxy
-that answers every call only after a delay, or never; meanwhile handhelds keep
-posting events. Their latency must stay what it is without the worker.
+The anchoring worker talks to the real node through a JSON-RPC proxy that
+holds each call until the test lets it through. While the worker waits on a
+call, handhelds post events: each must be recorded before that call is
+answered. A write that waited on the worker's chain call could not finish
+until the test released it (it fails after SQLite's 30 s busy timeout), so
+nothing here is timed.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -29,27 +31,16 @@ from tests.support.waiting import wait_until
 from traceability import create_app
 from traceability.app import trace_of
 
-# The issue's node answers each call after 5 s: far above a normal write (tens of ms).
-DELAY_S = 5.0
-WINDOW_S = 3.0
-
 pytestmark = pytest.mark.integration
+
+#: Calls the worker may make before it sends its anchor (start-up checks, reads).
+MAX_CALLS = 40
 
 
 @pytest.fixture
 def node_kind() -> NodeKind:
     """One node kind is enough: what is tested is the worker's locking, not the node."""
     return "anvil"
-
-
-def _post_for(client: FlaskClient, actor: Actor, seconds: float) -> list[tuple[float, int]]:
-    """(latency, status) of one-event posts, one every 50 ms for ``seconds``."""
-    samples = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        samples.append(_post_one(client, actor))
-        time.sleep(0.05)
-    return samples
 
 
 def _env(settings: dict[str, Any]) -> dict[str, str]:
@@ -63,7 +54,8 @@ def _env(settings: dict[str, Any]) -> dict[str, str]:
     return env
 
 
-def _post_one(client: FlaskClient, actor: Actor) -> tuple[float, int]:
+def _record_one(client: FlaskClient, actor: Actor) -> str:
+    """Collect a new device; the item's status ("created" when recorded)."""
     body = {
         "events": [
             {
@@ -75,31 +67,24 @@ def _post_one(client: FlaskClient, actor: Actor) -> tuple[float, int]:
             }
         ]
     }
-    start = time.perf_counter()
     response = client.post("/api/v1/events", json=body, headers=actor.headers)
-    elapsed = time.perf_counter() - start
-    status = response.status_code
-    if status == 200 and response.get_json()["results"][0]["status"] != "created":
-        status = 0
-    return elapsed, status
+    assert response.status_code == 200, response.get_json()
+    return str(response.get_json()["results"][0]["status"])
 
 
 @pytest.mark.slow
-# A slow node is watched for six of its calls: the worker's start-up checks
-# take four, so the calls that follow (reading and sending anchors) are in the
-# window too. A hung node holds the worker at its first call.
-@pytest.mark.parametrize(
-    ("delay_s", "window_s"), [(DELAY_S, 6 * DELAY_S), (None, 3 * DELAY_S)], ids=["slow", "hung"]
-)
-def test_ingestion_keeps_its_pace_while_the_worker_waits_on_the_node(
+# "slow": the worker's calls are answered one by one, each after the test has
+# recorded events while it waited, until it has sent its anchor (start-up
+# checks, reads, the send). "hung": its first call is never answered.
+@pytest.mark.parametrize("node", ["slow", "hung"])
+def test_events_are_recorded_while_the_worker_waits_on_each_node_call(
     app: Flask,
     client: FlaskClient,
     collector: Actor,
     plant: Actor,
     ledger_node: ManagedNode,
     settings: dict[str, Any],
-    delay_s: float | None,
-    window_s: float,
+    node: str,
 ) -> None:
     for _ in range(2):
         make_device(client, collector, plant)
@@ -107,11 +92,15 @@ def test_ingestion_keeps_its_pace_while_the_worker_waits_on_the_node(
     for _ in range(2):
         make_device(client, collector, plant)  # pending: the worker will send them
 
-    before = _post_for(client, collector, WINDOW_S)
-
-    with RpcProxy(ledger_node.url, delay_s) as proxy:
-        # The worker runs as it does in production: a process of its own.
-        worker_settings = {**settings, "ledger_url": proxy.url, "anchor_interval_s": 0.2}
+    with RpcProxy(ledger_node.url, delay_s=None, gated=True) as proxy:
+        # The worker runs as it does in production: a process of its own, here
+        # patient enough never to give up on a call while the test holds it.
+        worker_settings = {
+            **settings,
+            "ledger_url": proxy.url,
+            "anchor_interval_s": 0.2,
+            "ledger_worker_timeout_s": 600,
+        }
         env = {**os.environ, **_env(worker_settings)}
         anchoring = subprocess.Popen(
             [sys.executable, "-m", "traceability.cli", "anchor", "--watch"],
@@ -119,29 +108,36 @@ def test_ingestion_keeps_its_pace_while_the_worker_waits_on_the_node(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
+        waited_on: list[str] = []
         try:
-            wait_until(
-                lambda: proxy.calls > 0 or anchoring.poll() is not None,
-                timeout=60,
-                what="the worker to call the node",
-            )
-            during = _post_for(client, collector, window_s)
-            assert proxy.calls > 0, "the worker never reached the node"
-            assert anchoring.poll() is None, "the worker stopped instead of waiting for the node"
+            for let_through in range(MAX_CALLS):
+                wait_until(  # the calls let through so far answered, the next one held
+                    lambda: (proxy.held, proxy.answered) == (1, let_through)  # noqa: B023
+                    or anchoring.poll() is not None,
+                    timeout=60,
+                    what="the worker to wait on the node",
+                )
+                assert anchoring.poll() is None, "the worker stopped instead of waiting"
+                held = proxy.methods[-1]
+                statuses = [_record_one(client, collector) for _ in range(3)]
+                assert statuses == ["created"] * 3, f"while the worker waited on {held}"
+                assert (proxy.held, proxy.answered) == (1, let_through), "the call was answered"
+                waited_on.append(held)
+                if node == "hung" or held == "eth_sendRawTransaction":
+                    break
+                proxy.let_one_through()
+            if node == "hung":
+                time.sleep(1)  # the worker keeps waiting; it neither gives up nor dies
+                assert anchoring.poll() is None and proxy.answered == 0
+                assert _record_one(client, collector) == "created"
         finally:
             anchoring.kill()
             anchoring.communicate()  # reaps it and closes its pipe
 
-    after = _post_for(client, collector, WINDOW_S)
-
-    for window in (before, during, after):
-        assert {status for _, status in window} == {200}, "an event was not recorded"
-    # "Normal" is measured just before and just after, on the same busy machine.
-    normal = max(statistics.median(t for t, _ in w) for w in (before, after))
-    slowest_normal = max(t for w in (before, after) for t, _ in w)
-    assert statistics.median(t for t, _ in during) <= 2 * normal
-    # No single write waited on the node (each chain call takes DELAY_S or forever).
-    assert max(t for t, _ in during) <= max(2 * slowest_normal, 1.0)
+    if node == "slow":
+        # the worker went all the way: checks, reads and the send of its anchor
+        assert waited_on[-1] == "eth_sendRawTransaction", waited_on
+        assert {"eth_chainId", "eth_call"} <= set(waited_on), waited_on
 
 
 def test_anchoring_on_demand_answers_promptly_when_the_node_hangs(

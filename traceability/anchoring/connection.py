@@ -115,9 +115,14 @@ def open_ledger(source: LedgerSource) -> LedgerHandle:
         else:
             owner_key, submitter_key = settings.ledger_owner_key, settings.ledger_key
         contract = settings.ledger_contract
-        submitter = Web3Ledger.from_rpc(url, private_key=submitter_key, contract_address=contract)
+        patience = settings.ledger_worker_timeout_s
+        submitter = Web3Ledger.from_rpc(
+            url, private_key=submitter_key, contract_address=contract, timeout=patience
+        )
         owner = (
-            Web3Ledger.from_rpc(url, private_key=owner_key, contract_address=contract)
+            Web3Ledger.from_rpc(
+                url, private_key=owner_key, contract_address=contract, timeout=patience
+            )
             if owner_key
             else None
         )
