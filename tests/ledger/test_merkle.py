@@ -126,13 +126,17 @@ def test_asking_for_a_proof_outside_the_tree_is_an_error() -> None:
         merkle.inclusion_proof([], 0)
 
 
-# --- properties over every tree size 1..300 -------------------------------------------
+# --- properties over tree sizes: every size to 64, then each side of 128 and 256 ------
+
+#: Every shape of path (length, sides) up to depth 6, and the boundaries where a
+#: tree gains a level (127/128/129, 255/256/257); sizes between add no new shape.
+SIZES = [*range(1, 65), 127, 128, 129, 255, 256, 257, MAX_SIZE]
 
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(leaves=unique_leaves)
 def test_every_leaf_of_every_tree_size_verifies(leaves: list[bytes]) -> None:
-    for size in range(1, MAX_SIZE + 1):
+    for size in SIZES:
         tree = leaves[:size]
         expected = merkle.root(tree)
         assert merkle.root_from_leaf_hashes([merkle.leaf_hash(x) for x in tree]) == expected
@@ -161,11 +165,10 @@ def test_all_proofs_at_once_equal_proofs_one_by_one_for_small_trees() -> None:
 
 #: Every size up to 64, then the sizes around the larger powers of two and the largest:
 #: each leaf of each is tampered with in every way (the cost grows with size squared).
-TAMPER_SIZES = [*range(1, 65), 127, 128, 129, 255, 256, 257, MAX_SIZE]
 
 
 def test_tampering_with_leaf_proof_or_index_fails_for_every_tree_size() -> None:
-    for size in TAMPER_SIZES:
+    for size in SIZES:
         leaves = _digests(size, salt=b"tamper")
         expected = merkle.root(leaves)
         for index, proof in enumerate(merkle.inclusion_proofs(leaves)):
@@ -190,7 +193,7 @@ def test_a_wrong_size_fails_unless_the_path_has_the_same_shape() -> None:
     there. Here: a different size verifies exactly when the path would have
     the same shape (same length, siblings on the same sides).
     """
-    for size in range(1, MAX_SIZE + 1):
+    for size in SIZES:
         leaves = _digests(size, salt=b"size")
         expected = merkle.root(leaves)
         for index, proof in enumerate(merkle.inclusion_proofs(leaves)):

@@ -17,12 +17,15 @@ from traceability.anchoring.worker import AnchorRun, run_once
 log = logging.getLogger(__name__)
 
 
-def anchor_now(engine: Engine, ledger: LedgerSource, *, from_request: bool = False) -> AnchorRun:
+def anchor_now(
+    engine: Engine, ledger: LedgerSource, *, from_request: bool = False, recheck: bool = True
+) -> AnchorRun:
     """Anchor everything pending now.
 
     ``from_request``: a web request is waiting, so every chain call (and the
     wait for the receipt) gets ``ledger_request_timeout_s``, not the worker's
     patience; whatever is left is finished by the background worker.
+    ``recheck``: see :func:`run_once`.
     """
     settings = ledger.settings
     handle = open_ledger(ledger)
@@ -42,6 +45,7 @@ def anchor_now(engine: Engine, ledger: LedgerSource, *, from_request: bool = Fal
         confirmations=settings.ledger_confirmations,
         receipt_timeout_s=receipt_timeout_s,
         lease_s=settings.anchor_lease_s,
+        recheck=recheck,
     )
 
 
