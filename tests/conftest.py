@@ -21,7 +21,13 @@ from sqlmodel import Session, SQLModel
 from werkzeug.security import generate_password_hash
 
 from tests.support.accounts import Actor, add_actor
-from tests.support.databases import DatabaseTemplate, default_settings, fresh_database
+from tests.support.databases import (
+    DatabaseTemplate,
+    default_settings,
+    empty_schema,
+    fresh_database,
+    start_from_schema,
+)
 from traceability import create_app
 from traceability.app import trace_of
 from traceability.clock import Clock
@@ -69,8 +75,16 @@ def clock() -> Clock | None:
     return None
 
 
+@pytest.fixture(scope="session")
+def schema_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | None]:
+    """Every table, created once per xdist worker (SQLite; None on PostgreSQL)."""
+    with empty_schema(tmp_path_factory.mktemp("schema")) as path:
+        yield path
+
+
 @pytest.fixture
-def app(settings: dict[str, Any], clock: Clock | None) -> Iterator[Flask]:
+def app(settings: dict[str, Any], clock: Clock | None, schema_file: Path | None) -> Iterator[Flask]:
+    start_from_schema(settings["database_url"], schema_file)  # unless it is a template's copy
     app = create_app(settings, clock=clock)
     engine = trace_of(app).engine
     SQLModel.metadata.create_all(engine)  # unit tests only; see test_migrations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,10 +59,9 @@ class RpcProxy:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply.content)))
                 self.end_headers()
-                try:
+                # the client may have given up waiting (a timeout, or it was killed)
+                with contextlib.suppress(OSError):
                     self.wfile.write(reply.content)
-                except OSError:
-                    pass  # the client gave up waiting (a timeout, or it was killed)
                 with proxy._count:
                     proxy.answered += 1
 

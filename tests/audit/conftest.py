@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlmodel import Session, SQLModel
 
-from tests.support.databases import DatabaseTemplate, default_settings, template_database
+from tests.support.databases import DatabaseTemplate, default_settings, shared_template
 from traceability import create_app, demo
 from traceability.accounts import services as accounts
 from traceability.app import trace_of
@@ -32,22 +33,27 @@ class DemoTemplate:
     summary: str
 
 
+def build_demo(template: DatabaseTemplate, directory: Path) -> str:
+    """The demo loaded into ``template``, its snapshots computed; what `demo` printed."""
+    # its snapshots were computed a few minutes before the tests' now
+    app = create_app(
+        default_settings(template.url, directory),
+        clock=FixedClock(AUDIT_NOW - dt.timedelta(minutes=5)),
+    )
+    engine = trace_of(app).engine
+    SQLModel.metadata.create_all(engine)
+    try:
+        summary = demo.load(trace_of(app), devices=DEMO_DEVICES, seed=2026)
+        refresh(trace_of(app), force=True)  # what `serve`'s refresher does in the background
+    finally:
+        engine.dispose()
+    return summary
+
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplate]:
-    directory = tmp_path_factory.mktemp("demo")
-    with template_database(directory) as template:
-        # its snapshots were computed a few minutes before the tests' now
-        app = create_app(
-            default_settings(template.url, directory),
-            clock=FixedClock(AUDIT_NOW - dt.timedelta(minutes=5)),
-        )
-        engine = trace_of(app).engine
-        SQLModel.metadata.create_all(engine)
-        try:
-            summary = demo.load(trace_of(app), devices=DEMO_DEVICES, seed=2026)
-            refresh(trace_of(app), force=True)  # what `serve`'s refresher does in the background
-        finally:
-            engine.dispose()
+    """Built once per test run: the xdist workers share it."""
+    with shared_template(tmp_path_factory, "demo", build_demo) as (template, summary):
         yield DemoTemplate(template, summary)
 
 

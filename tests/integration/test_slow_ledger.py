@@ -112,8 +112,10 @@ def test_events_are_recorded_while_the_worker_waits_on_each_node_call(
         try:
             for let_through in range(MAX_CALLS):
                 wait_until(  # the calls let through so far answered, the next one held
-                    lambda: (proxy.held, proxy.answered) == (1, let_through)  # noqa: B023
-                    or anchoring.poll() is not None,
+                    lambda: (
+                        (proxy.held, proxy.answered) == (1, let_through)  # noqa: B023
+                        or anchoring.poll() is not None
+                    ),
                     timeout=60,
                     what="the worker to wait on the node",
                 )
