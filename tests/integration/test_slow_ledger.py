@@ -70,7 +70,7 @@ def _post_one(client: FlaskClient, actor: Actor) -> tuple[float, int]:
                 "id": new_id(),
                 "type": "collected",
                 "category": "tv",
-                "attributes": {"display": "flat", "screen_in": 42},
+                "attributes": {"display": "lcd", "backlight": "led", "screen_in": 42},
                 "weight_kg": "18.2",
             }
         ]
