@@ -1,5 +1,5 @@
-"""Claims run against a real anvil node (the app in rpc mode), with the demo's example
-provincial schedule so that 2024-and-later dates have a schedule in force."""
+"""Claims run against a real anvil node (the app in rpc mode), with the demo's EXAMPLE
+deployment schedule so that 2024-and-later dates have a schedule in force."""
 
 from __future__ import annotations
 

@@ -172,7 +172,9 @@ def _rated(
 
 
 def _attributes_text(attributes: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k} = {v}" for k, v in attributes.items()) or "no attributes"
+    """``form = desktop, with_display = false`` (yes/no as the API writes them)."""
+    shown = {k: str(v).lower() if isinstance(v, bool) else v for k, v in attributes.items()}
+    return ", ".join(f"{k} = {v}" for k, v in shown.items()) or "no attributes"
 
 
 def _whole_unit_reasons(
