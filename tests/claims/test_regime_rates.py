@@ -111,3 +111,18 @@ def test_an_agitator_washer_is_named_by_no_tier_since_2016() -> None:
         ("washing_machine", {"type": "top_load_auto", "dry_load_kg": "7"}), "2017-06-01"
     )
     assert isinstance(top_load, Rated) and top_load.tier.id == "washer_twin_auto_drum"
+
+
+def test_the_2024_to_2027_fund_is_central_and_sets_no_per_unit_rate() -> None:
+    """Item 5: no schedule of ours says a province pays per-unit standards from 2024."""
+    assert not any(s.covers(dt.date(2024, 1, 1), SUZHOU) for s in NATIONAL.rate_schedules.values())
+    example = WITH_EXAMPLE.rate_schedules["example-province-2024-2027"]
+    assert "no per-unit rate" in example.source
+    assert "allocated to provinces by formula" in example.source
+    for path in ("README.md", "traceability/demo/data/rates-example.toml",
+                 "traceability/catalog/data/rates.toml", "traceability/config.py"):  # fmt: skip
+        text = (ROOT / path).read_text(encoding="utf-8")
+        assert "province's 以奖代补" not in text and "provincial special funds" not in text, path
+    assert "废弃电器电子产品处理专项资金" in (
+        ROOT / "traceability/catalog/data/rates.toml"
+    ).read_text(encoding="utf-8")
