@@ -134,7 +134,7 @@ def _lot_events(code: str, when: dt.datetime, grams: int) -> list[dict[str, Any]
 def load_devices(env: LedgerEnv, devices: int) -> None:
     """``devices`` dismantled devices with rows, lots and confirmed receipts (Core inserts)."""
     _orgs(env)
-    hazardous = {code for code, f in load_catalog().fractions.items() if f.hazardous}
+    hazardous = {code for code, f in load_catalog().fractions.items() if f.receipt_required}
     progress = Progress("claims: hashing and inserting devices", devices)
     started = time.perf_counter()
     lot_weight: dict[str, int] = defaultdict(int)

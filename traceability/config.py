@@ -98,8 +98,9 @@ class Settings(BaseSettings):
     # percentage is physically impossible and rejected.
     dismantle_tolerance_pct: Decimal = Field(default=Decimal(5), ge=0, le=100)
 
-    # Rate schedules a deployment supplies beside the national one (a TOML file
-    # of [[schedules]], e.g. its province's 以奖代补 standards from 2024-01-01).
+    # Rate schedules a deployment supplies beside the national ones (a TOML file of
+    # [[schedules]]). The 2024–2027 central special fund (以奖代补, allocated to the
+    # provinces by formula) sets no per-unit rate: such a file is the deployment's own.
     rate_schedules: Path | None = None
     # Label sheet PDFs each user may have made within an hour (counted in
     # labels; a 1000-label sheet takes seconds of a worker). One large sheet

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from traceability.anchoring.connection import LedgerSource
 from traceability.catalog import load_catalog
+from traceability.catalog.files import CatalogDataError
 from traceability.catalog.models import Catalog
 from traceability.clock import SYSTEM_CLOCK, Clock
 from traceability.config import Settings
@@ -66,7 +67,10 @@ def cli_trace(ctx: click.Context) -> Trace:
     variables on first use when the caller gave none (a test passes its own)."""
     root = ctx.find_root()
     if root.obj is None:
-        root.obj = build_trace()
+        try:
+            root.obj = build_trace()
+        except CatalogDataError as exc:  # a malformed data file: which one, which key
+            raise click.ClickException(str(exc)) from None
     if not isinstance(root.obj, Trace):
         raise TypeError(f"the command's obj must be a Trace, not {type(root.obj).__name__}")
     return root.obj

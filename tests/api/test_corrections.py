@@ -143,7 +143,9 @@ def test_once_the_plant_has_received_a_device_its_collector_cannot_correct_it(
     collected = event_of(Handheld(client, plant).device(qr_id), "collected")
 
     [result] = Handheld(client, collector).post(
-        correction(collected["id"], attributes={"display": "flat", "screen_in": 42}),
+        correction(
+            collected["id"], attributes={"display": "lcd", "backlight": "led", "screen_in": 42}
+        ),
     )
 
     assert result["status"] == "rejected"

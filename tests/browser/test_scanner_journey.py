@@ -78,11 +78,12 @@ def test_collect_ship_receive_store_dismantle_and_ship_the_lot(
     required = page.eval_on_selector_all(
         ".output.required", "els => els.map(e => e.dataset.fraction)"
     )
-    assert sorted(required) == ["crt_funnel_glass", "crt_panel_glass", "pcb"]
+    assert sorted(required) == ["crt_funnel_glass", "crt_panel_glass", "crt_phosphor", "pcb"]
     page.fill("input[name=out_crt_panel_glass]", "12")
     page.fill("input[name=out_crt_funnel_glass]", "8")
+    page.fill("input[name=out_crt_phosphor]", "0.01")
     page.fill("input[name=out_pcb]", "1.5")
-    assert "21.5" in page.inner_text(".balance-text")
+    assert "21.51" in page.inner_text(".balance-text")
     page.fill("input[name=batch]", "B-0601")
     page.fill("input[name=line]", "L1")
     screenshot(page, "journey-dismantle-zh")
@@ -119,7 +120,12 @@ def test_collect_ship_receive_store_dismantle_and_ship_the_lot(
     assert detail["storage_area"] == "A-01"
     assert (detail["batch"], detail["line"]) == ("B-0601", "L1")
     outputs = {o["fraction"]: str(o["weight_kg"]) for o in detail["outputs"]}
-    assert outputs == {"crt_panel_glass": "12", "crt_funnel_glass": "8", "pcb": "1.5"}
+    assert outputs == {
+        "crt_panel_glass": "12",
+        "crt_funnel_glass": "8",
+        "crt_phosphor": "0.01",
+        "pcb": "1.5",
+    }
     assert [e["org"] for e in detail["events"]] == [collector.org] * 2 + [plant.org] * 3
     with Session(trace_of(server.app).engine) as session:
         lot = session.exec(select(Lot).where(Lot.code == lot_code)).one()
@@ -158,6 +164,7 @@ def test_a_rejected_dismantling_shows_the_servers_reason_in_chinese(
     page.wait_for_selector(".output.required[data-fraction=pcb]")
     page.fill("input[name=out_crt_panel_glass]", "12")
     page.fill("input[name=out_crt_funnel_glass]", "8")
+    page.fill("input[name=out_crt_phosphor]", "0.01")
     page.fill("input[name=out_pcb]", "1.5")
     assert "over" in page.get_attribute(".balance", "class")
     page.click("button.submit")

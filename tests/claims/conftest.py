@@ -1,5 +1,5 @@
-"""Claims run against a real anvil node (the app in rpc mode), with the demo's example
-provincial schedule so that 2024-and-later dates have a schedule in force."""
+"""Claims run against a real anvil node (the app in rpc mode), with the demo's EXAMPLE
+deployment schedule so that 2024-and-later dates have a schedule in force."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def quarter(
     q.device(
         "next_quarter",
         "tv",
-        {"display": "flat", "screen_in": 32},
+        {"display": "lcd", "backlight": "led", "screen_in": 32},
         "10",
         {"pcb": "1", "lcd_panel": "3"},
         "2026-10-01T01:00:00",
@@ -62,7 +62,7 @@ def quarter(
     q.device(
         "unconfirmed",
         "tv",
-        {"display": "flat", "screen_in": 40},
+        {"display": "lcd", "backlight": "led", "screen_in": 40},
         "11",
         FLAT_OUT,
         "2026-09-10T10:00:00",
@@ -71,13 +71,18 @@ def quarter(
     q.device(
         "tampered",
         "tv",
-        {"display": "flat", "screen_in": 50},
+        {"display": "lcd", "backlight": "led", "screen_in": 50},
         "14",
         FLAT_OUT,
         "2026-09-11T10:00:00",
     )
     q.device(
-        "pending", "tv", {"display": "flat", "screen_in": 55}, "15", FLAT_OUT, "2026-09-12T10:00:00"
+        "pending",
+        "tv",
+        {"display": "lcd", "backlight": "led", "screen_in": 55},
+        "15",
+        FLAT_OUT,
+        "2026-09-12T10:00:00",
     )
     q.ship_and_confirm_lots()
     assert q.anchor()["anchored"] > 0

@@ -21,12 +21,21 @@ from traceability.lots.models import Lot
 CST = dt.timezone(dt.timedelta(hours=8))
 EXAMPLE_RATES = "traceability/demo/data/rates-example.toml"
 
-CRT_OUT = {"crt_panel_glass": "8", "crt_funnel_glass": "4", "pcb": "1.5", "plastics": "3"}
+CRT_OUT = {
+    "crt_panel_glass": "8",
+    "crt_funnel_glass": "4",
+    "crt_phosphor": "0.01",
+    "pcb": "1.5",
+    "plastics": "3",
+}
+LCD = {"display": "lcd", "backlight": "led"}
 FLAT_OUT = {"pcb": "1", "lcd_panel": "3", "plastics": "4"}
-COLD_OUT = {"compressor": "9", "refrigerant": "0.2", "ferrous_metal": "10"}
+PLASMA_OUT = {"pcb": "2", "pdp_panel": "12", "plastics": "6", "ferrous_metal": "6"}
+COLD_OUT = {"compressor": "9", "refrigerant": "0.2", "pu_foam": "2", "ferrous_metal": "8"}
 WASHER_OUT = {"motor": "4", "plastics": "8", "ferrous_metal": "8"}
 PC_OUT = {"pcb": "1", "plastics": "2", "ferrous_metal": "3"}
-TABLET_OUT = {"pcb": "0.1", "battery": "0.1", "plastics": "0.1"}
+DESKTOP = {"form": "desktop", "with_display": True, **LCD}
+TABLET_OUT = {"pcb": "0.1", "battery_li_ion": "0.1", "plastics": "0.1"}
 PRINTER_OUT = {"plastics": "3", "pcb": "0.5"}
 
 #: name → (category, attributes, intake kg, outputs, expected tier under the example schedule)
@@ -34,8 +43,15 @@ ELIGIBLE: dict[str, tuple[str, dict[str, Any], str, dict[str, str], str]] = {
     "crt_21": ("tv", {"display": "crt", "screen_in": 21}, "25", CRT_OUT, "tv_crt_14_25"),
     "crt_14": ("tv", {"display": "crt", "screen_in": 14}, "17", CRT_OUT, "tv_crt_14_25"),
     "crt_29": ("tv", {"display": "crt", "screen_in": 29}, "40", CRT_OUT, "tv_crt_25_up_or_flat"),
-    "flat_42": ("tv", {"display": "flat", "screen_in": 42}, "12", FLAT_OUT, "tv_flat"),
-    "desktop": ("microcomputer", {"form": "desktop"}, "12", PC_OUT, "pc_desktop_laptop"),
+    "lcd_42": ("tv", {**LCD, "screen_in": 42}, "12", FLAT_OUT, "tv_crt_25_up_or_flat"),
+    "plasma_50": (
+        "tv",
+        {"display": "plasma", "screen_in": 50},
+        "28",
+        PLASMA_OUT,
+        "tv_crt_25_up_or_flat",
+    ),
+    "desktop": ("microcomputer", DESKTOP, "12", {**PC_OUT, "lcd_panel": "2"}, "pc_desktop_laptop"),
     "laptop": ("microcomputer", {"form": "laptop"}, "6", PC_OUT, "pc_desktop_laptop"),
     "single_5": (
         "washing_machine",
@@ -65,7 +81,28 @@ ELIGIBLE: dict[str, tuple[str, dict[str, Any], str, dict[str, str], str]] = {
 #: name → (category, attributes, intake kg, outputs, expected first reason)
 EXCLUDED: dict[str, tuple[str, dict[str, Any], str, dict[str, str], str]] = {
     "crt_13": ("tv", {"display": "crt", "screen_in": 13}, "17", CRT_OUT, "no_eligible_tier"),
-    "tablet": ("microcomputer", {"form": "tablet"}, "0.6", TABLET_OUT, "no_eligible_tier"),
+    "tablet": ("microcomputer", {"form": "tablet"}, "0.6", TABLET_OUT, "standard_set_separately"),
+    "desktop_host": (
+        "microcomputer",
+        {"form": "desktop", "with_display": False},
+        "8",
+        PC_OUT,
+        "desktop_without_display",
+    ),
+    "fridge_5_kg": (
+        "refrigerator",
+        {"volume_l": 200},
+        "5",
+        {"compressor": "3", "refrigerant": "0.1", "pu_foam": "1", "ferrous_metal": "0.5"},
+        "below_minimum_weight",
+    ),
+    "ac_1_g": (
+        "air_conditioner",
+        {"form": "split", "cooling_w": 3500},
+        "40",
+        {"compressor": "10", "refrigerant": "0.001", "ferrous_metal": "20"},
+        "irregular_dismantling",
+    ),
     "washer_3": (
         "washing_machine",
         {"type": "twin_tub", "dry_load_kg": "3"},

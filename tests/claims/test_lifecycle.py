@@ -26,7 +26,7 @@ from traceability.reports.devices import open_reader
 pytestmark = pytest.mark.integration
 
 CRT_21 = ("tv", {"display": "crt", "screen_in": 21}, "25", CRT_OUT)
-FLAT_42 = ("tv", {"display": "flat", "screen_in": 42}, "12", FLAT_OUT)
+FLAT_42 = ("tv", {"display": "lcd", "backlight": "led", "screen_in": 42}, "12", FLAT_OUT)
 FRIDGE = ("refrigerator", {"volume_l": 200}, "40", COLD_OUT)
 
 

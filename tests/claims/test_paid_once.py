@@ -18,7 +18,7 @@ from traceability.claims.models import ClaimItem
 pytestmark = pytest.mark.integration
 
 FRIDGE = ("refrigerator", {"volume_l": 200}, "40", COLD_OUT)
-FLAT_42 = ("tv", {"display": "flat", "screen_in": 42}, "12", FLAT_OUT)
+FLAT_42 = ("tv", {"display": "lcd", "backlight": "led", "screen_in": 42}, "12", FLAT_OUT)
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ EXAMPLE = "example-province-2024-2027"
 EXAMPLE_RATES = {
     "tv_crt_14_25": 35,
     "tv_crt_25_up_or_flat": 40,
-    "tv_flat": 40,
     "pc_desktop_laptop": 40,
     "washer_single_spin": 20,
     "washer_twin_auto_drum": 25,

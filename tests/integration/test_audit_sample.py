@@ -25,6 +25,8 @@ from traceability.cli import main
 from traceability.clock import ShiftedClock
 from traceability.periods import CHINA, Period, parse_period
 
+LCD_40 = {"display": "lcd", "backlight": "led", "screen_in": 40}
+
 pytestmark = [pytest.mark.integration]
 
 SIZES = SamplingSizes(days=3, devices=5)
@@ -97,8 +99,7 @@ def dismantle_in(
         stamps = [(at + dt.timedelta(minutes=m)).isoformat() for m in (0, 1, 2)]
         response = client.post(
             "/api/v1/devices",
-            json={"category": "tv", "attributes": {"display": "flat", "screen_in": 40},
-                  "occurred_at": stamps[0]},
+            json={"category": "tv", "attributes": LCD_40, "occurred_at": stamps[0]},
             headers=plant.headers,
         )  # fmt: skip
         assert response.status_code == 201, response.get_json()

@@ -62,7 +62,7 @@ def _record_one(client: FlaskClient, actor: Actor) -> str:
                 "id": new_id(),
                 "type": "collected",
                 "category": "tv",
-                "attributes": {"display": "flat", "screen_in": 42},
+                "attributes": {"display": "lcd", "backlight": "led", "screen_in": 42},
                 "weight_kg": "18.2",
             }
         ]

@@ -63,7 +63,9 @@ def test_comments_and_layout_do_not_change_the_hash(data_dir: Path) -> None:
 
 def test_changing_a_rate_changes_the_schedule_hash(data_dir: Path) -> None:
     path = data_dir / "rates.toml"
-    path.write_text(path.read_text().replace("rates = [85, 60, 40]", "rates = [85, 60, 41]", 1))
+    text = path.read_text()
+    assert "rates = [60, 40]" in text  # CRT 14–25″ from 2016-01-01 and 2021-04-01
+    path.write_text(text.replace("rates = [60, 40]", "rates = [60, 41]", 1))
 
     before = parse_catalog().rate_schedules[DEFAULT_SCHEDULE]
     after = parse_catalog(data_dir).rate_schedules[DEFAULT_SCHEDULE]

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from traceability.catalog.models import DismantlingRules, Fraction
+from traceability.catalog.models import DismantlingRules, Fraction, UnitExclusion
 from traceability.custody.fields import problem
 from traceability.custody.messages import ErrorBody, ItemResult, Message
 from traceability.labels.services import MAX_SHEET
@@ -96,13 +96,17 @@ class LedgerInfo(Out):
 class AttributePublic(Out):
     """An attribute of a category; only what differs from the defaults is listed."""
 
-    kind: Literal["enum", "int", "decimal"]
+    kind: Literal["enum", "int", "decimal", "bool"]
     values: list[str] = Field(default_factory=list)
+    #: Values old records hold, refused on new input (a TV's "flat").
+    legacy: list[str] = Field(default_factory=list)
     min: str | None = Field(None, description="a decimal, as text")
     max: str | None = Field(None, description="a decimal, as text")
     places: int = 0
     required: bool = False
     unit: str | None = None
+    #: When it applies (a condition on the other attributes): asked and required only then.
+    applies: dict[str, Any] = Field(default_factory=dict)
 
 
 class CategoryPublic(Out):
@@ -114,6 +118,8 @@ class CategoryPublic(Out):
     attributes: dict[str, AttributePublic]
     #: The catalogue's own limits (e.g. refrigerator volume_l ≤ 800): outside them, out of scope.
     scope: dict[str, Any]
+    #: Devices that are not the catalogue's unit, never paid (a desktop host alone).
+    not_the_unit: list[UnitExclusion]
 
 
 class FactorSetPublic(Out):
@@ -134,8 +140,9 @@ class RateTierPublic(Out):
     id: str
     zh: str
     category: str
-    when: dict[str, Any]
-    rates: list[int | Literal["not_eligible"]]
+    #: A condition, or a list of them any of which matches.
+    when: dict[str, Any] | list[dict[str, Any]]
+    rates: list[int | Literal["not_eligible", "set_separately"]]
 
 
 class RateSchedulePublic(Out):
@@ -153,14 +160,35 @@ class RateSchedulePublic(Out):
     sha256: str
 
 
+class BandPublic(Out):
+    """A unit's weight and its key fractions' least weights (kg, decimals as text)."""
+
+    category: str
+    match: dict[str, Any]
+    unit_kg: dict[str, str | None]
+    min_kg: dict[str, str]
+    note: str | None
+
+
+class BandsPublic(Out):
+    version: str
+    source: str
+    label: str
+    bands: list[BandPublic]
+
+
 class CatalogPublic(Out):
     """GET /catalog: categories, attributes, fractions, rules, factor sets, rate schedules."""
 
     version: str
     source: str
+    #: The day the catalogue's limits (``scope``) hold from.
+    scope_from: str
     categories: list[CategoryPublic]
     fractions: list[Fraction]
     dismantling_rules: DismantlingRules
+    #: Unit weights and least key-fraction weights (practice defaults).
+    bands: BandsPublic
     factor_sets: list[FactorSetPublic]
     rate_schedules: list[RateSchedulePublic]
 

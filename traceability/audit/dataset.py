@@ -188,7 +188,7 @@ def audit_data(
         if not upto:
             continue
         data.devices[qr_id] = AuditedDevice(replay(qr_id, upto), upto, logs.verification[qr_id])
-    hazardous = {code: f.hazardous for code, f in catalog.fractions.items()}
+    hazardous = {code: f.receipt_required for code, f in catalog.fractions.items()}
     for code, (log, check) in logs.lots.items():
         upto_lot = [e for e in log if e.occurred_at < as_of]
         if not log:

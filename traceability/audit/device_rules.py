@@ -11,7 +11,7 @@ from decimal import Decimal
 from traceability.audit.dataset import AuditData, AuditedDevice
 from traceability.audit.findings import RECORDS_LISTED, Finding
 from traceability.audit.ruleset import Severity, Thresholds
-from traceability.catalog.services import required_fractions
+from traceability.catalog.dismantling import dismantling_gaps, gaps_text
 from traceability.custody.models import EventType
 from traceability.custody.wellformed import row_problem
 from traceability.devices.models import DeviceState
@@ -129,22 +129,22 @@ def resource_rate(data: AuditData, t: Thresholds) -> Iterator[Finding]:
 
 
 def irregular_dismantling(data: AuditData, t: Thresholds) -> Iterator[Finding]:
-    """A required output of the regular-dismantling rules is not reported."""
+    """A required output of the regular-dismantling rules is not reported, or a key one
+    weighs less than its least weight (the same test as the claim's)."""
+    names = data.catalog.fractions
     for record in _dismantled(data):
         f = record.facts
-        required = required_fractions(data.catalog, f.category or "", f.attributes)
-        missing = sorted(required - {o.fraction for o in f.outputs if o.weight_g > 0})
-        if not missing:
+        gaps = dismantling_gaps(data.catalog, f.category or "", f.attributes, f.outputs)
+        if not gaps:
             continue
-        names = data.catalog.fractions
         yield Finding(
             "irregular_dismantling",
             f.dismantled_by or "?",
             f.dismantled_at,  # type: ignore[arg-type]
             f.qr_id,
             {
-                "missing_zh": "、".join(names[m].zh if m in names else m for m in missing),
-                "missing_en": ", ".join(names[m].en if m in names else m for m in missing),
+                "missing_zh": gaps_text(gaps, names, "zh"),
+                "missing_en": gaps_text(gaps, names, "en"),
             },
             events=event_ids(record, EventType.dismantled),
             devices=(f.qr_id,),

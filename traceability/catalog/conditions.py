@@ -4,10 +4,14 @@ A condition maps attribute names to what the value must be:
 
 - a string: the enum value itself (``display = "crt"``);
 - a list of strings: one of them (``form = ["tablet", "palmtop"]``);
+- ``true`` or ``false``: the yes/no attribute's value (``with_display = true``);
 - a table of bounds: ``min`` (≥), ``above`` (>), ``max`` (≤), ``below`` (<),
   numbers or decimal strings (``dry_load_kg = { above = "3", max = "10" }``).
 
-Every named attribute must hold for the device to match. Conditions are
+Every named attribute must hold for the device to match; an empty condition
+matches every device. Where a rate tier needs "this or that" (the official row
+"CRT ≥ 25″, or a flat panel"), its ``when`` is a list of conditions, any of
+which matches (``matches_any``). Conditions are
 checked against the catalogue when the data loads (``check_condition``), so
 a misspelt attribute or value fails at start-up, not by never matching.
 """
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -39,7 +43,10 @@ def matches(condition: Mapping[str, Any], attributes: Mapping[str, Any]) -> bool
         value = attributes.get(name)
         if value is None:
             return False
-        if isinstance(wanted, str):
+        if isinstance(wanted, bool):
+            if value is not wanted:
+                return False
+        elif isinstance(wanted, str):
             if value != wanted:
                 return False
         elif isinstance(wanted, list | tuple):
@@ -50,6 +57,11 @@ def matches(condition: Mapping[str, Any], attributes: Mapping[str, Any]) -> bool
             if number is None or not within(number, wanted):
                 return False
     return True
+
+
+def matches_any(conditions: Sequence[Mapping[str, Any]], attributes: Mapping[str, Any]) -> bool:
+    """Whether ``attributes`` satisfy at least one of ``conditions``."""
+    return any(matches(condition, attributes) for condition in conditions)
 
 
 _BOUNDS: dict[str, Callable[[Decimal, Decimal], bool]] = {
@@ -75,17 +87,24 @@ def check_condition(
 ) -> None:
     """Raise ``ValueError`` naming ``where`` if the condition cannot apply to the category.
 
-    ``attributes`` is the category's attribute specs (``AttributeSpec`` by name).
+    ``attributes`` is the category's attribute specs (``AttributeSpec`` by name); an
+    enum's legacy values (kept for old records) may be named too.
     """
     for name, wanted in condition.items():
         spec = attributes.get(name)
         if spec is None:
             raise ValueError(f"{where}: the category has no attribute {name!r}")
-        if isinstance(wanted, str | list | tuple):
+        if spec.kind == "bool":
+            if not isinstance(wanted, bool):
+                raise ValueError(f"{where}: {name} is yes/no, give true or false")
+        elif isinstance(wanted, bool):
+            raise ValueError(f"{where}: {name} is not a yes/no attribute")
+        elif isinstance(wanted, str | list | tuple):
             values = [wanted] if isinstance(wanted, str) else list(wanted)
             if spec.kind != "enum":
                 raise ValueError(f"{where}: {name} is a number, give bounds")
-            unknown = [v for v in values if v not in spec.values]
+            known = (*spec.values, *spec.legacy)
+            unknown = [v for v in values if v not in known]
             if unknown or not values:
                 raise ValueError(f"{where}: {name} has no value(s) {unknown}")
         elif isinstance(wanted, Mapping):

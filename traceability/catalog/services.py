@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from traceability.catalog.conditions import matches
 from traceability.catalog.models import AttributeSpec, Catalog, Category
 from traceability.errors import ValidationFailed
 
@@ -57,9 +58,35 @@ def get_category(catalog: Catalog, code: Any, field: str = "category") -> Catego
     return catalog.categories[code]
 
 
-def _validate_attribute(name: str, spec: AttributeSpec, value: Any) -> Any:
+def _condition_text(condition: Mapping[str, Any]) -> str:
+    """``display = lcd`` — for people, not parsers."""
+    parts = []
+    for name, wanted in condition.items():
+        if isinstance(wanted, bool):
+            shown = "true" if wanted else "false"
+        elif isinstance(wanted, list | tuple):
+            shown = " or ".join(wanted)
+        else:
+            shown = str(wanted)
+        parts.append(f"{name} = {shown}")
+    return " and ".join(parts)
+
+
+def _validate_attribute(name: str, spec: AttributeSpec, value: Any, *, legacy: bool) -> Any:
     field = f"attributes.{name}"
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            raise ValidationFailed(f"{field} must be true or false", field=field)
+        return value
     if spec.kind == "enum":
+        if value in spec.legacy and isinstance(value, str):
+            if legacy:
+                return value
+            raise ValidationFailed(
+                f"{field} {value!r} is kept for old records only: give one of "
+                f"{', '.join(spec.values)}",
+                field=field,
+            )
         if value not in spec.values:
             raise ValidationFailed(f"{field} must be one of {', '.join(spec.values)}", field=field)
         return value
@@ -82,8 +109,15 @@ def _validate_attribute(name: str, spec: AttributeSpec, value: Any) -> Any:
     return format(number.normalize(), "f")  # "6.5", "10" — never "1E+1"
 
 
-def validate_attributes(category: Category, attributes: Any) -> dict[str, Any]:
-    """The attributes normalised for storage and hashing, or a ValidationFailed naming the field."""
+def validate_attributes(
+    category: Category, attributes: Any, *, legacy: bool = False
+) -> dict[str, Any]:
+    """The attributes normalised for storage and hashing, or a ValidationFailed naming the field.
+
+    An attribute that ``applies`` only under a condition (an LCD's ``backlight``) is
+    required then and refused otherwise. ``legacy``: accept the values old records
+    hold (comparing a re-sent event with what was recorded), never for new input.
+    """
     if attributes is None:
         attributes = {}
     if not isinstance(attributes, Mapping):
@@ -93,24 +127,30 @@ def validate_attributes(category: Category, attributes: Any) -> dict[str, Any]:
         raise ValidationFailed(
             f"{category.code} has no attribute {unknown[0]!r}", field=f"attributes.{unknown[0]}"
         )
-    clean: dict[str, Any] = {}
+    clean: dict[str, Any] = {
+        name: _validate_attribute(name, spec, attributes[name], legacy=legacy)
+        for name, spec in category.attributes.items()
+        if attributes.get(name) is not None
+    }
     for name, spec in category.attributes.items():
-        if name not in attributes or attributes[name] is None:
-            if spec.required:
+        field = f"attributes.{name}"
+        if spec.applies and not matches(spec.applies, clean):
+            if name in clean:
                 raise ValidationFailed(
-                    f"attributes.{name} is required for {category.code}",
-                    field=f"attributes.{name}",
+                    f"{field} applies only when {_condition_text(spec.applies)}", field=field
                 )
-            continue
-        clean[name] = _validate_attribute(name, spec, attributes[name])
+        elif spec.required and name not in clean:
+            when = f" when {_condition_text(spec.applies)}" if spec.applies else ""
+            raise ValidationFailed(f"{field} is required for {category.code}{when}", field=field)
     return clean
 
 
 def required_fractions(catalog: Catalog, category: str, attributes: Mapping[str, Any]) -> set[str]:
-    """Fractions the regular-dismantling rules require for this device."""
+    """Fractions the regular-dismantling rules require for this device, each of them
+    (a rule's ``one_of`` groups are in ``dismantling.dismantling_gaps``)."""
     required: set[str] = set()
     for rule in catalog.dismantling.by_category.get(category, ()):
-        if all(attributes.get(k) == v for k, v in rule.match.items()):
+        if matches(rule.match, attributes):
             required.update(rule.required)
     return required
 
@@ -132,11 +172,14 @@ def catalog_public(catalog: Catalog) -> dict[str, Any]:
                     for name, spec in c.attributes.items()
                 },
                 "scope": c.scope,
+                "not_the_unit": [x.model_dump(mode="json") for x in c.not_the_unit],
             }
             for c in catalog.categories.values()
         ],
+        "scope_from": catalog.scope_from.isoformat(),
         "fractions": [f.model_dump(mode="json") for f in catalog.fractions.values()],
         "dismantling_rules": catalog.dismantling.model_dump(mode="json"),
+        "bands": catalog.bands.model_dump(mode="json"),
         "factor_sets": [f.model_dump(mode="json") for f in catalog.factor_sets.values()],
         "rate_schedules": [s.model_dump(mode="json") for s in catalog.rate_schedules.values()],
     }

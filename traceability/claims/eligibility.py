@@ -11,8 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from traceability.catalog.conditions import matches
+from traceability.catalog.dismantling import dismantling_gaps, gaps_text, unit_weight
 from traceability.catalog.models import Catalog, Category
-from traceability.catalog.services import required_fractions
+from traceability.catalog.services import grams_to_kg
 from traceability.claims.rates import NotRated, Rated, in_scope, rate_device
 from traceability.custody.facts import DeviceFacts
 from traceability.periods import Period, beijing_date
@@ -26,10 +28,25 @@ REASONS: dict[str, tuple[str, str]] = {
     "recorded_late": ("记录逾期上链", "recorded late: anchored long after its recorded time"),
     "not_subsidised": ("非基金补贴类别", "category not subsidised"),
     "outside_catalogue_scope": ("超出目录范围", "outside the catalogue's scope"),
+    "desktop_without_display": (
+        "台式机主机未含显示器（非补贴单位）",
+        "desktop host without its display: not the subsidised unit",
+    ),
     "no_rate_schedule": ("无适用补贴标准", "no rate schedule in force"),
     "no_eligible_tier": ("不符合补贴档次", "no eligible tier"),
-    "irregular_dismantling": ("非规范拆解", "irregular dismantling: required fractions missing"),
-    "hazardous_output_unconfirmed": ("危险废物接收未确认", "hazardous output receipt unconfirmed"),
+    "standard_set_separately": ("补贴标准另行制定", "subsidy standard to be set separately"),
+    "below_minimum_weight": (
+        "整机重量低于类别下限（疑似空壳机）",
+        "lighter than a whole unit of its category (a stripped shell?)",
+    ),
+    "irregular_dismantling": (
+        "非规范拆解",
+        "irregular dismantling: required fractions missing or below their minimum weight",
+    ),
+    "hazardous_output_unconfirmed": (
+        "危险废物（或受控物质）接收未确认",
+        "hazardous (or controlled) output receipt unconfirmed",
+    ),
     "already_claimed": ("已申报", "already claimed"),
     "rejected_in_review": ("审核核减", "rejected in a regulator's review"),
 }  # fmt: skip
@@ -118,10 +135,7 @@ def assess(
     category = catalog.categories.get(facts.category or "")
     rated = _rated(catalog, category, facts, region, rate, reasons)
     if category is not None and facts.dismantled_at is not None:
-        reported = {o.fraction for o in facts.outputs if o.weight_g > 0}
-        missing = required_fractions(catalog, category.code, facts.attributes) - reported
-        if missing:
-            reasons.append(("irregular_dismantling", f"missing {', '.join(sorted(missing))}"))
+        reasons += _whole_unit_reasons(catalog, category, facts)
     reasons += _hazard_and_prior_reasons(hazards, prior)
     return Assessment(rated if not reasons else None, tuple(reasons))
 
@@ -141,8 +155,13 @@ def _rated(
         reasons.append(("not_subsidised", f"unknown category {facts.category!r}"))
     elif not category.subsidised:
         reasons.append(("not_subsidised", f"{category.zh} {category.code} is not fund-subsidised"))
-    elif not in_scope(catalog, category.code, facts.attributes):
+    elif when is not None and not in_scope(
+        catalog, category.code, facts.attributes, beijing_date(when)
+    ):
         reasons.append(("outside_catalogue_scope", _scope_text(category.scope, facts.attributes)))
+    elif excluded := [x for x in category.not_the_unit if matches(x.when, facts.attributes)]:
+        detail = f"{_attributes_text(facts.attributes)}: {excluded[0].source}"
+        reasons.append((excluded[0].reason, detail))
     elif when is not None:
         outcome = rate(catalog, category.code, facts.attributes, beijing_date(when), region)
         if isinstance(outcome, NotRated):
@@ -150,6 +169,34 @@ def _rated(
         else:
             return outcome
     return None
+
+
+def _attributes_text(attributes: Mapping[str, Any]) -> str:
+    """``form = desktop, with_display = false`` (yes/no as the API writes them)."""
+    shown = {k: str(v).lower() if isinstance(v, bool) else v for k, v in attributes.items()}
+    return ", ".join(f"{k} = {v}" for k, v in shown.items()) or "no attributes"
+
+
+def _whole_unit_reasons(
+    catalog: Catalog, category: Category, facts: DeviceFacts
+) -> list[tuple[str, str]]:
+    """A unit lighter at intake than a whole one of its kind; a dismantling short of the
+    rules (a required fraction missing, a key one below its least weight)."""
+    reasons = []
+    least = unit_weight(catalog, category.code, facts.attributes).min_g
+    weighed = facts.received_weight_g
+    if least is not None and weighed is not None and weighed < least:
+        reasons.append(
+            (
+                "below_minimum_weight",
+                f"weighed {grams_to_kg(weighed)} kg at intake; a whole unit weighs at "
+                f"least {grams_to_kg(least)} kg ({catalog.bands.label})",
+            )
+        )
+    gaps = dismantling_gaps(catalog, category.code, facts.attributes, facts.outputs)
+    if gaps:
+        reasons.append(("irregular_dismantling", gaps_text(gaps)))
+    return reasons
 
 
 def _hazard_and_prior_reasons(

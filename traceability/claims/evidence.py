@@ -206,7 +206,8 @@ def gather(
     """
     verifier = verifier or Verifier.for_ledger(session, ledger)
     lots = LotChecks(session, verifier)
-    hazardous = {code for code, f in catalog.fractions.items() if f.hazardous}
+    # Hazardous waste and controlled substances (refrigerant) alike need their receipt.
+    hazardous = {code for code, f in catalog.fractions.items() if f.receipt_required}
     placement = LotPlacement(session, plant, hazardous)
     batches = AnchorDetails()
     for start in range(0, len(qr_ids), CHUNK):

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from traceability.catalog.conditions import matches
+from traceability.catalog.conditions import matches, matches_any
 from traceability.catalog.models import Catalog, RateSchedule, RateTier
 
 
@@ -40,10 +40,11 @@ def schedules_covering(catalog: Catalog, day: dt.date, region: str) -> list[Rate
     return [s for s in catalog.rate_schedules.values() if s.covers(day, region)]
 
 
-def in_scope(catalog: Catalog, category: str, attributes: Mapping[str, Any]) -> bool:
-    """Whether the device is inside the catalogue's own limits (e.g. refrigerator ≤ 800 L)."""
+def in_scope(catalog: Catalog, category: str, attributes: Mapping[str, Any], day: dt.date) -> bool:
+    """Whether the device is inside the catalogue's own limits (e.g. refrigerator ≤ 800 L),
+    which hold for units dismantled from ``catalog.scope_from`` (Beijing date) on."""
     scope = catalog.categories[category].scope
-    return not scope or matches(scope, attributes)
+    return not scope or day < catalog.scope_from or matches(scope, attributes)
 
 
 class RateMemo:
@@ -83,7 +84,11 @@ def rate_device(
             "exactly one must",
         )
     schedule = schedules[0]
-    tiers = [t for t in schedule.tiers if t.category == category and matches(t.when, attributes)]
+    tiers = [
+        t
+        for t in schedule.tiers
+        if t.category == category and matches_any(t.alternatives, attributes)
+    ]
     if len(tiers) != 1:
         what = "no tier" if not tiers else f"{len(tiers)} tiers ({', '.join(t.id for t in tiers)})"
         shown = ", ".join(f"{k} = {v}" for k, v in attributes.items()) or "no attributes"
@@ -92,6 +97,12 @@ def rate_device(
     index = bisect.bisect_right(schedule.effective_dates, day) - 1
     rate = tier.rates[index]
     effective = schedule.effective_dates[index]
+    if rate == "set_separately":
+        return NotRated(
+            "standard_set_separately",
+            f"{tier.id}: its standard is to be set separately (其补贴标准另行制定) "
+            f"from {effective} ({schedule.id})",
+        )
     if not isinstance(rate, int):
         return NotRated(
             "no_eligible_tier", f"{tier.id} is not eligible from {effective} ({schedule.id})"

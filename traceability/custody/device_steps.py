@@ -159,9 +159,16 @@ def _outputs(ws: Workspace, msg: Dismantled, max_kg: int) -> list[dict[str, Any]
     outputs, seen = [], set()
     for index, output in enumerate(msg.outputs):
         where = f"outputs[{index}]"
-        if output.fraction not in ws.catalog.fractions:
+        fraction = ws.catalog.fractions.get(output.fraction)
+        if fraction is None:
             raise ValidationFailed(
                 f"unknown fraction {output.fraction!r}", field=f"{where}.fraction"
+            )
+        if fraction.legacy:
+            raise ValidationFailed(
+                f"fraction {output.fraction} is kept for old records only: name it precisely "
+                f"({fraction.note or 'see GET /catalog'})",
+                field=f"{where}.fraction",
             )
         if output.fraction in seen:
             raise ValidationFailed(

@@ -50,7 +50,8 @@ def same_content(ws: Workspace, event_id: str, message: AnyEvent) -> bool:
     if isinstance(message, Collected):
         try:
             category = get_category(ws.catalog, message.category)
-            said["attributes"] = validate_attributes(category, message.attributes)
+            # What was recorded may hold a value since retired ("flat"): compare, not judge.
+            said["attributes"] = validate_attributes(category, message.attributes, legacy=True)
         except TraceabilityError:
             return False
     stored = {k: v for k, v in payload.items() if k not in _SERVER_KEYS}

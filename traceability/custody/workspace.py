@@ -334,7 +334,8 @@ def open_lot(ws: Workspace, fraction: str, when: dt.datetime) -> LotRecord:
             fraction=fraction,
             number=number,
             state=LotState.open,
-            hazardous=ws.catalog.fractions[fraction].hazardous,
+            # The lot's receipt must be confirmed: hazardous waste or a controlled substance.
+            hazardous=ws.catalog.fractions[fraction].receipt_required,
             created_at=when,
         )
         ws.add(lot)

@@ -15,8 +15,9 @@ late, and hazardous lots whose receipt is never confirmed.
 The invented figures (organisations, category mix, device models, dismantling
 recipes, logistics) live in ``data/quarter.toml``; the modules hold the method:
 ``people`` (organisations and users), ``plan`` and ``devices`` (one record per
-device and its route), ``steps`` (the plan as events), ``loader`` (replaying
-them day by day) and ``summary``.
+device and its route), ``regime`` (the cases a claim tells apart: display
+types, a desktop host alone, refrigerator shells), ``steps`` (the plan as
+events), ``loader`` (replaying them day by day) and ``summary``.
 
 Deterministic for a given seed, except QR IDs and API tokens (random by design).
 """
@@ -37,6 +38,7 @@ from traceability.demo.figures import Figures, load_figures
 from traceability.demo.loader import Loader
 from traceability.demo.people import PASSWORD, TOKEN_USER, create_people, logins
 from traceability.demo.plan import Plan, plan_units
+from traceability.demo.regime import plant_claim_cases
 from traceability.demo.steps import device_steps
 from traceability.demo.summary import summarise
 
@@ -77,6 +79,7 @@ def load(
         started = time.perf_counter()
         principals, token = create_people(session, figures)
         plan = plan_units(devices, random.Random(seed), trace.catalog, figures)
+        plant_claim_cases(plan, random.Random(seed + 3), figures)
         loader = Loader(trace, plan, seed, principals, figures, after_day)
         loader.run(device_steps(plan, random.Random(seed + 2), figures))
         elapsed = time.perf_counter() - started
@@ -126,6 +129,9 @@ def _loaded(
             "",
             "Planted anomalies (for the audit portal):",
             *planted,
+            "",
+            "Planted claim cases (the regime's units and display types):",
+            *[f"  - {label}: {count}" for label, count in sorted(plan.cases.items())],
             "",
             "(Late-September shipments also wait for their receipt: that is the normal "
             "pipeline, not an anomaly.)",

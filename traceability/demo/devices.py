@@ -22,14 +22,7 @@ def draw_device(
     """A plausible device: (recipe kind, catalogue attributes, true weight in kg)."""
     u = rng.uniform
     if category == "tv":
-        tv = models.tv
-        if rng.random() < tv.crt_share:
-            size = pick(rng, tv.crt_sizes)
-            return "crt", {"display": "crt", "screen_in": size}, tv.crt_kg[size] * u(0.92, 1.08)
-        size = pick(rng, tv.flat_sizes)
-        kind = "flat_ccfl" if rng.random() < tv.flat_ccfl_share else "flat"
-        kg = tv.flat_base_kg + tv.flat_kg_per_sq_in * size**2
-        return kind, {"display": "flat", "screen_in": size}, kg * u(0.9, 1.1)
+        return _draw_tv(rng, models)
     if category == "refrigerator":
         fridge = models.refrigerator
         low, high = pick(rng, {(low, high): f for low, high, f in fridge.volume_bands})
@@ -59,6 +52,10 @@ def draw_device(
     if category == "microcomputer":
         computers = models.microcomputer.forms
         form = pick(rng, {name: f.frequency for name, f in computers.items()})
+        displays = models.microcomputer.desktop_displays
+        if form == "desktop" and displays:
+            came = displays[pick(rng, {name: d.frequency for name, d in displays.items()})]
+            return came.recipe, {"form": form, **came.attributes}, u(*came.kg)
         return computers[form].recipe, {"form": form}, u(*computers[form].kg)
     if category == "monitor":
         monitor = models.monitor
@@ -70,3 +67,20 @@ def draw_device(
         return variant.recipe, {}, u(*variant.kg)
     simple = models.simple[category]
     return simple.recipe, {}, u(*simple.kg)
+
+
+def _draw_tv(rng: random.Random, models: Models) -> tuple[str, dict[str, Any], float]:
+    """A CRT set, or a flat panel of one display type (an LCD with its backlight)."""
+    u = rng.uniform
+    tv = models.tv
+    if rng.random() < tv.crt_share:
+        size = pick(rng, tv.crt_sizes)
+        return "crt", {"display": "crt", "screen_in": size}, tv.crt_kg[size] * u(0.92, 1.08)
+    size = pick(rng, tv.flat_sizes)
+    display = pick(rng, tv.flat_displays)
+    kg = (tv.flat_base_kg + tv.flat_kg_per_sq_in * size**2) * tv.flat_kg_factor.get(display, 1)
+    if display != "lcd":
+        return display, {"display": display, "screen_in": size}, kg * u(0.9, 1.1)
+    ccfl = rng.random() < tv.flat_ccfl_share
+    attributes = {"display": "lcd", "backlight": "ccfl" if ccfl else "led", "screen_in": size}
+    return "flat_ccfl" if ccfl else "flat", attributes, kg * u(0.9, 1.1)

@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -97,6 +98,10 @@ class TvModel(_Frozen):
     flat_ccfl_share: float
     flat_base_kg: float
     flat_kg_per_sq_in: float
+    #: Flat panels by display type (relative frequencies); "lcd" takes the CCFL share.
+    flat_displays: dict[str, float] = {"lcd": 1.0}
+    #: A display type's weight against an LCD of the same size (plasma is heavier).
+    flat_kg_factor: dict[str, float] = {}
 
     @model_validator(mode="after")
     def _check(self) -> TvModel:
@@ -137,10 +142,15 @@ class Variant(_Frozen):
     kg: Span
     recipe: str
     frequency: float = 1
+    #: Catalogue attributes this variant records besides the model's own.
+    attributes: dict[str, Any] = {}
 
 
 class ComputerModel(_Frozen):
     forms: dict[str, Variant]
+    #: What came with a desktop host (its display, or none): the subsidised unit is the
+    #: host with its display.
+    desktop_displays: dict[str, Variant] = {}
 
 
 class MonitorModel(_Frozen):
@@ -169,6 +179,7 @@ class Models(_Frozen):
         """Every recipe a model names, besides the TV's and the appliances' fixed ones."""
         variants = [
             *self.microcomputer.forms.values(),
+            *self.microcomputer.desktop_displays.values(),
             self.monitor.crt,
             self.monitor.flat,
             self.printer.small,
@@ -178,7 +189,10 @@ class Models(_Frozen):
         return {v.recipe for v in variants}
 
 
-FIXED_RECIPES = frozenset({"crt", "flat", "flat_ccfl", "fridge", "washer", "ac"})
+FIXED_RECIPES = frozenset(
+    {"crt", "flat", "flat_ccfl", "plasma", "oled", "rear_projection", "fridge", "fridge_shell",
+     "washer", "ac"}
+)  # fmt: skip
 
 
 class Recipe(_Frozen):

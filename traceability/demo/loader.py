@@ -88,8 +88,10 @@ class Loader:
                     syncs.append(mine[start : start + CHUNK])
             if syncs:
                 self._submit(syncs, now)
-                if self.after_day is not None:
-                    self.after_day(now)
+            if self.after_day is not None:
+                # Every day, synced or not: the register (recorded the first morning) and
+                # a quiet day's lot events are anchored that evening too, never late.
+                self.after_day(now)
             bar.set_postfix(events=self.events)
 
     def _premint(self) -> None:

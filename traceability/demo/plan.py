@@ -48,6 +48,8 @@ class Plan:
     days: list[dt.date]
     units: list[Unit]
     planted: Counter[str] = field(default_factory=Counter)
+    #: Cases for the claim (demo/regime.py), listed apart from the audit anomalies.
+    cases: Counter[str] = field(default_factory=Counter)
 
 
 def _quotas(n: int, shares: dict[str, float]) -> list[str]:

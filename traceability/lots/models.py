@@ -39,6 +39,8 @@ class Lot(SQLModel, table=True):
     fraction: str = Field(max_length=limits.FRACTION)
     number: int
     state: str = Field(max_length=16, index=True)
+    # Its receipt must be confirmed: hazardous waste or a controlled substance
+    # (refrigerant); catalog Fraction.receipt_required.
     hazardous: bool = False
     weight_g: int = 0
     device_count: int = 0

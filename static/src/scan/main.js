@@ -4,6 +4,7 @@
 import { api, csrfToken, setCsrfToken } from "../common/http.js";
 import { loadStrings, pageLanguage, t } from "../common/i18n.js";
 import * as feedback from "./feedback.js";
+import { leastWeights, requiredOutputs } from "./conditions.js";
 import { displayId, looksLikeLot, parseId } from "./ids.js";
 import * as queue from "./queue.js";
 import * as signout from "./session.js";
@@ -37,10 +38,19 @@ const app = {
   category(code) {
     return app.catalog.categories.find((c) => c.code === code);
   },
+  /** Every matching rule's fractions: { required, oneOf }, and the key ones' least kg. */
   rule(category, attributes) {
-    return (app.catalog.dismantling_rules?.rules || []).find(
-      (r) => r.category === category && Object.entries(r.match || {}).every(([k, v]) => attributes[k] === v),
-    );
+    return {
+      ...requiredOutputs(app.catalog.dismantling_rules?.rules, category, attributes),
+      least: leastWeights(app.catalog.bands?.bands, category, attributes),
+    };
+  },
+  /** A fraction's name with its hazard marks: ⚠ and its 名录 code, or the controlled substance. */
+  fractionLabel(code) {
+    const f = app.catalog.fractions.find((x) => x.code === code);
+    if (!f) return code;
+    const marks = [f.hazardous ? `⚠ ${f.hw_code || ""}`.trim() : "", f.controlled ? `❄ ${f.controlled}` : ""];
+    return [app.name(f), ...marks.filter(Boolean)].join(" ");
   },
 };
 

@@ -3,6 +3,7 @@
 // shows the device's state, last steps and what comes next, and records its
 // events through app.record() (the offline queue).
 import { t } from "../common/i18n.js";
+import { matches } from "./conditions.js";
 import { displayId, ID_LENGTH, parseId } from "./ids.js";
 import { cameraIcon, clear, field, h, kg, when } from "./ui.js";
 import { eventName, fieldName, stateName } from "./words.js";
@@ -295,11 +296,29 @@ export function collectScreen(app, prefill = {}) {
   const category = select("category", categories.map((c) => [c.code, app.name(c)]), t("Choose…"));
   const attributes = h("div", { class: "attributes" });
   const mint = h("input", { type: "checkbox", name: "mint", id: "mint" });
+  // An attribute that applies only under a condition (an LCD's backlight, a desktop's
+  // display) is shown, and sent, only while the others meet it.
+  // The catalogue lists an attribute after those its condition names.
+  const applies = () => {
+    const spec = categories.find((c) => c.code === category.value);
+    if (!spec) return;
+    const shown = {};
+    for (const [name, a] of Object.entries(spec.attributes)) {
+      const box = attributes.querySelector(`[data-attribute="${name}"]`);
+      const input = box.querySelector("select, input");
+      const on = matches(a.applies, shown);
+      box.style.display = on ? "" : "none";
+      input.disabled = !on;
+      if (on) Object.assign(shown, attributeValues({ attributes: { [name]: a } }, { [input.name]: input.value }));
+    }
+  };
   const showAttributes = () => {
     const spec = categories.find((c) => c.code === category.value);
     clear(attributes, spec ? Object.entries(spec.attributes).map(([name, a]) => attributeField(name, a)) : []);
+    applies();
   };
   category.addEventListener("change", showAttributes);
+  attributes.addEventListener("change", applies);
   const sources = [["household", t("household")], ["business", t("business")], ["public", t("public institution")], ["trade_in", t("trade-in")]];
   const screen = frame(app, "collect", {
     onValue: (id) => {
@@ -326,14 +345,11 @@ export function collectScreen(app, prefill = {}) {
       if (!qrId && !mint.checked) return t("Scan the label, or tick “mint a new ID”.");
       if (!v.category) return t("Choose the category.");
       const spec = categories.find((c) => c.code === v.category);
-      const attrs = {};
+      const attrs = attributeValues(spec, v);
       for (const [name, a] of Object.entries(spec.attributes)) {
-        const raw = clean(v[`attr_${name}`]);
-        if (raw === undefined) {
-          if (a.required) return t("Enter “%(name)s”.", { name: attributeLabel(name) });
-          continue;
+        if (a.required && attrs[name] === undefined && matches(a.applies, attrs)) {
+          return t("Enter “%(name)s”.", { name: attributeLabel(name) });
         }
-        attrs[name] = a.kind === "enum" ? raw : Number(raw);
       }
       const weight = parseKg(v.weight_kg, false);
       if (weight.error) return weight.error;
@@ -360,11 +376,23 @@ export function collectScreen(app, prefill = {}) {
   return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
 }
 
+/** The attributes the form holds, typed as the API takes them (only those shown). */
+function attributeValues(spec, formValues) {
+  const attrs = {};
+  for (const [name, a] of Object.entries(spec.attributes)) {
+    const raw = clean(formValues[`attr_${name}`]);
+    if (raw === undefined) continue;
+    attrs[name] = a.kind === "enum" ? raw : a.kind === "bool" ? raw === "true" : Number(raw);
+  }
+  return attrs;
+}
+
 export function attributeLabel(name) {
   return (
     {
       display: t("Display"), screen_in: t("Screen size (in)"), volume_l: t("Volume (L)"), type: t("Type"),
       dry_load_kg: t("Dry load (kg)"), form: t("Form"), cooling_w: t("Cooling capacity (W)"),
+      backlight: t("Backlight"), with_display: t("Came with its display"),
     }[name] || name
   );
 }
@@ -372,7 +400,9 @@ export function attributeLabel(name) {
 function attributeValue(value) {
   return (
     {
-      crt: t("CRT"), flat: t("flat panel"), single_tub: t("single tub"), spin_dryer: t("spin dryer"),
+      crt: t("CRT"), flat: t("flat panel"), lcd: t("LCD"), plasma: t("plasma"), oled: t("OLED"),
+      rear_projection: t("rear projection"), ccfl: t("CCFL (mercury lamps)"), led: t("LED"),
+      single_tub: t("single tub"), spin_dryer: t("spin dryer"), agitator: t("agitator"),
       twin_tub: t("twin tub"), top_load_auto: t("top-load automatic"), drum: t("drum"),
       integral: t("window (integral)"), split: t("split"), multi_split: t("multi-split"),
       desktop: t("desktop"), all_in_one: t("all-in-one"), laptop: t("laptop"), tablet: t("tablet"), palmtop: t("palmtop"),
@@ -383,9 +413,13 @@ function attributeValue(value) {
 function attributeField(name, spec) {
   const input = spec.kind === "enum"
     ? select(`attr_${name}`, spec.values.map((v) => [v, attributeValue(v)]), t("Choose…"))
-    : h("input", { name: `attr_${name}`, type: "text", inputmode: "numeric", autocomplete: "off",
-        placeholder: spec.min && spec.max ? `${spec.min}–${spec.max}` : "" });
-  return field(attributeLabel(name) + (spec.required ? " *" : ""), input);
+    : spec.kind === "bool"
+      ? select(`attr_${name}`, [["true", t("yes")], ["false", t("no")]], t("Choose…"))
+      : h("input", { name: `attr_${name}`, type: "text", inputmode: "numeric", autocomplete: "off",
+          placeholder: spec.min && spec.max ? `${spec.min}–${spec.max}` : "" });
+  const box = field(attributeLabel(name) + (spec.required ? " *" : ""), input);
+  box.dataset.attribute = name;
+  return box;
 }
 
 export function shipScreen(app, prefill = {}) {
@@ -505,17 +539,19 @@ export function dismantleScreen(app, prefill = {}) {
   const balance = h("div", { class: "balance", role: "meter", "aria-label": t("Mass balance") }, bar);
   const batch = textInput("batch", { value: localStorage.getItem("scan.batch") || "" });
   const line = textInput("line", { value: localStorage.getItem("scan.line") || "" });
-  const adder = select("add_fraction", app.catalog.fractions.map((f) => [f.code, app.name(f)]), t("+ Add a fraction"));
+  // Old records' fractions (a battery of no stated chemistry) are not offered.
+  const current = app.catalog.fractions.filter((f) => !f.legacy);
+  const adder = select("add_fraction", current.map((f) => [f.code, app.fractionLabel(f.code)]), t("+ Add a fraction"));
   const tolerance = app.tolerancePct;
+  let least = {};
 
-  const outputRow = (code, required, weight = "") => {
-    const fraction = app.catalog.fractions.find((f) => f.code === code);
-    const input = weightInput(`out_${code}`, required, t("kg"));
+  const outputRow = (code, required, weight = "", hint = undefined) => {
+    const input = weightInput(`out_${code}`, required, least[code] ? `≥ ${least[code]} ${t("kg")}` : t("kg"));
     input.value = weight;
     input.dataset.fraction = code;
     input.addEventListener("input", update);
     return h("div", { class: `output${required ? " required" : ""}`, dataset: { fraction: code } },
-      field(`${fraction ? app.name(fraction) : code}${fraction?.hazardous ? " ⚠" : ""}${required ? " *" : ""}`, input));
+      field(`${app.fractionLabel(code)}${required ? " *" : ""}`, input, hint));
   };
   function update() {
     let total = 0;
@@ -542,7 +578,12 @@ export function dismantleScreen(app, prefill = {}) {
   const showRequired = (device) => {
     intakeKg = device?.received_weight_kg ? Number(device.received_weight_kg) : null;
     const rule = device ? app.rule(device.category, device.attributes || {}) : null;
+    least = rule?.least || {};
     clear(outputs, (rule?.required || []).map((code) => outputRow(code, true)));
+    for (const group of rule?.oneOf || []) {
+      const hint = t("one of: %(names)s", { names: group.map((c) => fractionName(app, c)).join(" / ") });
+      for (const code of group) outputs.append(outputRow(code, false, "", hint));
+    }
     for (const o of prefill.outputs || []) {
       const existing = outputs.querySelector(`input[data-fraction="${o.fraction}"]`);
       if (existing) existing.value = o.weight_kg;
@@ -598,9 +639,9 @@ function lotChoices(app, lots, onPick) {
   return h("ul", { class: "lot-list" }, lots.map((lot) => {
     const fraction = app.catalog.fractions.find((f) => f.code === lot.fraction);
     const devices = t("Devices: %(n)d", { n: lot.device_count });
-    const name = fraction ? app.name(fraction) : lot.fraction;
+    const name = fraction ? app.fractionLabel(lot.fraction) : lot.fraction;
     return h("li", {}, h("button", { type: "button", class: "lot-choice", dataset: { lot: lot.code }, onclick: () => onPick(lot.code) },
-      h("b", {}, lot.code), h("span", {}, `${name}${lot.hazardous ? " ⚠" : ""} · ${kg(lot.weight_g / 1000)} · ${devices}`)));
+      h("b", {}, lot.code), h("span", {}, `${name}${lot.hazardous && !fraction ? " ⚠" : ""} · ${kg(lot.weight_g / 1000)} · ${devices}`)));
   }));
 }
 
