@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validat
 
 from ledger.canonical import digest_hex
 from traceability.catalog.conditions import check_condition
+from traceability.catalog.hw import is_hw_code
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -68,6 +69,18 @@ class Fraction(_Frozen):
     zh: str
     en: str
     hazardous: bool
+    #: Its 国家危险废物名录（2021年版） waste code (``NNN-NNN-CC``): what a transfer
+    #: manifest declares and a processor's 危险废物经营许可证 must cover.
+    hw_code: str | None = None
+
+    @model_validator(mode="after")
+    def _check_hw_code(self) -> Fraction:
+        if self.hw_code is not None and not (self.hazardous and is_hw_code(self.hw_code)):
+            raise ValueError(
+                f"fraction {self.code}: hw_code must be a waste code like 900-045-49, "
+                "and only a hazardous fraction has one"
+            )
+        return self
 
 
 class DismantlingRule(_Frozen):
