@@ -61,7 +61,8 @@ def test_a_lot_ships_on_two_manifests_and_is_weighed_per_manifest(
     assert result["status"] == "created", result
     Handheld(client, processor).record({
         "type": "lot_received", "lot": pcb_lot,
-        "manifests": [{"number": second, "weight_kg": "74.5"}, {"number": first, "weight_kg": "80"}],
+        "manifests": [{"number": second, "weight_kg": "74.5"},
+                      {"number": first, "weight_kg": "80"}],
     })  # fmt: skip
 
     shipped_event, received_event = lot_events(app, pcb_lot)
