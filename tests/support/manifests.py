@@ -27,9 +27,10 @@ def year_of(app: Flask) -> int:
     return trace_of(app).now().astimezone(CHINA).year
 
 
-def number(app: Flask, sequence: int, region: str = "320500") -> str:
-    """An electronic manifest number: year, the 移出地's GB/T 2260 code, an 8-digit sequence."""
-    return f"{year_of(app)}{region}{sequence:08d}"
+def number(app: Flask, sequence: int, region: str = "320500", year: int | None = None) -> str:
+    """An electronic manifest number: year (default: the app's), the 移出地's GB/T 2260 code,
+    an 8-digit sequence."""
+    return f"{year or year_of(app)}{region}{sequence:08d}"
 
 
 def shipped(
