@@ -81,7 +81,7 @@ def test_a_regulator_admin_issues_and_amends_a_licence_through_the_api(
             "number": DISMANTLING["number"],
             "effective": "2026-07-01",
             "scope": {**DISMANTLING["scope"], "microcomputer": 150_000},
-        },  # fmt: skip
+        },
         headers=admin.headers,
     )
 
