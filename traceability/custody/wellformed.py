@@ -19,8 +19,10 @@ DEVICE_TYPES = frozenset({
     EventType.collected, EventType.shipped, EventType.received, EventType.stored,
     EventType.dismantled, EventType.refused, EventType.corrected,
 })  # fmt: skip
+# A lot's events are corrected too (custody/corrections.py: a manifest list, a receipt).
 LOT_TYPES = frozenset({
     EventType.lot_shipped, EventType.lot_received, EventType.lot_treated, EventType.stocktake,
+    EventType.corrected,
 })  # fmt: skip
 #: The organisation register's event types (``traceability.register.log``, a layer above).
 ORG_TYPES = frozenset({"org_registered", "org_changed", "licence_issued", "licence_amended"})
