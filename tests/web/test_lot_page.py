@@ -37,8 +37,8 @@ def shipped_lot(
             "manifests": [shipped(first, "80"), shipped(second, "74.9")],
         }
     )
-    Handheld(client, anhui).record({"type": "lot_received", "lot": lot, "manifests": [
-        {"number": first, "weight_kg": "79.8"}, {"number": second, "weight_kg": "20"}]})  # fmt: skip
+    weighed = [{"number": first, "weight_kg": "79.8"}, {"number": second, "weight_kg": "20"}]
+    Handheld(client, anhui).record({"type": "lot_received", "lot": lot, "manifests": weighed})
     return lot
 
 
