@@ -79,9 +79,12 @@ def check_dismantling(ws: Workspace, category: str, when: dt.datetime) -> None:
         )
 
 
-def check_processor(ws: Workspace, to: str, codes: Sequence[str], when: dt.datetime) -> None:
-    """The processor is licensed, on the shipping day, for every waste code shipped."""
-    if not codes:
+def check_processor(
+    ws: Workspace, to: str, codes: Sequence[str], when: dt.datetime, *, hazardous: bool
+) -> None:
+    """A hazardous lot goes to a processor whose licence is valid on the shipping day and
+    covers every waste code shipped."""
+    if not hazardous:
         return
     day = china_day(when)
     scope = _valid_scope(ws, to, HAZARDOUS_WASTE, day, field="to", missing_field="to")

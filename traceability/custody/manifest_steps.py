@@ -43,17 +43,19 @@ def _listed(ws: Workspace, lot: LotRecord, numbers: Sequence[str], where: str) -
 
 
 def _hw_code(lot: LotRecord, code: str | None, lot_code: str | None, field: str) -> str | None:
-    """The manifest's waste code: a hazardous lot's must be its fraction's (when coded)."""
+    """The manifest's waste code: a hazardous lot's must be its fraction's. A hazardous
+    fraction the catalogue gives no code (batteries: by chemistry) may name one."""
     if not lot.hazardous:
         if code is not None:
             raise ValidationFailed(
                 f"{field}: a non-hazardous lot's shipment carries no waste code", field=field
             )
         return None
+    if lot_code is None:
+        return code
     if code is None:
-        hint = f" ({lot_code})" if lot_code else ""
-        raise ValidationFailed(f"{field} is required for a hazardous lot{hint}", field=field)
-    if lot_code is not None and code != lot_code:
+        raise ValidationFailed(f"{field} is required for this lot ({lot_code})", field=field)
+    if code != lot_code:
         raise ValidationFailed(
             f"{field} {code} is not the code of {lot.fraction} ({lot_code})", field=field
         )
@@ -88,7 +90,8 @@ def shipped_manifests(
             manifest.weight_kg, field=f"{at}.weight_kg", max_kg=MAX_LOT_KG
         )
         out.append(item)
-    check_processor(ws, to, sorted({m["hw_code"] for m in out if "hw_code" in m}), when)
+    codes = sorted({m["hw_code"] for m in out if "hw_code" in m})
+    check_processor(ws, to, codes, when, hazardous=lot.hazardous)
     return out
 
 

@@ -156,11 +156,7 @@ def _body(names: Names, event: Any, payload: Mapping[str, Any]) -> dict[str, Any
         readPoint=here,
         bizLocation=here,
     )
-    if kind in (EventType.shipped, EventType.lot_shipped) and payload.get("to"):
-        out["sourceList"] = [_party(names, event.org)]
-        out["destinationList"] = [
-            {"type": "possessing_party", "destination": names.org(str(payload["to"]))}
-        ]
+    out.update(_parties(names, event, payload))
     extra: dict[str, Any] = {}
     if kind in (EventType.lot_shipped, EventType.lot_received):
         return {**out, **_lot_transfer(names, kind, payload)}
@@ -182,6 +178,18 @@ def _body(names: Names, event: Any, payload: Mapping[str, Any]) -> dict[str, Any
     elif kind == EventType.dismantled and payload.get("batch"):
         extra = {"trace:batch": payload.get("batch"), "trace:line": payload.get("line")}
     return {**out, **extra}
+
+
+def _parties(names: Names, event: Any, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A shipment's source and destination."""
+    if event.type not in (EventType.shipped, EventType.lot_shipped) or not payload.get("to"):
+        return {}
+    return {
+        "sourceList": [_party(names, event.org)],
+        "destinationList": [
+            {"type": "possessing_party", "destination": names.org(str(payload["to"]))}
+        ],
+    }
 
 
 def _lot_transfer(names: Names, kind: str, payload: Mapping[str, Any]) -> dict[str, Any]:

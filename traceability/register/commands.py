@@ -100,7 +100,12 @@ def register_licence_commands(group: click.Group, run: Run) -> None:
     def licence() -> None:
         """Licences: 处理资格证书 (dismantlers), 危险废物经营许可证 (processors)."""
 
-    @licence.command("issue")
+    for add in (_issue_command, _amend_command, _show_command):
+        add(licence, run)
+
+
+def _issue_command(group: click.Group, run: Run) -> None:
+    @group.command("issue")
     @click.argument("code")
     @click.option("--kind", required=True, type=click.Choice(KINDS))
     @click.option("--number", required=True, help="the certificate's number")
@@ -140,7 +145,9 @@ def register_licence_commands(group: click.Group, run: Run) -> None:
         )
         click.echo(f"licence {found.number} of {code} registered ({found.kind})")
 
-    @licence.command("amend")
+
+def _amend_command(group: click.Group, run: Run) -> None:
+    @group.command("amend")
     @click.argument("code")
     @click.argument("number")
     @click.option("--effective", required=True, type=_DATE, help="from this day (Beijing)")
@@ -172,7 +179,9 @@ def register_licence_commands(group: click.Group, run: Run) -> None:
         )
         click.echo(f"licence {number} of {code} amended from {effective.date()}")
 
-    @licence.command("show")
+
+def _show_command(group: click.Group, run: Run) -> None:
+    @group.command("show")
     @click.argument("code")
     @click.option("--on", "day", type=_DATE, help="the terms in force that day (Beijing)")
     @click.pass_context
