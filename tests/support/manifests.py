@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from decimal import Decimal
 from typing import Any
 
 from flask import Flask
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from traceability.accounts.models import Organisation
 from traceability.app import trace_of
+from traceability.lots.models import Lot, LotManifest
 from traceability.periods import CHINA
 from traceability.register.licensing import amend_licence, issue_licence
 from traceability.register.services import SYSTEM
@@ -72,3 +76,39 @@ def amend(app: Flask, org: str, number: str, **changes: Any) -> None:
             now=trace_of(app).now(), **changes,
         )  # fmt: skip
         session.commit()
+
+
+_SEQUENCE = itertools.count(1)
+
+
+def lot_shipment(
+    app: Flask, lot: str, weight_kg: Any = None, *, when: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The ``manifests`` of a shipment of ``lot`` on one truck, as a plant sends them: a
+    hazardous lot's 转移联单 number of its plant's province with its fraction's code, a
+    non-hazardous lot's shipping document; weighed at the lot's book weight unless given."""
+    with Session(trace_of(app).engine) as session:
+        row = session.get(Lot, lot)
+        assert row is not None, lot
+        org = session.exec(select(Organisation).where(Organisation.code == row.org)).one()
+        fraction = trace_of(app).catalog.fractions[row.fraction]
+        book_kg = Decimal(row.weight_g) / 1000
+    sequence = next(_SEQUENCE)
+    if fraction.hazardous:
+        year = (when or trace_of(app).now()).astimezone(CHINA).year
+        item = shipped(f"{year}{org.region}{sequence:08d}", weight_kg or book_kg, fraction.hw_code)
+    else:
+        item = shipped(f"YD-{sequence:06d}", weight_kg or book_kg, hw_code=None)
+    return {"manifests": [item]}
+
+
+def lot_receipt(app: Flask, lot: str, weight_kg: Any) -> dict[str, Any]:
+    """What the processor sends on receipt: the weight of each of the lot's manifests (all of
+    ``weight_kg`` on the first), or the lot's weight for one shipped without manifests."""
+    with Session(trace_of(app).engine) as session:
+        numbers = session.exec(
+            select(LotManifest.number).where(LotManifest.lot == lot).order_by(col(LotManifest.id))
+        ).all()
+    if not numbers:
+        return {"weight_kg": weight_kg}
+    return {"manifests": [{"number": numbers[0], "weight_kg": weight_kg}]}
