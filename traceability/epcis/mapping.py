@@ -207,7 +207,8 @@ def _lot_transfer(names: Names, kind: str, payload: Mapping[str, Any]) -> dict[s
         if "manifest_no" in payload:  # recorded before manifests were lists
             extra["trace:manifestNo"] = payload.get("manifest_no")
     else:
-        listed = payload.get("manifests") if isinstance(payload.get("manifests"), list) else []
+        raw = payload.get("manifests")
+        listed: list[Any] = raw if isinstance(raw, list) else []
         manifests = tuple(shipment_of({"manifests": listed}))
         extra = {
             "trace:weightKg": _kg(payload.get("weight_g")),

@@ -48,11 +48,11 @@ def find_lot(session: Session, text: str) -> Lot | None:
         return lot
     number = normalise_number(raw)
     code = session.execute(
-        select(LotManifest.lot).where(col(LotManifest.number) == number)
+        select(col(LotManifest.lot)).where(col(LotManifest.number) == number)
     ).scalar_one_or_none()
     if code is None:  # a shipment recorded before manifests were lists
         code = session.execute(
-            select(Lot.code).where(col(Lot.manifest_no) == raw).limit(1)
+            select(col(Lot.code)).where(col(Lot.manifest_no) == raw).limit(1)
         ).scalar_one_or_none()
     return session.get(Lot, code) if code is not None else None
 
