@@ -28,8 +28,9 @@ from traceability.catalog.services import required_fractions
 from traceability.cli import main as cli
 from traceability.custody.models import Event
 from traceability.devices.models import Device, DeviceState
-from traceability.lots.models import Lot, LotState
+from traceability.lots.models import Lot, LotManifest, LotState
 from traceability.models import metadata
+from traceability.register.licensing import read_licences
 from traceability.savings.models import Batch
 from traceability.verification.services import content_of
 
@@ -185,3 +186,28 @@ def test_on_a_fresh_managed_chain_the_quarter_is_anchored_on_time(tmp_path: Path
             assert latest_block_time(url) > time.time() - 600  # a new block is timed now
     finally:
         trace_of(app).engine.dispose()
+
+
+def test_plants_and_processors_are_licensed_and_lots_travel_on_manifests(
+    app: Flask, session: Session
+) -> None:
+    demo.load(trace_of(app), devices=300, seed=2026)
+
+    book = read_licences(session)
+    plants = {"DIS-SZ01", "DIS-BJ01", "DIS-GZ01"}
+    july = dt.date(2026, 7, 15)
+    assert all(book.licensed_categories(p, july) for p in plants)
+    assert all(book.scope_on(p, "hazardous_waste", july) for p in ("PRO-AH01", "PRO-QY01"))
+    assert "copier" not in book.licensed_categories("DIS-BJ01", july)  # unlicensed somewhere
+    expired = [lic for lic in book.of("PRO-QY01") if lic.terms_on(july) is None]
+    assert expired and expired[0].latest.valid_to < july
+    copiers = session.exec(select(Device).where(Device.category == "copier")).all()
+    assert copiers and all(d.dismantled_by != "DIS-BJ01" for d in copiers)
+    shipped = session.exec(select(Lot).where(Lot.state != "open")).all()
+    manifests = session.exec(select(LotManifest)).all()
+    assert {m.lot for m in manifests} == {lot.code for lot in shipped}
+    assert {lot.cross_province for lot in shipped} == {True, False}  # e.g. Suzhou → Anhui
+    hazardous = [m for m in manifests if m.hw_code]
+    assert hazardous and all(m.number[4:6] in ("32", "11", "44") for m in hazardous)
+    stocktakes = session.exec(select(Event).where(Event.type == "stocktake")).all()
+    assert stocktakes and all(e.lot for e in stocktakes)

@@ -39,7 +39,7 @@ from traceability.db import session_scope
 from traceability.demo.anchoring import anchored_daily
 from traceability.errors import TraceabilityError
 from traceability.register import services as register
-from traceability.register.commands import register_commands
+from traceability.register.commands import register_commands, register_licence_commands
 from traceability.server import serve as run_server
 from traceability.verification import reconciliation
 from traceability.verification.completeness import check_and_record
@@ -350,6 +350,7 @@ def orgs_add(
 
 
 register_commands(orgs, _run)
+register_licence_commands(orgs, _run)
 
 
 @main.group()

@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     # A dismantling whose outputs exceed the intake weight by more than this
     # percentage is physically impossible and rejected.
     dismantle_tolerance_pct: Decimal = Field(default=Decimal(5), ge=0, le=100)
+    # Licence checks at recording (SPEC §2.8, custody/licence_checks.py): "registered"
+    # refuses a dismantling or a hazardous lot shipment that the organisation's licences
+    # in the register do not cover, and lets through organisations the register holds
+    # no licence of that kind for (deployments from before the licence register);
+    # "strict" refuses those too; "off" checks nothing.
+    licence_checks: Literal["registered", "strict", "off"] = "registered"
 
     # Rate schedules a deployment supplies beside the national ones (a TOML file of
     # [[schedules]]). The 2024–2027 central special fund (以奖代补, allocated to the

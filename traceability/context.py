@@ -25,6 +25,7 @@ from traceability.catalog.models import Catalog
 from traceability.clock import SYSTEM_CLOCK, Clock
 from traceability.config import Settings
 from traceability.db import open_engine
+from traceability.lots.manifests import load_formats
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ def build_trace(settings: Settings | None = None, *, clock: Clock | None = None)
     """The deployment's context from ``settings`` (the ``TRACE_*`` variables by default);
     ``clock`` is the time it lives in (the machine's by default)."""
     settings = settings if settings is not None else Settings()
+    load_formats()  # a malformed manifest-number file fails at start, naming file and key
     return Trace(
         settings=settings,
         catalog=load_catalog(settings.rate_files),

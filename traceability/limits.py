@@ -21,12 +21,15 @@ LOT_CODE = 64  # "{org}-{fraction}-{number:05d}"
 CATEGORY = 32
 FRACTION = 32
 SOURCE = 16
+MANIFEST_NO = 40  # a transfer manifest's or shipping document's number (lots/manifests.py)
+HW_CODE = 10  # a 国家危险废物名录 waste code, 900-045-49
 
 # -- text --------------------------------------------------------------------
 NAMEPLATE = 100  # brand, model, manufacturer serial
 AREA = 64  # storage area
 METHOD = 64  # treatment method of a lot
 REASON = 500  # why a correction or a refusal was made
+TRANSPORTER = 100  # the carrier named on a transfer manifest
 
 # C0 controls (but tab, line feed and carriage return, which multi-line text
 # such as a reason may hold), DEL and C1 controls: invisible in every report,

@@ -15,7 +15,7 @@ from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, Cla
 from traceability.custody.models import Event
 from traceability.devices.models import Device
 from traceability.labels.models import LabelRender, LabelSheet, MintedId
-from traceability.lots.models import Lot, LotItem
+from traceability.lots.models import Lot, LotItem, LotManifest
 from traceability.savings.models import Batch
 from traceability.verification.models import TrustCheck
 
@@ -40,6 +40,7 @@ __all__ = [
     "LoginAttempt",
     "Lot",
     "LotItem",
+    "LotManifest",
     "MintedId",
     "Organisation",
     "TrustCheck",

@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel, select
 from tests.support.accounts import add_actor
 from tests.support.databases import DatabaseTemplate, default_settings, snapshot, template_database
 from tests.support.floor import Handheld, new_id, receive
+from tests.support.manifests import shipped
 from tests.support.world import World
 from traceability import create_app
 from traceability.accounts.services import revoke_token
@@ -64,9 +65,11 @@ def build_world(app: Flask) -> World:
         )
     for fraction, event_id in (("plastics", event_ids["lot_shipped"]), ("copper", new_id())):
         lot = {"id": event_id, "type": "lot_shipped", "lot": lot_codes[fraction]}
-        Handheld(client, plant).record({**lot, "to": processor.org, "manifest_no": f"M-{fraction}"})
+        document = shipped(f"YD-{fraction.upper()}-0001", outputs[fraction], hw_code=None)
+        Handheld(client, plant).record({**lot, "to": processor.org, "manifests": [document]})
     lot = {"id": event_ids["lot_received"], "type": "lot_received", "lot": lot_codes["copper"]}
-    Handheld(client, processor).record({**lot, "weight_kg": 1})
+    weighed = [{"number": "YD-COPPER-0001", "weight_kg": 1}]
+    Handheld(client, processor).record({**lot, "manifests": weighed})
     plant_manager = make_actor("DIS-SZ", "dismantler", role="manager")
     claim = client.post("/api/v1/claims", json={"period": "2025Q4"}, headers=plant_manager.headers)
     assert claim.status_code == 201, claim.get_json()

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from tests.support.accounts import Actor
 from tests.support.floor import CRT_TV, Handheld, new_id, receive
+from tests.support.manifests import USCC, license_org
 from tests.support.world import World
 from traceability.accounts import services as accounts
 from traceability.app import trace_of
@@ -87,7 +88,18 @@ TARGETS: dict[str, Target] = {
     ),
     "api.audit_anomalies": Target("GET", lambda w: f"/api/v1/audit/anomalies?plant={SZ}"),
     "api.epcis_events": Target("GET", lambda w: "/api/v1/epcis/events"),
-}
+    "api.licences_show": Target("GET", lambda w: f"/api/v1/orgs/{SZ}/licences"),
+    "api.licences_issue": Target(
+        "POST", lambda w: f"/api/v1/orgs/{SZ}/licences", lambda w: {
+            "kind": "dismantling", "number": "SZ-NEW-1", "uscc": USCC["DIS-SZ"],
+            "valid_from": "2026-01-01", "valid_to": "2030-12-31", "scope": {"tv": 1000},
+        },
+    ),
+    "api.licences_amend": Target(
+        "POST", lambda w: f"/api/v1/orgs/{SZ}/licences/amendments",
+        lambda w: {"number": "SZ-RES-1", "effective": "2026-01-01", "valid_to": "2026-06-30"},
+    ),
+}  # fmt: skip
 
 DEVICE_READERS = {
     # on the device's path (collected by COL-SZ, received by DIS-SZ)
@@ -120,6 +132,10 @@ CLAIM_READERS = {
     "auditor_bj": 403,
     "admin": 200,
 }
+
+# A regulator's admin records licences; nobody else (SPEC §2.8).
+LICENSERS = {"plant": 403, "plant_manager": 403, "processor": 403, "auditor": 403,
+             "auditor_bj": 403, "admin": 200}  # fmt: skip
 
 EXPECTED: dict[str, dict[str, int]] = {
     "api.health": dict.fromkeys(DEVICE_READERS, 200),
@@ -198,6 +214,10 @@ EXPECTED: dict[str, dict[str, int]] = {
         "auditor_bj": 403,
         "admin": 200,
     },
+    # licences are public registers; only a regulator's admin records them (SPEC §2.8)
+    "api.licences_show": DEVICE_READERS | dict.fromkeys(DEVICE_READERS, 200),
+    "api.licences_issue": {**LICENSERS, "admin": 201},
+    "api.licences_amend": LICENSERS,
     # the event log of one's own organisation (managers) or region (auditors)
     "api.epcis_events": {
         "plant": 403,
@@ -225,6 +245,7 @@ def resources(client: FlaskClient, world: World, make_actor: Callable[..., Actor
     )
     assert claim.status_code == 201, claim.get_json()
     world.extra["claim"] = claim.get_json()["id"]
+    license_org(client.application, SZ, "dismantling", {"tv": 1000}, number="SZ-RES-1")
     refresh(trace_of(client.application), force=True)  # the audit findings the anomaly list reads
     return world
 

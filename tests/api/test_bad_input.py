@@ -19,10 +19,12 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from tests.support.floor import CRT_TV, Handheld, catalog_toml, new_id
+from tests.support.manifests import shipped
 from tests.support.world import World
 from traceability import limits
 from traceability.custody.models import Event
 from traceability.labels.ids import mint_id
+from traceability.periods import CHINA
 
 EVENTS = "/api/v1/events"
 DEVICES = "/api/v1/devices"
@@ -57,6 +59,15 @@ def flip_check(qr_id: str) -> str:
     """The same ID with a different (wrong) check character."""
     index = CHECK_SYMBOLS.index(qr_id[-1])
     return qr_id[:-1] + CHECK_SYMBOLS[(index + 1) % len(CHECK_SYMBOLS)]
+
+
+def _pcb_manifests(w: World) -> list[dict[str, Any]]:
+    """A PCB lot's transfer manifest from Suzhou, numbered in the year the test runs."""
+    year = dt.datetime.now(CHINA).year  # the shipping year, or (just after New Year) the next
+    return [shipped(f"{year}320500{1:08d}", "2")]
+
+
+_PCB = _pcb_manifests
 
 
 def event(actor: str, type: str, **fields: Any) -> Callable[[World], Call]:
@@ -715,24 +726,37 @@ CASES = [
     # -- lots ----------------------------------------------------------------
     Case(
         "lot_shipped of another organisation's lot",
-        event("plant_bj", "lot_shipped", lot=lambda w: w.pcb_lot, to="PRO-SZ", manifest_no="M-1"),
+        event("plant_bj", "lot_shipped", lot=lambda w: w.pcb_lot, to="PRO-SZ", manifests=_PCB),
         200,
         "not_custodian",
         "lot",
     ),
     Case(
         "lot_shipped to a non-processor",
-        event("plant", "lot_shipped", lot=lambda w: w.pcb_lot, to="COL-SZ", manifest_no="M-1"),
+        event("plant", "lot_shipped", lot=lambda w: w.pcb_lot, to="COL-SZ", manifests=_PCB),
         200,
         "invalid",
         "to",
     ),
     Case(
-        "lot_shipped without a manifest number",
+        "lot_shipped without its manifests",
         event("plant", "lot_shipped", lot=lambda w: w.pcb_lot, to="PRO-SZ"),
         200,
         "invalid",
-        "manifest_no",
+        "manifests",
+    ),
+    Case(
+        "lot_shipped with a manifest number of no national format",
+        event(
+            "plant",
+            "lot_shipped",
+            lot=lambda w: w.pcb_lot,
+            to="PRO-SZ",
+            manifests=[shipped("X", "2")],
+        ),
+        200,
+        "invalid",
+        "manifests[0].number",
     ),
     Case(
         "lot_received of a lot never shipped",
@@ -743,7 +767,7 @@ CASES = [
     ),
     Case(
         "unknown lot",
-        event("plant", "lot_shipped", lot="DIS-SZ-gold-00001", to="PRO-SZ", manifest_no="M-1"),
+        event("plant", "lot_shipped", lot="DIS-SZ-gold-00001", to="PRO-SZ", manifests=_PCB),
         200,
         "unknown_lot",
         "lot",
@@ -902,26 +926,51 @@ STRING_FIELDS: list[tuple[str, str | None, dict[str, Any], Fields]] = [
     (
         "plant",
         "corrected",
-        _correction(lambda w: w.event_ids["lot_shipped"], manifest_no="M-2"),
-        {"fields.manifest_no": limits.CODE},
+        _correction(
+            lambda w: w.event_ids["lot_shipped"],
+            manifests=[shipped("YD-PLASTICS-0002", "5", hw_code=None)],
+        ),
+        {
+            "fields.manifests[0].number": limits.MANIFEST_NO,
+            "fields.manifests[0].transporter": limits.TRANSPORTER,
+        },
     ),
     (
         "processor",
         "corrected",
-        _correction(lambda w: w.event_ids["lot_received"], weight_kg="1.5"),
-        {"fields.weight_kg": None},
+        _correction(
+            lambda w: w.event_ids["lot_received"],
+            manifests=[{"number": "YD-COPPER-0001", "weight_kg": "1.5"}],
+        ),
+        {"fields.manifests[0].number": limits.MANIFEST_NO, "fields.manifests[0].weight_kg": None},
     ),
     (
         "plant",
         "lot_shipped",
-        {"lot": lambda w: w.pcb_lot, "to": "PRO-SZ", "manifest_no": "M-1"},
-        {**_COMMON, "lot": limits.LOT_CODE, "to": limits.ORG_CODE, "manifest_no": limits.CODE},
+        {"lot": lambda w: w.pcb_lot, "to": "PRO-SZ", "manifests": _PCB},
+        {
+            **_COMMON,
+            "lot": limits.LOT_CODE,
+            "to": limits.ORG_CODE,
+            "manifests[0].number": limits.MANIFEST_NO,
+            "manifests[0].hw_code": limits.HW_CODE,
+            "manifests[0].transporter": limits.TRANSPORTER,
+            "manifests[0].weight_kg": None,
+        },
     ),
     (
         "processor",
         "lot_received",
-        {"lot": lambda w: w.shipped_lot, "weight_kg": "5"},
-        {**_COMMON, "lot": limits.LOT_CODE, "weight_kg": None},
+        {
+            "lot": lambda w: w.shipped_lot,
+            "manifests": [{"number": "YD-PLASTICS-0001", "weight_kg": "5"}],
+        },
+        {
+            **_COMMON,
+            "lot": limits.LOT_CODE,
+            "manifests[0].number": limits.MANIFEST_NO,
+            "manifests[0].weight_kg": None,
+        },
     ),
     (
         "processor",

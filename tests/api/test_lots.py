@@ -9,6 +9,8 @@ from sqlmodel import Session, col, select
 
 from tests.support.accounts import Actor
 from tests.support.floor import Handheld, catalog_toml, new_id, receive
+from tests.support.manifests import lot_shipment, number
+from tests.support.manifests import shipped as manifest_of
 from traceability.custody.models import Event
 from traceability.lots.models import Lot, LotItem
 
@@ -85,14 +87,17 @@ def test_a_lot_travels_to_the_processor_and_later_outputs_start_a_new_lot(
     Handheld(client, plant).dismantle(before, {"pcb": "2.5", "plastics": 4})
     pcb = lot_of(session, before, "pcb")
 
+    manifest = number(client.application, 123)
     (shipped,) = Handheld(client, plant).record(
-        {"type": "lot_shipped", "lot": pcb, "to": processor.org, "manifest_no": "ZJ-2026-000123"},
-    )
+        {"type": "lot_shipped", "lot": pcb, "to": processor.org,
+         "manifests": [manifest_of(manifest, "2.5")]},
+    )  # fmt: skip
     after = receive(client, collector, plant)
     Handheld(client, plant).dismantle(after, {"pcb": 1, "plastics": 2})
     (received,) = Handheld(client, processor).record(
-        {"type": "lot_received", "lot": pcb, "weight_kg": "2.48"}
-    )
+        {"type": "lot_received", "lot": pcb,
+         "manifests": [{"number": manifest, "weight_kg": "2.48"}]}
+    )  # fmt: skip
     (treated,) = Handheld(client, processor).record(
         {"type": "lot_treated", "lot": pcb, "method": "pyrometallurgy"}
     )
@@ -101,11 +106,7 @@ def test_a_lot_travels_to_the_processor_and_later_outputs_start_a_new_lot(
     assert lot_of(session, after, "plastics") == lot_of(session, before, "plastics")
     lot = session.get(Lot, pcb)
     assert lot is not None
-    assert (lot.state, lot.destination, lot.manifest_no) == (
-        "treated",
-        processor.org,
-        "ZJ-2026-000123",
-    )
+    assert (lot.state, lot.destination, lot.manifest_no) == ("treated", processor.org, manifest)
     assert (lot.weight_g, lot.received_weight_g, lot.treatment) == (2500, 2480, "pyrometallurgy")
     chain = session.exec(select(Event).where(Event.lot == pcb).order_by(col(Event.seq))).all()
     assert [(e.type, e.digest) for e in chain] == [
@@ -123,7 +124,8 @@ def test_lot_steps_out_of_order_are_refused(
     qr_id = receive(client, collector, plant)
     Handheld(client, plant).dismantle(qr_id, {"pcb": 1})
     pcb = lot_of(session, qr_id, "pcb")
-    ship = {"type": "lot_shipped", "lot": pcb, "to": processor.org, "manifest_no": "M-1"}
+    ship = {"type": "lot_shipped", "lot": pcb, "to": processor.org,
+            **lot_shipment(client.application, pcb)}  # fmt: skip
     Handheld(client, plant).record(ship)
 
     again, treat_early = (
@@ -146,22 +148,26 @@ def test_a_lots_shipping_record_is_corrected_by_the_plant_only_until_the_process
     Handheld(client, plant).dismantle(receive(client, collector, plant), {"pcb": "2.5"})
     pcb = lots(session, plant.org)[("pcb", "open")].code
     shipped = new_id()
-    ship = {"type": "lot_shipped", "lot": pcb, "to": processor.org, "manifest_no": "M-1"}
+    first, second, third = (number(client.application, n) for n in (1, 2, 3))
+    ship = {"type": "lot_shipped", "lot": pcb, "to": processor.org,
+            "manifests": [manifest_of(first, "2.5")]}  # fmt: skip
     Handheld(client, plant).record({**ship, "id": shipped})
 
-    def fix(manifest_no: str) -> dict:
+    def fix(manifest: str) -> dict:
         return {
             "id": new_id(),
             "type": "corrected",
             "corrects": shipped,
             "reason": "manifest mistyped",
-            "fields": {"manifest_no": manifest_no},
+            "fields": {"manifests": [manifest_of(manifest, "2.5")]},
         }
 
-    Handheld(client, plant).record(fix("M-2"))
-    Handheld(client, processor).record({"type": "lot_received", "lot": pcb, "weight_kg": "2.5"})
+    Handheld(client, plant).record(fix(second))
+    Handheld(client, processor).record(
+        {"type": "lot_received", "lot": pcb, "manifests": [{"number": second, "weight_kg": "2.5"}]}
+    )
 
-    [late] = Handheld(client, plant).post(fix("M-3"))
+    [late] = Handheld(client, plant).post(fix(third))
 
     assert (late["status"], late["error"]["code"]) == ("rejected", "not_custodian")
-    assert lots(session, plant.org)[("pcb", "received")].manifest_no == "M-2"
+    assert lots(session, plant.org)[("pcb", "received")].manifest_no == second

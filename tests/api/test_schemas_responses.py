@@ -17,6 +17,7 @@ from werkzeug.test import TestResponse
 
 from tests.support.accounts import Actor, add_actor, manager_headers
 from tests.support.floor import CRT_TV, new_id
+from tests.support.manifests import USCC
 from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 
@@ -152,6 +153,22 @@ class TestOnTheInProcessChain:
             api("GET", "/epcis/events?EQ_bizStep=disassembling", manager_headers(client, plant))[0]
             == 200
         )
+
+        admin = add_actor(client.application, "REG-JS", "regulator", "admin", "320000")
+        licence = {
+            "kind": "dismantling",
+            "number": "SZ-1",
+            "uscc": USCC["DIS-SZ"],
+            "valid_from": "2024-01-01",
+            "valid_to": "2028-12-31",
+            "scope": {"tv": 1000},
+        }
+        assert api("POST", f"/orgs/{plant.org}/licences", admin, licence)[0] == 201
+        amendment = {"number": "SZ-1", "effective": "2026-01-01", "scope": {"tv": 2000}}
+        assert api("POST", f"/orgs/{plant.org}/licences/amendments", admin, amendment)[0] == 200
+        _, listed = api("GET", f"/orgs/{plant.org}/licences?on=2026-02-01", plant)
+        assert listed["licences"][0]["scope"] == {"tv": 2000}
+        assert api("POST", f"/orgs/{plant.org}/licences", admin, licence)[0] == 409
 
         assert api("GET", "/health")[1]["ledger"]["status"] == "ok"
         documented = {(p, m) for p, item in document.raw["paths"].items() for m in item}

@@ -32,15 +32,21 @@ Q3 = parse_period("2026Q3")
 
 def planted(summary: str) -> tuple[Counter[str], str]:
     """The planted anomalies the demo's summary lists: label → count, and the unconfirmed lot."""
+    counts, lots = planted_lots(summary)
+    return counts, lots["hazardous lot shipped in August, receipt never confirmed"]
+
+
+def planted_lots(summary: str) -> tuple[Counter[str], dict[str, str]]:
+    """The planted anomalies: label → count, and label → lot for those naming a lot."""
     section = summary.split("Planted anomalies", 1)[1].split("\n\n", 1)[0]
     counts: Counter[str] = Counter()
-    lot = ""
+    lots: dict[str, str] = {}
     for label, value in re.findall(r"^  - (.+): (\S+)$", section, re.M):
-        if label.startswith("hazardous lot"):
-            lot = value
-        else:
+        if value.isdigit():
             counts[label] = int(value)
-    return counts, lot
+        else:
+            lots[label] = value
+    return counts, lots
 
 
 def claim_cases(summary: str) -> Counter[str]:
@@ -76,6 +82,12 @@ def test_every_planted_anomaly_is_found_and_nothing_else_of_its_kind(
     assert corrections["medium"] == counts["re-weighed intake (corrected)"]
     assert corrections["low"] == counts["brand typo (corrected)"]
     assert [f.subject for f in findings if f.rule == "hazardous_lot_unconfirmed"] == [lot]
+    # The manifest weighed 154.9 kg out and 20.0 kg in (issue 17), and nothing else.
+    [short] = [f for f in findings if f.rule == "lot_weight_mismatch"]
+    weighed = planted_lots(demo_summary)[1]["lot shipped at 154.9 kg, received at 20.0 kg"]
+    assert (short.subject, short.params["shipped_kg"], short.params["received_kg"]) == (
+        weighed, "154.900", "20.000",
+    )  # fmt: skip
     # Late-September shipments wait for their receipt: normal, not leakage.
     late = [f for f in findings if f.rule == "backdating"]
     assert {f.org for f in late} == {"DIS-BJ01"}

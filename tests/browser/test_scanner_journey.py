@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from tests.support.browser import open_scanner, queued_items, screenshot, submit, wedge_scan
 from tests.support.floor import Handheld, premint, receive
 from tests.support.live import LiveServer
+from tests.support.manifests import number
 from traceability.app import trace_of
 from traceability.labels.ids import format_id
 from traceability.lots.models import Lot
@@ -94,7 +95,10 @@ def test_collect_ship_receive_store_dismantle_and_ship_the_lot(
     lot_code = f"{plant.org}-crt_funnel_glass-00001"
     page.click(f"button.lot-choice[data-lot='{lot_code}']")
     page.select_option("select[name=to]", processor.org)
-    page.fill("input[name=manifest_no]", "JS-2026-0001")
+    assert page.input_value("fieldset.manifest input[name=hw_code]") == "900-044-49"
+    page.fill("fieldset.manifest input[name=number]", number(server.app, 1))
+    page.fill("fieldset.manifest input[name=transporter]", "苏州安达危险品运输有限公司")
+    page.fill("fieldset.manifest input[name=weight_kg]", "8")
     submit(page)
     context.close()
 
@@ -130,6 +134,7 @@ def test_collect_ship_receive_store_dismantle_and_ship_the_lot(
     with Session(trace_of(server.app).engine) as session:
         lot = session.exec(select(Lot).where(Lot.code == lot_code)).one()
     assert (lot.state, lot.destination, lot.received_weight_g) == ("received", processor.org, 7900)
+    assert lot.manifest_no == number(server.app, 1)
 
 
 def test_a_plant_refuses_a_shipment_that_is_not_its_own(server: LiveServer, browser: Any) -> None:

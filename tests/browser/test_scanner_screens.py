@@ -17,6 +17,7 @@ from tests.support.accounts import Actor
 from tests.support.browser import open_scanner, phone_context, screenshot, wedge_scan
 from tests.support.floor import OUTPUTS, Handheld, premint, receive
 from tests.support.live import LiveServer
+from tests.support.manifests import lot_receipt, lot_shipment
 from traceability.labels.ids import format_id
 from traceability.web.scanner import FLOOR_KINDS
 
@@ -24,7 +25,8 @@ from traceability.web.scanner import FLOOR_KINDS
 STEPS = {
     "collector": ["collect", "ship", "correct"],
     "dismantler": [
-        "collect", "receive", "refuse", "store", "dismantle", "ship", "lot_ship", "correct",
+        "collect", "receive", "refuse", "store", "dismantle", "ship", "lot_ship", "stocktake",
+        "correct",
     ],
     "processor": ["lot_receive", "lot_treat", "correct"],
 }  # fmt: skip
@@ -35,8 +37,9 @@ FOCUS = {
     "refuse": "input[name=reason]",
     "store": "input[name=area]",
     "dismantle": "input[name=line]",
-    "lot_ship": "input[name=manifest_no]",
+    "lot_ship": "input[name=number]",
     "lot_receive": "input[name=weight_kg]",
+    "stocktake": "input[name=weight_kg]",
     "lot_treat": "input[name=method]",
     "correct": "input[name=value]",
 }
@@ -63,11 +66,13 @@ def floor(server: LiveServer) -> Floor:
     Handheld(client, plant).dismantle(for_lots, OUTPUTS)
     shipped_lot, treated_lot = f"{plant.org}-pcb-00001", f"{plant.org}-plastics-00001"
     Handheld(client, plant).record(
-        {"type": "lot_shipped", "lot": shipped_lot, "to": processor.org, "manifest_no": "M-1"},
-        {"type": "lot_shipped", "lot": treated_lot, "to": processor.org, "manifest_no": "M-2"},
-    )
+        {"type": "lot_shipped", "lot": shipped_lot, "to": processor.org,
+         **lot_shipment(server.app, shipped_lot)},
+        {"type": "lot_shipped", "lot": treated_lot, "to": processor.org,
+         **lot_shipment(server.app, treated_lot)},
+    )  # fmt: skip
     Handheld(client, processor).record(
-        {"type": "lot_received", "lot": treated_lot, "weight_kg": "3"}
+        {"type": "lot_received", "lot": treated_lot, **lot_receipt(server.app, treated_lot, "3")}
     )
     Handheld(client, plant).dismantle(receive(client, collector, plant), OUTPUTS)  # opens new lots
     return Floor(
@@ -81,6 +86,7 @@ def floor(server: LiveServer) -> Floor:
             "dismantle": received,
             "correct": received,
             "lot_ship": f"{plant.org}-plastics-00002",
+            "stocktake": f"{plant.org}-plastics-00002",
             "lot_receive": shipped_lot,
             "lot_treat": treated_lot,
             "collector:ship": at_collector,
@@ -133,7 +139,7 @@ def test_a_wedge_burst_is_caught_on_every_step_screen(
         if focus and page.locator(focus).count():
             page.focus(focus)
         wedge_scan(page, scanned)
-        if step.startswith("lot_"):
+        if step.startswith("lot_") or step == "stocktake":
             page.wait_for_selector(f".chosen-lot[data-lot='{scanned}']")
         elif step == "receive":
             page.wait_for_selector(f".pallet-row[data-id='{scanned}'] .device-card h2")

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from tests.support.accounts import Actor, manager_headers
 from tests.support.floor import Handheld
 from tests.support.ledger import anchor
+from tests.support.manifests import lot_receipt, lot_shipment
 from traceability.app import trace_of
 from traceability.lots.models import Lot
 
@@ -212,18 +213,16 @@ class Quarter:
                 for lot in s.exec(select(Lot).where(Lot.org == plant.org, Lot.state == "open"))
             ]
         for code, grams in lots:
+            app = self.client.application
             Handheld(self.client, plant).record(
-                {
-                    "type": "lot_shipped",
-                    "lot": code,
-                    "to": self.processor.org,
-                    "manifest_no": f"M-{code}",
-                },
-            )
+                {"type": "lot_shipped", "lot": code, "to": self.processor.org,
+                 **lot_shipment(app, code)},
+            )  # fmt: skip
             if confirm:
                 Handheld(self.client, self.processor).record(
-                    {"type": "lot_received", "lot": code, "weight_kg": str(grams / 1000)},
-                )
+                    {"type": "lot_received", "lot": code,
+                     **lot_receipt(app, code, str(grams / 1000))},
+                )  # fmt: skip
         return [c for c, _ in lots]
 
     def anchor(self) -> dict[str, Any]:

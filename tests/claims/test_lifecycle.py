@@ -16,6 +16,7 @@ from tests.claims.quarter import COLD_OUT, CRT_OUT, FLAT_OUT, Quarter
 from tests.support.accounts import Actor, add_actor, manager_headers
 from tests.support.databases import PG_URL
 from tests.support.floor import Handheld
+from tests.support.manifests import lot_receipt
 from traceability.accounts.services import principal_for
 from traceability.app import trace_of
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion
@@ -150,7 +151,7 @@ def test_a_device_whose_reason_goes_away_is_claimable_in_a_later_claim(q: Quarte
     submit(q, first)
     for code in lots:  # the processor returns the manifests
         Handheld(q.client, q.processor).record(
-            {"type": "lot_received", "lot": code, "weight_kg": "1"}
+            {"type": "lot_received", "lot": code, **lot_receipt(q.client.application, code, "1")}
         )
     q.ship_and_confirm_lots()  # the lot "ok" put its fractions in
     q.anchor()

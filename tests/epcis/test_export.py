@@ -7,12 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft7Validator, FormatChecker
+from sqlmodel import Session, select
 
 from tests.support.accounts import Actor, manager_headers
 from tests.support.floor import Handheld, new_id, receive
 from tests.support.ledger import anchor
+from tests.support.manifests import number, shipped
+from traceability.app import trace_of
+from traceability.lots.models import Lot
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "epcis"
 URL = "/api/v1/epcis/events"
@@ -148,3 +153,51 @@ def test_bad_query_parameters_are_a_422_naming_them(
 
 def test_operators_cannot_export(client: FlaskClient, plant: Actor) -> None:
     assert client.get(URL, headers=plant.headers).status_code == 403
+
+
+def test_a_lot_shipment_names_its_manifests_and_a_stocktake_is_a_cycle_count(
+    app: Flask, client: FlaskClient, collector: Actor, plant: Actor, processor: Actor,
+    validator: Draft7Validator,
+) -> None:  # fmt: skip
+    qr_id = receive(client, collector, plant, weight_kg="30.5")
+    Handheld(client, plant).dismantle(qr_id, {"pcb": "2.5", "plastics": "3"})
+    with Session(trace_of(app).engine) as session:
+        pcb, plastics = (
+            session.exec(select(Lot.code).where(Lot.fraction == f)).one()
+            for f in ("pcb", "plastics")
+        )
+    first, second = number(app, 1), number(app, 2)
+    Handheld(client, plant).record(
+        {"type": "stocktake", "lot": plastics, "weight_kg": "2.9"},
+        {"type": "lot_shipped", "lot": pcb, "to": processor.org,
+         "manifests": [shipped(first, "1.5"), shipped(second, "1")]},
+    )  # fmt: skip
+    weighed = [{"number": first, "weight_kg": "1.5"}, {"number": second, "weight_kg": "0.9"}]
+    Handheld(client, processor).record({"type": "lot_received", "lot": pcb, "manifests": weighed})
+    anchor(client, plant)
+
+    document = export(client, manager_headers(client, plant))
+
+    assert errors(validator, document) == []
+    events = document["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    [shipping] = [e for e in events if e["bizStep"] == "shipping" and "trace:manifests" in e]
+    assert [t["bizTransaction"].rsplit("/", 1)[1] for t in shipping["bizTransactionList"]] == [
+        first, second,
+    ]  # fmt: skip
+    assert {t["type"] for t in shipping["bizTransactionList"]} == {"bol"}
+    assert [(m["trace:number"], m["trace:hwCode"], m["trace:weightKg"])
+            for m in shipping["trace:manifests"]] == [
+        (first, "900-045-49", 1.5), (second, "900-045-49", 1.0),
+    ]  # fmt: skip
+    assert shipping["trace:crossProvince"] is False
+    at_processor = export(client, manager_headers(client, processor), "&EQ_bizStep=receiving")
+    assert errors(validator, at_processor) == []
+    [receiving] = at_processor["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    assert receiving["trace:weightKg"] == 2.4
+    assert [m["trace:weightKg"] for m in receiving["trace:manifests"]] == [1.5, 0.9]
+    [count] = [e for e in events if e["bizStep"] == "cycle_counting"]
+    assert (count["epcList"], count["trace:weightKg"]) == (
+        [f"https://trace.example.cn/lots/{plastics}"], 2.9,
+    )  # fmt: skip
+    only = export(client, manager_headers(client, plant), "&EQ_bizStep=cycle_counting")
+    assert len(only["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 1

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 from tests.support.accounts import PASSWORD, Actor
 from tests.support.floor import OUTPUTS, Handheld, receive
+from tests.support.manifests import lot_shipment
 from tests.support.web import sign_in
 from traceability import create_app
 from traceability.app import trace_of
@@ -39,7 +40,7 @@ def test_the_context_names_the_user_destinations_and_the_lots_to_act_on(
             "type": "lot_shipped",
             "lot": "DIS-SZ-pcb-00001",
             "to": processor.org,
-            "manifest_no": "M1",
+            **lot_shipment(client.application, "DIS-SZ-pcb-00001"),
         },
     )
     sign_in(client, plant.username)
@@ -53,6 +54,22 @@ def test_the_context_names_the_user_destinations_and_the_lots_to_act_on(
     assert [o["code"] for o in context["destinations"]["lot"]] == ["PRO-SZ"]
     assert [lot["code"] for lot in context["lots"]["open"]] == ["DIS-SZ-plastics-00001"]
     assert context["lots"]["incoming"] == context["lots"]["received"] == []
+
+
+def test_a_processor_is_told_the_manifests_to_weigh_of_each_incoming_lot(
+    client: FlaskClient, plant: Actor, collector: Actor, make_actor: Callable[..., Actor]
+) -> None:
+    processor = make_actor("PRO-SZ", "processor", password=PASSWORD)
+    Handheld(client, plant).dismantle(receive(client, collector, plant), OUTPUTS)
+    shipment = lot_shipment(client.application, "DIS-SZ-pcb-00001")
+    Handheld(client, plant).record(
+        {"type": "lot_shipped", "lot": "DIS-SZ-pcb-00001", "to": processor.org, **shipment}
+    )
+    sign_in(client, processor.username)
+
+    [incoming] = client.get("/scan/context.json").get_json()["lots"]["incoming"]
+
+    assert incoming["manifests"] == [shipment["manifests"][0]["number"]]
 
 
 def test_the_context_is_401_when_signed_out_and_403_for_a_regulator(

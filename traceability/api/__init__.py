@@ -19,6 +19,7 @@ from traceability.api import (
     health,
     labels,
     ledger,
+    licences,
     openapi,
 )
 from traceability.api.auth import READERS, RECORDERS
@@ -163,6 +164,23 @@ ROUTES: tuple[Route, ...] = (
         response=AnchorsResult, roles=(Role.manager, Role.admin),
     ),
     *CLAIM_ROUTES,
+    Route(
+        "GET", "/orgs/<code>/licences", "licences_show", licences.show,
+        summary="An organisation's licences (处理资格证书, 危险废物经营许可证) from the register",
+        response=licences.LicenceList, roles=READERS,
+        query={"on": "a date (YYYY-MM-DD, Beijing): the terms in force and whether valid then"},
+    ),
+    Route(
+        "POST", "/orgs/<code>/licences", "licences_issue", licences.issue,
+        summary="Regulator admin: register a licence (a licence_issued register event)",
+        request=licences.LicenceIssue, response=licences.LicencePublic, status=201,
+        roles=(Role.admin,),
+    ),
+    Route(
+        "POST", "/orgs/<code>/licences/amendments", "licences_amend", licences.amend,
+        summary="Regulator admin: amend a licence from a day on (a licence_amended event)",
+        request=licences.LicenceAmendment, response=licences.LicencePublic, roles=(Role.admin,),
+    ),
     Route(
         "GET", "/audit/anomalies", "audit_anomalies", audit.anomalies,
         summary="Audit findings (SPEC §2.7) of the records the caller may read, worst first",

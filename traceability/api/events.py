@@ -33,5 +33,6 @@ def post_events() -> EventsResult:
         now=current_trace().now(),
         dismantle_tolerance_pct=settings.dismantle_tolerance_pct,
         strings_checked=plain_text_body(),
+        licence_checks=settings.licence_checks,
     )
     return EventsResult(results=results)

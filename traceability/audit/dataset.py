@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from traceability.accounts.licences import LICENCE_TYPES, LicenceBook, replay_licences
 from traceability.anchoring.trust import TrustedLedger
 from traceability.catalog.models import Catalog
 from traceability.custody.facts import DeviceFacts, replay
@@ -82,6 +83,9 @@ class AuditData:
     catalog: Catalog
     orgs: dict[str, OrgFacts]  # the register replayed from its events (SPEC §2.8)
     since: dt.datetime | None = None  # the period's start (None: from the beginning)
+    # Every organisation's licences, replayed from the register (``LicenceBook``: the
+    # licensed categories and capacities of a plant, the codes of a processor, on a day).
+    licences: LicenceBook = field(default_factory=LicenceBook)
     devices: dict[str, AuditedDevice] = field(default_factory=dict)
     lots: dict[str, AuditedLot] = field(default_factory=dict)
     # The plant's own count of devices in stock (the projection), per plant.
@@ -139,6 +143,7 @@ class AuditLogs:
     lots: dict[str, tuple[list[Any], Verification]]
     recorded_stock: dict[str, int]
     strays: tuple[Any, ...] = ()
+    licence_events: tuple[Any, ...] = ()  # the register's licence events, recording order
 
 
 def _replayable(rows: list[Any], check: Verification) -> list[Any]:
@@ -173,6 +178,13 @@ def read_logs(session: Session, ledger: TrustedLedger) -> AuditLogs:
         lots=_lot_logs(session, ledger),
         recorded_stock={org: int(n) for org, n in stock},
         strays=strays,
+        licence_events=tuple(
+            session.execute(
+                select(_EVENT)
+                .where(_EVENT.c.organisation.is_not(None), _EVENT.c.type.in_(sorted(LICENCE_TYPES)))
+                .order_by(_EVENT.c.seq)
+            )
+        ),
     )
 
 
@@ -180,7 +192,12 @@ def audit_data(
     logs: AuditLogs, catalog: Catalog, *, as_of: dt.datetime, since: dt.datetime | None = None
 ) -> AuditData:
     """The records as they stood at ``as_of`` (replayed up to it), for ``[since, as_of)``."""
-    data = AuditData(as_of=as_of, catalog=catalog, orgs=logs.orgs, since=since)
+    licences = replay_licences(
+        e
+        for e in logs.licence_events
+        if isinstance(e.occurred_at, dt.datetime) and e.occurred_at < as_of
+    )
+    data = AuditData(as_of=as_of, catalog=catalog, orgs=logs.orgs, since=since, licences=licences)
     current = True
     for qr_id, rows in logs.devices.items():
         upto = tuple(r for r in rows if r.occurred_at < as_of)

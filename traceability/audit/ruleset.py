@@ -30,6 +30,7 @@ class Thresholds(_Frozen):
     working_days_per_year: int = Field(gt=0, le=366)
     fast_dismantling_share: float = Field(gt=0, le=1)
     fast_dismantling_min_devices: int = Field(ge=2)
+    lot_weight_tolerance: float = Field(default=0.02, ge=0, le=1)
 
 
 class SamplingSizes(_Frozen):

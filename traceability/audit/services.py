@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from traceability.accounts.models import Principal, Role
 from traceability.anchoring.trust import TrustedLedger
-from traceability.audit import device_rules, plant_rules
+from traceability.audit import device_rules, manifest_rules, plant_rules
 from traceability.audit.dataset import AuditData, load_audit_data
 from traceability.audit.findings import Finding
 from traceability.audit.ruleset import SEVERITIES, RuleSet, Thresholds
@@ -46,6 +46,7 @@ RULES: dict[str, Rule] = {
     "backdating": device_rules.backdating,
     "correction": device_rules.correction,
     "snapshot_in_the_future": plant_rules.snapshot_in_the_future,
+    "lot_weight_mismatch": manifest_rules.lot_weight_mismatch,
 }
 
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from traceability.catalog.hw import is_hw_code
 from traceability.catalog.files import read_toml, validated
 from traceability.catalog.schedules import (
     FactorSet,
@@ -106,10 +106,6 @@ class Category(_Frozen):
     not_the_unit: tuple[UnitExclusion, ...] = ()
 
 
-#: ``HW49 900-044-49``: the 名录 category, then the 8-digit waste code ending in it.
-HW_CODE = re.compile(r"^HW(\d{2}) \d{3}-\d{3}-(\d{2})$")
-
-
 class Fraction(_Frozen):
     code: str
     zh: str
@@ -135,9 +131,8 @@ class Fraction(_Frozen):
     @model_validator(mode="after")
     def _check(self) -> Fraction:
         if self.hw_code is not None:
-            found = HW_CODE.match(self.hw_code)
-            if found is None or found[1] != found[2]:
-                raise ValueError(f"hw_code {self.hw_code!r} is not like 'HW49 900-044-49'")
+            if not is_hw_code(self.hw_code):
+                raise ValueError(f"hw_code {self.hw_code!r} is not a waste code like 900-044-49")
             if not self.hazardous:
                 raise ValueError("hw_code is for hazardous fractions")
         elif self.hazardous and not self.legacy:

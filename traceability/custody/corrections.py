@@ -15,12 +15,19 @@ from sqlalchemy import func, select
 from traceability.catalog.services import kg_to_grams, validate_attributes
 from traceability.custody.checks import MAX_LOT_KG, check_mass_balance, record, when_after
 from traceability.custody.fields import Area, Code, Method, Reason, RequiredNameplate, Source
+from traceability.custody.manifest_steps import (
+    manifest_rows,
+    parse_manifests,
+    received_manifests,
+    shipped_manifests,
+)
 from traceability.custody.messages import Corrected, problem_of
 from traceability.custody.models import EventType
 from traceability.custody.workspace import (
     LOT_ITEM_TABLE,
     DeviceRecord,
     EventRef,
+    LotRecord,
     Subject,
     Workspace,
 )
@@ -58,6 +65,41 @@ def _lot_weight(_ws: Workspace, _lot: Any, value: Any, field: str) -> int:
     return kg_to_grams(value, field=field, max_kg=MAX_LOT_KG)
 
 
+def _shape(ws: Workspace, lot: LotRecord, field: str, *, listed: bool) -> None:
+    """A shipment with a manifest list corrects ``manifests``; one from before, its one number
+    (``manifest_no``) and its receipt's one weight."""
+    if (lot.code in ws.lot_manifests) != listed:
+        use = "fields.manifests" if not listed else "manifest_no / weight_kg"
+        raise ValidationFailed(
+            f"{field} does not fit this lot's shipment: correct {use}", field=field
+        )
+
+
+def _legacy_manifest_no(ws: Workspace, lot: LotRecord, value: Any, field: str) -> str:
+    _shape(ws, lot, field, listed=False)
+    clean: str = _typed(Code)(ws, lot, value, field)
+    return clean
+
+
+def _legacy_lot_weight(ws: Workspace, lot: LotRecord, value: Any, field: str) -> int:
+    _shape(ws, lot, field, listed=False)
+    return _lot_weight(ws, lot, value, field)
+
+
+def _shipped(ws: Workspace, lot: LotRecord, value: Any, field: str) -> list[dict[str, Any]]:
+    """The manifest list again, checked as when first sent (day: the shipping day)."""
+    _shape(ws, lot, field, listed=True)
+    parsed = parse_manifests(value, received=False, field=field)
+    assert lot.destination is not None and lot.shipped_at is not None  # shipped
+    return shipped_manifests(ws, lot, parsed, to=lot.destination, when=lot.shipped_at, where=field)
+
+
+def _received(ws: Workspace, lot: LotRecord, value: Any, field: str) -> list[dict[str, Any]]:
+    _shape(ws, lot, field, listed=True)
+    parsed = parse_manifests(value, received=True, field=field)
+    return received_manifests(ws, lot, parsed, where=field)
+
+
 def _attributes(ws: Workspace, device: Any, value: Any, field: str) -> dict[str, Any]:
     try:
         return validate_attributes(ws.catalog.categories[device.category], value)
@@ -82,9 +124,10 @@ CORRECTABLE: dict[EventType, dict[str, Validator]] = {
     EventType.stored: {"area": _typed(Area)},
     EventType.dismantled: {"line": _typed(Code)},
     EventType.refused: {"reason": _typed(Reason)},
-    EventType.lot_shipped: {"manifest_no": _typed(Code)},
-    EventType.lot_received: {"weight_kg": _lot_weight},
+    EventType.lot_shipped: {"manifests": _shipped, "manifest_no": _legacy_manifest_no},
+    EventType.lot_received: {"manifests": _received, "weight_kg": _legacy_lot_weight},
     EventType.lot_treated: {"method": _typed(Method)},
+    EventType.stocktake: {"weight_kg": _lot_weight},
 }
 
 # What a device's custodian may correct in a `collected` event another
@@ -111,7 +154,23 @@ _PROJECTION: dict[tuple[EventType, str], str | None] = {
     (EventType.lot_received, "weight_kg"): "received_weight_g",
     (EventType.stored, "area"): "storage_area",
     (EventType.lot_treated, "method"): "treatment",
+    (EventType.stocktake, "weight_kg"): None,
+    (EventType.lot_shipped, "manifests"): None,  # _apply_manifests
+    (EventType.lot_received, "manifests"): None,
 }
+
+
+def _apply_manifests(ws: Workspace, target: EventRef, lot: Subject, clean: dict[str, Any]) -> None:
+    """A corrected manifest list on the lot and its manifest rows."""
+    manifests = clean.get("manifests")
+    if manifests is None or not isinstance(lot, LotRecord):
+        return
+    if target.type == EventType.lot_shipped:
+        ws.set_manifests(lot, manifest_rows(lot, manifests))
+        lot.manifest_no = manifests[0]["number"]
+    else:
+        lot.received_weight_g = sum(m["weight_g"] for m in manifests)
+        ws.weigh_manifests(lot, {m["number"]: m["weight_g"] for m in manifests})
 
 
 def holder(subject: Subject) -> str:
@@ -222,6 +281,9 @@ def corrected(ws: Workspace, msg: Corrected, event_id: str) -> str:
         (name.removesuffix("_kg") + "_g" if name == "weight_kg" else name): value
         for name, value in clean.items()
     }
+    if target.type == EventType.lot_received and "manifests" in clean:
+        # The receipt's total follows its manifests (what the flows and claims read).
+        payload_fields["weight_g"] = sum(m["weight_g"] for m in clean["manifests"])
     payload: dict[str, Any] = {
         "corrects": msg.corrects,
         "reason": msg.reason,
@@ -232,6 +294,7 @@ def corrected(ws: Workspace, msg: Corrected, event_id: str) -> str:
         payload["flag"] = AFTER_DISMANTLING_FLAG
 
     digest = record(ws, subject, event_id, EventType.corrected, when, payload)
+    _apply_manifests(ws, target, subject, clean)
     for name, value in clean.items():
         attribute = _PROJECTION.get((EventType(target.type), name), name)
         if attribute is not None:

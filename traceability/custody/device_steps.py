@@ -20,6 +20,7 @@ from traceability.custody.checks import (
     require_kind,
     when_after,
 )
+from traceability.custody.licence_checks import check_dismantling
 from traceability.custody.messages import (
     Collected,
     Dismantled,
@@ -195,6 +196,7 @@ def dismantled(ws: Workspace, msg: Dismantled, event_id: str) -> str:
     if msg.line is not None:
         payload["line"] = msg.line
     when = when_after(ws, msg.occurred_at, device.head_occurred_at)
+    check_dismantling(ws, device.category, when)
 
     digest = record(ws, device, event_id, EventType.dismantled, when, payload)
     if msg.batch is not None:

@@ -21,9 +21,11 @@ from pydantic import BeforeValidator, ValidationInfo, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from traceability import limits
+from traceability.catalog.hw import is_hw_code
 from traceability.db import to_utc
 from traceability.errors import TraceabilityError
 from traceability.labels.ids import normalise_id
+from traceability.lots.manifests import normalise_number
 
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 CODE_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9_.:/-]{{0,{limits.CODE - 1}}}$"
@@ -180,6 +182,39 @@ LotCode = Annotated[
     _schema(limits.LOT_CODE, CODE_PATTERN),
 ]
 
+
+_MANIFEST_TEXT = _text(limits.MANIFEST_NO, required=True, multiline=False).func
+
+
+def _manifest_number(value: Any) -> str:
+    """Normalised (``lots.manifests.normalise_number``); its format is the handler's to check."""
+    return normalise_number(_MANIFEST_TEXT(value))
+
+
+#: A transfer manifest's (or shipping document's) number.
+ManifestNumber = Annotated[str, BeforeValidator(_manifest_number), _schema(limits.MANIFEST_NO)]
+_HW_TEXT = _text(limits.HW_CODE, required=False, multiline=False).func
+
+
+def _hw_code(value: Any) -> str | None:
+    code = _HW_TEXT(value)
+    if code is not None and not is_hw_code(code):
+        problem("must be a 国家危险废物名录 waste code like 900-045-49")
+    return code
+
+
+#: A 国家危险废物名录 waste code (``NNN-NNN-CC``), optional.
+HwCode = Annotated[
+    str | None,
+    BeforeValidator(_hw_code),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{3}-\d{3}-\d{2}$"}),
+]
+#: The carrier named on a manifest.
+Transporter = Annotated[
+    str,
+    _text(limits.TRANSPORTER, required=True, multiline=False),
+    _schema(limits.TRANSPORTER),
+]
 
 _SOURCE_TEXT = _text(limits.SOURCE, required=False, multiline=False).func
 

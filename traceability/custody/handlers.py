@@ -28,4 +28,5 @@ HANDLERS: dict[EventType, Handler] = {
     EventType.lot_shipped: lot_steps.lot_shipped,
     EventType.lot_received: lot_steps.lot_received,
     EventType.lot_treated: lot_steps.lot_treated,
+    EventType.stocktake: lot_steps.stocktake,
 }

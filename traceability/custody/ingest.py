@@ -31,7 +31,12 @@ from traceability.custody.lookups import preload, unchanged
 from traceability.custody.messages import ItemResult
 from traceability.custody.parsing import Parsed, ParsedSubmission, Submission, parse_item
 from traceability.custody.resend import same_content
-from traceability.custody.workspace import DEFAULT_TOLERANCE_PCT, EventRef, Workspace
+from traceability.custody.workspace import (
+    DEFAULT_TOLERANCE_PCT,
+    EventRef,
+    LicenceChecks,
+    Workspace,
+)
 from traceability.db import begin_write, utcnow
 from traceability.errors import Conflict, TraceabilityError
 
@@ -101,11 +106,13 @@ def record_events(
     dismantle_tolerance_pct: Decimal = DEFAULT_TOLERANCE_PCT,
     now: dt.datetime | None = None,
     strings_checked: bool = False,
+    licence_checks: LicenceChecks = "registered",
 ) -> list[ItemResult]:
     """Record each item all-or-nothing; commit the accepted ones together.
 
     ``strings_checked``: the caller knows no string in the items can fail
-    ``limits.text_problem`` (api/body.py ``plain_text_body``).
+    ``limits.text_problem`` (api/body.py ``plain_text_body``). ``licence_checks``:
+    the deployment's setting (``custody.licence_checks``).
     """
     [results] = record_submissions(
         session=session,
@@ -115,6 +122,7 @@ def record_events(
         future_skew_s=future_skew_s,
         dismantle_tolerance_pct=dismantle_tolerance_pct,
         strings_checked=strings_checked,
+        licence_checks=licence_checks,
     )
     return results
 
@@ -128,6 +136,7 @@ def record_submissions(
     future_skew_s: int = 300,
     dismantle_tolerance_pct: Decimal = DEFAULT_TOLERANCE_PCT,
     strings_checked: bool = False,
+    licence_checks: LicenceChecks = "registered",
 ) -> list[list[ItemResult]]:
     """Several submissions, applied in order as if one after the other, in one transaction.
 
@@ -149,13 +158,8 @@ def record_submissions(
             begin_write(session)
             for batch in parsed:  # a replay happens now (as before this change)
                 batch.now = batch.submission.now or utcnow()
-        ws = Workspace(
-            session=session,
-            principal=submissions[0].principal,
-            catalog=catalog,
-            now=parsed[0].now,
-            dismantle_tolerance_pct=dismantle_tolerance_pct,
-        )
+        ws = Workspace(session, submissions[0].principal, catalog, parsed[0].now,
+                       dismantle_tolerance_pct, licence_checks)  # fmt: skip
         try:
             reads = preload(ws, parsed, lock=not optimistic)
             results = []

@@ -13,13 +13,15 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from traceability.accounts.licences import LICENCE_TYPES, replay_licences
 from traceability.accounts.models import Organisation, OrgKind
-from traceability.custody.messages import Corrected
+from traceability.custody.messages import Corrected, Dismantled, LotShipped
 from traceability.custody.parsing import ParsedSubmission
 from traceability.custody.workspace import (
     BATCH_TABLE,
     DEVICE_TABLE,
     EVENT_TABLE,
+    LOT_MANIFEST_TABLE,
     LOT_TABLE,
     MINTED_TABLE,
     DeviceRecord,
@@ -51,6 +53,8 @@ class Reads:
     lots: set[str] = field(default_factory=set)
     plants: set[str] = field(default_factory=set)
     found: set[str] = field(default_factory=set)  # of ``ids``, those already recorded
+    manifests: set[str] = field(default_factory=set)  # manifest numbers named
+    licensed: bool = False  # a step the licences decide (a dismantling, a lot shipment)
 
 
 def _select_devices(conn: Connection, qr: set[str], *, lock: bool) -> Any:
@@ -91,7 +95,38 @@ def _named(batches_in: Sequence[ParsedSubmission], reads: Reads) -> tuple[set[st
             orgs.add(to)
         if (batch := getattr(m, "batch", None)) is not None:
             batches.add(batch)
+        if isinstance(m, LotShipped):
+            reads.manifests.update(item.number for item in m.manifests)
+        if isinstance(m, Corrected) and isinstance(m.fields.get("manifests"), list):
+            reads.manifests.update(
+                str(item.get("number")) for item in m.fields["manifests"] if isinstance(item, dict)
+            )
+        reads.licensed |= isinstance(m, Dismantled | LotShipped | Corrected)
     return orgs, batches
+
+
+def _load_manifests(ws: Workspace, reads: Reads) -> None:
+    """The manifest rows of the lots named, and which lot uses each number named."""
+    table_ = LOT_MANIFEST_TABLE
+    conn = ws.session.connection()
+    columns = [c for c in table_.c if c.name != "id"]
+    query = select(*columns).where(
+        table_.c.lot.in_(sorted(reads.lots)) | table_.c.number.in_(sorted(reads.manifests))
+    )
+    for row in conn.execute(query.order_by(table_.c.id)):
+        values = dict(row._mapping)
+        ws.manifest_numbers[values["number"]] = values["lot"]
+        if values["lot"] in reads.lots:
+            ws.lot_manifests.setdefault(values["lot"], []).append(values)
+
+
+def _load_licences(ws: Workspace, codes: set[str]) -> None:
+    """The licences of the organisations a step is checked against (the register's events)."""
+    events = EVENT_TABLE
+    query = select(events.c.id, events.c.type, events.c.organisation, events.c.payload).where(
+        events.c.organisation.in_(sorted(codes)), events.c.type.in_(sorted(LICENCE_TYPES))
+    )
+    ws.licences = replay_licences(ws.session.connection().execute(query.order_by(events.c.seq)))
 
 
 def preload(ws: Workspace, batches_in: Sequence[ParsedSubmission], *, lock: bool) -> Reads:
@@ -127,9 +162,16 @@ def preload(ws: Workspace, batches_in: Sequence[ParsedSubmission], *, lock: bool
     reads.found = set(ws.events)
     if orgs:
         found = conn.execute(
-            select(ORG_TABLE.c.code, ORG_TABLE.c.kind).where(ORG_TABLE.c.code.in_(orgs))
+            select(ORG_TABLE.c.code, ORG_TABLE.c.kind, ORG_TABLE.c.region).where(
+                ORG_TABLE.c.code.in_(orgs)
+            )
         )
-        ws.orgs = {r.code: OrgRef(r.code, OrgKind(r.kind)) for r in found}
+        ws.orgs = {r.code: OrgRef(r.code, OrgKind(r.kind), r.region) for r in found}
+    if reads.lots or reads.manifests:
+        _load_manifests(ws, reads)
+    if reads.licensed and ws.licence_checks != "off":
+        shipped_to = {lot.destination for lot in ws.lots.values() if lot.destination}
+        _load_licences(ws, reads.plants | orgs | shipped_to)
     if batches:
         found = conn.execute(
             select(BATCH_TABLE.c.org, BATCH_TABLE.c.code, BATCH_TABLE.c.id).where(

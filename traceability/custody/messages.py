@@ -20,12 +20,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 from traceability.custody.fields import (
     Area,
     Category,
-    Code,
     EventId,
     Fraction,
+    HwCode,
     JsonObject,
     Kilograms,
     LotCode,
+    ManifestNumber,
     Method,
     Nameplate,
     OccurredAt,
@@ -34,10 +35,12 @@ from traceability.custody.fields import (
     QrId,
     Reason,
     Source,
+    Transporter,
     problem,
 )
 from traceability.custody.models import EventType
 from traceability.errors import TraceabilityError, ValidationFailed
+from traceability.lots.manifests import MAX_MANIFESTS
 
 MAX_OUTPUTS = 50
 
@@ -173,17 +176,66 @@ class Corrected(_Event):
 # -- lot events -------------------------------------------------------------------
 
 
+class ShippedManifest(Message):
+    """One truck of a lot shipment and its transfer manifest (转移联单), weighed at dispatch."""
+
+    number: ManifestNumber
+    hw_code: HwCode = None
+    transporter: Transporter
+    weight_kg: Kilograms
+
+
+class ReceivedManifest(Message):
+    """One manifest of a lot as the processor weighs it in."""
+
+    number: ManifestNumber
+    weight_kg: Kilograms
+
+
+def _manifests(value: Any) -> Any:
+    if not isinstance(value, list) or not value:
+        problem("must be a non-empty list of manifests")
+    if len(value) > MAX_MANIFESTS:
+        problem(f"may list at most {MAX_MANIFESTS} manifests")
+    return value
+
+
 class LotShipped(_Event):
+    HINTS: ClassVar[dict[str, str]] = {
+        "manifests": "list each truck's transfer manifest (转移联单): "
+        "[{number, hw_code, transporter, weight_kg}]"
+    }
+
     type: Literal[EventType.lot_shipped]
     lot: LotCode
     to: OrgCode
-    manifest_no: Code
+    manifests: Annotated[
+        list[ShippedManifest],
+        BeforeValidator(_manifests),
+        Field(min_length=1, max_length=MAX_MANIFESTS),
+    ]
 
 
 class LotReceived(_Event):
-    HINTS: ClassVar[dict[str, str]] = {"weight_kg": "weigh the lot on receipt"}
+    """Weighed per manifest (``manifests``); a lot shipped before manifests were lists
+    (one ``manifest_no``, no weights) is weighed as a whole (``weight_kg``)."""
 
     type: Literal[EventType.lot_received]
+    lot: LotCode
+    manifests: Annotated[
+        list[ReceivedManifest] | None,
+        BeforeValidator(lambda v: v if v is None else _manifests(v)),
+        Field(max_length=MAX_MANIFESTS),
+    ] = None
+    weight_kg: Kilograms | None = None
+
+
+class Stocktake(_Event):
+    """The weighed stock of an open output lot (盘点), by the plant that fills it."""
+
+    HINTS: ClassVar[dict[str, str]] = {"weight_kg": "weigh what is in store of the lot"}
+
+    type: Literal[EventType.stocktake]
     lot: LotCode
     weight_kg: Kilograms
 
@@ -204,11 +256,12 @@ EventItem = Annotated[
     | Corrected
     | LotShipped
     | LotReceived
-    | LotTreated,
+    | LotTreated
+    | Stocktake,
     Field(discriminator="type"),
 ]
 DeviceMessage = Collected | Shipped | Received | Stored | Dismantled | Refused
-LotMessage = LotShipped | LotReceived | LotTreated
+LotMessage = LotShipped | LotReceived | LotTreated | Stocktake
 AnyEvent = DeviceMessage | Corrected | LotMessage
 
 #: The message declared for each event type.
@@ -223,6 +276,7 @@ MESSAGES: dict[str, type[AnyEvent]] = {
     EventType.lot_shipped: LotShipped,
     EventType.lot_received: LotReceived,
     EventType.lot_treated: LotTreated,
+    EventType.stocktake: Stocktake,
 }
 
 

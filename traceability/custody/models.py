@@ -24,6 +24,7 @@ class EventType(StrEnum):
     lot_shipped = "lot_shipped"
     lot_received = "lot_received"
     lot_treated = "lot_treated"
+    stocktake = "stocktake"
 
 
 class Event(SQLModel, table=True):

@@ -27,8 +27,9 @@ from traceability.custody.workspace import EVENT_TABLE, Workspace
 from traceability.db import to_utc
 from traceability.errors import TraceabilityError
 
-# Payload keys the server adds (a correction after dismantling is flagged).
-_SERVER_KEYS = frozenset({"flag"})
+# Payload keys the server adds (a correction after dismantling is flagged; a lot
+# shipment says whether it crosses a provincial border).
+_SERVER_KEYS = frozenset({"flag", "cross_province"})
 
 
 def same_content(ws: Workspace, event_id: str, message: AnyEvent) -> bool:
@@ -55,6 +56,8 @@ def same_content(ws: Workspace, event_id: str, message: AnyEvent) -> bool:
         except TraceabilityError:
             return False
     stored = {k: v for k, v in payload.items() if k not in _SERVER_KEYS}
+    if "manifests" in stored and "manifests" in said and "weight_kg" not in said:
+        stored.pop("weight_g", None)  # a receipt's total, added from its manifests
     return _same(_in_grams(said), stored)
 
 

@@ -19,9 +19,13 @@ DEVICE_TYPES = frozenset({
     EventType.collected, EventType.shipped, EventType.received, EventType.stored,
     EventType.dismantled, EventType.refused, EventType.corrected,
 })  # fmt: skip
-LOT_TYPES = frozenset({EventType.lot_shipped, EventType.lot_received, EventType.lot_treated})
+# A lot's events are corrected too (custody/corrections.py: a manifest list, a receipt).
+LOT_TYPES = frozenset({
+    EventType.lot_shipped, EventType.lot_received, EventType.lot_treated, EventType.stocktake,
+    EventType.corrected,
+})  # fmt: skip
 #: The organisation register's event types (``traceability.register.log``, a layer above).
-ORG_TYPES = frozenset({"org_registered", "org_changed"})
+ORG_TYPES = frozenset({"org_registered", "org_changed", "licence_issued", "licence_amended"})
 
 _TEXT_COLUMNS = ("id", "org", "actor", "digest")
 _TIME_COLUMNS = ("occurred_at", "recorded_at")

@@ -10,19 +10,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from ledger.canonical import digest_hex, event_content
+from traceability.accounts.licences import LicenceBook
 from traceability.accounts.models import OrgKind, Principal
 from traceability.catalog.models import Catalog
 from traceability.custody.models import Event, EventType
 from traceability.db import iso
 from traceability.devices.models import Device
 from traceability.labels.models import MintedId
-from traceability.lots.models import Lot, LotItem, LotState, lot_code
+from traceability.lots.models import Lot, LotItem, LotManifest, LotState, lot_code
 from traceability.savings.models import Batch
 
 DEFAULT_TOLERANCE_PCT = Decimal(5)
@@ -36,6 +37,7 @@ EVENT_TABLE = table(Event)
 DEVICE_TABLE = table(Device)
 LOT_TABLE = table(Lot)
 LOT_ITEM_TABLE = table(LotItem)
+LOT_MANIFEST_TABLE = table(LotManifest)
 MINTED_TABLE = table(MintedId)
 BATCH_TABLE = table(Batch)
 
@@ -107,6 +109,7 @@ class LotRecord:
     device_count: int = 0
     destination: str | None = None
     manifest_no: str | None = None
+    cross_province: bool | None = None
     received_weight_g: int | None = None
     treatment: str | None = None
     shipped_at: dt.datetime | None = None
@@ -144,6 +147,13 @@ def as_row(record: Subject) -> dict[str, Any]:
 class OrgRef:
     code: str
     kind: OrgKind
+    region: str | None = None
+
+
+#: When licences are checked (``Settings.licence_checks``): ``registered`` — for an
+#: organisation the register holds a licence of the kind for (refused when none covers
+#: the step); ``strict`` — always (no licence: refused); ``off`` — never.
+LicenceChecks = Literal["registered", "strict", "off"]
 
 
 @dataclass
@@ -161,6 +171,12 @@ class Workspace:
     now: dt.datetime
     # Outputs may exceed the intake weight by this much (scale differences).
     dismantle_tolerance_pct: Decimal = DEFAULT_TOLERANCE_PCT
+    licence_checks: LicenceChecks = "registered"
+    # The licences of the plants submitting and of the processors shipped to (register).
+    licences: LicenceBook = field(default_factory=LicenceBook)
+    # Manifest numbers already used (number → lot), and each named lot's manifest rows.
+    manifest_numbers: dict[str, str] = field(default_factory=dict)
+    lot_manifests: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     events: dict[str, EventRef] = field(default_factory=dict)
     devices: dict[str, DeviceRecord] = field(default_factory=dict)
     minted: dict[str, str] = field(default_factory=dict)  # qr_id → org
@@ -173,6 +189,10 @@ class Workspace:
     new_rows: list[dict[str, Any]] = field(default_factory=list)
     new_lot_items: list[dict[str, Any]] = field(default_factory=list)
     new_minted: list[dict[str, Any]] = field(default_factory=list)
+    # Manifest rows: lots whose rows are replaced (a correction), new rows, weighed receipts.
+    replaced_manifests: set[str] = field(default_factory=set)
+    new_manifests: list[dict[str, Any]] = field(default_factory=list)
+    manifest_receipts: list[dict[str, Any]] = field(default_factory=list)
     # Batches first named by this unit of work: when, and the devices put in them.
     new_batches: dict[tuple[str, str], tuple[dt.datetime, list[DeviceRecord]]] = field(
         default_factory=dict
@@ -299,6 +319,44 @@ class Workspace:
             _insert(conn, EVENT_TABLE, self.new_rows)
         if self.new_lot_items:
             _insert(conn, LOT_ITEM_TABLE, self.new_lot_items)
+        self._write_manifests(conn)
+
+    def set_manifests(self, lot: LotRecord, rows: list[dict[str, Any]]) -> None:
+        """The lot's manifest rows are ``rows`` from now (shipped, or corrected before receipt)."""
+        if lot.code in self.lot_manifests:
+            self.replaced_manifests.add(lot.code)
+            self.new_manifests = [m for m in self.new_manifests if m["lot"] != lot.code]
+        for number, owner in list(self.manifest_numbers.items()):
+            if owner == lot.code:
+                del self.manifest_numbers[number]
+        self.lot_manifests[lot.code] = rows
+        self.new_manifests += rows
+        self.manifest_numbers.update((m["number"], lot.code) for m in rows)
+
+    def weigh_manifests(self, lot: LotRecord, weighed: dict[str, int]) -> None:
+        """The processor's weights of the lot's manifests (receipt, or its correction)."""
+        for row in self.lot_manifests.get(lot.code, ()):
+            row["received_weight_g"] = weighed.get(row["number"])
+        self.manifest_receipts = [r for r in self.manifest_receipts if r["_lot"] != lot.code]
+        self.manifest_receipts += [
+            {"_lot": lot.code, "_number": n, "received_weight_g": g} for n, g in weighed.items()
+        ]
+
+    def _write_manifests(self, conn: Connection) -> None:
+        manifests = LOT_MANIFEST_TABLE
+        if self.replaced_manifests:
+            conn.execute(
+                manifests.delete().where(manifests.c.lot.in_(sorted(self.replaced_manifests)))
+            )
+        if self.new_manifests:
+            _insert(conn, manifests, [{**m, "received_weight_g": None} for m in self.new_manifests])
+        if self.manifest_receipts:
+            conn.execute(
+                update(manifests)
+                .where(manifests.c.number == bindparam("_number"))
+                .values(received_weight_g=bindparam("received_weight_g")),
+                [{k: v for k, v in r.items() if k != "_lot"} for r in self.manifest_receipts],
+            )
 
 
 def _insert(conn: Connection, into: Table, rows: list[dict[str, Any]]) -> None:

@@ -35,6 +35,7 @@ from traceability.accounts.models import Organisation
 from traceability.context import Trace
 from traceability.demo.clock import CST
 from traceability.demo.figures import Figures, load_figures
+from traceability.demo.licensing import load_licences, register_licences
 from traceability.demo.loader import Loader
 from traceability.demo.people import PASSWORD, TOKEN_USER, create_people, logins
 from traceability.demo.plan import Plan, plan_units
@@ -78,12 +79,24 @@ def load(
             return _already_loaded(session, figures, present)
         started = time.perf_counter()
         principals, token = create_people(session, figures)
-        plan = plan_units(devices, random.Random(seed), trace.catalog, figures)
+        licences = load_licences()
+        register_licences(session, trace.catalog, licences, _register_time(figures))
+        session.commit()
+        first, last = figures.quarter.first_day, figures.quarter.last_day
+        plan = plan_units(
+            devices, random.Random(seed), trace.catalog, figures,
+            licensed=lambda p, c: licences.licensed(p, c, first) and licences.licensed(p, c, last),
+        )  # fmt: skip
         plant_claim_cases(plan, random.Random(seed + 3), figures)
         loader = Loader(trace, plan, seed, principals, figures, after_day)
         loader.run(device_steps(plan, random.Random(seed + 2), figures))
         elapsed = time.perf_counter() - started
         return _loaded(session, figures, plan, loader, seed, devices, elapsed, token)
+
+
+def _register_time(figures: Figures) -> dt.datetime:
+    """The licences are registered with the organisations, before the quarter's first shift."""
+    return dt.datetime.combine(figures.quarter.first_day, dt.time(7, 1), CST)
 
 
 def _already_loaded(session: Session, figures: Figures, present: Sequence[str]) -> str:
@@ -120,6 +133,7 @@ def _loaded(
             f"  - hazardous lot shipped in August, receipt never confirmed: "
             f"{loader.unconfirmed_lot}"
         )
+    planted += loader.transfers.planted()
     return "\n".join(
         [
             f"Demo data set {figures.quarter.name} (seed {seed}): {devices} devices, "

@@ -19,8 +19,9 @@ from traceability.custody.ingest import Submission, record_submissions
 from traceability.custody.models import EventType
 from traceability.demo.clock import CST, at, stamp
 from traceability.demo.figures import Figures
+from traceability.demo.licensing import Transfers, load_licences
 from traceability.demo.plan import Plan
-from traceability.demo.steps import RESOLVE, Step, kg, new_id
+from traceability.demo.steps import RESOLVE, Step, new_id
 from traceability.labels.models import MintedId
 from traceability.labels.services import MAX_SHEET, mint_sheet
 from traceability.lots.models import Lot, LotState
@@ -55,7 +56,8 @@ class Loader:
         self.labels: defaultdict[str, list[str]] = defaultdict(list)  # unused labels, per user
         self.events = 0
         self.unconfirmed_lot: str | None = None
-        self.manifests: Counter[str] = Counter()
+        # Manifests, receipts and stocktakes (data/licences.toml), drawn apart from the rest.
+        self.transfers = Transfers(load_licences(), self.catalog, random.Random(seed + 3))
         kinds = {o.code: o.kind for o in figures.orgs}
         rank = {OrgKind.collector: 0, OrgKind.dismantler: 1, OrgKind.processor: 2}
         self.order = sorted(
@@ -74,6 +76,7 @@ class Loader:
             disable=not sys.stderr.isatty(),
         )
         for day in bar:
+            self._take_stock(day)
             self._ship_lots(day)
             by_user: dict[str, list[Step]] = defaultdict(list)
             for step in self.agenda.pop(day, []):
@@ -166,8 +169,7 @@ class Loader:
             for lot in lots:
                 clock += self.rng.uniform(2, 6)
                 when = at(date, clock)
-                self.manifests[plant] += 1
-                manifest = f"{region}{date:%Y%m%d}{self.manifests[plant]:04d}"
+                manifests, received = self.transfers.manifests(plant, region, lot, date)
                 self.agenda[day].append(
                     Step(
                         day,
@@ -178,7 +180,7 @@ class Loader:
                             "type": "lot_shipped",
                             "lot": lot.code,
                             "to": receivers[lot.fraction].processor,
-                            "manifest_no": manifest,
+                            "manifests": manifests,
                             "occurred_at": stamp(when),
                         },
                     )
@@ -186,14 +188,41 @@ class Loader:
                 if self.unconfirmed_lot is None and plant == "DIS-BJ01" and date.month == 8:
                     self.unconfirmed_lot = lot.code  # the manifest never comes back
                     continue
-                self._plan_receipt(day, lot, plant)
+                weighed = [
+                    {"number": m["number"], "weight_kg": kg_}
+                    for m, kg_ in zip(manifests, received, strict=True)
+                ]
+                self._plan_receipt(day, lot, plant, weighed)
 
-    def _plan_receipt(self, day: int, lot: Lot, plant: str) -> None:
+    def _take_stock(self, day: int) -> None:
+        """On the first working day of some months, before the shift: each plant weighs its
+        open lots of the shipped fractions (a stocktake each)."""
+        date = self.plan.days[day]
+        if day > 0 and self.plan.days[day - 1].month == date.month:
+            return
+        for plant in self.figures.lot_shipping:
+            with Session(self.engine) as session:
+                lots = session.exec(
+                    select(Lot).where(
+                        Lot.org == plant, Lot.state == LotState.open,
+                        col(Lot.fraction).in_(list(self.figures.receivers)), Lot.weight_g > 0,
+                    ).order_by(col(Lot.code))
+                ).all()  # fmt: skip
+            for index, lot in enumerate(lots):
+                weight = self.transfers.stocktake_weight(plant, lot, date)
+                if weight is None:
+                    return
+                when = at(date, 460 + index)  # 07:40 on, before the shipments at 08:00
+                self.agenda[day].append(Step(day, f"{self.figures.short(plant)}.intake", when, {
+                    "id": new_id(self.rng), "type": "stocktake", "lot": lot.code,
+                    "weight_kg": weight, "occurred_at": stamp(when),
+                }))  # fmt: skip
+
+    def _plan_receipt(self, day: int, lot: Lot, plant: str, weighed: list[dict[str, str]]) -> None:
         receiver = self.figures.receivers[lot.fraction]
         user = f"{self.figures.short(receiver.processor)}.op"
         arrive = day + self.figures.transit_days[receiver.processor][plant] + self.rng.randint(0, 1)
         treat = arrive + self.rng.randint(3, 8)
-        weighed = round(lot.weight_g * self.rng.uniform(0.985, 1.003) / 10) * 10
         if arrive < len(self.plan.days):
             when = at(self.plan.days[arrive], self.rng.uniform(540, 900))
             self.agenda[arrive].append(
@@ -205,7 +234,7 @@ class Loader:
                         "id": new_id(self.rng),
                         "type": "lot_received",
                         "lot": lot.code,
-                        "weight_kg": kg(max(10, weighed)),
+                        "manifests": weighed,
                         "occurred_at": stamp(when),
                     },
                 )

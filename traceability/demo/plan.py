@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 import random
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +63,14 @@ def _quotas(n: int, shares: dict[str, float]) -> list[str]:
     return [c for c, k in counts.items() for _ in range(k)]
 
 
-def plan_units(n: int, rng: random.Random, catalog: Catalog, figures: Figures) -> Plan:
+def plan_units(
+    n: int,
+    rng: random.Random,
+    catalog: Catalog,
+    figures: Figures,
+    licensed: Callable[[str, str], bool] | None = None,
+) -> Plan:
+    """``licensed(plant, category)``: whether the plant may dismantle it (SPEC §2.8)."""
     days = working_days(figures.quarter)
     last = len(days) - 1
     categories = _quotas(n, {c: mix.share for c, mix in figures.categories.items()})
@@ -72,7 +79,7 @@ def plan_units(n: int, rng: random.Random, catalog: Catalog, figures: Figures) -
     direct_share = figures.logistics.direct_share
     for index, category in enumerate(categories):
         kind, attributes, kg = draw_device(rng, figures.models, category)
-        plant = pick(rng, figures.plant_share)
+        plant = _plant_for(rng, figures, category, licensed)
         direct = rng.random() < direct_share
         collector = (
             None
@@ -111,6 +118,14 @@ def plan_units(n: int, rng: random.Random, catalog: Catalog, figures: Figures) -
     plan = Plan(days=days, units=units)
     _plant_anomalies(plan, rng, catalog, figures)
     return plan
+
+
+def _plant_for(
+    rng: random.Random, figures: Figures, category: str, licensed: Callable[[str, str], bool] | None
+) -> str:
+    """A plant by its share, among those licensed for the category (one draw either way)."""
+    shares = figures.plant_share
+    return pick(rng, {p: s for p, s in shares.items() if licensed is None or licensed(p, category)})
 
 
 def _plan_route(unit: Unit, days: list[dt.date], rng: random.Random, figures: Figures) -> None:

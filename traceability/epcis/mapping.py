@@ -8,7 +8,10 @@ dismantling step: a dismantling is a ``TransformationEvent`` with the CBV's
 kilograms (``KGM``). A correction is the corrected event declared in error
 (``errorDeclaration``), naming the correcting event. Project data (the
 digest, its chain link, the anchor, weights and reasons) is in the ``trace:``
-namespace, declared in the document's context.
+namespace, declared in the document's context. A lot shipment names its
+transfer manifests (转移联单) as bills of lading (``bizTransactionList``, CBV
+type ``bol``) and lists them with their weights in ``trace:manifests``; a
+stocktake of an open lot is a ``cycle_counting`` observation with its weight.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from traceability.custody.models import EventType
 from traceability.db import iso
+from traceability.lots.manifests import cross_province, shipment_of
 from traceability.reports.schemas import AnchorInfo
 
 GS1_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -35,6 +40,7 @@ BIZ_STEPS: dict[str, str] = {
     EventType.lot_shipped: "shipping",
     EventType.lot_received: "receiving",
     EventType.lot_treated: "destroying",
+    EventType.stocktake: "cycle_counting",
 }
 DISPOSITIONS: dict[str, str] = {
     EventType.collected: "active",
@@ -46,6 +52,7 @@ DISPOSITIONS: dict[str, str] = {
     EventType.lot_shipped: "in_transit",
     EventType.lot_received: "in_progress",
     EventType.lot_treated: "destroyed",
+    EventType.stocktake: "in_progress",
 }
 
 
@@ -74,6 +81,9 @@ class Names:
 
     def fraction(self, code: str) -> str:
         return f"{self.base}/fractions/{code}"
+
+    def manifest(self, number: str) -> str:
+        return f"{self.base}/manifests/{quote(number, safe='')}"
 
     @staticmethod
     def event(event_id: str) -> str:
@@ -146,12 +156,10 @@ def _body(names: Names, event: Any, payload: Mapping[str, Any]) -> dict[str, Any
         readPoint=here,
         bizLocation=here,
     )
-    if kind in (EventType.shipped, EventType.lot_shipped) and payload.get("to"):
-        out["sourceList"] = [_party(names, event.org)]
-        out["destinationList"] = [
-            {"type": "possessing_party", "destination": names.org(str(payload["to"]))}
-        ]
+    out.update(_parties(names, event, payload))
     extra: dict[str, Any] = {}
+    if kind in (EventType.lot_shipped, EventType.lot_received):
+        return {**out, **_lot_transfer(names, kind, payload)}
     if kind == EventType.collected:
         extra = {
             "trace:category": payload.get("category"),
@@ -159,9 +167,9 @@ def _body(names: Names, event: Any, payload: Mapping[str, Any]) -> dict[str, Any
         }
         if (kg := _kg(payload.get("weight_g"))) is not None:
             extra["trace:weightKg"] = kg
-    elif kind in (EventType.received, EventType.lot_received):
+    elif kind in (EventType.received, EventType.stocktake):
         extra = {"trace:weightKg": _kg(payload.get("weight_g"))}
-    elif kind in (EventType.shipped, EventType.lot_shipped) and payload.get("manifest_no"):
+    elif kind == EventType.shipped and payload.get("manifest_no"):
         extra = {"trace:manifestNo": payload.get("manifest_no")}
     elif kind == EventType.refused:
         extra = {"trace:reason": payload.get("reason")}
@@ -170,6 +178,51 @@ def _body(names: Names, event: Any, payload: Mapping[str, Any]) -> dict[str, Any
     elif kind == EventType.dismantled and payload.get("batch"):
         extra = {"trace:batch": payload.get("batch"), "trace:line": payload.get("line")}
     return {**out, **extra}
+
+
+def _parties(names: Names, event: Any, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A shipment's source and destination."""
+    if event.type not in (EventType.shipped, EventType.lot_shipped) or not payload.get("to"):
+        return {}
+    return {
+        "sourceList": [_party(names, event.org)],
+        "destinationList": [
+            {"type": "possessing_party", "destination": names.org(str(payload["to"]))}
+        ],
+    }
+
+
+def _lot_transfer(names: Names, kind: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A lot's shipment or receipt: its manifests as bills of lading, with their weights."""
+    if kind == EventType.lot_shipped:
+        manifests = shipment_of(payload)
+        extra: dict[str, Any] = {
+            "trace:manifests": [
+                {"trace:number": m.number, "trace:hwCode": m.hw_code,
+                 "trace:transporter": m.transporter, "trace:weightKg": _kg(m.shipped_g)}
+                for m in manifests
+            ],
+            "trace:crossProvince": cross_province(payload),
+        }  # fmt: skip
+        if "manifest_no" in payload:  # recorded before manifests were lists
+            extra["trace:manifestNo"] = payload.get("manifest_no")
+    else:
+        raw = payload.get("manifests")
+        listed: list[Any] = raw if isinstance(raw, list) else []
+        manifests = tuple(shipment_of({"manifests": listed}))
+        extra = {
+            "trace:weightKg": _kg(payload.get("weight_g")),
+            "trace:manifests": [
+                {"trace:number": str(m.get("number")), "trace:weightKg": _kg(m.get("weight_g"))}
+                for m in listed
+                if isinstance(m, Mapping)
+            ],
+        }
+    if manifests:
+        extra["bizTransactionList"] = [
+            {"type": "bol", "bizTransaction": names.manifest(m.number)} for m in manifests
+        ]
+    return extra
 
 
 def epcis_event(

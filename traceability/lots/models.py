@@ -45,7 +45,11 @@ class Lot(SQLModel, table=True):
     weight_g: int = 0
     device_count: int = 0
     destination: str | None = Field(default=None, max_length=limits.ORG_CODE, index=True)
+    #: The first manifest's number (lots shipped before manifests were lists: their only one).
     manifest_no: str | None = Field(default=None, max_length=limits.CODE)
+    #: Whether the shipment crossed a provincial border (None: not shipped, or shipped before
+    #: the register said so).
+    cross_province: bool | None = None
     received_weight_g: int | None = None
     treatment: str | None = Field(default=None, max_length=limits.METHOD)
     created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
@@ -66,3 +70,22 @@ class LotItem(SQLModel, table=True):
     device: str = Field(max_length=limits.QR_ID, index=True)
     event_id: str = Field(max_length=limits.EVENT_ID, index=True)
     weight_g: int
+
+
+class LotManifest(SQLModel, table=True):
+    """One transfer manifest (转移联单) of a lot shipment: a projection of its lot's events.
+
+    For finding a lot by its manifest and refusing a number used twice (the
+    unique index); what the pages and the audit show is read from the log
+    (``lots.manifests.shipment_of``).
+    """
+
+    __tablename__ = "lot_manifest"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot: str = Field(foreign_key="lot.code", max_length=limits.LOT_CODE, index=True)
+    number: str = Field(max_length=limits.MANIFEST_NO, unique=True, index=True)
+    hw_code: str | None = Field(default=None, max_length=limits.HW_CODE)
+    transporter: str = Field(max_length=limits.TRANSPORTER)
+    shipped_weight_g: int
+    received_weight_g: int | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from traceability.lots.models import Lot, LotState
+from traceability.lots.models import Lot, LotManifest, LotState
 
 #: Most lots listed per state; older ones are still reachable by typing or scanning their code.
 LIMIT = 200
@@ -22,3 +22,19 @@ def actionable_lots(session: Session, org_code: str) -> dict[str, list[Lot]]:
         "incoming": lots(Lot.destination == org_code, Lot.state == LotState.shipped),
         "received": lots(Lot.destination == org_code, Lot.state == LotState.received),
     }
+
+
+def manifest_numbers(session: Session, lots: list[str]) -> dict[str, list[str]]:
+    """Each lot's manifest numbers, in the order shipped (lots shipped before manifests
+    were lists have none: they are weighed as a whole)."""
+    out: dict[str, list[str]] = {}
+    if not lots:
+        return out
+    query = (
+        select(LotManifest.lot, LotManifest.number)
+        .where(col(LotManifest.lot).in_(lots))
+        .order_by(col(LotManifest.id))
+    )
+    for lot, number in session.exec(query):
+        out.setdefault(lot, []).append(number)
+    return out

@@ -40,7 +40,7 @@ _REGION = re.compile(r"^[1-9]\d{5}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
-def _may_change(by: Principal) -> None:
+def may_change(by: Principal) -> None:
     if by.role != Role.admin or by.org_kind != OrgKind.regulator:
         raise Forbidden("only a regulator's admin changes the organisation register", field="role")
 
@@ -66,7 +66,7 @@ def register_org(
     now: dt.datetime | None = None,
 ) -> Organisation:
     """A new organisation: its row and the ``org_registered`` event it is replayed from."""
-    _may_change(by)
+    may_change(by)
     _check_submitter(submitter)
     org = accounts.add_org(
         session=session,
@@ -118,7 +118,7 @@ def change_org(
     says it (the system admin reads every region). Returns the facts replayed
     after the change.
     """
-    _may_change(by)
+    may_change(by)
     row = session.exec(
         select(Organisation).where(col(Organisation.code) == code).with_for_update()
     ).first()  # one change at a time per organisation: the chain does not fork

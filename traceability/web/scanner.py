@@ -27,7 +27,7 @@ from traceability.accounts.models import OrgKind, Principal, Role
 from traceability.accounts.services import list_orgs
 from traceability.app import current_trace, get_session
 from traceability.lots.models import Lot
-from traceability.lots.queries import actionable_lots
+from traceability.lots.queries import actionable_lots, manifest_numbers
 from traceability.web.auth import (
     LoginForm,
     browser_login_required,
@@ -77,7 +77,7 @@ def sign_in_screen() -> str:
     return render_template("scan/sign_in.html", signed_in=None, form=LoginForm())
 
 
-def _lot(lot: Lot) -> dict[str, Any]:
+def _lot(lot: Lot, manifests: dict[str, list[str]]) -> dict[str, Any]:
     return {
         "code": lot.code,
         "org": lot.org,
@@ -87,11 +87,15 @@ def _lot(lot: Lot) -> dict[str, Any]:
         "device_count": lot.device_count,
         "destination": lot.destination,
         "manifest_no": lot.manifest_no,
+        # The shipment's manifest numbers: the processor weighs each on receipt.
+        "manifests": manifests.get(lot.code, []),
     }
 
 
 def _context(principal: Principal) -> dict[str, Any]:
     session = get_session()
+    actionable = actionable_lots(session, principal.org_code)
+    manifests = manifest_numbers(session, [lot.code for lot in actionable["incoming"]])
     return {
         "user": {
             "id": principal.user_id,
@@ -110,8 +114,7 @@ def _context(principal: Principal) -> dict[str, Any]:
             "lot": [{"code": o.code, "name": o.name} for o in list_orgs(session, LOT_DESTINATIONS)],
         },
         "lots": {
-            state: [_lot(lot) for lot in lots]
-            for state, lots in actionable_lots(session, principal.org_code).items()
+            state: [_lot(lot, manifests) for lot in lots] for state, lots in actionable.items()
         },
     }
 

@@ -325,7 +325,7 @@ let pendingPrefill = null;
 async function route() {
   const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
   // Lots and destinations change as others work: fetched afresh for the lot screens.
-  if (path.startsWith("lot_")) await loadContext();
+  if (path.startsWith("lot_") || path === "stocktake") await loadContext();
   const params = new URLSearchParams(query || "");
   let screen;
   let title;
@@ -357,7 +357,8 @@ async function route() {
 function onScan(raw, how) {
   const text = String(raw).trim();
   if (!text || app.ended) return;
-  if (!looksLikeLot(text) && !parseId(text).id && !location.hash.includes("lot_")) {
+  const lotScreen = location.hash.includes("lot_") || location.hash.startsWith("#/stocktake");
+  if (!looksLikeLot(text) && !parseId(text).id && !lotScreen) {
     feedback.bad();
     toast(idProblem(parseId(text)), "bad");
     return;

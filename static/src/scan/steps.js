@@ -11,7 +11,7 @@ import { eventName, fieldName, stateName } from "./words.js";
 /** Which steps each kind of organisation records, in the order of the work. */
 export const STEPS_BY_KIND = {
   collector: ["collect", "ship", "correct"],
-  dismantler: ["collect", "receive", "refuse", "store", "dismantle", "ship", "lot_ship", "correct"],
+  dismantler: ["collect", "receive", "refuse", "store", "dismantle", "ship", "lot_ship", "stocktake", "correct"],
   processor: ["lot_receive", "lot_treat", "correct"],
 };
 
@@ -27,6 +27,7 @@ export function stepTitle(step) {
       lot_ship: t("Ship an output lot"),
       lot_receive: t("Receive an output lot"),
       lot_treat: t("Treat an output lot"),
+      stocktake: t("Stocktake of a lot"),
       correct: t("Correct a record"),
     }[step] || step
   );
@@ -44,6 +45,7 @@ export function stepHint(step) {
       lot_ship: t("Send a lot to a processor"),
       lot_receive: t("Weigh a lot in"),
       lot_treat: t("Record how a lot was treated"),
+      stocktake: t("Weigh what is in store of an open lot"),
       correct: t("Fix an earlier record (with a reason)"),
     }[step] || ""
   );
@@ -645,7 +647,7 @@ function lotChoices(app, lots, onPick) {
   }));
 }
 
-function lotScreen(app, step, { lots, type, fields, submitLabel, build, prefill = {} }) {
+function lotScreen(app, step, { lots, type, fields, submitLabel, build, onLot, prefill = {} }) {
   let lot = null;
   const chosen = h("p", { class: "chosen-lot" });
   const screen = frame(app, step, {
@@ -658,15 +660,17 @@ function lotScreen(app, step, { lots, type, fields, submitLabel, build, prefill 
       for (const button of screen.el.querySelectorAll(".lot-choice")) {
         button.classList.toggle("selected", button.dataset.lot === code);
       }
+      onLot?.(lots.find((l) => l.code === code) || { code });
     },
     form: [lotChoices(app, lots, (code) => screen.box.take(code, "list")), chosen, ...fields],
     submitLabel,
     onSubmit: async (form) => {
       if (!lot) return t("Scan, type or choose the lot first.");
-      const built = build(values(form));
+      const built = build(values(form), form);
       if (built.error) return built.error;
       await app.record(step, [newEvent(type, { lot, ...built.fields })], `${lot} · ${built.summary}`);
       lot = null; chosen.textContent = ""; screen.box.clear(); form.reset();
+      onLot?.(null);
       return null;
     },
   });
@@ -674,25 +678,116 @@ function lotScreen(app, step, { lots, type, fields, submitLabel, build, prefill 
   return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
 }
 
+/** The fraction's waste code (国家危险废物名录) for a hazardous lot, else "". */
+function hwCodeOf(app, lot) {
+  const fraction = app.catalog.fractions.find((f) => f.code === lot?.fraction);
+  return lot?.hazardous && fraction?.hw_code ? fraction.hw_code : "";
+}
+
+/** One truck of a shipment: its transfer manifest (转移联单) number, code, carrier and weight. */
+function manifestRow(hwCode, hazardous) {
+  const transporter = textInput("transporter", { value: localStorage.getItem("scan.transporter") || "" });
+  const code = textInput("hw_code", { value: hwCode, placeholder: "900-045-49", disabled: !hazardous });
+  const row = h("fieldset", { class: "manifest" },
+    h("legend", {}, t("Truck")),
+    field(t("Manifest no."), textInput("number", { required: true, inputmode: "numeric" }), t("the transfer manifest (转移联单) number")),
+    h("div", { class: "two" }, field(t("Waste code"), code), field(t("Weight (kg)"), weightInput("weight_kg", true))),
+    field(t("Transporter"), transporter),
+    h("button", { type: "button", class: "remove-manifest", onclick: () => row.remove() }, t("Remove this truck")));
+  return row;
+}
+
+/** The manifests typed in, or an error naming what is missing. */
+function manifestsOf(form, hazardous) {
+  const out = [];
+  for (const row of form.querySelectorAll("fieldset.manifest")) {
+    const get = (name) => clean(row.querySelector(`[name=${name}]`).value);
+    const number = get("number");
+    if (!number) return { error: t("Enter “%(name)s”.", { name: t("Manifest no.") }) };
+    const transporter = get("transporter");
+    if (!transporter) return { error: t("Enter “%(name)s”.", { name: t("Transporter") }) };
+    const weight = parseKg(get("weight_kg"), true);
+    if (weight.error) return { error: `${number}: ${weight.error}` };
+    const item = { number, transporter, weight_kg: weight.value };
+    if (hazardous) {
+      const code = get("hw_code");
+      if (!code) return { error: t("Enter “%(name)s”.", { name: t("Waste code") }) };
+      item.hw_code = code;
+    }
+    out.push(item);
+  }
+  if (!out.length) return { error: t("Add the manifest of each truck.") };
+  localStorage.setItem("scan.transporter", out[out.length - 1].transporter);
+  return { manifests: out };
+}
+
 export function lotShipScreen(app, prefill) {
   const to = select("to", (app.context?.destinations?.lot || []).map((o) => [o.code, `${o.code} · ${o.name}`]), t("Choose…"));
+  const lots = app.context?.lots?.open || [];
+  let current = null;
+  const list = h("div", { class: "manifests" });
+  const addTruck = () => list.append(manifestRow(hwCodeOf(app, current), !!current?.hazardous));
+  const add = h("button", { type: "button", class: "add-manifest", onclick: addTruck }, t("Add a truck"));
+  addTruck();
   return lotScreen(app, "lot_ship", {
-    lots: app.context?.lots?.open || [], type: "lot_shipped", prefill,
-    fields: [field(t("Processor"), to), field(t("Manifest no."), textInput("manifest_no", { required: true }), t("the transfer manifest (转移联单) number"))],
+    lots, type: "lot_shipped", prefill,
+    fields: [field(t("Processor"), to), h("h3", {}, t("Transfer manifests")), list, add],
     submitLabel: t("Record lot shipment"),
-    build: (v) => {
+    onLot: (lot) => {
+      current = lot;
+      clear(list);
+      addTruck();
+    },
+    build: (v, form) => {
       if (!v.to) return { error: t("Choose the destination.") };
-      if (!clean(v.manifest_no)) return { error: t("Enter “%(name)s”.", { name: t("Manifest no.") }) };
-      return { fields: { to: v.to, manifest_no: clean(v.manifest_no) }, summary: `→ ${v.to}` };
+      const found = manifestsOf(form, !!current?.hazardous);
+      if (found.error) return found;
+      const total = found.manifests.reduce((sum, m) => sum + Number(m.weight_kg), 0);
+      return { fields: { to: v.to, manifests: found.manifests }, summary: `→ ${v.to} · ${found.manifests.length} × ${t("Manifest no.")} · ${kg(total)}` };
     },
   });
 }
 
 export function lotReceiveScreen(app, prefill) {
+  const lots = app.context?.lots?.incoming || [];
+  const weights = h("div", { class: "manifest-weights" });
+  let current = null;
+  const show = (lot) => {
+    current = lot;
+    const numbers = lot?.manifests || [];
+    clear(weights, numbers.length
+      ? numbers.map((n) => field(`${t("Manifest no.")} ${n}`, weightInput("weight_kg", true), t("weigh this truck's load")))
+      : field(t("Weight (kg)"), weightInput("weight_kg", true)));
+  };
+  show(null);
   return lotScreen(app, "lot_receive", {
-    lots: app.context?.lots?.incoming || [], type: "lot_received", prefill,
-    fields: [field(t("Weight (kg)"), weightInput("weight_kg", true))],
+    lots, type: "lot_received", prefill, onLot: show,
+    fields: [weights],
     submitLabel: t("Record lot receipt"),
+    build: (_v, form) => {
+      const inputs = [...form.querySelectorAll(".manifest-weights input")];
+      const numbers = current?.manifests || [];
+      if (!numbers.length) {
+        const weight = parseKg(inputs[0]?.value, true);
+        return weight.error ? { error: weight.error } : { fields: { weight_kg: weight.value }, summary: `${weight.value} kg` };
+      }
+      const manifests = [];
+      for (const [index, number] of numbers.entries()) {
+        const weight = parseKg(inputs[index]?.value, true);
+        if (weight.error) return { error: `${number}: ${weight.error}` };
+        manifests.push({ number, weight_kg: weight.value });
+      }
+      const total = manifests.reduce((sum, m) => sum + Number(m.weight_kg), 0);
+      return { fields: { manifests }, summary: kg(total) };
+    },
+  });
+}
+
+export function stocktakeScreen(app, prefill) {
+  return lotScreen(app, "stocktake", {
+    lots: app.context?.lots?.open || [], type: "stocktake", prefill,
+    fields: [field(t("Weight (kg)"), weightInput("weight_kg", true), t("weigh what is in store of this lot"))],
+    submitLabel: t("Record stocktake"),
     build: (v) => {
       const weight = parseKg(v.weight_kg, true);
       return weight.error ? { error: weight.error } : { fields: { weight_kg: weight.value }, summary: `${weight.value} kg` };
@@ -777,5 +872,6 @@ export const SCREENS = {
   lot_ship: lotShipScreen,
   lot_receive: lotReceiveScreen,
   lot_treat: lotTreatScreen,
+  stocktake: stocktakeScreen,
   correct: correctScreen,
 };

@@ -26,6 +26,7 @@ export function eventName(type) {
       lot_shipped: t("Lot shipped"),
       lot_received: t("Lot received"),
       lot_treated: t("Lot treated"),
+      stocktake: t("Stocktake"),
     }[type] || type
   );
 }
@@ -38,6 +39,10 @@ export function fieldName(field) {
       weight_kg: t("Weight (kg)"),
       to: t("Destination"),
       manifest_no: t("Manifest no."),
+      manifests: t("Transfer manifests"),
+      number: t("Manifest no."),
+      hw_code: t("Waste code"),
+      transporter: t("Transporter"),
       reason: t("Reason"),
       area: t("Storage area"),
       outputs: t("Outputs"),
@@ -72,6 +77,12 @@ export function reasonText(error) {
       return t("No device with this ID has been collected.");
     case "unknown_lot":
       return t("There is no output lot with this code.");
+    case "unlicensed":
+      return t("The licence in the register does not cover this (category, or the processor's waste codes).");
+    case "licence_not_valid":
+      return t("No licence in the register is valid on this day.");
+    case "manifest_in_use":
+      return t("This manifest number is already used by another lot.");
     case "outputs_exceed_intake":
       return t("The outputs weigh more than the device did at intake (plus the tolerance). Check the weights.");
     case "check_character_mismatch":

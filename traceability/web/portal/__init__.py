@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from traceability.web.portal import anomalies, devices, ledger, plants, views
+from traceability.web.portal import anomalies, devices, ledger, lots, plants, views
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="../templates")
-for module in (views, plants, devices, anomalies, ledger):
+for module in (views, plants, devices, lots, anomalies, ledger):
     module.register(bp)

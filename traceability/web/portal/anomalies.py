@@ -28,6 +28,8 @@ from traceability.web.portal.scope import (
 )
 
 PER_PAGE = 50
+#: Rules whose finding's subject is an output lot (linked to its page).
+LOT_RULES = frozenset({"hazardous_lot_unconfirmed", "lot_weight_mismatch"})
 
 
 def _arg(name: str) -> str | None:
@@ -68,6 +70,7 @@ def anomaly_list() -> str:
         plants=current_scope().orgs,
         zh=current_language() == "zh-CN",
         quarters=recent_quarters(current_trace().now()),
+        lot_rules=LOT_RULES,
     )
 
 

@@ -17,6 +17,7 @@ from traceability.reports.devices import (
     open_reader,
     read_device,
 )
+from traceability.reports.lots import find_lot
 from traceability.web.auth import browser_login_required
 from traceability.web.portal.scope import PORTAL_ROLES
 from traceability.web.portal.views import category_name
@@ -26,9 +27,13 @@ BADGES = {"verified": "ok", "pending": "wait", "late": "warn"}
 
 
 def search() -> str | Response | tuple[str, int]:
+    """A device ID, or a lot's code or one of its manifest numbers (SPEC §4.4)."""
     raw = (request.args.get("q") or "").strip()[:300]
     error = None
     if raw:
+        lot = find_lot(get_session(), raw)
+        if lot is not None:
+            return redirect(url_for("portal.lot", code=lot.code))
         try:
             device = get_device(get_session(), raw)
         except TraceabilityError as exc:

@@ -30,8 +30,12 @@ WORDS = (
     lazy_gettext("lot_shipped"),
     lazy_gettext("lot_received"),
     lazy_gettext("lot_treated"),
+    lazy_gettext("stocktake"),
     # device states
     lazy_gettext("in_transit"),
+    # lot states (shipped and received are above)
+    lazy_gettext("open"),
+    lazy_gettext("treated"),
     # severities
     lazy_gettext("high"),
     lazy_gettext("medium"),
