@@ -27,7 +27,8 @@ def pct(share: float) -> str:
 
 
 def local(when: dt.datetime) -> str:
-    return when.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    """A time in a finding's text: Beijing time, saying so (SPEC §2.9)."""
+    return when.astimezone(CHINA).strftime("%Y-%m-%d %H:%M (UTC+8)")
 
 
 def plant_of(record: AuditedDevice) -> str:
