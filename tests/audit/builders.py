@@ -15,9 +15,8 @@ from flask import Flask
 
 from traceability.accounts.models import Organisation
 from traceability.app import trace_of
-from traceability.audit.dataset import AuditData, AuditedDevice, AuditedLot
+from traceability.audit.dataset import AuditData, AuditedDevice, AuditedLot, audited_device
 from traceability.audit.ruleset import Thresholds, load_ruleset
-from traceability.custody.facts import replay
 from traceability.periods import CHINA
 from traceability.verification.logs import Verification
 
@@ -69,11 +68,15 @@ class Log:
         rows = [{"fraction": f, "weight_g": g} for f, g in outputs.items()]
         return self.add("dismantled", org, at, outputs=rows, line=line, **extra)
 
-    def record(self, status: str = "verified") -> AuditedDevice:
-        return AuditedDevice(
-            replay(self.qr_id, self.events),
-            tuple(self.events),
+    def record(self, status: str = "verified", as_of: dt.datetime | None = None) -> AuditedDevice:
+        """The device as the audit reads it at ``as_of`` (default: after its last event)."""
+        as_of = as_of or max(e.occurred_at for e in self.events) + dt.timedelta(seconds=1)
+        return audited_device(
+            self.qr_id,
+            [e for e in self.events if e.occurred_at < as_of],
             Verification(status, tuple((e.id, status) for e in self.events)),
+            as_of=as_of,
+            later=[e for e in self.events if e.occurred_at >= as_of],
         )
 
 
@@ -104,7 +107,7 @@ def audit_data(app: Flask, *logs: Log, lots: tuple[AuditedLot, ...] = (),
         since=since,
     )
     for log in logs:
-        data.devices[log.qr_id] = log.record(overrides.get(log.qr_id, "verified"))
+        data.devices[log.qr_id] = log.record(overrides.get(log.qr_id, "verified"), data.as_of)
     data.lots = {lot.code: lot for lot in lots}
     return data
 

@@ -69,7 +69,8 @@ def _flat(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
 
 def _finding_key(f: Finding) -> tuple[Any, ...]:
     return (f.rule, f.org, iso(f.at), f.subject, repr(sorted(f.params.items())), f.events,
-            f.devices, f.verified, f.severity)  # fmt: skip
+            f.devices, f.verified, f.severity,
+            iso(f.dismantled_at) if f.dismantled_at else None, f.claims)  # fmt: skip
 
 
 def compare(

@@ -9,6 +9,7 @@ which what it reports happened.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -51,11 +52,28 @@ RULES: dict[str, Rule] = {
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 
+def named(finding: Finding, data: AuditData) -> Finding:
+    """The finding naming when its device was dismantled and the claims holding its devices."""
+    record = data.devices.get(finding.subject)
+    if record is None and len(finding.devices) == 1:
+        record = data.devices.get(finding.devices[0])
+    dismantled = record.facts.dismantled_at if record is not None else None
+    claims = sorted({c for d in finding.devices for c in data.claims.get(d, ())})
+    if dismantled is None and not claims:
+        return finding
+    return dataclasses.replace(finding, dismantled_at=dismantled, claims=tuple(claims))
+
+
 def apply_rules(data: AuditData, ruleset: RuleSet) -> list[Finding]:
-    """Every rule of the rule set over ``data``: the findings inside its period, worst first."""
+    """Every rule of the rule set over ``data``, worst first: the findings of what happened
+    in its period, and those of devices dismantled in it (a correction recorded after the
+    period closed is that period's finding too, SPEC §2.7)."""
     found: list[Finding] = []
     for spec in ruleset.rules:
-        found += (f for f in RULES[spec.id](data, ruleset.thresholds) if data.in_period(f.at))
+        for f in RULES[spec.id](data, ruleset.thresholds):
+            f = named(f, data)
+            if data.in_period(f.at) or data.in_period(f.dismantled_at):
+                found.append(f)
     specs = {r.id: r for r in ruleset.rules}
     found.sort(key=lambda f: (_RANK[f.severity_of(specs[f.rule])], f.rule, f.org, f.at, f.subject))
     return found

@@ -77,7 +77,8 @@ def anomaly_export(fmt: str) -> Response:
     items = [anomaly_public(f, ruleset) for f in found]
     zh = current_language() == "zh-CN"
     header = [_("Severity"), _("Rule"), _("Organisation"), _("When (Beijing time, UTC+8)"),
-              _("Subject"), _("Detail"), _("Verified"), _("Devices"), _("Events")]  # fmt: skip
+              _("Subject"), _("Detail"), _("Verified"), _("Devices"), _("Events"),
+              _("Dismantled in"), _("Claims")]  # fmt: skip
     rows = [
         [
             i.severity,
@@ -89,6 +90,8 @@ def anomaly_export(fmt: str) -> Response:
             "yes" if i.verified else "no",
             " ".join(i.devices),
             " ".join(i.events),
+            i.dismantled_in or "",
+            " ".join(i.claims),
         ]
         for f, i in zip(found, items, strict=True)
     ]
