@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     # Rate schedules a deployment supplies beside the national one (a TOML file
     # of [[schedules]], e.g. its province's 以奖代补 standards from 2024-01-01).
     rate_schedules: Path | None = None
+    # The plants' declared operations (lines with their design throughput per category,
+    # working hours) the audit reads beside its practice defaults (audit/operations.py).
+    plant_operations: Path | None = None
     # Label sheet PDFs each user may have made within an hour (counted in
     # labels; a 1000-label sheet takes seconds of a worker). One large sheet
     # at a time per user; a sheet is always allowed in an hour with none.

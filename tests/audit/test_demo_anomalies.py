@@ -19,10 +19,12 @@ from tests.audit.conftest import add_user, computed, token_for
 from tests.support.web import sign_in
 from traceability import demo
 from traceability.accounts import services as accounts
+from traceability.accounts.models import Organisation
 from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
 from traceability.custody.models import Event
+from traceability.demo.cases import LABELS
 from traceability.periods import parse_period
 
 Q3 = parse_period("2026Q3")
@@ -46,11 +48,26 @@ def severity_counts(findings: list, rule: str) -> Counter[str]:  # type: ignore[
     return Counter(f.severity_of(spec) for f in findings if f.rule == rule)
 
 
+#: The audit cases of issue 17 the demo plants (demo/cases.py): summary label → rule.
+CASES = {
+    LABELS["line_rush"]: "fast_dismantling",
+    LABELS["two_lines"]: "fast_dismantling",
+    LABELS["night_shift"]: "outside_working_hours",
+    LABELS["upcoding"]: "tier_upcoding",
+    LABELS["share_outlier"]: "output_share_outlier",
+    LABELS["hazardous_held"]: "hazardous_not_shipped",
+    LABELS["refusals"]: "repeated_refusals",
+    LABELS["refused_elsewhere"]: "refused_elsewhere",
+    LABELS["weight_drop"]: "weight_drop",
+    LABELS["shell"]: "underweight_unit",
+}
+
+
 def test_every_planted_anomaly_is_found_and_nothing_else_of_its_kind(
     app: Flask, demo_summary: str
 ) -> None:
     counts, lot = planted(demo_summary)
-    assert len(counts) == 7 and lot, demo_summary  # the summary still lists what it plants
+    assert len(counts) == 7 + len(CASES) and lot, demo_summary  # it lists what it plants
     findings = list(computed(app, Q3).findings)
     by_rule = Counter(f.rule for f in findings)
     assert by_rule["leakage"] == counts["lost in transit"]
@@ -72,6 +89,16 @@ def test_every_planted_anomaly_is_found_and_nothing_else_of_its_kind(
     # No ledger in this test: nothing is "verified", nothing failed either.
     assert by_rule["verification_failed"] == 0
     assert not any(f.verified for f in findings)
+    # issue 17: each case once, and nothing else of its kind
+    expected: Counter[str] = Counter()
+    for label, rule in CASES.items():
+        expected[rule] += counts[label]
+    assert {rule: by_rule[rule] for rule in expected} == dict(expected)
+    fast = {f.params["kind"]: f for f in findings if f.rule == "fast_dismantling"}
+    assert set(fast) == {"line", "operator"}  # the line rush, the operator on two lines
+    [refused] = [f for f in findings if f.rule == "repeated_refusals"]
+    elsewhere = {f.subject for f in findings if f.rule == "refused_elsewhere"}
+    assert elsewhere == set(refused.devices)  # every refused device went to another plant
 
 
 def test_the_api_lists_every_finding_to_the_auditors_of_its_region_only(
@@ -89,6 +116,8 @@ def test_the_api_lists_every_finding_to_the_auditors_of_its_region_only(
         "44": add_user(app, "gd.auditor", "REG-GD", "auditor"),
     }
     expected = {(f.rule, f.subject, f.org) for f in computed(app, Q3).findings}
+    with Session(trace_of(app).engine) as session:
+        regions = dict(session.execute(select(Organisation.code, Organisation.region)).all())
     seen: set[tuple[str, str, str]] = set()
     for prefix, headers in auditors.items():
         items = []
@@ -104,8 +133,7 @@ def test_the_api_lists_every_finding_to_the_auditors_of_its_region_only(
         assert len(items) == body["total"]
         orgs = {i["org"] for i in items}
         assert orgs, prefix
-        codes = {"32": "SZ", "11": "BJ", "44": "GZ"}[prefix]
-        assert all(codes in o for o in orgs), (prefix, orgs)
+        assert all(regions[o].startswith(prefix) for o in orgs), (prefix, orgs)
         seen |= {(i["rule"], i["subject"], i["org"]) for i in items}
     assert seen == expected
 
@@ -257,3 +285,15 @@ def test_the_anomaly_list_and_plant_figures_export_as_xlsx_and_csv(
         ).scalar()  # fmt: skip
     assert received[1] == logged
     assert client.get("/portal/plants/DIS-SZ01/figures.csv?period=2026Q3").status_code == 403
+
+
+def test_the_overview_shows_five_plants_of_one_province(app: Flask, demo_summary: str) -> None:
+    """Regional comparisons need plants to compare (issue 17): Jiangsu has five."""
+    client = app.test_client()
+    assert sign_in(client, "js.auditor", demo.PASSWORD).status_code == 302
+    html = client.get("/portal/?period=2026Q3").get_data(as_text=True)
+    plants = set(re.findall(r'<tr data-plant="([^"]+)">', html))
+    assert len(plants) >= 5, plants
+    with Session(trace_of(app).engine) as session:
+        regions = dict(session.execute(select(Organisation.code, Organisation.region)).all())
+    assert all(regions[p].startswith("32") for p in plants)

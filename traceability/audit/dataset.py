@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from traceability.anchoring.trust import TrustedLedger
+from traceability.audit.operations import Operations, load_operations
 from traceability.catalog.models import Catalog
 from traceability.claims.models import Claim, ClaimItem
 from traceability.custody.closing import as_closed
@@ -121,6 +122,8 @@ class AuditData:
     future_snapshots: tuple[FutureSnapshot, ...] = ()
     # The claims holding each device (claim codes), so a finding names them.
     claims: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # What the plants declare: lines, design throughput, working hours.
+    operations: Operations = field(default_factory=load_operations)
 
     def in_period(self, when: dt.datetime | None) -> bool:
         return when is not None and (self.since is None or when >= self.since) and when < self.as_of
@@ -221,10 +224,21 @@ def read_logs(session: Session, ledger: TrustedLedger) -> AuditLogs:
 
 
 def audit_data(
-    logs: AuditLogs, catalog: Catalog, *, as_of: dt.datetime, since: dt.datetime | None = None
+    logs: AuditLogs,
+    catalog: Catalog,
+    *,
+    as_of: dt.datetime,
+    since: dt.datetime | None = None,
+    operations: Operations | None = None,
 ) -> AuditData:
     """The records as they stood at ``as_of`` (replayed up to it), for ``[since, as_of)``."""
-    data = AuditData(as_of=as_of, catalog=catalog, orgs=logs.orgs, since=since)
+    data = AuditData(
+        as_of=as_of,
+        catalog=catalog,
+        orgs=logs.orgs,
+        since=since,
+        operations=operations or load_operations(),
+    )
     current = True
     for qr_id, rows in logs.devices.items():
         upto = [r for r in rows if r.occurred_at < as_of]
@@ -268,10 +282,11 @@ def load_audit_data(
     *,
     as_of: dt.datetime,
     since: dt.datetime | None = None,
+    operations: Operations | None = None,
 ) -> AuditData:
     """Every device and lot, verified over its whole log and replayed up to ``as_of``."""
     logs = read_logs(session, ledger)
-    return audit_data(logs, catalog, as_of=as_of, since=since)
+    return audit_data(logs, catalog, as_of=as_of, since=since, operations=operations)
 
 
 def _lot_logs(session: Session, ledger: TrustedLedger) -> dict[str, tuple[list[Any], Verification]]:

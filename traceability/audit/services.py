@@ -20,9 +20,10 @@ from sqlmodel import Session
 
 from traceability.accounts.models import Principal, Role
 from traceability.anchoring.trust import TrustedLedger
-from traceability.audit import device_rules, plant_rules
+from traceability.audit import device_rules, floor_rules, intake_rules, plant_rules
 from traceability.audit.dataset import AuditData, load_audit_data
 from traceability.audit.findings import Finding
+from traceability.audit.operations import Operations
 from traceability.audit.ruleset import SEVERITIES, RuleSet, Thresholds
 from traceability.catalog.models import Catalog
 from traceability.custody.models import Event
@@ -41,11 +42,18 @@ RULES: dict[str, Rule] = {
     "stock_reconciliation": plant_rules.stock_reconciliation,
     "hazardous_lot_unconfirmed": device_rules.hazardous_lot_unconfirmed,
     "capacity_exceeded": plant_rules.capacity_exceeded,
-    "fast_dismantling": plant_rules.fast_dismantling,
+    "fast_dismantling": floor_rules.fast_dismantling,
     "leakage": device_rules.leakage,
     "duplicate_serial": device_rules.duplicate_serial,
     "backdating": device_rules.backdating,
     "correction": device_rules.correction,
+    "weight_drop": intake_rules.weight_drop,
+    "underweight_unit": intake_rules.underweight_unit,
+    "repeated_refusals": intake_rules.repeated_refusals,
+    "refused_elsewhere": intake_rules.refused_elsewhere,
+    "tier_upcoding": floor_rules.tier_upcoding,
+    "hazardous_not_shipped": floor_rules.hazardous_not_shipped,
+    "outside_working_hours": floor_rules.outside_working_hours,
     "snapshot_in_the_future": plant_rules.snapshot_in_the_future,
 }
 
@@ -99,6 +107,7 @@ def run_audit(
     ruleset: RuleSet,
     period: Period | None,
     now: dt.datetime,
+    operations: Operations | None = None,
 ) -> Audit:
     """Every finding of ``period`` (None: everything so far), as of its close or now.
 
@@ -109,7 +118,9 @@ def run_audit(
     as_of = min(period.end, now) if period else now
     since = period.start if period else None
     seq = session.execute(select(func.max(Event.seq))).scalar() or 0
-    data = load_audit_data(session, ledger, catalog, as_of=as_of, since=since)
+    data = load_audit_data(
+        session, ledger, catalog, as_of=as_of, since=since, operations=operations
+    )
     return Audit(since, as_of, tuple(apply_rules(data, ruleset)), int(seq), data, started)
 
 

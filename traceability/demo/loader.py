@@ -161,7 +161,10 @@ class Loader:
                 ).all()
             region = self.figures.org(plant).region
             clock = 480 + self.rng.uniform(0, 20)
+            held = self.figures.planted.hazardous_held if self.figures.planted else None
             for lot in lots:
+                if held is not None and (plant, lot.fraction) == (held.plant, held.fraction):
+                    continue  # never shipped: the hazardous_not_shipped case (demo.cases)
                 clock += self.rng.uniform(2, 6)
                 when = at(date, clock)
                 self.manifests[plant] += 1
