@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from flask import Flask
@@ -15,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from tests.audit.conftest import add_user, computed, token_for
+from tests.audit.conftest import add_user, computed, stored_snapshot, token_for
 from tests.support.web import sign_in
 from traceability import demo
 from traceability.accounts import services as accounts
@@ -23,6 +24,7 @@ from traceability.accounts.models import Organisation
 from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
+from traceability.audit.snapshots import Snapshot
 from traceability.custody.models import Event
 from traceability.demo.cases import LABELS
 from traceability.periods import parse_period
@@ -67,7 +69,7 @@ def test_every_planted_anomaly_is_found_and_nothing_else_of_its_kind(
     app: Flask, demo_summary: str
 ) -> None:
     counts, lot = planted(demo_summary)
-    assert len(counts) == 7 + len(CASES) and lot, demo_summary  # it lists what it plants
+    assert len(counts) == 8 + len(CASES) and lot, demo_summary  # it lists what it plants
     findings = list(computed(app, Q3).findings)
     by_rule = Counter(f.rule for f in findings)
     assert by_rule["leakage"] == counts["lost in transit"]
@@ -81,6 +83,10 @@ def test_every_planted_anomaly_is_found_and_nothing_else_of_its_kind(
     corrections = severity_counts(findings, "correction")
     assert corrections["medium"] == counts["re-weighed intake (corrected)"]
     assert corrections["low"] == counts["brand typo (corrected)"]
+    # re-weighed after the quarter closed: a finding of the quarter it was dismantled in
+    assert corrections["high"] == counts[LABELS["late_correction"]] == 1
+    [late] = [f for f in findings if f.rule == "correction" and f.at >= Q3.end]
+    assert late.dismantled_in == "2026Q3" and late.org == "DIS-SZ01"
     assert [f.subject for f in findings if f.rule == "hazardous_lot_unconfirmed"] == [lot]
     # Late-September shipments wait for their receipt: normal, not leakage.
     late = [f for f in findings if f.rule == "backdating"]
@@ -297,3 +303,30 @@ def test_the_overview_shows_five_plants_of_one_province(app: Flask, demo_summary
     with Session(trace_of(app).engine) as session:
         regions = dict(session.execute(select(Organisation.code, Organisation.region)).all())
     assert all(regions[p].startswith("32") for p in plants)
+
+
+def test_the_batch_of_the_late_correction_reads_as_recorded_by_the_close(
+    app: Flask, demo_summary: str
+) -> None:
+    """Issue 17 item 8 in the demo: its batch weighs the same on every page, the
+    re-weighing of October shown apart."""
+    [late] = [f for f in computed(app, Q3).findings if f.rule == "correction" and f.at >= Q3.end]
+    with Session(trace_of(app).engine) as session:
+        batch = session.execute(
+            select(Event.payload["batch"].as_string()).where(
+                Event.device == late.subject, Event.type == "dismantled"
+            )
+        ).scalar_one()
+    headers = token_for(app, "js.auditor")
+    client = app.test_client()
+    body = client.get(f"/api/v1/batches/{batch}?org=DIS-SZ01", headers=headers).get_json()
+    assert len(body["corrections_after_close"]) == 1 and body["mass_change_after_close_kg"] == 6
+    listed = client.get(
+        "/api/v1/audit/anomalies?period=2026Q3&rule=correction&severity=high", headers=headers
+    ).get_json()["items"]
+    assert [i["subject"] for i in listed] == [late.subject]
+    snapshot = stored_snapshot(app, "2026Q3")
+    assert isinstance(snapshot, Snapshot)
+    [group] = [g for g in snapshot.figures.batches["DIS-SZ01"] if g.code == batch]
+    assert Decimal(group.mass_g) / 1000 == Decimal(str(body["mass_kg"]))  # one figure
+    assert group.late_corrections == 1 and group.late_mass_g == 6000

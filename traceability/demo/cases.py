@@ -31,6 +31,7 @@ LABELS = {
     "refused_elsewhere": "refused devices received at another plant",
     "weight_drop": "weight lost between collection and intake",
     "shell": "unit below its category's minimum weight (空壳机)",
+    "late_correction": "intake re-weighed after the quarter closed (corrected)",
 }
 
 
@@ -47,6 +48,7 @@ def untouched(unit: Unit) -> bool:
         and unit.refused_by is None
         and unit.stripped_g == 0
         and unit.scale is None
+        and unit.late_fix_g == 0
     )
 
 
@@ -65,6 +67,7 @@ def plant_cases(plan: Plan, planted: Planted, figures: Figures) -> None:
         ("line_rush", _line_rush),
         ("two_lines", _two_lines),
         ("night_shift", _night_shift),
+        ("late_correction", _late_correction),
     ]
     for name, case in cases:
         count = case(plan, planted, figures)
@@ -239,4 +242,23 @@ def _night_shift(plan: Plan, planted: Planted, figures: Figures) -> int:
     for n, unit in enumerate(sorted(line_days[fitting[0]], key=lambda u: u.index)):
         unit.dismantled_at = at(plan.days[day], start + 20 * n)
         unit.late_sync_day = day + 1  # the evening's scans sync the next day
+    return 1
+
+
+def _late_correction(plan: Plan, planted: Planted, figures: Figures) -> int:
+    """A dismantled unit's intake re-weighed after the quarter closed: the quarter's figures
+    stay as recorded by its close, the correction is shown apart (custody.closing)."""
+    case = planted.late_correction
+    unit = next(
+        (
+            u
+            for u in plan.units
+            if untouched(u) and u.plant == case.plant and u.category == "tv" and dismantled(u)
+        ),
+        None,
+    )
+    if unit is None:
+        return 0
+    unit.late_fix_g = round(case.kg * 1000)
+    plan.after_close = case.on
     return 1

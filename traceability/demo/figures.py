@@ -244,6 +244,12 @@ class Shell(_Frozen):
     kg: float = Field(gt=0)
 
 
+class LateCorrection(_Frozen):
+    plant: str
+    on: dt.date  # a working day after the quarter closed
+    kg: float  # what the re-weighing adds to the intake
+
+
 class Planted(_Frozen):
     """Where the demo plants the audit cases of issue 17 (``demo.cases``)."""
 
@@ -256,6 +262,7 @@ class Planted(_Frozen):
     refusals: Refusals
     weight_drop: WeightDrop
     shell: Shell
+    late_correction: LateCorrection
 
 
 class Figures(_Frozen):

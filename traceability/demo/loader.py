@@ -75,22 +75,28 @@ class Loader:
         )
         for day in bar:
             self._ship_lots(day)
-            by_user: dict[str, list[Step]] = defaultdict(list)
-            for step in self.agenda.pop(day, []):
-                by_user[step.user].append(step)
-            now = dt.datetime.combine(self.plan.days[day], self.figures.quarter.sync_at, CST)
-            # Each handheld's sync, in the order the users sync: all of a day in
-            # one transaction (the same checks and results as one call each).
-            syncs = []
-            for user in self.order:
-                mine = sorted(by_user.get(user, []), key=lambda s: s.when)
-                for start in range(0, len(mine), CHUNK):
-                    syncs.append(mine[start : start + CHUNK])
-            if syncs:
-                self._submit(syncs, now)
-                if self.after_day is not None:
-                    self.after_day(now)
+            self._sync_day(day, self.plan.days[day])
             bar.set_postfix(events=self.events)
+        for day in sorted(self.agenda):  # after the quarter closed (demo.cases)
+            assert self.plan.after_close is not None, day
+            self._sync_day(day, self.plan.after_close)
+
+    def _sync_day(self, day: int, date: dt.date) -> None:
+        by_user: dict[str, list[Step]] = defaultdict(list)
+        for step in self.agenda.pop(day, []):
+            by_user[step.user].append(step)
+        now = dt.datetime.combine(date, self.figures.quarter.sync_at, CST)
+        # Each handheld's sync, in the order the users sync: all of a day in
+        # one transaction (the same checks and results as one call each).
+        syncs = []
+        for user in self.order:
+            mine = sorted(by_user.get(user, []), key=lambda s: s.when)
+            for start in range(0, len(mine), CHUNK):
+                syncs.append(mine[start : start + CHUNK])
+        if syncs:
+            self._submit(syncs, now)
+            if self.after_day is not None:
+                self.after_day(now)
 
     def _premint(self) -> None:
         """Label sheets for every device a handheld will collect (SPEC §2.2 pre-minted IDs)."""

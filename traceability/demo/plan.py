@@ -51,6 +51,7 @@ class Unit:
     weighed_at_collection: bool = False
     # a fraction reported at this share of its weight, the rest booked as another fraction
     scale: tuple[str, float, str] | None = None
+    late_fix_g: int = 0  # intake re-weighed after the quarter closed: the change
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Plan:
     days: list[dt.date]
     units: list[Unit]
     planted: Counter[str] = field(default_factory=Counter)
+    after_close: dt.date | None = None  # the day steps after the quarter sync (demo.cases)
 
 
 def _quotas(n: int, shares: dict[str, float]) -> list[str]:

@@ -82,10 +82,15 @@ def device_steps(plan: Plan, rng: random.Random, figures: Figures) -> Iterator[S
         arriving = unit.weight_g - unit.stripped_g  # what reaches the plant's weighbridge
         resolution = 1 if arriving < 2000 else 10 if arriving < 30000 else 50
         weighed = max(resolution, round(arriving / resolution) * resolution)
-        yield from _intake(unit, rng, figures, intake, weighed)
+        intake_steps = list(_intake(unit, rng, figures, intake, weighed))
+        yield from intake_steps
         if unit.dismantled_day is None or unit.dismantled_at is None:
             continue
         yield _dismantling(unit, plan.days, rng, figures, plant, weighed)
+        if unit.late_fix_g and plan.after_close is not None:
+            received_id = intake_steps[0].item["id"]
+            yield _late_fix(unit, len(plan.days), plan.after_close, rng, intake, received_id,
+                            weighed)  # fmt: skip
 
 
 def _collection(
@@ -251,6 +256,33 @@ def _dismantling(
             "batch": f"{day:%Y-%m-%d}-{line}",
             "outputs": _outputs(unit, rng, weighed, figures),
             "occurred_at": stamp(unit.dismantled_at),
+        },
+        unit.index,
+    )
+
+
+def _late_fix(
+    unit: Unit,
+    day: int,
+    date: dt.date,
+    rng: random.Random,
+    intake: str,
+    received_id: str,
+    weighed: int,
+) -> Step:
+    """The intake re-weighed after the quarter closed (``day``: past its last working day)."""
+    when = at(date, 600)
+    return Step(
+        day,
+        intake,
+        when,
+        {
+            "id": new_id(rng),
+            "type": "corrected",
+            "corrects": received_id,
+            "reason": "季度结账后地磅复核：入厂重量少记",
+            "fields": {"weight_kg": kg(weighed + unit.late_fix_g)},
+            "occurred_at": stamp(when),
         },
         unit.index,
     )
