@@ -298,6 +298,7 @@ def test_the_overview_shows_five_plants_of_one_province(app: Flask, demo_summary
     client = app.test_client()
     assert sign_in(client, "js.auditor", demo.PASSWORD).status_code == 302
     html = client.get("/portal/?period=2026Q3").get_data(as_text=True)
+    assert 'data-as-recorded-by="2026-09-30T16:00:00.000000Z"' in html  # the rule, stated
     plants = set(re.findall(r'<tr data-plant="([^"]+)">', html))
     assert len(plants) >= 5, plants
     with Session(trace_of(app).engine) as session:

@@ -18,7 +18,7 @@ from traceability.audit.listing import app_ruleset, snapshot_for
 from traceability.audit.sampling import METHOD, METHOD_VERSION, METHOD_ZH, audit_sample
 from traceability.audit.snapshots import Snapshot, SnapshotCache
 from traceability.db import iso
-from traceability.periods import CHINA, Period
+from traceability.periods import CHINA
 from traceability.reports.batches import batch_report, get_batch
 from traceability.reports.devices import open_reader
 from traceability.web.auth import browser_login_required
@@ -26,6 +26,7 @@ from traceability.web.i18n import current_language
 from traceability.web.portal.exports import table_response
 from traceability.web.portal.scope import (
     PORTAL_ROLES,
+    closed_at,
     current_scope,
     recent_quarters,
     requested_paging,
@@ -74,11 +75,6 @@ def plant_page(plant: str) -> str:
             }
         ),
     )
-
-
-def closed_at(period: Period) -> dt.datetime | None:
-    """The period's close, once it has closed: its figures are as recorded by then."""
-    return period.end if period.closed(current_trace().now()) else None
 
 
 def figure_rows(fig: PlantFigures) -> list[list[Any]]:
