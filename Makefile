@@ -52,6 +52,8 @@ CJK_FONT_FILE := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 # The demo quarter (2026Q3) is claimed under the EXAMPLE provincial schedule it ships
 # (only for `make run`: tests and benchmarks choose their own schedules).
 run: export TRACE_RATE_SCHEDULES ?= $(CURDIR)/traceability/demo/data/rates-example.toml
+# ... and its plants declare their lines and working hours (what the audit measures them by).
+run: export TRACE_PLANT_OPERATIONS ?= $(CURDIR)/traceability/demo/data/operations.toml
 
 fonts:
 	@if [ -z "$$TRACE_CJK_FONT" ] && [ ! -e $(CJK_FONT_FILE) ]; then \

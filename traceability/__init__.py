@@ -10,6 +10,7 @@ from flask import Flask
 
 from ledger.recursion import restore_recursion_limit
 from traceability.app import TraceFlask, close_session
+from traceability.audit.startup import check_audit_files
 from traceability.clock import Clock
 from traceability.config import Settings
 from traceability.context import build_trace
@@ -28,6 +29,7 @@ def create_app(
     """
     settings = config if isinstance(config, Settings) else Settings(**dict(config or {}))
     trace = build_trace(settings, clock=clock)
+    check_audit_files(settings)  # a malformed rules or operations file stops the start
 
     app = TraceFlask(
         __name__, trace=trace, static_folder=str(STATIC_DIR), static_url_path="/static"

@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     # [[schedules]]). The 2024–2027 central special fund (以奖代补, allocated to the
     # provinces by formula) sets no per-unit rate: such a file is the deployment's own.
     rate_schedules: Path | None = None
+    # The plants' declared operations (lines with their design throughput per category,
+    # working hours) the audit reads beside its practice defaults (audit/operations.py).
+    plant_operations: Path | None = None
     # Label sheet PDFs each user may have made within an hour (counted in
     # labels; a 1000-label sheet takes seconds of a worker). One large sheet
     # at a time per user; a sheet is always allowed in an hour with none.

@@ -82,3 +82,9 @@ def beijing_date(when: dt.datetime) -> dt.date:
 def beijing_text(when: dt.datetime) -> str:
     """``2026-07-01 09:30:00`` in Beijing time, as a finance office reads it."""
     return when.astimezone(CHINA).isoformat(sep=" ", timespec="seconds")[:19]
+
+
+def beijing_wall_clock(when: dt.datetime) -> dt.datetime:
+    """The Beijing wall-clock time of an aware instant, without a zone: what a spreadsheet's
+    date cell holds (a cell has no zone; its column header says Beijing time)."""
+    return when.astimezone(CHINA).replace(tzinfo=None)

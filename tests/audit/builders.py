@@ -15,9 +15,9 @@ from flask import Flask
 
 from traceability.accounts.models import Organisation
 from traceability.app import trace_of
-from traceability.audit.dataset import AuditData, AuditedDevice, AuditedLot
+from traceability.audit.dataset import AuditData, AuditedDevice, AuditedLot, audited_device
+from traceability.audit.operations import Operations, load_operations
 from traceability.audit.ruleset import Thresholds, load_ruleset
-from traceability.custody.facts import replay
 from traceability.periods import CHINA
 from traceability.verification.logs import Verification
 
@@ -39,6 +39,7 @@ class Ev:
     recorded_at: dt.datetime
     digest: str
     seq: int = 0
+    actor: str = "op"
 
 
 @dataclass
@@ -49,10 +50,11 @@ class Log:
     events: list[Ev] = field(default_factory=list)
 
     def add(self, type_: str, org: str, at: dt.datetime, recorded: dt.datetime | None = None,
-            **payload: Any) -> Log:  # fmt: skip
+            actor: str = "op", **payload: Any) -> Log:  # fmt: skip
         n = next(_seq)
+        digest = f"d{n:063d}"
         self.events.append(
-            Ev(f"{self.qr_id}-e{n}", type_, org, at, payload, recorded or at, f"d{n:063d}", n)
+            Ev(f"{self.qr_id}-e{n}", type_, org, at, payload, recorded or at, digest, n, actor)
         )
         return self
 
@@ -65,15 +67,19 @@ class Log:
         return self.add("received", org, at, weight_g=weight_g)
 
     def dismantled(self, org: str, at: dt.datetime, outputs: dict[str, int],
-                   line: str = "L1", **extra: Any) -> Log:  # fmt: skip
+                   line: str = "L1", actor: str = "op", **extra: Any) -> Log:  # fmt: skip
         rows = [{"fraction": f, "weight_g": g} for f, g in outputs.items()]
-        return self.add("dismantled", org, at, outputs=rows, line=line, **extra)
+        return self.add("dismantled", org, at, actor=actor, outputs=rows, line=line, **extra)
 
-    def record(self, status: str = "verified") -> AuditedDevice:
-        return AuditedDevice(
-            replay(self.qr_id, self.events),
-            tuple(self.events),
+    def record(self, status: str = "verified", as_of: dt.datetime | None = None) -> AuditedDevice:
+        """The device as the audit reads it at ``as_of`` (default: after its last event)."""
+        as_of = as_of or max(e.occurred_at for e in self.events) + dt.timedelta(seconds=1)
+        return audited_device(
+            self.qr_id,
+            [e for e in self.events if e.occurred_at < as_of],
             Verification(status, tuple((e.id, status) for e in self.events)),
+            as_of=as_of,
+            later=[e for e in self.events if e.occurred_at >= as_of],
         )
 
 
@@ -96,15 +102,17 @@ def org(code: str, kind: str = "dismantler", capacity: int | None = None) -> Org
 
 def audit_data(app: Flask, *logs: Log, lots: tuple[AuditedLot, ...] = (),
                as_of: dt.datetime | None = None, orgs: tuple[Organisation, ...] = (),
-               since: dt.datetime | None = None, **overrides: Any) -> AuditData:  # fmt: skip
+               since: dt.datetime | None = None, operations: Operations | None = None,
+               **overrides: Any) -> AuditData:  # fmt: skip
     data = AuditData(
         as_of=as_of or day(60),
         catalog=trace_of(app).catalog,
         orgs={o.code: o for o in (org("DIS-A"), org("COL-A", "collector"), *orgs)},
         since=since,
+        operations=operations or load_operations(),
     )
     for log in logs:
-        data.devices[log.qr_id] = log.record(overrides.get(log.qr_id, "verified"))
+        data.devices[log.qr_id] = log.record(overrides.get(log.qr_id, "verified"), data.as_of)
     data.lots = {lot.code: lot for lot in lots}
     return data
 

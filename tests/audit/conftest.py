@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -16,6 +17,7 @@ from traceability import create_app, demo
 from traceability.accounts import services as accounts
 from traceability.app import trace_of
 from traceability.audit.logstate import seal_key
+from traceability.audit.operations import operations_of
 from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.services import Audit, run_audit
@@ -25,6 +27,8 @@ from traceability.periods import Period
 from traceability.reports.devices import open_reader
 
 DEMO_DEVICES = 3000
+#: The demo plants' declared lines and hours (what `make run` sets TRACE_PLANT_OPERATIONS to).
+DEMO_OPERATIONS = Path(demo.__file__).parent / "data" / "operations.toml"
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ def build_demo(template: DatabaseTemplate, directory: Path) -> str:
     """The demo loaded into ``template``, its snapshots computed; what `demo` printed."""
     # its snapshots were computed a few minutes before the tests' now
     app = create_app(
-        default_settings(template.url, directory),
+        {**default_settings(template.url, directory), "plant_operations": DEMO_OPERATIONS},
         clock=FixedClock(AUDIT_NOW - dt.timedelta(minutes=5)),
     )
     engine = trace_of(app).engine
@@ -55,6 +59,12 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemp
     """Built once per test run: the xdist workers share it."""
     with shared_template(tmp_path_factory, "demo", build_demo) as (template, summary):
         yield DemoTemplate(template, summary)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> dict[str, Any]:
+    """Every audit test's app reads the demo plants' declared operations."""
+    return {**default_settings(database_url, tmp_path), "plant_operations": DEMO_OPERATIONS}
 
 
 @pytest.fixture
@@ -101,6 +111,7 @@ def computed(app: Flask, period: Period | None) -> Audit:
         return run_audit(
             session, ledger=ledger, catalog=trace_of(app).catalog,
             ruleset=load_ruleset(), period=period, now=trace_of(app).now(),
+            operations=operations_of(trace_of(app).settings),
         )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 from flask import Flask
@@ -15,16 +16,19 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from tests.audit.conftest import add_user, computed, token_for
+from tests.audit.conftest import add_user, computed, stored_snapshot, token_for
 from tests.support.web import sign_in
 from traceability import demo
 from traceability.accounts import services as accounts
+from traceability.accounts.models import Organisation
 from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
+from traceability.audit.snapshots import Snapshot
 from traceability.custody.models import Event
 from traceability.demo.figures import load_figures
 from traceability.demo.regime import SHELL
+from traceability.demo.cases import LABELS
 from traceability.periods import parse_period
 
 Q3 = parse_period("2026Q3")
@@ -60,11 +64,26 @@ def severity_counts(findings: list, rule: str) -> Counter[str]:  # type: ignore[
     return Counter(f.severity_of(spec) for f in findings if f.rule == rule)
 
 
+#: The audit cases of issue 17 the demo plants (demo/cases.py): summary label → rule.
+CASES = {
+    LABELS["line_rush"]: "fast_dismantling",
+    LABELS["two_lines"]: "fast_dismantling",
+    LABELS["night_shift"]: "outside_working_hours",
+    LABELS["upcoding"]: "tier_upcoding",
+    LABELS["share_outlier"]: "output_share_outlier",
+    LABELS["hazardous_held"]: "hazardous_not_shipped",
+    LABELS["refusals"]: "repeated_refusals",
+    LABELS["refused_elsewhere"]: "refused_elsewhere",
+    LABELS["weight_drop"]: "weight_drop",
+    LABELS["shell"]: "underweight_unit",
+}
+
+
 def test_every_planted_anomaly_is_found_and_nothing_else_of_its_kind(
     app: Flask, demo_summary: str
 ) -> None:
     counts, lot = planted(demo_summary)
-    assert len(counts) == 7 and lot, demo_summary  # the summary still lists what it plants
+    assert len(counts) == 8 + len(CASES) and lot, demo_summary  # it lists what it plants
     findings = list(computed(app, Q3).findings)
     by_rule = Counter(f.rule for f in findings)
     assert by_rule["leakage"] == counts["lost in transit"]
@@ -81,6 +100,10 @@ def test_every_planted_anomaly_is_found_and_nothing_else_of_its_kind(
     corrections = severity_counts(findings, "correction")
     assert corrections["medium"] == counts["re-weighed intake (corrected)"]
     assert corrections["low"] == counts["brand typo (corrected)"]
+    # re-weighed after the quarter closed: a finding of the quarter it was dismantled in
+    assert corrections["high"] == counts[LABELS["late_correction"]] == 1
+    [late] = [f for f in findings if f.rule == "correction" and f.at >= Q3.end]
+    assert late.dismantled_in == "2026Q3" and late.org == "DIS-SZ01"
     assert [f.subject for f in findings if f.rule == "hazardous_lot_unconfirmed"] == [lot]
     # The manifest weighed 154.9 kg out and 20.0 kg in (issue 17), and nothing else.
     [short] = [f for f in findings if f.rule == "lot_weight_mismatch"]
@@ -95,6 +118,16 @@ def test_every_planted_anomaly_is_found_and_nothing_else_of_its_kind(
     # No ledger in this test: nothing is "verified", nothing failed either.
     assert by_rule["verification_failed"] == 0
     assert not any(f.verified for f in findings)
+    # issue 17: each case once, and nothing else of its kind
+    expected: Counter[str] = Counter()
+    for label, rule in CASES.items():
+        expected[rule] += counts[label]
+    assert {rule: by_rule[rule] for rule in expected} == dict(expected)
+    fast = {f.params["kind"]: f for f in findings if f.rule == "fast_dismantling"}
+    assert set(fast) == {"line", "operator"}  # the line rush, the operator on two lines
+    [refused] = [f for f in findings if f.rule == "repeated_refusals"]
+    elsewhere = {f.subject for f in findings if f.rule == "refused_elsewhere"}
+    assert elsewhere == set(refused.devices)  # every refused device went to another plant
 
 
 def test_the_api_lists_every_finding_to_the_auditors_of_its_region_only(
@@ -112,6 +145,8 @@ def test_the_api_lists_every_finding_to_the_auditors_of_its_region_only(
         "44": add_user(app, "gd.auditor", "REG-GD", "auditor"),
     }
     expected = {(f.rule, f.subject, f.org) for f in computed(app, Q3).findings}
+    with Session(trace_of(app).engine) as session:
+        regions = dict(session.execute(select(Organisation.code, Organisation.region)).all())
     seen: set[tuple[str, str, str]] = set()
     for prefix, headers in auditors.items():
         items = []
@@ -127,8 +162,7 @@ def test_the_api_lists_every_finding_to_the_auditors_of_its_region_only(
         assert len(items) == body["total"]
         orgs = {i["org"] for i in items}
         assert orgs, prefix
-        codes = {"32": "SZ", "11": "BJ", "44": "GZ"}[prefix]
-        assert all(codes in o for o in orgs), (prefix, orgs)
+        assert all(regions[o].startswith(prefix) for o in orgs), (prefix, orgs)
         seen |= {(i["rule"], i["subject"], i["org"]) for i in items}
     assert seen == expected
 
@@ -283,3 +317,43 @@ def test_the_anomaly_list_and_plant_figures_export_as_xlsx_and_csv(
         ).scalar()  # fmt: skip
     assert received[1] == logged
     assert client.get("/portal/plants/DIS-SZ01/figures.csv?period=2026Q3").status_code == 403
+
+
+def test_the_overview_shows_five_plants_of_one_province(app: Flask, demo_summary: str) -> None:
+    """Regional comparisons need plants to compare (issue 17): Jiangsu has five."""
+    client = app.test_client()
+    assert sign_in(client, "js.auditor", demo.PASSWORD).status_code == 302
+    html = client.get("/portal/?period=2026Q3").get_data(as_text=True)
+    assert 'data-as-recorded-by="2026-09-30T16:00:00.000000Z"' in html  # the rule, stated
+    plants = set(re.findall(r'<tr data-plant="([^"]+)">', html))
+    assert len(plants) >= 5, plants
+    with Session(trace_of(app).engine) as session:
+        regions = dict(session.execute(select(Organisation.code, Organisation.region)).all())
+    assert all(regions[p].startswith("32") for p in plants)
+
+
+def test_the_batch_of_the_late_correction_reads_as_recorded_by_the_close(
+    app: Flask, demo_summary: str
+) -> None:
+    """Issue 17 item 8 in the demo: its batch weighs the same on every page, the
+    re-weighing of October shown apart."""
+    [late] = [f for f in computed(app, Q3).findings if f.rule == "correction" and f.at >= Q3.end]
+    with Session(trace_of(app).engine) as session:
+        batch = session.execute(
+            select(Event.payload["batch"].as_string()).where(
+                Event.device == late.subject, Event.type == "dismantled"
+            )
+        ).scalar_one()
+    headers = token_for(app, "js.auditor")
+    client = app.test_client()
+    body = client.get(f"/api/v1/batches/{batch}?org=DIS-SZ01", headers=headers).get_json()
+    assert len(body["corrections_after_close"]) == 1 and body["mass_change_after_close_kg"] == 6
+    listed = client.get(
+        "/api/v1/audit/anomalies?period=2026Q3&rule=correction&severity=high", headers=headers
+    ).get_json()["items"]
+    assert [i["subject"] for i in listed] == [late.subject]
+    snapshot = stored_snapshot(app, "2026Q3")
+    assert isinstance(snapshot, Snapshot)
+    [group] = [g for g in snapshot.figures.batches["DIS-SZ01"] if g.code == batch]
+    assert Decimal(group.mass_g) / 1000 == Decimal(str(body["mass_kg"]))  # one figure
+    assert group.late_corrections == 1 and group.late_mass_g == 6000

@@ -207,19 +207,6 @@ def test_capacity_flags_a_day_above_annual_capacity_per_working_day(app: Flask) 
     assert [f.params["count"] for f in found] == [11]
 
 
-def test_fast_dismantling_flags_a_line_day_far_quicker_than_the_lines_median(
-    app: Flask,
-) -> None:
-    logs = []
-    for n in range(5):  # five ordinary days: one device every 10 minutes
-        logs += _day_of_dismantlings(f"D{n}-", "DIS-A", 8, day(3 + n), 10)
-    rushed = _day_of_dismantlings("RUSH", "DIS-A", 8, day(10), 1)  # one a minute
-    found = list(plant_rules.fast_dismantling(audit_data(app, *logs, *rushed), T))
-    assert len(found) == 1 and set(found[0].devices) == {f"RUSH{i}" for i in range(8)}
-    calm = list(plant_rules.fast_dismantling(audit_data(app, *logs), T))
-    assert calm == []
-
-
 def test_output_share_outlier_against_the_median_across_plants(app: Flask) -> None:
     plants = [f"DIS-{c}" for c in "ABCDEF"]
     logs = []
@@ -229,10 +216,29 @@ def test_output_share_outlier_against_the_median_across_plants(app: Flask) -> No
     odd = {**GOOD_FLAT_TV, "lcd_panel": 1_000}  # 5 %: the panel went somewhere else
     logs.append(flat_tv("ODD", "DIS-G", outputs=odd))
     data = audit_data(app, *logs, orgs=tuple(org(p) for p in [*plants, "DIS-G"]))
-    found = [f for f in plant_rules.output_share_outlier(data, T) if "lcd_panel" in f.subject]
+    one_each = thresholds(outlier_min_devices=1)  # one device a plant here
+    found = [
+        f for f in plant_rules.output_share_outlier(data, one_each) if "lcd_panel" in f.subject
+    ]
     assert [f.org for f in found] == ["DIS-G"]
     few = audit_data(app, *logs[:3], logs[-1])  # four plants: too few to call an outlier
-    assert list(plant_rules.output_share_outlier(few, T)) == []
+    assert list(plant_rules.output_share_outlier(few, one_each)) == []
+    # a plant with fewer devices of the category than the rule set asks is not compared
+    assert list(plant_rules.output_share_outlier(data, T)) == []
+
+
+def test_output_share_outlier_ignores_a_difference_too_small_to_matter(app: Flask) -> None:
+    plants = [f"DIS-{c}" for c in "ABCDEF"]
+    logs = [  # lcd_panel 30.0 %, 30.1 %, ...: a robust z far above 3.5, yet 2 points at most
+        flat_tv(f"T{i}", plant, outputs={**GOOD_FLAT_TV, "lcd_panel": 6_000 + 20 * i})
+        for i, plant in enumerate(plants)
+    ]
+    logs.append(flat_tv("ODD", "DIS-G", outputs={**GOOD_FLAT_TV, "lcd_panel": 6_400}))
+    data = audit_data(app, *logs, orgs=tuple(org(p) for p in [*plants, "DIS-G"]))
+    strict = thresholds(outlier_min_devices=1, outlier_min_diff=0)
+    assert [f.org for f in plant_rules.output_share_outlier(data, strict) if "lcd" in f.subject]
+    loose = thresholds(outlier_min_devices=1)  # 0.03: three percentage points at least
+    assert list(plant_rules.output_share_outlier(data, loose)) == []
 
 
 def test_robust_z_is_zero_when_every_plant_agrees() -> None:

@@ -110,3 +110,20 @@ def test_a_lost_session_keeps_the_queue_and_a_new_sign_in_sends_it(
     assert queued_items(page) == []
     context.close()
     assert Handheld(server.client(), plant).device(qr_id)["storage_area"] == "C-02"
+
+
+def test_a_handheld_in_another_zone_shows_beijing_time_and_says_so(
+    server: LiveServer, browser: Any
+) -> None:
+    """SPEC §2.9: the device card's history reads in Beijing time, whatever the phone's zone."""
+    plant = server.actor(org("DIS"), "dismantler")
+    qr_id = Handheld(server.client(), plant).collect(occurred_at="2025-01-06T01:08:00Z")
+    context = phone_context(browser, "zh-CN", timezone_id="America/New_York")  # UTC-5
+    page = context.new_page()
+    open_scanner(page, server.url, plant.username, "ship")
+    page.click("#scan-input")
+    wedge_scan(page, qr_id)
+    page.wait_for_selector(".device-card .history li")
+    shown = page.inner_text(".device-card .history li")
+    context.close()
+    assert "09:08" in shown and "(UTC+8)" in shown, shown  # 20:08 on the 5th in New York

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import shutil
 import subprocess
@@ -29,11 +30,13 @@ from traceability.claims.exports.xlsx import (
 )
 from traceability.cli import main
 from traceability.custody.models import Event
+from traceability.periods import CHINA
 
 pytestmark = pytest.mark.integration
 
 RATE = HEADERS.index("单价(元) Rate (yuan)")
 DEVICE = HEADERS.index("设备编号 Device ID")
+DISMANTLED = HEADERS.index("拆解时间(北京时间) Dismantled (Beijing)")
 
 
 def submitted(quarter: Quarter) -> dict[str, Any]:
@@ -84,6 +87,27 @@ def test_xlsx_totals_equal_the_sum_of_its_detail_rows(quarter: Quarter, tmp_path
     assert total[6] == sum(row[RATE] for row in rows) == sum(line[6] for line in lines)
     assert total[6] == claim["total_yuan"]
     assert claim["digest"] in [cell for row in summary for cell in row if isinstance(cell, str)]
+
+
+def test_xlsx_dismantling_times_are_date_cells_in_beijing_time(
+    quarter: Quarter, tmp_path: Path
+) -> None:
+    """SPEC §2.9: spreadsheets hold real date cells; the CSV writes the same Beijing text."""
+    claim = submitted(quarter)
+    path = tmp_path / "claim.xlsx"
+    path.write_bytes(download(quarter, claim, "xlsx"))
+    sheet = openpyxl.load_workbook(path)[DETAIL_SHEET]
+    csv_rows = list(csv.reader(io.StringIO(download(quarter, claim, "csv").decode("utf-8-sig"))))
+    texts = {r[DEVICE]: r[DISMANTLED] for r in csv_rows[1:]}
+    assert "北京时间" in HEADERS[DISMANTLED]
+    for row in list(sheet.iter_rows(min_row=2)):
+        cell, device = row[DISMANTLED], row[DEVICE].value
+        assert cell.is_date and "hh:mm" in cell.number_format
+        assert str(cell.value) == texts[device]  # 2026-07-01 09:30:00, to the second
+        qr_id = str(device).replace("-", "")
+        shown = quarter.client.get(f"/api/v1/devices/{qr_id}", headers=quarter.manager)
+        utc = dt.datetime.fromisoformat(shown.get_json()["dismantled_at"])
+        assert cell.value == utc.astimezone(CHINA).replace(tzinfo=None, microsecond=0)
 
 
 def test_csv_has_a_bom_and_one_row_per_claimed_device(quarter: Quarter) -> None:

@@ -107,7 +107,7 @@ def test_a_treated_mass_is_the_sum_of_logged_intake_weights(
     edit_row(app, qr_id, received_weight_g=3_000_000)
 
     with Session(trace_of(app).engine) as session:
-        assert treated_mass(session, plant.org).mass_g == 30_000
+        assert treated_mass(session, plant.org, now=trace_of(app).now()).mass_g == 30_000
 
 
 class TestVerificationMarker:

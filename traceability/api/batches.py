@@ -34,4 +34,4 @@ def show(code: str) -> BatchReport:
         factor_set = catalog.factor_sets[factor_id]
     batch = get_batch(session, org, code)
     ledger = open_reader(session, current_trace().ledger)
-    return batch_report(session, batch, factor_set, ledger=ledger)
+    return batch_report(session, batch, factor_set, ledger=ledger, now=current_trace().now())

@@ -4,8 +4,11 @@ Layered above ``reports`` and ``verification`` (it reads what they verify)
 and below the interfaces (api, web, cli). Not to be confused with
 ``verification.reconciliation``, which checks the ledger's anchors (``traceability verify``).
 
-``dataset`` replays and verifies every device and lot, ``device_rules`` and
-``plant_rules`` find what breaks the rules of ``rules.toml`` (``ruleset``),
+``dataset`` replays and verifies every device and lot (a device of a closed
+quarter as recorded by its close: ``custody.closing``), ``device_rules``,
+``plant_rules``, ``intake_rules`` and ``floor_rules`` find what breaks the rules
+of ``rules.toml`` (``ruleset``), reading what plants declare (``operations``)
+and the least a unit weighs (``unit_weights``),
 ``refresh`` stores each period's findings as an ``models.AuditSnapshot`` off
 the request path, ``listing`` pages them for one reader, ``sampling`` draws
 the devices an inspector checks on site. Example::

@@ -24,6 +24,7 @@ from traceability.audit.dataset import audit_data, read_logs
 from traceability.audit.findings import Finding
 from traceability.audit.logstate import current_state, seal_key, state_of, untrusted
 from traceability.audit.models import AuditSnapshot
+from traceability.audit.operations import operations_of
 from traceability.audit.refresh import figures_from, found_before, kept_periods
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.services import apply_rules
@@ -69,7 +70,8 @@ def _flat(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
 
 def _finding_key(f: Finding) -> tuple[Any, ...]:
     return (f.rule, f.org, iso(f.at), f.subject, repr(sorted(f.params.items())), f.events,
-            f.devices, f.verified, f.severity)  # fmt: skip
+            f.devices, f.verified, f.severity,
+            iso(f.dismantled_at) if f.dismantled_at else None, f.claims)  # fmt: skip
 
 
 def compare(
@@ -150,7 +152,7 @@ def check_snapshots(trace: Trace, *, now: dt.datetime | None = None) -> CheckRun
                 continue
             data = audit_data(
                 logs, trace.catalog, as_of=as_of,
-                since=period.start if period else None,
+                since=period.start if period else None, operations=operations_of(settings),
             )  # fmt: skip
             data.future_snapshots = future
             fresh = (tuple(apply_rules(data, ruleset)), figures_from(data))

@@ -21,8 +21,11 @@ from sqlmodel import Session
 
 from traceability.accounts.licences import LICENCE_TYPES, LicenceBook, replay_licences
 from traceability.anchoring.trust import TrustedLedger
+from traceability.audit.operations import Operations, load_operations
 from traceability.catalog.models import Catalog
-from traceability.custody.facts import DeviceFacts, replay
+from traceability.claims.models import Claim, ClaimItem
+from traceability.custody.closing import as_closed
+from traceability.custody.facts import Correction, DeviceFacts
 from traceability.custody.models import Event, EventType
 from traceability.custody.wellformed import row_problem
 from traceability.devices.models import Device, DeviceState
@@ -42,15 +45,40 @@ from traceability.verification.services import (
 _EVENT = Event.__table__  # type: ignore[attr-defined]
 _DEVICE = Device.__table__  # type: ignore[attr-defined]
 _LOT = Lot.__table__  # type: ignore[attr-defined]
+_ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
+_CLAIM = Claim.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
 class AuditedDevice:
-    """One device as the audit rules read it: replayed from its events and verified."""
+    """One device as the audit rules read it: replayed from its events and verified.
 
-    facts: DeviceFacts  # replayed from the events up to ``as_of``
+    Dismantled in a quarter closed by ``as_of``, its facts are its log as
+    recorded by that close; the corrections recorded after it are ``late``
+    (``custody.closing``: one figure per device on every page).
+    """
+
+    facts: DeviceFacts  # replayed from the events up to ``as_of`` (see above)
     events: tuple[Any, ...]  # those events, in recording order
     verification: Verification  # of the whole log
+    late: tuple[Correction, ...] = ()  # corrections recorded after its quarter closed
+    late_weight_g: int = 0  # what they would change its intake weight by
+    close: dt.datetime | None = None  # the close its facts are read at (None: so far)
+
+
+def audited_device(
+    qr_id: str,
+    upto: Sequence[Any],
+    verification: Verification,
+    *,
+    as_of: dt.datetime,
+    later: Sequence[Any] = (),
+) -> AuditedDevice:
+    """The device as of ``as_of`` from its events up to it (``later``: those after it)."""
+    read = as_closed(qr_id, upto, as_of=as_of, later=later)
+    return AuditedDevice(
+        read.facts, tuple(upto), verification, read.late, read.late_weight_g, read.close
+    )
 
 
 @dataclass(frozen=True)
@@ -96,6 +124,10 @@ class AuditData:
     strays: tuple[Any, ...] = ()
     # Stored audit snapshots found claiming a computed_at in the future (the refresher's).
     future_snapshots: tuple[FutureSnapshot, ...] = ()
+    # The claims holding each device (claim codes), so a finding names them.
+    claims: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # What the plants declare: lines, design throughput, working hours.
+    operations: Operations = field(default_factory=load_operations)
 
     def in_period(self, when: dt.datetime | None) -> bool:
         return when is not None and (self.since is None or when >= self.since) and when < self.as_of
@@ -144,6 +176,20 @@ class AuditLogs:
     recorded_stock: dict[str, int]
     strays: tuple[Any, ...] = ()
     licence_events: tuple[Any, ...] = ()  # the register's licence events, recording order
+    claims: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def claims_holding(session: Session) -> dict[str, tuple[str, ...]]:
+    """Each device's claims (codes, in code order): a finding names the claims holding it."""
+    held: dict[str, list[str]] = defaultdict(list)
+    query = (
+        select(_ITEM.c.qr_id, _CLAIM.c.code)
+        .join(_CLAIM, _CLAIM.c.id == _ITEM.c.claim_id)
+        .order_by(_CLAIM.c.code)
+    )
+    for qr_id, code in session.execute(query):
+        held[qr_id].append(code)
+    return {qr_id: tuple(codes) for qr_id, codes in held.items()}
 
 
 def _replayable(rows: list[Any], check: Verification) -> list[Any]:
@@ -185,11 +231,17 @@ def read_logs(session: Session, ledger: TrustedLedger) -> AuditLogs:
                 .order_by(_EVENT.c.seq)
             )
         ),
+        claims=claims_holding(session),
     )
 
 
 def audit_data(
-    logs: AuditLogs, catalog: Catalog, *, as_of: dt.datetime, since: dt.datetime | None = None
+    logs: AuditLogs,
+    catalog: Catalog,
+    *,
+    as_of: dt.datetime,
+    since: dt.datetime | None = None,
+    operations: Operations | None = None,
 ) -> AuditData:
     """The records as they stood at ``as_of`` (replayed up to it), for ``[since, as_of)``."""
     licences = replay_licences(
@@ -197,14 +249,24 @@ def audit_data(
         for e in logs.licence_events
         if isinstance(e.occurred_at, dt.datetime) and e.occurred_at < as_of
     )
-    data = AuditData(as_of=as_of, catalog=catalog, orgs=logs.orgs, since=since, licences=licences)
+    data = AuditData(
+        as_of=as_of,
+        catalog=catalog,
+        orgs=logs.orgs,
+        since=since,
+        licences=licences,
+        operations=operations or load_operations(),
+    )
     current = True
     for qr_id, rows in logs.devices.items():
-        upto = tuple(r for r in rows if r.occurred_at < as_of)
+        upto = [r for r in rows if r.occurred_at < as_of]
         current = current and len(upto) == len(rows)
         if not upto:
             continue
-        data.devices[qr_id] = AuditedDevice(replay(qr_id, upto), upto, logs.verification[qr_id])
+        later = [r for r in rows if r.occurred_at >= as_of] if len(upto) < len(rows) else ()
+        data.devices[qr_id] = audited_device(
+            qr_id, upto, logs.verification[qr_id], as_of=as_of, later=later
+        )
     hazardous = {code: f.receipt_required for code, f in catalog.fractions.items()}
     for code, (log, check) in logs.lots.items():
         upto_lot = [e for e in log if e.occurred_at < as_of]
@@ -227,6 +289,7 @@ def audit_data(
     data.recorded_stock = dict(logs.recorded_stock)
     data.current = current
     data.strays = logs.strays
+    data.claims = logs.claims
     return data
 
 
@@ -237,10 +300,11 @@ def load_audit_data(
     *,
     as_of: dt.datetime,
     since: dt.datetime | None = None,
+    operations: Operations | None = None,
 ) -> AuditData:
     """Every device and lot, verified over its whole log and replayed up to ``as_of``."""
     logs = read_logs(session, ledger)
-    return audit_data(logs, catalog, as_of=as_of, since=since)
+    return audit_data(logs, catalog, as_of=as_of, since=since, operations=operations)
 
 
 def _lot_logs(session: Session, ledger: TrustedLedger) -> dict[str, tuple[list[Any], Verification]]:

@@ -15,7 +15,7 @@ from traceability.catalog.dismantling import dismantling_gaps, gaps_text
 from traceability.custody.models import EventType
 from traceability.custody.wellformed import row_problem
 from traceability.devices.models import DeviceState
-from traceability.periods import CHINA
+from traceability.periods import CHINA, quarter_of
 
 
 def kg(grams: int) -> str:
@@ -27,7 +27,8 @@ def pct(share: float) -> str:
 
 
 def local(when: dt.datetime) -> str:
-    return when.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    """A time in a finding's text: Beijing time, saying so (SPEC §2.9)."""
+    return when.astimezone(CHINA).strftime("%Y-%m-%d %H:%M (UTC+8)")
 
 
 def plant_of(record: AuditedDevice) -> str:
@@ -276,11 +277,20 @@ _TIER_OR_MASS = {("collected", "attributes"), ("collected", "weight_g"), ("recei
 
 
 def correction(data: AuditData, t: Thresholds) -> Iterator[Finding]:
-    """Every correction; tier- or mass-deciding ones weigh more, after dismantling most."""
+    """Every correction; tier- or mass-deciding ones weigh more, after dismantling most.
+
+    Those recorded after the close of the quarter the device was dismantled in
+    (``AuditedDevice.late``) say so: the quarter's figures do not include them.
+    """
     for record in data.devices.values():
-        for c in record.facts.corrections:
+        late = {c.id for c in record.late}
+        quarter = quarter_of(record.close - dt.timedelta(days=1)).name if record.close else ""
+        for c in (*record.facts.corrections, *record.late):
             tier = any((c.corrects_type, name) in _TIER_OR_MASS for name in c.fields)
             severity: Severity | None = "high" if c.flag else "medium" if tier else None
+            after = c.id in late
+            after_zh = f"（{quarter} 结账后记录，不计入该季度数字）" if after else ""
+            after_en = f" (recorded after {quarter} closed: not in its figures)" if after else ""
             yield Finding(
                 "correction",
                 c.org or plant_of(record),
@@ -290,6 +300,8 @@ def correction(data: AuditData, t: Thresholds) -> Iterator[Finding]:
                     "fields_zh": _field_names(c.fields, 0),
                     "fields_en": _field_names(c.fields, 1),
                     "reason": c.reason or "",
+                    "after_close_zh": after_zh,
+                    "after_close_en": after_en,
                 },
                 events=(c.corrects, c.id),
                 devices=(record.facts.qr_id,),

@@ -62,6 +62,10 @@ class PlantFigures:
     unverified: int = 0  # devices behind a figure that do not verify (yet)
     failed: int = 0  # ... of which verification failed
     devices: int = 0  # devices behind the figures
+    # Corrections of the devices dismantled in a closed period recorded after its close:
+    # not in the figures (``custody.closing``), shown beside them.
+    late_corrections: int = 0
+    late_mass_g: int = 0  # what they would change the treated mass by
 
     def savings(self, factor_set: FactorSet) -> dict[str, Any]:
         return Savings(self.mass_g, factor_set).to_dict()
@@ -117,6 +121,8 @@ def plant_figures(data: AuditData, plants: set[str]) -> dict[str, PlantFigures]:
             cat = fig.categories[f.category or "?"]
             cat.dismantled += 1
             cat.mass_g += f.received_weight_g or 0
+            fig.late_corrections += len(record.late)
+            fig.late_mass_g += record.late_weight_g
             touched.add(f.dismantled_by)
         if f.state == DeviceState.received and f.custodian in out:
             out[f.custodian].in_stock += 1
@@ -186,6 +192,8 @@ class BatchGroup:
     devices: int = 0
     mass_g: int = 0
     unverified: int = 0
+    late_corrections: int = 0  # recorded after the close (``custody.closing``)
+    late_mass_g: int = 0  # what they would change its mass by
 
 
 def batch_groups(data: AuditData, plants: set[str]) -> dict[str, list[BatchGroup]]:
@@ -198,6 +206,8 @@ def batch_groups(data: AuditData, plants: set[str]) -> dict[str, list[BatchGroup
             group.devices += 1
             group.mass_g += f.received_weight_g or 0
             group.unverified += 0 if record.verification.verified else 1
+            group.late_corrections += len(record.late)
+            group.late_mass_g += record.late_weight_g
     out: dict[str, list[BatchGroup]] = {p: [] for p in sorted(plants)}
     for (plant, _code), group in sorted(groups.items()):
         out[plant].append(group)
@@ -224,3 +234,8 @@ def merge_months(per_plant: dict[str, Months], plants: set[str]) -> Months:
 
 def tonnes(grams: int) -> Decimal:
     return (Decimal(grams) / 1_000_000).quantize(Decimal("0.001"))
+
+
+def signed_tonnes(grams: int | Decimal) -> str:
+    """A change of mass in tonnes, with its sign (``+0.006``)."""
+    return f"{tonnes(grams):+}"  # type: ignore[arg-type]

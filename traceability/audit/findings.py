@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from traceability.audit.ruleset import RuleSpec, Severity
+from traceability.periods import quarter_of
 
 #: How many records (event ids, devices) a finding lists; the count covers them all.
 RECORDS_LISTED = 200
@@ -25,6 +26,16 @@ class Finding:
     devices: tuple[str, ...] = ()  # devices behind it
     verified: bool = False  # every record behind it verifies
     severity: Severity | None = None  # None: the rule's own
+    #: When the device behind it was dismantled: the finding belongs to that period too,
+    #: not only to the period of ``at`` (a correction after the close is the closed
+    #: quarter's finding, for whoever reviews that quarter's claim).
+    dismantled_at: dt.datetime | None = None
+    claims: tuple[str, ...] = ()  # the claims holding its devices (codes)
+
+    @property
+    def dismantled_in(self) -> str | None:
+        """The quarter (China time) the device behind it was dismantled in."""
+        return quarter_of(self.dismantled_at).name if self.dismantled_at else None
 
     def severity_of(self, spec: RuleSpec) -> Severity:
         return self.severity or spec.severity

@@ -95,6 +95,8 @@ def anomaly_public(finding: Finding, ruleset: RuleSet) -> AnomalyPublic:
         events=list(finding.events),
         devices=list(finding.devices),
         verified=finding.verified,
+        dismantled_in=finding.dismantled_in,
+        claims=list(finding.claims),
     )
 
 

@@ -1,9 +1,8 @@
-"""Rules over a plant's records taken together: shares, stock, capacity, line speed."""
+"""Rules over a plant's records taken together: shares, stock, capacity."""
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import statistics
 from collections import defaultdict
 from collections.abc import Iterator
@@ -67,7 +66,7 @@ def output_share_outlier(data: AuditData, t: Thresholds) -> Iterator[Finding]:
         group.verified &= record.verification.verified
     by_category: dict[str, dict[str, _Group]] = defaultdict(dict)
     for (plant, category), group in groups.items():
-        if group.intake_g > 0:
+        if group.intake_g > 0 and len(group.devices) >= t.outlier_min_devices:
             by_category[category][plant] = group
     for category, plants in sorted(by_category.items()):
         if len(plants) < t.outlier_min_plants:
@@ -76,9 +75,10 @@ def output_share_outlier(data: AuditData, t: Thresholds) -> Iterator[Finding]:
         for fraction in fractions:
             shares = {p: g.fractions.get(fraction, 0) / g.intake_g for p, g in plants.items()}
             values = list(shares.values())
+            median = statistics.median(values)
             for plant, share in sorted(shares.items()):
                 z = robust_z(share, values)
-                if z <= t.outlier_z_max:
+                if z <= t.outlier_z_max or abs(share - median) < t.outlier_min_diff:
                     continue
                 group = plants[plant]
                 yield Finding(
@@ -90,7 +90,7 @@ def output_share_outlier(data: AuditData, t: Thresholds) -> Iterator[Finding]:
                         "category": category,
                         "fraction": fraction,
                         "share_pct": pct(share),
-                        "median_pct": pct(statistics.median(values)),
+                        "median_pct": pct(median),
                         "z": f"{z:.1f}",
                     },
                     devices=tuple(group.devices[:RECORDS_LISTED]),
@@ -150,44 +150,6 @@ def capacity_exceeded(data: AuditData, t: Thresholds) -> Iterator[Finding]:
             _times(records)[-1],
             f"{plant}/{day}",
             {"day": day.isoformat(), "count": len(records), "daily": f"{daily:.0f}"},
-            devices=devices[:RECORDS_LISTED],
-            verified=data.verified(devices),
-        )
-
-
-def fast_dismantling(data: AuditData, t: Thresholds) -> Iterator[Finding]:
-    """A line-day whose median interval is a small share of that line's median across plants."""
-    line_days: dict[tuple[str, str, dt.date], list[AuditedDevice]] = defaultdict(list)
-    for record in _dismantled_in_period(data):
-        f = record.facts
-        when = f.dismantled_at
-        line_days[f.dismantled_by or "?", f.line or "?", _day(when)].append(record)  # type: ignore[arg-type]
-    medians: dict[tuple[str, str, dt.date], float] = {}
-    for key, records in line_days.items():
-        gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(_times(records))]
-        if len(records) >= t.fast_dismantling_min_devices and gaps:
-            medians[key] = statistics.median(gaps)
-    by_line: dict[str, list[float]] = defaultdict(list)
-    for (_, line, _), gap in medians.items():
-        by_line[line].append(gap)
-    for (plant, line, day), gap in sorted(medians.items()):
-        overall = statistics.median(by_line[line])
-        if gap >= t.fast_dismantling_share * overall:
-            continue
-        records = line_days[plant, line, day]
-        devices = tuple(r.facts.qr_id for r in records)
-        yield Finding(
-            "fast_dismantling",
-            plant,
-            _times(records)[-1],
-            f"{plant}/{line}/{day}",
-            {
-                "line": line,
-                "day": day.isoformat(),
-                "gap_min": f"{gap / 60:.1f}",
-                "median_min": f"{overall / 60:.1f}",
-                "count": len(records),
-            },
             devices=devices[:RECORDS_LISTED],
             verified=data.verified(devices),
         )

@@ -35,6 +35,7 @@ from traceability.anchoring.trust import TrustedLedger
 from traceability.audit.dataset import AuditData, FutureSnapshot, audit_data, read_logs
 from traceability.audit.figures import batch_groups, monthly_volumes, plant_figures
 from traceability.audit.logstate import FUTURE_SKEW, current_state, seal_key
+from traceability.audit.operations import operations_of
 from traceability.audit.ruleset import RuleSet, load_ruleset
 from traceability.audit.services import apply_rules
 from traceability.audit.snapshots import (
@@ -201,7 +202,7 @@ def refresh(trace: Trace, *, force: bool = False, now: dt.datetime | None = None
             as_of = min(period.end, computed_at) if period else computed_at
             data = audit_data(
                 logs, trace.catalog, as_of=as_of,
-                since=period.start if period else None,
+                since=period.start if period else None, operations=operations_of(settings),
             )  # fmt: skip
             data.future_snapshots = future
             findings = tuple(apply_rules(data, ruleset))

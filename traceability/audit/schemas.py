@@ -40,6 +40,11 @@ class AnomalyPublic(_Out):
     events: list[str] = Field(description="ids of the events behind it")
     devices: list[str] = Field(description="devices behind it (QR IDs)")
     verified: bool = Field(description="every record behind it verifies against the ledger")
+    dismantled_in: str | None = Field(
+        description="the quarter the device behind it was dismantled in: the finding is that "
+        "quarter's too, whenever what triggered it happened (null: no dismantled device)"
+    )
+    claims: list[str] = Field(description="the claims holding its devices (codes)")
 
 
 class RegisterMismatch(_Out):

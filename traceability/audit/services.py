@@ -9,6 +9,7 @@ which what it reports happened.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
@@ -19,9 +20,10 @@ from sqlmodel import Session
 
 from traceability.accounts.models import Principal, Role
 from traceability.anchoring.trust import TrustedLedger
-from traceability.audit import device_rules, manifest_rules, plant_rules
+from traceability.audit import device_rules, floor_rules, intake_rules, manifest_rules, plant_rules
 from traceability.audit.dataset import AuditData, load_audit_data
 from traceability.audit.findings import Finding
+from traceability.audit.operations import Operations
 from traceability.audit.ruleset import SEVERITIES, RuleSet, Thresholds
 from traceability.catalog.models import Catalog
 from traceability.custody.models import Event
@@ -40,11 +42,18 @@ RULES: dict[str, Rule] = {
     "stock_reconciliation": plant_rules.stock_reconciliation,
     "hazardous_lot_unconfirmed": device_rules.hazardous_lot_unconfirmed,
     "capacity_exceeded": plant_rules.capacity_exceeded,
-    "fast_dismantling": plant_rules.fast_dismantling,
+    "fast_dismantling": floor_rules.fast_dismantling,
     "leakage": device_rules.leakage,
     "duplicate_serial": device_rules.duplicate_serial,
     "backdating": device_rules.backdating,
     "correction": device_rules.correction,
+    "weight_drop": intake_rules.weight_drop,
+    "underweight_unit": intake_rules.underweight_unit,
+    "repeated_refusals": intake_rules.repeated_refusals,
+    "refused_elsewhere": intake_rules.refused_elsewhere,
+    "tier_upcoding": floor_rules.tier_upcoding,
+    "hazardous_not_shipped": floor_rules.hazardous_not_shipped,
+    "outside_working_hours": floor_rules.outside_working_hours,
     "snapshot_in_the_future": plant_rules.snapshot_in_the_future,
     "lot_weight_mismatch": manifest_rules.lot_weight_mismatch,
 }
@@ -52,11 +61,28 @@ RULES: dict[str, Rule] = {
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 
+def named(finding: Finding, data: AuditData) -> Finding:
+    """The finding naming when its device was dismantled and the claims holding its devices."""
+    record = data.devices.get(finding.subject)
+    if record is None and len(finding.devices) == 1:
+        record = data.devices.get(finding.devices[0])
+    dismantled = record.facts.dismantled_at if record is not None else None
+    claims = sorted({c for d in finding.devices for c in data.claims.get(d, ())})
+    if dismantled is None and not claims:
+        return finding
+    return dataclasses.replace(finding, dismantled_at=dismantled, claims=tuple(claims))
+
+
 def apply_rules(data: AuditData, ruleset: RuleSet) -> list[Finding]:
-    """Every rule of the rule set over ``data``: the findings inside its period, worst first."""
+    """Every rule of the rule set over ``data``, worst first: the findings of what happened
+    in its period, and those of devices dismantled in it (a correction recorded after the
+    period closed is that period's finding too, SPEC §2.7)."""
     found: list[Finding] = []
     for spec in ruleset.rules:
-        found += (f for f in RULES[spec.id](data, ruleset.thresholds) if data.in_period(f.at))
+        for f in RULES[spec.id](data, ruleset.thresholds):
+            f = named(f, data)
+            if data.in_period(f.at) or data.in_period(f.dismantled_at):
+                found.append(f)
     specs = {r.id: r for r in ruleset.rules}
     found.sort(key=lambda f: (_RANK[f.severity_of(specs[f.rule])], f.rule, f.org, f.at, f.subject))
     return found
@@ -82,6 +108,7 @@ def run_audit(
     ruleset: RuleSet,
     period: Period | None,
     now: dt.datetime,
+    operations: Operations | None = None,
 ) -> Audit:
     """Every finding of ``period`` (None: everything so far), as of its close or now.
 
@@ -92,7 +119,9 @@ def run_audit(
     as_of = min(period.end, now) if period else now
     since = period.start if period else None
     seq = session.execute(select(func.max(Event.seq))).scalar() or 0
-    data = load_audit_data(session, ledger, catalog, as_of=as_of, since=since)
+    data = load_audit_data(
+        session, ledger, catalog, as_of=as_of, since=since, operations=operations
+    )
     return Audit(since, as_of, tuple(apply_rules(data, ruleset)), int(seq), data, started)
 
 

@@ -74,15 +74,19 @@ class Snapshot:
 
 
 def _finding_json(f: Finding) -> list[Any]:
+    dismantled = iso(f.dismantled_at) if f.dismantled_at else None
     return [f.rule, f.org, iso(f.at), f.subject, f.params, f.events, f.devices, f.verified,
-            f.severity]  # fmt: skip
+            f.severity, dismantled, f.claims]  # fmt: skip
 
 
 def _finding(row: list[Any]) -> Finding:
-    rule, org, at, subject, params, events, devices, verified, severity = row
+    rule, org, at, subject, params, events, devices, verified, severity = row[:9]
+    dismantled, claims = row[9:11] if len(row) >= 11 else (None, ())  # older snapshots
     return Finding(rule=rule, org=org, at=dt.datetime.fromisoformat(at), subject=subject,
                    params=params, events=tuple(events), devices=tuple(devices),
-                   verified=verified, severity=severity)  # fmt: skip
+                   verified=verified, severity=severity,
+                   dismantled_at=dt.datetime.fromisoformat(dismantled) if dismantled else None,
+                   claims=tuple(claims))  # fmt: skip
 
 
 def _plant(raw: dict[str, Any]) -> PlantFigures:

@@ -1,4 +1,4 @@
-"""The demo data set: a quarter (2026Q3) of activity at three licensed plants.
+"""The demo data set: a quarter (2026Q3) of activity at seven licensed plants, five in Jiangsu.
 
 Organisations, users and tokens are created with the account services; every
 device and lot step goes through ``record_events``, so each event is hashed
@@ -10,7 +10,10 @@ and the back-dating audit check only fires on the records planted for it.
 A few anomalies are planted on purpose, for the audit portal: duplicate
 serials, devices lost in transit, re-weighed intakes, dismantlings that break
 the regular-dismantling rules or the mass balance, a line-day entered weeks
-late, and hazardous lots whose receipt is never confirmed.
+late, and hazardous lots whose receipt is never confirmed; and one case of each audit
+rule of issue 17 (``cases``: a line beyond its design throughput, an operator on two lines,
+a night shift, CRT sizes piling at 25″, funnel glass booked as panel glass, a hazardous
+fraction never shipped, refusals, weight lost in transit, a stripped shell).
 
 The invented figures (organisations, category mix, device models, dismantling
 recipes, logistics) live in ``data/quarter.toml``; the modules hold the method:

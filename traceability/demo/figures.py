@@ -200,6 +200,85 @@ class Recipe(_Frozen):
     outputs: dict[str, float] = Field(min_length=1)  # fraction → nominal % of intake
 
 
+class LineRush(_Frozen):
+    plant: str
+    category: str
+    devices: int = Field(ge=2)
+    minutes: float = Field(gt=0)  # between two dismantlings
+
+
+class TwoLines(_Frozen):
+    plant: str
+    categories: tuple[str, str]
+    devices: int = Field(ge=1)  # of each category
+    operator: str  # the handheld user (after the plant's short name) recording both
+
+
+class NightShift(_Frozen):
+    plant: str
+    start: dt.time
+
+
+class Upcoding(_Frozen):
+    plant: str
+    category: str
+    attribute: str
+    from_: int = Field(alias="from")
+    to: int
+
+
+class ShareOutlier(_Frozen):
+    plant: str
+    category: str
+    fraction: str
+    factor: float = Field(gt=0)  # what share of it is reported as itself
+    into: str  # the fraction the rest is booked as
+
+
+class HeldFraction(_Frozen):
+    plant: str
+    fraction: str
+
+
+class Refusals(_Frozen):
+    sender: str
+    refused_by: str
+    then: str
+    devices: int = Field(ge=1)
+    reason: str
+
+
+class WeightDrop(_Frozen):
+    category: str
+    share: float = Field(gt=0, lt=1)
+
+
+class Shell(_Frozen):
+    category: str
+    kg: float = Field(gt=0)
+
+
+class LateCorrection(_Frozen):
+    plant: str
+    on: dt.date  # a working day after the quarter closed
+    kg: float  # what the re-weighing adds to the intake
+
+
+class Planted(_Frozen):
+    """Where the demo plants the audit cases of issue 17 (``demo.cases``)."""
+
+    line_rush: LineRush
+    two_lines: TwoLines
+    night_shift: NightShift
+    upcoding: Upcoding
+    share_outlier: ShareOutlier
+    hazardous_held: HeldFraction
+    refusals: Refusals
+    weight_drop: WeightDrop
+    shell: Shell
+    late_correction: LateCorrection
+
+
 class Figures(_Frozen):
     version: str
     source: str
@@ -216,6 +295,7 @@ class Figures(_Frozen):
     typos: dict[str, str]
     models: Models
     recipes: dict[str, Recipe]
+    planted: Planted | None = None
 
     @model_validator(mode="after")
     def _cross_check(self) -> Figures:

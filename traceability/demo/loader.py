@@ -78,24 +78,30 @@ class Loader:
         for day in bar:
             self._take_stock(day)
             self._ship_lots(day)
-            by_user: dict[str, list[Step]] = defaultdict(list)
-            for step in self.agenda.pop(day, []):
-                by_user[step.user].append(step)
-            now = dt.datetime.combine(self.plan.days[day], self.figures.quarter.sync_at, CST)
-            # Each handheld's sync, in the order the users sync: all of a day in
-            # one transaction (the same checks and results as one call each).
-            syncs = []
-            for user in self.order:
-                mine = sorted(by_user.get(user, []), key=lambda s: s.when)
-                for start in range(0, len(mine), CHUNK):
-                    syncs.append(mine[start : start + CHUNK])
-            if syncs:
-                self._submit(syncs, now)
-            if self.after_day is not None:
-                # Every day, synced or not: the register (recorded the first morning) and
-                # a quiet day's lot events are anchored that evening too, never late.
-                self.after_day(now)
+            self._sync_day(day, self.plan.days[day])
             bar.set_postfix(events=self.events)
+        for day in sorted(self.agenda):  # after the quarter closed (demo.cases)
+            assert self.plan.after_close is not None, day
+            self._sync_day(day, self.plan.after_close)
+
+    def _sync_day(self, day: int, date: dt.date) -> None:
+        by_user: dict[str, list[Step]] = defaultdict(list)
+        for step in self.agenda.pop(day, []):
+            by_user[step.user].append(step)
+        now = dt.datetime.combine(date, self.figures.quarter.sync_at, CST)
+        # Each handheld's sync, in the order the users sync: all of a day in
+        # one transaction (the same checks and results as one call each).
+        syncs = []
+        for user in self.order:
+            mine = sorted(by_user.get(user, []), key=lambda s: s.when)
+            for start in range(0, len(mine), CHUNK):
+                syncs.append(mine[start : start + CHUNK])
+        if syncs:
+            self._submit(syncs, now)
+        if self.after_day is not None:
+            # Every day, synced or not: the register (recorded the first morning) and
+            # a quiet day's lot events are anchored that evening too, never late.
+            self.after_day(now)
 
     def _premint(self) -> None:
         """Label sheets for every device a handheld will collect (SPEC §2.2 pre-minted IDs)."""
@@ -166,7 +172,10 @@ class Loader:
                 ).all()
             region = self.figures.org(plant).region
             clock = 480 + self.rng.uniform(0, 20)
+            held = self.figures.planted.hazardous_held if self.figures.planted else None
             for lot in lots:
+                if held is not None and (plant, lot.fraction) == (held.plant, held.fraction):
+                    continue  # never shipped: the hazardous_not_shipped case (demo.cases)
                 clock += self.rng.uniform(2, 6)
                 when = at(date, clock)
                 manifests, received = self.transfers.manifests(plant, region, lot, date)

@@ -12,6 +12,7 @@ from typing import Any
 
 from traceability.catalog.models import Catalog
 from traceability.catalog.services import required_fractions
+from traceability.demo.cases import plant_cases
 from traceability.demo.clock import at, working_days
 from traceability.demo.devices import draw_device, pick
 from traceability.demo.figures import Figures
@@ -41,6 +42,16 @@ class Unit:
     drop: str | None = None  # a required fraction left unreported
     share: float = 0.0  # outputs / intake
     late_sync_day: int | None = None
+    # The audit cases of issue 17 (demo.cases):
+    operator: str | None = None  # who records the dismantling (after the plant's short name)
+    refused_by: str | None = None  # the plant that refused the first shipment, on refused_day
+    refused_day: int | None = None
+    reship_day: int | None = None  # shipped again, to ``plant``
+    stripped_g: int = 0  # removed between collection and intake
+    weighed_at_collection: bool = False
+    # a fraction reported at this share of its weight, the rest booked as another fraction
+    scale: tuple[str, float, str] | None = None
+    late_fix_g: int = 0  # intake re-weighed after the quarter closed: the change
 
 
 @dataclass
@@ -50,6 +61,7 @@ class Plan:
     planted: Counter[str] = field(default_factory=Counter)
     #: Cases for the claim (demo/regime.py), listed apart from the audit anomalies.
     cases: Counter[str] = field(default_factory=Counter)
+    after_close: dt.date | None = None  # the day steps after the quarter sync (demo.cases)
 
 
 def _quotas(n: int, shares: dict[str, float]) -> list[str]:
@@ -117,6 +129,8 @@ def plan_units(
         units.append(unit)
     plan = Plan(days=days, units=units)
     _plant_anomalies(plan, rng, catalog, figures)
+    if figures.planted is not None:
+        plant_cases(plan, figures.planted, figures)
     return plan
 
 
@@ -203,7 +217,9 @@ def _plant_anomalies(plan: Plan, rng: random.Random, catalog: Catalog, figures: 
     pairs = [c for c in sorted(by_category) if len(by_category[c]) >= 2]
     for category in some_of(pairs, max(2, n // 1000)):
         first, second = rng.sample(by_category[category], 2)
-        second.serial, second.brand = first.serial, first.brand  # same nameplate twice
+        second.serial = first.serial  # same nameplate twice
+        if not second.brand_typo:  # a typo planted on its own brand stays its own
+            second.brand = first.brand
         plan.planted["duplicated serial (pairs)"] += 1
     dismantled = [u for u in units if u.dismantled_day is not None]
     ruled = [u for u in dismantled if required_fractions(catalog, u.category, u.attributes)]

@@ -27,7 +27,13 @@ class Step:
 
 
 RESOLVE = frozenset(
-    {EventType.shipped, EventType.received, EventType.stored, EventType.dismantled}
+    {
+        EventType.shipped,
+        EventType.received,
+        EventType.stored,
+        EventType.dismantled,
+        EventType.refused,
+    }
 )  # items naming a qr_id
 
 
@@ -46,6 +52,11 @@ def _outputs(
     recipe = [(f, s * rng.uniform(0.8, 1.2)) for f, s in outputs.items()]
     total = sum(s for _, s in recipe)
     grams = {f: max(1, round(received_g * unit.share * s / total)) for f, s in recipe}
+    if unit.scale is not None and unit.scale[0] in grams:  # booked as another (demo.cases)
+        fraction, factor, into = unit.scale
+        kept = max(1, round(grams[fraction] * factor))
+        grams[into] = grams.get(into, 0) + grams[fraction] - kept
+        grams[fraction] = kept
     if unit.drop:
         lost = grams.pop(unit.drop, 0)
         if unit.drop != "refrigerant":  # vented refrigerant leaves no output at all
@@ -62,16 +73,24 @@ def device_steps(plan: Plan, rng: random.Random, figures: Figures) -> Iterator[S
         intake = f"{plant}.intake"
         collector_op = intake if unit.collector is None else f"{figures.short(unit.collector)}.op"
         yield from _collection(unit, rng, figures, collector_op)
-        if unit.shipped_day is not None and unit.collector:
+        if unit.shipped_day is not None and unit.collector and unit.refused_by is not None:
+            yield from _refused_shipment(unit, plan.days, rng, figures, collector_op)
+        elif unit.shipped_day is not None and unit.collector:
             yield _shipment(unit, plan.days, rng, figures, collector_op)
         if unit.received_day is None or unit.received_at is None:
             continue
-        resolution = 1 if unit.weight_g < 2000 else 10 if unit.weight_g < 30000 else 50
-        weighed = max(resolution, round(unit.weight_g / resolution) * resolution)
-        yield from _intake(unit, rng, figures, intake, weighed)
+        arriving = unit.weight_g - unit.stripped_g  # what reaches the plant's weighbridge
+        resolution = 1 if arriving < 2000 else 10 if arriving < 30000 else 50
+        weighed = max(resolution, round(arriving / resolution) * resolution)
+        intake_steps = list(_intake(unit, rng, figures, intake, weighed))
+        yield from intake_steps
         if unit.dismantled_day is None or unit.dismantled_at is None:
             continue
         yield _dismantling(unit, plan.days, rng, figures, plant, weighed)
+        if unit.late_fix_g and plan.after_close is not None:
+            received_id = intake_steps[0].item["id"]
+            yield _late_fix(unit, len(plan.days), plan.after_close, rng, intake, received_id,
+                            weighed)  # fmt: skip
 
 
 def _collection(
@@ -88,7 +107,8 @@ def _collection(
         "attributes": unit.attributes,
         "occurred_at": stamp(unit.collected_at),
     }
-    if unit.collector and rng.random() < 0.6:  # estimated on the collection point's scale
+    if unit.collector and (unit.weighed_at_collection or rng.random() < 0.6):
+        # estimated on the collection point's scale
         item["weight_kg"] = kg(max(100, round(unit.weight_g / 500) * 500))
     if unit.brand:
         item["brand"] = typos[unit.brand] if unit.brand_typo else unit.brand
@@ -116,26 +136,57 @@ def _collection(
 
 
 def _shipment(
-    unit: Unit, days: list[dt.date], rng: random.Random, figures: Figures, collector_op: str
+    unit: Unit,
+    days: list[dt.date],
+    rng: random.Random,
+    figures: Figures,
+    collector_op: str,
+    *,
+    day_index: int | None = None,
+    to: str | None = None,
 ) -> Step:
-    """The collector's shipment of the device to its plant."""
-    assert unit.shipped_day is not None and unit.collector
-    day = days[unit.shipped_day]
+    """The collector's shipment of the device to its plant (or to ``to`` on ``day_index``)."""
+    shipped = unit.shipped_day if day_index is None else day_index
+    assert shipped is not None and unit.collector
+    day = days[shipped]
     head = at(day, 900 + unit.index % 200 * 0.2)
     region = figures.org(unit.collector).region
     return Step(
-        unit.shipped_day,
+        shipped,
         collector_op,
         head,
         {
             "id": new_id(rng),
             "type": "shipped",
-            "to": unit.plant,
+            "to": to or unit.plant,
             "manifest_no": f"YS-{region}-{day:%Y%m%d}",
             "occurred_at": stamp(head),
         },
         unit.index,
     )
+
+
+def _refused_shipment(
+    unit: Unit, days: list[dt.date], rng: random.Random, figures: Figures, collector_op: str
+) -> Iterator[Step]:
+    """Shipped to the plant that refuses it on arrival, then shipped to ``unit.plant``."""
+    assert unit.refused_by and unit.refused_day is not None and unit.reship_day is not None
+    assert figures.planted is not None
+    yield _shipment(unit, days, rng, figures, collector_op, to=unit.refused_by)
+    when = at(days[unit.refused_day], 600 + unit.index % 60)
+    yield Step(
+        unit.refused_day,
+        f"{figures.short(unit.refused_by)}.intake",
+        when,
+        {
+            "id": new_id(rng),
+            "type": "refused",
+            "reason": figures.planted.refusals.reason,
+            "occurred_at": stamp(when),
+        },
+        unit.index,
+    )
+    yield _shipment(unit, days, rng, figures, collector_op, day_index=unit.reship_day)
 
 
 def _intake(
@@ -196,7 +247,7 @@ def _dismantling(
     day = days[unit.dismantled_day]
     return Step(
         unit.late_sync_day or unit.dismantled_day,
-        f"{plant}.line{line[1]}",
+        f"{plant}.{unit.operator or f'line{line[1]}'}",
         unit.dismantled_at,
         {
             "id": new_id(rng),
@@ -205,6 +256,33 @@ def _dismantling(
             "batch": f"{day:%Y-%m-%d}-{line}",
             "outputs": _outputs(unit, rng, weighed, figures),
             "occurred_at": stamp(unit.dismantled_at),
+        },
+        unit.index,
+    )
+
+
+def _late_fix(
+    unit: Unit,
+    day: int,
+    date: dt.date,
+    rng: random.Random,
+    intake: str,
+    received_id: str,
+    weighed: int,
+) -> Step:
+    """The intake re-weighed after the quarter closed (``day``: past its last working day)."""
+    when = at(date, 600)
+    return Step(
+        day,
+        intake,
+        when,
+        {
+            "id": new_id(rng),
+            "type": "corrected",
+            "corrects": received_id,
+            "reason": "季度结账后地磅复核：入厂重量少记",
+            "fields": {"weight_kg": kg(weighed + unit.late_fix_g)},
+            "occurred_at": stamp(when),
         },
         unit.index,
     )

@@ -19,7 +19,8 @@ from sqlmodel import Session, col, select
 from traceability.anchoring.trust import TrustedLedger
 from traceability.catalog.models import FactorSet
 from traceability.catalog.services import GRAMS_PER_KG, grams_to_kg
-from traceability.custody.facts import DeviceFacts, projection_mismatch, replay
+from traceability.custody.closing import AsClosed, as_closed
+from traceability.custody.facts import DeviceFacts, projection_mismatch
 from traceability.custody.models import Event
 from traceability.db import iso
 from traceability.devices.models import Device
@@ -27,6 +28,7 @@ from traceability.errors import NotFound
 from traceability.reports.schemas import (
     BatchDevice,
     BatchReport,
+    CorrectionAfterClose,
     MismatchedDevice,
     SavingsPublic,
     UnverifiedDevice,
@@ -48,17 +50,25 @@ def get_batch(session: Session, org: str, code: str) -> Batch:
 
 @dataclass(frozen=True)
 class Replayed:
-    """Devices replayed from their logs, with verification and the rows' drift."""
+    """Devices replayed from their logs, with verification and the rows' drift.
+
+    ``facts``: the whole log (what the projection rows must agree with);
+    ``closed``: as every figure reads a device (``custody.closing``: dismantled in
+    a closed quarter, as recorded by its close).
+    """
 
     facts: dict[str, DeviceFacts]
     verification: dict[str, Verification]
     mismatch: dict[str, list[str]]
+    closed: dict[str, AsClosed]
 
 
 def _replay_devices(
     session: Session,
     ledger: TrustedLedger,
     device_ids: Select[Any] | CompoundSelect[Any],
+    *,
+    now: dt.datetime,
 ) -> Replayed:
     """One query for every event of the selected devices, one verification pass."""
     logs: dict[str, list[Event]] = {}
@@ -71,7 +81,8 @@ def _replay_devices(
     batches = _rows(session, Batch, Batch.id, batch_ids)
     heads = {qr_id: (row.head_digest if row else None) for qr_id, row in rows.items()}
     verification = verify_logs(session, ledger, logs, heads)
-    facts = {qr_id: replay(qr_id, events) for qr_id, events in logs.items()}
+    closed = {qr_id: as_closed(qr_id, events, as_of=now) for qr_id, events in logs.items()}
+    facts = {q: read.current or read.facts for q, read in closed.items()}
     mismatch = {}
     for qr_id, device_facts in facts.items():
         row = rows.get(qr_id)
@@ -83,7 +94,7 @@ def _replay_devices(
         if row.batch_id is not None and batch is None:
             projected = ("?", f"#{row.batch_id}")
         mismatch[qr_id] = projection_mismatch(device_facts, row, projected)
-    return Replayed(facts, verification, mismatch)
+    return Replayed(facts, verification, mismatch, closed)
 
 
 def _rows(session: Session, model: Any, key: Any, ids: Iterable[Any]) -> dict[Any, Any]:
@@ -107,30 +118,56 @@ def _short(verification: Verification) -> dict[str, Any]:
     return {"verification": verification.status, "problem": verification.problem}
 
 
+def _after_close(members: list[DeviceFacts], replayed: Replayed) -> list[CorrectionAfterClose]:
+    out = []
+    for f in members:
+        read = replayed.closed[f.qr_id]
+        for c in read.late:
+            when = iso(c.occurred_at) if c.occurred_at else None
+            out.append(
+                CorrectionAfterClose(
+                    qr_id=f.qr_id,
+                    event=c.id,
+                    corrects=c.corrects,
+                    fields=sorted(c.fields),
+                    reason=c.reason,
+                    occurred_at=when,
+                )
+            )
+    return out
+
+
 def batch_report(
     session: Session,
     batch: Batch,
     factor_set: FactorSet,
     *,
+    now: dt.datetime,
     ledger: TrustedLedger = _NO_LEDGER,
 ) -> BatchReport:
     """The batch's devices, treated mass (sum of intake weights) and savings, from the log.
+
+    Read as every figure reads a device (``custody.closing``): dismantled in a
+    quarter closed by ``now``, as recorded by its close; the corrections
+    recorded after it are listed apart, with the change they would make.
 
     ``verified`` holds only when the events of every member, and of every
     device whose row claims membership, verify; ``unverified`` lists the
     others. ``projection_mismatch`` names the devices whose rows disagree with
     their logs, including rows that claim a membership the log does not record.
     """
-    replayed = _replay_devices(session, ledger, _in_batch(batch))
+    replayed = _replay_devices(session, ledger, _in_batch(batch), now=now)
     members = sorted(
         (
-            f
-            for f in replayed.facts.values()
-            if f.batch == batch.code and f.dismantled_by == batch.org
+            read.facts
+            for read in replayed.closed.values()
+            if read.facts.batch == batch.code and read.facts.dismantled_by == batch.org
         ),
         key=lambda f: (f.dismantled_at or dt.datetime.min.replace(tzinfo=dt.UTC), f.qr_id),
     )
     mass_g = sum(f.received_weight_g or 0 for f in members)
+    closes = [replayed.closed[f.qr_id].close for f in members]
+    late_g = sum(replayed.closed[f.qr_id].late_weight_g for f in members)
     # Devices the projection alone puts in the batch count too: a log
     # edited to move a device out must not leave the batch "verified".
     unverified = [
@@ -146,22 +183,26 @@ def batch_report(
         savings=SavingsPublic.model_validate(Savings(mass_g, factor_set).to_dict()),
         verified=not unverified,
         unverified=unverified,
+        as_recorded_by=iso(max(c for c in closes if c)) if any(closes) else None,
+        corrections_after_close=_after_close(members, replayed),
+        mass_change_after_close_kg=Decimal(late_g) / GRAMS_PER_KG,
         projection_mismatch=[
             MismatchedDevice(qr_id=qr_id, fields=fields, **_short(replayed.verification[qr_id]))
             for qr_id, fields in sorted(replayed.mismatch.items())
             if fields
         ],
-        devices=[
-            BatchDevice(
-                qr_id=f.qr_id,
-                category=f.category,
-                weight_kg=grams_to_kg(f.received_weight_g),
-                dismantled_at=iso(f.dismantled_at) if f.dismantled_at else None,
-                **_short(replayed.verification[f.qr_id]),
-                verified=replayed.verification[f.qr_id].verified,
-            )
-            for f in members
-        ],
+        devices=[_batch_device(f, replayed.verification[f.qr_id]) for f in members],
+    )
+
+
+def _batch_device(f: DeviceFacts, verification: Verification) -> BatchDevice:
+    return BatchDevice(
+        qr_id=f.qr_id,
+        category=f.category,
+        weight_kg=grams_to_kg(f.received_weight_g),
+        dismantled_at=iso(f.dismantled_at) if f.dismantled_at else None,
+        **_short(verification),
+        verified=verification.verified,
     )
 
 
@@ -186,13 +227,15 @@ def treated_mass(
     session: Session,
     org: str,
     *,
+    now: dt.datetime,
     ledger: TrustedLedger = _NO_LEDGER,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
 ) -> TreatedMass:
-    """Intake weight of every device the log says ``org`` dismantled (in [since, until))."""
-    replayed = _replay_devices(session, ledger, _dismantled_by(org, since, until))
-    members = [f for f in replayed.facts.values() if f.dismantled_by == org]
+    """Intake weight of every device the log says ``org`` dismantled (in [since, until)),
+    each read as every figure reads it (``custody.closing``)."""
+    replayed = _replay_devices(session, ledger, _dismantled_by(org, since, until), now=now)
+    members = [r.facts for r in replayed.closed.values() if r.facts.dismantled_by == org]
     unverified = sorted(f.qr_id for f in members if not replayed.verification[f.qr_id].verified)
     return TreatedMass(
         mass_g=sum(f.received_weight_g or 0 for f in members),

@@ -210,13 +210,39 @@ class BatchDevice(Out):
     verified: bool
 
 
+class CorrectionAfterClose(Out):
+    """A correction of a device recorded after the close of the quarter it was dismantled
+    in: not in the figures, listed beside them."""
+
+    qr_id: QrId
+    event: EventId = Field(description="the correction's id")
+    corrects: EventId = Field(description="the event it corrects")
+    fields: list[str] = Field(description="the fields it changes")
+    reason: str | None
+    occurred_at: Timestamp | None
+
+
 class BatchReport(Out):
-    """GET /batches/{code}: devices, treated mass and savings, from the verified log."""
+    """GET /batches/{code}: devices, treated mass and savings, from the verified log.
+
+    One figure on every page and export: a device dismantled in a quarter that has
+    closed counts as recorded by that close; corrections recorded after it are
+    listed in ``corrections_after_close``, not folded into the figures.
+    """
 
     org: OrgCode
     code: Code
     device_count: int
     mass_kg: Number
+    as_recorded_by: Timestamp | None = Field(
+        description="the close of the quarter its devices were dismantled in, when it has "
+        "closed: the figures are the log as recorded by then (null: the quarter is open, the "
+        "figures are the log so far)"
+    )
+    corrections_after_close: list[CorrectionAfterClose]
+    mass_change_after_close_kg: Number = Field(
+        description="what the corrections after the close would change the mass by"
+    )
     savings: SavingsPublic
     verified: bool
     unverified: list[UnverifiedDevice]

@@ -54,12 +54,15 @@ export function kg(value) {
   return Number.isFinite(n) ? `${n.toLocaleString(undefined, { maximumFractionDigits: 3 })} kg` : "";
 }
 
+/** A time as people read it: Beijing time, whatever the handheld's own zone, and saying so
+ * (SPEC §2.9). */
 export function when(iso) {
   if (!iso) return "";
   const d = new Date(iso);
-  return d.toLocaleString(document.documentElement.lang, {
-    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+  const shown = d.toLocaleString(document.documentElement.lang, {
+    timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
   });
+  return `${shown} (UTC+8)`;
 }
 
 export function yesNo(value) {

@@ -7,6 +7,7 @@ compares a file with them cell by cell, so both sides come from here.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,12 +21,13 @@ from traceability.claims.eligibility import REASONS
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
 from traceability.claims.outcomes import Outcomes
 from traceability.labels.ids import format_id
-from traceability.periods import beijing_text
+from traceability.periods import beijing_wall_clock
 
 _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
 _EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
 
-#: (header, kind): kind says how a value is written — text, int (whole number), kg (3 decimals).
+#: (header, kind): kind says how a value is written — text, int (whole number), kg (3 decimals),
+#: datetime (a date-time cell of Beijing wall-clock time, to the second: SPEC §2.9).
 DETAIL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("序号 No.", "int"),
     ("申报单号 Claim", "text"),
@@ -34,7 +36,7 @@ DETAIL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("补贴档次 Tier", "text"),
     ("补贴标准 Schedule", "text"),
     ("单价(元) Rate (yuan)", "int"),
-    ("拆解时间(北京时间) Dismantled (Beijing)", "text"),
+    ("拆解时间(北京时间) Dismantled (Beijing)", "datetime"),
     ("入厂重量(kg) Intake (kg)", "kg"),
     ("拆解产物(kg) Outputs (kg)", "text"),
     ("产物合计(kg) Outputs total (kg)", "kg"),
@@ -125,7 +127,7 @@ def _detail(
                 f"{tiers.get((item.schedule, item.tier), '')} [{item.tier}]",
                 item.schedule,
                 item.rate_yuan,
-                beijing_text(item.dismantled_at),
+                beijing_wall_clock(item.dismantled_at).replace(microsecond=0),
                 kg(item.received_weight_g),
                 _outputs_text(names, item.outputs),
                 kg(outputs_g),
@@ -187,4 +189,6 @@ def cell_text(value: Any) -> str:
         return (
             format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
         )
+    if isinstance(value, dt.datetime):  # Beijing wall-clock time: 2026-07-01 09:30:00
+        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
     return str(value)

@@ -51,7 +51,7 @@ TOTAL_LABEL = "合计 Total"
 _WIDTHS: list[float] = [7, 20, 21, 26, 40, 26, 10, 21, 12, 44, 14, 8, 66, 66, 68, 10, 20]
 #: Header rows hold two lines (Chinese, then English).
 _HEADER_HEIGHT = 32
-_NUMBER_FORMATS = {"int": "0", "kg": "0.000"}
+_NUMBER_FORMATS = {"int": "0", "kg": "0.000", "datetime": "yyyy-mm-dd hh:mm:ss"}
 _PRINT: dict[str, Any] = {"landscape": True, "paper_size": 9}  # A4
 
 

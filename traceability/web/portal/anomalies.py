@@ -79,21 +79,24 @@ def anomaly_export(fmt: str) -> Response:
     ruleset = app_ruleset()
     items = [anomaly_public(f, ruleset) for f in found]
     zh = current_language() == "zh-CN"
-    header = [_("Severity"), _("Rule"), _("Organisation"), _("When"), _("Subject"),
-              _("Detail"), _("Verified"), _("Devices"), _("Events")]  # fmt: skip
+    header = [_("Severity"), _("Rule"), _("Organisation"), _("When (Beijing time, UTC+8)"),
+              _("Subject"), _("Detail"), _("Verified"), _("Devices"), _("Events"),
+              _("Dismantled in"), _("Claims")]  # fmt: skip
     rows = [
         [
             i.severity,
             i.title_zh if zh else i.title_en,
             i.org,
-            i.at,
+            f.at,  # a date-time cell in Beijing time (exports.table_response)
             i.subject,
             i.detail_zh if zh else i.detail_en,
             "yes" if i.verified else "no",
             " ".join(i.devices),
             " ".join(i.events),
+            i.dismantled_in or "",
+            " ".join(i.claims),
         ]
-        for i in items
+        for f, i in zip(found, items, strict=True)
     ]
     return table_response(f"anomalies-{period.name}", fmt, header, rows)
 

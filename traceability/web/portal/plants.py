@@ -13,7 +13,7 @@ from ledger.errors import LedgerError
 from traceability.anchoring.service import reader_ledger
 from traceability.anchoring.trust import TrustedLedger
 from traceability.app import current_service, current_trace, get_session
-from traceability.audit.figures import PlantFigures, tonnes
+from traceability.audit.figures import PlantFigures, signed_tonnes, tonnes
 from traceability.audit.listing import app_ruleset, snapshot_for
 from traceability.audit.sampling import METHOD, METHOD_VERSION, METHOD_ZH, audit_sample
 from traceability.audit.snapshots import Snapshot, SnapshotCache
@@ -26,6 +26,7 @@ from traceability.web.i18n import current_language
 from traceability.web.portal.exports import table_response
 from traceability.web.portal.scope import (
     PORTAL_ROLES,
+    closed_at,
     current_scope,
     recent_quarters,
     requested_paging,
@@ -54,6 +55,8 @@ def plant_page(plant: str) -> str:
         "portal/plant.html",
         org=org,
         period=period,
+        close=closed_at(period),
+        signed_tonnes=signed_tonnes,
         quarters=recent_quarters(current_trace().now()),
         fig=fig,
         savings=fig.savings(factor_set),
@@ -86,6 +89,8 @@ def figure_rows(fig: PlantFigures) -> list[list[Any]]:
         [_("Lots received by processors"), fig.lots.received_lots, tonnes(fig.lots.received_g)],
         [_("Lots awaiting confirmed receipt"), fig.lots.awaiting_lots, ""],
         [_("Devices behind these figures that do not verify"), fig.unverified, ""],
+        # not in the figures above (custody.closing): what they would change
+        [_("Corrections recorded after the close"), fig.late_corrections, tonnes(fig.late_mass_g)],
     ]
     for code, cat in sorted(fig.categories.items()):
         name = category_name(code)
@@ -111,8 +116,12 @@ def batches_page(plant: str) -> str:
         for g in snapshot.figures.batches.get(plant, [])
     ]
     pages = paging.pages(len(rows))
+    groups = snapshot.figures.batches.get(plant, [])
     return render_template(
         "portal/batches.html", org=org, period=period, tonnes=tonnes,
+        close=closed_at(period), signed_tonnes=signed_tonnes,
+        late=sum(g.late_corrections for g in groups),
+        late_mass_g=sum(g.late_mass_g for g in groups),
         rows=paging.window(rows), page=min(paging.page, pages), pages=pages,
         factor_set=factor_set, quarters=recent_quarters(current_trace().now()),
         computed_at=iso(snapshot.computed_at),
@@ -124,8 +133,12 @@ def batch_page(plant: str, code: str) -> str:
     session = get_session()
     ledger = open_reader(session, current_trace().ledger)
     factor_set = current_trace().catalog.default_factor_set
-    report = batch_report(session, get_batch(session, plant, code), factor_set, ledger=ledger)
-    return render_template("portal/batch.html", org=org, report=report, category_name=category_name)
+    batch = get_batch(session, plant, code)
+    report = batch_report(session, batch, factor_set, ledger=ledger, now=current_trace().now())
+    return render_template(
+        "portal/batch.html", org=org, report=report, category_name=category_name,
+        signed_tonnes=signed_tonnes,
+    )  # fmt: skip
 
 
 def sample_page(plant: str) -> str:

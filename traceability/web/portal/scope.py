@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from traceability.accounts.models import OrgKind, Principal, Role
 from traceability.app import current_trace, get_session
+from traceability.db import iso
 from traceability.errors import Forbidden
 from traceability.paging import Paging, paging_of
 from traceability.periods import Period, last_closed_quarter, parse_period, quarter_of
@@ -71,3 +72,9 @@ def recent_quarters(now: dt.datetime, count: int = 6) -> list[str]:
 def requested_paging(per_page: int) -> Paging:
     """The page of a portal list: ``page`` from 1, of ``per_page`` rows (not for the reader)."""
     return paging_of(request.args, per_page=per_page)
+
+
+def closed_at(period: Period) -> str | None:
+    """The period's close once it has closed (its figures are as recorded by then, issue 17
+    item 8), as the API writes times; None while it is open."""
+    return iso(period.end) if period.closed(current_trace().now()) else None

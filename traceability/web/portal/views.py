@@ -9,7 +9,7 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
 from traceability.app import current_service, current_trace, get_session
-from traceability.audit.figures import tonnes
+from traceability.audit.figures import signed_tonnes, tonnes
 from traceability.audit.listing import app_ruleset, snapshot_for
 from traceability.audit.overview import Overview, region_overview
 from traceability.audit.ruleset import RuleSet
@@ -20,6 +20,7 @@ from traceability.web.auth import browser_login_required, forbidden
 from traceability.web.i18n import current_language
 from traceability.web.portal.scope import (
     PORTAL_ROLES,
+    closed_at,
     current_scope,
     recent_quarters,
     requested_period,
@@ -64,6 +65,10 @@ def overview() -> str:
         charts=_charts(region, app_ruleset()),
         findings=region.findings,
         computed_at=iso(region.computed_at),
+        close=closed_at(period),
+        late=sum(f.late_corrections for f in region.figures.values()),
+        late_mass_g=sum(f.late_mass_g for f in region.figures.values()),
+        signed_tonnes=signed_tonnes,
     )
 
 
