@@ -1,8 +1,9 @@
 """Output lots: dismantled fractions on their way to downstream treatment (SPEC §2.4).
 
 A lot is opened by the first dismantling that yields its fraction, shipped
-and received by events like a device's; ``queries`` lists what a plant
-can act on. Example::
+on its transfer manifests (``manifests``: 转移联单 numbers, waste codes,
+weights per truck) and received by events like a device's; ``queries``
+lists what a plant can act on. Example::
 
     from traceability.lots.queries import actionable_lots
 
@@ -10,6 +11,7 @@ can act on. Example::
 """
 
 __all__ = [
+    "manifests",
     "models",
     "queries",
 ]

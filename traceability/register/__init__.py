@@ -8,10 +8,16 @@ show what the events say, and name every row that disagrees. Example::
 
     $ traceability orgs change DIS-SZ01 --capacity 120000
     $ traceability orgs show                # the register as its events say
+    $ traceability orgs licence show DIS-SZ01 --on 2026-07-15   # its licences that day
+
+Licences (处理资格证书, 危险废物经营许可证) are register events too
+(``licensing``); their holders' 统一社会信用代码 are checked (``uscc``).
 """
 
 __all__ = [
     "commands",
+    "licensing",
     "log",
     "services",
+    "uscc",
 ]
