@@ -63,6 +63,8 @@ def test_the_anomaly_xlsx_holds_date_cells_in_beijing_time(scene: FlaskClient) -
     cell = balance[column]
     assert cell.value == dt.datetime(2026, 7, 6, 9, 8)  # a date-time cell, not text
     assert cell.is_date and "hh:mm" in cell.number_format
+    # a finding of the period's last instant stays in the period (seconds, not rounded up)
+    assert all(r[column].value < dt.datetime(2026, 10, 1) for r in rows)
 
 
 def test_the_anomaly_csv_writes_beijing_time_and_says_so(scene: FlaskClient) -> None:

@@ -32,7 +32,8 @@ def _cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, dt.datetime):
-        cell = WriteOnlyCell(sheet, value=beijing_wall_clock(value))
+        # to the second: a cell keeps milliseconds, and 23:59:59.999999 would read 00:00
+        cell = WriteOnlyCell(sheet, value=beijing_wall_clock(value).replace(microsecond=0))
         cell.number_format = DATETIME_FORMAT
         return cell
     if isinstance(value, dt.date):
