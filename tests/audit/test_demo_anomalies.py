@@ -26,9 +26,9 @@ from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.snapshots import Snapshot
 from traceability.custody.models import Event
+from traceability.demo.cases import LABELS
 from traceability.demo.figures import load_figures
 from traceability.demo.regime import SHELL
-from traceability.demo.cases import LABELS
 from traceability.periods import parse_period
 
 Q3 = parse_period("2026Q3")

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from traceability.catalog.hw import is_hw_code
 from traceability.catalog.files import read_toml, validated
+from traceability.catalog.hw import is_hw_code
 from traceability.catalog.schedules import (
     FactorSet,
     FactorsFile,
