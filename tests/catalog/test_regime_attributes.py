@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from traceability.catalog import load_catalog
-from traceability.catalog.models import HW_CODE
+from traceability.catalog.hw import is_hw_code
 from traceability.catalog.services import validate_attributes
 from traceability.errors import ValidationFailed
 
@@ -103,13 +103,13 @@ def test_the_agitator_washer_type_is_recorded() -> None:
 @pytest.mark.parametrize(
     ("fraction", "code"),
     [
-        ("crt_phosphor", "HW49 900-044-49"),
-        ("crt_funnel_glass", "HW49 900-044-49"),
-        ("compressor_oil", "HW08 900-219-08"),
-        ("pcb", "HW49 900-045-49"),
-        ("ccfl_backlight", "HW29 900-023-29"),
-        ("battery_nicd", "HW49 900-044-49"),
-        ("battery_lead_acid", "HW31 900-052-31"),
+        ("crt_phosphor", "900-044-49"),
+        ("crt_funnel_glass", "900-044-49"),
+        ("compressor_oil", "900-219-08"),
+        ("pcb", "900-045-49"),
+        ("ccfl_backlight", "900-023-29"),
+        ("battery_nicd", "900-044-49"),
+        ("battery_lead_acid", "900-052-31"),
     ],
 )
 def test_hazardous_fractions_carry_their_waste_list_code(fraction: str, code: str) -> None:
@@ -120,7 +120,7 @@ def test_hazardous_fractions_carry_their_waste_list_code(fraction: str, code: st
 def test_every_current_hazardous_fraction_has_a_well_formed_code() -> None:
     for fraction in CATALOG.fractions.values():
         if fraction.hazardous and not fraction.legacy:
-            assert fraction.hw_code and HW_CODE.match(fraction.hw_code), fraction.code
+            assert fraction.hw_code and is_hw_code(fraction.hw_code), fraction.code
         if not fraction.hazardous:
             assert fraction.hw_code is None, fraction.code
 

@@ -89,7 +89,7 @@ def test_a_category_the_plant_is_not_licensed_for_is_refused_and_nothing_recorde
     phone = received(client, collector, plant, "mobile_phone", {})
     tv = received(client, collector, plant)
 
-    refused = dismantle(client, plant, phone, at(31, 9), {"battery": "0.05", "pcb": "0.04"})
+    refused = dismantle(client, plant, phone, at(31, 9), {"battery_li_ion": "0.05", "pcb": "0.04"})
     accepted = dismantle(client, plant, tv, at(31, 9))
 
     assert (refused["status"], refused["error"]["code"], refused["error"]["field"]) == (
@@ -125,8 +125,8 @@ def test_an_amendment_licenses_a_category_from_its_effective_day(
           scope={**TV_FRIDGE, "mobile_phone": 50_000})  # fmt: skip
     before, after = (received(client, collector, plant, "mobile_phone", {}) for _ in range(2))
 
-    early = dismantle(client, plant, before, at(30, 23), {"battery": "0.05"})
-    late = dismantle(client, plant, after, at(31, 8), {"battery": "0.05"})
+    early = dismantle(client, plant, before, at(30, 23), {"battery_li_ion": "0.05"})
+    late = dismantle(client, plant, after, at(31, 8), {"battery_li_ion": "0.05"})
 
     assert (early["status"], early["error"]["field"]) == ("rejected", "qr_id")
     assert late["status"] == "created", late

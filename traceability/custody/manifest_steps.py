@@ -42,10 +42,12 @@ def _listed(ws: Workspace, lot: LotRecord, numbers: Sequence[str], where: str) -
             )
 
 
-def _hw_code(lot: LotRecord, code: str | None, lot_code: str | None, field: str) -> str | None:
-    """The manifest's waste code: a hazardous lot's must be its fraction's. A hazardous
+def _hw_code(
+    lot: LotRecord, waste: bool, code: str | None, lot_code: str | None, field: str
+) -> str | None:
+    """The manifest's waste code: a hazardous-waste lot's must be its fraction's. A hazardous
     fraction the catalogue gives no code (batteries: by chemistry) may name one."""
-    if not lot.hazardous:
+    if not waste:
         if code is not None:
             raise ValidationFailed(
                 f"{field}: a non-hazardous lot's shipment carries no waste code", field=field
@@ -75,13 +77,16 @@ def shipped_manifests(
     licence checked for their codes."""
     fraction = ws.catalog.fractions.get(lot.fraction)
     lot_code = fraction.hw_code if fraction is not None else None
-    shipment = Shipment(lot.hazardous, lot_code, ws.principal.org_region, china_day(when))
+    # 名录 waste travels on a 转移联单; a controlled substance that is not (recovered
+    # refrigerant) needs its receipt confirmed too (lot.hazardous), but on ordinary papers.
+    waste = fraction.hazardous if fraction is not None else lot.hazardous
+    shipment = Shipment(waste, lot_code, ws.principal.org_region, china_day(when))
     _listed(ws, lot, [m.number for m in manifests], where)
     out: list[dict[str, Any]] = []
     for index, manifest in enumerate(manifests):
         at = f"{where}[{index}]"
         check_number(manifest.number, shipment, field=f"{at}.number")
-        code = _hw_code(lot, manifest.hw_code, lot_code, f"{at}.hw_code")
+        code = _hw_code(lot, waste, manifest.hw_code, lot_code, f"{at}.hw_code")
         item: dict[str, Any] = {"number": manifest.number}
         if code is not None:
             item["hw_code"] = code
@@ -91,7 +96,7 @@ def shipped_manifests(
         )
         out.append(item)
     codes = sorted({m["hw_code"] for m in out if "hw_code" in m})
-    check_processor(ws, to, codes, when, hazardous=lot.hazardous)
+    check_processor(ws, to, codes, when, hazardous=waste)
     return out
 
 

@@ -49,7 +49,7 @@ const app = {
   fractionLabel(code) {
     const f = app.catalog.fractions.find((x) => x.code === code);
     if (!f) return code;
-    const marks = [f.hazardous ? `⚠ ${f.hw_code || ""}`.trim() : "", f.controlled ? `❄ ${f.controlled}` : ""];
+    const marks = [f.hazardous ? `⚠ ${f.hw_code ? `HW${f.hw_code.slice(-2)} ${f.hw_code}` : ""}`.trim() : "", f.controlled ? `❄ ${f.controlled}` : ""];
     return [app.name(f), ...marks.filter(Boolean)].join(" ");
   },
 };

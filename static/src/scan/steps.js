@@ -681,7 +681,7 @@ function lotScreen(app, step, { lots, type, fields, submitLabel, build, onLot, p
 /** The fraction's waste code (国家危险废物名录) for a hazardous lot, else "". */
 function hwCodeOf(app, lot) {
   const fraction = app.catalog.fractions.find((f) => f.code === lot?.fraction);
-  return lot?.hazardous && fraction?.hw_code ? fraction.hw_code : "";
+  return fraction?.hazardous && fraction?.hw_code ? fraction.hw_code : "";
 }
 
 /** One truck of a shipment: its transfer manifest (转移联单) number, code, carrier and weight. */
@@ -726,7 +726,9 @@ export function lotShipScreen(app, prefill) {
   const lots = app.context?.lots?.open || [];
   let current = null;
   const list = h("div", { class: "manifests" });
-  const addTruck = () => list.append(manifestRow(hwCodeOf(app, current), !!current?.hazardous));
+  // Only 名录 waste carries a waste code (a controlled substance, e.g. refrigerant, does not).
+  const wasteOf = (lot) => !!app.catalog.fractions.find((f) => f.code === lot?.fraction)?.hazardous;
+  const addTruck = () => list.append(manifestRow(hwCodeOf(app, current), wasteOf(current)));
   const add = h("button", { type: "button", class: "add-manifest", onclick: addTruck }, t("Add a truck"));
   addTruck();
   return lotScreen(app, "lot_ship", {
