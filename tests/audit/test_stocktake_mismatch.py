@@ -3,20 +3,25 @@ the open lot; the latest stocktake weighing far from it is a finding."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from tests.audit.conftest import computed
-from tests.support.accounts import Actor
+from tests.support.accounts import PASSWORD, Actor
 from tests.support.floor import Handheld, new_id, receive
 from tests.support.manifests import number, shipped
+from tests.support.web import sign_in
 from traceability.app import trace_of
 from traceability.audit.findings import Finding
+from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
 from traceability.lots.models import Lot, LotState
+from traceability.periods import quarter_of
 
 
 def open_lot(app: Flask, org: str, fraction: str) -> str:
@@ -108,3 +113,27 @@ def test_the_latest_stocktake_is_the_one_judged(
     assert len(mismatches(app)) == 1
     stocktake(client, plant, lot, "20.1")
     assert mismatches(app) == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("zh-CN", "产物库存与盘点不符"), ("en", "Output stock differs from its stocktake")],
+)
+def test_the_portal_lists_the_finding_with_its_lot_linked(
+    app: Flask, client: FlaskClient, collector: Actor, plant: Actor, processor: Actor,
+    make_actor: Callable[..., Actor], lang: str, words: str,
+) -> None:  # fmt: skip
+    lot = pcb_stock(app, client, collector, plant, processor)
+    stocktake(client, plant, lot, "14")
+    refresh(trace_of(app), force=True)
+    auditor = make_actor("REG-JS", "regulator", role="auditor", region="320000",
+                         password=PASSWORD)  # fmt: skip
+    assert sign_in(client, auditor.username).status_code == 302
+
+    period = quarter_of(trace_of(app).now()).name  # the handhelds record "now"
+    html = client.get(f"/portal/anomalies?period={period}&rule=stocktake_mismatch",
+                      headers={"Accept-Language": lang}).get_data(as_text=True)  # fmt: skip
+
+    assert f'data-rule="stocktake_mismatch" data-subject="{lot}"' in html
+    assert f'href="/portal/lots/{lot}" data-lot-link' in html
+    assert words in html and "(UTC+8)" in html
