@@ -38,6 +38,9 @@ QUARTER_START = dt.datetime(2026, 7, 1, tzinfo=demo.CST)
 QUARTER_END = dt.datetime(2026, 10, 1, tzinfo=demo.CST)
 #: The end of the day the demo re-weighs one intake after the quarter closed (demo.cases).
 AFTER_CLOSE = dt.datetime(2026, 10, 10, tzinfo=demo.CST)
+#: The end of the day the regulator amends a licence with an earlier effect, after the
+#: quarter (demo/data/licences.toml [[amendments]]).
+AMENDED = dt.datetime(2026, 10, 13, tzinfo=demo.CST)
 
 
 @pytest.fixture(autouse=True)
@@ -138,9 +141,12 @@ def test_every_event_chain_links_and_every_digest_recomputes(app: Flask, session
         chains[event.device or subject].append(event)
         assert digest_hex(content_of(event)) == event.digest, event.id
         assert QUARTER_START <= event.occurred_at <= event.recorded_at
-        # the quarter's events, and the one correction planted after its close (demo.cases)
-        assert event.recorded_at < QUARTER_END or (
-            event.type == "corrected" and event.recorded_at < AFTER_CLOSE
+        # the quarter's events, the one correction planted after its close (demo.cases)
+        # and the licence amended after it (demo/data/licences.toml)
+        assert (
+            event.recorded_at < QUARTER_END
+            or (event.type == "corrected" and event.recorded_at < AFTER_CLOSE)
+            or (event.type == "licence_amended" and event.recorded_at < AMENDED)
         ), event
     assert len([k for k in chains if not k.startswith(("lot:", "org:"))]) == 60
     assert any(k.startswith("org:") for k in chains)  # the register, recorded in the quarter
@@ -186,9 +192,11 @@ def test_on_a_fresh_managed_chain_the_quarter_is_anchored_on_time(tmp_path: Path
                         bytes.fromhex(root)).timestamp, dt.UTC)  # type: ignore[union-attr]
                     for root in session.exec(select(AnchorBatch.root)).all()
                 ]  # fmt: skip
-            # (and the correction planted after the close, on its own day)
-            assert times and all(QUARTER_START <= t < AFTER_CLOSE for t in times)
-            assert sum(t >= QUARTER_END for t in times) <= 1
+            # (and the correction planted after the close, and the licence amended after
+            # it, each on its own day)
+            assert times and all(QUARTER_START <= t < AMENDED for t in times)
+            assert sum(t >= QUARTER_END for t in times) <= 2
+            assert sum(t >= AFTER_CLOSE for t in times) == 1
             mined = requests.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "evm_mine"})
             assert "error" not in mined.json()
             assert latest_block_time(url) > time.time() - 600  # a new block is timed now
@@ -205,6 +213,12 @@ def test_plants_and_processors_are_licensed_and_lots_travel_on_manifests(
     plants = {"DIS-SZ01", "DIS-BJ01", "DIS-GZ01"}
     july = dt.date(2026, 7, 15)
     assert all(book.licensed_categories(p, july) for p in plants)
+    jiangsu = {"DIS-NJ01", "DIS-WX02", "DIS-CZ01", "DIS-NT01"}
+    assert all(book.licensed_categories(p, july) for p in jiangsu)
+    # withdrawn after the quarter with effect from 1 September (unlicensed_category's case)
+    assert "microcomputer" in book.licensed_categories("DIS-NT01", dt.date(2026, 8, 31))
+    assert "microcomputer" not in book.licensed_categories("DIS-NT01", dt.date(2026, 9, 1))
+    assert book.licensed_categories("DIS-CZ01", july)["air_conditioner"] == 24  # capacity's
     assert all(book.scope_on(p, "hazardous_waste", july) for p in ("PRO-AH01", "PRO-QY01"))
     assert "copier" not in book.licensed_categories("DIS-BJ01", july)  # unlicensed somewhere
     expired = [lic for lic in book.of("PRO-QY01") if lic.terms_on(july) is None]

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from tests.audit.conftest import add_user, computed, stored_snapshot, token_for
+from tests.audit.conftest import DEMO_DEVICES, add_user, computed, stored_snapshot, token_for
 from tests.support.web import sign_in
 from traceability import demo
 from traceability.accounts import services as accounts
@@ -25,9 +25,11 @@ from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.snapshots import Snapshot
+from traceability.cli import demo as demo_command
 from traceability.custody.models import Event
 from traceability.demo.cases import LABELS
 from traceability.demo.figures import load_figures
+from traceability.demo.licence_cases import LABELS as LICENCE_LABELS
 from traceability.demo.regime import SHELL
 from traceability.periods import parse_period
 
@@ -64,18 +66,23 @@ def severity_counts(findings: list, rule: str) -> Counter[str]:  # type: ignore[
     return Counter(f.severity_of(spec) for f in findings if f.rule == rule)
 
 
-#: The audit cases of issue 17 the demo plants (demo/cases.py): summary label → rule.
+#: The audit cases of issue 17 the demo plants (demo/cases.py, demo/licence_cases.py):
+#: summary label → the rules that find it.
 CASES = {
-    LABELS["line_rush"]: "fast_dismantling",
-    LABELS["two_lines"]: "fast_dismantling",
-    LABELS["night_shift"]: "outside_working_hours",
-    LABELS["upcoding"]: "tier_upcoding",
-    LABELS["share_outlier"]: "output_share_outlier",
-    LABELS["hazardous_held"]: "hazardous_not_shipped",
-    LABELS["refusals"]: "repeated_refusals",
-    LABELS["refused_elsewhere"]: "refused_elsewhere",
-    LABELS["weight_drop"]: "weight_drop",
-    LABELS["shell"]: "underweight_unit",
+    LABELS["line_rush"]: ("fast_dismantling",),
+    LABELS["two_lines"]: ("fast_dismantling",),
+    LABELS["night_shift"]: ("outside_working_hours",),
+    LABELS["upcoding"]: ("tier_upcoding",),
+    # both the cross-plant outlier and the category's band (funnel low, panel high)
+    LABELS["share_outlier"]: ("output_share_outlier", "fraction_share_band"),
+    LABELS["hazardous_held"]: ("hazardous_not_shipped",),
+    LABELS["refusals"]: ("repeated_refusals",),
+    LABELS["refused_elsewhere"]: ("refused_elsewhere",),
+    LABELS["weight_drop"]: ("weight_drop",),
+    LABELS["shell"]: ("underweight_unit",),
+    LABELS["residue"]: ("resource_rate",),
+    LICENCE_LABELS["capacity"]: ("capacity_exceeded",),
+    LICENCE_LABELS["unlicensed"]: ("unlicensed_category",),
 }
 
 
@@ -118,16 +125,55 @@ def test_every_planted_anomaly_is_found_and_nothing_else_of_its_kind(
     # No ledger in this test: nothing is "verified", nothing failed either.
     assert by_rule["verification_failed"] == 0
     assert not any(f.verified for f in findings)
-    # issue 17: each case once, and nothing else of its kind
-    expected: Counter[str] = Counter()
-    for label, rule in CASES.items():
-        expected[rule] += counts[label]
+    # issue 17: each case once, and nothing else of its kind; the refrigerator shells of
+    # the claim cases weigh less than a whole refrigerator too
+    expected: Counter[str] = Counter({"underweight_unit": shells})
+    for label, rules in CASES.items():
+        for rule in rules:
+            expected[rule] += counts[label]
     assert {rule: by_rule[rule] for rule in expected} == dict(expected)
+    # a stocktake far short of the book (demo/licensing.py), and nothing else
+    stocktake_lot = planted_lots(demo_summary)[1]["lot stocktake far short of the book"]
+    [stock] = [f for f in findings if f.rule == "stocktake_mismatch"]
+    assert (stock.subject, stock.org) == (stocktake_lot, "DIS-GZ01")
+    assert float(stock.params["share_pct"]) == pytest.approx(70, abs=0.5)
     fast = {f.params["kind"]: f for f in findings if f.rule == "fast_dismantling"}
     assert set(fast) == {"line", "operator"}  # the line rush, the operator on two lines
     [refused] = [f for f in findings if f.rule == "repeated_refusals"]
     elsewhere = {f.subject for f in findings if f.rule == "refused_elsewhere"}
     assert elsewhere == set(refused.devices)  # every refused device went to another plant
+
+
+#: Rules that fire only when the database was changed behind the services (by design: no
+#: record made through them can trip one), so the demo cannot plant them honestly; each
+#: has its tampering test.
+TAMPER_ONLY = {
+    # an event row edited after anchoring: test_an_event_row_edited_in_the_database_is_a_
+    # verification_finding (below), tests/audit/test_rules.py, tests/devices/test_malformed_rows.py
+    "verification_failed": "a record edited, deleted or invented after anchoring",
+    # a stored snapshot rewritten with a future computed_at: tests/audit/test_snapshot_trust.py
+    "snapshot_in_the_future": "an audit snapshot rewritten to claim a future time",
+    # the plant's stock count is the projection the events themselves write, so only a
+    # device row edited behind the log differs: tests/register/test_scope.py,
+    # tests/audit/test_rules.py
+    "stock_reconciliation": "a device row's state edited behind the event log",
+}
+
+
+def test_every_audit_rule_fires_on_the_demo(app: Flask, demo_summary: str) -> None:
+    """Issue 17, must show: each rule of rules.toml has a finding on the demo quarter — the
+    demo `traceability demo` (and so `make run`) loads by default, in the audit (what the
+    API computes) and in the stored snapshot the portal reads."""
+    [devices] = [p.default for p in demo_command.params if p.name == "devices"]
+    assert devices == DEMO_DEVICES  # the size `make run` loads is the size tested here
+    ruleset = load_ruleset()
+    assert set(TAMPER_ONLY) <= set(ruleset.ids)
+    snapshot = stored_snapshot(app, "2026Q3")
+    assert isinstance(snapshot, Snapshot)
+    for findings in (computed(app, Q3).findings, snapshot.findings):
+        by_rule = Counter(f.rule for f in findings)
+        assert [r for r in ruleset.ids if not by_rule[r] and r not in TAMPER_ONLY] == []
+        assert {r: by_rule[r] for r in TAMPER_ONLY} == dict.fromkeys(TAMPER_ONLY, 0)
 
 
 def test_the_api_lists_every_finding_to_the_auditors_of_its_region_only(

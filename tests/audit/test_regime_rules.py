@@ -20,6 +20,7 @@ from tests.audit.builders import (
     thresholds,
 )
 from traceability import create_app
+from traceability.app import trace_of
 from traceability.audit import floor_rules, intake_rules
 from traceability.audit.datafiles import DataFileError
 from traceability.audit.dataset import AuditedLot
@@ -27,7 +28,7 @@ from traceability.audit.findings import Finding
 from traceability.audit.operations import load_operations
 from traceability.audit.ruleset import TierBound, load_ruleset
 from traceability.audit.services import apply_rules, named
-from traceability.audit.unit_weights import minimum_unit_weight
+from traceability.catalog.dismantling import unit_weight
 from traceability.periods import CHINA
 from traceability.verification.logs import Verification
 
@@ -205,9 +206,27 @@ def test_a_unit_below_its_categorys_minimum_weight_is_a_shell(app: Flask) -> Non
                                    {"form": "split", "cooling_w": 2600})  # fmt: skip
     whole.received("DIS-A", day(0, 10), 41_000)
     found = list(intake_rules.underweight_unit(audit_data(app, shell, whole), T))
-    assert [(f.subject, f.params["minimum_kg"]) for f in found] == [("SHELL", "20.000")]
-    assert minimum_unit_weight("air_conditioner") == 20_000
-    assert minimum_unit_weight("no such category") is None
+    assert [(f.subject, f.params["minimum_kg"]) for f in found] == [("SHELL", "15.000")]
+    # the catalogue's unit-weight band, the one claims read (catalog/data/bands.toml)
+    catalog = trace_of(app).catalog
+    assert unit_weight(catalog, "air_conditioner", {"form": "split"}).min_g == 15_000
+    assert unit_weight(catalog, "no such category", {}).min_g is None
+
+
+def test_the_least_weight_of_a_unit_depends_on_its_kind(app: Flask) -> None:
+    """A 5 kg LCD TV is a whole one, a 5 kg plasma TV is not (their bands differ)."""
+    lcd = Log("LCD").collected("DIS-A", day(0), "tv", {"display": "lcd", "backlight": "led",
+                                                       "screen_in": 32})  # fmt: skip
+    lcd.received("DIS-A", day(0, 10), 5_000)
+    plasma = Log("PDP").collected("DIS-A", day(0), "tv", {"display": "plasma", "screen_in": 42})
+    plasma.received("DIS-A", day(0, 10), 5_000)
+    copier = Log("COPIER").collected("DIS-A", day(0), "copier", {})
+    copier.received("DIS-A", day(0, 10), 12_000)  # a copier's shell: every category has a band
+    found = list(intake_rules.underweight_unit(audit_data(app, lcd, plasma, copier), T))
+    assert subjects(found) == ["COPIER", "PDP"]
+    assert {f.subject: f.params["minimum_kg"] for f in found} == {
+        "PDP": "10.000", "COPIER": "20.000",
+    }  # fmt: skip
 
 
 # -- refusals -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from tests.audit.builders import (
     org,
     thresholds,
 )
-from traceability.audit import device_rules, plant_rules
+from traceability.audit import device_rules, licence_rules, plant_rules
 from traceability.audit.dataset import AuditedLot
 from traceability.audit.device_rules import normalise_serial
 from traceability.audit.findings import Finding
@@ -198,13 +198,21 @@ def _day_of_dismantlings(prefix: str, plant: str, n: int, start: dt.datetime,
     ]
 
 
-def test_capacity_flags_a_day_above_annual_capacity_per_working_day(app: Flask) -> None:
-    small = org("DIS-A", capacity=2_500)  # 10 a day over 250 working days
-    busy = _day_of_dismantlings("BUSY", "DIS-A", 11, day(3), 20)
-    normal = _day_of_dismantlings("NORM", "DIS-A", 10, day(4), 20)
-    data = audit_data(app, *busy, *normal, orgs=(small,))
-    found = list(plant_rules.capacity_exceeded(data, T))
-    assert [f.params["count"] for f in found] == [11]
+def test_capacity_without_a_licence_reads_the_registers_yearly_figure(app: Flask) -> None:
+    """A plant with no licence in the register (before the register, licence checks
+    "registered"): its one yearly figure, every category together, pro rata per quarter."""
+    # 2026Q3 has 92 days: 400 a year allow 100.8 units, with the 10 % margin 110.9
+    small = org("DIS-A", capacity=400)
+    busy = _day_of_dismantlings("BUSY", "DIS-A", 111, day(3), 2)
+    data = audit_data(app, *busy, orgs=(small,))
+    found = list(licence_rules.capacity_exceeded(data, T))
+    assert [(f.subject, f.params["count"], f.params["allowed"]) for f in found] == [
+        ("DIS-A/*/2026Q3", 111, "100.8")
+    ]
+    assert found[0].params["basis_en"] == "registered capacity (no licence)"
+    within = audit_data(app, *busy[:110], orgs=(small,))
+    assert list(licence_rules.capacity_exceeded(within, T)) == []
+    assert list(licence_rules.capacity_exceeded(audit_data(app, *busy), T)) == []  # no figure
 
 
 def test_output_share_outlier_against_the_median_across_plants(app: Flask) -> None:

@@ -160,13 +160,25 @@ class RateSchedulePublic(Out):
     sha256: str
 
 
+class ShareBandPublic(Out):
+    """The share of a unit's intake weight some fractions make up together (decimals as
+    text, 0.35 = 35 %), over a plant's units in a period: what the audit holds it to."""
+
+    fractions: list[str]
+    min: str | None
+    max: str | None
+    source: str | None
+
+
 class BandPublic(Out):
-    """A unit's weight and its key fractions' least weights (kg, decimals as text)."""
+    """A unit's weight, its key fractions' least weights (kg, decimals as text) and the
+    shares of its weight its fractions make up."""
 
     category: str
     match: dict[str, Any]
     unit_kg: dict[str, str | None]
     min_kg: dict[str, str]
+    shares: list[ShareBandPublic]
     note: str | None
 
 

@@ -6,9 +6,11 @@ and below the interfaces (api, web, cli). Not to be confused with
 
 ``dataset`` replays and verifies every device and lot (a device of a closed
 quarter as recorded by its close: ``custody.closing``), ``device_rules``,
-``plant_rules``, ``intake_rules`` and ``floor_rules`` find what breaks the rules
-of ``rules.toml`` (``ruleset``), reading what plants declare (``operations``)
-and the least a unit weighs (``unit_weights``),
+``plant_rules``, ``intake_rules``, ``floor_rules``, ``licence_rules`` and
+``manifest_rules`` (over ``lot_queries``) find what breaks the rules of
+``rules.toml`` (``ruleset``), reading what plants declare (``operations``),
+their licences (the register's) and the catalogue's unit-weight and share
+bands (``catalog/data/bands.toml``),
 ``refresh`` stores each period's findings as an ``models.AuditSnapshot`` off
 the request path, ``listing`` pages them for one reader, ``sampling`` draws
 the devices an inspector checks on site. Example::

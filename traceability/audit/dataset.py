@@ -111,8 +111,9 @@ class AuditData:
     catalog: Catalog
     orgs: dict[str, OrgFacts]  # the register replayed from its events (SPEC §2.8)
     since: dt.datetime | None = None  # the period's start (None: from the beginning)
-    # Every organisation's licences, replayed from the register (``LicenceBook``: the
-    # licensed categories and capacities of a plant, the codes of a processor, on a day).
+    # Every organisation's licences, replayed from the register as it stands
+    # (``LicenceBook``: the licensed categories and capacities of a plant, the codes of a
+    # processor, on a day).
     licences: LicenceBook = field(default_factory=LicenceBook)
     devices: dict[str, AuditedDevice] = field(default_factory=dict)
     lots: dict[str, AuditedLot] = field(default_factory=dict)
@@ -244,11 +245,11 @@ def audit_data(
     operations: Operations | None = None,
 ) -> AuditData:
     """The records as they stood at ``as_of`` (replayed up to it), for ``[since, as_of)``."""
-    licences = replay_licences(
-        e
-        for e in logs.licence_events
-        if isinstance(e.occurred_at, dt.datetime) and e.occurred_at < as_of
-    )
+    # The register as it stands, not as of ``as_of``: a licence amended or revoked after
+    # the period with an effect inside it reads as amended for those days (the period's
+    # dismantlings it no longer covers are that period's findings, like a correction
+    # recorded after its close).
+    licences = replay_licences(logs.licence_events)
     data = AuditData(
         as_of=as_of,
         catalog=catalog,

@@ -12,7 +12,7 @@ from traceability.audit.dataset import AuditData, AuditedDevice
 from traceability.audit.device_rules import event_ids, kg, local, pct
 from traceability.audit.findings import RECORDS_LISTED, Finding
 from traceability.audit.ruleset import Thresholds
-from traceability.audit.unit_weights import minimum_unit_weight
+from traceability.catalog.dismantling import unit_weight
 from traceability.custody.models import EventType
 
 
@@ -58,10 +58,11 @@ def weight_drop(data: AuditData, t: Thresholds) -> Iterator[Finding]:
 
 
 def underweight_unit(data: AuditData, t: Thresholds) -> Iterator[Finding]:
-    """Weighed in below the least a whole unit of its category weighs (a stripped shell)."""
+    """Weighed in below the least a whole unit of its kind weighs (a stripped shell): the
+    catalogue's unit-weight bands (``catalog/data/bands.toml``, the ones claims read)."""
     for record in _received(data):
         f = record.facts
-        minimum = minimum_unit_weight(f.category or "")
+        minimum = unit_weight(data.catalog, f.category or "", f.attributes).min_g
         if minimum is None or (f.received_weight_g or 0) >= minimum:
             continue
         zh, en = _category(data, f.category)

@@ -1,13 +1,14 @@
-"""Rules over lot shipments and their transfer manifests (SPEC §2.7, §2.8)."""
+"""Rules over output lots: shipments and their transfer manifests, stock against stocktakes
+(SPEC §2.7, §2.8)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from traceability.audit.dataset import AuditData
-from traceability.audit.device_rules import kg, pct
+from traceability.audit.device_rules import kg, local, pct
 from traceability.audit.findings import Finding
-from traceability.audit.lot_queries import lot_shipments
+from traceability.audit.lot_queries import fraction_stock, lot_shipments
 from traceability.audit.ruleset import Thresholds
 
 
@@ -48,4 +49,44 @@ def lot_weight_mismatch(data: AuditData, t: Thresholds) -> Iterator[Finding]:
             },
             events=shipment.events,
             verified=shipment.verified,
+        )
+
+
+def stocktake_mismatch(data: AuditData, t: Thresholds) -> Iterator[Finding]:
+    """A plant's latest stocktake of a fraction against its book stock at that moment.
+
+    The book is what the log says should be in store: the fraction's outputs
+    dismantled at the plant less those in lots shipped (``fraction_stock``). A
+    stocktake differing from it by more than ``stocktake_tolerance`` of the book
+    and at least ``stocktake_min_kg`` is a finding (short: gone without a
+    manifest; over: outputs of devices never recorded), when the stocktake was taken.
+    """
+    names = data.catalog.fractions
+    least = round(t.stocktake_min_kg * 1000)
+    for (plant, fraction), stock in sorted(fraction_stock(data).items()):
+        take, book = stock.latest_stocktake, stock.book_at_stocktake_g
+        difference = stock.stocktake_difference_g
+        if take is None or book is None or difference is None:
+            continue
+        if abs(difference) < least or abs(difference) <= t.stocktake_tolerance * book:
+            continue
+        name = names.get(fraction)
+        yield Finding(
+            "stocktake_mismatch",
+            plant,
+            take.at,
+            take.lot,
+            {
+                "fraction_zh": name.zh if name else fraction,
+                "fraction_en": name.en if name else fraction,
+                "lot": take.lot,
+                "taken": local(take.at),
+                "book_kg": kg(book),
+                "weighed_kg": kg(take.weight_g),
+                "difference_kg": kg(difference),
+                "share_pct": pct(take.weight_g / book) if book else "—",
+                "tolerance_pct": pct(t.stocktake_tolerance),
+            },
+            events=(take.event,),
+            verified=data.lots[take.lot].verification.verified if take.lot in data.lots else False,
         )

@@ -1,4 +1,5 @@
-"""Rules over a plant's records taken together: shares, stock, capacity."""
+"""Rules over a plant's records taken together: output shares (against the other plants,
+against the category's band), stock."""
 
 from __future__ import annotations
 
@@ -7,22 +8,20 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from traceability.audit.dataset import AuditData, AuditedDevice
-from traceability.audit.device_rules import local, pct
+from traceability.audit.device_rules import kg, local, pct
 from traceability.audit.findings import RECORDS_LISTED, Finding
 from traceability.audit.ruleset import Thresholds
+from traceability.catalog.conditions import matches
+from traceability.catalog.models import Band, ShareBand
 from traceability.devices.models import DeviceState
-from traceability.periods import CHINA
 
 #: Scale of the median absolute deviation to a normal standard deviation.
 MAD_SCALE = 1.4826
 #: Scale of the mean absolute deviation, used when the MAD is zero (Iglewicz & Hoaglin).
 MEAN_AD_SCALE = 1.253314
-
-
-def _times(records: list[AuditedDevice]) -> list[dt.datetime]:
-    return sorted(r.facts.dismantled_at for r in records if r.facts.dismantled_at)
 
 
 def _dismantled_in_period(data: AuditData) -> Iterator[AuditedDevice]:
@@ -98,6 +97,92 @@ def output_share_outlier(data: AuditData, t: Thresholds) -> Iterator[Finding]:
                 )
 
 
+def _band_groups(data: AuditData) -> dict[tuple[str, int], _Group]:
+    """Per plant and band with share bands (its index in bands.toml): the devices of the
+    band dismantled in the period, their intake and their outputs per fraction."""
+    bands = data.catalog.bands.bands
+    groups: dict[tuple[str, int], _Group] = defaultdict(_Group)
+    for record in _dismantled_in_period(data):
+        f = record.facts
+        if not f.received_weight_g:
+            continue
+        for index, band in enumerate(bands):
+            if not band.shares or band.category != f.category:
+                continue
+            if not matches(band.match, f.attributes):
+                continue
+            group = groups[f.dismantled_by or "?", index]
+            group.intake_g += f.received_weight_g
+            for output in f.outputs:
+                group.fractions[output.fraction] += output.weight_g
+            group.devices.append(f.qr_id)
+            group.last = max(group.last or f.dismantled_at, f.dismantled_at)  # type: ignore[type-var]
+            group.verified &= record.verification.verified
+    return groups
+
+
+def _outside(share: float, band: ShareBand) -> bool:
+    return (band.min is not None and share < float(band.min)) or (
+        band.max is not None and share > float(band.max)
+    )
+
+
+def _pct(bound: Decimal) -> str:
+    return f"{bound * 100:.1f}"
+
+
+def _band_text(band: ShareBand) -> str:
+    if band.min is not None and band.max is not None:
+        return f"{_pct(band.min)}–{_pct(band.max)} %"
+    return f"≥ {_pct(band.min)} %" if band.min is not None else f"≤ {_pct(band.max)} %"  # type: ignore[arg-type]
+
+
+def _kind(band: Band) -> str:
+    """The band's condition as written (``display = crt``); empty: the whole category."""
+    return ", ".join(f"{k} = {str(v).lower() if isinstance(v, bool) else v}"
+                     for k, v in band.match.items())  # fmt: skip
+
+
+def fraction_share_band(data: AuditData, t: Thresholds) -> Iterator[Finding]:
+    """A plant's outputs of some fractions, as a share of the intake of all its units of a
+    band dismantled in the period, outside the band's share range (bands.toml ``shares``);
+    only for a plant with at least ``share_band_min_devices`` units of the band."""
+    bands, names = data.catalog.bands, data.catalog
+    for (plant, index), group in sorted(_band_groups(data).items()):
+        if len(group.devices) < t.share_band_min_devices:
+            continue
+        band = bands.bands[index]
+        category = names.categories.get(band.category)
+        for share_band in band.shares:
+            grams = sum(group.fractions.get(code, 0) for code in share_band.fractions)
+            share = grams / group.intake_g
+            if not _outside(share, share_band):
+                continue
+            fractions = [names.fractions[code] for code in share_band.fractions]
+            kind = _kind(band)
+            yield Finding(
+                "fraction_share_band",
+                plant,
+                group.last or data.as_of,
+                f"{plant}/{band.category}[{kind}]/{'+'.join(share_band.fractions)}",
+                {
+                    "category_zh": category.zh if category else band.category,
+                    "category_en": category.en if category else band.category,
+                    "kind_zh": f"（{kind}）" if kind else "",
+                    "kind_en": f" ({kind})" if kind else "",
+                    "fractions_zh": "+".join(f.zh for f in fractions),
+                    "fractions_en": " + ".join(f.en for f in fractions),
+                    "share_pct": pct(share),
+                    "band": _band_text(share_band),
+                    "count": len(group.devices),
+                    "intake_kg": kg(group.intake_g),
+                    "source": share_band.source or bands.source,
+                },
+                devices=tuple(group.devices[:RECORDS_LISTED]),
+                verified=group.verified,
+            )
+
+
 def stock_reconciliation(data: AuditData, t: Thresholds) -> Iterator[Finding]:
     """Devices in stock by the log (received − dismantled − shipped on) against the plant's count.
 
@@ -121,35 +206,6 @@ def stock_reconciliation(data: AuditData, t: Thresholds) -> Iterator[Finding]:
             data.as_of - dt.timedelta(microseconds=1),
             plant,
             {"log_stock": logged, "recorded_stock": recorded},
-            devices=devices[:RECORDS_LISTED],
-            verified=data.verified(devices),
-        )
-
-
-def _day(when: dt.datetime) -> dt.date:
-    return when.astimezone(CHINA).date()
-
-
-def capacity_exceeded(data: AuditData, t: Thresholds) -> Iterator[Finding]:
-    """Devices dismantled in a day above the licence's annual capacity per working day."""
-    days: dict[tuple[str, dt.date], list[AuditedDevice]] = defaultdict(list)
-    for record in _dismantled_in_period(data):
-        f = record.facts
-        days[f.dismantled_by or "?", _day(f.dismantled_at)].append(record)  # type: ignore[arg-type]
-    for (plant, day), records in sorted(days.items()):
-        org = data.orgs.get(plant)
-        if org is None or not org.capacity_units:
-            continue
-        daily = org.capacity_units / t.working_days_per_year
-        if len(records) <= daily:
-            continue
-        devices = tuple(r.facts.qr_id for r in records)
-        yield Finding(
-            "capacity_exceeded",
-            plant,
-            _times(records)[-1],
-            f"{plant}/{day}",
-            {"day": day.isoformat(), "count": len(records), "daily": f"{daily:.0f}"},
             devices=devices[:RECORDS_LISTED],
             verified=data.verified(devices),
         )

@@ -30,7 +30,7 @@ class Thresholds(_Frozen):
     hazardous_receipt_days: int = Field(ge=0)
     leakage_days: int = Field(ge=0)
     backdating_days: int = Field(ge=0)
-    working_days_per_year: int = Field(gt=0, le=366)
+    capacity_margin: float = Field(ge=0, le=10)
     outlier_min_diff: float = Field(ge=0, le=1)
     outlier_min_devices: int = Field(ge=1)
     fast_dismantling_load_max: float = Field(gt=0)
@@ -45,6 +45,9 @@ class Thresholds(_Frozen):
     upcoding_min_devices: int = Field(ge=1)
     upcoding_min_peers: int = Field(ge=1)
     hazardous_storage_days: int = Field(ge=0)
+    share_band_min_devices: int = Field(ge=1)
+    stocktake_tolerance: float = Field(ge=0, le=1)
+    stocktake_min_kg: float = Field(ge=0)
 
 
 class SamplingSizes(_Frozen):

@@ -20,7 +20,14 @@ from sqlmodel import Session
 
 from traceability.accounts.models import Principal, Role
 from traceability.anchoring.trust import TrustedLedger
-from traceability.audit import device_rules, floor_rules, intake_rules, manifest_rules, plant_rules
+from traceability.audit import (
+    device_rules,
+    floor_rules,
+    intake_rules,
+    licence_rules,
+    manifest_rules,
+    plant_rules,
+)
 from traceability.audit.dataset import AuditData, load_audit_data
 from traceability.audit.findings import Finding
 from traceability.audit.operations import Operations
@@ -39,9 +46,11 @@ RULES: dict[str, Rule] = {
     "resource_rate": device_rules.resource_rate,
     "irregular_dismantling": device_rules.irregular_dismantling,
     "output_share_outlier": plant_rules.output_share_outlier,
+    "fraction_share_band": plant_rules.fraction_share_band,
     "stock_reconciliation": plant_rules.stock_reconciliation,
     "hazardous_lot_unconfirmed": device_rules.hazardous_lot_unconfirmed,
-    "capacity_exceeded": plant_rules.capacity_exceeded,
+    "capacity_exceeded": licence_rules.capacity_exceeded,
+    "unlicensed_category": licence_rules.unlicensed_category,
     "fast_dismantling": floor_rules.fast_dismantling,
     "leakage": device_rules.leakage,
     "duplicate_serial": device_rules.duplicate_serial,
@@ -56,6 +65,7 @@ RULES: dict[str, Rule] = {
     "outside_working_hours": floor_rules.outside_working_hours,
     "snapshot_in_the_future": plant_rules.snapshot_in_the_future,
     "lot_weight_mismatch": manifest_rules.lot_weight_mismatch,
+    "stocktake_mismatch": manifest_rules.stocktake_mismatch,
 }
 
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}

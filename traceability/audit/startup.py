@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from traceability.audit.operations import operations_of
 from traceability.audit.ruleset import load_ruleset
-from traceability.audit.unit_weights import unit_weights
 from traceability.config import Settings
 
 
 def check_audit_files(settings: Settings) -> None:
-    """Load the rule set, the plants' operations and the unit weights (cached after)."""
+    """Load the rule set and the plants' operations (cached after); the unit-weight and
+    share bands are the catalogue's (``catalog/data/bands.toml``), loaded with it."""
     load_ruleset()
     operations_of(settings)
-    unit_weights()

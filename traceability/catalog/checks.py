@@ -72,6 +72,8 @@ def check_bands(bands: Bands, catalog: CatalogFile, path: Path) -> None:
         _condition(band.match, category, path, f"bands[{n}].match")
         for code in band.min_kg:
             _fractions(catalog, [code], path, f"bands[{n}].min_kg.{code}")
+        for s, share in enumerate(band.shares):
+            _fractions(catalog, share.fractions, path, f"bands[{n}].shares[{s}].fractions")
         top = band.unit_kg.max
         if top is not None and top > category.max_weight_kg:
             raise CatalogDataError(

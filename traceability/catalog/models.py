@@ -38,6 +38,7 @@ __all__ = [
     "Fraction",
     "RateSchedule",
     "RateTier",
+    "ShareBand",
     "load_catalog",
     "parse_catalog",
 ]
@@ -185,15 +186,38 @@ class WeightBounds(_Frozen):
         return self
 
 
+class ShareBand(_Frozen):
+    """Where the share of the intake weight that ``fractions`` (together) make up lies for
+    a plant's units of the band, taken over a period (the audit's ``fraction_share_band``)."""
+
+    fractions: tuple[str, ...] = Field(min_length=1)
+    min: Decimal | None = Field(None, ge=0, le=1)
+    max: Decimal | None = Field(None, gt=0, le=1)
+    #: Where the figures come from (the file's ``source`` when not given).
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ShareBand:
+        if self.min is None and self.max is None:
+            raise ValueError("a share band has a min, a max or both")
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError("min must be below max")
+        if len(set(self.fractions)) != len(self.fractions):
+            raise ValueError("a fraction is named twice")
+        return self
+
+
 class Band(_Frozen):
-    """What a whole unit of (part of) a category weighs, and the least of its key
-    fractions a regular dismantling yields."""
+    """What a whole unit of (part of) a category weighs, the least of its key fractions a
+    regular dismantling yields, and the shares of its intake its fractions make up."""
 
     category: str
     match: dict[str, Any] = {}
     unit_kg: WeightBounds = WeightBounds(min=None, max=None)
     #: Key fraction → the least weight (kg) a regular dismantling reports.
     min_kg: dict[str, Decimal] = {}
+    #: Shares of the intake weight, over a plant's units of the band in a period.
+    shares: tuple[ShareBand, ...] = ()
     note: str | None = None
 
     @model_validator(mode="after")

@@ -13,7 +13,10 @@ the regular-dismantling rules or the mass balance, a line-day entered weeks
 late, and hazardous lots whose receipt is never confirmed; and one case of each audit
 rule of issue 17 (``cases``: a line beyond its design throughput, an operator on two lines,
 a night shift, CRT sizes piling at 25″, funnel glass booked as panel glass, a hazardous
-fraction never shipped, refusals, weight lost in transit, a stripped shell).
+fraction never shipped, refusals, weight lost in transit, a stripped shell; ``licensing``
+and ``licence_cases``: a lot weighed short on receipt, a stocktake short of the book, a
+category beyond its licensed yearly capacity, a licence amended after the quarter with an
+earlier effect).
 
 The invented figures (organisations, category mix, device models, dismantling
 recipes, logistics) live in ``data/quarter.toml``; the modules hold the method:
@@ -38,7 +41,13 @@ from traceability.accounts.models import Organisation
 from traceability.context import Trace
 from traceability.demo.clock import CST
 from traceability.demo.figures import Figures, load_figures
-from traceability.demo.licensing import load_licences, register_licences
+from traceability.demo.licence_cases import plant_licence_cases
+from traceability.demo.licensing import (
+    DemoLicences,
+    load_licences,
+    record_amendments,
+    register_licences,
+)
 from traceability.demo.loader import Loader
 from traceability.demo.people import PASSWORD, TOKEN_USER, create_people, logins
 from traceability.demo.plan import Plan, plan_units
@@ -91,10 +100,24 @@ def load(
             licensed=lambda p, c: licences.licensed(p, c, first) and licences.licensed(p, c, last),
         )  # fmt: skip
         plant_claim_cases(plan, random.Random(seed + 3), figures)
+        plant_licence_cases(plan, licences, figures)
         loader = Loader(trace, plan, seed, principals, figures, after_day)
         loader.run(device_steps(plan, random.Random(seed + 2), figures))
+        _amend_licences(trace, licences, after_day)
         elapsed = time.perf_counter() - started
         return _loaded(session, figures, plan, loader, seed, devices, elapsed, token)
+
+
+def _amend_licences(
+    trace: Trace, licences: DemoLicences, after_day: Callable[[dt.datetime], None] | None
+) -> None:
+    """The licence amendments the regulator records after the quarter (each anchored then)."""
+    with Session(trace.engine) as session:
+        recorded = record_amendments(session, trace.catalog, licences)
+        session.commit()
+    for when in recorded:
+        if after_day is not None:
+            after_day(when)
 
 
 def _register_time(figures: Figures) -> dt.datetime:

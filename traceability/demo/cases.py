@@ -32,6 +32,7 @@ LABELS = {
     "weight_drop": "weight lost between collection and intake",
     "shell": "unit below its category's minimum weight (空壳机)",
     "late_correction": "intake re-weighed after the quarter closed (corrected)",
+    "residue": "outputs booked as unsorted residue (resource rate below 40 %)",
 }
 
 
@@ -68,6 +69,7 @@ def plant_cases(plan: Plan, planted: Planted, figures: Figures) -> None:
         ("two_lines", _two_lines),
         ("night_shift", _night_shift),
         ("late_correction", _late_correction),
+        ("residue", _residue),
     ]
     for name, case in cases:
         count = case(plan, planted, figures)
@@ -182,7 +184,9 @@ def _moved_to(units: list[Unit], day: int) -> list[Unit]:
 
 
 def _line_rush(plan: Plan, planted: Planted, figures: Figures) -> int:
-    """Many units of one line dismantled in an hour, recorded by two operators in turn."""
+    """Many units of one line dismantled in an hour, recorded by two operators in turn; in
+    the afternoon, when the line's own queue of the day (from 08:30) is done, so neither
+    operator is beyond the line's pace, only the line."""
     case, last = planted.line_rush, len(plan.days) - 1
     day = last - 12
     candidates = [
@@ -196,7 +200,7 @@ def _line_rush(plan: Plan, planted: Planted, figures: Figures) -> int:
         return 0
     for n, unit in enumerate(units):
         unit.dismantled_day = day
-        unit.dismantled_at = at(plan.days[day], 9 * 60 + n * case.minutes)
+        unit.dismantled_at = at(plan.days[day], 14 * 60 + n * case.minutes)
         unit.operator = "intake" if n % 2 else f"line{figures.categories[unit.category].line[1]}"
     return 1
 
@@ -261,4 +265,20 @@ def _late_correction(plan: Plan, planted: Planted, figures: Figures) -> int:
         return 0
     unit.late_fix_g = round(case.kg * 1000)
     plan.after_close = case.on
+    return 1
+
+
+def _residue(plan: Plan, planted: Planted, figures: Figures) -> int:
+    """A unit shredded whole: its main fraction booked with the residue (``other``), so
+    what it recovers is well below 40 % of its intake while its outputs still weigh it."""
+    case = planted.residue
+    if case is None:
+        return 0
+    unit = next(
+        (u for u in plan.units if untouched(u) and u.category == case.category and dismantled(u)),
+        None,
+    )
+    if unit is None:
+        return 0
+    unit.scale = (case.fraction, 0.0, "other")
     return 1

@@ -264,6 +264,13 @@ class LateCorrection(_Frozen):
     kg: float  # what the re-weighing adds to the intake
 
 
+class Residue(_Frozen):
+    """A unit's ``fraction`` not sorted out: booked with the residue (``other``)."""
+
+    category: str
+    fraction: str
+
+
 class Planted(_Frozen):
     """Where the demo plants the audit cases of issue 17 (``demo.cases``)."""
 
@@ -277,6 +284,7 @@ class Planted(_Frozen):
     weight_drop: WeightDrop
     shell: Shell
     late_correction: LateCorrection
+    residue: Residue | None = None
 
 
 class Figures(_Frozen):

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from traceability.catalog.models import Catalog
-from traceability.register.licensing import issue_licence
+from traceability.register.licensing import amend_licence, issue_licence
 from traceability.register.services import SYSTEM
 
 DATA_FILE = Path(__file__).parent / "data" / "licences.toml"
@@ -44,6 +44,16 @@ class DemoLicence(_Frozen):
     uscc: str
     valid_from: dt.date
     valid_to: dt.date
+    scope: dict[str, int]
+
+
+class DemoAmendment(_Frozen):
+    """A dismantling licence's terms from ``effective`` on, recorded at ``recorded``."""
+
+    org: str
+    number: str
+    recorded: dt.datetime
+    effective: dt.date
     scope: dict[str, int]
 
 
@@ -86,6 +96,9 @@ class DemoLicences(_Frozen):
     trucks: Trucks
     planted: Planted
     stocktakes: Stocktakes
+    #: Recorded after the quarter's work (``record_amendments``); the plan reads the
+    #: licences as the register stood during the quarter (``licensed``).
+    amendments: tuple[DemoAmendment, ...] = ()
 
     def licensed(self, plant: str, category: str, day: dt.date) -> bool:
         """Whether ``plant`` may dismantle ``category`` on ``day`` (a plant with no licence
@@ -112,6 +125,20 @@ def register_licences(
             number=lic.number, uscc=lic.uscc, valid_from=lic.valid_from,
             valid_to=lic.valid_to, scope=lic.scope, now=now,
         )  # fmt: skip
+
+
+def record_amendments(
+    session: Session, catalog: Catalog, licences: DemoLicences
+) -> list[dt.datetime]:
+    """Every amendment, as the regulator's admin records it; the times they were recorded."""
+    done = []
+    for change in sorted(licences.amendments, key=lambda a: a.recorded):
+        amend_licence(
+            session=session, catalog=catalog, code=change.org, by=SYSTEM, number=change.number,
+            effective=change.effective, scope=change.scope, now=change.recorded,
+        )  # fmt: skip
+        done.append(change.recorded)
+    return done
 
 
 def _kg(grams: int) -> str:

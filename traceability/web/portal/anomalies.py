@@ -29,7 +29,7 @@ from traceability.web.portal.scope import (
 
 PER_PAGE = 50
 #: Rules whose finding's subject is an output lot (linked to its page).
-LOT_RULES = frozenset({"hazardous_lot_unconfirmed", "lot_weight_mismatch"})
+LOT_RULES = frozenset({"hazardous_lot_unconfirmed", "lot_weight_mismatch", "stocktake_mismatch"})
 
 
 def _arg(name: str) -> str | None:
