@@ -92,9 +92,9 @@ typecheck: install
 # `make test` measures branch coverage of traceability/ and ledger/ (settings
 # in pyproject.toml) and fails below COVERAGE_FLOOR, the figure the suite
 # reached when the gate was set (rounded down): raise it as tests are added,
-# never lower it (91.16 % on SQLite when set). `make pytest` (CI's PostgreSQL
+# never lower it (91.16 % on SQLite when set; 92.25 % when raised to 92). `make pytest` (CI's PostgreSQL
 # run) measures nothing.
-COVERAGE_FLOOR := 91
+COVERAGE_FLOOR := 92
 PYTEST := $(PY) -m pytest -n 3 --dist loadscope
 
 pytest: assets

@@ -10,7 +10,7 @@ is not checked unless the deployment is strict.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -183,16 +183,23 @@ def test_strict_mode_still_dismantles_what_the_licence_covers(
 
 
 @pytest.fixture
-def make_app(clock: FixedClock) -> Callable[..., Flask]:
+def make_app(clock: FixedClock) -> Iterator[Callable[..., Flask]]:
+    """Apps with settings of their own; their engines closed after the test (a PostgreSQL
+    connection left open is a ResourceWarning, an error in this suite)."""
     from traceability import create_app
     from traceability.models import metadata
+
+    built: list[Flask] = []
 
     def build(settings: dict[str, Any]) -> Flask:
         app = create_app(settings, clock=clock)
         metadata.create_all(trace_of(app).engine)
+        built.append(app)
         return app
 
-    return build
+    yield build
+    for app in built:
+        trace_of(app).engine.dispose()
 
 
 def add(app: Flask, org: str, kind: str) -> Actor:
