@@ -19,7 +19,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from traceability.accounts.licences import LICENCE_TYPES, LicenceBook, replay_licences
+from traceability.accounts.licences import (
+    DISMANTLING,
+    LICENCE_TYPES,
+    LicenceBook,
+    replay_licences,
+)
 from traceability.anchoring.trust import TrustedLedger
 from traceability.audit.operations import Operations, load_operations
 from traceability.catalog.models import Catalog
@@ -30,9 +35,10 @@ from traceability.custody.models import Event, EventType
 from traceability.custody.wellformed import row_problem
 from traceability.devices.models import Device, DeviceState
 from traceability.lots.models import Lot, fraction_of
-from traceability.register.log import OrgFacts, register_of
-from traceability.verification.logs import Verification, verify_logs
+from traceability.register.log import OrgFacts, register_from, register_logs
+from traceability.verification.logs import UNKNOWN, Verification, log_status, verify_logs
 from traceability.verification.services import (
+    LATE,
     PENDING,
     TAMPERED,
     VERIFIED,
@@ -129,6 +135,16 @@ class AuditData:
     claims: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # What the plants declare: lines, design throughput, working hours.
     operations: Operations = field(default_factory=load_operations)
+    # Each organisation's register events as verified (an edited one is a finding).
+    register: dict[str, tuple[list[Any], Verification]] = field(default_factory=dict)
+
+    def licence_judged(self, plant: str) -> bool:
+        """Whether ``plant``'s dismantlings are judged by its licences: it holds one that
+        verifies, or its register has licence events at all (none verifying: it holds none)."""
+        if self.licences.holds_any(plant, DISMANTLING):
+            return True
+        log, _ = self.register.get(plant, ((), None))
+        return any(r.type in LICENCE_TYPES for r in log)
 
     def in_period(self, when: dt.datetime | None) -> bool:
         return when is not None and (self.since is None or when >= self.since) and when < self.as_of
@@ -145,7 +161,7 @@ def _logs(session: Session, column: Any) -> dict[str, list[Any]]:
     return logs
 
 
-def _lot_verification(
+def _subject_verification(
     verifier: Verifier,
     rows: Sequence[Any],
     head: str | None,
@@ -156,13 +172,10 @@ def _lot_verification(
     problems = list(shared) + (malformed_rows(rows) if TAMPERED in statuses else [])
     if not rows or (head is not None and rows[-1].digest != head):
         problems.append("the latest recorded event is missing from the log")
-    seen = set(statuses)
-    if problems or not seen <= {VERIFIED, PENDING}:
-        status = "failed"
-    else:
-        status = VERIFIED if seen == {VERIFIED} else PENDING
     return Verification(
-        status, tuple((r.id, s) for r, s in zip(rows, statuses, strict=True)), "; ".join(problems)
+        log_status(statuses, failed=bool(problems)),
+        tuple((r.id, s) for r, s in zip(rows, statuses, strict=True)),
+        "; ".join(problems),
     )
 
 
@@ -178,6 +191,8 @@ class AuditLogs:
     strays: tuple[Any, ...] = ()
     licence_events: tuple[Any, ...] = ()  # the register's licence events, recording order
     claims: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Each organisation's register events (all, as stored) and their verification.
+    register: dict[str, tuple[list[Any], Verification]] = field(default_factory=dict)
 
 
 def claims_holding(session: Session) -> dict[str, tuple[str, ...]]:
@@ -203,7 +218,7 @@ def _replayable(rows: list[Any], check: Verification) -> list[Any]:
 
 def read_logs(session: Session, ledger: TrustedLedger) -> AuditLogs:
     """Every device's and lot's log, each verified as a whole."""
-    orgs = register_of(session)
+    orgs, register = _verified_register(session, ledger)
     device_logs = _logs(session, _EVENT.c.device)
     heads = dict(session.execute(select(_DEVICE.c.qr_id, _DEVICE.c.head_digest)).all())
     verification = verify_logs(session, ledger, device_logs, heads)
@@ -218,6 +233,7 @@ def read_logs(session: Session, ledger: TrustedLedger) -> AuditLogs:
         .where(_DEVICE.c.state == DeviceState.received)
         .group_by(_DEVICE.c.custodian)
     )
+    trusted = sorted((r for log in _readable(register).values() for r in log), key=_seq)
     return AuditLogs(
         orgs=orgs,
         devices=device_logs,
@@ -225,15 +241,49 @@ def read_logs(session: Session, ledger: TrustedLedger) -> AuditLogs:
         lots=_lot_logs(session, ledger),
         recorded_stock={org: int(n) for org, n in stock},
         strays=strays,
-        licence_events=tuple(
-            session.execute(
-                select(_EVENT)
-                .where(_EVENT.c.organisation.is_not(None), _EVENT.c.type.in_(sorted(LICENCE_TYPES)))
-                .order_by(_EVENT.c.seq)
-            )
-        ),
+        licence_events=tuple(r for r in trusted if r.type in LICENCE_TYPES),
         claims=claims_holding(session),
+        register=register,
     )
+
+
+def _seq(row: Any) -> int:
+    return int(row.seq)
+
+
+#: The statuses of a register event the audit may read: what the chain has not
+#: contradicted (``unknown``: the ledger could not be asked, so nothing is judged).
+_READABLE = frozenset({VERIFIED, PENDING, LATE, UNKNOWN})
+
+
+def _verified_register(
+    session: Session, ledger: TrustedLedger
+) -> tuple[dict[str, OrgFacts], dict[str, tuple[list[Any], Verification]]]:
+    """The register replayed from its events that verify, and each organisation's check.
+
+    A register event edited or inserted in the database after anchoring (a
+    licence's capacity raised, a category added) is left out of the replay —
+    the audit measures the plant by what the chain holds — and its
+    organisation's verification names it (``verification_failed``).
+    """
+    logs, rows = register_logs(session)
+    verifier = Verifier.for_ledger(session, ledger)
+    leaves = leaf_positions(session, [e.seq for log in logs.values() for e in log])
+    shared = _shared_problems(session, ledger)
+    register = {
+        code: (log, _subject_verification(verifier, log, None, leaves, shared))
+        for code, log in logs.items()
+    }
+    return register_from(_readable(register), rows), register
+
+
+def _readable(register: Mapping[str, tuple[list[Any], Verification]]) -> dict[str, list[Any]]:
+    """Each organisation's register events the chain has not contradicted."""
+    out = {}
+    for code, (log, check) in register.items():
+        readable = {i for i, s in check.events if s in _READABLE}
+        out[code] = [r for r in log if r.id in readable]
+    return out
 
 
 def audit_data(
@@ -291,6 +341,7 @@ def audit_data(
     data.current = current
     data.strays = logs.strays
     data.claims = logs.claims
+    data.register = logs.register
     return data
 
 
@@ -308,19 +359,22 @@ def load_audit_data(
     return audit_data(logs, catalog, as_of=as_of, since=since, operations=operations)
 
 
+def _shared_problems(session: Session, ledger: TrustedLedger) -> list[str]:
+    if ledger.is_unavailable:
+        return [p.text for p in ledger.problems]
+    return shared_problems(session, ledger)
+
+
 def _lot_logs(session: Session, ledger: TrustedLedger) -> dict[str, tuple[list[Any], Verification]]:
     lot_logs = _logs(session, _EVENT.c.lot)
     rows = {r.code: r for r in session.execute(select(_LOT))}
     verifier = Verifier.for_ledger(session, ledger)
     leaves = leaf_positions(session, [e.seq for log in lot_logs.values() for e in log])
-    shared = (
-        [p.text for p in ledger.problems]
-        if ledger.is_unavailable
-        else shared_problems(session, ledger)
-    )
+    shared = _shared_problems(session, ledger)
     out = {}
     for code, log in lot_logs.items():
         row = rows.get(code)
-        check = _lot_verification(verifier, log, row.head_digest if row else None, leaves, shared)
+        head = row.head_digest if row else None
+        check = _subject_verification(verifier, log, head, leaves, shared)
         out[code] = (_replayable(log, check), check)
     return out

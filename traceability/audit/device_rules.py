@@ -7,6 +7,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import Any
 
 from traceability.audit.dataset import AuditData, AuditedDevice
 from traceability.audit.findings import RECORDS_LISTED, Finding
@@ -48,7 +49,7 @@ def _dismantled(data: AuditData) -> Iterator[AuditedDevice]:
 
 
 def verification_failed(data: AuditData, t: Thresholds) -> Iterator[Finding]:
-    """Any device or lot whose events do not all verify (tampered, broken, missing...)."""
+    """Any device, lot or organisation whose events do not all verify (tampered, missing...)."""
     for qr_id, record in data.devices.items():
         v = record.verification
         if v.status != "failed":
@@ -75,16 +76,34 @@ def verification_failed(data: AuditData, t: Thresholds) -> Iterator[Finding]:
             {"problem": lot.verification.problem or "tampered"},
             events=tuple(i for i, s in lot.verification.events if s not in ("verified", "pending")),
         )
+    for code, (log, check) in data.register.items():  # the organisations' register
+        if check.status != "failed":
+            continue
+        bad = tuple(i for i, s in check.events if s not in ("verified", "pending", "late"))
+        yield Finding(
+            "verification_failed",
+            code,
+            _when(next(r for r in log if r.id == bad[0]) if bad else log[-1], data),
+            code,
+            {"problem": check.problem or "tampered"},
+            events=bad,
+        )
     for row in data.strays:  # a row of no subject: in no log, yet it is in the database
-        when = row.occurred_at if isinstance(row.occurred_at, dt.datetime) else None
         yield Finding(
             "verification_failed",
             str(row.org),
-            when or data.as_of - dt.timedelta(microseconds=1),  # unreadable: found now
+            _when(row, data),
             str(row.id),
             {"problem": f"event {row.id} is malformed: {row_problem(row)}"},
             events=(str(row.id),),
         )
+
+
+def _when(row: Any, data: AuditData) -> dt.datetime:
+    """When a row says it happened; one it does not say readably is found now."""
+    if isinstance(row.occurred_at, dt.datetime):
+        return row.occurred_at
+    return data.as_of - dt.timedelta(microseconds=1)
 
 
 def mass_balance(data: AuditData, t: Thresholds) -> Iterator[Finding]:

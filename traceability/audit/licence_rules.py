@@ -193,6 +193,8 @@ def _why(data: AuditData, plant: str, day: dt.date, zh: bool) -> str:
         )
     sep = "；" if zh else "; "
     texts = sep.join(_licence_text(lic, day, zh) for lic in book.of(plant, DISMANTLING))
+    if not texts:  # its register's licence events do not verify
+        texts = "登记的许可证事件未通过验证" if zh else "its licence events do not verify"
     if zh:
         return f"当日无有效的处理资格证书（{texts}）"
     return f"no dismantling licence of the plant was valid that day ({texts})"
@@ -203,14 +205,15 @@ def unlicensed_category(data: AuditData, t: Thresholds) -> Iterator[Finding]:
     not valid or do not cover its category — what got in while licence checks were off,
     or before a licence was amended or revoked with an earlier effect.
 
-    A plant with no dismantling licence in the register at all is not judged (a
-    deployment from before the register; ``capacity_exceeded`` reads its one figure).
+    A plant with no dismantling licence event in the register at all is not judged (a
+    deployment from before the register; ``capacity_exceeded`` reads its one figure); one
+    whose licence events do not verify is judged as holding no licence.
     """
     book = data.licences
     for record in _dismantled(data):
         f = record.facts
         plant = f.dismantled_by or "?"
-        if not book.holds_any(plant, DISMANTLING):
+        if not data.licence_judged(plant):
             continue
         day = china_day(f.dismantled_at)  # type: ignore[arg-type]  # dismantled
         if (f.category or "") in book.licensed_categories(plant, day):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -162,8 +162,10 @@ def _compared(facts: OrgFacts | None, row: Any | None, code: str) -> OrgFacts:
     return replace(facts, mismatch=differs, row={f: getattr(row, f) for f in differs})
 
 
-def register_of(session: Session, codes: Iterable[str] | None = None) -> dict[str, OrgFacts]:
-    """Every organisation (or those of ``codes``) as replayed, compared with its row, by code."""
+def register_logs(
+    session: Session, codes: Iterable[str] | None = None
+) -> tuple[dict[str, list[Any]], dict[str, Any]]:
+    """Every organisation's register events (recording order) and its row, by code."""
     events = select(_EVENT).where(_EVENT.c.organisation.is_not(None)).order_by(_EVENT.c.seq)
     orgs = select(_ORG)
     if codes is not None:
@@ -173,11 +175,22 @@ def register_of(session: Session, codes: Iterable[str] | None = None) -> dict[st
     logs: dict[str, list[Any]] = defaultdict(list)
     for row in session.execute(events):
         logs[row.organisation].append(row)
-    rows = {row.code: row for row in session.execute(orgs)}
+    return dict(logs), {row.code: row for row in session.execute(orgs)}
+
+
+def register_from(
+    logs: Mapping[str, Sequence[Any]], rows: Mapping[str, Any]
+) -> dict[str, OrgFacts]:
+    """Each organisation replayed from ``logs``, compared with its row in ``rows``, by code."""
     return {
         code: _compared(replay_org(code, logs.get(code, ())), rows.get(code), code)
         for code in sorted(set(logs) | set(rows))
     }
+
+
+def register_of(session: Session, codes: Iterable[str] | None = None) -> dict[str, OrgFacts]:
+    """Every organisation (or those of ``codes``) as replayed, compared with its row, by code."""
+    return register_from(*register_logs(session, codes))
 
 
 def regions(session: Session) -> dict[str, str]:

@@ -106,7 +106,7 @@ def verify_logs(
                 verifier, qr_id, rows, statuses, leaves, short, (facts or {}).get(qr_id)
             )
             out[qr_id] = Verification(
-                _status(statuses, failed=bool(problems)),
+                log_status(statuses, failed=bool(problems)),
                 tuple((r.id, s) for r, s in zip(rows, statuses, strict=True)),
                 "; ".join(problems) or None,
                 tuple(verifier.block_time(leaves.get(r.seq) if r.seq else None) for r in rows),
@@ -116,7 +116,8 @@ def verify_logs(
     return out
 
 
-def _status(statuses: Sequence[str], *, failed: bool) -> str:
+def log_status(statuses: Sequence[str], *, failed: bool) -> str:
+    """A whole log's status from its events' and whether anything else failed it."""
     seen = set(statuses)
     if failed or not seen <= {VERIFIED, PENDING, LATE}:
         return FAILED
