@@ -82,7 +82,8 @@ def _port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def _rpc(url: str, method: str, *params: Any) -> Any:
+def node_rpc(url: str, method: str, *params: Any) -> Any:
+    """One JSON-RPC call to the node at ``url`` (its dev methods too: evm_snapshot ...)."""
     body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
     try:
         answer = requests.post(url, json=body, timeout=10).json()
@@ -95,7 +96,7 @@ def _rpc(url: str, method: str, *params: Any) -> Any:
 
 def latest_block_time(url: str) -> int:
     """The timestamp of a node's latest block (Unix seconds)."""
-    return int(_rpc(url, "eth_getBlockByNumber", "latest", False)["timestamp"], 16)
+    return int(node_rpc(url, "eth_getBlockByNumber", "latest", False)["timestamp"], 16)
 
 
 def set_chain_time(url: str, timestamp: int) -> None:
@@ -105,7 +106,7 @@ def set_chain_time(url: str, timestamp: int) -> None:
     (audit sampling finds the first block after a period's close).
     """
     if timestamp > latest_block_time(url):
-        _rpc(url, "evm_setTime", timestamp)
+        node_rpc(url, "evm_setTime", timestamp)
 
 
 class ManagedNode:

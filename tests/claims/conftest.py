@@ -4,7 +4,9 @@ deployment schedule so that 2024-and-later dates have a schedule in force."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +14,84 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
+from sqlmodel import SQLModel
 
-from ledger.node import ManagedNode
+from ledger.node import ManagedNode, node_rpc
 from tests.claims.quarter import ELIGIBLE, EXAMPLE_RATES, EXCLUDED, FLAT_OUT, Quarter, at
 from tests.ledger_fixtures import require_node_binary
-from tests.support.accounts import Actor
-from tests.support.databases import edit_row
+from tests.support.accounts import Actor, add_actor
+from tests.support.databases import (
+    DatabaseTemplate,
+    default_settings,
+    edit_row,
+    template_database,
+)
 from tests.support.floor import Handheld
 from tests.support.ledger import rpc_settings
+from traceability import create_app
+from traceability.anchoring.connection import TRUST_FILE
 from traceability.app import trace_of
 from traceability.custody.models import Event
 
 ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture(scope="session")
+def claims_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ManagedNode]:
+    """An anvil of the claims tests' own (per xdist worker): the quarter's chain, which
+    each test that uses the quarter reverts to the state the quarter left it in."""
+    require_node_binary("anvil")
+    with ManagedNode("anvil", data_dir=tmp_path_factory.mktemp("claims-node")) as node:
+        yield node
+
+
+@dataclass
+class QuarterTemplate:
+    database: DatabaseTemplate  # the quarter, anchored; tests get copies
+    collector: Actor
+    plant: Actor
+    processor: Actor
+    devices: dict[str, str]
+    chain_snapshot: str  # the claims node's state once the quarter was anchored
+    data_dir: Path  # where the app wrote the registry's trust file when it deployed it
+
+
+@pytest.fixture(scope="session")
+def quarter_template(
+    tmp_path_factory: pytest.TempPathFactory, claims_node: ManagedNode
+) -> Iterator[QuarterTemplate]:
+    """The quarter, built once per xdist worker through the API and anchored."""
+    directory = tmp_path_factory.mktemp("quarter")
+    with template_database(directory) as template:
+        base = {**default_settings(template.url, directory), "rate_schedules": ROOT / EXAMPLE_RATES}
+        app = create_app(rpc_settings(base, claims_node))
+        engine = trace_of(app).engine
+        SQLModel.metadata.create_all(engine)
+        try:
+            actors = (
+                add_actor(app, "COL-SZ", "collector"),
+                add_actor(app, "DIS-SZ", "dismantler"),
+                add_actor(app, "PRO-SZ", "processor"),
+            )
+            q = build_quarter(app.test_client(), *actors)
+        finally:
+            engine.dispose()  # a PostgreSQL template must have no connection left
+        snapshot = node_rpc(claims_node.url, "evm_snapshot")
+        yield QuarterTemplate(template, *actors, dict(q.devices), snapshot, directory)
+
+
+@pytest.fixture
+def database_template(request: pytest.FixtureRequest, tmp_path: Path) -> DatabaseTemplate | None:
+    """Tests that use the quarter start from a copy of its database and its trust file,
+    on its chain as it was (reverted: what earlier tests anchored is gone)."""
+    if "quarter" not in request.fixturenames:
+        return None
+    template: QuarterTemplate = request.getfixturevalue("quarter_template")
+    shutil.copy(template.data_dir / TRUST_FILE, tmp_path / TRUST_FILE)
+    node: ManagedNode = request.getfixturevalue("claims_node")
+    assert node_rpc(node.url, "evm_revert", template.chain_snapshot) is True
+    template.chain_snapshot = node_rpc(node.url, "evm_snapshot")  # a revert uses its snapshot up
+    return template.database
 
 
 @pytest.fixture
@@ -32,19 +100,49 @@ def settings(settings: dict[str, Any], request: pytest.FixtureRequest) -> dict[s
     if request.node.get_closest_marker("integration") is None:
         return base
     require_node_binary("anvil")
+    if "quarter" in request.fixturenames:
+        return rpc_settings(base, request.getfixturevalue("claims_node"))
     node: ManagedNode = request.getfixturevalue("anvil_node")
     return rpc_settings(base, node)
 
 
+def _template_actor(name: str) -> Callable[..., Actor]:
+    """``collector``, ``plant``, ``processor``: the quarter's own in a test that uses it."""
+
+    def actor(request: pytest.FixtureRequest, make_actor: Callable[..., Actor]) -> Actor:
+        if "quarter" in request.fixturenames:
+            return getattr(request.getfixturevalue("quarter_template"), name)  # type: ignore[no-any-return]
+        return make_actor(*ACTORS[name])
+
+    return actor
+
+
+ACTORS = {
+    "collector": ("COL-SZ", "collector"),
+    "plant": ("DIS-SZ", "dismantler"),
+    "processor": ("PRO-SZ", "processor"),
+}
+collector = pytest.fixture(_template_actor("collector"), name="collector")
+plant = pytest.fixture(_template_actor("plant"), name="plant")
+processor = pytest.fixture(_template_actor("processor"), name="processor")
+
+
 @pytest.fixture
 def quarter(
+    quarter_template: QuarterTemplate,
     client: FlaskClient,
     collector: Actor,
     plant: Actor,
     processor: Actor,
-    make_actor: Callable[..., Actor],
 ) -> Quarter:
-    """The plant's 2026Q3: eligible devices, excluded ones, lots shipped and confirmed, anchored."""
+    """The plant's 2026Q3: eligible devices, excluded ones, lots shipped and confirmed,
+    anchored (a copy of the quarter built once per worker: see ``build_quarter``)."""
+    return Quarter(client, collector, plant, processor, dict(quarter_template.devices))
+
+
+def build_quarter(client: FlaskClient, collector: Actor, plant: Actor, processor: Actor) -> Quarter:
+    """The plant's 2026Q3 through the API: eligible devices, excluded ones, lots shipped
+    and confirmed, anchored; then a pending correction, a tampered and an edited row."""
     q = Quarter(client, collector, plant, processor)
     for n, (name, (category, attrs, kg, outputs, _)) in enumerate({**ELIGIBLE, **EXCLUDED}.items()):
         q.device(name, category, attrs, kg, outputs, f"2026-08-{3 + n % 20:02d}T10:00:00")
