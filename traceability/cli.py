@@ -33,9 +33,11 @@ from traceability.anchoring.connection import (
 )
 from traceability.anchoring.repair import repair as repair_chain
 from traceability.audit.commands import audit_commands
+from traceability.audit.refresh import refresh
 from traceability.claims_cli import claims
 from traceability.context import cli_trace
 from traceability.db import session_scope
+from traceability.demo import tampering
 from traceability.demo.anchoring import anchored_daily
 from traceability.errors import TraceabilityError
 from traceability.register import services as register
@@ -103,17 +105,28 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
 @main.command()
 @click.option("--devices", default=3000, show_default=True, type=int)
 @click.option("--seed", default=2026, show_default=True, type=int)
+@click.option(
+    "--tamper",
+    is_flag=True,
+    help="then edit three records in the database as its administrator might (see "
+    "traceability/demo/tampering.py): the findings only tampering raises",
+)
 @click.pass_context
-def demo(ctx: click.Context, devices: int, seed: int) -> None:
+def demo(ctx: click.Context, devices: int, seed: int, tamper: bool) -> None:
     """Load the demo data set (idempotent: does nothing if it is already there)."""
 
     trace = cli_trace(ctx)
     migrate.upgrade(trace.engine)
     if demo_data.present(trace):
         summary = demo_data.load(trace, devices=devices, seed=seed)
+        if tamper:
+            summary += "\nAlready loaded: not tampered with again."
     else:
         with anchored_daily(trace) as after_day:
             summary = demo_data.load(trace, devices=devices, seed=seed, after_day=after_day)
+        if tamper:
+            refresh(trace, force=True)  # the snapshots one of the edits dates ahead
+            summary += "\n" + tampering.tamper(trace)
     click.echo(summary)
 
 

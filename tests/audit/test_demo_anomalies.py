@@ -27,6 +27,7 @@ from traceability.audit.ruleset import load_ruleset
 from traceability.audit.snapshots import Snapshot
 from traceability.cli import demo as demo_command
 from traceability.custody.models import Event
+from traceability.demo import tampering
 from traceability.demo.cases import LABELS
 from traceability.demo.figures import load_figures
 from traceability.demo.licence_cases import LABELS as LICENCE_LABELS
@@ -174,6 +175,23 @@ def test_every_audit_rule_fires_on_the_demo(app: Flask, demo_summary: str) -> No
         by_rule = Counter(f.rule for f in findings)
         assert [r for r in ruleset.ids if not by_rule[r] and r not in TAMPER_ONLY] == []
         assert {r: by_rule[r] for r in TAMPER_ONLY} == dict.fromkeys(TAMPER_ONLY, 0)
+
+
+def test_the_tampered_demo_fires_the_rules_only_tampering_raises(
+    app: Flask, demo_summary: str
+) -> None:
+    """`traceability demo --tamper`: the administrator's three edits, and the next refresh
+    finds each — so every rule of rules.toml fires on the demo (issue 17, must show)."""
+    said = tampering.tamper(trace_of(app))
+    assert said.count("→") == 3 and "Beijing time" in said
+    refresh(trace_of(app))  # not forced: the snapshot dated ahead must not fool it
+    quarter, whole = stored_snapshot(app, "2026Q3"), stored_snapshot(app, "all")
+    assert isinstance(quarter, Snapshot) and isinstance(whole, Snapshot)
+    found = Counter(f.rule for f in (*quarter.findings, *whole.findings))
+    assert [rule for rule in load_ruleset().ids if not found[rule]] == []
+    assert [f.org for f in whole.findings if f.rule == "stock_reconciliation"] == ["DIS-WX02"]
+    [edited] = [f for f in quarter.findings if f.rule == "verification_failed"]
+    assert edited.org == "DIS-SZ01" and edited.events[0] in said
 
 
 def test_the_api_lists_every_finding_to_the_auditors_of_its_region_only(
