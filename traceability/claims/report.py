@@ -81,11 +81,7 @@ def claim_public(
         approved_yuan=replay.approved_yuan,
         mode="quantity" if claim.mode == "quantity" else "yuan",
         supplements=claim.supplements,
-        conditions={
-            name: Condition(met=c.get("met"), detail=str(c.get("detail", "")))
-            for name, c in (claim.conditions or {}).items()
-            if isinstance(c, dict)
-        },
+        conditions=_conditions(claim),
         policy=PolicyRef.model_validate(claim.policy) if claim.policy else None,
         schedules=[ScheduleRef.model_validate(s) for s in replay.schedules],
         lines=[ClaimLine.model_validate(line) for line in replay.lines],
@@ -107,6 +103,15 @@ def claim_public(
         excluded=[_excluded(e) for e in excluded],
         exports=exports or {},
     )
+
+
+def _conditions(claim: Claim) -> dict[str, Condition]:
+    """The enterprise conditions as stated when the claim was computed."""
+    return {
+        name: Condition(met=c.get("met"), detail=str(c.get("detail", "")))
+        for name, c in (claim.conditions or {}).items()
+        if isinstance(c, dict)
+    }
 
 
 def _page_rows(
