@@ -11,6 +11,7 @@ from flask import Flask
 from ledger.recursion import restore_recursion_limit
 from traceability.app import TraceFlask, close_session
 from traceability.audit.startup import check_audit_files
+from traceability.claims.policy import claim_policy_of
 from traceability.clock import Clock
 from traceability.config import Settings
 from traceability.context import build_trace
@@ -30,6 +31,7 @@ def create_app(
     settings = config if isinstance(config, Settings) else Settings(**dict(config or {}))
     trace = build_trace(settings, clock=clock)
     check_audit_files(settings)  # a malformed rules or operations file stops the start
+    claim_policy_of(settings, trace.catalog)  # so does a malformed claim policy
 
     app = TraceFlask(
         __name__, trace=trace, static_folder=str(STATIC_DIR), static_url_path="/static"

@@ -13,12 +13,15 @@ from ledger.errors import LedgerError
 from traceability.accounts.services import principal_for
 from traceability.anchoring.connection import managed_node
 from traceability.anchoring.service import anchor_now
+from traceability.audit.claim_view import audit_view
+from traceability.catalog.files import CatalogDataError
 from traceability.claims.eligibility import REASONS
 from traceability.claims.events import claim_events
 from traceability.claims.exports.files import KINDS as EXPORT_KINDS
 from traceability.claims.exports.files import write_files
 from traceability.claims.exports.summary import summarise
 from traceability.claims.models import Claim
+from traceability.claims.policy import FLAGS, ClaimPolicy, claim_policy_of
 from traceability.claims.services import create_claim, get_claim_by_code, submit_claim
 from traceability.claims.verify import verify_file
 from traceability.context import Trace, cli_trace
@@ -40,6 +43,14 @@ def _session(ctx: click.Context) -> Iterator[tuple[Trace, Session]]:
         raise click.ClickException(f"{message}{f' ({field})' if field else ''}") from None
 
 
+def _policy(trace: Trace) -> ClaimPolicy:
+    """The deployment's claim policy; a malformed file names the file and the key."""
+    try:
+        return claim_policy_of(trace.settings, trace.catalog)
+    except CatalogDataError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _claim(session: Session, ref: str) -> Claim:
     claim = session.get(Claim, int(ref)) if ref.isdigit() else get_claim_by_code(session, ref)
     if claim is None:
@@ -52,6 +63,11 @@ def _echo_claim(session: Session, trace: Trace, claim: Claim) -> None:
     summary = summarise(session, trace.catalog, claim, claim_events(session, ledger, claim))
     replay = summary.replay
     click.echo(f"claim {claim.code} (id {claim.id}) · {claim.period} · {summary.state_text}")
+    click.echo(f"  mode    {summary.mode_text}")
+    if summary.supplement_text:
+        click.echo(f"  补报    {summary.supplement_text}")
+    for text in summary.condition_texts:
+        click.echo(f"  condition {text}")
     click.echo(f"  digest  {replay.digest}")
     click.echo(f"  anchor  {summary.anchor_text}")
     for text in summary.schedule_texts:
@@ -64,6 +80,8 @@ def _echo_claim(session: Session, trace: Trace, claim: Claim) -> None:
     click.echo(f"  total   {replay.units:,} devices, {replay.total_yuan:,} 元")
     if replay.approved_yuan is not None:
         click.echo(f"  approved {replay.approved_yuan:,} 元")
+    for code, count in summary.flagged:
+        click.echo(f"  flagged {count:>7,}  {code} ({FLAGS.get(code, (code,))[0]})")
     click.echo(f"  excluded {replay.excluded:,} devices")
     for code, count in summary.excluded_by_reason:
         click.echo(f"    {count:>7,}  {code} ({REASONS.get(code, (code,))[0]})")
@@ -80,9 +98,21 @@ def claims() -> None:
 @claims.command("create")
 @click.argument("period")
 @click.option("--as", "username", required=True, help="the plant manager creating it")
+@click.option(
+    "--supplementary", is_flag=True, help="a supplement (补报) to the quarter's submitted claim"
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["yuan", "quantity"]),
+    default=None,
+    help="quantity: certify units by category and tier, no yuan (default: as the schedules say)",
+)
 @click.pass_context
-def claims_create(ctx: click.Context, period: str, username: str) -> None:
-    """Create (or recompute the open draft of) the claim for PERIOD, e.g. 2026Q3."""
+def claims_create(
+    ctx: click.Context, period: str, username: str, supplementary: bool, mode: str | None
+) -> None:
+    """Create (or recompute the open draft of) the claim for PERIOD, e.g. 2026Q3: a closed
+    quarter, within the claim window (TRACE_CLAIM_WINDOW_DAYS)."""
     with _session(ctx) as (trace, session):
         ledger = open_reader(session, trace.ledger)
         principal = principal_for(session=session, username=username)
@@ -93,6 +123,11 @@ def claims_create(ctx: click.Context, period: str, username: str) -> None:
             period=period,
             ledger=ledger,
             settings=trace.settings,
+            now=trace.now(),
+            supplementary=supplementary,
+            mode=mode,
+            policy=_policy(trace),
+            audit=audit_view(session, trace),
         )
         click.echo("created" if created else "recomputed the draft")
         _echo_claim(session, trace, claim)
@@ -148,7 +183,13 @@ def claims_submit(ctx: click.Context, claim: str, username: str) -> None:
     with _session(ctx) as (trace, session):
         principal = principal_for(session=session, username=username)
         found = _claim(session, claim)
-        submitted = submit_claim(session=session, principal=principal, claim_id=found.id or 0)
+        submitted = submit_claim(
+            session=session,
+            principal=principal,
+            claim_id=found.id or 0,
+            now=trace.now(),
+            settings=trace.settings,
+        )
         try:
             run = anchor_now(trace.engine, trace.ledger)
             click.echo(f"anchored {run.events_anchored} pending event(s)")

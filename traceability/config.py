@@ -111,6 +111,13 @@ class Settings(BaseSettings):
     # The plants' declared operations (lines with their design throughput per category,
     # working hours) the audit reads beside its practice defaults (audit/operations.py).
     plant_operations: Path | None = None
+    # Claims (SPEC §2.6): a quarter's claim is accepted from its close (China time) until
+    # this many days after it. Practice default, not an official figure (each province
+    # sets its own deadline for the quarter's 拆解处理情况表 in its notices).
+    claim_window_days: int = Field(default=90, gt=0, le=36_500)
+    # The claim policy (which row flags exclude, what hazardous outputs need, the
+    # quantity certification): a TOML file replacing traceability/claims/data/policy.toml.
+    claim_policy: Path | None = None
     # Label sheet PDFs each user may have made within an hour (counted in
     # labels; a 1000-label sheet takes seconds of a worker). One large sheet
     # at a time per user; a sheet is always allowed in an hour with none.

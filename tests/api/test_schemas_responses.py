@@ -137,7 +137,8 @@ class TestOnTheInProcessChain:
         assert api("GET", f"/labels/{sheet['sheet']}.pdf?layout=thermal", plant)[0] == 200
 
         manager = manager_headers(client, plant)
-        status, claim = api("POST", "/claims", manager, {"period": "2026Q4"})
+        # A closed quarter (claims of the open one are refused, whatever the date).
+        status, claim = api("POST", "/claims", manager, {"period": "2026Q3"})
         assert status == 201 and claim["state"] == "draft"
         assert api("GET", f"/claims/{claim['id']}?per_page=5", manager)[0] == 200
         for kind in ("xlsx", "csv", "pdf"):

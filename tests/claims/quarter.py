@@ -228,9 +228,15 @@ class Quarter:
     def anchor(self) -> dict[str, Any]:
         return anchor(self.client, self.plant)
 
-    def claim(self, period: str = "2026Q3", headers: dict[str, str] | None = None) -> Any:
+    def claim(
+        self,
+        period: str = "2026Q3",
+        headers: dict[str, str] | None = None,
+        **asked: Any,
+    ) -> Any:
+        """Create (or recompute) the plant's claim of ``period``; ``asked``: supplementary, mode."""
         response = self.client.post(
-            "/api/v1/claims", json={"period": period}, headers=headers or self.manager
+            "/api/v1/claims", json={"period": period, **asked}, headers=headers or self.manager
         )
         assert response.status_code in (200, 201), response.get_json()
         return response.get_json()

@@ -81,21 +81,26 @@ def test_the_rate_is_the_one_in_force_on_the_beijing_dismantling_date(
         assert [s["id"] for s in claim["schedules"]] == [schedule]
 
 
-def test_a_plant_no_schedule_covers_lists_its_devices_as_no_rate_schedule(
+def test_a_plant_no_schedule_covers_gets_a_quantity_certification_not_yuan(
     q: Quarter, make_actor: Callable[..., Actor]
 ) -> None:
+    """No schedule with rates covers a Chengdu plant in 2026: a claim in yuan is refused
+    naming the mode; by default its quarter is certified in units, with no yuan."""
     chengdu = make_actor("DIS-CD", "dismantler", region="510100")
     qr_id = q.device("cd", *FLAT_42, "2026-08-03T10:00:00", plant=chengdu)
     q.ship_and_confirm_lots(chengdu)
     q.anchor()
-    claim = q.claim(headers=manager_headers(q.client, chengdu))
-    assert claim["units"] == 0
-    shown = q.client.get(
-        f"/api/v1/claims/{claim['id']}", headers=manager_headers(q.client, chengdu)
-    ).get_json()
-    assert [(e["qr_id"], e["reasons"][0]["code"]) for e in shown["excluded"]] == [
-        (qr_id, "no_rate_schedule")
-    ]
+    manager = manager_headers(q.client, chengdu)
+    yuan = q.client.post("/api/v1/claims", json={"period": "2026Q3", "mode": "yuan"},
+                         headers=manager)  # fmt: skip
+    assert yuan.status_code == 422 and yuan.get_json()["error"]["field"] == "mode"
+    claim = q.claim(headers=manager)
+    assert (claim["mode"], claim["units"], claim["total_yuan"]) == ("quantity", 1, 0)
+    [line] = claim["lines"]
+    assert (line["tier"], line["units"], line["rate"], line["amount"]) == (
+        "tv_crt_25_up_or_flat", 1, 0, 0)  # fmt: skip
+    shown = q.client.get(f"/api/v1/claims/{claim['id']}", headers=manager).get_json()
+    assert [d["qr_id"] for d in shown["devices"]] == [qr_id] and not shown["excluded"]
 
 
 def test_a_draft_is_recomputed_and_a_submitted_claim_is_frozen(q: Quarter) -> None:
@@ -110,10 +115,13 @@ def test_a_draft_is_recomputed_and_a_submitted_claim_is_frozen(q: Quarter) -> No
     second = q.device("second", *FRIDGE, "2026-08-20T10:00:00")
     q.ship_and_confirm_lots()
     q.anchor()
-    later = q.claim()
+    refused = q.client.post("/api/v1/claims", json={"period": "2026Q3"}, headers=q.manager)
+    assert refused.status_code == 409 and refused.get_json()["error"]["field"] == "period"
+    later = q.claim(supplementary=True)
     assert later["id"] != draft["id"] and later["code"].endswith("-2")
+    assert later["supplements"] == [draft["code"]]
     assert set(devices_of(q, later)) == {second}
-    assert reasons_of(q, later) == {first: "already_claimed"}
+    assert reasons_of(q, later) == {}  # the supplement adds only what the claim did not hold
     assert set(devices_of(q, q.show(draft["id"]))) == {first}  # unchanged
 
 
@@ -155,9 +163,9 @@ def test_a_device_whose_reason_goes_away_is_claimable_in_a_later_claim(q: Quarte
         )
     q.ship_and_confirm_lots()  # the lot "ok" put its fractions in
     q.anchor()
-    later = q.claim()
+    later = q.claim(supplementary=True)
     assert set(devices_of(q, later)) == {waiting, ok}
-    assert reasons_of(q, later) == {pending: "already_claimed"}
+    assert reasons_of(q, later) == {}
 
 
 def test_review_rejects_a_device_which_stays_unclaimable_until_reinstated(
@@ -200,10 +208,12 @@ def test_review_rejects_a_device_which_stays_unclaimable_until_reinstated(
     assert reviewed["approved_yuan"] == devices_of(q, claim)[b]["rate_yuan"]
     assert [e["type"] for e in reviewed["events"]] == ["claim_submitted", "claim_reviewed"]
     assert {e["status"] for e in reviewed["events"]} == {"verified"}  # chained and anchored
-    assert reasons_of(q, q.claim()) == {a: "rejected_in_review", b: "already_claimed"}
+    # A supplement does not count again what the quarter's claim holds (a: rejected there).
+    assert devices_of(q, q.claim(supplementary=True)) == {}
     again = review(auditor, [{"decision": "reinstate", "qr_id": a, "reason": "视频已补交"}])
     assert again.status_code == 200, again.get_json()
-    later = q.claim()  # recomputes the open draft
+    # Reinstated, it left the claim: the supplement (its open draft, recomputed) counts it.
+    later = q.claim(supplementary=True)
     assert set(devices_of(q, later)) == {a}
 
 
@@ -242,6 +252,8 @@ def test_two_concurrent_creates_never_claim_a_device_twice(q: Quarter) -> None:
                 principal=principal,
                 period="2026Q3",
                 ledger=ledger,
+                now=trace_of(app).now(),
+                settings=trace_of(app).settings,
             )
             results.append(claim.id)
 

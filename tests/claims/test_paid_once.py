@@ -31,8 +31,8 @@ def auditor(make_actor: Callable[..., Actor]) -> Actor:
     return make_actor("REG-JS", "regulator", role="auditor", region="320000")
 
 
-def submitted(q: Quarter) -> dict[str, Any]:
-    claim = q.claim()
+def submitted(q: Quarter, **asked: Any) -> dict[str, Any]:
+    claim = q.claim(**asked)
     response = q.client.post(f"/api/v1/claims/{claim['id']}/submit", headers=q.manager)
     assert response.status_code == 200, response.get_json()
     return response.get_json()  # type: ignore[no-any-return]
@@ -63,7 +63,7 @@ def test_a_reinstated_device_claimed_again_is_not_approved_by_a_bulk_approval_of
     assert rejected.status_code == 200, rejected.get_json()
     again = review(q, auditor, first, [{"decision": "reinstate", "qr_id": a, "reason": "已补交"}])
     assert again.status_code == 200, again.get_json()
-    second = submitted(q)  # the supplement counts the freed device
+    second = submitted(q, supplementary=True)  # the supplement counts the freed device
     assert set(outcomes(q, second)) == {a}
     paid = review(q, auditor, second, [{"decision": "approve"}])
     assert paid.status_code == 200, paid.get_json()
@@ -110,7 +110,7 @@ def test_the_database_refuses_a_second_approval_of_a_device(q: Quarter, auditor:
         {"decision": "reinstate", "qr_id": a, "reason": "已补交"},
     ]
     assert review(q, auditor, first, steps).status_code == 200
-    second = submitted(q)
+    second = submitted(q, supplementary=True)
     assert review(q, auditor, second, [{"decision": "approve"}]).status_code == 200
     table = ClaimItem.__table__  # type: ignore[attr-defined]
     engine = trace_of(q.client.application).engine
@@ -134,7 +134,7 @@ def test_a_wiped_reinstatement_is_replayed_and_the_device_stays_approved_once(
         {"decision": "reinstate", "qr_id": a, "reason": "已补交"},
     ]
     assert review(q, auditor, first, steps).status_code == 200
-    second = submitted(q)
+    second = submitted(q, supplementary=True)
     assert review(q, auditor, second, [{"decision": "approve"}]).status_code == 200
     # A database administrator wipes the first claim's record of the reinstatement.
     table = ClaimItem.__table__  # type: ignore[attr-defined]

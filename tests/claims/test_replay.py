@@ -266,7 +266,9 @@ def test_a_submitted_claim_edited_back_to_draft_is_neither_resubmitted_nor_recom
     forge(quarter.client.application, claim["id"], state="draft")
     again = quarter.client.post(f"/api/v1/claims/{claim['id']}/submit", headers=quarter.manager)
     assert again.status_code == 409, again.get_json()
-    later = quarter.claim()  # a new claim: the edited one keeps its devices
+    # Its submission event says it was submitted: a further claim is a supplement, and
+    # the edited one keeps its devices.
+    later = quarter.claim(supplementary=True)
     assert later["id"] != claim["id"]
     shown = show(quarter, claim)
     assert (shown["state"], shown["units"]) == ("submitted", claim["units"])

@@ -11,13 +11,16 @@ from traceability.anchoring.service import anchor_now
 from traceability.api.auth import current_principal
 from traceability.api.paging import requested_paging
 from traceability.app import current_trace, get_session
+from traceability.audit.claim_view import audit_view
 from traceability.catalog.models import Catalog
+from traceability.claims.discipline import changed_after_submission
 from traceability.claims.events import claim_events
 from traceability.claims.exports.csv import claim_csv
 from traceability.claims.exports.pdf import claim_pdf
 from traceability.claims.exports.summary import summarise
 from traceability.claims.exports.xlsx import claim_xlsx
 from traceability.claims.models import Claim
+from traceability.claims.policy import claim_policy_of
 from traceability.claims.replay import replay_claim
 from traceability.claims.report import MAX_PER_PAGE, PER_PAGE, claim_public
 from traceability.claims.review import ReviewRequest, review_claim
@@ -54,14 +57,20 @@ def _public(claim: Claim) -> ClaimPublic:
 
 def create(body: ClaimRequest) -> tuple[ClaimPublic, int]:
     session = get_session()
-    ledger = open_reader(session, current_trace().ledger)
+    trace = current_trace()
+    ledger = open_reader(session, trace.ledger)
     claim, created = create_claim(
         session=session,
         catalog=_catalog(),
         principal=current_principal(),
         period=body.period,
         ledger=ledger,
-        settings=current_trace().settings,
+        settings=trace.settings,
+        now=trace.now(),
+        supplementary=body.supplementary,
+        mode=body.mode,
+        policy=claim_policy_of(trace.settings, trace.catalog),
+        audit=audit_view(session, trace),
     )
     return _public(claim), 201 if created else 200
 
@@ -71,7 +80,14 @@ def show(claim_id: int) -> ClaimPublic:
 
 
 def submit(claim_id: int) -> ClaimPublic:
-    claim = submit_claim(session=get_session(), principal=current_principal(), claim_id=claim_id)
+    trace = current_trace()
+    claim = submit_claim(
+        session=get_session(),
+        principal=current_principal(),
+        claim_id=claim_id,
+        now=trace.now(),
+        settings=trace.settings,
+    )
     with contextlib.suppress(LedgerError):  # else it stays pending: the worker anchors it
         anchor_now(current_trace().engine, current_trace().ledger, from_request=True)
     return _public(claim)
@@ -105,7 +121,8 @@ def export_csv(claim_id: int) -> Response:
     claim = get_claim(session, current_principal(), claim_id)
     ledger = open_reader(session, current_trace().ledger)
     replay = replay_claim(session, _catalog(), claim, claim_events(session, ledger, claim))
-    text = claim_csv(session, _catalog(), claim, replay.outcomes)
+    changed = changed_after_submission(session, claim)
+    text = claim_csv(session, _catalog(), claim, replay.outcomes, changed)
     return _download(text, "text/csv; charset=utf-8", claim, "csv")
 
 

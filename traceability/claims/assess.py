@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -19,7 +19,8 @@ from traceability.anchoring.trust import TrustedLedger
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import Assessment, assess
 from traceability.claims.evidence import BatchAnchor, DeviceEvidence, gather
-from traceability.claims.rates import RateMemo
+from traceability.claims.policy import ClaimPolicy
+from traceability.claims.rates import RateMemo, quantity_rater
 from traceability.custody.facts import Output
 from traceability.periods import Period
 from traceability.verification.services import Verifier
@@ -38,6 +39,7 @@ class Item(NamedTuple):
     outputs: tuple[Output, ...]
     digests: bytes  # the device's event digests in log order, 32 bytes each
     anchor: BatchAnchor | None  # of its latest event
+    flags: tuple[tuple[str, str], ...] = ()  # (flag, detail) the policy marks
 
     @property
     def event_digests(self) -> list[str]:
@@ -59,6 +61,7 @@ class Item(NamedTuple):
             "anchor": anchor,
             "review": None,
             "review_reason": None,
+            "flags": [list(f) for f in self.flags] or None,
         }
 
 
@@ -115,6 +118,7 @@ class Computed:
                 facts.outputs,
                 b"".join(bytes.fromhex(d) for d in evidence.digests),
                 evidence.anchor,
+                outcome.flags,
             )
         )
 
@@ -177,13 +181,20 @@ def assess_devices(
     ledger: TrustedLedger,
     claim_id: int | None = None,
     verifier: Verifier | None = None,
+    policy: ClaimPolicy | None = None,
+    findings: Mapping[str, tuple[str, ...]] | None = None,
+    quantity_tiers: str | None = None,
 ) -> Computed:
     """Assess the devices ``qr_ids`` for the plant's claim of ``period`` (no writes).
 
-    ``verifier``: one already used for this claim (its batch checks are kept).
+    ``verifier``: one already used for this claim (its batch checks are kept);
+    ``policy``: the claim policy (default: the shipped one); ``findings``: each device's
+    audit findings (rule ids); ``quantity_tiers``: a quantity certification, its tiers
+    from that schedule (no yuan).
     """
     result = Computed()
-    rate = RateMemo(catalog)
+    findings = findings or {}
+    rate = RateMemo(catalog, quantity_rater(quantity_tiers) if quantity_tiers else None)
     for evidence in gather(
         session,
         catalog,
@@ -203,6 +214,8 @@ def assess_devices(
             hazards=evidence.hazards,
             prior=evidence.prior,
             rate=rate,
+            policy=policy,
+            findings=findings.get(evidence.facts.qr_id, ()),
         )
         result.add(evidence, outcome)
     return result

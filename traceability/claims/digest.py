@@ -31,9 +31,20 @@ def claim_content(
     schedules: Sequence[Mapping[str, Any]],
     lines: Sequence[Mapping[str, Any]],
     devices: Iterable[tuple[str, str, int, Sequence[str]]],
+    mode: str = "yuan",
+    supplements: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """``devices``: (qr_id, tier, rate in yuan, event digests in recording order)."""
-    return {
+    """``devices``: (qr_id, tier, rate in yuan, event digests in recording order).
+
+    A quantity certification (``mode`` = quantity: rates and amounts 0) names its mode, a
+    supplement (补报) the claims it supplements; a claim in yuan that supplements nothing
+    has neither member, so its digest is what it always was."""
+    extra: dict[str, Any] = {}
+    if mode != "yuan":
+        extra["mode"] = str(mode)
+    if supplements:
+        extra["supplements"] = [str(code) for code in supplements]
+    return extra | {
         "version": CANONICAL_VERSION,
         "claim": code,
         "org": org,
@@ -72,13 +83,18 @@ def streamed_claim_digest(
     schedules: Sequence[Mapping[str, Any]],
     lines: Sequence[Mapping[str, Any]],
     devices: Iterable[tuple[str, str, int, Sequence[str]]],
+    mode: str = "yuan",
+    supplements: Sequence[str] | None = None,
 ) -> str:
     """``claim_digest(claim_content(...))``, hashing device by device: a quarter's 100,000
     devices are never held as one document. ``devices`` must come in QR ID order."""
     hasher = StreamedClaimDigest(code)
     for device in devices:
         hasher.add(*device)
-    return hasher.finish(org=org, period=period, schedules=schedules, lines=lines)
+    return hasher.finish(
+        org=org, period=period, schedules=schedules, lines=lines, mode=mode,
+        supplements=supplements,
+    )  # fmt: skip
 
 
 class DevicesOutOfOrder(ValueError):
@@ -125,10 +141,13 @@ class StreamedClaimDigest:
         period: str,
         schedules: Sequence[Mapping[str, Any]],
         lines: Sequence[Mapping[str, Any]],
+        mode: str = "yuan",
+        supplements: Sequence[str] | None = None,
     ) -> str:
         rest = claim_content(
-            code=self._code, org=org, period=period, schedules=schedules, lines=lines, devices=()
-        )
+            code=self._code, org=org, period=period, schedules=schedules, lines=lines,
+            devices=(), mode=mode, supplements=supplements,
+        )  # fmt: skip
         rest.pop("claim")
         assert rest.pop("devices") == [] and all(key > "devices" for key in rest)
         self._hasher.update(b"]," + canonical_value(rest)[1:])
@@ -154,6 +173,34 @@ class StreamedExclusionsDigest:
         ))  # fmt: skip
         self._previous = qr_id
         self.count += 1
+
+    def finish(self) -> str:
+        self._hasher.update(b"]")
+        return self._hasher.hexdigest()
+
+
+class StreamedFlagsDigest:
+    """SHA-256 over the canonical JSON array of a claim's flagged devices, each
+    ``[qr_id, [[flag, detail], ...]]`` in QR ID order: anchored with the submission, so the
+    row flags are replayed too (SPEC §2.6, §3)."""
+
+    def __init__(self) -> None:
+        self._hasher = hashlib.sha256(b"[")
+        self._previous: str | None = None
+        self.by_flag: dict[str, int] = {}
+
+    def add(self, qr_id: str, flags: Sequence[Sequence[str]] | None) -> None:
+        if not flags:
+            return
+        previous = self._previous
+        if previous is not None and qr_id <= previous:
+            raise DevicesOutOfOrder(f"devices must come in QR ID order: {qr_id} after {previous}")
+        self._hasher.update((b"," if previous is not None else b"") + canonical_value(
+            [qr_id, [[str(f[0]), str(f[1])] for f in flags]]
+        ))  # fmt: skip
+        self._previous = qr_id
+        for flag in flags:
+            self.by_flag[str(flag[0])] = self.by_flag.get(str(flag[0]), 0) + 1
 
     def finish(self) -> str:
         self._hasher.update(b"]")

@@ -15,6 +15,7 @@ from traceability.catalog.conditions import matches
 from traceability.catalog.dismantling import dismantling_gaps, gaps_text, unit_weight
 from traceability.catalog.models import Catalog, Category
 from traceability.catalog.services import grams_to_kg
+from traceability.claims.policy import ClaimPolicy, load_policy
 from traceability.claims.rates import NotRated, Rated, in_scope, rate_device
 from traceability.custody.facts import DeviceFacts
 from traceability.periods import Period, beijing_date
@@ -26,6 +27,11 @@ REASONS: dict[str, tuple[str, str]] = {
     "not_dismantled_here_in_period": ("非本厂本期拆解", "not dismantled here in the period"),
     "not_verified": ("记录未通过验证", "records do not verify (pending, tampered, broken)"),
     "recorded_late": ("记录逾期上链", "recorded late: anchored long after its recorded time"),
+    "corrected_after_dismantling": (
+        "拆解后更正档次或重量字段",
+        "tier or mass field corrected after dismantling (the policy excludes it)",
+    ),
+    "audit_finding": ("存在审计发现", "has audit findings (the policy excludes it)"),
     "not_subsidised": ("非基金补贴类别", "category not subsidised"),
     "outside_catalogue_scope": ("超出目录范围", "outside the catalogue's scope"),
     "desktop_without_display": (
@@ -60,6 +66,8 @@ class HazardState:
     lot: str | None
     confirmed: bool
     detail: str
+    #: Counted in store by a verified stocktake after the dismantling (compliant storage).
+    stored: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,8 @@ class PriorClaim:
 class Assessment:
     rated: Rated | None
     reasons: tuple[tuple[str, str], ...]  # (code, detail)
+    #: (flag, detail) the policy only marks: shown on the claimed device's row.
+    flags: tuple[tuple[str, str], ...] = ()
 
     @property
     def eligible(self) -> bool:
@@ -115,8 +125,14 @@ def assess(
     hazards: Mapping[str, HazardState],
     prior: PriorClaim | None,
     rate: Callable[..., Rated | NotRated] = rate_device,
+    policy: ClaimPolicy | None = None,
+    findings: tuple[str, ...] = (),
 ) -> Assessment:
-    """Every reason ``facts`` cannot be claimed by ``plant`` for ``period``; the rate if none."""
+    """Every reason ``facts`` cannot be claimed by ``plant`` for ``period``; the rate if none.
+
+    ``policy`` decides which row flags exclude and what hazardous outputs need (default:
+    the shipped defaults); ``findings``: the rules of the device's audit findings."""
+    policy = policy or load_policy()
     reasons: list[tuple[str, str]] = []
     when: dt.datetime | None = facts.dismantled_at
     if facts.dismantled_by != plant or when is None or not period.contains(when):
@@ -127,17 +143,36 @@ def assess(
                 f"the log says dismantled by {facts.dismantled_by or 'nobody'} on {at}",
             )
         )
-    if verification.status == LATE:
-        late = [i for i, s in verification.events if s == LATE]
-        reasons.append(("recorded_late", f"anchored late: {', '.join(late)}"))
-    elif not verification.verified:
+    flags = row_flags(facts, verification, findings)
+    if not verification.verified and verification.status != LATE:
         reasons.append(("not_verified", _verification_detail(verification)))
+    reasons += [f for f in flags if policy.effect(f[0]) == "exclude"]
     category = catalog.categories.get(facts.category or "")
     rated = _rated(catalog, category, facts, region, rate, reasons)
     if category is not None and facts.dismantled_at is not None:
         reasons += _whole_unit_reasons(catalog, category, facts)
-    reasons += _hazard_and_prior_reasons(hazards, prior)
-    return Assessment(rated if not reasons else None, tuple(reasons))
+    reasons += _hazard_and_prior_reasons(hazards, prior, policy.hazardous.requires)
+    marks = tuple(f for f in flags if policy.effect(f[0]) == "mark")
+    return Assessment(rated if not reasons else None, tuple(reasons), marks)
+
+
+def row_flags(
+    facts: DeviceFacts, verification: Verification, findings: tuple[str, ...]
+) -> list[tuple[str, str]]:
+    """The device's row flags (SPEC §2.6), each with its detail, in ``policy.FLAGS`` order:
+    a tier- or mass-deciding field corrected after dismantling, events recorded late,
+    audit findings of any period."""
+    flags: list[tuple[str, str]] = []
+    if facts.flagged:
+        fields = sorted({name for c in facts.flagged for name in c.fields})
+        ids = ", ".join(c.id for c in facts.flagged[:3])
+        flags.append(("corrected_after_dismantling", f"{', '.join(fields)} corrected ({ids})"))
+    if verification.status == LATE:
+        late = [i for i, s in verification.events if s == LATE]
+        flags.append(("recorded_late", f"anchored late: {', '.join(late)}"))
+    if findings:
+        flags.append(("audit_finding", ", ".join(sorted(set(findings)))))
+    return flags
 
 
 def _rated(
@@ -200,11 +235,15 @@ def _whole_unit_reasons(
 
 
 def _hazard_and_prior_reasons(
-    hazards: Mapping[str, HazardState], prior: PriorClaim | None
+    hazards: Mapping[str, HazardState], prior: PriorClaim | None, requires: str = "receipt"
 ) -> list[tuple[str, str]]:
-    """A hazardous output whose lot's receipt is not confirmed; a claim that holds it already."""
+    """A hazardous output whose lot's receipt is not confirmed (under ``requires`` =
+    "storage": nor counted in store by a stocktake); a claim that holds it already. Every
+    hazardous output alike: reporting one is never worse than hiding it, which is irregular."""
     reasons: list[tuple[str, str]] = []
-    unconfirmed = [h for h in hazards.values() if not h.confirmed]
+    unconfirmed = [
+        h for h in hazards.values() if not (h.confirmed or (requires == "storage" and h.stored))
+    ]
     if unconfirmed:
         reasons.append(
             (

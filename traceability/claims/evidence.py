@@ -75,11 +75,14 @@ def candidates(session: Session, plant: str, period: Period) -> list[str]:
 
 
 class LotChecks:
-    """Whether a processor confirmed receipt of each lot, from the lot's verified events."""
+    """Whether a processor confirmed receipt of each lot, and whether a stocktake of it
+    verifies, from the lot's verified events."""
 
     def __init__(self, session: Session, verifier: Verifier) -> None:
         self.session, self.verifier = session, verifier
         self.known: dict[str, tuple[bool, str]] = {}
+        self.rows: dict[str, list[Row[Any]]] = {}
+        self.leaves: dict[int, tuple[int, int]] = {}
 
     def load(self, codes: Iterable[str]) -> None:
         wanted = sorted(set(codes) - set(self.known))
@@ -93,8 +96,19 @@ class LotChecks:
             ):
                 rows[row.lot].append(row)
         leaves = leaf_positions(self.session, [r.seq for rs in rows.values() for r in rs])
+        self.rows.update(rows)
+        self.leaves.update(leaves)
         for code in wanted:
             self.known[code] = self._check(self.verifier, leaves, rows[code])
+
+    def verified_upto(self, code: str, seq: int) -> bool:
+        """Whether the lot's events up to the one at ``seq`` all verify (a stocktake's chain)."""
+        if self.verifier.ledger.is_unavailable:
+            return False
+        upto = [r for r in self.rows.get(code, ()) if r.seq <= seq]
+        if not upto or upto[-1].seq != seq:
+            return False
+        return all(s == VERIFIED for s in self.verifier.statuses(upto, self.leaves))
 
     def _check(
         self, verifier: Verifier, leaves: dict[int, tuple[int, int]], rows: Sequence[Row[Any]]
@@ -117,13 +131,25 @@ class LotChecks:
             return False, f"receipt recorded by {rows[received[0]].org}, not the lot's processor"
         return True, f"received by {rows[received[0]].org}"
 
-    def state(self, fraction: str, lot: str | None) -> HazardState:
+    def state(
+        self, fraction: str, lot: str | None, stocktake: tuple[str, int, int] | None = None
+    ) -> HazardState:
+        """Where the output sits; ``stocktake``: (lot, seq, grams) of a stocktake after its
+        dismantling and before its lot shipped that counted at least its weight."""
+        stored = stocktake is not None and self.verified_upto(stocktake[0], stocktake[1])
+        kept = (
+            f"; counted in store by a stocktake of {stocktake[0]}" if stocktake and stored else ""
+        )
         if lot is None:
             return HazardState(
-                fraction, None, False, "its output lot has not been shipped to a processor"
+                fraction,
+                stocktake[0] if stocktake else None,
+                False,
+                "its output lot has not been shipped to a processor" + kept,
+                stored,
             )
         confirmed, detail = self.known[lot]
-        return HazardState(fraction, lot, confirmed, detail)
+        return HazardState(fraction, lot, confirmed, detail + kept, stored)
 
 
 class LotPlacement:
@@ -139,24 +165,45 @@ class LotPlacement:
 
     def __init__(self, session: Session, plant: str, hazardous: set[str]) -> None:
         self.shipped: dict[str, list[tuple[int, str]]] = {f: [] for f in hazardous}
-        for seq, lot in session.execute(
-            select(_EVENT.c.seq, _EVENT.c.lot)
+        #: Per fraction: its lots' stocktakes (seq, lot, grams weighed), in log order.
+        self.stocktakes: dict[str, list[tuple[int, str, int]]] = {f: [] for f in hazardous}
+        for seq, lot, kind, payload in session.execute(
+            select(_EVENT.c.seq, _EVENT.c.lot, _EVENT.c.type, _EVENT.c.payload)
             .where(
                 _EVENT.c.org == plant,
-                _EVENT.c.type == EventType.lot_shipped,
+                _EVENT.c.type.in_([EventType.lot_shipped, EventType.stocktake]),
                 _EVENT.c.lot.like(f"{plant}-%"),
             )
             .order_by(_EVENT.c.seq)
         ):
             fraction = fraction_of(lot, plant)
-            if fraction in self.shipped:
+            if fraction not in self.shipped:
+                continue
+            if kind == EventType.lot_shipped:
                 self.shipped[fraction].append((seq, lot))
+            elif isinstance(payload, dict) and type(payload.get("weight_g")) is int:
+                self.stocktakes[fraction].append((seq, lot, payload["weight_g"]))
         self.seqs = {f: [seq for seq, _ in lots] for f, lots in self.shipped.items()}
 
     def lot_of(self, fraction: str, dismantled_seq: int) -> str | None:
         at = bisect_right(self.seqs[fraction], dismantled_seq)
         lots = self.shipped[fraction]
         return lots[at][1] if at < len(lots) else None
+
+    def stocktake_after(
+        self, fraction: str, dismantled_seq: int, grams: int
+    ) -> tuple[str, int, int] | None:
+        """The first stocktake of the lot an output went into, recorded after its dismantling
+        and before that lot shipped, that weighed at least ``grams``: (lot, seq, grams)."""
+        at = bisect_right(self.seqs[fraction], dismantled_seq)
+        lots = self.shipped[fraction]
+        shipped_at = lots[at][0] if at < len(lots) else None
+        for seq, lot, weighed in self.stocktakes[fraction]:
+            if seq <= dismantled_seq or (shipped_at is not None and seq >= shipped_at):
+                continue
+            if weighed >= grams:
+                return lot, seq, weighed
+        return None
 
 
 @dataclass(frozen=True)
@@ -224,11 +271,17 @@ def gather(
             verifier=verifier,
         )
         placed = {q: _placed(logs[q], facts[q], plant, placement, hazardous) for q in chunk}
-        lots.load(lot for by_fraction in placed.values() for lot in by_fraction.values() if lot)
+        lots.load(
+            code
+            for by_fraction in placed.values()
+            for lot, stocktake in by_fraction.values()
+            for code in (lot, stocktake[0] if stocktake else None)
+            if code
+        )
         prior = _prior_claims(session, chunk, claim_id)
         for qr_id in chunk:
             rows = logs[qr_id]
-            hazards = {f: lots.state(f, lot) for f, lot in placed[qr_id].items()}
+            hazards = {f: lots.state(f, *where) for f, where in placed[qr_id].items()}
             leaf = positions.get(rows[-1].seq) if rows else None
             yield DeviceEvidence(
                 facts=facts[qr_id],
@@ -276,11 +329,19 @@ def _placed(
     plant: str,
     placement: LotPlacement,
     hazardous: set[str],
-) -> dict[str, str | None]:
-    """The lot each of the device's hazardous outputs went into (None: not in any)."""
+) -> dict[str, tuple[str | None, tuple[str, int, int] | None]]:
+    """The shipped lot each of the device's hazardous outputs went into (None: not shipped),
+    and the stocktake that counted it in store (None: none did)."""
     dismantling = _dismantling(rows, plant)
+    if dismantling is None:
+        return {o.fraction: (None, None) for o in facts.outputs
+                if o.fraction in hazardous and o.weight_g > 0}  # fmt: skip
+    seq = dismantling.seq
     return {
-        o.fraction: placement.lot_of(o.fraction, dismantling.seq) if dismantling else None
+        o.fraction: (
+            placement.lot_of(o.fraction, seq),
+            placement.stocktake_after(o.fraction, seq, o.weight_g),
+        )
         for o in facts.outputs
         if o.fraction in hazardous and o.weight_g > 0
     }

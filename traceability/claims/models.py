@@ -69,6 +69,14 @@ class Claim(SQLModel, table=True):
     )
     #: Digest of the claim's latest event (submission, reviews): its chain head.
     head_digest: str | None = Field(default=None, max_length=64)
+    #: ``yuan``, or ``quantity``: a certification of units by category and tier, no yuan.
+    mode: str = Field(default="yuan", max_length=16)
+    #: The earlier claims of the quarter this one supplements (补报); None: the quarter's claim.
+    supplements: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    #: The enterprise conditions as stated when computed (licence, open findings).
+    conditions: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    #: The claim policy applied: {version, sha256}.
+    policy: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class ClaimItem(SQLModel, table=True):
@@ -107,6 +115,8 @@ class ClaimItem(SQLModel, table=True):
     anchor: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     review: str | None = Field(default=None, max_length=16)
     review_reason: str | None = Field(default=None, max_length=limits.REASON)
+    #: [[flag, detail], ...] the policy marks (claimed, shown to the reviewer); None: none.
+    flags: list[Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class ClaimExclusion(SQLModel, table=True):

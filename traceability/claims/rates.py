@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +51,11 @@ class RateMemo:
     """``rate_device`` remembered per (category, attributes, day, region): a quarter's
     devices share a few hundred such keys, and schedules never change while it runs."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(
+        self, catalog: Catalog, rate: Callable[..., Rated | NotRated] | None = None
+    ) -> None:
         self.catalog = catalog
+        self.rate = rate or rate_device
         self.known: dict[tuple[Any, ...], Rated | NotRated] = {}
 
     def __call__(
@@ -67,7 +70,7 @@ class RateMemo:
         key = (category, tuple(sorted(attributes.items())), day, region)
         found = self.known.get(key)
         if found is None:
-            found = self.known[key] = rate_device(catalog, category, attributes, day, region)
+            found = self.known[key] = self.rate(catalog, category, attributes, day, region)
         return found
 
 
@@ -84,16 +87,9 @@ def rate_device(
             "exactly one must",
         )
     schedule = schedules[0]
-    tiers = [
-        t
-        for t in schedule.tiers
-        if t.category == category and matches_any(t.alternatives, attributes)
-    ]
-    if len(tiers) != 1:
-        what = "no tier" if not tiers else f"{len(tiers)} tiers ({', '.join(t.id for t in tiers)})"
-        shown = ", ".join(f"{k} = {v}" for k, v in attributes.items()) or "no attributes"
-        return NotRated("no_eligible_tier", f"{shown}: {what} of {schedule.id} matches")
-    tier = tiers[0]
+    tier = _tier_of(schedule, category, attributes)
+    if isinstance(tier, NotRated):
+        return tier
     index = bisect.bisect_right(schedule.effective_dates, day) - 1
     rate = tier.rates[index]
     effective = schedule.effective_dates[index]
@@ -108,3 +104,45 @@ def rate_device(
             "no_eligible_tier", f"{tier.id} is not eligible from {effective} ({schedule.id})"
         )
     return Rated(schedule, tier, rate, effective)
+
+
+def _tier_of(
+    schedule: RateSchedule, category: str, attributes: Mapping[str, Any]
+) -> RateTier | NotRated:
+    """The one tier of ``schedule`` the device matches, else why not."""
+    tiers = [
+        t
+        for t in schedule.tiers
+        if t.category == category and matches_any(t.alternatives, attributes)
+    ]
+    if len(tiers) != 1:
+        what = "no tier" if not tiers else f"{len(tiers)} tiers ({', '.join(t.id for t in tiers)})"
+        shown = ", ".join(f"{k} = {v}" for k, v in attributes.items()) or "no attributes"
+        return NotRated("no_eligible_tier", f"{shown}: {what} of {schedule.id} matches")
+    return tiers[0]
+
+
+def quantity_rater(schedule_id: str) -> Callable[..., Rated | NotRated]:
+    """The tier of a device for a quantity certification (no yuan: rate 0): the tiers of
+    schedule ``schedule_id`` classify it, whatever the date; a tier that schedule's last
+    rate does not pay is not certified (SPEC §2.6, 2024–2027)."""
+
+    def rate(
+        catalog: Catalog, category: str, attributes: Mapping[str, Any], day: dt.date, region: str
+    ) -> Rated | NotRated:
+        schedule = catalog.rate_schedules[schedule_id]
+        tier = _tier_of(schedule, category, attributes)
+        if isinstance(tier, NotRated):
+            return tier
+        last = tier.rates[-1]
+        if last == "set_separately":
+            return NotRated(
+                "standard_set_separately",
+                f"{tier.id}: its standard is to be set separately (其补贴标准另行制定) "
+                f"({schedule.id})",
+            )
+        if not isinstance(last, int):
+            return NotRated("no_eligible_tier", f"{tier.id} is not eligible ({schedule.id})")
+        return Rated(schedule, tier, 0, day)
+
+    return rate

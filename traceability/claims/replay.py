@@ -35,6 +35,7 @@ from traceability.claims.digest import (
     DevicesOutOfOrder,
     StreamedClaimDigest,
     StreamedExclusionsDigest,
+    StreamedFlagsDigest,
 )
 from traceability.claims.events import CLAIM_REVIEWED, CLAIM_SUBMITTED, ClaimEvent
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem, ClaimState, Review
@@ -92,6 +93,8 @@ class ClaimReplay:
     excluded_by_reason: dict[str, int]
     outcomes: Outcomes
     mismatches: list[Mismatch] = field(default_factory=list)
+    #: Claimed devices carrying each flag the policy marks (SPEC §2.6).
+    flagged_by_flag: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -103,6 +106,7 @@ class _Pass:
     """What one pass over the items gathers."""
 
     hasher: StreamedClaimDigest
+    flags: StreamedFlagsDigest = field(default_factory=StreamedFlagsDigest)
     units: Counter[tuple[str, str, str, int]] = field(default_factory=Counter)
     decided: int = 0
     approved: int = 0
@@ -136,14 +140,19 @@ def replay_claim(
     lines = _in_stored_order(summary_lines(catalog, done.units), claim.lines)
     schedules = _schedules(catalog, claim, submitted)
     digest = done.hasher.finish(
-        org=claim.org, period=claim.period, schedules=schedules, lines=lines
-    )
+        org=claim.org, period=claim.period, schedules=schedules, lines=lines, mode=claim.mode,
+        supplements=claim.supplements,
+    )  # fmt: skip
     mismatches = _Mismatches(claim.code)
     state, approved, anchored = _submission(claim, submitted, outcomes, done, mismatches)
     units, total = _claimed_figures(
         submitted, digest, anchored, sum(done.units.values()), total_of(lines), mismatches
     )
     excluded = _replayed_exclusions(session, claim, submitted, mismatches)
+    flagged = dict(sorted(done.flags.by_flag.items()))
+    anchored_flags = submitted.payload.get("flags") if submitted is not None else None
+    if isinstance(anchored_flags, Mapping):
+        mismatches.differs("flags.digest", done.flags.finish(), anchored_flags.get("digest"))
     differs = mismatches.differs
     differs("excluded", claim.excluded, excluded["count"])
     differs("state", claim.state, state)
@@ -168,6 +177,7 @@ def replay_claim(
         excluded_by_reason={str(k): int(v) for k, v in dict(excluded["by_reason"]).items()},
         outcomes=outcomes,
         mismatches=found,
+        flagged_by_flag=flagged,
     )
 
 
@@ -254,6 +264,7 @@ def _items_pass(session: Session, claim: Claim, outcomes: Outcomes, *, ordered: 
         type_coerce(_ITEM.c.event_digests, Text),
         _ITEM.c.review,
         _ITEM.c.review_reason,
+        _ITEM.c.flags,
     ).where(_ITEM.c.claim_id == claim.id)
     done = _Pass(StreamedClaimDigest(claim.code))
     if ordered:
@@ -269,9 +280,11 @@ def _items_pass(session: Session, claim: Claim, outcomes: Outcomes, *, ordered: 
 
 def _fold(claim: Claim, outcomes: Outcomes, rows: Iterable[Any], done: _Pass) -> None:
     add, units, reviewed = done.hasher.add, done.units, bool(outcomes)
-    count = units.get
-    for qr_id, category, tier, schedule, rate, digests, review, reason in rows:
+    count, flagged = units.get, done.flags.add
+    for qr_id, category, tier, schedule, rate, digests, review, reason, flags in rows:
         add(qr_id, tier, rate, digests if type(digests) is list else orjson.loads(digests))
+        if flags:
+            flagged(qr_id, flags)
         line = (category, tier, schedule, rate)
         units[line] = count(line, 0) + 1
         if not reviewed and review is None and reason is None:
@@ -392,3 +405,19 @@ def _exclusions(rows: Iterable[Any]) -> dict[str, Any]:
         by_reason[reasons[0][0] if reasons else "?"] += 1
     return {"count": hasher.count, "by_reason": dict(sorted(by_reason.items())),
             "digest": hasher.finish()}  # fmt: skip
+
+
+def flags_of(session: Session, claim: Claim) -> dict[str, Any]:
+    """``{digest, by_flag}`` of the claimed devices' flags: what a submission anchors."""
+    query = select(_ITEM.c.qr_id, _ITEM.c.flags).where(_ITEM.c.claim_id == claim.id)
+    try:
+        return _flags(session.execute(query.order_by(_ITEM.c.qr_id)))
+    except DevicesOutOfOrder:  # the database's collation is not code point order
+        return _flags(sorted(session.execute(query), key=lambda r: r.qr_id))
+
+
+def _flags(rows: Iterable[Any]) -> dict[str, Any]:
+    hasher = StreamedFlagsDigest()
+    for qr_id, flags in rows:
+        hasher.add(qr_id, flags)
+    return {"digest": hasher.finish(), "by_flag": dict(sorted(hasher.by_flag.items()))}

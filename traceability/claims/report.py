@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from traceability.anchoring.trust import TrustedLedger
 from traceability.catalog.models import Catalog
+from traceability.claims.discipline import changed_after_submission
 from traceability.claims.events import CLAIM_SUBMITTED, ClaimEvent, claim_events
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
 from traceability.claims.replay import Mismatch, claim_status, replay_claim
@@ -26,8 +27,11 @@ from traceability.claims.schemas import (
     ClaimLine,
     ClaimMismatch,
     ClaimPublic,
+    Condition,
     ExcludedDevice,
+    Flag,
     Page,
+    PolicyRef,
     Reason,
     ScheduleRef,
 )
@@ -55,6 +59,10 @@ def claim_public(
     events = claim_events(session, ledger, claim)
     submitted = next((e for e in events if e.type == CLAIM_SUBMITTED), None)
     replay = replay_claim(session, catalog, claim, events)
+    changed = changed_after_submission(session, claim)
+    flagged = dict(replay.flagged_by_flag)
+    if changed:
+        flagged["evidence_changed_after_submission"] = len(changed)
     return ClaimPublic(
         id=claim.id or 0,
         code=claim.code,
@@ -71,9 +79,14 @@ def claim_public(
         units=replay.units,
         total_yuan=replay.total_yuan,
         approved_yuan=replay.approved_yuan,
+        mode="quantity" if claim.mode == "quantity" else "yuan",
+        supplements=claim.supplements,
+        conditions=_conditions(claim),
+        policy=PolicyRef.model_validate(claim.policy) if claim.policy else None,
         schedules=[ScheduleRef.model_validate(s) for s in replay.schedules],
         lines=[ClaimLine.model_validate(line) for line in replay.lines],
         excluded_by_reason=dict(sorted(replay.excluded_by_reason.items())),
+        flagged=dict(sorted(flagged.items())),
         anchor=submitted.anchor if submitted else None,
         anchor_status=claim_status(events, replay),
         projection_mismatch=[_mismatch(m) for m in replay.mismatches],
@@ -84,10 +97,21 @@ def claim_public(
             devices_total=devices_total,
             excluded_total=replay.excluded,
         ),
-        devices=[_device(d, replay.outcomes.of(d.qr_id, d.tier)) for d in devices],
+        devices=[
+            _device(d, replay.outcomes.of(d.qr_id, d.tier), changed.get(d.qr_id)) for d in devices
+        ],
         excluded=[_excluded(e) for e in excluded],
         exports=exports or {},
     )
+
+
+def _conditions(claim: Claim) -> dict[str, Condition]:
+    """The enterprise conditions as stated when the claim was computed."""
+    return {
+        name: Condition(met=c.get("met"), detail=str(c.get("detail", "")))
+        for name, c in (claim.conditions or {}).items()
+        if isinstance(c, dict)
+    }
 
 
 def _page_rows(
@@ -142,8 +166,14 @@ def _event(e: ClaimEvent) -> ClaimEventPublic:
     )
 
 
-def _device(d: Any, outcome: tuple[str | None, str | None]) -> ClaimedDevicePublic:
-    """A claimed device's row, with its review outcome as the review events say."""
+def _device(
+    d: Any, outcome: tuple[str | None, str | None], changed: str | None
+) -> ClaimedDevicePublic:
+    """A claimed device's row, with its review outcome as the review events say and its
+    flags (``changed``: what was recorded of it after the submission)."""
+    flags = [Flag(code=code, detail=detail) for code, detail in d.flags or ()]
+    if changed:
+        flags.append(Flag(code="evidence_changed_after_submission", detail=changed))
     return ClaimedDevicePublic(
         qr_id=d.qr_id,
         category=d.category,
@@ -153,6 +183,7 @@ def _device(d: Any, outcome: tuple[str | None, str | None]) -> ClaimedDevicePubl
         dismantled_at=iso(d.dismantled_at),
         review=outcome[0],  # type: ignore[arg-type]
         review_reason=outcome[1],
+        flags=flags,
     )
 
 

@@ -25,15 +25,28 @@ ReasonCode = Literal[
     "hazardous_output_unconfirmed",
     "already_claimed",
     "rejected_in_review",
+    "corrected_after_dismantling",
+    "audit_finding",
+]
+FlagCode = Literal[
+    "corrected_after_dismantling",
+    "recorded_late",
+    "audit_finding",
+    "evidence_changed_after_submission",
 ]
 
 
 class ClaimRequest(BaseModel):
-    """``period``: the quarter, e.g. ``2026Q3`` (the caller's plant)."""
+    """``period``: the quarter, e.g. ``2026Q3`` (the caller's plant), closed and within the
+    claim window; ``supplementary``: a supplement (补报) to the quarter's submitted claim;
+    ``mode``: ``yuan`` or ``quantity`` (a certification of units, no yuan; default: yuan
+    where a rate schedule covers the quarter, else quantity for 2024–2027)."""
 
     model_config = ConfigDict(extra="forbid")
 
     period: str = Field(max_length=6, description="a quarter such as 2026Q3")
+    supplementary: bool = False
+    mode: Literal["yuan", "quantity"] | None = None
 
 
 class ScheduleRef(Out):
@@ -65,15 +78,37 @@ class ExcludedDevice(Out):
     reasons: list[Reason]
 
 
+class Flag(Out):
+    """A row flag (SPEC §2.6) the policy only marks: the device is claimed, the reviewer
+    decides. ``evidence_changed_after_submission`` is read from the log when shown."""
+
+    code: FlagCode
+    detail: str
+
+
 class ClaimedDevicePublic(Out):
     qr_id: QrId
     category: Category
     tier: str
     schedule: str
+    #: 0 in a quantity certification (no yuan).
     rate_yuan: int
     dismantled_at: Timestamp
     review: Literal["approved", "rejected", "reinstated"] | None
     review_reason: Annotated[str, text(limits.REASON)] | None
+    flags: list[Flag]
+
+
+class Condition(Out):
+    """An enterprise condition as stated when the claim was computed: met (None: unknown)."""
+
+    met: bool | None
+    detail: str
+
+
+class PolicyRef(Out):
+    version: str
+    sha256: str
 
 
 class ClaimEventPublic(Out):
@@ -123,9 +158,18 @@ class ClaimPublic(Out):
     units: int
     total_yuan: int
     approved_yuan: int | None
+    #: ``yuan``, or ``quantity``: units by category and tier, no yuan (amounts are 0).
+    mode: Literal["yuan", "quantity"]
+    #: The earlier claims of the quarter this supplement (补报) adds to; None: the quarter's.
+    supplements: list[str] | None
+    #: Enterprise conditions: ``licence`` valid through the quarter, ``no_open_high_findings``.
+    conditions: dict[str, Condition]
+    policy: PolicyRef | None
     schedules: list[ScheduleRef]
     lines: list[ClaimLine]
     excluded_by_reason: dict[str, int]
+    #: Claimed devices per flag (the marks the policy keeps; excluding flags are reasons).
+    flagged: dict[str, int]
     #: The submission event's anchor (None until submitted and anchored).
     anchor: AnchorInfo | None
     #: ``verified`` when every claim event verifies and every row agrees with their replay;

@@ -11,15 +11,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from traceability.accounts.models import OrgKind, Principal, Role
+from traceability.accounts.models import Organisation, OrgKind, Principal, Role
 from traceability.accounts.services import get_org
 from traceability.anchoring.trust import TrustedLedger
 from traceability.bulk import collector_paused
@@ -27,10 +28,20 @@ from traceability.catalog.models import Catalog
 from traceability.claims import helper_process
 from traceability.claims.assess import Computed, Item, assess_devices
 from traceability.claims.digest import streamed_claim_digest
+from traceability.claims.discipline import (
+    NO_AUDIT,
+    AuditView,
+    check_window,
+    choose_mode,
+    conditions,
+    held_by,
+    supplements_of,
+)
 from traceability.claims.events import CLAIM_SUBMITTED, record_claim_event
 from traceability.claims.evidence import BatchAnchor, candidates
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem, ClaimState
-from traceability.claims.replay import exclusions_of, total_of
+from traceability.claims.policy import ClaimPolicy, load_policy
+from traceability.claims.replay import exclusions_of, flags_of, total_of
 from traceability.config import Settings
 from traceability.custody.models import Event
 from traceability.db import begin_write, utcnow
@@ -56,6 +67,53 @@ class ClaimBusy(Conflict):
     code = "claim_busy"
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a claim is before it is computed: its mode, the claims it supplements, the
+    policy, the audit findings of the plant's devices, the devices it must not count again
+    (an earlier claim of the quarter holds them) and the enterprise conditions."""
+
+    mode: str = "yuan"
+    supplements: list[str] | None = None
+    policy: ClaimPolicy = field(default_factory=load_policy)
+    findings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    held: frozenset[str] = frozenset()
+    conditions: dict[str, Any] | None = None
+
+    def assess_args(self, qr_ids: Sequence[str]) -> dict[str, Any]:
+        """What ``assess_devices`` takes of the plan, for ``qr_ids``."""
+        return {
+            "policy": self.policy,
+            "findings": {q: self.findings[q] for q in qr_ids if q in self.findings},
+            "quantity_tiers": self.policy.quantity.tiers if self.mode == "quantity" else None,
+        }
+
+
+def plan_claim(
+    session: Session,
+    catalog: Catalog,
+    *,
+    org: Organisation,
+    quarter: Period,
+    supplementary: bool = False,
+    mode: str | None = None,
+    policy: ClaimPolicy | None = None,
+    audit: AuditView = NO_AUDIT,
+    now: dt.datetime,
+) -> Plan:
+    """The plan of the plant's claim of ``quarter`` (refused if it may not be made)."""
+    policy = policy or load_policy()
+    supplements = supplements_of(session, org.code, quarter, supplementary)
+    return Plan(
+        mode=choose_mode(catalog, policy, quarter, org.region, mode),
+        supplements=supplements,
+        policy=policy,
+        findings=dict(audit.by_device),
+        held=frozenset(held_by(session, supplements or [])),
+        conditions=conditions(session, org.code, quarter, audit, now),
+    )
+
+
 def compute(
     session: Session,
     catalog: Catalog,
@@ -66,15 +124,18 @@ def compute(
     ledger: TrustedLedger,
     claim_id: int | None = None,
     settings: Settings | None = None,
+    plan: Plan | None = None,
 ) -> Computed:
-    """Assess every candidate device of the plant and period (no writes).
+    """Assess every candidate device of the plant and period (no writes); ``plan``: the
+    claim's mode, policy and findings, and the devices an earlier claim holds (not counted).
 
     With ``settings`` (how another process opens the database and the ledger)
     a large claim's second half is assessed in a helper process meanwhile.
     """
-    qr_ids = candidates(session, plant, period)
+    plan = plan or Plan()
+    qr_ids = [q for q in candidates(session, plant, period) if q not in plan.held]
     args: dict[str, Any] = {"plant": plant, "region": region, "period": period,
-                            "claim_id": claim_id}  # fmt: skip
+                            "claim_id": claim_id, **plan.assess_args(qr_ids)}  # fmt: skip
     split = helper_process.split_point(settings, len(qr_ids))
     if settings is None or split is None:
         return assess_devices(session, catalog, qr_ids, ledger=ledger, **args)
@@ -111,6 +172,8 @@ def digest_of(claim: Claim, items: list[Item] | None = None) -> str:
         schedules=claim.schedules,
         lines=claim.lines,
         devices=devices,
+        mode=claim.mode,
+        supplements=claim.supplements,
     )
 
 
@@ -138,10 +201,18 @@ def create_claim(
     ledger: TrustedLedger,
     now: dt.datetime | None = None,
     settings: Settings | None = None,
+    supplementary: bool = False,
+    mode: str | None = None,
+    policy: ClaimPolicy | None = None,
+    audit: AuditView = NO_AUDIT,
 ) -> tuple[Claim, bool]:
     """The plant's draft for ``period``, computed anew (created, or its open draft recomputed).
 
-    Returns the claim and whether it is new. Devices another claim holds are
+    Returns the claim and whether it is new. The quarter must be closed and within
+    the claim window at ``now``; once a claim of it was submitted, a further one must
+    be ``supplementary`` (补报). ``mode``: yuan or quantity (None: as the schedules
+    say); ``policy``: the claim policy; ``audit``: the audit's findings, for the row
+    flags and the enterprise conditions. Devices another claim holds are
     excluded; if one is claimed by someone else while this one is computed,
     the database refuses the second hold and the computation is redone.
     ``settings``: how a helper process opens the database and the ledger, so a
@@ -149,34 +220,21 @@ def create_claim(
     """
     _require_manager(principal)
     quarter = parse_period(period, months=False)
+    now = now or utcnow()
+    check_window(quarter, now, window_days(settings))
     org = get_org(session, principal.org_code)
+    plan = plan_claim(session, catalog, org=org, quarter=quarter, supplementary=supplementary,
+                      mode=mode, policy=policy, audit=audit, now=now)  # fmt: skip
     with collector_paused(collect_after=True):  # 100,000 devices' figures held at once
         for _ in range(ATTEMPTS):
             session.rollback()  # nothing of the request's reads is held across the computation
-            draft = session.execute(
-                select(Claim).where(
-                    col(Claim.org) == org.code,
-                    col(Claim.period) == quarter.name,
-                    col(Claim.state) == ClaimState.draft,
-                    # A row edited back to draft is not one: its submission event says so.
-                    ~exists().where(
-                        _EVENT.c.claim == col(Claim.code), _EVENT.c.type == CLAIM_SUBMITTED
-                    ),
-                )
-            ).scalar_one_or_none()
-            computed = compute(
-                session,
-                catalog,
-                plant=org.code,
-                region=org.region,
-                period=quarter,
-                ledger=ledger,
-                claim_id=draft.id if draft else None,
-                settings=settings,
-            )
+            draft = _open_draft(session, org.code, quarter)
+            computed = compute(session, catalog, plant=org.code, region=org.region,
+                               period=quarter, ledger=ledger, settings=settings, plan=plan,
+                               claim_id=draft.id if draft else None)  # fmt: skip
             try:
                 claim = _write(
-                    session, catalog, principal, org.region, quarter, draft, computed, now
+                    session, catalog, principal, org.region, quarter, draft, computed, now, plan
                 )
             except IntegrityError:
                 session.rollback()
@@ -187,6 +245,27 @@ def create_claim(
     )
 
 
+def window_days(settings: Settings | None) -> int:
+    """The claim window (``TRACE_CLAIM_WINDOW_DAYS``; its default without settings)."""
+    if settings is not None:
+        return settings.claim_window_days
+    default: int = Settings.model_fields["claim_window_days"].default
+    return default
+
+
+def _open_draft(session: Session, org: str, quarter: Period) -> Claim | None:
+    """The plant's open draft of ``quarter``, if any."""
+    return session.execute(
+        select(Claim).where(
+            col(Claim.org) == org,
+            col(Claim.period) == quarter.name,
+            col(Claim.state) == ClaimState.draft,
+            # A row edited back to draft is not one: its submission event says so.
+            ~exists().where(_EVENT.c.claim == col(Claim.code), _EVENT.c.type == CLAIM_SUBMITTED),
+        )
+    ).scalar_one_or_none()
+
+
 def _write(
     session: Session,
     catalog: Catalog,
@@ -195,18 +274,23 @@ def _write(
     quarter: Period,
     draft: Claim | None,
     computed: Computed,
-    now: dt.datetime | None,
+    now: dt.datetime,
+    plan: Plan,
 ) -> Claim:
     """Write the computed figures as the plant's draft of ``quarter`` (its old rows replaced)."""
     begin_write(session)
-    now = now or utcnow()
     if draft is not None:
         claim = _cleared_draft(session, draft)
     else:
         claim = _new_claim(session, principal, region, quarter, now)
+    claim.mode, claim.supplements = plan.mode, plan.supplements
+    claim.conditions, claim.policy = plan.conditions, plan.policy.ref()
     lines = computed.lines(catalog)
     claim.lines = lines
-    claim.schedules = sorted(computed.schedules.values(), key=lambda s: s["id"])
+    claim.schedules = sorted(
+        (_tiers_only(s) if plan.mode == "quantity" else s for s in computed.schedules.values()),
+        key=lambda s: s["id"],
+    )
     claim.units = len(computed.items)
     claim.total_yuan = sum(line["amount"] for line in lines)
     claim.excluded = len(computed.exclusions)
@@ -219,6 +303,12 @@ def _write(
     _insert_rows(session, claim_id, computed)
     session.commit()
     return claim
+
+
+def _tiers_only(schedule: dict[str, Any]) -> dict[str, Any]:
+    """A schedule a quantity certification applied for its tiers only (no yuan)."""
+    return {**schedule, "label": "仅用于分档，数量核定不计金额 tiers only: quantity certification, "
+            "no yuan"}  # fmt: skip
 
 
 def _cleared_draft(session: Session, draft: Claim) -> Claim:
@@ -302,46 +392,60 @@ def get_claim_by_code(session: Session, code: str) -> Claim:
 
 
 def submit_claim(
-    *, session: Session, principal: Principal, claim_id: int, now: dt.datetime | None = None
+    *,
+    session: Session,
+    principal: Principal,
+    claim_id: int,
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
 ) -> Claim:
-    """Freeze the draft and record its digest as a claim event (anchored by the worker)."""
+    """Freeze the draft and record its digest as a claim event (anchored by the worker);
+    within the quarter's claim window at ``now``."""
     _require_manager(principal)
     get_claim(session, principal, claim_id)  # may they?
+    now = now or utcnow()
     begin_write(session)
     claim = session.get(Claim, claim_id, populate_existing=True)
     assert claim is not None
     if claim.state != ClaimState.draft or was_submitted(session, claim):
         raise Conflict(f"claim {claim.code} was submitted: it is not a draft", field="id")
+    check_window(parse_period(claim.period, months=False), now, window_days(settings))
+    if claim.supplements and not claim.lines:
+        raise Conflict(f"supplement {claim.code} adds no device: nothing to submit", field="id")
     digest = digest_of(claim)
     if digest != claim.digest:
         raise TraceabilityError(
             f"claim {claim.code}'s records no longer give its digest; recompute the draft",
             field="id",
         )
-    now = now or utcnow()
-    record_claim_event(
-        session,
-        claim,
-        principal,
-        CLAIM_SUBMITTED,
-        {
-            "digest": digest,
-            "period": claim.period,
-            # From the lines the digest covers, not the row's columns (SPEC §3: a replay
-            # takes the anchored figures; an edited column must not be anchored).
-            "units": sum(int(line["units"]) for line in claim.lines),
-            "total_yuan": total_of(claim.lines),
-            "schedules": [{"id": s["id"], "sha256": s["sha256"]} for s in claim.schedules],
-            # The exclusions and their reasons, anchored so that they are replayed too.
-            "excluded": exclusions_of(session, claim),
-        },
-        now,
-    )
+    record_claim_event(session, claim, principal, CLAIM_SUBMITTED, _submission(session, claim,
+                       digest), now)  # fmt: skip
     claim.state = ClaimState.submitted
     claim.submitted_at, claim.submitted_by = now, principal.username
     session.add(claim)
     session.commit()
     return claim
+
+
+def _submission(session: Session, claim: Claim, digest: str) -> dict[str, Any]:
+    """What the submission event anchors (SPEC §3: a replay takes the anchored figures)."""
+    return {
+        "digest": digest,
+        "period": claim.period,
+        # From the lines the digest covers, not the row's columns (an edited column must
+        # not be anchored).
+        "units": sum(int(line["units"]) for line in claim.lines),
+        "total_yuan": total_of(claim.lines),
+        "schedules": [{"id": s["id"], "sha256": s["sha256"]} for s in claim.schedules],
+        # The exclusions and their reasons, anchored so that they are replayed too.
+        "excluded": exclusions_of(session, claim),
+        "mode": claim.mode,
+        "supplements": claim.supplements,
+        # The row flags, the policy that decided them and the conditions as stated.
+        "flags": flags_of(session, claim),
+        "policy": claim.policy,
+        "conditions": claim.conditions,
+    }
 
 
 def was_submitted(session: Session, claim: Claim) -> bool:

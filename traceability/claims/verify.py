@@ -3,7 +3,8 @@
 Three things must hold, and the first failure of each is named:
 
 1. the file's rows are the rows the claim's records give (cell by cell; the
-   review column is left out: a file exported before a review still verifies),
+   review column and the records-changed-after-submission column are left out: a file
+   exported before a review, or before a later record, still verifies),
    and its summary is the claim's replay (``claims.replay``), not the stored row;
 2. the records give the digest the claim was submitted with, and that
    submission event is anchored and verifies on the ledger;
@@ -37,8 +38,8 @@ from traceability.claims.evidence import gather
 from traceability.claims.exports.csv import neutralise
 from traceability.claims.exports.rows import (
     HEADERS,
+    LIVE_COLUMNS,
     QR_COLUMN,
-    REVIEW_COLUMN,
     cell_text,
     detail_rows,
 )
@@ -138,7 +139,7 @@ def _first_difference(rows: list[list[str]], expected: Iterator[list[str]]) -> s
             return f"row {number} (line {line}) is missing: the records list device {device}"
         found = _trim(found)
         for col, (a, b) in enumerate(zip(found, wanted, strict=False)):
-            if col == REVIEW_COLUMN:
+            if col in LIVE_COLUMNS:
                 continue
             if a != b:
                 return (
@@ -150,20 +151,24 @@ def _first_difference(rows: list[list[str]], expected: Iterator[list[str]]) -> s
     return None
 
 
-def _compare_summary(replay: ClaimReplay, summary: list[list[Any]]) -> str | None:
-    """The summary sheet against the replay (lines, units, total)."""
+def _compare_summary(
+    replay: ClaimReplay, summary: list[list[Any]], yuan: bool = True
+) -> str | None:
+    """The summary sheet against the replay (lines, units, total); a quantity certification
+    (``yuan`` False) shows no rate or amount."""
     lines = summary[SUMMARY_HEADER_ROW + 1 :]
     for number, line in enumerate(replay.lines, start=1):
         row = lines[number - 1] if number - 1 < len(lines) else []
         got = [_xlsx_text(v) for v in row[4:7]] if len(row) >= 7 else []
-        want = [str(line["rate"]), str(line["units"]), str(line["amount"])]
+        want = [str(line["rate"]) if yuan else "", str(line["units"]),
+                str(line["amount"]) if yuan else ""]  # fmt: skip
         if got != want:
             return f"summary row {number}: rate, units, amount are {got}, the records say {want}"
     total = lines[len(replay.lines)] if len(lines) > len(replay.lines) else []
     if len(total) < 7 or total[1] != TOTAL_LABEL:
         return f"summary: no total row after {len(replay.lines)} lines"
     got = [_xlsx_text(total[5]), _xlsx_text(total[6])]
-    want = [str(replay.units), str(replay.total_yuan)]
+    want = [str(replay.units), str(replay.total_yuan) if yuan else ""]
     if got != want:
         return f"summary total: units, amount are {got}, the records say {want}"
     return None
@@ -197,7 +202,9 @@ def verify_file(
     replay = replay_claim(session, catalog, claim, events)
     if found := _compare_rows(session, catalog, claim, kind, body, replay.outcomes):
         check.problems.append(found)
-    if summary is not None and (found := _compare_summary(replay, summary)):
+    if summary is not None and (
+        found := _compare_summary(replay, summary, claim.mode != "quantity")
+    ):
         check.problems.append(found)
     check.problems += _check_anchor(claim, events, replay)
     check.warnings += [m.text for m in replay.mismatches]

@@ -42,7 +42,11 @@ def csv_cells(detail: DetailRow) -> list[str]:
 
 
 def csv_lines(
-    session: Session, catalog: Catalog, claim: Claim, outcomes: Outcomes
+    session: Session,
+    catalog: Catalog,
+    claim: Claim,
+    outcomes: Outcomes,
+    changed: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """The file as text chunks (streamable); the first starts with the BOM. ``outcomes``:
     the replayed review outcomes (``claims.replay``)."""
@@ -50,13 +54,19 @@ def csv_lines(
     writer = csv.writer(buffer, lineterminator=LINE_END)
     writer.writerow(HEADERS)
     yield BOM + buffer.getvalue()
-    for detail in detail_rows(session, catalog, claim, outcomes):
+    for detail in detail_rows(session, catalog, claim, outcomes, changed):
         buffer.seek(0)
         buffer.truncate()
         writer.writerow(csv_cells(detail))
         yield buffer.getvalue()
 
 
-def claim_csv(session: Session, catalog: Catalog, claim: Claim, outcomes: Outcomes) -> bytes:
+def claim_csv(
+    session: Session,
+    catalog: Catalog,
+    claim: Claim,
+    outcomes: Outcomes,
+    changed: dict[str, str] | None = None,
+) -> bytes:
     with collector_paused():  # a quarter's 100,000 rows
-        return "".join(csv_lines(session, catalog, claim, outcomes)).encode("utf-8")
+        return "".join(csv_lines(session, catalog, claim, outcomes, changed)).encode("utf-8")

@@ -46,7 +46,7 @@ def write_files(
     with ExitStack() as stack:
         stack.enter_context(collector_paused())
         details: Iterable[DetailRow] = detail_rows(
-            session, catalog, summary.claim, summary.replay.outcomes
+            session, catalog, summary.claim, summary.replay.outcomes, summary.changed
         )
         if ".csv" in first:
             out = stack.enter_context(first[".csv"].open("w", encoding="utf-8", newline=""))

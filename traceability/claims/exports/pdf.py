@@ -17,6 +17,7 @@ from fpdf.fonts import FontFace
 
 from traceability.claims.eligibility import REASONS
 from traceability.claims.exports.summary import Summary, check_text
+from traceability.claims.policy import FLAGS
 from traceability.claims.replay import ClaimReplay
 from traceability.db import utcnow
 from traceability.fonts import cjk_fonts
@@ -55,9 +56,11 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
     pdf = _document(summary, font_override)
     _title(pdf, summary.replay)
     _facts(pdf, summary)
-    _lines_table(pdf, summary.replay)
-    _totals(pdf, summary.replay)
+    yuan = summary.claim.mode != "quantity"
+    _lines_table(pdf, summary.replay, yuan)
+    _totals(pdf, summary.replay, yuan)
     _schedules_and_exclusions(pdf, summary)
+    _conditions_and_flags(pdf, summary)
     _integrity(pdf, summary)
     _signatures(pdf)
     return bytes(pdf.output())
@@ -123,7 +126,10 @@ def _facts(pdf: FPDF, summary: Summary) -> None:
         ("申报期 Period", f"{claim.period} ({summary.period_text})"),
         ("申报单号 Claim", claim.code),
         ("状态 State", summary.state_text),
+        ("申报方式 Mode", summary.mode_text),
     ]
+    if summary.supplement_text:
+        facts.append(("补报 Supplement", summary.supplement_text))
     pdf.set_font(FONT, size=9.5)
     for label, value in facts:
         pdf.set_font(FONT, "B", 9.5)
@@ -140,8 +146,10 @@ def _facts(pdf: FPDF, summary: Summary) -> None:
     pdf.set_y(max(pdf.get_y(), top + qr_side + 4) + 3)
 
 
-def _lines_table(pdf: FPDF, replay: ClaimReplay) -> None:
-    """One row per claim line (category, tier, rate, units, amount), then the total."""
+def _lines_table(pdf: FPDF, replay: ClaimReplay, yuan: bool = True) -> None:
+    """One row per claim line (category, tier, rate, units, amount), then the total; a
+    quantity certification (``yuan`` False) shows no rate or amount."""
+    shown = money if yuan else (lambda _: "—")
     pdf.set_font(FONT, size=9)
     with pdf.table(
         col_widths=(9, 24, 73, 19, 19, 28),
@@ -158,20 +166,21 @@ def _lines_table(pdf: FPDF, replay: ClaimReplay) -> None:
                     str(n),
                     line["category_zh"],
                     line["tier_zh"],
-                    money(line["rate"]),
+                    shown(line["rate"]),
                     money(line["units"]),
-                    money(line["amount"]),
+                    shown(line["amount"]),
                 )
             )
         pdf.set_font(FONT, "B", 9.5)
         total = table.row()
         total.cell("合计 Total", colspan=4, align=Align.R)
         total.cell(money(replay.units), align=Align.R)
-        total.cell(money(replay.total_yuan), align=Align.R)
+        total.cell(shown(replay.total_yuan), align=Align.R)
 
 
-def _totals(pdf: FPDF, replay: ClaimReplay) -> None:
-    """The amount claimed and, once reviewed, the amount approved."""
+def _totals(pdf: FPDF, replay: ClaimReplay, yuan: bool = True) -> None:
+    """The amount claimed (a quantity certification: the units) and, once reviewed, the
+    amount approved."""
     width = pdf.epw
     pdf.set_font(FONT, size=9)
     pdf.ln(2)
@@ -179,7 +188,9 @@ def _totals(pdf: FPDF, replay: ClaimReplay) -> None:
     pdf.cell(
         width,
         7,
-        f"申报金额合计 Total claimed: {money(replay.total_yuan)} 元 (yuan)",
+        f"申报金额合计 Total claimed: {money(replay.total_yuan)} 元 (yuan)"
+        if yuan
+        else f"核定数量合计 Units certified: {money(replay.units)} 台 (no yuan)",
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -211,6 +222,22 @@ def _schedules_and_exclusions(pdf: FPDF, summary: Summary) -> None:
             new_y="NEXT",
             align="L",
         )
+
+
+def _conditions_and_flags(pdf: FPDF, summary: Summary) -> None:
+    """The enterprise conditions as stated, and the claimed devices per row flag."""
+    width = pdf.epw
+    _section(pdf, "企业条件 Enterprise conditions")
+    for text in summary.condition_texts or ("—",):
+        pdf.multi_cell(width, 5, "· " + text, new_x="LMARGIN", new_y="NEXT", align="L")
+    _section(pdf, "标记 Flagged devices (claimed, for the reviewer)")
+    for code, count in summary.flagged or (("", 0),):
+        zh, en = FLAGS.get(code, ("无", "none"))
+        line = f"· {zh} ({code}): {money(count)} — {en}" if code else "· 无 none"
+        pdf.multi_cell(width, 5, line, new_x="LMARGIN", new_y="NEXT", align="L")
+    if summary.policy_text:
+        pdf.multi_cell(width, 5, f"标记政策 Flag policy: {summary.policy_text}",
+                       new_x="LMARGIN", new_y="NEXT", align="L")  # fmt: skip
 
 
 def _integrity(pdf: FPDF, summary: Summary) -> None:

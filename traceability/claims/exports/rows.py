@@ -20,6 +20,7 @@ from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import REASONS
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
 from traceability.claims.outcomes import Outcomes
+from traceability.claims.policy import FLAGS
 from traceability.labels.ids import format_id
 from traceability.periods import beijing_wall_clock
 
@@ -46,11 +47,16 @@ DETAIL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("锚定交易 Anchor tx", "text"),
     ("区块 Block", "int"),
     ("审核 Review", "text"),
+    ("标记 Flags", "text"),
+    ("提交后变更 Changed after submission", "text"),
 )
 HEADERS = tuple(h for h, _ in DETAIL_COLUMNS)
 KINDS = tuple(k for _, k in DETAIL_COLUMNS)
 #: Columns a reviewer's decision changes after submission (the file may predate it).
 REVIEW_COLUMN = HEADERS.index("审核 Review")
+#: Read from the log when exported (records after the submission): a file may predate it.
+CHANGED_COLUMN = HEADERS.index("提交后变更 Changed after submission")
+LIVE_COLUMNS = frozenset({REVIEW_COLUMN, CHANGED_COLUMN})
 QR_COLUMN = HEADERS.index("设备编号 Device ID")
 
 EXCLUSION_HEADERS = (
@@ -87,10 +93,15 @@ class DetailRow:
 
 
 def detail_rows(
-    session: Session, catalog: Catalog, claim: Claim, outcomes: Outcomes
+    session: Session,
+    catalog: Catalog,
+    claim: Claim,
+    outcomes: Outcomes,
+    changed: dict[str, str] | None = None,
 ) -> Iterator[DetailRow]:
     """One row per claimed device, streamed from the database in QR ID order; the review
-    column is the replayed outcome (``outcomes``), not the stored one."""
+    column is the replayed outcome (``outcomes``), not the stored one; ``changed``: the
+    devices with records after the submission (``discipline.changed_after_submission``)."""
     query = (
         select(_ITEM)
         .where(_ITEM.c.claim_id == claim.id)
@@ -100,7 +111,7 @@ def detail_rows(
     tiers = {(s.id, t.id): t.zh for s in catalog.rate_schedules.values() for t in s.tiers}
     result = session.execute(query)
     try:
-        yield from _detail(catalog, claim, tiers, result, outcomes)
+        yield from _detail(catalog, claim, tiers, result, outcomes, changed or {})
     finally:
         result.close()  # a reader that stops early must not leave a server-side cursor open
 
@@ -111,8 +122,10 @@ def _detail(
     tiers: dict[tuple[str, str], str],
     result: Any,
     outcomes: Outcomes,
+    changed: dict[str, str],
 ) -> Iterator[DetailRow]:
     names = {code: f.zh for code, f in catalog.fractions.items()}
+    quantity = claim.mode == "quantity"
     for number, item in enumerate(result, start=1):
         category = catalog.categories.get(item.category)
         anchor = item.anchor or {}
@@ -126,7 +139,7 @@ def _detail(
                 f"{category.zh} {item.category}" if category else item.category,
                 f"{tiers.get((item.schedule, item.tier), '')} [{item.tier}]",
                 item.schedule,
-                item.rate_yuan,
+                None if quantity else item.rate_yuan,
                 beijing_wall_clock(item.dismantled_at).replace(microsecond=0),
                 kg(item.received_weight_g),
                 _outputs_text(names, item.outputs),
@@ -137,8 +150,17 @@ def _detail(
                 anchor.get("tx_hash"),
                 anchor.get("block_number"),
                 review_text(*outcomes.of(item.qr_id, item.tier)) if outcomes else "",
+                flags_text(item.flags),
+                changed.get(item.qr_id, ""),
             ),
         )
+
+
+def flags_text(flags: list[Any] | None) -> str:
+    """``存在审计发现 audit_finding: backdating; …``: each flag in Chinese, code, detail."""
+    if not flags:
+        return ""
+    return "; ".join(f"{FLAGS.get(code, (code,))[0]} {code}: {detail}" for code, detail in flags)
 
 
 def review_text(review: str | None, reason: str | None) -> str:

@@ -7,13 +7,14 @@ row that disagrees is reported as a projection mismatch (SPEC §3).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from traceability.accounts.models import Organisation
 from traceability.catalog.models import Catalog
+from traceability.claims.discipline import changed_after_submission
 from traceability.claims.events import CLAIM_SUBMITTED, ClaimEvent
 from traceability.claims.models import Claim
 from traceability.claims.replay import ClaimReplay, claim_status, replay_claim
@@ -28,6 +29,17 @@ STATE_TEXT = {
 }
 
 
+MODE_TEXT = {
+    "yuan": "按金额申报 yuan: per-unit rates of the schedules named",
+    "quantity": "数量核定（不计金额）quantity certification: units by category and tier, no yuan",
+}
+CONDITION_TEXT = {
+    "licence": "处理资格证书在申报期内有效 licence valid through the period",
+    "no_open_high_findings": "无未结高风险审计发现 no open high-severity audit findings",
+}
+MET_TEXT = {True: "满足 met", False: "不满足 not met", None: "未知 unknown"}
+
+
 @dataclass(frozen=True)
 class Summary:
     claim: Claim
@@ -40,6 +52,14 @@ class Summary:
     anchor_text: str
     schedule_texts: list[str]
     excluded_by_reason: list[tuple[str, int]]
+    mode_text: str = ""
+    supplement_text: str = ""
+    condition_texts: tuple[str, ...] = ()
+    policy_text: str = ""
+    #: (flag, claimed devices carrying it), most first.
+    flagged: tuple[tuple[str, int], ...] = ()
+    #: Devices with records after the submission → what was recorded.
+    changed: dict[str, str] = field(default_factory=dict)
 
 
 def summarise(
@@ -52,6 +72,10 @@ def summarise(
     period = parse_period(claim.period, months=False)
     period_text = f"{period.start.date()} – {(period.end - dt.timedelta(days=1)).date()}"
     counts = replay.excluded_by_reason
+    changed = changed_after_submission(session, claim)
+    flagged = dict(replay.flagged_by_flag)
+    if changed:
+        flagged["evidence_changed_after_submission"] = len(changed)
     return Summary(
         claim=claim,
         replay=replay,
@@ -65,7 +89,39 @@ def summarise(
             for s in replay.schedules
         ],
         excluded_by_reason=sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
+        mode_text=MODE_TEXT.get(claim.mode, claim.mode),
+        supplement_text=supplement_text(claim, replay.units),
+        condition_texts=condition_texts(claim),
+        policy_text=policy_text(claim),
+        flagged=tuple(sorted(flagged.items(), key=lambda kv: (-kv[1], kv[0]))),
+        changed=changed,
     )
+
+
+def supplement_text(claim: Claim, units: int) -> str:
+    """What a supplement (补报) says it adds; empty for the quarter's claim."""
+    if not claim.supplements:
+        return ""
+    earlier = ", ".join(claim.supplements)
+    return f"补报 supplement to {earlier}: 新增 adds {units:,} 台 devices no earlier claim holds"
+
+
+def condition_texts(claim: Claim) -> tuple[str, ...]:
+    """The enterprise conditions as stated: ``label: met — detail`` each."""
+    out = []
+    for name, condition in (claim.conditions or {}).items():
+        if isinstance(condition, dict):
+            label = CONDITION_TEXT.get(name, name)
+            met = MET_TEXT.get(condition.get("met"), "?")
+            out.append(f"{label}: {met} — {condition.get('detail', '')}")
+    return tuple(out)
+
+
+def policy_text(claim: Claim) -> str:
+    policy = claim.policy or {}
+    if not policy:
+        return ""
+    return f"{policy.get('version')} sha256:{str(policy.get('sha256', ''))[:16]}…"
 
 
 def anchor_text(events: list[ClaimEvent], replay: ClaimReplay) -> str:

@@ -30,13 +30,14 @@ from traceability.claims.exports.rows import (
     exclusion_rows,
 )
 from traceability.claims.exports.summary import Summary, check_text
+from traceability.claims.policy import FLAGS
 from traceability.claims.replay import ClaimReplay
 
 SUMMARY_SHEET = "汇总 Summary"
 DETAIL_SHEET = "设备明细 Devices"
 EXCLUDED_SHEET = "未申报 Excluded"
 #: The summary table's header row (0-based), so readers find it without guessing.
-SUMMARY_HEADER_ROW = 9
+SUMMARY_HEADER_ROW = 12
 SUMMARY_HEADERS = (
     "序号 No.",
     "类别 Category",
@@ -48,7 +49,7 @@ SUMMARY_HEADERS = (
 )
 TOTAL_LABEL = "合计 Total"
 #: Detail columns, in the order of ``HEADERS``: wide enough for their values.
-_WIDTHS: list[float] = [7, 20, 21, 26, 40, 26, 10, 21, 12, 44, 14, 8, 66, 66, 68, 10, 20]
+_WIDTHS: list[float] = [7, 20, 21, 26, 40, 26, 10, 21, 12, 44, 14, 8, 66, 66, 68, 10, 20, 50, 40]
 #: Header rows hold two lines (Chinese, then English).
 _HEADER_HEIGHT = 32
 _NUMBER_FORMATS = {"int": "0", "kg": "0.000", "datetime": "yyyy-mm-dd hh:mm:ss"}
@@ -85,7 +86,9 @@ def _write_xlsx(
     book = FastExcel(target)
     _summary_sheet(book, head, summary)
     if details is None:
-        details = detail_rows(session, catalog, summary.claim, summary.replay.outcomes)
+        details = detail_rows(
+            session, catalog, summary.claim, summary.replay.outcomes, summary.changed
+        )
     book.sheet(
         DETAIL_SHEET,
         sheet_records(HEADERS, (d.values for d in details)),
@@ -175,6 +178,9 @@ def _summary_head(s: Summary) -> list[tuple[Any, ...]]:
         ("申报摘要 Claim digest (SHA-256)", replay.digest),
         ("锚定 Anchor", s.anchor_text),
         ("补贴标准 Schedules", "; ".join(s.schedule_texts) or "—"),
+        ("申报方式 Mode", s.mode_text + (f"; {s.supplement_text}" if s.supplement_text else "")),
+        ("企业条件 Conditions", "; ".join(s.condition_texts) or "—"),
+        ("标记 Flags", _flag_counts(s) + (f" (policy {s.policy_text})" if s.policy_text else "")),
         ("核对 Check", check_text(replay)),
     ]
     merges: list[tuple[Any, ...]] = [
@@ -187,6 +193,13 @@ def _summary_head(s: Summary) -> list[tuple[Any, ...]]:
     return merges
 
 
+def _flag_counts(s: Summary) -> str:
+    """``存在审计发现 audit_finding: 3; …`` — claimed devices per flag, or none."""
+    if not s.flagged:
+        return "无 none"
+    return "; ".join(f"{FLAGS.get(code, (code,))[0]} {code}: {n:,}" for code, n in s.flagged)
+
+
 def _summary_record(*values: Any) -> dict[str, Any]:
     """A row of the summary table: ``values`` in column order, the rest empty."""
     padded = list(values) + [None] * (len(SUMMARY_HEADERS) - len(values))
@@ -197,20 +210,22 @@ def _summary_records(s: Summary) -> tuple[list[dict[str, Any]], int]:
     """The table's rows (a line each, the total, the exclusions by reason, a note), and
     the total's row number."""
     replay, record = s.replay, _summary_record
+    yuan = s.claim.mode != "quantity"  # a quantity certification shows no yuan
     records = [
         record(
             n,
             f"{line['category_zh']} {line['category']}",
             f"{line['tier_zh']} [{line['tier']}]",
             line["schedule"],
-            line["rate"],
+            line["rate"] if yuan else None,
             line["units"],
-            line["amount"],
+            line["amount"] if yuan else None,
         )
         for n, line in enumerate(replay.lines, start=1)
     ]
     total_row = SUMMARY_HEADER_ROW + 1 + len(records)
-    records.append(record(None, TOTAL_LABEL, None, None, None, replay.units, replay.total_yuan))
+    total = replay.total_yuan if yuan else None
+    records.append(record(None, TOTAL_LABEL, None, None, None, replay.units, total))
     records.append(record())
     records.append(record("未申报设备 Excluded devices", None, replay.excluded))
     for code, count in s.excluded_by_reason:
