@@ -87,8 +87,9 @@ class TrustAnchors:
 
     ``revoked``: (submitter, block) pairs — the regulator withdrew the
     submitter's right to anchor in that block (``traceability ledger
-    revoke``). Its earlier anchors still count; none made in or after that
-    block does, even should the registry have accepted it again since.
+    revoke``). Its anchors up to that block still count (the registry took
+    them before the revocation); none made in a later block does, even
+    should the registry have accepted the submitter again since.
     """
 
     registry: str
@@ -123,7 +124,7 @@ class TrustAnchors:
         if submitter.lower() not in {s.lower() for s in self.submitters}:
             return False
         revoked = self.revoked_in(submitter)
-        return revoked is None or (block is not None and block < revoked)
+        return revoked is None or (block is not None and block <= revoked)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -229,7 +230,7 @@ def _check_event(
         why = (
             f"anchored by {record.submitter} in block {record.block_number}, "
             f"after it was revoked in block {revoked}"
-            if revoked is not None and record.block_number >= revoked
+            if revoked is not None and record.block_number > revoked
             else f"anchored by {record.submitter}, not an accepted submitter"
         )
         return EventResult(event_id, UNTRUSTED, why)

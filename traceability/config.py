@@ -142,7 +142,8 @@ class Settings(BaseSettings):
             raise ConfigurationError("TRACE_LEDGER_MODE=rpc needs TRACE_LEDGER_URL")
         if self.ledger_trust_file is not None and self.ledger_mode != "rpc":
             raise ConfigurationError(
-                "TRACE_LEDGER_TRUST_FILE names the regulator's chain: it needs TRACE_LEDGER_MODE=rpc"
+                "TRACE_LEDGER_TRUST_FILE names the regulator's chain: "
+                "it needs TRACE_LEDGER_MODE=rpc"
             )
         self._check_ledger_values()
         return self
