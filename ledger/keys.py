@@ -8,8 +8,8 @@ case it carries an EIP-55 checksum, which must be right (a typo in one digit
 is caught). Each check names what it checked, never the key itself::
 
     >>> address_problem("0x52908400098527886E0F7030069857D2E4169EE7")
-    >>> address_problem("0x52908400098527886e0F7030069857D2E4169EE7")
-    'has a wrong EIP-55 checksum (mixed case must be 0x52908400098527886E0F7030069857D2E4169EE7)'
+    >>> address_problem("0x52908400098527886e0F7030069857D2E4169EE7")[:31]
+    'has a wrong EIP-55 checksum: a '
     >>> key_problem("ab" * 31 + "c")
     'must be 64 hexadecimal digits (0x optional), not 63'
 """
@@ -56,10 +56,12 @@ def address_problem(value: str) -> str | None:
         return "must be 0x and hexadecimal digits (0-9, a-f)"
     if len(digits) != 40:
         return f"must be 0x and 40 hexadecimal digits, not {len(digits)}"
-    if digits != digits.lower() and digits != digits.upper():
-        right = to_checksum_address("0x" + digits.lower())
-        if "0x" + digits != right:
-            return f"has a wrong EIP-55 checksum (mixed case must be {right})"
+    mixed = digits not in (digits.lower(), digits.upper())
+    if mixed and to_checksum_address("0x" + digits.lower()) != "0x" + digits:
+        return (
+            "has a wrong EIP-55 checksum: a digit or the case of a letter was mistyped "
+            "(copy the address again)"
+        )
     return None
 
 
