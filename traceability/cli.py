@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+import sqlalchemy
+from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
 from ledger.errors import LedgerError
@@ -61,6 +63,13 @@ def _run(ctx: click.Context, fn: Callable[..., Any], **kwargs: Any) -> Any:
     except TraceabilityError as exc:
         where = f" ({exc.field})" if exc.field else ""
         raise click.ClickException(f"{exc.message}{where}") from None
+    except DBAPIError:
+        if not sqlalchemy.inspect(trace.engine).has_table("event"):
+            raise click.ClickException(
+                f"the database {trace.engine.url.render_as_string()} has no tables yet: "
+                "run `traceability init` first"
+            ) from None
+        raise
 
 
 @click.group()

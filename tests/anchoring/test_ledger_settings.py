@@ -58,5 +58,7 @@ def test_an_empty_key_variable_is_no_key(monkeypatch: pytest.MonkeyPatch, tmp_pa
 
 
 def test_a_trust_file_needs_rpc_mode(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="TRACE_LEDGER_TRUST_FILE .* TRACE_LEDGER_MODE=rpc"):
+    with pytest.raises(
+        ConfigurationError, match=r"TRACE_LEDGER_TRUST_FILE .* TRACE_LEDGER_MODE=rpc"
+    ):
         env_settings(monkeypatch, tmp_path, TRACE_LEDGER_TRUST_FILE=str(tmp_path / "trust.json"))

@@ -60,13 +60,13 @@ def test_an_address_in_one_case_or_with_its_checksum_is_accepted(written: str) -
     ],
 )
 def test_malformed_addresses_are_refused_naming_the_argument(value: str, problem: str) -> None:
-    with pytest.raises(ValueError, match="^ADDR ") as refused:
+    with pytest.raises(ValueError, match=r"^ADDR ") as refused:
         checked_address(value, "ADDR")
     assert problem in str(refused.value)
 
 
 def test_the_trust_file_refuses_a_submitter_with_a_wrong_checksum() -> None:
-    with pytest.raises(ValueError, match="submitter .* wrong EIP-55 checksum"):
+    with pytest.raises(ValueError, match=r"submitter .* wrong EIP-55 checksum"):
         TrustAnchors(registry=ADDRESS, submitters=(ADDRESS.replace("C518", "c518"),))
 
 

@@ -145,6 +145,7 @@ def authorise(
     the trust file. Authorising it again for the same organisation changes nothing."""
     may_change(by)
     address = _address(address)
+    owner, trust = administered_registry(handle)
     if org_code not in register_of(session, [org_code]):
         raise NotFound(
             f"no organisation {org_code[:32]} in the register: add it first "
@@ -156,7 +157,6 @@ def authorise(
         raise ValidationFailed(
             f"{address} is the submitter of {held_by}: revoke it first", field="address"
         )
-    owner, trust = administered_registry(handle)
     if address.lower() == owner.address.lower():
         raise ValidationFailed(
             f"{address} is the registry owner (the regulator): the registry refuses an owner "
@@ -197,8 +197,8 @@ def revoke(
     with the block, in the trust file (its later anchors no longer count)."""
     may_change(by)
     address = _address(address)
-    held_by = holder(session, address)
     owner, trust = administered_registry(handle)
+    held_by = holder(session, address)
     session.rollback()  # no transaction is held while the chain is asked
     if held_by is None and not owner.is_submitter(address):
         raise ValidationFailed(
