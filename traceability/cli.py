@@ -41,7 +41,7 @@ from traceability.anchoring.connection import (
 from traceability.anchoring.repair import repair as repair_chain
 from traceability.audit.commands import audit_commands
 from traceability.claims_cli import claims
-from traceability.context import cli_trace
+from traceability.context import Trace, cli_trace
 from traceability.db import session_scope
 from traceability.demo.anchoring import anchored_daily
 from traceability.errors import TraceabilityError
@@ -63,16 +63,25 @@ def _run(ctx: click.Context, fn: Callable[..., Any], **kwargs: Any) -> Any:
     except TraceabilityError as exc:
         where = f" ({exc.field})" if exc.field else ""
         raise click.ClickException(f"{exc.message}{where}") from None
-    except DBAPIError:
-        if not sqlalchemy.inspect(trace.engine).has_table("event"):
-            raise click.ClickException(
-                f"the database {trace.engine.url.render_as_string()} has no tables yet: "
-                "run `traceability init` first"
-            ) from None
-        raise
 
 
-@click.group()
+class _Commands(click.Group):
+    """The root command: a database without tables is named, with the command to run first."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError:
+            trace = ctx.find_root().obj
+            if isinstance(trace, Trace) and not sqlalchemy.inspect(trace.engine).has_table("event"):
+                raise click.ClickException(
+                    f"the database {trace.engine.url.render_as_string()} has no tables yet: "
+                    "run `traceability init` first"
+                ) from None
+            raise
+
+
+@click.group(cls=_Commands)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """WEEE recycling traceability."""

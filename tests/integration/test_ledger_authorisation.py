@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from eth_account import Account
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -241,6 +242,12 @@ def test_authorize_says_what_must_come_first(world: World) -> None:
     taken = invoke(world.regulator, "ledger", "authorize", world.plant_address,
                    "--org", "DIS-SZ02")  # fmt: skip
     assert taken.exit_code == 1 and "is the submitter of DIS-SZ01: revoke it first" in taken.output
+    second = invoke(world.regulator, "ledger", "authorize", other, "--org", "DIS-SZ01")
+    assert second.exit_code == 1
+    assert f"DIS-SZ01 anchors with {world.plant_address}: revoke it first" in second.output
+    unfunded = Account.from_key("0x" + "22" * 32).address
+    warned = ok(world.regulator, "ledger", "authorize", unfunded, "--org", "DIS-SZ02")
+    assert f"warning: {unfunded} holds no ether: it cannot pay for anchors" in warned.output
     on_plant = invoke(world.plant(t1), "ledger", "authorize", other, "--org", "DIS-SZ01")
     assert on_plant.exit_code == 1 and "on the regulator's instance" in on_plant.output
 

@@ -123,6 +123,36 @@ def administered_registry(handle: LedgerHandle) -> tuple[Ledger, TrustAnchors]:
     return handle.owner, trust
 
 
+def _check_assignment(session: Session, owner: Ledger, address: str, org_code: str) -> str | None:
+    """Refuse an assignment the register or the registry contradicts; who holds ``address``."""
+    facts = register_of(session, [org_code]).get(org_code)
+    if facts is None:
+        raise NotFound(
+            f"no organisation {org_code[:32]} in the register: add it first "
+            "(`traceability orgs add`)",
+            field="org",
+        )
+    held_by = holder(session, address)
+    if held_by is not None and held_by != org_code:
+        raise ValidationFailed(
+            f"{address} is the submitter of {held_by}: revoke it first", field="address"
+        )
+    if address.lower() == owner.address.lower():
+        raise ValidationFailed(
+            f"{address} is the registry owner (the regulator): the registry refuses an owner "
+            "that anchors",
+            field="address",
+        )
+    current = facts.submitter
+    if current and current.lower() != address.lower() and owner.is_submitter(current):
+        raise ValidationFailed(
+            f"{org_code} anchors with {current}: revoke it first "
+            f"(`traceability ledger revoke {current}`)",
+            field="org",
+        )
+    return held_by
+
+
 def _evidence(address: str, registry: str, receipt: Receipt) -> dict[str, object]:
     return {
         "submitter": address,
@@ -146,23 +176,7 @@ def authorise(
     may_change(by)
     address = _address(address)
     owner, trust = administered_registry(handle)
-    if org_code not in register_of(session, [org_code]):
-        raise NotFound(
-            f"no organisation {org_code[:32]} in the register: add it first "
-            "(`traceability orgs add`)",
-            field="org",
-        )
-    held_by = holder(session, address)
-    if held_by is not None and held_by != org_code:
-        raise ValidationFailed(
-            f"{address} is the submitter of {held_by}: revoke it first", field="address"
-        )
-    if address.lower() == owner.address.lower():
-        raise ValidationFailed(
-            f"{address} is the registry owner (the regulator): the registry refuses an owner "
-            "that anchors",
-            field="address",
-        )
+    held_by = _check_assignment(session, owner, address, org_code)
     session.rollback()  # no transaction is held while the chain is asked
     receipt = None
     if held_by != org_code or not owner.is_submitter(address):
