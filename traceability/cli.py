@@ -21,7 +21,7 @@ import sqlalchemy
 from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, NotAuthorised
 from ledger.redact import redact_url
 from ledger.verify import TrustAnchors
 from traceability import demo as demo_data
@@ -191,6 +191,12 @@ def anchor(ctx: click.Context, watch: bool, repair: bool, parent_pid: int | None
                     f"batch(es)"
                     + (f"; last root {last.root} in block {last.block_number}" if last else "")
                 )
+    except NotAuthorised as exc:
+        raise click.ClickException(
+            f"{exc}: the registry does not (or no longer) accept this deployment's submitter "
+            "key; the regulator authorises its address (`traceability ledger authorize`) and "
+            "publishes the trust file again"
+        ) from None
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
 

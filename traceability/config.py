@@ -148,6 +148,12 @@ class Settings(BaseSettings):
         self._check_ledger_values()
         return self
 
+    @field_validator("ledger_trust_file", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: Any) -> Any:
+        """``TRACE_LEDGER_TRUST_FILE=`` (empty) is no trust file, not the current directory."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("ledger_submitters", mode="before")
     @classmethod
     def _split_submitters(cls, value: Any) -> Any:

@@ -53,8 +53,11 @@ def test_malformed_ledger_settings_are_refused_naming_the_variable(
         env_settings(monkeypatch, tmp_path, **{name: value})
 
 
-def test_an_empty_key_variable_is_no_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    assert env_settings(monkeypatch, tmp_path, TRACE_LEDGER_KEY=" ").ledger_key is None
+def test_empty_key_and_trust_file_variables_are_unset(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    settings = env_settings(monkeypatch, tmp_path, TRACE_LEDGER_KEY=" ", TRACE_LEDGER_TRUST_FILE="")
+    assert settings.ledger_key is None and settings.ledger_trust_file is None
 
 
 def test_a_trust_file_needs_rpc_mode(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
