@@ -1,12 +1,19 @@
 """Which chain the app anchors to, and what it trusts about it (SPEC §3, trust anchors).
 
 The trust anchors — chain id, genesis hash, registry address, registry owner
-and the accepted submitters — come from configuration in ``rpc`` mode
-(``TRACE_LEDGER_CONTRACT`` and friends) or, where this deployment deploys the
-registry itself (managed node, in-process chain, an rpc node without a
-configured registry), from ``data_dir/trust.json``, written once at deploy.
-Never from the database: ``ledger_meta`` is a cache that is compared with
-them, and a difference stops anchoring and fails every verification.
+and the accepted submitters — come from configuration in ``rpc`` mode (the
+regulator's published file, ``TRACE_LEDGER_TRUST_FILE``, or
+``TRACE_LEDGER_CONTRACT`` and friends) or, where this deployment deployed the
+registry itself (managed node, in-process chain, the regulator's own instance
+after ``traceability ledger deploy``), from ``data_dir/trust.json``, written at
+deploy and by ``ledger authorize|revoke``. Never from the database:
+``ledger_meta`` is a cache that is compared with them, and a difference stops
+anchoring and fails every verification.
+
+Who deploys: ``traceability ledger deploy`` with the owner's key (checked
+before any transaction: ``_deployer``); on first use only a deployment holding
+both keys (the managed node, a one-machine trial) deploys by itself — a
+regulator's instance or a plant is told which command comes first.
 
 Every start checks the chain against them: a reset chain is reported loudly
 and ``traceability anchor --repair`` re-anchors everything from the database.
