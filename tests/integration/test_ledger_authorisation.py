@@ -145,7 +145,7 @@ def test_the_authorisation_is_an_event_of_the_organisation_register(world: World
         facts = register_of(session, ["DIS-SZ01"])["DIS-SZ01"]
     assert facts.submitter == world.plant_address and not facts.mismatch
     kinds = [kind for kind, _ in register_events(world.regulator, "DIS-SZ01")]
-    assert kinds == ["org_registered", "submitter_authorised"]
+    assert kinds == ["org_registered", "submitter_grant"]
     payload = register_events(world.regulator, "DIS-SZ01")[-1][1]
     assert payload["submitter"] == world.plant_address
     assert payload["registry"] == read(t1)["registry"]
@@ -175,7 +175,7 @@ def test_revocation_stops_anchoring_and_later_anchors_fail_verification(world: W
     assert not world.chain.at_address(read(t2)["registry"]).is_submitter(world.plant_address)
     with Session(world.regulator.engine) as session:
         assert register_of(session, ["DIS-SZ01"])["DIS-SZ01"].submitter is None
-    assert register_events(world.regulator, "DIS-SZ01")[-1][0] == "submitter_revoked"
+    assert register_events(world.regulator, "DIS-SZ01")[-1][0] == "submitter_revoke"
 
     add_org(plant, "COL-2", "collector")
     refused = invoke(world.plant(t2), "anchor")  # the plant with the new file is told why

@@ -27,7 +27,7 @@ LOT_TYPES = frozenset({
 #: The organisation register's event types (``traceability.register.log``, a layer above).
 ORG_TYPES = frozenset({
     "org_registered", "org_changed", "licence_issued", "licence_amended",
-    "submitter_authorised", "submitter_revoked",
+    "submitter_grant", "submitter_revoke",
 })  # fmt: skip
 
 _TEXT_COLUMNS = ("id", "org", "actor", "digest")

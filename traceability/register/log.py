@@ -1,7 +1,7 @@
 """Recording and replaying the register's events (SPEC §2.8, §3).
 
 ``org_registered`` carries every fact of a new organisation; ``org_changed``
-only the facts it changes; ``submitter_authorised``/``submitter_revoked``
+only the facts it changes; ``submitter_grant``/``submitter_revoke``
 assign (withdraw) its anchoring address, with the registry transaction that
 did so on chain. Replaying them in recording order gives what the
 register says; the ``organisation`` row is compared against it, never obeyed:
@@ -30,8 +30,8 @@ ORG_REGISTERED = "org_registered"
 ORG_CHANGED = "org_changed"
 #: The regulator authorised (revoked) an anchoring address on the registry for this
 #: organisation: ``traceability ledger authorize|revoke`` (``register.submitters``).
-SUBMITTER_AUTHORISED = "submitter_authorised"
-SUBMITTER_REVOKED = "submitter_revoked"
+SUBMITTER_GRANT = "submitter_grant"
+SUBMITTER_REVOKE = "submitter_revoke"
 #: The facts the register holds, as named in events and on the ``organisation`` row.
 FACTS = ("kind", "name", "region", "license_no", "capacity_units", "submitter")
 #: The facts the ``organisation`` row also holds (the submitter address lives only in the log).
@@ -140,9 +140,9 @@ def replay_org(code: str, rows: Iterable[Any]) -> OrgFacts | None:
             facts = {f: payload.get(f) for f in FACTS}
         elif row.type == ORG_CHANGED and facts is not None:
             facts.update({f: payload[f] for f in FACTS if f in payload})
-        elif row.type == SUBMITTER_AUTHORISED and facts is not None:
+        elif row.type == SUBMITTER_GRANT and facts is not None:
             facts["submitter"] = payload.get("submitter")
-        elif row.type == SUBMITTER_REVOKED and facts is not None and _same(facts, payload):
+        elif row.type == SUBMITTER_REVOKE and facts is not None and _same(facts, payload):
             facts["submitter"] = None
         count += 1
     if facts is None:

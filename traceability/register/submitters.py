@@ -3,11 +3,11 @@
 
 ``authorise`` grants an address the submitter role on the registry (a
 transaction signed with the owner's key, TRACE_LEDGER_OWNER_KEY), records
-``submitter_authorised`` on the organisation's register chain — with the
+``submitter_grant`` on the organisation's register chain — with the
 registry, transaction and block, hashed, chained and anchored like every
 register event — and adds the address to the trust file this deployment
 publishes (``data_dir/trust.json``, what ``traceability ledger trust``
-prints). ``revoke`` withdraws the role, records ``submitter_revoked`` on the
+prints). ``revoke`` withdraws the role, records ``submitter_revoke`` on the
 organisation that held it and marks the address revoked in that block in the
 trust file: its anchors up to the revocation still count, none after it.
 
@@ -46,8 +46,8 @@ from traceability.anchoring.connection import (
 from traceability.db import utcnow
 from traceability.errors import NotFound, ValidationFailed
 from traceability.register.log import (
-    SUBMITTER_AUTHORISED,
-    SUBMITTER_REVOKED,
+    SUBMITTER_GRANT,
+    SUBMITTER_REVOKE,
     record_org_event,
     register_of,
 )
@@ -183,7 +183,7 @@ def authorise(
         receipt = owner.grant_submitter(address)
         payload = _evidence(address, trust.registry, receipt)
         record_org_event(
-            session, code=org_code, by=by, event_type=SUBMITTER_AUTHORISED,
+            session, code=org_code, by=by, event_type=SUBMITTER_GRANT,
             payload=payload, now=now or utcnow(),
         )  # fmt: skip
         session.commit()
@@ -222,7 +222,7 @@ def revoke(
     if held_by is not None:
         payload = _evidence(address, trust.registry, receipt)
         record_org_event(
-            session, code=held_by, by=by, event_type=SUBMITTER_REVOKED,
+            session, code=held_by, by=by, event_type=SUBMITTER_REVOKE,
             payload=payload, now=now or utcnow(),
         )  # fmt: skip
         session.commit()
