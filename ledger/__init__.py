@@ -2,7 +2,8 @@
 
 Usable without Flask and never imports ``traceability``: canonical hashing
 (``canonical``), RFC 9162 Merkle trees (``merkle``), the ``Ledger`` interface
-(``interface``) and its web3 client (``chain``), the managed anvil node
+(``interface``) and its web3 client (``chain``), checks of configured keys
+and addresses (``keys``), the managed anvil node
 (``node``) and the independent verifier (``verify``). Importing this package
 imports none of them: ``import ledger.merkle`` does not load web3.
 
@@ -46,6 +47,7 @@ __all__ = [
     "chain",
     "errors",
     "interface",
+    "keys",
     "merkle",
     "node",
     "verify",

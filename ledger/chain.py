@@ -231,6 +231,11 @@ class Web3Ledger:
                 return None
         return BlockInfo(int(raw["number"]), _hex(raw["hash"]), int(raw["timestamp"]))
 
+    def balance(self, address: str) -> int:
+        """What ``address`` holds on this chain, in wei (what it can pay for transactions)."""
+        with self._rpc("eth_getBalance"):
+            return int(self._w3.eth.get_balance(to_checksum_address(address)))
+
     def pending_nonce(self) -> int:
         """Counts transactions still in the pool, so consecutive sends never collide."""
         with self._rpc("eth_getTransactionCount"):

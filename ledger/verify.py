@@ -29,17 +29,16 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-
-from eth_utils import is_address, to_checksum_address
 
 from ledger import merkle
 from ledger.canonical import NotCanonicalisable, digest_hex
 from ledger.chain import Web3Ledger
 from ledger.errors import LedgerError, TrustMismatch
 from ledger.interface import AnchorRecord, Ledger
+from ledger.keys import checked_address
 from ledger.recursion import restore_recursion_limit
 
 SUPPORTED_FORMATS = ("weee-trace-proof/1",)
@@ -84,13 +83,21 @@ def _span(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class TrustAnchors:
-    """What a verifier trusts (SPEC §3): published by the regulator, never read from a bundle."""
+    """What a verifier trusts (SPEC §3): published by the regulator, never read from a bundle.
+
+    ``revoked``: (submitter, block) pairs — the regulator withdrew the
+    submitter's right to anchor in that block (``traceability ledger
+    revoke``). Its anchors up to that block still count (the registry took
+    them before the revocation); none made in a later block does, even
+    should the registry have accepted the submitter again since.
+    """
 
     registry: str
     chain_id: int | None = None
     genesis_hash: str | None = None
     owner: str | None = None
     submitters: tuple[str, ...] = field(default_factory=tuple)
+    revoked: tuple[tuple[str, int], ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         # Checksummed addresses and lower-case hashes: comparisons are exact.
@@ -102,12 +109,25 @@ class TrustAnchors:
         object.__setattr__(
             self, "submitters", tuple(_address(s, "submitter") for s in self.submitters)
         )
+        object.__setattr__(
+            self,
+            "revoked",
+            tuple(sorted((_address(a, "revoked submitter"), int(b)) for a, b in self.revoked)),
+        )
 
-    def accepts(self, submitter: str) -> bool:
-        return submitter.lower() in {s.lower() for s in self.submitters}
+    def revoked_in(self, submitter: str) -> int | None:
+        """The block in which ``submitter`` was revoked (None: it never was)."""
+        return next((b for a, b in self.revoked if a.lower() == submitter.lower()), None)
+
+    def accepts(self, submitter: str, block: int | None = None) -> bool:
+        """Whether an anchor by ``submitter`` (made in ``block``, when known) counts."""
+        if submitter.lower() not in {s.lower() for s in self.submitters}:
+            return False
+        revoked = self.revoked_in(submitter)
+        return revoked is None or (block is not None and block <= revoked)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "format": TRUST_FORMAT,
             "chain_id": self.chain_id,
             "genesis_hash": self.genesis_hash,
@@ -115,15 +135,12 @@ class TrustAnchors:
             "owner": self.owner,
             "submitters": list(self.submitters),
         }
+        if self.revoked:
+            data["revoked"] = {address: block for address, block in self.revoked}
+        return data
 
     def with_submitters(self, submitters: Iterable[str]) -> TrustAnchors:
-        return TrustAnchors(
-            registry=self.registry,
-            chain_id=self.chain_id,
-            genesis_hash=self.genesis_hash,
-            owner=self.owner,
-            submitters=tuple(submitters),
-        )
+        return replace(self, submitters=tuple(submitters))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrustAnchors:
@@ -131,12 +148,16 @@ class TrustAnchors:
             raise ValueError(f"not a trust file ({TRUST_FORMAT}): format {data.get('format')!r}")
         if not data.get("registry"):
             raise ValueError("the trust file names no registry")
+        revoked = data.get("revoked") or {}
+        if not isinstance(revoked, dict):
+            raise ValueError("the trust file's revoked is not a map of address to block")
         return cls(
             registry=str(data["registry"]),
             chain_id=int(data["chain_id"]) if data.get("chain_id") is not None else None,
             genesis_hash=data.get("genesis_hash") or None,
             owner=data.get("owner") or None,
             submitters=tuple(data.get("submitters") or ()),
+            revoked=tuple((str(a), int(b)) for a, b in revoked.items()),
         )
 
     @classmethod
@@ -145,9 +166,7 @@ class TrustAnchors:
 
 
 def _address(value: str, what: str) -> str:
-    if not is_address(value):
-        raise ValueError(f"{what} {value!r} is not an Ethereum address")
-    return str(to_checksum_address(value))
+    return checked_address(str(value), what)
 
 
 def chain_problem(ledger: Ledger, trust: TrustAnchors) -> str | None:
@@ -206,10 +225,15 @@ def _check_event(
     record = anchors.get(root)
     if record is None:
         return EventResult(event_id, "missing_on_chain", f"root {root[:16]}… is not on chain")
-    if not trust.accepts(record.submitter):
-        return EventResult(
-            event_id, UNTRUSTED, f"anchored by {record.submitter}, not an accepted submitter"
+    if not trust.accepts(record.submitter, record.block_number):
+        revoked = trust.revoked_in(record.submitter)
+        why = (
+            f"anchored by {record.submitter} in block {record.block_number}, "
+            f"after it was revoked in block {revoked}"
+            if revoked is not None and record.block_number > revoked
+            else f"anchored by {record.submitter}, not an accepted submitter"
         )
+        return EventResult(event_id, UNTRUSTED, why)
     try:
         proof = [bytes.fromhex(p) for p in anchor.get("proof", [])]
         ok = merkle.verify_inclusion(

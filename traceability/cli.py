@@ -9,38 +9,46 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
+import sqlalchemy
+from sqlalchemy.exc import DBAPIError
 from tqdm import tqdm
 
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, NotAuthorised
 from ledger.redact import redact_url
+from ledger.verify import TrustAnchors
 from traceability import demo as demo_data
 from traceability import migrate
 from traceability.accounts import services as accounts
 from traceability.accounts.models import OrgKind, Role
 from traceability.anchoring import worker
 from traceability.anchoring.connection import (
-    deploy,
+    deploy_once,
     ensure_ready,
     managed_node,
     open_ledger,
+    trust_path,
     trusted,
+    write_trust,
 )
 from traceability.anchoring.repair import repair as repair_chain
 from traceability.audit.commands import audit_commands
 from traceability.audit.refresh import refresh
 from traceability.claims_cli import claims
-from traceability.context import cli_trace
+from traceability.context import Trace, cli_trace
 from traceability.db import session_scope
 from traceability.demo import tampering
 from traceability.demo.anchoring import anchored_daily
 from traceability.errors import TraceabilityError
 from traceability.register import services as register
+from traceability.register import submitters
 from traceability.register.commands import register_commands, register_licence_commands
 from traceability.server import serve as run_server
 from traceability.verification import reconciliation
@@ -59,7 +67,23 @@ def _run(ctx: click.Context, fn: Callable[..., Any], **kwargs: Any) -> Any:
         raise click.ClickException(f"{exc.message}{where}") from None
 
 
-@click.group()
+class _Commands(click.Group):
+    """The root command: a database without tables is named, with the command to run first."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError:
+            trace = ctx.find_root().obj
+            if isinstance(trace, Trace) and not sqlalchemy.inspect(trace.engine).has_table("event"):
+                raise click.ClickException(
+                    f"the database {trace.engine.url.render_as_string()} has no tables yet: "
+                    "run `traceability init` first"
+                ) from None
+            raise
+
+
+@click.group(cls=_Commands)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """WEEE recycling traceability."""
@@ -180,6 +204,12 @@ def anchor(ctx: click.Context, watch: bool, repair: bool, parent_pid: int | None
                     f"batch(es)"
                     + (f"; last root {last.root} in block {last.block_number}" if last else "")
                 )
+    except NotAuthorised as exc:
+        raise click.ClickException(
+            f"{exc}: the registry does not (or no longer) accept this deployment's submitter "
+            "key; the regulator authorises its address (`traceability ledger authorize`) and "
+            "publishes the trust file again"
+        ) from None
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -268,49 +298,140 @@ def _echo_full_report(report: reconciliation.FullReport) -> None:
 
 @main.group()
 def ledger() -> None:
-    """The ledger: deploy the registry, show status."""
+    """The ledger: the regulator deploys the registry and authorises plants; status, trust.
+
+    \b
+    The regulator (TRACE_LEDGER_OWNER_KEY, its own instance):
+      traceability ledger deploy --out trust.json
+      traceability orgs add CODE …
+      traceability ledger authorize ADDR --org CODE --out trust.json
+    A plant (TRACE_LEDGER_KEY, TRACE_LEDGER_TRUST_FILE=trust.json):
+      traceability init
+    """
+
+
+_OUT = click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="write the trust file here instead of printing it",
+)
+
+
+def _publish(trust: TrustAnchors | None, out: Path | None) -> None:
+    """The trust file, once: on stdout (alone), or written to ``out``."""
+    if trust is None:
+        return
+    if out is None:
+        click.echo(json.dumps(trust.to_dict(), indent=2))
+        return
+    write_trust(out, trust)
+    click.echo(
+        f"trust file written to {out}: publish it (a plant sets TRACE_LEDGER_TRUST_FILE to it)",
+        err=True,
+    )
 
 
 @ledger.command("deploy")
+@_OUT
+@click.option("--replace", is_flag=True, help="deploy a new registry even if one is recorded here")
 @click.pass_context
-def ledger_deploy(ctx: click.Context) -> None:
-    """Deploy the AnchorRegistry (owner key) and authorise this deployment's submitter."""
+def ledger_deploy(ctx: click.Context, out: Path | None, replace: bool) -> None:
+    """Deploy the AnchorRegistry with the owner key (the regulator); print its trust file.
 
+    Needs no `init` first. Run again, it reports the registry already recorded here.
+    """
     trace = cli_trace(ctx)
+    migrate.upgrade(trace.engine)  # a fresh data directory: the database is made here
     try:
         with managed_node(trace.settings), session_scope(trace.engine) as session:
             handle = open_ledger(trace.ledger)
-            address = deploy(session, handle)
+            address, deployed = deploy_once(session, handle, replace=replace)
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"registry deployed at {address}")
-    if handle.trust is not None:
-        import json
+    if deployed:
+        click.echo(f"registry deployed at {address}", err=True)
+    else:
+        click.echo(
+            f"registry already deployed at {address} (recorded in "
+            f"{trust_path(trace.settings)}); `--replace` deploys a new one",
+            err=True,
+        )
+    _publish(handle.trust, out)
 
-        click.echo("trust anchors (publish them; `traceability ledger trust` prints them again):")
-        click.echo(json.dumps(handle.trust.to_dict(), indent=2))
+
+@ledger.command("authorize")
+@click.argument("address")
+@click.option("--org", "org_code", required=True, help="the organisation the address anchors for")
+@_OUT
+@click.pass_context
+def ledger_authorize(ctx: click.Context, address: str, org_code: str, out: Path | None) -> None:
+    """Authorise ADDRESS to anchor for --org (owner key); recorded in the register."""
+    trace = cli_trace(ctx)
+    migrate.upgrade(trace.engine)
+    try:
+        with managed_node(trace.settings):
+            done = _run(
+                ctx, submitters.authorise, handle=open_ledger(trace.ledger),
+                address=address, org_code=org_code,
+            )  # fmt: skip
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from None
+    if done.tx_hash is None:
+        click.echo(f"{done.address} is already authorised for {done.org}", err=True)
+    else:
+        click.echo(
+            f"{done.address} authorised for {done.org} (tx {done.tx_hash} in block "
+            f"{done.block_number}; recorded in the organisation register)",
+            err=True,
+        )
+    if not done.funded:
+        click.echo(
+            f"warning: {done.address} holds no ether: it cannot pay for anchors until funded",
+            err=True,
+        )
+    _publish(done.trust, out)
+
+
+@ledger.command("revoke")
+@click.argument("address")
+@_OUT
+@click.pass_context
+def ledger_revoke(ctx: click.Context, address: str, out: Path | None) -> None:
+    """Withdraw ADDRESS's right to anchor (owner key); its earlier anchors still count."""
+    trace = cli_trace(ctx)
+    migrate.upgrade(trace.engine)
+    try:
+        with managed_node(trace.settings):
+            done = _run(ctx, submitters.revoke, handle=open_ledger(trace.ledger), address=address)
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from None
+    held = f" (the submitter of {done.org}, recorded in the register)" if done.org else ""
+    click.echo(
+        f"{done.address} revoked in block {done.block_number}{held}: its anchors after that "
+        "block do not count",
+        err=True,
+    )
+    _publish(done.trust, out)
 
 
 @ledger.command("trust")
+@_OUT
 @click.pass_context
-def ledger_trust(ctx: click.Context) -> None:
+def ledger_trust(ctx: click.Context, out: Path | None) -> None:
     """Print the trust anchors a regulator publishes (for `python -m ledger.verify --trust`)."""
-    import json
-
     trace = cli_trace(ctx)
     try:
         with managed_node(trace.settings), session_scope(trace.engine) as session:
             trust = trusted(session, open_ledger(trace.ledger))
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(json.dumps(trust.to_dict(), indent=2))
+    _publish(trust, out)
 
 
 @ledger.command("status")
 @click.pass_context
 def ledger_status(ctx: click.Context) -> None:
     """Chain id, registry, block height and pending events."""
-    import json
 
     trace = cli_trace(ctx)
     with managed_node(trace.settings), session_scope(trace.engine) as session:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ledger.keys import checked_address, checked_key
 
 
 class ConfigurationError(RuntimeError):
@@ -43,13 +46,17 @@ class Settings(BaseSettings):
     anchor_batch_max: int = Field(default=10_000, gt=0)
     anchor_in_background: bool = True
     # Trust anchors (SPEC §3): what verification trusts, from configuration,
-    # never from the database. In rpc mode these name the regulator's chain;
-    # in managed mode they are recorded once at deploy in data_dir/trust.json.
+    # never from the database. In rpc mode a plant points ledger_trust_file at
+    # the file the regulator publishes (`traceability ledger deploy --out`), or
+    # sets the four values below one by one; in managed mode they are recorded
+    # once at deploy in data_dir/trust.json.
+    ledger_trust_file: Path | None = None
     ledger_chain_id: int | None = None
     ledger_genesis_hash: str | None = None
     ledger_registry_owner: str | None = None
-    # Submitter addresses whose anchors count (default: this deployment's own).
-    ledger_submitters: list[str] = Field(default_factory=list)
+    # Submitter addresses whose anchors count (default: the trust file's, else this
+    # deployment's own): one address, a comma-separated list or a JSON list.
+    ledger_submitters: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # How often the worker enumerates this submitter's anchors on chain and
     # checks the database still holds every anchored event.
     completeness_interval_s: float = Field(default=300.0, gt=0)
@@ -140,7 +147,56 @@ class Settings(BaseSettings):
             )
         if self.ledger_mode == "rpc" and not self.ledger_url:
             raise ConfigurationError("TRACE_LEDGER_MODE=rpc needs TRACE_LEDGER_URL")
+        if self.ledger_trust_file is not None and self.ledger_mode != "rpc":
+            raise ConfigurationError(
+                "TRACE_LEDGER_TRUST_FILE names the regulator's chain: "
+                "it needs TRACE_LEDGER_MODE=rpc"
+            )
+        self._check_ledger_values()
         return self
+
+    @field_validator("ledger_trust_file", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: Any) -> Any:
+        """``TRACE_LEDGER_TRUST_FILE=`` (empty) is no trust file, not the current directory."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("ledger_submitters", mode="before")
+    @classmethod
+    def _split_submitters(cls, value: Any) -> Any:
+        """One address, ``A,B`` or a JSON list ``["A", "B"]`` (an empty string: none)."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise ConfigurationError(
+                    "TRACE_LEDGER_SUBMITTERS is not a JSON list: give one address, "
+                    'addresses separated by commas, or a JSON list ["0x…", "0x…"]'
+                ) from None
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+    def _check_ledger_values(self) -> None:
+        """Keys and addresses, each refused with the variable it came from (never a traceback)."""
+        try:
+            for name in ("ledger_key", "ledger_owner_key"):
+                value = getattr(self, name)
+                if value is not None and value.strip():
+                    setattr(self, name, checked_key(value, f"TRACE_{name.upper()}"))
+                elif value is not None:
+                    setattr(self, name, None)  # set but empty: not configured
+            for name in ("ledger_contract", "ledger_registry_owner"):
+                value = getattr(self, name)
+                if value:
+                    setattr(self, name, checked_address(value, f"TRACE_{name.upper()}"))
+            self.ledger_submitters = [
+                checked_address(str(s), "TRACE_LEDGER_SUBMITTERS: the address")
+                for s in self.ledger_submitters
+            ]
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
 
     @property
     def rate_files(self) -> tuple[Path, ...]:

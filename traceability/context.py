@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import click
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from traceability.anchoring.connection import LedgerSource
@@ -23,7 +24,7 @@ from traceability.catalog import load_catalog
 from traceability.catalog.files import CatalogDataError
 from traceability.catalog.models import Catalog
 from traceability.clock import SYSTEM_CLOCK, Clock
-from traceability.config import Settings
+from traceability.config import ConfigurationError, Settings
 from traceability.db import open_engine
 from traceability.lots.manifests import load_formats
 
@@ -71,8 +72,19 @@ def cli_trace(ctx: click.Context) -> Trace:
     if root.obj is None:
         try:
             root.obj = build_trace()
-        except CatalogDataError as exc:  # a malformed data file: which one, which key
+        except (CatalogDataError, ConfigurationError) as exc:
+            # a malformed data file or setting: which one, which key, never a traceback
             raise click.ClickException(str(exc)) from None
+        except ValidationError as exc:  # a setting of the wrong type: never echo its value
+            raise click.ClickException(settings_problem(exc)) from None
     if not isinstance(root.obj, Trace):
         raise TypeError(f"the command's obj must be a Trace, not {type(root.obj).__name__}")
     return root.obj
+
+
+def settings_problem(error: ValidationError) -> str:
+    """Each refused setting by its variable and why, without the value (it may be a key)."""
+    return "; ".join(
+        f"TRACE_{'_'.join(str(part) for part in e['loc']).upper()}: {e['msg']}"
+        for e in error.errors()
+    )

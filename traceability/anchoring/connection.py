@@ -1,12 +1,19 @@
 """Which chain the app anchors to, and what it trusts about it (SPEC §3, trust anchors).
 
 The trust anchors — chain id, genesis hash, registry address, registry owner
-and the accepted submitters — come from configuration in ``rpc`` mode
-(``TRACE_LEDGER_CONTRACT`` and friends) or, where this deployment deploys the
-registry itself (managed node, in-process chain, an rpc node without a
-configured registry), from ``data_dir/trust.json``, written once at deploy.
-Never from the database: ``ledger_meta`` is a cache that is compared with
-them, and a difference stops anchoring and fails every verification.
+and the accepted submitters — come from configuration in ``rpc`` mode (the
+regulator's published file, ``TRACE_LEDGER_TRUST_FILE``, or
+``TRACE_LEDGER_CONTRACT`` and friends) or, where this deployment deployed the
+registry itself (managed node, in-process chain, the regulator's own instance
+after ``traceability ledger deploy``), from ``data_dir/trust.json``, written at
+deploy and by ``ledger authorize|revoke``. Never from the database:
+``ledger_meta`` is a cache that is compared with them, and a difference stops
+anchoring and fails every verification.
+
+Who deploys: ``traceability ledger deploy`` with the owner's key (checked
+before any transaction: ``_deployer``); on first use only a deployment holding
+both keys (the managed node, a one-machine trial) deploys by itself — a
+regulator's instance or a plant is told which command comes first.
 
 Every start checks the chain against them: a reset chain is reported loudly
 and ``traceability anchor --repair`` re-anchors everything from the database.
@@ -151,8 +158,11 @@ def trust_path(settings: Settings) -> Path:
 
 
 def trust_from_settings(settings: Settings) -> bool:
-    """In rpc mode with a configured registry, configuration alone names what is trusted."""
-    return settings.ledger_mode == "rpc" and bool(settings.ledger_contract)
+    """In rpc mode with a published trust file or a configured registry, configuration alone
+    names what is trusted."""
+    return settings.ledger_mode == "rpc" and bool(
+        settings.ledger_trust_file or settings.ledger_contract
+    )
 
 
 def _accepted(settings: Settings | None, recorded: tuple[str, ...], own: str) -> tuple[str, ...]:
@@ -169,6 +179,8 @@ def configured_trust(handle: LedgerHandle) -> TrustAnchors | None:
     if settings is None:
         return handle.trust
     own = handle.submitter.address
+    if settings.ledger_mode == "rpc" and settings.ledger_trust_file is not None:
+        return published_trust(settings)
     if trust_from_settings(settings):
         missing = [
             f"TRACE_{name.upper()}"
@@ -200,39 +212,124 @@ def configured_trust(handle: LedgerHandle) -> TrustAnchors | None:
     return recorded.with_submitters(_accepted(settings, recorded.submitters, own))
 
 
-def record_trust(handle: LedgerHandle, trust: TrustAnchors, *, why: str) -> None:
-    """Write the trust file (managed/in-process/self-deployed chains only) and say so loudly."""
+#: The variables a published trust file replaces, and the trust anchors' value each names.
+_TRUST_VARIABLES = (
+    ("ledger_contract", "registry"),
+    ("ledger_chain_id", "chain_id"),
+    ("ledger_genesis_hash", "genesis_hash"),
+    ("ledger_registry_owner", "owner"),
+)
+
+
+def published_trust(settings: Settings) -> TrustAnchors:
+    """The trust file the regulator published (TRACE_LEDGER_TRUST_FILE).
+
+    A variable set beside it must name the same value, or nothing is trusted:
+    neither wins, since one of them is out of date. TRACE_LEDGER_SUBMITTERS,
+    where set, replaces the file's submitters (as ``ledger.verify --submitter``
+    does); its revocations still apply.
+    """
+    path = settings.ledger_trust_file
+    assert path is not None
+    try:
+        published = TrustAnchors.read(path)
+    except (OSError, ValueError) as exc:
+        raise TrustMissing(f"cannot read TRACE_LEDGER_TRUST_FILE {path}: {exc}") from exc
+    conflicts = [
+        f"TRACE_{name.upper()}={mine} but the trust file says {theirs}"
+        for name, key in _TRUST_VARIABLES
+        if (mine := getattr(settings, name)) not in (None, "")
+        and str(mine).lower() != str(theirs := getattr(published, key)).lower()
+    ]
+    if conflicts:
+        raise TrustMismatch(
+            f"TRACE_LEDGER_TRUST_FILE ({path}) and the variables disagree: "
+            + "; ".join(conflicts)
+            + ". Unset the variables (the trust file replaces them) or fetch the current file."
+        )
+    if settings.ledger_submitters:
+        return published.with_submitters(settings.ledger_submitters)
+    return published  # the regulator's list: this deployment's own key is not added to it
+
+
+def write_trust(path: Path, trust: TrustAnchors) -> str:
+    """Write ``trust`` as the file a regulator publishes; its text."""
+    text = json.dumps(trust.to_dict(), indent=2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n", encoding="utf-8")
+    return text
+
+
+def record_trust(
+    handle: LedgerHandle, trust: TrustAnchors, *, why: str, announce: bool = True
+) -> None:
+    """Write the trust file (the chains this deployment set up) and say so loudly.
+
+    ``announce``: log the anchors (the command line prints them itself instead).
+    """
     handle.trust = trust
     handle.forget_check()
     if handle.settings is None:
         return
     path = trust_path(handle.settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(trust.to_dict(), indent=2)
-    path.write_text(text + "\n", encoding="utf-8")
-    log.warning("TRUST ANCHORS %s, recorded in %s — publish them:\n%s", why, path, text)
+    text = write_trust(path, trust)
+    if announce:
+        log.warning("TRUST ANCHORS %s, recorded in %s — publish them:\n%s", why, path, text)
+    else:
+        log.info("trust anchors %s, recorded in %s", why, path)
 
 
-def deploy(session: Session, handle: LedgerHandle) -> str:
-    """Deploy a registry with the owner key, authorise the submitter, record the trust anchors."""
+def _configured_registry_refused(handle: LedgerHandle) -> None:
     if handle.settings is not None and trust_from_settings(handle.settings):
-        raise TrustMismatch(
-            f"the trusted registry is configured (TRACE_LEDGER_CONTRACT="
-            f"{handle.settings.ledger_contract}): a newly deployed one would not be trusted"
+        where = (
+            f"TRACE_LEDGER_TRUST_FILE={handle.settings.ledger_trust_file}"
+            if handle.settings.ledger_trust_file
+            else f"TRACE_LEDGER_CONTRACT={handle.settings.ledger_contract}"
         )
-    if handle.owner is None:
+        raise TrustMismatch(
+            f"the trusted registry is configured ({where}): a newly deployed one would not be "
+            "trusted. The regulator deploys on its own instance, without these variables."
+        )
+
+
+def _deployer(handle: LedgerHandle) -> Ledger:
+    """The owner's client, once everything that would make a deployment useless is ruled out
+    (before the first transaction: a refused deploy leaves nothing on chain)."""
+    _configured_registry_refused(handle)
+    owner = handle.owner
+    if owner is None:
         raise LedgerError("deploying needs the registry owner's key (TRACE_LEDGER_OWNER_KEY)")
+    own = handle.submitter.address
+    if own and own.lower() == owner.address.lower():
+        raise LedgerError(
+            "TRACE_LEDGER_KEY is the owner's key (TRACE_LEDGER_OWNER_KEY): the registry refuses "
+            "an owner that anchors; a plant's submitter key must be a key of its own"
+        )
+    if owner.balance(owner.address) == 0:
+        raise LedgerError(
+            f"the owner {owner.address} holds no ether on this chain: it cannot pay for "
+            "deploying the registry (is TRACE_LEDGER_OWNER_KEY the regulator's funded key?)"
+        )
+    return owner
+
+
+def deploy(session: Session, handle: LedgerHandle, *, announce: bool = True) -> str:
+    """Deploy a registry with the owner key, authorise this deployment's submitter where it
+    has a key (a regulator's instance has none), record the trust anchors."""
+    owner = _deployer(handle)
     replacing = handle.trust or configured_trust(handle)
-    address = handle.owner.deploy_registry()
-    handle.owner.grant_submitter(handle.submitter.address)
+    address = owner.deploy_registry()
+    own = handle.submitter.address
+    if own:
+        owner.grant_submitter(own)
     handle.point_at(address)
     info = handle.submitter.info()
     trust = TrustAnchors(
         registry=address,
         chain_id=info.chain_id,
         genesis_hash=info.genesis_hash,
-        owner=handle.owner.address,
-        submitters=_accepted(handle.settings, (), handle.submitter.address),
+        owner=owner.address,
+        submitters=_accepted(handle.settings, (), own),
     )
     record_trust(
         handle,
@@ -242,10 +339,38 @@ def deploy(session: Session, handle: LedgerHandle) -> str:
             if replacing is not None
             else "recorded at deploy"
         ),
+        announce=announce,
     )
     write_meta(session, _meta_of(trust))
     log.info("registry deployed at %s on chain %s", address, info.chain_id)
     return address
+
+
+def deploy_once(session: Session, handle: LedgerHandle, *, replace: bool) -> tuple[str, bool]:
+    """What ``traceability ledger deploy`` leaves: the registry already recorded here while
+    it is still on chain and this owner's (unless ``replace``), else a new one.
+
+    Returns its address and whether it was deployed now.
+    """
+    _configured_registry_refused(handle)
+    recorded = None if replace else handle.trust or configured_trust(handle)
+    if recorded is not None:
+        try:
+            check_chain(handle.submitter.at_address(recorded.registry), recorded, repairable=True)
+        except (ChainMismatch, ContractMissing):
+            recorded = None  # the chain was reset: the recorded registry is gone
+    if recorded is None:
+        return deploy(session, handle, announce=False), True
+    owner = handle.owner.address if handle.owner is not None else None
+    if owner is not None and recorded.owner and owner.lower() != recorded.owner.lower():
+        raise TrustMismatch(
+            f"the registry recorded here ({recorded.registry}) is owned by {recorded.owner}, "
+            f"not by TRACE_LEDGER_OWNER_KEY's {owner}: `ledger deploy --replace` deploys one "
+            "of this owner's"
+        )
+    handle.trust = recorded
+    handle.point_at(recorded.registry)
+    return recorded.registry, False
 
 
 def _meta_of(trust: TrustAnchors) -> dict[str, str]:
@@ -304,6 +429,7 @@ def _set_up_once(session: Session, handle: LedgerHandle) -> TrustAnchors:
             if meta.get("contract"):
                 trust = _adopt(handle, meta)
             else:
+                _may_deploy_on_first_use(handle)
                 deploy(session, handle)
                 trust = handle.trust
     finally:
@@ -311,6 +437,25 @@ def _set_up_once(session: Session, handle: LedgerHandle) -> TrustAnchors:
         _release_setup_lock(session)
     assert trust is not None
     return trust
+
+
+def _may_deploy_on_first_use(handle: LedgerHandle) -> None:
+    """On an external chain only a deployment holding both keys (one party: a trial on one
+    machine, the tests) deploys by itself; otherwise say which command comes first."""
+    settings = handle.settings
+    if settings is None or settings.ledger_mode != "rpc":
+        return
+    if handle.owner is not None and handle.submitter.address:
+        return
+    if handle.owner is not None:
+        raise TrustMissing(
+            "no registry yet: the regulator deploys it first with `traceability ledger deploy` "
+            "(TRACE_LEDGER_OWNER_KEY), then authorises each plant's submitter"
+        )
+    raise TrustMissing(
+        "no trust anchors: set TRACE_LEDGER_TRUST_FILE to the trust file the regulator "
+        "publishes (`traceability ledger deploy --out FILE` on the regulator's instance)"
+    )
 
 
 def _adopt(handle: LedgerHandle, meta: dict[str, str]) -> TrustAnchors:
@@ -403,9 +548,15 @@ def ensure_ready(session: Session, handle: LedgerHandle) -> None:
         raise TrustMismatch(problem.text)
     own = handle.submitter.address
     if own and not trust.accepts(own):
+        revoked = trust.revoked_in(own)
         raise TrustMismatch(
-            f"this deployment's submitter {own} is not among the accepted submitters "
-            f"({', '.join(trust.submitters) or 'none'}): its anchors would not count"
+            f"this deployment's submitter {own} was revoked in block {revoked}: "
+            "its anchors no longer count"
+            if revoked is not None
+            else f"this deployment's submitter {own} is not among the accepted submitters "
+            f"({', '.join(trust.submitters) or 'none'}): its anchors would not count. The "
+            f"regulator authorises it (`traceability ledger authorize {own} --org CODE`) and "
+            "publishes the trust file again."
         )
     check_chain(handle.submitter, trust, repairable=_repairable(handle))
     if not read_meta(session).get("contract"):

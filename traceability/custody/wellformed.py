@@ -25,7 +25,10 @@ LOT_TYPES = frozenset({
     EventType.corrected,
 })  # fmt: skip
 #: The organisation register's event types (``traceability.register.log``, a layer above).
-ORG_TYPES = frozenset({"org_registered", "org_changed", "licence_issued", "licence_amended"})
+ORG_TYPES = frozenset({
+    "org_registered", "org_changed", "licence_issued", "licence_amended",
+    "submitter_grant", "submitter_revoke",
+})  # fmt: skip
 
 _TEXT_COLUMNS = ("id", "org", "actor", "digest")
 _TIME_COLUMNS = ("occurred_at", "recorded_at")

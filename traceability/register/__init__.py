@@ -11,7 +11,10 @@ show what the events say, and name every row that disagrees. Example::
     $ traceability orgs licence show DIS-SZ01 --on 2026-07-15   # its licences that day
 
 Licences (处理资格证书, 危险废物经营许可证) are register events too
-(``licensing``); their holders' 统一社会信用代码 are checked (``uscc``).
+(``licensing``); their holders' 统一社会信用代码 are checked (``uscc``). So is
+the submitter address the regulator authorises an organisation to anchor with
+(``submitters``: ``traceability ledger authorize ADDR --org CODE``, on chain
+and in the register).
 """
 
 __all__ = [
@@ -19,5 +22,6 @@ __all__ = [
     "licensing",
     "log",
     "services",
+    "submitters",
     "uscc",
 ]

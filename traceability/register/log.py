@@ -1,7 +1,9 @@
 """Recording and replaying the register's events (SPEC §2.8, §3).
 
 ``org_registered`` carries every fact of a new organisation; ``org_changed``
-only the facts it changes. Replaying them in recording order gives what the
+only the facts it changes; ``submitter_grant``/``submitter_revoke``
+assign (withdraw) its anchoring address, with the registry transaction that
+did so on chain. Replaying them in recording order gives what the
 register says; the ``organisation`` row is compared against it, never obeyed:
 a row that disagrees is a ``projection_mismatch``.
 """
@@ -26,6 +28,10 @@ from traceability.errors import NotFound
 
 ORG_REGISTERED = "org_registered"
 ORG_CHANGED = "org_changed"
+#: The regulator authorised (revoked) an anchoring address on the registry for this
+#: organisation: ``traceability ledger authorize|revoke`` (``register.submitters``).
+SUBMITTER_GRANT = "submitter_grant"
+SUBMITTER_REVOKE = "submitter_revoke"
 #: The facts the register holds, as named in events and on the ``organisation`` row.
 FACTS = ("kind", "name", "region", "license_no", "capacity_units", "submitter")
 #: The facts the ``organisation`` row also holds (the submitter address lives only in the log).
@@ -134,6 +140,10 @@ def replay_org(code: str, rows: Iterable[Any]) -> OrgFacts | None:
             facts = {f: payload.get(f) for f in FACTS}
         elif row.type == ORG_CHANGED and facts is not None:
             facts.update({f: payload[f] for f in FACTS if f in payload})
+        elif row.type == SUBMITTER_GRANT and facts is not None:
+            facts["submitter"] = payload.get("submitter")
+        elif row.type == SUBMITTER_REVOKE and facts is not None and _same(facts, payload):
+            facts["submitter"] = None
         count += 1
     if facts is None:
         return None
@@ -147,6 +157,11 @@ def replay_org(code: str, rows: Iterable[Any]) -> OrgFacts | None:
         submitter=facts["submitter"],
         events=count,
     )
+
+
+def _same(facts: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
+    """Whether ``payload`` names the submitter ``facts`` hold."""
+    return str(facts["submitter"] or "").lower() == str(payload.get("submitter")).lower()
 
 
 def _compared(facts: OrgFacts | None, row: Any | None, code: str) -> OrgFacts:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ledger.keys import address_problem
 from traceability.accounts import services as accounts
 from traceability.accounts.models import Organisation, OrgKind, Principal, Role
 from traceability.db import utcnow
@@ -50,6 +51,9 @@ def _check_submitter(submitter: str | None) -> None:
         raise ValidationFailed(
             "submitter must be an address: 0x and 40 hexadecimal digits", field="submitter"
         )
+    problem = address_problem(submitter) if submitter is not None else None
+    if problem:  # e.g. a mistyped EIP-55 checksum
+        raise ValidationFailed(f"submitter {problem}", field="submitter")
 
 
 def register_org(

@@ -160,6 +160,11 @@ class Verifier:
             self.accepted is not None and check.on_chain.submitter.lower() not in self.accepted
         ):
             return UNTRUSTED
+        trust = self.ledger.trust
+        if trust is not None and not trust.accepts(
+            check.on_chain.submitter, check.on_chain.block_number
+        ):
+            return UNTRUSTED  # made after the regulator revoked the submitter
         return VERIFIED
 
     def block_time(self, leaf: tuple[int, int] | None) -> int | None:
