@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "production"
     data_dir: Path = Path("data")
     database_url: str | None = None
+    # SQLite: how long a write waits for another writer's lock; then the request is
+    # answered 503 with Retry-After (nothing was written) rather than held longer.
+    database_busy_timeout_s: float = Field(default=30.0, gt=0)
     secret_key: str | None = None
     public_url: str = "http://localhost:5000"
 

@@ -58,7 +58,7 @@ def build_trace(settings: Settings | None = None, *, clock: Clock | None = None)
     return Trace(
         settings=settings,
         catalog=load_catalog(settings.rate_files),
-        engine=open_engine(settings.resolved_database_url),
+        engine=open_engine(settings.resolved_database_url, settings.database_busy_timeout_s),
         ledger=LedgerSource(settings),
         clock=clock or SYSTEM_CLOCK,
         secret_key=settings.resolved_secret_key(),

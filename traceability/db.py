@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, event, types
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 UTC = dt.UTC
@@ -116,18 +117,28 @@ def _json_dumps(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+#: How long a SQLite writer waits for another's write lock before giving up (seconds).
+BUSY_TIMEOUT_S = 30.0
+
+
+def make_engine(url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S, **kwargs: Any) -> Engine:
     """An engine with the pragmas durability and concurrency need."""
     kwargs.setdefault("json_serializer", _json_dumps)
     kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
-        _configure_sqlite(engine)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_s}, **kwargs)
+        _configure_sqlite(engine, busy_timeout_s)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def is_busy(exc: OperationalError) -> bool:
+    """Whether a failed statement waited out another writer's lock (nothing was written)."""
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "lock timeout" in text
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take over transaction control so writers can BEGIN IMMEDIATE.
@@ -137,7 +148,7 @@ def _configure_sqlite(engine: Engine) -> None:
         # FULL: an acknowledged commit survives power loss, not only kill -9.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -160,11 +171,11 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={"write": True})
 
 
-def open_engine(url: str) -> Engine:
+def open_engine(url: str, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Engine:
     """The deployment's engine for ``url`` (a SQLite file's directory is created first)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return make_engine(url)
+    return make_engine(url, busy_timeout_s=busy_timeout_s)
 
 
 @contextmanager
