@@ -18,7 +18,14 @@ from sqlmodel import Session
 from traceability.accounts.models import Principal, Role
 from traceability.custody.models import Event, EventType
 from traceability.db import iso, utcnow
-from traceability.epcis.mapping import BIZ_STEPS, Names, epcis_event, types_of_step
+from traceability.epcis.mapping import (
+    BIZ_STEPS,
+    Names,
+    epcis_event,
+    proof_entry,
+    record_key,
+    types_of_step,
+)
 from traceability.errors import Forbidden, ValidationFailed
 from traceability.register.scope import readable_orgs
 from traceability.reports.devices import anchor_rows
@@ -76,15 +83,15 @@ def query_document(
         else {}
     )
     names = Names(public_url)
-    events = [
-        epcis_event(
-            names,
-            row,
-            anchors.get(row.seq),
-            targets.get(str(row.payload.get("corrects"))) if row.type == "corrected" else None,
+    events: list[dict[str, Any]] = []
+    proofs: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        target = targets.get(str(row.payload.get("corrects"))) if row.type == "corrected" else None
+        event = epcis_event(names, row, target)
+        events.append(event)
+        proofs.setdefault(record_key(names, row, event), []).append(
+            proof_entry(row, anchors.get(row.seq))
         )
-        for row in rows
-    ]
     return {
         "@context": names.context(),
         "type": "EPCISQueryDocument",
@@ -96,6 +103,7 @@ def query_document(
                 "resultsBody": {"eventList": events},
             }
         },
+        "trace:proofs": proofs,
         "trace:page": q.page,
         "trace:perPage": q.per_page,
         "trace:total": int(total or 0),
