@@ -195,15 +195,11 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "GET", "/epcis/events", "epcis_events", epcis.events,
-        summary="EPCIS 2.0 query: the caller's events as an EPCISQueryDocument (JSON-LD)",
+        summary="EPCIS 2.0 query: the caller's events as an EPCISQueryDocument (JSON-LD), "
+        "each identified by its GS1 event hash, their proofs in trace:proofs; the next page "
+        "in the Link header",
         response=None, media="application/ld+json", roles=(Role.manager, Role.auditor, Role.admin),
-        query={
-            "GE_eventTime": "events at or after this time (ISO 8601 with offset)",
-            "LT_eventTime": "events before this time",
-            "EQ_bizStep": "a CBV business step (commissioning, shipping, receiving, storing, "
-            "disassembling, destroying)",
-            "page": "from 1", "per_page": "1-500 (default 100)",
-        },
+        query=epcis.PARAMETERS,
     ),
 )  # fmt: skip
 

@@ -103,6 +103,16 @@ class Names:
     def event(event_id: str) -> str:
         return f"urn:uuid:{event_id}"
 
+    def parse(self, uri: str) -> tuple[str, str]:
+        """What a URI of this deployment names: ``("device", qr_id)``, ``("lot", code)``,
+        ``("org", code)``, ``("fraction", code)``; ``("", "")`` for anything else."""
+        for kind, path in (("device", "/d/"), ("lot", "/lots/"), ("org", "/orgs/"),
+                           ("fraction", "/fractions/")):  # fmt: skip
+            key = uri.removeprefix(self.base + path)
+            if key != uri and key and "/" not in key and "?" not in key and "#" not in key:
+                return kind, key
+        return "", ""
+
 
 def _kg(grams: Any) -> float | None:
     if not isinstance(grams, int) or isinstance(grams, bool):

@@ -1,23 +1,37 @@
-"""The EPCIS 2.0 query (``GET /epcis/events``): the caller's events as an EPCISQueryDocument.
+"""The EPCIS 2.0 query (``GET /epcis/events``, SPEC §4.2): the caller's events, GS1's way.
 
 Readers see the events their organisation recorded (managers) or that the
 organisations of their region recorded (auditors, admins of a regulator).
-``EQ_bizStep`` selects by the exported business step; corrections (error
-declarations) come only with no step filter.
+The parameters are GS1's (EPCIS 2.0 §8.2.7.1 SimpleEventQuery, REST binding):
+``GE_eventTime``/``LT_eventTime``, ``GE_recordTime``/``LT_recordTime``,
+``EQ_bizStep``, ``EQ_bizLocation`` (an organisation's URI), ``MATCH_epc``
+(objects observed: ``epcList``), ``MATCH_inputEPC`` (a dismantling's input)
+and ``MATCH_anyEPC`` (either: a device's or a lot's whole history). A list
+parameter takes several values, repeated or separated by ``|``; an
+identifier of another system matches nothing. Pages are ``perPage`` events
+in the order they were recorded; the next page is asked for with the
+``nextPageToken`` the answer's ``Link`` header carries (keyset paging: a
+page stays right while events are added). ``EQ_bizStep`` selects by the
+exported business step; corrections (error declarations) come only with no
+step filter.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, or_, select
 from sqlmodel import Session
 
 from traceability.accounts.models import Principal, Role
 from traceability.custody.models import Event, EventType
 from traceability.db import iso, utcnow
+from traceability.epcis import cbv
 from traceability.epcis.mapping import (
     BIZ_STEPS,
     Names,
@@ -31,50 +45,124 @@ from traceability.register.scope import readable_orgs
 from traceability.reports.devices import anchor_rows
 
 _EVENT = Event.__table__  # type: ignore[attr-defined]
+_TOKEN_PREFIX = "s1."
 
 
 @dataclass(frozen=True)
 class EventQuery:
     ge_event_time: dt.datetime | None = None
     lt_event_time: dt.datetime | None = None
-    eq_biz_step: str | None = None
-    page: int = 1
+    ge_record_time: dt.datetime | None = None
+    lt_record_time: dt.datetime | None = None
+    eq_biz_step: tuple[str, ...] = ()
+    eq_biz_location: tuple[str, ...] = ()
+    match_epc: tuple[str, ...] = ()
+    match_input_epc: tuple[str, ...] = ()
+    match_any_epc: tuple[str, ...] = ()
+    #: The ``seq`` of the last event of the previous page (from ``nextPageToken``).
+    after: int | None = None
     per_page: int = 100
 
 
-def _filtered(query: Any, orgs: frozenset[str], q: EventQuery) -> Any:
+@dataclass(frozen=True)
+class QueryPage:
+    document: dict[str, Any]
+    #: The token of the next page; None: this is the last.
+    next_page_token: str | None
+
+
+def page_token(seq: int) -> str:
+    raw = base64.urlsafe_b64encode(str(seq).encode()).decode().rstrip("=")
+    return _TOKEN_PREFIX + raw
+
+
+def after_of(token: str) -> int:
+    """The ``seq`` a ``nextPageToken`` continues after; a 422 naming it when it is not ours."""
+    problem = ValidationFailed(
+        "nextPageToken is not a token this server gave", field="nextPageToken"
+    )
+    if not token.startswith(_TOKEN_PREFIX) or len(token) > 40:
+        raise problem
+    body = token.removeprefix(_TOKEN_PREFIX)
+    try:
+        text = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise problem from None
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        raise problem
+    return int(text)
+
+
+def biz_step_of(value: str) -> str:
+    """A bare CBV step (or its Web URI / CBV 1.x URN) that the export writes; else a 422."""
+    step = cbv.bare("bizStep", value)
+    if step in cbv.BIZ_STEPS:
+        return step
+    steps = ", ".join(sorted(set(BIZ_STEPS.values())))
+    raise ValidationFailed(
+        f"EQ_bizStep must be CBV business steps, such as {steps}", field="EQ_bizStep"
+    )
+
+
+def _subjects(names: Names, uris: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The devices and lots among ``uris`` (another system's identifiers name neither)."""
+    devices, lots = [], []
+    for uri in uris:
+        kind, key = names.parse(uri)
+        if kind == "device":
+            devices.append(key)
+        elif kind == "lot":
+            lots.append(key)
+    return devices, lots
+
+
+def _epc_clause(names: Names, q: EventQuery) -> Any:
+    clauses = []
+    for uris, which in ((q.match_epc, "epc"), (q.match_input_epc, "input"),
+                        (q.match_any_epc, "any")):  # fmt: skip
+        if not uris:
+            continue
+        devices, lots = _subjects(names, uris)
+        dismantled = _EVENT.c.type == EventType.dismantled
+        device = _EVENT.c.device.in_(devices)
+        if which == "epc":
+            clause = or_(and_(device, ~dismantled), _EVENT.c.lot.in_(lots))
+        elif which == "input":
+            clause = and_(device, dismantled)
+        else:
+            clause = or_(device, _EVENT.c.lot.in_(lots))
+        clauses.append(clause if devices or lots else false())
+    return and_(*clauses) if clauses else None
+
+
+def _filtered(query: Any, orgs: frozenset[str], q: EventQuery, names: Names) -> Any:
     # The register's events (SPEC §2.8) are about organisations, not EPCIS objects.
     query = query.where(_EVENT.c.org.in_(sorted(orgs)), _EVENT.c.organisation.is_(None))
-    if q.ge_event_time is not None:
-        query = query.where(_EVENT.c.occurred_at >= q.ge_event_time)
-    if q.lt_event_time is not None:
-        query = query.where(_EVENT.c.occurred_at < q.lt_event_time)
-    if q.eq_biz_step is not None:
-        if q.eq_biz_step not in set(BIZ_STEPS.values()):
-            raise ValidationFailed(
-                f"EQ_bizStep must be one of {', '.join(sorted(set(BIZ_STEPS.values())))}",
-                field="EQ_bizStep",
-            )
-        query = query.where(_EVENT.c.type.in_(types_of_step(q.eq_biz_step)))
+    occurred, recorded = _EVENT.c.occurred_at, _EVENT.c.recorded_at
+    for column, at_or_after, before in (
+        (occurred, q.ge_event_time, q.lt_event_time), (recorded, q.ge_record_time, q.lt_record_time)
+    ):  # fmt: skip
+        if at_or_after is not None:
+            query = query.where(column >= at_or_after)
+        if before is not None:
+            query = query.where(column < before)
+    if q.eq_biz_step:
+        types = [t for step in q.eq_biz_step for t in types_of_step(biz_step_of(step))]
+        query = query.where(_EVENT.c.type.in_(types))
+    if q.eq_biz_location:
+        codes = [key for kind, key in map(names.parse, q.eq_biz_location) if kind == "org"]
+        query = query.where(_EVENT.c.org.in_(codes))
+    if (epcs := _epc_clause(names, q)) is not None:
+        query = query.where(epcs)
+    if q.after is not None:
+        query = query.where(_EVENT.c.seq > q.after)
     return query
 
 
-def query_document(
-    session: Session, principal: Principal, q: EventQuery, public_url: str
-) -> dict[str, Any]:
-    """One page of the caller's events, oldest recorded first, as an EPCISQueryDocument."""
-    if principal.role == Role.operator:
-        raise Forbidden("operators cannot export the event log")
-    orgs = readable_orgs(session, principal)
-    total = session.execute(_filtered(select(func.count()).select_from(_EVENT), orgs, q)).scalar()
-    rows = list(
-        session.execute(
-            _filtered(select(_EVENT), orgs, q)
-            .order_by(_EVENT.c.seq)
-            .offset((q.page - 1) * q.per_page)
-            .limit(q.per_page)
-        )
-    )
+def _exported(
+    session: Session, rows: list[Any], names: Names
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """The rows as EPCIS events, and the ``trace:proofs`` map of their records."""
     _, anchors = anchor_rows(session, [r.seq for r in rows])
     corrected_ids = [str(r.payload.get("corrects")) for r in rows if r.type == EventType.corrected]
     targets = (
@@ -82,7 +170,6 @@ def query_document(
         if corrected_ids
         else {}
     )
-    names = Names(public_url)
     events: list[dict[str, Any]] = []
     proofs: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -92,7 +179,26 @@ def query_document(
         proofs.setdefault(record_key(names, row, event), []).append(
             proof_entry(row, anchors.get(row.seq))
         )
-    return {
+    return events, proofs
+
+
+def query_document(
+    session: Session, principal: Principal, q: EventQuery, public_url: str
+) -> QueryPage:
+    """One page of the caller's events, oldest recorded first, as an EPCISQueryDocument."""
+    if principal.role == Role.operator:
+        raise Forbidden("operators cannot export the event log")
+    names = Names(public_url)
+    orgs = readable_orgs(session, principal)
+    rows = list(
+        session.execute(
+            _filtered(select(_EVENT), orgs, q, names).order_by(_EVENT.c.seq).limit(q.per_page + 1)
+        )
+    )
+    more = len(rows) > q.per_page
+    rows = rows[: q.per_page]
+    events, proofs = _exported(session, rows, names)
+    document = {
         "@context": names.context(),
         "type": "EPCISQueryDocument",
         "schemaVersion": "2.0",
@@ -104,7 +210,5 @@ def query_document(
             }
         },
         "trace:proofs": proofs,
-        "trace:page": q.page,
-        "trace:perPage": q.per_page,
-        "trace:total": int(total or 0),
     }
+    return QueryPage(document, page_token(rows[-1].seq) if more else None)
