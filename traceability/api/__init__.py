@@ -201,6 +201,20 @@ ROUTES: tuple[Route, ...] = (
         response=None, media="application/ld+json", roles=(Role.manager, Role.auditor, Role.admin),
         query=epcis.PARAMETERS,
     ),
+    Route(
+        "POST", "/epcis/capture", "epcis_capture", epcis.capture_post,
+        summary="EPCIS 2.0 capture: another system's EPCIS document recorded under the caller's "
+        "organisation, CBV steps mapped to this system's events, idempotent by eventID; "
+        "GS1-Capture-Error-Behaviour: rollback (default, all or none) or proceed. 202 with "
+        "the capture job (Location)",
+        request=epcis.CaptureRequest, response=epcis.CaptureJobPublic, status=202,
+        roles=RECORDERS, reads_body=True,
+    ),
+    Route(
+        "GET", "/epcis/capture/<capture_id>", "epcis_capture_show", epcis.capture_show,
+        summary="A capture job of the caller's organisation: each event's outcome",
+        response=epcis.CaptureJobPublic, roles=RECORDERS,
+    ),
 )  # fmt: skip
 
 

@@ -1,25 +1,38 @@
-"""GET /epcis/events: the EPCIS 2.0 query (SPEC §4.2), as JSON-LD, paged GS1's way.
+"""The EPCIS 2.0 interfaces (SPEC §4.2): the query and capture.
+
+GET /epcis/events: the query, as JSON-LD, paged GS1's way.
 
 The next page is the URL of the answer's ``Link: <…>; rel="next"`` header
 (the same query with its ``nextPageToken``); the last page has none. A
 parameter the query does not know is a 422 naming it, as GS1's query
 interface refuses one (EPCIS 2.0 §8.2.7, QueryParameterException).
+
+POST /epcis/capture: an EPCIS 2.0 document from another system, recorded
+(``epcis.capture``); the answer is GS1's capture job, 202 with its
+``Location`` (GET /epcis/capture/{id}), finished by the time it is sent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from flask import Response, json, request
+from pydantic import BaseModel, ConfigDict, Field
 
 from traceability.api.auth import current_principal
+from traceability.api.body import json_body
 from traceability.app import current_trace, get_session
-from traceability.db import to_utc
+from traceability.db import iso, to_utc
+from traceability.epcis.capture import Rules, capture, job_of
+from traceability.epcis.mapping import Names
+from traceability.epcis.models import CaptureJob
 from traceability.epcis.query import EventQuery, after_of, query_document
 from traceability.errors import ValidationFailed
 from traceability.paging import whole_number
+from traceability.reports.schemas import Timestamp
 
 MEDIA = "application/ld+json"
 MAX_PER_PAGE = 500
@@ -116,9 +129,107 @@ def _next_link(public_url: str, token: str) -> str:
 
 def events() -> Response:
     query = _query()
-    settings = current_trace().settings
-    page = query_document(get_session(), current_principal(), query, settings.public_url)
+    trace = current_trace()
+    settings = trace.settings
+    page = query_document(
+        get_session(), current_principal(), query, settings.public_url, trace.now()
+    )
     response = Response(json.dumps(page.document, ensure_ascii=False), mimetype=MEDIA)
     if page.next_page_token is not None:
         response.headers["Link"] = _next_link(settings.public_url, page.next_page_token)
     return response
+
+
+# -- capture ---------------------------------------------------------------------------
+
+CAPTURE_BEHAVIOUR = "GS1-Capture-Error-Behaviour"
+
+
+class CaptureError(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class CaptureOutcome(BaseModel):
+    """What became of one event of the document (``index``: its place in the list)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: int
+    eventID: str | None = Field(None, description="as sent, or the event's hash")
+    status: Literal["created", "duplicate", "conflict", "rejected", "rolled_back"] = Field(
+        description="rolled_back: not recorded because another event of the document was not "
+        "(GS1-Capture-Error-Behaviour: rollback)"
+    )
+    id: str | None = Field(None, description="the recorded event's id in this system")
+    digest: str | None = None
+    qr_id: str | None = None
+    lot: str | None = None
+    error: CaptureError | None = None
+    httpStatus: int | None = Field(None, description="409: a conflict")
+
+
+class CaptureJobPublic(BaseModel):
+    """GS1's capture job: finished when the answer is sent, with each event's outcome."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    captureID: str
+    createdAt: Timestamp
+    finishedAt: Timestamp
+    running: bool
+    success: bool
+    captureErrorBehaviour: Literal["rollback", "proceed"]
+    errors: list[CaptureOutcome] = Field(description="the events that were not recorded")
+    events: list[CaptureOutcome]
+
+
+def _public(job: CaptureJob) -> CaptureJobPublic:
+    outcomes = [CaptureOutcome.model_validate(o) for o in job.outcomes]
+    return CaptureJobPublic(
+        captureID=job.id, createdAt=iso(job.created_at), finishedAt=iso(job.finished_at),
+        running=False, success=job.success,
+        captureErrorBehaviour="proceed" if job.behaviour == "proceed" else "rollback",
+        errors=[o for o in outcomes if o.status not in ("created", "duplicate")], events=outcomes,
+    )  # fmt: skip
+
+
+def capture_post() -> tuple[CaptureJobPublic, int, dict[str, str]]:
+    behaviour = request.headers.get(CAPTURE_BEHAVIOUR, "rollback")
+    if behaviour not in ("rollback", "proceed"):
+        raise ValidationFailed(
+            f"{CAPTURE_BEHAVIOUR} must be rollback or proceed", field=CAPTURE_BEHAVIOUR
+        )
+    trace = current_trace()
+    settings = trace.settings
+    rules = Rules(
+        catalog=trace.catalog, now=trace.now(), future_skew_s=settings.future_skew_s,
+        dismantle_tolerance_pct=settings.dismantle_tolerance_pct,
+        licence_checks=settings.licence_checks,
+    )  # fmt: skip
+    job = capture(
+        get_session(), current_principal(), json_body(), names=Names(settings.public_url),
+        rules=rules, behaviour="proceed" if behaviour == "proceed" else "rollback",
+        max_events=settings.max_events_per_request,
+    )  # fmt: skip
+    location = f"{settings.public_url.rstrip('/')}/api/v1/epcis/capture/{job.id}"
+    return _public(job), 202, {"Location": location}
+
+
+def capture_show(capture_id: str) -> CaptureJobPublic:
+    return _public(job_of(get_session(), current_principal(), capture_id))
+
+
+class CaptureRequest(BaseModel):
+    """An EPCIS 2.0 JSON-LD document (GS1's EPCIS-JSON-Schema); read by the view itself."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    context: list[Any] | str = Field(alias="@context")
+    type: Literal["EPCISDocument", "EPCISQueryDocument"]
+    schemaVersion: str = "2.0"
+    epcisBody: dict[str, Any] = Field(
+        description="eventList: up to 1000 events (queryResults.resultsBody.eventList in an "
+        "EPCISQueryDocument)"
+    )

@@ -130,6 +130,22 @@ def prehash(event: Mapping[str, Any], prefixes: Mapping[str, str]) -> str:
     return f"eventType={kind}{ordered}{''.join(sorted(s for r in rest for s in r))}"
 
 
+def fragments(event: Mapping[str, Any], prefixes: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Each hashed field by its expanded name: (its key as written, its part of the pre-hash
+    string). What two events that hash differently differ in."""
+    kind = str(event.get("type", ""))
+    parts = {}
+    for key, value in event.items():
+        if key in _IGNORED or key in _COMMENTS:
+            continue
+        try:
+            part = prehash({"type": kind, key: value}, prefixes)
+        except UnsupportedEvent:
+            part = "unsupported"
+        parts[_key(key, prefixes)] = (key, part)
+    return parts
+
+
 # -- the ordered standard fields ----------------------------------------------------
 
 

@@ -205,6 +205,8 @@ def _body(names: Names, event: Any, payload: Mapping[str, Any]) -> dict[str, Any
         extra = {"trace:manifestNo": payload.get("manifest_no")}
     elif kind == EventType.refused:
         extra = {"trace:reason": payload.get("reason")}
+    elif kind == EventType.stored:
+        extra = {"trace:area": payload.get("area")}
     elif kind == EventType.lot_treated:
         extra = {"trace:method": payload.get("method")}
     elif kind == EventType.dismantled and payload.get("batch"):

@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 from traceability.accounts.models import Principal, Role
 from traceability.custody.models import Event, EventType
-from traceability.db import iso, utcnow
+from traceability.db import iso
 from traceability.epcis import cbv
 from traceability.epcis.mapping import (
     BIZ_STEPS,
@@ -183,7 +183,7 @@ def _exported(
 
 
 def query_document(
-    session: Session, principal: Principal, q: EventQuery, public_url: str
+    session: Session, principal: Principal, q: EventQuery, public_url: str, now: dt.datetime
 ) -> QueryPage:
     """One page of the caller's events, oldest recorded first, as an EPCISQueryDocument."""
     if principal.role == Role.operator:
@@ -202,7 +202,7 @@ def query_document(
         "@context": names.context(),
         "type": "EPCISQueryDocument",
         "schemaVersion": "2.0",
-        "creationDate": iso(utcnow()),
+        "creationDate": iso(now),
         "epcisBody": {
             "queryResults": {
                 "queryName": "SimpleEventQuery",
