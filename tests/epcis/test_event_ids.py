@@ -138,6 +138,33 @@ def test_the_proof_map_lets_a_reader_recompute_each_digest(
             assert digest_hex(proof["trace:record"]) == proof["trace:digest"]
 
 
+def test_each_anchored_record_carries_its_merkle_audit_path(
+    client: FlaskClient, collector: Actor, plant: Actor
+) -> None:
+    from ledger.merkle import verify_inclusion
+
+    for _ in range(9):  # more records of one batch than a walk per record is worth
+        receive(client, collector, plant)
+    anchor(client, plant)
+    document = export(client, manager_headers(client, plant))
+    records = [p for entries in document["trace:proofs"].values() for p in entries]
+    assert len(records) == 9
+    for proof in records:
+        at = proof["trace:anchor"]
+
+        def hexes(value: str) -> bytes:
+            return bytes.fromhex(value.removeprefix("0x"))
+
+        assert verify_inclusion(
+            hexes(proof["trace:digest"]), at["trace:leafIndex"], at["trace:batchSize"],
+            [hexes(p) for p in at["trace:proof"]], hexes(at["trace:root"]),
+        )  # fmt: skip
+        assert not verify_inclusion(
+            hexes(proof["trace:digest"]), at["trace:leafIndex"] ^ 1, at["trace:batchSize"],
+            [hexes(p) for p in at["trace:proof"]], hexes(at["trace:root"]),
+        )  # fmt: skip
+
+
 def test_a_change_of_any_field_changes_the_hash() -> None:
     event = {
         "type": "ObjectEvent", "eventTime": "2026-07-01T08:00:00+08:00",

@@ -35,7 +35,7 @@ from traceability.db import iso
 from traceability.epcis.eventhash import event_hash
 from traceability.lots.manifests import cross_province, shipment_of
 from traceability.reports.schemas import AnchorInfo
-from traceability.verification.services import content_of
+from traceability.verification.bundle import record_content
 
 GS1_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 
@@ -129,10 +129,13 @@ def _party(names: Names, org: str) -> dict[str, str]:
     return {"type": "possessing_party", "source": names.org(org)}
 
 
-def proof_entry(event: Any, anchor: AnchorInfo | None) -> dict[str, Any]:
-    """What the ledger says of one record: its digested content, digest, link and anchor."""
+def proof_entry(
+    event: Any, anchor: AnchorInfo | None, path: list[str] | None = None
+) -> dict[str, Any]:
+    """What the ledger says of one record: its digested content, digest, link and anchor
+    with the record's Merkle audit path (RFC 9162, leaf level first, hex)."""
     entry: dict[str, Any] = {
-        "trace:record": content_of(event),
+        "trace:record": record_content(event),
         "trace:digest": event.digest,
         "trace:prev": event.prev,
         "trace:anchor": None,  # pending: not yet anchored
@@ -145,6 +148,7 @@ def proof_entry(event: Any, anchor: AnchorInfo | None) -> dict[str, Any]:
             "trace:state": anchor.state,
             "trace:txHash": anchor.tx_hash,
             "trace:blockNumber": anchor.block_number,
+            "trace:proof": path,
         }
     return entry
 

@@ -28,7 +28,9 @@ from typing import Any
 from sqlalchemy import and_, false, or_, select
 from sqlmodel import Session
 
+from ledger import merkle
 from traceability.accounts.models import Principal, Role
+from traceability.anchoring.models import AnchorBatch
 from traceability.custody.models import Event, EventType
 from traceability.db import iso
 from traceability.epcis import cbv
@@ -163,7 +165,8 @@ def _exported(
     session: Session, rows: list[Any], names: Names
 ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     """The rows as EPCIS events, and the ``trace:proofs`` map of their records."""
-    _, anchors = anchor_rows(session, [r.seq for r in rows])
+    positions, anchors = anchor_rows(session, [r.seq for r in rows])
+    paths = _audit_paths(session, positions)
     corrected_ids = [str(r.payload.get("corrects")) for r in rows if r.type == EventType.corrected]
     targets = (
         {r.id: r for r in session.execute(select(_EVENT).where(_EVENT.c.id.in_(corrected_ids)))}
@@ -177,9 +180,30 @@ def _exported(
         event = epcis_event(names, row, target)
         events.append(event)
         proofs.setdefault(record_key(names, row, event), []).append(
-            proof_entry(row, anchors.get(row.seq))
+            proof_entry(row, anchors.get(row.seq), paths.get(row.seq))
         )
     return events, proofs
+
+
+def _audit_paths(session: Session, positions: dict[int, tuple[int, int]]) -> dict[int, list[str]]:
+    """Each anchored event's Merkle audit path (RFC 9162), each batch's tree built once."""
+    wanted: dict[int, list[tuple[int, int]]] = {}
+    for seq, (batch_id, index) in positions.items():
+        wanted.setdefault(batch_id, []).append((seq, index))
+    paths: dict[int, list[str]] = {}
+    for batch_id, members in wanted.items():
+        batch = session.get(AnchorBatch, batch_id)
+        if batch is None:
+            continue
+        leaves = [batch.leaves[i : i + 32] for i in range(0, len(batch.leaves), 32)]
+        if len(members) > 8:  # the whole tree once rather than a walk per event
+            every = merkle.inclusion_proofs(leaves)
+            paths.update({seq: [p.hex() for p in every[i]] for seq, i in members})
+        else:
+            paths.update(
+                {seq: [p.hex() for p in merkle.inclusion_proof(leaves, i)] for seq, i in members}
+            )
+    return paths
 
 
 def query_document(
