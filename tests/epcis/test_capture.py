@@ -207,8 +207,12 @@ def test_unmapped_events_are_refused_with_their_reasons(
         "declarationTime": NOW.isoformat(), "reason": "incorrect_data"}}  # fmt: skip
     extra = stored(plant, qr_id, **{"ex:colour": "red"})
     not_here = {**stored(plant, qr_id), "bizLocation": {"id": f"{SITE}/orgs/DIS-BJ"}}
+    in_grams = at_plant.dismantling(qr_id, {"pcb": 1000})
+    in_grams["outputQuantityList"][0]["uom"] = "GRM"
+    not_its_hash = {**stored(plant, qr_id), "eventID": f"ni:///sha-256;{'0' * 64}?ver=CBV2.0"}
     good = stored(plant, qr_id)
-    doc = document(packing, aggregation, foreign, elsewhere, declared, extra, not_here, good)
+    doc = document(packing, aggregation, foreign, elsewhere, declared, extra, not_here,
+                   in_grams, not_its_hash, good)  # fmt: skip
     doc["@context"].append({"ex": "https://example.com/ns#"})
     before = snapshot(trace_of(app).engine)
 
@@ -219,7 +223,8 @@ def test_unmapped_events_are_refused_with_their_reasons(
     assert outcomes == [
         ("rejected", "bizStep"), ("rejected", "bizStep"), ("rejected", "epcList"),
         ("rejected", "epcList"), ("rejected", "errorDeclaration"), ("rejected", "ex:colour"),
-        ("rejected", "bizLocation"), ("rolled_back", None),
+        ("rejected", "bizLocation"), ("rejected", "outputQuantityList"), ("rejected", "eventID"),
+        ("rolled_back", None),
     ]  # fmt: skip
     assert "another event" in job["events"][-1]["error"]["message"]
     reasons = [e["error"]["message"] for e in job["errors"]]
@@ -231,7 +236,7 @@ def test_unmapped_events_are_refused_with_their_reasons(
 
     proceeded = capture(client, plant, doc, **{"GS1-Capture-Error-Behaviour": "proceed"})
     assert [e["status"] for e in proceeded["events"]][-1] == "created"
-    assert [e["status"] for e in proceeded["events"]][:-1] == ["rejected"] * 7
+    assert [e["status"] for e in proceeded["events"]][:-1] == ["rejected"] * 9
     assert Handheld(client, plant).device(qr_id)["events"][-1]["type"] == "stored"
 
 

@@ -253,6 +253,7 @@ def map_event(
             raise Unmapped(f"eventID is an event hash, but this event's is {digest}",
                            field="eventID")  # fmt: skip
         event_id = candidate.event_id or digest
+        fields = _fields(kind, event, names, prefixes)
     except UnsupportedEvent as exc:
         return _refused(candidate, Unmapped(f"not recorded here: {exc}", field=exc.field))
     except TraceabilityError as exc:
@@ -260,7 +261,7 @@ def map_event(
     item = {
         "id": str(uuid.uuid5(NAMESPACE, event_id)), "type": kind,
         "qr_id" if subject_kind == "device" else "lot": key,
-        "occurred_at": event.get("eventTime"), **_fields(kind, event, names, prefixes),
+        "occurred_at": event.get("eventTime"), **fields,
     }  # fmt: skip
     return replace(candidate, event_id=event_id, hash=digest, item=item)
 
