@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft7Validator
+from sqlalchemy import text
 from sqlmodel import Session, select
 
-from tests.epcis.documents import URL, errors, export
+from tests.epcis.documents import URL, errors, event_list, export
 from tests.support.accounts import Actor, manager_headers
 from tests.support.floor import Handheld, new_id, receive
 from tests.support.ledger import anchor
@@ -142,3 +143,17 @@ def test_a_lot_shipment_names_its_manifests_and_a_stocktake_is_a_cycle_count(
     )  # fmt: skip
     only = export(client, manager_headers(client, plant), "&EQ_bizStep=cycle_counting")
     assert len(only["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 1
+
+
+def test_a_row_written_behind_the_services_is_named_not_a_500(
+    app: Flask, client: FlaskClient, collector: Actor, plant: Actor, validator: Draft7Validator
+) -> None:
+    qr_id = receive(client, collector, plant)
+    received = Handheld(client, plant).device(qr_id)["events"][-1]["id"]
+    with trace_of(app).engine.begin() as conn:  # the administrator, with SQL
+        conn.execute(text("UPDATE event SET payload = '[1]' WHERE id = :id"), {"id": received})
+    document = export(client, manager_headers(client, plant))
+    assert errors(validator, document) == [] and event_list(document) == []
+    [(key, [entry])] = document["trace:proofs"].items()
+    assert key.startswith("trace:seq:") and entry["trace:record"]["id"] == received
+    assert entry["trace:problem"] == "its payload is not a JSON object"

@@ -13,7 +13,8 @@ in the order they were recorded; the next page is asked for with the
 ``nextPageToken`` the answer's ``Link`` header carries (keyset paging: a
 page stays right while events are added). ``EQ_bizStep`` selects by the
 exported business step; corrections (error declarations) come only with no
-step filter.
+step filter. The register's and the claims' events are not EPCIS events and
+are not exported here.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ledger import merkle
 from traceability.accounts.models import Principal, Role
 from traceability.anchoring.models import AnchorBatch
 from traceability.custody.models import Event, EventType
+from traceability.custody.wellformed import row_problem
 from traceability.db import iso
 from traceability.epcis import cbv
 from traceability.epcis.mapping import (
@@ -138,8 +140,11 @@ def _epc_clause(names: Names, q: EventQuery) -> Any:
 
 
 def _filtered(query: Any, orgs: frozenset[str], q: EventQuery, names: Names) -> Any:
-    # The register's events (SPEC §2.8) are about organisations, not EPCIS objects.
-    query = query.where(_EVENT.c.org.in_(sorted(orgs)), _EVENT.c.organisation.is_(None))
+    # The register's events (SPEC §2.8) are about organisations and a claim's (§2.6) about a
+    # claim, not EPCIS objects.
+    query = query.where(
+        _EVENT.c.org.in_(sorted(orgs)), _EVENT.c.organisation.is_(None), _EVENT.c.claim.is_(None)
+    )
     occurred, recorded = _EVENT.c.occurred_at, _EVENT.c.recorded_at
     for column, at_or_after, before in (
         (occurred, q.ge_event_time, q.lt_event_time), (recorded, q.ge_record_time, q.lt_record_time)
@@ -167,7 +172,11 @@ def _exported(
     """The rows as EPCIS events, and the ``trace:proofs`` map of their records."""
     positions, anchors = anchor_rows(session, [r.seq for r in rows])
     paths = _audit_paths(session, positions)
-    corrected_ids = [str(r.payload.get("corrects")) for r in rows if r.type == EventType.corrected]
+    corrected_ids = [
+        str(r.payload.get("corrects"))
+        for r in rows
+        if r.type == EventType.corrected and isinstance(r.payload, dict)
+    ]
     targets = (
         {r.id: r for r in session.execute(select(_EVENT).where(_EVENT.c.id.in_(corrected_ids)))}
         if corrected_ids
@@ -176,12 +185,19 @@ def _exported(
     events: list[dict[str, Any]] = []
     proofs: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
+        entry = proof_entry(row, anchors.get(row.seq), paths.get(row.seq))
+        if (problem := row_problem(row)) is not None:
+            # Written behind the services (SPEC §3): no event can be made of it; the record is
+            # named with what is wrong, so a reader sees it is there and tampered.
+            key = f"trace:seq:{row.seq}"
+            proofs.setdefault(key, []).append({**entry, "trace:problem": problem})
+            continue
         target = targets.get(str(row.payload.get("corrects"))) if row.type == "corrected" else None
+        if target is not None and row_problem(target) is not None:
+            target = None
         event = epcis_event(names, row, target)
         events.append(event)
-        proofs.setdefault(record_key(names, row, event), []).append(
-            proof_entry(row, anchors.get(row.seq), paths.get(row.seq))
-        )
+        proofs.setdefault(record_key(names, row, event), []).append(entry)
     return events, proofs
 
 
