@@ -234,3 +234,55 @@ def test_the_cbv_terms_are_gs1s() -> None:
     btt = context["bizTransactionList"]["@context"]["type"]["@context"]
     assert terms(btt) == cbv.BIZ_TRANSACTION_TYPES
     assert terms(context["errorDeclaration"]["@context"]["reason"]["@context"]) == cbv.ERROR_REASONS
+
+
+BASE = {
+    "type": "ObjectEvent", "eventTime": "2026-07-01T08:00:00.5+08:00",
+    "eventTimeZoneOffset": "+08:00", "action": "OBSERVE",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "more",
+    [
+        {"trace:note": "  spaced  ", "trace:empty": "", "trace:code": "007", "trace:kg": 1.50},
+        {"trace:flag": True, "trace:none": None, "trace:big": 1e16, "trace:small": 1e-7},
+        {"trace:attrs": {"b": [1, 2], "a": {"z": "x", "y": "trace:curie"}}},
+        {"trace:itemList": [{"trace:n": 2}, {"trace:n": 1}], "trace:tags": ["b", "a"]},
+        {"parentID": "https://x.cn/p/1", "childEPCs": ["https://x.cn/c/2", "https://x.cn/c/1"]},
+        {"quantityList": [{"epcClass": "https://x.cn/k/1", "quantity": 2.0, "uom": "KGM"},
+                          {"epcClass": "https://x.cn/k/0", "quantity": 0.125}]},
+        {"bizStep": "urn:epcglobal:cbv:bizstep:receiving", "disposition": "https://x.cn/own"},
+        {"bizTransactionList": [{"type": "po", "bizTransaction": "https://x.cn/po/2"},
+                                {"type": "bol", "bizTransaction": "https://x.cn/bol/1"}]},
+        {"transformationID": "https://x.cn/t/1", "outputEPCList": ["https://x.cn/o/1"]},
+        {"readPoint": {"id": "https://x.cn/r/1"}, "bizLocation": {"id": "https://x.cn/l/1"},
+         "trace:nan": "nan", "trace:inf": "-1_000"},
+    ],
+)  # fmt: skip
+def test_shapes_the_export_does_not_write_hash_as_the_reference_hashes_them(
+    more: dict[str, Any],
+) -> None:
+    event = {**BASE, **more}
+    [reference] = reference_ids({"@context": CONTEXT, "epcisBody": {"eventList": [event]}})
+    assert event_hash(event, PREFIXES) == reference, prehash(event, PREFIXES)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"trace:grid": [[1, 2]]}, "{https://trace.example.cn/ns/trace#}grid"),
+        ({"quantityList": [{"epcClass": "https://x.cn/k", "quantity": 1, "trace:x": 1}]},
+         "quantityList"),
+        ({"sourceList": [{"type": "location", "source": "https://x.cn/s", "x": 1}]}, "sourceList"),
+        ({"trace:x": {"inputEPC": "https://x.cn/1"}}, "inputEPC"),
+        ({"eventTime": "2026-07-01T08:00:00"}, "eventTime"),
+        ({"eventTime": "yesterday"}, "eventTime"),
+        ({"epcList": "https://x.cn/1"}, "epcList"),
+        ({"@context": []}, "@context"),
+    ],
+)  # fmt: skip
+def test_more_that_is_not_implemented_is_refused(change: dict[str, Any], field: str) -> None:
+    with pytest.raises(UnsupportedEvent) as raised:
+        event_hash({**BASE, **change}, PREFIXES)
+    assert raised.value.field == field
