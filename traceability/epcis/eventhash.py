@@ -81,6 +81,11 @@ _GS1_KEY_URI = re.compile(
 )
 
 
+#: What a text float() reads may start with (besides a non-ASCII digit): "1", "-1", ".5",
+#: "inf", "nan".
+_NUMBER_STARTS = frozenset("0123456789+-.iInN")
+
+
 class UnsupportedEvent(ValueError):
     """The event has something this implementation does not hash (``field`` names it)."""
 
@@ -201,10 +206,13 @@ def _scalar(value: Any) -> str:
 
 def _canonical(text: str, field: str) -> str:
     """CBV URNs as Web URIs, numbers without trailing zeros; GS1 keys are refused."""
-    for urn, web in URN_PREFIXES:
-        text = text.replace(urn, web)
+    if "urn:epcglobal:cbv:" in text:
+        for urn, web in URN_PREFIXES:
+            text = text.replace(urn, web)
     if text.startswith("urn:epc:") or _GS1_KEY_URI.match(text):
         raise UnsupportedEvent(field, "EPC URNs and GS1 Digital Link URIs are not hashed here")
+    if not text or (text[0].isascii() and text[0] not in _NUMBER_STARTS):
+        return text  # float() would refuse it: a URI, a word
     try:
         number = float(text)
     except ValueError:
