@@ -14,6 +14,7 @@ from traceability.audit.models import AuditSnapshot
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem
 from traceability.custody.models import Event
 from traceability.devices.models import Device
+from traceability.epcis.models import CaptureJob
 from traceability.labels.models import LabelRender, LabelSheet, MintedId
 from traceability.lots.models import Lot, LotItem, LotManifest
 from traceability.savings.models import Batch
@@ -28,6 +29,7 @@ __all__ = [
     "AuditSnapshot",
     "Batch",
     "BrowserSession",
+    "CaptureJob",
     "Claim",
     "ClaimExclusion",
     "ClaimItem",

@@ -53,6 +53,23 @@ def _stored(w: World) -> dict[str, Any]:
     return {"events": [{"id": new_id(), "type": "stored", "qr_id": w.received, "area": "A"}]}
 
 
+def _capture(w: World) -> dict[str, Any]:
+    """An EPCIS document storing the world's received device (only DIS-SZ may)."""
+    site, at = "https://trace.example.cn", {"id": f"https://trace.example.cn/orgs/{SZ}"}
+    event = {
+        "type": "ObjectEvent", "eventTime": "2026-07-01T08:00:00+08:00",
+        "eventTimeZoneOffset": "+08:00", "epcList": [f"{site}/d/{w.received}"],
+        "action": "OBSERVE", "bizStep": "storing", "disposition": "in_progress",
+        "readPoint": at, "bizLocation": at, "trace:area": "A",
+    }  # fmt: skip
+    return {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+                     {"trace": f"{site}/ns/trace#"}],
+        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-07-01T00:00:00Z",
+        "epcisBody": {"eventList": [event]},
+    }  # fmt: skip
+
+
 TARGETS: dict[str, Target] = {
     "api.health": Target("GET", lambda w: "/api/v1/health"),
     "api.catalog": Target("GET", lambda w: "/api/v1/catalog"),
@@ -88,6 +105,10 @@ TARGETS: dict[str, Target] = {
     ),
     "api.audit_anomalies": Target("GET", lambda w: f"/api/v1/audit/anomalies?plant={SZ}"),
     "api.epcis_events": Target("GET", lambda w: "/api/v1/epcis/events"),
+    "api.epcis_capture": Target("POST", lambda w: "/api/v1/epcis/capture", _capture),
+    "api.epcis_capture_show": Target(
+        "GET", lambda w: f"/api/v1/epcis/capture/{w.extra['capture']}"
+    ),
     "api.licences_show": Target("GET", lambda w: f"/api/v1/orgs/{SZ}/licences"),
     "api.licences_issue": Target(
         "POST", lambda w: f"/api/v1/orgs/{SZ}/licences", lambda w: {
@@ -227,6 +248,21 @@ EXPECTED: dict[str, dict[str, int]] = {
         "auditor_bj": 200,
         "admin": 200,
     },
+    # another system's EPCIS events, recorded by those who record (each event is checked)
+    "api.epcis_capture": {
+        **{k: PASSES if v == 201 else v for k, v in RECORDING.items()},
+        "processor": PASSES,
+    },
+    # DIS-SZ's capture job: other organisations are not told it exists
+    "api.epcis_capture_show": {
+        "plant": 200,
+        "plant_manager": 200,
+        "collector": 404,
+        "processor": 404,
+        "plant_bj": 404,
+        "auditor": 403,
+        "admin": 403,
+    },
 }
 
 
@@ -246,6 +282,9 @@ def resources(client: FlaskClient, world: World, make_actor: Callable[..., Actor
     assert claim.status_code == 201, claim.get_json()
     world.extra["claim"] = claim.get_json()["id"]
     license_org(client.application, SZ, "dismantling", {"tv": 1000}, number="SZ-RES-1")
+    job = client.post("/api/v1/epcis/capture", json=_capture(world), headers=world.plant.headers)
+    assert job.status_code == 202, job.get_json()
+    world.extra["capture"] = job.get_json()["captureID"]
     refresh(trace_of(client.application), force=True)  # the audit findings the anomaly list reads
     return world
 

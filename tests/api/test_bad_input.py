@@ -1134,6 +1134,27 @@ CASES += [
 NESTED = b"[" * 100_000 + b"]" * 100_000  # 200 KB
 
 
+def _epcis(w: World, copies: int = 1, **changes: Any) -> dict[str, Any]:
+    """An EPCIS 2.0 document storing the world's received device, with ``changes`` to the
+    document (``type``, ``@context``) or to its event (anything else)."""
+    site = "https://trace.example.cn"
+    here = {"id": f"{site}/orgs/DIS-SZ"}
+    event = {
+        "type": "ObjectEvent", "eventTime": "2026-07-01T08:00:00+08:00",
+        "eventTimeZoneOffset": "+08:00", "epcList": [f"{site}/d/{w.received}"],
+        "action": "OBSERVE", "bizStep": "storing", "disposition": "in_progress",
+        "readPoint": here, "bizLocation": here, "trace:area": "A",
+    }  # fmt: skip
+    document = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+                     {"trace": f"{site}/ns/trace#"}],
+        "type": "EPCISDocument", "schemaVersion": "2.0",
+    }  # fmt: skip
+    document.update({k: v for k, v in changes.items() if k in document})
+    event.update({k: v for k, v in changes.items() if k not in document})
+    return {**document, "epcisBody": {"eventList": [event] * copies}}
+
+
 def raw_event(actor: str, template: str) -> Callable[[World], Call]:
     """One POST /events item written by hand (JSON numbers no serialiser writes)."""
 
@@ -1218,8 +1239,85 @@ CASES += [
         "page",
     ),
     Case(
-        "EPCIS page a superscript two",
-        lambda w: Call("GET", "/api/v1/epcis/events?page=%C2%B2", "plant_manager"),
+        "EPCIS capture body not JSON",
+        lambda w: Call("POST", "/api/v1/epcis/capture", data=b'{"type": "EPCISDocument"'),
+        400,
+        "malformed_json",
+        "body",
+    ),
+    Case(
+        "EPCIS capture of a master data document",
+        lambda w: Call("POST", "/api/v1/epcis/capture", json=_epcis(w, type="EPCISMasterData")),
+        422,
+        "invalid",
+        "type",
+    ),
+    Case(
+        "EPCIS capture without GS1's context",
+        lambda w: Call("POST", "/api/v1/epcis/capture", json=_epcis(w, **{"@context": []})),
+        422,
+        "invalid",
+        "@context",
+    ),
+    Case(
+        "EPCIS capture of an event without a time offset",
+        lambda w: Call(
+            "POST", "/api/v1/epcis/capture", json=_epcis(w, eventTime="2026-07-01T08:00:00")
+        ),
+        422,
+        "invalid",
+        "epcisBody.eventList[0].eventTime",
+    ),
+    Case(
+        "EPCIS capture with a control character in an extension",
+        lambda w: Call("POST", "/api/v1/epcis/capture", json=_epcis(w, **{"trace:area": "A\x00"})),
+        422,
+        "invalid",
+        "epcisBody.eventList[0].trace:area",
+    ),
+    Case(
+        "EPCIS capture of 1001 events",
+        lambda w: Call("POST", "/api/v1/epcis/capture", json=_epcis(w, copies=1001)),
+        413,
+        "too_many_events",
+        "epcisBody.eventList",
+    ),
+    Case(
+        "EPCIS capture error behaviour neither rollback nor proceed",
+        lambda w: Call(
+            "POST",
+            "/api/v1/epcis/capture",
+            json=_epcis(w),
+            headers={"GS1-Capture-Error-Behaviour": "continue"},
+        ),
+        422,
+        "invalid",
+        "GS1-Capture-Error-Behaviour",
+    ),
+    Case(
+        "EPCIS capture job that does not exist",
+        lambda w: Call("GET", "/api/v1/epcis/capture/" + "f" * 32),
+        404,
+        "unknown_capture_job",
+        "captureID",
+    ),
+    Case(
+        "EPCIS perPage a superscript two",
+        lambda w: Call("GET", "/api/v1/epcis/events?perPage=%C2%B2", "plant_manager"),
+        422,
+        "invalid",
+        "perPage",
+    ),
+    Case(
+        "EPCIS nextPageToken not one the server gave",
+        lambda w: Call("GET", "/api/v1/epcis/events?nextPageToken=s1.%FF%FE", "plant_manager"),
+        422,
+        "invalid",
+        "nextPageToken",
+    ),
+    Case(
+        "EPCIS query parameter GS1 does not define",
+        lambda w: Call("GET", "/api/v1/epcis/events?page=2", "plant_manager"),
         422,
         "invalid",
         "page",

@@ -59,6 +59,23 @@ class Document:
         return body
 
 
+def capture_document(plant: Actor, qr_id: str) -> dict[str, Any]:
+    """An EPCIS document storing a device its plant has dismantled: refused, by its rules."""
+    site = "https://trace.example.cn"
+    here = {"id": f"{site}/orgs/{plant.org}"}
+    event = {
+        "type": "ObjectEvent", "eventTime": "2026-07-01T08:00:00+08:00",
+        "eventTimeZoneOffset": "+08:00", "epcList": [f"{site}/d/{qr_id}"], "action": "OBSERVE",
+        "bizStep": "storing", "disposition": "in_progress", "readPoint": here,
+        "bizLocation": here, "trace:area": "A",
+    }  # fmt: skip
+    return {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+                     {"trace": f"{site}/ns/trace#"}],
+        "type": "EPCISDocument", "schemaVersion": "2.0", "epcisBody": {"eventList": [event]},
+    }  # fmt: skip
+
+
 @pytest.fixture
 def document(client: FlaskClient) -> Document:
     return Document(client)
@@ -154,6 +171,9 @@ class TestOnTheInProcessChain:
             api("GET", "/epcis/events?EQ_bizStep=disassembling", manager_headers(client, plant))[0]
             == 200
         )
+        status, job = api("POST", "/epcis/capture", plant, capture_document(plant, qr_id))
+        assert (status, job["success"], job["events"][0]["status"]) == (202, False, "rejected")
+        assert api("GET", f"/epcis/capture/{job['captureID']}", plant)[1] == job
 
         admin = add_actor(client.application, "REG-JS", "regulator", "admin", "320000")
         licence = {

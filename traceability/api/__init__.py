@@ -195,15 +195,25 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "GET", "/epcis/events", "epcis_events", epcis.events,
-        summary="EPCIS 2.0 query: the caller's events as an EPCISQueryDocument (JSON-LD)",
+        summary="EPCIS 2.0 query: the caller's events as an EPCISQueryDocument (JSON-LD), "
+        "each identified by its GS1 event hash, their proofs in trace:proofs; the next page "
+        "in the Link header",
         response=None, media="application/ld+json", roles=(Role.manager, Role.auditor, Role.admin),
-        query={
-            "GE_eventTime": "events at or after this time (ISO 8601 with offset)",
-            "LT_eventTime": "events before this time",
-            "EQ_bizStep": "a CBV business step (commissioning, shipping, receiving, storing, "
-            "disassembling, destroying)",
-            "page": "from 1", "per_page": "1-500 (default 100)",
-        },
+        query=epcis.PARAMETERS,
+    ),
+    Route(
+        "POST", "/epcis/capture", "epcis_capture", epcis.capture_post,
+        summary="EPCIS 2.0 capture: another system's EPCIS document recorded under the caller's "
+        "organisation, CBV steps mapped to this system's events, idempotent by eventID; "
+        "GS1-Capture-Error-Behaviour: rollback (default, all or none) or proceed. 202 with "
+        "the capture job (Location)",
+        request=epcis.CaptureRequest, response=epcis.CaptureJobPublic, status=202,
+        roles=RECORDERS, reads_body=True,
+    ),
+    Route(
+        "GET", "/epcis/capture/<capture_id>", "epcis_capture_show", epcis.capture_show,
+        summary="A capture job of the caller's organisation: each event's outcome",
+        response=epcis.CaptureJobPublic, roles=RECORDERS,
     ),
 )  # fmt: skip
 

@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -40,9 +40,21 @@ from traceability.custody.workspace import (
 from traceability.db import begin_write, utcnow
 from traceability.errors import Conflict, TraceabilityError
 
-__all__ = ["IdConflict", "ItemResult", "Submission", "record_events", "record_submissions"]
+__all__ = [
+    "BeforeCommit",
+    "IdConflict",
+    "ItemResult",
+    "Submission",
+    "record_events",
+    "record_submissions",
+]
 
 MAX_ATTEMPTS = 3
+
+#: Called with the session and each submission's results once the accepted events are
+#: written, before the commit: False rolls the whole unit back (e.g. EPCIS capture's
+#: all-or-nothing and its check of each written event, ``epcis.capture``).
+BeforeCommit = Callable[[Session, list[list[ItemResult]]], bool]
 
 
 class IdConflict(Conflict):
@@ -107,12 +119,14 @@ def record_events(
     now: dt.datetime | None = None,
     strings_checked: bool = False,
     licence_checks: LicenceChecks = "registered",
+    before_commit: BeforeCommit | None = None,
 ) -> list[ItemResult]:
     """Record each item all-or-nothing; commit the accepted ones together.
 
     ``strings_checked``: the caller knows no string in the items can fail
     ``limits.text_problem`` (api/body.py ``plain_text_body``). ``licence_checks``:
-    the deployment's setting (``custody.licence_checks``).
+    the deployment's setting (``custody.licence_checks``). ``before_commit``
+    may refuse the commit (``BeforeCommit``).
     """
     [results] = record_submissions(
         session=session,
@@ -123,6 +137,7 @@ def record_events(
         dismantle_tolerance_pct=dismantle_tolerance_pct,
         strings_checked=strings_checked,
         licence_checks=licence_checks,
+        before_commit=before_commit,
     )
     return results
 
@@ -137,6 +152,7 @@ def record_submissions(
     dismantle_tolerance_pct: Decimal = DEFAULT_TOLERANCE_PCT,
     strings_checked: bool = False,
     licence_checks: LicenceChecks = "registered",
+    before_commit: BeforeCommit | None = None,
 ) -> list[list[ItemResult]]:
     """Several submissions, applied in order as if one after the other, in one transaction.
 
@@ -172,6 +188,9 @@ def record_submissions(
                     session.rollback()
                     continue
             ws.write()
+            if before_commit is not None and not before_commit(session, results):
+                session.rollback()
+                return results
             session.commit()
             return results
         except (IntegrityError, OperationalError) as exc:

@@ -1,4 +1,4 @@
-"""One recorded event as an EPCIS 2.0 event (JSON-LD), with its digest and anchor.
+"""One recorded event as an EPCIS 2.0 event (JSON-LD), identified by its GS1 event hash.
 
 Identifiers are URIs under the deployment's public URL: a device is its
 label URL (``{public}/d/{ID}``, what its QR code encodes), a lot, an
@@ -6,12 +6,20 @@ organisation and a fraction class have paths of their own. The CBV has no
 dismantling step: a dismantling is a ``TransformationEvent`` with the CBV's
 ``disassembling`` step, the device in, each fraction out as a quantity in
 kilograms (``KGM``). A correction is the corrected event declared in error
-(``errorDeclaration``), naming the correcting event. Project data (the
-digest, its chain link, the anchor, weights and reasons) is in the ``trace:``
-namespace, declared in the document's context. A lot shipment names its
-transfer manifests (转移联单) as bills of lading (``bizTransactionList``, CBV
-type ``bol``) and lists them with their weights in ``trace:manifests``; a
-stocktake of an open lot is a ``cycle_counting`` observation with its weight.
+(``errorDeclaration``), naming the correcting record (``urn:uuid:{id}``);
+it keeps the corrected event's ID, as GS1 means it to. Project data (weights,
+reasons, manifests) is in the ``trace:`` namespace, declared in the
+document's context. A lot shipment names its transfer manifests (转移联单) as
+bills of lading (``bizTransactionList``, CBV type ``bol``) and lists them
+with their weights in ``trace:manifests``; a stocktake of an open lot is a
+``cycle_counting`` observation with its weight.
+
+Each event's ``eventID`` is its event hash (``epcis.eventhash``, CBV 2.0
+§8.9): the event's content, nothing else. What the ledger adds — the
+record's digested content, its digest, its ``prev`` link and its anchor —
+travels beside the events in the document's ``trace:proofs`` map, keyed by
+eventID (``proof_entry``), so an event's identity does not change when its
+anchor does.
 """
 
 from __future__ import annotations
@@ -24,8 +32,10 @@ from urllib.parse import quote
 
 from traceability.custody.models import EventType
 from traceability.db import iso
+from traceability.epcis.eventhash import event_hash
 from traceability.lots.manifests import cross_province, shipment_of
 from traceability.reports.schemas import AnchorInfo
+from traceability.verification.bundle import record_content
 
 GS1_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 
@@ -68,7 +78,11 @@ class Names:
         self.base = public_url.rstrip("/")
 
     def context(self) -> list[Any]:
-        return [GS1_CONTEXT, {"trace": f"{self.base}/ns/trace#"}]
+        return [GS1_CONTEXT, dict(self.prefixes)]
+
+    @property
+    def prefixes(self) -> dict[str, str]:
+        return {"trace": f"{self.base}/ns/trace#"}
 
     def device(self, qr_id: str) -> str:
         return f"{self.base}/d/{qr_id}"
@@ -89,6 +103,16 @@ class Names:
     def event(event_id: str) -> str:
         return f"urn:uuid:{event_id}"
 
+    def parse(self, uri: str) -> tuple[str, str]:
+        """What a URI of this deployment names: ``("device", qr_id)``, ``("lot", code)``,
+        ``("org", code)``, ``("fraction", code)``; ``("", "")`` for anything else."""
+        for kind, path in (("device", "/d/"), ("lot", "/lots/"), ("org", "/orgs/"),
+                           ("fraction", "/fractions/")):  # fmt: skip
+            key = uri.removeprefix(self.base + path)
+            if key != uri and key and "/" not in key and "?" not in key and "#" not in key:
+                return kind, key
+        return "", ""
+
 
 def _kg(grams: Any) -> float | None:
     if not isinstance(grams, int) or isinstance(grams, bool):
@@ -105,20 +129,33 @@ def _party(names: Names, org: str) -> dict[str, str]:
     return {"type": "possessing_party", "source": names.org(org)}
 
 
-def anchor_extension(digest: str, prev: str | None, anchor: AnchorInfo | None) -> dict[str, Any]:
-    ext: dict[str, Any] = {"trace:digest": digest, "trace:prev": prev}
+def proof_entry(
+    event: Any, anchor: AnchorInfo | None, path: list[str] | None = None
+) -> dict[str, Any]:
+    """What the ledger says of one record: its digested content, digest, link and anchor
+    with the record's Merkle audit path (RFC 9162, leaf level first, hex)."""
+    entry: dict[str, Any] = {
+        "trace:record": record_content(event),
+        "trace:digest": event.digest,
+        "trace:prev": event.prev,
+        "trace:anchor": None,  # pending: not yet anchored
+    }
     if anchor is not None:
-        ext["trace:anchor"] = {
+        entry["trace:anchor"] = {
             "trace:root": anchor.root,
             "trace:leafIndex": anchor.leaf_index,
             "trace:batchSize": anchor.size,
             "trace:state": anchor.state,
             "trace:txHash": anchor.tx_hash,
             "trace:blockNumber": anchor.block_number,
+            "trace:proof": path,
         }
-    else:
-        ext["trace:anchor"] = None  # pending: not yet anchored
-    return ext
+    return entry
+
+
+def record_key(names: Names, event: Any, exported: dict[str, Any]) -> str:
+    """The key of a record in ``trace:proofs``: its event's ID, a correction's own URN."""
+    return names.event(event.id) if event.type == EventType.corrected else exported["eventID"]
 
 
 def _body(names: Names, event: Any, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -130,7 +167,6 @@ def _body(names: Names, event: Any, payload: Mapping[str, Any]) -> dict[str, Any
         "eventTime": iso(event.occurred_at),
         "recordTime": iso(event.recorded_at),
         "eventTimeZoneOffset": _offset(event.occurred_at),
-        "eventID": names.event(event.id),
     }
     here = {"id": names.org(event.org)}
     if kind == EventType.dismantled:
@@ -173,6 +209,8 @@ def _body(names: Names, event: Any, payload: Mapping[str, Any]) -> dict[str, Any
         extra = {"trace:manifestNo": payload.get("manifest_no")}
     elif kind == EventType.refused:
         extra = {"trace:reason": payload.get("reason")}
+    elif kind == EventType.stored:
+        extra = {"trace:area": payload.get("area")}
     elif kind == EventType.lot_treated:
         extra = {"trace:method": payload.get("method")}
     elif kind == EventType.dismantled and payload.get("batch"):
@@ -225,9 +263,7 @@ def _lot_transfer(names: Names, kind: str, payload: Mapping[str, Any]) -> dict[s
     return extra
 
 
-def epcis_event(
-    names: Names, event: Any, anchor: AnchorInfo | None, corrected: Any | None = None
-) -> dict[str, Any]:
+def epcis_event(names: Names, event: Any, corrected: Any | None = None) -> dict[str, Any]:
     """``event`` as EPCIS; a ``corrected`` event needs the event it corrects (``corrected``)."""
     if event.type != EventType.corrected:
         body = _body(names, event, event.payload)
@@ -237,9 +273,6 @@ def epcis_event(
             "declarationTime": iso(event.recorded_at),
             "reason": "incorrect_data",
             "correctiveEventIDs": [names.event(event.id)],
-        }
-        body["trace:correction"] = {
-            "trace:eventID": names.event(event.id),
             "trace:fields": event.payload.get("fields"),
             "trace:reason": event.payload.get("reason"),
             "trace:flag": event.payload.get("flag"),
@@ -247,4 +280,6 @@ def epcis_event(
     else:  # the corrected event is gone from the log: say what is known
         body = _body(names, event, {})
         body["bizStep"], body["disposition"] = "other", "unknown"
-    return {**body, **anchor_extension(event.digest, event.prev, anchor)}
+    # An extension with nothing to say is left out, not written as null.
+    body = {k: v for k, v in body.items() if v is not None or not k.startswith("trace:")}
+    return {"eventID": event_hash(body, names.prefixes), **body}

@@ -23,7 +23,7 @@ from traceability.verification.services import content_of, event_rows, leaf_posi
 BUNDLE_FORMAT = "weee-trace-proof/1"
 
 
-def _content(row: Any) -> dict[str, Any]:
+def record_content(row: Any) -> dict[str, Any]:
     """The event's digest content; a malformed row's columns as stored (they match no digest,
     so the independent verifier finds it tampered too)."""
     if row_problem(row) is None:
@@ -64,7 +64,7 @@ def device_bundle(session: Session, ledger: TrustedLedger, qr_id: str) -> dict[s
                 "block_number": batch.block_number,
                 "state": batch.state,
             }
-        events.append({"content": _content(row), "digest": row.digest, "anchor": anchor})
+        events.append({"content": record_content(row), "digest": row.digest, "anchor": anchor})
     trust = ledger.trust
     chain = (
         {"chain_id": trust.chain_id, "genesis_hash": trust.genesis_hash, "contract": trust.registry}
