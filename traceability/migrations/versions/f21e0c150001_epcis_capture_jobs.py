@@ -5,7 +5,7 @@ document, read back by ``GET /api/v1/epcis/capture/{id}``. The events it
 recorded are in the event log like every other.
 
 Revision ID: f21e0c150001
-Revises: e17b0c0a0001
+Revises: f18c1a100001
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from alembic import op
 import traceability.db
 
 revision: str = "f21e0c150001"
-down_revision: str | None = "e17b0c0a0001"
+down_revision: str | None = "f18c1a100001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
