@@ -19,6 +19,27 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 #: The handheld's screen: every browser test of the floor app runs at this size.
 PHONE = {"width": 360, "height": 640}
+#: A larger phone of today (issue 19's tests of the floor at line speed).
+TALL_PHONE = {"width": 390, "height": 844}
+
+#: Records the handheld's feedback (window.__feedback): each vibration pattern
+#: and each tone's frequency, as the page asks for them.
+FEEDBACK_PROBE = """
+window.__feedback = [];
+navigator.vibrate = (pattern) => { window.__feedback.push({ vibrate: pattern }); return true; };
+if (window.AudioContext) {
+  const create = AudioContext.prototype.createOscillator;
+  AudioContext.prototype.createOscillator = function () {
+    const osc = create.call(this);
+    const start = osc.start.bind(osc);
+    osc.start = (...args) => {
+      window.__feedback.push({ tone: osc.frequency.value });
+      return start(...args);
+    };
+    return osc;
+  };
+}
+"""
 
 
 #: Screenshots the browser tests take (gitignored): looked at by people, not compared.
@@ -38,11 +59,11 @@ def chromium(*extra_args: str) -> Iterator[Any]:
             browser.close()
 
 
-def phone_context(browser: Any, lang: str = "zh-CN", **kwargs: Any) -> Any:
-    """A new browser profile on a 360×640 touch phone whose language is ``lang``."""
-    return browser.new_context(
-        viewport=PHONE, locale=lang, has_touch=True, is_mobile=True, **kwargs
-    )
+def phone_context(
+    browser: Any, lang: str = "zh-CN", *, size: dict[str, int] = PHONE, **kwargs: Any
+) -> Any:
+    """A new browser profile on a touch phone (360×640 unless ``size``) in ``lang``."""
+    return browser.new_context(viewport=size, locale=lang, has_touch=True, is_mobile=True, **kwargs)
 
 
 def screenshot(page: Any, name: str) -> Path:
@@ -78,9 +99,9 @@ def queued_items(page: Any) -> list[dict[str, Any]]:
     )
 
 
-def wedge_scan(page: Any, text: str) -> None:
+def wedge_scan(page: Any, text: str, delay_ms: float = 0) -> None:
     """What a keyboard-wedge scanner does: the code typed at machine speed, then Enter."""
-    page.keyboard.type(text, delay=0)
+    page.keyboard.type(text, delay=delay_ms)
     page.keyboard.press("Enter")
 
 
