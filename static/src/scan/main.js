@@ -176,7 +176,7 @@ async function sync() {
     app.reachable = result.outcome !== "offline";
     if (result.rejected) {
       feedback.bad();
-      toast(t("%(n)d records were refused: see the queue", { n: result.rejected }), "bad");
+      toast(t("%(n)d records were not accepted by the server: see the queue", { n: result.rejected }), "bad");
     }
     const pending = (await queue.all()).filter((i) => queue.recordedBy(i, app.user) && i.status === "pending");
     clearTimeout(timer);
@@ -266,13 +266,13 @@ async function renderStatus() {
   clear(statusBar,
     h("span", { class: "dot" }, online ? t("Online") : t("Offline")),
     h("span", { class: "pending-count" }, t("%(n)d waiting", { n: pending })),
-    rejected ? h("span", { class: "rejected-count" }, t("%(n)d refused", { n: rejected })) : null,
+    rejected ? h("span", { class: "rejected-count" }, t("%(n)d not accepted", { n: rejected })) : null,
     held ? h("span", { class: "held-count" }, t("%(n)d held for others", { n: held })) : null);
   signedOutBanner.hidden = !app.signedOut;
 }
 
 function statusLabel(item) {
-  return { pending: t("waiting"), sent: t("sent"), rejected: t("refused") }[item.status] || item.status;
+  return { pending: t("waiting"), sent: t("sent"), rejected: t("not accepted") }[item.status] || item.status;
 }
 
 function renderRecent() {
@@ -307,7 +307,7 @@ function homeScreen() {
       h("p", { class: "muted scan-anywhere" }, t("Scan a label on any screen, or choose a step:")),
       h("nav", { class: "tiles" }, stepsForUser().map((step) =>
         h("a", { class: "tile", href: `#/${step}`, dataset: { step } }, h("b", {}, stepTitle(step)), h("small", {}, stepHint(step))))),
-      h("a", { class: "tile tile-queue", href: "#/queue" }, h("b", {}, t("Queue")), h("small", {}, t("What is waiting to be sent or was refused")))),
+      h("a", { class: "tile tile-queue", href: "#/queue" }, h("b", {}, t("Queue")), h("small", {}, t("What is waiting to be sent or was not accepted")))),
     /** A device opens the step its state and this organisation allow; otherwise the home screen says why. */
     async onScan(raw) {
       message.hidden = true;
