@@ -23,6 +23,7 @@ from traceability.reports.lots import find_lot
 from traceability.web.auth import browser_login_required
 from traceability.web.portal.scope import PORTAL_ROLES
 from traceability.web.portal.views import category_name
+from traceability.web.portal.words import attribute_words
 
 #: Badge class of each event status (anything else: failed).
 BADGES = {"verified": "ok", "pending": "wait", "late": "warn"}
@@ -80,6 +81,7 @@ def device_page(qr_id: str) -> str:
         "portal/device.html",
         view=view,
         facts=facts_public(view.facts),
+        attributes=attribute_words(view.facts.attributes),
         display_id=format_id(device.qr_id),
         timeline=timeline,
         badges=BADGES,
