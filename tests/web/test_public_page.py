@@ -77,7 +77,9 @@ def test_device_page_shows_category_state_and_id_but_nothing_personal(
     shutil.copy(tmp_path / "device.png", Path("/tmp/device-page.png"))
 
 
-def test_a_mistyped_id_gets_a_not_found_page_in_the_page_s_language(base_url: str, page: object) -> None:
+def test_a_mistyped_id_gets_a_not_found_page_in_the_page_s_language(
+    base_url: str, page: object
+) -> None:
     response = page.goto(f"{base_url}/d/7KQ2-M9XD-4TZP-AZ")  # type: ignore[attr-defined]
     assert response.status == 422
     text = page.inner_text("main")  # type: ignore[attr-defined]
