@@ -221,8 +221,27 @@ def test_a_dismantling_that_opens_a_lot_offers_its_label(
     submit(page)
     lot = f"{floor.plant.org}-pcb-00001"
     page.wait_for_selector(f"#new-lots .new-lot[data-lot='{lot}'] a.print-label")
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, f"floor-new-lot-{lang}")
     assert page.locator("#new-lots .new-lot").count() == 4
+
+
+def test_refusing_a_device_already_received_says_so_before_anything_is_sent(
+    server: LiveServer, floor: Plant, phone: Any, lang: str
+) -> None:
+    page = phone
+    qr_id = receive(floor.client, floor.collector, floor.plant)
+    open_scanner(page, server.url, floor.plant.username, "refuse")
+    wedge_scan(page, qr_id, WEDGE_MS)
+    page.wait_for_selector(".device-card [data-state=received]")
+    page.fill("input[name=reason]", "错发")
+    page.click("button.submit")
+    message = page.inner_text(".form-error")
+    assert ("已在本厂入厂" in message) if lang == "zh-CN" else ("already been received" in message)
+    assert "custody" not in message and "保管" not in message
+    assert int(page.get_attribute("#app", "data-recorded") or 0) == 0
+    assert queued_items(page) == []
+    screenshot(page, f"floor-refuse-received-{lang}")
 
 
 # -- items 3 and 4 ------------------------------------------------------------

@@ -232,10 +232,12 @@ async function noticeNewLots() {
 
 function renderNewLots() {
   newLotsBox.hidden = newLots.length === 0;
-  clear(newLotsBox, newLots.map((lot) => h("p", { class: "new-lot", dataset: { lot: lot.code } },
-    t("New output lot opened: %(code)s (%(fraction)s).", { code: lot.code, fraction: app.fractionLabel(lot.fraction) }), " ",
-    h("a", { class: "button print-label", href: `/scan/label/${lot.code}`, target: "_blank", rel: "noopener" }, t("Print label")), " ",
-    h("button", { type: "button", class: "dismiss", onclick: () => { newLots.splice(newLots.indexOf(lot), 1); renderNewLots(); } }, t("Done")))));
+  clear(newLotsBox,
+    h("p", { class: "new-lots-title" }, t("New output lots opened: print their labels.")),
+    h("ul", {}, newLots.map((lot) => h("li", { class: "new-lot", dataset: { lot: lot.code } },
+      h("span", {}, h("b", {}, lot.code), " ", app.fractionLabel(lot.fraction)),
+      h("a", { class: "button print-label", href: `/scan/label/${lot.code}`, target: "_blank", rel: "noopener" }, t("Print label"))))),
+    h("button", { type: "button", class: "dismiss", onclick: () => { newLots.splice(0); renderNewLots(); } }, t("Done")));
 }
 
 function setSignedOut(value) {

@@ -6,7 +6,7 @@ import { t } from "../common/i18n.js";
 import { matches } from "./conditions.js";
 import { displayId, ID_LENGTH, isProductBarcode, looksLikeLot, parseId, parseLot } from "./ids.js";
 import { cameraIcon, clear, field, h, kg, when } from "./ui.js";
-import { eventName, fieldName, stateName } from "./words.js";
+import { eventName, fieldName, reasonText, stateName } from "./words.js";
 
 /** Which steps each kind of organisation records, in the order of the work. */
 export const STEPS_BY_KIND = {
@@ -594,19 +594,34 @@ export function receiveScreen(app, prefill = {}) {
   return screenOf(screen, { focus: () => lastWeight?.focus() });
 }
 
-function simpleDeviceScreen(app, step, { type, fieldName: name, label, submitLabel, prefill = {}, input }) {
+function simpleDeviceScreen(app, step, { type, fieldName: name, label, submitLabel, prefill = {}, input, problemOf }) {
   let qrId = null;
+  let device = null;
   const slot = h("div", { class: "card-slot" });
   const control = input || textInput(name, { required: true });
   if (prefill[name]) control.value = prefill[name];
   const screen = frame(app, step, {
-    onValue: (id) => { qrId = id; clear(slot, deviceCard(app, id)); },
+    onValue: (id) => {
+      qrId = id;
+      device = null;
+      const card = deviceCard(app, id);
+      // What the step cannot take is said as soon as the device is known, not after sending.
+      card.addEventListener("device", (e) => {
+        device = e.detail;
+        const problem = problemOf?.(device);
+        screen.message.textContent = problem || "";
+        if (problem) app.feedback.bad();
+      });
+      clear(slot, card);
+    },
     form: [slot, field(label, control)],
     submitLabel,
     onSubmit: async (form) => {
       const v = values(form);
       const missing = requireId(qrId);
       if (missing) return missing;
+      const problem = device && problemOf?.(device);
+      if (problem) return problem;
       const text = clean(v[name]);
       if (!text) return t("Enter “%(name)s”.", { name: label });
       await app.record(step, [newEvent(type, { qr_id: qrId, [name]: text })], `${displayId(qrId)} · ${text}`);
@@ -621,6 +636,11 @@ function simpleDeviceScreen(app, step, { type, fieldName: name, label, submitLab
 export function refuseScreen(app, prefill) {
   return simpleDeviceScreen(app, "refuse", {
     type: "refused", fieldName: "reason", label: t("Reason"), submitLabel: t("Refuse and send back"), prefill,
+    problemOf: (device) => {
+      if (device.destination === app.user.org) return null;
+      if (device.custodian === app.user.org && device.received_at) return reasonText({ code: "already_received" });
+      return t("Only a shipment on its way to you can be refused: this device is not being shipped to you.");
+    },
   });
 }
 

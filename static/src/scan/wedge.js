@@ -22,6 +22,7 @@ const MEAN_GAP_MS = 80;
 const PAUSE_MS = 500;
 const MIN_LENGTH = 8; // IDs have 14 symbols, lot codes and label URLs more
 const BURST_GAP_MS = 60; // a person's keys come 100–300 ms apart; a scanner's a few ms
+const STALL_MS = 400; // a busy phone's pause inside a burst
 const MIN_BURST = 6; // an EAN-8 has 8; fewer fast keys may be a person's roll-over
 
 const CODE_CHARS = {
@@ -49,13 +50,26 @@ export function findScan(keys, accepts) {
   return null;
 }
 
-/** The trailing run of keys each within BURST_GAP_MS of the one before, Enter included. */
+/**
+ * The trailing run of a scanner's keys before Enter: keys within BURST_GAP_MS of
+ * the one before; a longer gap (up to STALL_MS) only inside a fast run — a busy
+ * phone may stall once mid-burst — never before a person's slow keys, which stay
+ * where they were typed.
+ */
 export function trailingBurst(keys, enterAt) {
-  if (!keys.length || enterAt - keys[keys.length - 1].at > BURST_GAP_MS) return null;
+  if (!keys.length || enterAt - keys[keys.length - 1].at > STALL_MS) return null;
+  const gap = (i) => keys[i].at - keys[i - 1].at;
   let start = keys.length - 1;
-  while (start > 0 && keys[start].at - keys[start - 1].at <= BURST_GAP_MS) start -= 1;
+  while (start > 0) {
+    const g = gap(start);
+    const fastBefore = start > 1 && gap(start - 1) <= BURST_GAP_MS;
+    if (g <= BURST_GAP_MS || (g <= STALL_MS && fastBefore)) start -= 1;
+    else break;
+  }
   const run = keys.slice(start);
-  return run.length >= MIN_BURST ? { text: run.map((k) => k.char).join(""), first: run[0] } : null;
+  const mean = (run[run.length - 1].at - run[0].at) / Math.max(1, run.length - 1);
+  if (run.length < MIN_BURST || mean > BURST_GAP_MS) return null;
+  return { text: run.map((k) => k.char).join(""), first: run[0] };
 }
 
 function restore({ target, before }) {
