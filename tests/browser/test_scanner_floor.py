@@ -312,17 +312,18 @@ def test_an_id_minted_at_collection_has_its_label_at_once_online_and_offline(
     server: LiveServer, floor: Plant, browser: Any, lang: str
 ) -> None:
     context = phone_context(browser, "zh-CN" if lang == "zh-CN" else "en-US", size=TALL_PHONE)
+    context.add_init_script("window.__printed = 0; window.print = () => { window.__printed++; };")
     page = context.new_page()
     open_scanner(page, server.url, floor.collector.username, "collect")
-    # Opening Collect fills the handheld's label roll from POST /labels.
+    # Opening Collect fills the handheld's label roll from POST /labels, with each ID's label.
     page.wait_for_function(
         """() => new Promise((resolve) => {
             const open = indexedDB.open("weee-scan");
             open.onsuccess = () => {
                 const db = open.result;
                 if (!db.objectStoreNames.contains("roll")) return resolve(false);
-                const n = db.transaction("roll").objectStore("roll").count();
-                n.onsuccess = () => resolve(n.result >= 10);
+                const n = db.transaction("labels").objectStore("labels").count();
+                n.onsuccess = () => resolve(n.result >= 25);
             };
         })""",
         polling=200,
@@ -331,7 +332,7 @@ def test_an_id_minted_at_collection_has_its_label_at_once_online_and_offline(
     submit(page)
     online = page.get_attribute(".new-label", "data-id")
     assert online
-    assert page.get_attribute(".new-label a.print-label", "href") == f"/scan/label/{online}"
+    assert page.get_attribute(".new-label a.print-label", "href") == f"#/label?id={online}"
     screenshot(page, f"floor-collect-label-{lang}")
     assert Handheld(floor.client, floor.collector).device(online)["state"] == "collected"
     label_page = context.new_page()
@@ -353,6 +354,22 @@ def test_an_id_minted_at_collection_has_its_label_at_once_online_and_offline(
     [queued] = [i for i in queued_items(page) if i["status"] == "pending"]
     assert queued["event"]["qr_id"] == offline
     screenshot(page, f"floor-collect-offline-{lang}")
+    # Its label prints with no network: the roll kept each ID's QR label.
+    page.click(".new-label a.print-label")
+    image = page.wait_for_selector(f".screen[data-step=label][data-id='{offline}'] img.label-image")
+    assert image.get_attribute("data-source") == "handheld"
+    assert str(image.get_attribute("src")).startswith("data:image/svg+xml")
+    page.wait_for_function("() => document.querySelector('img.label-image').naturalWidth > 0")
+    page.click("button.print")
+    assert page.evaluate("window.__printed") == 1
+    screenshot(page, f"floor-label-offline-{lang}")
+    page.emulate_media(media="print")  # what the printer gets: the label alone
+    assert not page.is_visible("#status") and not page.is_visible("button.print")
+    assert page.is_visible("img.label-image")
+    screenshot(page, f"floor-label-print-{lang}")
+    page.emulate_media(media="screen")
+    page.click("a.button[href='#/collect']")
+    page.wait_for_selector(".screen[data-step=collect]")
     context.unroute(unreachable)
     page.wait_for_selector('#status[data-pending="0"]', timeout=30_000)
     assert Handheld(floor.client, floor.collector).device(offline)["state"] == "collected"

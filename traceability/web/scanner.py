@@ -206,6 +206,26 @@ def label(code: str) -> str:
     )
 
 
+@bp.get("/label/<code>.svg")
+@browser_login_required(kinds=FLOOR_KINDS, roles=FLOOR_ROLES)
+def label_image(code: str) -> Response:
+    """The QR label of a device ID minted for this organisation, alone: what the handheld
+    keeps with each ID of its label roll, to print it offline (issue 19, item 5)."""
+    principal = current_browser_principal()
+    assert principal is not None  # browser_login_required
+    try:
+        qr_id = normalise_id(code)
+    except InvalidQrId:
+        abort(404)
+    minted = get_session().get(MintedId, qr_id)
+    if minted is None or minted.org != principal.org_code:
+        abort(404)
+    url = device_url(current_trace().settings.public_url, qr_id)
+    response = Response(label_svg(url, format_id(qr_id)), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
 def _visible_lot(session: Session, principal: Principal, code: str) -> Lot | None:
     parsed = parse_lot_code(code)
     lot = session.get(Lot, parsed) if parsed else None

@@ -10,7 +10,7 @@ import * as queue from "./queue.js";
 import * as roll from "./roll.js";
 import * as signout from "./session.js";
 import { startSignIn } from "./signin.js";
-import { lotStepFor, readProblem, routeFor, SCREENS, STEPS_BY_KIND, stepHint, stepTitle } from "./steps.js";
+import { labelScreen, lotStepFor, readProblem, routeFor, SCREENS, STEPS_BY_KIND, stepHint, stepTitle } from "./steps.js";
 import { clear, h, toast, when } from "./ui.js";
 import { listenForWedge } from "./wedge.js";
 import { reasonText } from "./words.js";
@@ -58,6 +58,7 @@ const app = {
 // The label roll: IDs for "no label" collections, topped up while online.
 app.roll = {
   take: () => roll.take(app.user.org),
+  label: (id) => roll.label(id).catch(() => null),
   topUp: () => (navigator.onLine && !app.signedOut ? roll.topUp(app.user).catch(() => 0) : Promise.resolve(0)),
 };
 
@@ -285,7 +286,7 @@ function renderRecent() {
       h("span", { class: "what" }, item.summary, item.qr_id && item.qr_id !== item.event?.qr_id ? ` → ${displayId(item.qr_id)}` : ""),
       h("span", { class: "chip" }, statusLabel(item)),
       item.step === "collect" && (item.qr_id || item.event?.qr_id)
-        ? h("a", { class: "print-label", href: `/scan/label/${item.qr_id || item.event.qr_id}`, target: "_blank", rel: "noopener" }, t("Print label")) : null,
+        ? h("a", { class: "print-label", href: `#/label?id=${item.qr_id || item.event.qr_id}` }, t("Print label")) : null,
       item.error ? h("span", { class: "reason", lang: app.lang }, reasonText(item.error)) : null)));
 }
 
@@ -401,6 +402,9 @@ async function route() {
   if (path === "queue") {
     screen = queueScreen();
     title = t("Queue");
+  } else if (path === "label") {
+    screen = labelScreen(app, params.get("id"));
+    title = t("Label");
   } else if (SCREENS[path] && stepsForUser().includes(path)) {
     const prefill = pendingPrefill || {};
     pendingPrefill = null;
@@ -417,7 +421,7 @@ async function route() {
     title ? h("div", { class: "screen-head" }, h("a", { href: "#/", class: "back", "aria-label": t("Back") }, "‹"), h("h1", {}, title)) : null,
     screen.el);
   renderRecent();
-  if (path !== "queue" && title) main.append(h("h2", { class: "recent-title" }, t("Recorded here")), recentList);
+  if (path !== "queue" && path !== "label" && title) main.append(h("h2", { class: "recent-title" }, t("Recorded here")), recentList);
   renderRecent();
   window.scrollTo(0, 0);
   // What the user types next (a weight after the first scan) goes where it belongs.

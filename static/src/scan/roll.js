@@ -9,6 +9,7 @@ import { api } from "../common/http.js";
 import { db } from "./store.js";
 
 const STORE = "roll";
+const LABELS = "labels";
 /** Topped up when fewer than LOW IDs are left, by a sheet of SHEET. */
 export const LOW = 10;
 export const SHEET = 25;
@@ -28,6 +29,8 @@ export async function take(org) {
   const { qr_id: id } = cursor.value;
   await cursor.delete();
   await tx.done;
+  const kept = await (await db()).get(LABELS, id);
+  if (kept) await (await db()).put(LABELS, { ...kept, taken: Date.now() });
   return id;
 }
 
@@ -36,6 +39,7 @@ export async function topUp(user) {
   if (!["collector", "dismantler"].includes(user.kind)) return 0;
   const held = await count(user.org);
   if (held >= LOW) return held;
+  await pruneLabels();
   let response;
   try {
     response = await api("/api/v1/labels", { method: "POST", body: { count: SHEET } });
@@ -47,5 +51,36 @@ export async function topUp(user) {
   const tx = (await db()).transaction(STORE, "readwrite");
   for (const id of sheet.ids || []) tx.store.put({ qr_id: id, org: user.org, sheet: sheet.sheet, added: Date.now() });
   await tx.done;
+  await fetchLabels(sheet.ids || []);
   return count(user.org);
+}
+
+/** Each ID's QR label (the server's SVG), kept so that it prints with no network. */
+async function fetchLabels(ids) {
+  for (const id of ids) {
+    try {
+      const response = await fetch(`/scan/label/${id}.svg`, { credentials: "same-origin" });
+      if (response.ok) await (await db()).put(LABELS, { qr_id: id, svg: await response.text() });
+    } catch {
+      return; // offline again: the label page of the server prints it later
+    }
+  }
+}
+
+/** The stored label (SVG text) of an ID of the roll, or null. */
+export async function label(id) {
+  return (await (await db()).get(LABELS, id))?.svg ?? null;
+}
+
+/** Labels of IDs given out more than KEEP_MS ago are dropped (printed by then, or reprinted online). */
+const KEEP_MS = 7 * 24 * 3600 * 1000;
+
+async function pruneLabels() {
+  const tx = (await db()).transaction(LABELS, "readwrite");
+  let cursor = await tx.store.openCursor();
+  while (cursor) {
+    if (cursor.value.taken && Date.now() - cursor.value.taken > KEEP_MS) await cursor.delete();
+    cursor = await cursor.continue();
+  }
+  await tx.done;
 }

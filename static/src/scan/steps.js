@@ -474,8 +474,30 @@ export function collectScreen(app, prefill = {}) {
 export function labelOffer(id) {
   return h("div", { class: "new-label", dataset: { id } },
     h("p", {}, t("New ID:"), " ", h("b", { class: "new-id" }, displayId(id))),
-    h("a", { class: "button primary print-label", href: `/scan/label/${id}`, target: "_blank", rel: "noopener" }, t("Print label")),
-    h("p", { class: "muted" }, t("Offline, the label prints once the phone is online again; the ID is already the device's.")));
+    h("a", { class: "button primary print-label", href: `#/label?id=${id}` }, t("Print label")));
+}
+
+/**
+ * A device ID's QR label to print (issue 19, item 5): the one kept with the
+ * handheld's label roll, so it prints with no network; else the server's.
+ */
+export function labelScreen(app, raw) {
+  const id = parseId(raw).id;
+  if (!id) return { el: h("div", { class: "screen", dataset: { step: "label" } }, h("p", { class: "alert" }, readProblem(raw))) };
+  const sheet = h("div", { class: "label-print" }, h("p", { class: "muted" }, t("Looking up…")));
+  app.roll.label(id).then((svg) => {
+    const src = svg ? `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}` : `/scan/label/${id}.svg`;
+    clear(sheet, h("img", { class: "label-image", src, alt: displayId(id), dataset: { source: svg ? "handheld" : "server" } }));
+  });
+  const print = h("button", { type: "button", class: "primary print no-print", onclick: () => window.print() }, t("Print label"));
+  return {
+    el: h("div", { class: "screen label-screen", dataset: { step: "label", id } },
+      sheet,
+      h("p", { class: "muted no-print" }, t("Stick the label where a scanner can reach it. It prints at 50 × 30 mm on a label printer, or on any page.")),
+      print,
+      h("a", { class: "button no-print", href: "#/collect" }, t("Back to Collect"))),
+    onScan: () => {},
+  };
 }
 
 /** The attributes the form holds, typed as the API takes them (only those shown). */
