@@ -68,6 +68,12 @@ def test_a_label_prints_for_this_organisation_s_ids_and_lots_only(
     assert "<svg" in html and format_id(mine) in html
     assert client.get(f"/scan/label/{theirs}").status_code == 404
     assert client.get(f"/scan/label/{mine[:-1]}").status_code == 404
+    # The label alone, as the handheld keeps it for its roll: the QR of the public URL.
+    image = client.get(f"/scan/label/{mine}.svg")
+    assert image.status_code == 200 and image.mimetype == "image/svg+xml"
+    assert format_id(mine) in image.get_data(as_text=True)
+    assert client.get(f"/scan/label/{theirs}.svg").status_code == 404
+    assert client.get(f"/scan/label/{lot}.svg").status_code == 404
     for spelt in (lot, lot.lower(), lot.upper()):
         page = client.get(f"/scan/label/{spelt}")
         assert page.status_code == 200, spelt
