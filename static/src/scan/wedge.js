@@ -11,8 +11,8 @@
 // (event.code), so the IME cannot swallow the scan. Keys of a scan that
 // landed in a field are taken out of it again.
 //
-// A burst — at least MIN_BURST keys each within BURST_GAP_MS of the last, and
-// Enter — is a scanner's read whatever it says (issue 19, item 1): a read that
+// A burst — at least MIN_BURST keys each within BURST_GAP_MS of the last (one
+// stall of a busy phone allowed), and Enter — is a scanner's read whatever it says (issue 19, item 1): a read that
 // is not a device ID or lot code (a product's EAN-13, a damaged label, a
 // wrong check character) is still taken out of the field it landed in, its
 // Enter never submits a form, and onScan(text, "wedge") is told so that it
