@@ -59,7 +59,7 @@ def test_a_device_without_a_label_gets_a_new_id(server: LiveServer, browser: Any
     # The ID is the label roll's next (or the server's): the recent list offers its label.
     link = "#recent .recent-item[data-status=sent] a.print-label"
     page.wait_for_selector(link)
-    minted = str(page.get_attribute(link, "href")).rsplit("/", 1)[1]
+    minted = str(page.get_attribute(link, "href")).rsplit("id=", 1)[1]
     assert page.get_attribute(".new-label", "data-id") in (minted, None)
     context.close()
     detail = Handheld(server.client(), collector).device(minted)

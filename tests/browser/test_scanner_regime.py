@@ -20,7 +20,7 @@ def minted(page: Any) -> str:
     """The ID the collection was given (from the handheld's label roll, or by the server)."""
     link = "#recent .recent-item[data-status=sent] a.print-label"
     page.wait_for_selector(link)
-    return str(page.get_attribute(link, "href")).rsplit("/", 1)[1]
+    return str(page.get_attribute(link, "href")).rsplit("id=", 1)[1]
 
 
 def visible(page: Any, name: str) -> bool:

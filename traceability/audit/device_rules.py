@@ -254,6 +254,7 @@ def backdating(data: AuditData, t: Thresholds) -> Iterator[Finding]:
                 event.occurred_at,
                 record.facts.qr_id,
                 {
+                    "type": event.type,  # the code; the detail names it (type_zh, type_en)
                     "type_zh": EVENT_NAMES.get(event.type, (event.type, ""))[0],
                     "type_en": EVENT_NAMES.get(event.type, ("", event.type))[1],
                     "occurred": local(event.occurred_at),
