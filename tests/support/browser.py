@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,10 +100,46 @@ def queued_items(page: Any) -> list[dict[str, Any]]:
     )
 
 
-def wedge_scan(page: Any, text: str, delay_ms: float = 0) -> None:
-    """What a keyboard-wedge scanner does: the code typed at machine speed, then Enter."""
-    page.keyboard.type(text, delay=delay_ms)
-    page.keyboard.press("Enter")
+def wedge_scan(page: Any, text: str) -> None:
+    """What a keyboard-wedge scanner does: the code typed at machine speed, then Enter
+    (keys stamped 2 ms apart: ``wedge_keys``)."""
+    wedge_keys(page, text, interval_ms=2)
+
+
+_KEY_CODES = {"-": "Minus", "/": "Slash", ".": "Period", ":": "Semicolon", "=": "Equal",
+              "~": "Backquote", "$": "Digit4", "*": "Digit8"}  # fmt: skip
+
+
+def _key_code(ch: str) -> str:
+    if ch.isascii() and ch.isalpha():
+        return f"Key{ch.upper()}"
+    if ch.isdigit():
+        return f"Digit{ch}"
+    return _KEY_CODES.get(ch, "")
+
+
+def wedge_keys(page: Any, text: str, interval_ms: float = 5) -> None:
+    """A keyboard-wedge scanner's burst as the phone sees it: each key stamped
+    ``interval_ms`` after the one before, then Enter.
+
+    The keys go through Chromium's input pipeline (DevTools Input.dispatchKeyEvent)
+    with their own timestamps, so the page reads the scanner's timing however
+    slowly a loaded test machine delivers them.
+    """
+    cdp = page.context.new_cdp_session(page)
+    start = time.time()
+    try:
+        for index, ch in enumerate([*text, "\r"]):
+            at = start + index * interval_ms / 1000
+            if ch == "\r":
+                down = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "text": "\r"}
+            else:
+                down = {"key": ch, "code": _key_code(ch), "text": ch}
+            cdp.send("Input.dispatchKeyEvent", {"type": "keyDown", "timestamp": at, **down})
+            up = {k: v for k, v in down.items() if k != "text"}
+            cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", "timestamp": at, **up})
+    finally:
+        cdp.detach()
 
 
 def open_scanner(page: Any, base_url: str, username: str, step: str | None = None) -> None:
