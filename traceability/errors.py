@@ -72,5 +72,11 @@ class InvalidTransition(Conflict):
         )
 
 
+class AlreadyReceived(Conflict):
+    """A refusal of a device the refusing plant has already received: no longer a shipment."""
+
+    code = "already_received"
+
+
 class NotCustodian(Forbidden):
     code = "not_custodian"

@@ -301,7 +301,7 @@ CASES = [
         "refuse a device that is not in transit",
         event("plant", "refused", qr_id=lambda w: w.received, reason="not ours"),
         200,
-        "not_custodian",
+        "already_received",
         "qr_id",
     ),
     Case(

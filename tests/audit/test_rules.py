@@ -134,6 +134,10 @@ def test_backdating_flags_events_recorded_long_after_they_occurred(app: Flask) -
     found = list(device_rules.backdating(audit_data(app, late, prompt), T))
     assert subjects(found) == ["LATE"]
     assert found[0].events == (late.events[0].id,)
+    # The detail names the step in the reader's words, never the event type's code.
+    spec = load_ruleset().rule("backdating")
+    assert found[0].detail(spec, "zh-CN").startswith("回收：发生于 ")
+    assert found[0].detail(spec, "en").startswith("collected: occurred ")
 
 
 def test_corrections_weigh_more_for_mass_and_most_after_dismantling(app: Flask) -> None:

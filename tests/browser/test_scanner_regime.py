@@ -17,9 +17,10 @@ def org(prefix: str) -> str:
 
 
 def minted(page: Any) -> str:
-    page.wait_for_selector("#recent .recent-item[data-status=sent]")
-    shown = page.inner_text("#recent .recent-item[data-status=sent] .what")
-    return shown.rsplit("→ ", 1)[1].replace("-", "")
+    """The ID the collection was given (from the handheld's label roll, or by the server)."""
+    link = "#recent .recent-item[data-status=sent] a.print-label"
+    page.wait_for_selector(link)
+    return str(page.get_attribute(link, "href")).rsplit("id=", 1)[1]
 
 
 def visible(page: Any, name: str) -> bool:

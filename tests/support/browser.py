@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,27 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 #: The handheld's screen: every browser test of the floor app runs at this size.
 PHONE = {"width": 360, "height": 640}
+#: A larger phone of today (issue 19's tests of the floor at line speed).
+TALL_PHONE = {"width": 390, "height": 844}
+
+#: Records the handheld's feedback (window.__feedback): each vibration pattern
+#: and each tone's frequency, as the page asks for them.
+FEEDBACK_PROBE = """
+window.__feedback = [];
+navigator.vibrate = (pattern) => { window.__feedback.push({ vibrate: pattern }); return true; };
+if (window.AudioContext) {
+  const create = AudioContext.prototype.createOscillator;
+  AudioContext.prototype.createOscillator = function () {
+    const osc = create.call(this);
+    const start = osc.start.bind(osc);
+    osc.start = (...args) => {
+      window.__feedback.push({ tone: osc.frequency.value });
+      return start(...args);
+    };
+    return osc;
+  };
+}
+"""
 
 
 #: Screenshots the browser tests take (gitignored): looked at by people, not compared.
@@ -38,11 +60,11 @@ def chromium(*extra_args: str) -> Iterator[Any]:
             browser.close()
 
 
-def phone_context(browser: Any, lang: str = "zh-CN", **kwargs: Any) -> Any:
-    """A new browser profile on a 360×640 touch phone whose language is ``lang``."""
-    return browser.new_context(
-        viewport=PHONE, locale=lang, has_touch=True, is_mobile=True, **kwargs
-    )
+def phone_context(
+    browser: Any, lang: str = "zh-CN", *, size: dict[str, int] = PHONE, **kwargs: Any
+) -> Any:
+    """A new browser profile on a touch phone (360×640 unless ``size``) in ``lang``."""
+    return browser.new_context(viewport=size, locale=lang, has_touch=True, is_mobile=True, **kwargs)
 
 
 def screenshot(page: Any, name: str) -> Path:
@@ -79,9 +101,45 @@ def queued_items(page: Any) -> list[dict[str, Any]]:
 
 
 def wedge_scan(page: Any, text: str) -> None:
-    """What a keyboard-wedge scanner does: the code typed at machine speed, then Enter."""
-    page.keyboard.type(text, delay=0)
-    page.keyboard.press("Enter")
+    """What a keyboard-wedge scanner does: the code typed at machine speed, then Enter
+    (keys stamped 2 ms apart: ``wedge_keys``)."""
+    wedge_keys(page, text, interval_ms=2)
+
+
+_KEY_CODES = {"-": "Minus", "/": "Slash", ".": "Period", ":": "Semicolon", "=": "Equal",
+              "~": "Backquote", "$": "Digit4", "*": "Digit8"}  # fmt: skip
+
+
+def _key_code(ch: str) -> str:
+    if ch.isascii() and ch.isalpha():
+        return f"Key{ch.upper()}"
+    if ch.isdigit():
+        return f"Digit{ch}"
+    return _KEY_CODES.get(ch, "")
+
+
+def wedge_keys(page: Any, text: str, interval_ms: float = 5) -> None:
+    """A keyboard-wedge scanner's burst as the phone sees it: each key stamped
+    ``interval_ms`` after the one before, then Enter.
+
+    The keys go through Chromium's input pipeline (DevTools Input.dispatchKeyEvent)
+    with their own timestamps, so the page reads the scanner's timing however
+    slowly a loaded test machine delivers them.
+    """
+    cdp = page.context.new_cdp_session(page)
+    start = time.time()
+    try:
+        for index, ch in enumerate([*text, "\r"]):
+            at = start + index * interval_ms / 1000
+            if ch == "\r":
+                down = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "text": "\r"}
+            else:
+                down = {"key": ch, "code": _key_code(ch), "text": ch}
+            cdp.send("Input.dispatchKeyEvent", {"type": "keyDown", "timestamp": at, **down})
+            up = {k: v for k, v in down.items() if k != "text"}
+            cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", "timestamp": at, **up})
+    finally:
+        cdp.detach()
 
 
 def open_scanner(page: Any, base_url: str, username: str, step: str | None = None) -> None:

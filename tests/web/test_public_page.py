@@ -41,7 +41,7 @@ def page(tmp_path: Path) -> Iterator[object]:
             executable_path=str(CHROMIUM),
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
         yield context.new_page()
         browser.close()
 
@@ -53,8 +53,10 @@ def test_device_page_shows_category_state_and_id_but_nothing_personal(
     response = page.goto(f"{base_url}/d/{qr_id.lower()}")  # type: ignore[attr-defined]
     assert response.status == 200
     text = page.inner_text("main")  # type: ignore[attr-defined]
-    assert "电视机" in text and "Television" in text
-    assert "已回收" in text and "collected" in text
+    # One language at a time (SPEC §4.4): Chinese unless the phone asks for English.
+    assert "电视机" in text and "Television" not in text
+    assert "已回收" in text and "collected" not in text
+    assert page.get_attribute("[data-state]", "data-state") == "collected"  # type: ignore[attr-defined]
     assert f"{qr_id[:4]}-{qr_id[4:8]}-{qr_id[8:12]}-{qr_id[12:]}" in text
     # The stylesheet loads under the page's own CSP (no inline styles).
     background = page.evaluate(  # type: ignore[attr-defined]
@@ -64,19 +66,25 @@ def test_device_page_shows_category_state_and_id_but_nothing_personal(
     html = page.content()  # type: ignore[attr-defined]
     # This server runs without a ledger: the badge says so, not "unreachable".
     assert page.get_attribute("[data-verification]", "data-verification") == "off"  # type: ignore[attr-defined]
-    assert "no ledger on this server" in text
+    assert "本服务器未接入区块链" in text
+    page.click("a.lang-switch, .lang-switch a")  # type: ignore[attr-defined]
+    english = page.inner_text("main")  # type: ignore[attr-defined]
+    assert "Television" in english and "collected for recycling" in english
+    assert "no ledger on this server" in english and "电视机" not in english
     for private in ("Konka", "T21-A", "SN-778899", collector.org, collector.username):
         assert private not in html
     page.screenshot(path=str(tmp_path / "device.png"))  # type: ignore[attr-defined]
     shutil.copy(tmp_path / "device.png", Path("/tmp/device-page.png"))
 
 
-def test_mistyped_id_gets_a_bilingual_not_found_page(base_url: str, page: object) -> None:
+def test_a_mistyped_id_gets_a_not_found_page_in_the_page_s_language(
+    base_url: str, page: object
+) -> None:
     response = page.goto(f"{base_url}/d/7KQ2-M9XD-4TZP-AZ")  # type: ignore[attr-defined]
     assert response.status == 422
     text = page.inner_text("main")  # type: ignore[attr-defined]
-    assert "未找到设备" in text and "Device not found" in text
-    assert "check character" in text
+    assert "未找到设备" in text and "校验位" in text and "7KQ2-M9XD-4TZP-AZ" in text
+    assert "Device not found" not in text and "check character" not in text
 
 
 class TestVerificationBadge:

@@ -10,16 +10,18 @@ from traceability.app import current_trace, get_session
 from traceability.db import utcnow
 from traceability.errors import ValidationFailed
 from traceability.labels.render import label_sheet_pdf
-from traceability.labels.services import mint_sheet, sheet_items
+from traceability.labels.services import mint_sheet, sheet_ids, sheet_items
 from traceability.labels.throttle import RenderPolicy, finish_render, start_render
 
 LAYOUTS = ("a4", "thermal")
 
 
 def create(body: LabelsRequest) -> tuple[LabelSheet, int]:
-    sheet = mint_sheet(session=get_session(), principal=current_principal(), count=body.count)
+    session = get_session()
+    sheet = mint_sheet(session=session, principal=current_principal(), count=body.count)
     pdf_url = url_for("api.labels_pdf", sheet=sheet.id, _external=True)
-    return LabelSheet(sheet=sheet.id, count=sheet.count, pdf_url=pdf_url), 201
+    ids = sheet_ids(session, sheet.id)
+    return LabelSheet(sheet=sheet.id, count=sheet.count, pdf_url=pdf_url, ids=ids), 201
 
 
 def pdf(sheet: str) -> Response:

@@ -291,6 +291,8 @@ class LabelSheet(Out):
     sheet: Annotated[str, Field(max_length=16)]
     count: int
     pdf_url: str
+    #: The IDs minted, canonical: what a handheld keeps as its label roll (issue 19, item 5).
+    ids: list[QrId]
 
 
 class AnchorsResult(Out):

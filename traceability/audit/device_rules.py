@@ -238,6 +238,18 @@ def duplicate_serial(data: AuditData, t: Thresholds) -> Iterator[Finding]:
             )
 
 
+# What people call the steps a finding names (zh, en).
+EVENT_NAMES = {
+    "collected": ("回收", "collected"),
+    "shipped": ("发运", "shipped"),
+    "received": ("入厂称重", "received"),
+    "stored": ("入库", "stored"),
+    "dismantled": ("拆解", "dismantled"),
+    "refused": ("拒收", "refused"),
+    "corrected": ("更正", "corrected"),
+}
+
+
 def backdating(data: AuditData, t: Thresholds) -> Iterator[Finding]:
     """Events anchored more than the limit after the time they claim to have happened.
 
@@ -261,7 +273,9 @@ def backdating(data: AuditData, t: Thresholds) -> Iterator[Finding]:
                 event.occurred_at,
                 record.facts.qr_id,
                 {
-                    "type": event.type,
+                    "type": event.type,  # the code; the detail names it (type_zh, type_en)
+                    "type_zh": EVENT_NAMES.get(event.type, (event.type, ""))[0],
+                    "type_en": EVENT_NAMES.get(event.type, ("", event.type))[1],
                     "occurred": local(event.occurred_at),
                     "recorded": local(event.recorded_at),
                     "anchored": local(anchored) if anchored else "—",

@@ -43,7 +43,11 @@ class Finding:
     def detail(self, spec: RuleSpec, locale: str) -> str:
         template = spec.detail_zh if locale.startswith("zh") else spec.detail_en
         suffix = "_zh" if locale.startswith("zh") else "_en"
-        values = {k.removesuffix(suffix): v for k, v in self.params.items()}
+        # A parameter in the locale's words (type_zh) wins over the code (type).
+        values = dict(self.params)
+        values.update(
+            {k.removesuffix(suffix): v for k, v in self.params.items() if k.endswith(suffix)}
+        )
         try:
             return template.format(subject=self.subject, **values)
         except (KeyError, IndexError, ValueError):  # a deployment's template naming a gap

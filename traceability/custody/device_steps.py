@@ -33,6 +33,7 @@ from traceability.custody.models import EventType
 from traceability.custody.workspace import DeviceRecord, Workspace, open_lot
 from traceability.devices.models import DeviceState
 from traceability.errors import (
+    AlreadyReceived,
     Conflict,
     Forbidden,
     InvalidTransition,
@@ -224,6 +225,12 @@ def refused(ws: Workspace, msg: Refused, event_id: str) -> str:
     """The destination turns a shipment away; the device stays with its sender."""
     device = device_of(ws, msg.qr_id)
     org = ws.principal.org_code
+    if device.destination != org and device.custodian == org and device.received_at:
+        raise AlreadyReceived(
+            f"device {device.qr_id} was already received by {org}: "
+            "only a shipment in transit to you can be refused",
+            field="qr_id",
+        )
     if device.destination != org:
         raise NotCustodian(f"device {device.qr_id} is not shipped to {org}", field="qr_id")
     if device.state != DeviceState.in_transit:  # pragma: no cover - destination implies transit

@@ -26,6 +26,7 @@ from traceability.db import to_utc
 from traceability.errors import TraceabilityError
 from traceability.labels.ids import normalise_id
 from traceability.lots.manifests import normalise_number
+from traceability.lots.models import parse_lot_code
 
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 CODE_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9_.:/-]{{0,{limits.CODE - 1}}}$"
@@ -176,11 +177,19 @@ OrgCode = Annotated[
     ),
     _schema(limits.ORG_CODE, ORG_CODE_PATTERN),
 ]
-LotCode = Annotated[
-    str,
-    _matching(_CODE, "is not a lot code", _text(limits.LOT_CODE, required=True, multiline=False)),
-    _schema(limits.LOT_CODE, CODE_PATTERN),
-]
+_LOT_TEXT = _matching(
+    _CODE, "is not a lot code", _text(limits.LOT_CODE, required=True, multiline=False)
+).func
+
+
+def _lot_code(value: Any) -> str:
+    """A lot code in any case, in the canonical one (``lots.models.parse_lot_code``)."""
+    text = _LOT_TEXT(value)
+    return parse_lot_code(text) or text
+
+
+#: An output lot's code; case-insensitive: a scanner or phone keyboard may change it.
+LotCode = Annotated[str, BeforeValidator(_lot_code), _schema(limits.LOT_CODE, CODE_PATTERN)]
 
 
 _MANIFEST_TEXT = _text(limits.MANIFEST_NO, required=True, multiline=False).func

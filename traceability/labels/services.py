@@ -31,6 +31,17 @@ def mint_sheet(*, session: Session, principal: Principal, count: object) -> Labe
     return sheet
 
 
+def sheet_ids(session: Session, sheet_id: str) -> list[str]:
+    """The canonical IDs minted on a sheet, in order."""
+    return list(
+        session.exec(
+            select(MintedId.qr_id)
+            .where(MintedId.sheet_id == sheet_id)
+            .order_by(col(MintedId.qr_id))
+        ).all()
+    )
+
+
 def sheet_items(
     session: Session, principal: Principal, sheet_id: str, public_url: str
 ) -> list[tuple[str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 
 from sqlalchemy import Column
@@ -22,6 +23,23 @@ class LotState(StrEnum):
 def lot_code(org: str, fraction: str, number: int) -> str:
     """``{plant}-{fraction}-{number}``: hashed into every event of the lot."""
     return f"{org}-{fraction}-{number:05d}"
+
+
+_LOT_CODE = re.compile(r"([A-Za-z0-9][A-Za-z0-9_-]*)-([A-Za-z_]+)-(\d{5})")
+
+
+def parse_lot_code(raw: str) -> str | None:
+    """A lot code read in any case, in the canonical case (``lot_code``'s), or None.
+
+    Scanners and phone keyboards change the case of what they read; the
+    plant's code is upper case and the fraction's lower case, so the code is
+    the same whatever case it arrives in (issue 19, item 2).
+    """
+    match = _LOT_CODE.fullmatch(raw.strip())
+    if match is None:
+        return None
+    org, fraction, number = match.groups()
+    return f"{org.upper()}-{fraction.lower()}-{number}"
 
 
 def fraction_of(code: str, org: str) -> str:

@@ -7,11 +7,13 @@ import time
 from typing import Any
 
 from flask import Blueprint, render_template
+from flask_babel import gettext as _
 
 from traceability.app import current_service, current_trace, get_session
 from traceability.devices.models import Device
 from traceability.devices.services import get_device
 from traceability.errors import TraceabilityError
+from traceability.labels.ids import CheckCharacterMismatch, InvalidQrId
 from traceability.reports.devices import device_public
 
 bp = Blueprint("public", __name__, template_folder="templates")
@@ -64,6 +66,20 @@ def _public_view(device: Device) -> dict[str, Any]:
     return view
 
 
+def _id_problem(raw: str, error: TraceabilityError) -> str:
+    """Why no device is shown, in the page's language (the domain's message is English)."""
+    shown = raw if len(raw) <= 40 else f"{raw[:40]}…"
+    if isinstance(error, CheckCharacterMismatch):
+        return _(
+            "“%(q)s”: the check character does not match the other characters. A typo? "
+            "Retype or re-scan it.",
+            q=shown,
+        )
+    if isinstance(error, InvalidQrId):
+        return _("“%(q)s” is not a device ID: a device ID has 14 letters and digits.", q=shown)
+    return _("No device has the ID “%(q)s”.", q=shown)
+
+
 @bp.get("/")
 def index() -> str:
     return render_template("index.html")
@@ -75,7 +91,9 @@ def device_page(raw_id: str) -> tuple[str, int]:
     try:
         device = get_device(get_session(), raw_id)
     except TraceabilityError as exc:
-        return render_template("device.html", device=None, error=exc), exc.status
+        return render_template(
+            "device.html", device=None, error=exc, error_text=_id_problem(raw_id, exc)
+        ), exc.status
     view = _public_view(device)
     return render_template(
         "device.html",

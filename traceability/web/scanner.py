@@ -15,6 +15,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     jsonify,
     render_template,
@@ -22,17 +23,24 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from sqlmodel import Session
 
 from traceability.accounts.models import OrgKind, Principal, Role
 from traceability.accounts.services import list_orgs
 from traceability.app import current_trace, get_session
-from traceability.lots.models import Lot
+from traceability.devices.models import Device
+from traceability.labels.ids import InvalidQrId, format_id, normalise_id
+from traceability.labels.models import MintedId
+from traceability.labels.render import device_url, label_svg
+from traceability.lots.models import Lot, parse_lot_code
 from traceability.lots.queries import actionable_lots, manifest_numbers
 from traceability.web.auth import (
     LoginForm,
     browser_login_required,
     current_browser_principal,
 )
+from traceability.web.i18n import current_language
 
 bp = Blueprint("scanner", __name__, url_prefix="/scan", template_folder="templates")
 
@@ -134,6 +142,96 @@ def context() -> tuple[Response, int]:
     response = jsonify(_context(principal))
     response.headers["Cache-Control"] = "no-store"
     return response, 200
+
+
+@bp.get("/ids/<qr_id>.json")
+def id_state(qr_id: str) -> tuple[Response, int]:
+    """Whether a device ID was issued as a label, and to this organisation (issue 19, item 3).
+
+    The handheld asks when a scanned ID is not (yet) a device it can read:
+    ``issued`` is "yours" (a label of this organisation, to collect), "other"
+    (another organisation's label) or "never" (an invented or misprinted ID);
+    ``collected`` whether a device carries it. Nothing else of the ID is said.
+    """
+    principal = current_browser_principal()
+    if principal is None:
+        return jsonify({"error": {"code": "signed_out", "message": _("Signed out")}}), 401
+    if principal.org_kind not in FLOOR_KINDS or principal.role not in FLOOR_ROLES:
+        return jsonify({"error": {"code": "forbidden", "message": _("No access")}}), 403
+    try:
+        canonical = normalise_id(qr_id)
+    except InvalidQrId as error:
+        return jsonify({"error": error.to_dict()}), 400
+    session = get_session()
+    minted = session.get(MintedId, canonical)
+    issued = "never" if minted is None else "yours" if minted.org == principal.org_code else "other"
+    collected = session.get(Device, canonical) is not None
+    response = jsonify({"qr_id": canonical, "issued": issued, "collected": collected})
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200
+
+
+@bp.get("/label/<code>")
+@browser_login_required(kinds=FLOOR_KINDS, roles=FLOOR_ROLES)
+def label(code: str) -> str:
+    """A printable QR label (issue 19, items 2 and 5): a device ID minted for this
+    organisation (at collection or on its label roll) or one of its output lots.
+
+    The device's QR encodes its public URL (SPEC §2.2); a lot's, the bare lot
+    code, which the handheld reads as a lot. The SVG is the one the API serves
+    (labels.render.label_svg), in millimetres, so it prints at a known size.
+    """
+    principal = current_browser_principal()
+    assert principal is not None  # browser_login_required
+    session = get_session()
+    lot = _visible_lot(session, principal, code)
+    if lot is not None:
+        svg = label_svg(lot.code, lot.code)
+        fraction = current_trace().catalog.fractions.get(lot.fraction)
+        name = (fraction.zh if current_language() == "zh-CN" else fraction.en) if fraction else ""
+        return render_template(
+            "scan/label.html", svg=Markup(svg.decode()), code=lot.code, lot=lot, fraction_name=name
+        )
+    try:
+        qr_id = normalise_id(code)
+    except InvalidQrId:
+        abort(404)
+    minted = session.get(MintedId, qr_id)
+    if minted is None or minted.org != principal.org_code:
+        abort(404)
+    url = device_url(current_trace().settings.public_url, qr_id)
+    svg = label_svg(url, format_id(qr_id))
+    return render_template(
+        "scan/label.html", svg=Markup(svg.decode()), code=format_id(qr_id), lot=None
+    )
+
+
+@bp.get("/label/<code>.svg")
+@browser_login_required(kinds=FLOOR_KINDS, roles=FLOOR_ROLES)
+def label_image(code: str) -> Response:
+    """The QR label of a device ID minted for this organisation, alone: what the handheld
+    keeps with each ID of its label roll, to print it offline (issue 19, item 5)."""
+    principal = current_browser_principal()
+    assert principal is not None  # browser_login_required
+    try:
+        qr_id = normalise_id(code)
+    except InvalidQrId:
+        abort(404)
+    minted = get_session().get(MintedId, qr_id)
+    if minted is None or minted.org != principal.org_code:
+        abort(404)
+    url = device_url(current_trace().settings.public_url, qr_id)
+    response = Response(label_svg(url, format_id(qr_id)), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+def _visible_lot(session: Session, principal: Principal, code: str) -> Lot | None:
+    parsed = parse_lot_code(code)
+    lot = session.get(Lot, parsed) if parsed else None
+    if lot is None or principal.org_code not in (lot.org, lot.destination):
+        return None
+    return lot
 
 
 @bp.get("/sw.js")

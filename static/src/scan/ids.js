@@ -52,7 +52,30 @@ export function displayId(id) {
   return `${id.slice(0, 4)}-${id.slice(4, 8)}-${id.slice(8, 12)}-${id.slice(12)}`;
 }
 
-/** Lot codes look like DIS-SZ-pcb-00001: anything else that is not a device ID. */
+/**
+ * A lot code, {plant}-{fraction}-{number} (traceability/lots/models.py lot_code),
+ * read in any case: {code} in the canonical case (the plant's code upper, the
+ * fraction's lower, as the server hashed it) or {reason}. Scanners and phone
+ * keyboards change the case; the code is the same.
+ */
+export function parseLot(raw) {
+  const text = String(raw ?? "").normalize("NFKC").trim().replace(/[‐‑‒–—―−]/g, "-");
+  if (!text) return { reason: "empty" };
+  const m = /^([A-Za-z0-9][A-Za-z0-9_-]*)-([A-Za-z_]+)-(\d{5})$/.exec(text);
+  if (!m) return { reason: "not_a_lot_code" };
+  return { code: `${m[1].toUpperCase()}-${m[2].toLowerCase()}-${m[3]}` };
+}
+
+/** Whether the text is a lot code in any case. */
 export function looksLikeLot(raw) {
-  return /^[A-Z0-9][A-Z0-9_-]*-[a-z_]+-\d{5}$/.test(String(raw).trim());
+  return Boolean(parseLot(raw).code);
+}
+
+/** GS1 check digit of an EAN-8/UPC-A/EAN-13/GTIN-14: a manufacturer's barcode, not a label. */
+export function isProductBarcode(raw) {
+  const digits = String(raw ?? "").trim();
+  if (!/^(\d{8}|\d{12,14})$/.test(digits)) return false;
+  let sum = 0;
+  for (let i = digits.length - 2, w = 3; i >= 0; i -= 1, w = 4 - w) sum += Number(digits[i]) * w;
+  return (10 - (sum % 10)) % 10 === Number(digits[digits.length - 1]);
 }

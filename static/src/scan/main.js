@@ -5,11 +5,12 @@ import { api, csrfToken, setCsrfToken } from "../common/http.js";
 import { loadStrings, pageLanguage, t } from "../common/i18n.js";
 import * as feedback from "./feedback.js";
 import { leastWeights, requiredOutputs } from "./conditions.js";
-import { displayId, looksLikeLot, parseId } from "./ids.js";
+import { displayId, looksLikeLot, parseId, parseLot } from "./ids.js";
 import * as queue from "./queue.js";
+import * as roll from "./roll.js";
 import * as signout from "./session.js";
 import { startSignIn } from "./signin.js";
-import { idProblem, nextStep, SCREENS, STEPS_BY_KIND, stepHint, stepTitle } from "./steps.js";
+import { labelScreen, lotStepFor, readProblem, routeFor, SCREENS, STEPS_BY_KIND, stepHint, stepTitle } from "./steps.js";
 import { clear, h, toast, when } from "./ui.js";
 import { listenForWedge } from "./wedge.js";
 import { reasonText } from "./words.js";
@@ -52,6 +53,13 @@ const app = {
     const marks = [f.hazardous ? `⚠ ${f.hw_code ? `HW${f.hw_code.slice(-2)} ${f.hw_code}` : ""}`.trim() : "", f.controlled ? `❄ ${f.controlled}` : ""];
     return [app.name(f), ...marks.filter(Boolean)].join(" ");
   },
+};
+
+// The label roll: IDs for "no label" collections, topped up while online.
+app.roll = {
+  take: () => roll.take(app.user.org),
+  label: (id) => roll.label(id).catch(() => null),
+  topUp: () => (navigator.onLine && !app.signedOut ? roll.topUp(app.user).catch(() => 0) : Promise.resolve(0)),
 };
 
 // -- server calls -------------------------------------------------------------
@@ -169,7 +177,7 @@ async function sync() {
     app.reachable = result.outcome !== "offline";
     if (result.rejected) {
       feedback.bad();
-      toast(t("%(n)d records were refused: see the queue", { n: result.rejected }), "bad");
+      toast(t("%(n)d records were not accepted by the server: see the queue", { n: result.rejected }), "bad");
     }
     const pending = (await queue.all()).filter((i) => queue.recordedBy(i, app.user) && i.status === "pending");
     clearTimeout(timer);
@@ -181,6 +189,10 @@ async function sync() {
     }
     await renderStatus();
     renderRecent();
+    if (lotsMayHaveOpened) {
+      lotsMayHaveOpened = false;
+      await noticeNewLots();
+    }
     if (location.hash.startsWith("#/queue")) route();
   })();
   try {
@@ -191,8 +203,10 @@ async function sync() {
 }
 
 const results = new Map();
+let lotsMayHaveOpened = false;
 function onResult(item, result) {
   results.set(item.id, result);
+  if (item.step === "dismantle" && result.status === "created") lotsMayHaveOpened = true;
   root.dataset.settled = Number(root.dataset.settled || 0) + 1;
   const shown = recent.find((r) => r.id === item.id);
   if (shown) {
@@ -200,6 +214,31 @@ function onResult(item, result) {
     shown.error = result.error || null;
     shown.qr_id = result.qr_id;
   }
+}
+
+// -- output lots opened by a dismantling: their labels, to print at once -------
+
+const newLots = [];
+const newLotsBox = h("div", { class: "new-lots", id: "new-lots", hidden: true });
+
+async function noticeNewLots() {
+  const before = new Set((app.context?.lots?.open || []).map((l) => l.code));
+  if (!(await loadContext())) return;
+  for (const lot of app.context.lots?.open || []) {
+    if (!before.has(lot.code) && !newLots.some((l) => l.code === lot.code)) newLots.push(lot);
+  }
+  renderNewLots();
+  if (newLots.length) feedback.good();
+}
+
+function renderNewLots() {
+  newLotsBox.hidden = newLots.length === 0;
+  clear(newLotsBox,
+    h("p", { class: "new-lots-title" }, t("New output lots opened: print their labels.")),
+    h("ul", {}, newLots.map((lot) => h("li", { class: "new-lot", dataset: { lot: lot.code } },
+      h("span", {}, h("b", {}, lot.code), " ", app.fractionLabel(lot.fraction)),
+      h("a", { class: "button print-label", href: `/scan/label/${lot.code}`, target: "_blank", rel: "noopener" }, t("Print label"))))),
+    h("button", { type: "button", class: "dismiss", onclick: () => { newLots.splice(0); renderNewLots(); } }, t("Done")));
 }
 
 function setSignedOut(value) {
@@ -230,13 +269,13 @@ async function renderStatus() {
   clear(statusBar,
     h("span", { class: "dot" }, online ? t("Online") : t("Offline")),
     h("span", { class: "pending-count" }, t("%(n)d waiting", { n: pending })),
-    rejected ? h("span", { class: "rejected-count" }, t("%(n)d refused", { n: rejected })) : null,
+    rejected ? h("span", { class: "rejected-count" }, t("%(n)d not accepted", { n: rejected })) : null,
     held ? h("span", { class: "held-count" }, t("%(n)d held for others", { n: held })) : null);
   signedOutBanner.hidden = !app.signedOut;
 }
 
 function statusLabel(item) {
-  return { pending: t("waiting"), sent: t("sent"), rejected: t("refused") }[item.status] || item.status;
+  return { pending: t("waiting"), sent: t("sent"), rejected: t("not accepted") }[item.status] || item.status;
 }
 
 function renderRecent() {
@@ -244,8 +283,10 @@ function renderRecent() {
   if (heading) heading.hidden = recent.length === 0;
   clear(recentList, recent.slice(0, 8).map((item) =>
     h("li", { class: `recent-item ${item.status}`, dataset: { id: item.id, status: item.status } },
-      h("span", { class: "what" }, item.summary, item.qr_id ? ` → ${displayId(item.qr_id)}` : ""),
+      h("span", { class: "what" }, item.summary, item.qr_id && item.qr_id !== item.event?.qr_id ? ` → ${displayId(item.qr_id)}` : ""),
       h("span", { class: "chip" }, statusLabel(item)),
+      item.step === "collect" && (item.qr_id || item.event?.qr_id)
+        ? h("a", { class: "print-label", href: `#/label?id=${item.qr_id || item.event.qr_id}` }, t("Print label")) : null,
       item.error ? h("span", { class: "reason", lang: app.lang }, reasonText(item.error)) : null)));
 }
 
@@ -256,26 +297,55 @@ function stepsForUser() {
 }
 
 function homeScreen() {
+  const message = h("div", { class: "home-message", role: "alert", hidden: true });
+  const say = (route) => {
+    message.hidden = false;
+    message.dataset.reason = route.reason;
+    clear(message, h("p", {}, route.why),
+      route.link ? h("a", { class: "button", href: route.link.href }, route.link.text) : null);
+  };
   return {
     el: h("div", { class: "screen home", dataset: { step: "home" } },
+      message,
       h("p", { class: "muted scan-anywhere" }, t("Scan a label on any screen, or choose a step:")),
       h("nav", { class: "tiles" }, stepsForUser().map((step) =>
         h("a", { class: "tile", href: `#/${step}`, dataset: { step } }, h("b", {}, stepTitle(step)), h("small", {}, stepHint(step))))),
-      h("a", { class: "tile tile-queue", href: "#/queue" }, h("b", {}, t("Queue")), h("small", {}, t("What is waiting to be sent or was refused")))),
+      h("a", { class: "tile tile-queue", href: "#/queue" }, h("b", {}, t("Queue")), h("small", {}, t("What is waiting to be sent or was not accepted")))),
+    /** A device opens the step its state and this organisation allow; otherwise the home screen says why. */
     async onScan(raw) {
-      // From the home screen a scan opens the step the device needs next.
-      const parsed = parseId(raw);
-      if (!parsed.id) {
-        feedback.bad();
-        toast(idProblem(parsed), "bad");
+      message.hidden = true;
+      const lot = parseLot(raw).code;
+      if (lot) {
+        const step = lotStepFor(lot, app.context, stepsForUser());
+        if (step) location.hash = `#/${step}?lot=${encodeURIComponent(lot)}`;
+        else bad(say, { reason: "lot_not_here", why: t("Lot %(code)s is not one your organisation can record a step for.", { code: lot }) });
         return;
       }
-      const found = await lookup(parsed.id);
-      const next = nextStep(found.device, app.user) || (found.device ? "correct" : null);
-      if (next && stepsForUser().includes(next)) location.hash = `#/${next}?id=${parsed.id}`;
-      else toast(t("Nothing to do for this device here."), "bad");
+      const id = parseId(raw).id;
+      const found = await lookup(id);
+      const label = found.status === 404 ? await labelState(id) : null;
+      const route = routeFor(found, app.user, stepsForUser(), label, id);
+      if (route.step) location.hash = `#/${route.step}?id=${id}`;
+      else bad(say, route);
     },
+    onBadRead: (_raw, text) => say({ reason: "bad_read", why: text }),
   };
+}
+
+function bad(say, route) {
+  feedback.bad();
+  toast(route.why, "bad");
+  say(route);
+}
+
+/** Whether a never-collected ID was issued as a label, and to whom: "yours", "other", "never"; null offline. */
+async function labelState(id) {
+  try {
+    const response = await fetch(`/scan/ids/${encodeURIComponent(id)}.json`, { credentials: "same-origin", cache: "no-store" });
+    return response.ok ? (await response.json()).issued : null;
+  } catch {
+    return null;
+  }
 }
 
 function queueScreen() {
@@ -332,10 +402,14 @@ async function route() {
   if (path === "queue") {
     screen = queueScreen();
     title = t("Queue");
+  } else if (path === "label") {
+    screen = labelScreen(app, params.get("id"));
+    title = t("Label");
   } else if (SCREENS[path] && stepsForUser().includes(path)) {
     const prefill = pendingPrefill || {};
     pendingPrefill = null;
     if (params.get("id")) prefill.qr_id = params.get("id");
+    if (params.get("lot")) prefill.lot = params.get("lot");
     screen = SCREENS[path](app, prefill);
     title = stepTitle(path);
   } else {
@@ -347,9 +421,11 @@ async function route() {
     title ? h("div", { class: "screen-head" }, h("a", { href: "#/", class: "back", "aria-label": t("Back") }, "‹"), h("h1", {}, title)) : null,
     screen.el);
   renderRecent();
-  if (path !== "queue" && title) main.append(h("h2", { class: "recent-title" }, t("Recorded here")), recentList);
+  if (path !== "queue" && path !== "label" && title) main.append(h("h2", { class: "recent-title" }, t("Recorded here")), recentList);
   renderRecent();
   window.scrollTo(0, 0);
+  // What the user types next (a weight after the first scan) goes where it belongs.
+  screen.focus?.();
 }
 
 // -- scanning -----------------------------------------------------------------
@@ -357,16 +433,25 @@ async function route() {
 function onScan(raw, how) {
   const text = String(raw).trim();
   if (!text || app.ended) return;
+  // A read is checked before any screen sees it: what the screen cannot take
+  // gives the error sound and vibration and names what was read, and changes
+  // no field (issue 19, item 1). The home screen takes devices and lots.
   const lotScreen = location.hash.includes("lot_") || location.hash.startsWith("#/stocktake");
-  if (!looksLikeLot(text) && !parseId(text).id && !lotScreen) {
+  const home = !app.current?.el?.dataset || app.current.el.dataset.step === "home";
+  const takes = home ? parseId(text).id || looksLikeLot(text) : lotScreen ? looksLikeLot(text) : parseId(text).id;
+  document.body.dataset.lastScan = text;
+  document.body.dataset.lastScanHow = how;
+  if (!takes) {
+    const problem = readProblem(text, lotScreen ? "lot" : "device");
+    root.dataset.badReads = Number(root.dataset.badReads || 0) + 1;
+    document.body.dataset.lastBadRead = text;
     feedback.bad();
-    toast(idProblem(parseId(text)), "bad");
+    toast(problem, "bad");
+    app.current?.onBadRead?.(text, problem);
     return;
   }
   feedback.good();
   sync(); // a scan is a sign of life: send what waits
-  document.body.dataset.lastScan = text;
-  document.body.dataset.lastScanHow = how;
   app.current?.onScan(text, how);
 }
 
@@ -383,9 +468,26 @@ app.openCamera = async () => {
     });
   } catch (error) {
     closeCamera();
-    toast(t("The camera could not be opened: %(why)s", { why: error?.name || error }), "bad");
+    toast(t("The camera could not be opened: %(why)s", { why: cameraProblem(error) }), "bad");
   }
 };
+
+/** Why the camera did not open, in the user's words (never the browser's error name). */
+function cameraProblem(error) {
+  switch (error?.name) {
+    case "NotFoundError":
+    case "OverconstrainedError":
+      return t("this phone has no camera that can scan");
+    case "NotAllowedError":
+    case "SecurityError":
+      return t("the camera is not allowed for this app: allow it in the browser's settings");
+    case "NotReadableError":
+    case "AbortError":
+      return t("another app is using the camera");
+    default:
+      return t("an unexpected error");
+  }
+}
 
 function closeCamera() {
   stopCamera?.();
@@ -441,7 +543,7 @@ async function start() {
   cameraLayer = h("div", { class: "camera-layer", hidden: true },
     video, h("div", { class: "aim" }),
     h("button", { type: "button", class: "camera-close", onclick: () => closeCamera() }, t("Close camera")));
-  clear(root, signedOutBanner, statusBar, main, cameraLayer);
+  clear(root, signedOutBanner, statusBar, newLotsBox, main, cameraLayer);
   await Promise.all([loadContext(), loadCatalog()]);
   if (!app.catalog) {
     clear(main, h("p", { class: "alert" }, t("The app could not load its catalogue. Connect once to the network.")));

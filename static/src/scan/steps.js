@@ -4,9 +4,9 @@
 // events through app.record() (the offline queue).
 import { t } from "../common/i18n.js";
 import { matches } from "./conditions.js";
-import { displayId, ID_LENGTH, parseId } from "./ids.js";
+import { displayId, ID_LENGTH, isProductBarcode, looksLikeLot, parseId, parseLot } from "./ids.js";
 import { cameraIcon, clear, field, h, kg, when } from "./ui.js";
-import { eventName, fieldName, stateName } from "./words.js";
+import { eventName, fieldName, reasonText, stateName } from "./words.js";
 
 /** Which steps each kind of organisation records, in the order of the work. */
 export const STEPS_BY_KIND = {
@@ -68,6 +68,61 @@ export function nextStep(device, user) {
   }
 }
 
+/**
+ * Where a scan from the home screen goes: {step} when the device's state and
+ * this organisation allow one, else {reason, why[, link]} saying why none
+ * applies (issue 19, item 3). `found` is app.lookup()'s answer; `label`, for a
+ * device never collected, whether its ID was issued ("yours", "other",
+ * "never"; null when unknown).
+ */
+export function routeFor(found, user, allowed, label, id) {
+  const shown = displayId(id);
+  if (found.offline) return { reason: "offline", why: t("Offline: the state of %(id)s cannot be checked now. Choose the step below.", { id: shown }) };
+  const device = found.device;
+  if (!device) return routeForUnknown(found, allowed, label, shown);
+  const next = nextStep(device, user);
+  if (next && allowed.includes(next)) return { step: next };
+  const org = device.custodian || device.destination || "";
+  switch (device.state) {
+    case "collected":
+      return { reason: "at_collector", why: t("%(id)s is at %(org)s and has not been shipped to you.", { id: shown, org }) };
+    case "in_transit":
+      return { reason: "in_transit", why: t("%(id)s is on its way to %(org)s.", { id: shown, org: device.destination }) };
+    case "received":
+      return { reason: "elsewhere", why: t("%(id)s is at %(org)s.", { id: shown, org }) };
+    case "dismantled":
+      if (device.dismantled_by === user.org) {
+        return {
+          reason: "dismantled_here",
+          why: t("%(id)s was dismantled here on %(when)s: nothing more to record.", { id: shown, when: when(device.dismantled_at) }),
+          link: allowed.includes("correct") ? { href: `#/correct?id=${device.qr_id}`, text: t("Correct one of its records") } : null,
+        };
+      }
+      return { reason: "dismantled", why: t("%(id)s was dismantled by %(org)s.", { id: shown, org: device.dismantled_by || "" }) };
+    default:
+      return { reason: "nothing", why: t("Nothing to do for this device here.") };
+  }
+}
+
+function routeForUnknown(found, allowed, label, shown) {
+  if (found.status === 403) return { reason: "not_yours", why: t("%(id)s is in another organisation's records and has not been shipped to you.", { id: shown }) };
+  if (found.status !== 404) return { reason: "nothing", why: t("Nothing to do for this device here.") };
+  if (label === "never") return { reason: "never_issued", why: t("%(id)s was never issued as a label. Check the label; to collect the device, give it a new ID in “Collect”.", { id: shown }) };
+  if (label === "other") return { reason: "other_label", why: t("%(id)s is a label of another organisation, not yet collected.", { id: shown }) };
+  if (allowed.includes("collect")) return { step: "collect" };
+  return { reason: "not_collected", why: t("%(id)s has not been collected yet.", { id: shown }) };
+}
+
+/** The step a scanned lot code opens for this organisation, from the lots in its context. */
+export function lotStepFor(code, context, allowed) {
+  const lots = context?.lots || {};
+  const has = (state) => (lots[state] || []).some((l) => l.code === code);
+  if (has("open")) return allowed.includes("lot_ship") ? "lot_ship" : null;
+  if (has("incoming")) return allowed.includes("lot_receive") ? "lot_receive" : null;
+  if (has("received")) return allowed.includes("lot_treat") ? "lot_treat" : null;
+  return null;
+}
+
 function nowIso() {
   return new Date().toISOString();
 }
@@ -118,17 +173,20 @@ function parseKg(raw, required) {
 // -- the scan target ---------------------------------------------------------
 
 /**
- * The field a scan fills: typed input validated as the user types (the
- * check character), a camera button, and what was scanned.
- * kind: "device" or "lot".
+ * The field a scan fills: typed input validated as the user types (a device
+ * ID's check character; a lot code's form, and that it is one of `lots`, the
+ * lots this step may take here), a camera button, and what was scanned.
+ * kind: "device" or "lot". Lot codes are read in any case and shown in the
+ * canonical one; the phone keyboard neither capitalises nor corrects them.
  */
-function scanBox(app, { kind = "device", onValue, label }) {
+function scanBox(app, { kind = "device", onValue, label, lots = null }) {
   const input = h("input", {
     id: "scan-input",
     class: kind === "lot" ? "scan-input lot" : "scan-input",
     type: "text",
     autocomplete: "off",
-    autocapitalize: "characters",
+    autocapitalize: kind === "lot" ? "off" : "characters",
+    autocorrect: "off",
     spellcheck: "false",
     enterkeyhint: "done",
     placeholder: kind === "lot" ? t("Scan or type a lot code") : t("Scan or type a device ID"),
@@ -140,50 +198,47 @@ function scanBox(app, { kind = "device", onValue, label }) {
     cameraIcon(),
   );
   const ok = h("button", { type: "button", class: "ok-button", onclick: () => take(input.value, "typed") }, t("OK"));
+  const show = (className, text) => {
+    status.className = `scan-status${className ? ` ${className}` : ""}`;
+    status.textContent = text;
+  };
 
-  function feedback(raw) {
-    if (kind === "lot") {
-      status.className = "scan-status";
-      status.textContent = "";
-      return;
-    }
+  /** What the text is worth as a lot here: {code} or {problem}; {} while still incomplete. */
+  function lotCheck(text, typing) {
+    const parsed = parseLot(text);
+    if (!parsed.code) return typing ? {} : { problem: readProblem(text, "lot") };
+    if (lots && !lots.includes(parsed.code)) return { problem: t("✗ Lot %(code)s is not one this step can take here.", { code: parsed.code }) };
+    return { code: parsed.code };
+  }
+
+  function feedback(raw, typing = true) {
     const text = String(raw).trim();
-    if (!text) {
-      status.textContent = "";
-      status.className = "scan-status";
-      return;
+    if (!text) return show("", "");
+    if (kind === "lot") {
+      const found = lotCheck(text, typing);
+      if (found.code) return show("good", `✓ ${found.code}`);
+      return found.problem ? show("bad", found.problem) : show("", "");
     }
     const parsed = parseId(text);
-    if (parsed.id) {
-      status.className = "scan-status good";
-      status.textContent = `✓ ${displayId(parsed.id)}`;
-    } else if (parsed.reason === "too_short") {
-      status.className = "scan-status";
-      status.textContent = t("%(n)d of %(total)d characters", { n: parsed.length, total: ID_LENGTH });
-    } else {
-      status.className = "scan-status bad";
-      status.textContent = idProblem(parsed);
-    }
+    if (parsed.id) return show("good", `✓ ${displayId(parsed.id)}`);
+    if (parsed.reason === "too_short") return show("", t("%(n)d of %(total)d characters", { n: parsed.length, total: ID_LENGTH }));
+    return show("bad", idProblem(parsed));
   }
 
   function take(raw, how) {
     const text = String(raw ?? "").trim();
     if (!text) return false;
-    if (kind === "lot") {
-      input.value = text;
-      onValue(text, how);
-      return true;
-    }
-    const parsed = parseId(text);
-    if (!parsed.id) {
-      input.value = text;
-      feedback(text);
+    const value = kind === "lot" ? lotCheck(text, false).code : parseId(text).id;
+    if (!value) {
+      // Typed text stays for the user to fix; a scan's never lands in the field.
+      if (how === "typed") input.value = text;
+      feedback(text, false);
       app.feedback.bad();
       return false;
     }
-    input.value = displayId(parsed.id);
-    feedback(parsed.id);
-    onValue(parsed.id, how);
+    input.value = kind === "lot" ? value : displayId(value);
+    feedback(value);
+    onValue(value, how);
     return true;
   }
 
@@ -201,7 +256,25 @@ function scanBox(app, { kind = "device", onValue, label }) {
     h("div", { class: "scan-row" }, input, ok, camera),
     status,
   );
-  return { el, input, take, clear: () => { input.value = ""; feedback(""); } };
+  return {
+    el, input, take,
+    clear: () => { input.value = ""; feedback(""); },
+    /** A read that is no use here: said under the field, which keeps what it had. */
+    refuse: (message) => show("bad", message),
+  };
+}
+
+/** Why a scanned or typed text is not what the screen wants ("device" or "lot"), naming it. */
+export function readProblem(raw, want = "device") {
+  const text = String(raw ?? "").trim();
+  const read = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  const parsed = parseId(text);
+  if (want === "lot" && parsed.id) return t("✗ “%(read)s” is a device ID, not a lot code.", { read: displayId(parsed.id) });
+  if (want === "device" && looksLikeLot(text)) return t("✗ “%(read)s” is a lot code, not a device ID.", { read: parseLot(text).code });
+  if (isProductBarcode(text)) return t("✗ “%(read)s” is a product barcode (EAN/UPC), not a trace label.", { read });
+  if (parsed.reason === "check_character_mismatch") return t("✗ “%(read)s”: the check character is wrong (a damaged label or a typo). Re-scan.", { read });
+  if (want === "lot") return t("✗ “%(read)s” is not a lot code.", { read });
+  return t("✗ “%(read)s” is not a device ID.", { read });
 }
 
 export function idProblem(parsed) {
@@ -265,8 +338,8 @@ export function deviceCard(app, id) {
 // -- screens -----------------------------------------------------------------
 
 /** Common frame: the scan box, a slot for the device card, the form, the submit button. */
-function frame(app, step, { kind = "device", onValue, form, submitLabel, onSubmit, scanLabel }) {
-  const box = scanBox(app, { kind, onValue, label: scanLabel });
+function frame(app, step, { kind = "device", onValue, form, submitLabel, onSubmit, scanLabel, lots }) {
+  const box = scanBox(app, { kind, onValue, label: scanLabel, lots });
   const message = h("p", { class: "form-error", role: "alert" });
   const submit = h("button", { type: "submit", class: "primary submit" }, submitLabel || t("Record"));
   const formEl = h("form", { class: "step-form", novalidate: true }, form, message, submit);
@@ -281,6 +354,16 @@ function frame(app, step, { kind = "device", onValue, form, submitLabel, onSubmi
   });
   const el = h("div", { class: "screen", dataset: { step } }, box.el, formEl);
   return { el, box, form: formEl, message };
+}
+
+/** What the app drives of a screen: scans, reads it refuses, the field to focus once shown. */
+function screenOf(screen, extra = {}) {
+  return {
+    el: screen.el,
+    onScan: (raw, how) => screen.box.take(raw, how),
+    onBadRead: (_raw, message) => screen.box.refuse(message),
+    ...extra,
+  };
 }
 
 function values(form) {
@@ -298,6 +381,8 @@ export function collectScreen(app, prefill = {}) {
   const category = select("category", categories.map((c) => [c.code, app.name(c)]), t("Choose…"));
   const attributes = h("div", { class: "attributes" });
   const mint = h("input", { type: "checkbox", name: "mint", id: "mint" });
+  const newLabel = h("div", { class: "new-label-slot" });
+  app.roll.topUp();
   // An attribute that applies only under a condition (an LCD's backlight, a desktop's
   // display) is shown, and sent, only while the others meet it.
   // The catalogue lists an attribute after those its condition names.
@@ -330,6 +415,7 @@ export function collectScreen(app, prefill = {}) {
     },
     scanLabel: t("Pre-printed label"),
     form: [
+      newLabel,
       slot,
       h("div", { class: "check" }, mint, h("label", { for: "mint" }, t("No label: mint a new ID"))),
       field(t("Category"), category),
@@ -359,9 +445,15 @@ export function collectScreen(app, prefill = {}) {
         category: v.category, attributes: attrs, weight_kg: weight.value,
         brand: clean(v.brand), model: clean(v.model), serial: clean(v.serial), source: clean(v.source),
       });
+      // "No label": the next ID of the handheld's roll, so the label prints now, online or not;
+      // with the roll empty the server mints one when this is sent.
+      const minted = qrId && !mint.checked ? null : await app.roll.take();
       if (qrId && !mint.checked) event.qr_id = qrId;
-      const newId = t("(new ID)");
-      await app.record("collect", [event], `${app.name(spec)} ${qrId && !mint.checked ? displayId(qrId) : newId}`);
+      else if (minted) event.qr_id = minted;
+      const shownId = event.qr_id ? displayId(event.qr_id) : t("(new ID)");
+      await app.record("collect", [event], `${app.name(spec)} ${shownId}`);
+      clear(newLabel, minted ? labelOffer(minted) : mint.checked ? h("p", { class: "muted" }, t("The label roll is empty: the new ID comes when this record is sent (see below).")) : null);
+      app.roll.topUp();
       form.reset();
       showAttributes();
       qrId = null;
@@ -375,7 +467,37 @@ export function collectScreen(app, prefill = {}) {
     showAttributes();
   }
   if (qrId) screen.box.take(qrId, "prefill");
-  return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
+  return screenOf(screen);
+}
+
+/** A device ID just given from the roll (or by the server), with its label to print. */
+export function labelOffer(id) {
+  return h("div", { class: "new-label", dataset: { id } },
+    h("p", {}, t("New ID:"), " ", h("b", { class: "new-id" }, displayId(id))),
+    h("a", { class: "button primary print-label", href: `#/label?id=${id}` }, t("Print label")));
+}
+
+/**
+ * A device ID's QR label to print (issue 19, item 5): the one kept with the
+ * handheld's label roll, so it prints with no network; else the server's.
+ */
+export function labelScreen(app, raw) {
+  const id = parseId(raw).id;
+  if (!id) return { el: h("div", { class: "screen", dataset: { step: "label" } }, h("p", { class: "alert" }, readProblem(raw))) };
+  const sheet = h("div", { class: "label-print" }, h("p", { class: "muted" }, t("Looking up…")));
+  app.roll.label(id).then((svg) => {
+    const src = svg ? `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}` : `/scan/label/${id}.svg`;
+    clear(sheet, h("img", { class: "label-image", src, alt: displayId(id), dataset: { source: svg ? "handheld" : "server" } }));
+  });
+  const print = h("button", { type: "button", class: "primary print no-print", onclick: () => window.print() }, t("Print label"));
+  return {
+    el: h("div", { class: "screen label-screen", dataset: { step: "label", id } },
+      sheet,
+      h("p", { class: "muted no-print" }, t("Stick the label where a scanner can reach it. It prints at 50 × 30 mm on a label printer, or on any page.")),
+      print,
+      h("a", { class: "button no-print", href: "#/collect" }, t("Back to Collect"))),
+    onScan: () => {},
+  };
 }
 
 /** The attributes the form holds, typed as the API takes them (only those shown). */
@@ -446,7 +568,7 @@ export function shipScreen(app, prefill = {}) {
     },
   });
   if (prefill.qr_id) screen.box.take(prefill.qr_id, "prefill");
-  return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
+  return screenOf(screen);
 }
 
 /** Receive: every scan adds a row to the pallet; one button receives them all. */
@@ -468,8 +590,10 @@ export function receiveScreen(app, prefill = {}) {
     rows.set(id, row);
     list.prepend(row);
     count.textContent = rows.size;
+    lastWeight = weight;
     weight.focus();
   };
+  let lastWeight = null;
   const screen = frame(app, "receive", {
     onValue: (id) => addRow(id),
     form: [h("p", { class: "muted" }, t("Scan every device of the pallet, weigh each, then receive them together.")),
@@ -489,22 +613,37 @@ export function receiveScreen(app, prefill = {}) {
     },
   });
   if (prefill.qr_id) screen.box.take(prefill.qr_id, "prefill");
-  return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
+  return screenOf(screen, { focus: () => lastWeight?.focus() });
 }
 
-function simpleDeviceScreen(app, step, { type, fieldName: name, label, submitLabel, prefill = {}, input }) {
+function simpleDeviceScreen(app, step, { type, fieldName: name, label, submitLabel, prefill = {}, input, problemOf }) {
   let qrId = null;
+  let device = null;
   const slot = h("div", { class: "card-slot" });
   const control = input || textInput(name, { required: true });
   if (prefill[name]) control.value = prefill[name];
   const screen = frame(app, step, {
-    onValue: (id) => { qrId = id; clear(slot, deviceCard(app, id)); },
+    onValue: (id) => {
+      qrId = id;
+      device = null;
+      const card = deviceCard(app, id);
+      // What the step cannot take is said as soon as the device is known, not after sending.
+      card.addEventListener("device", (e) => {
+        device = e.detail;
+        const problem = problemOf?.(device);
+        screen.message.textContent = problem || "";
+        if (problem) app.feedback.bad();
+      });
+      clear(slot, card);
+    },
     form: [slot, field(label, control)],
     submitLabel,
     onSubmit: async (form) => {
       const v = values(form);
       const missing = requireId(qrId);
       if (missing) return missing;
+      const problem = device && problemOf?.(device);
+      if (problem) return problem;
       const text = clean(v[name]);
       if (!text) return t("Enter “%(name)s”.", { name: label });
       await app.record(step, [newEvent(type, { qr_id: qrId, [name]: text })], `${displayId(qrId)} · ${text}`);
@@ -513,12 +652,17 @@ function simpleDeviceScreen(app, step, { type, fieldName: name, label, submitLab
     },
   });
   if (prefill.qr_id) screen.box.take(prefill.qr_id, "prefill");
-  return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
+  return screenOf(screen);
 }
 
 export function refuseScreen(app, prefill) {
   return simpleDeviceScreen(app, "refuse", {
     type: "refused", fieldName: "reason", label: t("Reason"), submitLabel: t("Refuse and send back"), prefill,
+    problemOf: (device) => {
+      if (device.destination === app.user.org) return null;
+      if (device.custodian === app.user.org && device.received_at) return reasonText({ code: "already_received" });
+      return t("Only a shipment on its way to you can be refused: this device is not being shipped to you.");
+    },
   });
 }
 
@@ -628,7 +772,7 @@ export function dismantleScreen(app, prefill = {}) {
   });
   update();
   if (prefill.qr_id) screen.box.take(prefill.qr_id, "prefill");
-  return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
+  return screenOf(screen);
 }
 
 function fractionName(app, code) {
@@ -643,7 +787,8 @@ function lotChoices(app, lots, onPick) {
     const devices = t("Devices: %(n)d", { n: lot.device_count });
     const name = fraction ? app.fractionLabel(lot.fraction) : lot.fraction;
     return h("li", {}, h("button", { type: "button", class: "lot-choice", dataset: { lot: lot.code }, onclick: () => onPick(lot.code) },
-      h("b", {}, lot.code), h("span", {}, `${name}${lot.hazardous && !fraction ? " ⚠" : ""} · ${kg(lot.weight_g / 1000)} · ${devices}`)));
+      h("b", {}, lot.code), h("span", {}, `${name}${lot.hazardous && !fraction ? " ⚠" : ""} · ${kg(lot.weight_g / 1000)} · ${devices}`)),
+    h("a", { class: "lot-label", href: `/scan/label/${lot.code}`, target: "_blank", rel: "noopener", dataset: { lot: lot.code } }, t("Label")));
   }));
 }
 
@@ -652,6 +797,7 @@ function lotScreen(app, step, { lots, type, fields, submitLabel, build, onLot, p
   const chosen = h("p", { class: "chosen-lot" });
   const screen = frame(app, step, {
     kind: "lot",
+    lots: lots.map((l) => l.code),
     onValue: (code) => {
       lot = code;
       const label = t("Lot");
@@ -675,7 +821,7 @@ function lotScreen(app, step, { lots, type, fields, submitLabel, build, onLot, p
     },
   });
   if (prefill.lot) screen.box.take(prefill.lot, "prefill");
-  return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
+  return screenOf(screen);
 }
 
 /** The fraction's waste code (国家危险废物名录) for a hazardous lot, else "". */
@@ -861,7 +1007,7 @@ export function correctScreen(app, prefill = {}) {
     },
   });
   if (prefill.qr_id) screen.box.take(prefill.qr_id, "prefill");
-  return { el: screen.el, onScan: (raw, how) => screen.box.take(raw, how) };
+  return screenOf(screen);
 }
 
 export const SCREENS = {

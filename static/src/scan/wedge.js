@@ -10,10 +10,20 @@
 // (isComposing): the character is then read from the physical key
 // (event.code), so the IME cannot swallow the scan. Keys of a scan that
 // landed in a field are taken out of it again.
+//
+// A burst — at least MIN_BURST keys each within BURST_GAP_MS of the last (one
+// stall of a busy phone allowed), and Enter — is a scanner's read whatever it says (issue 19, item 1): a read that
+// is not a device ID or lot code (a product's EAN-13, a damaged label, a
+// wrong check character) is still taken out of the field it landed in, its
+// Enter never submits a form, and onScan(text, "wedge") is told so that it
+// can give the error feedback naming what was read.
 
 const MEAN_GAP_MS = 80;
 const PAUSE_MS = 500;
 const MIN_LENGTH = 8; // IDs have 14 symbols, lot codes and label URLs more
+const BURST_GAP_MS = 60; // a person's keys come 100–300 ms apart; a scanner's a few ms
+const STALL_MS = 400; // a busy phone's pause inside a burst
+const MIN_BURST = 6; // an EAN-8 has 8; fewer fast keys may be a person's roll-over
 
 const CODE_CHARS = {
   Minus: "-", Slash: "/", Period: ".", Semicolon: ":", Equal: "=", Backquote: "~",
@@ -40,6 +50,34 @@ export function findScan(keys, accepts) {
   return null;
 }
 
+/**
+ * The trailing run of a scanner's keys before Enter: keys within BURST_GAP_MS of
+ * the one before; a longer gap (up to STALL_MS) only inside a fast run — a busy
+ * phone may stall once mid-burst — never before a person's slow keys, which stay
+ * where they were typed.
+ */
+export function trailingBurst(keys, enterAt) {
+  if (!keys.length || enterAt - keys[keys.length - 1].at > STALL_MS) return null;
+  const gap = (i) => keys[i].at - keys[i - 1].at;
+  let start = keys.length - 1;
+  while (start > 0) {
+    const g = gap(start);
+    const fastBefore = start > 1 && gap(start - 1) <= BURST_GAP_MS;
+    if (g <= BURST_GAP_MS || (g <= STALL_MS && fastBefore)) start -= 1;
+    else break;
+  }
+  const run = keys.slice(start);
+  const mean = (run[run.length - 1].at - run[0].at) / Math.max(1, run.length - 1);
+  if (run.length < MIN_BURST || mean > BURST_GAP_MS) return null;
+  return { text: run.map((k) => k.char).join(""), first: run[0] };
+}
+
+function restore({ target, before }) {
+  if (!target || before === null || !("value" in target) || target.value === before) return;
+  target.value = before;
+  target.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
 export function listenForWedge(onScan, accepts = () => true, doc = document) {
   let keys = [];
 
@@ -50,13 +88,15 @@ export function listenForWedge(onScan, accepts = () => true, doc = document) {
       const last = keys[keys.length - 1];
       if (last && now - last.at > PAUSE_MS) keys = [];
       if (event.key === "Enter" || event.code === "Enter" || event.code === "NumpadEnter") {
-        const found = keys.length >= MIN_LENGTH ? findScan(keys, accepts) : null;
+        const burst = trailingBurst(keys, now);
+        const found = (burst && accepts(burst.text) ? burst : null)
+          || (keys.length >= MIN_LENGTH ? findScan(keys, accepts) : null)
+          || burst;
         keys = [];
         if (!found) return;
         event.preventDefault();
         event.stopPropagation();
-        const { target, before } = found.first;
-        if (target && before !== null && "value" in target) target.value = before;
+        restore(found.first);
         onScan(found.text, "wedge");
         return;
       }

@@ -71,6 +71,8 @@ export function reasonText(error) {
   switch (error.code) {
     case "invalid_transition":
       return t("The device's current state does not allow this step.");
+    case "already_received":
+      return t("This device has already been received here: only a shipment still on its way to you can be refused.");
     case "not_custodian":
       return t("This device or lot is not in your organisation's custody.");
     case "unknown_device":
@@ -98,6 +100,6 @@ export function reasonText(error) {
     case "invalid":
       return t("Check the field “%(field)s”.", { field: fieldName(error.field) });
     default:
-      return t("The server refused this record.");
+      return t("The server did not accept this record.");
   }
 }

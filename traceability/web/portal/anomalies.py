@@ -84,13 +84,13 @@ def anomaly_export(fmt: str) -> Response:
               _("Dismantled in"), _("Claims")]  # fmt: skip
     rows = [
         [
-            i.severity,
+            _(i.severity),  # the word, as the list shows it (portal/words.py)
             i.title_zh if zh else i.title_en,
             i.org,
             f.at,  # a date-time cell in Beijing time (exports.table_response)
             i.subject,
             i.detail_zh if zh else i.detail_en,
-            "yes" if i.verified else "no",
+            _("yes") if i.verified else _("no"),
             " ".join(i.devices),
             " ".join(i.events),
             i.dismantled_in or "",

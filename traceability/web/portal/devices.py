@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from traceability.app import current_trace, get_session
 from traceability.devices.services import get_device
-from traceability.errors import TraceabilityError
-from traceability.labels.ids import format_id
+from traceability.errors import TraceabilityError, UnknownDevice
+from traceability.labels.ids import CheckCharacterMismatch, InvalidQrId, format_id
+from traceability.lots.models import parse_lot_code
 from traceability.reports.devices import (
     check_can_read,
     device_events,
@@ -21,6 +23,7 @@ from traceability.reports.lots import find_lot
 from traceability.web.auth import browser_login_required
 from traceability.web.portal.scope import PORTAL_ROLES
 from traceability.web.portal.views import category_name
+from traceability.web.portal.words import attribute_words
 
 #: Badge class of each event status (anything else: failed).
 BADGES = {"verified": "ok", "pending": "wait", "late": "warn"}
@@ -31,16 +34,35 @@ def search() -> str | Response | tuple[str, int]:
     raw = (request.args.get("q") or "").strip()[:300]
     error = None
     if raw:
-        lot = find_lot(get_session(), raw)
+        lot = find_lot(get_session(), parse_lot_code(raw) or raw)
         if lot is not None:
             return redirect(url_for("portal.lot", code=lot.code))
         try:
             device = get_device(get_session(), raw)
         except TraceabilityError as exc:
-            error = exc.message
+            error = search_problem(raw, exc)
         else:
             return redirect(url_for("portal.device", qr_id=device.qr_id))
     return render_template("portal/search.html", q=raw, error=error), 200 if not error else 404
+
+
+def search_problem(raw: str, error: TraceabilityError) -> str:
+    """Why a search found nothing, in the page's language (the domain's message is English)."""
+    shown = raw if len(raw) <= 40 else f"{raw[:40]}…"
+    if isinstance(error, CheckCharacterMismatch):
+        return _(
+            "“%(q)s”: the check character does not match the other characters. A typo? "
+            "Retype or re-scan it.",
+            q=shown,
+        )
+    if isinstance(error, InvalidQrId):
+        return _(
+            "“%(q)s” is neither a device ID (14 characters), a lot code nor a manifest number.",
+            q=shown,
+        )
+    if isinstance(error, UnknownDevice):
+        return _("No device, lot or manifest has the number “%(q)s”.", q=shown)
+    return _("Nothing found for “%(q)s”.", q=shown)
 
 
 def device_page(qr_id: str) -> str:
@@ -59,6 +81,7 @@ def device_page(qr_id: str) -> str:
         "portal/device.html",
         view=view,
         facts=facts_public(view.facts),
+        attributes=attribute_words(view.facts.attributes),
         display_id=format_id(device.qr_id),
         timeline=timeline,
         badges=BADGES,
