@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
-from werkzeug.security import generate_password_hash
 
 from tests.support.browser import screenshot, sign_in_page
-from tests.support.live import LiveServer, live_server
+from tests.support.live import LiveServer, live_demo
 from traceability import demo
-from traceability.anchoring.service import anchor_now
 from traceability.app import trace_of
-from traceability.audit.refresh import refresh
 from traceability.custody.models import Event
 
 LAPTOP = {"width": 1366, "height": 900}
@@ -33,24 +29,8 @@ TABLET = {"width": 800, "height": 1100}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The demo quarter on the in-process chain, anchored: badges can say "verified".
-
-    The in-process chain cannot time blocks in the past, so it anchors the quarter
-    today: the allowance for lateness (tested in tests/integration/test_backdating.py)
-    is set wide enough for this test to be about the pages, on any date.
-    """
-    directory = tmp_path_factory.mktemp("portal")
-    with (
-        live_server(directory, ledger_mode="memory", anchor_max_delay_s=100 * 365 * 86_400) as live,
-        pytest.MonkeyPatch.context() as mp,
-    ):
-        mp.setattr(
-            "traceability.accounts.services.generate_password_hash",
-            partial(generate_password_hash, method="pbkdf2:sha256:1"),
-        )
-        demo.load(trace_of(live.app), devices=1000, seed=2026)
-        assert anchor_now(trace_of(live.app).engine, trace_of(live.app).ledger).events_anchored > 0
-        refresh(trace_of(live.app), force=True)  # serve's refresher does this in the background
+    """The demo quarter served, anchored and audited (``live_demo``)."""
+    with live_demo(tmp_path_factory.mktemp("portal"), devices=1000) as live:
         yield live
 
 

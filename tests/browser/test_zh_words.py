@@ -19,21 +19,17 @@ import json
 import re
 from collections import deque
 from collections.abc import Iterator
-from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from tests.support.browser import TALL_PHONE, phone_context, sign_in_page, wedge_scan
-from tests.support.live import LiveServer, live_server
+from tests.support.live import LiveServer, live_demo
 from traceability import demo
-from traceability.anchoring.service import anchor_now
 from traceability.app import trace_of
-from traceability.audit.refresh import refresh
 from traceability.demo.figures import load_figures
 from traceability.devices.models import Device, DeviceState
 from traceability.lots.models import Lot
@@ -80,18 +76,7 @@ def brands() -> set[str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    directory = tmp_path_factory.mktemp("words")
-    with (
-        live_server(directory, ledger_mode="memory", anchor_max_delay_s=100 * 365 * 86_400) as live,
-        pytest.MonkeyPatch.context() as mp,
-    ):
-        mp.setattr(
-            "traceability.accounts.services.generate_password_hash",
-            partial(generate_password_hash, method="pbkdf2:sha256:1"),
-        )
-        demo.load(trace_of(live.app), devices=400, seed=2026)
-        anchor_now(trace_of(live.app).engine, trace_of(live.app).ledger)
-        refresh(trace_of(live.app), force=True)
+    with live_demo(tmp_path_factory.mktemp("words"), devices=400) as live:
         yield live
 
 

@@ -7,17 +7,22 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from tests.support.accounts import PASSWORD, Actor, add_actor
 from tests.support.databases import default_settings, fresh_database
-from traceability import create_app, migrate
+from traceability import create_app, demo, migrate
+from traceability.anchoring.service import anchor_now
 from traceability.app import trace_of
+from traceability.audit.refresh import refresh
 
 
 @dataclass
@@ -82,3 +87,27 @@ def live_server(directory: Path, **overrides: Any) -> Iterator[LiveServer]:
             server.shutdown()
             thread.join(timeout=10)
             trace_of(app).engine.dispose()
+
+
+@contextmanager
+def live_demo(directory: Path, devices: int) -> Iterator[LiveServer]:
+    """The demo quarter served on the in-process chain, anchored and audited: badges can
+    say "verified", pages have their snapshots.
+
+    The in-process chain cannot time blocks in the past, so it anchors the quarter
+    today: the allowance for lateness (tested in tests/integration/test_backdating.py)
+    is set wide enough for the tests that use it to be about the pages, on any date.
+    Users' passwords are hashed cheaply (the demo creates dozens).
+    """
+    with (
+        live_server(directory, ledger_mode="memory", anchor_max_delay_s=100 * 365 * 86_400) as live,
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        mp.setattr(
+            "traceability.accounts.services.generate_password_hash",
+            partial(generate_password_hash, method="pbkdf2:sha256:1"),
+        )
+        demo.load(trace_of(live.app), devices=devices, seed=2026)
+        assert anchor_now(trace_of(live.app).engine, trace_of(live.app).ledger).events_anchored > 0
+        refresh(trace_of(live.app), force=True)  # serve's refresher does this in the background
+        yield live

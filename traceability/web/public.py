@@ -13,8 +13,10 @@ from traceability.app import current_service, current_trace, get_session
 from traceability.devices.models import Device
 from traceability.devices.services import get_device
 from traceability.errors import TraceabilityError
-from traceability.labels.ids import CheckCharacterMismatch, InvalidQrId
+from traceability.labels.ids import InvalidQrId
 from traceability.reports.devices import device_public
+from traceability.web.typed import mistyped
+from traceability.web.typed import shown as typed
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
@@ -68,13 +70,9 @@ def _public_view(device: Device) -> dict[str, Any]:
 
 def _id_problem(raw: str, error: TraceabilityError) -> str:
     """Why no device is shown, in the page's language (the domain's message is English)."""
-    shown = raw if len(raw) <= 40 else f"{raw[:40]}…"
-    if isinstance(error, CheckCharacterMismatch):
-        return _(
-            "“%(q)s”: the check character does not match the other characters. A typo? "
-            "Retype or re-scan it.",
-            q=shown,
-        )
+    problem, shown = mistyped(raw, error), typed(raw)
+    if problem is not None:
+        return problem
     if isinstance(error, InvalidQrId):
         return _("“%(q)s” is not a device ID: a device ID has 14 letters and digits.", q=shown)
     return _("No device has the ID “%(q)s”.", q=shown)

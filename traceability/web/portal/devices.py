@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from traceability.app import current_trace, get_session
 from traceability.devices.services import get_device
 from traceability.errors import TraceabilityError, UnknownDevice
-from traceability.labels.ids import CheckCharacterMismatch, InvalidQrId, format_id
+from traceability.labels.ids import InvalidQrId, format_id
 from traceability.lots.models import parse_lot_code
 from traceability.reports.devices import (
     check_can_read,
@@ -24,6 +24,8 @@ from traceability.web.auth import browser_login_required
 from traceability.web.portal.scope import PORTAL_ROLES
 from traceability.web.portal.views import category_name
 from traceability.web.portal.words import attribute_words
+from traceability.web.typed import mistyped
+from traceability.web.typed import shown as typed
 
 #: Badge class of each event status (anything else: failed).
 BADGES = {"verified": "ok", "pending": "wait", "late": "warn"}
@@ -48,13 +50,9 @@ def search() -> str | Response | tuple[str, int]:
 
 def search_problem(raw: str, error: TraceabilityError) -> str:
     """Why a search found nothing, in the page's language (the domain's message is English)."""
-    shown = raw if len(raw) <= 40 else f"{raw[:40]}…"
-    if isinstance(error, CheckCharacterMismatch):
-        return _(
-            "“%(q)s”: the check character does not match the other characters. A typo? "
-            "Retype or re-scan it.",
-            q=shown,
-        )
+    problem, shown = mistyped(raw, error), typed(raw)
+    if problem is not None:
+        return problem
     if isinstance(error, InvalidQrId):
         return _(
             "“%(q)s” is neither a device ID (14 characters), a lot code nor a manifest number.",
