@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from tests.support.browser import (
+    go_to_step,
     open_scanner,
     phone_context,
     queued_items,
@@ -72,8 +73,7 @@ def test_touch_targets_are_at_least_48_px(server: LiveServer, browser: Any) -> N
     page = context.new_page()
     open_scanner(page, server.url, plant.username)
     for step in ("", "collect", "receive", "dismantle", "store", "lot_ship", "queue"):
-        page.goto(f"{server.url}/scan/#/{step}")
-        page.wait_for_selector(".screen")
+        go_to_step(page, server.url, step)
         small = page.evaluate(
             """() => [...document.querySelectorAll(
                     '.screen button, .screen input:not([type=checkbox]), .screen select, '

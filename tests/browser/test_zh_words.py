@@ -26,7 +26,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from tests.support.browser import TALL_PHONE, phone_context, sign_in_page, wedge_scan
+from tests.support.browser import TALL_PHONE, go_to_step, phone_context, sign_in_page, wedge_scan
 from tests.support.live import LiveServer, live_demo
 from traceability import demo
 from traceability.app import trace_of
@@ -205,8 +205,7 @@ def test_no_english_word_on_the_chinese_handheld(
         sign_in_page(page, server.url, username, demo.PASSWORD)
         page.wait_for_selector("#app[data-ready=true]")
         for step in ["", *STEP_SCANS[username], "queue"]:
-            page.goto(f"{server.url}/scan/#/{step}")
-            page.wait_for_selector(".screen")
+            go_to_step(page, server.url, step)
             if step in ("dismantle", "store", "correct") and username == "sz.intake":
                 wedge_scan(page, received)
                 page.wait_for_selector(".device-card h2")

@@ -147,8 +147,17 @@ def open_scanner(page: Any, base_url: str, username: str, step: str | None = Non
     sign_in_page(page, base_url, username)
     page.wait_for_selector("#app[data-ready=true]")
     if step is not None:
-        page.goto(f"{base_url}/scan/#/{step}")
-        page.wait_for_selector(f".screen[data-step={step}]")
+        go_to_step(page, base_url, step)
+
+
+def go_to_step(page: Any, base_url: str, step: str) -> None:
+    """Open ``step``'s screen ("" for home) and wait until it, not the screen before, is shown.
+
+    Going to another ``#/step`` is a hash change in the same document: the old
+    screen stays until the app routes, so a scan sent before then reaches the old one.
+    """
+    page.goto(f"{base_url}/scan/#/{step}")
+    page.wait_for_selector(f".screen[data-step={step or 'home'}]")
 
 
 def submit(page: Any, selector: str = "button.submit", timeout_ms: int = 15_000) -> None:
