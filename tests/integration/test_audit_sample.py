@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from typing import Any
 
@@ -11,18 +12,21 @@ import requests
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session
+from openpyxl import load_workbook
+from sqlmodel import Session, select
 
 from ledger.node import ManagedNode, set_chain_time
-from tests.support.accounts import Actor
+from tests.support.accounts import PASSWORD, Actor
 from tests.support.floor import Handheld
 from tests.support.ledger import anchor, rpc_settings
+from tests.support.web import sign_in
 from traceability.anchoring.service import reader_ledger
 from traceability.app import trace_of
-from traceability.audit.ruleset import SamplingSizes
+from traceability.audit.ruleset import SamplingSizes, load_ruleset
 from traceability.audit.sampling import audit_sample, candidates, draw, seed_of
 from traceability.cli import main
 from traceability.clock import ShiftedClock
+from traceability.custody.models import Event, EventType
 from traceability.periods import CHINA, Period, parse_period
 
 LCD_40 = {"display": "lcd", "backlight": "led", "screen_in": 40}
@@ -107,19 +111,21 @@ def dismantle_in(
         Handheld(client, plant).record(
             {"type": "received", "qr_id": qr_id, "weight_kg": "20", "occurred_at": stamps[1]},
             {"type": "dismantled", "qr_id": qr_id, "occurred_at": stamps[2],
-             "outputs": [{"fraction": "pcb", "weight_kg": "2"},
+             "line": f"L{i % 2 + 1}", "outputs": [{"fraction": "pcb", "weight_kg": "2"},
                          {"fraction": "lcd_panel", "weight_kg": "6"}]},
         )  # fmt: skip
 
 
-def sample_of(app: Flask, plant: str, period: Period, now: dt.datetime) -> Any:
+def sample_of(
+    app: Flask, plant: str, period: Period, now: dt.datetime, sizes: SamplingSizes = SIZES
+) -> Any:
     with Session(trace_of(app).engine) as session, app.app_context():
         return audit_sample(
             session,
             reader_ledger(session, trace_of(app).ledger),
             plant=plant,
             period=period,
-            sizes=SIZES,
+            sizes=sizes,
             now=now,
         )
 
@@ -148,7 +154,7 @@ def test_the_sample_is_seeded_by_the_first_block_after_the_close(
     assert again == first
     assert first.candidate_devices == 12 and len(first.days) == SIZES.days
     # one device a day here: the devices are those of the sampled days
-    assert sorted(d for _, d in first.devices) == sorted(first.days)
+    assert sorted(d.day for d in first.devices) == sorted(first.days)
     # Anyone can redo it from the block hash alone.
     seed = seed_of(first_hash, plant.org, period.name)
     assert first.seed == seed.hex()
@@ -189,3 +195,91 @@ def test_the_cli_prints_the_same_sample_on_every_run(
     )
     assert still_open.exit_code == 1 and "has not closed yet" in still_open.output
     assert json.loads(still_open.output.split("Error:")[0])["devices"] == []
+
+
+def dismantlings(app: Flask, plant: str) -> dict[str, Event]:
+    with Session(trace_of(app).engine) as session:
+        query = select(Event).where(Event.org == plant, Event.type == EventType.dismantled)
+        return {str(e.device): e for e in session.exec(query)}
+
+
+def test_the_sample_is_a_work_order_with_the_video_window_to_review(
+    app: Flask,
+    client: FlaskClient,
+    plant: Actor,
+    dated_node: ManagedNode,
+    clock: ShiftedClock,
+    make_actor: Any,
+) -> None:
+    now = clock.now()
+    closed = last_month(now)
+    dismantle_in(client, plant, closed, 6, now)
+    anchor_now(client, plant, dated_node, clock)
+    drawn = sample_of(app, plant.org, closed, now)
+    events = dismantlings(app, plant.org)
+    assert drawn.status == "drawn" and len(drawn.devices) == SIZES.days  # one device a day
+    assert not drawn.seeded_by_genesis
+    for line in drawn.devices:
+        event = events[line.qr_id]
+        at = dt.datetime.fromisoformat(event.occurred_at.isoformat())
+        assert line.dismantled_at == at and line.operator == event.actor == plant.username
+        assert line.line == event.payload["line"] and line.category == "tv"
+        assert (line.video_from, line.video_to) == (
+            at - dt.timedelta(minutes=30),
+            at + dt.timedelta(minutes=5),
+        )  # rules.toml's practice default
+
+    # The portal's page and sheet: the auditor of the plant's region reads the work order.
+    make_actor("REG-SZ", "regulator", role="auditor", region="320500", username="sz.reviewer",
+               password=PASSWORD)  # fmt: skip
+    assert sign_in(client, "sz.reviewer").status_code == 302
+    page = client.get(f"/portal/plants/{plant.org}/sample?period={closed.name}&lang=zh-CN")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-warning="genesis"' not in html
+    drawn = sample_of(app, plant.org, closed, now, load_ruleset().sampling)  # the portal's sizes
+    first = drawn.devices[0]
+    shown = first.dismantled_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    assert f'data-device="{first.qr_id}"' in html and shown in html and "视频时段" in html
+    sheet = client.get(f"/portal/plants/{plant.org}/sample.xlsx?period={closed.name}")
+    assert sheet.status_code == 200
+    rows = list(load_workbook(io.BytesIO(sheet.data)).active.iter_rows(values_only=True))
+    assert [r[1] for r in rows[1:]] == [d.qr_id for d in drawn.devices]
+
+    # Beijing wall-clock cells to the second, as the header says
+    def beijing(moment: dt.datetime) -> dt.datetime:
+        return moment.astimezone(CHINA).replace(tzinfo=None, microsecond=0)
+
+    assert rows[1][5:8] == (
+        beijing(first.dismantled_at),
+        beijing(first.video_from),
+        beijing(first.video_to),
+    )
+    assert "UTC+8" in str(rows[0][5])
+
+
+def test_a_sample_seeded_by_the_genesis_block_is_flagged_as_predictable(
+    app: Flask,
+    client: FlaskClient,
+    plant: Actor,
+    dated_node: ManagedNode,
+    clock: ShiftedClock,
+    make_actor: Any,
+) -> None:
+    anchor_now(client, plant, dated_node, clock)  # deploys the registry
+    before_the_chain = parse_period("2026-03")  # closed before the chain's first block
+    assert before_the_chain.end < GENESIS
+    drawn = sample_of(app, plant.org, before_the_chain, clock.now())
+    assert drawn.status == "drawn" and drawn.block.number == 0 and drawn.seeded_by_genesis
+    shown = CliRunner().invoke(
+        main, ["audit", "sample", plant.org, before_the_chain.name], obj=trace_of(app)
+    )
+    assert json.loads(shown.output)["seeded_by_genesis"] is True
+    make_actor("REG-SZ", "regulator", role="auditor", region="320500", username="sz.reviewer",
+               password=PASSWORD)  # fmt: skip
+    assert sign_in(client, "sz.reviewer").status_code == 302
+    page = client.get(f"/portal/plants/{plant.org}/sample?period=2026-03")
+    assert 'data-warning="genesis"' in page.get_data(as_text=True)
+    # no sample yet (open period): the sheet is refused, not empty
+    still_open = this_month(clock.now()).name
+    sheet = client.get(f"/portal/plants/{plant.org}/sample.csv?period={still_open}")
+    assert sheet.status_code == 409

@@ -18,7 +18,7 @@ from traceability.anchoring.worker import ParentGone
 from traceability.audit import refresh as refresher
 from traceability.audit.check import check_snapshots
 from traceability.audit.ruleset import load_ruleset
-from traceability.audit.sampling import METHOD, Sample, audit_sample
+from traceability.audit.sampling import METHOD, Sample, SampledDevice, audit_sample
 from traceability.context import cli_trace
 from traceability.db import session_scope
 from traceability.errors import TraceabilityError
@@ -35,6 +35,23 @@ WHY_NONE = {
 @click.group("audit")
 def audit_commands() -> None:
     """Regulator audit: sampling for video review, the findings' snapshots."""
+
+
+def _china(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(CHINA).isoformat() if moment else None
+
+
+def _order_line(device: SampledDevice) -> dict[str, object]:
+    """A work-order line, its times in Beijing time (+08:00)."""
+    return {
+        "qr_id": device.qr_id,
+        "day": device.day,
+        "dismantled_at": _china(device.dismantled_at),
+        "line": device.line,
+        "category": device.category,
+        "operator": device.operator,
+        "video": {"from": _china(device.video_from), "to": _china(device.video_to)},
+    }
 
 
 def sample_text(sample: Sample) -> dict[str, object]:
@@ -54,7 +71,8 @@ def sample_text(sample: Sample) -> dict[str, object]:
         "method": METHOD,
         "candidates": {"days": sample.candidate_days, "devices": sample.candidate_devices},
         "days": list(sample.days),
-        "devices": [{"qr_id": q, "day": d} for q, d in sample.devices],
+        "devices": [_order_line(d) for d in sample.devices],
+        "seeded_by_genesis": sample.seeded_by_genesis,
     }
 
 

@@ -53,6 +53,10 @@ class Thresholds(_Frozen):
 class SamplingSizes(_Frozen):
     days: int = Field(ge=1, le=366)
     devices: int = Field(ge=1, le=10_000)
+    #: The stretch of a line's video a reviewer watches for a sampled device:
+    #: from so many minutes before its dismantling was recorded to so many after.
+    video_before_min: int = Field(default=30, ge=0, le=24 * 60)
+    video_after_min: int = Field(default=5, ge=0, le=24 * 60)
 
 
 class RuleSpec(_Frozen):

@@ -12,6 +12,12 @@ The sampled days are the ``days`` dismantling days with the smallest keys;
 the sampled devices are the ``devices`` devices with the smallest keys among
 those dismantled on the sampled days. Candidates come from the plant's
 ``dismantled`` events in the period (China time).
+
+The sample is a work order (``SampledDevice``): each device with its
+dismantling time, line, category and operator replayed from its events, and
+the window of the line's video to review (``[sampling]`` in ``rules.toml``).
+A sample seeded by the genesis block was knowable before the close
+(``Sample.seeded_by_genesis``): the page says so.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from sqlmodel import Session
 from ledger.interface import BlockInfo, Ledger
 from traceability.anchoring.trust import TrustedLedger
 from traceability.audit.ruleset import SamplingSizes
+from traceability.custody.facts import replay
 from traceability.custody.models import Event, EventType
 from traceability.periods import CHINA, Period
 
@@ -49,6 +56,20 @@ OPEN, WAITING, NO_LEDGER, UNTRUSTED, DRAWN = "open", "waiting", "no_ledger", "un
 
 
 @dataclass(frozen=True)
+class SampledDevice:
+    """One line of the video-review work order."""
+
+    qr_id: str
+    day: str  # the China day it was dismantled on, YYYY-MM-DD
+    dismantled_at: dt.datetime | None = None
+    line: str | None = None
+    category: str | None = None
+    operator: str | None = None
+    video_from: dt.datetime | None = None
+    video_to: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
 class Sample:
     """The sample of one plant and period, or why there is none yet (``status``)."""
 
@@ -58,7 +79,7 @@ class Sample:
     block: BlockInfo | None = None
     seed: str | None = None
     days: tuple[str, ...] = ()
-    devices: tuple[tuple[str, str], ...] = ()  # (QR ID, day)
+    devices: tuple[SampledDevice, ...] = ()
     candidate_days: int = 0
     candidate_devices: int = 0
     sizes: SamplingSizes | None = None
@@ -67,6 +88,11 @@ class Sample:
     @property
     def drawn(self) -> bool:
         return self.status == DRAWN
+
+    @property
+    def seeded_by_genesis(self) -> bool:
+        """Block 0's hash is known before any period closes: such a sample was predictable."""
+        return self.block is not None and self.block.number == 0
 
 
 def first_block_after(chain: Ledger, moment: dt.datetime) -> BlockInfo | None:
@@ -153,13 +179,46 @@ def audit_sample(
     days = draw(seed, list(found.days), sizes.days)
     on_days = {qr: day for day in days for qr in found.days[day]}
     devices = draw(seed, list(on_days), sizes.devices)
+    orders = work_order(session, [(qr, on_days[qr]) for qr in devices], sizes)
     return replace(
         base,
         status=DRAWN,
         block=block,
         seed=seed.hex(),
         days=tuple(days),
-        devices=tuple((qr, on_days[qr]) for qr in devices),
+        devices=orders,
         candidate_days=len(found.days),
         candidate_devices=found.device_count,
+    )
+
+
+def work_order(
+    session: Session, drawn: list[tuple[str, str]], sizes: SamplingSizes
+) -> tuple[SampledDevice, ...]:
+    """The sampled devices with what a video reviewer needs, replayed from their events."""
+    events: dict[str, list[Event]] = defaultdict(list)
+    query = (
+        select(Event)
+        .where(Event.device.in_([qr for qr, _ in drawn]))  # type: ignore[union-attr]
+        .order_by(Event.seq)  # type: ignore[arg-type]
+    )
+    for (event,) in session.execute(query):
+        events[event.device].append(event)
+    return tuple(_order_line(qr_id, day, events[qr_id], sizes) for qr_id, day in drawn)
+
+
+def _order_line(qr_id: str, day: str, events: list[Event], sizes: SamplingSizes) -> SampledDevice:
+    facts = replay(qr_id, events)
+    at = facts.dismantled_at
+    by = [e.actor for e in events if e.type == EventType.dismantled]
+    line = SampledDevice(
+        qr_id, day, dismantled_at=at, line=facts.line, category=facts.category,
+        operator=by[-1] if by else None,
+    )  # fmt: skip
+    if at is None:
+        return line
+    return replace(
+        line,
+        video_from=at - dt.timedelta(minutes=sizes.video_before_min),
+        video_to=at + dt.timedelta(minutes=sizes.video_after_min),
     )

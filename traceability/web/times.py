@@ -32,5 +32,13 @@ def china_time(value: str | dt.datetime | None, date_only: bool = False) -> str:
     return f"{shown} {ZONE}"
 
 
+def china_span(start: dt.datetime, end: dt.datetime) -> str:
+    """A stretch of time in China time, the day said once when it does not change."""
+    first, last = start.astimezone(CHINA), end.astimezone(CHINA)
+    until = last.strftime("%H:%M" if first.date() == last.date() else "%Y-%m-%d %H:%M")
+    return f"{first.strftime('%Y-%m-%d %H:%M')}–{until} {ZONE}"
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(china_time, "china_time")
+    app.add_template_filter(china_span, "china_span")

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, abort, render_template
 from flask_babel import gettext as _
 
 from ledger.errors import LedgerError
@@ -15,7 +15,7 @@ from traceability.anchoring.trust import TrustedLedger
 from traceability.app import current_service, current_trace, get_session
 from traceability.audit.figures import PlantFigures, signed_tonnes, tonnes
 from traceability.audit.listing import app_ruleset, snapshot_for
-from traceability.audit.sampling import METHOD, METHOD_VERSION, METHOD_ZH, audit_sample
+from traceability.audit.sampling import METHOD, METHOD_VERSION, METHOD_ZH, Sample, audit_sample
 from traceability.audit.snapshots import Snapshot, SnapshotCache
 from traceability.db import iso
 from traceability.periods import CHINA
@@ -141,7 +141,7 @@ def batch_page(plant: str, code: str) -> str:
     )  # fmt: skip
 
 
-def sample_page(plant: str) -> str:
+def _sample(plant: str) -> tuple[Any, Any, Sample, str | None]:
     org = current_scope().plant(plant)
     period = requested_period()
     session = get_session()
@@ -154,13 +154,36 @@ def sample_page(plant: str) -> str:
         session, reader, plant=plant, period=period,
         sizes=app_ruleset().sampling, now=current_trace().now(),
     )  # fmt: skip
+    return org, period, sample, problem
+
+
+def sample_page(plant: str) -> str:
+    org, period, sample, problem = _sample(plant)
     block_time = dt.datetime.fromtimestamp(sample.block.timestamp, CHINA) if sample.block else None
     return render_template(
         "portal/sample.html", org=org, period=period, sample=sample, block_time=block_time,
         method=METHOD_ZH if current_language() == "zh-CN" else METHOD, problem=problem,
-        context=f"{METHOD_VERSION}|{plant}|{period.name}",
-        quarters=recent_quarters(current_trace().now()),
+        context=f"{METHOD_VERSION}|{plant}|{period.name}", category_name=category_name,
+        quarters=recent_quarters(current_trace().now()), sizes=app_ruleset().sampling,
     )  # fmt: skip
+
+
+def sample_export(plant: str, fmt: str) -> Response:
+    """The video-review work order as a sheet: one row per sampled device, Beijing times."""
+    org, period, sample, _problem = _sample(plant)
+    if not sample.drawn:
+        abort(409, description=_("There is no sample for this period yet."))
+    header = [
+        "#", _("Device"), _("Category"), _("Line"), _("Operator"),
+        _("Dismantled (Beijing time, UTC+8)"), _("Video from (Beijing time, UTC+8)"),
+        _("Video to (Beijing time, UTC+8)"), _("Outcome"),
+    ]  # fmt: skip
+    rows = [
+        [n, d.qr_id, category_name(d.category) if d.category else "", d.line or "",
+         d.operator or "", d.dismantled_at, d.video_from, d.video_to, ""]
+        for n, d in enumerate(sample.devices, start=1)
+    ]  # fmt: skip
+    return table_response(f"{plant}-{period.name}-sample", fmt, header, rows, title=org.name)
 
 
 def register(bp: Blueprint) -> None:
@@ -171,3 +194,5 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/plants/<plant>/batches", "batches", guard(batches_page))
     bp.add_url_rule("/plants/<plant>/batches/<code>", "batch", guard(batch_page))
     bp.add_url_rule("/plants/<plant>/sample", "sample", guard(sample_page))
+    bp.add_url_rule("/plants/<plant>/sample.<any(csv, xlsx):fmt>", "sample_export",
+                    guard(sample_export))  # fmt: skip
