@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     database_busy_timeout_s: float = Field(default=30.0, gt=0)
     secret_key: str | None = None
     public_url: str = "http://localhost:5000"
+    # Where the public device page's "report a problem" link leads. The default is
+    # the national environmental complaint line 12369 of the Ministry of Ecology
+    # and Environment (生态环境部 12369 环保举报热线); a regulator may give its own URL.
+    public_report_url: str = "tel:12369"
 
     # Ledger: "managed" starts a local anvil node in data_dir; "rpc" talks to
     # ledger_url; "memory" is an in-process eth-tester chain (unit tests only);

@@ -233,7 +233,7 @@ def test_the_sample_is_a_work_order_with_the_video_window_to_review(
     make_actor("REG-SZ", "regulator", role="auditor", region="320500", username="sz.reviewer",
                password=PASSWORD)  # fmt: skip
     assert sign_in(client, "sz.reviewer").status_code == 302
-    page = client.get(f"/portal/plants/{plant.org}/sample?period={closed.name}&lang=zh-CN")
+    page = client.get(f"/portal/plants/{plant.org}/sample?period={closed.name}")  # Chinese
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'data-warning="genesis"' not in html
     drawn = sample_of(app, plant.org, closed, now, load_ruleset().sampling)  # the portal's sizes

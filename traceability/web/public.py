@@ -8,13 +8,16 @@ from typing import Any
 
 from flask import Blueprint, render_template
 from flask_babel import gettext as _
+from sqlmodel import Session
 
 from traceability.app import current_service, current_trace, get_session
 from traceability.devices.models import Device
 from traceability.devices.services import get_device
 from traceability.errors import TraceabilityError
-from traceability.labels.ids import InvalidQrId
-from traceability.reports.devices import device_public
+from traceability.labels.ids import InvalidQrId, normalise_id
+from traceability.labels.models import MintedId
+from traceability.reports.devices import device_summary, open_reader, read_device
+from traceability.reports.story import Step, device_story
 from traceability.web.typed import mistyped
 from traceability.web.typed import shown as typed
 
@@ -53,19 +56,27 @@ class PublicCache:
 
 
 def _public_view(device: Device) -> dict[str, Any]:
-    """The device as anyone may see it, from its verified log, cached per chain head."""
+    """The device as anyone may see it (``device``) and its journey (``story``), from its
+    verified log, cached per chain head."""
     cache = current_service(PublicCache)
     key = (device.qr_id, device.head_digest, device.event_count)
-    view = cache.get(key)
-    if view is None:
-        view = device_public(device, current_trace().ledger)
-        if current_trace().settings.ledger_mode == "off":
-            view["verification"] = "off"  # nothing to check against: say so, not "unreachable"
-        if view["verification"] == "pending":  # anchoring takes seconds: look again soon
-            cache.put(key, view, PENDING_TTL_S)
-        elif view["verification"] not in ("unknown", "off"):  # unreachable: asked again
-            cache.put(key, view, cache.ttl_s)
-    return view
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    session, trace = get_session(), current_trace()
+    read = read_device(session, open_reader(session, trace.ledger), device)
+    view = device_summary(read).model_dump(mode="json")
+    if trace.settings.ledger_mode == "off":
+        view["verification"] = "off"  # nothing to check against: say so, not "unreachable"
+    cached = {
+        "device": view,
+        "story": device_story(session, read, trace.catalog.default_factor_set),
+    }
+    if view["verification"] == "pending":  # anchoring takes seconds: look again soon
+        cache.put(key, cached, PENDING_TTL_S)
+    elif view["verification"] not in ("unknown", "off"):  # unreachable: asked again
+        cache.put(key, cached, cache.ttl_s)
+    return cached
 
 
 def _id_problem(raw: str, error: TraceabilityError) -> str:
@@ -86,18 +97,61 @@ def index() -> str:
 @bp.get("/d/<raw_id>")
 def device_page(raw_id: str) -> tuple[str, int]:
     catalog = current_trace().catalog
+    session = get_session()
     try:
-        device = get_device(get_session(), raw_id)
+        device = get_device(session, raw_id)
     except TraceabilityError as exc:
+        if (minted := _unused_label(session, raw_id)) is not None:
+            return render_template("device.html", device=None, error=None, minted=minted), 200
         return render_template(
             "device.html", device=None, error=exc, error_text=_id_problem(raw_id, exc)
         ), exc.status
-    view = _public_view(device)
+    found = _public_view(device)
+    view = found["device"]
     return render_template(
         "device.html",
         device=view,
+        story=found["story"],
         # The category as the log says (never the editable row's).
         category=catalog.categories.get(view["category"]),
         badge=view["verification"],
+        report_url=current_trace().settings.public_report_url,
+        step_name=_step_names(),
+        step_text=_step_text,
         error=None,
     ), 200
+
+
+def _step_names() -> dict[str, str]:
+    return {
+        "collected": _("handed in"), "shipped": _("sent"), "received": _("arrival"),
+        "refused": _("refusal"), "stored": _("storage"), "dismantled": _("dismantling"),
+        "corrected": _("correction"),
+    }  # fmt: skip
+
+
+def _step_text(step: Step) -> str:
+    """One step of the journey in plain words."""
+    plant = step.plant or _("a licensed dismantling plant")
+    if step.kind == "received" and step.weight_kg is not None:
+        return _("Arrived at %(plant)s and weighed %(kg)s kg.", plant=plant, kg=step.weight_kg)
+    texts = {
+        "collected": _("Handed in for recycling at a collection point."),
+        "shipped": _("Sent to %(plant)s.", plant=plant),
+        "received": _("Arrived at %(plant)s.", plant=plant),
+        "refused": _("Refused by the plant and sent back to the collection point."),
+        "stored": _("Stored at the plant until dismantling."),
+        "dismantled": _(
+            "Dismantled at %(plant)s; its materials went on to licensed treatment.", plant=plant
+        ),
+    }
+    return texts.get(step.kind, _("A record was corrected; the original stays in the log."))
+
+
+def _unused_label(session: Session, raw_id: str) -> MintedId | None:
+    """A label this system printed that no device has been registered under yet."""
+    try:
+        qr_id = normalise_id(raw_id)
+    except TraceabilityError:
+        return None
+    return session.get(MintedId, qr_id)
