@@ -4,26 +4,33 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlmodel import Session
 from werkzeug.wrappers import Response
 
-from traceability.app import current_trace, get_session
+from traceability.app import current_service, current_trace, get_session
+from traceability.audit.listing import anomaly_public, app_ruleset, snapshot_for
+from traceability.audit.schemas import AnomalyPublic
+from traceability.audit.snapshots import AuditPending, SnapshotCache
 from traceability.devices.services import get_device
 from traceability.errors import TraceabilityError, UnknownDevice
 from traceability.labels.ids import InvalidQrId, format_id
 from traceability.lots.models import parse_lot_code
+from traceability.register.log import register_of
 from traceability.reports.devices import (
+    DeviceView,
     check_can_read,
     device_events,
-    event_public,
     facts_public,
     open_reader,
     read_device,
 )
 from traceability.reports.lots import find_lot
+from traceability.reports.outputs import OutputLot, output_lots
+from traceability.reports.timeline import device_timeline
 from traceability.web.auth import browser_login_required
 from traceability.web.portal.scope import PORTAL_ROLES
 from traceability.web.portal.views import category_name
-from traceability.web.portal.words import attribute_words
+from traceability.web.portal.words import attribute_words, field_name, value_words
 from traceability.web.typed import mistyped
 from traceability.web.typed import shown as typed
 
@@ -69,23 +76,55 @@ def device_page(qr_id: str) -> str:
     events = device_events(session, device.qr_id)
     check_can_read(session, g.principal, device, events)
     view = read_device(session, open_reader(session, current_trace().ledger), device, events)
-    statuses = dict(view.verification.events)
-    timeline = [
-        (event_public(e, view.anchors.get(e.seq or -1)), statuses.get(e.id, "unknown"))
-        for e in events
-    ]
-    fractions = current_trace().catalog.fractions
+    outputs = _outputs(session, view)
     return render_template(
         "portal/device.html",
         view=view,
         facts=facts_public(view.facts),
         attributes=attribute_words(view.facts.attributes),
         display_id=format_id(device.qr_id),
-        timeline=timeline,
+        timeline=device_timeline(view),
         badges=BADGES,
         category_name=category_name,
-        fractions=fractions,
+        fractions=current_trace().catalog.fractions,
+        names=_names(session, view, {o.destination for o in outputs if o.destination}),
+        outputs=outputs,
+        findings=_findings(device.qr_id),
+        field_name=field_name,
+        value_words=value_words,
     )
+
+
+def _names(session: Session, view: DeviceView, more: set[str]) -> dict[str, str]:
+    """Organisation names as the register's events give them, by code."""
+    codes = more | {e.org for e in view.events} | {
+        c for c in (view.facts.custodian, view.facts.destination) if c
+    }
+    codes |= {str(e.payload["to"]) for e in view.events if e.payload.get("to")}
+    return {code: facts.name for code, facts in register_of(session, codes).items()}
+
+
+def _outputs(session: Session, view: DeviceView) -> list[OutputLot]:
+    dismantled = [e for e in view.events if e.type == "dismantled" and e.seq is not None]
+    if not dismantled or not view.facts.outputs:
+        return []
+    last = dismantled[-1]
+    return output_lots(session, last.org, last.seq or 0, view.facts.outputs)
+
+
+def _findings(qr_id: str) -> list[AnomalyPublic] | None:
+    """The audit's findings naming the device (None: the audit is being computed)."""
+    try:
+        cache = current_service(SnapshotCache)
+        snapshot = snapshot_for(get_session(), current_trace(), cache, None)
+    except AuditPending:
+        return None
+    ruleset = app_ruleset()
+    return [
+        anomaly_public(f, ruleset)
+        for f in snapshot.findings
+        if qr_id in f.devices or f.subject == qr_id
+    ]
 
 
 def register(bp: Blueprint) -> None:

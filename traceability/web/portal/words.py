@@ -114,9 +114,21 @@ FIELD_NAMES = {
     "area": lazy_gettext("Storage area"),
     "line": lazy_gettext("Line"),
     "reason": lazy_gettext("Reason"),
+    "attributes": lazy_gettext("Attributes"),
 }
 
 
 def field_name(field: str) -> str:
     """A recorded field's name in the page's language (as recorded when unknown)."""
     return str(FIELD_NAMES.get(field, field))
+
+
+def value_words(field: str, value: object) -> str:
+    """A recorded value as a reviewer reads it: grams as kg, attributes in words."""
+    if value is None:
+        return "—"
+    if field == "weight_g" and type(value) is int:
+        return f"{value / 1000:g} kg"
+    if field == "attributes" and isinstance(value, dict):
+        return " · ".join(f"{name} {text}" for name, text in attribute_words(value))
+    return str(ATTRIBUTE_VALUES.get(str(value), value))
