@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from traceability.accounts.models import Principal
@@ -24,9 +24,10 @@ from traceability.custody.facts import effective_payloads
 from traceability.custody.models import Event, EventType
 from traceability.errors import Forbidden, UnknownLot
 from traceability.lots.manifests import Manifest, cross_province, normalise_number, shipment_of
-from traceability.lots.models import Lot, LotManifest, lot_code
+from traceability.lots.models import Lot, LotManifest
 from traceability.register.scope import readable_orgs
 from traceability.reports.devices import anchor_rows
+from traceability.reports.outputs import LotMember, lot_devices
 from traceability.reports.schemas import AnchorInfo
 from traceability.verification.logs import FAILED, UNKNOWN
 from traceability.verification.services import (
@@ -100,6 +101,7 @@ class LotView:
     anchors: dict[int, AnchorInfo]
     produced_g: int  # outputs dismantled into the lot, by the log
     devices: int
+    members: tuple[LotMember, ...]  # the devices behind it (the backward trace)
     to: str | None
     shipped_at: dt.datetime | None
     received_at: dt.datetime | None
@@ -137,32 +139,6 @@ def _verify(
     return by_id, status, "; ".join(problems) or None
 
 
-def _produced(session: Session, lot: Lot, shipped_seq: int | None) -> tuple[int, int]:
-    """The grams of the lot's fraction the plant dismantled into it, and how many devices."""
-    before = session.execute(
-        select(func.min(_EVENT.c.seq)).where(
-            _EVENT.c.lot == lot_code(lot.org, lot.fraction, lot.number - 1),
-            _EVENT.c.type == EventType.lot_shipped,
-        )
-    ).scalar()
-    query = select(_EVENT.c.payload).where(
-        _EVENT.c.org == lot.org, _EVENT.c.type == EventType.dismantled
-    )
-    if before is not None:
-        query = query.where(_EVENT.c.seq > before)
-    if shipped_seq is not None:
-        query = query.where(_EVENT.c.seq < shipped_seq)
-    grams = devices = 0
-    for (payload,) in session.execute(query):
-        outputs = payload.get("outputs") if isinstance(payload, dict) else None
-        for output in outputs if isinstance(outputs, list) else ():
-            if isinstance(output, dict) and output.get("fraction") == lot.fraction:
-                weight = output.get("weight_g")
-                grams += weight if type(weight) is int else 0
-                devices += 1
-    return grams, devices
-
-
 def read_lot(session: Session, ledger: TrustedLedger, lot: Lot, events: list[Event]) -> LotView:
     """The lot as its events say, each verified."""
     positions, anchors = anchor_rows(session, [e.seq for e in events if e.seq is not None])
@@ -174,7 +150,8 @@ def read_lot(session: Session, ledger: TrustedLedger, lot: Lot, events: list[Eve
     def payload(event: Event | None) -> Mapping[str, Any] | None:
         return payloads.get(event.id, event.payload) if event is not None else None
 
-    produced, devices = _produced(session, lot, shipped.seq if shipped else None)
+    until = shipped.seq if shipped else None
+    members = lot_devices(session, lot.org, lot.fraction, lot.number, until)
     takes = tuple(
         StocktakeView(e.occurred_at, int(payload(e)["weight_g"]), e.id)  # type: ignore[index]
         for e in events
@@ -182,7 +159,8 @@ def read_lot(session: Session, ledger: TrustedLedger, lot: Lot, events: list[Eve
     )
     return LotView(
         lot=lot, events=events, statuses=statuses, status=status, problem=problem,
-        anchors=anchors, produced_g=produced, devices=devices,
+        anchors=anchors, produced_g=sum(m.weight_g for m in members), devices=len(members),
+        members=tuple(members),
         to=str((payload(shipped) or {}).get("to") or "") or None,
         shipped_at=shipped.occurred_at if shipped else None,
         received_at=received.occurred_at if received else None,

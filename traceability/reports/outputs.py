@@ -10,10 +10,11 @@ it got is its latest lot event. The ``lot`` table (a projection) is not read.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from traceability.custody.facts import Output
@@ -88,3 +89,43 @@ def output_lots(
                 destination = payload.get("to")
         found.append(OutputLot(output.fraction, output.weight_g, code, state, destination))
     return found
+
+
+@dataclass(frozen=True)
+class LotMember:
+    """A device whose output went into a lot: the backward trace of a lot."""
+
+    qr_id: str
+    weight_g: int  # of the lot's fraction
+    dismantled_at: dt.datetime | None
+    event: str  # the dismantling event's id
+
+
+def lot_devices(
+    session: Session, plant: str, fraction: str, number: int, shipped_seq: int | None
+) -> list[LotMember]:
+    """The devices ``plant`` dismantled into its lot ``number`` of ``fraction``: dismantlings
+    recorded after the previous lot of the fraction shipped and before this one did
+    (``shipped_seq``; None: still open), with an output of the fraction."""
+    before = session.execute(
+        select(func.min(_EVENT.c.seq)).where(
+            _EVENT.c.lot == lot_code(plant, fraction, number - 1),
+            _EVENT.c.type == EventType.lot_shipped,
+        )
+    ).scalar()
+    query = select(_EVENT.c.device, _EVENT.c.payload, _EVENT.c.occurred_at, _EVENT.c.id).where(
+        _EVENT.c.org == plant, _EVENT.c.type == EventType.dismantled
+    )
+    if before is not None:
+        query = query.where(_EVENT.c.seq > before)
+    if shipped_seq is not None:
+        query = query.where(_EVENT.c.seq < shipped_seq)
+    members = []
+    for device, payload, occurred_at, event_id in session.execute(query.order_by(_EVENT.c.seq)):
+        outputs = payload.get("outputs") if isinstance(payload, dict) else None
+        for output in outputs if isinstance(outputs, list) else ():
+            if isinstance(output, dict) and output.get("fraction") == fraction:
+                weight = output.get("weight_g")
+                grams = weight if type(weight) is int else 0
+                members.append(LotMember(str(device), grams, occurred_at, str(event_id)))
+    return members

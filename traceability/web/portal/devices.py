@@ -26,9 +26,10 @@ from traceability.reports.devices import (
 )
 from traceability.reports.lots import find_lot
 from traceability.reports.outputs import OutputLot, output_lots
+from traceability.reports.search import Hits, find
 from traceability.reports.timeline import device_timeline
 from traceability.web.auth import browser_login_required
-from traceability.web.portal.scope import PORTAL_ROLES
+from traceability.web.portal.scope import PORTAL_ROLES, current_scope
 from traceability.web.portal.views import category_name
 from traceability.web.portal.words import attribute_words, field_name, value_words
 from traceability.web.typed import mistyped
@@ -39,9 +40,9 @@ BADGES = {"verified": "ok", "pending": "wait", "late": "warn"}
 
 
 def search() -> str | Response | tuple[str, int]:
-    """A device ID, or a lot's code or one of its manifest numbers (SPEC §4.4)."""
+    """A device ID, a lot's code or manifest number, a serial, a model or a batch code."""
     raw = (request.args.get("q") or "").strip()[:300]
-    error = None
+    error, hits = None, None
     if raw:
         lot = find_lot(get_session(), parse_lot_code(raw) or raw)
         if lot is not None:
@@ -49,10 +50,22 @@ def search() -> str | Response | tuple[str, int]:
         try:
             device = get_device(get_session(), raw)
         except TraceabilityError as exc:
-            error = search_problem(raw, exc)
+            hits = find(get_session(), raw, current_scope().orgs)
+            if hits.count == 1:
+                return redirect(_hit_url(hits))
+            error = search_problem(raw, exc) if not hits.count else None
         else:
             return redirect(url_for("portal.device", qr_id=device.qr_id))
-    return render_template("portal/search.html", q=raw, error=error), 200 if not error else 404
+    page = render_template("portal/search.html", q=raw, error=error, hits=hits,
+                           category_name=category_name)  # fmt: skip
+    return page, 200 if not error else 404
+
+
+def _hit_url(hits: Hits) -> str:
+    if hits.devices:
+        return url_for("portal.device", qr_id=hits.devices[0].qr_id)
+    batch = hits.batches[0]
+    return url_for("portal.batch", plant=batch.org, code=batch.code)
 
 
 def search_problem(raw: str, error: TraceabilityError) -> str:
@@ -97,9 +110,11 @@ def device_page(qr_id: str) -> str:
 
 def _names(session: Session, view: DeviceView, more: set[str]) -> dict[str, str]:
     """Organisation names as the register's events give them, by code."""
-    codes = more | {e.org for e in view.events} | {
-        c for c in (view.facts.custodian, view.facts.destination) if c
-    }
+    codes = (
+        more
+        | {e.org for e in view.events}
+        | {c for c in (view.facts.custodian, view.facts.destination) if c}
+    )
     codes |= {str(e.payload["to"]) for e in view.events if e.payload.get("to")}
     return {code: facts.name for code, facts in register_of(session, codes).items()}
 

@@ -1,0 +1,74 @@
+"""Trace search beyond IDs (issue 20 item 4): a serial number, a brand and model, a model,
+or a processing batch's code, within the organisations the reader may read.
+
+The ``device`` and ``batch`` tables serve as the index; each hit's page then
+shows the device or batch as its verified log says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session, col
+
+from traceability.devices.models import Device
+from traceability.savings.models import Batch
+
+#: At most so many hits of each kind are listed (the page says when there are more).
+LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Hits:
+    devices: list[Device]
+    batches: list[Batch]
+    more: bool  # there were more than ``LIMIT`` of a kind
+
+    @property
+    def count(self) -> int:
+        return len(self.devices) + len(self.batches)
+
+
+def find(session: Session, text: str, orgs: Collection[str]) -> Hits:
+    """Devices whose serial, model or "brand model" is ``text`` and batches coded ``text``,
+    case-insensitively, of the organisations ``orgs``."""
+    wanted = text.strip().lower()
+    if not wanted or not orgs:
+        return Hits([], [], False)
+    codes = list(orgs)
+    devices = (
+        session.execute(
+            select(Device)
+            .where(
+                or_(
+                    func.lower(col(Device.serial)) == wanted,
+                    func.lower(col(Device.model)) == wanted,
+                    func.lower(col(Device.brand) + " " + col(Device.model)) == wanted,
+                ),
+                or_(
+                    col(Device.custodian).in_(codes),
+                    col(Device.collected_by).in_(codes),
+                    col(Device.received_by).in_(codes),
+                ),
+            )
+            .order_by(col(Device.qr_id))
+            .limit(LIMIT + 1)
+        )
+        .scalars()
+        .all()
+    )
+    batches = (
+        session.execute(
+            select(Batch)
+            .where(func.lower(col(Batch.code)) == wanted, col(Batch.org).in_(codes))
+            .order_by(col(Batch.org))
+            .limit(LIMIT + 1)
+        )
+        .scalars()
+        .all()
+    )
+    return Hits(
+        list(devices[:LIMIT]), list(batches[:LIMIT]), max(len(devices), len(batches)) > LIMIT
+    )
