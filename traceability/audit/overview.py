@@ -3,20 +3,26 @@
 Each readable plant's figures and savings, the categories summed across
 them, the devices dismantled per month and category, and the findings per
 rule — computed here, below the web layer, so the page only names and draws
-them (in the reader's language).
+them (in the reader's language). ``plant_matrix``: the plant × severity matrix
+with its change against the previous period, and each plant's capacity use per
+licensed category (dismantled units against the licence's yearly units
+prorated to the period's days).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from traceability.accounts.licences import LicenceBook
 from traceability.audit.figures import Months, PlantFigures, merge_months
+from traceability.audit.ruleset import SEVERITIES, RuleSet
 from traceability.audit.snapshots import Snapshot
 from traceability.catalog.models import FactorSet
+from traceability.periods import CHINA, Period
 
 
 @dataclass(frozen=True)
@@ -72,3 +78,75 @@ def _category_totals(figures: dict[str, PlantFigures]) -> dict[str, Counter[str]
                 mass_g=cat.mass_g,
             )  # fmt: skip
     return categories
+
+
+@dataclass(frozen=True)
+class CapacityUse:
+    """A licensed category's dismantling against its licence, over a period."""
+
+    category: str
+    dismantled: int
+    capacity: int  # the licence's units a year, prorated to the period's days
+
+    @property
+    def share(self) -> float | None:
+        return self.dismantled / self.capacity if self.capacity else None
+
+
+@dataclass(frozen=True)
+class PlantRow:
+    """One plant of the overview's matrix: findings by severity, their change against the
+    previous period (None: that period is not kept), and capacity use per category."""
+
+    plant: str
+    severities: dict[str, int]
+    change: dict[str, int] | None
+    capacity: tuple[CapacityUse, ...]
+
+
+def severity_counts(snapshot: Snapshot, plant: str, ruleset: RuleSet) -> dict[str, int]:
+    counts = Counter(
+        f.severity_of(ruleset.rule(f.rule)) for f in snapshot.findings if f.org == plant
+    )
+    return {s: counts[s] for s in SEVERITIES}
+
+
+def capacity_use(
+    figures: PlantFigures | None, licensed: dict[str, int], days: int
+) -> tuple[CapacityUse, ...]:
+    """Each licensed category's dismantled units against the licence prorated to ``days``."""
+    categories = figures.categories if figures is not None else {}
+    return tuple(
+        CapacityUse(
+            code,
+            categories[code].dismantled if code in categories else 0,
+            round(yearly * days / 365),
+        )
+        for code, yearly in sorted(licensed.items())
+    )
+
+
+def plant_matrix(
+    snapshot: Snapshot, previous: Snapshot | None, *, plants: Iterable[str], ruleset: RuleSet,
+    licences: LicenceBook, period: Period,
+) -> list[PlantRow]:  # fmt: skip
+    """The plant × severity matrix with the change against ``previous``, and capacity use."""
+    day = (period.end - dt.timedelta(seconds=1)).astimezone(CHINA).date()
+    days = max((period.end - period.start).days, 1)
+    rows = []
+    for plant in sorted(plants):
+        now = severity_counts(snapshot, plant, ruleset)
+        before = severity_counts(previous, plant, ruleset) if previous is not None else None
+        rows.append(
+            PlantRow(
+                plant=plant,
+                severities=now,
+                change={s: now[s] - before[s] for s in SEVERITIES} if before is not None else None,
+                capacity=capacity_use(
+                    snapshot.figures.plants.get(plant),
+                    licences.licensed_categories(plant, day),
+                    days,
+                ),
+            )
+        )
+    return rows

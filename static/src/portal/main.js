@@ -36,24 +36,28 @@ const BUILDERS = {
   volumes: (d) => ({
     ...base(d.title),
     color: CATEGORY_COLOURS,
-    legend: { type: "scroll", bottom: 0 },
-    grid: { left: 8, right: 16, top: 40, bottom: 36, containLabel: true },
+    // Every category in view: a plain legend wraps onto as many rows as it needs.
+    legend: { type: "plain", bottom: 0, itemGap: 8, itemWidth: 14 },
+    grid: { left: 8, right: 16, top: 40, bottom: 96, containLabel: true },
     xAxis: { type: "category", data: d.months },
     yAxis: { type: "value", minInterval: 1 },
     series: d.series.map((s) => ({ ...s, type: "bar", stack: "all" })),
   }),
   savings: (d) => ({
     ...base(d.title),
-    xAxis: { type: "category", data: d.plants },
+    color: ["#9cc9ad", "#1f6f43"],
+    legend: { top: 22, right: 0 },
+    grid: { left: 8, right: 16, top: 56, bottom: 8, containLabel: true },
+    xAxis: { type: "category", data: d.plants, axisLabel: { interval: 0, rotate: d.plants.length > 4 ? 30 : 0 } },
     yAxis: { type: "value" },
-    series: [{ type: "bar", data: d.data, itemStyle: { color: "#1f6f43" } }],
+    series: d.series.map((s) => ({ ...s, type: "bar", cursor: "pointer" })),
   }),
   anomalies: (d) => ({
     ...base(d.title),
     grid: { left: 8, right: 24, top: 40, bottom: 8, containLabel: true },
     xAxis: { type: "value", minInterval: 1 },
     yAxis: { type: "category", data: d.rules, inverse: true },
-    series: [{ type: "bar", data: d.data, itemStyle: { color: "#8a5a00" } }],
+    series: [{ type: "bar", data: d.data, cursor: "pointer", itemStyle: { color: "#8a5a00" } }],
   }),
 };
 
@@ -68,6 +72,12 @@ function drawCharts() {
     if (!data[name] || !BUILDERS[name]) continue;
     const chart = echarts.init(el, null, { locale, renderer: "canvas" });
     chart.setOption(BUILDERS[name](data[name]));
+    const links = data[name].links;
+    if (links) {
+      // Each bar leads to the records behind it (the plant's page, the rule's findings).
+      chart.on("click", (p) => { if (links[p.dataIndex]) window.location.assign(links[p.dataIndex]); });
+      el.dataset.links = String(links.length);
+    }
     el.dataset.drawn = "true";
     charts.push(chart);
   }
