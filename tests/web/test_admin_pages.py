@@ -17,7 +17,6 @@ from traceability.accounts.models import ApiToken, User
 from traceability.app import trace_of
 from traceability.labels.models import LabelSheet, MintedId
 
-
 EN = {"Accept-Language": "en"}
 
 
