@@ -13,6 +13,7 @@ Pure of Flask: the page turns the step kinds into words.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -61,7 +62,7 @@ class Story:
 def _plants(session: Session, view: DeviceView) -> dict[str, tuple[str, str | None]]:
     """Registered name and licence number of each dismantler on the device's path."""
     codes = {e.org for e in view.events} | {
-        str(e.payload.get("to")) for e in view.events if e.payload.get("to")
+        str(_dict(e.payload)["to"]) for e in view.events if _dict(e.payload).get("to")
     }
     register = register_of(session, codes)
     return {
@@ -69,6 +70,11 @@ def _plants(session: Session, view: DeviceView) -> dict[str, tuple[str, str | No
         for code, facts in register.items()
         if facts.kind == "dismantler"
     }
+
+
+def _dict(payload: object) -> dict[str, object]:
+    """A payload as a dict (a malformed row's may be anything: it tells nothing then)."""
+    return dict(payload) if isinstance(payload, Mapping) else {}
 
 
 def _weight(payload: dict[str, object]) -> Decimal | None:
@@ -85,7 +91,7 @@ def device_story(session: Session, view: DeviceView, factor_set: FactorSet) -> S
     for event in view.events:
         if event.type not in TOLD or event.occurred_at is None:
             continue
-        payload = dict(payloads.get(event.id, event.payload))
+        payload = _dict(payloads.get(event.id, event.payload))
         at_plant = str(payload.get("to")) if event.type == EventType.shipped else event.org
         steps.append(
             Step(

@@ -115,7 +115,11 @@ def _names(session: Session, view: DeviceView, more: set[str]) -> dict[str, str]
         | {e.org for e in view.events}
         | {c for c in (view.facts.custodian, view.facts.destination) if c}
     )
-    codes |= {str(e.payload["to"]) for e in view.events if e.payload.get("to")}
+    codes |= {
+        str(e.payload["to"])
+        for e in view.events
+        if isinstance(e.payload, dict) and e.payload.get("to")
+    }
     return {code: facts.name for code, facts in register_of(session, codes).items()}
 
 
