@@ -12,6 +12,7 @@ import * as signout from "./session.js";
 import { startSignIn } from "./signin.js";
 import { labelScreen, lotStepFor, readProblem, routeFor, SCREENS, STEPS_BY_KIND, stepHint, stepTitle } from "./steps.js";
 import { clear, h, toast, when } from "./ui.js";
+import { parseScale } from "./scale.js";
 import { listenForWedge } from "./wedge.js";
 import { reasonText } from "./words.js";
 
@@ -450,10 +451,30 @@ function onScan(raw, how) {
     app.current?.onBadRead?.(text, problem);
     return;
   }
-  feedback.good();
+  // A screen that judges the device itself (receive: its shipment, its state) gives the feedback.
+  if (!app.current?.judges) feedback.good();
   sync(); // a scan is a sign of life: send what waits
   app.current?.onScan(text, how);
 }
+
+/**
+ * A scale's reading (a wedge burst or a serial line): the screen that takes
+ * weights gets it; a motion or overload reading, or a screen that takes none,
+ * gives the warning feedback and records nothing.
+ */
+function onScale(raw) {
+  const reading = parseScale(raw);
+  if (!reading || app.ended) return;
+  root.dataset.scaleReads = Number(root.dataset.scaleReads || 0) + 1;
+  document.body.dataset.lastScale = `${reading.status}:${reading.kg ?? ""}`;
+  if (app.current?.onWeight) {
+    app.current.onWeight(reading);
+    return;
+  }
+  feedback.warn();
+  toast(t("A scale reading: this screen takes no weight."), "warn");
+}
+app.scaleLine = onScale;
 
 let stopCamera = null;
 const video = h("video", { muted: true, playsinline: true, autoplay: true });
@@ -549,7 +570,10 @@ async function start() {
     clear(main, h("p", { class: "alert" }, t("The app could not load its catalogue. Connect once to the network.")));
     return;
   }
-  listenForWedge(onScan, (text) => Boolean(parseId(text).id) || looksLikeLot(text));
+  listenForWedge(onScan, (text) => Boolean(parseId(text).id) || looksLikeLot(text), document, {
+    isScale: (text) => Boolean(parseScale(text)),
+    onScale,
+  });
   window.addEventListener("hashchange", route);
   window.addEventListener("online", () => sync());
   window.addEventListener("offline", () => renderStatus());

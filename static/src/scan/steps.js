@@ -6,6 +6,7 @@ import { t } from "../common/i18n.js";
 import { matches } from "./conditions.js";
 import { displayId, ID_LENGTH, isProductBarcode, looksLikeLot, parseId, parseLot } from "./ids.js";
 import { cameraIcon, clear, field, h, kg, when } from "./ui.js";
+import { receiveScreen } from "./receive.js";
 import { eventName, fieldName, reasonText, stateName } from "./words.js";
 
 /** Which steps each kind of organisation records, in the order of the work. */
@@ -127,7 +128,7 @@ function nowIso() {
   return new Date().toISOString();
 }
 
-function newEvent(type, fields) {
+export function newEvent(type, fields) {
   return { id: crypto.randomUUID(), type, occurred_at: nowIso(), ...fields };
 }
 
@@ -136,7 +137,7 @@ function clean(value) {
   return text === "" ? undefined : text;
 }
 
-function weightInput(name, required, placeholder) {
+export function weightInput(name, required, placeholder) {
   return h("input", {
     name,
     type: "text",
@@ -162,7 +163,7 @@ function select(name, options, placeholder) {
 }
 
 /** A decimal weight in kg, or an error message (checked before queueing). */
-function parseKg(raw, required) {
+export function parseKg(raw, required) {
   const text = String(raw ?? "").trim().replace(",", ".").replace(/\s*kg$/i, "");
   if (!text) return required ? { error: t("Enter the weight in kg.") } : { value: undefined };
   if (!/^\d{1,6}(\.\d{1,3})?$/.test(text)) return { error: t("A weight in kg, at most 3 decimals.") };
@@ -338,7 +339,7 @@ export function deviceCard(app, id) {
 // -- screens -----------------------------------------------------------------
 
 /** Common frame: the scan box, a slot for the device card, the form, the submit button. */
-function frame(app, step, { kind = "device", onValue, form, submitLabel, onSubmit, scanLabel, lots }) {
+export function frame(app, step, { kind = "device", onValue, form, submitLabel, onSubmit, scanLabel, lots }) {
   const box = scanBox(app, { kind, onValue, label: scanLabel, lots });
   const message = h("p", { class: "form-error", role: "alert" });
   const submit = h("button", { type: "submit", class: "primary submit" }, submitLabel || t("Record"));
@@ -357,7 +358,7 @@ function frame(app, step, { kind = "device", onValue, form, submitLabel, onSubmi
 }
 
 /** What the app drives of a screen: scans, reads it refuses, the field to focus once shown. */
-function screenOf(screen, extra = {}) {
+export function screenOf(screen, extra = {}) {
   return {
     el: screen.el,
     onScan: (raw, how) => screen.box.take(raw, how),
@@ -370,7 +371,7 @@ function values(form) {
   return Object.fromEntries(new FormData(form).entries());
 }
 
-function requireId(id) {
+export function requireId(id) {
   return id ? null : t("Scan or type the device ID first.");
 }
 
@@ -569,51 +570,6 @@ export function shipScreen(app, prefill = {}) {
   });
   if (prefill.qr_id) screen.box.take(prefill.qr_id, "prefill");
   return screenOf(screen);
-}
-
-/** Receive: every scan adds a row to the pallet; one button receives them all. */
-export function receiveScreen(app, prefill = {}) {
-  const rows = new Map();
-  const list = h("ol", { class: "pallet" });
-  const count = h("span", { class: "count" }, "0");
-  const addRow = (id) => {
-    if (rows.has(id)) {
-      rows.get(id).querySelector("input").focus();
-      return;
-    }
-    const weight = weightInput(`weight_${id}`, true, t("kg"));
-    weight.value = prefill.weight_kg || "";
-    const row = h("li", { class: "pallet-row", dataset: { id } },
-      deviceCard(app, id),
-      h("div", { class: "row-weight" }, field(t("Weight (kg)"), weight),
-        h("button", { type: "button", class: "remove", "aria-label": t("Remove"), onclick: () => { rows.delete(id); row.remove(); count.textContent = rows.size; } }, "✕")));
-    rows.set(id, row);
-    list.prepend(row);
-    count.textContent = rows.size;
-    lastWeight = weight;
-    weight.focus();
-  };
-  let lastWeight = null;
-  const screen = frame(app, "receive", {
-    onValue: (id) => addRow(id),
-    form: [h("p", { class: "muted" }, t("Scan every device of the pallet, weigh each, then receive them together.")),
-      h("p", {}, t("Devices:"), " ", count), list],
-    submitLabel: t("Receive all"),
-    onSubmit: async (form) => {
-      if (!rows.size) return requireId(null);
-      const events = [];
-      for (const [id, row] of rows) {
-        const weight = parseKg(row.querySelector("input").value, true);
-        if (weight.error) return `${displayId(id)}: ${weight.error}`;
-        events.push(newEvent("received", { qr_id: id, weight_kg: weight.value }));
-      }
-      await app.record("receive", events, t("%(n)d devices received", { n: events.length }), events.map((e) => `${displayId(e.qr_id)} · ${e.weight_kg} kg`));
-      rows.clear(); clear(list); count.textContent = "0"; screen.box.clear();
-      return null;
-    },
-  });
-  if (prefill.qr_id) screen.box.take(prefill.qr_id, "prefill");
-  return screenOf(screen, { focus: () => lastWeight?.focus() });
 }
 
 function simpleDeviceScreen(app, step, { type, fieldName: name, label, submitLabel, prefill = {}, input, problemOf }) {
