@@ -86,6 +86,7 @@ TARGETS: dict[str, Target] = {
     "api.labels_pdf": Target("GET", lambda w: f"/api/v1/labels/{w.extra['sheet']}.pdf"),
     "api.batch_show": Target("GET", lambda w: f"/api/v1/batches/B1?org={SZ}"),
     "api.shipments_incoming": Target("GET", lambda w: "/api/v1/shipments/incoming"),
+    "api.custody": Target("GET", lambda w: "/api/v1/custody"),
     "api.anchors_post": Target("POST", lambda w: "/api/v1/anchors"),
     "api.claims_create": Target("POST", lambda w: "/api/v1/claims", lambda w: {"period": "2026Q3"}),
     "api.claim_show": Target("GET", lambda w: f"/api/v1/claims/{w.extra['claim']}"),
@@ -192,6 +193,15 @@ EXPECTED: dict[str, dict[str, int]] = {
         "plant_bj": 200,
         "collector": 403,
         "processor": 403,
+        "auditor": 403,
+        "admin": 403,
+    },
+    # Any floor organisation's recorders: the devices it holds (issue 19).
+    "api.custody": {
+        "plant": 200,
+        "plant_manager": 200,
+        "collector": 200,
+        "processor": 200,
         "auditor": 403,
         "admin": 403,
     },

@@ -33,11 +33,11 @@ from tests.support.browser import (
     screenshot,
     wedge_keys,
 )
-from tests.support.floor import Handheld
+from tests.support.floor import Handheld, receive
 from tests.support.live import LiveServer
 from traceability.app import trace_of
 from traceability.custody.models import Event
-from traceability.labels.ids import CHECK_ALPHABET, format_id
+from traceability.labels.ids import CHECK_ALPHABET, format_id, mint_id
 
 WEDGE_MS = 5
 ERROR = ({"vibrate": [120, 80, 120]}, {"tone": 330})
@@ -434,6 +434,7 @@ def test_the_pallet_received_offline_is_sent_exactly_once_on_reconnection(
 ) -> None:
     page = phone
     devices = ship(dock, 50, "M-OFF")
+    already = receive(dock.client, dock.collector, dock.plant)  # in the kept custody list
     open_scanner(page, server.url, dock.plant.username, "receive")
     page.wait_for_selector(".incoming .shipment")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
@@ -460,6 +461,14 @@ def test_the_pallet_received_offline_is_sent_exactly_once_on_reconnection(
             )
             assert gave(ERROR, feedback(page))
             screenshot(page, "receive-offline-wrong-state-zh-CN")
+            wedge_keys(page, already, WEDGE_MS)  # received here before: the kept list says so
+            page.wait_for_function(
+                "id => document.querySelector('.scan-status.bad')?.textContent.includes(id)",
+                arg=format_id(already),
+            )
+            assert "已在本厂入厂" in page.inner_text(".scan-status")
+            assert gave(ERROR, feedback(page))
+            assert page.locator(f".pallet-row[data-id='{already}']").count() == 0
     page.wait_for_selector('#status[data-pending="50"].offline')
     assert progress(page) == (50, 50)
     assert len(queued_items(page)) == 50
@@ -479,3 +488,58 @@ def test_the_pallet_received_offline_is_sent_exactly_once_on_reconnection(
     received = events_of(server, "received", devices)
     assert sorted(received) == sorted(devices)
     assert all(len(events) == 1 for events in received.values())
+    assert event_count(server, "received", [already]) == 1
+
+
+# -- check before submit, offline -----------------------------------------------------
+
+
+def test_a_step_is_checked_offline_against_the_kept_custody_list(
+    server: LiveServer, dock: Dock, phone_lang: Any, lang: str
+) -> None:
+    page = phone_lang
+    held = receive(dock.client, dock.collector, dock.plant)
+    [on_its_way] = ship(dock, 1, "M-CHK")
+    unknown = mint_id()  # a well-formed ID this plant never held
+    open_scanner(page, server.url, dock.plant.username, "store")
+    page.wait_for_function(
+        "user => JSON.parse(localStorage.getItem(`scan.custody.${user}`) || 'null')?.devices?.length === 2",
+        arg=dock.plant.username,
+    )
+    context = page.context
+    unreachable = re.compile(rf"^{re.escape(server.url)}/")
+    context.set_offline(True)
+    context.route(unreachable, lambda route: route.abort("internetdisconnected"))
+    page.wait_for_selector("#status.offline")
+    page.fill("input[name=area]", "B-07")
+    for qr_id, why in ((on_its_way, "wrong state"), (unknown, "unknown")):
+        feedback(page)
+        wedge_keys(page, qr_id, WEDGE_MS)
+        page.wait_for_selector(f".device-card[data-id='{qr_id}'][data-problem]")
+        assert gave(ERROR, feedback(page)), why
+        problem = page.inner_text(".card-problem")
+        assert format_id(qr_id) in problem, why
+        if why == "wrong state":
+            assert ("运输中" in problem) if lang == "zh-CN" else ("in transit" in problem)
+            screenshot(page, f"check-offline-wrong-state-{lang}")
+        else:
+            age = page.inner_text(".device-card .muted")
+            assert re.search(r"\(UTC\+8\)", age) and re.search(r"\d", age), age
+            screenshot(page, f"check-offline-unknown-{lang}")
+        page.click("button.submit")  # refused on the screen, nothing queued
+        page.wait_for_selector(".form-error:has-text('✗')")
+        assert queued_items(page) == [], why
+    wedge_keys(page, held, WEDGE_MS)
+    page.wait_for_selector(f".device-card[data-id='{held}'][data-cached=true]")
+    assert page.locator(".device-card [data-state=received]").count() == 1
+    assert page.locator(".device-card[data-problem]").count() == 0
+    assert "UTC+8" in page.inner_text(".cached-note")
+    page.click("button.submit")
+    page.wait_for_selector('#status[data-pending="1"]')
+    [item] = queued_items(page)
+    assert (item["event"]["qr_id"], item["event"]["area"]) == (held, "B-07")
+    context.unroute(unreachable)
+    context.set_offline(False)
+    page.wait_for_selector('#status[data-pending="0"]', timeout=30_000)
+    assert Handheld(dock.client, dock.plant).device(held)["storage_area"] == "B-07"
+    assert event_count(server, "stored", [on_its_way, held]) == 1

@@ -78,3 +78,38 @@ def test_a_device_taken_in_over_the_shipment_carries_its_note(
     )
     received = Handheld(client, plant).device(qr_id)["events"][-1]
     assert received["payload"] == {"weight_g": 19000, "note": note}
+
+
+def test_the_custody_list_holds_what_the_organisation_can_still_act_on(
+    client: FlaskClient, make_actor: Callable[..., Actor], collector: Actor, plant: Actor
+) -> None:
+    elsewhere = make_actor("DIS-ELSE", "dismantler")
+    hand = Handheld(client, plant)
+    [on_its_way] = ship(client, collector, plant, 1, None)
+    [gone_elsewhere] = ship(client, collector, elsewhere, 1, None)
+    received = hand.collect(weight_kg="30")
+    hand.record({"type": "received", "qr_id": received, "weight_kg": "31.5"})
+    dismantled = hand.collect()
+    hand.record(
+        {"type": "received", "qr_id": dismantled, "weight_kg": "30"},
+        {"type": "dismantled", "qr_id": dismantled,
+         "outputs": [{"fraction": "pcb", "weight_kg": "1.5"}, {"fraction": "plastics", "weight_kg": "3"}]},
+    )  # fmt: skip
+    at_collector = Handheld(client, collector).collect()
+
+    response = client.get("/api/v1/custody", headers=plant.headers)
+    assert response.status_code == 200
+    held = {d["qr_id"]: d for d in response.get_json()["devices"]}
+
+    assert set(held) == {on_its_way, received}
+    assert (held[on_its_way]["state"], held[on_its_way]["destination"]) == ("in_transit", plant.org)
+    assert held[received]["state"] == "received"
+    assert Decimal(str(held[received]["weight_kg"])) == Decimal("31.5")
+    assert held[received]["attributes"] == {"display": "crt", "screen_in": 21}
+    theirs = client.get("/api/v1/custody", headers=collector.headers).get_json()["devices"]
+    states = {d["qr_id"]: d["state"] for d in theirs}
+    assert states == {
+        on_its_way: "in_transit",
+        gone_elsewhere: "in_transit",
+        at_collector: "collected",
+    }

@@ -43,6 +43,7 @@ from traceability.audit.schemas import AnomalyList
 from traceability.claims.review import ReviewRequest
 from traceability.claims.schemas import ClaimPublic, ClaimRequest
 from traceability.custody.messages import CollectRequest, EventsRequest
+from traceability.reports.custody import CustodyList
 from traceability.reports.incoming import IncomingShipments
 from traceability.reports.schemas import BatchReport, DeviceDetail
 
@@ -158,6 +159,13 @@ ROUTES: tuple[Route, ...] = (
         summary="Devices in transit to the caller's plant, by shipment (sender and manifest, "
         "or the Beijing day of shipping without one): what the receive screen checks against",
         response=IncomingShipments, roles=RECORDERS,
+    ),
+    Route(
+        "GET", "/custody", "custody", shipments.custody,
+        summary="The caller's organisation's devices not yet dismantled (held, or on their way "
+        "to or from it) with state, category, attributes and weight: what a handheld keeps to "
+        "check a step offline",
+        response=CustodyList, roles=RECORDERS,
     ),
     Route(
         "GET", "/batches/<code>", "batch_show", batches.show,

@@ -6,6 +6,7 @@ import { loadStrings, pageLanguage, t } from "../common/i18n.js";
 import * as feedback from "./feedback.js";
 import { leastWeights, requiredOutputs } from "./conditions.js";
 import { displayId, looksLikeLot, parseId, parseLot } from "./ids.js";
+import * as custody from "./custody.js";
 import * as queue from "./queue.js";
 import * as roll from "./roll.js";
 import * as signout from "./session.js";
@@ -65,6 +66,11 @@ app.roll = {
 
 // -- server calls -------------------------------------------------------------
 
+/**
+ * A device as the server knows it; offline, as the custody list kept on the
+ * handheld says ({device, cached: true}), or {offline, unknown} when that list
+ * does not hold it (unknown is false when no list is kept).
+ */
 async function lookup(id) {
   try {
     const response = await api(`/api/v1/devices/${encodeURIComponent(id)}`);
@@ -72,7 +78,9 @@ async function lookup(id) {
     if (response.status === 401 || response.type === "opaqueredirect") setSignedOut(true);
     return { device: null, status: response.status };
   } catch {
-    return { device: null, offline: true };
+    const device = custody.find(app.user, id);
+    if (device) return { device, cached: true, status: 200 };
+    return { device: null, offline: true, unknown: device === null, list: custody.cached(app.user) };
   }
 }
 app.lookup = lookup;
@@ -176,6 +184,7 @@ async function sync() {
     if (app.ended) return;
     if (result.outcome === "signed_out") setSignedOut(true);
     app.reachable = result.outcome !== "offline";
+    if (result.outcome === "ok") custody.refresh(app.user);
     if (result.rejected) {
       feedback.bad();
       toast(t("%(n)d records were not accepted by the server: see the queue", { n: result.rejected }), "bad");
@@ -566,6 +575,7 @@ async function start() {
     h("button", { type: "button", class: "camera-close", onclick: () => closeCamera() }, t("Close camera")));
   clear(root, signedOutBanner, statusBar, newLotsBox, main, cameraLayer);
   await Promise.all([loadContext(), loadCatalog()]);
+  await custody.refresh(app.user, true);
   if (!app.catalog) {
     clear(main, h("p", { class: "alert" }, t("The app could not load its catalogue. Connect once to the network.")));
     return;

@@ -20,7 +20,9 @@ function wrongState(device, org) {
   if (device.state === "in_transit" && device.destination === org) return null;
   if (device.state === "collected" && device.custodian === org) return null;
   if (device.state === "received" && device.custodian === org) {
-    return t("✗ %(id)s was already received here (%(when)s).", { id: displayId(device.qr_id), when: when(device.received_at) });
+    return device.received_at
+      ? t("✗ %(id)s was already received here (%(when)s).", { id: displayId(device.qr_id), when: when(device.received_at) })
+      : t("✗ %(id)s was already received here.", { id: displayId(device.qr_id) });
   }
   return t("✗ %(id)s is %(state)s at %(org)s: it is not on its way to this plant.", {
     id: displayId(device.qr_id), state: stateName(device.state), org: device.custodian || "",

@@ -295,11 +295,57 @@ export function idProblem(parsed) {
 
 // -- the device card ---------------------------------------------------------
 
+/** The step of the screen shown ("store", "dismantle", …). */
+function shownStep() {
+  return location.hash.replace(/^#\/?/, "").split("?")[0];
+}
+
+/**
+ * Why `step` cannot be recorded for the device in its state, for this user's
+ * organisation, or null: checked on the screen before anything is queued,
+ * offline too from the custody list (issue 19). Steps with checks of their
+ * own (collect, refuse, correct) are not judged here.
+ */
+export function stepProblem(step, device, user) {
+  const mine = device.custodian === user.org;
+  const ok = {
+    receive: (device.state === "in_transit" && device.destination === user.org) || (device.state === "collected" && mine),
+    store: device.state === "received" && mine,
+    dismantle: device.state === "received" && mine,
+    ship: mine && (device.state === "collected" || device.state === "received"),
+  }[step];
+  if (ok === undefined || ok) return null;
+  return t("✗ %(id)s is “%(state)s” (%(org)s): “%(step)s” cannot be recorded for it.", {
+    id: displayId(device.qr_id), state: stateName(device.state), org: device.custodian || "", step: stepTitle(step),
+  });
+}
+
+/** How old the kept custody list is, in words. */
+export function listAge(fetchedAt) {
+  const minutes = Math.max(0, Math.round((Date.now() - fetchedAt) / 60000));
+  return t("the list of %(when)s (%(n)d min ago)", { when: when(new Date(fetchedAt).toISOString()), n: minutes });
+}
+
+function flagProblem(app, card, problem) {
+  card.dataset.problem = problem;
+  card.append(h("p", { class: "card-problem", role: "alert" }, problem));
+  app.feedback.bad();
+}
+
+function offlineCard(app, card, id, found) {
+  const step = shownStep();
+  const judged = found.unknown && ["store", "dismantle", "ship"].includes(step);
+  clear(card, h("h2", {}, displayId(id)), h("p", { class: "muted" },
+    found.unknown ? t("Offline: not in this organisation's custody by %(list)s.", { list: listAge(found.list.fetchedAt) })
+      : t("Offline: the device's state will be checked when this is sent.")));
+  if (judged) flagProblem(app, card, t("✗ %(id)s is not held here (or is an unknown ID): “%(step)s” cannot be recorded for it.", { id: displayId(id), step: stepTitle(step) }));
+}
+
 export function deviceCard(app, id) {
   const card = h("section", { class: "device-card", dataset: { id } }, h("p", { class: "muted" }, t("Looking up…")));
   app.lookup(id).then((found) => {
     if (found.offline) {
-      clear(card, h("h2", {}, displayId(id)), h("p", { class: "muted" }, t("Offline: the device's state will be checked when this is sent.")));
+      offlineCard(app, card, id, found);
       return;
     }
     const device = found.device;
@@ -330,6 +376,12 @@ export function deviceCard(app, id) {
         : next ? h("a", { href: `#/${next}?id=${device.qr_id}`, class: "next-step" }, stepTitle(next))
              : device.state === "dismantled" ? t("done — the outputs are in lots") : t("nothing for your organisation")),
     );
+    if (found.cached) {
+      card.dataset.cached = "true";
+      card.append(h("p", { class: "muted cached-note" }, t("Offline: state from %(list)s.", { list: listAge(device.fetchedAt) })));
+    }
+    const problem = stepProblem(shownStep(), device, app.user);
+    if (problem) flagProblem(app, card, problem);
     card.device = device;
     card.dispatchEvent(new CustomEvent("device", { detail: device }));
   });
@@ -340,14 +392,18 @@ export function deviceCard(app, id) {
 
 /** Common frame: the scan box, a slot for the device card, the form, the submit button. */
 export function frame(app, step, { kind = "device", onValue, form, submitLabel, onSubmit, scanLabel, lots }) {
-  const box = scanBox(app, { kind, onValue, label: scanLabel, lots });
+  // A new scan starts afresh: the last device's problem is not this one's.
+  const taken = (value, how) => { message.textContent = ""; onValue(value, how); };
+  const box = scanBox(app, { kind, onValue: taken, label: scanLabel, lots });
   const message = h("p", { class: "form-error", role: "alert" });
   const submit = h("button", { type: "submit", class: "primary submit" }, submitLabel || t("Record"));
   const formEl = h("form", { class: "step-form", novalidate: true }, form, message, submit);
   formEl.addEventListener("submit", async (event) => {
     event.preventDefault();
     message.textContent = "";
-    const problem = await onSubmit(formEl);
+    // A device the step cannot take (its state, or not held here) is never queued.
+    const flagged = formEl.querySelector(".device-card[data-problem]");
+    const problem = flagged ? flagged.dataset.problem : await onSubmit(formEl);
     if (problem) {
       message.textContent = problem;
       app.feedback.bad();
