@@ -503,7 +503,7 @@ def test_a_step_is_checked_offline_against_the_kept_custody_list(
     unknown = mint_id()  # a well-formed ID this plant never held
     open_scanner(page, server.url, dock.plant.username, "store")
     page.wait_for_function(
-        "user => JSON.parse(localStorage.getItem(`scan.custody.${user}`) || 'null')?.devices?.length === 2",
+        "u => JSON.parse(localStorage.getItem(`scan.custody.${u}`) || '{}').devices?.length === 2",
         arg=dock.plant.username,
     )
     context = page.context

@@ -90,11 +90,11 @@ def test_the_custody_list_holds_what_the_organisation_can_still_act_on(
     received = hand.collect(weight_kg="30")
     hand.record({"type": "received", "qr_id": received, "weight_kg": "31.5"})
     dismantled = hand.collect()
+    outputs = [{"fraction": "pcb", "weight_kg": "1.5"}, {"fraction": "plastics", "weight_kg": "3"}]
     hand.record(
         {"type": "received", "qr_id": dismantled, "weight_kg": "30"},
-        {"type": "dismantled", "qr_id": dismantled,
-         "outputs": [{"fraction": "pcb", "weight_kg": "1.5"}, {"fraction": "plastics", "weight_kg": "3"}]},
-    )  # fmt: skip
+        {"type": "dismantled", "qr_id": dismantled, "outputs": outputs},
+    )
     at_collector = Handheld(client, collector).collect()
 
     response = client.get("/api/v1/custody", headers=plant.headers)
