@@ -543,3 +543,27 @@ def test_a_step_is_checked_offline_against_the_kept_custody_list(
     page.wait_for_selector('#status[data-pending="0"]', timeout=30_000)
     assert Handheld(dock.client, dock.plant).device(held)["storage_area"] == "B-07"
     assert event_count(server, "stored", [on_its_way, held]) == 1
+
+
+def test_a_pallet_of_the_plants_own_collections_closes_without_a_shipment(
+    server: LiveServer, dock: Dock, phone: Any
+) -> None:
+    page = phone
+    own = [Handheld(dock.client, dock.plant).collect() for _ in range(2)]
+    open_scanner(page, server.url, dock.plant.username, "receive")
+    for index, qr_id in enumerate(own):
+        scan_and_weigh(page, qr_id, scale_reading(index)[0])
+    assert page.locator(".receiving").count() == 0  # no shipment: nothing over or short
+    page.reload()
+    page.wait_for_selector(".screen[data-step=receive] .pallet-row[data-status=recorded]")
+    assert page.locator(".pallet-row[data-status=recorded]").count() == 2
+    page.click(".close-pallet")
+    page.wait_for_selector(".os-summary[data-short='0'][data-over='0']")
+    page.click(".finish-pallet")
+    page.wait_for_selector(".pallet-closed")
+    assert page.locator(".pallet-row").count() == 0
+    page.wait_for_selector('#status[data-pending="0"]', timeout=30_000)
+    assert event_count(server, "received", own) == 2
+    page.reload()
+    page.wait_for_selector(".screen[data-step=receive]")
+    assert page.locator(".pallet-row").count() == 0

@@ -73,6 +73,9 @@ export function palletShipment(shipment) {
  * the shipment, scanned, not yet recorded (to weigh before closing).
  */
 export function overShort(pallet) {
+  if (!pallet.shipment) {
+    return { short: [], over: [], unweighed: pallet.rows.filter((r) => !r.recorded).map((r) => r.id) };
+  }
   const onShipment = new Set(pallet.shipment?.devices || []);
   const rows = new Map(pallet.rows.map((r) => [r.id, r]));
   const short = [...onShipment].filter((id) => !rows.has(id));

@@ -87,7 +87,10 @@ export function receiveScreen(app, prefill = {}) {
           h("button", { type: "button", class: "shipment", dataset: { key: s.key }, onclick: () => choose(s) },
             h("b", {}, s.sender_name), " · ", shipmentName(s), " · ", t("%(n)d devices", { n: s.devices.length })))))
         : h("p", { class: "muted" }, incoming ? t("Nothing is on its way to this plant.") : t("Offline: the list of shipments is not on this phone yet.")),
-      shipments.length ? h("p", { class: "muted" }, t("Scan a device of the pallet: its shipment opens.")) : null);
+      shipments.length ? h("p", { class: "muted" }, t("Scan a device of the pallet: its shipment opens.")) : null,
+      // Devices received without a shipment (the plant's own collections): the pallet still closes.
+      pallet.rows.some((r) => r.recorded)
+        ? h("button", { type: "button", class: "close-pallet", onclick: startClosing }, t("Close the pallet")) : null);
   }
 
   function choose(shipment) {
@@ -267,7 +270,7 @@ export function receiveScreen(app, prefill = {}) {
 
   async function finish() {
     const { short, over } = store.overShort(pallet);
-    const key = pallet.shipment.manifest_no || pallet.shipment.key;
+    const key = pallet.shipment ? pallet.shipment.manifest_no || pallet.shipment.key : "";
     const events = [];
     const lines = [];
     for (const id of short) {
@@ -287,7 +290,9 @@ export function receiveScreen(app, prefill = {}) {
       }
     }
     const { done, total } = progress();
-    const summary = t("Pallet %(shipment)s closed: %(done)d of %(total)d, %(short)d short, %(over)d over", { shipment: key, done, total, short: short.length, over: over.length });
+    const summary = pallet.shipment
+      ? t("Pallet %(shipment)s closed: %(done)d of %(total)d, %(short)d short, %(over)d over", { shipment: key, done, total, short: short.length, over: over.length })
+      : t("%(n)d devices received", { n: pallet.rows.filter((r) => r.recorded).length });
     if (events.length) await app.record("receive", events, summary, lines);
     store.dropPallet(user);
     pallet = store.emptyPallet();
