@@ -121,6 +121,10 @@ class TestOnTheInProcessChain:
         wrong = {"id": new_id(), "type": "received", "qr_id": qr_id}  # no weight
         _, sent = api("POST", "/events", collector, {"events": [shipped, wrong]})
         assert [r["status"] for r in sent["results"]] == ["created", "rejected"]
+        [on_its_way] = api("GET", "/shipments/incoming", plant)[1]["shipments"]
+        assert [d["qr_id"] for d in on_its_way["devices"]] == [qr_id]
+        held = api("GET", "/custody", plant)[1]["devices"]
+        assert [(d["qr_id"], d["state"]) for d in held] == [(qr_id, "in_transit")]
         received = {"id": new_id(), "type": "received", "qr_id": qr_id, "weight_kg": "30.5"}
         outputs = [
             {"fraction": "pcb", "weight_kg": "1.5"},

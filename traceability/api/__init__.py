@@ -21,6 +21,7 @@ from traceability.api import (
     ledger,
     licences,
     openapi,
+    shipments,
 )
 from traceability.api.auth import READERS, RECORDERS
 from traceability.api.routes import Route, register
@@ -42,6 +43,8 @@ from traceability.audit.schemas import AnomalyList
 from traceability.claims.review import ReviewRequest
 from traceability.claims.schemas import ClaimPublic, ClaimRequest
 from traceability.custody.messages import CollectRequest, EventsRequest
+from traceability.reports.custody import CustodyList
+from traceability.reports.incoming import IncomingShipments
 from traceability.reports.schemas import BatchReport, DeviceDetail
 
 # Claims: a plant's managers prepare them, the region's auditors (and admins) read them,
@@ -150,6 +153,19 @@ ROUTES: tuple[Route, ...] = (
         "GET", "/labels/<sheet>.pdf", "labels_pdf", labels.pdf,
         summary="Label sheet PDF", response=None, media="application/pdf", roles=RECORDERS,
         query={"layout": "a4 (default) or thermal"},
+    ),
+    Route(
+        "GET", "/shipments/incoming", "shipments_incoming", shipments.incoming,
+        summary="Devices in transit to the caller's plant, by shipment (sender and manifest, "
+        "or the Beijing day of shipping without one): what the receive screen checks against",
+        response=IncomingShipments, roles=RECORDERS,
+    ),
+    Route(
+        "GET", "/custody", "custody", shipments.custody,
+        summary="The caller's organisation's devices not yet dismantled (held, or on their way "
+        "to or from it) with state, category, attributes and weight: what a handheld keeps to "
+        "check a step offline",
+        response=CustodyList, roles=RECORDERS,
     ),
     Route(
         "GET", "/batches/<code>", "batch_show", batches.show,

@@ -137,7 +137,10 @@ def received(ws: Workspace, msg: Received, event_id: str) -> str:
     weight_g = kg_to_grams(msg.weight_kg, field="weight_kg", max_kg=device_max_kg(ws, device))
     when = when_after(ws, msg.occurred_at, device.head_occurred_at)
 
-    digest = record(ws, device, event_id, EventType.received, when, {"weight_g": weight_g})
+    payload: dict[str, Any] = {"weight_g": weight_g}
+    if msg.note is not None:
+        payload["note"] = msg.note
+    digest = record(ws, device, event_id, EventType.received, when, payload)
     device.state, device.custodian, device.destination = DeviceState.received, org, None
     device.received_weight_g, device.received_by, device.received_at = weight_g, org, when
     return digest

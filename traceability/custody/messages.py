@@ -117,6 +117,8 @@ class Received(_Event):
     type: Literal[EventType.received]
     qr_id: QrId
     weight_kg: Kilograms
+    #: Why a device outside the shipment being received was taken in (an "over").
+    note: Reason | None = None
 
 
 class Stored(_Event):

@@ -1,8 +1,11 @@
 // A scan is confirmed by ear and by hand as well as on screen: floor staff
-// wear gloves and look at the device, not the phone.
+// wear gloves and look at the device, not the phone. Three kinds, each its
+// own sound and vibration: good (one short high beep), warning (two middle
+// beeps: nothing was recorded, do it again — a moving scale), error (one long
+// low tone: this read or step is wrong).
 let audio;
 
-function tone(frequency, ms) {
+function tone(frequency, ms, delayMs = 0) {
   try {
     audio ??= new AudioContext();
     const osc = audio.createOscillator();
@@ -10,8 +13,9 @@ function tone(frequency, ms) {
     osc.frequency.value = frequency;
     gain.gain.value = 0.15;
     osc.connect(gain).connect(audio.destination);
-    osc.start();
-    osc.stop(audio.currentTime + ms / 1000);
+    const at = audio.currentTime + delayMs / 1000;
+    osc.start(at);
+    osc.stop(at + ms / 1000);
   } catch {
     // no audio (autoplay policy before the first tap): the screen still says it
   }
@@ -20,6 +24,12 @@ function tone(frequency, ms) {
 export function good() {
   tone(1320, 90);
   navigator.vibrate?.(60);
+}
+
+export function warn() {
+  tone(740, 110);
+  tone(740, 110, 170);
+  navigator.vibrate?.([60, 60, 60, 60, 60]);
 }
 
 export function bad() {

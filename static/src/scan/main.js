@@ -6,12 +6,14 @@ import { loadStrings, pageLanguage, t } from "../common/i18n.js";
 import * as feedback from "./feedback.js";
 import { leastWeights, requiredOutputs } from "./conditions.js";
 import { displayId, looksLikeLot, parseId, parseLot } from "./ids.js";
+import * as custody from "./custody.js";
 import * as queue from "./queue.js";
 import * as roll from "./roll.js";
 import * as signout from "./session.js";
 import { startSignIn } from "./signin.js";
 import { labelScreen, lotStepFor, readProblem, routeFor, SCREENS, STEPS_BY_KIND, stepHint, stepTitle } from "./steps.js";
 import { clear, h, toast, when } from "./ui.js";
+import { parseScale } from "./scale.js";
 import { listenForWedge } from "./wedge.js";
 import { reasonText } from "./words.js";
 
@@ -64,6 +66,11 @@ app.roll = {
 
 // -- server calls -------------------------------------------------------------
 
+/**
+ * A device as the server knows it; offline, as the custody list kept on the
+ * handheld says ({device, cached: true}), or {offline, unknown} when that list
+ * does not hold it (unknown is false when no list is kept).
+ */
 async function lookup(id) {
   try {
     const response = await api(`/api/v1/devices/${encodeURIComponent(id)}`);
@@ -71,7 +78,9 @@ async function lookup(id) {
     if (response.status === 401 || response.type === "opaqueredirect") setSignedOut(true);
     return { device: null, status: response.status };
   } catch {
-    return { device: null, offline: true };
+    const device = custody.find(app.user, id);
+    if (device) return { device, cached: true, status: 200 };
+    return { device: null, offline: true, unknown: device === null, list: custody.cached(app.user) };
   }
 }
 app.lookup = lookup;
@@ -175,6 +184,7 @@ async function sync() {
     if (app.ended) return;
     if (result.outcome === "signed_out") setSignedOut(true);
     app.reachable = result.outcome !== "offline";
+    if (result.outcome === "ok") custody.refresh(app.user);
     if (result.rejected) {
       feedback.bad();
       toast(t("%(n)d records were not accepted by the server: see the queue", { n: result.rejected }), "bad");
@@ -450,10 +460,30 @@ function onScan(raw, how) {
     app.current?.onBadRead?.(text, problem);
     return;
   }
-  feedback.good();
+  // A screen that judges the device itself (receive: its shipment, its state) gives the feedback.
+  if (!app.current?.judges) feedback.good();
   sync(); // a scan is a sign of life: send what waits
   app.current?.onScan(text, how);
 }
+
+/**
+ * A scale's reading (a wedge burst or a serial line): the screen that takes
+ * weights gets it; a motion or overload reading, or a screen that takes none,
+ * gives the warning feedback and records nothing.
+ */
+function onScale(raw) {
+  const reading = parseScale(raw);
+  if (!reading || app.ended) return;
+  root.dataset.scaleReads = Number(root.dataset.scaleReads || 0) + 1;
+  document.body.dataset.lastScale = `${reading.status}:${reading.kg ?? ""}`;
+  if (app.current?.onWeight) {
+    app.current.onWeight(reading);
+    return;
+  }
+  feedback.warn();
+  toast(t("A scale reading: this screen takes no weight."), "warn");
+}
+app.scaleLine = onScale;
 
 let stopCamera = null;
 const video = h("video", { muted: true, playsinline: true, autoplay: true });
@@ -545,11 +575,15 @@ async function start() {
     h("button", { type: "button", class: "camera-close", onclick: () => closeCamera() }, t("Close camera")));
   clear(root, signedOutBanner, statusBar, newLotsBox, main, cameraLayer);
   await Promise.all([loadContext(), loadCatalog()]);
+  await custody.refresh(app.user, true);
   if (!app.catalog) {
     clear(main, h("p", { class: "alert" }, t("The app could not load its catalogue. Connect once to the network.")));
     return;
   }
-  listenForWedge(onScan, (text) => Boolean(parseId(text).id) || looksLikeLot(text));
+  listenForWedge(onScan, (text) => Boolean(parseId(text).id) || looksLikeLot(text), document, {
+    isScale: (text) => Boolean(parseScale(text)),
+    onScale,
+  });
   window.addEventListener("hashchange", route);
   window.addEventListener("online", () => sync());
   window.addEventListener("offline", () => renderStatus());

@@ -6,6 +6,7 @@ import { t } from "../common/i18n.js";
 import { matches } from "./conditions.js";
 import { displayId, ID_LENGTH, isProductBarcode, looksLikeLot, parseId, parseLot } from "./ids.js";
 import { cameraIcon, clear, field, h, kg, when } from "./ui.js";
+import { receiveScreen } from "./receive.js";
 import { eventName, fieldName, reasonText, stateName } from "./words.js";
 
 /** Which steps each kind of organisation records, in the order of the work. */
@@ -127,7 +128,7 @@ function nowIso() {
   return new Date().toISOString();
 }
 
-function newEvent(type, fields) {
+export function newEvent(type, fields) {
   return { id: crypto.randomUUID(), type, occurred_at: nowIso(), ...fields };
 }
 
@@ -136,7 +137,7 @@ function clean(value) {
   return text === "" ? undefined : text;
 }
 
-function weightInput(name, required, placeholder) {
+export function weightInput(name, required, placeholder) {
   return h("input", {
     name,
     type: "text",
@@ -162,7 +163,7 @@ function select(name, options, placeholder) {
 }
 
 /** A decimal weight in kg, or an error message (checked before queueing). */
-function parseKg(raw, required) {
+export function parseKg(raw, required) {
   const text = String(raw ?? "").trim().replace(",", ".").replace(/\s*kg$/i, "");
   if (!text) return required ? { error: t("Enter the weight in kg.") } : { value: undefined };
   if (!/^\d{1,6}(\.\d{1,3})?$/.test(text)) return { error: t("A weight in kg, at most 3 decimals.") };
@@ -294,11 +295,57 @@ export function idProblem(parsed) {
 
 // -- the device card ---------------------------------------------------------
 
+/** The step of the screen shown ("store", "dismantle", …). */
+function shownStep() {
+  return location.hash.replace(/^#\/?/, "").split("?")[0];
+}
+
+/**
+ * Why `step` cannot be recorded for the device in its state, for this user's
+ * organisation, or null: checked on the screen before anything is queued,
+ * offline too from the custody list (issue 19). Steps with checks of their
+ * own (collect, refuse, correct) are not judged here.
+ */
+export function stepProblem(step, device, user) {
+  const mine = device.custodian === user.org;
+  const ok = {
+    receive: (device.state === "in_transit" && device.destination === user.org) || (device.state === "collected" && mine),
+    store: device.state === "received" && mine,
+    dismantle: device.state === "received" && mine,
+    ship: mine && (device.state === "collected" || device.state === "received"),
+  }[step];
+  if (ok === undefined || ok) return null;
+  return t("✗ %(id)s is “%(state)s” (%(org)s): “%(step)s” cannot be recorded for it.", {
+    id: displayId(device.qr_id), state: stateName(device.state), org: device.custodian || "", step: stepTitle(step),
+  });
+}
+
+/** How old the kept custody list is, in words. */
+export function listAge(fetchedAt) {
+  const minutes = Math.max(0, Math.round((Date.now() - fetchedAt) / 60000));
+  return t("the list of %(when)s (%(n)d min ago)", { when: when(new Date(fetchedAt).toISOString()), n: minutes });
+}
+
+function flagProblem(app, card, problem) {
+  card.dataset.problem = problem;
+  card.append(h("p", { class: "card-problem", role: "alert" }, problem));
+  app.feedback.bad();
+}
+
+function offlineCard(app, card, id, found) {
+  const step = shownStep();
+  const judged = found.unknown && ["store", "dismantle", "ship"].includes(step);
+  clear(card, h("h2", {}, displayId(id)), h("p", { class: "muted" },
+    found.unknown ? t("Offline: not in this organisation's custody by %(list)s.", { list: listAge(found.list.fetchedAt) })
+      : t("Offline: the device's state will be checked when this is sent.")));
+  if (judged) flagProblem(app, card, t("✗ %(id)s is not held here (or is an unknown ID): “%(step)s” cannot be recorded for it.", { id: displayId(id), step: stepTitle(step) }));
+}
+
 export function deviceCard(app, id) {
   const card = h("section", { class: "device-card", dataset: { id } }, h("p", { class: "muted" }, t("Looking up…")));
   app.lookup(id).then((found) => {
     if (found.offline) {
-      clear(card, h("h2", {}, displayId(id)), h("p", { class: "muted" }, t("Offline: the device's state will be checked when this is sent.")));
+      offlineCard(app, card, id, found);
       return;
     }
     const device = found.device;
@@ -329,6 +376,12 @@ export function deviceCard(app, id) {
         : next ? h("a", { href: `#/${next}?id=${device.qr_id}`, class: "next-step" }, stepTitle(next))
              : device.state === "dismantled" ? t("done — the outputs are in lots") : t("nothing for your organisation")),
     );
+    if (found.cached) {
+      card.dataset.cached = "true";
+      card.append(h("p", { class: "muted cached-note" }, t("Offline: state from %(list)s.", { list: listAge(device.fetchedAt) })));
+    }
+    const problem = stepProblem(shownStep(), device, app.user);
+    if (problem) flagProblem(app, card, problem);
     card.device = device;
     card.dispatchEvent(new CustomEvent("device", { detail: device }));
   });
@@ -338,15 +391,19 @@ export function deviceCard(app, id) {
 // -- screens -----------------------------------------------------------------
 
 /** Common frame: the scan box, a slot for the device card, the form, the submit button. */
-function frame(app, step, { kind = "device", onValue, form, submitLabel, onSubmit, scanLabel, lots }) {
-  const box = scanBox(app, { kind, onValue, label: scanLabel, lots });
+export function frame(app, step, { kind = "device", onValue, form, submitLabel, onSubmit, scanLabel, lots }) {
+  // A new scan starts afresh: the last device's problem is not this one's.
+  const taken = (value, how) => { message.textContent = ""; onValue(value, how); };
+  const box = scanBox(app, { kind, onValue: taken, label: scanLabel, lots });
   const message = h("p", { class: "form-error", role: "alert" });
   const submit = h("button", { type: "submit", class: "primary submit" }, submitLabel || t("Record"));
   const formEl = h("form", { class: "step-form", novalidate: true }, form, message, submit);
   formEl.addEventListener("submit", async (event) => {
     event.preventDefault();
     message.textContent = "";
-    const problem = await onSubmit(formEl);
+    // A device the step cannot take (its state, or not held here) is never queued.
+    const flagged = formEl.querySelector(".device-card[data-problem]");
+    const problem = flagged ? flagged.dataset.problem : await onSubmit(formEl);
     if (problem) {
       message.textContent = problem;
       app.feedback.bad();
@@ -357,7 +414,7 @@ function frame(app, step, { kind = "device", onValue, form, submitLabel, onSubmi
 }
 
 /** What the app drives of a screen: scans, reads it refuses, the field to focus once shown. */
-function screenOf(screen, extra = {}) {
+export function screenOf(screen, extra = {}) {
   return {
     el: screen.el,
     onScan: (raw, how) => screen.box.take(raw, how),
@@ -370,7 +427,7 @@ function values(form) {
   return Object.fromEntries(new FormData(form).entries());
 }
 
-function requireId(id) {
+export function requireId(id) {
   return id ? null : t("Scan or type the device ID first.");
 }
 
@@ -569,51 +626,6 @@ export function shipScreen(app, prefill = {}) {
   });
   if (prefill.qr_id) screen.box.take(prefill.qr_id, "prefill");
   return screenOf(screen);
-}
-
-/** Receive: every scan adds a row to the pallet; one button receives them all. */
-export function receiveScreen(app, prefill = {}) {
-  const rows = new Map();
-  const list = h("ol", { class: "pallet" });
-  const count = h("span", { class: "count" }, "0");
-  const addRow = (id) => {
-    if (rows.has(id)) {
-      rows.get(id).querySelector("input").focus();
-      return;
-    }
-    const weight = weightInput(`weight_${id}`, true, t("kg"));
-    weight.value = prefill.weight_kg || "";
-    const row = h("li", { class: "pallet-row", dataset: { id } },
-      deviceCard(app, id),
-      h("div", { class: "row-weight" }, field(t("Weight (kg)"), weight),
-        h("button", { type: "button", class: "remove", "aria-label": t("Remove"), onclick: () => { rows.delete(id); row.remove(); count.textContent = rows.size; } }, "✕")));
-    rows.set(id, row);
-    list.prepend(row);
-    count.textContent = rows.size;
-    lastWeight = weight;
-    weight.focus();
-  };
-  let lastWeight = null;
-  const screen = frame(app, "receive", {
-    onValue: (id) => addRow(id),
-    form: [h("p", { class: "muted" }, t("Scan every device of the pallet, weigh each, then receive them together.")),
-      h("p", {}, t("Devices:"), " ", count), list],
-    submitLabel: t("Receive all"),
-    onSubmit: async (form) => {
-      if (!rows.size) return requireId(null);
-      const events = [];
-      for (const [id, row] of rows) {
-        const weight = parseKg(row.querySelector("input").value, true);
-        if (weight.error) return `${displayId(id)}: ${weight.error}`;
-        events.push(newEvent("received", { qr_id: id, weight_kg: weight.value }));
-      }
-      await app.record("receive", events, t("%(n)d devices received", { n: events.length }), events.map((e) => `${displayId(e.qr_id)} · ${e.weight_kg} kg`));
-      rows.clear(); clear(list); count.textContent = "0"; screen.box.clear();
-      return null;
-    },
-  });
-  if (prefill.qr_id) screen.box.take(prefill.qr_id, "prefill");
-  return screenOf(screen, { focus: () => lastWeight?.focus() });
 }
 
 function simpleDeviceScreen(app, step, { type, fieldName: name, label, submitLabel, prefill = {}, input, problemOf }) {

@@ -17,6 +17,11 @@
 // wrong check character) is still taken out of the field it landed in, its
 // Enter never submits a form, and onScan(text, "wedge") is told so that it
 // can give the error feedback naming what was read.
+//
+// A dock scale in keyboard-wedge mode types its reading the same way
+// (`ST,GS,+0022.50kg`): a burst that `isScale` takes is a weight, told to
+// onScale(text) before any check of barcodes, so it is never a bad read and
+// never lands in the field that had focus.
 
 const MEAN_GAP_MS = 80;
 const PAUSE_MS = 500;
@@ -24,6 +29,7 @@ const MIN_LENGTH = 8; // IDs have 14 symbols, lot codes and label URLs more
 const BURST_GAP_MS = 60; // a person's keys come 100–300 ms apart; a scanner's a few ms
 const STALL_MS = 400; // a busy phone's pause inside a burst
 const MIN_BURST = 6; // an EAN-8 has 8; fewer fast keys may be a person's roll-over
+const MIN_SCALE_BURST = 3;
 
 const CODE_CHARS = {
   Minus: "-", Slash: "/", Period: ".", Semicolon: ":", Equal: "=", Backquote: "~",
@@ -56,7 +62,7 @@ export function findScan(keys, accepts) {
  * phone may stall once mid-burst — never before a person's slow keys, which stay
  * where they were typed.
  */
-export function trailingBurst(keys, enterAt) {
+export function trailingBurst(keys, enterAt, minBurst = MIN_BURST) {
   if (!keys.length || enterAt - keys[keys.length - 1].at > STALL_MS) return null;
   const gap = (i) => keys[i].at - keys[i - 1].at;
   let start = keys.length - 1;
@@ -68,7 +74,7 @@ export function trailingBurst(keys, enterAt) {
   }
   const run = keys.slice(start);
   const mean = (run[run.length - 1].at - run[0].at) / Math.max(1, run.length - 1);
-  if (run.length < MIN_BURST || mean > BURST_GAP_MS) return null;
+  if (run.length < minBurst || mean > BURST_GAP_MS) return null;
   return { text: run.map((k) => k.char).join(""), first: run[0] };
 }
 
@@ -78,7 +84,7 @@ function restore({ target, before }) {
   target.dispatchEvent(new Event("input", { bubbles: true }));
 }
 
-export function listenForWedge(onScan, accepts = () => true, doc = document) {
+export function listenForWedge(onScan, accepts = () => true, doc = document, { isScale = () => false, onScale = () => {} } = {}) {
   let keys = [];
 
   doc.addEventListener(
@@ -88,6 +94,16 @@ export function listenForWedge(onScan, accepts = () => true, doc = document) {
       const last = keys[keys.length - 1];
       if (last && now - last.at > PAUSE_MS) keys = [];
       if (event.key === "Enter" || event.code === "Enter" || event.code === "NumpadEnter") {
+        // A scale's line may be short (MT-SICS overload: "S +"); no person types it in 3 fast keys.
+        const weighed = trailingBurst(keys, now, MIN_SCALE_BURST);
+        if (weighed && isScale(weighed.text)) {
+          keys = [];
+          event.preventDefault();
+          event.stopPropagation();
+          restore(weighed.first);
+          onScale(weighed.text);
+          return;
+        }
         const burst = trailingBurst(keys, now);
         const found = (burst && accepts(burst.text) ? burst : null)
           || (keys.length >= MIN_LENGTH ? findScan(keys, accepts) : null)
