@@ -36,9 +36,11 @@ from tests.support.accounts import Actor
 from tests.support.floor import Handheld, new_id
 from tests.support.ledger import anchor
 from tests.support.live import LiveServer, live_server
+from tests.support.web import sign_in
 from traceability import create_app
 from traceability.anchoring.models import AnchorLeaf
 from traceability.app import trace_of
+from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
 from traceability.audit.services import run_audit
 from traceability.cli import main
@@ -194,8 +196,9 @@ def federation(tmp_path_factory: pytest.TempPathFactory, node: ManagedNode) -> I
         node.url, private_key=PLANT_KEY, contract_address=None
     ).address
     rpc = {"ledger_mode": "rpc", "ledger_url": node.url, "anchor_max_delay_s": 3600}
-    with live_server(base / "regulator", ledger_owner_key=OWNER_KEY, ledger_key=None,
-                     **rpc) as regulator:  # fmt: skip
+    # the regulator's instance lives in December (its default portal quarter: 2026Q3)
+    with live_server(base / "regulator", clock=ShiftedClock(DECEMBER),
+                     ledger_owner_key=OWNER_KEY, ledger_key=None, **rpc) as regulator:  # fmt: skip
         _regulator_sets_up(regulator, plant_address, trust)
         auditor = regulator.actor("REG-JS", "regulator", "auditor", region="320000")
         with live_server(
@@ -303,6 +306,28 @@ def test_a_backdated_event_is_late_on_the_regulators_instance(federation: Federa
     assert verdict["verified"] is False
     late = [r for r in imports(f.regulator.app) if r.status == "late"]
     assert {r.event_id for r in late} == {i for i, _, _ in plants}
+
+
+def test_the_regulators_portal_reads_the_imported_devices_and_the_refusals(
+    federation: Federation,
+) -> None:
+    f = federation
+    refresh(trace_of(f.regulator.app), force=True)  # serve's refresher does this in the background
+    client = f.regulator.client()
+    assert sign_in(client, f.auditor.username).status_code == 302
+    english = {"Accept-Language": "en"}
+    qr_id, _ = f.edited
+    listed = client.get("/portal/anomalies?period=2026Q3&rule=import_refused", headers=english)
+    assert listed.status_code == 200
+    page = listed.get_data(as_text=True)
+    assert "Imported record refused or missing" in page
+    assert qr_id in page and "edited after anchoring" in page and "on chain, but the plant" in page
+    honest = client.get(f"/portal/devices/{f.honest[0]}", headers=english)
+    assert 'data-device-verification="verified"' in honest.get_data(as_text=True)
+    late = client.get(f"/portal/devices/{f.backdated}", headers=english).get_data(as_text=True)
+    assert 'data-device-verification="late"' in late
+    refused = client.get(f"/portal/devices/{qr_id}", headers=english).get_data(as_text=True)
+    assert 'data-device-verification="verified"' not in refused
 
 
 def test_importing_again_stores_nothing_twice(federation: Federation) -> None:
