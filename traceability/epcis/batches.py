@@ -31,6 +31,9 @@ from traceability.errors import Forbidden, NotFound, ValidationFailed
 from traceability.register.scope import readable_orgs
 from traceability.verification.bundle import record_content
 
+#: What a record the caller may not read says instead of its content.
+WITHHELD = "a record of an organisation outside the reader's scope"
+
 _EVENT = Event.__table__  # type: ignore[attr-defined]
 _LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
 
@@ -56,7 +59,8 @@ def anchored_batch(session: Session, principal: Principal, root: str) -> Publish
     """The batch anchored under ``root`` with the records of it the caller may read.
 
     The register's events are public (SPEC §2.8); a device's, a lot's or a
-    claim's are listed when the caller may read its organisation's records.
+    claim's are listed when the caller may read its organisation's records, else
+    only its leaf is named as withheld (another region's regulator reads it).
     """
     if principal.role == Role.operator:
         raise Forbidden("operators cannot read anchored batches")
@@ -78,8 +82,9 @@ def anchored_batch(session: Session, principal: Principal, root: str) -> Publish
             "trace:digest": row.digest,
             "trace:prev": row.prev,
         }
-        for row in rows
         if row.organisation is not None or row.org in orgs
+        else {"leafIndex": int(row.leaf_index), "trace:withheld": WITHHELD}
+        for row in rows
     ]
     leaves = bytes(batch.leaves)
     return PublishedBatch(

@@ -14,7 +14,9 @@ from traceability.federation.service import import_plant, watch
 from traceability.federation.source import ImportFailed, PlantSource
 
 #: Outcomes in the order the summary line gives them.
-OUTCOMES = ("imported", "late", "duplicate", "pending", "accounted", "refused", "missing")
+OUTCOMES = (
+    "imported", "late", "duplicate", "pending", "accounted", "withheld", "refused", "missing",
+)  # fmt: skip
 
 
 def summary(run: ImportRun) -> str:

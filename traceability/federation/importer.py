@@ -64,6 +64,7 @@ from traceability.verification.services import (
     TAMPERED,
     UNTRUSTED,
     VERIFIED,
+    WITHHELD,
     Verifier,
     content_of,
 )
@@ -403,7 +404,7 @@ class Importer:
             for (i,) in session.execute(
                 select(table.c.leaf_index).where(
                     table.c.root == found.root,
-                    table.c.status.in_((REFUSED, ACCOUNTED, IMPORTED, "late")),
+                    table.c.status.in_((REFUSED, ACCOUNTED, WITHHELD, IMPORTED, "late")),
                     table.c.leaf_index.is_not(None),
                 )
             )
@@ -419,6 +420,12 @@ class Importer:
             "leaf_index": index,
             "digest": _leaf(found, index),
         }
+        if found.problem is None and _withheld(found, index):
+            note(session, f"{found.root}:{index}", status=WITHHELD, at=anchored_at,
+                 reason="the plant holds a record of an organisation outside this "
+                 "regulator's scope here (not verified here)", **base)  # fmt: skip
+            self.run.note(WITHHELD)
+            return
         record = _record_at(found, index)
         if found.problem is not None or record is None:
             gone = found.problem or (
@@ -494,6 +501,14 @@ def _is_hash(value: Any) -> bool:
 def _leaf(found: _Batch, index: int | None) -> str | None:
     leaves = (found.published or {}).get("leaves") or []
     return str(leaves[index]) if index is not None and 0 <= index < len(leaves) else None
+
+
+def _withheld(found: _Batch, index: int) -> bool:
+    """Whether the plant names leaf ``index`` as a record outside the reader's scope."""
+    return any(
+        isinstance(item, dict) and item.get("leafIndex") == index and "trace:withheld" in item
+        for item in (found.published or {}).get("records") or []
+    )
 
 
 def _record_at(found: _Batch, index: int) -> tuple[Event, str] | None:

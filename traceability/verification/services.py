@@ -47,8 +47,10 @@ from traceability.verification.models import ImportRecord, TrustCheck
 
 VERIFIED, PENDING, TAMPERED = "verified", "pending", "tampered"
 BROKEN_CHAIN, MISSING_ON_CHAIN = "broken_chain", "missing_on_chain"
-#: An imported batch's leaf that holds a plant's record which is not an EPCIS event.
-ACCOUNTED = "accounted"
+#: An imported batch's leaf that holds a plant's record which is not an EPCIS event
+#: (``accounted``), or one of an organisation outside the importing regulator's scope
+#: (``withheld``: another region's regulator verifies it).
+ACCOUNTED, WITHHELD = "accounted", "withheld"
 
 _EVENT = Event.__table__  # type: ignore[attr-defined]
 _LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
@@ -308,7 +310,8 @@ def short_batches(session: Session, batch_ids: Iterable[int]) -> dict[str, int]:
 
 def accounted_leaves(session: Session, roots: Sequence[str]) -> dict[str, int]:
     """Leaves of imported batches (root → count) the regulator's import accounted for without
-    storing an event: a plant's register and claim records (``ImportRecord``, ``accounted``)."""
+    storing an event: a plant's register and claim records (``ImportRecord``, ``accounted``)
+    and the records of organisations outside its scope (``withheld``)."""
     if not roots:
         return {}
     table = ImportRecord.__table__  # type: ignore[attr-defined]
@@ -316,7 +319,10 @@ def accounted_leaves(session: Session, roots: Sequence[str]) -> dict[str, int]:
     for start in range(0, len(roots), 10_000):
         for root, count in session.execute(
             select(table.c.root, func.count())
-            .where(table.c.status == ACCOUNTED, table.c.root.in_(roots[start : start + 10_000]))
+            .where(
+                table.c.status.in_((ACCOUNTED, WITHHELD)),
+                table.c.root.in_(roots[start : start + 10_000]),
+            )
             .group_by(table.c.root)
         ):
             counts[str(root)] = int(count)
