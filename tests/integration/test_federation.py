@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,7 @@ from traceability.audit.services import run_audit
 from traceability.cli import main
 from traceability.clock import ShiftedClock
 from traceability.custody.models import Event
+from traceability.federation import ImportRun, PlantSource, watch
 from traceability.periods import CHINA
 from traceability.reports.devices import open_reader
 from traceability.verification.models import ImportRecord
@@ -424,3 +426,22 @@ def _state(app: Flask) -> dict[str, Any]:
         events = list(session.execute(select(Event.id, Event.digest).order_by(Event.seq)))  # type: ignore[arg-type]
         count = session.execute(select(func.count()).select_from(ImportRecord)).scalar_one()
     return {"events": [tuple(e) for e in events], "imports": count}
+
+
+def test_watch_imports_as_a_service_until_stopped(federation: Federation) -> None:
+    f = federation
+    stop, runs = threading.Event(), []
+
+    def report(run: ImportRun) -> None:
+        runs.append(run)
+        stop.set()  # one round is enough here: the service would wait its interval
+
+    before = _state(f.regulator.app)["events"]
+    source = PlantSource(f.plant.url, f.token)
+    try:
+        watch(trace_of(f.regulator.app), PLANT, source, interval_s=3600, report=report, stop=stop)
+    finally:
+        source.close()
+    [run] = runs
+    assert run.counts["duplicate"] > 0 and run.counts["imported"] == 0
+    assert _state(f.regulator.app)["events"] == before
