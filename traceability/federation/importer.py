@@ -191,7 +191,9 @@ class Importer:
             fresh = self._known(session, candidates)
             verifier = Verifier.for_ledger(session, self.ledger)
             stored: list[tuple[Candidate, str]] = []
-            for subject, chain in _by_subject(fresh).items():
+            groups = _by_subject(fresh)
+            self._load_heads(session, groups)
+            for subject, chain in groups.items():
                 stored += self._walk(session, verifier, subject, chain)
             session.rollback()  # the reads end before anything is written
             self._store(session, stored)
@@ -226,6 +228,22 @@ class Importer:
                     key=f"event:{c.event_id}:{c.digest}",
                 )
         return fresh
+
+    def _load_heads(self, session: Session, subjects: Iterable[tuple[str, str]]) -> None:
+        """Each subject's head as stored here, read for the whole page at once."""
+        wanted: dict[str, list[str]] = defaultdict(list)
+        for kind, key in subjects:
+            if (kind, key) not in self.heads and kind in ("device", "lot"):
+                wanted[kind].append(key)
+        for kind, keys in wanted.items():
+            column = _EVENT.c[kind]
+            for start in range(0, len(keys), 5000):
+                chunk = keys[start : start + 5000]
+                self.heads.update({(kind, key): None for key in chunk})
+                for key, digest in session.execute(
+                    select(column, _EVENT.c.digest).where(column.in_(chunk)).order_by(_EVENT.c.seq)
+                ):
+                    self.heads[(kind, str(key))] = digest  # the last one read is the head
 
     def _head(self, session: Session, subject: tuple[str, str]) -> str | None:
         if subject not in self.heads:
@@ -339,40 +357,50 @@ class Importer:
             session.commit()
 
     def _store(self, session: Session, stored: list[tuple[Candidate, str]]) -> None:
-        """The checked records as facts: event rows, their anchor leaves, the projections."""
+        """The checked records as facts: event rows, their anchor leaves, the projections,
+        each kind written in one statement for the page."""
         if not stored:
             return
         conn = session.connection()
-        devices: set[str] = set()
-        for c, status in stored:
-            row = c.row
-            assert row is not None
-            values = {name: getattr(row, name) for name in _COLUMNS}
-            seq = conn.execute(insert(_EVENT).values(values).returning(_EVENT.c.seq)).scalar_one()
-            found = self.batches[c.root or ""]
+        rows = [c.row for c, _ in stored]
+        assert all(row is not None for row in rows)
+        values = [{name: getattr(row, name) for name in _COLUMNS} for row in rows]
+        seqs: dict[str, int] = dict(
             conn.execute(
-                insert(_LEAF).values(
-                    event_seq=seq, batch_id=found.batch_id, leaf_index=c.leaf_index
-                )
-            )
-            outcome = "late" if status == LATE else IMPORTED
-            note(
-                session,
-                f"{c.root}:{c.leaf_index}",
-                plant=self.run.plant,
-                status=outcome,
-                event_id=c.event_id,
-                subject=c.subject[1] if c.subject else None,
-                digest=c.digest,
-                root=c.root,
-                leaf_index=c.leaf_index,
-                reason=None,
-                at=row.recorded_at,
-            )
-            self.run.note(outcome)
-            if row.device is not None:
-                devices.add(row.device)
-        project(session, devices)
+                insert(_EVENT).returning(_EVENT.c.id, _EVENT.c.seq, sort_by_parameter_order=True),
+                values,
+            ).all()
+        )
+        conn.execute(
+            insert(_LEAF),
+            [
+                {
+                    "event_seq": seqs[str(c.event_id)],
+                    "batch_id": self.batches[c.root or ""].batch_id,
+                    "leaf_index": c.leaf_index,
+                }
+                for c, _ in stored
+            ],
+        )
+        now = utcnow()
+        outcomes: dict[str, dict[str, Any]] = {
+            f"{c.root}:{c.leaf_index}": {
+                "plant": self.run.plant,
+                "status": "late" if status == LATE else IMPORTED,
+                "event_id": c.event_id,
+                "subject": c.subject[1] if c.subject else None,
+                "digest": c.digest,
+                "root": c.root,
+                "leaf_index": c.leaf_index,
+                "reason": None,
+                "at": c.recorded_at,
+            }
+            for c, status in stored
+        }
+        _record_outcomes(session, outcomes, now)
+        for outcome in outcomes.values():
+            self.run.note(str(outcome["status"]))
+        project(session, {c.row.device for c, _ in stored if c.row and c.row.device})
 
     # -- completeness ---------------------------------------------------------------
 
@@ -535,6 +563,30 @@ def _by_subject(candidates: Iterable[Candidate]) -> dict[tuple[str, str], list[C
         assert c.subject is not None
         groups[c.subject].append(c)
     return groups
+
+
+def _record_outcomes(
+    session: Session, outcomes: Mapping[str, dict[str, Any]], now: dt.datetime
+) -> None:
+    """Many outcomes at once: new keys inserted in one statement, known ones as ``note``."""
+    table = ImportRecord.__table__  # type: ignore[attr-defined]
+    keys = list(outcomes)
+    known: set[str] = set()
+    for start in range(0, len(keys), 5000):
+        known.update(
+            session.execute(
+                select(table.c.key).where(table.c.key.in_(keys[start : start + 5000]))
+            ).scalars()
+        )
+    new = [
+        {"key": key, "first_seen": now, "last_seen": now, **values}
+        for key, values in outcomes.items()
+        if key not in known
+    ]
+    if new:
+        session.connection().execute(insert(table), new)
+    for key in known:
+        note(session, key, **outcomes[key])
 
 
 def note(session: Session, key: str, **values: Any) -> None:

@@ -9,8 +9,9 @@ stored — never from anything the plant says about the device.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from traceability.custody.facts import PROJECTED, replay
@@ -22,34 +23,59 @@ from traceability.savings.models import Batch
 _EVENT = Event.__table__  # type: ignore[attr-defined]
 
 
-def _batch_id(session: Session, org: str | None, code: str | None) -> int | None:
-    """The regulator's processing batch ``code`` of ``org`` (made the first time it is named)."""
-    if org is None or code is None:
-        return None
-    found = session.execute(
-        select(Batch.id).where(Batch.org == org, Batch.code == code)  # type: ignore[call-overload]
-    ).scalar()
-    if found is not None:
-        return int(found)
-    batch = Batch(org=org, code=code, created_at=utcnow())
-    session.add(batch)
-    session.flush()
-    assert batch.id is not None
-    return batch.id
+def _batch_ids(session: Session, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The regulator's processing batches (org, code) → id, made the first time one is named."""
+    table = Batch.__table__  # type: ignore[attr-defined]
+    ids: dict[tuple[str, str], int] = {}
+    codes = sorted({code for _, code in wanted})
+    for start in range(0, len(codes), 5000):
+        for org, code, id_ in session.execute(
+            select(table.c.org, table.c.code, table.c.id).where(
+                table.c.code.in_(codes[start : start + 5000])
+            )
+        ):
+            if (org, code) in wanted:
+                ids[(org, code)] = int(id_)
+    missing = sorted(wanted - set(ids))
+    if missing:
+        now = utcnow()
+        made = session.connection().execute(
+            insert(table).returning(
+                table.c.org, table.c.code, table.c.id, sort_by_parameter_order=True
+            ),
+            [{"org": org, "code": code, "created_at": now} for org, code in missing],
+        )
+        ids.update({(org, code): int(id_) for org, code, id_ in made})
+    return ids
 
 
 def project(session: Session, devices: Iterable[str]) -> None:
     """Write each device's projection row from its log as the regulator holds it."""
-    for qr_id in sorted(set(devices)):
-        rows = list(session.execute(select(_EVENT).where(_EVENT.c.device == qr_id)
-                                    .order_by(_EVENT.c.seq)))  # fmt: skip
-        facts = replay(qr_id, rows)
+    wanted = sorted(set(devices))
+    logs: dict[str, list[Any]] = {qr_id: [] for qr_id in wanted}
+    for start in range(0, len(wanted), 5000):
+        query = select(_EVENT).where(_EVENT.c.device.in_(wanted[start : start + 5000]))
+        for row in session.execute(query.order_by(_EVENT.c.seq)):
+            logs[row.device].append(row)
+    existing = {
+        d.qr_id: d
+        for start in range(0, len(wanted), 5000)
+        for d in session.execute(
+            select(Device).where(Device.qr_id.in_(wanted[start : start + 5000]))  # type: ignore[attr-defined]
+        ).scalars()
+    }
+    replayed = [replay(qr_id, logs[qr_id]) for qr_id in wanted]
+    batches = _batch_ids(
+        session, {(f.dismantled_by, f.batch) for f in replayed if f.dismantled_by and f.batch}
+    )
+    for facts in replayed:
+        qr_id = facts.qr_id
         if facts.state is None or facts.collected_at is None or facts.custodian is None:
             continue  # a log that does not start with a collection has nothing to project
         values = {name: getattr(facts, name) for name in PROJECTED}
         values["head_occurred_at"] = facts.head_occurred_at
-        values["batch_id"] = _batch_id(session, facts.dismantled_by, facts.batch)
-        device = session.get(Device, qr_id)
+        values["batch_id"] = batches.get((facts.dismantled_by or "", facts.batch or ""))
+        device = existing.get(qr_id)
         if device is None:
             session.add(Device(qr_id=qr_id, **values))
         else:
