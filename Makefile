@@ -12,7 +12,7 @@ export TRACE_DATA_DIR ?= $(CURDIR)/data
 I18N := traceability/web/translations
 MO := $(I18N)/zh_Hans_CN/LC_MESSAGES/messages.mo
 
-.PHONY: install fonts run test lint typecheck pytest bench clean assets messages
+.PHONY: install fonts run test lint typecheck pytest bench clean assets messages demo-federation
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,12 @@ run: assets fonts
 	@echo "Serving on http://$(HOST):$(PORT)/  (scanner: /scan, audit portal: /portal, API: /api/v1/health)"
 	TRACE_ENV=development TRACE_PUBLIC_URL=http://$(HOST):$(PORT) \
 		$(VENV)/bin/traceability serve --host $(HOST) --port $(PORT)
+
+# A plant's instance and the regulator's side by side on one managed chain: the plant's demo
+# data (its administrator's edits included), imported and verified by the regulator's
+# instance over HTTP; prints both URLs (tools/demo_federation.sh; data in data-federation/).
+demo-federation: assets fonts
+	tools/demo_federation.sh
 
 lint: install
 	$(VENV)/bin/ruff check traceability ledger tests bench tools wsgi.py

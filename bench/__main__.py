@@ -4,6 +4,7 @@ python -m bench                      # ingest, anchoring, verify at full size
 python -m bench --quick              # a fifth of the sizes (a smoke run)
 python -m bench --only verify        # one benchmark (repeatable)
 python -m bench --only claims        # a quarterly claim for 100,000 devices + its exports
+python -m bench --only import        # the regulator's import of a served plant, fully verified
 python -m bench --db postgresql+psycopg://postgres@127.0.0.1:5432/test
 python -m bench --json               # also write bench/results.json
 """
@@ -20,11 +21,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench import anchoring, claims, ingest, portal, verify
+from bench import anchoring, claims, importing, ingest, portal, verify
 from bench.ledgerenv import LedgerEnv, ledger_env
 from bench.report import Result, say, table
 
-BENCHMARKS = ("ingest", "anchoring", "verify", "claims", "portal")
+BENCHMARKS = ("ingest", "anchoring", "verify", "claims", "portal", "import")
 RESULTS_PATH = Path(__file__).with_name("results.json")
 
 
@@ -60,6 +61,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--portal-events", type=int, default=1_000_000, help="events behind the portal pages"
     )
+    parser.add_argument(
+        "--import-events", type=int, default=100_000, help="events the regulator imports"
+    )
     parser.add_argument("--threads", type=int, default=2, help="ingest client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--json", action="store_true", help=f"write {RESULTS_PATH}")
@@ -80,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         "per_event": _scaled(args.per_event, scale, 20),
         "claim_devices": _scaled(args.claim_devices, scale, 1_000),
         "portal_events": _scaled(args.portal_events, scale, 1_000),
+        "import_events": _scaled(args.import_events, scale, 1_000),
     }
     results: list[Result] = []
     failures: dict[str, str] = {}
@@ -110,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
                         anchoring.run(
                             env, events=sizes["anchor_events"], per_event=sizes["per_event"]
                         )
+                    )
+                elif name == "import":
+                    results.append(
+                        importing.run(env, events=sizes["import_events"], tmp=tmp, db=args.db)
                     )
                 elif name == "claims":
                     results.append(claims.run(env, devices=sizes["claim_devices"], tmp=tmp))

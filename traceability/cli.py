@@ -47,6 +47,7 @@ from traceability.db import session_scope
 from traceability.demo import tampering
 from traceability.demo.anchoring import anchored_daily
 from traceability.errors import TraceabilityError
+from traceability.federation.commands import import_command
 from traceability.register import services as register
 from traceability.register import submitters
 from traceability.register.commands import register_commands, register_licence_commands
@@ -91,6 +92,7 @@ def main(ctx: click.Context) -> None:
 
 main.add_command(claims)
 main.add_command(audit_commands)
+main.add_command(import_command)
 
 
 @main.command()

@@ -18,7 +18,7 @@ from traceability.epcis.models import CaptureJob
 from traceability.labels.models import LabelRender, LabelSheet, MintedId
 from traceability.lots.models import Lot, LotItem, LotManifest
 from traceability.savings.models import Batch
-from traceability.verification.models import TrustCheck
+from traceability.verification.models import ImportRecord, TrustCheck
 
 metadata = SQLModel.metadata
 
@@ -36,6 +36,7 @@ __all__ = [
     "ClaimedDevice",
     "Device",
     "Event",
+    "ImportRecord",
     "LabelRender",
     "LabelSheet",
     "LedgerMeta",

@@ -74,6 +74,8 @@ TARGETS: dict[str, Target] = {
     "api.health": Target("GET", lambda w: "/api/v1/health"),
     "api.catalog": Target("GET", lambda w: "/api/v1/catalog"),
     "api.ledger": Target("GET", lambda w: "/api/v1/ledger"),
+    # a root no batch here has (the ledger is off): readers are told so, others are refused
+    "api.ledger_batch": Target("GET", lambda w: "/api/v1/ledger/batches/" + "ab" * 32),
     "api.openapi": Target("GET", lambda w: "/api/v1/openapi.json"),
     "api.devices_collect": Target("POST", lambda w: "/api/v1/devices", lambda w: CRT_TV),
     "api.events_post": Target("POST", lambda w: "/api/v1/events", _stored),
@@ -261,6 +263,14 @@ EXPECTED: dict[str, dict[str, int]] = {
     "api.licences_issue": {**LICENSERS, "admin": 201},
     "api.licences_amend": LICENSERS,
     # the event log of one's own organisation (managers) or region (auditors)
+    "api.ledger_batch": {
+        "plant": 403,
+        "plant_manager": 404,
+        "collector": 403,
+        "auditor": 404,
+        "auditor_bj": 404,
+        "admin": 404,
+    },
     "api.epcis_events": {
         "plant": 403,
         "plant_manager": 200,

@@ -13,11 +13,14 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
+from sqlalchemy import select
+from sqlmodel import Session
 from werkzeug.test import TestResponse
 
 from tests.support.accounts import Actor, add_actor, manager_headers
 from tests.support.floor import CRT_TV, new_id
 from tests.support.manifests import USCC
+from traceability.anchoring.models import AnchorBatch
 from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 
@@ -175,6 +178,10 @@ class TestOnTheInProcessChain:
             api("GET", "/epcis/events?EQ_bizStep=disassembling", manager_headers(client, plant))[0]
             == 200
         )
+        with Session(trace_of(client.application).engine) as session:
+            root = session.execute(select(AnchorBatch.root)).scalars().first()
+        assert root is not None
+        assert api("GET", f"/ledger/batches/{root}", manager_headers(client, plant))[0] == 200
         status, job = api("POST", "/epcis/capture", plant, capture_document(plant, qr_id))
         assert (status, job["success"], job["events"][0]["status"]) == (202, False, "rejected")
         assert api("GET", f"/epcis/capture/{job['captureID']}", plant)[1] == job

@@ -23,6 +23,7 @@ from traceability import create_app, demo, migrate
 from traceability.anchoring.service import anchor_now
 from traceability.app import trace_of
 from traceability.audit.refresh import refresh
+from traceability.clock import Clock
 
 
 @dataclass
@@ -69,13 +70,17 @@ def _whole_bodies(app: Any) -> Any:
 
 
 @contextmanager
-def live_server(directory: Path, **overrides: Any) -> Iterator[LiveServer]:
-    """Serve a fresh app on 127.0.0.1 (a secure context for service workers and the camera)."""
+def live_server(
+    directory: Path, clock: Clock | None = None, **overrides: Any
+) -> Iterator[LiveServer]:
+    """Serve a fresh app on 127.0.0.1 (a secure context for service workers and the camera);
+    ``clock``: the time the app lives in."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with fresh_database(directory) as database_url:
         app = create_app(
-            {**default_settings(database_url, directory), "public_url": url, **overrides}
+            {**default_settings(database_url, directory), "public_url": url, **overrides},
+            clock=clock,
         )
         migrate.upgrade(trace_of(app).engine)
         server = make_server("127.0.0.1", port, _whole_bodies(app), threaded=True)

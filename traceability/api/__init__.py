@@ -102,6 +102,12 @@ ROUTES: tuple[Route, ...] = (
         response=LedgerInfo,
     ),
     Route(
+        "GET", "/ledger/batches/<root>", "ledger_batch", ledger.batch,
+        summary="One anchored batch as this deployment holds it: its leaves and the records at "
+        "them (the regulator's instance accounts for every leaf its submitter anchored)",
+        response=ledger.AnchoredBatchPublic, roles=(Role.manager, Role.auditor, Role.admin),
+    ),
+    Route(
         "GET", "/catalog", "catalog", health.catalog,
         summary="Categories, attributes, fractions, rules, rate schedules, factor sets",
         response=CatalogPublic,

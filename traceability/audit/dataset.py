@@ -37,6 +37,7 @@ from traceability.devices.models import Device, DeviceState
 from traceability.lots.models import Lot, fraction_of
 from traceability.register.log import OrgFacts, register_from, register_logs
 from traceability.verification.logs import UNKNOWN, Verification, log_status, verify_logs
+from traceability.verification.models import ImportRecord
 from traceability.verification.services import (
     LATE,
     PENDING,
@@ -137,6 +138,8 @@ class AuditData:
     operations: Operations = field(default_factory=load_operations)
     # Each organisation's register events as verified (an edited one is a finding).
     register: dict[str, tuple[list[Any], Verification]] = field(default_factory=dict)
+    # The regulator's import: records refused and anchored leaves missing (``federation``).
+    imports: tuple[Any, ...] = ()
 
     def licence_judged(self, plant: str) -> bool:
         """Whether ``plant``'s dismantlings are judged by its licences: it holds one that
@@ -193,6 +196,18 @@ class AuditLogs:
     claims: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Each organisation's register events (all, as stored) and their verification.
     register: dict[str, tuple[list[Any], Verification]] = field(default_factory=dict)
+    # What the regulator's import refused or found missing (``federation``), oldest first.
+    imports: tuple[Any, ...] = ()
+
+
+def import_problems(session: Session) -> tuple[Any, ...]:
+    """The regulator's import outcomes that are findings: refused and missing records."""
+    table = ImportRecord.__table__  # type: ignore[attr-defined]
+    return tuple(
+        session.execute(
+            select(table).where(table.c.status.in_(("refused", "missing"))).order_by(table.c.id)
+        )
+    )
 
 
 def claims_holding(session: Session) -> dict[str, tuple[str, ...]]:
@@ -244,6 +259,7 @@ def read_logs(session: Session, ledger: TrustedLedger) -> AuditLogs:
         licence_events=tuple(r for r in trusted if r.type in LICENCE_TYPES),
         claims=claims_holding(session),
         register=register,
+        imports=import_problems(session),
     )
 
 
@@ -342,6 +358,7 @@ def audit_data(
     data.strays = logs.strays
     data.claims = logs.claims
     data.register = logs.register
+    data.imports = logs.imports
     return data
 
 

@@ -369,3 +369,28 @@ def hazardous_lot_unconfirmed(data: AuditData, t: Thresholds) -> Iterator[Findin
             events=tuple(e.id for e in lot.events[:RECORDS_LISTED]),
             verified=lot.verification.verified,
         )
+
+
+_IMPORT_STATUS_ZH = {"refused": "拒收", "missing": "缺失"}
+
+
+def import_refused(data: AuditData, t: Thresholds) -> Iterator[Finding]:
+    """Each record the regulator's import refused, each anchored leaf the plant did not
+    produce (``federation``): the plant's, at the time the record claims (or its anchor's)."""
+    for row in data.imports:
+        if not data.in_period(row.at):
+            continue
+        subject = row.subject or f"{row.root}#{row.leaf_index}"
+        yield Finding(
+            "import_refused",
+            str(row.plant),
+            row.at,
+            subject,
+            {
+                "status": row.status,
+                "status_zh": _IMPORT_STATUS_ZH.get(row.status, row.status),
+                "problem": row.reason or row.status,
+            },
+            events=(str(row.event_id),) if row.event_id else (),
+            devices=(subject,) if row.subject and row.subject in data.devices else (),
+        )

@@ -42,6 +42,7 @@ Rule = Callable[[AuditData, Thresholds], Iterable[Finding]]
 
 RULES: dict[str, Rule] = {
     "verification_failed": device_rules.verification_failed,
+    "import_refused": device_rules.import_refused,
     "mass_balance": device_rules.mass_balance,
     "resource_rate": device_rules.resource_rate,
     "irregular_dismantling": device_rules.irregular_dismantling,

@@ -26,6 +26,7 @@ True
 """
 
 __all__ = [
+    "batches",
     "capture",
     "cbv",
     "eventhash",

@@ -27,6 +27,7 @@ from traceability.verification.services import (
     PENDING,
     VERIFIED,
     DeviceVerification,
+    accounted_leaves,
     missing_on_chain_hint,
     verify_all,
     verify_device,
@@ -77,8 +78,9 @@ def audit_anchors(
             .join(Event, Event.seq == AnchorLeaf.event_seq)  # type: ignore[arg-type]
             .where(AnchorLeaf.batch_id == batch.id)
         ).one()
+        present = int(present) + accounted_leaves(session, [root]).get(root, 0)
         if present != record.size:
-            result.missing_events[root] = record.size - int(present)
+            result.missing_events[root] = record.size - present
     return result
 
 

@@ -43,10 +43,14 @@ from traceability.custody.facts import DeviceFacts, replay
 from traceability.custody.models import Event
 from traceability.custody.wellformed import row_problem
 from traceability.db import iso
-from traceability.verification.models import TrustCheck
+from traceability.verification.models import ImportRecord, TrustCheck
 
 VERIFIED, PENDING, TAMPERED = "verified", "pending", "tampered"
 BROKEN_CHAIN, MISSING_ON_CHAIN = "broken_chain", "missing_on_chain"
+#: An imported batch's leaf that holds a plant's record which is not an EPCIS event
+#: (``accounted``), or one of an organisation outside the importing regulator's scope
+#: (``withheld``: another region's regulator verifies it).
+ACCOUNTED, WITHHELD = "accounted", "withheld"
 
 _EVENT = Event.__table__  # type: ignore[attr-defined]
 _LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
@@ -191,6 +195,11 @@ class Verifier:
             expected_prev = row.digest
         return out
 
+    def status_of(self, row: Any, expected_prev: str | None, leaf: tuple[int, int] | None) -> str:
+        """One event's status, given the digest its ``prev`` must name and its leaf (the
+        regulator's import checks a record before storing it: ``federation``)."""
+        return self._status(row, expected_prev, leaf)
+
     def _status(self, row: Any, expected_prev: str | None, leaf: tuple[int, int] | None) -> str:
         # A row of a shape the application never writes is tampered, whatever its digest.
         if row_problem(row) is not None or not digest_matches(content_of(row), row.digest):
@@ -288,12 +297,36 @@ def short_batches(session: Session, batch_ids: Iterable[int]) -> dict[str, int]:
         )
     }
     short = {}
-    for batch_id, root, size in session.execute(
-        select(batch.c.id, batch.c.root, batch.c.size).where(batch.c.id.in_(ids))
-    ):
-        if present.get(batch_id, 0) < size:
-            short[str(root)] = int(size) - present.get(batch_id, 0)
+    found = list(
+        session.execute(select(batch.c.id, batch.c.root, batch.c.size).where(batch.c.id.in_(ids)))
+    )
+    accounted = accounted_leaves(session, [str(root) for _, root, _ in found])
+    for batch_id, root, size in found:
+        held = present.get(batch_id, 0) + accounted.get(str(root), 0)
+        if held < size:
+            short[str(root)] = int(size) - held
     return short
+
+
+def accounted_leaves(session: Session, roots: Sequence[str]) -> dict[str, int]:
+    """Leaves of imported batches (root → count) the regulator's import accounted for without
+    storing an event: a plant's register and claim records (``ImportRecord``, ``accounted``)
+    and the records of organisations outside its scope (``withheld``)."""
+    if not roots:
+        return {}
+    table = ImportRecord.__table__  # type: ignore[attr-defined]
+    counts: dict[str, int] = {}
+    for start in range(0, len(roots), 10_000):
+        for root, count in session.execute(
+            select(table.c.root, func.count())
+            .where(
+                table.c.status.in_((ACCOUNTED, WITHHELD)),
+                table.c.root.in_(roots[start : start + 10_000]),
+            )
+            .group_by(table.c.root)
+        ):
+            counts[str(root)] = int(count)
+    return counts
 
 
 def completeness_problem(session: Session) -> str | None:
