@@ -15,6 +15,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, TableCellFillMode
 from fpdf.fonts import FontFace
 
+from ledger.canonical import canonical_value
 from traceability.claims.eligibility import REASONS
 from traceability.claims.exports.summary import Summary, check_text
 from traceability.claims.policy import FLAGS
@@ -24,6 +25,10 @@ from traceability.fonts import cjk_fonts
 from traceability.periods import beijing_text
 
 FONT = "cjk"
+#: The proof attached to the PDF (``exports.machine.FILE_FORMAT``).
+PROOF_FILE = "claim-proof.json"
+#: The verification URL's path, before the claim code.
+VERIFY_PATH = "/verify/claims/"
 
 
 class _ClaimPdf(FPDF):
@@ -51,11 +56,14 @@ def money(value: int) -> str:
     return f"{value:,}"
 
 
-def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
-    """The claim's 拆解处理情况表 as an A4 PDF to print, sign and file (SPEC §2.6)."""
+def claim_pdf(
+    summary: Summary, *, font_override: Path | None = None, public_url: str = ""
+) -> bytes:
+    """The claim's 拆解处理情况表 as an A4 PDF to print, sign and file (SPEC §2.6); its QR
+    holds the verification URL with the digest, and the proof is attached (``PROOF_FILE``)."""
     pdf = _document(summary, font_override)
     _title(pdf, summary.replay)
-    _facts(pdf, summary)
+    _facts(pdf, summary, qr_text(public_url, summary.claim.code, summary.replay.digest))
     yuan = summary.claim.mode != "quantity"
     _lines_table(pdf, summary.replay, yuan)
     _totals(pdf, summary.replay, yuan)
@@ -63,7 +71,19 @@ def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
     _conditions_and_flags(pdf, summary)
     _integrity(pdf, summary)
     _signatures(pdf)
+    pdf.embed_file(
+        bytes=canonical_value(summary.proof),
+        basename=PROOF_FILE,
+        mime_type="application/json",
+        desc="核验数据 (traceability claims verify)",
+        compress=True,
+    )
     return bytes(pdf.output())
+
+
+def qr_text(public_url: str, code: str, digest: str) -> str:
+    """What the QR holds: the claim's verification URL, the anchored digest in its query."""
+    return f"{public_url.rstrip('/')}{VERIFY_PATH}{code}?digest={digest}"
 
 
 def _document(summary: Summary, font_override: Path | None) -> _ClaimPdf:
@@ -114,14 +134,14 @@ def _title(pdf: FPDF, replay: ClaimReplay) -> None:
     pdf.ln(3)
 
 
-def _facts(pdf: FPDF, summary: Summary) -> None:
+def _facts(pdf: FPDF, summary: Summary, qr: str) -> None:
     """Header facts on the left, the QR of the digest on the right."""
-    claim, replay = summary.claim, summary.replay
+    claim = summary.claim
     width = pdf.epw
     top = pdf.get_y()
     qr_side = 34
     facts = [
-        ("处理企业 Plant", f"{summary.plant_name} ({claim.org})"),
+        ("处理企业 Plant", summary.plant_name),
         ("许可证编号 Licence", summary.licence or "—"),
         ("申报期 Period", f"{claim.period} ({summary.period_text})"),
         ("申报单号 Claim", claim.code),
@@ -137,7 +157,7 @@ def _facts(pdf: FPDF, summary: Summary) -> None:
         pdf.set_font(FONT, size=9.5)
         pdf.multi_cell(width - qr_side - 38, 6, value, new_x="LMARGIN", new_y="NEXT", align="L")
     qr_x = pdf.l_margin + width - qr_side
-    pdf.image(_qr_image(replay.digest), x=qr_x, y=top, w=qr_side, h=qr_side)
+    pdf.image(_qr_image(qr), x=qr_x, y=top, w=qr_side, h=qr_side)
     after_facts = pdf.get_y()
     pdf.set_xy(qr_x, top + qr_side)
     pdf.set_font(FONT, size=7)

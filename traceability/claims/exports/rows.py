@@ -8,9 +8,10 @@ compares a file with them cell by cell, so both sides come from here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from sqlmodel import Session
 
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import REASONS
+from traceability.claims.exports.machine import MACHINE_HEADER, machine_row, machine_text
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
 from traceability.claims.outcomes import Outcomes
 from traceability.claims.policy import FLAGS
@@ -49,6 +51,7 @@ DETAIL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("审核 Review", "text"),
     ("标记 Flags", "text"),
     ("提交后变更 Changed after submission", "text"),
+    (MACHINE_HEADER, "text"),
 )
 HEADERS = tuple(h for h, _ in DETAIL_COLUMNS)
 KINDS = tuple(k for _, k in DETAIL_COLUMNS)
@@ -58,6 +61,8 @@ REVIEW_COLUMN = HEADERS.index("审核 Review")
 CHANGED_COLUMN = HEADERS.index("提交后变更 Changed after submission")
 LIVE_COLUMNS = frozenset({REVIEW_COLUMN, CHANGED_COLUMN})
 QR_COLUMN = HEADERS.index("设备编号 Device ID")
+#: The device's facts as canonical JSON (``exports.machine``): what the other cells show.
+MACHINE_COLUMN = HEADERS.index(MACHINE_HEADER)
 
 EXCLUSION_HEADERS = (
     "设备编号 Device ID",
@@ -65,6 +70,7 @@ EXCLUSION_HEADERS = (
     "原因代码 Reason code",
     "原因 Reason",
     "说明 Detail",
+    MACHINE_HEADER,
 )
 
 
@@ -152,8 +158,29 @@ def _detail(
                 review_text(*outcomes.of(item.qr_id, item.tier)) if outcomes else "",
                 flags_text(item.flags),
                 changed.get(item.qr_id, ""),
+                machine_text(machine_row(item)),
             ),
         )
+
+
+def rows_from_machine(
+    catalog: Catalog, claim: Any, machine: Iterable[Sequence[Any]], outcomes: Outcomes
+) -> Iterator[DetailRow]:
+    """The detail rows as an export writes them, from machine rows (``exports.machine``):
+    what ``claims verify`` compares a file with, with no database. ``claim``: its code
+    and mode."""
+    tiers = {(s.id, t.id): t.zh for s in catalog.rate_schedules.values() for t in s.tiers}
+    items = (
+        SimpleNamespace(
+            qr_id=m[0], category=m[1], tier=m[2], schedule=m[3], rate_yuan=m[4],
+            dismantled_at=dt.datetime.fromisoformat(m[5]), received_weight_g=m[6],
+            outputs=m[7], event_digests=m[8],
+            anchor={"root": m[9][0], "tx_hash": m[9][1], "block_number": m[9][2]},
+            flags=m[10] or None,
+        )
+        for m in machine
+    )  # fmt: skip
+    return _detail(catalog, claim, tiers, items, outcomes, {})
 
 
 def flags_text(flags: list[Any] | None) -> str:
@@ -200,7 +227,13 @@ def _exclusions(catalog: Catalog, result: Any) -> Iterator[tuple[str, ...]]:
             code + (f" (+ {more})" if more else ""),
             f"{zh} {en}",
             detail,
+            machine_text(exclusion_machine(row)),
         )
+
+
+def exclusion_machine(row: Any) -> list[Any]:
+    """An excluded device as the anchored exclusions digest covers it."""
+    return [row.qr_id, row.category, [list(r) for r in row.reasons]]
 
 
 def cell_text(value: Any) -> str:
