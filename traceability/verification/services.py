@@ -211,7 +211,10 @@ class Verifier:
 
 
 def event_rows(
-    session: Session, *, device: str | None = None, lot: str | None = None,
+    session: Session,
+    *,
+    device: str | None = None,
+    lot: str | None = None,
     claim: str | None = None,
 ) -> list[Row[Any]]:
     query = select(_EVENT).order_by(_EVENT.c.seq)
