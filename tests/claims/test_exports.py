@@ -191,7 +191,8 @@ def test_changing_one_xlsx_cell_fails_and_names_the_row(quarter: Quarter, tmp_pa
     book.save(path)
     result = verify(quarter.client.application, path)
     assert result.exit_code == 1
-    assert "cell I6 (入厂重量" in result.output and f"device {device}" in result.output
+    column = openpyxl.utils.get_column_letter(HEADERS.index("入厂重量(kg) Intake (kg)") + 1)
+    assert f"cell {column}6 (入厂重量" in result.output and f"device {device}" in result.output
 
 
 def test_a_device_tampered_after_submission_fails_verification(

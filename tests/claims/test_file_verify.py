@@ -137,7 +137,10 @@ def test_a_changed_detail_cell_fails_naming_the_cell(
     rate = int(rows[3][RATE])
     rows[3][RATE] = str(rate + 10)
     _write_rows(path, kind, rows)
-    address = f"{DETAIL_SHEET} cell G4" if kind == "xlsx" else "CSV line 4 column 7"
+    letter = openpyxl.utils.get_column_letter(RATE + 1)
+    address = (
+        f"{DETAIL_SHEET} cell {letter}4" if kind == "xlsx" else f"CSV line 4 column {RATE + 1}"
+    )
     problem = named(check(quarter, path), address, "单价")
     assert f"the file says '{rate + 10}', the chain '{rate}'" in problem
 

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import REASONS
 from traceability.claims.exports.csv import neutralise
-from traceability.claims.exports.machine import MACHINE_HEADER, PROOF_SHEET
+from traceability.claims.exports.machine import MACHINE_HEADER, MACHINE_ROW_LENGTH, PROOF_SHEET
 from traceability.claims.exports.rows import (
     CHANGED_COLUMN,
     EXCLUSION_HEADERS,
@@ -39,6 +39,7 @@ from traceability.claims.exports.xlsx import (
     EXCLUDED_SHEET,
     SUMMARY_HEADER_ROW,
     SUMMARY_SHEET,
+    TOTAL_LABEL,
 )
 from traceability.claims.outcomes import Outcomes
 
@@ -128,7 +129,7 @@ def machine_rows(detail: list[list[str]], name: str) -> tuple[list[list[Any]], s
             continue
         try:
             value = json.loads(row[MACHINE_COLUMN])
-            assert isinstance(value, list) and len(value) == 11
+            assert isinstance(value, list) and len(value) == MACHINE_ROW_LENGTH
         except (ValueError, IndexError, AssertionError):
             return out, f"{name} line {line}: {MACHINE_HEADER} is not a device's machine row"
         out.append(value)
@@ -227,13 +228,31 @@ def _line_differences(
             if got != text:
                 yield (f"sheet {SUMMARY_SHEET} cell {get_column_letter(col + 1)}{start + n + 1}: "
                        f"the file says {got!r}, the chain {text!r}")  # fmt: skip
+    yield from _total_differences(rows, lines, yuan)
     by_reason = dict((anchored.payload.get("excluded") or {}).get("by_reason") or {})
     for number, row in enumerate(rows[start + len(lines) :], start=start + len(lines) + 1):
         code = row[1] if len(row) > 3 else None
-        got, want = (cell_value_text(row[3]) if len(row) > 3 else ""), str(by_reason.get(code, 0))
-        if (code in REASONS or code in by_reason) and got != want:
-            yield (f"sheet {SUMMARY_SHEET} cell D{number} ({code}): the file says {got!r}, "
-                   f"the chain {want}")  # fmt: skip
+        shown = cell_value_text(row[3]) if len(row) > 3 else ""
+        if (code in REASONS or code in by_reason) and shown != str(by_reason.get(code, 0)):
+            yield (f"sheet {SUMMARY_SHEET} cell D{number} ({code}): the file says {shown!r}, "
+                   f"the chain {by_reason.get(code, 0)}")  # fmt: skip
+
+
+def _total_differences(
+    rows: list[list[Any]], lines: list[dict[str, Any]], yuan: bool
+) -> Iterator[str]:
+    number = SUMMARY_HEADER_ROW + 1 + len(lines)
+    row = rows[number] if number < len(rows) else []
+    want = [str(sum(int(x["units"]) for x in lines)),
+            str(sum(int(x["amount"]) for x in lines)) if yuan else ""]  # fmt: skip
+    if len(row) < 7 or row[1] != TOTAL_LABEL:
+        yield f"sheet {SUMMARY_SHEET} row {number + 1}: not the total ({TOTAL_LABEL})"
+        return
+    for col, text in zip((5, 6), want, strict=True):
+        if cell_value_text(row[col]) != text:
+            yield (f"sheet {SUMMARY_SHEET} cell {get_column_letter(col + 1)}{number + 1} "
+                   f"({TOTAL_LABEL}): the file says {cell_value_text(row[col])!r}, the chain "
+                   f"{text!r}")  # fmt: skip
 
 
 def pdf_text_differences(text: str, anchored: Any) -> list[str]:

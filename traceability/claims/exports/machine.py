@@ -53,6 +53,10 @@ def made_by() -> str:
         return "weee-traceability (unknown version)"
 
 
+#: Elements of a device's machine row (``machine_row``).
+MACHINE_ROW_LENGTH = 12
+
+
 def machine_row(item: Any) -> list[Any]:
     """A claimed device's facts as the rows digest covers them (``ClaimItem`` row)."""
     anchor = item.anchor or {}
@@ -68,6 +72,7 @@ def machine_row(item: Any) -> list[Any]:
         list(item.event_digests),
         [anchor.get("root"), anchor.get("tx_hash"), anchor.get("block_number")],
         [[str(f), str(d)] for f, d in (item.flags or [])],
+        item.facts,
     ]
 
 

@@ -52,27 +52,12 @@ SUMMARY_HEADERS = (
 TOTAL_LABEL = "合计 Total"
 #: Detail columns, in the order of ``HEADERS``: wide enough for their values.
 _WIDTHS: list[float] = [
-    7,
-    20,
-    21,
-    26,
-    40,
-    26,
-    10,
-    21,
-    12,
-    44,
-    14,
-    8,
-    66,
-    66,
-    68,
-    10,
-    20,
-    50,
-    40,
-    60,
-]
+    7, 20, 21, 26, 40, 26, 10,
+    10, 10, 10, 10, 14, 12, 12, 12, 10, 14, 16, 20, 18, 14, 21,  # tier attributes, identity
+    21, 12, 44, 14,
+    16, 10, 14,  # batch, line, operator
+    8, 66, 66, 68, 10, 20, 50, 40, 60,
+]  # fmt: skip
 #: Header rows hold two lines (Chinese, then English).
 _HEADER_HEIGHT = 32
 _NUMBER_FORMATS = {"int": "0", "kg": "0.000", "datetime": "yyyy-mm-dd hh:mm:ss"}
