@@ -24,6 +24,7 @@ from traceability.anchoring.connection import trust_path
 from traceability.app import trace_of
 from traceability.claims.exports.filecells import cell_value_text as _text
 from traceability.claims.exports.machine import MACHINE_HEADER
+from traceability.claims.exports.reviewtable import REVIEW_HEADERS, REVIEW_SHEET
 from traceability.claims.exports.rows import HEADERS, REVIEW_COLUMN
 from traceability.claims.exports.xlsx import DETAIL_SHEET, EXCLUDED_SHEET, SUMMARY_SHEET
 from traceability.claims.filecheck import FileCheck, verify_export
@@ -152,8 +153,8 @@ def test_a_changed_review_cell_fails_naming_the_cell(
     auditor: Actor = make_actor("REG-JS", "regulator", role="auditor", region="320000")
     csv_rows = _rows(export(quarter, claim, "csv", tmp_path), "csv")
     victim = json.loads(csv_rows[2][HEADERS.index(MACHINE_HEADER)])[0]  # its QR ID
-    decisions = [{"decision": "approve"},
-                 {"decision": "reject", "qr_id": victim, "reason": "无拆解视频"}]  # fmt: skip
+    rejected = {"decision": "reject", "qr_id": victim, "reason": "no_video: 无拆解视频"}
+    decisions = [{"decision": "approve"}, rejected]
     response = quarter.client.post(
         f"/api/v1/claims/{claim['id']}/review", json={"decisions": decisions},
         headers=auditor.headers,
@@ -167,6 +168,34 @@ def test_a_changed_review_cell_fails_naming_the_cell(
     _write_rows(path, "xlsx", rows)
     column = openpyxl.utils.get_column_letter(REVIEW_COLUMN + 1)
     named(check(quarter, path), f"{DETAIL_SHEET} cell {column}3", "无拆解视频")
+
+
+def test_the_review_table_counts_the_deduction_and_an_edit_of_it_is_named(
+    quarter: Quarter, tmp_path: Path, make_actor: Any
+) -> None:
+    claim = submitted(quarter)
+    auditor: Actor = make_actor("REG-JS", "regulator", role="auditor", region="320000")
+    victim = quarter.devices["fridge_500"]
+    rejected = {"decision": "reject", "qr_id": victim, "reason": "no_video: 无拆解视频"}
+    decisions = [{"decision": "approve"}, rejected]
+    response = quarter.client.post(
+        f"/api/v1/claims/{claim['id']}/review", json={"decisions": decisions},
+        headers=auditor.headers,
+    )  # fmt: skip
+    assert response.status_code == 200, response.get_json()
+    path = export(quarter, claim, "xlsx", tmp_path)
+    book = openpyxl.load_workbook(path)
+    table = [list(r) for r in book[REVIEW_SHEET].iter_rows(values_only=True)]
+    assert table[0] == list(REVIEW_HEADERS)
+    total = table[-1]
+    claimed, approved, deducted = total[3], total[5], total[7]
+    assert (claimed, approved, deducted) == (claim["units"], claim["units"] - 1, 1)
+    fridge = next(r for r in table[1:-1] if "refrigerator" in str(r[1]) and r[7])
+    assert fridge[9] == "no_video×1" and fridge[8] == fridge[4] // fridge[3]
+    assert check(quarter, path).ok
+    book[REVIEW_SHEET].cell(len(table), 6).value = claimed  # every unit approved after all
+    book.save(path)
+    named(check(quarter, path), f"sheet {REVIEW_SHEET} cell F{len(table)}", f"'{int(claimed)}'")
 
 
 def test_an_export_of_an_earlier_version_says_so(quarter: Quarter, tmp_path: Path) -> None:

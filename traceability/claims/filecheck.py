@@ -87,6 +87,8 @@ def verify_export(path: Path, catalog: Catalog, chain: Ledger, trust: TrustAncho
         return check
     if tables.summary is not None:
         check.problems += filecells.summary_differences(tables, anchored, catalog)
+        outcomes = Outcomes(anchored.reviews)
+        check.problems += filecells.review_differences(tables, catalog, machine, anchored, outcomes)
     if tables.excluded is not None:
         _check_exclusions(catalog, tables, anchored, check)
     else:

@@ -23,6 +23,12 @@ from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import REASONS
 from traceability.claims.exports.csv import neutralise
 from traceability.claims.exports.machine import MACHINE_HEADER, MACHINE_ROW_LENGTH, PROOF_SHEET
+from traceability.claims.exports.reviewtable import (
+    REVIEW_HEADERS,
+    REVIEW_SHEET,
+    review_rows,
+    with_names,
+)
 from traceability.claims.exports.rows import (
     CHANGED_COLUMN,
     EXCLUSION_HEADERS,
@@ -57,6 +63,7 @@ class Tables:
     excluded: list[list[str]] | None = None
     proof: dict[str, Any] = None  # type: ignore[assignment]
     problem: str | None = None
+    review: list[list[Any]] | None = None
 
 
 def cell_value_text(value: Any) -> str:
@@ -84,11 +91,13 @@ def read_tables(path: Path) -> Tables:
         try:
             detail = _sheet(book, DETAIL_SHEET) or []
             proof_rows = _sheet(book, PROOF_SHEET)
+            review = _sheet(book, REVIEW_SHEET)
             tables = Tables(
                 "xlsx", f"sheet {DETAIL_SHEET}", [[cell_value_text(v) for v in r] for r in detail],
                 _sheet(book, SUMMARY_SHEET),
                 [[cell_value_text(v) for v in r] for r in _sheet(book, EXCLUDED_SHEET) or []],
             )  # fmt: skip
+            tables.review = review
         finally:
             book.close()
         proof_text = "".join(str(r[0] or "") for r in proof_rows[1:]) if proof_rows else None
@@ -253,6 +262,31 @@ def _total_differences(
             yield (f"sheet {SUMMARY_SHEET} cell {get_column_letter(col + 1)}{number + 1} "
                    f"({TOTAL_LABEL}): the file says {cell_value_text(row[col])!r}, the chain "
                    f"{text!r}")  # fmt: skip
+
+
+def review_differences(
+    tables: Tables, catalog: Catalog, machine: list[list[Any]], anchored: Any, outcomes: Outcomes
+) -> list[str]:
+    """The 审核核定 sheet against the verified reviews (none: the sheet must not be there)."""
+    if not anchored.reviews:
+        return [f"sheet {REVIEW_SHEET}: the chain holds no review"] if tables.review else []
+    if tables.review is None:
+        return [f"no sheet {REVIEW_SHEET}: the chain holds {len(anchored.reviews)} review(s)"]
+    lines = with_names(catalog, tables.proof.get("lines") or [])
+    yuan = anchored.payload.get("mode") != "quantity"
+    want = review_rows(lines, (m[:5] for m in machine), outcomes, yuan=yuan)
+    got = tables.review[1:]
+    found: list[str] = []
+    for number, row in enumerate(want, start=2):
+        shown = got[number - 2] if number - 2 < len(got) else []
+        for col, value in enumerate(row):
+            text = cell_text(value)
+            seen = cell_value_text(shown[col]) if col < len(shown) else ""
+            if seen != text and len(found) < LISTED:
+                found.append(f"sheet {REVIEW_SHEET} cell {get_column_letter(col + 1)}{number} "
+                             f"({REVIEW_HEADERS[col]}): the file says {seen!r}, the chain "
+                             f"{text!r}")  # fmt: skip
+    return found
 
 
 def pdf_text_differences(text: str, anchored: Any) -> list[str]:

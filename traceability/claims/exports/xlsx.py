@@ -23,6 +23,12 @@ from traceability.bulk import collector_paused
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import REASONS
 from traceability.claims.exports.machine import MACHINE_HEADER, PROOF_CHUNK, PROOF_SHEET
+from traceability.claims.exports.reviewtable import (
+    REVIEW_HEADERS,
+    REVIEW_SHEET,
+    claim_devices,
+    review_rows,
+)
 from traceability.claims.exports.rows import (
     EXCLUSION_HEADERS,
     HEADERS,
@@ -122,6 +128,19 @@ def _write_xlsx(
         page_setup={**_PRINT, "repeat_rows": 0, "fit_to_pages": (1, 0)},
     )
     book.freeze(row=1, col=1, sheet=EXCLUDED_SHEET)
+    if summary.replay.outcomes:  # reviewed: the regulator's 审核核定 table
+        rows = review_rows(
+            summary.replay.lines, claim_devices(session, summary.claim), summary.replay.outcomes,
+            yuan=summary.claim.mode != "quantity",
+        )  # fmt: skip
+        book.sheet(
+            REVIEW_SHEET,
+            sheet_records(REVIEW_HEADERS, rows),
+            column_widths=[7, 26, 44, 12, 14, 12, 14, 12, 14, 40, 12],
+            header_format=head,
+            row_heights={0: _HEADER_HEIGHT},
+            page_setup={**_PRINT, "fit_to_pages": (1, 0)},
+        )
     book.sheet(
         PROOF_SHEET,
         ({MACHINE_HEADER: chunk} for chunk in proof_chunks(summary.proof)),
