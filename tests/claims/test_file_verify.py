@@ -24,7 +24,12 @@ from traceability.anchoring.connection import trust_path
 from traceability.app import trace_of
 from traceability.claims.exports.filecells import cell_value_text as _text
 from traceability.claims.exports.machine import MACHINE_HEADER
-from traceability.claims.exports.reviewtable import REVIEW_HEADERS, REVIEW_SHEET
+from traceability.claims.exports.reviewtable import (
+    CATEGORY_HEADERS,
+    CATEGORY_SHEET,
+    REVIEW_HEADERS,
+    REVIEW_SHEET,
+)
 from traceability.claims.exports.rows import HEADERS, REVIEW_COLUMN
 from traceability.claims.exports.xlsx import DETAIL_SHEET, EXCLUDED_SHEET, SUMMARY_SHEET
 from traceability.claims.filecheck import FileCheck, verify_export
@@ -205,6 +210,23 @@ def test_an_export_of_an_earlier_version_says_so(quarter: Quarter, tmp_path: Pat
     _write_rows(path, "csv", rows, proof=False)
     problem = named(check(quarter, path), "earlier version")
     assert "--records" in problem
+
+
+def test_units_per_category_add_up_and_an_edit_is_named(quarter: Quarter, tmp_path: Path) -> None:
+    claim = submitted(quarter)
+    path = export(quarter, claim, "xlsx", tmp_path)
+    book = openpyxl.load_workbook(path)
+    table = [list(r) for r in book[CATEGORY_SHEET].iter_rows(values_only=True)]
+    assert table[0] == list(CATEGORY_HEADERS)
+    excluded = book[EXCLUDED_SHEET].max_row - 1
+    total = table[-1]
+    assert (total[1], total[2], total[3]) == (claim["units"] + excluded, claim["units"], excluded)
+    for row in table[1:]:
+        assert row[1] == row[2] + row[3]
+    tv = next(n for n, r in enumerate(table, start=1) if "电视机" in str(r[0]))
+    book[CATEGORY_SHEET].cell(tv, 4).value = table[tv - 1][3] - 1  # one exclusion hidden
+    book.save(path)
+    named(check(quarter, path), f"sheet {CATEGORY_SHEET} cell D{tv}")
 
 
 def _edit_fact(path: Path, label: str, value: str) -> str:

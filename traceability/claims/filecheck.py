@@ -90,7 +90,7 @@ def verify_export(path: Path, catalog: Catalog, chain: Ledger, trust: TrustAncho
         outcomes = Outcomes(anchored.reviews)
         check.problems += filecells.review_differences(tables, catalog, machine, anchored, outcomes)
     if tables.excluded is not None:
-        _check_exclusions(catalog, tables, anchored, check)
+        _check_exclusions(catalog, tables, anchored, check, machine)
     else:
         check.notes.append("a CSV holds the device detail only: its summary and exclusions "
                            "are checked in the XLSX")  # fmt: skip
@@ -163,8 +163,14 @@ def _check_devices(
 
 
 def _check_exclusions(
-    catalog: Catalog, tables: filecells.Tables, anchored: Anchored, check: FileCheck
+    catalog: Catalog,
+    tables: filecells.Tables,
+    anchored: Anchored,
+    check: FileCheck,
+    devices: list[list[Any]],
 ) -> None:
+    """The exclusions sheet against the anchored exclusions; then the per-category sheet
+    (``devices``: the verified device rows)."""
     excluded = anchored.payload.get("excluded") or {}
     machine, problem = filecells.exclusion_machine_rows(tables.excluded or [])
     if problem:
@@ -186,6 +192,7 @@ def _check_exclusions(
         check.problems.append(f"sheet {sheet}: the rows' 核验数据 do not give the anchored "
                               "exclusions digest")  # fmt: skip
     check.problems += filecells.exclusion_differences(tables, catalog, machine)
+    check.problems += filecells.category_differences(tables, catalog, devices, machine)
 
 
 def _check_pdf(path: Path, chain: Ledger, trust: TrustAnchors, check: FileCheck) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -24,8 +24,11 @@ from traceability.claims.eligibility import REASONS
 from traceability.claims.exports.csv import neutralise
 from traceability.claims.exports.machine import MACHINE_HEADER, MACHINE_ROW_LENGTH, PROOF_SHEET
 from traceability.claims.exports.reviewtable import (
+    CATEGORY_HEADERS,
+    CATEGORY_SHEET,
     REVIEW_HEADERS,
     REVIEW_SHEET,
+    category_rows,
     review_rows,
     with_names,
 )
@@ -64,6 +67,7 @@ class Tables:
     proof: dict[str, Any] = None  # type: ignore[assignment]
     problem: str | None = None
     review: list[list[Any]] | None = None
+    by_category: list[list[Any]] | None = None
 
 
 def cell_value_text(value: Any) -> str:
@@ -98,6 +102,7 @@ def read_tables(path: Path) -> Tables:
                 [[cell_value_text(v) for v in r] for r in _sheet(book, EXCLUDED_SHEET) or []],
             )  # fmt: skip
             tables.review = review
+            tables.by_category = _sheet(book, CATEGORY_SHEET)
         finally:
             book.close()
         proof_text = "".join(str(r[0] or "") for r in proof_rows[1:]) if proof_rows else None
@@ -264,6 +269,38 @@ def _total_differences(
                    f"{text!r}")  # fmt: skip
 
 
+def category_differences(
+    tables: Tables, catalog: Catalog, machine: list[list[Any]], excluded: list[list[Any]]
+) -> list[str]:
+    """The per-category sheet against the verified device and exclusion rows."""
+    if tables.by_category is None:
+        return [f"no sheet {CATEGORY_SHEET}"]
+    want = category_rows(
+        catalog, (m[1] for m in machine), ((e[1], str(e[2][0][0]) if e[2] else "?")
+                                           for e in excluded)
+    )  # fmt: skip
+    return _table_differences(CATEGORY_SHEET, CATEGORY_HEADERS, tables.by_category, want)
+
+
+def _table_differences(
+    sheet: str, headers: Sequence[str], got: list[list[Any]], want: list[tuple[Any, ...]]
+) -> list[str]:
+    found: list[str] = []
+    body = got[1:]
+    if len(body) != len(want):
+        found.append(f"sheet {sheet}: {len(body)} rows, the chain gives {len(want)}")
+    for number, row in enumerate(want, start=2):
+        shown = body[number - 2] if number - 2 < len(body) else []
+        for col, value in enumerate(row):
+            text = cell_text(value)
+            seen = cell_value_text(shown[col]) if col < len(shown) else ""
+            if seen != text and len(found) < LISTED:
+                found.append(f"sheet {sheet} cell {get_column_letter(col + 1)}{number} "
+                             f"({headers[col]}): the file says {seen!r}, the chain "
+                             f"{text!r}")  # fmt: skip
+    return found
+
+
 def review_differences(
     tables: Tables, catalog: Catalog, machine: list[list[Any]], anchored: Any, outcomes: Outcomes
 ) -> list[str]:
@@ -275,18 +312,7 @@ def review_differences(
     lines = with_names(catalog, tables.proof.get("lines") or [])
     yuan = anchored.payload.get("mode") != "quantity"
     want = review_rows(lines, (m[:5] for m in machine), outcomes, yuan=yuan)
-    got = tables.review[1:]
-    found: list[str] = []
-    for number, row in enumerate(want, start=2):
-        shown = got[number - 2] if number - 2 < len(got) else []
-        for col, value in enumerate(row):
-            text = cell_text(value)
-            seen = cell_value_text(shown[col]) if col < len(shown) else ""
-            if seen != text and len(found) < LISTED:
-                found.append(f"sheet {REVIEW_SHEET} cell {get_column_letter(col + 1)}{number} "
-                             f"({REVIEW_HEADERS[col]}): the file says {seen!r}, the chain "
-                             f"{text!r}")  # fmt: skip
-    return found
+    return _table_differences(REVIEW_SHEET, REVIEW_HEADERS, tables.review, want)
 
 
 def pdf_text_differences(text: str, anchored: Any) -> list[str]:

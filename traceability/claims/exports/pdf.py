@@ -69,6 +69,7 @@ def claim_pdf(
     _totals(pdf, summary.replay, yuan)
     _schedules_and_exclusions(pdf, summary)
     _conditions_and_flags(pdf, summary)
+    _review_table(pdf, summary)
     _integrity(pdf, summary)
     _signatures(pdf)
     pdf.embed_file(
@@ -260,6 +261,27 @@ def _conditions_and_flags(pdf: FPDF, summary: Summary) -> None:
                        new_x="LMARGIN", new_y="NEXT", align="L")  # fmt: skip
 
 
+def _review_table(pdf: FPDF, summary: Summary) -> None:
+    """The regulator's 审核核定 table, once the claim was reviewed."""
+    if not summary.review_table:
+        return
+    _section(pdf, "审核核定 Review (claimed / approved / deducted)")
+    pdf.set_font(FONT, size=7.5)
+    headers = ("类别", "档次", "申报(台)", "申报(元)", "核定(台)", "核定(元)", "核减(台)",
+               "核减(元)", "核减原因代码", "待审(台)")  # fmt: skip
+    with pdf.table(
+        col_widths=(22, 40, 11, 13, 11, 13, 11, 13, 30, 11),
+        text_align=("LEFT", "LEFT", *["RIGHT"] * 6, "LEFT", "RIGHT"),
+        headings_style=_heading_style(),
+        line_height=4.6,
+    ) as table:
+        table.row(headers)
+        for row in summary.review_table:
+            table.row(["" if v is None else (money(v) if isinstance(v, int) else str(v))
+                       for v in row[1:]])  # fmt: skip
+    pdf.set_font(FONT, size=9)
+
+
 def _integrity(pdf: FPDF, summary: Summary) -> None:
     """The digest, its anchor, the check's outcome, how to verify, and when this was made."""
     replay = summary.replay
@@ -283,8 +305,10 @@ def _integrity(pdf: FPDF, summary: Summary) -> None:
     pdf.multi_cell(
         width,
         4.6,
-        "核验：右上角二维码为申报摘要；用 `traceability claims verify` 对照记录与区块链核验"
-        "导出的 XLSX/CSV 明细。Check the exported detail with `traceability claims verify FILE`.",
+        "核验：右上角二维码含核验网址与申报摘要，本文件附有核验数据（claim-proof.json）；"
+        "`traceability claims verify 文件 --trust 信任文件 --rpc 节点` 仅凭区块链核验本 PDF 及"
+        "导出的 XLSX/CSV，无需企业数据库。Verify this PDF, the XLSX or the CSV with the chain "
+        "alone: `traceability claims verify FILE --trust TRUST --rpc URL`.",
         new_x="LMARGIN",
         new_y="NEXT",
         align="L",

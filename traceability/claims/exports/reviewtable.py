@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from traceability.catalog.models import Catalog
-from traceability.claims.models import Claim, ClaimItem
+from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
 from traceability.claims.outcomes import Outcomes
 
 REVIEW_SHEET = "审核核定"
@@ -35,6 +35,7 @@ REVIEW_HEADERS = (
     "待审(台) Not yet reviewed",
 )
 _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
+_EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
 _CODED = re.compile(r"^([A-Za-z][A-Za-z0-9_.-]{0,31})[:：]\s*(.*)$", re.S)
 
 
@@ -89,6 +90,14 @@ def claim_devices(session: Session, claim: Claim) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in session.execute(query)]
 
 
+def claim_exclusions(session: Session, claim: Claim) -> list[tuple[str | None, str]]:
+    """(category, first reason code) of every device the claim excludes."""
+    query = select(_EXCLUSION.c.category, _EXCLUSION.c.reasons).where(
+        _EXCLUSION.c.claim_id == claim.id
+    )
+    return [(c, str(r[0][0]) if r else "?") for c, r in session.execute(query)]
+
+
 def with_names(catalog: Catalog, lines: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The lines with the names of their category and tier (``category_zh``, ``tier_zh``)."""
     out = []
@@ -121,3 +130,41 @@ def _row(
         approved * rate if yuan else None, deducted, deducted * rate if yuan else None,
         _codes(reasons), claimed - approved - deducted,
     )  # fmt: skip
+
+
+CATEGORY_SHEET = "分类汇总"
+CATEGORY_HEADERS = (
+    "类别 Category",
+    "拆解总数(台) Dismantled",
+    "申报(台) Claimed",
+    "未申报(台) Excluded",
+    "未申报原因 Excluded by reason",
+)
+
+
+def category_rows(
+    catalog: Catalog, claimed: Iterable[str], excluded: Iterable[tuple[str | None, str]]
+) -> list[tuple[Any, ...]]:
+    """Every unit the claim's plant dismantled in the period, per category: claimed and
+    excluded by reason (``claimed``: each claimed device's category; ``excluded``: each
+    excluded device's category and first reason), in catalogue order, then the total."""
+    counts: dict[str, Counter[str]] = {}
+    for category in claimed:
+        counts.setdefault(category, Counter())["claimed"] += 1
+    reasons: dict[str, Counter[str]] = {}
+    for kind, reason in excluded:
+        key = kind or ""
+        counts.setdefault(key, Counter())["excluded"] += 1
+        reasons.setdefault(key, Counter())[reason] += 1
+    order = {code: n for n, code in enumerate(catalog.categories)}
+    out: list[tuple[Any, ...]] = []
+    for key in sorted(counts, key=lambda c: (order.get(c, len(order)), c)):
+        named = catalog.categories.get(key)
+        got = counts[key]
+        out.append((f"{named.zh} {key}" if named else key or "?",
+                    got["claimed"] + got["excluded"], got["claimed"], got["excluded"],
+                    _codes(reasons.get(key, Counter()))))  # fmt: skip
+    every = sum(reasons.values(), Counter())
+    total = [sum(int(r[c]) for r in out) for c in (1, 2, 3)]
+    out.append(("合计 Total", *total, _codes(every)))
+    return out

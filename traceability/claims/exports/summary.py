@@ -19,6 +19,7 @@ from traceability.catalog.models import Catalog
 from traceability.claims.discipline import changed_after_submission
 from traceability.claims.events import CLAIM_SUBMITTED, ClaimEvent
 from traceability.claims.exports.machine import FILE_FORMAT, made_by
+from traceability.claims.exports.reviewtable import claim_devices, review_rows
 from traceability.claims.models import Claim
 from traceability.claims.replay import ClaimReplay, claim_status, replay_claim
 from traceability.periods import beijing_text, parse_period
@@ -66,6 +67,8 @@ class Summary:
     changed: dict[str, str] = field(default_factory=dict)
     #: What the file carries for ``claims verify`` (``exports.machine.FILE_FORMAT``).
     proof: dict[str, Any] = field(default_factory=dict)
+    #: The regulator's 审核核定 table once reviewed (``reviewtable.review_rows``), else empty.
+    review_table: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def summarise(
@@ -106,6 +109,16 @@ def summarise(
         flagged=tuple(sorted(flagged.items(), key=lambda kv: (-kv[1], kv[0]))),
         changed=changed,
         proof=file_proof(session, claim, ledger or TrustedLedger.off()),
+        review_table=(
+            review_rows(
+                replay.lines,
+                claim_devices(session, claim),
+                replay.outcomes,
+                yuan=claim.mode != "quantity",
+            )
+            if replay.outcomes
+            else []
+        ),
     )
 
 

@@ -24,9 +24,13 @@ from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import REASONS
 from traceability.claims.exports.machine import MACHINE_HEADER, PROOF_CHUNK, PROOF_SHEET
 from traceability.claims.exports.reviewtable import (
+    CATEGORY_HEADERS,
+    CATEGORY_SHEET,
     REVIEW_HEADERS,
     REVIEW_SHEET,
+    category_rows,
     claim_devices,
+    claim_exclusions,
     review_rows,
 )
 from traceability.claims.exports.rows import (
@@ -128,19 +132,7 @@ def _write_xlsx(
         page_setup={**_PRINT, "repeat_rows": 0, "fit_to_pages": (1, 0)},
     )
     book.freeze(row=1, col=1, sheet=EXCLUDED_SHEET)
-    if summary.replay.outcomes:  # reviewed: the regulator's 审核核定 table
-        rows = review_rows(
-            summary.replay.lines, claim_devices(session, summary.claim), summary.replay.outcomes,
-            yuan=summary.claim.mode != "quantity",
-        )  # fmt: skip
-        book.sheet(
-            REVIEW_SHEET,
-            sheet_records(REVIEW_HEADERS, rows),
-            column_widths=[7, 26, 44, 12, 14, 12, 14, 12, 14, 40, 12],
-            header_format=head,
-            row_heights={0: _HEADER_HEIGHT},
-            page_setup={**_PRINT, "fit_to_pages": (1, 0)},
-        )
+    _tables(book, head, session, catalog, summary)
     book.sheet(
         PROOF_SHEET,
         ({MACHINE_HEADER: chunk} for chunk in proof_chunks(summary.proof)),
@@ -148,6 +140,37 @@ def _write_xlsx(
         header_format=head,
     )
     book.save()
+
+
+def _tables(
+    book: FastExcel, head: Format, session: Session, catalog: Catalog, summary: Summary
+) -> None:
+    """Units per category (claimed and excluded by reason) and, once reviewed, the
+    regulator's 审核核定 table."""
+    devices = claim_devices(session, summary.claim)
+    rows = category_rows(catalog, (d[1] for d in devices), claim_exclusions(session, summary.claim))
+    book.sheet(
+        CATEGORY_SHEET,
+        sheet_records(CATEGORY_HEADERS, rows),
+        column_widths=[30, 14, 14, 14, 80],
+        header_format=head,
+        row_heights={0: _HEADER_HEIGHT},
+        page_setup={**_PRINT, "fit_to_pages": (1, 0)},
+    )
+    if not summary.replay.outcomes:
+        return
+    rows = review_rows(
+        summary.replay.lines, devices, summary.replay.outcomes,
+        yuan=summary.claim.mode != "quantity",
+    )  # fmt: skip
+    book.sheet(
+        REVIEW_SHEET,
+        sheet_records(REVIEW_HEADERS, rows),
+        column_widths=[7, 26, 44, 12, 14, 12, 14, 12, 14, 40, 12],
+        header_format=head,
+        row_heights={0: _HEADER_HEIGHT},
+        page_setup={**_PRINT, "fit_to_pages": (1, 0)},
+    )
 
 
 def proof_chunks(proof: dict[str, Any]) -> list[str]:
