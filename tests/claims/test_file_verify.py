@@ -4,6 +4,7 @@ XLSX, CSV and PDF pass with no database; each edit fails naming the cell."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -22,8 +23,10 @@ from tests.claims.quarter import EXAMPLE_RATES, Quarter
 from tests.support.accounts import Actor
 from traceability.anchoring.connection import trust_path
 from traceability.app import trace_of
+from traceability.claims.events import claim_events
 from traceability.claims.exports.filecells import cell_value_text as _text
 from traceability.claims.exports.machine import MACHINE_HEADER
+from traceability.claims.exports.pdf import claim_pdf
 from traceability.claims.exports.reviewtable import (
     CATEGORY_HEADERS,
     CATEGORY_SHEET,
@@ -31,8 +34,12 @@ from traceability.claims.exports.reviewtable import (
     REVIEW_SHEET,
 )
 from traceability.claims.exports.rows import HEADERS, REVIEW_COLUMN
+from traceability.claims.exports.summary import summarise
 from traceability.claims.exports.xlsx import DETAIL_SHEET, EXCLUDED_SHEET, SUMMARY_SHEET
 from traceability.claims.filecheck import FileCheck, verify_export
+from traceability.claims.services import get_claim_by_code
+from traceability.db import session_scope
+from traceability.reports.devices import open_reader
 
 pytestmark = pytest.mark.integration
 
@@ -227,6 +234,43 @@ def test_units_per_category_add_up_and_an_edit_is_named(quarter: Quarter, tmp_pa
     book[CATEGORY_SHEET].cell(tv, 4).value = table[tv - 1][3] - 1  # one exclusion hidden
     book.save(path)
     named(check(quarter, path), f"sheet {CATEGORY_SHEET} cell D{tv}")
+
+
+def forged_pdf(quarter: Quarter, claim: dict[str, Any], path: Path, **changes: Any) -> Path:
+    """The claim's PDF made again with its genuine proof attached but ``changes`` printed
+    (``digest``: the QR's; else fields of the summary) — what a forger's PDF tool does."""
+    trace = trace_of(quarter.client.application)
+    with session_scope(trace.engine) as session:
+        found = get_claim_by_code(session, claim["code"])
+        ledger = open_reader(session, trace.ledger)
+        summary = summarise(session, trace.catalog, found, claim_events(session, ledger, found))
+    if "digest" in changes:
+        replay = dataclasses.replace(summary.replay, digest=changes.pop("digest"))
+        summary = dataclasses.replace(summary, replay=replay)
+    summary = dataclasses.replace(summary, **changes)
+    path.write_bytes(claim_pdf(summary, public_url=trace.settings.public_url))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changes", "named_by"),
+    [
+        ({"digest": "0" * 64}, "page 1 QR: digest '" + "0" * 64),
+        ({"plant_name": "某某再生资源有限公司 (DIS-SZ)"}, "PDF 处理企业 Plant"),
+        ({"licence": "苏环危废第9999号"}, "PDF 许可证编号 Licence"),
+    ],
+)
+def test_a_forged_pdf_fails_naming_what_differs(
+    quarter: Quarter, tmp_path: Path, changes: dict[str, Any], named_by: str
+) -> None:
+    claim = submitted(quarter)
+    assert check(quarter, forged_pdf(quarter, claim, tmp_path / "same.pdf")).ok
+    named(check(quarter, forged_pdf(quarter, claim, tmp_path / "forged.pdf", **changes)), named_by)
+
+
+def test_a_draft_pdf_is_refused_as_never_anchored(quarter: Quarter, tmp_path: Path) -> None:
+    claim = quarter.claim()
+    named(check(quarter, export(quarter, claim, "pdf", tmp_path)), "never submitted")
 
 
 def _edit_fact(path: Path, label: str, value: str) -> str:
