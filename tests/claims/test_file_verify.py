@@ -50,7 +50,7 @@ def submitted(quarter: Quarter) -> dict[str, Any]:
     claim = quarter.claim()
     response = quarter.client.post(f"/api/v1/claims/{claim['id']}/submit", headers=quarter.manager)
     assert response.status_code == 200, response.get_json()
-    return response.get_json()  # type: ignore[no-any-return]
+    return response.get_json()
 
 
 def export(quarter: Quarter, claim: dict[str, Any], kind: str, tmp_path: Path) -> Path:
