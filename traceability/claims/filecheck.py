@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, urlparse
 
 from ledger.errors import LedgerError, TrustMismatch
 from ledger.interface import Ledger
-from ledger.verify import TrustAnchors, verify_bundle
+from ledger.verify import LATE, TrustAnchors, verify_bundle
 from traceability.catalog.models import Catalog
 from traceability.claims.digest import StreamedExclusionsDigest, streamed_claim_digest
 from traceability.claims.events import CLAIM_REVIEWED, CLAIM_SUBMITTED
@@ -116,7 +116,10 @@ def _anchored(
         return None
     events = [e.get("content") or {} for e in bundle.get("events", [])]
     for content, result in zip(events, results, strict=True):
-        if result.status != VERIFIED:
+        if result.status == LATE:  # on chain and intact; when it was anchored is a flag
+            check.notes.append(f"claim event {result.id} ({content.get('type')}) is late: "
+                               f"{result.detail}")  # fmt: skip
+        elif result.status != VERIFIED:
             check.problems.append(f"claim event {result.id} ({content.get('type')}) is "
                                   f"{result.status} on the chain: {result.detail}")  # fmt: skip
     submitted = next((c for c in events if c.get("type") == CLAIM_SUBMITTED), None)
