@@ -262,9 +262,11 @@ def _check_event(
 def check_subject(bundle: dict[str, Any]) -> None:
     """Every event must be about the bundle's one subject (a device or a lot)."""
     subject = bundle.get("subject") or {}
-    kinds = [k for k in ("device", "lot") if subject.get(k)]
+    kinds = [k for k in ("device", "lot", "claim") if subject.get(k)]
     if len(kinds) != 1:
-        raise TrustMismatch(f"the bundle's subject must name one device or lot, not {subject!r}")
+        raise TrustMismatch(
+            f"the bundle's subject must name one device, lot or claim, not {subject!r}"
+        )
     kind, name = kinds[0], subject[kinds[0]]
     for event in bundle.get("events", []):
         content = event.get("content") or {}

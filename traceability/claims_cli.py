@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,9 +10,11 @@ from pathlib import Path
 import click
 from sqlmodel import Session
 
+from ledger.chain import Web3Ledger
 from ledger.errors import LedgerError
+from ledger.verify import TrustAnchors
 from traceability.accounts.services import principal_for
-from traceability.anchoring.connection import managed_node
+from traceability.anchoring.connection import managed_node, trust_path
 from traceability.anchoring.service import anchor_now
 from traceability.audit.claim_view import audit_view
 from traceability.catalog.files import CatalogDataError
@@ -20,10 +23,12 @@ from traceability.claims.events import claim_events
 from traceability.claims.exports.files import KINDS as EXPORT_KINDS
 from traceability.claims.exports.files import write_files
 from traceability.claims.exports.summary import summarise
+from traceability.claims.filecheck import verify_export
 from traceability.claims.models import Claim
 from traceability.claims.policy import FLAGS, ClaimPolicy, claim_policy_of
 from traceability.claims.services import create_claim, get_claim_by_code, submit_claim
 from traceability.claims.verify import verify_file
+from traceability.config import Settings
 from traceability.context import Trace, cli_trace
 from traceability.db import session_scope
 from traceability.errors import NotFound, TraceabilityError
@@ -162,13 +167,15 @@ def claims_export(ctx: click.Context, claim: str, outputs: tuple[Path, ...]) -> 
     with _session(ctx) as (trace, session):
         found = _claim(session, claim)
         ledger = open_reader(session, trace.ledger)
-        summary = summarise(session, trace.catalog, found, claim_events(session, ledger, found))
+        events = claim_events(session, ledger, found)
+        summary = summarise(session, trace.catalog, found, events, ledger)
         write_files(
             session,
             trace.catalog,
             summary,
             outputs,
             cjk_font=trace.settings.cjk_font,
+            public_url=trace.settings.public_url,
         )
         for path in outputs:
             click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")
@@ -200,21 +207,73 @@ def claims_submit(ctx: click.Context, claim: str, username: str) -> None:
 
 @claims.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--trust",
+    "trust_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="the trust file the regulator publishes (default: this deployment's)",
+)
+@click.option(
+    "--rpc",
+    "rpc_url",
+    help="a JSON-RPC endpoint of the chain (default: this deployment's TRACE_LEDGER_URL)",
+)
+@click.option(
+    "--records",
+    is_flag=True,
+    help="also check the file against this deployment's "
+    "records (opens the database; an XLSX or CSV)",
+)
 @click.pass_context
-def claims_verify(ctx: click.Context, file: Path) -> None:
-    """Check an exported XLSX or CSV against the records and the ledger."""
-    with _session(ctx) as (trace, session):
-        check = verify_file(session, trace.catalog, file, ledger=open_reader(session, trace.ledger))
-    for warning in check.warnings:  # the database was edited; the file may still be true
-        click.echo(f"WARNING: {warning}", err=True)
-    if check.ok:
+def claims_verify(
+    ctx: click.Context, file: Path, trust_file: Path | None, rpc_url: str | None, records: bool
+) -> None:
+    """Check an exported XLSX, CSV or PDF against the chain alone (no database): every sheet,
+    the header, the exclusions, the review column and, for a PDF, its QR; names the cell
+    that differs."""
+    trace = cli_trace(ctx)
+    trust, chain = _verifier(trace.settings, trust_file, rpc_url)
+    try:
+        check = verify_export(file, trace.catalog, chain, trust)
+    except (LedgerError, OSError, subprocess.CalledProcessError) as exc:
+        raise click.ClickException(f"cannot verify {file}: {exc}") from None
+    for note in check.notes:
+        click.echo(f"note: {note}")
+    problems = list(check.problems)
+    if records and file.suffix.lower() != ".pdf":
+        with _session(ctx) as (trace, session):
+            found = verify_file(
+                session, trace.catalog, file, ledger=open_reader(session, trace.ledger)
+            )
+        problems += [f"records: {p}" for p in found.problems]
+        for warning in found.warnings:  # the database was edited; the file may still be true
+            click.echo(f"WARNING: records: {warning}", err=True)
+    if not problems:
         click.echo(
-            f"OK: {file} — claim {check.claim}, {check.rows:,} devices, matches the "
-            "records and the anchored digest"
-            + (f" ({len(check.warnings)} projection_mismatch warnings)" if check.warnings else "")
+            f"OK: {file} — claim {check.claim}, {check.rows:,} devices, made by "
+            f"{check.made_by}; matches the anchored claim on chain {trust.chain_id}"
         )
         return
     click.echo(f"FAILED: {file} (claim {check.claim or '?'})", err=True)
-    for problem_text in check.problems:
+    for problem_text in problems:
         click.echo(f"  {problem_text}", err=True)
     ctx.exit(1)
+
+
+def _verifier(
+    settings: Settings, trust_file: Path | None, rpc_url: str | None
+) -> tuple[TrustAnchors, Web3Ledger]:
+    """The trust anchors and a read-only client of the trusted registry (no database)."""
+    path = trust_file or settings.ledger_trust_file or trust_path(settings)
+    url = rpc_url or settings.ledger_url
+    try:
+        trust = TrustAnchors.read(path)
+    except (OSError, ValueError) as exc:
+        raise click.UsageError(f"--trust {path}: {exc}") from None
+    if not url:
+        raise click.UsageError("--rpc URL is needed (this deployment names no ledger URL)")
+    try:
+        chain = Web3Ledger.from_rpc(url, private_key=None, contract_address=trust.registry)
+    except LedgerError as exc:
+        raise click.ClickException(f"cannot reach the chain at {url}: {exc}") from None
+    return trust, chain

@@ -20,6 +20,7 @@ from sqlalchemy import update
 from tests.claims.quarter import ELIGIBLE, Quarter
 from traceability.app import trace_of
 from traceability.claims.exports.csv import neutralise
+from traceability.claims.exports.machine import MACHINE_HEADER
 from traceability.claims.exports.rows import EXCLUSION_HEADERS, HEADERS
 from traceability.claims.exports.xlsx import (
     DETAIL_SHEET,
@@ -54,8 +55,9 @@ def download(quarter: Quarter, claim: dict[str, Any], kind: str) -> bytes:
     return response.get_data()
 
 
-def verify(app: Flask, path: Path) -> Result:
-    return CliRunner().invoke(main, ["claims", "verify", str(path)], obj=trace_of(app))
+def verify(app: Flask, path: Path, *options: str) -> Result:
+    """``claims verify``: with the chain alone, or ``--records`` also against the database."""
+    return CliRunner().invoke(main, ["claims", "verify", str(path), *options], obj=trace_of(app))
 
 
 def test_submitting_anchors_the_claim_digest(quarter: Quarter) -> None:
@@ -98,7 +100,7 @@ def test_xlsx_dismantling_times_are_date_cells_in_beijing_time(
     path.write_bytes(download(quarter, claim, "xlsx"))
     sheet = openpyxl.load_workbook(path)[DETAIL_SHEET]
     csv_rows = list(csv.reader(io.StringIO(download(quarter, claim, "csv").decode("utf-8-sig"))))
-    texts = {r[DEVICE]: r[DISMANTLED] for r in csv_rows[1:]}
+    texts = {r[DEVICE]: r[DISMANTLED] for r in csv_rows[1:-1]}  # the last: the proof
     assert "北京时间" in HEADERS[DISMANTLED]
     for row in list(sheet.iter_rows(min_row=2)):
         cell, device = row[DISMANTLED], row[DEVICE].value
@@ -116,8 +118,9 @@ def test_csv_has_a_bom_and_one_row_per_claimed_device(quarter: Quarter) -> None:
     assert body.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0] == list(HEADERS)
-    assert len(rows) - 1 == claim["units"]
-    assert len({r[DEVICE] for r in rows[1:]}) == claim["units"]
+    assert rows[-1][0] == MACHINE_HEADER  # the proof ``claims verify`` reads, after the devices
+    assert len(rows) - 2 == claim["units"]
+    assert len({r[DEVICE] for r in rows[1:-1]}) == claim["units"]
     assert any("电视机 tv" in cell for row in rows[1:] for cell in row)
 
 
@@ -173,8 +176,8 @@ def test_changing_one_csv_cell_fails_and_names_the_row(quarter: Quarter, tmp_pat
     path.write_bytes(("\ufeff" + out.getvalue()).encode())
     result = verify(quarter.client.application, path)
     assert result.exit_code == 1
-    assert f"row 3 (line 4, device {rows[3][DEVICE]})" in result.output
-    assert "单价" in result.output
+    assert f"CSV line 4 column {RATE + 1} (单价" in result.output
+    assert f"device {rows[3][DEVICE]}" in result.output
 
 
 def test_changing_one_xlsx_cell_fails_and_names_the_row(quarter: Quarter, tmp_path: Path) -> None:
@@ -188,7 +191,8 @@ def test_changing_one_xlsx_cell_fails_and_names_the_row(quarter: Quarter, tmp_pa
     book.save(path)
     result = verify(quarter.client.application, path)
     assert result.exit_code == 1
-    assert f"row 5 (line 6, device {device})" in result.output
+    column = openpyxl.utils.get_column_letter(HEADERS.index("入厂重量(kg) Intake (kg)") + 1)
+    assert f"cell {column}6 (入厂重量" in result.output and f"device {device}" in result.output
 
 
 def test_a_device_tampered_after_submission_fails_verification(
@@ -205,7 +209,8 @@ def test_a_device_tampered_after_submission_fails_verification(
             .where(table.c.device == victim, table.c.type == "received")
             .values(payload={"weight_g": 95000})
         )
-    result = verify(quarter.client.application, path)
+    assert verify(quarter.client.application, path).exit_code == 0  # the file is as anchored
+    result = verify(quarter.client.application, path, "--records")
     assert result.exit_code == 1
     assert f"device {victim}" in result.output and "failed" in result.output
 
@@ -223,7 +228,8 @@ def test_claim_rows_edited_in_the_database_no_longer_give_the_anchored_digest(
         conn.execute(
             update(items).where(items.c.qr_id == quarter.devices["laptop"]).values(rate_yuan=400)
         )
-    result = verify(quarter.client.application, path)
+    assert verify(quarter.client.application, path).exit_code == 0  # the file is as anchored
+    result = verify(quarter.client.application, path, "--records")
     assert result.exit_code == 1
     assert "not the claim's" in result.output or "records give" in result.output
 

@@ -148,7 +148,7 @@ def _exports_show_the_flags(q: Quarter, claim_id: int, late: str, changed: str) 
     got = q.client.get(f"/api/v1/claims/{claim_id}/export.csv", headers=q.manager)
     rows = list(csv.reader(io.StringIO(got.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][FLAGS] == "标记 Flags"
-    by_id = {r[HEADERS.index("设备编号 Device ID")].replace("-", ""): r for r in rows[1:]}
+    by_id = {r[HEADERS.index("设备编号 Device ID")].replace("-", ""): r for r in rows[1:-1]}
     late_row = next(r for k, r in by_id.items() if late.replace("-", "") in k)
     assert "记录逾期上链 recorded_late" in late_row[FLAGS]
     changed_row = next(r for k, r in by_id.items() if changed.replace("-", "") in k)

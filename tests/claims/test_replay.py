@@ -125,7 +125,7 @@ def test_two_rejections_flipped_and_the_total_forged_show_the_replay_and_the_mis
     for path in before.values():  # the honest files still verify...
         result = verify(app, path)
         assert result.exit_code == 0, result.output
-    result = verify(app, fresh)  # ...and a fresh one reports the forgery
+    result = verify(app, fresh, "--records")  # ...and a fresh one reports the forgery
     assert "projection_mismatch" in result.output and "total_yuan" in result.output
     assert "99999" in result.output
 

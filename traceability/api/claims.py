@@ -13,7 +13,6 @@ from traceability.api.paging import requested_paging
 from traceability.app import current_trace, get_session
 from traceability.audit.claim_view import audit_view
 from traceability.catalog.models import Catalog
-from traceability.claims.discipline import changed_after_submission
 from traceability.claims.events import claim_events
 from traceability.claims.exports.csv import claim_csv
 from traceability.claims.exports.pdf import claim_pdf
@@ -21,7 +20,6 @@ from traceability.claims.exports.summary import summarise
 from traceability.claims.exports.xlsx import claim_xlsx
 from traceability.claims.models import Claim
 from traceability.claims.policy import claim_policy_of
-from traceability.claims.replay import replay_claim
 from traceability.claims.report import MAX_PER_PAGE, PER_PAGE, claim_public
 from traceability.claims.review import ReviewRequest, review_claim
 from traceability.claims.schemas import ClaimPublic, ClaimRequest
@@ -112,7 +110,7 @@ def export_xlsx(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
     ledger = open_reader(session, current_trace().ledger)
-    summary = summarise(session, _catalog(), claim, claim_events(session, ledger, claim))
+    summary = summarise(session, _catalog(), claim, claim_events(session, ledger, claim), ledger)
     return _download(claim_xlsx(session, _catalog(), summary), XLSX, claim, "xlsx")
 
 
@@ -120,9 +118,10 @@ def export_csv(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
     ledger = open_reader(session, current_trace().ledger)
-    replay = replay_claim(session, _catalog(), claim, claim_events(session, ledger, claim))
-    changed = changed_after_submission(session, claim)
-    text = claim_csv(session, _catalog(), claim, replay.outcomes, changed)
+    summary = summarise(session, _catalog(), claim, claim_events(session, ledger, claim), ledger)
+    text = claim_csv(
+        session, _catalog(), claim, summary.replay.outcomes, summary.changed, summary.proof
+    )
     return _download(text, "text/csv; charset=utf-8", claim, "csv")
 
 
@@ -130,6 +129,7 @@ def export_pdf(claim_id: int) -> Response:
     session = get_session()
     claim = get_claim(session, current_principal(), claim_id)
     ledger = open_reader(session, current_trace().ledger)
-    summary = summarise(session, _catalog(), claim, claim_events(session, ledger, claim))
-    font = current_trace().settings.cjk_font
-    return _download(claim_pdf(summary, font_override=font), "application/pdf", claim, "pdf")
+    summary = summarise(session, _catalog(), claim, claim_events(session, ledger, claim), ledger)
+    settings = current_trace().settings
+    body = claim_pdf(summary, font_override=settings.cjk_font, public_url=settings.public_url)
+    return _download(body, "application/pdf", claim, "pdf")

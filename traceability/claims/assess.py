@@ -22,6 +22,7 @@ from traceability.claims.evidence import BatchAnchor, DeviceEvidence, gather
 from traceability.claims.policy import ClaimPolicy
 from traceability.claims.rates import RateMemo, quantity_rater
 from traceability.custody.facts import Output
+from traceability.db import iso
 from traceability.periods import Period
 from traceability.verification.services import Verifier
 
@@ -40,6 +41,8 @@ class Item(NamedTuple):
     digests: bytes  # the device's event digests in log order, 32 bytes each
     anchor: BatchAnchor | None  # of its latest event
     flags: tuple[tuple[str, str], ...] = ()  # (flag, detail) the policy marks
+    #: What a reviewer checks the tier against (``device_facts``): attributes, identity, …
+    facts: dict[str, Any] | None = None
 
     @property
     def event_digests(self) -> list[str]:
@@ -62,6 +65,7 @@ class Item(NamedTuple):
             "review": None,
             "review_reason": None,
             "flags": [list(f) for f in self.flags] or None,
+            "facts": self.facts,
         }
 
 
@@ -119,6 +123,7 @@ class Computed:
                 b"".join(bytes.fromhex(d) for d in evidence.digests),
                 evidence.anchor,
                 outcome.flags,
+                device_facts(evidence),
             )
         )
 
@@ -158,6 +163,23 @@ def summary_lines(
         )
     out.sort(key=lambda line: line.pop("_order"))  # type: ignore[arg-type,return-value]
     return out
+
+
+def device_facts(evidence: DeviceEvidence) -> dict[str, Any]:
+    """The facts a claimed device's row shows beside its tier (SPEC §2.6 "Exports")."""
+    facts = evidence.facts
+    return {
+        "attributes": dict(facts.attributes),
+        "brand": facts.brand,
+        "model": facts.model,
+        "serial": facts.serial,
+        "source": facts.source,
+        "collector": facts.collected_by,
+        "received_at": iso(facts.received_at) if facts.received_at else None,
+        "batch": facts.batch,
+        "line": facts.line,
+        "operator": evidence.operator,
+    }
 
 
 def _unpickle_computed(

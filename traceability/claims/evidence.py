@@ -51,6 +51,8 @@ class DeviceEvidence:
     anchor: BatchAnchor | None  # of the latest event
     hazards: dict[str, HazardState]
     prior: PriorClaim | None
+    #: Who recorded its (last) dismantling: the operator a reviewer asks about.
+    operator: str | None = None
 
 
 def candidates(session: Session, plant: str, period: Period) -> list[str]:
@@ -290,6 +292,7 @@ def gather(
                 anchor=batches.of(session, leaf[0]) if leaf else None,
                 hazards=hazards,
                 prior=prior.get(qr_id),
+                operator=next((r.actor for r in reversed(rows) if r.type == "dismantled"), None),
             )
 
 

@@ -117,6 +117,9 @@ class ClaimItem(SQLModel, table=True):
     review_reason: str | None = Field(default=None, max_length=limits.REASON)
     #: [[flag, detail], ...] the policy marks (claimed, shown to the reviewer); None: none.
     flags: list[Any] | None = Field(default=None, sa_column=Column(JSON))
+    #: {attributes, brand, model, serial, source, collector, received_at, batch, line,
+    #: operator} as replayed when computed; None: computed before these were kept.
+    facts: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class ClaimExclusion(SQLModel, table=True):

@@ -39,6 +39,7 @@ from traceability.claims.discipline import (
 )
 from traceability.claims.events import CLAIM_SUBMITTED, record_claim_event
 from traceability.claims.evidence import BatchAnchor, candidates
+from traceability.claims.exports.machine import plant_of, rows_of
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem, ClaimState
 from traceability.claims.policy import ClaimPolicy, load_policy
 from traceability.claims.replay import exclusions_of, flags_of, total_of
@@ -445,6 +446,10 @@ def _submission(session: Session, claim: Claim, digest: str) -> dict[str, Any]:
         "flags": flags_of(session, claim),
         "policy": claim.policy,
         "conditions": claim.conditions,
+        # The device rows of the export beyond the digest, and the plant as stated: a file
+        # is checked against them with only the chain (``claims.filecheck``).
+        "rows": rows_of(session, claim),
+        "plant": plant_of(session, claim),
     }
 
 

@@ -38,7 +38,18 @@ def record_content(row: Any) -> dict[str, Any]:
 def device_bundle(session: Session, ledger: TrustedLedger, qr_id: str) -> dict[str, Any]:
     """The device's events with their proofs. The ``chain`` section is informative only:
     the verifier takes what it trusts from the regulator's trust file, never from here."""
-    rows = event_rows(session, device=qr_id)
+    return events_bundle(session, ledger, event_rows(session, device=qr_id), {"device": qr_id})
+
+
+def claim_bundle(session: Session, ledger: TrustedLedger, code: str) -> dict[str, Any]:
+    """A claim's own events (submission, reviews) with their proofs: what an export carries."""
+    return events_bundle(session, ledger, event_rows(session, claim=code), {"claim": code})
+
+
+def events_bundle(
+    session: Session, ledger: TrustedLedger, rows: list[Any], subject: dict[str, str]
+) -> dict[str, Any]:
+    """The events ``rows`` of one subject (in recording order) with their proofs."""
     positions = leaf_positions(session, [r.seq for r in rows])
     meta = read_meta(session)
     leaves_of: dict[int, tuple[AnchorBatch, list[bytes]]] = {}
@@ -77,7 +88,7 @@ def device_bundle(session: Session, ledger: TrustedLedger, qr_id: str) -> dict[s
     )
     return {
         "format": BUNDLE_FORMAT,
-        "subject": {"device": qr_id},
+        "subject": subject,
         "chain": chain,
         # What the plant says the whole history is: a verifier fails a bundle
         # that holds less (it can prove only the events it holds).

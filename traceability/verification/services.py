@@ -220,9 +220,15 @@ class Verifier:
 
 
 def event_rows(
-    session: Session, *, device: str | None = None, lot: str | None = None
+    session: Session,
+    *,
+    device: str | None = None,
+    lot: str | None = None,
+    claim: str | None = None,
 ) -> list[Row[Any]]:
     query = select(_EVENT).order_by(_EVENT.c.seq)
+    if claim is not None:
+        query = query.where(_EVENT.c.claim == claim)
     if device is not None:
         query = query.where(_EVENT.c.device == device)
     if lot is not None:

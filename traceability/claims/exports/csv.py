@@ -11,11 +11,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from typing import Any
 
 from sqlmodel import Session
 
+from ledger.canonical import canonical_value
 from traceability.bulk import collector_paused
 from traceability.catalog.models import Catalog
+from traceability.claims.exports.machine import MACHINE_HEADER
 from traceability.claims.exports.rows import HEADERS, DetailRow, cell_text, detail_rows
 from traceability.claims.models import Claim
 from traceability.claims.outcomes import Outcomes
@@ -47,9 +50,10 @@ def csv_lines(
     claim: Claim,
     outcomes: Outcomes,
     changed: dict[str, str] | None = None,
+    proof: dict[str, Any] | None = None,
 ) -> Iterator[str]:
     """The file as text chunks (streamable); the first starts with the BOM. ``outcomes``:
-    the replayed review outcomes (``claims.replay``)."""
+    the replayed review outcomes (``claims.replay``); ``proof``: written last (``proof_row``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator=LINE_END)
     writer.writerow(HEADERS)
@@ -59,6 +63,17 @@ def csv_lines(
         buffer.truncate()
         writer.writerow(csv_cells(detail))
         yield buffer.getvalue()
+    if proof is not None:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(proof_row(proof))
+        yield buffer.getvalue()
+
+
+def proof_row(proof: dict[str, Any]) -> list[str]:
+    """The CSV's last record: ``核验数据`` then the proof's canonical JSON (``claims verify``
+    reads it; a spreadsheet shows it as one more line after the devices)."""
+    return [MACHINE_HEADER, canonical_value(proof).decode()]
 
 
 def claim_csv(
@@ -67,6 +82,8 @@ def claim_csv(
     claim: Claim,
     outcomes: Outcomes,
     changed: dict[str, str] | None = None,
+    proof: dict[str, Any] | None = None,
 ) -> bytes:
     with collector_paused():  # a quarter's 100,000 rows
-        return "".join(csv_lines(session, catalog, claim, outcomes, changed)).encode("utf-8")
+        lines = csv_lines(session, catalog, claim, outcomes, changed, proof)
+        return "".join(lines).encode("utf-8")

@@ -15,6 +15,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, TableCellFillMode
 from fpdf.fonts import FontFace
 
+from ledger.canonical import canonical_value
 from traceability.claims.eligibility import REASONS
 from traceability.claims.exports.summary import Summary, check_text
 from traceability.claims.policy import FLAGS
@@ -24,6 +25,10 @@ from traceability.fonts import cjk_fonts
 from traceability.periods import beijing_text
 
 FONT = "cjk"
+#: The proof attached to the PDF (``exports.machine.FILE_FORMAT``).
+PROOF_FILE = "claim-proof.json"
+#: The verification URL's path, before the claim code.
+VERIFY_PATH = "/verify/claims/"
 
 
 class _ClaimPdf(FPDF):
@@ -51,19 +56,35 @@ def money(value: int) -> str:
     return f"{value:,}"
 
 
-def claim_pdf(summary: Summary, *, font_override: Path | None = None) -> bytes:
-    """The claim's 拆解处理情况表 as an A4 PDF to print, sign and file (SPEC §2.6)."""
+def claim_pdf(
+    summary: Summary, *, font_override: Path | None = None, public_url: str = ""
+) -> bytes:
+    """The claim's 拆解处理情况表 as an A4 PDF to print, sign and file (SPEC §2.6); its QR
+    holds the verification URL with the digest, and the proof is attached (``PROOF_FILE``)."""
     pdf = _document(summary, font_override)
     _title(pdf, summary.replay)
-    _facts(pdf, summary)
+    _facts(pdf, summary, qr_text(public_url, summary.claim.code, summary.replay.digest))
     yuan = summary.claim.mode != "quantity"
     _lines_table(pdf, summary.replay, yuan)
     _totals(pdf, summary.replay, yuan)
     _schedules_and_exclusions(pdf, summary)
     _conditions_and_flags(pdf, summary)
+    _review_table(pdf, summary)
     _integrity(pdf, summary)
     _signatures(pdf)
+    pdf.embed_file(
+        bytes=canonical_value(summary.proof),
+        basename=PROOF_FILE,
+        mime_type="application/json",
+        desc="核验数据 (traceability claims verify)",
+        compress=True,
+    )
     return bytes(pdf.output())
+
+
+def qr_text(public_url: str, code: str, digest: str) -> str:
+    """What the QR holds: the claim's verification URL, the anchored digest in its query."""
+    return f"{public_url.rstrip('/')}{VERIFY_PATH}{code}?digest={digest}"
 
 
 def _document(summary: Summary, font_override: Path | None) -> _ClaimPdf:
@@ -114,14 +135,14 @@ def _title(pdf: FPDF, replay: ClaimReplay) -> None:
     pdf.ln(3)
 
 
-def _facts(pdf: FPDF, summary: Summary) -> None:
+def _facts(pdf: FPDF, summary: Summary, qr: str) -> None:
     """Header facts on the left, the QR of the digest on the right."""
-    claim, replay = summary.claim, summary.replay
+    claim = summary.claim
     width = pdf.epw
     top = pdf.get_y()
     qr_side = 34
     facts = [
-        ("处理企业 Plant", f"{summary.plant_name} ({claim.org})"),
+        ("处理企业 Plant", summary.plant_name),
         ("许可证编号 Licence", summary.licence or "—"),
         ("申报期 Period", f"{claim.period} ({summary.period_text})"),
         ("申报单号 Claim", claim.code),
@@ -137,7 +158,7 @@ def _facts(pdf: FPDF, summary: Summary) -> None:
         pdf.set_font(FONT, size=9.5)
         pdf.multi_cell(width - qr_side - 38, 6, value, new_x="LMARGIN", new_y="NEXT", align="L")
     qr_x = pdf.l_margin + width - qr_side
-    pdf.image(_qr_image(replay.digest), x=qr_x, y=top, w=qr_side, h=qr_side)
+    pdf.image(_qr_image(qr), x=qr_x, y=top, w=qr_side, h=qr_side)
     after_facts = pdf.get_y()
     pdf.set_xy(qr_x, top + qr_side)
     pdf.set_font(FONT, size=7)
@@ -240,6 +261,27 @@ def _conditions_and_flags(pdf: FPDF, summary: Summary) -> None:
                        new_x="LMARGIN", new_y="NEXT", align="L")  # fmt: skip
 
 
+def _review_table(pdf: FPDF, summary: Summary) -> None:
+    """The regulator's 审核核定 table, once the claim was reviewed."""
+    if not summary.review_table:
+        return
+    _section(pdf, "审核核定 Review (claimed / approved / deducted)")
+    pdf.set_font(FONT, size=7.5)
+    headers = ("类别", "档次", "申报(台)", "申报(元)", "核定(台)", "核定(元)", "核减(台)",
+               "核减(元)", "核减原因代码", "待审(台)")  # fmt: skip
+    with pdf.table(
+        col_widths=(22, 40, 11, 13, 11, 13, 11, 13, 30, 11),
+        text_align=("LEFT", "LEFT", *["RIGHT"] * 6, "LEFT", "RIGHT"),
+        headings_style=_heading_style(),
+        line_height=4.6,
+    ) as table:
+        table.row(headers)
+        for row in summary.review_table:
+            table.row(["" if v is None else (money(v) if isinstance(v, int) else str(v))
+                       for v in row[1:]])  # fmt: skip
+    pdf.set_font(FONT, size=9)
+
+
 def _integrity(pdf: FPDF, summary: Summary) -> None:
     """The digest, its anchor, the check's outcome, how to verify, and when this was made."""
     replay = summary.replay
@@ -263,8 +305,10 @@ def _integrity(pdf: FPDF, summary: Summary) -> None:
     pdf.multi_cell(
         width,
         4.6,
-        "核验：右上角二维码为申报摘要；用 `traceability claims verify` 对照记录与区块链核验"
-        "导出的 XLSX/CSV 明细。Check the exported detail with `traceability claims verify FILE`.",
+        "核验：右上角二维码含核验网址与申报摘要，本文件附有核验数据（claim-proof.json）；"
+        "`traceability claims verify 文件 --trust 信任文件 --rpc 节点` 仅凭区块链核验本 PDF 及"
+        "导出的 XLSX/CSV，无需企业数据库。Verify this PDF, the XLSX or the CSV with the chain "
+        "alone: `traceability claims verify FILE --trust TRUST --rpc URL`.",
         new_x="LMARGIN",
         new_y="NEXT",
         align="L",

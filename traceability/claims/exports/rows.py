@@ -8,9 +8,10 @@ compares a file with them cell by cell, so both sides come from here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from sqlmodel import Session
 
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import REASONS
+from traceability.claims.exports.machine import MACHINE_HEADER, machine_row, machine_text
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
 from traceability.claims.outcomes import Outcomes
 from traceability.claims.policy import FLAGS
@@ -37,10 +39,28 @@ DETAIL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("补贴档次 Tier", "text"),
     ("补贴标准 Schedule", "text"),
     ("单价(元) Rate (yuan)", "int"),
+    ("显示类型 Display", "text"),
+    ("背光 Backlight", "text"),
+    ("屏幕尺寸(英寸) Screen (in)", "text"),
+    ("容积(升) Volume (L)", "text"),
+    ("洗衣机类型 Washer type", "text"),
+    ("洗涤容量(kg) Load (kg)", "text"),
+    ("形式 Form", "text"),
+    ("制冷量(W) Cooling (W)", "text"),
+    ("含显示器 With display", "text"),
+    ("品牌 Brand", "text"),
+    ("型号 Model", "text"),
+    ("出厂编号 Serial", "text"),
+    ("来源 Source", "text"),
+    ("回收企业 Collector", "text"),
+    ("入厂时间(北京时间) Received (Beijing)", "datetime"),
     ("拆解时间(北京时间) Dismantled (Beijing)", "datetime"),
     ("入厂重量(kg) Intake (kg)", "kg"),
     ("拆解产物(kg) Outputs (kg)", "text"),
     ("产物合计(kg) Outputs total (kg)", "kg"),
+    ("拆解批次 Batch", "text"),
+    ("拆解线 Line", "text"),
+    ("操作员 Operator", "text"),
     ("事件数 Events", "int"),
     ("链头事件摘要 Chain head digest (SHA-256)", "text"),
     ("锚定根 Anchor root", "text"),
@@ -49,6 +69,7 @@ DETAIL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("审核 Review", "text"),
     ("标记 Flags", "text"),
     ("提交后变更 Changed after submission", "text"),
+    (MACHINE_HEADER, "text"),
 )
 HEADERS = tuple(h for h, _ in DETAIL_COLUMNS)
 KINDS = tuple(k for _, k in DETAIL_COLUMNS)
@@ -58,6 +79,21 @@ REVIEW_COLUMN = HEADERS.index("审核 Review")
 CHANGED_COLUMN = HEADERS.index("提交后变更 Changed after submission")
 LIVE_COLUMNS = frozenset({REVIEW_COLUMN, CHANGED_COLUMN})
 QR_COLUMN = HEADERS.index("设备编号 Device ID")
+#: The device's facts as canonical JSON (``exports.machine``): what the other cells show.
+MACHINE_COLUMN = HEADERS.index(MACHINE_HEADER)
+
+#: The attributes that decide a tier, in the order of their columns (after the rate).
+TIER_ATTRIBUTES = (
+    "display", "backlight", "screen_in", "volume_l", "type", "dry_load_kg", "form", "cooling_w",
+    "with_display",
+)  # fmt: skip
+SOURCE_TEXT = {
+    "household": "居民家庭 household",
+    "business": "企事业单位 business",
+    "public": "公共机构 public",
+    "trade_in": "以旧换新 trade-in",
+}
+YES_NO = {True: "是 yes", False: "否 no"}
 
 EXCLUSION_HEADERS = (
     "设备编号 Device ID",
@@ -65,6 +101,7 @@ EXCLUSION_HEADERS = (
     "原因代码 Reason code",
     "原因 Reason",
     "说明 Detail",
+    MACHINE_HEADER,
 )
 
 
@@ -130,6 +167,7 @@ def _detail(
         category = catalog.categories.get(item.category)
         anchor = item.anchor or {}
         outputs_g = sum(int(g) for _, g in item.outputs)
+        facts = item.facts or {}
         yield DetailRow(
             item.qr_id,
             (
@@ -140,10 +178,20 @@ def _detail(
                 f"{tiers.get((item.schedule, item.tier), '')} [{item.tier}]",
                 item.schedule,
                 None if quantity else item.rate_yuan,
+                *_tier_cells(facts),
+                facts.get("brand"),
+                facts.get("model"),
+                facts.get("serial"),
+                SOURCE_TEXT.get(facts.get("source") or "", facts.get("source")),
+                facts.get("collector"),
+                _received(facts.get("received_at")),
                 beijing_wall_clock(item.dismantled_at).replace(microsecond=0),
                 kg(item.received_weight_g),
                 _outputs_text(names, item.outputs),
                 kg(outputs_g),
+                facts.get("batch"),
+                facts.get("line"),
+                facts.get("operator"),
                 len(item.event_digests),
                 item.event_digests[-1] if item.event_digests else None,
                 anchor.get("root"),
@@ -152,8 +200,46 @@ def _detail(
                 review_text(*outcomes.of(item.qr_id, item.tier)) if outcomes else "",
                 flags_text(item.flags),
                 changed.get(item.qr_id, ""),
+                machine_text(machine_row(item)),
             ),
         )
+
+
+def rows_from_machine(
+    catalog: Catalog, claim: Any, machine: Iterable[Sequence[Any]], outcomes: Outcomes
+) -> Iterator[DetailRow]:
+    """The detail rows as an export writes them, from machine rows (``exports.machine``):
+    what ``claims verify`` compares a file with, with no database. ``claim``: its code
+    and mode."""
+    tiers = {(s.id, t.id): t.zh for s in catalog.rate_schedules.values() for t in s.tiers}
+    items = (
+        SimpleNamespace(
+            qr_id=m[0], category=m[1], tier=m[2], schedule=m[3], rate_yuan=m[4],
+            dismantled_at=dt.datetime.fromisoformat(m[5]), received_weight_g=m[6],
+            outputs=m[7], event_digests=m[8],
+            anchor={"root": m[9][0], "tx_hash": m[9][1], "block_number": m[9][2]},
+            flags=m[10] or None,
+            facts=m[11],
+        )
+        for m in machine
+    )  # fmt: skip
+    return _detail(catalog, claim, tiers, items, outcomes, {})
+
+
+def _tier_cells(facts: dict[str, Any]) -> list[Any]:
+    attributes = facts.get("attributes") or {}
+    cells = []
+    for name in TIER_ATTRIBUTES:
+        value = attributes.get(name)
+        cells.append(YES_NO.get(value, str(value)) if isinstance(value, bool)
+                     else None if value is None else str(value))  # fmt: skip
+    return cells
+
+
+def _received(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    return beijing_wall_clock(dt.datetime.fromisoformat(text)).replace(microsecond=0)
 
 
 def flags_text(flags: list[Any] | None) -> str:
@@ -200,7 +286,13 @@ def _exclusions(catalog: Catalog, result: Any) -> Iterator[tuple[str, ...]]:
             code + (f" (+ {more})" if more else ""),
             f"{zh} {en}",
             detail,
+            machine_text(exclusion_machine(row)),
         )
+
+
+def exclusion_machine(row: Any) -> list[Any]:
+    """An excluded device as the anchored exclusions digest covers it."""
+    return [row.qr_id, row.category, [list(r) for r in row.reasons]]
 
 
 def cell_text(value: Any) -> str:

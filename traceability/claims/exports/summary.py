@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from traceability.accounts.models import Organisation
+from traceability.anchoring.trust import TrustedLedger
 from traceability.catalog.models import Catalog
 from traceability.claims.discipline import changed_after_submission
 from traceability.claims.events import CLAIM_SUBMITTED, ClaimEvent
+from traceability.claims.exports.machine import FILE_FORMAT, made_by
+from traceability.claims.exports.reviewtable import claim_devices, review_rows
 from traceability.claims.models import Claim
 from traceability.claims.replay import ClaimReplay, claim_status, replay_claim
 from traceability.periods import beijing_text, parse_period
+from traceability.verification.bundle import claim_bundle
 
 STATE_TEXT = {
     "draft": "草稿 draft (not submitted)",
@@ -60,10 +65,18 @@ class Summary:
     flagged: tuple[tuple[str, int], ...] = ()
     #: Devices with records after the submission → what was recorded.
     changed: dict[str, str] = field(default_factory=dict)
+    #: What the file carries for ``claims verify`` (``exports.machine.FILE_FORMAT``).
+    proof: dict[str, Any] = field(default_factory=dict)
+    #: The regulator's 审核核定 table once reviewed (``reviewtable.review_rows``), else empty.
+    review_table: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def summarise(
-    session: Session, catalog: Catalog, claim: Claim, events: list[ClaimEvent]
+    session: Session,
+    catalog: Catalog,
+    claim: Claim,
+    events: list[ClaimEvent],
+    ledger: TrustedLedger | None = None,
 ) -> Summary:
     replay = replay_claim(session, catalog, claim, events)
     org = session.execute(
@@ -79,8 +92,8 @@ def summarise(
     return Summary(
         claim=claim,
         replay=replay,
-        plant_name=org.name,
-        licence=org.license_no,
+        plant_name=plant_text(org.name, claim.org),
+        licence=licence_text(claim.conditions, org.license_no),
         period_text=period_text,
         state_text=STATE_TEXT.get(replay.state, replay.state),
         anchor_text=anchor_text(events, replay),
@@ -95,7 +108,51 @@ def summarise(
         policy_text=policy_text(claim),
         flagged=tuple(sorted(flagged.items(), key=lambda kv: (-kv[1], kv[0]))),
         changed=changed,
+        proof=file_proof(session, claim, ledger or TrustedLedger.off()),
+        review_table=(
+            review_rows(
+                replay.lines,
+                claim_devices(session, claim),
+                replay.outcomes,
+                yuan=claim.mode != "quantity",
+            )
+            if replay.outcomes
+            else []
+        ),
     )
+
+
+def file_proof(session: Session, claim: Claim, ledger: TrustedLedger) -> dict[str, Any]:
+    """What an export carries so that it is checked with the chain alone: the claim's
+    lines (the digest covers them) and its own events with their Merkle proofs."""
+    return {
+        "format": FILE_FORMAT,
+        "made_by": made_by(),
+        "claim": claim.code,
+        "mode": claim.mode,
+        "lines": [
+            {k: line[k] for k in ("category", "tier", "schedule", "rate", "units", "amount")}
+            for line in claim.lines
+        ],
+        "bundle": claim_bundle(session, ledger, claim.code),
+    }
+
+
+def plant_text(name: str, org: str) -> str:
+    return f"{name} ({org})"
+
+
+def licence_text(conditions: dict[str, Any] | None, licence_no: str | None) -> str:
+    """The dismantling licence as the claim states it: number, USCC, validity."""
+    held = (conditions or {}).get("licence")
+    if isinstance(held, dict) and held.get("number"):
+        text = str(held["number"])
+        if held.get("uscc"):
+            text += f"  统一社会信用代码 {held['uscc']}"
+        if held.get("valid_from") and held.get("valid_to"):
+            text += f"  有效期 {held['valid_from']} – {held['valid_to']}"
+        return text
+    return licence_no or ""
 
 
 def supplement_text(claim: Claim, units: int) -> str:

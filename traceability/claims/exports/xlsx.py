@@ -18,9 +18,21 @@ from typing import Any, BinaryIO
 from rustpy_xlsxwriter import FastExcel, Format
 from sqlmodel import Session
 
+from ledger.canonical import canonical_value
 from traceability.bulk import collector_paused
 from traceability.catalog.models import Catalog
 from traceability.claims.eligibility import REASONS
+from traceability.claims.exports.machine import MACHINE_HEADER, PROOF_CHUNK, PROOF_SHEET
+from traceability.claims.exports.reviewtable import (
+    CATEGORY_HEADERS,
+    CATEGORY_SHEET,
+    REVIEW_HEADERS,
+    REVIEW_SHEET,
+    category_rows,
+    claim_devices,
+    claim_exclusions,
+    review_rows,
+)
 from traceability.claims.exports.rows import (
     EXCLUSION_HEADERS,
     HEADERS,
@@ -49,7 +61,13 @@ SUMMARY_HEADERS = (
 )
 TOTAL_LABEL = "合计 Total"
 #: Detail columns, in the order of ``HEADERS``: wide enough for their values.
-_WIDTHS: list[float] = [7, 20, 21, 26, 40, 26, 10, 21, 12, 44, 14, 8, 66, 66, 68, 10, 20, 50, 40]
+_WIDTHS: list[float] = [
+    7, 20, 21, 26, 40, 26, 10,
+    10, 10, 10, 10, 14, 12, 12, 12, 10, 14, 16, 20, 18, 14, 21,  # tier attributes, identity
+    21, 12, 44, 14,
+    16, 10, 14,  # batch, line, operator
+    8, 66, 66, 68, 10, 20, 50, 40, 60,
+]  # fmt: skip
 #: Header rows hold two lines (Chinese, then English).
 _HEADER_HEIGHT = 32
 _NUMBER_FORMATS = {"int": "0", "kg": "0.000", "datetime": "yyyy-mm-dd hh:mm:ss"}
@@ -114,7 +132,51 @@ def _write_xlsx(
         page_setup={**_PRINT, "repeat_rows": 0, "fit_to_pages": (1, 0)},
     )
     book.freeze(row=1, col=1, sheet=EXCLUDED_SHEET)
+    _tables(book, head, session, catalog, summary)
+    book.sheet(
+        PROOF_SHEET,
+        ({MACHINE_HEADER: chunk} for chunk in proof_chunks(summary.proof)),
+        column_widths=[120],
+        header_format=head,
+    )
     book.save()
+
+
+def _tables(
+    book: FastExcel, head: Format, session: Session, catalog: Catalog, summary: Summary
+) -> None:
+    """Units per category (claimed and excluded by reason) and, once reviewed, the
+    regulator's 审核核定 table."""
+    devices = claim_devices(session, summary.claim)
+    rows = category_rows(catalog, (d[1] for d in devices), claim_exclusions(session, summary.claim))
+    book.sheet(
+        CATEGORY_SHEET,
+        sheet_records(CATEGORY_HEADERS, rows),
+        column_widths=[30, 14, 14, 14, 80],
+        header_format=head,
+        row_heights={0: _HEADER_HEIGHT},
+        page_setup={**_PRINT, "fit_to_pages": (1, 0)},
+    )
+    if not summary.replay.outcomes:
+        return
+    rows = review_rows(
+        summary.replay.lines, devices, summary.replay.outcomes,
+        yuan=summary.claim.mode != "quantity",
+    )  # fmt: skip
+    book.sheet(
+        REVIEW_SHEET,
+        sheet_records(REVIEW_HEADERS, rows),
+        column_widths=[7, 26, 44, 12, 14, 12, 14, 12, 14, 40, 12],
+        header_format=head,
+        row_heights={0: _HEADER_HEIGHT},
+        page_setup={**_PRINT, "fit_to_pages": (1, 0)},
+    )
+
+
+def proof_chunks(proof: dict[str, Any]) -> list[str]:
+    """The proof as canonical JSON cut into pieces a cell holds (read back joined)."""
+    text = canonical_value(proof).decode()
+    return [text[i : i + PROOF_CHUNK] for i in range(0, len(text), PROOF_CHUNK)] or [""]
 
 
 def sheet_records(
@@ -171,7 +233,7 @@ def _summary_head(s: Summary) -> list[tuple[Any, ...]]:
     claim, replay = s.claim, s.replay
     bold = Format().set_bold()
     facts = [
-        ("处理企业 Plant", f"{s.plant_name} ({claim.org})"),
+        ("处理企业 Plant", s.plant_name),
         ("许可证编号 Licence", s.licence or ""),
         ("申报期 Period", f"{claim.period}  ({s.period_text})"),
         ("申报单号 Claim", f"{claim.code}  状态 state: {s.state_text}{_approved(replay)}"),
