@@ -4,7 +4,7 @@ device, as replayed when the claim was computed (issue 18 item 5)
 Rows computed before stay without them (None): their exports leave those cells empty.
 
 Revision ID: f18e0f180001
-Revises: f21e0c150001
+Revises: f21e0c150002
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f18e0f180001"
-down_revision: str | None = "f21e0c150001"
+down_revision: str | None = "f21e0c150002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
