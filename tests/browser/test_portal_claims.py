@@ -164,7 +164,9 @@ def auditor_reviews(page: Any, server: LiveServer, claim_id: int) -> str:
     rate = next(d["rate_yuan"] for d in after["devices"] if d["qr_id"] == qr_id)
     assert after["approved_yuan"] == before["total_yuan"] - rate
     assert [e["type"] for e in after["events"]] == [
-        "claim_submitted", "claim_reviewed", "claim_reviewed"
+        "claim_submitted",
+        "claim_reviewed",
+        "claim_reviewed",
     ]
     assert after["events"][1]["payload"]["decisions"][0]["note"] == "No video of work station 3"
     shot(page, "reviewed-en")
@@ -186,7 +188,9 @@ def auditor_prints(page: Any, server: LiveServer, claim_id: int, rejected: str) 
         assert claimed == units[line] == approved + deducted
         assert (deducted, reasons) == ((1, "video_missing") if line == tier else (0, ""))
     page.emulate_media(media="print")
-    assert page.locator(".portal-nav").is_hidden() and page.locator("button[data-print]").is_hidden()
+    assert (
+        page.locator(".portal-nav").is_hidden() and page.locator("button[data-print]").is_hidden()
+    )
     shot(page, "approval-en-print")
     page.emulate_media(media="screen")
 

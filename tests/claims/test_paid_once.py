@@ -59,9 +59,13 @@ def test_a_reinstated_device_claimed_again_is_not_approved_by_a_bulk_approval_of
     q.ship_and_confirm_lots()
     q.anchor()
     first = submitted(q)
-    rejected = review(q, auditor, first, [{"decision": "reject", "qr_id": a, "reason": "video_missing"}])
+    rejected = review(
+        q, auditor, first, [{"decision": "reject", "qr_id": a, "reason": "video_missing"}]
+    )
     assert rejected.status_code == 200, rejected.get_json()
-    again = review(q, auditor, first, [{"decision": "reinstate", "qr_id": a, "reason": "evidence_supplied"}])
+    again = review(
+        q, auditor, first, [{"decision": "reinstate", "qr_id": a, "reason": "evidence_supplied"}]
+    )
     assert again.status_code == 200, again.get_json()
     second = submitted(q, supplementary=True)  # the supplement counts the freed device
     assert set(outcomes(q, second)) == {a}

@@ -249,7 +249,10 @@ def test_a_review_starts_from_the_replayed_outcomes_not_the_edited_rows(
         )
     # The events say the device is rejected, so it can be reinstated; the rows are re-projected.
     again = review(
-        quarter, auditor, claim, [{"decision": "reinstate", "qr_id": rejected[0], "reason": "evidence_supplied"}]
+        quarter,
+        auditor,
+        claim,
+        [{"decision": "reinstate", "qr_id": rejected[0], "reason": "evidence_supplied"}],
     )
     assert again["projection_mismatch"] == []
     assert {q: d["review"] for q, d in _devices(show(quarter, claim)).items() if q in rejected} == {

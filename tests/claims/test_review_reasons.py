@@ -34,9 +34,9 @@ def test_every_review_reason_has_chinese_and_english_text_and_says_its_source() 
 
 
 def test_a_reason_reads_as_its_text_and_a_reason_recorded_before_the_codes_as_recorded() -> None:
-    assert reason_text("video_missing", zh=True) == load_review_reasons().reasons[
-        "video_missing"
-    ].zh
+    assert (
+        reason_text("video_missing", zh=True) == load_review_reasons().reasons["video_missing"].zh
+    )
     assert reason_text("video_missing", zh=False).startswith("dismantling video")
     assert reason_text("无拆解视频", zh=False) == "无拆解视频"  # free text of an earlier review
     assert reason_text(None, zh=True) == ""

@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from traceability.anchoring.trust import TrustedLedger
@@ -30,6 +30,7 @@ from traceability.paging import Paging
 
 _ITEM = ClaimItem.__table__  # type: ignore[attr-defined]
 _EXCLUSION = ClaimExclusion.__table__  # type: ignore[attr-defined]
+
 
 def claims_of(session: Session, orgs: Collection[str], *, submitted_only: bool) -> list[Claim]:
     """The claims of the plants ``orgs``, newest quarter first; ``submitted_only``: not drafts

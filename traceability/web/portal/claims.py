@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
@@ -49,6 +50,18 @@ from traceability.web.portal.scope import (
 from traceability.web.portal.views import category_name
 
 PER_PAGE = 50
+#: A claim's states and events as people read them.
+STATE_NAMES = {
+    "draft": lazy_gettext("draft (not submitted)"),
+    "submitted": lazy_gettext("submitted, under review"),
+    "approved": lazy_gettext("approved in full"),
+    "partially_approved": lazy_gettext("partially approved"),
+    "rejected": lazy_gettext("rejected in full"),
+}
+EVENT_NAMES = {
+    "claim_submitted": lazy_gettext("claim submitted"),
+    "claim_reviewed": lazy_gettext("claim reviewed"),
+}
 
 
 def _list(error: str | None = None, status: int = 200) -> tuple[str, int]:
@@ -64,6 +77,7 @@ def _list(error: str | None = None, status: int = 200) -> tuple[str, int]:
     return render_template(
         "portal/claims.html", claims=claims, manager=manager, quarters=quarters, error=error,
         window=window_days(current_trace().settings),
+        state_name=lambda state: str(STATE_NAMES.get(state, state)),
     ), status  # fmt: skip
 
 
@@ -190,6 +204,8 @@ def _words() -> dict[str, Any]:
         "review_reasons": reasons.reasons,
         "reject_reasons": reasons.for_decision("reject"),
         "reinstate_reasons": reasons.for_decision("reinstate"),
+        "state_name": lambda state: str(STATE_NAMES.get(state, state)),
+        "event_name": lambda kind: str(EVENT_NAMES.get(kind, kind)),
         "is_auditor": g.principal.role == Role.auditor,
         "is_manager": g.principal.role == Role.manager,
     }

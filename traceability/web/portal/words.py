@@ -50,16 +50,12 @@ WORDS = (
     lazy_gettext("final"),
     lazy_gettext("lost"),
     # claims: states, review outcomes and decisions, event types
-    lazy_gettext("draft"),
     lazy_gettext("approved"),
-    lazy_gettext("partially_approved"),
     lazy_gettext("rejected"),
     lazy_gettext("reinstated"),
     lazy_gettext("approve"),
     lazy_gettext("reject"),
     lazy_gettext("reinstate"),
-    lazy_gettext("claim_submitted"),
-    lazy_gettext("claim_reviewed"),
     lazy_gettext("projection_mismatch"),
 )
 
