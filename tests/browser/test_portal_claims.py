@@ -137,10 +137,14 @@ def manager_submits(page: Any, server: LiveServer, claim_id: int) -> None:
     shot(page, "submitted-zh")
     download = page.context.request.get(f"{server.url}/api/v1/claims/{claim_id}/export.xlsx")
     assert download.status == 200 and download.body()[:2] == b"PK"
+    page.goto(f"{server.url}/portal/claims")
+    assert page.get_attribute(f"[data-claim] a[href$='/claims/{claim_id}']", "href")
+    shot(page, "list-zh")
 
 
 def auditor_reviews(page: Any, server: LiveServer, claim_id: int) -> str:
     page.goto(f"{server.url}/portal/claims")
+    shot(page, "list-en")
     page.click(f"[data-claim] a[href$='/claims/{claim_id}']")
     page.wait_for_selector("[data-state=submitted]")
     before = claim_json(page, server, claim_id)
