@@ -21,6 +21,8 @@ from tests.support.browser import ARTIFACTS, sign_in_page
 from tests.support.claims import submitted_claim
 from tests.support.live import LiveServer, live_demo
 from traceability import demo
+from traceability.app import trace_of
+from traceability.periods import quarter_of
 
 SCREEN = {"width": 1440, "height": 900}
 PERIOD = "2026Q3"
@@ -130,6 +132,9 @@ def manager_creates_and_inspects(page: Any, server: LiveServer) -> int:
 
 def manager_submits(page: Any, server: LiveServer, claim_id: int) -> None:
     page.goto(f"{server.url}/portal/claims/{claim_id}")
+    page.click("form[data-form=recompute] button")
+    page.wait_for_selector("[data-done=recomputed]")
+    assert claim_json(page, server, claim_id)["state"] == "draft"
     page.click("form[data-form=submit] button")
     page.wait_for_selector("[data-done=submitted]")
     assert page.get_attribute("[data-state]", "data-state") == "submitted"
@@ -287,6 +292,27 @@ def test_the_region_auditor_reads_the_claim_and_a_form_without_its_csrf_token_ch
         )
         assert bad.status == 422 and "data-error" in bad.text()
         assert claim_json(page, server, beijing_claim)["state"] == "submitted"
+    finally:
+        page.context.close()
+
+
+def test_the_open_quarter_is_refused_with_its_reason_in_the_pages_language(
+    server: LiveServer, browser: Any
+) -> None:
+    page = signed_in(browser, server, "bj.manager", "zh-CN")
+    try:
+        page.goto(f"{server.url}/portal/claims")
+        before = page.eval_on_selector_all("[data-claim]", "rs => rs.map(r => r.dataset.claim)")
+        open_quarter = quarter_of(trace_of(server.app).now()).name
+        response = page.context.request.post(
+            f"{server.url}/portal/claims",
+            form={"period": open_quarter, "csrf_token": csrf_of(page)},
+        )
+        assert response.status == 422
+        assert "该季度尚未结束" in response.text()
+        page.goto(f"{server.url}/portal/claims")
+        after = page.eval_on_selector_all("[data-claim]", "rs => rs.map(r => r.dataset.claim)")
+        assert after == before
     finally:
         page.context.close()
 
