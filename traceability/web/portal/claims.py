@@ -138,11 +138,13 @@ def review(claim_id: int) -> Response | tuple[str, int]:
 
 def _review_request(form: Any) -> ReviewRequest:
     """One decision from the form's fields; what the API would refuse, a 422 naming it."""
+    kind = form.get("decision", "")
     decision = {
-        "decision": form.get("decision", ""),
+        "decision": kind,
         "qr_id": form.get("qr_id") or None,
         "tier": form.get("tier") or None,
-        "reason": form.get("reason") or None,
+        # The form's reason list is the rejection's: an approval from the same row takes none.
+        "reason": (form.get("reason") or None) if kind != "approve" else None,
         "note": (form.get("note") or "").strip() or None,
         "pending_only": form.get("pending_only") == "1",
     }
@@ -203,7 +205,6 @@ def _words() -> dict[str, Any]:
         "excluded_name": lambda r: REASONS[r][0 if zh else 1] if r in REASONS else r,
         "review_reasons": reasons.reasons,
         "reject_reasons": reasons.for_decision("reject"),
-        "reinstate_reasons": reasons.for_decision("reinstate"),
         "state_name": lambda state: str(STATE_NAMES.get(state, state)),
         "event_name": lambda kind: str(EVENT_NAMES.get(kind, kind)),
         "is_auditor": g.principal.role == Role.auditor,
