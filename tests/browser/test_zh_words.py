@@ -27,6 +27,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from tests.support.browser import TALL_PHONE, go_to_step, phone_context, sign_in_page, wedge_scan
+from tests.support.claims import reviewed, submitted_claim
 from tests.support.live import LiveServer, live_demo
 from traceability import demo
 from traceability.app import trace_of
@@ -77,6 +78,8 @@ def brands() -> set[str]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with live_demo(tmp_path_factory.mktemp("words"), devices=400) as live:
+        # A claim of the manager's plant, submitted and reviewed: its pages are crawled too.
+        reviewed(live.app, submitted_claim(live.app, "sz.manager", PERIOD), "js.auditor")
         yield live
 
 
@@ -110,7 +113,7 @@ def visible_text(page: Any) -> str:
 
 def kind_of(path: str) -> str:
     """Pages of one kind (a device page, a batch page) share a key: a few of each are read."""
-    return re.sub(r"/(devices|lots|plants|batches)/[^/]+", r"/\1/#", path)
+    return re.sub(r"/(devices|lots|plants|batches|claims)/[^/]+", r"/\1/#", path)
 
 
 def crawl_portal(
@@ -170,7 +173,8 @@ def test_no_english_word_on_the_chinese_portal(
         context.close()
     # The crawl reached the pages that matter (a device, a lot, a batch, the findings).
     for kind in ("/portal/devices/#", "/portal/lots/#", "/portal/plants/#/batches/#",
-                 "/portal/anomalies", "/portal/plants/#/sample", "/portal/ledger"):  # fmt: skip
+                 "/portal/anomalies", "/portal/plants/#/sample", "/portal/ledger",
+                 "/portal/claims", "/portal/claims/#", "/portal/claims/#/approval"):  # fmt: skip
         assert kind in kinds, sorted(kinds)
     assert bad == {}, json.dumps(bad, ensure_ascii=False, indent=1)
 

@@ -65,6 +65,21 @@ def test_an_unknown_claim_is_a_404(client: FlaskClient, manager: dict[str, str])
         ([{"decision": "approve", "qr_id": "X", "tier": "tv_flat"}], "decisions[0]"),
         ([{"decision": "approve", "qr_id": "NOPE"}], "decisions[0].qr_id"),
         ([{"decision": "approve", "tier": "no_such_line"}], "decisions[0].tier"),
+        # Review reasons are codes (claims/data/review_reasons.toml), not free text.
+        ([{"decision": "reject", "reason": "无拆解视频"}], "decisions[0].reason"),
+        ([{"decision": "reject", "reason": "no_such_code"}], "decisions[0].reason"),
+        (
+            [{"decision": "approve"}, {"decision": "reject", "reason": "evidence_supplied"}],
+            "decisions[1].reason",
+        ),
+        ([{"decision": "reinstate", "reason": "video_missing"}], "decisions[0].reason"),
+        ([{"decision": "reject", "reason": "other"}], "decisions[0].note"),
+        ([{"decision": "reject", "reason": "other", "note": "   "}], "decisions[0].note"),
+        (
+            [{"decision": "reject", "reason": "video_missing", "note": "x" * 501}],
+            "decisions[0].note",
+        ),
+        ([{"decision": "approve", "pending_only": "rest"}], "decisions[0].pending_only"),
     ],
 )
 def test_a_bad_review_names_the_field(

@@ -200,7 +200,7 @@ def test_review_rejects_a_device_which_stays_unclaimable_until_reinstated(
     assert missing.get_json()["error"]["field"] == "decisions[0]"
     done = review(
         auditor,
-        [{"decision": "approve"}, {"decision": "reject", "qr_id": a, "reason": "无拆解视频"}],
+        [{"decision": "approve"}, {"decision": "reject", "qr_id": a, "reason": "video_missing"}],
     )
     assert done.status_code == 200, done.get_json()
     reviewed = done.get_json()
@@ -210,7 +210,7 @@ def test_review_rejects_a_device_which_stays_unclaimable_until_reinstated(
     assert {e["status"] for e in reviewed["events"]} == {"verified"}  # chained and anchored
     # A supplement does not count again what the quarter's claim holds (a: rejected there).
     assert devices_of(q, q.claim(supplementary=True)) == {}
-    again = review(auditor, [{"decision": "reinstate", "qr_id": a, "reason": "视频已补交"}])
+    again = review(auditor, [{"decision": "reinstate", "qr_id": a, "reason": "evidence_supplied"}])
     assert again.status_code == 200, again.get_json()
     # Reinstated, it left the claim: the supplement (its open draft, recomputed) counts it.
     later = q.claim(supplementary=True)

@@ -59,9 +59,13 @@ def test_a_reinstated_device_claimed_again_is_not_approved_by_a_bulk_approval_of
     q.ship_and_confirm_lots()
     q.anchor()
     first = submitted(q)
-    rejected = review(q, auditor, first, [{"decision": "reject", "qr_id": a, "reason": "无视频"}])
+    rejected = review(
+        q, auditor, first, [{"decision": "reject", "qr_id": a, "reason": "video_missing"}]
+    )
     assert rejected.status_code == 200, rejected.get_json()
-    again = review(q, auditor, first, [{"decision": "reinstate", "qr_id": a, "reason": "已补交"}])
+    again = review(
+        q, auditor, first, [{"decision": "reinstate", "qr_id": a, "reason": "evidence_supplied"}]
+    )
     assert again.status_code == 200, again.get_json()
     second = submitted(q, supplementary=True)  # the supplement counts the freed device
     assert set(outcomes(q, second)) == {a}
@@ -85,8 +89,8 @@ def test_naming_a_reinstated_device_in_its_first_claim_is_a_conflict(
     q.anchor()
     first = submitted(q)
     steps = [
-        {"decision": "reject", "qr_id": a, "reason": "无视频"},
-        {"decision": "reinstate", "qr_id": a, "reason": "已补交"},
+        {"decision": "reject", "qr_id": a, "reason": "video_missing"},
+        {"decision": "reinstate", "qr_id": a, "reason": "evidence_supplied"},
     ]
     assert review(q, auditor, first, steps).status_code == 200
     before = outcomes(q, first)
@@ -106,8 +110,8 @@ def test_the_database_refuses_a_second_approval_of_a_device(q: Quarter, auditor:
     q.anchor()
     first = submitted(q)
     steps = [
-        {"decision": "reject", "qr_id": a, "reason": "无视频"},
-        {"decision": "reinstate", "qr_id": a, "reason": "已补交"},
+        {"decision": "reject", "qr_id": a, "reason": "video_missing"},
+        {"decision": "reinstate", "qr_id": a, "reason": "evidence_supplied"},
     ]
     assert review(q, auditor, first, steps).status_code == 200
     second = submitted(q, supplementary=True)
@@ -130,8 +134,8 @@ def test_a_wiped_reinstatement_is_replayed_and_the_device_stays_approved_once(
     q.anchor()
     first = submitted(q)
     steps = [
-        {"decision": "reject", "qr_id": a, "reason": "无视频"},
-        {"decision": "reinstate", "qr_id": a, "reason": "已补交"},
+        {"decision": "reject", "qr_id": a, "reason": "video_missing"},
+        {"decision": "reinstate", "qr_id": a, "reason": "evidence_supplied"},
     ]
     assert review(q, auditor, first, steps).status_code == 200
     second = submitted(q, supplementary=True)

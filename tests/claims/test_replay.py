@@ -84,7 +84,7 @@ def test_two_rejections_flipped_and_the_total_forged_show_the_replay_and_the_mis
         auditor,
         claim,
         [{"decision": "approve"}]
-        + [{"decision": "reject", "qr_id": q, "reason": "无拆解视频"} for q in rejected],
+        + [{"decision": "reject", "qr_id": q, "reason": "video_missing"} for q in rejected],
     )
     assert honest["state"] == "partially_approved" and honest["anchor_status"] == "verified"
     assert honest["projection_mismatch"] == []
@@ -114,7 +114,7 @@ def test_two_rejections_flipped_and_the_total_forged_show_the_replay_and_the_mis
     assert found[("approved_yuan", None)] == (99_999, honest["approved_yuan"])
     assert found[("state", None)] == ("approved", "partially_approved")
     for qr_id in rejected:
-        assert found[("review", qr_id)] == (["approved", None], ["rejected", "无拆解视频"])
+        assert found[("review", qr_id)] == (["approved", None], ["rejected", "video_missing"])
     assert all(m["claim"] == claim["code"] for m in shown["projection_mismatch"])
     assert shown["anchor_status"] == "projection_mismatch"
 
@@ -239,7 +239,7 @@ def test_a_review_starts_from_the_replayed_outcomes_not_the_edited_rows(
         auditor,
         claim,
         [{"decision": "approve"}]
-        + [{"decision": "reject", "qr_id": q, "reason": "无拆解视频"} for q in rejected],
+        + [{"decision": "reject", "qr_id": q, "reason": "video_missing"} for q in rejected],
     )
     with trace_of(quarter.client.application).engine.begin() as conn:
         conn.execute(
@@ -249,7 +249,10 @@ def test_a_review_starts_from_the_replayed_outcomes_not_the_edited_rows(
         )
     # The events say the device is rejected, so it can be reinstated; the rows are re-projected.
     again = review(
-        quarter, auditor, claim, [{"decision": "reinstate", "qr_id": rejected[0], "reason": "补"}]
+        quarter,
+        auditor,
+        claim,
+        [{"decision": "reinstate", "qr_id": rejected[0], "reason": "evidence_supplied"}],
     )
     assert again["projection_mismatch"] == []
     assert {q: d["review"] for q, d in _devices(show(quarter, claim)).items() if q in rejected} == {

@@ -74,6 +74,7 @@ def check_window(quarter: Period, now: dt.datetime, window_days: int) -> None:
             f"{quarter.name} is still open: a quarter can be claimed once it has closed, "
             f"at {beijing_text(quarter.end)} (Beijing time)",
             field="period",
+            why="quarter_open",
         )
     closes = window_end(quarter, window_days)
     if now >= closes:
@@ -81,6 +82,7 @@ def check_window(quarter: Period, now: dt.datetime, window_days: int) -> None:
             f"the claim window of {quarter.name} closed at {beijing_text(closes)} "
             f"(Beijing time, {window_days} days after the quarter)",
             field="period",
+            why="window_closed",
         )
 
 
@@ -110,12 +112,14 @@ def supplements_of(
             f"{org} has submitted its claim for {quarter.name} ({', '.join(earlier)}); a further "
             "claim is a supplement (补报): ask for it with supplementary = true",
             field="period",
+            why="already_submitted",
         )
     if supplementary and not earlier:
         raise Conflict(
             f"{org} has no submitted claim for {quarter.name} to supplement: "
             "create the quarter's claim (without supplementary)",
             field="supplementary",
+            why="nothing_to_supplement",
         )
     return earlier or None
 

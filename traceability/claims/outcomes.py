@@ -27,7 +27,8 @@ class Outcomes:
     Within one review the decisions naming a device (by QR ID, by its line's
     tier, or every device) apply in order, except that a decision on a tier or
     on every device leaves a reinstated device alone (it has left the claim:
-    finding 5 of issue 15); across reviews a decision without a reason that
+    finding 5 of issue 15), and a ``pending_only`` decision leaves a device that has an
+    outcome already alone; across reviews a decision without a reason that
     leaves the outcome unchanged keeps the earlier reason — what
     ``review_claim`` writes. Memory is per decision, not per device.
     """
@@ -66,6 +67,8 @@ class Outcomes:
                 bulk = not decision.get("qr_id")
                 if bulk and new != Review.reinstated and now == Review.reinstated:
                     continue  # left alone: it has left this claim
+                if decision.get("pending_only") and now is not None:
+                    continue  # "approve the rest": it had an outcome already
                 now, why, touched = new, decision.get("reason"), True
             if touched and (why is not None or now != result):
                 result, reason = now, why

@@ -27,6 +27,7 @@ from traceability.accounts.models import Principal, Role
 from traceability.claims.events import CLAIM_REVIEWED, record_claim_event
 from traceability.claims.models import Claim, ClaimedDevice, ClaimItem, ClaimState, Review
 from traceability.claims.outcomes import review_outcomes
+from traceability.claims.reasons import load_review_reasons
 from traceability.claims.services import get_claim
 from traceability.db import begin_write, utcnow
 from traceability.errors import Conflict, Forbidden, ValidationFailed
@@ -36,21 +37,28 @@ _CLAIMED = ClaimedDevice.__table__  # type: ignore[attr-defined]
 
 
 class Decision(BaseModel):
-    """One decision: on a device (``qr_id``), a line (``tier``), or every device (neither)."""
+    """One decision: on a device (``qr_id``), a line (``tier``), or every device (neither).
+
+    ``reason``: a review reason code (``claims.reasons``: 核减原因), required to reject
+    or reinstate; ``note``: free text that may accompany it; ``pending_only``: the
+    decision leaves devices that already have an outcome alone ("approve the rest").
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     decision: Literal["approve", "reject", "reinstate"]
     qr_id: str | None = Field(default=None, max_length=limits.QR_ID)
     tier: str | None = Field(default=None, max_length=limits.CODE)
-    reason: str | None = Field(default=None, max_length=limits.REASON)
+    reason: str | None = Field(default=None, max_length=limits.CODE)
+    note: str | None = Field(default=None, max_length=limits.REASON)
+    pending_only: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> Decision:
         if self.qr_id is not None and self.tier is not None:
             raise ValueError("name a device (qr_id) or a line (tier), not both")
         if self.decision != "approve" and not (self.reason or "").strip():
-            raise ValueError(f"a decision to {self.decision} needs a reason")
+            raise ValueError(f"a decision to {self.decision} needs a reason code")
         return self
 
 
@@ -76,6 +84,7 @@ def review_claim(
     now: dt.datetime | None = None,
 ) -> Claim:
     """Apply an auditor's decisions to a submitted claim and record them (SPEC §2.6)."""
+    check_reasons(request.decisions)
     claim = _claim_to_review(session, principal, claim_id)
     items = {
         row.qr_id: row
@@ -110,6 +119,30 @@ def review_claim(
     session.add(claim)
     session.commit()
     return claim
+
+
+def check_reasons(decisions: list[Decision]) -> None:
+    """Every reason is a code the decision may give; a code that needs a note has one."""
+    reasons = load_review_reasons()
+    for index, d in enumerate(decisions):
+        where = f"decisions[{index}]"
+        if d.reason is None:
+            continue
+        reason = reasons.reasons.get(d.reason)
+        if reason is None:
+            raise ValidationFailed(
+                f"{d.reason[:40]!r} is not a review reason code "
+                f"(one of {', '.join(reasons.reasons)})",
+                field=f"{where}.reason",
+            )
+        if d.decision not in reason.decisions:
+            raise ValidationFailed(
+                f"reason {d.reason} is not one a decision to {d.decision} gives "
+                f"(one of {', '.join(reasons.for_decision(d.decision)) or 'none'})",
+                field=f"{where}.reason",
+            )
+        if reason.note_required and not (d.note or "").strip():
+            raise ValidationFailed(f"reason {d.reason} needs a note", field=f"{where}.note")
 
 
 def _claim_to_review(session: Session, principal: Principal, claim_id: int) -> Claim:
@@ -152,6 +185,8 @@ def _decide(
                     field=f"{where}.qr_id",
                 )
             targets = [q for q in targets if review[q][0] != Review.reinstated]
+        if d.pending_only:
+            targets = [q for q in targets if review[q][0] is None]
         for qr_id in targets:
             review[qr_id] = (_RESULT[d.decision], d.reason)
         applied.append(_applied(d, targets, left))
@@ -186,6 +221,8 @@ def _applied(d: Decision, targets: list[str], left: list[str]) -> dict[str, Any]
         **({"left_alone": len(left)} if left and d.decision != "reinstate" else {}),
         # Any reason given, even empty: the replay folds it as applied here.
         **({"reason": d.reason} if d.reason is not None else {}),
+        **({"note": d.note} if d.note else {}),
+        **({"pending_only": True} if d.pending_only else {}),
     }
 
 

@@ -461,3 +461,15 @@ def was_submitted(session: Session, claim: Claim) -> bool:
         .limit(1)
     ).first()
     return found is not None
+
+
+def draft_to_recompute(session: Session, principal: Principal, claim_id: int) -> Claim:
+    """The claim a manager asks to recompute, if it is still a draft (``create_claim`` with
+    its quarter recomputes it)."""
+    _require_manager(principal)
+    claim = get_claim(session, principal, claim_id)
+    if claim.state != ClaimState.draft or was_submitted(session, claim):
+        raise Conflict(
+            f"claim {claim.code} was submitted: it is frozen", field="id", why="submitted"
+        )
+    return claim

@@ -90,5 +90,13 @@ function autoSubmit() {
   }
 }
 
+// The 审核核定 table's print button (the page prints as it is: print styles hide the rest).
+function printButtons() {
+  for (const button of document.querySelectorAll("button[data-print]")) {
+    button.addEventListener("click", () => window.print());
+  }
+}
+
 drawCharts();
 autoSubmit();
+printButtons();

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from traceability.web.portal import admin, anomalies, devices, ledger, lots, plants, views
+from traceability.web.portal import (
+    admin,
+    anomalies,
+    claims,
+    devices,
+    ledger,
+    lots,
+    plants,
+    views,
+)
 from traceability.web.portal.words import field_name
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="../templates")
-for module in (views, plants, devices, lots, anomalies, ledger, admin):
+for module in (views, plants, devices, lots, anomalies, ledger, claims, admin):
     module.register(bp)
 bp.add_app_template_filter(field_name, "field_name")

@@ -49,6 +49,14 @@ WORDS = (
     lazy_gettext("confirmed"),
     lazy_gettext("final"),
     lazy_gettext("lost"),
+    # claims: states, review outcomes and decisions, event types
+    lazy_gettext("approved"),
+    lazy_gettext("rejected"),
+    lazy_gettext("reinstated"),
+    lazy_gettext("approve"),
+    lazy_gettext("reject"),
+    lazy_gettext("reinstate"),
+    lazy_gettext("projection_mismatch"),
 )
 
 #: A device's attributes as people call them: the handheld's words
