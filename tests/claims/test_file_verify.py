@@ -165,7 +165,7 @@ def test_a_changed_review_cell_fails_naming_the_cell(
     auditor: Actor = make_actor("REG-JS", "regulator", role="auditor", region="320000")
     csv_rows = _rows(export(quarter, claim, "csv", tmp_path), "csv")
     victim = json.loads(csv_rows[2][HEADERS.index(MACHINE_HEADER)])[0]  # its QR ID
-    rejected = {"decision": "reject", "qr_id": victim, "reason": "no_video: 无拆解视频"}
+    rejected = {"decision": "reject", "qr_id": victim, "reason": "video_missing"}
     decisions = [{"decision": "approve"}, rejected]
     response = quarter.client.post(
         f"/api/v1/claims/{claim['id']}/review", json={"decisions": decisions},
@@ -175,11 +175,11 @@ def test_a_changed_review_cell_fails_naming_the_cell(
     path = export(quarter, claim, "xlsx", tmp_path)
     assert check(quarter, path).ok, check(quarter, path).problems  # the review is on chain
     rows = _rows(path, "xlsx")
-    assert "无拆解视频" in rows[2][REVIEW_COLUMN]
+    assert "video_missing" in rows[2][REVIEW_COLUMN]
     rows[2][REVIEW_COLUMN] = rows[3][REVIEW_COLUMN]  # the rejection turned into an approval
     _write_rows(path, "xlsx", rows)
     column = openpyxl.utils.get_column_letter(REVIEW_COLUMN + 1)
-    named(check(quarter, path), f"{DETAIL_SHEET} cell {column}3", "无拆解视频")
+    named(check(quarter, path), f"{DETAIL_SHEET} cell {column}3", "video_missing")
 
 
 def test_the_review_table_counts_the_deduction_and_an_edit_of_it_is_named(
@@ -188,7 +188,7 @@ def test_the_review_table_counts_the_deduction_and_an_edit_of_it_is_named(
     claim = submitted(quarter)
     auditor: Actor = make_actor("REG-JS", "regulator", role="auditor", region="320000")
     victim = quarter.devices["fridge_500"]
-    rejected = {"decision": "reject", "qr_id": victim, "reason": "no_video: 无拆解视频"}
+    rejected = {"decision": "reject", "qr_id": victim, "reason": "video_missing"}
     decisions = [{"decision": "approve"}, rejected]
     response = quarter.client.post(
         f"/api/v1/claims/{claim['id']}/review", json={"decisions": decisions},
@@ -203,7 +203,7 @@ def test_the_review_table_counts_the_deduction_and_an_edit_of_it_is_named(
     claimed, approved, deducted = total[3], total[5], total[7]
     assert (claimed, approved, deducted) == (claim["units"], claim["units"] - 1, 1)
     fridge = next(r for r in table[1:-1] if "refrigerator" in str(r[1]) and r[7])
-    assert fridge[9] == "no_video×1" and fridge[8] == fridge[4] // fridge[3]
+    assert fridge[9] == "video_missing×1" and fridge[8] == fridge[4] // fridge[3]
     assert check(quarter, path).ok
     book[REVIEW_SHEET].cell(len(table), 6).value = claimed  # every unit approved after all
     book.save(path)

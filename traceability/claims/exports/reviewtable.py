@@ -19,6 +19,7 @@ from sqlmodel import Session
 from traceability.catalog.models import Catalog
 from traceability.claims.models import Claim, ClaimExclusion, ClaimItem
 from traceability.claims.outcomes import Outcomes
+from traceability.claims.reasons import load_review_reasons
 
 REVIEW_SHEET = "审核核定"
 REVIEW_HEADERS = (
@@ -44,6 +45,9 @@ def reason_of(reason: str | None) -> tuple[str, str]:
     reads them: ``code: text`` gives its code; free text (older reviews) has none."""
     if not reason:
         return "", ""
+    coded = load_review_reasons().reasons.get(reason)
+    if coded is not None:  # a code, as reviews record them since the codes (claims.reasons)
+        return reason, coded.zh
     found = _CODED.match(reason)
     return (found.group(1), found.group(2)) if found else ("", reason)
 
