@@ -12,7 +12,12 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, SQLModel
 
-from tests.support.databases import DatabaseTemplate, default_settings, shared_template
+from tests.support.databases import (
+    DatabaseTemplate,
+    default_settings,
+    fresh_database,
+    shared_template,
+)
 from traceability import create_app, demo
 from traceability.accounts import services as accounts
 from traceability.app import trace_of
@@ -23,7 +28,7 @@ from traceability.audit.ruleset import load_ruleset
 from traceability.audit.services import Audit, run_audit
 from traceability.audit.snapshots import Rejected, Snapshot, SnapshotCache
 from traceability.clock import FixedClock, ShiftedClock
-from traceability.periods import Period
+from traceability.periods import Period, parse_period
 from traceability.reports.devices import open_reader
 
 DEMO_DEVICES = 3000
@@ -74,6 +79,25 @@ def database_template(request: pytest.FixtureRequest) -> DatabaseTemplate | None
     return None
 
 
+@pytest.fixture(scope="session")
+def demo_audit(demo_template: DemoTemplate, tmp_path_factory: pytest.TempPathFactory) -> Audit:
+    """The demo quarter's audit as ``computed`` finds it on an untouched copy of the demo.
+
+    Computed once per worker (2-3 s each time) for the tests that only read it beside
+    their own copy: those add no event, so their audit is this one.
+    """
+    directory = tmp_path_factory.mktemp("demo-audit")
+    with fresh_database(directory, demo_template.database) as url:
+        app = create_app(
+            {**default_settings(url, directory), "plant_operations": DEMO_OPERATIONS},
+            clock=ShiftedClock(AUDIT_NOW),
+        )
+        try:
+            return computed(app, Q3)
+        finally:
+            trace_of(app).engine.dispose()
+
+
 @pytest.fixture
 def demo_summary(demo_template: DemoTemplate, app: Flask) -> str:
     """What `traceability demo` printed; the test's database is a copy of the demo's."""
@@ -83,6 +107,7 @@ def demo_summary(demo_template: DemoTemplate, app: Flask) -> str:
 #: The audit tests live in November 2026, whatever the date: the demo quarter
 #: (2026Q3) is the last closed one and among the kept periods.
 AUDIT_NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+Q3 = parse_period("2026Q3")  # the demo quarter
 
 
 @pytest.fixture

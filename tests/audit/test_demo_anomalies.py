@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from tests.audit.conftest import DEMO_DEVICES, add_user, computed, stored_snapshot, token_for
+from tests.audit.conftest import DEMO_DEVICES, add_user, stored_snapshot, token_for
 from tests.support.web import sign_in
 from traceability import demo
 from traceability.accounts import services as accounts
@@ -24,6 +24,7 @@ from traceability.accounts.models import Organisation
 from traceability.app import trace_of
 from traceability.audit.refresh import refresh
 from traceability.audit.ruleset import load_ruleset
+from traceability.audit.services import Audit
 from traceability.audit.snapshots import Snapshot
 from traceability.cli import demo as demo_command
 from traceability.custody.models import Event
@@ -88,11 +89,11 @@ CASES = {
 
 
 def test_every_planted_anomaly_is_found_and_nothing_else_of_its_kind(
-    app: Flask, demo_summary: str
+    app: Flask, demo_summary: str, demo_audit: Audit
 ) -> None:
     counts, lot = planted(demo_summary)
     assert len(counts) == 8 + len(CASES) and lot, demo_summary  # it lists what it plants
-    findings = list(computed(app, Q3).findings)
+    findings = list(demo_audit.findings)
     by_rule = Counter(f.rule for f in findings)
     assert by_rule["leakage"] == counts["lost in transit"]
     assert by_rule["duplicate_serial"] == 2 * counts["duplicated serial (pairs)"]
@@ -165,7 +166,9 @@ TAMPER_ONLY = {
 }
 
 
-def test_every_audit_rule_fires_on_the_demo(app: Flask, demo_summary: str) -> None:
+def test_every_audit_rule_fires_on_the_demo(
+    app: Flask, demo_summary: str, demo_audit: Audit
+) -> None:
     """Issue 17, must show: each rule of rules.toml has a finding on the demo quarter — the
     demo `traceability demo` (and so `make run`) loads by default, in the audit (what the
     API computes) and in the stored snapshot the portal reads."""
@@ -175,7 +178,7 @@ def test_every_audit_rule_fires_on_the_demo(app: Flask, demo_summary: str) -> No
     assert set(TAMPER_ONLY) <= set(ruleset.ids)
     snapshot = stored_snapshot(app, "2026Q3")
     assert isinstance(snapshot, Snapshot)
-    for findings in (computed(app, Q3).findings, snapshot.findings):
+    for findings in (demo_audit.findings, snapshot.findings):
         by_rule = Counter(f.rule for f in findings)
         assert [
             r for r in ruleset.ids if not by_rule[r] and r not in {*TAMPER_ONLY, *REGULATOR_ONLY}
@@ -201,7 +204,7 @@ def test_the_tampered_demo_fires_the_rules_only_tampering_raises(
 
 
 def test_the_api_lists_every_finding_to_the_auditors_of_its_region_only(
-    app: Flask, client: FlaskClient, demo_summary: str
+    app: Flask, client: FlaskClient, demo_summary: str, demo_audit: Audit
 ) -> None:
     with Session(trace_of(app).engine) as session:
         accounts.add_org(
@@ -214,7 +217,7 @@ def test_the_api_lists_every_finding_to_the_auditors_of_its_region_only(
         "11": token_for(app, "bj.auditor"),
         "44": add_user(app, "gd.auditor", "REG-GD", "auditor"),
     }
-    expected = {(f.rule, f.subject, f.org) for f in computed(app, Q3).findings}
+    expected = {(f.rule, f.subject, f.org) for f in demo_audit.findings}
     with Session(trace_of(app).engine) as session:
         regions = dict(session.execute(select(Organisation.code, Organisation.region)).all())
     seen: set[tuple[str, str, str]] = set()
@@ -287,9 +290,8 @@ def test_managers_see_their_own_plant_and_operators_nothing(
     assert operator.status_code == 403
 
 
-def test_a_closed_period_as_of_its_close(app: Flask, demo_summary: str) -> None:
-    audit = computed(app, Q3)
-    assert audit.as_of == dt.datetime(2026, 10, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+def test_a_closed_period_as_of_its_close(demo_audit: Audit) -> None:
+    assert demo_audit.as_of == dt.datetime(2026, 10, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
 _ROW = re.compile(r'<tr data-rule="([^"]+)" data-subject="([^"]+)">')
@@ -310,7 +312,7 @@ def portal_rows(client: FlaskClient, username: str) -> set[tuple[str, str]]:
 
 
 def test_the_portal_lists_every_finding_to_the_auditors_of_its_region(
-    app: Flask, demo_summary: str
+    app: Flask, demo_summary: str, demo_audit: Audit
 ) -> None:
     with Session(trace_of(app).engine) as session:
         accounts.add_org(
@@ -320,7 +322,7 @@ def test_the_portal_lists_every_finding_to_the_auditors_of_its_region(
         accounts.add_user(session=session, username="gd.auditor", org_code="REG-GD",
                           role="auditor", password=demo.PASSWORD)  # fmt: skip
         session.commit()
-    findings = computed(app, Q3).findings
+    findings = demo_audit.findings
     expected = {(f.rule, f.subject) for f in findings}
     counts, lot = planted(demo_summary)
     assert ("hazardous_lot_unconfirmed", lot) in expected
@@ -358,13 +360,13 @@ def test_an_event_row_edited_in_the_database_is_a_verification_finding(
 
 
 def test_the_anomaly_list_and_plant_figures_export_as_xlsx_and_csv(
-    app: Flask, client: FlaskClient, demo_summary: str
+    app: Flask, client: FlaskClient, demo_summary: str, demo_audit: Audit
 ) -> None:
     assert sign_in(client, "bj.auditor", demo.PASSWORD).status_code == 302
     # Whatever the Beijing auditor reads: every organisation in region 11xxxx (both
     # Beijing collection points, not only those named …BJ01).
     beijing = {o.code for o in load_figures().orgs if o.region.startswith("11")}
-    findings = [f for f in computed(app, Q3).findings if f.org in beijing]
+    findings = [f for f in demo_audit.findings if f.org in beijing]
     xlsx = client.get("/portal/anomalies.xlsx?period=2026Q3")
     assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
@@ -403,11 +405,11 @@ def test_the_overview_shows_five_plants_of_one_province(app: Flask, demo_summary
 
 
 def test_the_batch_of_the_late_correction_reads_as_recorded_by_the_close(
-    app: Flask, demo_summary: str
+    app: Flask, demo_summary: str, demo_audit: Audit
 ) -> None:
     """Issue 17 item 8 in the demo: its batch weighs the same on every page, the
     re-weighing of October shown apart."""
-    [late] = [f for f in computed(app, Q3).findings if f.rule == "correction" and f.at >= Q3.end]
+    [late] = [f for f in demo_audit.findings if f.rule == "correction" and f.at >= Q3.end]
     with Session(trace_of(app).engine) as session:
         batch = session.execute(
             select(Event.payload["batch"].as_string()).where(
