@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 from sqlmodel import SQLModel
 
-from ledger.node import ManagedNode, node_rpc
+from ledger.node import ManagedNode, node_rpc, set_chain_time
 from tests.claims.quarter import ELIGIBLE, EXAMPLE_RATES, EXCLUDED, FLAT_OUT, Quarter, at
 from tests.ledger_fixtures import require_node_binary
 from tests.support.accounts import Actor, add_actor
@@ -91,6 +92,10 @@ def database_template(request: pytest.FixtureRequest, tmp_path: Path) -> Databas
     node: ManagedNode = request.getfixturevalue("claims_node")
     assert node_rpc(node.url, "evm_revert", template.chain_snapshot) is True
     template.chain_snapshot = node_rpc(node.url, "evm_snapshot")  # a revert uses its snapshot up
+    # A revert takes the node's clock back to the snapshot's: blocks would then be timed
+    # before the events the test records now (the app lives in the machine's time), and a
+    # block timed before an event's recording makes it `late`. Its next blocks start now.
+    set_chain_time(node.url, int(time.time()))
     return template.database
 
 
