@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import select, update
 
 from tests.support.accounts import Actor, manager_headers
 from tests.support.floor import Handheld
 from traceability.app import trace_of
+from traceability.custody.models import Event
 
 
 def page_of(client: FlaskClient, qr_id: str, lang: str = "en") -> str:
@@ -79,14 +80,12 @@ class TestOnALedger:
             == 200
         )
         assert 'data-verification="verified"' in page_of(client, qr_id)
+        table = Event.__table__  # type: ignore[attr-defined]
         with trace_of(app).engine.begin() as conn:  # the plant's DB admin lightens the receipt
-            conn.execute(
-                text(
-                    "UPDATE event SET payload = replace(payload, '20000', '19000') "
-                    "WHERE device = :q AND type = 'received'"
-                ),
-                {"q": qr_id},
-            )
+            where = (table.c.device == qr_id) & (table.c.type == "received")
+            payload = conn.execute(select(table.c.payload).where(where)).scalar_one()
+            assert payload["weight_g"] == 20000
+            conn.execute(update(table).where(where).values(payload={**payload, "weight_g": 19000}))
         html = page_of(client, qr_id)
         assert 'data-verification="failed"' in html
         cause = re.search(r"<p class=\"cause\" data-cause>(.*?)</p>", html, re.S)
