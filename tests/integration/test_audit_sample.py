@@ -345,9 +345,7 @@ def test_the_reviewer_records_each_devices_outcome_and_a_mismatch_opens_a_case(
     from traceability.audit.refresh import refresh
 
     refresh(trace_of(app), force=True)  # the plant page reads the audit's snapshot
-    plant_page = client.get(f"/portal/plants/{plant.org}?period=2026Q2").get_data(
-        as_text=True
-    )
+    plant_page = client.get(f"/portal/plants/{plant.org}?period=2026Q2").get_data(as_text=True)
     assert f'data-case="{case}"' in plant_page
 
     # Another region's auditor: 403 on the page, the sheet and the action.
@@ -355,6 +353,8 @@ def test_the_reviewer_records_each_devices_outcome_and_a_mismatch_opens_a_case(
                password=PASSWORD)  # fmt: skip
     assert sign_in(client, "ah.reviewer").status_code == 302
     assert client.get(url).status_code == 403
-    assert client.get(f"/portal/plants/{plant.org}/sample.csv?period={closed.name}").status_code == 403
+    assert (
+        client.get(f"/portal/plants/{plant.org}/sample.csv?period={closed.name}").status_code == 403
+    )
     token = csrf_token(client.get("/portal/cases").get_data(as_text=True))
     assert record(qr_id=first, outcome="no_footage").status_code == 403

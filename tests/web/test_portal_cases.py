@@ -103,7 +103,10 @@ def test_a_finding_is_worked_as_a_case_from_assignment_to_closing(
     assert [e.type for e in events] == [
         "case_assigned", "case_info_req", "case_answered", "case_closed",
     ]  # fmt: skip
-    assert [e.actor for e in events] == [auditor.username] * 2 + [manager.username, auditor.username]
+    assert [e.actor for e in events] == [auditor.username] * 2 + [
+        manager.username,
+        auditor.username,
+    ]
     prev = None
     for e in events:
         content = event_content(

@@ -328,12 +328,12 @@ def _assignee(session: Session, key: CaseKey, username: str) -> str:
     """``username``, if an active auditor of a regulator whose region covers the plant."""
     if not username:
         raise ValidationFailed("name the auditor to assign the case to", field="assignee")
+    user, org = User.__table__.c, Organisation.__table__.c  # type: ignore[attr-defined]
     row = session.execute(
-        select(User.username, User.role, User.is_active, User.id, Organisation.id.label("oid"),
-               Organisation.code, Organisation.kind)
-        .join(Organisation, Organisation.id == User.org_id)  # type: ignore[arg-type]
-        .where(User.username == username)
-    ).first()  # fmt: skip
+        select(user.username, user.role, user.is_active, user.id, org.id.label("oid"), org.code)
+        .join(Organisation.__table__, org.id == user.org_id)  # type: ignore[attr-defined]
+        .where(user.username == username)
+    ).first()
     if row is None or row.role != Role.auditor or not row.is_active:
         raise ValidationFailed(f"{username[:64]!r} is no active auditor", field="assignee")
     facts = register_of(session, [row.code, key.org])

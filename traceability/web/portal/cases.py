@@ -104,7 +104,7 @@ def case_rows(plants: list[str], findings: list[Finding]) -> list[CaseRow]:
                 title = spec.zh if zh else spec.en
             rows[code] = CaseRow(case, None, "high" if case.key.rule == SAMPLE_RULE else "low",
                                  title, case.key.subject)  # fmt: skip
-    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    rank = {str(s): i for i, s in enumerate(SEVERITIES)}
     return sorted(
         rows.values(), key=lambda r: (not r.case.is_open, rank.get(r.severity, 9), r.key.code)
     )
@@ -249,10 +249,9 @@ def region_auditors(principal: Principal) -> list[str]:
     """The auditors who may be assigned a case: active auditors of the user's regulator."""
     if principal.role != Role.auditor:
         return []
-    query = select(User.username).where(
-        User.org_id == principal.org_id,
-        User.role == Role.auditor,
-        User.is_active.is_(True),  # type: ignore[attr-defined]
+    user = User.__table__.c  # type: ignore[attr-defined]
+    query = select(user.username).where(
+        user.org_id == principal.org_id, user.role == Role.auditor, user.is_active.is_(True)
     )
     return sorted(str(u) for u in get_session().execute(query).scalars())
 

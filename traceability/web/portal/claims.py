@@ -189,7 +189,8 @@ def _page(claim_id: int, error: str | None = None, status: int = 200) -> tuple[s
 
 def claim_devices(session: Any, claim: Any) -> set[str]:
     """The QR IDs of a claim's devices (for the open cases that name them)."""
-    query = select(ClaimItem.qr_id).where(ClaimItem.claim_id == claim.id)  # type: ignore[arg-type]
+    item = ClaimItem.__table__.c  # type: ignore[attr-defined]
+    query = select(item.qr_id).where(item.claim_id == claim.id)
     return {str(q) for q in session.execute(query).scalars()}
 
 

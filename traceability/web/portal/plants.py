@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pydantic import ValidationError
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ledger.errors import LedgerError
 from traceability.accounts.models import Role
@@ -196,7 +197,7 @@ def outcome_name(code: str | None) -> str:
     return words[0] if current_language() == "zh-CN" else words[1]
 
 
-def record_sample_outcome(plant: str) -> Response | tuple[str, int]:
+def record_sample_outcome(plant: str) -> WerkzeugResponse | tuple[str, int]:
     """One device's video-review outcome from the sample page's form (auditors)."""
     _org, period, sample, _problem = _sample(plant)
     try:
