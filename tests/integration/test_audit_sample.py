@@ -347,6 +347,12 @@ def test_the_reviewer_records_each_devices_outcome_and_a_mismatch_opens_a_case(
     refresh(trace_of(app), force=True)  # the plant page reads the audit's snapshot
     plant_page = client.get(f"/portal/plants/{plant.org}?period=2026Q2").get_data(as_text=True)
     assert f'data-case="{case}"' in plant_page
+    # The case the mismatch opened is this device's, with its opening step on the timeline.
+    shown = client.get(f"/portal/cases/{case}", headers={"Accept-Language": "en"})
+    text = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and f'data-case="{case}"' in text
+    assert f"/portal/devices/{second}" in text and 'data-step="case_opened"' in text
+    assert "sampled video does not match the records" in text
 
     # Another region's auditor: 403 on the page, the sheet and the action.
     make_actor("REG-AH", "regulator", role="auditor", region="341282", username="ah.reviewer",

@@ -46,6 +46,7 @@ from traceability.errors import TraceabilityError, ValidationFailed
 from traceability.reports.devices import open_reader
 from traceability.web.auth import browser_login_required, safe_next
 from traceability.web.i18n import current_language
+from traceability.web.portal.anomalies import LOT_RULES
 from traceability.web.portal.exports import table_response
 from traceability.web.portal.scope import PORTAL_ROLES, current_scope, requested_paging
 
@@ -166,6 +167,7 @@ def case_list() -> str:
         "portal/cases.html", rows=paging.window(rows or []), pending=rows is None, total=total,
         plant=plant, state=state, severity=severity, states=STATES, severities=SEVERITIES,
         plants=current_scope().plants, page=min(paging.page, pages), pages=pages,
+        org_names={code: o.name for code, o in current_scope().orgs.items()},
         **case_words(),
     )  # fmt: skip
 
@@ -194,10 +196,10 @@ def case_page(code: str, error: str | None = None, status: int = 200) -> tuple[s
     findings = all_findings() or []
     key = key_of_code(session, code, findings)
     case = verified_case(session, open_reader(session, current_trace().ledger), key)
-    row = next(iter(case_rows([plant], [f for f in findings if key_of(f) == key])), None)
     related = [f for f in findings if key_of(f) == key]
+    row = next((r for r in case_rows([plant], related) if r.key == key), None)
     return render_template(
-        "portal/case.html", case=case, row=row, related=related, error=error,
+        "portal/case.html", case=case, row=row, error=error,
         org=current_scope().orgs.get(plant), auditors=region_auditors(g.principal),
         done=request.args.get("done"), **case_words(),
     ), status  # fmt: skip
@@ -290,6 +292,7 @@ def case_words() -> dict[str, Any]:
         "step_name": lambda t: STEP_NAMES.get(t, (t, t))[0 if zh else 1],
         "is_auditor": g.principal.role == Role.auditor,
         "is_manager": g.principal.role == Role.manager,
+        "lot_rules": LOT_RULES,
     }
 
 
