@@ -352,7 +352,8 @@ def test_the_reviewer_records_each_devices_outcome_and_a_mismatch_opens_a_case(
     text = shown.get_data(as_text=True)
     assert shown.status_code == 200 and f'data-case="{case}"' in text
     assert f"/portal/devices/{second}" in text and 'data-step="case_opened"' in text
-    assert "sampled video does not match the records" in text
+    assert "Sampled video does not match the records" in text
+    assert f"Video review of the {closed.name} sample: device {second} does not match" in text
 
     # Another region's auditor: 403 on the page, the sheet and the action.
     make_actor("REG-AH", "regulator", role="auditor", region="341282", username="ah.reviewer",

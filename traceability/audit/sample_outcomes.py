@@ -43,7 +43,7 @@ OUTCOMES = ("matches", "mismatch", "no_footage")
 #: a reviewer's finding). High severity: the records disagree with the footage.
 SAMPLE_RULE = "sample_mismatch"
 SAMPLE_RULE_ZH = "抽样视频与记录不符"
-SAMPLE_RULE_EN = "sampled video does not match the records"
+SAMPLE_RULE_EN = "Sampled video does not match the records"
 
 _EVENT = Event.__table__  # type: ignore[attr-defined]
 

@@ -104,11 +104,22 @@ def case_rows(plants: list[str], findings: list[Finding]) -> list[CaseRow]:
                 spec = ruleset.rule(case.key.rule)
                 title = spec.zh if zh else spec.en
             rows[code] = CaseRow(case, None, "high" if case.key.rule == SAMPLE_RULE else "low",
-                                 title, case.key.subject)  # fmt: skip
+                                 title, _opened_detail(case, zh))  # fmt: skip
     rank = {str(s): i for i, s in enumerate(SEVERITIES)}
     return sorted(
         rows.values(), key=lambda r: (not r.case.is_open, rank.get(r.severity, 9), r.key.code)
     )
+
+
+def _opened_detail(case: Case, zh: bool) -> str:
+    """What a case no rule found says of itself: the sample (period) whose video it is."""
+    opened = next((s for s in case.steps if s.type == "case_opened"), None)
+    period = str(opened.payload.get("period", "")) if opened else ""
+    if not period:
+        return case.key.subject
+    if zh:
+        return f"{period} 抽样视频核对：设备 {case.key.subject} 与记录不符"
+    return f"Video review of the {period} sample: device {case.key.subject} does not match"
 
 
 def open_high_cases(plants: list[str], devices: set[str] | None = None) -> list[CaseRow] | None:
