@@ -8,6 +8,7 @@ region's auditor gets a 403, a manager sees their own plant's cases only.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -333,14 +334,19 @@ def device_case_words(findings: list[Any] | None) -> dict[str, Any]:
     return {"case_of": case_of, **case_words()}
 
 
-def claim_open_cases(plant: str, claim_code: str, devices: set[str]) -> dict[str, Any]:
+def claim_open_cases(
+    plant: str, claim_code: str, in_claim: Callable[[set[str]], set[str]]
+) -> dict[str, Any]:
     """The open high-severity cases of a claim (its findings name it, or a reviewer's case
-    names one of its ``devices``), with the words to show them."""
+    names one of its devices: ``in_claim`` says which of some devices it holds), with the
+    words to show them."""
     rows = open_high_cases([plant])
     if rows is not None:
+        loose = {r.key.subject for r in rows if r.finding is None}
+        held = in_claim(loose) if loose else set()
         rows = [
             r for r in rows
             if (r.finding is not None and claim_code in r.finding.claims)
-            or (r.finding is None and r.key.subject in devices)
+            or (r.finding is None and r.key.subject in held)
         ]  # fmt: skip
     return {"open_cases": rows, "plant_code": plant, **case_words()}

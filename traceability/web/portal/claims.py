@@ -11,6 +11,7 @@ reason code (each review a ``claim_reviewed`` event, anchored) and print the
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
@@ -187,11 +188,17 @@ def _page(claim_id: int, error: str | None = None, status: int = 200) -> tuple[s
     ), status  # fmt: skip
 
 
-def claim_devices(session: Any, claim: Any) -> set[str]:
-    """The QR IDs of a claim's devices (for the open cases that name them)."""
+def claim_devices(session: Any, claim: Any) -> Callable[[set[str]], set[str]]:
+    """Which of some QR IDs the claim holds (for the open cases that name a device)."""
     item = ClaimItem.__table__.c  # type: ignore[attr-defined]
-    query = select(item.qr_id).where(item.claim_id == claim.id)
-    return {str(q) for q in session.execute(query).scalars()}
+
+    def held(qr_ids: set[str]) -> set[str]:
+        query = select(item.qr_id).where(
+            item.claim_id == claim.id, item.qr_id.in_(sorted(qr_ids)[:1000])
+        )
+        return {str(q) for q in session.execute(query).scalars()}
+
+    return held
 
 
 def approval(claim_id: int) -> str:
