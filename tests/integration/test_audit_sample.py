@@ -354,6 +354,15 @@ def test_the_reviewer_records_each_devices_outcome_and_a_mismatch_opens_a_case(
     assert f"/portal/devices/{second}" in text and 'data-step="case_opened"' in text
     assert "Sampled video does not match the records" in text
     assert f"Video review of the {closed.name} sample: device {second} does not match" in text
+    # ... and on the device's page, with its close form (closing it takes it off the plant).
+    device = client.get(f"/portal/devices/{second}").get_data(as_text=True)
+    assert f'data-close-case="{case}"' in device
+    shut = client.post(f"/portal/cases/{case}", data={
+        "csrf_token": token, "action": "close", "reason": "confirmed_deduction",
+        "next": f"/portal/devices/{second}"})  # fmt: skip
+    assert shut.status_code == 302
+    after = client.get(f"/portal/plants/{plant.org}?period=2026Q2").get_data(as_text=True)
+    assert f'data-case="{case}"' not in after
 
     # Another region's auditor: 403 on the page, the sheet and the action.
     make_actor("REG-AH", "regulator", role="auditor", region="341282", username="ah.reviewer",

@@ -317,12 +317,13 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/cases/<code>", "case_act", workers(act), methods=["POST"])
 
 
-def device_case_words(findings: list[Any] | None) -> dict[str, Any]:
+def device_case_words(findings: list[Any] | None, qr_id: str, plants: set[str]) -> dict[str, Any]:
     """What the device page needs to show each finding's case and its close form:
-    ``case_of(finding)`` (None for a plant the reader may not read)."""
+    ``case_of(finding)`` (None for a plant the reader may not read), and the reviewers'
+    cases on the device no finding names (``device_cases``: a sample's mismatch)."""
     readable = set(current_scope().orgs)
     session, cases = get_session(), {}
-    for plant in sorted({f.org for f in findings or [] if f.org in readable}):
+    for plant in sorted(({f.org for f in findings or []} | plants) & readable):
         cases.update(plant_cases(session, plant))
 
     def case_of(f: Any) -> Case | None:
@@ -331,7 +332,15 @@ def device_case_words(findings: list[Any] | None) -> dict[str, Any]:
         key = CaseKey(f.rule, f.org, f.subject)
         return cases.get(key.code) or Case(key)
 
-    return {"case_of": case_of, **case_words()}
+    named = {CaseKey(f.rule, f.org, f.subject).code for f in findings or []}
+    zh = current_language() == "zh-CN"
+    own = [
+        CaseRow(c, None, "high" if c.key.rule == SAMPLE_RULE else "low",
+                SAMPLE_RULE_ZH if zh else SAMPLE_RULE_EN, _opened_detail(c, zh))
+        for code, c in sorted(cases.items())
+        if c.key.subject == qr_id and code not in named
+    ]  # fmt: skip
+    return {"case_of": case_of, "device_cases": own, **case_words()}
 
 
 def claim_open_cases(

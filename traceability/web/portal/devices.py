@@ -107,7 +107,7 @@ def device_page(qr_id: str) -> str:
         findings=findings,
         field_name=field_name,
         value_words=value_words,
-        **device_case_words(findings),
+        **device_case_words(findings, device.qr_id, {e.org for e in view.events}),
     )
 
 
