@@ -113,7 +113,7 @@ def visible_text(page: Any) -> str:
 
 def kind_of(path: str) -> str:
     """Pages of one kind (a device page, a batch page) share a key: a few of each are read."""
-    return re.sub(r"/(devices|lots|plants|batches|claims)/[^/]+", r"/\1/#", path)
+    return re.sub(r"/(devices|lots|plants|batches|claims|cases)/[^/]+", r"/\1/#", path)
 
 
 def crawl_portal(
@@ -174,7 +174,8 @@ def test_no_english_word_on_the_chinese_portal(
     # The crawl reached the pages that matter (a device, a lot, a batch, the findings).
     for kind in ("/portal/devices/#", "/portal/lots/#", "/portal/plants/#/batches/#",
                  "/portal/anomalies", "/portal/plants/#/sample", "/portal/ledger",
-                 "/portal/claims", "/portal/claims/#", "/portal/claims/#/approval"):  # fmt: skip
+                 "/portal/claims", "/portal/claims/#", "/portal/claims/#/approval",
+                 "/portal/cases", "/portal/cases/#"):  # fmt: skip
         assert kind in kinds, sorted(kinds)
     assert bad == {}, json.dumps(bad, ensure_ascii=False, indent=1)
 
@@ -298,10 +299,12 @@ def test_no_english_word_in_the_chinese_exports(
         anomalies = get(f"{server.url}/portal/anomalies.xlsx?period={PERIOD}")
         figures = get(f"{server.url}/portal/plants/DIS-SZ01/figures.xlsx?period={PERIOD}")
         text = get(f"{server.url}/portal/anomalies.csv?period={PERIOD}")
-        assert anomalies.status == figures.status == text.status == 200
+        cases = get(f"{server.url}/portal/cases.xlsx?state=all")
+        assert anomalies.status == figures.status == text.status == cases.status == 200
         bad = {
             "anomalies.xlsx": sheet_words(anomalies.body(), allowed),
             "figures.xlsx": sheet_words(figures.body(), allowed),
+            "cases.xlsx": sheet_words(cases.body(), allowed),
         }
         rows = list(csv.reader(io.StringIO(text.body().decode("utf-8-sig"))))
         assert len(rows) > 1

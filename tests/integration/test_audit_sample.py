@@ -283,3 +283,94 @@ def test_a_sample_seeded_by_the_genesis_block_is_flagged_as_predictable(
     still_open = this_month(clock.now()).name
     sheet = client.get(f"/portal/plants/{plant.org}/sample.csv?period={still_open}")
     assert sheet.status_code == 409
+
+
+def test_the_reviewer_records_each_devices_outcome_and_a_mismatch_opens_a_case(
+    app: Flask,
+    client: FlaskClient,
+    plant: Actor,
+    dated_node: ManagedNode,
+    clock: ShiftedClock,
+    make_actor: Any,
+) -> None:
+    from tests.support.web import csrf_token
+    from traceability.audit.cases import CaseKey
+    from traceability.audit.sample_outcomes import sample_code
+
+    now = clock.now()
+    closed = last_month(now)
+    dismantle_in(client, plant, closed, 6, now)
+    anchor_now(client, plant, dated_node, clock)
+    make_actor("REG-SZ", "regulator", role="auditor", region="320500", username="sz.reviewer",
+               password=PASSWORD)  # fmt: skip
+    assert sign_in(client, "sz.reviewer").status_code == 302
+    drawn = sample_of(app, plant.org, closed, now, load_ruleset().sampling)
+    first, second = drawn.devices[0].qr_id, drawn.devices[1].qr_id
+    url = f"/portal/plants/{plant.org}/sample?period={closed.name}"
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    target = f"/portal/plants/{plant.org}/sample/outcome?period={closed.name}"
+
+    def record(**form: str) -> Any:
+        return client.post(target, data={"csrf_token": token, **form})
+
+    # Bad input: a 4xx naming the field, nothing recorded.
+    assert record(qr_id=first, outcome="maybe").status_code == 422
+    outside = record(qr_id="NOT-SAMPLED", outcome="matches")
+    assert outside.status_code == 422 and "qr_id" in outside.get_data(as_text=True)
+    code = sample_code(plant.org, closed.name)
+    with Session(trace_of(app).engine) as session:
+        assert not session.exec(select(Event).where(Event.claim == code)).all()
+
+    assert record(qr_id=first, outcome="matches").status_code == 302
+    assert record(qr_id=second, outcome="mismatch", note="two operators on film").status_code == 302
+    case = CaseKey("sample_mismatch", plant.org, second).code
+    with Session(trace_of(app).engine) as session:
+        steps = session.exec(select(Event).where(Event.claim == code).order_by(Event.seq)).all()
+        opened = session.exec(select(Event).where(Event.claim == case)).all()
+    assert [(e.type, e.payload["qr_id"], e.payload["outcome"]) for e in steps] == [
+        ("sample_outcome", first, "matches"), ("sample_outcome", second, "mismatch"),
+    ]  # fmt: skip
+    assert steps[1].prev == steps[0].digest and steps[0].payload["block"] == drawn.block.number
+    assert [e.type for e in opened] == ["case_opened"]
+
+    # The page and the sheet carry the outcomes; the mismatch is an open high case.
+    html = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'data-outcome="matches"' in html and 'data-outcome="mismatch"' in html
+    assert f"/portal/cases/{case}" in html
+    sheet = client.get(f"/portal/plants/{plant.org}/sample.csv?period={closed.name}",
+                       headers={"Accept-Language": "en"})  # fmt: skip
+    lines = {row.split(",")[1]: row for row in sheet.get_data(as_text=True).splitlines()[1:]}
+    assert "matches the records" in lines[first] and "does not match" in lines[second]
+    assert case in lines[second] and "two operators on film" in lines[second]
+    from traceability.audit.refresh import refresh
+
+    refresh(trace_of(app), force=True)  # the plant page reads the audit's snapshot
+    plant_page = client.get(f"/portal/plants/{plant.org}?period=2026Q2").get_data(as_text=True)
+    assert f'data-case="{case}"' in plant_page
+    # The case the mismatch opened is this device's, with its opening step on the timeline.
+    shown = client.get(f"/portal/cases/{case}", headers={"Accept-Language": "en"})
+    text = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and f'data-case="{case}"' in text
+    assert f"/portal/devices/{second}" in text and 'data-step="case_opened"' in text
+    assert "Sampled video does not match the records" in text
+    assert f"Video review of the {closed.name} sample: device {second} does not match" in text
+    # ... and on the device's page, with its close form (closing it takes it off the plant).
+    device = client.get(f"/portal/devices/{second}").get_data(as_text=True)
+    assert f'data-close-case="{case}"' in device
+    shut = client.post(f"/portal/cases/{case}", data={
+        "csrf_token": token, "action": "close", "reason": "confirmed_deduction",
+        "next": f"/portal/devices/{second}"})  # fmt: skip
+    assert shut.status_code == 302
+    after = client.get(f"/portal/plants/{plant.org}?period=2026Q2").get_data(as_text=True)
+    assert f'data-case="{case}"' not in after
+
+    # Another region's auditor: 403 on the page, the sheet and the action.
+    make_actor("REG-AH", "regulator", role="auditor", region="341282", username="ah.reviewer",
+               password=PASSWORD)  # fmt: skip
+    assert sign_in(client, "ah.reviewer").status_code == 302
+    assert client.get(url).status_code == 403
+    assert (
+        client.get(f"/portal/plants/{plant.org}/sample.csv?period={closed.name}").status_code == 403
+    )
+    token = csrf_token(client.get("/portal/cases").get_data(as_text=True))
+    assert record(qr_id=first, outcome="no_footage").status_code == 403

@@ -12,6 +12,7 @@ from flask import Blueprint
 from traceability.web.portal import (
     admin,
     anomalies,
+    cases,
     claims,
     devices,
     ledger,
@@ -22,6 +23,6 @@ from traceability.web.portal import (
 from traceability.web.portal.words import field_name
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="../templates")
-for module in (views, plants, devices, lots, anomalies, ledger, claims, admin):
+for module in (views, plants, devices, lots, anomalies, cases, ledger, claims, admin):
     module.register(bp)
 bp.add_app_template_filter(field_name, "field_name")

@@ -11,12 +11,14 @@ reason code (each review a ``claim_reviewed`` event, anchored) and print the
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from pydantic import ValidationError
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ledger.errors import LedgerError
@@ -25,6 +27,7 @@ from traceability.anchoring.service import anchor_now
 from traceability.app import current_trace, get_session
 from traceability.audit.claim_view import audit_view
 from traceability.claims.eligibility import REASONS
+from traceability.claims.models import ClaimItem
 from traceability.claims.policy import FLAGS, claim_policy_of
 from traceability.claims.reasons import load_review_reasons
 from traceability.claims.review import ReviewRequest, review_claim
@@ -41,6 +44,7 @@ from traceability.periods import last_closed_quarter
 from traceability.reports.devices import open_reader
 from traceability.web.auth import browser_login_required
 from traceability.web.i18n import current_language
+from traceability.web.portal.cases import claim_open_cases
 from traceability.web.portal.scope import (
     PORTAL_ROLES,
     current_scope,
@@ -180,8 +184,21 @@ def _page(claim_id: int, error: str | None = None, status: int = 200) -> tuple[s
     return render_template(
         "portal/claim.html", claim=claim, screen=screen, c=screen.public, error=error,
         paging=paging, tier=tier, reason=reason, done=request.args.get("done"),
-        **_words(),
+        **{**claim_open_cases(claim.org, claim.code, claim_devices(session, claim)), **_words()},
     ), status  # fmt: skip
+
+
+def claim_devices(session: Any, claim: Any) -> Callable[[set[str]], set[str]]:
+    """Which of some QR IDs the claim holds (for the open cases that name a device)."""
+    item = ClaimItem.__table__.c  # type: ignore[attr-defined]
+
+    def held(qr_ids: set[str]) -> set[str]:
+        query = select(item.qr_id).where(
+            item.claim_id == claim.id, item.qr_id.in_(sorted(qr_ids)[:1000])
+        )
+        return {str(q) for q in session.execute(query).scalars()}
+
+    return held
 
 
 def approval(claim_id: int) -> str:

@@ -29,6 +29,7 @@ from traceability.reports.outputs import OutputLot, output_lots
 from traceability.reports.search import Hits, find
 from traceability.reports.timeline import device_timeline
 from traceability.web.auth import browser_login_required
+from traceability.web.portal.cases import device_case_words
 from traceability.web.portal.scope import PORTAL_ROLES, current_scope
 from traceability.web.portal.views import category_name
 from traceability.web.portal.words import attribute_words, field_name, value_words
@@ -90,6 +91,7 @@ def device_page(qr_id: str) -> str:
     check_can_read(session, g.principal, device, events)
     view = read_device(session, open_reader(session, current_trace().ledger), device, events)
     outputs = _outputs(session, view)
+    findings = _findings(device.qr_id)
     return render_template(
         "portal/device.html",
         view=view,
@@ -102,9 +104,10 @@ def device_page(qr_id: str) -> str:
         fractions=current_trace().catalog.fractions,
         names=_names(session, view, {o.destination for o in outputs if o.destination}),
         outputs=outputs,
-        findings=_findings(device.qr_id),
+        findings=findings,
         field_name=field_name,
         value_words=value_words,
+        **device_case_words(findings, device.qr_id, {e.org for e in view.events}),
     )
 
 

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from pydantic import ValidationError
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ledger.errors import LedgerError
-from traceability.anchoring.service import reader_ledger
+from traceability.accounts.models import Role
+from traceability.anchoring.service import anchor_now, reader_ledger
 from traceability.anchoring.trust import TrustedLedger
 from traceability.app import current_service, current_trace, get_session
 from traceability.audit.figures import PlantFigures, signed_tonnes, tonnes
 from traceability.audit.listing import app_ruleset, snapshot_for
+from traceability.audit.sample_outcomes import OutcomeRequest, record_outcome, sample_outcomes
 from traceability.audit.sampling import METHOD, METHOD_VERSION, METHOD_ZH, Sample, audit_sample
 from traceability.audit.snapshots import Snapshot, SnapshotCache
 from traceability.db import iso
+from traceability.errors import TraceabilityError, ValidationFailed
 from traceability.periods import CHINA
 from traceability.reports.batches import batch_report, get_batch
 from traceability.reports.devices import open_reader
 from traceability.web.auth import browser_login_required
 from traceability.web.i18n import current_language
+from traceability.web.portal.cases import case_words, open_high_cases
 from traceability.web.portal.exports import table_response
 from traceability.web.portal.scope import (
     PORTAL_ROLES,
@@ -65,6 +72,9 @@ def plant_page(plant: str) -> str:
         category_name=category_name,
         findings=len(findings),
         computed_at=iso(snapshot.computed_at),
+        open_cases=open_high_cases([plant]),
+        plant_code=plant,
+        **case_words(),
         charts=chart_data(
             volumes={
                 "months": list(months),
@@ -157,7 +167,9 @@ def _sample(plant: str) -> tuple[Any, Any, Sample, str | None]:
     return org, period, sample, problem
 
 
-def sample_page(plant: str) -> str:
+def sample_page(plant: str, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    if error:
+        get_session().rollback()
     org, period, sample, problem = _sample(plant)
     block_time = dt.datetime.fromtimestamp(sample.block.timestamp, CHINA) if sample.block else None
     return render_template(
@@ -165,7 +177,49 @@ def sample_page(plant: str) -> str:
         method=METHOD_ZH if current_language() == "zh-CN" else METHOD, problem=problem,
         context=f"{METHOD_VERSION}|{plant}|{period.name}", category_name=category_name,
         quarters=recent_quarters(current_trace().now()), sizes=app_ruleset().sampling,
-    )  # fmt: skip
+        outcomes=sample_outcomes(get_session(), plant, period.name), error=error,
+        outcome_name=outcome_name, is_auditor=g.principal.role == Role.auditor,
+    ), status  # fmt: skip
+
+
+#: The video review's outcomes, in a reader's words (zh, en).
+OUTCOME_NAMES = {
+    "matches": ("与记录一致", "matches the records"),
+    "mismatch": ("与记录不符", "does not match"),
+    "no_footage": ("无视频", "no footage"),
+}
+
+
+def outcome_name(code: str | None) -> str:
+    if not code:
+        return ""
+    words = OUTCOME_NAMES.get(code, (code, code))
+    return words[0] if current_language() == "zh-CN" else words[1]
+
+
+def record_sample_outcome(plant: str) -> WerkzeugResponse | tuple[str, int]:
+    """One device's video-review outcome from the sample page's form (auditors)."""
+    _org, period, sample, _problem = _sample(plant)
+    try:
+        try:
+            req = OutcomeRequest(
+                qr_id=(request.form.get("qr_id") or "")[:64],
+                outcome=request.form.get("outcome") or "",  # type: ignore[arg-type]
+                note=request.form.get("note") or None,
+            )
+        except ValidationError as exc:
+            loc = [str(p) for p in exc.errors(include_url=False)[0]["loc"]]
+            raise ValidationFailed(f"{loc[-1] if loc else 'outcome'} is not valid",
+                                   field=loc[-1] if loc else "outcome") from None  # fmt: skip
+        record_outcome(get_session(), g.principal, sample, req, current_trace().now())
+    except TraceabilityError as exc:
+        message = _("The request was refused (%(field)s): %(message)s",
+                    field=exc.field or "", message=exc.message)  # fmt: skip
+        return sample_page(plant, message, exc.status)
+    with contextlib.suppress(LedgerError):  # else it stays pending: the worker anchors it
+        anchor_now(current_trace().engine, current_trace().ledger, from_request=True)
+    target = url_for("portal.sample", plant=plant, period=period.name)
+    return redirect(f"{target}#device-{req.qr_id}")
 
 
 def sample_export(plant: str, fmt: str) -> Response:
@@ -178,12 +232,21 @@ def sample_export(plant: str, fmt: str) -> Response:
         _("Dismantled (Beijing time, UTC+8)"), _("Video from (Beijing time, UTC+8)"),
         _("Video to (Beijing time, UTC+8)"), _("Outcome"),
     ]  # fmt: skip
+    outcomes = sample_outcomes(get_session(), plant, period.name)
+    header += [_("Recorded by"), _("Recorded (Beijing time, UTC+8)"), _("Note"), _("Case")]
     rows = [
         [n, d.qr_id, category_name(d.category) if d.category else "", d.line or "",
-         d.operator or "", d.dismantled_at, d.video_from, d.video_to, ""]
+         d.operator or "", d.dismantled_at, d.video_from, d.video_to,
+         *_outcome_cells(outcomes.get(d.qr_id))]
         for n, d in enumerate(sample.devices, start=1)
     ]  # fmt: skip
     return table_response(f"{plant}-{period.name}-sample", fmt, header, rows, title=org.name)
+
+
+def _outcome_cells(o: Any) -> list[Any]:
+    if o is None:
+        return ["", "", "", "", ""]
+    return [outcome_name(o.outcome), o.actor, o.at, o.note or "", o.case or ""]
 
 
 def register(bp: Blueprint) -> None:
@@ -194,5 +257,8 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/plants/<plant>/batches", "batches", guard(batches_page))
     bp.add_url_rule("/plants/<plant>/batches/<code>", "batch", guard(batch_page))
     bp.add_url_rule("/plants/<plant>/sample", "sample", guard(sample_page))
+    bp.add_url_rule("/plants/<plant>/sample/outcome", "sample_outcome",
+                    browser_login_required(roles=(Role.auditor,))(record_sample_outcome),
+                    methods=["POST"])  # fmt: skip
     bp.add_url_rule("/plants/<plant>/sample.<any(csv, xlsx):fmt>", "sample_export",
                     guard(sample_export))  # fmt: skip
