@@ -7,6 +7,8 @@ import * as feedback from "./feedback.js";
 import { leastWeights, requiredOutputs } from "./conditions.js";
 import { displayId, looksLikeLot, parseId, parseLot } from "./ids.js";
 import * as custody from "./custody.js";
+import * as history from "./history.js";
+import { cameraControls, homeScanBox } from "./home.js";
 import * as queue from "./queue.js";
 import * as roll from "./roll.js";
 import * as signout from "./session.js";
@@ -147,6 +149,7 @@ const recent = [];
 app.record = async (step, events, summary, lines = []) => {
   for (const event of events) {
     const item = await queue.enqueue({ user: app.user, step, event, summary: lines[events.indexOf(event)] || summary });
+    history.noteQueued(app.user, item);
     recent.unshift(item);
   }
   // Observable progress (for people: the status bar; for tests: these counters).
@@ -163,8 +166,22 @@ let syncing = null;
 let backoff = 2000;
 let timer = null;
 
+// An undo from the shift's history holds the next sync until the queue is changed.
+let paused = 0;
+app.pause = () => {
+  paused += 1;
+  return () => { paused -= 1; };
+};
+app.idle = () => syncing || Promise.resolve();
+app.refreshStatus = async () => {
+  const held = new Set((await queue.all()).map((i) => i.id));
+  recent.splice(0, recent.length, ...recent.filter((r) => r.status !== "pending" || held.has(r.id)));
+  await renderStatus();
+  renderRecent();
+};
+
 async function sync() {
-  if (app.ended) return undefined;
+  if (app.ended || paused) return undefined;
   if (syncing) return syncing;
   syncing = (async () => {
     const post = (events) => api("/api/v1/events", { method: "POST", body: { events } });
@@ -204,6 +221,7 @@ async function sync() {
       await noticeNewLots();
     }
     if (location.hash.startsWith("#/queue")) route();
+    else if (location.hash.startsWith("#/history")) app.current?.refresh?.();
   })();
   try {
     await syncing;
@@ -216,6 +234,7 @@ const results = new Map();
 let lotsMayHaveOpened = false;
 function onResult(item, result) {
   results.set(item.id, result);
+  history.noteResult(app.user, item, result);
   if (item.step === "dismantle" && result.status === "created") lotsMayHaveOpened = true;
   root.dataset.settled = Number(root.dataset.settled || 0) + 1;
   const shown = recent.find((r) => r.id === item.id);
@@ -317,10 +336,12 @@ function homeScreen() {
   return {
     el: h("div", { class: "screen home", dataset: { step: "home" } },
       message,
+      homeScanBox(app, (text) => onScan(text, "typed")),
       h("p", { class: "muted scan-anywhere" }, t("Scan a label on any screen, or choose a step:")),
       h("nav", { class: "tiles" }, stepsForUser().map((step) =>
         h("a", { class: "tile", href: `#/${step}`, dataset: { step } }, h("b", {}, stepTitle(step)), h("small", {}, stepHint(step))))),
-      h("a", { class: "tile tile-queue", href: "#/queue" }, h("b", {}, t("Queue")), h("small", {}, t("What is waiting to be sent or was not accepted")))),
+      h("a", { class: "tile tile-queue", href: "#/queue" }, h("b", {}, t("Queue")), h("small", {}, t("What is waiting to be sent or was not accepted"))),
+      h("a", { class: "tile tile-queue tile-history", href: "#/history" }, h("b", {}, t("This shift")), h("small", {}, t("Your records since you signed in, with undo")))),
     /** A device opens the step its state and this organisation allow; otherwise the home screen says why. */
     async onScan(raw) {
       message.hidden = true;
@@ -412,6 +433,10 @@ async function route() {
   if (path === "queue") {
     screen = queueScreen();
     title = t("Queue");
+  } else if (path === "history") {
+    screen = history.historyScreen(app);
+    screen.onScan = (raw) => homeScreen().onScan(raw);
+    title = t("This shift");
   } else if (path === "label") {
     screen = labelScreen(app, params.get("id"));
     title = t("Label");
@@ -431,7 +456,7 @@ async function route() {
     title ? h("div", { class: "screen-head" }, h("a", { href: "#/", class: "back", "aria-label": t("Back") }, "‹"), h("h1", {}, title)) : null,
     screen.el);
   renderRecent();
-  if (path !== "queue" && path !== "label" && title) main.append(h("h2", { class: "recent-title" }, t("Recorded here")), recentList);
+  if (path !== "queue" && path !== "label" && path !== "history" && title) main.append(h("h2", { class: "recent-title" }, t("Recorded here")), recentList);
   renderRecent();
   window.scrollTo(0, 0);
   // What the user types next (a weight after the first scan) goes where it belongs.
@@ -488,14 +513,24 @@ app.scaleLine = onScale;
 let stopCamera = null;
 const video = h("video", { muted: true, playsinline: true, autoplay: true });
 let cameraLayer = h("div", { hidden: true });
+// Built in start(): continuous mode, torch, the reads of continuous mode.
+let camera = null;
 
 app.openCamera = async () => {
   cameraLayer.hidden = false;
   try {
     stopCamera = await startCameraLazily(video, (text) => {
-      closeCamera();
+      // Continuous: the camera stays open and each read is confirmed (sound, list).
+      if (!camera.continuous()) {
+        closeCamera();
+        onScan(text, "camera");
+        return;
+      }
+      const before = Number(root.dataset.badReads || 0);
       onScan(text, "camera");
+      camera.noteRead(String(text).trim(), Number(root.dataset.badReads || 0) === before);
     });
+    camera.opened(stopCamera.torch || null);
   } catch (error) {
     closeCamera();
     toast(t("The camera could not be opened: %(why)s", { why: cameraProblem(error) }), "bad");
@@ -570,8 +605,9 @@ async function start() {
   signedOutBanner = h("div", { class: "banner", role: "alert", hidden: true },
     t("Signed out. Your queued records are kept on this phone."), " ",
     h("a", { href: "/login?next=/scan/" }, t("Sign in again")));
+  camera = cameraControls();
   cameraLayer = h("div", { class: "camera-layer", hidden: true },
-    video, h("div", { class: "aim" }),
+    video, h("div", { class: "aim" }), camera.el,
     h("button", { type: "button", class: "camera-close", onclick: () => closeCamera() }, t("Close camera")));
   clear(root, signedOutBanner, statusBar, newLotsBox, main, cameraLayer);
   await Promise.all([loadContext(), loadCatalog()]);
