@@ -4,6 +4,7 @@
 // each read confirmed by sound and on the layer) and the torch, shown only
 // where the camera's track says it has one.
 import { t } from "../common/i18n.js";
+import { displayId, parseId, parseLot } from "./ids.js";
 import { cameraIcon, clear, h } from "./ui.js";
 
 /** The home screen's box: Enter or OK hands the text to `take` (checked as any read). */
@@ -75,8 +76,10 @@ export function cameraControls() {
     },
     /** One read in continuous mode: ✓ or ✗ with what was read, newest first. */
     noteRead(text, ok) {
+      const id = parseId(text).id;
+      const shown = id ? displayId(id) : parseLot(text).code || text;
       reads.dataset.count = String(Number(reads.dataset.count || 0) + 1);
-      reads.prepend(h("li", { class: ok ? "good" : "bad", dataset: { read: text } }, `${ok ? "✓" : "✗"} ${text}`));
+      reads.prepend(h("li", { class: ok ? "good" : "bad", dataset: { read: shown } }, `${ok ? "✓" : "✗"} ${shown}`));
       while (reads.children.length > 4) reads.lastChild.remove();
     },
   };
