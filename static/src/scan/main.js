@@ -8,6 +8,7 @@ import { leastWeights, requiredOutputs } from "./conditions.js";
 import { displayId, looksLikeLot, parseId, parseLot } from "./ids.js";
 import * as custody from "./custody.js";
 import * as history from "./history.js";
+import * as pin from "./pin.js";
 import { cameraControls, homeScanBox } from "./home.js";
 import * as queue from "./queue.js";
 import * as roll from "./roll.js";
@@ -341,7 +342,8 @@ function homeScreen() {
       h("nav", { class: "tiles" }, stepsForUser().map((step) =>
         h("a", { class: "tile", href: `#/${step}`, dataset: { step } }, h("b", {}, stepTitle(step)), h("small", {}, stepHint(step))))),
       h("a", { class: "tile tile-queue", href: "#/queue" }, h("b", {}, t("Queue")), h("small", {}, t("What is waiting to be sent or was not accepted"))),
-      h("a", { class: "tile tile-queue tile-history", href: "#/history" }, h("b", {}, t("This shift")), h("small", {}, t("Your records since you signed in, with undo")))),
+      h("a", { class: "tile tile-queue tile-history", href: "#/history" }, h("b", {}, t("This shift")), h("small", {}, t("Your records since you signed in, with undo"))),
+      h("a", { class: "tile tile-queue tile-switch", href: "#/switch" }, h("b", {}, t("Switch user")), h("small", {}, t("Hand this phone over: the next person's PIN, or set yours")))),
     /** A device opens the step its state and this organisation allow; otherwise the home screen says why. */
     async onScan(raw) {
       message.hidden = true;
@@ -423,6 +425,8 @@ async function fix(item) {
 
 let pendingPrefill = null;
 
+app.route = () => route();
+
 async function route() {
   const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
   // Lots and destinations change as others work: fetched afresh for the lot screens.
@@ -437,6 +441,10 @@ async function route() {
     screen = history.historyScreen(app);
     screen.onScan = (raw) => homeScreen().onScan(raw);
     title = t("This shift");
+  } else if (path === "switch") {
+    screen = pin.switchScreen(app);
+    screen.onScan = (raw) => homeScreen().onScan(raw);
+    title = t("Switch user");
   } else if (path === "label") {
     screen = labelScreen(app, params.get("id"));
     title = t("Label");
@@ -456,7 +464,7 @@ async function route() {
     title ? h("div", { class: "screen-head" }, h("a", { href: "#/", class: "back", "aria-label": t("Back") }, "‹"), h("h1", {}, title)) : null,
     screen.el);
   renderRecent();
-  if (path !== "queue" && path !== "label" && path !== "history" && title) main.append(h("h2", { class: "recent-title" }, t("Recorded here")), recentList);
+  if (!["queue", "label", "history", "switch"].includes(path) && title) main.append(h("h2", { class: "recent-title" }, t("Recorded here")), recentList);
   renderRecent();
   window.scrollTo(0, 0);
   // What the user types next (a weight after the first scan) goes where it belongs.
@@ -575,6 +583,7 @@ async function signOut(event) {
   clearTimeout(timer);
   closeCamera();
   const unsent = (await queue.all()).filter((i) => queue.recordedBy(i, app.user)).length;
+  pin.forget(app.user.username); // a PIN ends with its user's session
   await signout.beginSignOut(app.user.username, csrfToken());
   const told = await signout.finishSignOut();
   for (const el of document.querySelectorAll(".topbar .who, .topbar .logout, #toast")) el.remove();
