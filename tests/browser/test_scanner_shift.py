@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 from sqlmodel import Session, col, select
 
-from tests.support.accounts import Actor
+from tests.support.accounts import PASSWORD, Actor
 from tests.support.browser import (
     FEEDBACK_PROBE,
     TALL_PHONE,
@@ -290,5 +290,110 @@ def test_the_torch_is_offered_where_the_track_has_one(
         page.click(".camera-torch")
         page.wait_for_selector(".camera-torch[aria-pressed=false]")
         assert page.evaluate("window.__torch") == [True, False]
+    finally:
+        context.close()
+
+
+# -- quick user switch ------------------------------------------------------------
+
+
+def sign_in_over(page: Any, base_url: str, username: str) -> None:
+    """A full sign-in on /login while someone else is signed in on the phone."""
+    page.goto(f"{base_url}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_selector("#app[data-ready=true]")
+    assert username in page.inner_text("header .who")
+
+
+def set_pin(page: Any, base_url: str, pin: str) -> None:
+    go_to_step(page, base_url, "switch")
+    page.fill("input[name=pin]", pin)
+    page.fill("input[name=pin_again]", pin)
+    page.click("form.set-pin button.submit")
+    page.wait_for_selector(".my-pin[data-set=true]")
+
+
+def switch_to(page: Any, base_url: str, username: str, pin: str) -> None:
+    go_to_step(page, base_url, "switch")
+    page.click(f"button.switch-user[data-user='{username}']")
+    page.fill("input[name=switch_pin]", pin)
+    page.click("form.switch-form button.submit")
+
+
+def test_a_pin_switches_users_and_each_record_stays_its_recorders(
+    server: LiveServer, browser: Any
+) -> None:
+    _, alice, devices = plant(server, 2)
+    bob = server.actor(alice.org, "dismantler")
+    context = phone_context(browser, "zh-CN", size=TALL_PHONE)
+    page = context.new_page()
+    bodies: list[str] = []
+    context.on("request", lambda r: r.method == "POST" and bodies.append(r.post_data or ""))
+    try:
+        open_scanner(page, server.url, alice.username)
+        set_pin(page, server.url, "2468")
+        screenshot(page, "pin-set-zh-CN")
+        # Alice records while the server takes no records: hers waits in the queue.
+        api = re.compile(rf"^{re.escape(server.url)}/api/v1/events")
+        context.route(api, lambda route: route.abort("connectionrefused"))
+        go_to_step(page, server.url, "store")
+        store(page, devices[0], "A-01")
+        page.wait_for_selector('#status[data-pending="1"]')
+
+        # Bob takes the phone with his password and sets his own PIN.
+        sign_in_over(page, server.url, bob.username)
+        assert page.get_attribute("#status", "data-held") == "1"  # Alice's, held for her
+        set_pin(page, server.url, "1357")
+        go_to_step(page, server.url, "store")
+        store(page, devices[1], "B-01")
+        context.unroute(api)
+        page.wait_for_selector('#status[data-pending="0"][data-held="1"]', timeout=15_000)
+
+        # A wrong PIN: said, and the phone stays Bob's.
+        switch_to(page, server.url, alice.username, "1111")
+        page.wait_for_selector("form.switch-form .form-error:not(:empty)")
+        assert "快速密码错误" in page.inner_text("form.switch-form .form-error")
+        screenshot(page, "pin-switch-wrong-zh-CN")
+        assert bob.username in page.inner_text("header .who")
+        # Alice's PIN: the phone is hers, and her record goes out, as hers, once.
+        switch_to(page, server.url, alice.username, "2468")
+        page.wait_for_function(
+            "name => document.querySelector('header .who')?.textContent.includes(name)",
+            arg=alice.username,
+        )
+        page.wait_for_selector("#app[data-ready=true]")
+        page.wait_for_selector('#status[data-pending="0"][data-held="0"]', timeout=15_000)
+        assert [e.actor for e in events(server, "stored", [devices[0]])] == [alice.username]
+        assert [e.actor for e in events(server, "stored", [devices[1]])] == [bob.username]
+        # And back to Bob with his.
+        switch_to(page, server.url, bob.username, "1357")
+        page.wait_for_function(
+            "name => document.querySelector('header .who')?.textContent.includes(name)",
+            arg=bob.username,
+        )
+        # No PIN ever left the phone in clear.
+        assert bodies and not any(pin in body for body in bodies for pin in ("2468", "1357"))
+        stored = page.evaluate("localStorage.getItem('pin.users')")
+        assert "2468" not in stored and "1357" not in stored
+
+        # Five wrong PINs in a row: the phone forgets Alice's PIN (her password now).
+        for n in range(1, 5):
+            switch_to(page, server.url, alice.username, f"900{n}")
+            page.wait_for_function(
+                "n => document.querySelector('form.switch-form .form-error')"
+                "?.textContent.includes(`第 ${n} 次`)",
+                arg=n,
+            )
+        switch_to(page, server.url, alice.username, "9005")
+        page.wait_for_selector(".switch-notice")
+        assert "本手机已删除" in page.inner_text(".switch-notice")
+        assert page.is_visible(".no-others")
+        assert alice.username not in page.evaluate("localStorage.getItem('pin.users')")
+        # Bob signs out: his PIN ends with his session.
+        page.click(".topbar .logout button")
+        page.wait_for_selector(".signed-out-screen")
+        assert page.evaluate("localStorage.getItem('pin.users')") == "{}"
     finally:
         context.close()

@@ -136,7 +136,7 @@ function mine(app, render) {
     form);
 }
 
-function others(app) {
+function others(app, render) {
   const users = Object.keys(all()).filter((u) => u !== app.user.username).sort();
   if (!users.length) return h("p", { class: "muted no-others" }, t("Nobody else has set a PIN on this phone: the others sign in with their password."));
   const pin = pinInput("switch_pin", t("PIN"));
@@ -163,7 +163,7 @@ function others(app) {
         return;
       }
       problem.textContent = result.problem;
-      if (result.gone) app.route();
+      if (result.gone) render(result.problem); // that user's PIN is gone: said above the list
     }
     app.feedback.bad();
   });
@@ -173,8 +173,9 @@ function others(app) {
 /** The switch screen: whom to switch to (with their PIN), and this user's own PIN. */
 export function switchScreen(app) {
   const body = h("div");
-  const render = () => clear(body,
-    h("section", { class: "switch-to" }, h("h2", {}, t("Switch user")), others(app)),
+  const render = (notice = null) => clear(body,
+    notice ? h("p", { class: "alert switch-notice", role: "alert" }, notice) : null,
+    h("section", { class: "switch-to" }, h("h2", {}, t("Switch user")), others(app, render)),
     mine(app, render));
   render();
   return { el: h("div", { class: "screen switch", dataset: { step: "switch" } }, body) };
