@@ -73,7 +73,9 @@ def test_wrong_pins_are_delayed_like_wrong_passwords(app: Flask, alice: Actor, b
     sign_in(phone, bob.username)
     free = 5  # the default of TRACE_LOGIN_FREE_FAILURES
     for n in range(free):
-        answer = post(phone, "/scan/pin/switch", {"key": key, "verifier": verifier(f"000{n}", salt)})
+        answer = post(
+            phone, "/scan/pin/switch", {"key": key, "verifier": verifier(f"000{n}", salt)}
+        )
         assert answer.status_code == 401
     # Even the right PIN waits now, and so does Alice's password on this device.
     delayed = post(phone, "/scan/pin/switch", {"key": key, "verifier": verifier("2468", salt)})
@@ -115,7 +117,9 @@ def test_bad_input_is_a_400_naming_the_field(
     assert who(phone) == alice.username
 
 
-def test_a_forged_verifier_in_a_genuine_key_is_refused(app: Flask, alice: Actor, bob: Actor) -> None:
+def test_a_forged_verifier_in_a_genuine_key_is_refused(
+    app: Flask, alice: Actor, bob: Actor
+) -> None:
     """The key the phone keeps holds a keyed hash: reading it does not give the verifier."""
     phone = app.test_client()
     key, _salt = set_pin(phone, alice.username, "2468")

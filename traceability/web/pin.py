@@ -80,8 +80,9 @@ def set_pin() -> tuple[Response, int]:
 @bp.post("/switch")
 def switch() -> tuple[Response, int]:
     body = _body()
+    raw = body.get("key")
     try:
-        key = _signer().loads(body.get("key") if isinstance(body.get("key"), str) else "")
+        key = _signer().loads(raw if isinstance(raw, str) else "")
     except BadSignature:
         return _error("invalid", "key is not one this server gave", 400, "key")
     db = get_session()

@@ -18,7 +18,7 @@ export function homeScanBox(app, take) {
     autocorrect: "off",
     spellcheck: "false",
     enterkeyhint: "go",
-    placeholder: t("Scan or type a device ID or lot code"),
+    placeholder: t("Scan or type a code"),
   });
   const go = () => {
     const text = input.value.trim();

@@ -338,12 +338,14 @@ function homeScreen() {
     el: h("div", { class: "screen home", dataset: { step: "home" } },
       message,
       homeScanBox(app, (text) => onScan(text, "typed")),
+      // Shift work within thumb's reach, above the steps (the step tiles run below the fold).
+      h("nav", { class: "shift-links" },
+        h("a", { class: "button shift-link tile-history", href: "#/history" }, t("This shift")),
+        h("a", { class: "button shift-link tile-switch", href: "#/switch" }, t("Switch user"))),
       h("p", { class: "muted scan-anywhere" }, t("Scan a label on any screen, or choose a step:")),
       h("nav", { class: "tiles" }, stepsForUser().map((step) =>
         h("a", { class: "tile", href: `#/${step}`, dataset: { step } }, h("b", {}, stepTitle(step)), h("small", {}, stepHint(step))))),
-      h("a", { class: "tile tile-queue", href: "#/queue" }, h("b", {}, t("Queue")), h("small", {}, t("What is waiting to be sent or was not accepted"))),
-      h("a", { class: "tile tile-queue tile-history", href: "#/history" }, h("b", {}, t("This shift")), h("small", {}, t("Your records since you signed in, with undo"))),
-      h("a", { class: "tile tile-queue tile-switch", href: "#/switch" }, h("b", {}, t("Switch user")), h("small", {}, t("Hand this phone over: the next person's PIN, or set yours")))),
+      h("a", { class: "tile tile-queue", href: "#/queue" }, h("b", {}, t("Queue")), h("small", {}, t("What is waiting to be sent or was not accepted")))),
     /** A device opens the step its state and this organisation allow; otherwise the home screen says why. */
     async onScan(raw) {
       message.hidden = true;

@@ -175,7 +175,7 @@ export function switchScreen(app) {
   const body = h("div");
   const render = (notice = null) => clear(body,
     notice ? h("p", { class: "alert switch-notice", role: "alert" }, notice) : null,
-    h("section", { class: "switch-to" }, h("h2", {}, t("Switch user")), others(app, render)),
+    h("section", { class: "switch-to" }, h("h2", {}, t("Who takes the phone")), others(app, render)),
     mine(app, render));
   render();
   return { el: h("div", { class: "screen switch", dataset: { step: "switch" } }, body) };
