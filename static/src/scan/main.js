@@ -171,7 +171,8 @@ let timer = null;
 let paused = 0;
 app.pause = () => {
   paused += 1;
-  return () => { paused -= 1; };
+  // Resumed: what waits is sent (a timer that fired meanwhile was skipped).
+  return () => { paused -= 1; if (!paused) sync(); };
 };
 app.idle = () => syncing || Promise.resolve();
 app.refreshStatus = async () => {
