@@ -448,12 +448,22 @@ def test_the_pallet_received_offline_is_sent_exactly_once_on_reconnection(
         if index == 9:
             # Errors caught on the screen, offline: a malformed read, and a device
             # this pallet already received (a wrong state).
-            feedback(page)
-            wedge_keys(page, wrong_check(qr_id), WEDGE_MS)
-            page.wait_for_function(
-                "() => Number(document.getElementById('app').dataset.badReads) === 1"
-            )
-            assert gave(ERROR, feedback(page))
+            # Item 1: a read that is no ID (a wrong check character, a product's
+            # EAN-13) with a weight field focused gives the error and names what
+            # was read; it lands in no field and records nothing.
+            weight = f"input[name='weight_{qr_id}']"
+            page.focus(weight)
+            typed, recorded = page.input_value(weight), page.get_attribute("#app", "data-recorded")
+            for n, read in enumerate([wrong_check(qr_id), "6901234567892"], start=1):
+                feedback(page)
+                wedge_keys(page, read, WEDGE_MS)
+                page.wait_for_function(
+                    "n => Number(document.getElementById('app').dataset.badReads) === n", arg=n
+                )
+                assert gave(ERROR, feedback(page)), read
+                assert read in page.inner_text("#toast"), read
+                assert page.input_value(weight) == typed, read
+                assert page.get_attribute("#app", "data-recorded") == recorded, read
             wedge_keys(page, devices[3], WEDGE_MS)
             page.wait_for_function(
                 "id => document.querySelector('.scan-status.bad')?.textContent.includes(id)",

@@ -234,7 +234,7 @@ def test_no_english_word_on_the_chinese_handheld(
     try:
         sign_in_page(page, server.url, username, demo.PASSWORD)
         page.wait_for_selector("#app[data-ready=true]")
-        for step in ["", *STEP_SCANS[username], "queue"]:
+        for step in ["", *STEP_SCANS[username], "queue", "history", "switch"]:
             go_to_step(page, server.url, step)
             if step in ("dismantle", "store", "correct") and username == "sz.intake":
                 wedge_scan(page, received)

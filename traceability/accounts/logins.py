@@ -101,8 +101,8 @@ def sign_in(
     """
     now = now or utcnow()
     user_key, address = username_key(username), address[:KEY_LENGTH]
-    _forget_old_attempts(session, policy, now)
-    _check_not_delayed(session, user_key, address, policy, now)
+    forget_old_attempts(session, policy, now)
+    check_not_delayed(session, user_key, address, policy, now)
     try:
         principal = authenticate_password(session=session, username=user_key, password=password)
     except Unauthorised:
@@ -122,7 +122,7 @@ def sign_in(
     return SignedIn(principal=principal, token=token, expires_at=row.expires_at)
 
 
-def _check_not_delayed(
+def check_not_delayed(
     session: Session, user_key: str, address: str, policy: LoginPolicy, now: dt.datetime
 ) -> None:
     since = now - policy.window
@@ -162,7 +162,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-def _forget_old_attempts(session: Session, policy: LoginPolicy, now: dt.datetime) -> None:
+def forget_old_attempts(session: Session, policy: LoginPolicy, now: dt.datetime) -> None:
     """Attempts older than any window or delay that could still need them."""
     horizon = now - 2 * max(policy.window, policy.max_delay) - dt.timedelta(days=1)
     session.execute(delete(LoginAttempt).where(LoginAttempt.at < horizon))  # type: ignore[arg-type]
@@ -186,6 +186,14 @@ def load_session(
     if browser_session.expires_at <= (now or utcnow()):
         return None
     return _principal(user, org)
+
+
+def session_expiry(*, session: Session, token: str) -> dt.datetime | None:
+    """When the browser session ``token`` ends (UTC), or None if there is none."""
+    row = session.exec(
+        select(BrowserSession).where(BrowserSession.token_hash == hash_token(token))
+    ).first()
+    return None if row is None else _aware(row.expires_at)
 
 
 def sign_out(*, session: Session, token: str, now: dt.datetime | None = None) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import Flask, Response
 
 from traceability.app import register_service, trace_of
-from traceability.web import auth, i18n, public, scanner, times
+from traceability.web import auth, i18n, pin, public, scanner, times
 from traceability.web.portal import bp as portal_bp
 
 #: Every page: no plugins, no framing, no <base> rewriting where relative URLs
@@ -43,4 +43,5 @@ def init_app(app: Flask) -> None:
     times.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(scanner.bp)
+    app.register_blueprint(pin.bp)
     app.register_blueprint(portal_bp)

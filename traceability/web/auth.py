@@ -117,7 +117,7 @@ def _landing(principal: Principal) -> str:
     return "/"
 
 
-def _policy() -> LoginPolicy:
+def login_policy() -> LoginPolicy:
     settings = current_trace().settings
     return LoginPolicy(
         free_failures=settings.login_free_failures,
@@ -160,7 +160,7 @@ def login() -> Any:
             username=form.username.data,
             password=form.password.data,
             address=request.remote_addr or "unknown",
-            policy=_policy(),
+            policy=login_policy(),
             session_ttl=dt.timedelta(hours=current_trace().settings.session_hours),
         )
     except SignInDelayed as exc:

@@ -14,7 +14,15 @@ prepareZXingModule({
 
 let detector;
 
-/** Open the camera into `video`; calls onCode(text) for each QR read; returns stop(). */
+/**
+ * Open the camera into `video`; calls onCode(text) for each QR read; returns
+ * stop(), with stop.torch = {set(on)} when the camera's track has a torch
+ * (its capabilities say so), null otherwise.
+ *
+ * A label that stays in view is reported once: it is reported again only after
+ * it has been out of view for 1.5 s, or another label was read (continuous
+ * scanning along a pallet must not read one device twice).
+ */
 export async function startCamera(video, onCode) {
   detector ??= new BarcodeDetector({ formats: ["qr_code"] });
   const stream = await navigator.mediaDevices.getUserMedia({
@@ -26,18 +34,18 @@ export async function startCamera(video, onCode) {
   await video.play();
   let running = true;
   let lastText = "";
-  let lastAt = 0;
+  let lastSeen = 0;
   const tick = async () => {
     if (!running) return;
     try {
       if (video.readyState >= 2) {
         const codes = await detector.detect(video);
         const text = codes[0]?.rawValue;
-        // The same label stays in view for a while: report it once.
-        if (text && (text !== lastText || Date.now() - lastAt > 3000)) {
+        if (text) {
+          const fresh = text !== lastText || Date.now() - lastSeen > 1500;
           lastText = text;
-          lastAt = Date.now();
-          onCode(text);
+          lastSeen = Date.now();
+          if (fresh) onCode(text);
         }
       }
     } catch {
@@ -46,9 +54,18 @@ export async function startCamera(video, onCode) {
     if (running) setTimeout(tick, 150);
   };
   tick();
-  return () => {
+  const stop = () => {
     running = false;
     for (const track of stream.getTracks()) track.stop();
     video.srcObject = null;
   };
+  stop.torch = torchOf(stream.getVideoTracks()[0]);
+  return stop;
+}
+
+/** The track's torch, where its capabilities list one (most phones' back cameras; no laptop's). */
+function torchOf(track) {
+  const capabilities = track?.getCapabilities?.() || {};
+  if (!capabilities.torch) return null;
+  return { set: (on) => track.applyConstraints({ advanced: [{ torch: Boolean(on) }] }) };
 }

@@ -7,6 +7,9 @@ import * as feedback from "./feedback.js";
 import { leastWeights, requiredOutputs } from "./conditions.js";
 import { displayId, looksLikeLot, parseId, parseLot } from "./ids.js";
 import * as custody from "./custody.js";
+import * as history from "./history.js";
+import * as pin from "./pin.js";
+import { cameraControls, homeScanBox } from "./home.js";
 import * as queue from "./queue.js";
 import * as roll from "./roll.js";
 import * as signout from "./session.js";
@@ -147,6 +150,7 @@ const recent = [];
 app.record = async (step, events, summary, lines = []) => {
   for (const event of events) {
     const item = await queue.enqueue({ user: app.user, step, event, summary: lines[events.indexOf(event)] || summary });
+    history.noteQueued(app.user, item);
     recent.unshift(item);
   }
   // Observable progress (for people: the status bar; for tests: these counters).
@@ -163,8 +167,23 @@ let syncing = null;
 let backoff = 2000;
 let timer = null;
 
+// An undo from the shift's history holds the next sync until the queue is changed.
+let paused = 0;
+app.pause = () => {
+  paused += 1;
+  // Resumed: what waits is sent (a timer that fired meanwhile was skipped).
+  return () => { paused -= 1; if (!paused) sync(); };
+};
+app.idle = () => syncing || Promise.resolve();
+app.refreshStatus = async () => {
+  const held = new Set((await queue.all()).map((i) => i.id));
+  recent.splice(0, recent.length, ...recent.filter((r) => r.status !== "pending" || held.has(r.id)));
+  await renderStatus();
+  renderRecent();
+};
+
 async function sync() {
-  if (app.ended) return undefined;
+  if (app.ended || paused) return undefined;
   if (syncing) return syncing;
   syncing = (async () => {
     const post = (events) => api("/api/v1/events", { method: "POST", body: { events } });
@@ -204,6 +223,7 @@ async function sync() {
       await noticeNewLots();
     }
     if (location.hash.startsWith("#/queue")) route();
+    else if (location.hash.startsWith("#/history")) app.current?.refresh?.();
   })();
   try {
     await syncing;
@@ -216,6 +236,7 @@ const results = new Map();
 let lotsMayHaveOpened = false;
 function onResult(item, result) {
   results.set(item.id, result);
+  history.noteResult(app.user, item, result);
   if (item.step === "dismantle" && result.status === "created") lotsMayHaveOpened = true;
   root.dataset.settled = Number(root.dataset.settled || 0) + 1;
   const shown = recent.find((r) => r.id === item.id);
@@ -317,6 +338,11 @@ function homeScreen() {
   return {
     el: h("div", { class: "screen home", dataset: { step: "home" } },
       message,
+      homeScanBox(app, (text) => onScan(text, "typed")),
+      // Shift work within thumb's reach, above the steps (the step tiles run below the fold).
+      h("nav", { class: "shift-links" },
+        h("a", { class: "button shift-link tile-history", href: "#/history" }, t("This shift")),
+        h("a", { class: "button shift-link tile-switch", href: "#/switch" }, t("Switch user"))),
       h("p", { class: "muted scan-anywhere" }, t("Scan a label on any screen, or choose a step:")),
       h("nav", { class: "tiles" }, stepsForUser().map((step) =>
         h("a", { class: "tile", href: `#/${step}`, dataset: { step } }, h("b", {}, stepTitle(step)), h("small", {}, stepHint(step))))),
@@ -402,6 +428,8 @@ async function fix(item) {
 
 let pendingPrefill = null;
 
+app.route = () => route();
+
 async function route() {
   const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
   // Lots and destinations change as others work: fetched afresh for the lot screens.
@@ -412,6 +440,14 @@ async function route() {
   if (path === "queue") {
     screen = queueScreen();
     title = t("Queue");
+  } else if (path === "history") {
+    screen = history.historyScreen(app);
+    screen.onScan = (raw) => homeScreen().onScan(raw);
+    title = t("This shift");
+  } else if (path === "switch") {
+    screen = pin.switchScreen(app);
+    screen.onScan = (raw) => homeScreen().onScan(raw);
+    title = t("Switch user");
   } else if (path === "label") {
     screen = labelScreen(app, params.get("id"));
     title = t("Label");
@@ -431,7 +467,7 @@ async function route() {
     title ? h("div", { class: "screen-head" }, h("a", { href: "#/", class: "back", "aria-label": t("Back") }, "‹"), h("h1", {}, title)) : null,
     screen.el);
   renderRecent();
-  if (path !== "queue" && path !== "label" && title) main.append(h("h2", { class: "recent-title" }, t("Recorded here")), recentList);
+  if (!["queue", "label", "history", "switch"].includes(path) && title) main.append(h("h2", { class: "recent-title" }, t("Recorded here")), recentList);
   renderRecent();
   window.scrollTo(0, 0);
   // What the user types next (a weight after the first scan) goes where it belongs.
@@ -488,14 +524,24 @@ app.scaleLine = onScale;
 let stopCamera = null;
 const video = h("video", { muted: true, playsinline: true, autoplay: true });
 let cameraLayer = h("div", { hidden: true });
+// Built in start(): continuous mode, torch, the reads of continuous mode.
+let camera = null;
 
 app.openCamera = async () => {
   cameraLayer.hidden = false;
   try {
     stopCamera = await startCameraLazily(video, (text) => {
-      closeCamera();
+      // Continuous: the camera stays open and each read is confirmed (sound, list).
+      if (!camera.continuous()) {
+        closeCamera();
+        onScan(text, "camera");
+        return;
+      }
+      const before = Number(root.dataset.badReads || 0);
       onScan(text, "camera");
+      camera.noteRead(String(text).trim(), Number(root.dataset.badReads || 0) === before);
     });
+    camera.opened(stopCamera.torch || null);
   } catch (error) {
     closeCamera();
     toast(t("The camera could not be opened: %(why)s", { why: cameraProblem(error) }), "bad");
@@ -540,6 +586,7 @@ async function signOut(event) {
   clearTimeout(timer);
   closeCamera();
   const unsent = (await queue.all()).filter((i) => queue.recordedBy(i, app.user)).length;
+  pin.forget(app.user.username); // a PIN ends with its user's session
   await signout.beginSignOut(app.user.username, csrfToken());
   const told = await signout.finishSignOut();
   for (const el of document.querySelectorAll(".topbar .who, .topbar .logout, #toast")) el.remove();
@@ -570,8 +617,9 @@ async function start() {
   signedOutBanner = h("div", { class: "banner", role: "alert", hidden: true },
     t("Signed out. Your queued records are kept on this phone."), " ",
     h("a", { href: "/login?next=/scan/" }, t("Sign in again")));
+  camera = cameraControls();
   cameraLayer = h("div", { class: "camera-layer", hidden: true },
-    video, h("div", { class: "aim" }),
+    video, h("div", { class: "aim" }), camera.el,
     h("button", { type: "button", class: "camera-close", onclick: () => closeCamera() }, t("Close camera")));
   clear(root, signedOutBanner, statusBar, newLotsBox, main, cameraLayer);
   await Promise.all([loadContext(), loadCatalog()]);
