@@ -14,6 +14,7 @@ from traceability.web.portal import (
     anomalies,
     claims,
     devices,
+    evidence,
     ledger,
     lots,
     plants,
@@ -22,6 +23,6 @@ from traceability.web.portal import (
 from traceability.web.portal.words import field_name
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="../templates")
-for module in (views, plants, devices, lots, anomalies, ledger, claims, admin):
+for module in (views, plants, devices, evidence, lots, anomalies, ledger, claims, admin):
     module.register(bp)
 bp.add_app_template_filter(field_name, "field_name")
