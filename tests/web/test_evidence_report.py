@@ -5,7 +5,6 @@ edited record or attachment fails naming what differs."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,13 +14,11 @@ from urllib.parse import urlparse
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from ledger.canonical import canonical_value
 from ledger.evidence import evidence_digest, qr_digest, read_pdf, report_problems
 from ledger.node import ManagedNode
-from tests.support.evidence import anvil_demo
+from tests.support.evidence import anvil_demo, dismantled_at, edit_receipt
 from tests.support.live import LiveServer
 from tests.support.web import sign_in
 from traceability.anchoring.connection import trust_path
@@ -29,9 +26,7 @@ from traceability.app import trace_of
 from traceability.audit.findings import Finding
 from traceability.audit.listing import snapshot_for
 from traceability.audit.snapshots import SnapshotCache
-from traceability.custody.models import Event
 from traceability.demo import PASSWORD
-from traceability.devices.models import Device
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).parents[2]
@@ -70,14 +65,7 @@ def verify(server: LiveServer, path: Path) -> subprocess.CompletedProcess[str]:
 
 
 def js_device(server: LiveServer, plant: str = "DIS-SZ01") -> str:
-    with Session(trace_of(server.app).engine) as session:
-        query = select(Device.qr_id).where(Device.state == "dismantled").order_by(Device.qr_id)
-        return next(q for q in session.exec(query) if _dismantled_at(session, q, plant))
-
-
-def _dismantled_at(session: Session, qr_id: str, plant: str) -> bool:
-    query = select(Event.org).where(Event.device == qr_id, Event.type == "dismantled")
-    return any(org == plant for org in session.exec(query))
+    return dismantled_at(server.app, plant)
 
 
 def download(client: FlaskClient, url: str, path: Path, lang: str = "zh-CN") -> Path:
@@ -181,16 +169,9 @@ def test_a_record_edited_after_anchoring_fails_naming_the_event(
     server: LiveServer, auditor: FlaskClient, tmp_path: Path
 ) -> None:
     qr_id = js_device(server, "DIS-WX02")
-    with Session(trace_of(server.app).engine) as session:
-        event = session.exec(
-            select(Event).where(Event.device == qr_id, Event.type == "received")
-        ).one()
-        payload = json.loads(canonical_value(event.payload))
-    payload["weight_kg"] = "0.5"  # the plant's DB admin lightens the receipt
-    with trace_of(server.app).engine.begin() as conn:
-        conn.execute(update(Event).where(Event.id == event.id).values(payload=payload))  # type: ignore[arg-type]
+    edited = edit_receipt(server.app, qr_id)
     pdf = download(auditor, f"/portal/devices/{qr_id}/evidence.pdf", tmp_path / "edited.pdf")
     done = verify(server, pdf)
     assert done.returncode == 1, done.stdout + done.stderr
-    line = next(x for x in done.stdout.splitlines() if event.id in x)
+    line = next(x for x in done.stdout.splitlines() if edited in x)
     assert "tampered" in line
