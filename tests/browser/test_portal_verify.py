@@ -1,4 +1,4 @@
-""""Verify this page" (issue 20 item 5) in headless Chromium at 1440×900 over the demo on a
+""" "Verify this page" (issue 20 item 5) in headless Chromium at 1440×900 over the demo on a
 real anvil: the device page's button fetches the proof bundle and checks it in the browser
 (digests, chain, Merkle proofs; roots by eth_call through the node's JSON-RPC; trust anchors
 from the published trust file). The demo's device verifies; a device whose event was
@@ -88,7 +88,9 @@ def test_an_event_edited_after_anchoring_fails_in_the_browser_naming_it(
             assert row.get_attribute("data-status") == "tampered"
             cause = row.inner_text()
             assert ("记录后被修改" in cause) if lang == "zh-CN" else ("changed after" in cause)
-            others = page.locator(f"{RESULT} li[data-verify-event]:not([data-verify-event='{edited}'])")
+            others = page.locator(
+                f"{RESULT} li[data-verify-event]:not([data-verify-event='{edited}'])"
+            )
             assert others.count() == len(event_ids(server, qr_id)) - 1
             page.locator(RESULT).scroll_into_view_if_needed()
             screenshot(page, f"portal-verify-failed-{lang}")

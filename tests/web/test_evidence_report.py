@@ -144,7 +144,9 @@ def test_a_finding_report_carries_its_devices_proofs(
     )
     evidence = attached(pdf)
     assert evidence["about"]["finding"] == {
-        "rule": finding.rule, "org": finding.org, "subject": finding.subject
+        "rule": finding.rule,
+        "org": finding.org,
+        "subject": finding.subject,
     }
     subjects = {b["subject"].get("device") for b in evidence["bundles"]}
     assert set(finding.devices[:20]) <= subjects

@@ -19,11 +19,26 @@ from ledger.canonical import digest_hex
 ROOT = Path(__file__).parents[2]
 VECTORS = Path("/work/shared/testdata/rfc9162-merkle-vectors.json")
 CONTENTS = [
-    {"id": "e1", "type": "received", "device": "11R6BFBC4JZH1D", "org": "DIS-SZ01",
-     "actor": "sz.intake", "occurred_at": "2026-08-03T10:00:00+08:00",
-     "recorded_at": "2026-08-03T02:00:01+00:00", "payload": {"weight_kg": "19.5"}, "prev": None},
-    {"payload": {"reason": "秤重新归零 \"scale\" \\ \n\t\u0001", "zz": [1, -2, 9007199254740991],
-                 "a": {"b": True, "c": None}}, "id": "e2", "prev": "ab" * 32},
+    {
+        "id": "e1",
+        "type": "received",
+        "device": "11R6BFBC4JZH1D",
+        "org": "DIS-SZ01",
+        "actor": "sz.intake",
+        "occurred_at": "2026-08-03T10:00:00+08:00",
+        "recorded_at": "2026-08-03T02:00:01+00:00",
+        "payload": {"weight_kg": "19.5"},
+        "prev": None,
+    },
+    {
+        "payload": {
+            "reason": '秤重新归零 "scale" \\ \n\t\u0001',
+            "zz": [1, -2, 9007199254740991],
+            "a": {"b": True, "c": None},
+        },
+        "id": "e2",
+        "prev": "ab" * 32,
+    },
     {"é": 1, "e": 2, "\u20ac": 3, "\U0001f600": "emoji", "Z": [], "": {}},
 ]
 

@@ -29,6 +29,7 @@ from ledger.errors import LedgerError
 from ledger.evidence import EVIDENCE_FILE, EVIDENCE_FORMAT, QR_PARAM, evidence_digest
 from traceability.anchoring.trust import TrustedLedger
 from traceability.fonts import cjk_fonts, mono_font
+from traceability.labels.ids import format_id
 from traceability.periods import beijing_text
 from traceability.verification.bundle import device_bundle, events_bundle
 from traceability.verification.services import event_rows
@@ -194,7 +195,7 @@ def _head(pdf: Any, report: Report, zh: bool, qr: str, digest: str) -> None:
         pdf.set_font(FONT, "B", 9.5)
         pdf.cell(36, 6, label)
         pdf.set_font(FONT, size=9.5)
-        pdf.multi_cell(pdf.epw - side - 40, 6, value, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(pdf.epw - side - 40, 6, value, new_x="LMARGIN", new_y="NEXT", align="L")
     after = pdf.get_y()
     x = pdf.l_margin + pdf.epw - side
     image = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6,
@@ -215,12 +216,12 @@ def _head(pdf: Any, report: Report, zh: bool, qr: str, digest: str) -> None:
 
 def _subject_name(bundle: dict[str, Any]) -> str:
     subject = bundle.get("subject") or {}
-    return str(subject.get("device") or subject.get("lot") or subject.get("claim") or "?")
+    if subject.get("device"):
+        return format_id(str(subject["device"]))
+    return str(subject.get("lot") or subject.get("claim") or "?")
 
 
-def _records(
-    pdf: Any, bundle: dict[str, Any], zh: bool, type_name: Callable[[str], str]
-) -> None:
+def _records(pdf: Any, bundle: dict[str, Any], zh: bool, type_name: Callable[[str], str]) -> None:
     """One row per event: number, type, recorded time, digest (whole), anchor batch."""
     roots = _roots(bundle)
     pdf.set_font(FONT, "B", 10.5)
@@ -290,7 +291,7 @@ def _beijing(value: Any) -> str:
 def _how(pdf: Any, zh: bool, now: dt.datetime) -> None:
     pdf.ln(2)
     pdf.set_font(FONT, size=8.5)
-    pdf.multi_cell(pdf.epw, 4.6, _w("how", zh), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(pdf.epw, 4.6, _w("how", zh), new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_font(MONO, size=7.5)
     pdf.multi_cell(pdf.epw, 4.6, "python -m ledger.verify REPORT.pdf --rpc URL --trust TRUST.json",
                    new_x="LMARGIN", new_y="NEXT")  # fmt: skip

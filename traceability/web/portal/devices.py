@@ -118,24 +118,26 @@ def device_page(qr_id: str) -> Response:
     check_can_read(session, g.principal, device, events)
     view = read_device(session, open_reader(session, current_trace().ledger), device, events)
     outputs = _outputs(session, view)
-    return with_rpc_allowed(render_template(
-        "portal/device.html",
-        public_rpc=public_rpc(),
-        max_delay_s=current_trace().settings.anchor_max_delay_s,
-        view=view,
-        facts=facts_public(view.facts),
-        attributes=attribute_words(view.facts.attributes),
-        display_id=format_id(device.qr_id),
-        timeline=device_timeline(view),
-        badges=BADGES,
-        category_name=category_name,
-        fractions=current_trace().catalog.fractions,
-        names=_names(session, view, {o.destination for o in outputs if o.destination}),
-        outputs=outputs,
-        findings=_findings(device.qr_id),
-        field_name=field_name,
-        value_words=value_words,
-    ))
+    return with_rpc_allowed(
+        render_template(
+            "portal/device.html",
+            public_rpc=public_rpc(),
+            max_delay_s=current_trace().settings.anchor_max_delay_s,
+            view=view,
+            facts=facts_public(view.facts),
+            attributes=attribute_words(view.facts.attributes),
+            display_id=format_id(device.qr_id),
+            timeline=device_timeline(view),
+            badges=BADGES,
+            category_name=category_name,
+            fractions=current_trace().catalog.fractions,
+            names=_names(session, view, {o.destination for o in outputs if o.destination}),
+            outputs=outputs,
+            findings=_findings(device.qr_id),
+            field_name=field_name,
+            value_words=value_words,
+        )
+    )
 
 
 def _names(session: Session, view: DeviceView, more: set[str]) -> dict[str, str]:

@@ -27,6 +27,7 @@ from traceability.devices.services import get_device
 from traceability.errors import NotFound, ValidationFailed
 from traceability.labels.ids import format_id
 from traceability.labels.render import device_url
+from traceability.register.log import register_of
 from traceability.reports.devices import check_can_read, device_events
 from traceability.web.auth import browser_login_required
 from traceability.web.i18n import current_language
@@ -75,6 +76,11 @@ def device_report(qr_id: str) -> Response:
     return _pdf(report, f"{device.qr_id}-evidence")
 
 
+def _organisation(code: str) -> str:
+    facts = register_of(get_session(), {code}).get(code)
+    return f"{facts.name} ({code})" if facts and facts.name else code
+
+
 def finding_report() -> Response:
     """A finding's rule, detail and the records behind it (its lot, its devices)."""
     rule, plant, subject = (request.args.get(k, "")[:64] for k in ("rule", "plant", "subject"))
@@ -96,7 +102,7 @@ def finding_report() -> Response:
     facts = [
         (_("Rule"), finding.title_zh if zh else finding.title_en),
         (_("Severity"), _(finding.severity)),
-        (_("Organisation"), finding.org),
+        (_("Organisation"), _organisation(finding.org)),
         (_("Subject"), finding.subject),
         (_("Detail"), finding.detail_zh if zh else finding.detail_en),
         (_("Devices"), str(len(devices))),
