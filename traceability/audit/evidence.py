@@ -193,9 +193,9 @@ def _head(pdf: Any, report: Report, zh: bool, qr: str, digest: str) -> None:
     top, side = pdf.get_y(), 36
     for label, value in report.facts:
         pdf.set_font(FONT, "B", 9.5)
-        pdf.cell(36, 6, label)
+        pdf.cell(42, 6, label)
         pdf.set_font(FONT, size=9.5)
-        pdf.multi_cell(pdf.epw - side - 40, 6, value, new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.multi_cell(pdf.epw - side - 46, 6, value, new_x="LMARGIN", new_y="NEXT", align="L")
     after = pdf.get_y()
     x = pdf.l_margin + pdf.epw - side
     image = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6,
