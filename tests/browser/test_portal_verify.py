@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from ledger.node import ManagedNode
+from tests.browser.test_zh_words import ALLOWED, english_words
 from tests.support.browser import screenshot, sign_in_page
 from tests.support.evidence import anvil_demo, dismantled_at, edit_receipt
 from tests.support.live import LiveServer
@@ -69,6 +70,9 @@ def test_the_demo_device_verifies_in_the_browser(
         assert statuses == {"verified"}
         text = page.inner_text(RESULT)
         assert ("北京时间" in text) if lang == "zh-CN" else ("Beijing time" in text)
+        if lang == "zh-CN":  # codes (event ids, block numbers, the RPC URL) only
+            shown = text + page.inner_text(f"{BUTTON} >> xpath=..")
+            assert english_words(shown, ALLOWED) == []
         page.locator(RESULT).scroll_into_view_if_needed()
         screenshot(page, f"portal-verify-{lang}")
     finally:
@@ -88,6 +92,8 @@ def test_an_event_edited_after_anchoring_fails_in_the_browser_naming_it(
             assert row.get_attribute("data-status") == "tampered"
             cause = row.inner_text()
             assert ("记录后被修改" in cause) if lang == "zh-CN" else ("changed after" in cause)
+            if lang == "zh-CN":
+                assert english_words(page.inner_text(RESULT), ALLOWED) == []
             others = page.locator(
                 f"{RESULT} li[data-verify-event]:not([data-verify-event='{edited}'])"
             )

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from ledger.evidence import evidence_digest, qr_digest, read_pdf, report_problems
 from ledger.node import ManagedNode
+from tests.browser.test_zh_words import ALLOWED, english_words
 from tests.support.evidence import anvil_demo, dismantled_at, edit_receipt
 from tests.support.live import LiveServer
 from tests.support.web import sign_in
@@ -97,6 +98,8 @@ def test_a_device_report_lists_its_records_and_verifies_against_the_chain(
         assert event["digest"] in compact  # every record's digest, whole
         assert event["anchor"]["root"] in compact and event["anchor"]["tx_hash"] in compact
     assert "北京时间" in text and "设备证据报告" in text
+    command = "python -m ledger.verify REPORT.pdf --rpc URL --trust TRUST.json"
+    assert english_words(text.replace(command, ""), ALLOWED | {"evidence.json"}) == []
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
     assert "NotoSansCJK" in fonts and "yes" in fonts  # embedded (subset)
     qr = read_pdf(pdf).qr
@@ -152,6 +155,21 @@ def test_a_finding_report_carries_its_devices_proofs(
     assert set(finding.devices[:20]) <= subjects
     done = verify(server, pdf)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_device_page_lets_scripts_reach_the_chain_s_rpc_and_nothing_else(
+    server: LiveServer, auditor: FlaskClient
+) -> None:
+    qr_id = js_device(server)
+    response = auditor.get(f"/portal/devices/{qr_id}")
+    rpc = urlparse(str(trace_of(server.app).settings.ledger_url))
+    policy = response.headers["Content-Security-Policy"]
+    assert f"connect-src 'self' {rpc.scheme}://{rpc.netloc}" in policy
+    assert "default-src 'self'" in policy and "object-src 'none'" in policy
+    page = response.get_data(as_text=True)
+    assert 'id="verify-page"' in page and f'data-rpc="{rpc.geturl()}"' in page
+    other = auditor.get("/portal/anomalies")
+    assert "connect-src" not in other.headers["Content-Security-Policy"]
 
 
 def test_a_finding_report_needs_its_fields_and_the_region(
