@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { GET_ANCHOR, decodeAnchor, digestHex, unhex, verifyInclusion } from "../src/portal/verify.js";
+import { GET_ANCHOR, OWNER, accepts, decodeAnchor, digestHex, unhex, verifyInclusion } from "../src/portal/verify.js";
 
 const cases = JSON.parse(readFileSync(process.env.VERIFY_CASES, "utf8"));
 
@@ -27,8 +27,18 @@ test("inclusion proofs lead to the RFC 9162 vector roots; a changed leaf or inde
   }
 });
 
-test("the getAnchor selector is web3's", () => {
+test("the getAnchor and owner selectors are web3's", () => {
   assert.equal(GET_ANCHOR, cases.selector);
+  assert.equal(OWNER, cases.owner_selector);
+});
+
+test("a submitter counts only if the trust file accepts it, and not after its revocation", () => {
+  const a = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+  const trust = { submitters: [a], revoked: { [a.toLowerCase()]: 10 } };
+  assert.equal(accepts(trust, a.toLowerCase(), 10), true);
+  assert.equal(accepts(trust, a, 11), false);
+  assert.equal(accepts({ submitters: [a] }, a, 11), true);
+  assert.equal(accepts(trust, "0x" + "1".repeat(40), 1), false);
 });
 
 test("getAnchor's return is decoded; an unknown root is null", () => {

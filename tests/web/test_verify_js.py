@@ -61,6 +61,7 @@ def cases(tmp_path: Path) -> Path:
         "digests": [{"content": c, "digest": digest_hex(c)} for c in CONTENTS],
         "proofs": proofs,
         "selector": "0x" + Web3.keccak(text="getAnchor(bytes32)")[:4].hex().removeprefix("0x"),
+        "owner_selector": "0x" + Web3.keccak(text="owner()")[:4].hex().removeprefix("0x"),
         "anchor": {"result": "0x" + result.hex(), "block": 1234, "timestamp": 1_780_000_000,
                    "submitter": submitter, "size": 7},
     }  # fmt: skip
@@ -79,4 +80,4 @@ def test_the_browser_verifier_agrees_with_the_python_one(tmp_path: Path) -> None
         env={"VERIFY_CASES": str(cases(tmp_path)), "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "# pass 5" in done.stdout and "# fail 0" in done.stdout
+    assert "# pass 6" in done.stdout and "# fail 0" in done.stdout

@@ -9,6 +9,8 @@ import canonicalize from "canonicalize";
 
 // keccak256("getAnchor(bytes32)")[:4] (tests check it against web3).
 export const GET_ANCHOR = "0x7feb51d9";
+// keccak256("owner()")[:4]: the registry's owner, the regulator the trust file names.
+export const OWNER = "0x8da5cb5b";
 
 const subtle = globalThis.crypto.subtle;
 
@@ -121,7 +123,21 @@ export async function chainProblem(rpc, trust) {
       return { code: "genesis", detail: genesis ? genesis.hash : "" };
     }
   }
+  if (trust.owner) {
+    const word = String(await rpc("eth_call", [{ to: trust.registry, data: OWNER }, "latest"]));
+    const owner = "0x" + word.replace(/^0x/, "").slice(24, 64);
+    if (owner.toLowerCase() !== trust.owner.toLowerCase()) return { code: "owner", detail: owner };
+  }
   return null;
+}
+
+// Whether an anchor by `submitter` in `block` counts (ledger.verify TrustAnchors.accepts):
+// an accepted submitter, not revoked before that block.
+export function accepts(trust, submitter, block) {
+  const who = submitter.toLowerCase();
+  if (!(trust.submitters || []).some((s) => s.toLowerCase() === who)) return false;
+  const revoked = Object.entries(trust.revoked || {}).find(([a]) => a.toLowerCase() === who);
+  return !revoked || block <= Number(revoked[1]);
 }
 
 async function readAnchor(rpc, registry, root) {
@@ -145,8 +161,7 @@ async function checkEvent(event, expectedPrev, anchors, trust) {
   if (!anchor) return { ...out, status: "pending", cause: "pending" };
   const record = anchors.get(anchor.root);
   if (!record) return { ...out, status: "missing_on_chain", cause: "root", detail: anchor.root };
-  const accepted = (trust.submitters || []).map((s) => s.toLowerCase());
-  if (!accepted.includes(record.submitter.toLowerCase())) {
+  if (!accepts(trust, record.submitter, record.block)) {
     return { ...out, status: "untrusted", cause: "submitter", detail: record.submitter };
   }
   let ok = false;

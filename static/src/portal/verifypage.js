@@ -17,6 +17,7 @@ const REFUSALS = {
   chain: () => t("the node serves another chain than the trust file names"),
   genesis: () => t("the node's chain was reset or replaced: its genesis block is not the trusted one"),
   registry: () => t("the bundle names another registry than the trust file"),
+  owner: () => t("the registry is not owned by the regulator the trust file names"),
 };
 
 function beijing(seconds) {
