@@ -1,5 +1,9 @@
 """Independent verifier: ``python -m ledger.verify BUNDLE.json --rpc URL --trust TRUST.json``.
 
+``BUNDLE.json`` may also be an evidence report (``REPORT.pdf``, or its attached
+``evidence.json``): every proof bundle it carries is verified, and a PDF's QR
+and printed digests are held to its attachment (``ledger.evidence``).
+
 Checks a proof bundle against any JSON-RPC endpoint without the plant's
 database. What it trusts comes only from its own arguments — the trust file
 the regulator publishes (``traceability ledger trust``) or ``--contract`` and
@@ -37,6 +41,7 @@ from ledger import merkle
 from ledger.canonical import NotCanonicalisable, digest_hex
 from ledger.chain import Web3Ledger
 from ledger.errors import LedgerError, TrustMismatch
+from ledger.evidence import EVIDENCE_FORMAT, bundles_of, read_pdf, report_problems
 from ledger.interface import AnchorRecord, Ledger
 from ledger.keys import checked_address
 from ledger.recursion import restore_recursion_limit
@@ -399,7 +404,9 @@ def _parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("bundle", type=Path, help="proof bundle JSON file")
+    parser.add_argument(
+        "bundle", type=Path, help="proof bundle JSON file, or an evidence report PDF"
+    )
     parser.add_argument("--rpc", required=True, help="JSON-RPC URL of the ledger")
     parser.add_argument("--trust", type=Path, help="trust file (traceability ledger trust)")
     parser.add_argument("--contract", help="trusted registry address (without --trust)")
@@ -430,16 +437,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"refusing to verify: {exc}", file=sys.stderr)
         return 2
     try:
-        bundle = json.loads(args.bundle.read_text(encoding="utf-8"))
+        bundles, problems = _bundles_of_file(args.bundle)
     except (OSError, ValueError) as exc:
         print(f"cannot read {args.bundle}: {exc}", file=sys.stderr)
         return 2
+    for problem in problems:  # an evidence report disagreeing with its own attachment
+        print(f"  report: {problem}")
+    ok = not problems
     try:
         ledger: Ledger = Web3Ledger.from_rpc(
             args.rpc, private_key=None, contract_address=trust.registry
         )
-        results = verify_bundle(bundle, ledger, trust, max_delay_s=args.max_delay)
-        chain_id = ledger.info().chain_id
+        for bundle in bundles:
+            results = verify_bundle(bundle, ledger, trust, max_delay_s=args.max_delay)
+            ok = _report(bundle, results, trust, ledger.info().chain_id) and ok
     except TrustMismatch as exc:
         print(f"verification refused: {exc}", file=sys.stderr)
         print("NOT VERIFIED")
@@ -447,7 +458,24 @@ def main(argv: list[str] | None = None) -> int:
     except (LedgerError, ValueError) as exc:
         print(f"verification failed: {exc}", file=sys.stderr)
         return 2
-    return 0 if _report(bundle, results, trust, chain_id) else 1
+    if len(bundles) != 1 or problems:
+        print(f"report: {'VERIFIED' if ok else 'NOT VERIFIED'} ({len(bundles)} bundle(s))")
+    return 0 if ok else 1
+
+
+def _bundles_of_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The bundles to verify in ``path`` — a proof bundle, an evidence file or an evidence
+    report PDF (``ledger.evidence``) — and what in a report disagrees with its attachment."""
+    if path.suffix.lower() == ".pdf":
+        parts = read_pdf(path)
+        problems = report_problems(parts)
+        if parts.evidence is None:
+            raise ValueError("; ".join(problems))
+        return bundles_of(parts.evidence), problems
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(data, dict) and data.get("format") == EVIDENCE_FORMAT:
+        return bundles_of(data), []
+    return [data], []
 
 
 def _report(

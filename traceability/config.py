@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     ledger_owner_key: str | None = None
     ledger_port: int = Field(default=8545, gt=0, lt=65536)
     ledger_contract: str | None = None
+    # The JSON-RPC URL a reviewer's browser reads the registry through ("verify this
+    # page"; the portal's pages allow it in connect-src). Default: ledger_url in rpc
+    # mode, the managed node's local URL in managed mode; none in memory/off mode.
+    ledger_public_rpc: str | None = None
     ledger_confirmations: int = Field(default=0, ge=0)
     anchor_interval_s: float = Field(default=5.0, gt=0)
     anchor_batch_max: int = Field(default=10_000, gt=0)

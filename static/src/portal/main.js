@@ -10,6 +10,7 @@ import {
   TooltipComponent,
 } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
+import { initVerifyButtons } from "./verifypage.js";
 
 echarts.use([BarChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, CanvasRenderer]);
 
@@ -100,3 +101,4 @@ function printButtons() {
 drawCharts();
 autoSubmit();
 printButtons();
+initVerifyButtons();

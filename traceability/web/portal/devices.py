@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import Session
 from werkzeug.wrappers import Response
@@ -84,13 +86,40 @@ def search_problem(raw: str, error: TraceabilityError) -> str:
     return _("Nothing found for “%(q)s”.", q=shown)
 
 
-def device_page(qr_id: str) -> str:
+def public_rpc() -> str | None:
+    """The JSON-RPC URL a browser verifies through (``ledger_public_rpc``), if any."""
+    settings = current_trace().settings
+    if settings.ledger_public_rpc:
+        return settings.ledger_public_rpc
+    if settings.ledger_mode == "rpc":
+        return settings.ledger_url
+    if settings.ledger_mode == "managed":
+        return f"http://127.0.0.1:{settings.ledger_port}"
+    return None
+
+
+def with_rpc_allowed(page: str) -> Response:
+    """The page, its CSP letting scripts reach the public RPC (and nothing else besides)."""
+    from traceability.web import CSP  # the package imports this module
+
+    response = make_response(page)
+    rpc = public_rpc()
+    if rpc:
+        origin = urlsplit(rpc)
+        response.headers["Content-Security-Policy"] = (
+            f"{CSP}; connect-src 'self' {origin.scheme}://{origin.netloc}"
+        )
+    return response
+
+
+def device_page(qr_id: str) -> Response:
     session = get_session()
     device = get_device(session, qr_id)
     events = device_events(session, device.qr_id)
     check_can_read(session, g.principal, device, events)
     view = read_device(session, open_reader(session, current_trace().ledger), device, events)
     outputs = _outputs(session, view)
+<<<<<<< HEAD
     findings = _findings(device.qr_id)
     return render_template(
         "portal/device.html",
@@ -108,6 +137,27 @@ def device_page(qr_id: str) -> str:
         field_name=field_name,
         value_words=value_words,
         **device_case_words(findings, device.qr_id, {e.org for e in view.events}),
+=======
+    return with_rpc_allowed(
+        render_template(
+            "portal/device.html",
+            public_rpc=public_rpc(),
+            max_delay_s=current_trace().settings.anchor_max_delay_s,
+            view=view,
+            facts=facts_public(view.facts),
+            attributes=attribute_words(view.facts.attributes),
+            display_id=format_id(device.qr_id),
+            timeline=device_timeline(view),
+            badges=BADGES,
+            category_name=category_name,
+            fractions=current_trace().catalog.fractions,
+            names=_names(session, view, {o.destination for o in outputs if o.destination}),
+            outputs=outputs,
+            findings=_findings(device.qr_id),
+            field_name=field_name,
+            value_words=value_words,
+        )
+>>>>>>> evidence20
     )
 
 
