@@ -211,14 +211,11 @@ def _audit_paths(session: Session, positions: dict[int, tuple[int, int]]) -> dic
         batch = session.get(AnchorBatch, batch_id)
         if batch is None:
             continue
-        leaves = [batch.leaves[i : i + 32] for i in range(0, len(batch.leaves), 32)]
-        if len(members) > 8:  # the whole tree once rather than a walk per event
-            every = merkle.inclusion_proofs(leaves)
-            paths.update({seq: [p.hex() for p in every[i]] for seq, i in members})
-        else:
-            paths.update(
-                {seq: [p.hex() for p in merkle.inclusion_proof(leaves, i)] for seq, i in members}
-            )
+        raw = bytes(batch.leaves)
+        leaves = [raw[i : i + 32] for i in range(0, len(raw), 32)]
+        # The tree built once, only the page's paths read off it (not every leaf's).
+        found = merkle.inclusion_proofs_at(leaves, [i for _, i in members])
+        paths.update({seq: [p.hex() for p in path] for (seq, _), path in zip(members, found, strict=True)})
     return paths
 
 

@@ -48,9 +48,11 @@ from traceability.anchoring.trust import TrustedLedger
 from traceability.custody.models import Event
 from traceability.custody.wellformed import row_problem
 from traceability.db import utcnow
+from traceability.federation.identity import check_event_ids
 from traceability.federation.projection import project
 from traceability.federation.records import (
     Candidate,
+    Record,
     candidates_of,
     record_row,
 )
@@ -188,6 +190,7 @@ class Importer:
             if candidate.root is not None and candidate.problem is None:
                 self.batch(candidate.root)
         with Session(self.engine) as session:
+            check_event_ids(session, document, candidates, self.source.url)
             fresh = self._known(session, candidates)
             verifier = Verifier.for_ledger(session, self.ledger)
             stored: list[tuple[Candidate, str]] = []
@@ -214,6 +217,8 @@ class Importer:
         fresh = []
         for c in candidates:
             if c.problem is not None:
+                if c.digest:  # what names it as its prev is refused with it
+                    self.held_back[c.digest] = REFUSED
                 self._refuse(c, c.problem)
             elif c.event_id not in stored:
                 fresh.append(c)
@@ -303,7 +308,7 @@ class Importer:
         row = c.row
         assert row is not None
         row.seq = -1
-        return verifier.status_of(row, head, (found.batch_id, c.leaf_index))
+        return verifier.status_of(row, head, (found.batch_id, c.leaf_index), recomputed=True)
 
     def _why(self, verifier: Verifier, c: Candidate, status: str) -> str:
         """The reason a record is refused, in words."""
@@ -539,7 +544,7 @@ def _withheld(found: _Batch, index: int) -> bool:
     )
 
 
-def _record_at(found: _Batch, index: int) -> tuple[Event, str] | None:
+def _record_at(found: _Batch, index: int) -> tuple[Record, str] | None:
     """The plant's record at leaf ``index`` as a row, with its recomputed digest."""
     for item in (found.published or {}).get("records") or []:
         if isinstance(item, dict) and item.get("leafIndex") == index:
