@@ -215,7 +215,9 @@ def _audit_paths(session: Session, positions: dict[int, tuple[int, int]]) -> dic
         leaves = [raw[i : i + 32] for i in range(0, len(raw), 32)]
         # The tree built once, only the page's paths read off it (not every leaf's).
         found = merkle.inclusion_proofs_at(leaves, [i for _, i in members])
-        paths.update({seq: [p.hex() for p in path] for (seq, _), path in zip(members, found, strict=True)})
+        paths.update(
+            {seq: [p.hex() for p in path] for (seq, _), path in zip(members, found, strict=True)}
+        )
     return paths
 
 
