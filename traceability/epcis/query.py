@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -211,14 +212,16 @@ def _audit_paths(session: Session, positions: dict[int, tuple[int, int]]) -> dic
         batch = session.get(AnchorBatch, batch_id)
         if batch is None:
             continue
-        raw = bytes(batch.leaves)
-        leaves = [raw[i : i + 32] for i in range(0, len(raw), 32)]
-        # The tree built once, only the page's paths read off it (not every leaf's).
-        found = merkle.inclusion_proofs_at(leaves, [i for _, i in members])
-        paths.update(
-            {seq: [p.hex() for p in path] for (seq, _), path in zip(members, found, strict=True)}
-        )
+        levels = _tree(bytes(batch.leaves))
+        paths.update({seq: [p.hex() for p in merkle.path_in(levels, i)] for seq, i in members})
     return paths
+
+
+@functools.lru_cache(maxsize=4)
+def _tree(leaves: bytes) -> list[list[bytes]]:
+    """A batch's tree, built once for the pages that read paths off it (keyed by the leaves
+    themselves: whatever the database holds now is what the paths are made of)."""
+    return merkle.tree_levels([leaves[i : i + 32] for i in range(0, len(leaves), 32)])
 
 
 def query_document(

@@ -67,6 +67,7 @@ from traceability.verification.services import (
     UNTRUSTED,
     VERIFIED,
     WITHHELD,
+    BatchCheck,
     Verifier,
     content_of,
 )
@@ -127,6 +128,9 @@ class Importer:
     batches: dict[str, _Batch] = field(default_factory=dict)
     #: Each subject's head as the regulator holds it, once read (kind, key) → digest.
     heads: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    #: The verifier's checks of the batches stored here (root recomputed, chain read), kept
+    #: across pages: once per batch, not once per page.
+    checks: dict[int, BatchCheck] = field(default_factory=dict)
     #: Digests refused or left pending in this run: what a later record's prev may name.
     held_back: dict[str, str] = field(default_factory=dict)
 
@@ -193,6 +197,7 @@ class Importer:
             check_event_ids(session, document, candidates, self.source.url)
             fresh = self._known(session, candidates)
             verifier = Verifier.for_ledger(session, self.ledger)
+            verifier.batches = self.checks  # each batch's root and chain record read once
             stored: list[tuple[Candidate, str]] = []
             groups = _by_subject(fresh)
             self._load_heads(session, groups)
