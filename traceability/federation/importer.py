@@ -375,12 +375,19 @@ class Importer:
         rows = [c.row for c, _ in stored]
         assert all(row is not None for row in rows)
         values = [{name: getattr(row, name) for name in _COLUMNS} for row in rows]
-        seqs: dict[str, int] = dict(
-            conn.execute(
-                insert(_EVENT).returning(_EVENT.c.id, _EVENT.c.seq, sort_by_parameter_order=True),
-                values,
-            ).all()
-        )
+        # A plain executemany (the driver prepares one statement), then the rows' numbers read
+        # back: psycopg parses an INSERT … RETURNING of hundreds of rows anew every time.
+        conn.execute(insert(_EVENT), values)
+        ids = [str(v["id"]) for v in values]
+        seqs: dict[str, int] = {}
+        for start in range(0, len(ids), 5000):
+            seqs.update(
+                conn.execute(
+                    select(_EVENT.c.id, _EVENT.c.seq).where(
+                        _EVENT.c.id.in_(ids[start : start + 5000])
+                    )
+                ).all()
+            )
         conn.execute(
             insert(_LEAF),
             [
