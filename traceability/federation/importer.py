@@ -14,7 +14,9 @@ order its ``prev`` links give per device or lot:
    file — anchored on chain: its leaves (asked of the plant) must hash to the
    root the registry holds, and the recomputed digest must be the leaf;
 4. the block's time must fall within TRACE_ANCHOR_MAX_DELAY_S of the
-   record's ``recorded_at``, else it is stored as ``late``.
+   record's ``recorded_at``, else it is stored as ``late``;
+5. the eventID the plant lists it under must be the GS1 event hash of the
+   record as exported (``identity``), else it is refused naming both.
 
 Steps 1, 3 and 4 are the verifiers' own (``verification.services.Verifier``).
 A record that passes is stored as a fact — an event row, its anchor leaf and
