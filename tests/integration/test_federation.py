@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,10 @@ from traceability.audit.services import run_audit
 from traceability.cli import main
 from traceability.clock import ShiftedClock
 from traceability.custody.models import Event
-from traceability.federation import ImportRun, PlantSource, watch
+from traceability.federation import ImportRun, PlantSource, import_plant, watch
+from traceability.federation import source as source_module
 from traceability.periods import CHINA
+from traceability.register.services import register_org
 from traceability.reports.devices import open_reader
 from traceability.verification.models import ImportRecord
 
@@ -445,3 +448,107 @@ def test_watch_imports_as_a_service_until_stopped(federation: Federation) -> Non
     [run] = runs
     assert run.counts["duplicate"] > 0 and run.counts["imported"] == 0
     assert _state(f.regulator.app)["events"] == before
+
+
+@contextmanager
+def _another_regulator(f: Federation, directory: Path) -> Iterator[LiveServer]:
+    """A second regulator's instance on a database of its own: the published trust file, the
+    plant registered with its submitter, nothing imported yet."""
+    settings = trace_of(f.plant.app).settings
+    plant_address = Web3Ledger.from_rpc(
+        str(settings.ledger_url), private_key=PLANT_KEY, contract_address=None
+    ).address
+    with live_server(
+        directory, clock=ShiftedClock(DECEMBER), ledger_mode="rpc",
+        ledger_url=settings.ledger_url, ledger_trust_file=settings.ledger_trust_file,
+        ledger_key=None, ledger_owner_key=None, anchor_max_delay_s=3600,
+    ) as regulator:  # fmt: skip
+        with Session(trace_of(regulator.app).engine) as session:
+            register_org(session=session, code=PLANT, kind="dismantler", name="苏州拆解厂",
+                         region="320500", license_no="苏环废电证第01号",
+                         submitter=plant_address)  # fmt: skip
+            session.commit()
+        yield regulator
+
+
+def _fresh_import(f: Federation, directory: Path) -> tuple[ImportRun, list[Any], list[Any]]:
+    """A second regulator's import of the plant as it is now: the run, the events stored,
+    the outcomes (key, status, event)."""
+    source = PlantSource(f.plant.url, f.token)
+    with _another_regulator(f, directory) as regulator:
+        try:
+            run = import_plant(trace_of(regulator.app), PLANT, source)
+        finally:
+            source.close()
+        outcomes = sorted((r.key, r.status, r.event_id) for r in imports(regulator.app))
+        with Session(trace_of(regulator.app).engine) as session:
+            stored = session.execute(  # the plant's events (not this register's own)
+                select(Event.id, Event.digest).where(Event.organisation.is_(None))  # type: ignore[union-attr]
+            )
+            events = sorted(tuple(e) for e in stored)
+        assert len(events) == run.counts["imported"] + run.counts["late"]
+        return run, events, outcomes
+
+
+def test_an_import_in_small_pages_stores_what_one_page_does(
+    federation: Federation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of three events (the next one fetched while this one is checked): every chain
+    crosses pages, and the same events are stored with the same outcomes as in one page."""
+    one_page = _fresh_import(federation, tmp_path / "one")
+    monkeypatch.setattr(source_module, "PER_PAGE", 3)
+    small = _fresh_import(federation, tmp_path / "small")
+    assert one_page[0].pages == 1 and small[0].pages > 3
+    assert small[0].counts == one_page[0].counts
+    assert small[0].counts["imported"] > 0 and small[0].counts["refused"] > 0
+    assert small[1] == one_page[1]
+    assert small[2] == one_page[2]
+
+
+class _RenamingPlant(PlantSource):
+    """A plant whose export lists two records each under the other's eventID (a forged page:
+    the plant's own software never does this)."""
+
+    swapped: tuple[str, str] = ("", "")
+
+    def pages(self) -> Iterator[dict[str, Any]]:
+        for document in super().pages():
+            proofs = document["trace:proofs"]
+            first, second = (
+                next(k for k, v in proofs.items() if v[0]["trace:record"]["id"] == event_id)
+                for event_id in self.swapped
+            )
+            proofs[first], proofs[second] = proofs[second], proofs[first]
+            yield document
+
+
+def test_an_event_under_another_events_id_is_refused_with_both_hashes(
+    federation: Federation, tmp_path: Path
+) -> None:
+    """Item 2: the regulator recomputes each record's eventID (GS1 event hash) and refuses one
+    the plant lists under another ID — here on a regulator database of its own."""
+    f = federation
+    collected = [next(i for i, t, _ in events_of(f.plant.app, q) if t == "collected")
+                 for q in f.honest]  # fmt: skip
+    source = _RenamingPlant(f.plant.url, f.token)
+    source.swapped = (collected[0], collected[1])
+    with _another_regulator(f, tmp_path) as regulator:
+        try:
+            run = import_plant(trace_of(regulator.app), PLANT, source)
+        finally:
+            source.close()
+        stored = {i for i, _, _ in events_of(regulator.app, f.honest[0])}
+        stored |= {i for i, _, _ in events_of(regulator.app, f.honest[1])}
+        refusals = {r.event_id: r for r in imports(regulator.app) if r.status == "refused"}
+    assert run.counts["imported"] > 0  # the records under their own IDs were imported
+    for event_id in collected:
+        assert event_id not in stored
+        reason = refusals[event_id].reason or ""
+        assert "is not the GS1 event hash of its record" in reason
+        # both hashes are named: the ID it was listed under and the one recomputed here
+        assert reason.count("ni:///sha-256;") == 2
+    # what follows a renamed collection links to a refused record: refused, never stored
+    for qr_id in f.honest:
+        later = [i for i, t, _ in events_of(f.plant.app, qr_id) if t != "collected"]
+        assert not stored & set(later)
+        assert all(i in refusals for i in later)

@@ -233,3 +233,16 @@ def test_malformed_input_is_rejected_without_raising(index, size, proof, root) -
     proof = merkle.inclusion_proof(leaves, 0) if proof == "ok" else proof
     root = merkle.root(leaves) if root == "ok" else root
     assert merkle.verify_inclusion(leaves[0], index, size, proof, root) is False
+
+
+def test_paths_read_off_one_tree_equal_proofs_one_by_one_and_verify() -> None:
+    for size in range(1, 40):
+        leaves = [sha256(f"leaf {i} of {size}".encode()).digest() for i in range(size)]
+        levels = merkle.tree_levels(leaves)
+        root = merkle.root(leaves)
+        for index in range(size):
+            path = merkle.path_in(levels, index)
+            assert path == merkle.inclusion_proof(leaves, index)
+            assert merkle.verify_inclusion(leaves[index], index, size, path, root)
+        with pytest.raises(IndexError):
+            merkle.path_in(levels, size)

@@ -199,6 +199,8 @@ def _quantity(name: str, element: Any, prefixes: Mapping[str, str]) -> str:
 
 def _scalar(value: Any) -> str:
     """A JSON scalar as text, as the reference writes it (``True``, ``None``, ``30.5``)."""
+    if type(value) is str:  # the common case, before the slower ABC check
+        return value
     if isinstance(value, Mapping | list):
         raise UnsupportedEvent("value", "an object or list where a value belongs")
     return value if isinstance(value, str) else str(value)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -211,15 +212,16 @@ def _audit_paths(session: Session, positions: dict[int, tuple[int, int]]) -> dic
         batch = session.get(AnchorBatch, batch_id)
         if batch is None:
             continue
-        leaves = [batch.leaves[i : i + 32] for i in range(0, len(batch.leaves), 32)]
-        if len(members) > 8:  # the whole tree once rather than a walk per event
-            every = merkle.inclusion_proofs(leaves)
-            paths.update({seq: [p.hex() for p in every[i]] for seq, i in members})
-        else:
-            paths.update(
-                {seq: [p.hex() for p in merkle.inclusion_proof(leaves, i)] for seq, i in members}
-            )
+        levels = _tree(bytes(batch.leaves))
+        paths.update({seq: [p.hex() for p in merkle.path_in(levels, i)] for seq, i in members})
     return paths
+
+
+@functools.lru_cache(maxsize=4)
+def _tree(leaves: bytes) -> list[list[bytes]]:
+    """A batch's tree, built once for the pages that read paths off it (keyed by the leaves
+    themselves: whatever the database holds now is what the paths are made of)."""
+    return merkle.tree_levels([leaves[i : i + 32] for i in range(0, len(leaves), 32)])
 
 
 def query_document(

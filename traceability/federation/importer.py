@@ -14,7 +14,9 @@ order its ``prev`` links give per device or lot:
    file — anchored on chain: its leaves (asked of the plant) must hash to the
    root the registry holds, and the recomputed digest must be the leaf;
 4. the block's time must fall within TRACE_ANCHOR_MAX_DELAY_S of the
-   record's ``recorded_at``, else it is stored as ``late``.
+   record's ``recorded_at``, else it is stored as ``late``;
+5. the eventID the plant lists it under must be the GS1 event hash of the
+   record as exported (``identity``), else it is refused naming both.
 
 Steps 1, 3 and 4 are the verifiers' own (``verification.services.Verifier``).
 A record that passes is stored as a fact — an event row, its anchor leaf and
@@ -48,9 +50,11 @@ from traceability.anchoring.trust import TrustedLedger
 from traceability.custody.models import Event
 from traceability.custody.wellformed import row_problem
 from traceability.db import utcnow
+from traceability.federation.identity import check_event_ids
 from traceability.federation.projection import project
 from traceability.federation.records import (
     Candidate,
+    Record,
     candidates_of,
     record_row,
 )
@@ -65,6 +69,7 @@ from traceability.verification.services import (
     UNTRUSTED,
     VERIFIED,
     WITHHELD,
+    BatchCheck,
     Verifier,
     content_of,
 )
@@ -125,6 +130,9 @@ class Importer:
     batches: dict[str, _Batch] = field(default_factory=dict)
     #: Each subject's head as the regulator holds it, once read (kind, key) → digest.
     heads: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    #: The verifier's checks of the batches stored here (root recomputed, chain read), kept
+    #: across pages: once per batch, not once per page.
+    checks: dict[int, BatchCheck] = field(default_factory=dict)
     #: Digests refused or left pending in this run: what a later record's prev may name.
     held_back: dict[str, str] = field(default_factory=dict)
 
@@ -188,8 +196,10 @@ class Importer:
             if candidate.root is not None and candidate.problem is None:
                 self.batch(candidate.root)
         with Session(self.engine) as session:
+            check_event_ids(session, document, candidates, self.source.url)
             fresh = self._known(session, candidates)
             verifier = Verifier.for_ledger(session, self.ledger)
+            verifier.batches = self.checks  # each batch's root and chain record read once
             stored: list[tuple[Candidate, str]] = []
             groups = _by_subject(fresh)
             self._load_heads(session, groups)
@@ -214,6 +224,8 @@ class Importer:
         fresh = []
         for c in candidates:
             if c.problem is not None:
+                if c.digest:  # what names it as its prev is refused with it
+                    self.held_back[c.digest] = REFUSED
                 self._refuse(c, c.problem)
             elif c.event_id not in stored:
                 fresh.append(c)
@@ -303,7 +315,7 @@ class Importer:
         row = c.row
         assert row is not None
         row.seq = -1
-        return verifier.status_of(row, head, (found.batch_id, c.leaf_index))
+        return verifier.status_of(row, head, (found.batch_id, c.leaf_index), recomputed=True)
 
     def _why(self, verifier: Verifier, c: Candidate, status: str) -> str:
         """The reason a record is refused, in words."""
@@ -365,12 +377,19 @@ class Importer:
         rows = [c.row for c, _ in stored]
         assert all(row is not None for row in rows)
         values = [{name: getattr(row, name) for name in _COLUMNS} for row in rows]
-        seqs: dict[str, int] = dict(
-            conn.execute(
-                insert(_EVENT).returning(_EVENT.c.id, _EVENT.c.seq, sort_by_parameter_order=True),
-                values,
-            ).all()
-        )
+        # A plain executemany (the driver prepares one statement), then the rows' numbers read
+        # back: psycopg parses an INSERT … RETURNING of hundreds of rows anew every time.
+        conn.execute(insert(_EVENT), values)
+        ids = [str(v["id"]) for v in values]
+        seqs: dict[str, int] = {}
+        for start in range(0, len(ids), 5000):
+            seqs.update(
+                conn.execute(
+                    select(_EVENT.c.id, _EVENT.c.seq).where(
+                        _EVENT.c.id.in_(ids[start : start + 5000])
+                    )
+                ).all()
+            )
         conn.execute(
             insert(_LEAF),
             [
@@ -539,7 +558,7 @@ def _withheld(found: _Batch, index: int) -> bool:
     )
 
 
-def _record_at(found: _Batch, index: int) -> tuple[Event, str] | None:
+def _record_at(found: _Batch, index: int) -> tuple[Record, str] | None:
     """The plant's record at leaf ``index`` as a row, with its recomputed digest."""
     for item in (found.published or {}).get("records") or []:
         if isinstance(item, dict) and item.get("leafIndex") == index:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
 from traceability.custody.facts import PROJECTED, replay
@@ -21,6 +21,7 @@ from traceability.devices.models import Device
 from traceability.savings.models import Batch
 
 _EVENT = Event.__table__  # type: ignore[attr-defined]
+_DEVICE = Device.__table__  # type: ignore[attr-defined]
 
 
 def _batch_ids(session: Session, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -58,27 +59,35 @@ def project(session: Session, devices: Iterable[str]) -> None:
         for row in session.execute(query.order_by(_EVENT.c.seq)):
             logs[row.device].append(row)
     existing = {
-        d.qr_id: d
+        str(qr_id)
         for start in range(0, len(wanted), 5000)
-        for d in session.execute(
-            select(Device).where(Device.qr_id.in_(wanted[start : start + 5000]))  # type: ignore[attr-defined]
-        ).scalars()
+        for (qr_id,) in session.execute(
+            select(_DEVICE.c.qr_id).where(_DEVICE.c.qr_id.in_(wanted[start : start + 5000]))
+        )
     }
     replayed = [replay(qr_id, logs[qr_id]) for qr_id in wanted]
     batches = _batch_ids(
         session, {(f.dismantled_by, f.batch) for f in replayed if f.dismantled_by and f.batch}
     )
+    new: list[dict[str, Any]] = []
+    known: list[dict[str, Any]] = []
     for facts in replayed:
-        qr_id = facts.qr_id
         if facts.state is None or facts.collected_at is None or facts.custodian is None:
             continue  # a log that does not start with a collection has nothing to project
         values = {name: getattr(facts, name) for name in PROJECTED}
         values["head_occurred_at"] = facts.head_occurred_at
         values["batch_id"] = batches.get((facts.dismantled_by or "", facts.batch or ""))
-        device = existing.get(qr_id)
-        if device is None:
-            session.add(Device(qr_id=qr_id, **values))
+        if facts.qr_id in existing:
+            known.append({"b_qr_id": facts.qr_id, **values})
         else:
-            for name, value in values.items():
-                setattr(device, name, value)
-    session.flush()
+            new.append({"qr_id": facts.qr_id, **values})
+    conn = session.connection()  # Core statements, one per kind for all the devices
+    if new:
+        conn.execute(insert(_DEVICE), new)
+    if known:
+        conn.execute(
+            update(_DEVICE)
+            .where(_DEVICE.c.qr_id == bindparam("b_qr_id"))
+            .values({name: bindparam(name) for name in known[0] if name != "b_qr_id"}),
+            known,
+        )

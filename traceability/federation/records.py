@@ -2,10 +2,10 @@
 
 Each entry of the document's ``trace:proofs`` map carries the record's
 digested content (``trace:record``), the digest and ``prev`` the plant
-claims, and its anchor. Only the content is believed: it is read into an
-``Event`` row (every column checked for type and size, so nothing the plant
-sends can fail the regulator's database), and the digest is recomputed from
-that row, exactly as the verifiers compute it.
+claims, and its anchor. Only the content is believed: it is read into a
+``Record`` (an event row's columns, each checked for type and size, so
+nothing the plant sends can fail the regulator's database), and the digest
+is recomputed from that row, exactly as the verifiers compute it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any
 
 from ledger.canonical import NotCanonicalisable, digest_hex
 from traceability import limits
-from traceability.custody.models import Event
 from traceability.custody.wellformed import row_problem
 from traceability.db import iso
 from traceability.verification.services import content_of
@@ -31,12 +30,33 @@ _OPTIONAL = ("device", "lot", "claim", "organisation")
 _EPCIS_SUBJECTS = ("device", "lot")
 
 
+@dataclass(slots=True)
+class Record:
+    """A plant's record read as an event row, not stored: the columns the verifiers read
+    (an ORM ``Event`` costs several times more to build, for nothing the import needs)."""
+
+    id: Any
+    type: Any
+    org: Any
+    actor: Any
+    device: Any
+    lot: Any
+    claim: Any
+    organisation: Any
+    occurred_at: Any
+    recorded_at: Any
+    payload: Any
+    prev: Any
+    digest: str = ""
+    seq: int = -1
+
+
 @dataclass
 class Candidate:
     """One record of the plant's document, as read (``problem``: why it cannot be stored)."""
 
     key: str
-    row: Event | None
+    row: Record | None
     digest: str
     event_id: str | None = None
     prev: str | None = None
@@ -86,17 +106,17 @@ def _fields(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def record_row(record: Any) -> Event | None:
+def record_row(record: Any) -> Record | None:
     """The record as an event row (not stored), or None when it cannot be one."""
     row, _ = _read(record)
     return row
 
 
-def _read(record: Any) -> tuple[Event | None, str | None]:
+def _read(record: Any) -> tuple[Record | None, str | None]:
     if not isinstance(record, Mapping):
         return None, "its record is not an object"
     try:
-        row = Event(**_fields(record), digest="")
+        row = Record(**_fields(record))
     except ValueError as exc:
         return None, f"its record is not an event: {exc}"
     if (problem := row_problem(row)) is not None:

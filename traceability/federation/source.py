@@ -10,6 +10,7 @@ in one line.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,10 +61,10 @@ class PlantSource:
     def close(self) -> None:
         self.session.close()
 
-    def _get(self, url: str) -> requests.Response:
+    def _get(self, url: str, session: requests.Session | None = None) -> requests.Response:
         where = redact_url(url)
         try:
-            response = self.session.get(url, timeout=TIMEOUT_S)
+            response = (session or self.session).get(url, timeout=TIMEOUT_S)
         except requests.RequestException as exc:
             raise ImportFailed(f"cannot reach the plant at {where}: {_reason(exc)}") from None
         if response.status_code == 401:
@@ -83,10 +84,10 @@ class PlantSource:
         return self._answer(url, missing_ok=missing_ok)[0]
 
     def _answer(
-        self, url: str, *, missing_ok: bool = False
+        self, url: str, *, missing_ok: bool = False, session: requests.Session | None = None
     ) -> tuple[dict[str, Any] | None, str | None]:
         """The JSON body (None: 404 and ``missing_ok``) and the next page's URL, if any."""
-        response = self._get(url)
+        response = self._get(url, session)
         if missing_ok and response.status_code == 404:
             return None, None
         if response.status_code != 200:
@@ -120,12 +121,21 @@ class PlantSource:
         return body
 
     def pages(self) -> Iterator[dict[str, Any]]:
-        """Every page of the plant's EPCIS query, following the ``Link`` header's next page."""
-        url: str | None = f"{self.url}/api/v1/epcis/events?perPage={PER_PAGE}"
-        while url is not None:
-            body, url = self._answer(url)
-            assert body is not None
-            yield body
+        """Every page of the plant's EPCIS query, following the ``Link`` header's next page.
+
+        The next page is asked for while the caller checks this one (the plant exports as the
+        regulator verifies), on a connection of its own."""
+        pager = requests.Session()
+        pager.headers.update(self.session.headers)
+        first = f"{self.url}/api/v1/epcis/events?perPage={PER_PAGE}"
+        with pager, ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-pages") as pool:
+            ahead: Future[tuple[dict[str, Any] | None, str | None]] | None
+            ahead = pool.submit(self._answer, first, session=pager)
+            while ahead is not None:
+                body, url = ahead.result()
+                ahead = pool.submit(self._answer, url, session=pager) if url else None
+                assert body is not None
+                yield body
 
     def batch(self, root: str) -> dict[str, Any] | None:
         """The plant's batch anchored under ``root`` (None: the plant says it holds none)."""
