@@ -240,7 +240,9 @@ def read_logs(session: Session, ledger: TrustedLedger) -> AuditLogs:
     del heads
     for qr_id, rows in device_logs.items():
         device_logs[qr_id] = _replayable(rows, verification[qr_id])
-    subjects = (_EVENT.c.device, _EVENT.c.lot, _EVENT.c.claim, _EVENT.c.organisation)
+    subjects = (
+        _EVENT.c.device, _EVENT.c.lot, _EVENT.c.claim, _EVENT.c.organisation, _EVENT.c.batch
+    )
     no_subject = (c.is_(None) for c in subjects)
     strays = tuple(session.execute(select(_EVENT).where(*no_subject).order_by(_EVENT.c.seq)))
     stock = session.execute(
