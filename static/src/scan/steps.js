@@ -7,12 +7,13 @@ import { matches } from "./conditions.js";
 import { displayId, ID_LENGTH, isProductBarcode, looksLikeLot, parseId, parseLot } from "./ids.js";
 import { cameraIcon, clear, field, h, kg, when } from "./ui.js";
 import { receiveScreen } from "./receive.js";
+import { batchScreen } from "./batch.js";
 import { eventName, fieldName, reasonText, stateName } from "./words.js";
 
 /** Which steps each kind of organisation records, in the order of the work. */
 export const STEPS_BY_KIND = {
   collector: ["collect", "ship", "correct"],
-  dismantler: ["collect", "receive", "refuse", "store", "dismantle", "ship", "lot_ship", "stocktake", "correct"],
+  dismantler: ["collect", "receive", "refuse", "store", "dismantle", "batch", "ship", "lot_ship", "stocktake", "correct"],
   processor: ["lot_receive", "lot_treat", "correct"],
 };
 
@@ -25,6 +26,7 @@ export function stepTitle(step) {
       refuse: t("Refuse a shipment"),
       store: t("Store"),
       dismantle: t("Dismantle"),
+      batch: t("Batch dismantling"),
       lot_ship: t("Ship an output lot"),
       lot_receive: t("Receive an output lot"),
       lot_treat: t("Treat an output lot"),
@@ -43,6 +45,7 @@ export function stepHint(step) {
       refuse: t("Send a wrong shipment back"),
       store: t("Put devices in a storage area"),
       dismantle: t("Record the output fractions"),
+      batch: t("One scan per device; weigh the outputs when the batch closes"),
       lot_ship: t("Send a lot to a processor"),
       lot_receive: t("Weigh a lot in"),
       lot_treat: t("Record how a lot was treated"),
@@ -1029,6 +1032,7 @@ export const SCREENS = {
   refuse: refuseScreen,
   store: storeScreen,
   dismantle: dismantleScreen,
+  batch: batchScreen,
   lot_ship: lotShipScreen,
   lot_receive: lotReceiveScreen,
   lot_treat: lotTreatScreen,
