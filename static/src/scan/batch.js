@@ -13,6 +13,17 @@ import { frame, newEvent, parseKg, requireId, screenOf, stepProblem, weightInput
 import { clear, field, h, kg } from "./ui.js";
 
 const batchKey = (user) => `scan.batch-open.${user.username}`;
+// The fractions this user's line weighed at its last closing: offered again.
+const weighedKey = (user) => `scan.batch-fractions.${user.username}`;
+
+function lastWeighed(user) {
+  try {
+    const saved = JSON.parse(localStorage.getItem(weighedKey(user)) || "[]");
+    return Array.isArray(saved) ? saved.filter((c) => typeof c === "string") : [];
+  } catch {
+    return [];
+  }
+}
 
 function loadBatch(user) {
   try {
@@ -135,7 +146,8 @@ export function batchScreen(app, prefill = {}) {
 
   // -- closing: one weighing per fraction ---------------------------------------
 
-  /** The fractions to weigh: those the rules require of the batch's devices, then the plant's open lots'. */
+  /** The fractions to weigh: those the rules require of the batch's devices, then those
+   * weighed at the last closing, the plant's open lots' and those added. */
   function fractionsToWeigh() {
     const required = new Set();
     const groups = [];
@@ -146,7 +158,7 @@ export function batchScreen(app, prefill = {}) {
       for (const g of rule.oneOf || []) if (!groups.some((x) => x.join() === g.join())) groups.push(g);
     }
     const open = (app.context?.lots?.open || []).map((l) => l.fraction);
-    const also = [...groups.flat(), ...open, ...batch.extra].filter((c, i, all) => !required.has(c) && all.indexOf(c) === i);
+    const also = [...groups.flat(), ...lastWeighed(user), ...open, ...batch.extra].filter((c, i, all) => !required.has(c) && all.indexOf(c) === i);
     return { required: [...required], groups, also };
   }
 
@@ -200,7 +212,8 @@ export function batchScreen(app, prefill = {}) {
       ? t("✗ The outputs weigh more than the batch's intake plus %(pct)s %: check the weights.", { pct: tolerance })
       : missingText();
     closeButton.disabled = Boolean(problem);
-    closeError.textContent = problem && (over || closing.dataset.tried) ? problem : "";
+    // What blocks the closing is said as it stands: the tolerance, or what is still to weigh.
+    closeError.textContent = problem || "";
     return problem;
   }
 
@@ -241,7 +254,6 @@ export function batchScreen(app, prefill = {}) {
   }
 
   async function finish() {
-    closing.dataset.tried = "true";
     const problem = update();
     if (problem) { closeError.textContent = problem; app.feedback.bad(); return; }
     const weighed = [];
@@ -253,6 +265,7 @@ export function batchScreen(app, prefill = {}) {
     const summary = t("Batch %(code)s closed: %(n)d devices, %(f)d fractions", { code: batch.code, n: batch.devices.length, f: weighed.length });
     await app.record("batch", [newEvent("batch_closed", { batch: batch.code, outputs: weighed })], summary,
       [`${summary} · ${weighed.map((o) => `${app.fractionLabel(o.fraction)} ${o.weight_kg}`).join(", ")}`]);
+    localStorage.setItem(weighedKey(user), JSON.stringify(weighed.map((o) => o.fraction)));
     const done = { code: batch.code, n: batch.devices.length, f: weighed.length };
     batch = null;
     save();
