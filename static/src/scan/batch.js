@@ -44,19 +44,13 @@ function suggestedCode(line) {
 
 const CODE = /^[A-Za-z0-9_.:/-]{1,64}$/;
 
-function fill(percent) {
-  const el = h("span", { class: "progress-bar" });
-  el.style.width = `${percent}%`;
-  return el;
-}
-
 export function batchScreen(app, prefill = {}) {
   const user = app.user;
   let batch = loadBatch(user);
   const save = () => (batch ? localStorage.setItem(batchKey(user), JSON.stringify(batch)) : localStorage.removeItem(batchKey(user)));
   const tolerance = app.tolerancePct;
   const head = h("section", { class: "batch-head" });
-  const list = h("ol", { class: "batch-devices" });
+  const list = h("ul", { class: "batch-devices" });
   const closing = h("section", { class: "batch-closing", hidden: true });
   const outputs = h("div", { class: "outputs" });
   const barFill = h("div", { class: "balance-fill" });
@@ -100,19 +94,17 @@ export function batchScreen(app, prefill = {}) {
     clear(head,
       h("div", { class: "batch-open", dataset: { batch: batch.code, devices: n } },
         h("p", {}, t("Batch %(code)s", { code: batch.code }), batch.line ? h("span", { class: "muted" }, " · ", t("line %(line)s", { line: batch.line })) : null),
-        h("div", { class: "progress", dataset: { done: n } },
-          fill(Math.min(100, n * 100 / Math.max(n, 30))),
-          h("b", { class: "progress-text batch-count" }, t("%(n)d devices dismantled, %(kg)s in", { n, kg: kg(intake().toFixed(3)) }))),
+        h("p", { class: "batch-count" }, h("b", {}, t("%(n)d devices dismantled, %(kg)s in", { n, kg: kg(intake().toFixed(3)) }))),
         batch.closing ? null : h("button", { type: "button", class: "start-closing", disabled: !n, onclick: startClosing }, t("Close the batch: weigh the outputs"))));
   }
 
-  function showDevice(d) {
+  function showDevice(d, n) {
     list.prepend(h("li", { class: "batch-device", dataset: { id: d.id } },
-      h("b", {}, displayId(d.id)), " ", h("span", { class: "muted" }, `${d.name || d.category || ""}${d.kg ? " · " + kg(d.kg) : ""}`)));
+      h("span", { class: "muted" }, `${n}. `), h("b", {}, displayId(d.id)), " ", h("span", { class: "muted" }, `${d.name || d.category || ""}${d.kg ? " · " + kg(d.kg) : ""}`)));
   }
 
   async function add(id) {
-    if (!batch) { screen.box.refuse(t("Open a batch first.")); app.feedback.bad(); return; }
+    if (!batch) { openError.textContent = t("Open a batch first."); app.feedback.bad(); return; }
     if (batch.closing) { screen.box.refuse(t("The batch is being closed: weigh its outputs, or go back to scanning.")); app.feedback.bad(); return; }
     if (batch.devices.some((d) => d.id === id)) {
       screen.box.refuse(t("✗ %(id)s is already in this batch.", { id: displayId(id) }));
@@ -124,7 +116,9 @@ export function batchScreen(app, prefill = {}) {
     if (found.offline) {
       if (found.unknown) problem = t("✗ %(id)s is not held here (or is an unknown ID): “%(step)s” cannot be recorded for it.", { id: displayId(id), step: t("Batch dismantling") });
     } else if (!found.device) {
-      problem = found.status === 404 ? t("✗ %(id)s has not been collected yet.", { id: displayId(id) }) : t("✗ %(id)s is not visible to your organisation.", { id: displayId(id) });
+      problem = "✗ " + (found.status === 404
+        ? t("%(id)s has not been collected yet.", { id: displayId(id) })
+        : t("%(id)s is in another organisation's records and has not been shipped to you.", { id: displayId(id) }));
     } else {
       problem = stepProblem("dismantle", found.device, user);
     }
@@ -139,7 +133,7 @@ export function batchScreen(app, prefill = {}) {
       `${displayId(id)} · ${t("batch %(code)s", { code: batch.code })}`);
     batch.devices.push(d);
     save();
-    showDevice(d);
+    showDevice(d, batch.devices.length);
     screen.box.clear();
     renderHead();
   }
@@ -276,7 +270,8 @@ export function batchScreen(app, prefill = {}) {
   function render() {
     renderHead();
     clear(list);
-    for (const d of batch?.devices || []) showDevice(d);
+    (batch?.devices || []).forEach((d, i) => showDevice(d, i + 1));
+    screen.box.el.hidden = !batch; // before a batch is open, a scan has nowhere to go
     renderClosing();
   }
 
