@@ -212,3 +212,24 @@ def test_scans_and_closing_in_one_request_close_the_batch_with_all_its_devices(
     )
     assert [r["status"] for r in results] == ["created"] * 3, results
     assert event_row(session, results[-1]["id"]).payload["devices"] == 2
+
+
+def test_a_scanned_batch_reports_its_mass_savings_and_weighed_outputs_like_a_weighed_one(
+    client: FlaskClient, collector: Actor, plant: Actor
+) -> None:
+    at_plant = Handheld(client, plant)
+    batch_of(client, collector, plant, "B-SCAN", 2)
+    [closed] = at_plant.post(closing("B-SCAN", outputs_for(2)))
+    for _ in range(2):  # the same sets, each weighed at its dismantling
+        at_plant.dismantle(receive(client, collector, plant), PER_DEVICE, batch="B-WEIGH")
+    scan, weigh = at_plant.batch("B-SCAN"), at_plant.batch("B-WEIGH")
+    assert scan["device_count"] == weigh["device_count"] == 2
+    assert scan["mass_kg"] == weigh["mass_kg"] == Decimal("61")
+    assert scan["savings"] == weigh["savings"]
+    assert weigh["closing"] is None
+    assert scan["closing"]["event"] == closed["id"]
+    assert scan["closing"]["outputs_kg"] == sum(PER_DEVICE.values()) * 2
+    assert {o["fraction"]: o["weight_kg"] for o in scan["closing"]["outputs"]} == {
+        f: kg * 2 for f, kg in PER_DEVICE.items()
+    }
+    assert scan["closing"]["verification"] == "pending"  # not yet anchored
