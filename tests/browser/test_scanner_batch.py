@@ -246,3 +246,26 @@ def test_in_english_a_batch_over_the_tolerance_is_blocked_and_a_missing_fraction
     assert [e.payload["intake_g"] for e in closings] == [61_000]
     scans = [e for e in rows(server, "dismantled") if e.device in set(devices)]
     assert len(scans) == 2
+
+
+def test_a_stocktake_is_a_lot_scanned_and_weighed_on_the_scale(
+    server: LiveServer, phone: Any
+) -> None:
+    page = phone
+    _, plant, [qr_id] = plant_with(server, 1)
+    Handheld(server.client(), plant).dismantle(qr_id, {"pcb": "1.5", "plastics": "20"})
+    plastics = f"{plant.org}-plastics-00001"
+    open_scanner(page, server.url, plant.username, "stocktake")
+    feedback(page)
+    wedge_keys(page, "ST,GS,+0019.80kg", WEDGE_MS)  # no lot scanned yet: a warning only
+    page.wait_for_selector(".scan-status.bad")
+    assert {"vibrate": [60, 60, 60, 60, 60]} in feedback(page)
+    assert page.get_attribute("#app", "data-recorded") is None
+    wedge_keys(page, plastics, WEDGE_MS)
+    page.wait_for_selector(f".chosen-lot[data-lot='{plastics}']")
+    wedge_keys(page, "S S     19.80 kg", WEDGE_MS)
+    page.wait_for_selector("#app[data-recorded='1']")
+    page.wait_for_selector('#status[data-pending="0"]', timeout=30_000)
+    screenshot(page, "stocktake-scale-zh-CN")
+    takes = [e for e in rows(server, "stocktake") if e.lot == plastics]
+    assert [e.payload for e in takes] == [{"weight_g": 19_800}]

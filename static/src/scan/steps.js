@@ -807,7 +807,7 @@ function lotChoices(app, lots, onPick) {
   }));
 }
 
-function lotScreen(app, step, { lots, type, fields, submitLabel, build, onLot, prefill = {} }) {
+function lotScreen(app, step, { lots, type, fields, submitLabel, build, onLot, weighs = false, prefill = {} }) {
   let lot = null;
   const chosen = h("p", { class: "chosen-lot" });
   const screen = frame(app, step, {
@@ -836,7 +836,18 @@ function lotScreen(app, step, { lots, type, fields, submitLabel, build, onLot, p
     },
   });
   if (prefill.lot) screen.box.take(prefill.lot, "prefill");
-  return screenOf(screen);
+  // A stable reading of the scale weighs the lot just scanned and records it (stocktake).
+  const onWeight = (reading) => {
+    const say = (text) => { app.feedback.warn(); screen.box.refuse(text); };
+    if (reading.status !== "stable" || !reading.kg) {
+      return say(reading.status === "overload" ? t("⚠ The scale is overloaded: nothing recorded.") : t("⚠ The scale is not steady yet: nothing recorded. Wait for a stable weight."));
+    }
+    if (!lot) return say(t("⚠ %(kg)s read from the scale: scan the lot first.", { kg: kg(reading.kg) }));
+    screen.form.querySelector("input[name=weight_kg]").value = reading.kg;
+    screen.form.requestSubmit();
+    return undefined;
+  };
+  return screenOf(screen, weighs ? { onWeight } : {});
 }
 
 /** The fraction's waste code (国家危险废物名录) for a hazardous lot, else "". */
@@ -948,7 +959,7 @@ export function lotReceiveScreen(app, prefill) {
 
 export function stocktakeScreen(app, prefill) {
   return lotScreen(app, "stocktake", {
-    lots: app.context?.lots?.open || [], type: "stocktake", prefill,
+    lots: app.context?.lots?.open || [], type: "stocktake", prefill, weighs: true,
     fields: [field(t("Weight (kg)"), weightInput("weight_kg", true), t("weigh what is in store of this lot"))],
     submitLabel: t("Record stocktake"),
     build: (v) => {
