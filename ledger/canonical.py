@@ -126,9 +126,7 @@ def event_content(
     """
     subjects = (device, lot, claim, organisation, batch)
     if sum(s is not None for s in subjects) != 1:
-        raise ValueError(
-            "an event concerns exactly one device, lot, claim, organisation or batch"
-        )
+        raise ValueError("an event concerns exactly one device, lot, claim, organisation or batch")
     content: dict[str, Any] = {
         "id": id,
         "type": type,

@@ -9,13 +9,12 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from traceability.custody.models import Event
-from traceability.db import iso
-from traceability.lots.models import Lot
-
 from ledger.canonical import digest_hex, event_content
 from tests.support.accounts import Actor
 from tests.support.floor import Handheld, new_id, receive
+from traceability.custody.models import Event
+from traceability.db import iso
+from traceability.lots.models import Lot
 
 # What a line separates of a 30.5 kg CRT TV set, 25.6 kg in all (the rules require the
 # first four fractions).

@@ -381,12 +381,17 @@ def audit_data(
     data.claims = logs.claims
     data.register = logs.register
     data.imports = logs.imports
-    data.batch_closings = {
+    data.batch_closings = _closed_by(logs, as_of)
+    return data
+
+
+def _closed_by(logs: AuditLogs, as_of: dt.datetime) -> dict[str, tuple[Output, ...]]:
+    """The batches closed before ``as_of`` by a closing the chain has not contradicted."""
+    return {
         subject: _outputs(row.payload)
         for subject, (row, status) in logs.batch_closings.items()
         if status in _READABLE and row.occurred_at < as_of
     }
-    return data
 
 
 def _outputs(payload: Any) -> tuple[Output, ...]:

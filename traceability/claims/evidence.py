@@ -249,12 +249,11 @@ def gather(
     verifier: Verifier | None = None,
 ) -> Iterator[DeviceEvidence]:
     """Evidence of each device in ``qr_ids`` (in that order), ``CHUNK`` devices at a time,
-    as dismantled at ``plant``.
+    as dismantled at ``plant``; a device dismantled by scan in a batch, with its closing.
 
     ``claim_id``: the draft being recomputed; its own hold on a device is no prior claim.
-    One verifier serves every chunk (and, if passed, every call): each anchor
-    batch's leaves are checked against its root, and the root read from the
-    ledger, once per claim.
+    One verifier serves every chunk (and, if passed, every call): each anchor batch's
+    leaves are checked against its root, and the root read from the ledger, once per claim.
     """
     verifier = verifier or Verifier.for_ledger(session, ledger)
     lots = LotChecks(session, verifier)
@@ -276,9 +275,8 @@ def gather(
             verifier=verifier,
         )
         closings = _closings(session, facts, plant=plant, verifier=verifier)
-        placed = {
-            q: _placed(logs[q], facts[q], plant, placement, hazardous, closings) for q in chunk
-        }
+        placed = {q: _placed(logs[q], facts[q], plant, placement, hazardous, closings)
+                  for q in chunk}  # fmt: skip
         lots.load(
             code
             for by_fraction in placed.values()
@@ -288,18 +286,17 @@ def gather(
         )
         prior = _prior_claims(session, chunk, claim_id)
         for qr_id in chunk:
-            rows = logs[qr_id]
-            hazards = {f: lots.state(f, *where) for f, where in placed[qr_id].items()}
+            rows, f = logs[qr_id], facts[qr_id]
             leaf = positions.get(rows[-1].seq) if rows else None
             yield DeviceEvidence(
-                facts=facts[qr_id],
+                facts=f,
                 verification=verification[qr_id],
                 digests=tuple(r.digest for r in rows),
                 anchor=batches.of(session, leaf[0]) if leaf else None,
-                hazards=hazards,
+                hazards={h: lots.state(h, *where) for h, where in placed[qr_id].items()},
                 prior=prior.get(qr_id),
                 operator=next((r.actor for r in reversed(rows) if r.type == "dismantled"), None),
-                batch=closings.get(facts[qr_id].batch or "") if _by_batch(facts[qr_id]) else None,
+                batch=closings.get(f.batch or "") if _by_batch(f) else None,
             )
 
 

@@ -203,7 +203,7 @@ def _batch_state(
     events = EVENT_TABLE.c
     closed = set(conn.execute(select(events.batch).where(events.batch.in_(subjects))).scalars())
     devices = DEVICE_TABLE.c
-    counts = dict(
+    counts: dict[int, int] = dict(
         conn.execute(
             select(devices.batch_id, func.count())
             .where(devices.batch_id.in_(list(ids.values())))

@@ -210,7 +210,9 @@ def _closing(session: Session, batch: Batch, ledger: TrustedLedger) -> BatchClos
     [status] = verifier.statuses([row], leaf_positions(session, [row.seq or 0]))
     payload = row.payload if isinstance(row.payload, dict) else {}
     outputs = [
-        OutputPublic(fraction=str(o.get("fraction")), weight_kg=grams_to_kg(o["weight_g"]))
+        OutputPublic(
+            fraction=str(o.get("fraction")), weight_kg=Decimal(o["weight_g"]) / GRAMS_PER_KG
+        )
         for o in payload.get("outputs") or ()
         if isinstance(o, dict) and type(o.get("weight_g")) is int
     ]
