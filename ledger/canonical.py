@@ -116,16 +116,17 @@ def event_content(
     lot: str | None = None,
     claim: str | None = None,
     organisation: str | None = None,
+    batch: str | None = None,
 ) -> dict[str, Any]:
     """The dictionary an event digest is computed over.
 
-    Exactly one of ``device``/``lot``/``claim``/``organisation`` is present;
+    Exactly one of ``device``/``lot``/``claim``/``organisation``/``batch`` is present;
     the others are omitted so the same function serves every kind of subject
     (and the digest of a device or lot event is what it always was).
     """
-    subjects = (device, lot, claim, organisation)
+    subjects = (device, lot, claim, organisation, batch)
     if sum(s is not None for s in subjects) != 1:
-        raise ValueError("an event concerns exactly one device, lot, claim or organisation")
+        raise ValueError("an event concerns exactly one device, lot, claim, organisation or batch")
     content: dict[str, Any] = {
         "id": id,
         "type": type,
@@ -142,6 +143,8 @@ def event_content(
         content["lot"] = lot
     elif claim is not None:
         content["claim"] = claim
+    elif batch is not None:
+        content["batch"] = batch
     else:
         content["organisation"] = organisation
     return content

@@ -17,6 +17,7 @@ ORG_CODE = 32  # organisation codes (`to`, custodian, destination)
 QR_ID = 14  # normalised device IDs
 EVENT_ID = 36  # canonical UUIDs
 CODE = 64  # people's identifiers: batch codes, line names, manifest numbers
+BATCH_SUBJECT = ORG_CODE + 1 + CODE  # a batch as an event's subject: "{org}/{code}"
 LOT_CODE = 64  # "{org}-{fraction}-{number:05d}"
 CATEGORY = 32
 FRACTION = 32

@@ -25,8 +25,8 @@ from traceability.web.scanner import FLOOR_KINDS
 STEPS = {
     "collector": ["collect", "ship", "correct"],
     "dismantler": [
-        "collect", "receive", "refuse", "store", "dismantle", "ship", "lot_ship", "stocktake",
-        "correct",
+        "collect", "receive", "refuse", "store", "dismantle", "batch", "ship", "lot_ship",
+        "stocktake", "correct",
     ],
     "processor": ["lot_receive", "lot_treat", "correct"],
 }  # fmt: skip
@@ -84,6 +84,7 @@ def floor(server: LiveServer) -> Floor:
             "refuse": in_transit,
             "store": received,
             "dismantle": received,
+            "batch": received,  # before a batch is open: refused, nothing recorded
             "correct": received,
             "lot_ship": f"{plant.org}-plastics-00002",
             "stocktake": f"{plant.org}-plastics-00002",
@@ -138,8 +139,15 @@ def test_a_wedge_burst_is_caught_on_every_step_screen(
         focus = FOCUS.get(step)
         if focus and page.locator(focus).count():
             page.focus(focus)
+        if step == "batch":
+            line = page.input_value("input[name=line]")
+            page.focus("input[name=line]")
         wedge_scan(page, scanned)
-        if step.startswith("lot_") or step == "stocktake":
+        if step == "batch":  # no batch open yet: said on the screen, nothing recorded
+            page.wait_for_selector(".batch-head .form-error:not(:empty)")
+            assert page.input_value("input[name=line]") == line
+            assert page.get_attribute("#app", "data-recorded") is None
+        elif step.startswith("lot_") or step == "stocktake":
             page.wait_for_selector(f".chosen-lot[data-lot='{scanned}']")
         elif step == "receive":
             page.wait_for_selector(f".pallet-row[data-id='{scanned}'] .device-card h2")

@@ -182,8 +182,8 @@ def test_no_english_word_on_the_chinese_portal(
 
 STEP_SCANS = {
     "sz.intake": [
-        "collect", "receive", "refuse", "store", "dismantle", "ship", "lot_ship", "stocktake",
-        "correct",
+        "collect", "receive", "refuse", "store", "dismantle", "batch", "ship", "lot_ship",
+        "stocktake", "correct",
     ],
     "szwz.op": ["collect", "ship", "correct"],
     "ahjs.op": ["lot_receive", "lot_treat", "correct"],
@@ -250,6 +250,11 @@ def test_no_english_word_on_the_chinese_handheld(
                 bad[step or "home"] = sorted(set(words))
             if step == "receive":
                 bad.update(receiving_words(page, server, allowed | {username}))
+            if step == "batch":  # a batch opened (kept on the phone: nothing is recorded)
+                page.click(".open-batch")
+                page.wait_for_selector(".batch-open")
+                if words := english_words(visible_text(page), allowed | {username}):
+                    bad["batch (open)"] = sorted(set(words))
     finally:
         context.close()
     assert bad == {}, json.dumps(bad, ensure_ascii=False, indent=1)

@@ -30,7 +30,7 @@ from traceability.audit.operations import Operations, load_operations
 from traceability.catalog.models import Catalog
 from traceability.claims.models import Claim, ClaimItem
 from traceability.custody.closing import as_closed
-from traceability.custody.facts import Correction, DeviceFacts
+from traceability.custody.facts import Correction, DeviceFacts, Output
 from traceability.custody.models import Event, EventType
 from traceability.custody.wellformed import row_problem
 from traceability.devices.models import Device, DeviceState
@@ -140,6 +140,9 @@ class AuditData:
     register: dict[str, tuple[list[Any], Verification]] = field(default_factory=dict)
     # The regulator's import: records refused and anchored leaves missing (``federation``).
     imports: tuple[Any, ...] = ()
+    # Processing batches closed by ``as_of`` whose closing the chain has not contradicted:
+    # ``{org}/{code}`` → its weighed outputs (batch dismantling, SPEC §2.4).
+    batch_closings: dict[str, tuple[Output, ...]] = field(default_factory=dict)
 
     def licence_judged(self, plant: str) -> bool:
         """Whether ``plant``'s dismantlings are judged by its licences: it holds one that
@@ -198,6 +201,8 @@ class AuditLogs:
     register: dict[str, tuple[list[Any], Verification]] = field(default_factory=dict)
     # What the regulator's import refused or found missing (``federation``), oldest first.
     imports: tuple[Any, ...] = ()
+    # Each processing batch's closing (``{org}/{code}``): the row and its status.
+    batch_closings: dict[str, tuple[Any, str]] = field(default_factory=dict)
 
 
 def import_problems(session: Session) -> tuple[Any, ...]:
@@ -240,7 +245,13 @@ def read_logs(session: Session, ledger: TrustedLedger) -> AuditLogs:
     del heads
     for qr_id, rows in device_logs.items():
         device_logs[qr_id] = _replayable(rows, verification[qr_id])
-    subjects = (_EVENT.c.device, _EVENT.c.lot, _EVENT.c.claim, _EVENT.c.organisation)
+    subjects = (
+        _EVENT.c.device,
+        _EVENT.c.lot,
+        _EVENT.c.claim,
+        _EVENT.c.organisation,
+        _EVENT.c.batch,
+    )
     no_subject = (c.is_(None) for c in subjects)
     strays = tuple(session.execute(select(_EVENT).where(*no_subject).order_by(_EVENT.c.seq)))
     stock = session.execute(
@@ -260,7 +271,18 @@ def read_logs(session: Session, ledger: TrustedLedger) -> AuditLogs:
         claims=claims_holding(session),
         register=register,
         imports=import_problems(session),
+        batch_closings=_batch_closings(session, ledger),
     )
+
+
+def _batch_closings(session: Session, ledger: TrustedLedger) -> dict[str, tuple[Any, str]]:
+    """Every batch's closing, verified (it is its batch's only event: no chain)."""
+    rows = list(session.execute(select(_EVENT).where(_EVENT.c.batch.is_not(None))))
+    if not rows:
+        return {}
+    verifier = Verifier.for_ledger(session, ledger)
+    leaves = leaf_positions(session, [r.seq for r in rows])
+    return {r.batch: (r, verifier.statuses([r], leaves)[0]) for r in rows}
 
 
 def _seq(row: Any) -> int:
@@ -359,7 +381,26 @@ def audit_data(
     data.claims = logs.claims
     data.register = logs.register
     data.imports = logs.imports
+    data.batch_closings = _closed_by(logs, as_of)
     return data
+
+
+def _closed_by(logs: AuditLogs, as_of: dt.datetime) -> dict[str, tuple[Output, ...]]:
+    """The batches closed before ``as_of`` by a closing the chain has not contradicted."""
+    return {
+        subject: _outputs(row.payload)
+        for subject, (row, status) in logs.batch_closings.items()
+        if status in _READABLE and row.occurred_at < as_of
+    }
+
+
+def _outputs(payload: Any) -> tuple[Output, ...]:
+    outputs = payload.get("outputs") if isinstance(payload, dict) else None
+    return tuple(
+        Output(str(o.get("fraction")), o["weight_g"])
+        for o in outputs or ()
+        if isinstance(o, dict) and type(o.get("weight_g")) is int
+    )
 
 
 def load_audit_data(

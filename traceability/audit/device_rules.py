@@ -150,26 +150,43 @@ def resource_rate(data: AuditData, t: Thresholds) -> Iterator[Finding]:
 
 def irregular_dismantling(data: AuditData, t: Thresholds) -> Iterator[Finding]:
     """A required output of the regular-dismantling rules is not reported, or a key one
-    weighs less than its least weight (the same test as the claim's)."""
+    weighs less than its least weight (the same test as the claim's). A device dismantled
+    by scan in a batch is judged by the batch's closing; a batch not closed (by the end of
+    the period) weighed nothing of it."""
     names = data.catalog.fractions
     for record in _dismantled(data):
         f = record.facts
-        gaps = dismantling_gaps(data.catalog, f.category or "", f.attributes, f.outputs)
+        outputs = f.outputs
+        if f.batch is not None and not outputs:  # batch dismantling (SPEC §2.4)
+            closing = data.batch_closings.get(f"{f.dismantled_by}/{f.batch}")
+            if closing is None:
+                yield _irregular(record, {
+                    "missing_zh": f"处理批次 {f.batch} 未结束：产物未称重",
+                    "missing_en": f"batch {f.batch} not closed: its outputs were never weighed",
+                })  # fmt: skip
+                continue
+            outputs = closing
+        gaps = dismantling_gaps(data.catalog, f.category or "", f.attributes, outputs)
         if not gaps:
             continue
-        yield Finding(
-            "irregular_dismantling",
-            f.dismantled_by or "?",
-            f.dismantled_at,  # type: ignore[arg-type]
-            f.qr_id,
-            {
-                "missing_zh": gaps_text(gaps, names, "zh"),
-                "missing_en": gaps_text(gaps, names, "en"),
-            },
-            events=event_ids(record, EventType.dismantled),
-            devices=(f.qr_id,),
-            verified=record.verification.verified,
-        )
+        yield _irregular(record, {
+            "missing_zh": gaps_text(gaps, names, "zh"),
+            "missing_en": gaps_text(gaps, names, "en"),
+        })  # fmt: skip
+
+
+def _irregular(record: AuditedDevice, detail: dict[str, str]) -> Finding:
+    f = record.facts
+    return Finding(
+        "irregular_dismantling",
+        f.dismantled_by or "?",
+        f.dismantled_at,  # type: ignore[arg-type]
+        f.qr_id,
+        detail,
+        events=event_ids(record, EventType.dismantled),
+        devices=(f.qr_id,),
+        verified=record.verification.verified,
+    )
 
 
 def leakage(data: AuditData, t: Thresholds) -> Iterator[Finding]:

@@ -238,6 +238,7 @@ def assess_devices(
             rate=rate,
             policy=policy,
             findings=findings.get(evidence.facts.qr_id, ()),
+            batch=evidence.batch,
         )
         result.add(evidence, outcome)
     return result

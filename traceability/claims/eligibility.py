@@ -17,10 +17,10 @@ from traceability.catalog.models import Catalog, Category
 from traceability.catalog.services import grams_to_kg
 from traceability.claims.policy import ClaimPolicy, load_policy
 from traceability.claims.rates import NotRated, Rated, in_scope, rate_device
-from traceability.custody.facts import DeviceFacts
+from traceability.custody.facts import DeviceFacts, Output
 from traceability.periods import Period, beijing_date
 from traceability.verification.logs import Verification
-from traceability.verification.services import LATE
+from traceability.verification.services import LATE, VERIFIED
 
 #: Reason code → (中文, English), in the order they are checked and listed.
 REASONS: dict[str, tuple[str, str]] = {
@@ -49,6 +49,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "非规范拆解",
         "irregular dismantling: required fractions missing or below their minimum weight",
     ),
+    "batch_not_closed": (
+        "处理批次未结束（产物未称重）",
+        "in a processing batch never closed: its outputs were never weighed",
+    ),
     "hazardous_output_unconfirmed": (
         "危险废物（或受控物质）接收未确认",
         "hazardous (or controlled) output receipt unconfirmed",
@@ -68,6 +72,19 @@ class HazardState:
     detail: str
     #: Counted in store by a verified stocktake after the dismantling (compliant storage).
     stored: bool = False
+
+
+@dataclass(frozen=True)
+class BatchClosing:
+    """The closing of the processing batch a device was dismantled in by scan, with no
+    outputs of its own (SPEC §2.4): its outputs weighed per fraction, checked at batch level
+    when it closed. ``event`` None: the batch was never closed."""
+
+    batch: str
+    event: str | None
+    status: str | None  # the closing event's verification status
+    outputs: tuple[Output, ...]
+    seq: int | None
 
 
 @dataclass(frozen=True)
@@ -127,11 +144,14 @@ def assess(
     rate: Callable[..., Rated | NotRated] = rate_device,
     policy: ClaimPolicy | None = None,
     findings: tuple[str, ...] = (),
+    batch: BatchClosing | None = None,
 ) -> Assessment:
     """Every reason ``facts`` cannot be claimed by ``plant`` for ``period``; the rate if none.
 
     ``policy`` decides which row flags exclude and what hazardous outputs need (default:
-    the shipped defaults); ``findings``: the rules of the device's audit findings."""
+    the shipped defaults); ``findings``: the rules of the device's audit findings;
+    ``batch``: for a device dismantled by scan in a processing batch, the batch's closing
+    (its outputs are the batch's, checked at batch level: SPEC §2.4)."""
     policy = policy or load_policy()
     reasons: list[tuple[str, str]] = []
     when: dt.datetime | None = facts.dismantled_at
@@ -150,7 +170,7 @@ def assess(
     category = catalog.categories.get(facts.category or "")
     rated = _rated(catalog, category, facts, region, rate, reasons)
     if category is not None and facts.dismantled_at is not None:
-        reasons += _whole_unit_reasons(catalog, category, facts)
+        reasons += _whole_unit_reasons(catalog, category, facts, batch)
     reasons += _hazard_and_prior_reasons(hazards, prior, policy.hazardous.requires)
     marks = tuple(f for f in flags if policy.effect(f[0]) == "mark")
     return Assessment(rated if not reasons else None, tuple(reasons), marks)
@@ -213,10 +233,12 @@ def _attributes_text(attributes: Mapping[str, Any]) -> str:
 
 
 def _whole_unit_reasons(
-    catalog: Catalog, category: Category, facts: DeviceFacts
+    catalog: Catalog, category: Category, facts: DeviceFacts, batch: BatchClosing | None = None
 ) -> list[tuple[str, str]]:
     """A unit lighter at intake than a whole one of its kind; a dismantling short of the
-    rules (a required fraction missing, a key one below its least weight)."""
+    rules (a required fraction missing, a key one below its least weight) — for a device
+    dismantled in a batch, the batch's outputs; a batch never closed (or whose closing does
+    not verify) weighed none."""
     reasons = []
     least = unit_weight(catalog, category.code, facts.attributes).min_g
     weighed = facts.received_weight_g
@@ -228,7 +250,17 @@ def _whole_unit_reasons(
                 f"least {grams_to_kg(least)} kg ({catalog.bands.label})",
             )
         )
-    gaps = dismantling_gaps(catalog, category.code, facts.attributes, facts.outputs)
+    outputs = facts.outputs
+    if batch is not None:
+        if batch.event is None:
+            reasons.append(("batch_not_closed", f"batch {batch.batch} has no closing"))
+            return reasons
+        if batch.status not in (VERIFIED, LATE):
+            detail = f"the closing {batch.event} of batch {batch.batch} is {batch.status}"
+            reasons.append(("not_verified", detail))
+            return reasons
+        outputs = batch.outputs
+    gaps = dismantling_gaps(catalog, category.code, facts.attributes, outputs)
     if gaps:
         reasons.append(("irregular_dismantling", gaps_text(gaps)))
     return reasons

@@ -23,10 +23,11 @@ from sqlmodel import Session
 from traceability.anchoring.models import AnchorBatch, AnchorLeaf
 from traceability.anchoring.trust import TrustedLedger
 from traceability.catalog.models import Catalog
-from traceability.claims.eligibility import HazardState, PriorClaim
+from traceability.claims.eligibility import BatchClosing, HazardState, PriorClaim
 from traceability.claims.models import Claim, ClaimedDevice
-from traceability.custody.facts import DeviceFacts, replay
+from traceability.custody.facts import DeviceFacts, Output, replay
 from traceability.custody.models import Event, EventType
+from traceability.custody.workspace import batch_subject
 from traceability.devices.models import Device
 from traceability.lots.models import fraction_of
 from traceability.periods import Period
@@ -53,6 +54,8 @@ class DeviceEvidence:
     prior: PriorClaim | None
     #: Who recorded its (last) dismantling: the operator a reviewer asks about.
     operator: str | None = None
+    #: Dismantled in a processing batch with no outputs of its own: the batch's closing.
+    batch: BatchClosing | None = None
 
 
 def candidates(session: Session, plant: str, period: Period) -> list[str]:
@@ -246,12 +249,11 @@ def gather(
     verifier: Verifier | None = None,
 ) -> Iterator[DeviceEvidence]:
     """Evidence of each device in ``qr_ids`` (in that order), ``CHUNK`` devices at a time,
-    as dismantled at ``plant``.
+    as dismantled at ``plant``; a device dismantled by scan in a batch, with its closing.
 
     ``claim_id``: the draft being recomputed; its own hold on a device is no prior claim.
-    One verifier serves every chunk (and, if passed, every call): each anchor
-    batch's leaves are checked against its root, and the root read from the
-    ledger, once per claim.
+    One verifier serves every chunk (and, if passed, every call): each anchor batch's
+    leaves are checked against its root, and the root read from the ledger, once per claim.
     """
     verifier = verifier or Verifier.for_ledger(session, ledger)
     lots = LotChecks(session, verifier)
@@ -272,7 +274,9 @@ def gather(
             facts=facts,
             verifier=verifier,
         )
-        placed = {q: _placed(logs[q], facts[q], plant, placement, hazardous) for q in chunk}
+        closings = _closings(session, facts, plant=plant, verifier=verifier)
+        placed = {q: _placed(logs[q], facts[q], plant, placement, hazardous, closings)
+                  for q in chunk}  # fmt: skip
         lots.load(
             code
             for by_fraction in placed.values()
@@ -282,17 +286,17 @@ def gather(
         )
         prior = _prior_claims(session, chunk, claim_id)
         for qr_id in chunk:
-            rows = logs[qr_id]
-            hazards = {f: lots.state(f, *where) for f, where in placed[qr_id].items()}
+            rows, f = logs[qr_id], facts[qr_id]
             leaf = positions.get(rows[-1].seq) if rows else None
             yield DeviceEvidence(
-                facts=facts[qr_id],
+                facts=f,
                 verification=verification[qr_id],
                 digests=tuple(r.digest for r in rows),
                 anchor=batches.of(session, leaf[0]) if leaf else None,
-                hazards=hazards,
+                hazards={h: lots.state(h, *where) for h, where in placed[qr_id].items()},
                 prior=prior.get(qr_id),
                 operator=next((r.actor for r in reversed(rows) if r.type == "dismantled"), None),
+                batch=closings.get(f.batch or "") if _by_batch(f) else None,
             )
 
 
@@ -326,26 +330,66 @@ def _heads_of(session: Session, chunk: list[str]) -> dict[str, str | None]:
     return {q: heads.get(q) for q in chunk}
 
 
+def _by_batch(facts: DeviceFacts) -> bool:
+    """Dismantled in a processing batch with no outputs of its own (SPEC §2.4)."""
+    return facts.batch is not None and not facts.outputs and facts.dismantled_at is not None
+
+
+def _closings(
+    session: Session, facts: dict[str, DeviceFacts], *, plant: str, verifier: Verifier
+) -> dict[str, BatchClosing]:
+    """The closing of each batch the devices were dismantled in by scan at ``plant``, by
+    code, with its verification status (a closing is its batch's only event: no chain);
+    a batch never closed has none."""
+    codes = {f.batch for f in facts.values() if _by_batch(f) and f.dismantled_by == plant}
+    if not codes:
+        return {}
+    subjects = {batch_subject(plant, str(code)): str(code) for code in codes}
+    result = session.execute(
+        select(_EVENT, _LEAF.c.batch_id.label("leaf_batch"), _LEAF.c.leaf_index)
+        .outerjoin(_LEAF, _LEAF.c.event_seq == _EVENT.c.seq)
+        .where(_EVENT.c.batch.in_(sorted(subjects)), _EVENT.c.type == EventType.batch_closed)
+        .order_by(_EVENT.c.seq)
+    )
+    found: dict[str, BatchClosing] = {}
+    for row in map(_stored_event(tuple(result.keys()))._make, result):
+        leaves = {row.seq: (row.leaf_batch, row.leaf_index)} if row.leaf_batch is not None else {}
+        [status] = verifier.statuses([row], leaves)
+        payload = row.payload if isinstance(row.payload, dict) else {}
+        outputs = tuple(
+            Output(str(o.get("fraction")), int(o.get("weight_g") or 0))
+            for o in payload.get("outputs") or ()
+            if isinstance(o, dict)
+        )
+        code = subjects[row.batch]
+        found[code] = BatchClosing(code, row.id, status, outputs, row.seq)
+    return {c: found.get(c, BatchClosing(c, None, None, (), None)) for c in map(str, codes)}
+
+
 def _placed(
     rows: Sequence[Any],
     facts: DeviceFacts,
     plant: str,
     placement: LotPlacement,
     hazardous: set[str],
+    closings: dict[str, BatchClosing],
 ) -> dict[str, tuple[str | None, tuple[str, int, int] | None]]:
     """The shipped lot each of the device's hazardous outputs went into (None: not shipped),
-    and the stocktake that counted it in store (None: none did)."""
+    and the stocktake that counted it in store (None: none did). A device dismantled by
+    scan: its batch's outputs, placed when the batch closed."""
     dismantling = _dismantling(rows, plant)
-    if dismantling is None:
-        return {o.fraction: (None, None) for o in facts.outputs
+    outputs, seq = facts.outputs, dismantling.seq if dismantling is not None else None
+    if _by_batch(facts) and (closing := closings.get(facts.batch or "")) is not None:
+        outputs, seq = closing.outputs, closing.seq
+    if seq is None:
+        return {o.fraction: (None, None) for o in outputs
                 if o.fraction in hazardous and o.weight_g > 0}  # fmt: skip
-    seq = dismantling.seq
     return {
         o.fraction: (
             placement.lot_of(o.fraction, seq),
             placement.stocktake_after(o.fraction, seq, o.weight_g),
         )
-        for o in facts.outputs
+        for o in outputs
         if o.fraction in hazardous and o.weight_g > 0
     }
 

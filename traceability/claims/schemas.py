@@ -22,6 +22,7 @@ ReasonCode = Literal[
     "standard_set_separately",
     "below_minimum_weight",
     "irregular_dismantling",
+    "batch_not_closed",
     "hazardous_output_unconfirmed",
     "already_claimed",
     "rejected_in_review",

@@ -1,5 +1,8 @@
 """Device events: collected, shipped, received, stored, dismantled, refused.
 
+A dismantling lists its outputs, or names the batch whose closing weighs them
+(batch dismantling, custody/batch_steps.py).
+
 Each handler checks everything first, then changes the workspace and returns
 the event digest; a check that fails raises having changed nothing.
 """
@@ -10,6 +13,7 @@ from typing import Any
 
 from traceability.accounts.models import OrgKind
 from traceability.catalog.services import get_category, kg_to_grams, validate_attributes
+from traceability.custody.batch_steps import check_open, weighed_outputs
 from traceability.custody.checks import (
     check_mass_balance,
     destination,
@@ -159,42 +163,29 @@ def stored(ws: Workspace, msg: Stored, event_id: str) -> str:
     return digest
 
 
-def _outputs(ws: Workspace, msg: Dismantled, max_kg: int) -> list[dict[str, Any]]:
-    """The outputs in grams: known fractions, each once, within the category's maximum."""
-    outputs, seen = [], set()
-    for index, output in enumerate(msg.outputs):
-        where = f"outputs[{index}]"
-        fraction = ws.catalog.fractions.get(output.fraction)
-        if fraction is None:
-            raise ValidationFailed(
-                f"unknown fraction {output.fraction!r}", field=f"{where}.fraction"
-            )
-        if fraction.legacy:
-            raise ValidationFailed(
-                f"fraction {output.fraction} is kept for old records only: name it precisely "
-                f"({fraction.note or 'see GET /catalog'})",
-                field=f"{where}.fraction",
-            )
-        if output.fraction in seen:
-            raise ValidationFailed(
-                f"fraction {output.fraction} is listed twice", field=f"{where}.fraction"
-            )
-        seen.add(output.fraction)
-        weight_g = kg_to_grams(output.weight_kg, field=f"{where}.weight_kg", max_kg=max_kg)
-        outputs.append({"fraction": output.fraction, "weight_g": weight_g})
-    return outputs
-
-
 def dismantled(ws: Workspace, msg: Dismantled, event_id: str) -> str:
     require_kind(ws, OrgKind.dismantler, action=EventType.dismantled)
     device = device_of(ws, msg.qr_id)
     in_custody(ws, device)
     if device.state != DeviceState.received:
         raise InvalidTransition(device.qr_id, device.state, EventType.dismantled)
-    outputs = _outputs(ws, msg, device_max_kg(ws, device))
-    output_g = sum(o["weight_g"] for o in outputs)
-    check_mass_balance(ws, intake_g=device.received_weight_g, output_g=output_g, field="outputs")
-    payload: dict[str, Any] = {"outputs": outputs}
+    if msg.batch is not None:
+        check_open(ws, msg.batch)
+    payload: dict[str, Any] = {}
+    outputs: list[dict[str, Any]] = []
+    if msg.outputs is not None:  # weighed per device; else by the batch's closing (§2.4)
+        outputs = weighed_outputs(ws, msg.outputs, max_kg=device_max_kg(ws, device))
+        output_g = sum(o["weight_g"] for o in outputs)
+        check_mass_balance(
+            ws, intake_g=device.received_weight_g, output_g=output_g, field="outputs"
+        )
+        payload["outputs"] = outputs
+    elif msg.batch is None:
+        raise ValidationFailed(
+            "outputs is required: list them [{fraction, weight_kg}], "
+            "or name the batch whose closing weighs them",
+            field="outputs",
+        )
     if msg.batch is not None:
         payload["batch"] = msg.batch
     if msg.line is not None:

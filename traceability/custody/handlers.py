@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from traceability.custody import device_steps, lot_steps
+from traceability.custody import batch_steps, device_steps, lot_steps
 from traceability.custody.corrections import corrected
 from traceability.custody.models import EventType
 from traceability.custody.workspace import Workspace
@@ -29,4 +29,5 @@ HANDLERS: dict[EventType, Handler] = {
     EventType.lot_received: lot_steps.lot_received,
     EventType.lot_treated: lot_steps.lot_treated,
     EventType.stocktake: lot_steps.stocktake,
+    EventType.batch_closed: batch_steps.batch_closed,
 }

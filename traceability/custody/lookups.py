@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from traceability.accounts.licences import LICENCE_TYPES, replay_licences
 from traceability.accounts.models import Organisation, OrgKind
-from traceability.custody.messages import Corrected, Dismantled, LotShipped
+from traceability.custody.messages import BatchClosed, Corrected, Dismantled, LotShipped
 from traceability.custody.parsing import ParsedSubmission
 from traceability.custody.workspace import (
     BATCH_TABLE,
@@ -24,11 +24,13 @@ from traceability.custody.workspace import (
     LOT_MANIFEST_TABLE,
     LOT_TABLE,
     MINTED_TABLE,
+    BatchMember,
     DeviceRecord,
     EventRef,
     LotRecord,
     OrgRef,
     Workspace,
+    batch_subject,
     table,
 )
 from traceability.lots.models import LotState
@@ -55,6 +57,9 @@ class Reads:
     found: set[str] = field(default_factory=set)  # of ``ids``, those already recorded
     manifests: set[str] = field(default_factory=set)  # manifest numbers named
     licensed: bool = False  # a step the licences decide (a dismantling, a lot shipment)
+    # Batches named (by this plant's code) and what was found of them: closed, and members.
+    batches: set[str] = field(default_factory=set)
+    batch_state: dict[str, tuple[bool, int]] = field(default_factory=dict)
 
 
 def _select_devices(conn: Connection, qr: set[str], *, lock: bool) -> Any:
@@ -173,13 +178,68 @@ def preload(ws: Workspace, batches_in: Sequence[ParsedSubmission], *, lock: bool
         shipped_to = {lot.destination for lot in ws.lots.values() if lot.destination}
         _load_licences(ws, reads.plants | orgs | shipped_to)
     if batches:
-        found = conn.execute(
-            select(BATCH_TABLE.c.org, BATCH_TABLE.c.code, BATCH_TABLE.c.id).where(
-                BATCH_TABLE.c.org.in_(reads.plants), BATCH_TABLE.c.code.in_(batches)
-            )
-        )
-        ws.batches = {(r.org, r.code): r.id for r in found}
+        reads.batches = batches
+        _load_batches(ws, batches_in, reads, lock=lock)
     return reads
+
+
+BatchIds = dict[tuple[str, str], int]
+
+
+def _batch_state(
+    ws: Workspace, reads: Reads, *, lock: bool
+) -> tuple[BatchIds, set[tuple[str, str]], dict[str, tuple[bool, int]]]:
+    """The batches named: their ids, which are closed, and of each (``{org}/{code}``)
+    whether it is closed and its member count. Locked in key order on PostgreSQL, so a
+    closing and a dismantling into the same batch serialise."""
+    conn = ws.session.connection()
+    query = select(BATCH_TABLE.c.org, BATCH_TABLE.c.code, BATCH_TABLE.c.id).where(
+        BATCH_TABLE.c.org.in_(reads.plants), BATCH_TABLE.c.code.in_(reads.batches)
+    )
+    query = query.order_by(BATCH_TABLE.c.id)
+    found = conn.execute(query.with_for_update() if lock else query)
+    ids: BatchIds = {(r.org, r.code): r.id for r in found}
+    subjects = {batch_subject(org, code): (org, code) for org, code in ids}
+    events = EVENT_TABLE.c
+    closed = set(conn.execute(select(events.batch).where(events.batch.in_(subjects))).scalars())
+    devices = DEVICE_TABLE.c
+    counts: dict[int, int] = dict(
+        conn.execute(
+            select(devices.batch_id, func.count())
+            .where(devices.batch_id.in_(list(ids.values())))
+            .group_by(devices.batch_id)
+        ).all()
+    )
+    state = {s: (s in closed, counts.get(ids[key], 0)) for s, key in subjects.items()}
+    return ids, {subjects[s] for s in closed}, state
+
+
+def _load_batches(
+    ws: Workspace, batches_in: Sequence[ParsedSubmission], reads: Reads, *, lock: bool
+) -> None:
+    """The batches named, and the members of those a closing names."""
+    ws.batches, ws.closed_batches, reads.batch_state = _batch_state(ws, reads, lock=lock)
+    closing = {
+        (b.submission.principal.org_code, p.message.batch)
+        for b in batches_in
+        for p in b.items
+        if isinstance(p.message, BatchClosed)
+    }
+    for key in closing:
+        ws.batch_members[key] = {}
+    ids = {ws.batches[key]: key for key in closing if key in ws.batches}
+    if not ids:
+        return
+    d = DEVICE_TABLE.c
+    rows = ws.session.connection().execute(
+        select(d.batch_id, d.qr_id, d.category, d.attributes, d.received_weight_g, d.dismantled_at)
+        .where(d.batch_id.in_(list(ids)))
+        .order_by(d.qr_id)
+    )
+    for r in rows:
+        ws.batch_members[ids[r.batch_id]][r.qr_id] = BatchMember(
+            r.qr_id, r.category, r.attributes, r.received_weight_g, r.dismantled_at
+        )
 
 
 def _heads(conn: Connection, query: Any) -> dict[str, str | None]:
@@ -209,6 +269,8 @@ def unchanged(ws: Workspace, reads: Reads) -> bool:
         lots.code.in_(reads.lots) | (lots.org.in_(reads.plants) & (lots.state == LotState.open))
     )
     if _heads(conn, query.order_by(lots.code).with_for_update()) != then[LotRecord]:
+        return False
+    if reads.batches and _batch_state(ws, reads, lock=True)[2] != reads.batch_state:
         return False
     if not reads.ids:
         return True

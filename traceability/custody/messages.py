@@ -20,6 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 from traceability.custody.fields import (
     Area,
     Category,
+    Code,
     EventId,
     Fraction,
     HwCode,
@@ -141,13 +142,34 @@ def _outputs(value: Any) -> Any:
 
 
 class Dismantled(_Event):
+    """A device taken apart: its outputs weighed, or (batch dismantling, SPEC §2.4) none,
+    naming the batch whose closing weighs them."""
+
+    HINTS: ClassVar[dict[str, str]] = {
+        "outputs": "list them [{fraction, weight_kg}], or name the batch that weighs them"
+    }
+
     type: Literal[EventType.dismantled]
     qr_id: QrId
     outputs: Annotated[
-        list[Output], BeforeValidator(_outputs), Field(min_length=1, max_length=MAX_OUTPUTS)
-    ]
+        list[Output] | None,
+        BeforeValidator(lambda v: v if v is None else _outputs(v)),
+        Field(max_length=MAX_OUTPUTS),
+    ] = None
     batch: OptionalCode = None
     line: OptionalCode = None
+
+
+class BatchClosed(_Event):
+    """A processing batch closes: its outputs weighed per fraction (SPEC §2.4)."""
+
+    HINTS: ClassVar[dict[str, str]] = {"outputs": "weigh each fraction of the batch"}
+
+    type: Literal[EventType.batch_closed]
+    batch: Code
+    outputs: Annotated[
+        list[Output], BeforeValidator(_outputs), Field(min_length=1, max_length=MAX_OUTPUTS)
+    ]
 
 
 class Refused(_Event):
@@ -259,12 +281,13 @@ EventItem = Annotated[
     | LotShipped
     | LotReceived
     | LotTreated
-    | Stocktake,
+    | Stocktake
+    | BatchClosed,
     Field(discriminator="type"),
 ]
 DeviceMessage = Collected | Shipped | Received | Stored | Dismantled | Refused
 LotMessage = LotShipped | LotReceived | LotTreated | Stocktake
-AnyEvent = DeviceMessage | Corrected | LotMessage
+AnyEvent = DeviceMessage | Corrected | LotMessage | BatchClosed
 
 #: The message declared for each event type.
 MESSAGES: dict[str, type[AnyEvent]] = {
@@ -279,6 +302,7 @@ MESSAGES: dict[str, type[AnyEvent]] = {
     EventType.lot_received: LotReceived,
     EventType.lot_treated: LotTreated,
     EventType.stocktake: Stocktake,
+    EventType.batch_closed: BatchClosed,
 }
 
 

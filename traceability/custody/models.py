@@ -25,12 +25,13 @@ class EventType(StrEnum):
     lot_received = "lot_received"
     lot_treated = "lot_treated"
     stocktake = "stocktake"
+    batch_closed = "batch_closed"
 
 
 class Event(SQLModel, table=True):
     """One recorded step. Rows are inserted, never updated or deleted.
 
-    Its subject is exactly one device, output lot, subsidy claim or organisation.
+    Its subject is exactly one device, output lot, subsidy claim, organisation or batch.
 
     ``org`` and ``actor`` hold the organisation code and username exactly as
     hashed, so the digest can be recomputed from the row alone.
@@ -52,6 +53,11 @@ class Event(SQLModel, table=True):
     claim: str | None = Field(default=None, max_length=64, index=True)
     #: An organisation's code, for the register's events (``register.events``, SPEC §2.8).
     organisation: str | None = Field(default=None, max_length=limits.ORG_CODE, index=True)
+    #: A processing batch, ``{org}/{code}``, for its closing (``batch_closed``, SPEC §2.4):
+    #: unique, as a batch closes once.
+    batch: str | None = Field(
+        default=None, max_length=limits.BATCH_SUBJECT, index=True, unique=True
+    )
     org: str = Field(max_length=limits.ORG_CODE, index=True)
     actor: str = Field(max_length=64)
     # Log types: a value written by hand that cannot be decoded reads back as a malformed

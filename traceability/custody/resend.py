@@ -28,8 +28,9 @@ from traceability.db import to_utc
 from traceability.errors import TraceabilityError
 
 # Payload keys the server adds (a correction after dismantling is flagged; a lot
-# shipment says whether it crosses a provincial border).
-_SERVER_KEYS = frozenset({"flag", "cross_province"})
+# shipment says whether it crosses a provincial border; a batch closing counts its devices
+# and their intake).
+_SERVER_KEYS = frozenset({"flag", "cross_province", "devices", "intake_g"})
 
 
 def same_content(ws: Workspace, event_id: str, message: AnyEvent) -> bool:

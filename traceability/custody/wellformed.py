@@ -24,6 +24,8 @@ LOT_TYPES = frozenset({
     EventType.lot_shipped, EventType.lot_received, EventType.lot_treated, EventType.stocktake,
     EventType.corrected,
 })  # fmt: skip
+#: A processing batch's events (its closing, SPEC §2.4).
+BATCH_TYPES = frozenset({EventType.batch_closed})
 #: The organisation register's event types (``traceability.register.log``, a layer above).
 ORG_TYPES = frozenset({
     "org_registered", "org_changed", "licence_issued", "licence_amended",
@@ -45,6 +47,7 @@ def row_problem(row: Any) -> str | None:
             ("lot", lot),
             ("claim", claim),
             ("organisation", organisation),
+            ("batch", getattr(row, "batch", None)),
         )
         if s is not None
     ]
@@ -52,7 +55,8 @@ def row_problem(row: Any) -> str | None:
     if len(subjects) != 1:
         listed = ", ".join(n for n, _ in named)
         return (
-            f"it names {listed or 'no device, lot, claim or organisation'} (exactly one is allowed)"
+            f"it names {listed or 'no device, lot, claim, organisation or batch'} "
+            "(exactly one is allowed)"
         )
     if type(subjects[0]) is not str:
         return "its subject is not text"
@@ -64,6 +68,8 @@ def row_problem(row: Any) -> str | None:
         return f"its type {kind!r} is not one a {'device' if device else 'lot'} event can have"
     if organisation is not None and kind not in ORG_TYPES:
         return f"its type {kind!r} is not one an organisation event can have"
+    if getattr(row, "batch", None) is not None and kind not in BATCH_TYPES:
+        return f"its type {kind!r} is not one a batch event can have"
     if type(row.payload) is not dict:
         return "its payload is not a JSON object"
     for name in _TEXT_COLUMNS:

@@ -144,6 +144,22 @@ def as_row(record: Subject) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
+class BatchMember:
+    """A device dismantled in a processing batch, as its closing checks it."""
+
+    qr_id: str
+    category: str
+    attributes: dict[str, Any]
+    received_weight_g: int | None
+    dismantled_at: dt.datetime
+
+
+def batch_subject(org: str, code: str) -> str:
+    """A processing batch as the subject of its events: ``{org}/{code}``."""
+    return f"{org}/{code}"
+
+
+@dataclass(frozen=True, slots=True)
 class OrgRef:
     code: str
     kind: OrgKind
@@ -185,6 +201,10 @@ class Workspace:
     lot_numbers: dict[tuple[str, str], int] = field(default_factory=dict)
     orgs: dict[str, OrgRef] = field(default_factory=dict)
     batches: dict[tuple[str, str], int] = field(default_factory=dict)  # (org, code) → id
+    # Batches named by a closing: their members (read, and added by this unit of work),
+    # and which of all batches named are closed (SPEC §2.4 batch dismantling).
+    batch_members: dict[tuple[str, str], dict[str, BatchMember]] = field(default_factory=dict)
+    closed_batches: set[tuple[str, str]] = field(default_factory=set)
     # What the batch writes: new rows, and the keys of records it changed.
     new_rows: list[dict[str, Any]] = field(default_factory=list)
     new_lot_items: list[dict[str, Any]] = field(default_factory=list)
@@ -219,6 +239,7 @@ class Workspace:
         prev: str | None,
         device: str | None = None,
         lot: str | None = None,
+        batch: str | None = None,
     ) -> str:
         """Hash and queue the event; returns its digest."""
         org, actor = self.principal.org_code, self.principal.username
@@ -233,6 +254,7 @@ class Workspace:
             prev=prev,
             device=device,
             lot=lot,
+            batch=batch,
         )
         digest = digest_hex(content)
         self.new_rows.append(
@@ -241,6 +263,7 @@ class Workspace:
                 "type": str(type),
                 "device": device,
                 "lot": lot,
+                "batch": batch,
                 "org": org,
                 "actor": actor,
                 "occurred_at": occurred_at,
@@ -264,6 +287,11 @@ class Workspace:
     def assign_batch(self, device: DeviceRecord, code: str, when: dt.datetime) -> None:
         """Put a device in this plant's processing batch, created (when written) if new."""
         key = (self.principal.org_code, code)
+        members = self.batch_members.get(key)
+        if members is not None:
+            members[device.qr_id] = BatchMember(
+                device.qr_id, device.category, device.attributes, device.received_weight_g, when
+            )
         if key in self.batches:
             device.batch_id = self.batches[key]
         else:

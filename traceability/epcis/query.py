@@ -141,10 +141,13 @@ def _epc_clause(names: Names, q: EventQuery) -> Any:
 
 
 def _filtered(query: Any, orgs: frozenset[str], q: EventQuery, names: Names) -> Any:
-    # The register's events (SPEC §2.8) are about organisations and a claim's (§2.6) about a
-    # claim, not EPCIS objects.
+    # The register's events (SPEC §2.8) are about organisations, a claim's (§2.6) about a
+    # claim and a batch's closing (§2.4) about a processing batch, not EPCIS objects.
     query = query.where(
-        _EVENT.c.org.in_(sorted(orgs)), _EVENT.c.organisation.is_(None), _EVENT.c.claim.is_(None)
+        _EVENT.c.org.in_(sorted(orgs)),
+        _EVENT.c.organisation.is_(None),
+        _EVENT.c.claim.is_(None),
+        _EVENT.c.batch.is_(None),
     )
     occurred, recorded = _EVENT.c.occurred_at, _EVENT.c.recorded_at
     for column, at_or_after, before in (

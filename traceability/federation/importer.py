@@ -496,7 +496,7 @@ class Importer:
                     f"hashes to {digest}, not the anchored {base['digest']}"
                 ),
             )
-        elif subject[0] in ("organisation", "claim"):
+        elif subject[0] in ("organisation", "claim", "batch"):
             status, why = ACCOUNTED, None
         else:
             status, why = (
@@ -512,7 +512,7 @@ class Importer:
 
 
 _COLUMNS = (
-    "id", "type", "device", "lot", "claim", "organisation", "org", "actor",
+    "id", "type", "device", "lot", "claim", "organisation", "batch", "org", "actor",
     "occurred_at", "recorded_at", "payload", "prev", "digest",
 )  # fmt: skip
 
@@ -570,7 +570,7 @@ def _record_at(found: _Batch, index: int) -> tuple[Record, str] | None:
 
 
 def _subject_of(row: Any) -> tuple[str, str]:
-    for kind in ("device", "lot", "claim", "organisation"):
+    for kind in ("device", "lot", "claim", "organisation", "batch"):
         if getattr(row, kind, None) is not None:
             return kind, str(getattr(row, kind))
     return "none", str(row.id)

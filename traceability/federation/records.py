@@ -24,9 +24,9 @@ from traceability.verification.services import content_of
 _TEXT = {
     "id": limits.EVENT_ID, "type": 16, "org": limits.ORG_CODE, "actor": 64,
     "device": limits.QR_ID, "lot": limits.LOT_CODE, "claim": 64,
-    "organisation": limits.ORG_CODE,
+    "organisation": limits.ORG_CODE, "batch": limits.BATCH_SUBJECT,
 }  # fmt: skip
-_OPTIONAL = ("device", "lot", "claim", "organisation")
+_OPTIONAL = ("device", "lot", "claim", "organisation", "batch")
 _EPCIS_SUBJECTS = ("device", "lot")
 
 

@@ -22,20 +22,24 @@ from traceability.catalog.services import GRAMS_PER_KG, grams_to_kg
 from traceability.custody.closing import AsClosed, as_closed
 from traceability.custody.facts import DeviceFacts, projection_mismatch
 from traceability.custody.models import Event
+from traceability.custody.workspace import batch_subject
 from traceability.db import iso
 from traceability.devices.models import Device
 from traceability.errors import NotFound
 from traceability.reports.schemas import (
+    BatchClosingPublic,
     BatchDevice,
     BatchReport,
     CorrectionAfterClose,
     MismatchedDevice,
+    OutputPublic,
     SavingsPublic,
     UnverifiedDevice,
 )
 from traceability.savings.models import Batch
 from traceability.savings.services import Savings
 from traceability.verification.logs import Verification, verify_logs
+from traceability.verification.services import Verifier, leaf_positions
 
 _CHUNK = 5_000  # ids per IN (...) list
 _NO_LEDGER = TrustedLedger.off()  # what a report verifies against when given no ledger
@@ -192,6 +196,32 @@ def batch_report(
             if fields
         ],
         devices=[_batch_device(f, replayed.verification[f.qr_id]) for f in members],
+        closing=_closing(session, batch, ledger),
+    )
+
+
+def _closing(session: Session, batch: Batch, ledger: TrustedLedger) -> BatchClosingPublic | None:
+    """The batch's closing event, verified (its subject's only event: no chain)."""
+    subject = batch_subject(batch.org, batch.code)
+    row = session.exec(select(Event).where(Event.batch == subject)).first()
+    if row is None:
+        return None
+    verifier = Verifier.for_ledger(session, ledger)
+    [status] = verifier.statuses([row], leaf_positions(session, [row.seq or 0]))
+    payload = row.payload if isinstance(row.payload, dict) else {}
+    outputs = [
+        OutputPublic(
+            fraction=str(o.get("fraction")), weight_kg=Decimal(o["weight_g"]) / GRAMS_PER_KG
+        )
+        for o in payload.get("outputs") or ()
+        if isinstance(o, dict) and type(o.get("weight_g")) is int
+    ]
+    return BatchClosingPublic(
+        event=row.id,
+        closed_at=iso(row.occurred_at),
+        outputs=outputs,
+        outputs_kg=sum((o.weight_kg for o in outputs), Decimal(0)),
+        verification=status,
     )
 
 

@@ -222,6 +222,16 @@ class CorrectionAfterClose(Out):
     occurred_at: Timestamp | None
 
 
+class BatchClosingPublic(Out):
+    """A batch's closing (batch dismantling, SPEC §2.4): its outputs weighed per fraction."""
+
+    event: EventId
+    closed_at: Timestamp
+    outputs: list[OutputPublic]
+    outputs_kg: Number = Field(description="the weighed outputs' total")
+    verification: str = Field(description="the closing event's status: verified, pending, …")
+
+
 class BatchReport(Out):
     """GET /batches/{code}: devices, treated mass and savings, from the verified log.
 
@@ -248,3 +258,8 @@ class BatchReport(Out):
     unverified: list[UnverifiedDevice]
     projection_mismatch: list[MismatchedDevice]
     devices: list[BatchDevice]
+    closing: BatchClosingPublic | None = Field(
+        None,
+        description="the batch's closing, when its devices were dismantled by scan and its "
+        "outputs weighed at close (null: not closed, or dismantled one by one)",
+    )

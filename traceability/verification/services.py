@@ -58,7 +58,7 @@ _LEAF = AnchorLeaf.__table__  # type: ignore[attr-defined]
 
 _CONTENT_FIELDS = (
     "id", "type", "org", "actor", "occurred_at", "recorded_at", "payload", "prev",
-    "device", "lot", "claim", "organisation",
+    "device", "lot", "claim", "organisation", "batch",
 )  # fmt: skip
 _FROM_MAPPING, _FROM_ATTRIBUTES = itemgetter(*_CONTENT_FIELDS), attrgetter(*_CONTENT_FIELDS)
 
@@ -68,9 +68,10 @@ def content_of(row: Any) -> dict[str, Any]:
     # A Core row's mapping reads its columns several times faster than its attributes:
     # this runs for every event a claim or a verification checks.
     mapping = getattr(row, "_mapping", None)
-    id_, type_, org, actor, occurred, recorded, payload, prev, device, lot, claim, organisation = (
-        _FROM_MAPPING(mapping) if mapping is not None else _FROM_ATTRIBUTES(row)
-    )
+    (id_, type_, org, actor, occurred, recorded, payload, prev) = (
+        values := _FROM_MAPPING(mapping) if mapping is not None else _FROM_ATTRIBUTES(row)
+    )[:8]
+    device, lot, claim, organisation, batch = values[8:]
     return event_content(
         id=id_,
         type=type_,
@@ -84,6 +85,7 @@ def content_of(row: Any) -> dict[str, Any]:
         lot=lot,
         claim=claim,
         organisation=organisation,
+        batch=batch,
     )
 
 
@@ -475,6 +477,8 @@ def _subject_key(row: Any) -> tuple[str, Any]:
         return ("claim", row.claim)
     if row.organisation is not None:
         return ("organisation", row.organisation)
+    if getattr(row, "batch", None) is not None:
+        return ("batch", row.batch)
     return ("none", row.id)  # each alone: they form no chain
 
 

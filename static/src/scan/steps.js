@@ -7,12 +7,13 @@ import { matches } from "./conditions.js";
 import { displayId, ID_LENGTH, isProductBarcode, looksLikeLot, parseId, parseLot } from "./ids.js";
 import { cameraIcon, clear, field, h, kg, when } from "./ui.js";
 import { receiveScreen } from "./receive.js";
+import { batchScreen } from "./batch.js";
 import { eventName, fieldName, reasonText, stateName } from "./words.js";
 
 /** Which steps each kind of organisation records, in the order of the work. */
 export const STEPS_BY_KIND = {
   collector: ["collect", "ship", "correct"],
-  dismantler: ["collect", "receive", "refuse", "store", "dismantle", "ship", "lot_ship", "stocktake", "correct"],
+  dismantler: ["collect", "receive", "refuse", "store", "dismantle", "batch", "ship", "lot_ship", "stocktake", "correct"],
   processor: ["lot_receive", "lot_treat", "correct"],
 };
 
@@ -25,6 +26,7 @@ export function stepTitle(step) {
       refuse: t("Refuse a shipment"),
       store: t("Store"),
       dismantle: t("Dismantle"),
+      batch: t("Batch dismantling"),
       lot_ship: t("Ship an output lot"),
       lot_receive: t("Receive an output lot"),
       lot_treat: t("Treat an output lot"),
@@ -43,6 +45,7 @@ export function stepHint(step) {
       refuse: t("Send a wrong shipment back"),
       store: t("Put devices in a storage area"),
       dismantle: t("Record the output fractions"),
+      batch: t("One scan per device; weigh the outputs when the batch closes"),
       lot_ship: t("Send a lot to a processor"),
       lot_receive: t("Weigh a lot in"),
       lot_treat: t("Record how a lot was treated"),
@@ -804,7 +807,7 @@ function lotChoices(app, lots, onPick) {
   }));
 }
 
-function lotScreen(app, step, { lots, type, fields, submitLabel, build, onLot, prefill = {} }) {
+function lotScreen(app, step, { lots, type, fields, submitLabel, build, onLot, weighs = false, prefill = {} }) {
   let lot = null;
   const chosen = h("p", { class: "chosen-lot" });
   const screen = frame(app, step, {
@@ -833,7 +836,18 @@ function lotScreen(app, step, { lots, type, fields, submitLabel, build, onLot, p
     },
   });
   if (prefill.lot) screen.box.take(prefill.lot, "prefill");
-  return screenOf(screen);
+  // A stable reading of the scale weighs the lot just scanned and records it (stocktake).
+  const onWeight = (reading) => {
+    const say = (text) => { app.feedback.warn(); screen.box.refuse(text); };
+    if (reading.status !== "stable" || !reading.kg) {
+      return say(reading.status === "overload" ? t("⚠ The scale is overloaded: nothing recorded.") : t("⚠ The scale is not steady yet: nothing recorded. Wait for a stable weight."));
+    }
+    if (!lot) return say(t("⚠ %(kg)s read from the scale: scan the lot first.", { kg: kg(reading.kg) }));
+    screen.form.querySelector("input[name=weight_kg]").value = reading.kg;
+    screen.form.requestSubmit();
+    return undefined;
+  };
+  return screenOf(screen, weighs ? { onWeight } : {});
 }
 
 /** The fraction's waste code (国家危险废物名录) for a hazardous lot, else "". */
@@ -945,7 +959,7 @@ export function lotReceiveScreen(app, prefill) {
 
 export function stocktakeScreen(app, prefill) {
   return lotScreen(app, "stocktake", {
-    lots: app.context?.lots?.open || [], type: "stocktake", prefill,
+    lots: app.context?.lots?.open || [], type: "stocktake", prefill, weighs: true,
     fields: [field(t("Weight (kg)"), weightInput("weight_kg", true), t("weigh what is in store of this lot"))],
     submitLabel: t("Record stocktake"),
     build: (v) => {
@@ -1029,6 +1043,7 @@ export const SCREENS = {
   refuse: refuseScreen,
   store: storeScreen,
   dismantle: dismantleScreen,
+  batch: batchScreen,
   lot_ship: lotShipScreen,
   lot_receive: lotReceiveScreen,
   lot_treat: lotTreatScreen,

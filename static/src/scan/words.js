@@ -27,6 +27,7 @@ export function eventName(type) {
       lot_received: t("Lot received"),
       lot_treated: t("Lot treated"),
       stocktake: t("Stocktake"),
+      batch_closed: t("Batch closed"),
     }[type] || type
   );
 }
@@ -87,6 +88,10 @@ export function reasonText(error) {
       return t("This manifest number is already used by another lot.");
     case "outputs_exceed_intake":
       return t("The outputs weigh more than the device did at intake (plus the tolerance). Check the weights.");
+    case "batch_closed":
+      return t("This processing batch is already closed: open a new batch.");
+    case "unknown_batch":
+      return t("No device has been dismantled in this processing batch.");
     case "check_character_mismatch":
       return t("The check character does not match: re-scan or retype the ID.");
     case "invalid_qr_id":
