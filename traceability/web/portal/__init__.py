@@ -24,10 +24,6 @@ from traceability.web.portal import (
 from traceability.web.portal.words import field_name
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="../templates")
-<<<<<<< HEAD
-for module in (views, plants, devices, lots, anomalies, cases, ledger, claims, admin):
-=======
-for module in (views, plants, devices, evidence, lots, anomalies, ledger, claims, admin):
->>>>>>> evidence20
+for module in (views, plants, devices, evidence, lots, anomalies, cases, ledger, claims, admin):
     module.register(bp)
 bp.add_app_template_filter(field_name, "field_name")

@@ -119,25 +119,7 @@ def device_page(qr_id: str) -> Response:
     check_can_read(session, g.principal, device, events)
     view = read_device(session, open_reader(session, current_trace().ledger), device, events)
     outputs = _outputs(session, view)
-<<<<<<< HEAD
     findings = _findings(device.qr_id)
-    return render_template(
-        "portal/device.html",
-        view=view,
-        facts=facts_public(view.facts),
-        attributes=attribute_words(view.facts.attributes),
-        display_id=format_id(device.qr_id),
-        timeline=device_timeline(view),
-        badges=BADGES,
-        category_name=category_name,
-        fractions=current_trace().catalog.fractions,
-        names=_names(session, view, {o.destination for o in outputs if o.destination}),
-        outputs=outputs,
-        findings=findings,
-        field_name=field_name,
-        value_words=value_words,
-        **device_case_words(findings, device.qr_id, {e.org for e in view.events}),
-=======
     return with_rpc_allowed(
         render_template(
             "portal/device.html",
@@ -153,11 +135,11 @@ def device_page(qr_id: str) -> Response:
             fractions=current_trace().catalog.fractions,
             names=_names(session, view, {o.destination for o in outputs if o.destination}),
             outputs=outputs,
-            findings=_findings(device.qr_id),
+            findings=findings,
             field_name=field_name,
             value_words=value_words,
+            **device_case_words(findings, device.qr_id, {e.org for e in view.events}),
         )
->>>>>>> evidence20
     )
 
 
