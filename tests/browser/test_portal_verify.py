@@ -102,3 +102,63 @@ def test_an_event_edited_after_anchoring_fails_in_the_browser_naming_it(
             screenshot(page, f"portal-verify-failed-{lang}")
         finally:
             page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en-US"])
+def test_from_the_overview_to_a_high_findings_proof_in_three_clicks_and_its_case_closed(
+    server: LiveServer, browser: Any, lang: str
+) -> None:
+    """The reviewer's desk (issue 20): from the quarter's overview, a plant's high findings
+    (click 1), the device a finding names (click 2), its proof verified in the browser
+    (click 3: the evidence); the finding's case is then closed with a reason code, on the same
+    page (click 4). Choosing the reason and typing the note are not clicks."""
+    page = signed_in(browser, server, lang)
+    clicks: list[str] = []
+
+    def click(selector: str, nth: int = 0) -> None:
+        clicks.append(selector)
+        page.locator(selector).nth(nth).click()
+
+    nth = 0 if lang == "zh-CN" else 1  # each language closes a case of its own
+
+    try:
+        page.goto(f"{server.url}/portal/?period=2026Q3")
+        # The matrix leads with the high column; the first plant with a high finding that
+        # names one device (what the reviewer reads off the row before clicking).
+        high = page.locator("a[data-cell$='/high']")
+        assert high.count() > 0, "the demo quarter has high findings"
+        click("a[data-cell$='/high']")
+        page.wait_for_selector("table[data-table=anomalies]")
+        assert "severity=high" in page.url
+        severities = page.locator("table[data-table=anomalies] tbody tr .badge")
+        assert severities.count() > 0
+        device_link = "table[data-table=anomalies] tbody tr td a[href*='/portal/devices/']"
+        assert page.locator(device_link).count() > nth, "high findings name devices"
+        rule = page.locator(f"tr:has({device_link})").nth(nth).get_attribute("data-rule")
+        click(device_link, nth)
+        page.wait_for_selector(f"{BUTTON}[data-ready=true]")
+        qr_id = page.url.rsplit("/", 1)[-1]
+        click(BUTTON)
+        page.wait_for_selector(f"{RESULT}:not([data-verify-outcome=running])[data-verify-outcome]",
+                               timeout=60_000)  # fmt: skip
+        assert page.get_attribute(RESULT, "data-verify-outcome") == "verified"
+        assert len(clicks) == 3, clicks  # overview → evidence verified
+        statuses = page.locator(f"{RESULT} li[data-verify-event]")
+        assert [statuses.nth(i).get_attribute("data-status") for i in range(statuses.count())] \
+            == ["verified"] * len(event_ids(server, qr_id))  # fmt: skip
+        # The finding's case, closed on the device page with a reason code.
+        box = page.locator(f"[data-findings] li[data-rule='{rule}'] .case-box").first
+        code = box.get_attribute("data-case")
+        assert box.get_attribute("data-case-state") != "closed"
+        form = f"form[data-close-case='{code}']"
+        page.select_option(f"{form} select[data-close-reason]", "false_positive")
+        page.fill(f"{form} input[data-close-note]", "录像核实：拆解规范" if lang == "zh-CN"
+                  else "Footage reviewed: dismantled as required")  # fmt: skip
+        click(f"{form} button[data-close-submit]")
+        page.wait_for_selector(f".case-box[data-case='{code}'][data-case-state=closed]")
+        assert page.url.endswith(f"/portal/devices/{qr_id}")
+        assert page.locator(form).count() == 0
+        assert len(clicks) == 4, clicks
+        screenshot(page, f"portal-desk-flow-{lang}")
+    finally:
+        page.context.close()

@@ -4,6 +4,7 @@ the device, and the output lot each fraction went into and where that lot went."
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 
@@ -18,8 +19,10 @@ from tests.support.manifests import number, shipped
 from tests.support.web import sign_in
 from traceability.app import trace_of
 from traceability.audit.refresh import refresh
+from traceability.clock import ShiftedClock
 from traceability.custody.models import Event
 from traceability.lots.models import Lot
+from traceability.periods import CHINA
 
 
 def lots_of(app: Flask, fraction: str) -> dict[str, Lot]:
@@ -31,6 +34,13 @@ def received_event(app: Flask, qr_id: str) -> Event:
     with Session(trace_of(app).engine) as session:
         query = select(Event).where(Event.device == qr_id, Event.type == "received")
         return session.exec(query).one()
+
+
+@pytest.fixture
+def clock() -> ShiftedClock:
+    """A Wednesday morning in Beijing: the story's dismantlings fall within working hours
+    (on the machine's clock a night run found them outside, a finding of its own)."""
+    return ShiftedClock(dt.datetime(2026, 11, 18, 10, 0, tzinfo=CHINA))
 
 
 @pytest.fixture
