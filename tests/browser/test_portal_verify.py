@@ -119,23 +119,20 @@ def test_from_the_overview_to_a_high_findings_proof_in_three_clicks_and_its_case
         clicks.append(selector)
         page.locator(selector).nth(nth).click()
 
-    nth = 0 if lang == "zh-CN" else 1  # each language closes a case of its own
+    plant = 0 if lang == "zh-CN" else 1  # each language closes a case of a plant of its own
 
     try:
         page.goto(f"{server.url}/portal/?period=2026Q3")
-        # The matrix leads with the high column; the first plant with a high finding that
-        # names one device (what the reviewer reads off the row before clicking).
-        high = page.locator("a[data-cell$='/high']")
-        assert high.count() > 0, "the demo quarter has high findings"
-        click("a[data-cell$='/high']")
+        # The matrix leads with each plant's high findings; the reviewer opens a plant's.
+        high = "a[data-cell$='/high']"
+        assert page.locator(high).count() > plant, "the demo quarter has high findings"
+        click(high, plant)
         page.wait_for_selector("table[data-table=anomalies]")
         assert "severity=high" in page.url
-        severities = page.locator("table[data-table=anomalies] tbody tr .badge")
-        assert severities.count() > 0
-        device_link = "table[data-table=anomalies] tbody tr td a[href*='/portal/devices/']"
-        assert page.locator(device_link).count() > nth, "high findings name devices"
-        rule = page.locator(f"tr:has({device_link})").nth(nth).get_attribute("data-rule")
-        click(device_link, nth)
+        named = "table[data-table=anomalies] tbody tr:has(a[href*='/portal/devices/'])"
+        assert page.locator(named).count() > 0, "a high finding names a device"
+        rule = page.locator(named).first.get_attribute("data-rule")
+        click(f"{named} a[href*='/portal/devices/']")
         page.wait_for_selector(f"{BUTTON}[data-ready=true]")
         qr_id = page.url.rsplit("/", 1)[-1]
         click(BUTTON)
