@@ -43,6 +43,7 @@ class Record:
     lot: Any
     claim: Any
     organisation: Any
+    batch: Any
     occurred_at: Any
     recorded_at: Any
     payload: Any
