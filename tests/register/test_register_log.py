@@ -174,6 +174,7 @@ def test_migrating_records_a_registration_for_every_existing_organisation(
         )  # fmt: skip
 
     migrate.upgrade(engine, REGISTER)
+    migrate.upgrade(engine)  # the rest of the chain: the models read below are the head's
 
     with Session(engine) as session:
         rows = list(session.execute(select(Event).order_by(Event.seq)).scalars())  # type: ignore[arg-type]
