@@ -114,11 +114,7 @@ def _first_events(session: Session, column: Any, subjects: set[str]) -> list[dt.
     """The earliest event of each subject (over its whole log)."""
     out: list[dt.datetime] = []
     for chunk in _chunks(subjects):
-        query = (
-            select(func.min(_EVENT.c.occurred_at))
-            .where(column.in_(chunk))
-            .group_by(column)
-        )
+        query = select(func.min(_EVENT.c.occurred_at)).where(column.in_(chunk)).group_by(column)
         out += [when for (when,) in session.execute(query) if when is not None]
     return out
 

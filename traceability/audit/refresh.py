@@ -38,7 +38,13 @@ from sqlmodel import Session, col
 
 from traceability.anchoring.models import AnchorBatch
 from traceability.anchoring.trust import TrustedLedger
-from traceability.audit.dataset import AuditData, FutureSnapshot, audit_data, read_logs
+from traceability.audit.dataset import (
+    AuditData,
+    AuditLogs,
+    FutureSnapshot,
+    audit_data,
+    read_logs,
+)
 from traceability.audit.figures import batch_groups, monthly_volumes, plant_figures
 from traceability.audit.incremental import Reach, inputs_of, logged_after, reach_of, side_inputs
 from traceability.audit.logstate import FUTURE_SKEW, current_state, seal_key
@@ -215,6 +221,14 @@ def carried_periods(
     return out
 
 
+def _replayed(
+    trace: Trace, logs: AuditLogs, *, as_of: dt.datetime, future: tuple[FutureSnapshot, ...]
+) -> AuditData:
+    data = audit_data(logs, trace.catalog, as_of=as_of, operations=operations_of(trace.settings))
+    data.future_snapshots = future
+    return data
+
+
 def _compute(
     trace: Trace,
     session: Session,
@@ -225,18 +239,21 @@ def _compute(
     seq: int,
     future: tuple[FutureSnapshot, ...],
 ) -> list[Snapshot]:
-    """Replay the whole log for each of ``due``: read and verified once."""
-    ruleset, settings = load_ruleset(), trace.settings
+    """Replay the whole log for each of ``due``: read and verified once, replayed once per
+    distinct end (everything so far and the current quarter share theirs)."""
+    ruleset = load_ruleset()
     logs = read_logs(session, ledger)
     session.rollback()
     computed: list[Snapshot] = []
+    held: tuple[dt.datetime, AuditData] | None = None
     for name, period in due.items():
         as_of = min(period.end, computed_at) if period else computed_at
-        data = audit_data(
-            logs, trace.catalog, as_of=as_of,
-            since=period.start if period else None, operations=operations_of(settings),
-        )  # fmt: skip
-        data.future_snapshots = future
+        # Everything so far and the current quarter are replayed up to the same instant:
+        # the same records, read for another ``since`` (the rules never change them).
+        if held is None or held[0] != as_of:
+            held = None  # the previous replay is dropped before the next is built
+            held = (as_of, _replayed(trace, logs, as_of=as_of, future=future))
+        data = dataclasses.replace(held[1], since=period.start if period else None)
         findings = tuple(apply_rules(data, ruleset))
         computed.append(Snapshot(
             period=name, since=data.since, as_of=as_of, computed_at=computed_at, took_ms=0,
