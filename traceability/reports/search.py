@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, literal_column, or_, select
 from sqlmodel import Session, col
 
 from traceability.devices.models import Device
 from traceability.savings.models import Batch
+
+_SPACE: ColumnElement[str] = literal_column("' '")
 
 #: At most so many hits of each kind are listed (the page says when there are more).
 LIMIT = 100
@@ -45,7 +47,9 @@ def find(session: Session, text: str, orgs: Collection[str]) -> Hits:
                 or_(
                     func.lower(col(Device.serial)) == wanted,
                     func.lower(col(Device.model)) == wanted,
-                    func.lower(col(Device.brand) + " " + col(Device.model)) == wanted,
+                    # as its index spells it (``devices.models.SEARCH_INDEXES``)
+                    func.lower(col(Device.brand).op("||")(_SPACE).op("||")(col(Device.model)))
+                    == wanted,
                 ),
                 or_(
                     col(Device.custodian).in_(codes),
