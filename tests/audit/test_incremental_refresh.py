@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlmodel import col
 
 from tests.audit.conftest import add_user, stored_snapshot
 from tests.support.accounts import Actor
@@ -33,6 +34,7 @@ from traceability.audit.refresh import RefreshRun, kept_periods, refresh
 from traceability.audit.snapshots import ALL, Snapshot
 from traceability.clock import Clock, ShiftedClock
 from traceability.periods import CHINA
+from traceability.verification.models import ImportRecord
 
 #: November 2026: 2026Q3 has closed, 2026Q4 is open.
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CHINA)
@@ -203,7 +205,7 @@ def test_on_the_demo_a_device_collected_now_matches_a_full_replay_of_every_perio
     periods alike are what a full replay finds."""
     with trace_of(app).engine.connect() as conn:
         collector = conn.execute(
-            select(Organisation.code).where(Organisation.kind == "collector").limit(1)  # type: ignore[arg-type]
+            select(col(Organisation.code)).where(col(Organisation.kind) == "collector").limit(1)
         ).scalar_one()
     headers = add_user(app, "fresh.collector", collector, "operator")
     response = app.test_client().post("/api/v1/devices", json=CRT_TV, headers=headers)
@@ -216,3 +218,25 @@ def test_on_the_demo_a_device_collected_now_matches_a_full_replay_of_every_perio
         matches_a_full_replay(eager)
     finally:
         trace_of(eager).engine.dispose()
+
+
+def test_an_import_refusal_of_the_closed_quarter_replays_it(scene: dict[str, Any]) -> None:
+    """The regulator's import writes rows, not events: a refusal dated in the quarter reaches
+    it however the log moved on (the side inputs a snapshot names)."""
+    app, plant = scene["app"], scene["plant"]
+    (first, _received), *_ = scene["q3"]
+    at = dt.datetime(2026, 9, 15, 12, tzinfo=CHINA)
+    with trace_of(app).engine.begin() as conn:
+        conn.execute(
+            insert(ImportRecord.__table__),  # type: ignore[attr-defined]
+            [{"key": "event:x:y", "plant": "DIS-JS01", "status": "refused", "subject": first,
+              "reason": "its digest is not the anchored one", "at": at, "first_seen": NOW,
+              "last_seen": NOW}],
+        )  # fmt: skip
+    plant.collect()  # the log moved on too: every kept period is due
+
+    run = refresh(trace_of(app))
+
+    assert "2026Q3" in run.periods and run.carried == []
+    assert [f.subject for f in q3_snapshot(app).findings if f.rule == "import_refused"] == [first]
+    matches_a_full_replay(app)
