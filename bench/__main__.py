@@ -5,6 +5,7 @@ python -m bench --quick              # a fifth of the sizes (a smoke run)
 python -m bench --only verify        # one benchmark (repeatable)
 python -m bench --only claims        # a quarterly claim for 100,000 devices + its exports
 python -m bench --only import        # the regulator's import of a served plant, fully verified
+python -m bench --only refresh       # the audit refresher: a pass after 10,000 new events vs full
 python -m bench --db postgresql+psycopg://postgres@127.0.0.1:5432/test
 python -m bench --json               # also write bench/results.json
 """
@@ -21,11 +22,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench import anchoring, claims, importing, ingest, portal, verify
+from bench import anchoring, claims, importing, ingest, portal, refresh, verify
 from bench.ledgerenv import LedgerEnv, ledger_env
 from bench.report import Result, say, table
 
-BENCHMARKS = ("ingest", "anchoring", "verify", "claims", "portal", "import")
+BENCHMARKS = ("ingest", "anchoring", "verify", "claims", "portal", "import", "refresh")
 RESULTS_PATH = Path(__file__).with_name("results.json")
 
 
@@ -64,6 +65,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--import-events", type=int, default=100_000, help="events the regulator imports"
     )
+    parser.add_argument(
+        "--refresh-events", type=int, default=1_000_000, help="events behind the refresher"
+    )
+    parser.add_argument(
+        "--refresh-new", type=int, default=10_000, help="events recorded before the timed pass"
+    )
+    parser.add_argument(
+        "--refresh-days", type=float, default=365, help="the days the refresher's log spans"
+    )
+    parser.add_argument(
+        "--refresh-check", action="store_true", help="then compare every period with a replay"
+    )
     parser.add_argument("--threads", type=int, default=2, help="ingest client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--json", action="store_true", help=f"write {RESULTS_PATH}")
@@ -85,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         "claim_devices": _scaled(args.claim_devices, scale, 1_000),
         "portal_events": _scaled(args.portal_events, scale, 1_000),
         "import_events": _scaled(args.import_events, scale, 1_000),
+        "refresh_events": _scaled(args.refresh_events, scale, 1_000),
     }
     results: list[Result] = []
     failures: dict[str, str] = {}
@@ -104,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
                             workers=args.workers,
                         )
                     )
+                    continue
+                if name == "refresh":
+                    results += refresh.run(
+                        events=sizes["refresh_events"], new=args.refresh_new, db=args.db,
+                        tmp=tmp, days=args.refresh_days, check=args.refresh_check,
+                    )  # fmt: skip
                     continue
                 if name == "portal":
                     results += portal.run(events=sizes["portal_events"], db=args.db, tmp=tmp)

@@ -176,14 +176,21 @@ def event_rows(
     plant: str,
     plant_user: str,
     now: dt.datetime | None = None,
+    step: dt.timedelta | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """``count`` event rows (event table columns) with real digests and prev links."""
+    """``count`` event rows (event table columns) with real digests and prev links.
+
+    ``step``: the time between two devices' collections (default 1 ms: every device
+    within the last day); the last one is still dismantled in the two hours before ``now``.
+    """
     now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     # Dismantled (when + 20 h) in the two hours before ``now``: anchored right after the load,
     # every event is on time (within TRACE_ANCHOR_MAX_DELAY_S of its recorded_at), as
     # a plant that anchors continuously would have it; a late event is never claimed.
     start = now - dt.timedelta(hours=22)
-    step = dt.timedelta(milliseconds=1)
+    if step is not None:  # spread over the past: the last device as above
+        start -= step * (-(-count // EVENTS_PER_DEVICE))
+    step = step or dt.timedelta(milliseconds=1)
     produced = 0
     for index in itertools.count():
         kind, qr_id = kind_of(index), mint_id()

@@ -96,6 +96,11 @@ def _device_row(
 DUPLICATE_EVERY = 50
 
 
+def _shared_serial(rng: random.Random, devices: int) -> int:
+    """A serial number two devices carry (``load``: every ``DUPLICATE_EVERY``-th one)."""
+    return DUPLICATE_EVERY * rng.randrange(max(1, (devices - 50) // DUPLICATE_EVERY))
+
+
 def _with_serial(log: list[dict[str, Any]], serial: str) -> None:
     """Give the device another serial and hash and chain its events again, as recorded."""
     log[0]["payload"] = {**log[0]["payload"], "serial": serial}
@@ -265,6 +270,15 @@ def _measure(app: Flask, events: int) -> list[Result]:
         "device page": lambda i: client.get(f"/portal/devices/{rng.choice(qr_ids)}"),
         "plant/period page": lambda i: client.get(f"/portal/plants/{PLANT}?period={period}"),
         "anomaly list": lambda i: client.get(f"/portal/anomalies?period={period}&page={1 + i % 3}"),
+        # trace search: a serial two devices share (the list of hits), and one serial (the
+        # search answers with its device page, followed as the browser does)
+        "search-list (serial, 2 hits)": lambda i: client.get(
+            f"/portal/devices?q=sn{_shared_serial(rng, len(qr_ids)):08d}"
+        ),
+        "search-device (serial → device page)": lambda i: client.get(
+            f"/portal/devices?q=SN{_shared_serial(rng, len(qr_ids)) + 2 + i % 48:08d}",
+            follow_redirects=True,
+        ),
     }
     idle = {name: p95(_latencies(request, REQUESTS)) for name, request in pages.items()}
 

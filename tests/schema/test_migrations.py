@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
@@ -12,6 +13,10 @@ from traceability.app import trace_of
 from traceability.models import metadata
 
 
+# SQLite cannot reflect an expression index (the trace search's lower(...) ones): it is
+# skipped on both sides of the comparison, and created by its migration.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_upgrade_to_head_matches_the_models(settings: dict) -> None:
     app: Flask = create_app(settings)  # a fresh database: no create_all here
     engine = trace_of(app).engine

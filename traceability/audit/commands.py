@@ -120,7 +120,13 @@ def _one_pass() -> None:
 @audit_commands.command("refresh")
 @click.option("--watch", is_flag=True, help="keep refreshing what is due (TRACE_AUDIT_*)")
 @click.option("--parent-pid", type=int, hidden=True, help="stop watching when it exits")
-@click.option("--due", is_flag=True, hidden=True, help="only the periods that are due")
+@click.option(
+    "--due",
+    is_flag=True,
+    help="only the periods that are due; a closed quarter the new events cannot change is "
+    "carried forward, not replayed",
+)
+@click.option("--force", is_flag=True, help="replay every kept period from the log (the default)")
 @click.option(
     "--check",
     is_flag=True,
@@ -129,7 +135,7 @@ def _one_pass() -> None:
 )
 @click.pass_context
 def refresh_command(
-    ctx: click.Context, watch: bool, parent_pid: int | None, due: bool, check: bool
+    ctx: click.Context, watch: bool, parent_pid: int | None, due: bool, force: bool, check: bool
 ) -> None:
     """Recompute the audit findings and portal figures of the kept periods, off the web.
 
@@ -163,6 +169,9 @@ def refresh_command(
                 trace, stop=parent.is_set if parent else lambda: False, run_pass=_one_pass
             )
             return
+        if due and force:
+            raise click.UsageError("--due and --force exclude each other")
         run = refresher.refresh(trace, force=not due)
-    click.echo(f"audit snapshots of {', '.join(run.periods)} computed in {run.took_s:.1f}s "
-               f"(log up to seq {run.last_seq})")  # fmt: skip
+    carried = f"; carried forward unreplayed: {', '.join(run.carried)}" if run.carried else ""
+    click.echo(f"audit snapshots of {', '.join(run.periods) or 'no period'} computed in "
+               f"{run.took_s:.1f}s (log up to seq {run.last_seq}){carried}")  # fmt: skip

@@ -16,6 +16,12 @@ One pass reads and verifies the whole log once and replays it up to each
 period's end in turn (a period's records are dropped before the next one's
 are built). Nothing is written while the log is read; each snapshot is
 stored in a short transaction of its own.
+
+A due closed quarter whose replay the events recorded since its snapshot
+cannot reach (``audit.incremental``) is not replayed: its content is sealed
+again naming the log as it stands — a pass after new events replays only
+the periods they fall in (everything so far, the current quarter) and any
+closed quarter they reach back into. ``force`` replays every kept period.
 """
 
 from __future__ import annotations
@@ -27,13 +33,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from traceability.anchoring.models import AnchorBatch
 from traceability.anchoring.trust import TrustedLedger
-from traceability.audit.dataset import AuditData, FutureSnapshot, audit_data, read_logs
+from traceability.audit.dataset import (
+    AuditData,
+    AuditLogs,
+    FutureSnapshot,
+    audit_data,
+    read_logs,
+)
 from traceability.audit.figures import batch_groups, monthly_volumes, plant_figures
+from traceability.audit.incremental import Reach, inputs_of, logged_after, reach_of, side_inputs
 from traceability.audit.logstate import FUTURE_SKEW, current_state, seal_key
 from traceability.audit.operations import operations_of
 from traceability.audit.ruleset import RuleSet, load_ruleset
@@ -44,6 +57,7 @@ from traceability.audit.snapshots import (
     Snapshot,
     SnapshotCache,
     SnapshotState,
+    carry_forward,
     snapshot_states,
     store_snapshot,
 )
@@ -66,6 +80,10 @@ def kept_periods(now: dt.datetime, closed_quarters: int) -> dict[str, Period | N
     return kept
 
 
+def _asked(ledger: TrustedLedger) -> str:
+    return "ok" if not ledger.is_unavailable else str(ledger.problem)
+
+
 def log_state(session: Session, ledger: TrustedLedger) -> tuple[int, str]:
     """The newest event, the anchors per state and whether the ledger could be asked: index
     lookups only."""
@@ -74,8 +92,9 @@ def log_state(session: Session, ledger: TrustedLedger) -> tuple[int, str]:
         select(col(AnchorBatch.state), func.count()).group_by(col(AnchorBatch.state))
     )
     states = ",".join(f"{s}:{n}" for s, n in sorted((str(s), int(n)) for s, n in anchors))
-    asked = "ok" if not ledger.is_unavailable else ledger.problem
-    return seq, f"seq={seq};anchors={states};ledger={asked}"
+    asked = _asked(ledger)
+    inputs = side_inputs(session, upto_seq=seq, ledger=asked)
+    return seq, f"seq={seq};anchors={states};inputs={inputs};ledger={asked}"
 
 
 def figures_from(data: AuditData) -> Figures:
@@ -92,6 +111,7 @@ class RefreshRun:
     """What one pass did: the periods recomputed, and how long it took."""
 
     periods: list[str] = field(default_factory=list)
+    carried: list[str] = field(default_factory=list)  # of those, carried forward unreplayed
     took_s: float = 0.0
     last_seq: int = 0
 
@@ -168,15 +188,89 @@ def due_now(trace: Trace, *, now: dt.datetime | None = None) -> dict[str, Period
         )
 
 
-def refresh(trace: Trace, *, force: bool = False, now: dt.datetime | None = None) -> RefreshRun:
-    """Recompute the snapshots that are due (every kept one with ``force``) and store them."""
-    settings = trace.settings
+def carried_periods(
+    session: Session,
+    due: dict[str, Period | None],
+    stored: dict[str, SnapshotState],
+    *,
+    settings: Settings,
+    ruleset: RuleSet,
+    now: dt.datetime,
+    asked: str,
+) -> dict[str, Period]:
+    """The due closed periods the events recorded since their snapshot cannot change
+    (``audit.incremental``): their content is carried forward, not replayed."""
+    out: dict[str, Period] = {}
+    reaches: dict[int, Reach] = {}
+    for name, period in due.items():
+        have = stored.get(name)
+        if period is None or period.end > now or have is None or have.rejected is not None:
+            continue
+        fresh = (now - have.computed_at).total_seconds() < settings.audit_recheck_s
+        if not fresh or have.ruleset != ruleset.version or have.as_of != period.end:
+            continue
+        named = inputs_of(have.log_state)
+        if named != side_inputs(session, upto_seq=have.last_seq, ledger=asked):
+            continue
+        if not logged_after(session, upto_seq=have.last_seq, end=period.end):
+            continue  # its replay was ``current``: the plant's stock count may now differ
+        if have.last_seq not in reaches:
+            reaches[have.last_seq] = reach_of(session, have.last_seq)
+        if not reaches[have.last_seq].reaches(period.end):
+            out[name] = period
+    return out
+
+
+def _replayed(
+    trace: Trace, logs: AuditLogs, *, as_of: dt.datetime, future: tuple[FutureSnapshot, ...]
+) -> AuditData:
+    data = audit_data(logs, trace.catalog, as_of=as_of, operations=operations_of(trace.settings))
+    data.future_snapshots = future
+    return data
+
+
+def _compute(
+    trace: Trace,
+    session: Session,
+    ledger: TrustedLedger,
+    due: dict[str, Period | None],
+    *,
+    computed_at: dt.datetime,
+    seq: int,
+    future: tuple[FutureSnapshot, ...],
+) -> list[Snapshot]:
+    """Replay the whole log for each of ``due``: read and verified once, replayed once per
+    distinct end (everything so far and the current quarter share theirs)."""
     ruleset = load_ruleset()
-    engine: Engine = trace.engine
+    logs = read_logs(session, ledger)
+    session.rollback()
+    computed: list[Snapshot] = []
+    held: tuple[dt.datetime, AuditData] | None = None
+    for name, period in due.items():
+        as_of = min(period.end, computed_at) if period else computed_at
+        # Everything so far and the current quarter are replayed up to the same instant:
+        # the same records, read for another ``since`` (the rules never change them).
+        if held is None or held[0] != as_of:
+            held = None  # the previous replay is dropped before the next is built
+            held = (as_of, _replayed(trace, logs, as_of=as_of, future=future))
+        data = dataclasses.replace(held[1], since=period.start if period else None)
+        findings = tuple(apply_rules(data, ruleset))
+        computed.append(Snapshot(
+            period=name, since=data.since, as_of=as_of, computed_at=computed_at, took_ms=0,
+            last_seq=seq, findings=findings, figures=figures_from(data),
+        ))  # fmt: skip
+        del data
+    return computed
+
+
+def refresh(trace: Trace, *, force: bool = False, now: dt.datetime | None = None) -> RefreshRun:
+    """Recompute the snapshots that are due (every kept one with ``force``) and store them;
+    without ``force`` a closed period the new events cannot change is carried forward."""
+    settings, ruleset = trace.settings, load_ruleset()
     run = RefreshRun()
     started = time.perf_counter()
     key = seal_key(trace.secret_key)
-    with Session(engine) as session:
+    with Session(trace.engine) as session:
         computed_at = now or trace.now()
         ledger = open_reader(session, trace.ledger)
         seq, state = log_state(session, ledger)
@@ -191,40 +285,34 @@ def refresh(trace: Trace, *, force: bool = False, now: dt.datetime | None = None
             kept = kept_periods(computed_at, settings.audit_closed_quarters)
             due |= {n: p for n, p in kept.items() if p is None or p.start <= computed_at < p.end}
         future = tuple({**found_before(session, key=key, now=computed_at), **found}.values())
+        carried: dict[str, Period] = {}
+        if due and not force and not found:
+            carried = carried_periods(session, due, stored, settings=settings, ruleset=ruleset,
+                                      now=computed_at, asked=_asked(ledger))  # fmt: skip
         session.rollback()  # no read transaction left open across the checks
         if not due:
             return run
         named = current_state(session)
-        logs = read_logs(session, ledger)
-        session.rollback()
-        computed: list[tuple[Snapshot, str]] = []
-        for name, period in due.items():
-            as_of = min(period.end, computed_at) if period else computed_at
-            data = audit_data(
-                logs, trace.catalog, as_of=as_of,
-                since=period.start if period else None, operations=operations_of(settings),
-            )  # fmt: skip
-            data.future_snapshots = future
-            findings = tuple(apply_rules(data, ruleset))
-            snapshot = Snapshot(
-                period=name, since=data.since, as_of=as_of, computed_at=computed_at, took_ms=0,
-                last_seq=seq, findings=findings, figures=figures_from(data),
-            )  # fmt: skip
-            del data
-            computed.append((snapshot, name))
-        del logs
+        rest = {n: p for n, p in due.items() if n not in carried}
+        computed = _compute(trace, session, ledger, rest, computed_at=computed_at, seq=seq,
+                            future=future) if rest else []  # fmt: skip
         took_ms = int((time.perf_counter() - started) * 1000)
-        for snapshot, name in computed:
-            store_snapshot(
-                session,
-                dataclasses.replace(snapshot, took_ms=took_ms),
-                log_state=state,
-                ruleset=ruleset.version,
-                state=named,
-                key=key,
-            )
+        for name in carried:
+            if carry_forward(session, name, computed_at=computed_at, took_ms=took_ms,
+                             log_state=state, state=named, key=key):  # fmt: skip
+                session.commit()
+                run.periods.append(name)
+                run.carried.append(name)
+            else:  # changed since it was checked: replayed after all
+                session.rollback()
+                computed += _compute(trace, session, ledger, {name: carried[name]},
+                                     computed_at=computed_at, seq=seq, future=future)  # fmt: skip
+        for snapshot in computed:
+            snapshot = dataclasses.replace(snapshot, took_ms=took_ms)
+            store_snapshot(session, snapshot, log_state=state, ruleset=ruleset.version,
+                           state=named, key=key)  # fmt: skip
             session.commit()
-            run.periods.append(name)
+            run.periods.append(snapshot.period)
     run.took_s, run.last_seq = time.perf_counter() - started, seq
     return run
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hmac
 import json
 import zlib
 from collections import Counter, defaultdict
@@ -160,6 +161,32 @@ def store_snapshot(
     session.add(row)
 
 
+def carry_forward(
+    session: Session,
+    period: str,
+    *,
+    computed_at: dt.datetime,
+    took_ms: int,
+    log_state: str,
+    state: LogState,
+    key: bytes,
+) -> bool:
+    """Seal the period's stored content again, naming ``state`` (caller commits): the log grew
+    by events its replay cannot see (``audit.incremental``). The row is checked against its
+    own seal first, in this transaction: a content changed since it was found trusted is
+    never sealed again (False: it is recomputed instead)."""
+    row = session.get(AuditSnapshot, period)
+    if row is None or not hmac.compare_digest(row.seal or "", seal(key, row)):
+        return False
+    row.log_state, row.last_seq = log_state[:400], state.last_seq
+    row.events, row.roots = state.events, state.roots
+    row.anchors_upto, row.roots_digest = state.anchors_upto, state.roots_digest
+    row.computed_at, row.took_ms = computed_at, took_ms
+    row.seal = seal(key, row)
+    session.add(row)
+    return True
+
+
 @dataclass(frozen=True)
 class SnapshotState:
     """A snapshot's key columns, and why it must not be used (None: it may)."""
@@ -170,6 +197,8 @@ class SnapshotState:
     ruleset: str
     took_ms: int
     rejected: str | None = None
+    last_seq: int = 0  # the newest event of the log it names
+    as_of: dt.datetime | None = None
 
 
 def snapshot_states(session: Session, *, key: bytes, now: dt.datetime) -> dict[str, SnapshotState]:
@@ -182,6 +211,8 @@ def snapshot_states(session: Session, *, key: bytes, now: dt.datetime) -> dict[s
             row.ruleset,
             row.took_ms,
             untrusted(session, row, key=key, now=now),
+            last_seq=row.last_seq,
+            as_of=row.as_of,
         )
         for row in session.exec(select(AuditSnapshot)).scalars()  # type: ignore[call-overload]
     }

@@ -10,7 +10,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from traceability import limits
@@ -24,8 +24,18 @@ class DeviceState(StrEnum):
     dismantled = "dismantled"
 
 
+#: What the trace search compares (``reports.search``: case-insensitive), indexed so that a
+#: search stays an index lookup on a province's devices (issue 20 item 9).
+SEARCH_INDEXES = {
+    "ix_device_serial_lower": "lower(serial)",
+    "ix_device_model_lower": "lower(model)",
+    "ix_device_brand_model_lower": "lower((brand || ' ') || model)",
+}
+
+
 class Device(SQLModel, table=True):
     __tablename__ = "device"
+    __table_args__ = tuple(Index(name, text(expr)) for name, expr in SEARCH_INDEXES.items())
 
     qr_id: str = Field(primary_key=True, max_length=limits.QR_ID)
     category: str = Field(max_length=limits.CATEGORY, index=True)

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, func, literal_column, or_, select
 from sqlmodel import Session, col
 
 from traceability.devices.models import Device
 from traceability.savings.models import Batch
+
+_SPACE: ColumnElement[str] = literal_column("' '")
 
 #: At most so many hits of each kind are listed (the page says when there are more).
 LIMIT = 100
@@ -31,6 +33,38 @@ class Hits:
         return len(self.devices) + len(self.batches)
 
 
+def device_query(wanted: str, codes: list[str]) -> Select[Device]:
+    """Devices of ``codes`` whose serial, model or "brand model" lowered is ``wanted``:
+    each comparison spelled as its index (``devices.models.SEARCH_INDEXES``)."""
+    return (
+        select(Device)
+        .where(
+            or_(
+                func.lower(col(Device.serial)) == wanted,
+                func.lower(col(Device.model)) == wanted,
+                func.lower(col(Device.brand).op("||")(_SPACE).op("||")(col(Device.model)))
+                == wanted,
+            ),
+            or_(
+                col(Device.custodian).in_(codes),
+                col(Device.collected_by).in_(codes),
+                col(Device.received_by).in_(codes),
+            ),
+        )
+        .order_by(col(Device.qr_id))
+        .limit(LIMIT + 1)
+    )
+
+
+def batch_query(wanted: str, codes: list[str]) -> Select[Batch]:
+    return (
+        select(Batch)
+        .where(func.lower(col(Batch.code)) == wanted, col(Batch.org).in_(codes))
+        .order_by(col(Batch.org))
+        .limit(LIMIT + 1)
+    )
+
+
 def find(session: Session, text: str, orgs: Collection[str]) -> Hits:
     """Devices whose serial, model or "brand model" is ``text`` and batches coded ``text``,
     case-insensitively, of the organisations ``orgs``."""
@@ -38,37 +72,8 @@ def find(session: Session, text: str, orgs: Collection[str]) -> Hits:
     if not wanted or not orgs:
         return Hits([], [], False)
     codes = list(orgs)
-    devices = (
-        session.execute(
-            select(Device)
-            .where(
-                or_(
-                    func.lower(col(Device.serial)) == wanted,
-                    func.lower(col(Device.model)) == wanted,
-                    func.lower(col(Device.brand) + " " + col(Device.model)) == wanted,
-                ),
-                or_(
-                    col(Device.custodian).in_(codes),
-                    col(Device.collected_by).in_(codes),
-                    col(Device.received_by).in_(codes),
-                ),
-            )
-            .order_by(col(Device.qr_id))
-            .limit(LIMIT + 1)
-        )
-        .scalars()
-        .all()
-    )
-    batches = (
-        session.execute(
-            select(Batch)
-            .where(func.lower(col(Batch.code)) == wanted, col(Batch.org).in_(codes))
-            .order_by(col(Batch.org))
-            .limit(LIMIT + 1)
-        )
-        .scalars()
-        .all()
-    )
+    devices = session.execute(device_query(wanted, codes)).scalars().all()
+    batches = session.execute(batch_query(wanted, codes)).scalars().all()
     return Hits(
         list(devices[:LIMIT]), list(batches[:LIMIT]), max(len(devices), len(batches)) > LIMIT
     )
