@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -26,11 +27,11 @@ from traceability.labels.ids import format_id
 pytestmark = pytest.mark.integration
 
 
-def _table(book: openpyxl.Workbook, sheet: str) -> list[list[object]]:
+def _table(book: openpyxl.Workbook, sheet: str) -> list[list[Any]]:
     return [list(r) for r in book[sheet].iter_rows(values_only=True)]
 
 
-def _row(table: list[list[object]], code: str) -> list[object]:
+def _row(table: list[list[Any]], code: str) -> list[Any]:
     return next(r for r in table[1:] if str(r[0]).endswith(f" {code}"))
 
 
@@ -69,9 +70,9 @@ def test_outputs_per_fraction_add_up(quarter: Quarter, tmp_path: Path) -> None:
     # The circuit boards of every device the fixture dismantled in the quarter (kg).
     made = Counter[str]()
     for _, _, _, out, _ in (*ELIGIBLE.values(), *EXCLUDED.values()):
-        made.update({k: Decimal(v) for k, v in out.items()})  # type: ignore[arg-type]
+        made.update({k: Decimal(v) for k, v in out.items()})
     for _ in ("unconfirmed", "tampered", "pending"):
-        made.update({k: Decimal(v) for k, v in FLAT_OUT.items()})  # type: ignore[arg-type]
+        made.update({k: Decimal(v) for k, v in FLAT_OUT.items()})
     assert Decimal(repr(_row(outputs, "pcb")[2])) == made["pcb"]
 
 
