@@ -31,6 +31,7 @@ from tests.support.claims import reviewed, submitted_claim
 from tests.support.live import LiveServer, live_demo
 from traceability import demo
 from traceability.app import trace_of
+from traceability.claims.models import Claim
 from traceability.demo.figures import load_figures
 from traceability.devices.models import Device, DeviceState
 from traceability.lots.models import Lot
@@ -277,6 +278,13 @@ def test_no_english_word_on_the_chinese_public_page(
         words = english_words(visible_text(page), allowed)
         if words:
             bad["mistyped"] = sorted(set(words))
+        # What a claim PDF's QR opens: the submitted claim's check, and a wrong digest's.
+        with trace_of(server.app).engine.connect() as conn:
+            code = conn.execute(select(Claim.code).limit(1)).scalar_one()  # type: ignore[call-overload]
+        for name, query in (("claim check", ""), ("claim check, other digest", "?digest=00")):
+            page.goto(f"{server.url}/verify/claims/{code}{query}")
+            if words := english_words(visible_text(page), allowed):
+                bad[name] = sorted(set(words))
     finally:
         context.close()
     assert bad == {}, json.dumps(bad, ensure_ascii=False, indent=1)

@@ -9,7 +9,8 @@ and on every device and excluded row a machine column. The check:
    counted event digest, with the lines) and, for claims submitted since
    ``claim-rows-v1``, the anchored rows digest (the rest of each row);
 3. the exclusions give the anchored exclusions digest and count;
-4. every human cell — detail, summary, exclusions, the review column — is what
+4. every human cell — detail, summary, exclusions, the review column, the stock and
+   outputs sheets (against the stock the submission anchored) — is what
    the verified data renders, else the cell is named;
 5. a PDF: the QR's digest and claim are the anchored ones, the attached proof
    verifies, and the plant, licence and digest printed are the anchored ones.
@@ -89,6 +90,10 @@ def verify_export(path: Path, catalog: Catalog, chain: Ledger, trust: TrustAncho
         check.problems += filecells.summary_differences(tables, anchored, catalog)
         outcomes = Outcomes(anchored.reviews)
         check.problems += filecells.review_differences(tables, catalog, machine, anchored, outcomes)
+        check.problems += filecells.stock_differences(tables, catalog, anchored)
+        if not isinstance(anchored.payload.get("stock"), dict):
+            check.notes.append("submitted by a version that anchored no stock: the stock and "
+                               "outputs sheets are not checked")  # fmt: skip
     if tables.excluded is not None:
         _check_exclusions(catalog, tables, anchored, check, machine)
     else:

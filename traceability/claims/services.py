@@ -43,6 +43,7 @@ from traceability.claims.exports.machine import plant_of, rows_of
 from traceability.claims.models import Claim, ClaimedDevice, ClaimExclusion, ClaimItem, ClaimState
 from traceability.claims.policy import ClaimPolicy, load_policy
 from traceability.claims.replay import exclusions_of, flags_of, total_of
+from traceability.claims.stock import stock_of
 from traceability.config import Settings
 from traceability.custody.models import Event
 from traceability.db import begin_write, utcnow
@@ -450,6 +451,9 @@ def _submission(session: Session, claim: Claim, digest: str) -> dict[str, Any]:
         # is checked against them with only the chain (``claims.filecheck``).
         "rows": rows_of(session, claim),
         "plant": plant_of(session, claim),
+        # The plant's stock per category and outputs per fraction over the quarter: the
+        # export's stock and outputs sheets are checked against them (issue 18 item 5).
+        "stock": stock_of(session, claim.org, parse_period(claim.period, months=False)),
     }
 
 

@@ -6,11 +6,13 @@ import threading
 import time
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from sqlmodel import Session
 
 from traceability.app import current_service, current_trace, get_session
+from traceability.claims.events import CLAIM_REVIEWED, CLAIM_SUBMITTED, claim_events
+from traceability.claims.services import get_claim_by_code
 from traceability.devices.models import Device
 from traceability.devices.services import get_device
 from traceability.errors import TraceabilityError
@@ -155,3 +157,49 @@ def _unused_label(session: Session, raw_id: str) -> MintedId | None:
     except TraceabilityError:
         return None
     return session.get(MintedId, qr_id)
+
+
+#: The claim events' checks as one badge: any failure fails it, else any pending.
+_FAILED = frozenset({"tampered", "broken_chain", "missing_on_chain", "failed"})
+
+
+def _claim_badge(statuses: list[str], ledger_off: bool) -> str:
+    if ledger_off:
+        return "off"
+    if not statuses:
+        return "pending"
+    if any(s in _FAILED for s in statuses):
+        return "failed"
+    for status in ("unknown", "pending", "late"):
+        if status in statuses:
+            return status
+    return "verified"
+
+
+@bp.get("/verify/claims/<code>")
+def claim_check(code: str) -> tuple[str, int]:
+    """What a reviewer's phone opens from a claim PDF's QR: the digest the submission
+    anchored, where, whether its events verify against the chain, and whether the file's
+    digest (``?digest=``) is that one. Public: the claim's figures, nothing personal."""
+    session, trace = get_session(), current_trace()
+    given = request.args.get("digest", "")[:128].strip().lower()
+    try:
+        claim = get_claim_by_code(session, code[:64])
+    except TraceabilityError:
+        return render_template("claim_check.html", claim=None, code=code[:64]), 404
+    events = claim_events(session, open_reader(session, trace.ledger), claim)
+    submitted = next((e for e in events if e.type == CLAIM_SUBMITTED), None)
+    anchored = str(submitted.payload.get("digest")) if submitted else None
+    reviews = [e for e in events if e.type == CLAIM_REVIEWED]
+    return render_template(
+        "claim_check.html",
+        claim=claim,
+        code=claim.code,
+        submitted=submitted,
+        anchored=anchored,
+        reviews=reviews,
+        events=events,
+        badge=_claim_badge([e.status for e in events], trace.settings.ledger_mode == "off"),
+        given=given,
+        matches=None if not given or anchored is None else given == anchored,
+    ), 200

@@ -42,6 +42,14 @@ from traceability.claims.exports.rows import (
     cell_text,
     rows_from_machine,
 )
+from traceability.claims.exports.stocktable import (
+    OUTPUT_HEADERS,
+    OUTPUT_SHEET,
+    STOCK_HEADERS,
+    STOCK_SHEET,
+    output_rows,
+    stock_rows,
+)
 from traceability.claims.exports.summary import licence_text, plant_text
 from traceability.claims.exports.xlsx import (
     DETAIL_SHEET,
@@ -68,6 +76,8 @@ class Tables:
     problem: str | None = None
     review: list[list[Any]] | None = None
     by_category: list[list[Any]] | None = None
+    stock: list[list[Any]] | None = None
+    outputs: list[list[Any]] | None = None
 
 
 def cell_value_text(value: Any) -> str:
@@ -103,6 +113,7 @@ def read_tables(path: Path) -> Tables:
             )  # fmt: skip
             tables.review = review
             tables.by_category = _sheet(book, CATEGORY_SHEET)
+            tables.stock, tables.outputs = _sheet(book, STOCK_SHEET), _sheet(book, OUTPUT_SHEET)
         finally:
             book.close()
         proof_text = "".join(str(r[0] or "") for r in proof_rows[1:]) if proof_rows else None
@@ -280,6 +291,27 @@ def category_differences(
                                            for e in excluded)
     )  # fmt: skip
     return _table_differences(CATEGORY_SHEET, CATEGORY_HEADERS, tables.by_category, want)
+
+
+def stock_differences(tables: Tables, catalog: Catalog, anchored: Any) -> list[str]:
+    """The stock and outputs sheets against the figures the submission anchored."""
+    stock = anchored.payload.get("stock")
+    if not isinstance(stock, dict):
+        return []  # submitted before the stock was anchored: ``filecheck`` notes it
+    found: list[str] = []
+    for sheet, headers, got, want in (
+        (STOCK_SHEET, STOCK_HEADERS, tables.stock,
+         stock_rows(catalog, stock.get("devices") or [])),
+        (OUTPUT_SHEET, OUTPUT_HEADERS, tables.outputs,
+         output_rows(catalog, stock.get("outputs") or [])),
+    ):  # fmt: skip
+        if got is None:
+            found.append(f"no sheet {sheet}: the chain holds its figures")
+            continue
+        if not want:  # the writer leaves one empty row under the header
+            got = [r for r in got if any(v is not None for v in r)]
+        found += _table_differences(sheet, headers, got, want)
+    return found
 
 
 def _table_differences(

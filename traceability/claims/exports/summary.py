@@ -22,6 +22,7 @@ from traceability.claims.exports.machine import FILE_FORMAT, made_by
 from traceability.claims.exports.reviewtable import claim_devices, review_rows
 from traceability.claims.models import Claim
 from traceability.claims.replay import ClaimReplay, claim_status, replay_claim
+from traceability.claims.stock import stock_of
 from traceability.periods import beijing_text, parse_period
 from traceability.verification.bundle import claim_bundle
 
@@ -69,6 +70,9 @@ class Summary:
     proof: dict[str, Any] = field(default_factory=dict)
     #: The regulator's 审核核定 table once reviewed (``reviewtable.review_rows``), else empty.
     review_table: list[tuple[Any, ...]] = field(default_factory=list)
+    #: Stock per category and outputs per fraction (``claims.stock``): as anchored by the
+    #: submission, or, for a draft (or a claim submitted before they were), as of now.
+    stock: dict[str, Any] = field(default_factory=dict)
 
 
 def summarise(
@@ -109,6 +113,7 @@ def summarise(
         flagged=tuple(sorted(flagged.items(), key=lambda kv: (-kv[1], kv[0]))),
         changed=changed,
         proof=file_proof(session, claim, ledger or TrustedLedger.off()),
+        stock=stock_figures(session, claim, events),
         review_table=(
             review_rows(
                 replay.lines,
@@ -120,6 +125,15 @@ def summarise(
             else []
         ),
     )
+
+
+def stock_figures(session: Session, claim: Claim, events: list[ClaimEvent]) -> dict[str, Any]:
+    """The stock and outputs the submission anchored, else counted now."""
+    submitted = next((e for e in events if e.type == CLAIM_SUBMITTED), None)
+    anchored = (submitted.payload.get("stock") if submitted else None) or None
+    if isinstance(anchored, dict):
+        return anchored
+    return stock_of(session, claim.org, parse_period(claim.period, months=False))
 
 
 def file_proof(session: Session, claim: Claim, ledger: TrustedLedger) -> dict[str, Any]:

@@ -41,6 +41,14 @@ from traceability.claims.exports.rows import (
     detail_rows,
     exclusion_rows,
 )
+from traceability.claims.exports.stocktable import (
+    OUTPUT_HEADERS,
+    OUTPUT_SHEET,
+    STOCK_HEADERS,
+    STOCK_SHEET,
+    output_rows,
+    stock_rows,
+)
 from traceability.claims.exports.summary import Summary, check_text
 from traceability.claims.policy import FLAGS
 from traceability.claims.replay import ClaimReplay
@@ -133,6 +141,7 @@ def _write_xlsx(
     )
     book.freeze(row=1, col=1, sheet=EXCLUDED_SHEET)
     _tables(book, head, session, catalog, summary)
+    _stock_sheets(book, head, catalog, summary)
     book.sheet(
         PROOF_SHEET,
         ({MACHINE_HEADER: chunk} for chunk in proof_chunks(summary.proof)),
@@ -167,6 +176,29 @@ def _tables(
         REVIEW_SHEET,
         sheet_records(REVIEW_HEADERS, rows),
         column_widths=[7, 26, 44, 12, 14, 12, 14, 12, 14, 40, 12],
+        header_format=head,
+        row_heights={0: _HEADER_HEIGHT},
+        page_setup={**_PRINT, "fit_to_pages": (1, 0)},
+    )
+
+
+def _stock_sheets(book: FastExcel, head: Format, catalog: Catalog, summary: Summary) -> None:
+    """Stock per category and outputs per fraction over the quarter (``claims.stock``)."""
+    stock = summary.stock or {}
+    book.sheet(
+        STOCK_SHEET,
+        sheet_records(STOCK_HEADERS, stock_rows(catalog, stock.get("devices") or [])),
+        column_widths=[30, 16, 16, 16, 16, 16],
+        header_format=head,
+        row_heights={0: _HEADER_HEIGHT},
+        page_setup={**_PRINT, "fit_to_pages": (1, 0)},
+    )
+    kilos = Format().set_num_format("0.000")
+    book.sheet(
+        OUTPUT_SHEET,
+        sheet_records(OUTPUT_HEADERS, output_rows(catalog, stock.get("outputs") or [])),
+        column_widths=[30, 16, 16, 16, 16, 60, 30],
+        column_formats={h: kilos for h in OUTPUT_HEADERS[1:5]},
         header_format=head,
         row_heights={0: _HEADER_HEIGHT},
         page_setup={**_PRINT, "fit_to_pages": (1, 0)},
