@@ -14,7 +14,15 @@ import uuid
 from typing import Any
 
 from tests.support.accounts import PASSWORD, Actor
-from tests.support.browser import open_scanner, phone_context, queued_items, screenshot, wedge_scan
+from tests.support.browser import (
+    FEEDBACK_PROBE,
+    TALL_PHONE,
+    open_scanner,
+    phone_context,
+    queued_items,
+    screenshot,
+    wedge_scan,
+)
 from tests.support.floor import Handheld, receive
 from tests.support.live import LiveServer
 
@@ -208,3 +216,56 @@ def test_a_page_left_open_never_sends_its_users_queue_as_whoever_signed_in_since
     other_tab.wait_for_selector('#status[data-pending="0"][data-held="0"]', timeout=30_000)
     context.close()
     assert [stored_by(server, alice, qr_id) for qr_id in devices] == [[alice.username]] * 2
+
+
+def beeps(page: Any) -> list[tuple[float, float]]:
+    """Each tone the page played since the last call: (frequency, volume)."""
+    played = page.evaluate(
+        "() => { const f = window.__feedback.filter((x) => 'tone' in x).map((x) => x.tone);"
+        " const g = window.__gains; const out = f.map((t, i) => [t, g[i]]);"
+        " window.__feedback = []; window.__gains = []; return out; }"
+    )
+    return [(float(t), float(g)) for t, g in played]
+
+
+def test_the_beep_volume_is_the_phones_setting_and_outlives_a_sign_out(
+    server: LiveServer, browser: Any
+) -> None:
+    """A dock is loud: the home screen sets the beep volume (quiet, normal, loud), each
+    tap plays the good beep at its level, every later beep — an error too — follows it, and
+    it is the phone's setting: still there after a reload and after the next user signs in."""
+    org = f"DIS-{uuid.uuid4().hex[:5].upper()}"
+    first, second = server.actor(org, "dismantler"), server.actor(org, "dismantler")
+    page = phone_context(browser, "zh-CN", size=TALL_PHONE).new_page()
+    page.add_init_script(FEEDBACK_PROBE)
+    try:
+        open_scanner(page, server.url, first.username)
+        group = page.locator(".volume-setting")
+        assert group.get_attribute("aria-label") == "提示音量"
+        levels = {b.get_attribute("data-volume"): b for b in group.locator("button").all()}
+        assert list(levels) == ["quiet", "normal", "loud"]
+        assert [b.inner_text() for b in levels.values()] == ["小", "中", "大"]
+        assert levels["normal"].get_attribute("aria-pressed") == "true"  # the default
+        beeps(page)
+        levels["quiet"].click()
+        levels["loud"].click()
+        [(_, quiet), (_, loud)] = beeps(page)
+        assert 0 < quiet < loud == 1.0
+        pressed = page.locator(".volume-setting [aria-pressed=true]")
+        assert pressed.get_attribute("data-volume") == "loud"
+        screenshot(page, "scanner-volume-zh-CN")
+
+        wedge_scan(page, "NOT-A-DEVICE-ID")  # an error beep, at the phone's volume
+        page.wait_for_function("() => window.__gains.length > 0")
+        assert {volume for _, volume in beeps(page)} == {1.0}
+
+        page.reload()
+        page.wait_for_selector("#app[data-ready=true]")
+        assert pressed.get_attribute("data-volume") == "loud"
+        sign_out(page)
+        sign_in_over(page, server.url, second.username)
+        page.goto(f"{server.url}/scan/")
+        page.wait_for_selector("#app[data-ready=true]")
+        assert pressed.get_attribute("data-volume") == "loud"
+    finally:
+        page.context.close()

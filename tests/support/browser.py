@@ -24,17 +24,24 @@ PHONE = {"width": 360, "height": 640}
 TALL_PHONE = {"width": 390, "height": 844}
 
 #: Records the handheld's feedback (window.__feedback): each vibration pattern
-#: and each tone's frequency, as the page asks for them.
+#: and each tone's frequency, as the page asks for them (and in window.__gains, its volume).
 FEEDBACK_PROBE = """
 window.__feedback = [];
 navigator.vibrate = (pattern) => { window.__feedback.push({ vibrate: pattern }); return true; };
 if (window.AudioContext) {
+  window.__gains = [];  // each tone's volume (the gain node made just before it)
+  const createGain = AudioContext.prototype.createGain;
+  AudioContext.prototype.createGain = function () {
+    window.__lastGain = createGain.call(this);
+    return window.__lastGain;
+  };
   const create = AudioContext.prototype.createOscillator;
   AudioContext.prototype.createOscillator = function () {
     const osc = create.call(this);
     const start = osc.start.bind(osc);
     osc.start = (...args) => {
       window.__feedback.push({ tone: osc.frequency.value });
+      window.__gains.push(window.__lastGain ? window.__lastGain.gain.value : null);
       return start(...args);
     };
     return osc;

@@ -98,6 +98,27 @@ def test_the_pin_ends_with_the_session_it_was_set_in(app: Flask, alice: Actor, b
     assert who(phone) == bob.username
 
 
+def test_signing_out_of_a_session_reached_by_pin_ends_the_pins_session_too(
+    app: Flask, alice: Actor, bob: Actor
+) -> None:
+    """Alice set her PIN, Bob took the phone, Alice came back by PIN and signed out: a copy
+    of the key the phone kept switches no one in any more."""
+    phone = app.test_client()
+    key, salt = set_pin(phone, alice.username, "2468")
+    sign_in(phone, bob.username)
+    right = {"key": key, "verifier": verifier("2468", salt)}
+    assert post(phone, "/scan/pin/switch", right).status_code == 200
+    assert who(phone) == alice.username
+    token = csrf_token(phone.get("/scan/").get_data(as_text=True))
+    phone.post("/logout", data={"csrf_token": token})
+    assert who(phone) is None
+    sign_in(phone, bob.username)
+    answer = post(phone, "/scan/pin/switch", right)
+    assert answer.status_code == 401
+    assert answer.get_json()["error"]["code"] == "pin_expired"
+    assert who(phone) == bob.username
+
+
 @pytest.mark.parametrize(
     ("path", "body", "field"),
     [

@@ -198,8 +198,13 @@ def session_expiry(*, session: Session, token: str) -> dt.datetime | None:
 
 def sign_out(*, session: Session, token: str, now: dt.datetime | None = None) -> None:
     """Revoke the browser session: its cookie, even a copy of it, no longer signs anyone in."""
+    revoke_session(session=session, token_hash=hash_token(token), now=now)
+
+
+def revoke_session(*, session: Session, token_hash: str, now: dt.datetime | None = None) -> None:
+    """Revoke the browser session whose token hashes to ``token_hash`` (if it is live)."""
     row = session.exec(
-        select(BrowserSession).where(BrowserSession.token_hash == hash_token(token))
+        select(BrowserSession).where(BrowserSession.token_hash == token_hash)
     ).first()
     if row is not None and row.revoked_at is None:
         row.revoked_at = now or utcnow()

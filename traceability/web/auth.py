@@ -36,6 +36,7 @@ from traceability.accounts.logins import (
     LoginPolicy,
     SignInDelayed,
     load_session,
+    revoke_session,
     sign_in,
     sign_out,
 )
@@ -44,6 +45,9 @@ from traceability.app import current_trace, get_session, trace_of
 from traceability.db import begin_write
 from traceability.errors import Unauthorised
 from traceability.web.paths import safe_next, this_path
+
+#: The Flask session's note of the session a PIN switch came from (its token's hash).
+PIN_ORIGIN = "pin_origin"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -184,6 +188,8 @@ def logout() -> Response:
         db = get_session()
         begin_write(db)
         sign_out(session=db, token=token)
+        if origin := session.get(PIN_ORIGIN):  # reached by PIN: the PIN's session ends too
+            revoke_session(session=db, token_hash=str(origin))
         db.commit()
     logout_user()
     session.clear()

@@ -25,7 +25,7 @@ from traceability.accounts.pins import PinExpired, pin_key, switch_in
 from traceability.app import get_session
 from traceability.db import begin_write
 from traceability.errors import TraceabilityError, Unauthorised
-from traceability.web.auth import BrowserUser, current_browser_principal, login_policy
+from traceability.web.auth import PIN_ORIGIN, BrowserUser, current_browser_principal, login_policy
 
 bp = Blueprint("scan_pin", __name__, url_prefix="/scan/pin")
 
@@ -119,4 +119,7 @@ def switch() -> tuple[Response, int]:
     session.clear()  # nothing of the previous user's session survives (no fixation)
     session.permanent = True
     login_user(BrowserUser(signed_in.principal, signed_in.token))
+    # Signing out of this session ends the one the PIN was set in too (auth.logout): a copy
+    # of the phone's key switches no one in after its user has signed out.
+    session[PIN_ORIGIN] = str(key["s"])
     return jsonify({"username": signed_in.principal.username}), 200

@@ -5,6 +5,7 @@
 // where the camera's track says it has one.
 import { t } from "../common/i18n.js";
 import { displayId, parseId, parseLot } from "./ids.js";
+import { good, setVolume, volume } from "./feedback.js";
 import { cameraIcon, clear, h } from "./ui.js";
 
 /** The home screen's box: Enter or OK hands the text to `take` (checked as any read). */
@@ -83,4 +84,21 @@ export function cameraControls() {
       while (reads.children.length > 4) reads.lastChild.remove();
     },
   };
+}
+
+/** The beep volume (quiet / normal / loud), set on the phone; a tap plays the good beep at it. */
+export function volumeSetting() {
+  const names = { quiet: t("Quiet"), normal: t("Normal"), loud: t("Loud") };
+  const buttons = Object.entries(names).map(([level, name]) => {
+    const button = h("button", { type: "button", class: "volume-level", dataset: { volume: level } }, name);
+    button.addEventListener("click", () => {
+      setVolume(level);
+      for (const b of buttons) b.setAttribute("aria-pressed", String(b === button));
+      good(); // heard at the new level
+    });
+    button.setAttribute("aria-pressed", String(level === volume()));
+    return button;
+  });
+  return h("div", { class: "volume-setting", role: "group", "aria-label": t("Beep volume") },
+    h("span", { class: "muted" }, t("Beep volume")), ...buttons);
 }

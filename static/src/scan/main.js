@@ -9,7 +9,7 @@ import { displayId, looksLikeLot, parseId, parseLot } from "./ids.js";
 import * as custody from "./custody.js";
 import * as history from "./history.js";
 import * as pin from "./pin.js";
-import { cameraControls, homeScanBox } from "./home.js";
+import { cameraControls, homeScanBox, volumeSetting } from "./home.js";
 import * as queue from "./queue.js";
 import * as roll from "./roll.js";
 import * as signout from "./session.js";
@@ -346,7 +346,8 @@ function homeScreen() {
       h("p", { class: "muted scan-anywhere" }, t("Scan a label on any screen, or choose a step:")),
       h("nav", { class: "tiles" }, stepsForUser().map((step) =>
         h("a", { class: "tile", href: `#/${step}`, dataset: { step } }, h("b", {}, stepTitle(step)), h("small", {}, stepHint(step))))),
-      h("a", { class: "tile tile-queue", href: "#/queue" }, h("b", {}, t("Queue")), h("small", {}, t("What is waiting to be sent or was not accepted")))),
+      h("a", { class: "tile tile-queue", href: "#/queue" }, h("b", {}, t("Queue")), h("small", {}, t("What is waiting to be sent or was not accepted"))),
+      volumeSetting()),
     /** A device opens the step its state and this organisation allow; otherwise the home screen says why. */
     async onScan(raw) {
       message.hidden = true;
