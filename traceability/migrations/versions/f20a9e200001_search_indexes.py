@@ -4,7 +4,7 @@ The trace search compares lower(serial), lower(model), lower(brand || ' ' || mod
 lower(batch code): indexed, a search is an index lookup however many devices there are.
 
 Revision ID: f20a9e200001
-Revises: f18e0f180001
+Revises: b19a7c100001
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f20a9e200001"
-down_revision: str | None = "f18e0f180001"
+down_revision: str | None = "b19a7c100001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
