@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from ledger.node import ManagedNode
@@ -83,7 +84,21 @@ def test_an_event_edited_after_anchoring_fails_in_the_browser_naming_it(
     server: LiveServer, browser: Any
 ) -> None:
     qr_id = dismantled_at(server.app, "DIS-NJ01", skip=1)
+    with Session(trace_of(server.app).engine) as session:
+        original = session.exec(
+            select(Event.payload).where(Event.device == qr_id, Event.type == "received")
+        ).one()
     edited = edit_receipt(server.app, qr_id)
+    try:
+        in_both_languages_the_edit_fails(server, browser, qr_id, edited)
+    finally:  # the module's demo as it was: the desk flow below verifies whatever it finds
+        with trace_of(server.app).engine.begin() as conn:
+            conn.execute(update(Event).where(Event.id == edited).values(payload=original))  # type: ignore[arg-type]
+
+
+def in_both_languages_the_edit_fails(
+    server: LiveServer, browser: Any, qr_id: str, edited: str
+) -> None:
     for lang in ("zh-CN", "en-US"):
         page = signed_in(browser, server, lang)
         try:
