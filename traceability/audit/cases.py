@@ -368,11 +368,24 @@ def record_case_event(
     now: dt.datetime,
 ) -> str:
     """Append a step to the case's chain (in the caller's transaction); its digest."""
-    code = key.code
+    body = {"finding": key.to_json(), **payload}
+    return append_to_chain(session, principal, key.code, event_type, body, now)
+
+
+def append_to_chain(
+    session: Session,
+    principal: Principal,
+    code: str,
+    event_type: str,
+    payload: Mapping[str, Any],
+    now: dt.datetime,
+) -> str:
+    """Append an event to the reviewer's chain ``code`` (a case's, a sample's), linked to its
+    last event and digested as every event is (in the caller's transaction); its digest."""
     prev = session.execute(
         select(_EVENT.c.digest).where(_EVENT.c.claim == code).order_by(_EVENT.c.seq.desc()).limit(1)
     ).scalar()
-    body = {"finding": key.to_json(), **payload}
+    body = dict(payload)
     event_id = str(uuid.uuid4())
     content = event_content(
         id=event_id, type=event_type, org=principal.org_code, actor=principal.username,

@@ -13,28 +13,27 @@ same transaction, unless the device already has one.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlmodel import Session
 
-from ledger.canonical import digest_hex, event_content
 from traceability import limits
 from traceability.accounts.models import Principal, Role
 from traceability.audit.cases import (
     CASE_OPENED,
     CaseKey,
+    append_to_chain,
     check_case_reader,
     plant_cases,
     record_case_event,
 )
 from traceability.audit.sampling import Sample
 from traceability.custody.models import Event
-from traceability.db import begin_write, iso
+from traceability.db import begin_write
 from traceability.errors import Conflict, Forbidden, ValidationFailed
 
 SAMPLE_OUTCOME = "sample_outcome"
@@ -115,29 +114,7 @@ def record_outcome(
         "block": sample.block.number, "block_hash": sample.block.hash,
         **({"note": note} if note else {}), **({"case": case} if case else {}),
     }  # fmt: skip
-    _record(session, principal, sample_code(sample.plant, sample.period), payload, now)
+    code = sample_code(sample.plant, sample.period)
+    append_to_chain(session, principal, code, SAMPLE_OUTCOME, payload, now)
     session.commit()
     return Outcome(request.qr_id, request.outcome, principal.username, now, note, case)
-
-
-def _record(
-    session: Session, principal: Principal, code: str, payload: dict[str, object],
-    now: dt.datetime,
-) -> str:  # fmt: skip
-    prev = session.execute(
-        select(_EVENT.c.digest).where(_EVENT.c.claim == code).order_by(_EVENT.c.seq.desc()).limit(1)
-    ).scalar()
-    event_id = str(uuid.uuid4())
-    content = event_content(
-        id=event_id, type=SAMPLE_OUTCOME, org=principal.org_code, actor=principal.username,
-        occurred_at=iso(now), recorded_at=iso(now), payload=payload, prev=prev, claim=code,
-    )  # fmt: skip
-    digest = digest_hex(content)
-    session.execute(
-        insert(_EVENT).values(
-            id=event_id, type=SAMPLE_OUTCOME, claim=code, org=principal.org_code,
-            actor=principal.username, occurred_at=now, recorded_at=now, payload=payload,
-            prev=prev, digest=digest,
-        )
-    )  # fmt: skip
-    return digest
